@@ -1,0 +1,1 @@
+"""The P4 front end: preprocessor, lexer, parser, AST and checker."""

@@ -1,0 +1,119 @@
+"""Checking of package instantiations (such as V1Switch(...) main) against the architecture."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...diagnostics import Span
+from .. import ast as A
+from ..scope import Scope
+from ..types import BlockType, Type, TypeVar, same_type, strip_newtype
+from .base import CheckerBase, decl_span
+from .declarations import substitute
+
+
+@dataclass
+class PackageInstance:
+    """A checked package instantiation: which block fills which role."""
+    package: BlockType
+    blocks: dict[str, BlockType] = field(default_factory=dict)     # parameter name -> the block given
+    type_bindings: dict[str, Type] = field(default_factory=dict)   # H -> headers, M -> metadata
+    decl: A.Instantiation | None = None
+
+    @property
+    def name(self) -> str:
+        return self.package.name
+
+
+class ArchitectureMixin(CheckerBase):
+
+    def check_package_arguments(self, pkg: BlockType, args: list[A.Argument], span, scope: Scope):
+        inst = PackageInstance(pkg)
+        mapping: dict[str, Type] = {}
+        bound = self.match_arguments(args, pkg.params, span, f"package '{pkg.name}'")
+        if bound is None:
+            return None
+        for i, (param, arg) in enumerate(zip(pkg.params, bound)):
+            if arg is None or arg.value is None:
+                continue
+            given = self.check_expression(arg.value, scope)
+            if given is None:
+                continue
+            expected = param.type
+            role = f"argument {i + 1} of {pkg.name} ('{param.name}')"
+            if not isinstance(expected, BlockType):
+                self.coerce(arg.value, expected, role)
+                continue
+            if not isinstance(given, BlockType) or given.is_declaration_only:
+                self.error(f"{role} must be a {expected.kind}, not {given}", arg.value.span)
+                continue
+            if given.kind != expected.kind:
+                self.error(f"{role} must be a {expected.kind} like {_signature(expected)}, but "
+                           f"'{given.name}' is a {given.kind}", arg.value.span)
+                continue
+            if len(given.params) != len(expected.params):
+                self.error(f"{role} must be a {expected.kind} with {len(expected.params)} parameters like "
+                           f"{_signature(expected)}, but '{given.name}' has {len(given.params)}",
+                           arg.value.span, f"'{given.name}' is declared as {_signature(given)}")
+                continue
+            for gp, ep in zip(given.params, expected.params):
+                if gp.direction != ep.direction:
+                    self.error(f"parameter '{gp.name}' of '{given.name}' must be "
+                               f"{_direction(ep.direction)} to match {_signature(expected)}",
+                               gp.span or arg.value.span)
+                    continue
+                if not _unify(ep.type, gp.type, mapping):
+                    et = substitute(ep.type, mapping)
+                    self.error(f"parameter '{gp.name}' of '{given.name}' has type {gp.type} but {role} needs "
+                               f"{et}", gp.span or arg.value.span,
+                               "all blocks of a pipeline must use the same header and metadata types")
+            inst.blocks[param.name] = given
+        inst.type_bindings = mapping
+        return inst
+
+    # ------------------------------------------------------------------ pass: check architecture
+
+    def check_architecture(self) -> None:
+        main = self.globals.lookup_local("main")
+        if main is None or main.kind != "instance":
+            self.error("the program has no 'main' instance", self._end_of_program(),
+                       "end a v1model program with: V1Switch(MyParser(), MyVerifyChecksum(), MyIngress(), "
+                       "MyEgress(), MyComputeChecksum(), MyDeparser()) main;")
+            return
+        inst = main.type
+        if inst is None:
+            return
+        if not isinstance(inst, PackageInstance):
+            self.error(f"'main' must be an instance of a package such as V1Switch, not {inst}", decl_span(main.decl))
+            return
+        inst.decl = main.decl
+        self.architecture = inst
+
+    def _end_of_program(self) -> Span | None:
+        """Where to report something missing from the program: after its last declaration."""
+        src = self.source
+        if src is None:
+            return None
+        for d in reversed(self.program.declarations):
+            if d.span.source is src:
+                return Span(src, d.span.end_line, d.span.end_col, d.span.end_line, d.span.end_col + 1)
+        return Span(src, 1, 1, 1, 2)
+
+
+def _unify(expected: Type, given: Type, mapping: dict) -> bool:
+    if isinstance(expected, TypeVar):
+        bound = mapping.get(expected.name)
+        if bound is None:
+            mapping[expected.name] = given
+            return True
+        return same_type(bound, given)
+    return same_type(strip_newtype(expected), strip_newtype(given)) or same_type(expected, given)
+
+
+def _direction(d: str) -> str:
+    return f"'{d}'" if d else "directionless"
+
+
+def _signature(t: BlockType) -> str:
+    params = ", ".join(f"{(p.direction + ' ') if p.direction else ''}{p.type} {p.name}" for p in t.params)
+    return f"{t.name}({params})"

@@ -1,0 +1,345 @@
+"""Passes over top-level declarations: collect them, resolve types, evaluate constants."""
+
+from __future__ import annotations
+
+from ... import bits
+from ...diagnostics import Span
+from .. import ast as A
+from ..scope import Scope, Symbol
+from ..types import (BOOL, DONT_CARE, ERROR, INT, MATCH_KIND, STRING, VOID, BitsType, BlockType, BoolType,
+                     EnumType, ExternType, NewType, StackType, StructLikeType, TupleType, Type, TypeVar,
+                     VarbitType, strip_newtype)
+from .base import CheckerBase, ParamInfo, decl_span
+
+MAX_WIDTH = 4096
+
+_BASE_TYPES = {"bool": BOOL, "error": ERROR, "match_kind": MATCH_KIND, "string": STRING, "int": INT,
+               "void": VOID}
+
+
+class DeclarationsMixin(CheckerBase):
+    # ------------------------------------------------------------------ pass: collect declarations
+
+    def collect_declarations(self) -> None:
+        """Register every top-level declaration, in order, resolving types and constants."""
+        for decl in self.program.declarations:
+            handler = getattr(self, "_declare_" + type(decl).__name__, None)
+            if handler is not None:
+                handler(decl)
+
+    def _sym(self, decl, kind: str, type_: Type | None = None, **kw) -> Symbol:
+        return Symbol(decl.name, kind, decl, type_, span=decl_span(decl), **kw)
+
+    def _declare_ErrorDeclaration(self, decl: A.ErrorDeclaration) -> None:
+        for m in decl.members:
+            if m.name in self.error_members:
+                self.error(f"error member '{m.name}' is already declared", m.span)
+            self.error_members[m.name] = m.span
+
+    def _declare_MatchKindDeclaration(self, decl: A.MatchKindDeclaration) -> None:
+        for m in decl.members:
+            if m.name in self.match_kinds:
+                self.error(f"match kind '{m.name}' is already declared", m.span)
+            self.match_kinds[m.name] = m.span
+
+    def _declare_StructLikeDeclaration(self, decl: A.StructLikeDeclaration) -> None:
+        kind = {A.HeaderDeclaration: "header", A.HeaderUnionDeclaration: "header_union",
+                A.StructDeclaration: "struct"}[type(decl)]
+        t = StructLikeType(kind, decl.name, decl=decl)
+        decl.resolved = t
+        self.declare(self.globals, self._sym(decl, "type", t))
+        if decl.type_params:
+            self.error(f"generic {kind} declarations are not supported", decl.span)
+        seen: dict[str, Span] = {}
+        varbits = 0
+        for f in decl.fields:
+            if f.name in seen:
+                self.error_with_note(f"field '{f.name}' is declared twice in {kind} '{decl.name}'", f.span,
+                                     "first declared here", seen[f.name])
+                continue
+            seen[f.name] = f.span
+            ft = self.resolve_type(f.type, self.globals)
+            if ft is None:
+                continue
+            if kind == "header" and not self._valid_header_field(ft):
+                self.error(f"field '{f.name}' of header '{decl.name}' has type {ft}; header fields must be "
+                           f"bit<W>, int<W>, varbit<W>, bool or a serializable enum", f.type.span)
+            if kind == "header_union" and not (isinstance(ft, StructLikeType) and ft.is_header):
+                self.error(f"field '{f.name}' of header_union '{decl.name}' must be a header, not {ft}",
+                           f.type.span)
+            if kind == "struct" and isinstance(ft, (ExternType, BlockType)):
+                self.error(f"a struct cannot contain {ft}", f.type.span)
+            if isinstance(ft, VarbitType):
+                varbits += 1
+                if varbits > 1:
+                    self.error(f"header '{decl.name}' has more than one varbit field", f.span)
+            t.fields[f.name] = ft
+
+    _declare_HeaderDeclaration = _declare_StructLikeDeclaration
+    _declare_HeaderUnionDeclaration = _declare_StructLikeDeclaration
+    _declare_StructDeclaration = _declare_StructLikeDeclaration
+
+    @staticmethod
+    def _valid_header_field(t: Type) -> bool:
+        t = strip_newtype(t)
+        return isinstance(t, (BitsType, VarbitType, BoolType)) or (isinstance(t, EnumType) and t.is_serializable)
+
+    def _declare_EnumDeclaration(self, decl: A.EnumDeclaration) -> None:
+        t = EnumType(decl.name, [m.name for m in decl.members], decl=decl)
+        decl.resolved = t
+        self.declare(self.globals, self._sym(decl, "type", t))
+        seen: set[str] = set()
+        for m in decl.members:
+            if m.name in seen:
+                self.error(f"enum '{decl.name}' has two members named '{m.name}'", m.span)
+            seen.add(m.name)
+        if decl.underlying is None:
+            return
+        under = self.resolve_type(decl.underlying, self.globals)
+        under = strip_newtype(under) if under is not None else None
+        if not isinstance(under, BitsType):
+            if under is not None:
+                self.error(f"the underlying type of enum '{decl.name}' must be bit<W> or int<W>, not {under}",
+                           decl.underlying.span)
+            return
+        t.underlying = under
+        for m in decl.members:
+            v = self.constant_value(m.value, self.globals, under)
+            if v is None:
+                continue
+            if not bits.fits(v if isinstance(v, int) else 0, under.width, under.signed) and not (
+                    isinstance(m.value, A.IntLiteral) and m.value.width is not None):
+                self.error(f"value {v} of '{decl.name}.{m.name}' does not fit in {under}", m.value.span)
+            t.values[m.name] = bits.to_pattern(v, under.width)
+
+    def _declare_TypedefDeclaration(self, decl: A.TypedefDeclaration) -> None:
+        target = self.resolve_type(decl.type, self.globals)
+        if target is None:
+            self.declare(self.globals, self._sym(decl, "type", None))
+            return
+        t = NewType(decl.name, target) if decl.new_type else target
+        decl.resolved = t
+        self.declare(self.globals, self._sym(decl, "type", t))
+
+    def _declare_ExternDeclaration(self, decl: A.ExternDeclaration) -> None:
+        t = ExternType(decl.name, decl)
+        decl.resolved = t
+        self.declare(self.globals, self._sym(decl, "type", t))
+        seen: dict[tuple, A.MethodPrototype] = {}
+        for m in decl.methods:
+            if m.is_constructor and m.name != decl.name:
+                self.error(f"constructor '{m.name}' must be named like its extern '{decl.name}'", m.span)
+            key = (m.name, len(m.params))
+            if key in seen:
+                self.error(f"extern '{decl.name}' declares method '{m.name}' with {len(m.params)} "
+                           f"parameters twice", m.span)
+            seen[key] = m
+
+    def _declare_ExternFunctionDeclaration(self, decl: A.ExternFunctionDeclaration) -> None:
+        existing = self.globals.lookup_local(decl.name)
+        if existing is not None and existing.kind == "extern_function":
+            if any(len(o.params) == len(decl.prototype.params) for o in existing.overloads):
+                self.error(f"extern function '{decl.name}' with {len(decl.prototype.params)} parameters "
+                           f"is already declared", decl.span)
+            existing.overloads.append(decl.prototype)
+            return
+        sym = self._sym(decl, "extern_function")
+        sym.overloads = [decl.prototype]
+        self.declare(self.globals, sym)
+
+    def _declare_block_type(self, decl, kind: str) -> None:
+        t = BlockType(kind, decl.name, decl, type_params=list(decl.type_params),
+                      is_declaration_only=isinstance(decl, (A.ParserTypeDeclaration, A.ControlTypeDeclaration,
+                                                             A.PackageTypeDeclaration)))
+        decl.resolved = t
+        self.declare(self.globals, self._sym(decl, "type", t))
+        tvars = {n: TypeVar(n, decl) for n in decl.type_params}
+        t.params = self.resolve_params(decl.params, self.globals, tvars)
+        t.constructor_params = self.resolve_params(getattr(decl, "constructor_params", []), self.globals, tvars)
+
+    def _declare_ParserTypeDeclaration(self, decl) -> None:
+        self._declare_block_type(decl, "parser")
+
+    def _declare_ControlTypeDeclaration(self, decl) -> None:
+        self._declare_block_type(decl, "control")
+
+    def _declare_PackageTypeDeclaration(self, decl) -> None:
+        self._declare_block_type(decl, "package")
+
+    def _declare_ParserDeclaration(self, decl) -> None:
+        self._declare_block_type(decl, "parser")
+        self.parsers.append(decl)
+
+    def _declare_ControlDeclaration(self, decl) -> None:
+        self._declare_block_type(decl, "control")
+        self.controls.append(decl)
+
+    def _declare_ConstantDeclaration(self, decl: A.ConstantDeclaration, scope: Scope | None = None) -> None:
+        scope = scope or self.globals
+        t = self.resolve_type(decl.type, scope)
+        value = None
+        if t is not None:
+            self.check_expression(decl.value, scope, t)
+            if self.coerce(decl.value, t, f"the value of constant '{decl.name}'"):
+                value = getattr(decl.value, "const", None)
+                if value is None:
+                    self.error(f"the value of constant '{decl.name}' is not a compile-time constant",
+                               decl.value.span)
+        self.declare(scope, Symbol(decl.name, "const", decl, t, value=value, span=decl_span(decl)))
+
+    def _declare_ActionDeclaration(self, decl: A.ActionDeclaration) -> None:
+        self.declare(self.globals, self._sym(decl, "action"))
+        self.top_level_actions.append(decl)
+
+    def _declare_FunctionDeclaration(self, decl: A.FunctionDeclaration) -> None:
+        self.declare(self.globals, self._sym(decl, "function"))
+        self.functions.append(decl)
+
+    def _declare_Instantiation(self, decl: A.Instantiation) -> None:
+        self.check_instantiation(decl, self.globals)
+        if decl.name == "main":
+            self.main = self.globals.lookup_local("main")
+
+    def _declare_ValueSetDeclaration(self, decl) -> None:  # pragma: no cover - grammar forbids at top level
+        self.error("value sets are only allowed in parsers", decl.span)
+
+    # ------------------------------------------------------------------ types
+
+    def resolve_type(self, tref: A.TypeRef, scope: Scope, tvars: dict | None = None,
+                     allow_generic: bool = False) -> Type | None:
+        """The semantic type of a type reference (None, after reporting, if it is invalid)."""
+        t = self._resolve_type(tref, scope, tvars or {}, allow_generic)
+        if t is not None:
+            tref.resolved = t
+        return t
+
+    def _resolve_type(self, tref, scope, tvars, allow_generic) -> Type | None:
+        if isinstance(tref, A.BitTypeRef):
+            w = self._width(tref.width, scope, "signed" if tref.signed else "bit")
+            if w is None:
+                return None
+            if tref.signed and w < 1:
+                self.error("int<W> needs a width of at least 1", tref.span)
+                return None
+            return BitsType(w, tref.signed)
+        if isinstance(tref, A.VarbitTypeRef):
+            w = self._width(tref.width, scope, "varbit")
+            return VarbitType(w) if w is not None else None
+        if isinstance(tref, A.NamedBaseTypeRef):
+            return _BASE_TYPES[tref.name]
+        if isinstance(tref, A.DontCareTypeRef):
+            return DONT_CARE
+        if isinstance(tref, A.TypeNameRef):
+            if tref.name in tvars:
+                return tvars[tref.name]
+            sym = (self.globals if tref.top_level else scope).lookup(tref.name)
+            if sym is None or sym.kind != "type":
+                if sym is not None:
+                    self.error(f"'{tref.name}' is a {sym.describe()}, not a type", tref.span)
+                else:
+                    self.error(f"unknown type '{tref.name}'", tref.span,
+                               self.did_you_mean(tref.name, [n for n in scope.all_names()
+                                                             if (s := scope.lookup(n)) and s.kind == "type"]))
+                return None
+            t = sym.type
+            if isinstance(t, ExternType) and t.decl.type_params and not allow_generic:
+                self.error(f"extern '{t.name}' needs type arguments: {t.name}<{', '.join(t.decl.type_params)}>",
+                           tref.span)
+                return None
+            return t
+        if isinstance(tref, A.SpecializedTypeRef):
+            base_sym = scope.lookup(tref.base.name)
+            if base_sym is None or base_sym.kind != "type":
+                self.error(f"unknown type '{tref.base.name}'", tref.base.span)
+                return None
+            args = [self.resolve_type(a, scope, tvars) for a in tref.args]
+            if any(a is None for a in args):
+                return None
+            return self.specialize(base_sym.type, args, tref.span)
+        if isinstance(tref, A.StackTypeRef):
+            elem = self.resolve_type(tref.element, scope, tvars)
+            size = self.constant_value(tref.size, scope, INT)
+            if elem is None or size is None:
+                return None
+            if not (isinstance(elem, StructLikeType) and elem.kind in ("header", "header_union")):
+                self.error(f"header stacks must hold headers or header unions, not {elem}", tref.element.span)
+                return None
+            if not isinstance(size, int) or size < 1:
+                self.error("the size of a header stack must be a positive integer constant", tref.size.span)
+                return None
+            return StackType(elem, size)
+        if isinstance(tref, A.TupleTypeRef):
+            elems = [self.resolve_type(e, scope, tvars) for e in tref.elements]
+            if any(e is None for e in elems):
+                return None
+            return TupleType(tuple(elems))
+        raise AssertionError(f"unknown type reference {tref!r}")
+
+    def _width(self, expr: A.Expression, scope: Scope, what: str) -> int | None:
+        v = self.constant_value(expr, scope, INT)
+        if v is None:
+            return None
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0 or v > MAX_WIDTH:
+            self.error(f"the width of a {what} type must be an integer from 0 to {MAX_WIDTH}, not {v}", expr.span)
+            return None
+        return v
+
+    def specialize(self, base: Type, args: list[Type], span: Span) -> Type | None:
+        """Apply type arguments to a generic extern, parser, control or package type."""
+        if isinstance(base, ExternType):
+            params = base.decl.type_params
+            if len(params) != len(args):
+                self.error(f"extern '{base.name}' takes {len(params)} type argument(s), not {len(args)}", span)
+                return None
+            return ExternType(base.name, base.decl, tuple(args), dict(zip(params, args)))
+        if isinstance(base, BlockType):
+            if len(base.type_params) != len(args):
+                self.error(f"'{base.name}' takes {len(base.type_params)} type argument(s), not {len(args)}", span)
+                return None
+            mapping = {TypeVar(n): a for n, a in zip(base.type_params, args)}
+            t = BlockType(base.kind, base.name, base.decl, is_declaration_only=base.is_declaration_only)
+            t.params = [ParamInfo(p.name, p.direction, substitute(p.type, mapping), p.default, p.optional, p.span)
+                        for p in base.params]
+            t.constructor_params = base.constructor_params
+            t.type_args = args
+            return t
+        self.error(f"type '{base}' does not take type arguments", span)
+        return None
+
+    def resolve_params(self, params: list[A.Parameter], scope: Scope, tvars: dict | None = None) -> list[ParamInfo]:
+        out = []
+        seen: set[str] = set()
+        for p in params:
+            if p.name in seen:
+                self.error(f"parameter '{p.name}' is declared twice", p.span)
+            seen.add(p.name)
+            t = self.resolve_type(p.type, scope, tvars)
+            optional = A.find_annotation(p.annotations, "optional") is not None
+            out.append(ParamInfo(p.name, p.direction, t, p.default, optional or p.default is not None, p.span))
+        return out
+
+
+def substitute(t: Type, mapping: dict) -> Type:
+    """Replace type variables by their bindings."""
+    if isinstance(t, TypeVar):
+        for k, v in mapping.items():
+            if isinstance(k, TypeVar) and k.name == t.name:
+                return v
+            if k == t.name:
+                return v
+        return t
+    if isinstance(t, StackType):
+        return StackType(substitute(t.element, mapping), t.size)
+    if isinstance(t, TupleType):
+        return TupleType(tuple(substitute(e, mapping) for e in t.elements))
+    if isinstance(t, BlockType) and getattr(t, "type_args", None):
+        nt = BlockType(t.kind, t.name, t.decl, is_declaration_only=t.is_declaration_only)
+        nt.params = [ParamInfo(p.name, p.direction, substitute(p.type, mapping), p.default, p.optional, p.span)
+                     for p in t.params]
+        nt.type_args = [substitute(a, mapping) for a in t.type_args]
+        nt.constructor_params = t.constructor_params
+        return nt
+    if isinstance(t, ExternType) and t.type_args:
+        args = tuple(substitute(a, mapping) for a in t.type_args)
+        return ExternType(t.name, t.decl, args, dict(zip(t.decl.type_params, args)))
+    return t

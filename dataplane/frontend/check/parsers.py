@@ -1,0 +1,179 @@
+"""Checking of parsers: states, transitions, select expressions and keysets."""
+
+from __future__ import annotations
+
+from .. import ast as A
+from ..scope import Scope, Symbol
+from ..types import (BoolType, BitsType, DontCareType, EnumType, ErrorType, IntType, ListType, TupleType, Type,
+                     strip_newtype)
+from .base import CheckerBase, decl_span
+
+BUILTIN_STATES = ("accept", "reject")
+
+
+class ParsersMixin(CheckerBase):
+
+    def check_parsers(self) -> None:
+        for decl in self.parsers:
+            self.check_parser(decl)
+
+    def check_parser(self, decl: A.ParserDeclaration) -> None:
+        bt = decl.resolved
+        scope = self.param_scope(self.globals, "parser", decl, decl.params, bt.params)
+        for p, info in zip(decl.constructor_params, bt.constructor_params):
+            self.declare(scope, Symbol(p.name, "param", p, info.type, direction="", span=p.span, owner=decl))
+        decl.scope = scope
+        decl.instances = []
+        decl.variables = []
+        decl.value_sets = []
+        for local in decl.locals:
+            self.check_local_declaration(local, scope, decl)
+        states: dict[str, A.ParserState] = {}
+        for st in decl.states:
+            if st.name in BUILTIN_STATES:
+                self.error(f"'{st.name}' is a built-in state and cannot be declared", decl_span(st))
+                continue
+            if st.name in states:
+                self.error_with_note(f"parser state '{st.name}' is declared twice", decl_span(st),
+                                     "first declared here", decl_span(states[st.name]))
+                continue
+            states[st.name] = st
+        decl.state_map = states
+        if "start" not in states:
+            self.error(f"parser '{decl.name}' has no 'start' state", decl_span(decl),
+                       "every parser begins in a state named start")
+        for st in decl.states:
+            sscope = Scope(scope, "block", decl)
+            for stmt in st.statements:
+                self.check_statement(stmt, sscope)
+            self._check_transition(st, states, sscope)
+        self._check_reachability(decl, states)
+
+    def check_value_set(self, decl: A.ValueSetDeclaration, scope: Scope) -> None:
+        t = self.resolve_type(decl.type, scope)
+        size = self.constant_value(decl.size, scope)
+        sym = Symbol(decl.name, "value_set", decl, t, span=decl_span(decl))
+        decl.element_type = t
+        decl.size_value = size
+        self.declare(scope, sym)
+        owner = scope.owner
+        if hasattr(owner, "value_sets"):
+            owner.value_sets.append(decl)
+
+    # ------------------------------------------------------------------ transitions
+
+    def _check_transition(self, st: A.ParserState, states: dict, scope: Scope) -> None:
+        tr = st.transition
+        if tr is None:
+            return
+        if isinstance(tr, str):
+            self._check_state_name(tr, states, st.transition_span)
+            return
+        key_types: list[Type | None] = []
+        for e in tr.exprs:
+            t = self.check_expression(e, scope)
+            if t is not None and not _selectable(t):
+                self.error(f"cannot select on a value of type {t}", e.span,
+                           "select keys must be bit<W>, int<W>, bool, enums or error")
+                t = None
+            key_types.append(t)
+        for case in tr.cases:
+            self._check_state_name(case.state, states, getattr(case, "state_span", case.span))
+            self._check_select_keyset(case.keyset, key_types, scope)
+
+    def _check_state_name(self, name: str, states: dict, span) -> None:
+        if name not in states and name not in BUILTIN_STATES:
+            self.error(f"unknown parser state '{name}'", span,
+                       self.did_you_mean(name, list(states) + list(BUILTIN_STATES)))
+
+    def _check_select_keyset(self, keyset: A.Expression, key_types: list, scope: Scope) -> None:
+        if isinstance(keyset, (A.DefaultKeyset, A.DontCare)):
+            keyset.type = None
+            return
+        if len(key_types) == 1:
+            if isinstance(keyset, A.TupleKeyset) and len(keyset.elements) == 1:
+                self.check_keyset_element(keyset.elements[0], key_types[0], scope, "select")
+                return
+            if isinstance(keyset, A.TupleKeyset):
+                self.error(f"this case has {len(keyset.elements)} values but select has 1 key", keyset.span)
+                return
+            self.check_keyset_element(keyset, key_types[0], scope, "select")
+            return
+        if not isinstance(keyset, A.TupleKeyset):
+            # A constant tuple such as a value set of tuples is not supported; require the tuple form.
+            t = self.check_expression(keyset, scope)
+            if t is not None and not isinstance(t, (TupleType, ListType)):
+                self.error(f"select has {len(key_types)} keys: write this case as a tuple "
+                           f"({', '.join('...' for _ in key_types)})", keyset.span)
+            return
+        if len(keyset.elements) != len(key_types):
+            self.error(f"this case has {len(keyset.elements)} values but select has {len(key_types)} keys",
+                       keyset.span)
+            return
+        for el, kt in zip(keyset.elements, key_types):
+            self.check_keyset_element(el, kt, scope, "select")
+
+    def check_keyset_element(self, el: A.Expression, key_type: Type | None, scope: Scope, where: str) -> None:
+        """Check one element of a select case or table entry: value, mask, range, _ or default."""
+        if isinstance(el, (A.DontCare, A.DefaultKeyset)):
+            return
+        if isinstance(el, A.MaskKeyset):
+            for part in (el.value, el.mask):
+                self._keyset_value(part, key_type, scope)
+            return
+        if isinstance(el, A.RangeKeyset):
+            for part in (el.lo, el.hi):
+                self._keyset_value(part, key_type, scope)
+            if el.lo.const is not None and el.hi.const is not None and el.lo.const > el.hi.const:
+                self.warning("this range is empty: its low end is above its high end", el.span)
+            return
+        if isinstance(el, A.Name):
+            sym = scope.lookup(el.name)
+            if sym is not None and sym.kind == "value_set":
+                el.ref = sym
+                el.type = sym.type
+                el.const = None
+                return
+        self._keyset_value(el, key_type, scope)
+
+    def _keyset_value(self, e: A.Expression, key_type: Type | None, scope: Scope) -> None:
+        t = self.check_expression(e, scope, key_type)
+        if t is None or key_type is None:
+            return
+        if self.coerce(e, key_type, "this value") and e.const is None:
+            self.error("the values in a select case must be compile-time constants", e.span)
+
+    # ------------------------------------------------------------------ reachability
+
+    def _check_reachability(self, decl: A.ParserDeclaration, states: dict) -> None:
+        if "start" not in states:
+            return
+        seen = {"start"}
+        todo = ["start"]
+        while todo:
+            st = states.get(todo.pop())
+            if st is None:
+                continue
+            for nxt in _successors(st):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        for name, st in states.items():
+            if name not in seen:
+                self.warning(f"parser state '{name}' is unreachable", decl_span(st),
+                             "no transition leads to it from start")
+        decl.reachable_states = [s for s in decl.states if s.name in seen]
+
+
+def _successors(st: A.ParserState) -> list[str]:
+    tr = st.transition
+    if tr is None:
+        return []
+    if isinstance(tr, str):
+        return [tr]
+    return [c.state for c in tr.cases]
+
+
+def _selectable(t: Type) -> bool:
+    t = strip_newtype(t)
+    return isinstance(t, (BitsType, BoolType, EnumType, ErrorType, IntType))

@@ -1,0 +1,292 @@
+"""Checking of tables: keys and match kinds, action lists, default actions, entries, properties.
+
+Results are recorded on the TableDeclaration for the compiler:
+``keys`` (list of TableKey), ``action_refs`` (the ActionRefs of the action
+list, each with ``.decl``), ``default`` (ActionRef or None, with
+``default_is_const``), ``const_entries`` (the TableEntry list of the
+``entries`` property, each with ``.action.decl``; ``entries_are_const`` says
+whether the control plane may change them), ``size`` and ``direct_counter`` / ``direct_meter``
+(instance names).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import ast as A
+from ..scope import Scope
+from ..types import BitsType, BoolType, EnumType, ErrorType, ExternType, Type, bit_width, strip_newtype
+from .base import CheckerBase, Callable
+
+KNOWN_PROPERTIES = {"key", "actions", "default_action", "entries", "size", "counters", "meters",
+                    "implementation", "support_timeout", "idle_timeout", "psa_direct_counter",
+                    "psa_direct_meter", "largest_priority_wins", "priority_delta", "pna_direct_counter"}
+SUPPORTED_MATCH_KINDS = {"exact", "ternary", "lpm", "range", "optional"}
+DEFAULT_TABLE_SIZE = 1024
+
+
+@dataclass
+class TableKey:
+    expr: A.Expression
+    match_kind: str
+    name: str          # the control-plane name: @name or the expression as written
+    type: Type
+    width: int
+
+
+class TablesMixin(CheckerBase):
+
+    def check_table(self, decl: A.TableDeclaration, scope: Scope) -> None:
+        decl.keys = []
+        decl.action_refs = []
+        decl.default = None
+        decl.default_is_const = False
+        decl.const_entries = None
+        decl.size = None
+        decl.direct_counter = None
+        decl.direct_meter = None
+        seen: dict[str, A.TableProperty] = {}
+        for prop in decl.properties:
+            if prop.name in seen:
+                self.error(f"table '{decl.name}' has two '{prop.name}' properties", prop.span)
+                continue
+            seen[prop.name] = prop
+            if prop.name not in KNOWN_PROPERTIES:
+                self.warning(f"unknown table property '{prop.name}' is ignored", getattr(prop, "name_span", prop.span))
+        if "actions" not in seen:
+            self.error(f"table '{decl.name}' has no 'actions' property", decl.span,
+                       "every table lists the actions it may run: actions = { ... }")
+        if "key" in seen:
+            self._check_keys(decl, seen["key"], scope)
+        if "actions" in seen:
+            self._check_action_list(decl, seen["actions"], scope)
+        if "default_action" in seen:
+            self._check_default_action(decl, seen["default_action"], scope)
+        if "entries" in seen:
+            self._check_entries(decl, seen["entries"], scope)
+        if "size" in seen:
+            v = self.constant_value(seen["size"].value, scope)
+            if v is not None:
+                if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                    self.error("the size of a table must be a positive integer", seen["size"].value.span)
+                else:
+                    decl.size = v
+        for prop_name, extern_name, attr in (("counters", "direct_counter", "direct_counter"),
+                                             ("meters", "direct_meter", "direct_meter")):
+            if prop_name in seen:
+                setattr(decl, attr, self._check_direct_resource(decl, seen[prop_name], scope, extern_name))
+        if "implementation" in seen:
+            self.error("table implementations (action profiles and selectors) are not supported", seen["implementation"].span)
+        for prop_name in ("support_timeout",):
+            if prop_name in seen:
+                t = self.check_expression(seen[prop_name].value, scope)
+                if t is not None and not isinstance(t, BoolType):
+                    self.error(f"'{prop_name}' must be true or false", seen[prop_name].value.span)
+
+    # ------------------------------------------------------------------ keys
+
+    def _check_keys(self, decl: A.TableDeclaration, prop: A.TableProperty, scope: Scope) -> None:
+        lpm = 0
+        for ke in prop.value:
+            t = self.check_expression(ke.expr, scope)
+            mk_span = getattr(ke, "match_kind_span", ke.span)
+            if ke.match_kind not in self.match_kinds:
+                self.error(f"unknown match kind '{ke.match_kind}'", mk_span,
+                           self.did_you_mean(ke.match_kind, self.match_kinds))
+                continue
+            if ke.match_kind not in SUPPORTED_MATCH_KINDS:
+                self.error(f"match kind '{ke.match_kind}' is not supported", mk_span,
+                           "dataplane supports exact, ternary, lpm, range and optional")
+                continue
+            if t is None:
+                continue
+            st = strip_newtype(t)
+            if not isinstance(st, (BitsType, BoolType, EnumType, ErrorType)) or (
+                    isinstance(st, EnumType) and not st.is_serializable and ke.match_kind != "exact"):
+                self.error(f"a table key cannot have type {t}", ke.expr.span,
+                           "keys must be bit<W>, int<W>, bool, enums or error")
+                continue
+            if ke.match_kind in ("lpm", "range") and not isinstance(st, (BitsType, EnumType)):
+                self.error(f"an {ke.match_kind} key must be bit<W>, not {t}", ke.expr.span)
+                continue
+            if ke.match_kind == "lpm":
+                lpm += 1
+                if lpm > 1:
+                    self.error(f"table '{decl.name}' has more than one lpm key", ke.span)
+            width = bit_width(st) if not isinstance(st, (ErrorType, EnumType)) or bit_width(st) else 32
+            if isinstance(st, EnumType) and not st.is_serializable or isinstance(st, ErrorType):
+                width = 32
+            name_ann = A.find_annotation(ke.annotations, "name")
+            if name_ann is not None and name_ann.body:
+                name = name_ann.body.strip().strip('"')
+            else:
+                from ..printer import expression_text
+                name = expression_text(ke.expr)
+            decl.keys.append(TableKey(ke.expr, ke.match_kind, name, t, width or 0))
+        if lpm and any(k.match_kind in ("ternary", "range", "optional") for k in decl.keys):
+            decl.lpm_with_priority = True
+
+    # ------------------------------------------------------------------ actions
+
+    def resolve_action_ref(self, ref: A.ActionRef, scope: Scope) -> Callable | None:
+        sym = (self.globals if ref.top_level else scope).lookup(ref.name)
+        span = getattr(ref, "name_span", ref.span)
+        if sym is None:
+            self.error(f"unknown action '{ref.name}'", span, self.did_you_mean(
+                ref.name, [n for n in scope.all_names() if (s := scope.lookup(n)) and s.kind == "action"]))
+            return None
+        if sym.kind != "action":
+            self.error(f"'{ref.name}' is a {sym.describe()}, not an action", span)
+            return None
+        ref.decl = sym.decl
+        return self.action_callable(sym.decl)
+
+    def _check_action_list(self, decl: A.TableDeclaration, prop: A.TableProperty, scope: Scope) -> None:
+        names: dict[str, A.ActionRef] = {}
+        for ref in prop.value:
+            callee = self.resolve_action_ref(ref, scope)
+            if callee is None:
+                continue
+            if ref.name in names:
+                self.error(f"action '{ref.name}' is listed twice in table '{decl.name}'", ref.span)
+                continue
+            names[ref.name] = ref
+            directional = [p for p in callee.params if p.direction]
+            given = ref.args or []
+            if len(given) != len(directional):
+                if directional:
+                    self.error(f"action '{ref.name}' has {len(directional)} directional parameter(s) that the "
+                               f"actions list must give, but {len(given)} were given", ref.span)
+                else:
+                    self.error(f"action '{ref.name}' takes its parameters from the control plane; do not give "
+                               f"arguments in the actions list", ref.span)
+                continue
+            if directional:
+                fake = A.Call(A.Name(ref.name, span=ref.span), [], given, span=ref.span)
+                c = Callable("action", ref.name, directional, callee.return_type, decl=ref.decl)
+                self.bind_call(fake, c, scope, None)
+                ref.bound = getattr(fake, "bound", None)
+            decl.action_refs.append(ref)
+        decl.action_names = names
+
+    def _action_call_from_expression(self, e: A.Expression, scope: Scope) -> A.ActionRef | None:
+        if isinstance(e, A.Name):
+            return A.ActionRef(e.name, None, top_level=e.top_level, span=e.span)
+        if isinstance(e, A.Call) and isinstance(e.func, A.Name) and not e.type_args:
+            return A.ActionRef(e.func.name, e.args, top_level=e.func.top_level, span=e.span)
+        self.error("expected an action call such as a(1, 2) or NoAction()", e.span)
+        return None
+
+    def _check_action_data(self, decl: A.TableDeclaration, ref: A.ActionRef, scope: Scope, what: str) -> bool:
+        """Check the arguments of an action used as a default action or an entry: all parameters bound."""
+        callee = self.resolve_action_ref(ref, scope)
+        if callee is None:
+            return False
+        listed = getattr(decl, "action_names", {})
+        if ref.name not in listed:
+            self.error(f"{what} '{ref.name}' is not in the actions of table '{decl.name}'", ref.span,
+                       f"add it to the actions list of '{decl.name}'")
+            return False
+        args = ref.args or []
+        if ref.args is None and callee.params:
+            self.error(f"{what} '{ref.name}' needs arguments for all its parameters", ref.span)
+            return False
+        fake = A.Call(A.Name(ref.name, span=ref.span), [], args, span=ref.span)
+        if self.bind_call(fake, Callable("action", ref.name, callee.params, callee.return_type, decl=ref.decl),
+                          scope, None) is None and getattr(fake, "callee", None) is None:
+            return False
+        ref.bound = fake.bound
+        # Directional arguments must agree with the action list; action data must be constant.
+        for p, a in zip(callee.params, fake.bound):
+            if not p.direction and a is not None and a.const is None:
+                self.error(f"the value for action parameter '{p.name}' must be a compile-time constant", a.span)
+                return False
+        return True
+
+    def _check_default_action(self, decl: A.TableDeclaration, prop: A.TableProperty, scope: Scope) -> None:
+        ref = self._action_call_from_expression(prop.value, scope)
+        if ref is None:
+            return
+        if self._check_action_data(decl, ref, scope, "default action"):
+            listed = decl.action_names.get(ref.name)
+            ann = A.find_annotation(getattr(listed, "annotations", None), "tableonly")
+            if ann is not None:
+                self.error(f"action '{ref.name}' is marked @tableonly and cannot be the default action", ref.span)
+            decl.default = ref
+            decl.default_is_const = prop.is_const
+
+    # ------------------------------------------------------------------ entries
+
+    def _check_entries(self, decl: A.TableDeclaration, prop: A.TableProperty, scope: Scope) -> None:
+        # `const entries` are fixed; plain `entries` are initial entries the control plane may change.
+        decl.entries_are_const = prop.is_const
+        if not decl.keys and prop.value:
+            self.error(f"table '{decl.name}' has no key, so it cannot have entries", prop.span)
+            return
+        key_types = [k.type for k in decl.keys]
+        for entry in prop.value:
+            ks = entry.keyset
+            elements = ks.elements if isinstance(ks, A.TupleKeyset) else [ks]
+            if isinstance(ks, (A.DefaultKeyset, A.DontCare)) and len(key_types) > 1:
+                elements = [ks] * len(key_types)
+            if len(elements) != len(key_types):
+                self.error(f"this entry has {len(elements)} key value(s) but table '{decl.name}' has "
+                           f"{len(key_types)} key(s)", ks.span)
+                continue
+            ok = True
+            for el, key in zip(elements, decl.keys):
+                self.check_keyset_element(el, key.type, scope, "entry")
+                if not self._keyset_fits_match_kind(el, key):
+                    ok = False
+            entry.elements = elements
+            if entry.priority is not None:
+                p = self.constant_value(entry.priority, scope)
+                if p is not None and (not isinstance(p, int) or p < 0):
+                    self.error("an entry priority must be a non-negative integer", entry.priority.span)
+                entry.priority_value = p
+            if self._check_action_data(decl, entry.action, scope, "the action of this entry") and ok:
+                ann = A.find_annotation(getattr(decl.action_names.get(entry.action.name), "annotations", None),
+                                        "defaultonly")
+                if ann is not None:
+                    self.error(f"action '{entry.action.name}' is marked @defaultonly and cannot be used in an entry",
+                               entry.action.span)
+        decl.const_entries = prop.value
+
+    def _keyset_fits_match_kind(self, el: A.Expression, key: TableKey) -> bool:
+        mk = key.match_kind
+        wildcard = isinstance(el, (A.DontCare, A.DefaultKeyset))
+        if mk == "exact" and (wildcard or isinstance(el, (A.MaskKeyset, A.RangeKeyset))):
+            self.error(f"key '{key.name}' is matched exactly: give a single value", el.span)
+            return False
+        if mk == "optional" and isinstance(el, (A.MaskKeyset, A.RangeKeyset)):
+            self.error(f"key '{key.name}' is optional: give a value or _", el.span)
+            return False
+        if mk in ("lpm", "ternary") and isinstance(el, A.RangeKeyset):
+            self.error(f"key '{key.name}' is {mk}: a range is not allowed", el.span)
+            return False
+        if mk == "range" and isinstance(el, A.MaskKeyset):
+            self.error(f"key '{key.name}' is a range: use lo .. hi", el.span)
+            return False
+        if mk == "lpm" and isinstance(el, A.MaskKeyset) and el.mask.const is not None:
+            m = el.mask.const
+            w = key.width
+            inv = ~m & ((1 << w) - 1)
+            if inv & (inv + 1):
+                self.error(f"the mask of lpm key '{key.name}' must be a prefix (ones followed by zeros)", el.mask.span)
+                return False
+        return True
+
+    # ------------------------------------------------------------------ direct counters and meters
+
+    def _check_direct_resource(self, decl, prop: A.TableProperty, scope: Scope, extern_name: str):
+        e = prop.value
+        t = self.check_expression(e, scope)
+        if t is None:
+            return None
+        if not (isinstance(t, ExternType) and t.name == extern_name):
+            self.error(f"'{prop.name}' must name a {extern_name} instance, not {t}", e.span)
+            return None
+        if isinstance(e, A.Name):
+            e.ref.decl.attached_table = decl
+            return e.name
+        return e

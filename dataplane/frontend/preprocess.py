@@ -1,0 +1,434 @@
+"""A C-style preprocessor for P4 sources, enough for real v1model programs.
+
+Supported: ``#include <file>`` and ``#include "file"`` (quoted names are looked
+up next to the including file first, then in ``-I`` directories, then in our
+own architecture include directory), object-like ``#define NAME value`` and
+``#undef``, ``#ifdef``/``#ifndef``/``#if``/``#elif``/``#else``/``#endif`` with
+integer expressions and ``defined(NAME)``, ``#error`` and ``#warning``.
+Function-like macros are reported as unsupported.
+
+The output is one text in which every directive line (and every line skipped
+by a conditional) is blank, so that lines of the output map one-to-one onto
+lines of the input files. Macros are *not* substituted in the text: the
+lexer expands them token by token (see :mod:`dataplane.frontend.lexer`), so
+columns in diagnostics stay exact.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+
+from ..diagnostics import DiagnosticBag, DiagnosticError, SourceFile, Span, error
+
+MAX_INCLUDE_DEPTH = 40
+
+
+def system_include_dir() -> str:
+    """The directory that holds our core.p4, v1model.p4 and friends."""
+    return str(resources.files("dataplane.p4include"))
+
+
+@dataclass
+class MacroEvent:
+    """A #define (value is the replacement text) or #undef (value is None)."""
+
+    line: int            # 1-based output line of the directive; applies to later lines
+    name: str
+    value: str | None
+    span: Span
+
+
+@dataclass
+class Preprocessed:
+    text: str
+    origins: list[tuple[SourceFile, int]]   # output line (0-based index) -> (file, line)
+    macro_events: list[MacroEvent] = field(default_factory=list)
+    files: list[SourceFile] = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+    def locate(self, line: int) -> tuple[SourceFile, int]:
+        """Map a 1-based output line to its file and line."""
+        if 1 <= line <= len(self.origins):
+            return self.origins[line - 1]
+        if self.origins:
+            src, last = self.origins[-1]
+            return src, last
+        return self.files[0] if self.files else SourceFile("<empty>", ""), 1
+
+    def span(self, line: int, col: int, end_line: int, end_col: int) -> Span:
+        src, src_line = self.locate(line)
+        if end_line != line:
+            end_src, end_src_line = self.locate(end_line)
+            if end_src is not src:
+                return Span(src, src_line, col, src_line, col + 1)
+            return Span(src, src_line, col, end_src_line, end_col)
+        return Span(src, src_line, col, src_line, end_col)
+
+
+_DIRECTIVE = re.compile(r"^\s*#\s*([A-Za-z_]\w*)?(.*)$")
+_IDENT = re.compile(r"[A-Za-z_]\w*")
+
+
+def read_source(path: str, span: Span | None = None) -> SourceFile:
+    """Read a source file as UTF-8 text, reporting unreadable files as user errors."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise error(f"cannot open '{path}': no such file", span)
+    except IsADirectoryError:
+        raise error(f"cannot open '{path}': it is a directory", span)
+    except OSError as exc:
+        raise error(f"cannot open '{path}': {exc.strerror or exc}", span)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        src = SourceFile(path, data[: exc.start].decode("utf-8", "replace"))
+        line = src.line_count
+        col = len(src.line_text(line)) + 1
+        raise error(f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                    Span(src, line, col, line, col + 1),
+                    hint="P4 sources must be text files")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return SourceFile(path, text)
+
+
+class Preprocessor:
+    def __init__(self, include_dirs: list[str] | None = None, defines: dict[str, str] | None = None):
+        self.include_dirs = [os.path.abspath(d) for d in (include_dirs or [])]
+        self.system_dir = system_include_dir()
+        self.macros: dict[str, str] = {}
+        self.out_lines: list[str] = []
+        self.origins: list[tuple[SourceFile, int]] = []
+        self.events: list[MacroEvent] = []
+        self.files: list[SourceFile] = []
+        self.diags = DiagnosticBag()
+        self._cache: dict[str, SourceFile] = {}
+        for name, value in (defines or {}).items():
+            self._define(name, value, None)
+
+    # -- public ---------------------------------------------------------------
+
+    def run(self, source: SourceFile) -> Preprocessed:
+        self._process(source, depth=0)
+        self.diags.raise_if_errors()
+        return Preprocessed("\n".join(self.out_lines) + "\n", self.origins, self.events, self.files,
+                            self.diags.warnings())
+
+    # -- helpers --------------------------------------------------------------
+
+    def _define(self, name: str, value: str | None, span: Span | None) -> None:
+        # The directive's own (1-based) output line, already emitted: the macro applies after it.
+        line = len(self.out_lines)
+        if value is None:
+            self.macros.pop(name, None)
+        else:
+            self.macros[name] = value
+        self.events.append(MacroEvent(line, name, value, span))
+
+    def _emit(self, text: str, src: SourceFile, line: int) -> None:
+        self.out_lines.append(text)
+        self.origins.append((src, line))
+
+    def _resolve_include(self, name: str, quoted: bool, including: SourceFile) -> str | None:
+        candidates = []
+        if quoted:
+            candidates.append(os.path.join(os.path.dirname(os.path.abspath(including.path)), name))
+        candidates.extend(os.path.join(d, name) for d in self.include_dirs)
+        candidates.append(os.path.join(self.system_dir, name))
+        for c in candidates:
+            if os.path.isfile(c):
+                return c
+        return None
+
+    def _load(self, path: str, span: Span) -> SourceFile:
+        key = os.path.realpath(path)
+        if key not in self._cache:
+            self._cache[key] = read_source(path, span)
+        return self._cache[key]
+
+    # -- the line loop --------------------------------------------------------
+
+    def _process(self, src: SourceFile, depth: int) -> None:
+        self.files.append(src)
+        lines = src.text.split("\n")
+        # Each entry: [taking_now, some_branch_taken, seen_else, span_of_if]
+        cond_stack: list[list] = []
+        in_comment = False
+        i = 0
+        while i < len(lines):
+            raw = lines[i]
+            lineno = i + 1
+            active = all(c[0] for c in cond_stack)
+            starts_in_comment = in_comment
+            in_comment = _ends_in_comment(raw, in_comment)
+            m = None if starts_in_comment else _DIRECTIVE.match(raw)
+            if m is None:
+                self._emit(raw if active else "", src, lineno)
+                i += 1
+                continue
+            # Join continuation lines of the directive.
+            text = raw
+            consumed = 1
+            while text.endswith("\\") and i + consumed < len(lines):
+                text = text[:-1] + " " + lines[i + consumed]
+                consumed += 1
+            name = m.group(1) or ""
+            after = re.match(r"\s*#\s*[A-Za-z_]?\w*(.*)$", text, re.S).group(1)
+            rest = _strip_comments(after).strip()
+            col = raw.index("#") + 1
+            span = Span(src, lineno, col, lineno, col + 1 + len(name))
+            for k in range(consumed):
+                self._emit("", src, lineno + k)
+            i += consumed
+            self._directive(name, rest, span, src, depth, cond_stack, active)
+        if cond_stack:
+            self.diags.error(f"unterminated conditional directive", cond_stack[-1][3],
+                             hint="add the missing #endif")
+
+    def _directive(self, name, rest, span, src, depth, cond_stack, active) -> None:
+        if name in ("if", "ifdef", "ifndef"):
+            if not active:
+                cond_stack.append([False, True, False, span])
+                return
+            if name == "ifdef":
+                take = self._macro_name(rest, span) in self.macros
+            elif name == "ifndef":
+                take = self._macro_name(rest, span) not in self.macros
+            else:
+                take = self._evaluate(rest, span)
+            cond_stack.append([take, take, False, span])
+            return
+        if name in ("elif", "else", "endif"):
+            if not cond_stack:
+                self.diags.error(f"#{name} without #if", span)
+                return
+            top = cond_stack[-1]
+            if name == "endif":
+                cond_stack.pop()
+                return
+            if top[2]:
+                self.diags.error(f"#{name} after #else", span)
+                return
+            parent_active = all(c[0] for c in cond_stack[:-1])
+            if name == "else":
+                top[2] = True
+                top[0] = parent_active and not top[1]
+            else:
+                take = (parent_active and not top[1]) and self._evaluate(rest, span)
+                top[0] = take
+            top[1] = top[1] or top[0]
+            return
+        if not active:
+            return
+        if name == "include":
+            self._include(rest, span, src, depth)
+        elif name == "define":
+            m = re.match(r"([A-Za-z_]\w*)(\()?\s*(.*)$", rest, re.S)
+            if not m:
+                self.diags.error("#define needs a macro name", span)
+                return
+            if m.group(2):
+                self.diags.error(f"function-like macro '{m.group(1)}' is not supported", span,
+                                 hint="use a const declaration or an object-like #define")
+                return
+            self._define(m.group(1), m.group(3).strip(), span)
+        elif name == "undef":
+            self._define(self._macro_name(rest, span), None, span)
+        elif name == "error":
+            self.diags.error(f"#error {rest}".strip(), span)
+        elif name == "warning":
+            self.diags.warning(f"#warning {rest}".strip(), span)
+        elif name in ("pragma", "line", ""):
+            pass
+        else:
+            self.diags.error(f"unknown preprocessor directive '#{name}'", span)
+
+    def _macro_name(self, rest: str, span: Span) -> str:
+        m = _IDENT.match(rest)
+        if not m:
+            self.diags.error("expected a macro name", span)
+            return ""
+        return m.group(0)
+
+    def _include(self, rest: str, span: Span, src: SourceFile, depth: int) -> None:
+        m = re.match(r'^(?:<([^>]+)>|"([^"]+)")', rest)
+        if not m:
+            self.diags.error("#include expects <file> or \"file\"", span)
+            return
+        fname = m.group(1) or m.group(2)
+        quoted = m.group(2) is not None
+        path = self._resolve_include(fname, quoted, src)
+        if path is None:
+            where = ", ".join(self.include_dirs + [self.system_dir])
+            self.diags.error(f"cannot find include file '{fname}'", span,
+                             hint=f"searched {'next to ' + src.path + ', ' if quoted else ''}{where}; add -I DIR")
+            return
+        if depth >= MAX_INCLUDE_DEPTH:
+            self.diags.error(f"#include nested too deeply (more than {MAX_INCLUDE_DEPTH} levels)", span,
+                             hint="is a file including itself without an include guard?")
+            return
+        try:
+            included = self._load(path, span)
+        except DiagnosticError as exc:
+            self.diags.extend(exc.diagnostics)
+            return
+        self._process(included, depth + 1)
+
+    # -- #if expressions ---------------------------------------------------
+
+    def _evaluate(self, expr: str, span: Span) -> bool:
+        try:
+            return bool(_CondParser(expr, self.macros).parse())
+        except _CondError as exc:
+            self.diags.error(f"cannot evaluate #if expression: {exc}", span)
+            return False
+
+
+def _strip_comments(text: str) -> str:
+    text = re.sub(r"/\*.*?\*/", " ", text)
+    pos = text.find("//")
+    return text[:pos] if pos >= 0 else text
+
+
+def _ends_in_comment(line: str, in_comment: bool) -> bool:
+    """Whether a block comment is still open at the end of the line."""
+    i, n = 0, len(line)
+    while i < n:
+        if in_comment:
+            j = line.find("*/", i)
+            if j < 0:
+                return True
+            in_comment = False
+            i = j + 2
+            continue
+        c = line[i]
+        if c == '"':
+            j = i + 1
+            while j < n and line[j] != '"':
+                j += 2 if line[j] == "\\" else 1
+            i = j + 1
+        elif line.startswith("//", i):
+            return False
+        elif line.startswith("/*", i):
+            in_comment = True
+            i += 2
+        else:
+            i += 1
+    return in_comment
+
+
+class _CondError(Exception):
+    pass
+
+
+_COND_TOKEN = re.compile(r"\s*(?:(0[xX][0-9a-fA-F]+|\d+)[uUlL]*|([A-Za-z_]\w*)|(&&|\|\||==|!=|<=|>=|<<|>>|[-+*/%<>!()~&|^]))")
+
+
+class _CondParser:
+    """Recursive-descent evaluator for #if expressions (C precedence)."""
+
+    _BINARY = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", ">", "<=", ">="),
+               ("<<", ">>"), ("+", "-"), ("*", "/", "%")]
+
+    def __init__(self, text: str, macros: dict[str, str], depth: int = 0):
+        self.macros = macros
+        self.depth = depth
+        self.tokens: list[tuple[str, object]] = []
+        pos = 0
+        text = text.strip()
+        while pos < len(text):
+            m = _COND_TOKEN.match(text, pos)
+            if not m or m.end() == pos:
+                raise _CondError(f"unexpected '{text[pos:].strip()[:10]}'")
+            if m.group(1):
+                self.tokens.append(("num", int(m.group(1), 0)))
+            elif m.group(2):
+                self.tokens.append(("id", m.group(2)))
+            else:
+                self.tokens.append(("op", m.group(3)))
+            pos = m.end()
+            while pos < len(text) and text[pos].isspace():
+                pos += 1
+        self.i = 0
+
+    def parse(self) -> int:
+        if not self.tokens:
+            raise _CondError("empty expression")
+        v = self._binary(0)
+        if self.i != len(self.tokens):
+            raise _CondError(f"unexpected '{self.tokens[self.i][1]}'")
+        return v
+
+    def _peek(self):
+        return self.tokens[self.i] if self.i < len(self.tokens) else ("eof", None)
+
+    def _binary(self, level: int) -> int:
+        if level == len(self._BINARY):
+            return self._unary()
+        left = self._binary(level + 1)
+        while self._peek()[0] == "op" and self._peek()[1] in self._BINARY[level]:
+            op = self.tokens[self.i][1]
+            self.i += 1
+            right = self._binary(level + 1)
+            left = _apply(op, left, right)
+        return left
+
+    def _unary(self) -> int:
+        kind, val = self._peek()
+        if kind == "op" and val in ("!", "-", "+", "~"):
+            self.i += 1
+            v = self._unary()
+            return {"!": lambda x: int(not x), "-": lambda x: -x, "+": lambda x: x, "~": lambda x: ~x}[val](v)
+        if kind == "op" and val == "(":
+            self.i += 1
+            v = self._binary(0)
+            if self._peek() != ("op", ")"):
+                raise _CondError("missing ')'")
+            self.i += 1
+            return v
+        if kind == "num":
+            self.i += 1
+            return val
+        if kind == "id":
+            self.i += 1
+            if val == "defined":
+                paren = self._peek() == ("op", "(")
+                if paren:
+                    self.i += 1
+                k, name = self._peek()
+                if k != "id":
+                    raise _CondError("defined needs a macro name")
+                self.i += 1
+                if paren:
+                    if self._peek() != ("op", ")"):
+                        raise _CondError("missing ')'")
+                    self.i += 1
+                return int(name in self.macros)
+            if val in self.macros and self.depth < 20:
+                body = self.macros[val].strip()
+                return _CondParser(body, self.macros, self.depth + 1).parse() if body else 0
+            return 0  # as in C: an unknown identifier is 0
+        raise _CondError("unexpected end of expression" if kind == "eof" else f"unexpected '{val}'")
+
+
+def _apply(op: str, a: int, b: int) -> int:
+    if op in ("/", "%") and b == 0:
+        raise _CondError("division by zero")
+    return {
+        "||": lambda: int(bool(a) or bool(b)), "&&": lambda: int(bool(a) and bool(b)),
+        "|": lambda: a | b, "^": lambda: a ^ b, "&": lambda: a & b,
+        "==": lambda: int(a == b), "!=": lambda: int(a != b), "<": lambda: int(a < b),
+        ">": lambda: int(a > b), "<=": lambda: int(a <= b), ">=": lambda: int(a >= b),
+        "<<": lambda: a << b, ">>": lambda: a >> b, "+": lambda: a + b, "-": lambda: a - b,
+        "*": lambda: a * b, "/": lambda: int(a / b), "%": lambda: a % b,
+    }[op]()
+
+
+def preprocess(source: SourceFile, include_dirs: list[str] | None = None,
+               defines: dict[str, str] | None = None) -> Preprocessed:
+    return Preprocessor(include_dirs, defines).run(source)

@@ -1,0 +1,335 @@
+"""Semantic types of checked P4 programs.
+
+Type *references* in the AST (``bit<8>``, ``ipv4_t``, ``register<bit<32>>``)
+are resolved by the checker into these objects. Typedefs are transparent
+(they resolve to what they name); ``type`` declarations make a distinct
+:class:`NewType`. Header, struct and union types are created once per
+declaration, so they compare by identity; base types compare by value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+class Type:
+    """Base of all semantic types."""
+
+    def __str__(self) -> str:  # pragma: no cover - overridden
+        return self.__class__.__name__
+
+    @property
+    def is_numeric(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class BitsType(Type):
+    """bit<W> (signed=False) or int<W> (signed=True)."""
+    width: int
+    signed: bool = False
+
+    def __str__(self) -> str:
+        return f"{'int' if self.signed else 'bit'}<{self.width}>"
+
+    @property
+    def is_numeric(self) -> bool:
+        return True
+
+    @property
+    def mask(self) -> int:
+        return (1 << self.width) - 1
+
+
+@dataclass(frozen=True)
+class IntType(Type):
+    """The infinite-precision integer type of untyped constants such as 5."""
+
+    def __str__(self) -> str:
+        return "int"
+
+    @property
+    def is_numeric(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class VarbitType(Type):
+    max_width: int
+
+    def __str__(self) -> str:
+        return f"varbit<{self.max_width}>"
+
+
+@dataclass(frozen=True)
+class BoolType(Type):
+    def __str__(self) -> str:
+        return "bool"
+
+
+@dataclass(frozen=True)
+class StringType(Type):
+    def __str__(self) -> str:
+        return "string"
+
+
+@dataclass(frozen=True)
+class VoidType(Type):
+    def __str__(self) -> str:
+        return "void"
+
+
+@dataclass(frozen=True)
+class ErrorType(Type):
+    def __str__(self) -> str:
+        return "error"
+
+
+@dataclass(frozen=True)
+class MatchKindType(Type):
+    def __str__(self) -> str:
+        return "match_kind"
+
+
+@dataclass(frozen=True)
+class DontCareType(Type):
+    def __str__(self) -> str:
+        return "_"
+
+
+@dataclass(eq=False)
+class EnumType(Type):
+    """An enum; serializable enums have an underlying bit<W> and member values."""
+    name: str
+    members: list[str]
+    underlying: Optional[BitsType] = None
+    values: dict[str, int] = field(default_factory=dict)
+    decl: object = None
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_serializable(self) -> bool:
+        return self.underlying is not None
+
+
+@dataclass(eq=False)
+class StructLikeType(Type):
+    """A header, header_union or struct type."""
+    kind: str                  # "header", "header_union", "struct"
+    name: str
+    fields: dict[str, Type] = field(default_factory=dict)
+    decl: object = None
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_header(self) -> bool:
+        return self.kind == "header"
+
+    @property
+    def is_union(self) -> bool:
+        return self.kind == "header_union"
+
+    @property
+    def is_struct(self) -> bool:
+        return self.kind == "struct"
+
+    def field_type(self, name: str) -> Type | None:
+        return self.fields.get(name)
+
+
+@dataclass(frozen=True)
+class StackType(Type):
+    element: Type
+    size: int
+
+    def __str__(self) -> str:
+        return f"{self.element}[{self.size}]"
+
+
+@dataclass(frozen=True)
+class TupleType(Type):
+    elements: tuple
+
+    def __str__(self) -> str:
+        return f"tuple<{', '.join(map(str, self.elements))}>"
+
+
+@dataclass(frozen=True)
+class ListType(Type):
+    """The type of a list expression `{a, b}` before it meets its target type."""
+    elements: tuple
+
+    def __str__(self) -> str:
+        return "{" + ", ".join(map(str, self.elements)) + "}"
+
+
+@dataclass(frozen=True)
+class StructInitType(Type):
+    """The type of a struct expression `{a = 1, b = x}` before it meets its target."""
+    fields: tuple     # ((name, type), ...)
+
+    def __str__(self) -> str:
+        return "{" + ", ".join(f"{n} = {t}" for n, t in self.fields) + "}"
+
+
+@dataclass(eq=False)
+class NewType(Type):
+    """`type bit<32> Id_t;`: a distinct type with the same representation as its base."""
+    name: str
+    base: Type
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class TypeVar(Type):
+    name: str
+    owner: object = field(default=None, compare=False, hash=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(eq=False)
+class ExternType(Type):
+    """An extern object type such as register<bit<32>> (decl is the ExternDeclaration)."""
+    name: str
+    decl: object
+    type_args: tuple = ()
+    bindings: dict = field(default_factory=dict)   # type parameter name -> Type
+
+    def __str__(self) -> str:
+        if self.type_args:
+            return f"{self.name}<{', '.join(map(str, self.type_args))}>"
+        return self.name
+
+
+@dataclass(eq=False)
+class BlockType(Type):
+    """A parser, control or package: either a declared block or a type declaration.
+
+    kind is "parser", "control" or "package"; decl is the AST declaration;
+    params are (name, direction, Type) after substituting type arguments."""
+    kind: str
+    name: str
+    decl: object
+    params: list = field(default_factory=list)
+    type_params: list = field(default_factory=list)
+    constructor_params: list = field(default_factory=list)
+    is_declaration_only: bool = False   # a type (Parser<H, M>) rather than a body
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(eq=False)
+class TableType(Type):
+    name: str
+    decl: object
+
+    def __str__(self) -> str:
+        return f"table {self.name}"
+
+
+@dataclass(eq=False)
+class ActionType(Type):
+    name: str
+    decl: object
+
+    def __str__(self) -> str:
+        return f"action {self.name}"
+
+
+@dataclass(eq=False)
+class ApplyResultType(Type):
+    """What `t.apply()` returns: hit, miss and action_run."""
+    table: TableType
+
+    def __str__(self) -> str:
+        return f"the result of {self.table.name}.apply()"
+
+
+@dataclass(eq=False)
+class ActionRunType(Type):
+    """The type of `t.apply().action_run`: one of the table's actions."""
+    table: TableType
+
+    def __str__(self) -> str:
+        return f"the action run by {self.table.name}"
+
+
+@dataclass(eq=False)
+class FunctionType(Type):
+    """A reference to something callable (method, function, action) before it is called."""
+    name: str
+
+    def __str__(self) -> str:
+        return f"method {self.name}"
+
+
+BIT1 = BitsType(1)
+BIT32 = BitsType(32)
+BOOL = BoolType()
+INT = IntType()
+VOID = VoidType()
+STRING = StringType()
+ERROR = ErrorType()
+MATCH_KIND = MatchKindType()
+DONT_CARE = DontCareType()
+
+
+def strip_newtype(t: Type) -> Type:
+    while isinstance(t, NewType):
+        t = t.base
+    return t
+
+
+def bit_width(t: Type) -> int | None:
+    """Width in bits of a fixed-size serializable type (None if not fixed-size)."""
+    t = strip_newtype(t)
+    if isinstance(t, BitsType):
+        return t.width
+    if isinstance(t, BoolType):
+        return 1
+    if isinstance(t, EnumType) and t.underlying is not None:
+        return t.underlying.width
+    if isinstance(t, StructLikeType) and t.kind in ("header", "struct"):
+        total = 0
+        for ft in t.fields.values():
+            w = bit_width(ft)
+            if w is None:
+                return None
+            total += w
+        return total
+    if isinstance(t, StackType):
+        w = bit_width(t.element)
+        return None if w is None else w * t.size
+    if isinstance(t, (TupleType, ListType)):
+        total = 0
+        for et in t.elements:
+            w = bit_width(et)
+            if w is None:
+                return None
+            total += w
+        return total
+    return None
+
+
+def is_header_like(t: Type) -> bool:
+    return isinstance(t, StructLikeType) and t.kind in ("header", "header_union")
+
+
+def same_type(a: Type, b: Type) -> bool:
+    if a is b or a == b:
+        return True
+    if isinstance(a, StackType) and isinstance(b, StackType):
+        return a.size == b.size and same_type(a.element, b.element)
+    if isinstance(a, TupleType) and isinstance(b, TupleType):
+        return len(a.elements) == len(b.elements) and all(same_type(x, y) for x, y in zip(a.elements, b.elements))
+    return False

@@ -1,0 +1,1 @@
+"""The Lark grammar of our P4_16 subset (p4.lark), installed as package data."""
