@@ -139,15 +139,31 @@ def _operand(expr: A.Expression, min_precedence: int) -> str:
     return f"({text})" if precedence(expr) < min_precedence else text
 
 
+def _postfix_base(expr: A.Expression) -> str:
+    """expr as the left side of `.m`, `[i]`, `[h:l]` or `(args)`.
+
+    A `.` after `}` starts a top-level name for the lexer (a statement such
+    as `.x = 1;` may follow a block), so `{a, b}.m` must be written `({a, b}).m`."""
+    if isinstance(expr, (A.ListExpression, A.StructExpression)):
+        return f"({expression_text(expr)})"
+    return _operand(expr, _POSTFIX)
+
+
 def _binary_text(e: A.Binary) -> str:
     p = precedence(e)
     # Left-associative: an operand of equal strength needs parentheses only on the right.
-    return f"{_operand(e.left, p)} {e.op} {_operand(e.right, p + 1)}"
+    right = _operand(e.right, p + 1)
+    if e.op == "<" and right.startswith("error"):
+        # The lexer reads `x < error` as the start of type arguments (`f<error>(...)`).
+        right = f"({right})"
+    return f"{_operand(e.left, p)} {e.op} {right}"
 
 
 def _ternary_text(e: A.Ternary) -> str:
-    # Grammar: logical_or "?" expression ":" conditional.
-    return (f"{_operand(e.cond, _TERNARY + 1)} ? {_operand(e.then, _TERNARY)}"
+    # Grammar: logical_or "?" expression ":" conditional. A conditional in the
+    # middle needs no parentheses but gets them anyway, for the reader; a chain
+    # `a ? b : c ? d : e` in the last position is idiomatic and stays bare.
+    return (f"{_operand(e.cond, _TERNARY + 1)} ? {_operand(e.then, _TERNARY + 1)}"
             f" : {_operand(e.otherwise, _TERNARY)}")
 
 
@@ -170,7 +186,7 @@ def _cast_text(e: A.Cast) -> str:
 
 def _call_text(e: A.Call) -> str:
     type_args = f"<{', '.join(type_text(t) for t in e.type_args)}>" if e.type_args else ""
-    return f"{_operand(e.func, _POSTFIX)}{type_args}({arguments_text(e.args)})"
+    return f"{_postfix_base(e.func)}{type_args}({arguments_text(e.args)})"
 
 
 def argument_text(arg: A.Argument) -> str:
@@ -187,10 +203,10 @@ _EXPRESSIONS: dict[type, Callable[..., str]] = {
     A.BoolLiteral: lambda e: "true" if e.value else "false",
     A.StringLiteral: lambda e: string_literal_text(e.value),
     A.Name: lambda e: ("." if e.top_level else "") + e.name,
-    A.Member: lambda e: f"{_operand(e.expr, _POSTFIX)}.{e.member}",
+    A.Member: lambda e: f"{_postfix_base(e.expr)}.{e.member}",
     A.TypeMember: lambda e: f"{type_text(e.type)}.{e.member}",
-    A.Index: lambda e: f"{_operand(e.expr, _POSTFIX)}[{expression_text(e.index)}]",
-    A.Slice: lambda e: f"{_operand(e.expr, _POSTFIX)}[{expression_text(e.hi)}:{expression_text(e.lo)}]",
+    A.Index: lambda e: f"{_postfix_base(e.expr)}[{expression_text(e.index)}]",
+    A.Slice: lambda e: f"{_postfix_base(e.expr)}[{expression_text(e.hi)}:{expression_text(e.lo)}]",
     A.Unary: _unary_text,
     A.Binary: _binary_text,
     A.Ternary: _ternary_text,
@@ -325,16 +341,17 @@ class _Printer:
         self.line("}")
 
     def _separated(self, nodes: list[A.Node]) -> None:
-        """Emit declarations, with a blank line next to any that spans several lines
-        (so consts and typedefs stay grouped, actions and tables stand apart)."""
-        prev_multiline = False
+        """Emit declarations, with a blank line next to any that has a body or spans
+        several lines (so consts and typedefs stay grouped, actions and tables
+        stand apart)."""
+        prev_apart = False
         for i, node in enumerate(nodes):
             start = len(self.lines)
             self.emit(node)
-            multiline = len(self.lines) - start > 1
-            if i > 0 and (multiline or prev_multiline):
+            apart = isinstance(node, _STANDS_APART) or len(self.lines) - start > 1
+            if i > 0 and (apart or prev_apart):
                 self.lines.insert(start, "")
-            prev_multiline = multiline
+            prev_apart = apart
 
     def _block_opener(self, block: A.BlockStatement) -> str:
         return _annotations_prefix(block.annotations) + "{"
@@ -383,16 +400,16 @@ class _Printer:
         self.line(f"{type_text(s.type)}.apply({arguments_text(s.args)});")
 
     def _IfStatement(self, s: A.IfStatement) -> None:
-        # A then-branch that is an if without else would capture our else (the
-        # dangling else); parsed trees never have that shape, since it needs braces.
-        self._clause(f"if ({expression_text(s.cond)})", s.then)
-        previous, other = s.then, s.otherwise
+        then = _guard_dangling_else(s.then, s.otherwise)
+        self._clause(f"if ({expression_text(s.cond)})", then)
+        previous, other = then, s.otherwise
         while other is not None:
             # `} else` when the previous branch was a block, else `else` on its own line.
             after_block = isinstance(previous, A.BlockStatement)
             if isinstance(other, A.IfStatement):
-                self._clause(f"else if ({expression_text(other.cond)})", other.then, after_block)
-                previous, other = other.then, other.otherwise
+                then = _guard_dangling_else(other.then, other.otherwise)
+                self._clause(f"else if ({expression_text(other.cond)})", then, after_block)
+                previous, other = then, other.otherwise
             else:
                 self._clause("else", other, after_block)
                 other = None
@@ -473,7 +490,7 @@ class _Printer:
         self._member_list("match_kind", d.members)
 
     def _EnumMember(self, m: A.EnumMember) -> None:
-        self.line(enum_member_text(m) + ",")
+        self.line(enum_member_text(m))
 
     def _block_type_header(self, keyword: str, d) -> str:
         return (f"{_annotations_prefix(d.annotations)}{keyword} {d.name}{type_parameters_text(d.type_params)}"
@@ -522,7 +539,11 @@ class _Printer:
         self.line("}")
 
     def _ParserState(self, s: A.ParserState) -> None:
-        self.line(f"{_annotations_prefix(s.annotations)}state {s.name} {{")
+        header = f"{_annotations_prefix(s.annotations)}state {s.name}"
+        if not s.statements and s.transition is None:
+            self.line(header + " {}")
+            return
+        self.line(header + " {")
         self.level += 1
         for stmt in s.statements:
             self.emit(stmt)
@@ -563,12 +584,9 @@ class _Printer:
 
     def _TableProperty(self, p: A.TableProperty) -> None:
         prefix = _annotations_prefix(p.annotations) + ("const " if p.is_const else "")
-        if p.name == "key":
-            self._body(f"{prefix}key =", p.value)
-        elif p.name == "actions":
-            self._body(f"{prefix}actions =", p.value)
-        elif p.name == "entries":
-            self._body(f"{prefix}entries =", p.value)
+        if p.name in ("key", "actions", "entries"):
+            # Lists of KeyElement, ActionRef and TableEntry, each printing as a line.
+            self._body(f"{prefix}{p.name} =", p.value)
         else:
             self.line(f"{prefix}{p.name} = {expression_text(p.value)};")
 
@@ -585,6 +603,31 @@ class _Printer:
 
     def _Program(self, p: A.Program) -> None:
         self._separated(p.declarations)
+
+
+# Declarations with a body: a blank line separates them from their neighbours
+# even when the body is empty and they fit on one line.
+_STANDS_APART = (A.StructLikeDeclaration, A.EnumDeclaration, A.ErrorDeclaration,
+                 A.MatchKindDeclaration, A.ExternDeclaration, A.FunctionDeclaration,
+                 A.ActionDeclaration, A.ParserDeclaration, A.ParserState, A.ControlDeclaration,
+                 A.TableDeclaration)
+
+
+def _guard_dangling_else(then: A.Statement, otherwise: A.Statement | None) -> A.Statement:
+    """The then-branch to print for an if with the given else-branch.
+
+    An if without else as the then-branch (directly or at the end of an else-if
+    chain) would capture our else when re-parsed. Parsed trees never have that
+    shape (the source needed braces), but trees built by compiler passes may,
+    so such a branch is printed inside braces."""
+    if otherwise is None:
+        return then
+    tail = then
+    while isinstance(tail, A.IfStatement) and tail.otherwise is not None:
+        tail = tail.otherwise
+    if isinstance(tail, A.IfStatement):
+        return A.BlockStatement([then])
+    return then
 
 
 # ---------------------------------------------------------------------------- public API

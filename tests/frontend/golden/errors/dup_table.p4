@@ -1,0 +1,22 @@
+// two tables with the same name in one control
+#include "include/before_ingress.p4"
+
+control MyIngress(inout headers hdr, inout metadata meta,
+                  inout standard_metadata_t standard_metadata) {
+    action drop() {
+        mark_to_drop(standard_metadata);
+    }
+    table filter {
+        key = { hdr.ipv4.srcAddr: exact; }
+        actions = { drop; NoAction; }
+    }
+    table filter {
+        key = { hdr.ipv4.dstAddr: exact; }
+        actions = { drop; NoAction; }
+    }
+    apply {
+        filter.apply();
+    }
+}
+
+#include "include/after_ingress.p4"

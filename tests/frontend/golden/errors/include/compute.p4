@@ -1,0 +1,3 @@
+control MyComputeChecksum(inout headers hdr, inout metadata meta) {
+    apply { }
+}

@@ -1,0 +1,3 @@
+control MyVerifyChecksum(inout headers hdr, inout metadata meta) {
+    apply { }
+}

@@ -1,0 +1,11 @@
+// two binary operators in a row in an expression
+#include "include/before_ingress.p4"
+
+control MyIngress(inout headers hdr, inout metadata meta,
+                  inout standard_metadata_t standard_metadata) {
+    apply {
+        meta.x = meta.x + * 2;
+    }
+}
+
+#include "include/after_ingress.p4"

@@ -1,0 +1,13 @@
+// bitwise '~' applied to a bool
+#include "include/before_ingress.p4"
+
+control MyIngress(inout headers hdr, inout metadata meta,
+                  inout standard_metadata_t standard_metadata) {
+    apply {
+        bool v = hdr.ipv4.isValid();
+        bool w = ~v;
+        if (w) { meta.x = 1; }
+    }
+}
+
+#include "include/after_ingress.p4"

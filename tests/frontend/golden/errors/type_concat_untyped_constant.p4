@@ -1,0 +1,11 @@
+// '++' with an untyped integer constant, whose width is unknown
+#include "include/before_ingress.p4"
+
+control MyIngress(inout headers hdr, inout metadata meta,
+                  inout standard_metadata_t standard_metadata) {
+    apply {
+        meta.y = hdr.ipv4.ttl ++ 5;
+    }
+}
+
+#include "include/after_ingress.p4"
