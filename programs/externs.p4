@@ -104,7 +104,7 @@ const bit<9>  OUT_PORT      = 2;
 const bit<32> DIGEST_LEARN  = 1;
 
 // standard_metadata.instance_type values used by BMv2.
-const bit<32> INSTANCE_NORMAL       = 0;
+const bit<32> INSTANCE_NORMAL        = 0;
 const bit<32> INSTANCE_INGRESS_CLONE = 1;
 
 // ---------------------------------------------------------------- Headers

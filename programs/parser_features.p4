@@ -97,16 +97,16 @@ const bit<32> TAG_BITS  = 32;
 const bit<8>  PROTO_TCP = 6;
 const bit<8>  PROTO_UDP = 17;
 
-const bit<9>  PORT_LLC        = 1;
-const bit<9>  PORT_VLAN       = 2;
-const bit<9>  PORT_TCP        = 3;
-const bit<9>  PORT_UDP        = 4;
-const bit<9>  PORT_IPV4       = 5;
-const bit<9>  PORT_OTHER      = 6;
-const bit<9>  PORT_ERR_SHORT  = 10;
+const bit<9>  PORT_LLC         = 1;
+const bit<9>  PORT_VLAN        = 2;
+const bit<9>  PORT_TCP         = 3;
+const bit<9>  PORT_UDP         = 4;
+const bit<9>  PORT_IPV4        = 5;
+const bit<9>  PORT_OTHER       = 6;
+const bit<9>  PORT_ERR_SHORT   = 10;
 const bit<9>  PORT_ERR_NOMATCH = 11;
-const bit<9>  PORT_ERR_TAG    = 12;
-const bit<9>  PORT_ERR_OTHER  = 13;
+const bit<9>  PORT_ERR_TAG     = 12;
+const bit<9>  PORT_ERR_OTHER   = 13;
 
 error { UnknownTagVersion }
 
@@ -121,7 +121,7 @@ header ethernet_t {
 header llc_t {
     bit<8> dsap;
     bit<8> ssap;
-    bit<8> control;
+    bit<8> ctrl;       // LLC control field ("control" is a keyword)
 }
 
 header vlan_t {

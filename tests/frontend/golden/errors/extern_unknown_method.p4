@@ -1,0 +1,13 @@
+// an unknown method on an extern (did-you-mean)
+#include "include/before_ingress.p4"
+
+control MyIngress(inout headers hdr, inout metadata meta,
+                  inout standard_metadata_t standard_metadata) {
+    register<bit<32>>(32w16) regs;
+    apply {
+        bit<32> v;
+        regs.raed(v, 0);
+    }
+}
+
+#include "include/after_ingress.p4"

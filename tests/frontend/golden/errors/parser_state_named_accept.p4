@@ -1,0 +1,15 @@
+// a parser state named 'accept' (a reserved state name)
+#include "include/v1.p4"
+
+parser MyParser(packet_in packet, out headers hdr, inout metadata meta,
+                inout standard_metadata_t standard_metadata) {
+    state start {
+        packet.extract(hdr.ethernet);
+        transition accept;
+    }
+    state accept {
+        transition reject;
+    }
+}
+
+#include "include/after_parser.p4"

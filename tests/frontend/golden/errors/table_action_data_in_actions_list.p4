@@ -1,0 +1,21 @@
+// action data given for an action in the actions list
+#include "include/before_ingress.p4"
+
+control MyIngress(inout headers hdr, inout metadata meta,
+                  inout standard_metadata_t standard_metadata) {
+    action drop() {
+        mark_to_drop(standard_metadata);
+    }
+    action forward(bit<9> port) {
+        standard_metadata.egress_spec = port;
+    }
+    table t {
+        key = { hdr.ipv4.dstAddr: exact; }
+        actions = { forward(1); drop; }
+    }
+    apply {
+        t.apply();
+    }
+}
+
+#include "include/after_ingress.p4"

@@ -1,0 +1,24 @@
+// a const entry with two key values for a table with one key
+#include "include/before_ingress.p4"
+
+control MyIngress(inout headers hdr, inout metadata meta,
+                  inout standard_metadata_t standard_metadata) {
+    action drop() {
+        mark_to_drop(standard_metadata);
+    }
+    action forward(bit<9> port) {
+        standard_metadata.egress_spec = port;
+    }
+    table t {
+        key = { hdr.ipv4.dstAddr: exact; }
+        actions = { forward; drop; }
+        const entries = {
+            (32w0x0a000001, 32w0x0a000002): forward(1);
+        }
+    }
+    apply {
+        t.apply();
+    }
+}
+
+#include "include/after_ingress.p4"

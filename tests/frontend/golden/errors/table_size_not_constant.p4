@@ -1,0 +1,22 @@
+// a table size that is not a compile-time constant
+#include "include/before_ingress.p4"
+
+control MyIngress(inout headers hdr, inout metadata meta,
+                  inout standard_metadata_t standard_metadata) {
+    action drop() {
+        mark_to_drop(standard_metadata);
+    }
+    action forward(bit<9> port) {
+        standard_metadata.egress_spec = port;
+    }
+    table t {
+        key = { hdr.ipv4.dstAddr: exact; }
+        actions = { forward; drop; }
+        size = meta.y;
+    }
+    apply {
+        t.apply();
+    }
+}
+
+#include "include/after_ingress.p4"
