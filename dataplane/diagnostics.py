@@ -136,6 +136,8 @@ def _excerpt(span: Span) -> list[str]:
     text = span.source.line_text(span.line)
     if not text.strip():
         return []
+    # Control characters would garble the terminal; show them as '?' (one column each).
+    text = "".join(c if c.isprintable() or c == "\t" else "?" for c in text)
     # Tabs are expanded so that the caret lines up in any terminal.
     prefix = text[: span.col - 1].expandtabs(4)
     shown = text.expandtabs(4)

@@ -57,6 +57,23 @@ class _Name(str):
         return s
 
 
+def _named(fn):
+    """Record the span of a declaration's name (``name_span``), for messages about the name."""
+    def wrapper(self, meta, children):
+        node = fn(self, meta, children)
+        for c in children:
+            if isinstance(c, _Name) and str(c) == node.name:
+                node.name_span = c.span
+                break
+            inner = getattr(c, "name_span", None)
+            if inner is not None and getattr(c, "name", None) == node.name:
+                node.name_span = inner
+                break
+        return node
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
 class AstBuilder(Transformer):
     def __init__(self, pre: Preprocessed):
         super().__init__(visit_tokens=True)
@@ -190,6 +207,7 @@ class AstBuilder(Transformer):
 
     def _struct_like(cls):
         @v_args(meta=True)
+        @_named
         def make(self, meta, children):
             annotations, name, type_params, *fields = children
             return cls(str(name), annotations or [], fields=fields, type_params=type_params or [],
@@ -202,11 +220,13 @@ class AstBuilder(Transformer):
     del _struct_like
 
     @v_args(meta=True)
+    @_named
     def struct_field(self, meta, children):
         annotations, type_ref, name = children
         return A.StructField(str(name), type_ref, annotations or [], span=self._span(meta))
 
     @v_args(meta=True)
+    @_named
     def enum_declaration(self, meta, children):
         annotations, name, *members = children
         return A.EnumDeclaration(str(name), annotations or [],
@@ -214,6 +234,7 @@ class AstBuilder(Transformer):
                                  span=self._span(meta))
 
     @v_args(meta=True)
+    @_named
     def serializable_enum_declaration(self, meta, children):
         annotations, type_ref, name, *members = children
         return A.EnumDeclaration(str(name), annotations or [], members=members, underlying=type_ref,
@@ -234,11 +255,13 @@ class AstBuilder(Transformer):
                                       span=self._span(meta))
 
     @v_args(meta=True)
+    @_named
     def typedef_declaration(self, meta, children):
         annotations, type_ref, name = children
         return A.TypedefDeclaration(str(name), annotations or [], type=type_ref, span=self._span(meta))
 
     @v_args(meta=True)
+    @_named
     def newtype_declaration(self, meta, children):
         annotations, type_ref, name = children
         return A.TypedefDeclaration(str(name), annotations or [], type=type_ref, new_type=True,
@@ -246,6 +269,7 @@ class AstBuilder(Transformer):
 
     def _block_type(cls):
         @v_args(meta=True)
+        @_named
         def make(self, meta, children):
             annotations, name, type_params, params = children
             return cls(str(name), annotations or [], type_params=type_params or [], params=params,
@@ -261,6 +285,7 @@ class AstBuilder(Transformer):
         return list(children)
 
     @v_args(meta=True)
+    @_named
     def parameter(self, meta, children):
         annotations, direction, type_ref, name, default = children
         return A.Parameter(str(name), type_ref, direction or "", default, annotations or [],
@@ -273,12 +298,14 @@ class AstBuilder(Transformer):
     # -- externs ---------------------------------------------------------------------------------
 
     @v_args(meta=True)
+    @_named
     def extern_object(self, meta, children):
         annotations, name, type_params, *methods = children
         return A.ExternDeclaration(str(name), annotations or [], type_params=type_params or [],
                                    methods=methods, span=self._span(meta))
 
     @v_args(meta=True)
+    @_named
     def extern_function(self, meta, children):
         annotations, proto = children
         proto.annotations = annotations or []
@@ -286,6 +313,7 @@ class AstBuilder(Transformer):
                                            span=self._span(meta))
 
     @v_args(meta=True)
+    @_named
     def function_prototype(self, meta, children):
         return_type, name, type_params, params = children
         return A.MethodPrototype(str(name), [], return_type=return_type, type_params=type_params or [],
@@ -298,6 +326,7 @@ class AstBuilder(Transformer):
         return proto
 
     @v_args(meta=True)
+    @_named
     def constructor_prototype(self, meta, children):
         annotations, name, params = children
         return A.MethodPrototype(str(name), annotations or [], params=params, is_constructor=True,
@@ -306,23 +335,27 @@ class AstBuilder(Transformer):
     # -- instantiations and variables --------------------------------------------------
 
     @v_args(meta=True)
+    @_named
     def instantiation(self, meta, children):
         annotations, type_ref, args, name = children
         return A.Instantiation(str(name), annotations or [], type=type_ref, args=args, span=self._span(meta))
 
     @v_args(meta=True)
+    @_named
     def const_declaration(self, meta, children):
         annotations, type_ref, name, value = self._drop_keywords(children)
         return A.ConstantDeclaration(str(name), annotations or [], type=type_ref, value=value,
                                      span=self._span(meta))
 
     @v_args(meta=True)
+    @_named
     def variable_declaration(self, meta, children):
         annotations, type_ref, name, init = children
         return A.VariableDeclaration(str(name), annotations or [], type=type_ref, init=init,
                                      span=self._span(meta))
 
     @v_args(meta=True)
+    @_named
     def function_declaration(self, meta, children):
         annotations, proto, body = children
         return A.FunctionDeclaration(proto.name, annotations or [], return_type=proto.return_type,
@@ -332,6 +365,7 @@ class AstBuilder(Transformer):
     # -- parsers ----------------------------------------------------------------------------------
 
     @v_args(meta=True)
+    @_named
     def parser_declaration(self, meta, children):
         ptype, ctor, *rest = children
         states = [c for c in rest if isinstance(c, A.ParserState)]
@@ -344,12 +378,14 @@ class AstBuilder(Transformer):
         return children[0]
 
     @v_args(meta=True)
+    @_named
     def value_set_declaration(self, meta, children):
         annotations, type_ref, size, name = children
         return A.ValueSetDeclaration(str(name), annotations or [], type=type_ref, size=size,
                                      span=self._span(meta))
 
     @v_args(meta=True)
+    @_named
     def parser_state(self, meta, children):
         annotations, _state, name, *rest = children
         transition = rest.pop() if rest else None
@@ -407,6 +443,7 @@ class AstBuilder(Transformer):
     # -- controls -----------------------------------------------------------------------------
 
     @v_args(meta=True)
+    @_named
     def control_declaration(self, meta, children):
         ctype, ctor, *rest = self._drop_keywords(children)
         body = rest.pop()
@@ -415,12 +452,14 @@ class AstBuilder(Transformer):
                                     body=body, span=self._span(meta))
 
     @v_args(meta=True)
+    @_named
     def action_declaration(self, meta, children):
         annotations, name, params, body = children
         return A.ActionDeclaration(str(name), annotations or [], params=params, body=body,
                                    span=self._span(meta))
 
     @v_args(meta=True)
+    @_named
     def table_declaration(self, meta, children):
         annotations, name, *props = children
         return A.TableDeclaration(str(name), annotations or [], properties=props, span=self._span(meta))

@@ -89,9 +89,16 @@ class TokenPass:
         try:
             return list(self.basic.lex(state, None))
         except UnexpectedCharacters as exc:
-            char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
-            tok = Token("ERROR", char, exc.pos_in_stream, exc.line, exc.column, exc.line, exc.column + 1)
-            shown = repr(char) if char.isprintable() and char else f"byte 0x{ord(char):02x}" if char else "end of input"
+            pos = exc.pos_in_stream
+            char = text[pos] if pos < len(text) else ""
+            tok = Token("ERROR", char, pos, exc.line, exc.column, exc.line, exc.column + 1)
+            if char == '"':
+                raise _error(self.pre, tok, "unterminated string literal",
+                             "a string must end with '\"' on the same line")
+            if char and not char.isprintable():
+                raise _error(self.pre, tok, f"unexpected byte 0x{ord(char):02x} (a control character)",
+                             "is this a binary file?")
+            shown = repr(char) if char else "end of input"
             hint = None
             if char == "#":
                 hint = "preprocessor directives must start a line"
@@ -141,7 +148,34 @@ class TokenPass:
 
     # -- steps 2-4 ---------------------------------------------------------------------
 
+    def _check_comments(self, text: str) -> None:
+        """Report a block comment that is never closed (the lexer would see '/' and '*')."""
+        i, n = 0, len(text)
+        while i < n:
+            c = text[i]
+            if c == '"':
+                j = text.find('"', i + 1)
+                while j > 0 and text[j - 1] == "\\":
+                    j = text.find('"', j + 1)
+                nl = text.find("\n", i + 1)
+                i = (j + 1) if j >= 0 and (nl < 0 or j < nl) else (nl + 1 if nl >= 0 else n)
+            elif text.startswith("//", i):
+                nl = text.find("\n", i)
+                i = n if nl < 0 else nl + 1
+            elif text.startswith("/*", i):
+                end = text.find("*/", i + 2)
+                if end < 0:
+                    line = text.count("\n", 0, i) + 1
+                    col = i - (text.rfind("\n", 0, i) + 1) + 1
+                    tok = Token("ERROR", "/*", i, line, col, line, col + 2)
+                    raise _error(self.pre, tok, "unterminated comment", "a '/*' comment must end with '*/'")
+                i = end + 2
+            else:
+                i += 1
+
     def run(self) -> list[Token]:
+        if "/*" in self.pre.text:
+            self._check_comments(self.pre.text)
         toks = self._expand_macros(self._raw(self.pre.text))
         toks = self._fold_annotations(toks)
         types = self.inp.type_names

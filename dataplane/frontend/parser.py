@@ -116,7 +116,11 @@ def _syntax_error(exc: UnexpectedInput, pre: Preprocessed, parser: Lark, tokens:
         what = {"TYPE_IDENTIFIER": "type name", "IDENTIFIER": "name", "INTEGER": "integer",
                 "STRING_LITERAL": "string", "ANNOTATION": "annotation"}.get(tok.type, "")
         message = f"syntax error: unexpected {what + ' ' if what else ''}'{shown}'"
-        if "SEMICOLON" in accepts and prev is not None and (prev.end_line or prev.line) < tok.line:
+        special = None if _expects_a_name(prev) else _misplaced_keyword(tok, accepts)
+        if special is not None:
+            return Diagnostic("error", special[0], span, special[1])
+        if "SEMICOLON" in accepts and prev is not None and (prev.end_line or prev.line) < tok.line \
+                and prev.value not in (";", "{", "}") and prev.type != "ANNOTATION":
             # Most likely a ';' missing at the end of the previous line: point there.
             end_line = prev.end_line or prev.line
             end_col = prev.end_column or prev.column + len(prev.value)
@@ -126,7 +130,13 @@ def _syntax_error(exc: UnexpectedInput, pre: Preprocessed, parser: Lark, tokens:
                 and prev.line == tok.line:
             return Diagnostic("error", f"unknown type '{prev.value}'", _token_span(pre, prev),
                               f"'{prev.value}' is not declared as a type (header, struct, typedef, ...) before this point")
-        return Diagnostic("error", message, span, _hint_for(tok, accepts, parser))
+        diag = Diagnostic("error", message, span, _hint_for(tok, accepts, parser))
+        if "RBRACE" in accepts and tok.value in _DECLARATION_KEYWORDS:
+            # A declaration keyword where a '}' could close the block: probably a missing '}'.
+            opener = _unclosed_brace(tokens, tok)
+            if opener is not None:
+                diag.notes.append(Diagnostic("note", "the '{' opened here is not closed", _token_span(pre, opener)))
+        return diag
     # Unexpected end of input: point just past the last token.
     last = tokens[-1] if tokens else None
     span = _end_span(pre, last)
@@ -135,6 +145,22 @@ def _syntax_error(exc: UnexpectedInput, pre: Preprocessed, parser: Lark, tokens:
     if "'}'" in expected:
         hint = "a '}' is missing"
     return Diagnostic("error", "syntax error: unexpected end of input", span, hint)
+
+
+_DECLARATION_KEYWORDS = {"control", "parser", "header", "header_union", "struct", "extern", "typedef", "enum",
+                         "error", "match_kind", "package", "const", "action", "type"}
+
+
+def _unclosed_brace(tokens: list[Token], tok: Token) -> Token | None:
+    stack: list[Token] = []
+    for t in tokens:
+        if t.start_pos >= tok.start_pos:
+            break
+        if t.value == "{":
+            stack.append(t)
+        elif t.value == "}" and stack:
+            stack.pop()
+    return stack[-1] if stack else None
 
 
 def _token_span(pre: Preprocessed, tok: Token) -> Span:
@@ -165,7 +191,33 @@ def _join(items: list[str], limit: int = 8) -> str:
     return ", ".join(items[:-1]) + " or " + items[-1]
 
 
+_MISPLACED = {
+    "action": "actions are declared among a control's local declarations, before 'apply'",
+    "table": "tables are declared among a control's local declarations, before 'apply'",
+    "transition": "transition statements belong in parser states",
+    "state": "states are declared in parsers",
+    "apply": "'apply' starts the body of a control; it comes after the control's local declarations",
+}
+
+
+def _expects_a_name(prev: Token | None) -> bool:
+    """Whether the previous token ends a type or is a '.', so that a name must follow."""
+    return prev is not None and (prev.type == "TYPE_IDENTIFIER" or prev.value in (">", ".", "bool", "error", "int")
+                                 or prev.type == "DOT_PREFIX")
+
+
+def _misplaced_keyword(tok: Token, accepts: set[str]):
+    """A keyword that starts a construct in the wrong place: (message, hint) or None."""
+    if tok.value in _MISPLACED and tok.type != "IDENTIFIER" and tok.type not in accepts:
+        return f"syntax error: '{tok.value}' is not allowed here", _MISPLACED[tok.value]
+    return None
+
+
 def _hint_for(tok: Token, accepts: set[str], parser: Lark) -> str | None:
+    if tok.value == "=" and "EQ_OP" in accepts:
+        return "to compare, use '=='"
+    if "RPAR" in accepts and tok.value in ("{", ";") and "SEMICOLON" not in accepts:
+        return "a ')' is missing"
     if tok.type == "TYPE_IDENTIFIER" and "IDENTIFIER" in accepts:
         return f"'{tok.value}' names a type and cannot be used as a name here"
     if accepts >= {"INTEGER", "IDENTIFIER", "LPAR"}:

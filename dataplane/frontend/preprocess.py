@@ -99,7 +99,7 @@ def read_source(path: str, span: Span | None = None) -> SourceFile:
 
 class Preprocessor:
     def __init__(self, include_dirs: list[str] | None = None, defines: dict[str, str] | None = None):
-        self.include_dirs = [os.path.abspath(d) for d in (include_dirs or [])]
+        self.include_dirs = [os.path.normpath(d) for d in (include_dirs or [])]
         self.system_dir = system_include_dir()
         self.macros: dict[str, str] = {}
         self.out_lines: list[str] = []
@@ -137,7 +137,8 @@ class Preprocessor:
     def _resolve_include(self, name: str, quoted: bool, including: SourceFile) -> str | None:
         candidates = []
         if quoted:
-            candidates.append(os.path.join(os.path.dirname(os.path.abspath(including.path)), name))
+            # Relative to the including file, kept relative so that messages show short paths.
+            candidates.append(os.path.normpath(os.path.join(os.path.dirname(including.path), name)))
         candidates.extend(os.path.join(d, name) for d in self.include_dirs)
         candidates.append(os.path.join(self.system_dir, name))
         for c in candidates:

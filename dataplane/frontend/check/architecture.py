@@ -97,7 +97,11 @@ class ArchitectureMixin(CheckerBase):
         for d in reversed(self.program.declarations):
             if d.span.source is src:
                 return Span(src, d.span.end_line, d.span.end_col, d.span.end_line, d.span.end_col + 1)
-        return Span(src, 1, 1, 1, 2)
+        last = src.line_count
+        while last > 1 and not src.line_text(last).strip():
+            last -= 1
+        col = len(src.line_text(last)) + 1
+        return Span(src, last, col, last, col + 1)
 
 
 def _unify(expected: Type, given: Type, mapping: dict) -> bool:

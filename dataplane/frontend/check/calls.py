@@ -220,7 +220,7 @@ class CallsMixin(CheckerBase):
                     ok = False
                 pt = substitute(pt, mapping)
             if p.direction in ("out", "inout"):
-                if not self.check_lvalue(a.value, scope, f"pass as '{p.direction}' argument"):
+                if not self.check_lvalue(a.value, scope, f"pass {{}} as an '{p.direction}' argument"):
                     ok = False
                 elif pt is not None and not same_type(at, pt) and not contains_typevar(pt):
                     self.error(f"argument for '{p.direction}' parameter '{p.name}' has type {at} but must "
@@ -287,7 +287,7 @@ class CallsMixin(CheckerBase):
         in_function = scope.enclosing("function") is not None
         if c.kind in ("header_method", "stack_method") and c.name in ("setValid", "setInvalid", "push_front",
                                                                           "pop_front"):
-            self.check_lvalue(c.receiver, scope, f"call {c.name}() on")
+            self.check_lvalue(c.receiver, scope, f"call {c.name}() on {{}}")
             if c.kind == "stack_method":
                 count = e.bound[0]
                 if count is not None and (count.const is None or count.const < 0):
@@ -318,7 +318,8 @@ class CallsMixin(CheckerBase):
             arg = e.bound[0]
             t = strip_newtype(getattr(arg, "type", None)) if arg is not None else None
             if t is not None and not (isinstance(t, StructLikeType) and t.is_header):
-                self.error(f"extract() needs a header, not {t}", arg.span,
+                what = f"{t.kind.replace('_', ' ')} '{t.name}'" if isinstance(t, StructLikeType) else str(t)
+                self.error(f"extract() needs a header, not {what}", arg.span,
                            "extract each header of a struct separately" if isinstance(t, StructLikeType) else None)
                 return
             has_varbit = t is not None and any(isinstance(ft, VarbitType) for ft in t.fields.values())

@@ -308,11 +308,12 @@ class DeclarationsMixin(CheckerBase):
 
     def resolve_params(self, params: list[A.Parameter], scope: Scope, tvars: dict | None = None) -> list[ParamInfo]:
         out = []
-        seen: set[str] = set()
+        seen: dict[str, A.Parameter] = {}
         for p in params:
             if p.name in seen:
-                self.error(f"parameter '{p.name}' is declared twice", p.span)
-            seen.add(p.name)
+                self.error_with_note(f"parameter '{p.name}' is declared twice", getattr(p, "name_span", p.span),
+                                     "first declared here", getattr(seen[p.name], "name_span", seen[p.name].span))
+            seen.setdefault(p.name, p)
             t = self.resolve_type(p.type, scope, tvars)
             optional = A.find_annotation(p.annotations, "optional") is not None
             out.append(ParamInfo(p.name, p.direction, t, p.default, optional or p.default is not None, p.span))

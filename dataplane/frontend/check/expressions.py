@@ -202,12 +202,14 @@ class ExpressionsMixin(CheckerBase):
             e.const = e.value
             return INT
         t = BitsType(e.width, e.signed)
-        if e.signed and e.width < 1:
-            self.error("a signed literal needs a width of at least 1", e.span)
-        elif not bits.fits(e.value, e.width, False if not e.signed else True) and not (
+        if e.width < 1:
+            self.error(f"an integer literal needs a width of at least 1, not {e.width}", e.span)
+            return None
+        if not bits.fits(e.value, e.width, False if not e.signed else True) and not (
                 e.signed and bits.fits(e.value, e.width, False)):
             self.error(f"the value {e.value} does not fit in {t}", e.span,
                        f"the largest {t} is {(1 << (e.width - (1 if e.signed else 0))) - 1}")
+            return None
         e.const = bits.to_pattern(e.value, e.width)
         return t
 
@@ -225,7 +227,8 @@ class ExpressionsMixin(CheckerBase):
             if e.name in self.error_members:
                 self.error(f"unknown name '{e.name}'", e.span, f"error members are written error.{e.name}")
             else:
-                self.error(f"unknown name '{e.name}'", e.span, self.did_you_mean(e.name, scope.all_names()))
+                values = [n for n in scope.all_names() if (s := scope.lookup(n)) is not None and s.kind != "type"]
+                self.error(f"unknown name '{e.name}'", e.span, self.did_you_mean(e.name, values))
             return None
         e.ref = sym
         if sym.kind == "const":
@@ -300,8 +303,9 @@ class ExpressionsMixin(CheckerBase):
                 return BIT32
             if m in ("next", "last"):
                 if scope.enclosing("parser") is None:
+                    from ..printer import expression_text
                     self.error(f"'{m}' of a header stack can only be used in a parser", span,
-                               "in controls, index the stack: hdr.stack[0]")
+                               f"in controls, index the stack: {expression_text(e.expr)}[0]")
                 return bt.element
             e.method = m
             return FunctionType(m)
@@ -343,6 +347,9 @@ class ExpressionsMixin(CheckerBase):
             self.error(f"an index must be an integer, not {it}", e.index.span)
             return None
         if isinstance(it, IntType):
+            if e.index.const is not None and e.index.const < 0:
+                self.error(f"an index cannot be negative ({e.index.const})", e.index.span)
+                return None
             self._convert(e.index, it, BIT32)
         if isinstance(bt, StackType):
             if e.index.const is not None:
@@ -402,7 +409,8 @@ class ExpressionsMixin(CheckerBase):
             return BOOL
         nt = integral(t)
         if nt is None:
-            self.error(f"'{e.op}' needs a numeric operand, not {t}", e.span)
+            self.error(f"'{e.op}' needs a numeric operand, not {t}", e.span,
+                       "for logical negation of a bool use '!'" if e.op == "~" and isinstance(t, BoolType) else None)
             return None
         if e.op == "~":
             if isinstance(nt, IntType):
@@ -654,15 +662,18 @@ class ExpressionsMixin(CheckerBase):
 
     # ------------------------------------------------------------------ lvalues
 
-    def check_lvalue(self, e: A.Expression, scope: Scope, what: str = "assign to") -> bool:
-        """Report and return False unless e denotes something that may be written."""
+    def check_lvalue(self, e: A.Expression, scope: Scope, action: str = "assign to {}") -> bool:
+        """Report and return False unless e denotes something that may be written.
+
+        action is a phrase with {} for the written thing, e.g. "pass {} as an 'inout' argument"."""
         root = e
         while isinstance(root, (A.Member, A.Index, A.Slice)):
             if isinstance(root, A.Member) and isinstance(strip_newtype(getattr(root.expr, "type", None)),
                                                           ApplyResultType):
-                self.error(f"cannot {what} the result of apply()", e.span)
+                self.error(f"cannot {action.format('the result of apply()')}", e.span)
                 return False
             root = root.expr
+        what = self._describe_lvalue(e)
         if isinstance(root, A.Name):
             sym = getattr(root, "ref", None)
             if sym is None:
@@ -672,18 +683,21 @@ class ExpressionsMixin(CheckerBase):
             if sym.kind == "param":
                 if sym.direction == "in":
                     reason = f"'{sym.name}' is an 'in' parameter"
-                    hint = "declare it 'inout' (or 'out') to write to it"
+                    if isinstance(sym.owner, (A.ControlDeclaration, A.ParserDeclaration)):
+                        hint = f"'{sym.name}' is read-only in {sym.owner.name}"
+                    else:
+                        hint = "declare it 'inout' (or 'out') to write to it"
                 else:
                     reason = f"'{sym.name}' is a directionless parameter (read-only)"
                     hint = None
-                self.error(f"cannot {what} {self._describe_lvalue(e)}: {reason}", e.span, hint)
+                self.error(f"cannot {action.format(what)}: {reason}", e.span, hint)
             elif sym.kind == "const":
-                self.error(f"cannot {what} {self._describe_lvalue(e)}: '{sym.name}' is a constant", e.span)
+                self.error(f"cannot {action.format(what)}: '{sym.name}' is a constant", e.span)
             else:
-                self.error(f"cannot {what} {sym.describe()}", e.span)
+                self.error(f"cannot {action.format(sym.describe())}", e.span)
             return False
-        self.error(f"cannot {what} this expression", e.span, "only variables, parameters and their fields "
-                                                              "can be written")
+        self.error(f"cannot {action.format(what)}", e.span,
+                   "only variables, parameters and their fields can be written")
         return False
 
     @staticmethod

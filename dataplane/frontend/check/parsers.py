@@ -119,11 +119,11 @@ class ParsersMixin(CheckerBase):
             return
         if isinstance(el, A.MaskKeyset):
             for part in (el.value, el.mask):
-                self._keyset_value(part, key_type, scope)
+                self._keyset_value(part, key_type, scope, where)
             return
         if isinstance(el, A.RangeKeyset):
             for part in (el.lo, el.hi):
-                self._keyset_value(part, key_type, scope)
+                self._keyset_value(part, key_type, scope, where)
             if el.lo.const is not None and el.hi.const is not None and el.lo.const > el.hi.const:
                 self.warning("this range is empty: its low end is above its high end", el.span)
             return
@@ -134,14 +134,15 @@ class ParsersMixin(CheckerBase):
                 el.type = sym.type
                 el.const = None
                 return
-        self._keyset_value(el, key_type, scope)
+        self._keyset_value(el, key_type, scope, where)
 
-    def _keyset_value(self, e: A.Expression, key_type: Type | None, scope: Scope) -> None:
+    def _keyset_value(self, e: A.Expression, key_type: Type | None, scope: Scope, where: str) -> None:
         t = self.check_expression(e, scope, key_type)
         if t is None or key_type is None:
             return
         if self.coerce(e, key_type, "this value") and e.const is None:
-            self.error("the values in a select case must be compile-time constants", e.span)
+            what = "the values in a select case" if where == "select" else "the key values of a table entry"
+            self.error(f"{what} must be compile-time constants", e.span)
 
     # ------------------------------------------------------------------ reachability
 

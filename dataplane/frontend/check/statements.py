@@ -20,13 +20,48 @@ class StatementsMixin(CheckerBase):
             self.check_action(decl, self.globals)
         for decl in self.functions:
             self.check_function(decl)
+        self.check_recursion()
+
+    def check_recursion(self) -> None:
+        """P4 has no recursion: report an action or function that calls itself, directly or not."""
+        callables = list(self.functions) + list(self.top_level_actions) + \
+            [a for c in self.controls for a in getattr(c, "actions", [])]
+        calls: dict[int, list[tuple[object, A.Call]]] = {}
+        for decl in callables:
+            out = []
+            for node in decl.body.walk():
+                if isinstance(node, A.Call):
+                    callee = getattr(node, "callee", None)
+                    if callee is not None and callee.kind in ("action", "function") and callee.decl is not None:
+                        out.append((callee.decl, node))
+            calls[id(decl)] = out
+        reported: set[int] = set()
+        for decl in callables:
+            # Depth-first search for a path back to decl.
+            stack = [(c, call) for c, call in calls.get(id(decl), [])]
+            seen: set[int] = set()
+            while stack:
+                target, first_call = stack.pop()
+                if target is decl:
+                    if id(decl) not in reported:
+                        kind = "function" if isinstance(decl, A.FunctionDeclaration) else "action"
+                        self.error(f"{kind} '{decl.name}' calls itself (directly or through other calls)",
+                                   first_call.span, "P4 does not allow recursion")
+                        reported.add(id(decl))
+                    break
+                if id(target) in seen:
+                    continue
+                seen.add(id(target))
+                stack.extend((c, first_call) for c, _ in calls.get(id(target), []))
 
     def param_scope(self, parent: Scope, kind: str, owner, params: list[A.Parameter],
                     infos: list[ParamInfo]) -> Scope:
         scope = Scope(parent, kind, owner)
         for p, info in zip(params, infos):
-            self.declare(scope, Symbol(p.name, "param", p, info.type, direction=p.direction, span=p.span,
-                                       owner=owner))
+            if p.name in scope.symbols:
+                continue    # reported by resolve_params
+            scope.symbols[p.name] = Symbol(p.name, "param", p, info.type, direction=p.direction,
+                                           span=getattr(p, "name_span", p.span), owner=owner)
         return scope
 
     def check_control(self, decl: A.ControlDeclaration) -> None:

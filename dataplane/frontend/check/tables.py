@@ -52,7 +52,8 @@ class TablesMixin(CheckerBase):
                 continue
             seen[prop.name] = prop
             if prop.name not in KNOWN_PROPERTIES:
-                self.warning(f"unknown table property '{prop.name}' is ignored", getattr(prop, "name_span", prop.span))
+                self.warning(f"unknown table property '{prop.name}' is ignored", getattr(prop, "name_span", prop.span),
+                             self.did_you_mean(prop.name, KNOWN_PROPERTIES))
         if "actions" not in seen:
             self.error(f"table '{decl.name}' has no 'actions' property", decl.span,
                        "every table lists the actions it may run: actions = { ... }")
@@ -92,7 +93,8 @@ class TablesMixin(CheckerBase):
             mk_span = getattr(ke, "match_kind_span", ke.span)
             if ke.match_kind not in self.match_kinds:
                 self.error(f"unknown match kind '{ke.match_kind}'", mk_span,
-                           self.did_you_mean(ke.match_kind, self.match_kinds))
+                           self.did_you_mean(ke.match_kind, self.match_kinds) or
+                           f"the match kinds are {', '.join(sorted(self.match_kinds))}")
                 continue
             if ke.match_kind not in SUPPORTED_MATCH_KINDS:
                 self.error(f"match kind '{ke.match_kind}' is not supported", mk_span,
@@ -230,8 +232,8 @@ class TablesMixin(CheckerBase):
             if isinstance(ks, (A.DefaultKeyset, A.DontCare)) and len(key_types) > 1:
                 elements = [ks] * len(key_types)
             if len(elements) != len(key_types):
-                self.error(f"this entry has {len(elements)} key value(s) but table '{decl.name}' has "
-                           f"{len(key_types)} key(s)", ks.span)
+                self.error(f"this entry has {_count(len(elements), 'key value')} but table '{decl.name}' has "
+                           f"{_count(len(key_types), 'key')}", ks.span)
                 continue
             ok = True
             for el, key in zip(elements, decl.keys):
@@ -251,6 +253,66 @@ class TablesMixin(CheckerBase):
                     self.error(f"action '{entry.action.name}' is marked @defaultonly and cannot be used in an entry",
                                entry.action.span)
         decl.const_entries = prop.value
+        self._assign_entry_priorities(decl, prop, scope)
+
+    def _assign_entry_priorities(self, decl: A.TableDeclaration, prop: A.TableProperty, scope: Scope) -> None:
+        """Give every entry a priority (entry.priority_value), as the P4 specification says.
+
+        `const entries` cannot have explicit priorities: the earlier entry wins.
+        In plain `entries`, either none has one (they are numbered so that the
+        earlier wins) or the first has one and later ones without continue from
+        it, counting down by priority_delta (or up if largest_priority_wins is
+        false)."""
+        entries = prop.value
+        explicit = [e for e in entries if e.priority is not None]
+        largest_wins = True
+        delta = 1
+        lw = decl.property("largest_priority_wins")
+        if lw is not None:
+            v = self.constant_value(lw.value, scope)
+            largest_wins = bool(v) if v is not None else True
+        pd = decl.property("priority_delta")
+        if pd is not None:
+            v = self.constant_value(pd.value, scope)
+            if isinstance(v, int) and v > 0:
+                delta = v
+            else:
+                self.error("priority_delta must be a positive integer", pd.value.span)
+        decl.largest_priority_wins = largest_wins
+        if prop.is_const and explicit:
+            self.error("a table with 'const entries' cannot give entries priorities", explicit[0].priority.span,
+                       "in const entries the earlier entry wins; use plain 'entries' for explicit priorities")
+            return
+        if not explicit:
+            n = len(entries)
+            for i, e in enumerate(entries):
+                e.priority_value = (n - i) if largest_wins else (i + 1)
+            return
+        if not any(k.match_kind not in ("exact", "lpm") for k in decl.keys):
+            self.error(f"the keys of table '{decl.name}' are exact or lpm, which do not use priorities",
+                       explicit[0].priority.span)
+            return
+        if entries[0].priority is None:
+            self.error("the first entry must have a priority when others have one", entries[0].span)
+            return
+        quiet = A.find_annotation(prop.annotations, "noWarn")
+        current = previous = None
+        used: dict[int, A.TableEntry] = {}
+        for i, e in enumerate(entries):
+            if e.priority is not None:
+                current = getattr(e, "priority_value", None)
+                if current is None:
+                    return
+            e.priority_value = current
+            if current in used:
+                self.warning(f"two entries of table '{decl.name}' have priority {current}", e.span)
+            used[current] = e
+            if previous is not None and quiet is None and (
+                    (largest_wins and current > previous) or (not largest_wins and current < previous)):
+                self.warning(f"entries of table '{decl.name}' are not in priority order "
+                             f"({previous} then {current})", e.span)
+            previous = current
+            current = current - delta if largest_wins else current + delta
 
     def _keyset_fits_match_kind(self, el: A.Expression, key: TableKey) -> bool:
         mk = key.match_kind
@@ -290,3 +352,7 @@ class TablesMixin(CheckerBase):
             e.ref.decl.attached_table = decl
             return e.name
         return e
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

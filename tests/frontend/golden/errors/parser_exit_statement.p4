@@ -1,0 +1,13 @@
+// an 'exit' statement in a parser state
+#include "include/v1.p4"
+
+parser MyParser(packet_in packet, out headers hdr, inout metadata meta,
+                inout standard_metadata_t standard_metadata) {
+    state start {
+        packet.extract(hdr.ethernet);
+        exit;
+        transition accept;
+    }
+}
+
+#include "include/after_parser.p4"

@@ -1,0 +1,12 @@
+// extract() of a struct, which is not a header
+#include "include/v1.p4"
+
+parser MyParser(packet_in packet, out headers hdr, inout metadata meta,
+                inout standard_metadata_t standard_metadata) {
+    state start {
+        packet.extract(hdr);
+        transition accept;
+    }
+}
+
+#include "include/after_parser.p4"

@@ -1,0 +1,11 @@
+// a call whose ')' is missing
+#include "include/before_ingress.p4"
+
+control MyIngress(inout headers hdr, inout metadata meta,
+                  inout standard_metadata_t standard_metadata) {
+    apply {
+        mark_to_drop(standard_metadata;
+    }
+}
+
+#include "include/after_ingress.p4"
