@@ -185,10 +185,12 @@ class DeclarationsMixin(CheckerBase):
                 if value is None:
                     self.error(f"the value of constant '{decl.name}' is not a compile-time constant",
                                decl.value.span)
-        self.declare(scope, Symbol(decl.name, "const", decl, t, value=value, span=decl_span(decl)))
+        decl.symbol = Symbol(decl.name, "const", decl, t, value=value, span=decl_span(decl))
+        self.declare(scope, decl.symbol)
 
     def _declare_ActionDeclaration(self, decl: A.ActionDeclaration) -> None:
-        self.declare(self.globals, self._sym(decl, "action"))
+        decl.symbol = self._sym(decl, "action")
+        self.declare(self.globals, decl.symbol)
         self.top_level_actions.append(decl)
 
     def _declare_FunctionDeclaration(self, decl: A.FunctionDeclaration) -> None:

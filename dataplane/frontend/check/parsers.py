@@ -21,7 +21,8 @@ class ParsersMixin(CheckerBase):
         bt = decl.resolved
         scope = self.param_scope(self.globals, "parser", decl, decl.params, bt.params)
         for p, info in zip(decl.constructor_params, bt.constructor_params):
-            self.declare(scope, Symbol(p.name, "param", p, info.type, direction="", span=p.span, owner=decl))
+            p.symbol = Symbol(p.name, "param", p, info.type, direction="", span=p.span, owner=decl)
+            self.declare(scope, p.symbol)
         decl.scope = scope
         decl.instances = []
         decl.variables = []
@@ -52,7 +53,7 @@ class ParsersMixin(CheckerBase):
     def check_value_set(self, decl: A.ValueSetDeclaration, scope: Scope) -> None:
         t = self.resolve_type(decl.type, scope)
         size = self.constant_value(decl.size, scope)
-        sym = Symbol(decl.name, "value_set", decl, t, span=decl_span(decl))
+        sym = decl.symbol = Symbol(decl.name, "value_set", decl, t, span=decl_span(decl))
         decl.element_type = t
         decl.size_value = size
         self.declare(scope, sym)

@@ -60,15 +60,16 @@ class StatementsMixin(CheckerBase):
         for p, info in zip(params, infos):
             if p.name in scope.symbols:
                 continue    # reported by resolve_params
-            scope.symbols[p.name] = Symbol(p.name, "param", p, info.type, direction=p.direction,
-                                           span=getattr(p, "name_span", p.span), owner=owner)
+            p.symbol = scope.symbols[p.name] = Symbol(p.name, "param", p, info.type, direction=p.direction,
+                                                      span=getattr(p, "name_span", p.span), owner=owner)
         return scope
 
     def check_control(self, decl: A.ControlDeclaration) -> None:
         bt: BlockType = decl.resolved
         scope = self.param_scope(self.globals, "control", decl, decl.params, bt.params)
         for p, info in zip(decl.constructor_params, bt.constructor_params):
-            self.declare(scope, Symbol(p.name, "param", p, info.type, direction="", span=p.span, owner=decl))
+            p.symbol = Symbol(p.name, "param", p, info.type, direction="", span=p.span, owner=decl)
+            self.declare(scope, p.symbol)
         decl.scope = scope
         decl.tables = []
         decl.actions = []
@@ -90,13 +91,15 @@ class StatementsMixin(CheckerBase):
             if hasattr(owner, "instances"):
                 owner.instances.append(local)
         elif isinstance(local, A.ActionDeclaration):
-            self.declare(scope, Symbol(local.name, "action", local, span=decl_span(local), owner=owner))
+            local.symbol = Symbol(local.name, "action", local, span=decl_span(local), owner=owner)
+            self.declare(scope, local.symbol)
             self.check_action(local, scope)
             owner.actions.append(local)
         elif isinstance(local, A.TableDeclaration):
             local.control = owner
             t = TableType(local.name, local)
-            self.declare(scope, Symbol(local.name, "table", local, t, span=decl_span(local), owner=owner))
+            local.symbol = Symbol(local.name, "table", local, t, span=decl_span(local), owner=owner)
+            self.declare(scope, local.symbol)
             self.check_table(local, scope)
             owner.tables.append(local)
             self.tables.append(local)
@@ -146,11 +149,12 @@ class StatementsMixin(CheckerBase):
             self.check_expression(decl.init, scope, t)
             if t is not None:
                 self.coerce(decl.init, t, f"the initial value of '{decl.name}'")
-        self.declare(scope, Symbol(decl.name, "var", decl, t, span=decl_span(decl)))
+        decl.symbol = Symbol(decl.name, "var", decl, t, span=decl_span(decl))
+        self.declare(scope, decl.symbol)
 
     def check_instantiation(self, decl: A.Instantiation, scope: Scope) -> None:
         t = self.resolve_type(decl.type, scope, allow_generic=True)
-        sym = Symbol(decl.name, "instance", decl, None, span=decl_span(decl))
+        sym = decl.symbol = Symbol(decl.name, "instance", decl, None, span=decl_span(decl))
         self.declare(scope, sym)
         if t is None:
             return

@@ -1,0 +1,1 @@
+"""Architectures: what happens around the P4 blocks (v1model)."""

@@ -1,0 +1,293 @@
+"""The v1model architecture at run time: what BMv2's simple_switch does around the P4 blocks.
+
+Order of events (as in BMv2's simple_switch):
+
+ingress pass
+    parser (errors set standard_metadata.parser_error; ingress still runs),
+    VerifyChecksum, Ingress; then, in this order:
+    - ingress clone (clone/clone_preserving_field_list with I2E): the
+      *original* packet is parsed again, metadata reset except the
+      preserved field list, instance_type 1, sent to the clone session;
+    - resubmit: the original packet goes through ingress again with the
+      preserved fields, instance_type 6, and nothing else happens to it;
+    - multicast (mcast_grp != 0): one copy per member of the group, with
+      egress_rid set, instance_type 5; the original is discarded;
+    - egress_spec 511: dropped;
+    - otherwise sent to egress on port egress_spec (instance_type 0).
+egress pass
+    egress_port set, egress_spec reset, Egress; then
+    - egress clone (E2E): a copy with the headers as they are and the
+      metadata reset except the preserved field list, instance_type 2;
+    - egress_spec 511: dropped;
+    - ComputeChecksum, Deparser; truncate;
+    - recirculate: the deparsed packet goes through ingress again,
+      instance_type 4, with the preserved fields;
+    - otherwise the packet leaves on egress_port.
+
+Resubmission and recirculation are bounded (a loop bound per packet); a
+packet that exceeds it is dropped with a reason, never loops forever.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from ..runtime.trace import Drop, DropReason, Note, Output, PacketIn, StageStart
+
+NORMAL, INGRESS_CLONE, EGRESS_CLONE, RECIRCULATED, REPLICATED, RESUBMITTED = 0, 1, 2, 4, 5, 6
+DROP_PORT = 511
+MAX_PASSES = 16        # resubmissions plus recirculations of one packet
+
+
+@dataclass
+class Work:
+    kind: str              # "ingress" or "egress"
+    port: int
+    data: bytes | None = None
+    state: object = None
+    instance_type: int = NORMAL
+    preserved: dict = field(default_factory=dict)
+    passes: int = 0
+
+
+class V1SwitchRunner:
+    def __init__(self, device):
+        self.dev = device
+        self.State = device.program.State
+        self.field_lists = device.program.field_lists
+        # Skip setting metadata that the program never reads (the fast path is per packet).
+        self.uses_timestamps = device.program.uses_timestamps
+        self.uses_queueing = device.program.uses_queueing
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _preserved(self, p, fl: int) -> dict:
+        """The metadata fields of field list fl - 1 (generated code stores index + 1; 0 means none)."""
+        if not fl:
+            return {}
+        return {n: getattr(p, n) for n in self.field_lists.get(fl - 1, ())}
+
+    def _reset_metadata_copy(self, p):
+        """A copy of p with its headers and all metadata reset (BMv2: clone_with_phv_reset_metadata)."""
+        c = self.State()
+        for k, v in p.__dict__.items():
+            if k.startswith("h_"):
+                setattr(c, k, v)
+        c._payload = p._payload
+        return c
+
+    # -- one packet ---------------------------------------------------------------------------------
+
+    def process(self, port: int, data: bytes, trace=None):
+        """Run a packet through the switch. Returns (outputs, drops): [(port, bytes)], [(reason, detail)]."""
+        stages = self.dev.stages(trace is not None)
+        outputs: list[tuple[int, bytes]] = []
+        drops: list[tuple[DropReason, str]] = []
+        work = deque([Work("ingress", port, data)])
+        self._drain(work, stages, outputs, drops, trace)
+        return outputs, drops
+
+    def _drop(self, drops, trace, reason: DropReason, detail: str = "") -> None:
+        drops.append((reason, detail))
+        if trace is not None:
+            trace(Drop(reason, detail))
+
+    def _new_state(self, port: int, length: int, instance_type: int):
+        p = self.State()
+        p.s_ingress_port = port
+        p.s_packet_length = length
+        p.s_instance_type = instance_type
+        p.s_ingress_global_timestamp = int(self.dev.now_us) & 0xFFFFFFFFFFFF
+        return p
+
+    def _ingress(self, w: Work, stages, work, drops, trace) -> None:
+        data = w.data
+        if trace is not None:
+            trace(PacketIn(w.port, len(data), w.instance_type))
+        p = self._new_state(w.port, len(data), w.instance_type)
+        for k, v in w.preserved.items():
+            setattr(p, k, v)
+        if trace is not None:
+            trace(StageStart("parser", stages["names"]["parse"]))
+        off = stages["parse"](p, data)
+        p._payload = data[off:]
+        if trace is not None:
+            trace(StageStart("verify checksum", stages["names"]["verify"]))
+        stages["verify"](p)
+        if trace is not None:
+            trace(StageStart("ingress", stages["names"]["ingress"]))
+        stages["ingress"](p)
+        self._after_ingress(p, w, stages, work, drops, trace)
+
+    def _after_ingress(self, p, w: Work, stages, work, drops, trace) -> None:
+        dev = self.dev
+        data = w.data
+        if p._assert_failed is not None:
+            self._drop(drops, trace, DropReason.ASSERTION_FAILED, p._assert_failed)
+            return
+        # Ingress clone: the original packet, parsed again.
+        if p._clone_session:
+            session = p._clone_session & 0xFFFFFFFF
+            preserved = self._preserved(p, p._clone_fl)
+            p._clone_session = 0
+            cfg = dev.clone_sessions.get(session)
+            if cfg is None:
+                if trace is not None:
+                    trace(Note(f"  clone to session {session} ignored: the session is not configured"))
+            else:
+                c = self._new_state(w.port, len(data), INGRESS_CLONE)
+                off2 = stages["parse"](c, data)
+                c._payload = data[off2:]
+                # BMv2 resets all metadata after parsing the clone, then copies the field list.
+                for s in list(c.__dict__):
+                    if s.startswith(("m_", "s_")):
+                        delattr(c, s)
+                for k, v in preserved.items():
+                    setattr(c, k, v)
+                c.s_instance_type = INGRESS_CLONE
+                c.s_packet_length = len(data)
+                if trace is not None:
+                    trace(Note(f"  ingress clone to session {session}"))
+                self._to_session(c, cfg, work, drops, trace)
+        # Resubmit: ingress again, nothing else.
+        if p._resubmit_fl:
+            if w.passes + 1 >= MAX_PASSES:
+                self._drop(drops, trace, DropReason.RESUBMIT_LIMIT, f"{MAX_PASSES} passes")
+                return
+            preserved = self._preserved(p, p._resubmit_fl)
+            if trace is not None:
+                trace(Note("  resubmitted"))
+            work.append(Work("ingress", w.port, data, None, RESUBMITTED, preserved, w.passes + 1))
+            return
+        mgid = p.s_mcast_grp
+        if mgid:
+            p.s_instance_type = REPLICATED
+            self._multicast(p, mgid, work, drops, trace)
+            return
+        spec = p.s_egress_spec
+        if spec == DROP_PORT:
+            self._drop(drops, trace, DropReason.MARK_TO_DROP)
+            return
+        p.s_instance_type = NORMAL
+        p._special = False
+        work.append(Work("egress", spec, None, p, NORMAL, passes=w.passes))
+
+    # -- the common case, without tracing -------------------------------------------------------
+    # The generated pipeline's fast(port, data) handles a packet that is simply forwarded or
+    # dropped; when the program clones, resubmits, multicasts or recirculates it, fast() calls
+    # one of these to finish the packet with the general machinery.
+
+    DROPPED_AT_INGRESS = ([], [(DropReason.MARK_TO_DROP, "")])
+    DROPPED_AT_EGRESS = ([], [(DropReason.EGRESS_DROP, "")])
+    DROPPED_TRUNCATED = ([], [(DropReason.TRUNCATED_TO_NOTHING, "")])
+
+    def continue_after_ingress(self, p, port: int, data: bytes):
+        st = self.dev.stages(False)
+        outputs, drops = [], []
+        work = deque()
+        self._after_ingress(p, Work("ingress", port, data), st, work, drops, None)
+        self._drain(work, st, outputs, drops, None)
+        return outputs, drops
+
+    def continue_after_egress(self, p, port: int):
+        st = self.dev.stages(False)
+        outputs, drops = [], []
+        work = deque()
+        self._after_egress(p, Work("egress", port, None, p), st, work, outputs, drops, None)
+        self._drain(work, st, outputs, drops, None)
+        return outputs, drops
+
+    def process_fast(self, port: int, data: bytes):
+        return self.dev.stages(False)["fast"](port, data)
+
+    def _drain(self, work, stages, outputs, drops, trace) -> None:
+        while work:
+            w = work.popleft()
+            if w.kind == "ingress":
+                self._ingress(w, stages, work, drops, trace)
+            else:
+                self._egress(w, stages, work, outputs, drops, trace)
+
+    def _multicast(self, p, mgid: int, work, drops, trace) -> None:
+        group = self.dev.mcast_groups.get(mgid)
+        if group is None:
+            self._drop(drops, trace, DropReason.UNKNOWN_MULTICAST_GROUP, f"group {mgid}")
+            return
+        if not group:
+            self._drop(drops, trace, DropReason.EMPTY_MULTICAST_GROUP, f"group {mgid}")
+            return
+        if trace is not None:
+            trace(Note(f"  multicast group {mgid}: ports {', '.join(str(port) for port, _ in group)}"))
+        for port, rid in group:
+            c = p.copy()
+            c.s_egress_rid = rid & 0xFFFF
+            work.append(Work("egress", port, None, c, c.s_instance_type))
+
+    def _to_session(self, c, cfg, work, drops, trace) -> None:
+        port, mgid = cfg
+        if mgid:
+            self._multicast(c, mgid, work, drops, trace)
+        if port is not None:
+            work.append(Work("egress", port, None, c, c.s_instance_type))
+
+    def _egress(self, w: Work, stages, work, outputs, drops, trace) -> None:
+        dev = self.dev
+        p = w.state
+        p.s_egress_port = w.port & 0x1FF
+        p.s_egress_spec = 0      # BMv2 sets drop_port + 1, which is 0 in 9 bits
+        p.s_egress_global_timestamp = int(dev.now_us) & 0xFFFFFFFFFFFF
+        p.s_enq_timestamp = int(dev.now_us) & 0xFFFFFFFF
+        p.s_enq_qdepth = dev.queue_depth(w.port) & 0x7FFFF
+        p.s_deq_qdepth = p.s_enq_qdepth
+        if trace is not None:
+            trace(StageStart(f"egress port {w.port}", stages["names"]["egress"]))
+        stages["egress"](p)
+        self._after_egress(p, w, stages, work, outputs, drops, trace)
+
+    def _after_egress(self, p, w: Work, stages, work, outputs, drops, trace) -> None:
+        dev = self.dev
+        if p._assert_failed is not None:
+            self._drop(drops, trace, DropReason.ASSERTION_FAILED, p._assert_failed)
+            return
+        if p._clone_session:
+            session = p._clone_session & 0xFFFFFFFF
+            preserved = self._preserved(p, p._clone_fl)
+            p._clone_session = 0
+            cfg = dev.clone_sessions.get(session)
+            if cfg is not None:
+                c = self._reset_metadata_copy(p)
+                for k, v in preserved.items():
+                    setattr(c, k, v)
+                c.s_instance_type = EGRESS_CLONE
+                c.s_packet_length = p.s_packet_length
+                if trace is not None:
+                    trace(Note(f"  egress clone to session {session}"))
+                self._to_session(c, cfg, work, drops, trace)
+        if p.s_egress_spec == DROP_PORT:
+            self._drop(drops, trace, DropReason.EGRESS_DROP)
+            return
+        if trace is not None:
+            trace(StageStart("compute checksum", stages["names"]["compute"]))
+        stages["compute"](p)
+        if trace is not None:
+            trace(StageStart("deparser", stages["names"]["deparse"]))
+        out = stages["deparse"](p)
+        pkt = b"".join(out) + p._payload
+        if p._truncate:
+            pkt = pkt[:p._truncate]
+        if p._recirc_fl:
+            if w.passes + 1 >= MAX_PASSES:
+                self._drop(drops, trace, DropReason.RECIRCULATE_LIMIT, f"{MAX_PASSES} passes")
+                return
+            preserved = self._preserved(p, p._recirc_fl)
+            if trace is not None:
+                trace(Note("  recirculated"))
+            work.append(Work("ingress", 0, pkt, None, RECIRCULATED, preserved, w.passes + 1))
+            return
+        if not pkt:
+            self._drop(drops, trace, DropReason.TRUNCATED_TO_NOTHING)
+            return
+        if trace is not None:
+            trace(Output(w.port, len(pkt)))
+        outputs.append((w.port, pkt))

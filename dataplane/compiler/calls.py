@@ -1,0 +1,692 @@
+"""Lowering of calls: inlined actions, functions and sub-blocks; table applies; externs.
+
+Argument passing follows P4's copy-in/copy-out rules: scalar `in` arguments
+are evaluated into locals before the body, scalar `out`/`inout` arguments
+are copied back into their (pre-evaluated) places after it. Aggregates
+passed `in` or `inout` are passed by reference (the body works on the
+caller's storage), which is equivalent unless the same storage is passed
+twice; aggregates passed `out` start invalid/zero and are copied back.
+"""
+
+from __future__ import annotations
+
+from ..diagnostics import error
+from ..frontend import ast as A
+from ..frontend.types import (BoolType, EnumType, ErrorType, ExternType, ListType, StructLikeType, TupleType, Type,
+                              VarbitType, bit_width, strip_newtype)
+from .codegen import Binding, Const, Env, InlineFrame, is_scalar, py_const
+from .layout import (FieldScalar, HeaderPlace, Place, Scalar, StackPlace, StructPlace, UnionPlace, VarbitScalar,
+                     leaves, scalar_width)
+
+
+def _contains_return(body) -> bool:
+    return any(isinstance(n, A.ReturnStatement) for n in body.walk())
+
+
+def _ends_with_return(body: A.BlockStatement) -> bool:
+    """Whether the only return is the last statement (so no loop is needed to leave early)."""
+    returns = [n for n in body.walk() if isinstance(n, A.ReturnStatement)]
+    return len(returns) == 1 and body.statements and body.statements[-1] is returns[0]
+
+
+class CallsMixin:
+
+    def lower_call(self, e: A.Call, want_value: bool = False):
+        c = getattr(e, "callee", None)
+        if c is None:
+            raise error("internal: unchecked call", e.span)
+        handler = getattr(self, "_call_" + c.kind, None)
+        if handler is None:
+            raise self.unsupported(f"calling {c.kind.replace('_', ' ')} '{c.name}'", e)
+        return handler(e, c)
+
+    # ------------------------------------------------------------------ inlining
+
+    def bind_params(self, params, args, param_syms, env: Env, preset: dict | None = None) -> list:
+        """Copy-in: bind each parameter in env; return the (caller place, local) pairs to copy back."""
+        copy_back: list[tuple[Place, Place]] = []
+        for p, a, sym in zip(params, args, param_syms):
+            if preset is not None and p.name in preset:
+                env.bind(sym, preset[p.name])
+                continue
+            t = p.type
+            if p.direction in ("", "in"):
+                if a is None:
+                    env.bind(sym, Const(0, t))
+                    continue
+                if is_scalar(t):
+                    c = getattr(a, "const", None)
+                    if c is not None and not isinstance(c, (tuple, dict)):
+                        env.bind(sym, Const(c, t))
+                    else:
+                        local = self.bind_locals_for(a, t, p.name)
+                        self.em.line(local.write(self.value(a)))
+                        env.bind(sym, local)
+                else:
+                    env.bind(sym, self.aggregate_source(a))
+            elif p.direction == "inout":
+                if is_scalar(t):
+                    target = self.place(a)
+                    local = self.bind_locals_for(a, t, p.name)
+                    self.em.line(local.write(target.read()))
+                    env.bind(sym, local)
+                    copy_back.append((target, local))
+                else:
+                    env.bind(sym, self.place(a))
+            else:  # out
+                local = self.bind_locals_for(sym, t, p.name)
+                self.init_place(local)
+                env.bind(sym, local)
+                if a is not None:
+                    copy_back.append((self.place(a), local))
+        return copy_back
+
+    def copy_out(self, copy_back: list) -> None:
+        for target, local in copy_back:
+            if isinstance(target, Scalar):
+                self.em.line(target.write(local.read()))
+            else:
+                self.copy_place(target, local)
+
+    def emit_body(self, body: A.BlockStatement, env: Env, result: Place | None) -> None:
+        """Emit an inlined body; a `return` before its end leaves a one-pass `while` loop."""
+        wrapped = _contains_return(body) and not _ends_with_return(body)
+        saved = self.env
+        self.env = env
+        self.frames.append(InlineFrame(result, wrapped))
+        try:
+            if wrapped:
+                with self.em.indent("while True:"):
+                    self.block(body)
+                    self.em.line("break")
+            else:
+                self.block(body)
+        finally:
+            self.frames.pop()
+            self.env = saved
+
+    def inline_body(self, params, args, param_syms, body: A.BlockStatement, result_type: Type | None,
+                    preset: dict | None = None, instance_env: Env | None = None):
+        """Bind parameters (copy-in), emit the body, copy out; return the result place (if any)."""
+        env = Env(instance_env if instance_env is not None else self.env)
+        copy_back = self.bind_params(params, args, param_syms, env, preset)
+        result = None
+        if result_type is not None and str(result_type) != "void":
+            result = self.bind_locals_for(body, result_type, "ret")
+            self.init_place(result)
+        self.emit_body(body, env, result)
+        self.copy_out(copy_back)
+        return result
+
+    @staticmethod
+    def _param_symbols(decl) -> list:
+        return [p.symbol for p in decl.params]
+
+    def _call_action(self, e: A.Call, c):
+        decl = c.decl
+        if self.traced:
+            args = ", ".join(f"{p.name!r}: {self.value(a) if a is not None and is_scalar(p.type) else 'None'}"
+                             for p, a in zip(c.params, e.bound))
+            self.em.line(f"tr(ActionRun({self.prog.action_name(self.instance_path, decl)!r}, {{{args}}}))")
+        self.inline_body(c.params, e.bound, self._param_symbols(decl), decl.body, None,
+                         instance_env=self.action_env(decl))
+        return None
+
+    def action_env(self, decl) -> Env | None:
+        """The environment an action body sees: its control's (actions may be declared at top level)."""
+        return self.control_envs.get(id(getattr(decl.symbol, "owner", None)), self.env) \
+            if hasattr(self, "control_envs") else self.env
+
+    def _call_function(self, e: A.Call, c):
+        decl = c.decl
+        ret_t = c.return_type if str(c.return_type) != "void" else None
+        result = self.inline_body(c.params, e.bound, self._param_symbols(decl), decl.body, ret_t,
+                                  instance_env=self.root_env)
+        if result is None:
+            return None
+        return result
+
+    # ------------------------------------------------------------------ headers and stacks
+
+    def _call_header_method(self, e: A.Call, c):
+        recv = self.place(c.receiver)
+        if isinstance(recv, UnionPlace):
+            if c.name == "isValid":
+                return "(" + " or ".join(h.valid.read() for h in recv.members.values()) + ")"
+            raise self.unsupported(f"{c.name}() on a header union", e)
+        if not isinstance(recv, HeaderPlace):
+            raise error(f"internal: {c.name}() on a non-header", e.span)
+        if c.name == "isValid":
+            return recv.valid.read()
+        if c.name == "setValid":
+            self.em.line(recv.valid.write("True"))
+            self._invalidate_union_siblings(c.receiver)
+            return None
+        if c.name == "setInvalid":
+            self.em.line(recv.valid.write("False"))
+            return None
+        if c.name in ("minSizeInBits", "minSizeInBytes"):
+            w = recv.layout.fixed_width
+            return str(w if c.name == "minSizeInBits" else w // 8)
+        raise self.unsupported(f"header method {c.name}()", e)
+
+    def _invalidate_union_siblings(self, receiver: A.Expression) -> None:
+        if isinstance(receiver, A.Member) and isinstance(strip_newtype(receiver.expr.type), StructLikeType) \
+                and strip_newtype(receiver.expr.type).kind == "header_union":
+            union = self.place(receiver.expr)
+            for name, h in union.members.items():
+                if name != receiver.member:
+                    self.em.line(h.valid.write("False"))
+
+    def _call_stack_method(self, e: A.Call, c):
+        stack: StackPlace = self.place(c.receiver)
+        count = e.bound[0].const
+        size = stack.size
+        elems = stack.elems
+        if c.name == "push_front":
+            for i in range(size - 1, -1, -1):
+                if i >= count:
+                    self.copy_place(elems[i], elems[i - count])
+                else:
+                    for leaf in leaves(elems[i]):
+                        if leaf.name.endswith("_v"):
+                            self.em.line(leaf.write("False"))
+            self.em.line(stack.next.write(f"min({stack.next.read()} + {count}, {size})"))
+        else:
+            for i in range(size):
+                if i + count < size:
+                    self.copy_place(elems[i], elems[i + count])
+                else:
+                    for leaf in leaves(elems[i]):
+                        if leaf.name.endswith("_v"):
+                            self.em.line(leaf.write("False"))
+            self.em.line(stack.next.write(f"max({stack.next.read()} - {count}, 0)"))
+        return None
+
+    # ------------------------------------------------------------------ tables
+
+    def _call_table_apply(self, e: A.Call, c):
+        decl = c.decl
+        info = self.prog.table_info(self.instance_path, decl)
+        T = info.pyname
+        key_parts = []
+        shift = 0
+        for k in reversed(decl.keys):
+            v = self.value(k.expr)
+            if isinstance(strip_newtype(k.type), BoolType):
+                v = f"(1 if {v} else 0)"
+            key_parts.append(f"({v} << {shift})" if shift else v)
+            shift += k.width
+        key = " | ".join(reversed(key_parts)) if key_parts else "0"
+        ent, hit, aid, args = (self.em.fresh(x) for x in ("ent", "hit", "aid", "args"))
+        if decl.keys:
+            kv = self.em.fresh("key")
+            self.em.line(f"{kv} = {key}")
+            self.em.line(f"{ent} = {T}.lookup({kv})")
+        else:
+            kv = "0"
+            self.em.line(f"{ent} = None")
+        color = None
+        if info.direct_meter is not None:
+            color = self.em.fresh("color")
+        with self.em.indent(f"if {ent} is None:"):
+            self.em.line(f"{hit} = False; {aid} = {T}.default_aid; {args} = {T}.default_args")
+            if color:
+                self.em.line(f"{color} = 0")
+        with self.em.indent("else:"):
+            self.em.line(f"{hit} = True; {aid} = {ent}.aid; {args} = {ent}.args")
+            if info.direct_counter is not None:
+                self.em.line(f"{ent}.packets += 1; {ent}.bytes += {self.packet_length_expr()}")
+            if color:
+                self.em.line(f"{color} = {ent}.meter.execute({self.packet_length_expr()}, dev.now_us) "
+                             f"if {ent}.meter is not None else 0")
+        if self.traced:
+            names = [k.name for k in info.keys]
+            keyvals = ", ".join(f"{n!r}: ({kv} >> {k.shift}) & {hex((1 << k.width) - 1)}"
+                                for n, k in zip(names, info.keys))
+            self.em.line(f"tr(TableApply({info.name!r}, {{{keyvals}}}, {hit}, {T}.describe_entry({ent}), "
+                         f"{T}.action_name({aid})))")
+        saved_color = getattr(self, "direct_meter_color", None)
+        self.direct_meter_color = color
+        first = True
+        for ref in decl.action_refs:
+            aid_value = info.action_id(ref.name)
+            with self.em.indent(f"{'if' if first else 'elif'} {aid} == {aid_value}:"):
+                self._dispatch_action(ref, args, info)
+            first = False
+        self.direct_meter_color = saved_color
+        return {"hit": hit, "miss": f"(not {hit})", "action_run": aid, "info": info}
+
+    def _dispatch_action(self, ref: A.ActionRef, args_var: str, info) -> None:
+        decl = ref.decl
+        params = self.action_callable_params(decl)
+        data_params = [p for p in params if not p.direction]
+        locals_ = [self.bind_locals_for(decl, p.type, p.name) for p in data_params]
+        if locals_:
+            names = ", ".join(l.read() for l in locals_)
+            self.em.line(f"{names}, = {args_var}")
+        preset = {p.name: l for p, l in zip(data_params, locals_)}
+        bound = getattr(ref, "bound", None) or []
+        args = []
+        di = 0
+        for p in params:
+            if p.direction:
+                args.append(bound[di] if di < len(bound) else None)
+                di += 1
+            else:
+                args.append(None)
+        if self.traced:
+            shown = ", ".join(f"{p.name!r}: {l.read()}" for p, l in zip(data_params, locals_))
+            self.em.line(f"tr(ActionRun({self.prog.action_name(self.instance_path, decl)!r}, {{{shown}}}))")
+        self.inline_body(params, args, self._param_symbols(decl), decl.body, None, preset=preset,
+                         instance_env=self.action_env(decl))
+
+    def action_callable_params(self, decl):
+        return decl.param_infos
+
+    def packet_length_expr(self) -> str:
+        return "p.s_packet_length" if "s_packet_length" in self.prog.state_slots else "0"
+
+    # ------------------------------------------------------------------ sub-blocks
+
+    def _call_block_apply(self, e: A.Call, c):
+        recv = c.receiver
+        if recv is None:
+            # Direct application: Type.apply(args).
+            decl = c.decl
+            path = f"{self.instance_path}.{decl.name}"
+        else:
+            binding = self.env.lookup(recv.ref) if isinstance(recv, A.Name) else None
+            if not isinstance(binding, Binding) or binding.kind != "block":
+                raise error("internal: apply() of an unknown instance", e.span)
+            decl = binding.decl
+            path = binding.info
+        bt = decl.resolved
+        if isinstance(decl, A.ParserDeclaration):
+            if not self.in_parser:
+                raise error("a parser can only be applied from another parser", e.span)
+            self.inline_subparser(decl, e, path)
+            return None
+        saved_path = self.instance_path
+        self.instance_path = path
+        try:
+            env = Env(self.root_env)
+            copy_back = self.bind_params(bt.params, e.bound, self._param_symbols(decl), env)
+            self.setup_control_locals(decl, env, path)
+            self.emit_body(decl.body, env, None)
+            self.copy_out(copy_back)
+        finally:
+            self.instance_path = saved_path
+        return None
+
+    # ------------------------------------------------------------------ externs
+
+    def _extern_binding(self, recv: A.Expression) -> Binding:
+        if isinstance(recv, A.Name):
+            b = self.env.lookup(recv.ref)
+            if isinstance(b, Binding):
+                return b
+        raise self.unsupported("calling a method on this expression", recv)
+
+    def _call_extern_method(self, e: A.Call, c):
+        ext: ExternType = c.owner
+        if ext.name == "packet_in":
+            return self.packet_in_method(e, c)
+        if ext.name == "packet_out":
+            return self.packet_out_method(e, c)
+        b = self._extern_binding(c.receiver)
+        X = b.pyname
+        args = e.bound
+        if ext.name == "register":
+            if c.name == "read":
+                if len(args) == 1:     # T read(in I index): the newer form
+                    return f"{X}.read({self.value(args[0])})"
+                target = self.place(args[0])
+                self.em.line(target.write(f"{X}.read({self.value(args[1])})"))
+                return None
+            if c.name == "write":
+                idx, val = self.value(args[0]), self.value(args[1])
+                if self.traced:
+                    iv, vv = self.em.fresh("ri"), self.em.fresh("rv")
+                    self.em.line(f"{iv} = {idx}; {vv} = {val}")
+                    self.em.line(f"tr(ExternCall({b.info.name!r}, 'write', f'[{{{iv}}}] = {{{vv}}}'))")
+                    idx, val = iv, vv
+                self.em.line(f"{X}.write({idx}, {val})")
+                return None
+        if ext.name == "counter" and c.name == "count":
+            self.em.line(f"{X}.count({self.value(args[0])}, {self.packet_length_expr()})")
+            return None
+        if ext.name == "meter" and c.name == "execute_meter":
+            target = self.place(args[1])
+            self.em.line(target.write(f"{X}.execute({self.value(args[0])}, {self.packet_length_expr()}, "
+                                      f"dev.now_us)"))
+            return None
+        if ext.name == "direct_counter" and c.name == "count":
+            return None    # direct counters count every hit of their table
+        if ext.name == "direct_meter" and c.name == "read":
+            target = self.place(args[0])
+            color = getattr(self, "direct_meter_color", None)
+            self.em.line(target.write(color if color else "0"))
+            return None
+        if ext.name == "Checksum16" and c.name == "get":
+            data, width = self.pack_data(args[0])
+            return f"checksum('csum16', {data}, {width})"
+        raise self.unsupported(f"method {ext.name}.{c.name}()", e)
+
+    def pack_data(self, e: A.Expression) -> tuple[str, object]:
+        expr, width, _ = self.pack_data3(e)
+        return expr, width
+
+    def pack_data3(self, e: A.Expression) -> tuple[str, object, int | None]:
+        """The concatenation of the fields of a field list as (python int expression, width).
+
+        As in BMv2, fields of headers that are invalid are left out, and a
+        varbit field contributes its current length; the width is then a
+        run-time value (the name of a local). Adjacent fields of one header
+        are read as one slice of its bits."""
+        items = _merge_adjacent(self._flatten_data(e))
+        if all(it.valid is None and it.varbit is None for it in items):
+            parts = []
+            total = 0
+            for it in reversed(items):
+                parts.append(f"({it.value} << {total})" if total else it.value)
+                total += it.width
+            expr = " | ".join(reversed(parts)) if parts else "0"
+            return f"({expr})", total, total
+        valids = {it.valid for it in items}
+        if len(valids) == 1 and all(it.varbit is None for it in items):
+            # All from one header: pack statically, or nothing if it is invalid.
+            valid = valids.pop()
+            parts = []
+            total = 0
+            for it in reversed(items):
+                parts.append(f"({it.value} << {total})" if total else it.value)
+                total += it.width
+            return (f"(({' | '.join(reversed(parts))}) if {valid} else 0)", f"({total} if {valid} else 0)",
+                    total)
+        acc, aw = self.em.fresh("acc"), self.em.fresh("aw")
+        self.em.line(f"{acc} = 0; {aw} = 0")
+        i = 0
+        while i < len(items):
+            valid = items[i].valid
+            group = []
+            while i < len(items) and items[i].valid == valid:
+                group.append(items[i])
+                i += 1
+            code = []
+            for it in group:
+                if it.varbit is not None:
+                    vb, vl = it.varbit
+                    code.append(f"{acc} = ({acc} << {vl}) | {vb}; {aw} += {vl}")
+                else:
+                    code.append(f"{acc} = ({acc} << {it.width}) | {it.value}; {aw} += {it.width}")
+            if valid is None:
+                for c in code:
+                    self.em.line(c)
+            else:
+                with self.em.indent(f"if {valid}:"):
+                    for c in code:
+                        self.em.line(c)
+        return acc, aw, None
+
+    def _flatten_data(self, e: A.Expression) -> list["_Item"]:
+        t = strip_newtype(e.type)
+        if isinstance(e, A.ListExpression):
+            out = []
+            for x in e.elements:
+                out.extend(self._flatten_data(x))
+            return out
+        if isinstance(e, A.StructExpression):
+            out = []
+            for _, x in e.fields:
+                out.extend(self._flatten_data(x))
+            return out
+        if is_scalar(t) and not isinstance(e, (A.Name, A.Member, A.Index)):
+            v = self.value(e)
+            if isinstance(t, BoolType):
+                v = f"(1 if {v} else 0)"
+            return [_Item(v, scalar_width(t))]
+        if is_scalar(t) or isinstance(t, VarbitType):
+            try:
+                place = self.place(e)
+            except Exception:
+                place = None
+            if isinstance(place, Scalar):
+                return self._flatten_place(place)
+            v = self.value(e)
+            if isinstance(t, BoolType):
+                v = f"(1 if {v} else 0)"
+            return [_Item(v, scalar_width(t))]
+        place = self.aggregate_source(e)
+        return self._flatten_place(place)
+
+    def _flatten_place(self, place: Place) -> list["_Item"]:
+        if isinstance(place, HeaderPlace):
+            out = []
+            w = place.layout.fixed_width
+            if w:
+                out.append(_Item(place.bits.read(), w, place.valid.read(), place.bits.read(), 0))
+            if place.vb is not None:
+                out.append(_Item("", 0, place.valid.read(), varbit=(place.vb.read(), place.vl.read())))
+            return out
+        if isinstance(place, StructPlace):
+            out = []
+            for f in place.fields.values():
+                out.extend(self._flatten_place(f))
+            return out
+        if isinstance(place, FieldScalar):
+            fl = place.fl
+            v = place.read()
+            if isinstance(strip_newtype(place.type), BoolType):
+                v = f"(1 if {v} else 0)"
+            return [_Item(v, fl.width, place.header.valid.read(), place.header.bits.read(), fl.offset)]
+        if isinstance(place, VarbitScalar):
+            h = place.header
+            return [_Item("", 0, h.valid.read(), varbit=(h.vb.read(), h.vl.read()))]
+        if isinstance(place, Scalar):
+            v = place.read()
+            if isinstance(strip_newtype(place.type), BoolType):
+                v = f"(1 if {v} else 0)"
+            return [_Item(v, scalar_width(place.type))]
+        if isinstance(place, StackPlace):
+            out = []
+            for el in place.elems:
+                out.extend(self._flatten_place(el))
+            return out
+        raise self.unsupported("this value in a field list", None)
+
+    def _call_extern_function(self, e: A.Call, c):
+        name = c.name
+        args = e.bound
+        handler = getattr(self, "_ext_" + name, None)
+        if handler is None:
+            raise self.unsupported(f"extern function '{name}'", e)
+        return handler(e, args)
+
+    # v1model extern functions --------------------------------------------------------------
+
+    def _ext_mark_to_drop(self, e, args):
+        std = self.place(args[0])
+        self.em.line(std.fields["egress_spec"].write("511"))
+        if "mcast_grp" in std.fields:
+            self.em.line(std.fields["mcast_grp"].write("0"))
+        if self.traced:
+            self.em.line("tr(ExternCall('mark_to_drop', '', '()'))")
+
+    def _ext_hash(self, e, args):
+        target = self.place(args[0])
+        algo = self._enum_member_name(args[1])
+        data, width = self.pack_data(args[3])
+        base = self.value(args[2])
+        max_ = self.value(args[4])
+        out_w = scalar_width(args[0].type)
+        self.em.line(target.write(f"hash_value({algo!r}, {data}, {width}, {base}, {max_}, {out_w})"))
+
+    def _enum_member_name(self, e: A.Expression) -> str:
+        t = strip_newtype(e.type)
+        if isinstance(t, EnumType) and e.const is not None:
+            return t.members[e.const] if not t.is_serializable else str(e.const)
+        raise error("this argument must be a constant enum member", e.span)
+
+    def _checksum_expr(self, algo: str, data_e: A.Expression, payload: bool) -> str:
+        """Emit code computing a checksum over a field list; return the name holding it."""
+        data, width, static = self.pack_data3(data_e)
+        ck = self.em.fresh("ck")
+        if algo == "csum16" and not payload and static is not None:
+            # RFC 1071 inline: the one's-complement sum of the 16-bit words is the value modulo 0xFFFF
+            # (a nonzero multiple of 0xFFFF sums to 0xFFFF); padding to 16 bits is a static shift.
+            x = self.em.fresh("cx")
+            pad = (16 - static % 16) % 16
+            self.em.line(f"{x} = {data}" + (f" << {pad}" if pad else ""))
+            self.em.line(f"{ck} = {x} % 0xffff")
+            self.em.line(f"{ck} = 0xffff ^ ({ck} or (0xffff if {x} else 0))")
+            return ck
+        pay = ", p._payload" if payload else ""
+        self.em.line(f"{ck} = checksum({algo!r}, {data}, {width}{pay})")
+        return ck
+
+    def _ext_verify_checksum(self, e, args, payload: bool = False):
+        algo = self._enum_member_name(args[3])
+        cond = self.value(args[0])
+        err = "p.s_checksum_error = 1" if "s_checksum_error" in self.prog.state_slots else "pass"
+        with self.em.indent(f"if {cond}:"):
+            ck = self._checksum_expr(algo, args[1], payload)
+            with self.em.indent(f"if {ck} != {self.value(args[2])}:"):
+                self.em.line(err)
+                if self.traced:
+                    self.em.line("tr(ExternCall('verify_checksum', '', ': checksum error'))")
+
+    def _ext_verify_checksum_with_payload(self, e, args):
+        self._ext_verify_checksum(e, args, payload=True)
+
+    def _ext_update_checksum(self, e, args, payload: bool = False):
+        algo = self._enum_member_name(args[3])
+        cond = self.value(args[0])
+        target = self.place(args[2])
+        out_w = scalar_width(args[2].type)
+        with self.em.indent(f"if {cond}:"):
+            ck = self._checksum_expr(algo, args[1], payload)
+            self.em.line(target.write(f"{ck} & {hex((1 << out_w) - 1)}"))
+
+    def _ext_update_checksum_with_payload(self, e, args):
+        self._ext_update_checksum(e, args, payload=True)
+
+    def _ext_random(self, e, args):
+        target = self.place(args[0])
+        self.em.line(target.write(f"dev.rng.randint({self.value(args[1])}, {self.value(args[2])})"))
+
+    def _ext_digest(self, e, args):
+        data_e = args[1]
+        names, values = self._digest_fields(data_e)
+        receiver = self.value(args[0])
+        vals = ", ".join(values)
+        self.em.line(f"dev.digest({receiver}, {str(data_e.type)!r}, {tuple(names)!r}, ({vals},))")
+        if self.traced:
+            self.em.line(f"tr(ExternCall('digest', '', f'({{{receiver}}}) ' + repr(({vals},))))")
+
+    def _digest_fields(self, e: A.Expression) -> tuple[list[str], list[str]]:
+        t = strip_newtype(e.type)
+        if isinstance(e, A.ListExpression):
+            names = list(t.fields) if isinstance(t, StructLikeType) else [f"f{i}" for i in range(len(e.elements))]
+            return names, [self.value(x) for x in e.elements]
+        if isinstance(e, A.StructExpression):
+            return [n for n, _ in e.fields], [self.value(x) for _, x in e.fields]
+        place = self.aggregate_source(e)
+        if isinstance(place, StructPlace):
+            names, values = [], []
+            for n, f in place.fields.items():
+                if isinstance(f, Scalar):
+                    names.append(n)
+                    values.append(f.read())
+            return names, values
+        if isinstance(place, Scalar):
+            return ["value"], [place.read()]
+        raise self.unsupported("this digest data", e)
+
+    def _clone(self, session: str, field_list: str):
+        self.em.line(f"p._clone_session = {session}; p._clone_fl = {field_list}; p._special = True")
+        if self.traced:
+            self.em.line("tr(ExternCall('clone', '', f'(session {p._clone_session})'))")
+
+    def _ext_clone(self, e, args):
+        self._clone(self.value(args[1]), "0")
+
+    def _ext_clone3(self, e, args):
+        self._clone(self.value(args[1]), "0")
+
+    def _ext_clone_preserving_field_list(self, e, args):
+        # Field list indices are stored plus one, so that 0 means "no field list".
+        self._clone(self.value(args[1]), f"{self.value(args[2])} + 1")
+
+    def _ext_resubmit_preserving_field_list(self, e, args):
+        self.em.line(f"p._resubmit_fl = {self.value(args[0])} + 1; p._special = True")
+        if self.traced:
+            self.em.line("tr(ExternCall('resubmit', '', '()'))")
+
+    def _ext_resubmit(self, e, args):
+        self.em.line("p._resubmit_fl = 1; p._special = True")
+
+    def _ext_recirculate_preserving_field_list(self, e, args):
+        self.em.line(f"p._recirc_fl = {self.value(args[0])} + 1; p._special = True")
+        if self.traced:
+            self.em.line("tr(ExternCall('recirculate', '', '()'))")
+
+    def _ext_recirculate(self, e, args):
+        self.em.line("p._recirc_fl = 1; p._special = True")
+
+    def _ext_truncate(self, e, args):
+        self.em.line(f"p._truncate = {self.value(args[0])}")
+
+    def _ext_assert(self, e, args):
+        with self.em.indent(f"if not {self.value(args[0])}:"):
+            self.em.line(f"p._assert_failed = {str(e.span)!r}; p._special = True")
+            if self.traced:
+                self.em.line(f"tr(ExternCall('assert', '', ' failed at {e.span}'))")
+
+    _ext_assume = _ext_assert
+
+    def _ext_log_msg(self, e, args):
+        msg = args[0].const if args[0].const is not None else ""
+        values = "()"
+        if len(args) > 1 and args[1] is not None:
+            _, vals = self._digest_fields(args[1]) if not is_scalar(args[1].type) else ([], [self.value(args[1])])
+            values = f"({', '.join(vals)},)" if vals else "()"
+        self.em.line(f"dev.log(format_log({msg!r}, {values}))")
+        if self.traced:
+            self.em.line(f"tr(Log(format_log({msg!r}, {values})))")
+
+    def _ext_verify(self, e, args):
+        cond = self.value(args[0])
+        code = self.value(args[1])
+        with self.em.indent(f"if not {cond}:"):
+            self.em.line(f"raise ParserStop({code})")
+
+    def _ext_static_assert(self, e, args):
+        return "True"
+
+
+class _Item:
+    """One piece of a field list: a value of a width, from a header (which must be valid) or not."""
+
+    __slots__ = ("value", "width", "valid", "bits", "offset", "varbit")
+
+    def __init__(self, value: str, width: int, valid: str | None = None, bits: str | None = None,
+                 offset: int = 0, varbit: tuple | None = None):
+        self.value, self.width, self.valid, self.bits, self.offset, self.varbit = \
+            value, width, valid, bits, offset, varbit
+
+
+def _merge_adjacent(items: list[_Item]) -> list[_Item]:
+    """Join consecutive fields of one header that are adjacent on the wire into one slice."""
+    out: list[_Item] = []
+    for it in items:
+        prev = out[-1] if out else None
+        if (prev is not None and it.bits is not None and prev.bits == it.bits and prev.valid == it.valid
+                and prev.varbit is None and it.varbit is None and prev.offset == it.offset + it.width):
+            width = prev.width + it.width
+            mask = (1 << width) - 1
+            value = f"(({it.bits} >> {it.offset}) & {hex(mask)})" if it.offset else f"({it.bits} & {hex(mask)})"
+            out[-1] = _Item(value, width, it.valid, it.bits, it.offset)
+        else:
+            out.append(it)
+    return out

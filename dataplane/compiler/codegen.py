@@ -1,0 +1,619 @@
+"""Lowering of checked P4 blocks to Python source: expressions and statements.
+
+A :class:`BlockCompiler` turns the body of one pipeline stage (a parser or a
+control, with every action, function and sub-control it calls inlined,
+since P4 has no recursion) into the body of one Python function. It keeps an
+environment from checker symbols to places (see :mod:`.layout`) and emits
+code through an :class:`~.emitter.Emitter`.
+
+Expressions are lowered by ``value(e)`` to a Python expression string; when
+an expression needs statements first (a table applied inside an ``if``
+condition, a function call, ``lookahead``), ``value`` emits them before
+returning the name of a temporary. Evaluation order is left to right, and
+``&&``, ``||`` and ``?:`` keep their short-circuit meaning: an operand with
+side effects becomes an ``if`` statement.
+
+Calls (actions, functions, externs, tables) are lowered by the mixin in
+:mod:`.calls`; parsers and deparsing by :mod:`.parsers`.
+"""
+
+from __future__ import annotations
+
+from ..diagnostics import error
+from ..frontend import ast as A
+from ..frontend.check.calls import contains_typevar
+from ..frontend.scope import Symbol
+from ..frontend.types import (ActionRunType, ApplyResultType, BitsType, BoolType, EnumType, ErrorType, IntType,
+                              ListType, StackType, StructInitType, StructLikeType, TupleType, Type, bit_width,
+                              strip_newtype)
+from .emitter import Emitter
+from .layout import (DynSlotScalar, HeaderPlace, LayoutError, LocalScalar, Place, PlaceBuilder, Scalar, SliceScalar,
+                     StackPlace, StructPlace, UnionPlace, default_value, leaves, scalar_width)
+
+
+class Const:
+    """An environment binding for a compile-time constant."""
+
+    def __init__(self, value, type_: Type):
+        self.value, self.type = value, type_
+
+
+class Binding:
+    """An environment binding for something that is not data: an extern, a table, a packet, a block."""
+
+    def __init__(self, kind: str, pyname: str | None = None, decl=None, info=None):
+        self.kind, self.pyname, self.decl, self.info = kind, pyname, decl, info
+
+
+class Env:
+    def __init__(self, parent: "Env | None" = None):
+        self.parent = parent
+        self.vars: dict[int, object] = {}
+
+    def bind(self, sym: Symbol, value) -> None:
+        self.vars[id(sym)] = value
+
+    def lookup(self, sym: Symbol):
+        e: Env | None = self
+        while e is not None:
+            v = e.vars.get(id(sym))
+            if v is not None:
+                return v
+            e = e.parent
+        return None
+
+
+class InlineFrame:
+    """An inlined action or function: where `return` stores its value and whether it breaks a loop."""
+
+    def __init__(self, result: Place | None, wrapped: bool):
+        self.result, self.wrapped = result, wrapped
+
+
+def is_scalar(t: Type | None) -> bool:
+    t = strip_newtype(t) if t is not None else None
+    return isinstance(t, (BitsType, BoolType, EnumType, ErrorType, IntType))
+
+
+def mask_of(t: Type) -> int:
+    return (1 << scalar_width(t)) - 1
+
+
+def py_const(value, t: Type | None) -> str:
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(strip_newtype(t) if t is not None else None, BoolType):
+        return "True" if value else "False"
+    if isinstance(value, int):
+        return hex(value) if value > 9 else str(value)
+    return repr(value)
+
+
+def has_effects(e) -> bool:
+    """Whether evaluating e may change state or need statements (calls other than pure ones)."""
+    for node in e.walk() if isinstance(e, A.Node) else ():
+        if isinstance(node, A.Call):
+            c = getattr(node, "callee", None)
+            if c is None:
+                return True
+            if c.kind == "header_method" and c.name == "isValid":
+                continue
+            return True
+    return False
+
+
+class BlockCompiler:
+    def __init__(self, prog, em: Emitter, traced: bool, block_name: str):
+        self.prog = prog                  # the ProgramCompiler (tables, externs, layouts, errors)
+        self.em = em
+        self.traced = traced
+        self.block_name = block_name
+        self.env = Env()
+        self.frames: list[InlineFrame] = []
+        self.instance_path = block_name   # control-plane prefix of tables and externs
+        self.in_parser = False
+        self.locals = PlaceBuilder(None, self.em.fresh)
+
+    # ------------------------------------------------------------------ errors
+
+    def unsupported(self, what: str, node) -> Exception:
+        return error(f"{what} is not supported by the dataplane compiler", getattr(node, "span", None))
+
+    # ------------------------------------------------------------------ environment
+
+    def bind_locals_for(self, sym_or_decl, t: Type, name: str) -> Place:
+        try:
+            return self.locals.build(t, name)
+        except LayoutError as exc:
+            raise error(str(exc), getattr(sym_or_decl, "span", None))
+
+    def init_place(self, place: Place) -> None:
+        """Set every scalar of a new local to its default (0, False, invalid)."""
+        for leaf in leaves(place):
+            self.em.line(leaf.write(default_value(leaf.type)))
+
+    # ------------------------------------------------------------------ places
+
+    def place(self, e: A.Expression) -> Place:
+        """The storage an lvalue (or readable path) denotes."""
+        if isinstance(e, A.Name):
+            b = self.env.lookup(e.ref)
+            if isinstance(b, Place):
+                return b
+            raise error(f"'{e.name}' does not denote storage here", e.span)
+        if isinstance(e, A.Member):
+            base_t = strip_newtype(e.expr.type)
+            if isinstance(base_t, StackType):
+                return self.stack_member_place(e)
+            base = self.place(e.expr)
+            if isinstance(base, StructPlace):
+                return base.fields[e.member]
+            if isinstance(base, HeaderPlace):
+                return base.field(e.member)
+            if isinstance(base, UnionPlace):
+                return base.members[e.member]
+            raise error(f"cannot take member '{e.member}' here", e.span)
+        if isinstance(e, A.Index):
+            base = self.place(e.expr)
+            if isinstance(base, StackPlace):
+                if e.index.const is not None:
+                    return base.elems[e.index.const]
+                return self.dyn_element(base, self.value(e.index))
+            if isinstance(base, StructPlace) and isinstance(strip_newtype(base.type), TupleType):
+                return base.fields[str(e.index.const)]
+            raise self.unsupported("indexing this value", e)
+        if isinstance(e, A.Slice):
+            base = self.place(e.expr)
+            if not isinstance(base, Scalar):
+                raise error("cannot slice this value", e.span)
+            return SliceScalar(base, e.hi.const, e.lo.const, e.type)
+        raise error("this expression does not denote storage", e.span)
+
+    def dyn_element(self, stack: StackPlace, index: str) -> Place:
+        """The element of a header stack at a run-time index (via the stack's attribute-name tuples)."""
+        if stack.dyn is None:
+            raise self.unsupported("indexing a local header stack with a variable", None)
+        idx = self.em.fresh("i")
+        self.em.line(f"{idx} = {index}")
+        template = stack.elems[0]
+        names = list(stack.dyn)
+        counter = iter(range(len(names)))
+
+        def rebuild(place: Place) -> Place:
+            if isinstance(place, Scalar):
+                k = next(counter)
+                return DynSlotScalar("p", names[k], idx, place.type)
+            if isinstance(place, HeaderPlace):
+                scal = [rebuild(s) for s in place.scalars()]
+                return HeaderPlace(place.type, scal[0], scal[1], *(scal[2:] or [None, None]))
+            if isinstance(place, UnionPlace):
+                return UnionPlace(place.type, {m: rebuild(h) for m, h in place.members.items()})
+            raise self.unsupported("this header stack element type", None)
+
+        self.em.line(f"if {idx} >= {stack.size}: {idx} = {stack.size - 1}")
+        return rebuild(template)
+
+    def stack_member_place(self, e: A.Member) -> Place:
+        stack = self.place(e.expr)
+        m = e.member
+        if m == "next":
+            idx = self.em.fresh("nx")
+            self.em.line(f"{idx} = {stack.next.read()}")
+            self.em.line(f"if {idx} >= {stack.size}: raise ParserStop({self.prog.error_code('StackOutOfBounds')})")
+            return self.dyn_element(stack, idx)
+        if m == "last":
+            idx = self.em.fresh("ls")
+            self.em.line(f"{idx} = {stack.next.read()} - 1")
+            self.em.line(f"if {idx} < 0: raise ParserStop({self.prog.error_code('StackOutOfBounds')})")
+            return self.dyn_element(stack, idx)
+        raise error(f"'{m}' is not storage", e.span)
+
+    # ------------------------------------------------------------------ expressions
+
+    def value(self, e: A.Expression) -> str:
+        """A Python expression for the value of a scalar-typed P4 expression."""
+        c = getattr(e, "const", None)
+        if c is not None and not isinstance(c, (tuple, dict)) and is_scalar(e.type):
+            return py_const(c, e.type)
+        method = getattr(self, "_v_" + type(e).__name__, None)
+        if method is None:
+            raise self.unsupported(f"the expression '{type(e).__name__}'", e)
+        return method(e)
+
+    def _v_Name(self, e: A.Name) -> str:
+        b = self.env.lookup(e.ref)
+        if isinstance(b, Const):
+            return py_const(b.value, b.type)
+        if isinstance(b, Scalar):
+            return b.read()
+        if b is None:
+            raise error(f"internal: no binding for '{e.name}'", e.span)
+        raise error(f"'{e.name}' has no scalar value here", e.span)
+
+    def _v_Member(self, e: A.Member) -> str:
+        base_t = strip_newtype(getattr(e.expr, "type", None))
+        if isinstance(base_t, ApplyResultType):
+            result = self.lower_call(e.expr)
+            return result[e.member]
+        if isinstance(base_t, StackType):
+            if e.member == "lastIndex":
+                return f"(({self.place(e.expr).next.read()} - 1) & 0xffffffff)"
+            if e.member == "nextIndex":
+                return self.place(e.expr).next.read()
+            if e.member == "size":
+                return str(base_t.size)
+        if isinstance(base_t, (StructInitType, ListType)) or isinstance(e.expr, A.Call):
+            return self.aggregate_member(e)
+        p = self.place(e)
+        if not isinstance(p, Scalar):
+            raise error(f"'{e.member}' is not a scalar value", e.span)
+        return p.read()
+
+    _v_Index = _v_Slice = lambda self, e: self._read_place(e)
+
+    def _read_place(self, e) -> str:
+        if isinstance(e, A.Slice) and not isinstance(e.expr, (A.Name, A.Member, A.Index, A.Slice)):
+            base = self.value(e.expr)
+            m = (1 << (e.hi.const - e.lo.const + 1)) - 1
+            return f"((({base}) >> {e.lo.const}) & {hex(m)})"
+        p = self.place(e)
+        if not isinstance(p, Scalar):
+            raise error("this is not a scalar value", e.span)
+        return p.read()
+
+    def aggregate_member(self, e: A.Member) -> str:
+        """A field of an aggregate that is not a place (a struct returned by a call, a lookahead)."""
+        tmp = self.aggregate_temp(e.expr)
+        return self._member_of_place(tmp, e).read()
+
+    def _member_of_place(self, place: Place, e: A.Member) -> Place:
+        if isinstance(place, StructPlace):
+            return place.fields[e.member]
+        if isinstance(place, HeaderPlace):
+            return place.field(e.member)
+        raise error(f"cannot take member '{e.member}' here", e.span)
+
+    def _v_TypeMember(self, e: A.TypeMember) -> str:
+        return py_const(e.const, e.type)
+
+    def _v_IntLiteral(self, e) -> str:
+        return py_const(e.const if e.const is not None else e.value, e.type)
+
+    def _v_BoolLiteral(self, e) -> str:
+        return "True" if e.value else "False"
+
+    def _v_Cast(self, e: A.Cast) -> str:
+        return self.convert(self.value(e.expr), e.expr.type, e.type)
+
+    def convert(self, v: str, src: Type, dst: Type) -> str:
+        s, d = strip_newtype(src), strip_newtype(dst)
+        if isinstance(s, EnumType) and s.underlying is not None:
+            s = s.underlying
+        if isinstance(d, EnumType) and d.underlying is not None:
+            d = d.underlying
+        if isinstance(d, BoolType):
+            if isinstance(s, BoolType):
+                return v
+            return f"({v} == 1)"
+        if isinstance(s, BoolType):
+            return f"(1 if {v} else 0)"
+        if isinstance(d, BitsType) and isinstance(s, BitsType):
+            if d.width < s.width:
+                return f"({v} & {hex(d.mask)})"
+            if d.width > s.width and s.signed:
+                sign = 1 << (s.width - 1)
+                return f"(((({v}) ^ {hex(sign)}) - {hex(sign)}) & {hex(d.mask)})"
+            return v
+        if isinstance(d, BitsType) and isinstance(s, IntType):
+            return f"(({v}) & {hex(d.mask)})"
+        return v
+
+    def _v_Unary(self, e: A.Unary) -> str:
+        v = self.value(e.expr)
+        t = strip_newtype(e.type)
+        if e.op == "!":
+            return f"(not {v})"
+        if e.op == "~":
+            return f"({v} ^ {hex(mask_of(t))})"
+        if e.op == "-":
+            return f"((-{v}) & {hex(mask_of(t))})" if isinstance(t, BitsType) else f"(-{v})"
+        return v
+
+    def _signed(self, v: str, t: BitsType) -> str:
+        sign = 1 << (t.width - 1)
+        return f"(({v} ^ {hex(sign)}) - {hex(sign)})"
+
+    def _v_Binary(self, e: A.Binary) -> str:
+        op = e.op
+        if op in ("&&", "||"):
+            return self._short_circuit(e)
+        lt = strip_newtype(e.left.type)
+        if isinstance(lt, EnumType) and lt.underlying is not None and not isinstance(strip_newtype(e.right.type),
+                                                                                       EnumType):
+            lt = lt.underlying
+        if op in ("==", "!=") and not is_scalar(e.left.type):
+            return self.aggregate_equal(e)
+        a = self.value(e.left)
+        b = self.value(e.right)
+        if op in ("==", "!="):
+            return f"({a} {op} {b})"
+        if op in ("<", ">", "<=", ">="):
+            if isinstance(lt, BitsType) and lt.signed:
+                return f"({self._signed(a, lt)} {op} {self._signed(b, lt)})"
+            return f"({a} {op} {b})"
+        t = strip_newtype(e.type)
+        if isinstance(t, EnumType) and t.underlying is not None:
+            t = t.underlying
+        if isinstance(t, IntType):
+            raise error("internal: a non-constant untyped integer expression", e.span)
+        w = t.width
+        m = hex(t.mask)
+        if op == "+":
+            return f"(({a} + {b}) & {m})"
+        if op == "-":
+            return f"(({a} - {b}) & {m})"
+        if op == "*":
+            return f"(({a} * {b}) & {m})"
+        if op in ("&", "|", "^"):
+            return f"({a} {op} {b})"
+        if op == "<<":
+            n = e.right.const
+            if n is not None:
+                return "0" if n >= w else f"(({a} << {n}) & {m})"
+            return f"shl({a}, {b}, {w})"
+        if op == ">>":
+            n = e.right.const
+            if t.signed:
+                return f"sar({a}, {b}, {w})"
+            if n is not None and n >= w:
+                return "0"
+            return f"({a} >> {b})"
+        if op == "|+|":
+            return f"add_sat_signed({a}, {b}, {w})" if t.signed else f"add_sat({a}, {b}, {w})"
+        if op == "|-|":
+            return f"sub_sat_signed({a}, {b}, {w})" if t.signed else f"sub_sat({a}, {b}, {w})"
+        if op == "/":
+            return f"div({a}, {b})"
+        if op == "%":
+            return f"mod({a}, {b})"
+        if op == "++":
+            rw = scalar_width(e.right.type)
+            return f"(({a} << {rw}) | {b})"
+        raise self.unsupported(f"operator '{op}'", e)
+
+    def _short_circuit(self, e: A.Binary) -> str:
+        a = self.value(e.left)
+        if not has_effects(e.right):
+            b = self.value(e.right)
+            return f"({a} and {b})" if e.op == "&&" else f"({a} or {b})"
+        tmp = self.em.fresh("sc")
+        self.em.line(f"{tmp} = {a}")
+        with self.em.indent(f"if {tmp}:" if e.op == "&&" else f"if not {tmp}:"):
+            self.em.line(f"{tmp} = {self.value(e.right)}")
+        return tmp
+
+    def _v_Ternary(self, e: A.Ternary) -> str:
+        c = self.value(e.cond)
+        if not has_effects(e.then) and not has_effects(e.otherwise):
+            return f"({self.value(e.then)} if {c} else {self.value(e.otherwise)})"
+        tmp = self.em.fresh("tern")
+        with self.em.indent(f"if {c}:"):
+            self.em.line(f"{tmp} = {self.value(e.then)}")
+        with self.em.indent("else:"):
+            self.em.line(f"{tmp} = {self.value(e.otherwise)}")
+        return tmp
+
+    def _v_Call(self, e: A.Call) -> str:
+        result = self.lower_call(e, want_value=True)
+        if isinstance(result, Place):
+            if isinstance(result, Scalar):
+                return result.read()
+            raise error("this call returns an aggregate; use one of its fields", e.span)
+        return result
+
+    # ------------------------------------------------------------------ aggregates
+
+    def aggregate_equal(self, e: A.Binary) -> str:
+        a = self.aggregate_source(e.left)
+        b = self.aggregate_source(e.right)
+        parts = []
+        if isinstance(a, HeaderPlace) and isinstance(b, HeaderPlace):
+            av, bv = a.valid.read(), b.valid.read()
+            parts.append(f"({av} == {bv} and (not {av} or {a.bits.read()} == {b.bits.read()}))")
+        else:
+            for x, y in zip(leaves(a), leaves(b)):
+                parts.append(f"{x.read()} == {y.read()}")
+        test = " and ".join(parts) or "True"
+        return f"({test})" if e.op == "==" else f"(not ({test}))"
+
+    def aggregate_source(self, e: A.Expression) -> Place:
+        """A place holding the value of an aggregate expression (a path, or a temporary filled here)."""
+        if isinstance(e, (A.Name, A.Member, A.Index)) and not isinstance(e, A.Call):
+            try:
+                p = self.place(e)
+                if not isinstance(p, Scalar):
+                    return p
+            except Exception:
+                pass
+        return self.aggregate_temp(e)
+
+    def aggregate_temp(self, e: A.Expression) -> Place:
+        t = e.type
+        if isinstance(e, A.Call):
+            r = self.lower_call(e, want_value=True)
+            if isinstance(r, Place):
+                return r
+        place = self.bind_locals_for(e, t, "agg")
+        self.assign_aggregate(place, e)
+        return place
+
+    def assign_aggregate(self, dst: Place, src_e: A.Expression) -> None:
+        """dst = src_e for headers, structs, unions, stacks and tuples."""
+        if isinstance(src_e, (A.ListExpression, A.StructExpression)):
+            if isinstance(dst, HeaderPlace):
+                elems = src_e.elements if isinstance(src_e, A.ListExpression) else [x for _, x in src_e.fields]
+                names = list(dst.layout.order) if isinstance(src_e, A.ListExpression) else [n for n, _ in src_e.fields]
+                for name, x in zip(names, elems):
+                    self.em.line(dst.valid.write("True"))
+                    self.assign_value(dst.field(name), x)
+                return
+            if isinstance(dst, StructPlace):
+                if isinstance(src_e, A.ListExpression):
+                    pairs = zip(dst.fields.values(), src_e.elements)
+                else:
+                    pairs = ((dst.fields[n], x) for n, x in src_e.fields)
+                for d, x in pairs:
+                    self.assign_value(d, x)
+                return
+            raise self.unsupported("this initializer", src_e)
+        if isinstance(src_e, A.Call):
+            r = self.lower_call(src_e, want_value=True)
+            if isinstance(r, Place):
+                self.copy_place(dst, r)
+                return
+            raise error("internal: aggregate call without a place", src_e.span)
+        src = self.place(src_e)
+        self.copy_place(dst, src)
+
+    def copy_place(self, dst: Place, src: Place) -> None:
+        dl, sl = leaves(dst), leaves(src)
+        if len(dl) != len(sl):
+            raise error("internal: copying between places of different shapes", None)
+        if len(dl) > 1:
+            # Read everything first: source and destination may overlap.
+            tmps = [self.em.fresh("cp") for _ in sl]
+            self.em.line(", ".join(tmps) + " = " + ", ".join(s.read() for s in sl))
+            for d, t in zip(dl, tmps):
+                self.em.line(d.write(t))
+        else:
+            self.em.line(dl[0].write(sl[0].read()))
+
+    def assign_value(self, dst: Place, e: A.Expression) -> None:
+        if isinstance(dst, Scalar):
+            self.em.line(dst.write(self.value(e)))
+        else:
+            self.assign_aggregate(dst, e)
+
+    # ------------------------------------------------------------------ statements
+
+    def statement(self, s) -> None:
+        method = getattr(self, "_s_" + type(s).__name__, None)
+        if method is None:
+            raise self.unsupported(f"the statement '{type(s).__name__}'", s)
+        method(s)
+
+    def block(self, b: A.BlockStatement) -> None:
+        saved = self.env
+        self.env = Env(saved)
+        try:
+            for s in b.statements:
+                self.statement(s)
+        finally:
+            self.env = saved
+
+    _s_BlockStatement = block
+
+    def _s_EmptyStatement(self, s) -> None:
+        pass
+
+    def _s_VariableDeclaration(self, s: A.VariableDeclaration) -> None:
+        sym = self._symbol_of(s)
+        t = s.type.resolved
+        place = self.bind_locals_for(s, t, s.name)
+        if s.init is not None:
+            if isinstance(place, Scalar):
+                self.em.line(place.write(self.value(s.init)))
+            else:
+                self.init_place(place)
+                self.assign_aggregate(place, s.init)
+        else:
+            self.init_place(place)
+        self.env.bind(sym, place)
+
+    def _s_ConstantDeclaration(self, s: A.ConstantDeclaration) -> None:
+        sym = self._symbol_of(s)
+        self.env.bind(sym, Const(sym.value, sym.type))
+
+    def _symbol_of(self, decl) -> Symbol:
+        sym = getattr(decl, "symbol", None)
+        if sym is None:
+            raise error(f"internal: '{decl.name}' was not checked", decl.span)
+        return sym
+
+    def _s_Assignment(self, s: A.Assignment) -> None:
+        value_e = getattr(s, "desugared", None) or s.value
+        if is_scalar(s.target.type):
+            v = self.value(value_e)
+            target = self.place(s.target)
+            self.em.line(target.write(v))
+        else:
+            target = self.place(s.target)
+            self.assign_aggregate(target, value_e)
+
+    def _s_MethodCallStatement(self, s: A.MethodCallStatement) -> None:
+        self.lower_call(s.call, want_value=False)
+
+    def _s_DirectApplication(self, s: A.DirectApplication) -> None:
+        self.lower_call(s.call, want_value=False)
+
+    def _s_IfStatement(self, s: A.IfStatement) -> None:
+        c = self.value(s.cond)
+        if s.cond.const is True:
+            self.statement(s.then)
+            return
+        if s.cond.const is False:
+            if s.otherwise is not None:
+                self.statement(s.otherwise)
+            return
+        with self.em.indent(f"if {c}:"):
+            self.statement(s.then)
+        if s.otherwise is not None:
+            with self.em.indent("else:"):
+                self.statement(s.otherwise)
+
+    def _s_SwitchStatement(self, s: A.SwitchStatement) -> None:
+        if getattr(s, "kind", "") == "action_run":
+            result = self.lower_call(s.expr.expr)
+            key = result["action_run"]
+            table_info = result["info"]
+
+            def label_values(c: A.SwitchCase):
+                return [str(table_info.action_id(c.label.name))]
+        else:
+            key = self.em.fresh("sw")
+            self.em.line(f"{key} = {self.value(s.expr)}")
+
+            def label_values(c: A.SwitchCase):
+                return [py_const(c.label.const, c.label.type)]
+        pending: list[str] = []
+        first = True
+        for c in s.cases:
+            if c.label is not None:
+                pending.extend(label_values(c))
+            if c.body is None:
+                continue
+            if c.label is None:
+                header = "else:" if not first else "if True:"
+            else:
+                test = f"{key} == {pending[0]}" if len(pending) == 1 else f"{key} in ({', '.join(pending)},)"
+                header = f"{'if' if first else 'elif'} {test}:"
+            with self.em.indent(header):
+                self.block(c.body)
+            first = False
+            pending = []
+
+    def _s_ReturnStatement(self, s: A.ReturnStatement) -> None:
+        if not self.frames:
+            # `return` in a control's apply block ends the block.
+            self.em.line("raise ExitControl")
+            return
+        frame = self.frames[-1]
+        if s.value is not None and frame.result is not None:
+            self.assign_value(frame.result, s.value)
+        if frame.wrapped:
+            self.em.line("break")
+
+    def _s_ExitStatement(self, s: A.ExitStatement) -> None:
+        if self.traced:
+            self.em.line(f"tr(Exit({self.block_name!r}))")
+        self.em.line("raise ExitControl")

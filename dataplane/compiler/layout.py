@@ -1,0 +1,355 @@
+"""Where P4 values live at run time, and how generated code reads and writes them.
+
+The generated pipeline keeps all per-packet state (headers, user metadata,
+standard metadata) in one object ``p`` of a generated class whose attributes
+are the *flattened* paths of the P4 structs: ``hdr.ipv4`` becomes the two
+attributes ``h_ipv4_v`` (validity) and ``h_ipv4_b`` (all the header's fixed
+fields packed into one integer, exactly as on the wire), ``meta.nhop`` becomes
+``m_nhop``. Local variables of the P4 program become Python locals in the same
+way. Because P4 is statically typed, every whole-struct operation (copy,
+emit, comparison) expands at compile time into operations on these leaves.
+
+A *place* is the compile-time description of such storage:
+
+- :class:`Scalar` subclasses hold one number or bool (an attribute, a local,
+  an attribute chosen at run time for a dynamic stack index, a field inside
+  a header's packed bits, or a slice of another scalar);
+- :class:`HeaderPlace`, :class:`StructPlace`, :class:`UnionPlace` and
+  :class:`StackPlace` are aggregates of other places.
+
+Each scalar renders Python source for reading (``read()``) and a Python
+statement for writing (``write(value)``); values are already masked to the
+scalar's width by the code that computes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..frontend.types import (BitsType, BoolType, EnumType, ErrorType, NewType, StackType, StructLikeType,
+                              TupleType, Type, VarbitType, strip_newtype)
+
+
+class LayoutError(Exception):
+    """A program construct that the code generator cannot lay out (reported with a span by the caller)."""
+
+
+# ---------------------------------------------------------------------------- header layouts
+
+
+@dataclass
+class FieldLayout:
+    name: str
+    offset: int          # bit offset of the field's least significant bit within the packed fixed part
+    width: int
+    type: Type
+
+    @property
+    def mask(self) -> int:
+        return (1 << self.width) - 1
+
+
+@dataclass
+class HeaderLayout:
+    """The wire layout of a header type: fixed fields packed big-endian, then an optional varbit."""
+    type: StructLikeType
+    fields: dict[str, FieldLayout]
+    fixed_width: int
+    varbit: tuple[str, int] | None = None      # (field name, maximum width in bits)
+    order: list[str] = field(default_factory=list)
+
+    @property
+    def fixed_bytes(self) -> int:
+        return self.fixed_width // 8
+
+    @property
+    def name(self) -> str:
+        return self.type.name
+
+
+def scalar_width(t: Type) -> int:
+    t = strip_newtype(t)
+    if isinstance(t, BitsType):
+        return t.width
+    if isinstance(t, BoolType):
+        return 1
+    if isinstance(t, EnumType):
+        return t.underlying.width if t.underlying is not None else 32
+    if isinstance(t, ErrorType):
+        return 32
+    raise LayoutError(f"type {t} has no fixed width")
+
+
+_LAYOUTS: dict[int, HeaderLayout] = {}
+
+
+def header_layout(t: StructLikeType) -> HeaderLayout:
+    cached = _LAYOUTS.get(id(t))
+    if cached is not None and cached.type is t:
+        return cached
+    names = list(t.fields)
+    varbit = None
+    fixed: list[tuple[str, int, Type]] = []
+    for i, name in enumerate(names):
+        ft = strip_newtype(t.fields[name])
+        if isinstance(ft, VarbitType):
+            if i != len(names) - 1:
+                raise LayoutError(f"the varbit field '{name}' of header '{t.name}' must be its last field")
+            varbit = (name, ft.max_width)
+            continue
+        fixed.append((name, scalar_width(t.fields[name]), t.fields[name]))
+    total = sum(w for _, w, _ in fixed)
+    fields: dict[str, FieldLayout] = {}
+    offset = total
+    for name, w, ft in fixed:
+        offset -= w
+        fields[name] = FieldLayout(name, offset, w, ft)
+    layout = HeaderLayout(t, fields, total, varbit, [n for n in names])
+    _LAYOUTS[id(t)] = layout
+    return layout
+
+
+# ---------------------------------------------------------------------------- scalar places
+
+
+class Place:
+    type: Type
+
+
+class Scalar(Place):
+    type: Type
+
+    def read(self) -> str:
+        raise NotImplementedError
+
+    def write(self, value: str) -> str:
+        raise NotImplementedError
+
+
+class SlotScalar(Scalar):
+    """An attribute of an object (the packet state `p`)."""
+
+    def __init__(self, obj: str, name: str, type_: Type):
+        self.obj, self.name, self.type = obj, name, type_
+
+    def read(self) -> str:
+        return f"{self.obj}.{self.name}"
+
+    def write(self, value: str) -> str:
+        return f"{self.obj}.{self.name} = {value}"
+
+
+class LocalScalar(Scalar):
+    """A Python local variable."""
+
+    def __init__(self, name: str, type_: Type):
+        self.name, self.type = name, type_
+
+    def read(self) -> str:
+        return self.name
+
+    def write(self, value: str) -> str:
+        return f"{self.name} = {value}"
+
+
+class DynSlotScalar(Scalar):
+    """An attribute whose name is chosen at run time (a header stack indexed by a variable)."""
+
+    def __init__(self, obj: str, names_var: str, index: str, type_: Type):
+        self.obj, self.names_var, self.index, self.type = obj, names_var, index, type_
+
+    def read(self) -> str:
+        return f"getattr({self.obj}, {self.names_var}[{self.index}])"
+
+    def write(self, value: str) -> str:
+        return f"setattr({self.obj}, {self.names_var}[{self.index}], {value})"
+
+
+class FieldScalar(Scalar):
+    """A fixed-width field inside a header's packed bits.
+
+    Reads shift and mask; writes are ignored while the header is invalid
+    (as BMv2 does)."""
+
+    def __init__(self, header: "HeaderPlace", fl: FieldLayout):
+        self.header, self.fl, self.type = header, fl, fl.type
+
+    def read(self) -> str:
+        b = self.header.bits.read()
+        fl = self.fl
+        if isinstance(strip_newtype(fl.type), BoolType):
+            return f"((({b}) >> {fl.offset}) & 1 == 1)" if fl.offset else f"(({b}) & 1 == 1)"
+        if fl.offset == 0:
+            return f"(({b}) & {hex(fl.mask)})"
+        if fl.offset + fl.width == self.header.layout.fixed_width:
+            return f"(({b}) >> {fl.offset})"
+        return f"((({b}) >> {fl.offset}) & {hex(fl.mask)})"
+
+    def write(self, value: str) -> str:
+        b = self.header.bits
+        fl = self.fl
+        if isinstance(strip_newtype(fl.type), BoolType):
+            value = f"(1 if {value} else 0)"
+        clear = ((1 << self.header.layout.fixed_width) - 1) ^ (fl.mask << fl.offset)
+        shifted = f"(({value}) << {fl.offset})" if fl.offset else f"({value})"
+        return f"if {self.header.valid.read()}: {b.write(f'({b.read()} & {hex(clear)}) | {shifted}')}"
+
+
+class VarbitScalar(Scalar):
+    """The varbit field of a header: its value, with the current length kept beside it."""
+
+    def __init__(self, header: "HeaderPlace", type_: Type):
+        self.header, self.type = header, type_
+
+    def read(self) -> str:
+        return self.header.vb.read()
+
+    def write(self, value: str) -> str:
+        return f"if {self.header.valid.read()}: {self.header.vb.write(value)}"
+
+
+class SliceScalar(Scalar):
+    """bits [hi:lo] of another scalar."""
+
+    def __init__(self, base: Scalar, hi: int, lo: int, type_: Type):
+        self.base, self.hi, self.lo, self.type = base, hi, lo, type_
+
+    def read(self) -> str:
+        m = (1 << (self.hi - self.lo + 1)) - 1
+        return f"((({self.base.read()}) >> {self.lo}) & {hex(m)})" if self.lo else f"(({self.base.read()}) & {hex(m)})"
+
+    def write(self, value: str) -> str:
+        m = ((1 << (self.hi - self.lo + 1)) - 1) << self.lo
+        shifted = f"(({value}) << {self.lo})" if self.lo else f"({value})"
+        return self.base.write(f"({self.base.read()} & ~{hex(m)}) | {shifted}")
+
+
+# ---------------------------------------------------------------------------- aggregate places
+
+
+class HeaderPlace(Place):
+    display = "header"
+
+    def __init__(self, type_: StructLikeType, valid: Scalar, bits: Scalar, vb: Scalar | None = None,
+                 vl: Scalar | None = None):
+        self.type = type_
+        self.layout = header_layout(type_)
+        self.valid, self.bits, self.vb, self.vl = valid, bits, vb, vl
+
+    def field(self, name: str) -> Scalar:
+        if self.layout.varbit is not None and name == self.layout.varbit[0]:
+            return VarbitScalar(self, self.type.fields[name])
+        return FieldScalar(self, self.layout.fields[name])
+
+    def scalars(self) -> list[Scalar]:
+        out = [self.valid, self.bits]
+        if self.vb is not None:
+            out += [self.vb, self.vl]
+        return out
+
+
+class StructPlace(Place):
+    def __init__(self, type_: StructLikeType, fields: dict[str, Place]):
+        self.type, self.fields = type_, fields
+
+
+class UnionPlace(Place):
+    def __init__(self, type_: StructLikeType, members: dict[str, HeaderPlace]):
+        self.type, self.members = type_, members
+
+
+class StackPlace(Place):
+    def __init__(self, type_: StackType, elems: list[Place], next_: Scalar, dyn: dict[str, str] | None):
+        self.type, self.elems, self.next, self.dyn = type_, elems, next_, dyn
+
+    @property
+    def size(self) -> int:
+        return self.type.size
+
+
+def leaves(place: Place) -> list[Scalar]:
+    """Every scalar of a place, in a fixed order (used to copy aggregates)."""
+    if isinstance(place, Scalar):
+        return [place]
+    if isinstance(place, HeaderPlace):
+        return place.scalars()
+    if isinstance(place, StructPlace):
+        return [s for f in place.fields.values() for s in leaves(f)]
+    if isinstance(place, UnionPlace):
+        return [s for m in place.members.values() for s in leaves(m)]
+    if isinstance(place, StackPlace):
+        return [s for e in place.elems for s in leaves(e)] + [place.next]
+    raise TypeError(place)
+
+
+def default_value(t: Type) -> str:
+    t = strip_newtype(t)
+    if isinstance(t, BoolType):
+        return "False"
+    return "0"
+
+
+# ---------------------------------------------------------------------------- building places
+
+
+class PlaceBuilder:
+    """Creates places for a type, backed either by attributes of an object or by fresh locals.
+
+    Attributes created are recorded in ``slots`` (name -> default value) so
+    that the state class can be generated; the tuples of attribute names used
+    for dynamic stack indexing are recorded in ``constants``."""
+
+    def __init__(self, obj: str | None, fresh=None):
+        self.obj = obj                     # None: use locals named by `fresh`
+        self.fresh = fresh
+        self.slots: dict[str, str] = {}
+        self.constants: dict[str, tuple] = {}
+
+    def _scalar(self, name: str, t: Type) -> Scalar:
+        if self.obj is None:
+            local = self.fresh(name)
+            return LocalScalar(local, t)
+        if name in self.slots:
+            raise LayoutError(f"two state fields flatten to the same name '{name}'")
+        self.slots[name] = default_value(t)
+        return SlotScalar(self.obj, name, t)
+
+    def build(self, t: Type, name: str, display: str | None = None) -> Place:
+        """A place for type t; `name` prefixes attribute/local names, `display` is the P4 path (for traces)."""
+        display = display or name
+        st = strip_newtype(t)
+        if isinstance(st, StructLikeType):
+            if st.kind == "header":
+                layout = header_layout(st)
+                valid = self._scalar(f"{name}_v", BoolType())
+                bits = self._scalar(f"{name}_b", BitsType(max(layout.fixed_width, 1)))
+                vb = vl = None
+                if layout.varbit is not None:
+                    vb = self._scalar(f"{name}_vb", BitsType(layout.varbit[1]))
+                    vl = self._scalar(f"{name}_vl", BitsType(32))
+                h = HeaderPlace(st, valid, bits, vb, vl)
+                h.display = display
+                return h
+            if st.kind == "header_union":
+                return UnionPlace(st, {m: self.build(mt, f"{name}_{m}", f"{display}.{m}")
+                                       for m, mt in st.fields.items()})
+            return StructPlace(st, {f: self.build(ft, f"{name}_{f}", f"{display}.{f}") for f, ft in st.fields.items()})
+        if isinstance(st, TupleType):
+            # A tuple is laid out like a struct whose fields are named 0, 1, ...
+            return StructPlace(st, {str(i): self.build(et, f"{name}_{i}", f"{display}[{i}]")
+                                    for i, et in enumerate(st.elements)})
+        if isinstance(st, StackType):
+            elems = [self.build(st.element, f"{name}_{i}", f"{display}[{i}]") for i in range(st.size)]
+            nxt = self._scalar(f"{name}_n", BitsType(32))
+            dyn = None
+            if self.obj is not None:
+                dyn = {}
+                for i, e in enumerate(elems):
+                    for leaf_i, leaf in enumerate(leaves(e)):
+                        key = f"N_{name}_{leaf_i}"
+                        dyn.setdefault(key, [None] * st.size)[i] = leaf.name
+                for key in dyn:
+                    self.constants[key] = tuple(dyn[key])
+                dyn = {k: k for k in dyn}
+            return StackPlace(st, elems, nxt, dyn)
+        return self._scalar(name, t)

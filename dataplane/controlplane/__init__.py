@@ -1,0 +1,1 @@
+"""Loaders of control-plane configuration: P4 tutorial runtime JSON, YAML entries, value syntax."""

@@ -1,0 +1,1 @@
+"""Run-time support of compiled pipelines: tables, externs, hashing, traces, devices."""

@@ -1,0 +1,296 @@
+"""A device: one instance of a compiled program with its own tables, externs and configuration.
+
+The device is also the control-plane API of that instance (the same calls a
+P4Runtime or BMv2 CLI client would make): table entries, default actions,
+registers, counters, meters, multicast groups, clone sessions and digests.
+Names of tables, actions and externs may be given in full
+(``MyIngress.ipv4_lpm``) or by a unique suffix (``ipv4_lpm``).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..arch.v1model import V1SwitchRunner
+from .externs import Counter, DirectCounter, DirectMeter, ExternError, Meter, MeterCell, Register, ValueSet
+from .tables import MatchValue, Table, TableError
+from .trace import Trace
+
+
+class ControlPlaneError(Exception):
+    """A control-plane request that cannot be carried out; the message is for the user."""
+
+
+@dataclass
+class Digest:
+    receiver: int
+    type_name: str
+    fields: dict
+    time_us: float
+
+
+@dataclass
+class ProcessResult:
+    outputs: list = field(default_factory=list)       # [(port, bytes)]
+    drops: list = field(default_factory=list)         # [(DropReason, detail)]
+    trace: Trace | None = None
+
+
+class Device:
+    def __init__(self, program, name: str = "device", seed: int = 1, log: Callable[[str], None] | None = None):
+        self.program = program
+        self.name = name
+        self.now_us = 0.0
+        self.rng = random.Random(seed)
+        self.layouts = program.layouts
+        self.error_names = program.error_names
+        self.tables: dict[str, Table] = {}
+        self.externs: dict[str, object] = {}
+        self.mcast_groups: dict[int, list[tuple[int, int]]] = {}
+        self.clone_sessions: dict[int, tuple[int | None, int | None]] = {}
+        self.digests: list[Digest] = []
+        self.digest_callbacks: list[Callable[[Digest], None]] = []
+        self.log_lines: list[str] = []
+        self._log_sink = log
+        self.queue_depths: dict[int, int] = {}
+        self._build_externs()
+        self._build_tables()
+        self._fast = None
+        self._traced = None
+        self._trace: Trace | None = None
+        self.runner = V1SwitchRunner(self)
+
+    # ------------------------------------------------------------------ construction
+
+    def _build_externs(self) -> None:
+        for info in self.program.externs:
+            p = info.params
+            if info.kind == "register":
+                obj = Register(info.name, p["size"], p["width"])
+            elif info.kind == "counter":
+                obj = Counter(info.name, p["size"], p["type"])
+            elif info.kind == "meter":
+                obj = Meter(info.name, p["size"], p["type"])
+            elif info.kind == "direct_counter":
+                obj = DirectCounter(info.name, "", p["type"])
+            elif info.kind == "direct_meter":
+                obj = DirectMeter(info.name, "", p["type"])
+            elif info.kind == "value_set":
+                obj = ValueSet(info.name, p["size"], p["width"])
+            else:
+                obj = None
+            self.externs[info.name] = obj
+
+    def _build_tables(self) -> None:
+        for info in self.program.tables:
+            t = Table(info.name, [k.__class__(k.name, k.match_kind, k.width) for k in info.keys], info.actions,
+                      info.size, info.default, info.default_is_const, info.direct_counter, info.direct_meter)
+            if info.direct_meter is not None:
+                t.meter_factory = MeterCell
+                dm = self.externs.get(info.direct_meter)
+                if dm is not None:
+                    dm.table = info.name
+            if info.direct_counter is not None:
+                dc = self.externs.get(info.direct_counter)
+                if dc is not None:
+                    dc.table = info.name
+            for match, action, args, priority in info.entries:
+                t.add(match, action, args, priority, is_const=info.entries_are_const)
+            self.tables[info.name] = t
+
+    # ------------------------------------------------------------------ processing
+
+    def stages(self, traced: bool) -> dict:
+        if traced:
+            if self._traced is None:
+                self._traced = self.program.make_traced(self, self._emit_trace)
+                self._traced["names"] = self._stage_names()
+            return self._traced
+        if self._fast is None:
+            self._fast = self.program.make_fast(self)
+            self._fast["names"] = self._stage_names()
+        return self._fast
+
+    def _stage_names(self) -> dict:
+        arch = self.program.checked.architecture
+        names = [b.name for b in arch.blocks.values()]
+        return dict(zip(("parse", "verify", "ingress", "egress", "compute", "deparse"), names))
+
+    def _emit_trace(self, event) -> None:
+        if self._trace is not None:
+            self._trace(event)
+
+    def process(self, port: int, data: bytes, now_us: float | None = None, trace: bool = False) -> ProcessResult:
+        """Run one packet through the pipeline; returns what leaves, what was dropped, and the trace."""
+        if now_us is not None:
+            self.now_us = now_us
+        if trace:
+            self._trace = Trace()
+            try:
+                outputs, drops = self.runner.process(port, data, self._trace)
+            finally:
+                tr, self._trace = self._trace, None
+            return ProcessResult(outputs, drops, tr)
+        outputs, drops = self.runner.process_fast(port, data)
+        return ProcessResult(outputs, drops)
+
+    def process_raw(self, port: int, data: bytes):
+        """process() without tracing or a result object: (outputs, drops), for hot loops.
+
+        After the first call this attribute is the generated fast function itself."""
+        fast = self.stages(False)["fast"]
+        self.process_raw = fast
+        return fast(port, data)
+
+    def queue_depth(self, port: int) -> int:
+        return self.queue_depths.get(port, 0)
+
+    def digest(self, receiver: int, type_name: str, names: tuple, values: tuple) -> None:
+        d = Digest(receiver, type_name, dict(zip(names, values)), self.now_us)
+        self.digests.append(d)
+        for cb in self.digest_callbacks:
+            cb(d)
+
+    def log(self, message: str) -> None:
+        self.log_lines.append(message)
+        if self._log_sink is not None:
+            self._log_sink(message)
+
+    # ------------------------------------------------------------------ name lookup
+
+    def _find(self, kind: str, registry: dict, name: str):
+        if name in registry:
+            return registry[name]
+        matches = [k for k in registry if k.endswith("." + name) or k.split(".")[-1] == name]
+        if len(matches) == 1:
+            return registry[matches[0]]
+        if len(matches) > 1:
+            raise ControlPlaneError(f"{kind} name '{name}' is ambiguous: {', '.join(sorted(matches))}")
+        known = ", ".join(sorted(registry)) or "none"
+        raise ControlPlaneError(f"no {kind} named '{name}' (the {kind}s are: {known})")
+
+    def table(self, name: str) -> Table:
+        return self._find("table", self.tables, name)
+
+    def extern(self, name: str, kind: str | None = None):
+        registry = {k: v for k, v in self.externs.items() if kind is None or getattr(v, "kind", None) == kind}
+        return self._find(kind or "extern", registry, name)
+
+    # ------------------------------------------------------------------ tables
+
+    def table_add(self, table: str, match: list[MatchValue], action: str, args=(), priority: int | None = None) -> int:
+        try:
+            return self.table(table).add(match, action, args, priority)
+        except TableError as exc:
+            raise ControlPlaneError(str(exc)) from None
+
+    def table_delete(self, table: str, handle: int) -> None:
+        try:
+            self.table(table).delete(handle)
+        except TableError as exc:
+            raise ControlPlaneError(str(exc)) from None
+
+    def table_modify(self, table: str, handle: int, action: str, args=()) -> None:
+        try:
+            self.table(table).modify(handle, action, args)
+        except TableError as exc:
+            raise ControlPlaneError(str(exc)) from None
+
+    def table_set_default(self, table: str, action: str, args=()) -> None:
+        try:
+            self.table(table).set_default(action, args)
+        except TableError as exc:
+            raise ControlPlaneError(str(exc)) from None
+
+    def table_clear(self, table: str | None = None) -> None:
+        for t in ([self.table(table)] if table else self.tables.values()):
+            t.clear()
+
+    # ------------------------------------------------------------------ externs
+
+    def register_read(self, name: str, index: int) -> int:
+        reg = self.extern(name, "register")
+        try:
+            reg.check_index(index)
+        except ExternError as exc:
+            raise ControlPlaneError(str(exc)) from None
+        return reg.cells[index]
+
+    def register_write(self, name: str, index: int, value: int) -> None:
+        reg = self.extern(name, "register")
+        try:
+            reg.check_index(index)
+        except ExternError as exc:
+            raise ControlPlaneError(str(exc)) from None
+        if value < 0 or value >> reg.width:
+            raise ControlPlaneError(f"value {value} does not fit in register '{reg.name}' ({reg.width} bits)")
+        reg.cells[index] = value
+
+    def counter_read(self, name: str, index: int | None = None) -> tuple[int, int]:
+        """(packets, bytes) of a counter cell, or of a direct counter's entry (index = entry handle)."""
+        obj = self.extern(name)
+        try:
+            if isinstance(obj, Counter):
+                return obj.read(index if index is not None else 0)
+            if isinstance(obj, DirectCounter):
+                t = self.tables[obj.table]
+                if index is None:
+                    raise ControlPlaneError("a direct counter is read by entry handle")
+                e = t.entries.get(index)
+                if e is None:
+                    raise ControlPlaneError(f"table '{t.name}' has no entry with handle {index}")
+                return e.packets, e.bytes
+        except ExternError as exc:
+            raise ControlPlaneError(str(exc)) from None
+        raise ControlPlaneError(f"'{name}' is not a counter")
+
+    def counter_write(self, name: str, index: int, packets: int, nbytes: int) -> None:
+        obj = self.extern(name, "counter")
+        try:
+            obj.write(index, packets, nbytes)
+        except ExternError as exc:
+            raise ControlPlaneError(str(exc)) from None
+
+    def meter_set_rates(self, name: str, index: int | None, cir: float, cbs: int, pir: float, pbs: int) -> None:
+        obj = self.extern(name)
+        try:
+            if isinstance(obj, Meter):
+                obj.set_rates(index, cir, cbs, pir, pbs)
+                return
+            if isinstance(obj, DirectMeter):
+                t = self.tables[obj.table]
+                e = t.entries.get(index)
+                if e is None:
+                    raise ControlPlaneError(f"table '{t.name}' has no entry with handle {index}")
+                e.meter.set_rates(cir, cbs, pir, pbs)
+                return
+        except ExternError as exc:
+            raise ControlPlaneError(str(exc)) from None
+        raise ControlPlaneError(f"'{name}' is not a meter")
+
+    def value_set_add(self, name: str, value: int, mask: int | None = None) -> None:
+        try:
+            self.extern(name, "value_set").add(value, mask)
+        except ExternError as exc:
+            raise ControlPlaneError(str(exc)) from None
+
+    # ------------------------------------------------------------------ replication
+
+    def mcast_group_set(self, group: int, members: list[tuple[int, int]]) -> None:
+        """Set multicast group `group` to the (egress port, replica id) pairs, in order."""
+        if not 0 < group < (1 << 16):
+            raise ControlPlaneError(f"multicast group {group} is out of range (1..65535)")
+        for port, rid in members:
+            if not 0 <= port < 511:
+                raise ControlPlaneError(f"egress port {port} of multicast group {group} is out of range")
+        self.mcast_groups[group] = list(members)
+
+    def clone_session_set(self, session: int, port: int | None = None, mcast_group: int | None = None) -> None:
+        if port is None and mcast_group is None:
+            raise ControlPlaneError(f"clone session {session} needs an egress port or a multicast group")
+        self.clone_sessions[session] = (port, mcast_group)
+
+    def on_digest(self, callback: Callable[[Digest], None]) -> None:
+        self.digest_callbacks.append(callback)

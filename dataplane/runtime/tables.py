@@ -1,0 +1,576 @@
+"""Match-action tables at run time: entries, lookup structures, default actions.
+
+A table's key is handled as ONE integer: the key fields concatenated in
+declaration order, the first field most significant. Masking a key for any
+match kind is then a single ``&``, which is what makes the lookups fast in
+Python. Each table gets the lookup structure its match kinds need (as in
+BMv2, one structure per match kind):
+
+- :class:`ExactIndex`: a dict (all keys exact);
+- :class:`LpmIndex`: one dict per prefix length, searched by binary search on
+  the lengths with markers (Waldvogel et al., "Scalable high speed IP routing
+  lookups", 1997), so a lookup costs O(log #lengths) dict probes;
+- :class:`TupleSpaceIndex`: for ternary, range and optional keys, entries
+  grouped by mask (tuple space search, as in Open vSwitch); groups are tried
+  in order of their best priority, and the search stops when no remaining
+  group can beat the best match found; range fields are checked on the
+  candidates.
+
+Priorities: a larger number wins; ties go to the entry added first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..diagnostics import DiagnosticError, error
+
+
+class TableError(Exception):
+    """A control-plane operation on a table that cannot be done (message for the user)."""
+
+
+@dataclass
+class KeySpec:
+    name: str
+    match_kind: str      # exact, lpm, ternary, range, optional
+    width: int
+    shift: int = 0       # position of the field's least significant bit within the concatenated key
+
+
+@dataclass
+class ActionSpec:
+    name: str                          # the full control-plane name, e.g. MyIngress.ipv4_forward
+    short_name: str                    # the P4 name, e.g. ipv4_forward
+    params: list[tuple[str, int]]      # (name, width) of the action-data parameters
+    aid: int
+    default_only: bool = False
+    table_only: bool = False
+
+
+@dataclass
+class MatchValue:
+    """One key field of an entry: value and mask (lpm and ternary), or lo and hi (range)."""
+    value: int = 0
+    mask: int | None = None      # None: all ones (exact); 0: wildcard
+    lo: int | None = None
+    hi: int | None = None
+    prefix_len: int | None = None
+
+
+class Entry:
+    __slots__ = ("handle", "key", "mask", "ranges", "aid", "args", "priority", "packets", "bytes",
+                 "meter", "is_const", "match")
+
+    def __init__(self, handle, key, mask, ranges, aid, args, priority, match, is_const=False):
+        self.handle = handle
+        self.key = key              # the concatenated key value, already masked
+        self.mask = mask            # the concatenated mask (None for exact tables)
+        self.ranges = ranges        # [(shift, width_mask, lo, hi)] for range fields
+        self.aid = aid
+        self.args = args
+        self.priority = priority
+        self.packets = 0
+        self.bytes = 0
+        self.meter = None
+        self.is_const = is_const
+        self.match = match          # the MatchValues as given, for display
+
+    def __repr__(self) -> str:
+        return f"Entry(handle={self.handle}, aid={self.aid}, args={self.args}, priority={self.priority})"
+
+
+# ---------------------------------------------------------------------------- lookup structures
+
+
+class ExactIndex:
+    def __init__(self) -> None:
+        self.map: dict[int, Entry] = {}
+        self.lookup = self.map.get
+
+    def find_same(self, e: Entry) -> Entry | None:
+        return self.map.get(e.key)
+
+    def insert(self, e: Entry) -> None:
+        self.map[e.key] = e
+
+    def remove(self, e: Entry) -> None:
+        del self.map[e.key]
+
+    def clear(self) -> None:
+        self.map.clear()
+
+
+_MISS = object()
+_NO_BMP = object()
+
+
+class LpmIndex:
+    """Longest-prefix match (plus any exact fields), by binary search on prefix lengths.
+
+    After a change, the next lookup rebuilds the per-length dicts with their
+    markers and generates a lookup function in which the binary search is
+    unrolled into nested ifs (a handful of dict probes, no loop); the table's
+    ``lookup`` attribute then points straight at that function."""
+
+    def __init__(self, total_width: int, lpm_shift: int, lpm_width: int) -> None:
+        self.total_width = total_width
+        self.lpm_shift = lpm_shift
+        self.lpm_width = lpm_width
+        self.by_len: dict[int, dict[int, Entry]] = {}
+        self.levels: list[tuple[int, dict]] = []      # (mask, dict) for each length, shortest first
+        self.publish = None                           # called with the current lookup function
+
+    def mask_for(self, plen: int) -> int:
+        full = (1 << self.total_width) - 1
+        lpm_full = ((1 << self.lpm_width) - 1) << self.lpm_shift
+        prefix = (((1 << plen) - 1) << (self.lpm_width - plen)) << self.lpm_shift
+        return (full & ~lpm_full) | prefix
+
+    def _changed(self) -> None:
+        if self.publish is not None:
+            self.publish(self._lookup_after_change)
+
+    def insert(self, e: Entry, plen: int) -> None:
+        self.by_len.setdefault(plen, {})[e.key] = e
+        self._changed()
+
+    def remove(self, e: Entry, plen: int) -> None:
+        d = self.by_len[plen]
+        del d[e.key]
+        if not d:
+            del self.by_len[plen]
+        self._changed()
+
+    def clear(self) -> None:
+        self.by_len.clear()
+        self._changed()
+
+    def _lookup_after_change(self, key: int):
+        fn = self._rebuild()
+        if self.publish is not None:
+            self.publish(fn)
+        return fn(key)
+
+    def lookup(self, key: int):
+        return self._rebuild()(key)
+
+    def _rebuild(self):
+        lengths = sorted(self.by_len)
+        masks = [self.mask_for(l) for l in lengths]
+        levels: list[dict] = [dict() for _ in lengths]
+        n = len(lengths)
+        for i, l in enumerate(lengths):
+            for key, e in self.by_len[l].items():
+                levels[i][key] = e
+        # Markers on the binary-search path of every prefix, carrying the best shorter match.
+        for k, l in enumerate(lengths):
+            for key in self.by_len[l]:
+                lo, hi = 0, n - 1
+                while lo <= hi:
+                    mid = (lo + hi) >> 1
+                    if mid == k:
+                        break
+                    if mid < k:
+                        mkey = key & masks[mid]
+                        if mkey not in levels[mid]:
+                            levels[mid][mkey] = self._best_shorter(mkey, mid, lengths, masks)
+                        lo = mid + 1
+                    else:
+                        hi = mid - 1
+        self.levels = list(zip(masks, levels))
+        return _unrolled_search(masks, levels)
+
+    def _best_shorter(self, key: int, upto: int, lengths, masks):
+        for i in range(upto, -1, -1):
+            e = self.by_len[lengths[i]].get(key & masks[i])
+            if e is not None:
+                return e
+        return _NO_BMP
+
+
+def _unrolled_search(masks: list[int], levels: list[dict]):
+    """Generate `lookup(key)`: the binary search over the levels as nested ifs."""
+    lines = ["def lookup(key):"]
+    env = {"MISS": _MISS, "NOBMP": _NO_BMP}
+    for i, (m, d) in enumerate(zip(masks, levels)):
+        env[f"D{i}"] = d.get
+        env[f"M{i}"] = m
+
+    def gen(lo: int, hi: int, best: str, depth: int, indent: str) -> None:
+        if lo > hi:
+            lines.append(f"{indent}return {best}")
+            return
+        mid = (lo + hi) >> 1
+        r = f"r{depth}"
+        lines.append(f"{indent}{r} = D{mid}(key & M{mid}, MISS)")
+        lines.append(f"{indent}if {r} is MISS:")
+        gen(lo, mid - 1, best, depth + 1, indent + "    ")
+        lines.append(f"{indent}if {r} is NOBMP:")
+        gen(mid + 1, hi, best, depth + 1, indent + "    ")
+        gen(mid + 1, hi, r, depth + 1, indent)
+
+    gen(0, len(levels) - 1, "None", 0, "    ")
+    exec(compile("\n".join(lines) + "\n", "<lpm lookup>", "exec"), env)
+    return env["lookup"]
+
+
+class _Group:
+    __slots__ = ("mask", "map", "best")
+
+    def __init__(self, mask: int):
+        self.mask = mask
+        self.map: dict[int, list[Entry]] = {}
+        self.best = -1
+
+
+class TupleSpaceIndex:
+    """Ternary / range / optional matching by tuple space search."""
+
+    def __init__(self) -> None:
+        self.groups: dict[int, _Group] = {}
+        self.order: list[_Group] = []
+        self.dirty = False
+
+    def find_same(self, e: Entry) -> Entry | None:
+        g = self.groups.get(e.mask)
+        if g is None:
+            return None
+        for other in g.map.get(e.key, ()):
+            if other.ranges == e.ranges and other.priority == e.priority:
+                return other
+        return None
+
+    def insert(self, e: Entry) -> None:
+        g = self.groups.get(e.mask)
+        if g is None:
+            g = self.groups[e.mask] = _Group(e.mask)
+        lst = g.map.setdefault(e.key, [])
+        lst.append(e)
+        lst.sort(key=lambda x: (-x.priority, x.handle))
+        self.dirty = True
+
+    def remove(self, e: Entry) -> None:
+        g = self.groups[e.mask]
+        lst = g.map[e.key]
+        lst.remove(e)
+        if not lst:
+            del g.map[e.key]
+        if not g.map:
+            del self.groups[e.mask]
+        self.dirty = True
+
+    def clear(self) -> None:
+        self.groups.clear()
+        self.order = []
+        self.dirty = False
+
+    def _rebuild(self) -> None:
+        for g in self.groups.values():
+            g.best = max(lst[0].priority for lst in g.map.values())
+        self.order = sorted(self.groups.values(), key=lambda g: -g.best)
+        self.dirty = False
+
+    def lookup(self, key: int):
+        if self.dirty:
+            self._rebuild()
+        best = None
+        best_p = -1
+        for g in self.order:
+            if g.best < best_p or (best is not None and g.best == best_p):
+                break
+            lst = g.map.get(key & g.mask)
+            if lst is None:
+                continue
+            for e in lst:
+                if e.priority < best_p or (best is not None and e.priority == best_p and e.handle > best.handle):
+                    break
+                if e.ranges:
+                    ok = True
+                    for shift, m, lo, hi in e.ranges:
+                        v = (key >> shift) & m
+                        if v < lo or v > hi:
+                            ok = False
+                            break
+                    if not ok:
+                        continue
+                best, best_p = e, e.priority
+                break
+        return best
+
+
+class KeylessIndex:
+    """A table without keys: every lookup misses and runs the default action."""
+
+    @staticmethod
+    def lookup(key):
+        return None
+
+    def clear(self) -> None:
+        pass
+
+
+# ---------------------------------------------------------------------------- tables
+
+
+class Table:
+    def __init__(self, name: str, keys: list[KeySpec], actions: list[ActionSpec], size: int,
+                 default: tuple[int, tuple] = (-1, ()), default_is_const: bool = False,
+                 direct_counter: str | None = None, direct_meter: str | None = None):
+        self.name = name
+        self.keys = keys
+        self.actions = actions
+        self.actions_by_name: dict[str, ActionSpec] = {}
+        for a in actions:
+            self.actions_by_name[a.name] = a
+            self.actions_by_name.setdefault(a.short_name, a)
+        self.size = size
+        self.initial_default = default
+        self.default_aid, self.default_args = default
+        self.default_is_const = default_is_const
+        self.direct_counter = direct_counter
+        self.direct_meter = direct_meter
+        self.default_packets = 0
+        self.entries: dict[int, Entry] = {}
+        self._next_handle = 0
+        self.meter_factory = None        # set by the device when the table has a direct meter
+        shift = 0
+        for k in reversed(keys):
+            k.shift = shift
+            shift += k.width
+        self.key_width = shift
+        kinds = {k.match_kind for k in keys}
+        self.needs_priority = bool(kinds & {"ternary", "range", "optional"})
+        if not keys:
+            self.index = KeylessIndex()
+        elif kinds <= {"exact"}:
+            self.index = ExactIndex()
+        elif kinds <= {"exact", "lpm"} and sum(1 for k in keys if k.match_kind == "lpm") == 1:
+            lpm = next(k for k in keys if k.match_kind == "lpm")
+            self.index = LpmIndex(self.key_width, lpm.shift, lpm.width)
+        else:
+            self.index = TupleSpaceIndex()
+        # `lookup(key) -> Entry | None` is a plain attribute: indexes that specialize their search
+        # code replace it when the entries change (generated pipelines call table.lookup(key)).
+        self.lookup = self.index.lookup
+        if hasattr(self.index, "publish"):
+            self.index.publish = self._set_lookup
+
+    def _set_lookup(self, fn) -> None:
+        self.lookup = fn
+
+    # -- describing ----------------------------------------------------------------------------
+
+    def action(self, name: str) -> ActionSpec:
+        a = self.actions_by_name.get(name)
+        if a is None:
+            for cand in self.actions:
+                if cand.name.endswith("." + name) or name.endswith("." + cand.short_name):
+                    return cand
+            names = ", ".join(a.name for a in self.actions) or "none"
+            raise TableError(f"table '{self.name}' has no action '{name}' (its actions: {names})")
+        return a
+
+    def action_name(self, aid: int) -> str:
+        if aid < 0:
+            return "NoAction"
+        return self.actions[aid].name
+
+    # -- entries -----------------------------------------------------------------------------------
+
+    def make_entry(self, match: list[MatchValue], action: str, args: list[int] | dict,
+                   priority: int | None = None, is_const: bool = False) -> Entry:
+        if len(match) != len(self.keys):
+            raise TableError(f"table '{self.name}' has {len(self.keys)} key field(s) "
+                             f"({', '.join(k.name for k in self.keys)}) but {len(match)} were given")
+        spec = self.action(action)
+        if spec.default_only:
+            raise TableError(f"action '{spec.name}' is @defaultonly and cannot be used in an entry of '{self.name}'")
+        argv = self.check_args(spec, args)
+        key = 0
+        mask = 0
+        ranges = []
+        for k, mv in zip(self.keys, match):
+            wmask = (1 << k.width) - 1
+            v = mv.value
+            if k.match_kind == "exact":
+                self._check_fits(k, v, "value")
+                m = wmask
+            elif k.match_kind == "lpm":
+                plen = mv.prefix_len if mv.prefix_len is not None else k.width
+                if not 0 <= plen <= k.width:
+                    raise TableError(f"prefix length {plen} is out of range for key '{k.name}' ({k.width} bits)")
+                self._check_fits(k, v, "value")
+                m = (((1 << plen) - 1) << (k.width - plen)) & wmask
+            elif k.match_kind in ("ternary", "optional"):
+                self._check_fits(k, v, "value")
+                m = wmask if mv.mask is None else mv.mask
+                self._check_fits(k, m, "mask")
+            elif k.match_kind == "range":
+                lo = mv.lo if mv.lo is not None else v
+                hi = mv.hi if mv.hi is not None else v
+                self._check_fits(k, lo, "low end")
+                self._check_fits(k, hi, "high end")
+                if lo > hi:
+                    raise TableError(f"range {lo}..{hi} for key '{k.name}' is empty")
+                m = 0
+                if not (lo == 0 and hi == wmask):
+                    ranges.append((k.shift, wmask, lo, hi))
+                v = 0
+            else:
+                raise TableError(f"match kind '{k.match_kind}' is not supported")
+            key |= (v & m) << k.shift
+            mask |= m << k.shift
+        if self.needs_priority:
+            if priority is None:
+                raise TableError(f"table '{self.name}' has ternary, range or optional keys, so every entry "
+                                 f"needs a priority")
+        else:
+            priority = 0 if priority is None else priority
+        return Entry(self._next_handle, key, mask, ranges, spec.aid, argv, priority, list(match), is_const)
+
+    def check_args(self, spec: ActionSpec, args) -> tuple:
+        if isinstance(args, dict):
+            names = [n for n, _ in spec.params]
+            unknown = [a for a in args if a not in names]
+            if unknown:
+                raise TableError(f"action '{spec.name}' has no parameter '{unknown[0]}' "
+                                 f"(its parameters: {', '.join(names) or 'none'})")
+            missing = [n for n in names if n not in args]
+            if missing:
+                raise TableError(f"action '{spec.name}' needs a value for parameter '{missing[0]}'")
+            args = [args[n] for n in names]
+        if len(args) != len(spec.params):
+            raise TableError(f"action '{spec.name}' takes {len(spec.params)} argument(s) but {len(args)} were given")
+        out = []
+        for (pname, width), v in zip(spec.params, args):
+            if not isinstance(v, int) or v < 0 or v >> width:
+                raise TableError(f"value {v} does not fit in parameter '{pname}' of action '{spec.name}' "
+                                 f"({width} bits)")
+            out.append(v)
+        return tuple(out)
+
+    def _check_fits(self, k: KeySpec, v: int, what: str) -> None:
+        if not isinstance(v, int) or v < 0 or v >> k.width:
+            raise TableError(f"{what} {v} does not fit in key '{k.name}' of table '{self.name}' ({k.width} bits)")
+
+    def add(self, match: list[MatchValue], action: str, args=(), priority: int | None = None,
+            is_const: bool = False) -> int:
+        """Add an entry and return its handle."""
+        if len(self.entries) >= self.size:
+            raise TableError(f"table '{self.name}' is full ({self.size} entries)")
+        if not self.keys:
+            raise TableError(f"table '{self.name}' has no key; set its default action instead")
+        e = self.make_entry(match, action, args, priority, is_const)
+        plen = self._prefix_len(e)
+        if isinstance(self.index, LpmIndex):
+            same = self.index.by_len.get(plen, {}).get(e.key)
+        elif isinstance(self.index, ExactIndex):
+            same = self.index.map.get(e.key)
+        else:
+            same = self.index.find_same(e)
+        if same is not None:
+            raise TableError(f"table '{self.name}' already has an entry with this key (handle {same.handle})")
+        self._next_handle += 1
+        if self.meter_factory is not None:
+            e.meter = self.meter_factory()
+        if isinstance(self.index, LpmIndex):
+            self.index.insert(e, plen)
+        else:
+            self.index.insert(e)
+        self.entries[e.handle] = e
+        return e.handle
+
+    def _prefix_len(self, e: Entry) -> int | None:
+        for k, mv in zip(self.keys, e.match):
+            if k.match_kind == "lpm":
+                return mv.prefix_len if mv.prefix_len is not None else k.width
+        return None
+
+    def delete(self, handle: int) -> None:
+        e = self.entries.get(handle)
+        if e is None:
+            raise TableError(f"table '{self.name}' has no entry with handle {handle}")
+        if e.is_const:
+            raise TableError(f"entries of table '{self.name}' are const and cannot be deleted")
+        del self.entries[handle]
+        if isinstance(self.index, LpmIndex):
+            self.index.remove(e, self._prefix_len(e))
+        else:
+            self.index.remove(e)
+
+    def modify(self, handle: int, action: str, args=()) -> None:
+        e = self.entries.get(handle)
+        if e is None:
+            raise TableError(f"table '{self.name}' has no entry with handle {handle}")
+        if e.is_const:
+            raise TableError(f"entries of table '{self.name}' are const and cannot be modified")
+        spec = self.action(action)
+        e.args = self.check_args(spec, args)
+        e.aid = spec.aid
+
+    def find(self, match: list[MatchValue], priority: int | None = None) -> Entry | None:
+        """The entry with exactly this match (and priority, if the table uses priorities)."""
+        probe_action = next((a for a in self.actions if not a.default_only), None)
+        if probe_action is None:
+            return None
+        probe = self.make_entry(match, probe_action.name, [0] * len(probe_action.params),
+                                priority if priority is not None else 0)
+        for e in self.entries.values():
+            if e.key == probe.key and e.mask == probe.mask and e.ranges == probe.ranges and \
+                    (not self.needs_priority or priority is None or e.priority == priority):
+                return e
+        return None
+
+    def set_default(self, action: str, args=()) -> None:
+        if self.default_is_const:
+            raise TableError(f"the default action of table '{self.name}' is const and cannot be changed")
+        spec = self.action(action)
+        if spec.table_only:
+            raise TableError(f"action '{spec.name}' is @tableonly and cannot be the default action")
+        self.default_args = self.check_args(spec, args)
+        self.default_aid = spec.aid
+
+    def clear(self, keep_const: bool = True) -> None:
+        """Remove all entries (const entries stay unless keep_const is False)."""
+        kept = [e for e in self.entries.values() if e.is_const and keep_const]
+        self.entries = {}
+        self.index.clear()
+        for e in kept:
+            self.entries[e.handle] = e
+            if isinstance(self.index, LpmIndex):
+                self.index.insert(e, self._prefix_len(e))
+            else:
+                self.index.insert(e)
+        if not self.default_is_const:
+            self.default_aid, self.default_args = self.initial_default
+
+    def describe_entry(self, e: Entry | None) -> str:
+        if e is None:
+            return f"default {self.action_name(self.default_aid)}{self.default_args if self.default_args else '()'}"
+        parts = []
+        for k, mv in zip(self.keys, e.match):
+            parts.append(f"{k.name}={_format_match(k, mv)}")
+        return f"entry {e.handle} [{', '.join(parts)}] -> {self.action_name(e.aid)}{tuple(e.args)}" + \
+            (f" priority {e.priority}" if self.needs_priority else "")
+
+
+def _format_match(k: KeySpec, mv: MatchValue) -> str:
+    digits = max(1, (k.width + 3) // 4)
+    if k.match_kind == "exact":
+        return f"0x{mv.value:0{digits}x}"
+    if k.match_kind == "lpm":
+        plen = mv.prefix_len if mv.prefix_len is not None else k.width
+        return f"0x{mv.value:0{digits}x}/{plen}"
+    if k.match_kind in ("ternary", "optional"):
+        if mv.mask == 0:
+            return "*"
+        m = ((1 << k.width) - 1) if mv.mask is None else mv.mask
+        return f"0x{mv.value:0{digits}x}&&&0x{m:0{digits}x}"
+    lo = mv.lo if mv.lo is not None else mv.value
+    hi = mv.hi if mv.hi is not None else mv.value
+    return f"{lo}..{hi}"
+
+
+def user_error(exc: TableError, span=None) -> DiagnosticError:
+    return error(str(exc), span)

@@ -1,0 +1,238 @@
+"""Typed trace events of packet processing, and their text rendering.
+
+Traced pipelines (the generated code compiled with tracing on) append events
+to a list; nothing is formatted until someone asks. ``render`` turns events
+into BMv2-style text lines. Drop reasons form an enum, so that every dropped
+packet is accounted for with a reason a program can test.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class DropReason(enum.Enum):
+    MARK_TO_DROP = "dropped by the program (egress_spec 511 at the end of ingress)"
+    EGRESS_DROP = "dropped by the program (egress_spec 511 at the end of egress)"
+    EMPTY_MULTICAST_GROUP = "multicast group has no members"
+    UNKNOWN_MULTICAST_GROUP = "multicast group is not configured"
+    ASSERTION_FAILED = "assert() or assume() failed"
+    RESUBMIT_LIMIT = "too many resubmissions"
+    RECIRCULATE_LIMIT = "too many recirculations"
+    PORT_UNKNOWN = "egress port does not exist"
+    TRUNCATED_TO_NOTHING = "truncated to zero bytes"
+    # Network-level reasons, used by the topology runner and the routers.
+    TTL_EXCEEDED = "TTL or hop limit exceeded"
+    NO_ROUTE = "no route to the destination"
+    EXCEEDS_LINK_MTU = "exceeds link MTU"
+    QUEUE_FULL = "queue full (drop-tail)"
+    LINK_LOSS = "lost on the link (random loss)"
+    LINK_DOWN = "no link on this port"
+    BAD_CHECKSUM = "bad checksum"
+    MALFORMED = "malformed packet"
+    NOT_FOR_US = "not addressed to this host"
+    NO_LISTENER = "no listener for the destination port"
+    REASSEMBLY_TIMEOUT = "reassembly timed out"
+    FRAGMENT_OVERLAP = "overlapping fragments"
+    RATE_LIMITED = "ICMP error suppressed by the rate limit"
+    CONSUMED = "consumed by the control plane"
+    LOOP_LIMIT = "forwarding loop limit reached"
+
+
+@dataclass
+class TraceEvent:
+    def render(self) -> str:  # pragma: no cover - every event overrides it
+        return self.__class__.__name__
+
+
+@dataclass
+class PacketIn(TraceEvent):
+    port: int
+    length: int
+    instance_type: int = 0
+
+    def render(self) -> str:
+        kind = {0: "", 1: " (ingress clone)", 2: " (egress clone)", 4: " (recirculated)", 5: " (replica)",
+                6: " (resubmitted)"}.get(self.instance_type, "")
+        return f"packet in on port {self.port}, {self.length} bytes{kind}"
+
+
+@dataclass
+class StageStart(TraceEvent):
+    stage: str
+    block: str
+
+    def render(self) -> str:
+        return f"{self.stage} ({self.block})"
+
+
+@dataclass
+class ParserState(TraceEvent):
+    parser: str
+    state: str
+
+    def render(self) -> str:
+        return f"  parser {self.parser}: state {self.state}"
+
+
+@dataclass
+class Extract(TraceEvent):
+    header: str
+    layout: object
+    bits: int
+    varbit_len: int = 0
+
+    def render(self) -> str:
+        return f"    extract {self.header}: {format_header_fields(self.layout, self.bits)}"
+
+
+@dataclass
+class Select(TraceEvent):
+    keys: tuple
+    next_state: str
+
+    def render(self) -> str:
+        keys = ", ".join(f"0x{k:x}" if isinstance(k, int) and not isinstance(k, bool) else str(k) for k in self.keys)
+        return f"    select ({keys}) -> {self.next_state}"
+
+
+@dataclass
+class ParserError(TraceEvent):
+    error: str
+
+    def render(self) -> str:
+        return f"    parser error: {self.error}"
+
+
+@dataclass
+class TableApply(TraceEvent):
+    table: str
+    keys: dict
+    hit: bool
+    entry: str
+    action: str
+
+    def render(self) -> str:
+        keys = ", ".join(f"{k}={v}" for k, v in self.keys.items())
+        if self.hit:
+            return f"  table {self.table}: key {{{keys}}} hit {self.entry}"
+        return f"  table {self.table}: key {{{keys}}} miss -> default {self.action}"
+
+
+@dataclass
+class ActionRun(TraceEvent):
+    action: str
+    args: dict
+
+    def render(self) -> str:
+        args = ", ".join(f"{k}={_fmt_value(k, v)}" for k, v in self.args.items())
+        return f"    action {self.action}({args})"
+
+
+@dataclass
+class ExternCall(TraceEvent):
+    instance: str
+    method: str
+    detail: str = ""
+
+    def render(self) -> str:
+        return f"    {self.instance}.{self.method}{self.detail}"
+
+
+@dataclass
+class Log(TraceEvent):
+    message: str
+
+    def render(self) -> str:
+        return f"    log: {self.message}"
+
+
+@dataclass
+class Emit(TraceEvent):
+    header: str
+    layout: object
+    bits: int
+
+    def render(self) -> str:
+        return f"  emit {self.header}: {format_header_fields(self.layout, self.bits)}"
+
+
+@dataclass
+class Exit(TraceEvent):
+    block: str
+
+    def render(self) -> str:
+        return f"    exit from {self.block}"
+
+
+@dataclass
+class Drop(TraceEvent):
+    reason: DropReason
+    detail: str = ""
+
+    def render(self) -> str:
+        return f"dropped: {self.reason.value}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass
+class Output(TraceEvent):
+    port: int
+    length: int
+
+    def render(self) -> str:
+        return f"packet out on port {self.port}, {self.length} bytes"
+
+
+@dataclass
+class Note(TraceEvent):
+    """Something the architecture did: clone, multicast, resubmit, recirculate."""
+    text: str
+
+    def render(self) -> str:
+        return self.text
+
+
+@dataclass
+class Trace:
+    events: list = field(default_factory=list)
+
+    def __call__(self, event: TraceEvent) -> None:
+        self.events.append(event)
+
+    def render(self) -> str:
+        return "\n".join(e.render() for e in self.events)
+
+
+def render(events) -> str:
+    return "\n".join(e.render() for e in events)
+
+
+# ---------------------------------------------------------------------------- value formatting
+
+
+def _fmt_value(name: str, v, width: int | None = None) -> str:
+    if isinstance(v, bool) or not isinstance(v, int):
+        return str(v)
+    lname = name.lower()
+    if width == 48 or (width is None and "mac" in lname):
+        if width == 48 or v < (1 << 48):
+            return ":".join(f"{(v >> s) & 0xFF:02x}" for s in range(40, -8, -8))
+    if width == 32 and ("addr" in lname or "ip" in lname or lname in ("src", "dst")):
+        return ".".join(str((v >> s) & 0xFF) for s in (24, 16, 8, 0))
+    if width == 128 and ("addr" in lname or "ip" in lname or lname in ("src", "dst")):
+        import ipaddress
+        return str(ipaddress.IPv6Address(v))
+    if v < 10:
+        return str(v)
+    return f"0x{v:x}"
+
+
+def format_header_fields(layout, bits: int) -> str:
+    if layout is None:
+        return f"0x{bits:x}"
+    parts = []
+    for name, fl in layout.fields.items():
+        v = (bits >> fl.offset) & fl.mask
+        parts.append(f"{name}={_fmt_value(name, v, fl.width)}")
+    return " ".join(parts)
