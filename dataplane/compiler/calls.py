@@ -338,20 +338,25 @@ class CallsMixin:
         X = b.pyname
         args = e.bound
         if ext.name == "register":
+            size = b.info.params["size"]
+            mask = hex((1 << b.info.params["width"]) - 1)
+            cells = self.prog.register_cells(b.info)
             if c.name == "read":
+                idx = self.em.fresh("ri")
+                self.em.line(f"{idx} = {self.value(args[1] if len(args) == 2 else args[0])}")
+                value = f"({cells}[{idx}] if {idx} < {size} else 0)"
+                if self.traced:
+                    self.em.line(f"tr(ExternCall({b.info.name!r}, 'read', f'[{{{idx}}}] -> {{{value}}}'))")
                 if len(args) == 1:     # T read(in I index): the newer form
-                    return f"{X}.read({self.value(args[0])})"
-                target = self.place(args[0])
-                self.em.line(target.write(f"{X}.read({self.value(args[1])})"))
+                    return value
+                self.em.line(self.place(args[0]).write(value))
                 return None
             if c.name == "write":
-                idx, val = self.value(args[0]), self.value(args[1])
+                iv, vv = self.em.fresh("ri"), self.em.fresh("rv")
+                self.em.line(f"{iv} = {self.value(args[0])}; {vv} = {self.value(args[1])}")
                 if self.traced:
-                    iv, vv = self.em.fresh("ri"), self.em.fresh("rv")
-                    self.em.line(f"{iv} = {idx}; {vv} = {val}")
                     self.em.line(f"tr(ExternCall({b.info.name!r}, 'write', f'[{{{iv}}}] = {{{vv}}}'))")
-                    idx, val = iv, vv
-                self.em.line(f"{X}.write({idx}, {val})")
+                self.em.line(f"if {iv} < {size}: {cells}[{iv}] = {vv} & {mask}")
                 return None
         if ext.name == "counter" and c.name == "count":
             self.em.line(f"{X}.count({self.value(args[0])}, {self.packet_length_expr()})")
@@ -516,10 +521,19 @@ class CallsMixin:
     def _ext_hash(self, e, args):
         target = self.place(args[0])
         algo = self._enum_member_name(args[1])
-        data, width = self.pack_data(args[3])
+        data, width, static = self.pack_data3(args[3])
         base = self.value(args[2])
         max_ = self.value(args[4])
         out_w = scalar_width(args[0].type)
+        fn = {"crc32": "crc32", "crc32_custom": "crc32", "crc16": "crc16", "crc16_custom": "crc16"}.get(algo)
+        if fn is not None and static is not None and args[4].const:
+            # The common case inline: result = base + H(data bytes) mod max.
+            pad = (-static) % 8
+            blob = f"({data} << {pad}).to_bytes({(static + pad) // 8}, 'big')" if pad else \
+                f"{data}.to_bytes({static // 8}, 'big')"
+            m = args[4].const or 1
+            self.em.line(target.write(f"({base} + {fn}({blob}) % {m}) & {hex((1 << out_w) - 1)}"))
+            return
         self.em.line(target.write(f"hash_value({algo!r}, {data}, {width}, {base}, {max_}, {out_w})"))
 
     def _enum_member_name(self, e: A.Expression) -> str:

@@ -116,6 +116,7 @@ class ProgramCompiler:
         self.layouts: dict[str, object] = {}
         self.warnings: list[Diagnostic] = []
         self.error_names = list(checked.checker.error_members)
+        self.register_cell_lists: set[str] = set()
 
     # ------------------------------------------------------------------ registries
 
@@ -229,6 +230,11 @@ class ProgramCompiler:
             self.externs[full] = info
         return info
 
+    def register_cells(self, info: "ExternInfo") -> str:
+        """The name under which generated code sees a register's list of cells."""
+        self.register_cell_lists.add(info.pyname)
+        return f"{info.pyname}_cells"
+
     def layout_const(self, t: StructLikeType) -> str:
         name = self.layout_consts.get(id(t))
         if name is None:
@@ -306,6 +312,7 @@ class ProgramCompiler:
         em.line("from dataplane.runtime.trace import (Extract, Select, ParserError, TableApply, ActionRun, "
                 "ExternCall, Log, Emit, Exit)")
         em.line("from dataplane.runtime.trace import ParserState as ParserStateEv")
+        em.line("from dataplane.runtime.hashing import crc16, crc32")
         em.line("")
         for key, names in state.constants.items():
             em.line(f"{key} = {names!r}")
@@ -360,6 +367,8 @@ class ProgramCompiler:
                 binds.append(f"{info.pyname} = dev.tables[{info.name!r}]")
             for info in self.externs.values():
                 binds.append(f"{info.pyname} = dev.externs[{info.name!r}]")
+                if info.pyname in self.register_cell_lists:
+                    binds.append(f"{info.pyname}_cells = {info.pyname}.cells")
             for name in self.layouts:
                 binds.append(f"{name} = dev.layouts[{name!r}]")
             binds.append("ERROR_NAMES = dev.error_names")

@@ -33,7 +33,8 @@ class Register:
             self.out_of_bounds += 1
 
     def reset(self) -> None:
-        self.cells = [0] * self.size
+        # In place: generated pipelines hold a reference to this list.
+        self.cells[:] = [0] * self.size
 
     def check_index(self, index: int) -> None:
         if not 0 <= index < self.size:

@@ -225,12 +225,21 @@ class _Group:
 
 
 class TupleSpaceIndex:
-    """Ternary / range / optional matching by tuple space search."""
+    """Ternary / range / optional matching by tuple space search.
+
+    Like LpmIndex, it regenerates a lookup function after changes: the
+    groups are probed in order of their best priority with constant masks,
+    and the search returns as soon as no remaining group can beat the best
+    match found (priorities are unique per entry handle order on ties)."""
 
     def __init__(self) -> None:
         self.groups: dict[int, _Group] = {}
         self.order: list[_Group] = []
-        self.dirty = False
+        self.publish = None
+
+    def _changed(self) -> None:
+        if self.publish is not None:
+            self.publish(self._lookup_after_change)
 
     def find_same(self, e: Entry) -> Entry | None:
         g = self.groups.get(e.mask)
@@ -248,7 +257,7 @@ class TupleSpaceIndex:
         lst = g.map.setdefault(e.key, [])
         lst.append(e)
         lst.sort(key=lambda x: (-x.priority, x.handle))
-        self.dirty = True
+        self._changed()
 
     def remove(self, e: Entry) -> None:
         g = self.groups[e.mask]
@@ -258,45 +267,67 @@ class TupleSpaceIndex:
             del g.map[e.key]
         if not g.map:
             del self.groups[e.mask]
-        self.dirty = True
+        self._changed()
 
     def clear(self) -> None:
         self.groups.clear()
         self.order = []
-        self.dirty = False
+        self._changed()
 
-    def _rebuild(self) -> None:
+    def _lookup_after_change(self, key: int):
+        fn = self._rebuild()
+        if self.publish is not None:
+            self.publish(fn)
+        return fn(key)
+
+    def lookup(self, key: int):
+        return self._rebuild()(key)
+
+    def _rebuild(self):
         for g in self.groups.values():
             g.best = max(lst[0].priority for lst in g.map.values())
         self.order = sorted(self.groups.values(), key=lambda g: -g.best)
-        self.dirty = False
+        return _unrolled_groups(self.order)
 
-    def lookup(self, key: int):
-        if self.dirty:
-            self._rebuild()
-        best = None
-        best_p = -1
-        for g in self.order:
-            if g.best < best_p or (best is not None and g.best == best_p):
+
+def _unrolled_groups(order: list[_Group]):
+    """Generate `lookup(key)` probing each group with its constant mask, best priority first."""
+    env = {"better": _better}
+    lines = ["def lookup(key):", "    best = None"]
+    any_ranges = any(e.ranges for g in order for lst in g.map.values() for e in lst)
+    for i, g in enumerate(order):
+        env[f"G{i}"] = g.map.get
+        env[f"M{i}"] = g.mask
+        if i > 0:
+            # No entry of this or a later group has a higher priority than the best so far.
+            lines.append(f"    if best is not None and best.priority > {g.best}: return best")
+        lines.append(f"    lst = G{i}(key & M{i})")
+        lines.append("    if lst is not None:")
+        if any_ranges:
+            lines.append("        e = better(lst, key, best)")
+            lines.append("        if e is not None: best = e")
+        else:
+            lines.append("        e = lst[0]")
+            lines.append("        if best is None or e.priority > best.priority or "
+                         "(e.priority == best.priority and e.handle < best.handle): best = e")
+    lines.append("    return best")
+    exec(compile("\n".join(lines) + "\n", "<ternary lookup>", "exec"), env)
+    return env["lookup"]
+
+
+def _better(lst: list, key: int, best):
+    """The first entry of lst (sorted by priority) whose ranges hold, if it beats best."""
+    for e in lst:
+        if best is not None and (e.priority < best.priority or
+                                 (e.priority == best.priority and e.handle > best.handle)):
+            return None
+        for shift, m, lo, hi in e.ranges:
+            v = (key >> shift) & m
+            if v < lo or v > hi:
                 break
-            lst = g.map.get(key & g.mask)
-            if lst is None:
-                continue
-            for e in lst:
-                if e.priority < best_p or (best is not None and e.priority == best_p and e.handle > best.handle):
-                    break
-                if e.ranges:
-                    ok = True
-                    for shift, m, lo, hi in e.ranges:
-                        v = (key >> shift) & m
-                        if v < lo or v > hi:
-                            ok = False
-                            break
-                    if not ok:
-                        continue
-                best, best_p = e, e.priority
-                break
-        return best
+        else:
+            return e
+    return None
 
 
 class KeylessIndex:
@@ -355,6 +386,7 @@ class Table:
         self.lookup = self.index.lookup
         if hasattr(self.index, "publish"):
             self.index.publish = self._set_lookup
+            self.index._changed()
 
     def _set_lookup(self, fn) -> None:
         self.lookup = fn

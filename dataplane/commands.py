@@ -1,0 +1,126 @@
+"""Subcommands of the `dataplane` command line beyond `check`: stf, replay, bench."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from .diagnostics import DiagnosticError, error
+
+
+def register(sub) -> None:
+    from .cli import _add_program_args
+
+    p = sub.add_parser("stf", help="run a p4c-style STF packet test against a program")
+    _add_program_args(p)
+    p.add_argument("stf", help="the STF test file")
+    p.add_argument("--trace", action="store_true", help="print the trace of every packet")
+    p.set_defaults(func=cmd_stf)
+
+    p = sub.add_parser("replay", help="run a program over pcap files, one output pcap per egress port")
+    _add_program_args(p)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--runtime", metavar="FILE.json", help="table entries in the P4 tutorials' runtime JSON")
+    group.add_argument("--entries", metavar="FILE.yaml", help="table entries in dataplane's YAML form")
+    p.add_argument("-i", dest="inputs", action="append", default=[], metavar="PORT=IN.pcap",
+                   help="packets received on PORT (repeatable)")
+    p.add_argument("--out-dir", required=True, metavar="DIR", help="where to write port<N>.pcap")
+    p.add_argument("--trace", action="store_true", help="print the trace of every packet")
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("bench", help="measure packets per second of compiled pipelines")
+    p.add_argument("--packets", type=int, default=200_000, help="packets per benchmark (default 200000)")
+    p.add_argument("--which", choices=["lpm", "acl", "all"], default="all")
+    p.set_defaults(func=cmd_bench)
+
+
+def _print_warnings(program) -> None:
+    for w in list(program.checked.warnings) + list(program.warnings):
+        print(w.render(), file=sys.stderr)
+
+
+def cmd_stf(args) -> int:
+    from .build import build
+    from .cli import _defines
+    from .frontend.preprocess import read_source
+    from .runtime.device import Device
+    from .stf import run_stf
+    program = build(args.program, args.include_dirs, _defines(args.defines))
+    _print_warnings(program)
+    source = read_source(args.stf)
+    device = Device(program, name=os.path.basename(args.program))
+    result = run_stf(device, source, trace=args.trace, echo=print if args.trace else None)
+    drops = len(result.drops)
+    if result.passed:
+        print(f"PASS {args.stf}: {result.packets_in} packet(s) in, {result.packets_out} out, {drops} dropped")
+        return 0
+    print(f"FAIL {args.stf}: {result.packets_in} packet(s) in, {result.packets_out} out, {drops} dropped")
+    for m in result.messages:
+        print(m)
+    return 1
+
+
+def cmd_replay(args) -> int:
+    from .build import build
+    from .cli import _defines
+    from .controlplane.loader import load_file
+    from .pcap import PcapWriter, read_pcap
+    from .runtime.device import Device
+    program = build(args.program, args.include_dirs, _defines(args.defines))
+    _print_warnings(program)
+    device = Device(program, name=os.path.basename(args.program))
+    if args.runtime or args.entries:
+        load_file(device, args.runtime or args.entries)
+    if not args.inputs:
+        raise error("give at least one input: -i PORT=in.pcap")
+    packets = []
+    for spec in args.inputs:
+        port_s, sep, path = spec.partition("=")
+        if not sep or not port_s.strip().isdigit():
+            raise error(f"'{spec}': inputs are written PORT=FILE.pcap, e.g. -i 1=h1.pcap")
+        port = int(port_s)
+        if port >= 511:
+            raise error(f"'{spec}': port {port} is out of range (0..510)")
+        for rec in read_pcap(path):
+            packets.append((rec.time_ns, port, rec.data))
+    packets.sort(key=lambda x: x[0])      # stable: equal times keep the order of -i arguments
+    os.makedirs(args.out_dir, exist_ok=True)
+    writers: dict[int, PcapWriter] = {}
+    out_counts: dict[int, int] = {}
+    drop_counts: dict[str, int] = {}
+    start = time.perf_counter()
+    process = device.process
+    for t_ns, port, data in packets:
+        if args.trace:
+            r = process(port, data, now_us=t_ns / 1000.0, trace=True)
+            print(r.trace.render())
+            outputs, drops = r.outputs, r.drops
+        else:
+            device.now_us = t_ns / 1000.0
+            outputs, drops = device.process_raw(port, data)
+        for out_port, pkt in outputs:
+            w = writers.get(out_port)
+            if w is None:
+                w = writers[out_port] = PcapWriter(os.path.join(args.out_dir, f"port{out_port}.pcap"))
+            w.write(pkt, t_ns)
+            out_counts[out_port] = out_counts.get(out_port, 0) + 1
+        for reason, _detail in drops:
+            key = reason.name.lower()
+            drop_counts[key] = drop_counts.get(key, 0) + 1
+    elapsed = time.perf_counter() - start
+    for w in writers.values():
+        w.close()
+    outs = ", ".join(f"port {p}: {n}" for p, n in sorted(out_counts.items())) or "none"
+    drops = ", ".join(f"{k} {n}" for k, n in sorted(drop_counts.items())) or "none"
+    rate = len(packets) / elapsed if elapsed > 0 else 0.0
+    print(f"replay: {len(packets)} packets in; out {outs}; dropped {sum(drop_counts.values())} ({drops}); "
+          f"{rate:,.0f} packets/s")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import run_benchmarks
+    for line in run_benchmarks(args.packets, args.which):
+        print(line)
+    return 0

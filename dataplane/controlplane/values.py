@@ -1,0 +1,136 @@
+"""The value syntax of control-plane files: integers, MAC, IPv4 and IPv6 addresses, and match forms.
+
+Accepted scalars (for a field of a given width):
+- integers: 42, 0x2a, 0b101010, 0o52, and strings of them;
+- MAC addresses: "08:00:00:00:01:11" (or with '-');
+- IPv4 addresses: "10.0.1.1"; IPv6 addresses: "2001:db8::1";
+- booleans true/false (as 1/0).
+Match forms in string shorthand: "10.0.0.0/8" (lpm), "0x0a000000 &&& 0xff000000"
+(ternary), "1000..2000" (range), "*" or "_" (wildcard).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from ..runtime.tables import KeySpec, MatchValue
+
+
+class ValueError_(Exception):
+    """A value that cannot be parsed or does not fit; the message is for the user."""
+
+
+_MAC = re.compile(r"^[0-9a-fA-F]{1,2}([:-][0-9a-fA-F]{1,2}){5}$")
+
+
+def parse_scalar(v, width: int | None = None, what: str = "value") -> int:
+    if isinstance(v, bool):
+        n = int(v)
+    elif isinstance(v, int):
+        n = v
+    elif isinstance(v, str):
+        n = _parse_string(v.strip(), what)
+    else:
+        raise ValueError_(f"{what} must be a number or an address string, not {type(v).__name__}")
+    if n < 0:
+        if width is not None and -(1 << (width - 1)) <= n:
+            n &= (1 << width) - 1      # a negative value of a signed field
+        else:
+            raise ValueError_(f"{what} {v!r} is negative")
+    if width is not None and n >> width:
+        raise ValueError_(f"{what} {v!r} does not fit in {width} bits")
+    return n
+
+
+def _parse_string(s: str, what: str) -> int:
+    if not s:
+        raise ValueError_(f"{what} is empty")
+    low = s.lower()
+    if low in ("true", "false"):
+        return int(low == "true")
+    if _MAC.match(s):
+        return int("".join(p.zfill(2) for p in re.split("[:-]", s)), 16)
+    if s.count(".") == 3 and all(part.isdigit() for part in s.split(".")):
+        try:
+            return int(ipaddress.IPv4Address(s))
+        except ipaddress.AddressValueError as exc:
+            raise ValueError_(f"{what} {s!r} is not a valid IPv4 address: {exc}")
+    if ":" in s:
+        try:
+            return int(ipaddress.IPv6Address(s))
+        except ipaddress.AddressValueError:
+            raise ValueError_(f"{what} {s!r} is not a valid MAC or IPv6 address")
+    try:
+        return int(s.replace("_", ""), 0)
+    except ValueError:
+        pass
+    try:
+        return int(s, 10)
+    except ValueError:
+        raise ValueError_(f"{what} {s!r} is not a number or an address")
+
+
+def parse_match(key: KeySpec, v, what: str | None = None) -> MatchValue:
+    """A match value for one key field, from the runtime-JSON forms or the string shorthands."""
+    what = what or f"key '{key.name}'"
+    w = key.width
+    kind = key.match_kind
+    if v is None or (isinstance(v, str) and v.strip() in ("*", "_")):
+        return wildcard(key)
+    if kind == "exact":
+        return MatchValue(parse_scalar(v, w, what))
+    if kind == "lpm":
+        if isinstance(v, (list, tuple)):
+            if len(v) != 2:
+                raise ValueError_(f"{what} is lpm: give [value, prefix length]")
+            value, plen = v
+            plen = parse_scalar(plen, None, f"the prefix length of {what}")
+        elif isinstance(v, str) and "/" in v:
+            value, _, plen_s = v.rpartition("/")
+            plen = parse_scalar(plen_s, None, f"the prefix length of {what}")
+        else:
+            value, plen = v, w
+        if plen > w:
+            raise ValueError_(f"prefix length {plen} is longer than {what} ({w} bits)")
+        n = parse_scalar(value, w, what)
+        mask = (((1 << plen) - 1) << (w - plen)) & ((1 << w) - 1)
+        return MatchValue(n & mask, prefix_len=plen)
+    if kind in ("ternary", "optional"):
+        if isinstance(v, (list, tuple)):
+            if len(v) != 2:
+                raise ValueError_(f"{what} is {kind}: give [value, mask]")
+            value, mask = v
+        elif isinstance(v, str) and "&&&" in v:
+            value, _, mask = v.partition("&&&")
+        else:
+            value, mask = v, None
+        n = parse_scalar(value, w, what)
+        m = (1 << w) - 1 if mask is None else parse_scalar(mask, w, f"the mask of {what}")
+        if kind == "optional" and m not in (0, (1 << w) - 1):
+            raise ValueError_(f"{what} is optional: it matches a value exactly or anything")
+        return MatchValue(n & m, mask=m)
+    if kind == "range":
+        if isinstance(v, (list, tuple)):
+            if len(v) != 2:
+                raise ValueError_(f"{what} is a range: give [low, high]")
+            lo, hi = v
+        elif isinstance(v, str) and ".." in v:
+            lo, _, hi = v.partition("..")
+        else:
+            lo = hi = v
+        lo_n, hi_n = parse_scalar(lo, w, what), parse_scalar(hi, w, what)
+        if lo_n > hi_n:
+            raise ValueError_(f"range {lo_n}..{hi_n} for {what} is empty")
+        return MatchValue(lo=lo_n, hi=hi_n)
+    raise ValueError_(f"match kind '{kind}' is not supported")
+
+
+def wildcard(key: KeySpec) -> MatchValue:
+    if key.match_kind == "exact":
+        raise ValueError_(f"key '{key.name}' is exact: it needs a value")
+    if key.match_kind == "lpm":
+        return MatchValue(0, prefix_len=0)
+    if key.match_kind == "range":
+        return MatchValue(lo=0, hi=(1 << key.width) - 1)
+    return MatchValue(0, mask=0)
