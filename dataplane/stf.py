@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 
 from .controlplane.values import ValueError_, parse_match, parse_scalar, wildcard
 from .diagnostics import DiagnosticError, SourceFile, Span, error
-from .runtime.device import ControlPlaneError, Device
+from .runtime.device import Device
+from .runtime.errors import ControlPlaneError
 from .runtime.tables import KeySpec, MatchValue
 
 
@@ -320,12 +321,15 @@ class StfRunner:
     def _cmd_register_read(self, rest, line, col):
         w = self._words(rest, line, col)
         if len(w) not in (2, 3, 4):
-            raise error("register_read needs <name> <index> [[==] <expected>]", self._span(line, col))
+            raise error("register_read needs <name> <index> [[<op>] <expected>]", self._span(line, col))
         value = self.dev.register_read(w[0][0], self._int(w[1], line, "index"))
         if len(w) > 2:
+            op = w[2][0] if len(w) == 4 else "=="
+            if op not in _OPS:
+                raise error(f"unknown comparison '{op}'", self._span(line, w[2][1]), "use ==, !=, <, >, <= or >=")
             expected = self._int(w[-1], line, "expected value")
-            if value != expected:
-                self.fail_check(f"line {line}: register {w[0][0]}[{w[1][0]}] is {value}, expected {expected}")
+            if not _OPS[op](value, expected):
+                self.fail_check(f"line {line}: register {w[0][0]}[{w[1][0]}] is {value}, expected {op} {expected}")
 
     def _cmd_counter_read(self, rest, line, col):
         w = self._words(rest, line, col)

@@ -24,8 +24,9 @@ egress pass
       instance_type 4, with the preserved fields;
     - otherwise the packet leaves on egress_port.
 
-Resubmission and recirculation are bounded (a loop bound per packet); a
-packet that exceeds it is dropped with a reason, never loops forever.
+Resubmission, recirculation and chains of egress clones are bounded
+(MAX_PASSES per packet); a packet that exceeds the bound is dropped with a
+reason, never loops forever.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from ..runtime.trace import Drop, DropReason, Note, Output, PacketIn, StageStart
 NORMAL, INGRESS_CLONE, EGRESS_CLONE, RECIRCULATED, REPLICATED, RESUBMITTED = 0, 1, 2, 4, 5, 6
 DROP_PORT = 511
 MAX_PASSES = 16        # resubmissions plus recirculations of one packet
+MAX_WORK = 65536       # ingress and egress passes for one received packet (copies included)
 
 
 @dataclass
@@ -149,7 +151,7 @@ class V1SwitchRunner:
                 c.s_packet_length = len(data)
                 if trace is not None:
                     trace(Note(f"  ingress clone to session {session}"))
-                self._to_session(c, cfg, work, drops, trace)
+                self._to_session(c, cfg, work, drops, trace, w.passes)
         # Resubmit: ingress again, nothing else.
         if p._resubmit_fl:
             if w.passes + 1 >= MAX_PASSES:
@@ -163,7 +165,7 @@ class V1SwitchRunner:
         mgid = p.s_mcast_grp
         if mgid:
             p.s_instance_type = REPLICATED
-            self._multicast(p, mgid, work, drops, trace)
+            self._multicast(p, mgid, work, drops, trace, w.passes)
             return
         spec = p.s_egress_spec
         if spec == DROP_PORT:
@@ -202,14 +204,21 @@ class V1SwitchRunner:
         return self.dev.stages(False)["fast"](port, data)
 
     def _drain(self, work, stages, outputs, drops, trace) -> None:
+        done = 0
         while work:
+            done += 1
+            if done > MAX_WORK:
+                self._drop(drops, trace, DropReason.LOOP_LIMIT, f"{len(work)} copies still pending after "
+                                                                f"{MAX_WORK} passes")
+                work.clear()
+                return
             w = work.popleft()
             if w.kind == "ingress":
                 self._ingress(w, stages, work, drops, trace)
             else:
                 self._egress(w, stages, work, outputs, drops, trace)
 
-    def _multicast(self, p, mgid: int, work, drops, trace) -> None:
+    def _multicast(self, p, mgid: int, work, drops, trace, passes: int = 0) -> None:
         group = self.dev.mcast_groups.get(mgid)
         if group is None:
             self._drop(drops, trace, DropReason.UNKNOWN_MULTICAST_GROUP, f"group {mgid}")
@@ -222,14 +231,14 @@ class V1SwitchRunner:
         for port, rid in group:
             c = p.copy()
             c.s_egress_rid = rid & 0xFFFF
-            work.append(Work("egress", port, None, c, c.s_instance_type))
+            work.append(Work("egress", port, None, c, c.s_instance_type, passes=passes))
 
-    def _to_session(self, c, cfg, work, drops, trace) -> None:
+    def _to_session(self, c, cfg, work, drops, trace, passes: int) -> None:
         port, mgid = cfg
         if mgid:
-            self._multicast(c, mgid, work, drops, trace)
+            self._multicast(c, mgid, work, drops, trace, passes)
         if port is not None:
-            work.append(Work("egress", port, None, c, c.s_instance_type))
+            work.append(Work("egress", port, None, c, c.s_instance_type, passes=passes))
 
     def _egress(self, w: Work, stages, work, outputs, drops, trace) -> None:
         dev = self.dev
@@ -255,7 +264,10 @@ class V1SwitchRunner:
             preserved = self._preserved(p, p._clone_fl)
             p._clone_session = 0
             cfg = dev.clone_sessions.get(session)
-            if cfg is not None:
+            if cfg is not None and w.passes + 1 >= MAX_PASSES:
+                # An egress clone goes through egress again and may clone again: bound the chain.
+                self._drop(drops, trace, DropReason.CLONE_LIMIT, f"{MAX_PASSES} passes")
+            elif cfg is not None:
                 c = self._reset_metadata_copy(p)
                 for k, v in preserved.items():
                     setattr(c, k, v)
@@ -263,7 +275,7 @@ class V1SwitchRunner:
                 c.s_packet_length = p.s_packet_length
                 if trace is not None:
                     trace(Note(f"  egress clone to session {session}"))
-                self._to_session(c, cfg, work, drops, trace)
+                self._to_session(c, cfg, work, drops, trace, w.passes + 1)
         if p.s_egress_spec == DROP_PORT:
             self._drop(drops, trace, DropReason.EGRESS_DROP)
             return

@@ -125,7 +125,8 @@ class CallsMixin:
     def _call_action(self, e: A.Call, c):
         decl = c.decl
         if self.traced:
-            args = ", ".join(f"{p.name!r}: {self.value(a) if a is not None and is_scalar(p.type) else 'None'}"
+            args = ", ".join(f"{p.name!r}: ({self.value(a) if a is not None and is_scalar(p.type) else 'None'}, "
+                             f"{scalar_width(p.type) if is_scalar(p.type) else 0})"
                              for p, a in zip(c.params, e.bound))
             self.em.line(f"tr(ActionRun({self.prog.action_name(self.instance_path, decl)!r}, {{{args}}}))")
         self.inline_body(c.params, e.bound, self._param_symbols(decl), decl.body, None,
@@ -242,7 +243,7 @@ class CallsMixin:
                              f"if {ent}.meter is not None else 0")
         if self.traced:
             names = [k.name for k in info.keys]
-            keyvals = ", ".join(f"{n!r}: ({kv} >> {k.shift}) & {hex((1 << k.width) - 1)}"
+            keyvals = ", ".join(f"{n!r}: (({kv} >> {k.shift}) & {hex((1 << k.width) - 1)}, {k.width})"
                                 for n, k in zip(names, info.keys))
             self.em.line(f"tr(TableApply({info.name!r}, {{{keyvals}}}, {hit}, {T}.describe_entry({ent}), "
                          f"{T}.action_name({aid})))")
@@ -276,7 +277,7 @@ class CallsMixin:
             else:
                 args.append(None)
         if self.traced:
-            shown = ", ".join(f"{p.name!r}: {l.read()}" for p, l in zip(data_params, locals_))
+            shown = ", ".join(f"{p.name!r}: ({l.read()}, {scalar_width(p.type)})" for p, l in zip(data_params, locals_))
             self.em.line(f"tr(ActionRun({self.prog.action_name(self.instance_path, decl)!r}, {{{shown}}}))")
         self.inline_body(params, args, self._param_symbols(decl), decl.body, None, preset=preset,
                          instance_env=self.action_env(decl))
@@ -516,7 +517,7 @@ class CallsMixin:
         if "mcast_grp" in std.fields:
             self.em.line(std.fields["mcast_grp"].write("0"))
         if self.traced:
-            self.em.line("tr(ExternCall('mark_to_drop', '', '()'))")
+            self.em.line("tr(Log('mark_to_drop(): egress_spec = 511'))")
 
     def _ext_hash(self, e, args):
         target = self.place(args[0])
@@ -613,6 +614,9 @@ class CallsMixin:
                     names.append(n)
                     values.append(f.read())
             return names, values
+        if isinstance(place, HeaderPlace):
+            names = list(place.layout.fields)
+            return names, [place.field(n).read() for n in names]
         if isinstance(place, Scalar):
             return ["value"], [place.read()]
         raise self.unsupported("this digest data", e)

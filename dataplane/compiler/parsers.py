@@ -105,7 +105,12 @@ class ParsersMixin:
             elif p.direction == "inout":
                 copy_in.append((None, a))
                 sub_env.bind(sym, ("alias", a))
-            else:  # out: fresh storage, copied back at the continuation
+            elif not is_scalar(p.type) and a is not None:
+                # An out aggregate: the sub-parser works on the caller's storage (as p4c's inliner
+                # substitutes it), which starts invalid; what it extracted survives a parser error.
+                copy_in.append(("invalidate", a))
+                sub_env.bind(sym, ("alias", a))
+            else:  # out scalar: fresh storage, copied back at the continuation
                 local = self.bind_locals_for(sym, p.type, p.name)
                 copy_in.append((local, None))
                 sub_env.bind(sym, local)
@@ -114,7 +119,15 @@ class ParsersMixin:
 
         def emit_copy_in(self=self, copy_in=copy_in, sub_env=sub_env):
             for local, a in copy_in:
-                if local is None:
+                if local == "invalidate":
+                    target = self.place(a)
+                    for key, val in list(sub_env.vars.items()):
+                        if isinstance(val, tuple) and val[0] == "alias" and val[1] is a:
+                            sub_env.vars[key] = target
+                    for leaf in leaves(target):
+                        if getattr(leaf, "name", "").endswith("_v"):
+                            self.em.line(leaf.write("False"))
+                elif local is None:
                     # An aggregate passed by reference: resolve the caller's place now.
                     for key, val in list(sub_env.vars.items()):
                         if isinstance(val, tuple) and val[0] == "alias" and val[1] is a:
@@ -386,7 +399,12 @@ class ParsersMixin:
         em = self.em
         too_short = f"raise ParserStop({self.prog.error_code('PacketTooShort')})"
         if c.name == "extract":
-            target = self.place(args[0])
+            stack = None
+            arg0 = args[0]
+            if isinstance(arg0, A.Member) and arg0.member == "next":
+                # extract(stack.next) fills the next element and then advances the stack's nextIndex.
+                stack = self.place(arg0.expr)
+            target = self.place(arg0)
             if not isinstance(target, HeaderPlace):
                 raise error("extract() needs a header", e.span)
             nb = target.layout.fixed_bytes
@@ -407,6 +425,8 @@ class ParsersMixin:
                 em.line(target.vl.write(vbits))
                 em.line(f"off += {vbits} >> 3")
             em.line(target.valid.write("True"))
+            if stack is not None:
+                em.line(stack.next.write(f"{stack.next.read()} + 1"))
             if self.traced:
                 from ..frontend.printer import expression_text
                 em.line(f"tr(Extract({expression_text(args[0])!r}, {self.prog.layout_const(target.type)}, "

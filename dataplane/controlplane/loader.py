@@ -30,7 +30,8 @@ import os
 
 from ..diagnostics import DiagnosticError, SourceFile, error
 from ..frontend.preprocess import read_source
-from ..runtime.device import ControlPlaneError, Device
+from ..runtime.device import Device
+from ..runtime.errors import ControlPlaneError
 from .positions import Positions, load_json, load_yaml
 from .values import ValueError_, parse_match, parse_scalar
 

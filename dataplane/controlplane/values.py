@@ -37,9 +37,9 @@ def parse_scalar(v, width: int | None = None, what: str = "value") -> int:
         if width is not None and -(1 << (width - 1)) <= n:
             n &= (1 << width) - 1      # a negative value of a signed field
         else:
-            raise ValueError_(f"{what} {v!r} is negative")
+            raise ValueError_(f"{what} {v} is negative")
     if width is not None and n >> width:
-        raise ValueError_(f"{what} {v!r} does not fit in {width} bits")
+        raise ValueError_(f"{what} {v} does not fit in {width} bits")
     return n
 
 

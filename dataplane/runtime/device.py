@@ -14,13 +14,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..arch.v1model import V1SwitchRunner
+from .errors import ControlPlaneError
 from .externs import Counter, DirectCounter, DirectMeter, ExternError, Meter, MeterCell, Register, ValueSet
 from .tables import MatchValue, Table, TableError
 from .trace import Trace
-
-
-class ControlPlaneError(Exception):
-    """A control-plane request that cannot be carried out; the message is for the user."""
 
 
 @dataclass
@@ -134,7 +131,7 @@ class Device:
                 tr, self._trace = self._trace, None
             return ProcessResult(outputs, drops, tr)
         outputs, drops = self.runner.process_fast(port, data)
-        return ProcessResult(outputs, drops)
+        return ProcessResult(list(outputs), list(drops))
 
     def process_raw(self, port: int, data: bytes):
         """process() without tracing or a result object: (outputs, drops), for hot loops.

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import ControlPlaneError
+
 GREEN, YELLOW, RED = 0, 1, 2
 COLOR_NAMES = {GREEN: "GREEN", YELLOW: "YELLOW", RED: "RED"}
 
 
-class ExternError(Exception):
+class ExternError(ControlPlaneError):
     """A control-plane operation on an extern that cannot be done (message for the user)."""
 
 

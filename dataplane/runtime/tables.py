@@ -24,9 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..diagnostics import DiagnosticError, error
+from .errors import ControlPlaneError
 
 
-class TableError(Exception):
+class TableError(ControlPlaneError):
     """A control-plane operation on a table that cannot be done (message for the user)."""
 
 
@@ -564,7 +565,9 @@ class Table:
         self.default_aid = spec.aid
 
     def clear(self, keep_const: bool = True) -> None:
-        """Remove all entries (const entries stay unless keep_const is False)."""
+        """Remove all entries (const entries stay unless keep_const is False).
+
+        The default action is kept, as BMv2's table_clear keeps it: it is not an entry."""
         kept = [e for e in self.entries.values() if e.is_const and keep_const]
         self.entries = {}
         self.index.clear()
@@ -574,8 +577,6 @@ class Table:
                 self.index.insert(e, self._prefix_len(e))
             else:
                 self.index.insert(e)
-        if not self.default_is_const:
-            self.default_aid, self.default_args = self.initial_default
 
     def describe_entry(self, e: Entry | None) -> str:
         if e is None:

@@ -20,6 +20,7 @@ class DropReason(enum.Enum):
     ASSERTION_FAILED = "assert() or assume() failed"
     RESUBMIT_LIMIT = "too many resubmissions"
     RECIRCULATE_LIMIT = "too many recirculations"
+    CLONE_LIMIT = "too many egress clones of egress clones"
     PORT_UNKNOWN = "egress port does not exist"
     TRUNCATED_TO_NOTHING = "truncated to zero bytes"
     # Network-level reasons, used by the topology runner and the routers.
@@ -114,7 +115,7 @@ class TableApply(TraceEvent):
     action: str
 
     def render(self) -> str:
-        keys = ", ".join(f"{k}={v}" for k, v in self.keys.items())
+        keys = ", ".join(f"{k}={_fmt_pair(k, v)}" for k, v in self.keys.items())
         if self.hit:
             return f"  table {self.table}: key {{{keys}}} hit {self.entry}"
         return f"  table {self.table}: key {{{keys}}} miss -> default {self.action}"
@@ -126,7 +127,7 @@ class ActionRun(TraceEvent):
     args: dict
 
     def render(self) -> str:
-        args = ", ".join(f"{k}={_fmt_value(k, v)}" for k, v in self.args.items())
+        args = ", ".join(f"{k}={_fmt_pair(k, v)}" for k, v in self.args.items())
         return f"    action {self.action}({args})"
 
 
@@ -209,6 +210,13 @@ def render(events) -> str:
 
 
 # ---------------------------------------------------------------------------- value formatting
+
+
+def _fmt_pair(name: str, v) -> str:
+    """Format a value given as (value, width), or a bare value."""
+    if isinstance(v, tuple) and len(v) == 2:
+        return _fmt_value(name.rsplit(".", 1)[-1], v[0], v[1] or None)
+    return _fmt_value(name.rsplit(".", 1)[-1], v)
 
 
 def _fmt_value(name: str, v, width: int | None = None) -> str:
