@@ -526,6 +526,10 @@ class CallsMixin:
         base = self.value(args[2])
         max_ = self.value(args[4])
         out_w = scalar_width(args[0].type)
+        if algo == "random":
+            # HashAlgorithm.random: a uniformly random value in [base, base + max).
+            self.em.line(target.write(f"({base} + dev.rng.randrange(max(1, {max_}))) & {hex((1 << out_w) - 1)}"))
+            return
         fn = {"crc32": "crc32", "crc32_custom": "crc32", "crc16": "crc16", "crc16_custom": "crc16"}.get(algo)
         if fn is not None and static is not None and args[4].const:
             # The common case inline: result = base + H(data bytes) mod max.

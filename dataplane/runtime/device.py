@@ -52,6 +52,7 @@ class Device:
         self.log_lines: list[str] = []
         self._log_sink = log
         self.queue_depths: dict[int, int] = {}
+        self.internal_errors: list[tuple[int, bytes, str]] = []
         self._build_externs()
         self._build_tables()
         self._fast = None
@@ -127,19 +128,38 @@ class Device:
             self._trace = Trace()
             try:
                 outputs, drops = self.runner.process(port, data, self._trace)
+            except Exception as exc:       # a bug in dataplane must not stop a simulation
+                outputs, drops = [], self._internal_error(exc, port, data)
             finally:
                 tr, self._trace = self._trace, None
             return ProcessResult(outputs, drops, tr)
-        outputs, drops = self.runner.process_fast(port, data)
+        try:
+            outputs, drops = self.runner.process_fast(port, data)
+        except Exception as exc:
+            outputs, drops = [], self._internal_error(exc, port, data)
         return ProcessResult(list(outputs), list(drops))
+
+    def _internal_error(self, exc: Exception, port: int, data: bytes) -> list:
+        """Account for a packet that hit a bug: a drop with a reason, remembered in internal_errors."""
+        from .trace import DropReason
+        detail = f"{type(exc).__name__}: {exc}"
+        self.internal_errors.append((port, data, detail))
+        return [(DropReason.PIPELINE_ERROR, detail)]
 
     def process_raw(self, port: int, data: bytes):
         """process() without tracing or a result object: (outputs, drops), for hot loops.
 
-        After the first call this attribute is the generated fast function itself."""
+        After the first call this attribute is a thin wrapper of the generated fast function."""
         fast = self.stages(False)["fast"]
-        self.process_raw = fast
-        return fast(port, data)
+
+        def raw(port: int, data: bytes):
+            try:
+                return fast(port, data)
+            except Exception as exc:
+                return [], self._internal_error(exc, port, data)
+
+        self.process_raw = raw
+        return raw(port, data)
 
     def queue_depth(self, port: int) -> int:
         return self.queue_depths.get(port, 0)

@@ -39,6 +39,7 @@ class DropReason(enum.Enum):
     RATE_LIMITED = "ICMP error suppressed by the rate limit"
     CONSUMED = "consumed by the control plane"
     LOOP_LIMIT = "forwarding loop limit reached"
+    PIPELINE_ERROR = "internal error in the pipeline (a bug in dataplane)"
 
 
 @dataclass
