@@ -68,13 +68,17 @@ class CheckedProgram:
 
 
 def check_source(source: SourceFile, include_dirs: list[str] | None = None,
-                 defines: dict[str, str] | None = None) -> CheckedProgram:
+                 defines: dict[str, str] | None = None, library: bool = False) -> CheckedProgram:
+    """Check a program; a `library` (such as inet.p4) is checked without requiring a main package."""
     pre = preprocess(source, include_dirs, defines)
     tree, _ = parse_tree(pre)
     program = build_ast(tree, pre)
     diags = DiagnosticBag()
     diags.extend(pre.warnings)
-    checker = Checker(program, diags, source).run()
+    checker = Checker(program, diags, source)
+    if library:
+        checker.PASSES = tuple(p for p in checker.PASSES if p != "check_architecture")
+    checker.run()
     if diags.has_errors:
         raise DiagnosticError(diags.items)
     return CheckedProgram(source.path, program, checker, diags.warnings())

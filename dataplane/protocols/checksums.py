@@ -1,0 +1,84 @@
+"""Checksums of the Internet protocols, used by host stacks, router agents and tests.
+
+- internet_checksum: RFC 1071 (R2).
+- incremental_update: RFC 1624 equation 3, HC' = ~(~HC + ~m + m') (R3).
+- pseudo headers for TCP, UDP and ICMPv6 over IPv4 (RFC 768, RFC 9293) and
+  IPv6 (RFC 8200 section 8.1).
+- UDP's zero rules (R29): a computed 0 is sent as 0xFFFF; a received 0 means
+  "no checksum" over IPv4 and is invalid over IPv6.
+- SCTP's CRC32c (R33), computed with the checksum field zeroed and stored
+  low byte first.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from ..runtime.hashing import crc32c, csum16, ones_complement_sum
+
+
+def internet_checksum(data: bytes) -> int:
+    """The RFC 1071 checksum: the complement of the one's-complement sum of the 16-bit words."""
+    return csum16(data)
+
+
+def ones_sum(data: bytes) -> int:
+    """The 16-bit one's-complement sum itself (not complemented)."""
+    if len(data) & 1:
+        data += b"\x00"
+    return ones_complement_sum(int.from_bytes(data, "big"))
+
+
+def incremental_update(hc: int, old: int, new: int) -> int:
+    """RFC 1624 eqn 3: the checksum after a 16-bit word of the header changes from old to new."""
+    s = (~hc & 0xFFFF) + (~old & 0xFFFF) + (new & 0xFFFF)
+    s = (s & 0xFFFF) + (s >> 16)
+    s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def pseudo_header_v4(src: int, dst: int, proto: int, length: int) -> bytes:
+    return struct.pack("!IIBBH", src, dst, 0, proto, length)
+
+
+def pseudo_header_v6(src: int, dst: int, length: int, next_header: int) -> bytes:
+    return src.to_bytes(16, "big") + dst.to_bytes(16, "big") + struct.pack("!I3xB", length, next_header)
+
+
+def transport_checksum(src: int, dst: int, proto: int, segment: bytes, v6: bool) -> int:
+    """The checksum of a TCP, UDP or ICMPv6 segment whose checksum field is zero."""
+    pseudo = pseudo_header_v6(src, dst, len(segment), proto) if v6 else \
+        pseudo_header_v4(src, dst, proto, len(segment))
+    value = internet_checksum(pseudo + segment)
+    if proto == 17 and value == 0:
+        return 0xFFFF           # R29: a computed zero is transmitted as all ones
+    return value
+
+
+def verify_transport(src: int, dst: int, proto: int, segment: bytes, v6: bool) -> str | None:
+    """None if the segment's checksum is acceptable, else the reason it is not (R29 for UDP)."""
+    offset = {6: 16, 17: 6, 58: 2}[proto]
+    if len(segment) < offset + 2:
+        return "truncated"
+    received = int.from_bytes(segment[offset:offset + 2], "big")
+    if proto == 17 and received == 0:
+        return "UDP over IPv6 without a checksum" if v6 else None
+    pseudo = pseudo_header_v6(src, dst, len(segment), proto) if v6 else \
+        pseudo_header_v4(src, dst, proto, len(segment))
+    if ones_sum(pseudo + segment) != 0xFFFF:
+        return "bad checksum"
+    return None
+
+
+def sctp_checksum(packet: bytes) -> bytes:
+    """The CRC32c of an SCTP packet (common header and chunks), as the 4 bytes to store (R33)."""
+    zeroed = packet[:8] + b"\x00\x00\x00\x00" + packet[12:]
+    return crc32c(zeroed).to_bytes(4, "little")
+
+
+def with_sctp_checksum(packet: bytes) -> bytes:
+    return packet[:8] + sctp_checksum(packet) + packet[12:]
+
+
+def sctp_checksum_ok(packet: bytes) -> bool:
+    return len(packet) >= 12 and packet[8:12] == sctp_checksum(packet)

@@ -1,0 +1,188 @@
+"""Building packets from the inet.p4 layouts: one function per protocol, lengths and checksums filled in.
+
+Addresses are integers (use ``ip4``, ``ip6`` and ``mac`` to convert from
+text). Every builder returns bytes; the result of one is the payload of the
+next, as layering works::
+
+    frame = ethernet(dst, src, ETH_IPV4, ipv4(a, b, IP_UDP, udp(a, b, 1234, 53, b"query")))
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+
+from .checksums import internet_checksum, transport_checksum, with_sctp_checksum
+from .library import inet
+
+_LIB = inet()
+ETH_IPV4 = _LIB.const("ETHERTYPE_IPV4")
+ETH_ARP = _LIB.const("ETHERTYPE_ARP")
+ETH_IPV6 = _LIB.const("ETHERTYPE_IPV6")
+ETH_VLAN = _LIB.const("ETHERTYPE_VLAN")
+IP_ICMP = _LIB.const("IP_PROTO_ICMP")
+IP_TCP = _LIB.const("IP_PROTO_TCP")
+IP_UDP = _LIB.const("IP_PROTO_UDP")
+IP_ICMPV6 = _LIB.const("IP_PROTO_ICMPV6")
+IP_SCTP = _LIB.const("IP_PROTO_SCTP")
+IP_FRAG6 = _LIB.const("IP_PROTO_IPV6_FRAG")
+
+BROADCAST_MAC = (1 << 48) - 1
+
+_ETH = _LIB.header("ethernet_t")
+_ARP = _LIB.header("arp_t")
+_IPV4 = _LIB.header("ipv4_t")
+_IPV6 = _LIB.header("ipv6_t")
+_ICMP = _LIB.header("icmp_t")
+_ICMPV6 = _LIB.header("icmpv6_t")
+_UDP = _LIB.header("udp_t")
+_TCP = _LIB.header("tcp_t")
+_SCTP = _LIB.header("sctp_t")
+_CHUNK = _LIB.header("sctp_chunk_t")
+_FRAG6 = _LIB.header("ipv6_frag_t")
+
+
+# ---------------------------------------------------------------------------- addresses
+
+
+def ip4(text: str) -> int:
+    return int(ipaddress.IPv4Address(text))
+
+
+def ip6(text: str) -> int:
+    return int(ipaddress.IPv6Address(text))
+
+
+def mac(text: str) -> int:
+    return int(text.replace(":", "").replace("-", ""), 16)
+
+
+def ip4_str(v: int) -> str:
+    return str(ipaddress.IPv4Address(v))
+
+
+def ip6_str(v: int) -> str:
+    return str(ipaddress.IPv6Address(v))
+
+
+def mac_str(v: int) -> str:
+    return ":".join(f"{(v >> s) & 0xFF:02x}" for s in range(40, -8, -8))
+
+
+def solicited_node(addr: int) -> int:
+    """The solicited-node multicast address ff02::1:ffXX:XXXX of an IPv6 address (RFC 4291 2.7.1)."""
+    return ip6("ff02::1:ff00:0") | (addr & 0xFFFFFF)
+
+
+def multicast_mac_v6(addr: int) -> int:
+    """The Ethernet address 33:33:xx:xx:xx:xx of an IPv6 multicast address (RFC 2464 section 7)."""
+    return (0x3333 << 32) | (addr & 0xFFFFFFFF)
+
+
+# ---------------------------------------------------------------------------- link layer
+
+
+def ethernet(dst: int, src: int, ethertype: int, payload: bytes) -> bytes:
+    return _ETH.pack(dstAddr=dst, srcAddr=src, etherType=ethertype) + payload
+
+
+def arp(oper: int, sha: int, spa: int, tha: int, tpa: int) -> bytes:
+    return _ARP.pack(htype=1, ptype=ETH_IPV4, hlen=6, plen=4, oper=oper, sha=sha, spa=spa, tha=tha, tpa=tpa)
+
+
+# ---------------------------------------------------------------------------- IPv4
+
+
+def ipv4_header(src: int, dst: int, proto: int, payload_len: int, ttl: int = 64, ident: int = 0,
+                df: bool = False, mf: bool = False, frag_offset: int = 0, options: bytes = b"",
+                dscp: int = 0, ecn: int = 0) -> bytes:
+    if len(options) % 4:
+        options += b"\x00" * (4 - len(options) % 4)      # pad with End of Option List
+    ihl = 5 + len(options) // 4
+    fields = dict(version=4, ihl=ihl, dscp=dscp, ecn=ecn, totalLen=ihl * 4 + payload_len, identification=ident,
+                  df=int(df), mf=int(mf), fragOffset=frag_offset, ttl=ttl, protocol=proto, srcAddr=src, dstAddr=dst)
+    raw = _IPV4.pack(**fields) + options
+    ck = internet_checksum(raw)
+    return raw[:10] + ck.to_bytes(2, "big") + raw[12:]
+
+
+def ipv4(src: int, dst: int, proto: int, payload: bytes, **kw) -> bytes:
+    return ipv4_header(src, dst, proto, len(payload), **kw) + payload
+
+
+def ipv6_header(src: int, dst: int, next_header: int, payload_len: int, hop_limit: int = 64,
+                traffic_class: int = 0, flow_label: int = 0) -> bytes:
+    return _IPV6.pack(version=6, trafficClass=traffic_class, flowLabel=flow_label, payloadLen=payload_len,
+                      nextHdr=next_header, hopLimit=hop_limit, srcAddr=src, dstAddr=dst)
+
+
+def ipv6(src: int, dst: int, next_header: int, payload: bytes, **kw) -> bytes:
+    return ipv6_header(src, dst, next_header, len(payload), **kw) + payload
+
+
+def ipv6_fragment_header(next_header: int, offset_units: int, more: bool, ident: int) -> bytes:
+    return _FRAG6.pack(nextHdr=next_header, fragOffset=offset_units, mf=int(more), identification=ident)
+
+
+# ---------------------------------------------------------------------------- ICMP
+
+
+def icmp(type_: int, code: int, rest: int = 0, data: bytes = b"") -> bytes:
+    raw = _ICMP.pack(type=type_, code=code, restOfHeader=rest) + data
+    ck = internet_checksum(raw)      # RFC 792: no pseudo header
+    return raw[:2] + ck.to_bytes(2, "big") + raw[4:]
+
+
+def icmpv6(src: int, dst: int, type_: int, code: int, body: int = 0, data: bytes = b"") -> bytes:
+    raw = _ICMPV6.pack(type=type_, code=code, body=body) + data
+    ck = transport_checksum(src, dst, IP_ICMPV6, raw, v6=True)      # RFC 4443 2.3: with pseudo header
+    return raw[:2] + ck.to_bytes(2, "big") + raw[4:]
+
+
+# ---------------------------------------------------------------------------- transport
+
+
+def udp(src: int, dst: int, sport: int, dport: int, payload: bytes, v6: bool = False,
+        checksum: bool = True) -> bytes:
+    raw = _UDP.pack(srcPort=sport, dstPort=dport, length=8 + len(payload)) + payload
+    if not checksum and not v6:
+        return raw           # R29: zero means "no checksum" over IPv4
+    ck = transport_checksum(src, dst, IP_UDP, raw, v6)
+    return raw[:6] + ck.to_bytes(2, "big") + raw[8:]
+
+
+TCP_FLAGS = ("fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr")
+
+
+def tcp(src: int, dst: int, sport: int, dport: int, seq: int, ack: int, flags: set[str] | str,
+        window: int = 65535, payload: bytes = b"", options: bytes = b"", v6: bool = False) -> bytes:
+    if isinstance(flags, str):
+        flags = {f.strip().lower() for f in flags.split(",") if f.strip()}
+    unknown = set(flags) - set(TCP_FLAGS)
+    if unknown:
+        raise ValueError(f"unknown TCP flags {sorted(unknown)}")
+    if len(options) % 4:
+        options += b"\x00" * (4 - len(options) % 4)
+    raw = _TCP.pack(srcPort=sport, dstPort=dport, seqNo=seq & 0xFFFFFFFF, ackNo=ack & 0xFFFFFFFF,
+                    dataOffset=5 + len(options) // 4, window=window,
+                    **{f: 1 for f in flags}) + options + payload
+    ck = transport_checksum(src, dst, IP_TCP, raw, v6)
+    return raw[:16] + ck.to_bytes(2, "big") + raw[18:]
+
+
+def tcp_mss_option(mss: int) -> bytes:
+    return struct.pack("!BBH", 2, 4, mss)
+
+
+def sctp_chunk(type_: int, flags: int, value: bytes) -> bytes:
+    chunk = _CHUNK.pack(type=type_, flags=flags, length=4 + len(value)) + value
+    return chunk + b"\x00" * (-len(chunk) % 4)      # chunks are padded to 4 bytes; length excludes it
+
+
+def sctp_param(type_: int, value: bytes) -> bytes:
+    p = struct.pack("!HH", type_, 4 + len(value)) + value
+    return p + b"\x00" * (-len(p) % 4)
+
+
+def sctp(sport: int, dport: int, vtag: int, chunks: list[bytes]) -> bytes:
+    return with_sctp_checksum(_SCTP.pack(srcPort=sport, dstPort=dport, verificationTag=vtag) + b"".join(chunks))
