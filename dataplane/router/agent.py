@@ -213,6 +213,7 @@ class RouterAgent:
         etype = eth["etherType"]
         ctx = _Ctx(self, now_us, in_port, eth)
         if reason == REASON_LOCAL:
+            ctx.fate = (DropReason.CONSUMED, "handled by the router")
             if etype == P.ETH_ARP:
                 ctx.arp(l3)
             elif etype == P.ETH_IPV4:
@@ -222,24 +223,33 @@ class RouterAgent:
             else:
                 ctx.consumed("not for the agent")
         elif reason == REASON_TTL_EXPIRED:
+            ctx.fate = (DropReason.TTL_EXCEEDED, "")
             if etype == P.ETH_IPV6:
-                ctx.icmpv6_error(l3, 3, 0, 0)
+                ctx.icmpv6_error(l3, 3, 0, 0)      # R6
             else:
-                ctx.icmp_error(l3, 11, 0, 0)
+                ctx.icmp_error(l3, 11, 0, 0)       # R4
         elif reason == REASON_NO_ROUTE:
+            ctx.fate = (DropReason.NO_ROUTE, "")
             if etype == P.ETH_IPV6:
                 ctx.icmpv6_error(l3, 1, 0, 0)
             else:
-                ctx.icmp_error(l3, 3, 0, 0)
+                ctx.icmp_error(l3, 3, 0, 0)        # R11
         elif reason == REASON_NEEDS_FRAG:
+            ctx.fate = (DropReason.EXCEEDS_LINK_MTU, f"MTU {mtu} on port {out_port}")
             ctx.too_big(frame, l3, out_port, mtu, etype)
         else:
             ctx.consumed(name)
-        return ctx.outputs, ctx.drops
+        return ctx.outputs, ([] if ctx.fate is None else [ctx.fate])
 
 
 class _Ctx:
-    """The handling of one packet by the agent: what it sends and what it drops."""
+    """The handling of one packet by the agent: what it sends, and the fate of the packet itself.
+
+    `fate` is the one (DropReason, detail) that accounts for the packet: CONSUMED
+    when the router handled it (replies are new packets), the reason it could
+    not be forwarded when an error was (or was not) sent about it, or None when
+    it went on as fragments.
+    """
 
     def __init__(self, agent: RouterAgent, now_us: float, in_port: int, eth: dict):
         self.a = agent
@@ -247,16 +257,27 @@ class _Ctx:
         self.in_port = in_port
         self.eth = eth
         self.outputs: list[tuple[int, bytes]] = []
-        self.drops: list[tuple[DropReason, str]] = []
+        self.fate: tuple[DropReason, str] | None = (DropReason.CONSUMED, "")
 
     def consumed(self, detail: str) -> None:
-        self.drops.append((DropReason.CONSUMED, detail))
+        self.fate = (DropReason.CONSUMED, detail)
+
+    def dropped(self, reason: DropReason, detail: str) -> None:
+        self.fate = (reason, detail)
+
+    def note(self, detail: str) -> None:
+        """Add to the fate's detail (which error was sent, or why none was)."""
+        reason, old = self.fate
+        self.fate = (reason, f"{old}; {detail}" if old else detail)
+
+    def error_sent(self, key: str) -> None:
+        self.a.stats.errors_sent[key] = self.a.stats.errors_sent.get(key, 0) + 1
+        self.note(f"{key} sent")
 
     def suppressed(self, why: str) -> None:
         s = self.a.stats.suppressed
         s[why] = s.get(why, 0) + 1
-        reason = DropReason.RATE_LIMITED if why == "rate limit" else DropReason.CONSUMED
-        self.drops.append((reason, f"no ICMP error: {why}"))
+        self.note(f"no ICMP error: {why}")
 
     def send(self, port: int, frame: bytes) -> None:
         self.outputs.append((port, frame))
@@ -288,7 +309,7 @@ class _Ctx:
         try:
             f = P._ARP.unpack(l3)
         except ValueError:
-            self.drops.append((DropReason.MALFORMED, "truncated ARP"))
+            self.dropped(DropReason.MALFORMED, "truncated ARP")
             return
         i = self.a.interfaces.get(self.in_port)
         mine = {int(a.ip) for a in i.ipv4} if i is not None else set()
@@ -301,7 +322,7 @@ class _Ctx:
         try:
             ip = P._IPV4.unpack(l3)
         except ValueError:
-            self.drops.append((DropReason.MALFORMED, "truncated IPv4"))
+            self.dropped(DropReason.MALFORMED, "truncated IPv4")
             return
         hl = ip["ihl"] * 4
         payload = l3[hl:ip["totalLen"]]
@@ -321,11 +342,14 @@ class _Ctx:
             self.consumed("ICMP for the router")
             return
         if proto == P.IP_UDP:
+            self.dropped(DropReason.NO_LISTENER, "UDP")
             self.icmp_error(l3, 3, 3, 0)          # R11: closed UDP port
             return
         if proto == P.IP_TCP:
+            self.dropped(DropReason.NO_LISTENER, "TCP")
             self.tcp_reset(ip, payload, False)
             return
+        self.dropped(DropReason.NO_LISTENER, f"protocol {proto}")
         self.icmp_error(l3, 3, 2, 0)              # R11: protocol unreachable
 
     def _ident(self) -> int:
@@ -335,7 +359,7 @@ class _Ctx:
     def tcp_reset(self, ip: dict, seg: bytes, v6: bool) -> None:
         """R31: a segment to a closed port gets a RST."""
         if len(seg) < 20:
-            self.drops.append((DropReason.MALFORMED, "truncated TCP"))
+            self.dropped(DropReason.MALFORMED, "truncated TCP")
             return
         t = P._TCP.unpack(seg)
         if t["rst"]:
@@ -378,7 +402,7 @@ class _Ctx:
         try:
             ip = P._IPV4.unpack(l3)
         except ValueError:
-            self.drops.append((DropReason.MALFORMED, "truncated IPv4"))
+            self.dropped(DropReason.MALFORMED, "truncated IPv4")
             return
         why = self._v4_error_allowed(l3, ip)
         if why is not None:
@@ -392,8 +416,7 @@ class _Ctx:
         orig_src = ip["srcAddr"]
         if self.send_routed(orig_src, False,
                             lambda src: P.ipv4(src, orig_src, P.IP_ICMP, msg, ident=self._ident())):
-            key = f"icmp {type_}/{code}"
-            self.a.stats.errors_sent[key] = self.a.stats.errors_sent.get(key, 0) + 1
+            self.error_sent(f"ICMP {type_}/{code}")
 
     # ------------------------------------------------------------------ IPv6
 
@@ -401,19 +424,22 @@ class _Ctx:
         try:
             ip = P._IPV6.unpack(l3)
         except ValueError:
-            self.drops.append((DropReason.MALFORMED, "truncated IPv6"))
+            self.dropped(DropReason.MALFORMED, "truncated IPv6")
             return
         payload = l3[40:40 + ip["payloadLen"]]
         if ip["nextHdr"] != P.IP_ICMPV6:
             if ip["nextHdr"] == P.IP_UDP:
+                self.dropped(DropReason.NO_LISTENER, "UDP")
                 self.icmpv6_error(l3, 1, 4, 0)     # port unreachable
             elif ip["nextHdr"] == P.IP_TCP:
+                self.dropped(DropReason.NO_LISTENER, "TCP")
                 self.tcp_reset(ip, payload, True)
             else:
+                self.dropped(DropReason.NO_LISTENER, f"next header {ip['nextHdr']}")
                 self.icmpv6_error(l3, 4, 1, 6)     # unrecognized next header, pointer to it
             return
         if len(payload) < 8:
-            self.drops.append((DropReason.MALFORMED, "truncated ICMPv6"))
+            self.dropped(DropReason.MALFORMED, "truncated ICMPv6")
             return
         t = payload[0]
         if t == 135:
@@ -431,7 +457,7 @@ class _Ctx:
 
     def neighbor_solicitation(self, ip: dict, payload: bytes) -> None:
         if ip["hopLimit"] != 255 or len(payload) < 24:
-            self.drops.append((DropReason.MALFORMED, "invalid Neighbor Solicitation (RFC 4861 7.1.1)"))
+            self.dropped(DropReason.MALFORMED, "invalid Neighbor Solicitation (RFC 4861 7.1.1)")
             return
         target = int.from_bytes(payload[8:24], "big")
         i = self.a.interfaces.get(self.in_port)
@@ -464,7 +490,7 @@ class _Ctx:
         try:
             ip = P._IPV6.unpack(l3)
         except ValueError:
-            self.drops.append((DropReason.MALFORMED, "truncated IPv6"))
+            self.dropped(DropReason.MALFORMED, "truncated IPv6")
             return
         why = self._v6_error_allowed(l3, ip, type_, code)
         if why is not None:
@@ -482,8 +508,7 @@ class _Ctx:
         src = self.a.source_for(r[0], True, orig_src)
         msg = P.icmpv6(src, orig_src, type_, code, body, quote)
         if self.send_routed(orig_src, True, lambda s: P.ipv6(src, orig_src, P.IP_ICMPV6, msg)):
-            key = f"icmpv6 {type_}/{code}"
-            self.a.stats.errors_sent[key] = self.a.stats.errors_sent.get(key, 0) + 1
+            self.error_sent(f"ICMPv6 {type_}/{code}")
 
     # ------------------------------------------------------------------ too big
 
@@ -495,19 +520,20 @@ class _Ctx:
         try:
             ip = P._IPV4.unpack(l3)
         except ValueError:
-            self.drops.append((DropReason.MALFORMED, "truncated IPv4"))
+            self.dropped(DropReason.MALFORMED, "truncated IPv4")
             return
         if ip["df"]:
             # R14: Fragmentation Needed, next-hop MTU in the low 16 bits of the second word.
+            self.note("DF set")
             self.icmp_error(l3, 3, 4, mtu & 0xFFFF)
-            self.drops.append((DropReason.EXCEEDS_LINK_MTU, "DF set"))
             return
         try:
             fragments = fragment_ipv4(l3, mtu)
         except ValueError as exc:
-            self.drops.append((DropReason.EXCEEDS_LINK_MTU, str(exc)))
+            self.dropped(DropReason.EXCEEDS_LINK_MTU, str(exc))
             return
         header = frame[:14]
         for f in fragments:
             self.send(out_port, header + f)
         self.a.stats.fragments_sent += len(fragments)
+        self.fate = None                 # forwarded, as fragments

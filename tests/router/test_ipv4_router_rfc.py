@@ -166,7 +166,8 @@ def test_R10_errors_are_rate_limited_by_a_token_bucket():
     sent = [len(send(r, probe, now=t)[0]) for t in (0, 1, 2, 3, 4)]      # within 4 microseconds
     assert sent == [1, 1, 1, 0, 0]
     drops = send(r, probe, now=5)[1]
-    assert drops[-1][0] is DropReason.RATE_LIMITED
+    assert drops == [(DropReason.TTL_EXCEEDED, "no ICMP error: rate limit")]
+    assert r.agent.stats.suppressed["rate limit"] == 3
     assert len(send(r, probe, now=2_000_010)[0]) == 1                     # two seconds later: tokens again
 
 
