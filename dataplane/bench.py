@@ -16,17 +16,13 @@ from __future__ import annotations
 import random
 import struct
 import time
-from importlib import resources
-from pathlib import Path
 
 from .runtime.tables import MatchValue
 
 
 def _program_path(name: str) -> str:
-    here = Path(__file__).resolve().parent.parent / "programs" / name
-    if here.is_file():
-        return str(here)
-    raise FileNotFoundError(f"programs/{name} (run the benchmark from a checkout of dataplane)")
+    from .locate import shipped_program
+    return shipped_program(name)
 
 
 def _ipv4_checksum(header: bytes) -> int:

@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _register_more(sub) -> None:
     """Subcommands defined in other modules register themselves here."""
     import importlib
-    for module in ("dataplane.commands",):
+    for module in ("dataplane.commands", "dataplane.net.commands"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

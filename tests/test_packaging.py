@@ -17,6 +17,7 @@ def test_every_package_directory_is_listed_in_pyproject():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     listed = set(config["tool"]["setuptools"]["packages"])
     found = {".".join(p.relative_to(ROOT).parts[:-1]) for p in (ROOT / "dataplane").rglob("__init__.py")}
+    found |= {"dataplane.grammar", "dataplane.programs", "dataplane.topologies"}
     assert found - listed == set(), "add these packages to [tool.setuptools] packages"
 
 
@@ -32,6 +33,7 @@ def test_plain_install_works_from_another_directory(tmp_path):
                     str(wheel)], check=True, cwd=tmp_path)
     assert (target / "dataplane" / "grammar" / "p4.lark").is_file()
     assert (target / "dataplane" / "p4include" / "v1model.p4").is_file()
+    assert (target / "dataplane" / "programs" / "ipv4_router.p4").is_file()
     program = tmp_path / "prog.p4"
     program.write_text((ROOT / "programs" / "basic_ipv4.p4").read_text())
     env = dict(os.environ, PYTHONPATH=str(target), XDG_CACHE_HOME=str(tmp_path / "cache"))

@@ -7,7 +7,33 @@ accounted for: sent, dropped by the pipeline, or handled by the agent.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from ..runtime.trace import DropReason
 from .agent import CPU_PORT
+
+
+@dataclass
+class NodeResult:
+    """What a node did with one frame."""
+    outputs: list             # (port, frame): the pipeline's copies, then what the agent sent
+    drops: list               # (DropReason, detail): of the pipeline's copies, then the agent's fates
+    trace: object = None
+    forwarded: int = 0        # how many outputs are the pipeline's own (the rest came from the agent)
+    agent_fates: list = field(default_factory=list)     # (DropReason, detail) of the packets the agent got
+    agent_handled: int = 0    # packets the pipeline sent to the agent
+
+    def fate(self) -> str:
+        """The one fate of the received frame, for the ledger."""
+        if self.forwarded:
+            return "forwarded"
+        if self.agent_handled:
+            if len(self.agent_fates) < self.agent_handled and len(self.outputs) > self.forwarded:
+                return "forwarded"              # the agent sent it on (as fragments)
+            if any(r is not DropReason.CONSUMED for r, _ in self.agent_fates):
+                return "dropped"
+            return "consumed"
+        return "dropped" if self.drops else "none"
 
 
 class Node:
@@ -20,6 +46,10 @@ class Node:
 
     def receive(self, port: int, frame: bytes, now_us: float, trace: bool = False):
         """Process a frame received on a port; returns (outputs [(port, frame)], drops, trace or None)."""
+        r = self.process(port, frame, now_us, trace)
+        return r.outputs, r.drops, r.trace
+
+    def process(self, port: int, frame: bytes, now_us: float, trace: bool = False) -> NodeResult:
         dev = self.device
         dev.now_us = now_us
         if trace:
@@ -30,13 +60,14 @@ class Node:
             drops = list(drops)
             tr = None
         if self.agent is None or not any(p == CPU_PORT for p, _ in outputs):
-            return outputs, drops, tr
-        final = []
+            return NodeResult(outputs, drops, tr, len(outputs))
+        own = [(p, f) for p, f in outputs if p != CPU_PORT]
+        result = NodeResult(own, drops, tr, len(own))
         for p, f in outputs:
             if p == CPU_PORT:
                 o2, d2 = self.agent.handle(f, now_us)
-                final.extend(o2)
+                result.agent_handled += 1
+                result.outputs.extend(o2)
+                result.agent_fates.extend(d2)
                 drops.extend(d2)
-            else:
-                final.append((p, f))
-        return final, drops, tr
+        return result

@@ -514,6 +514,47 @@ class Table:
         self.entries[e.handle] = e
         return e.handle
 
+    def add_prefixes(self, action: str, rows) -> None:
+        """Add many entries of a table keyed by one LPM field: rows of (value, prefix length, args).
+
+        What a routing table being filled needs (thousands of routes per
+        router): the same checks as add(), with the action resolved once.
+        """
+        if not isinstance(self.index, LpmIndex) or len(self.keys) != 1:
+            for value, plen, args in rows:
+                self.add([MatchValue(value, prefix_len=plen)], action, args)
+            return
+        k = self.keys[0]
+        width, wmask = k.width, (1 << k.width) - 1
+        spec = self.action(action)
+        if spec.default_only:
+            raise TableError(f"action '{spec.name}' is @defaultonly and cannot be used in an entry of '{self.name}'")
+        by_len = self.index.by_len
+        try:
+            for value, plen, args in rows:
+                if len(self.entries) >= self.size:
+                    raise TableError(f"table '{self.name}' is full ({self.size} entries)")
+                if not 0 <= plen <= width:
+                    raise TableError(f"prefix length {plen} is out of range for key '{k.name}' ({width} bits)")
+                self._check_fits(k, value, "value")
+                m = (((1 << plen) - 1) << (width - plen)) & wmask
+                key = (value & m) << k.shift
+                bucket = by_len.setdefault(plen, {})
+                if key in bucket:
+                    raise TableError(f"table '{self.name}' already has an entry with this key "
+                                     f"(handle {bucket[key].handle})")
+                e = Entry(self._next_handle, key, m << k.shift, [], spec.aid, self.check_args(spec, args), 0,
+                          [MatchValue(value, prefix_len=plen)])
+                self._next_handle += 1
+                if self.meter_factory is not None:
+                    e.meter = self.meter_factory()
+                bucket[key] = e
+                self.entries[e.handle] = e
+        finally:
+            for plen in [p for p, d in by_len.items() if not d]:
+                del by_len[plen]
+            self.index._changed()
+
     def _prefix_len(self, e: Entry) -> int | None:
         for k, mv in zip(self.keys, e.match):
             if k.match_kind == "lpm":

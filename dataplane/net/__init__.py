@@ -1,0 +1,1 @@
+"""Network simulation: the event engine, hosts, topologies, applications."""

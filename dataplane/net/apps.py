@@ -1,0 +1,393 @@
+"""Applications that run on simulated hosts: ping, traceroute, UDP flows, TCP and SCTP exchanges.
+
+Each one is started at a simulated time, runs on its host's stack, and
+writes what the real tool would print (iputils ping, Linux traceroute) with
+simulated round-trip times. `lines` grows as the run goes on; `render()`
+adds the closing statistics.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..protocols import packets as P
+from .host.stack import Host, IcmpNotice
+
+S = 1_000_000_000
+MS = 1_000_000
+
+def _next_ident(host: Host) -> int:
+    """Identifiers unique per host (like the process ids real pings use), the same in every run."""
+    host.app_ident = getattr(host, "app_ident", 0x1000) + 1
+    return host.app_ident & 0xFFFF
+
+
+def fmt_rtt(ns: int) -> str:
+    """An RTT in milliseconds with iputils' precision: 0.045, 4.08, 12.3, 123."""
+    us = ns / 1000
+    if us >= 100_000 - 50:
+        return f"{us / 1000:.0f}"
+    if us >= 10_000 - 5:
+        return f"{us / 1000:.1f}"
+    if us >= 1000:
+        return f"{us / 1000:.2f}"
+    return f"{us / 1000:.3f}"
+
+
+def _addr(v: int, v6: bool) -> str:
+    return P.ip6_str(v) if v6 else P.ip4_str(v)
+
+
+# ICMP errors as iputils words them.
+V4_ERRORS = {(3, 0): "Destination Net Unreachable", (3, 1): "Destination Host Unreachable",
+             (3, 2): "Destination Protocol Unreachable", (3, 3): "Destination Port Unreachable",
+             (3, 4): "Frag needed and DF set (mtu = {mtu})", (3, 13): "Packet filtered",
+             (11, 0): "Time to live exceeded", (11, 1): "Frag reassembly time exceeded",
+             (12, 0): "Parameter problem"}
+V6_ERRORS = {(1, 0): "Destination unreachable: No route", (1, 1): "Destination unreachable: Administratively prohibited",
+             (1, 3): "Destination unreachable: Address unreachable", (1, 4): "Destination unreachable: Port unreachable",
+             (2, 0): "Packet too big: mtu={mtu}", (3, 0): "Time exceeded: Hop limit",
+             (3, 1): "Time exceeded: Defragmentation failure", (4, 0): "Parameter problem: Wrong header field",
+             (4, 1): "Parameter problem: Unknown header", (4, 2): "Parameter problem: Unknown option"}
+
+
+def error_text(n: IcmpNotice) -> str:
+    table = V6_ERRORS if n.v6 else V4_ERRORS
+    text = table.get((n.type, n.code), f"Bad ICMP type {n.type} code {n.code}")
+    mtu = n.body if n.v6 else n.body & 0xFFFF
+    return text.format(mtu=mtu)
+
+
+def quoted_transport(n: IcmpNotice) -> tuple[int, bytes] | None:
+    """(protocol, transport bytes) of the datagram an ICMP error quotes."""
+    d = n.data
+    if n.v6:
+        if len(d) < 40:
+            return None
+        nh, off = d[6], 40
+        while nh in (0, 43, 60, 44) and len(d) >= off + 8:
+            nh, off = d[off], off + (8 if nh == 44 else 8 * (d[off + 1] + 1))
+        return nh, d[off:]
+    if len(d) < 20:
+        return None
+    return d[9], d[(d[0] & 0xF) * 4:]
+
+
+class App:
+    """Something that runs on a host: started once, writes lines."""
+
+    def __init__(self, net, host: str):
+        self.net = net
+        self.host: Host = net.host(host)
+        self.sim = net.sim
+        self.lines: list[str] = []
+        self.done = False
+
+    def start(self, at_ns: int = 0) -> "App":
+        self.sim.at(max(at_ns, self.sim.now_ns), self._begin)
+        return self
+
+    def _begin(self) -> None:
+        raise NotImplementedError
+
+    def render(self) -> str:
+        return "\n".join(self.lines)
+
+
+class Ping(App):
+    """ping(8): echo requests every `interval`, one line per reply or error, then statistics."""
+
+    def __init__(self, net, src: str, dst: str, count: int = 4, size: int = 56, interval_ns: int = S,
+                 df: bool = False, v6: bool = False, ttl: int | None = None, timeout_ns: int = 2 * S):
+        super().__init__(net, src)
+        self.v6 = v6
+        self.dst = net.address(dst, v6)
+        self.count, self.size, self.interval, self.df, self.ttl = count, size, interval_ns, df, ttl
+        self.timeout = timeout_ns
+        self.ident = _next_ident(self.host)
+        self.sent: dict[int, int] = {}          # seq -> time sent
+        self.rtts: list[int] = []
+        self.received: set[int] = set()
+        self.errors = 0
+        self.duplicates = 0
+        self.first_ns = self.last_ns = 0
+        self.local_error = None
+
+    def _begin(self) -> None:
+        dst = _addr(self.dst, self.v6)
+        if self.v6:
+            self.lines.append(f"PING {dst}({dst}) {self.size} data bytes")
+        else:
+            self.lines.append(f"PING {dst} ({dst}) {self.size}({self.size + 28}) bytes of data.")
+        self.host.icmp_listeners.append(self._icmp)
+        self.first_ns = self.sim.now_ns
+        self._send(1)
+
+    def _payload(self, seq: int) -> bytes:
+        # iputils puts a timestamp in the first 16 bytes; we fill with the pattern it uses after it.
+        return bytes((i & 0xFF) for i in range(self.size))
+
+    def _send(self, seq: int) -> None:
+        self.last_ns = self.sim.now_ns
+        body = (self.ident << 16) | seq
+        h = self.host
+        if self.v6:
+            r = h.route6(self.dst)
+            src = h.source6(r[0], self.dst) if r else 0
+            err = h.send_ipv6(self.dst, P.IP_ICMPV6, P.icmpv6(src, self.dst, 128, 0, body, self._payload(seq)),
+                              hop_limit=self.ttl, src=src)
+        else:
+            err = h.send_ipv4(self.dst, P.IP_ICMP, P.icmp(8, 0, body, self._payload(seq)), ttl=self.ttl, df=self.df)
+        self.sent[seq] = self.sim.now_ns
+        if err is not None:
+            self.lines.append(f"ping: local error: {err}" if "message too long" not in err else
+                              f"ping: local error: message too long, mtu={err.split()[-1].rstrip(')')}")
+            self.errors += 1
+        if seq < self.count:
+            self.sim.schedule(self.interval, self._send, seq + 1)
+        else:
+            self.sim.schedule(self.timeout, self._finish)
+
+    def _icmp(self, n: IcmpNotice) -> None:
+        if self.done:
+            return
+        reply = 129 if self.v6 else 0
+        if n.v6 != self.v6:
+            return
+        if n.type == reply:
+            if n.body >> 16 != self.ident or n.src != self.dst:
+                return
+            seq = n.body & 0xFFFF
+            if seq not in self.sent:
+                return
+            rtt = n.time_ns - self.sent[seq]
+            dup = seq in self.received
+            if dup:
+                self.duplicates += 1
+            else:
+                self.received.add(seq)
+                self.rtts.append(rtt)
+            size = len(n.data) + 8
+            self.lines.append(f"{size} bytes from {_addr(n.src, self.v6)}: icmp_seq={seq} ttl={n.ttl} "
+                              f"time={fmt_rtt(rtt)} ms" + (" (DUP!)" if dup else ""))
+            return
+        is_error = n.type < 128 if n.v6 else n.type in (3, 4, 5, 11, 12)
+        if not is_error:
+            return
+        q = quoted_transport(n)
+        request = 128 if self.v6 else 8
+        if q is None or q[0] != (P.IP_ICMPV6 if self.v6 else P.IP_ICMP) or len(q[1]) < 8 or q[1][0] != request:
+            return
+        if int.from_bytes(q[1][4:6], "big") != self.ident:
+            return
+        seq = int.from_bytes(q[1][6:8], "big")
+        self.errors += 1
+        self.lines.append(f"From {_addr(n.src, self.v6)} icmp_seq={seq} {error_text(n)}")
+
+    def _finish(self) -> None:
+        self.done = True
+        if self._icmp in self.host.icmp_listeners:
+            self.host.icmp_listeners.remove(self._icmp)
+
+    @property
+    def transmitted(self) -> int:
+        return len(self.sent)
+
+    def render(self) -> str:
+        out = list(self.lines)
+        n, r = self.transmitted, len(self.received)
+        loss = 0 if n == 0 else round(100 * (n - r) / n)
+        out.append("")
+        out.append(f"--- {_addr(self.dst, self.v6)} ping statistics ---")
+        parts = [f"{n} packets transmitted", f"{r} received"]
+        if self.duplicates:
+            parts.append(f"+{self.duplicates} duplicates")
+        if self.errors:
+            parts.append(f"+{self.errors} errors")
+        parts.append(f"{loss}% packet loss")
+        parts.append(f"time {round((self.last_ns - self.first_ns) / MS)}ms")
+        out.append(", ".join(parts))
+        if self.rtts:
+            ms = [t / MS for t in self.rtts]
+            avg = sum(ms) / len(ms)
+            mdev = math.sqrt(max(0.0, sum(x * x for x in ms) / len(ms) - avg * avg))
+            out.append(f"rtt min/avg/max/mdev = {min(ms):.3f}/{avg:.3f}/{max(ms):.3f}/{mdev:.3f} ms")
+        return "\n".join(out)
+
+
+class Traceroute(App):
+    """traceroute(8) with UDP probes: TTL 1, 2, ... until the destination answers Port Unreachable (R7)."""
+
+    BASE_PORT = 33434
+
+    def __init__(self, net, src: str, dst: str, v6: bool = False, max_hops: int = 30, queries: int = 3,
+                 wait_ns: int = 5 * S):
+        super().__init__(net, src)
+        self.v6 = v6
+        self.dst = net.address(dst, v6)
+        self.max_hops, self.queries, self.wait = max_hops, queries, wait_ns
+        self.sport = 0x8000 + _next_ident(self.host) % 0x7000
+        self.hops: list[list[tuple[int | None, int | None, str]]] = []     # per hop: (addr, rtt, flag)
+        self.reached = False
+        self.probe = 0
+        self.ttl = 0
+        self.timer = None
+        self.sent_at = 0
+        self.current: list = []
+
+    def _begin(self) -> None:
+        size = 80 if self.v6 else 60
+        dst = _addr(self.dst, self.v6)
+        self.lines.append(f"traceroute to {dst} ({dst}), {self.max_hops} hops max, {size} byte packets")
+        self.host.icmp_listeners.append(self._icmp)
+        self._next_hop()
+
+    def _next_hop(self) -> None:
+        if self.ttl:
+            self._print_hop()
+        if self.reached or self.ttl >= self.max_hops:
+            self._finish()
+            return
+        self.ttl += 1
+        self.current = []
+        self.hops.append(self.current)
+        self._send_probe()
+
+    def _send_probe(self) -> None:
+        self.probe += 1
+        data = bytes(52 if self.v6 else 32)
+        self.sent_at = self.sim.now_ns
+        self.host.udp_send(self.dst, self.sport, self.BASE_PORT + self.probe - 1, data, v6=self.v6, ttl=self.ttl)
+        self.timer = self.sim.schedule(self.wait, self._answer, None, None, "*")
+
+    def _answer(self, addr, rtt, flag) -> None:
+        self.sim.cancel(self.timer)
+        self.current.append((addr, rtt, flag))
+        if len(self.current) < self.queries:
+            self._send_probe()
+        else:
+            self._next_hop()
+
+    def _icmp(self, n: IcmpNotice) -> None:
+        if self.done or n.v6 != self.v6:
+            return
+        q = quoted_transport(n)
+        if q is None or q[0] != P.IP_UDP or len(q[1]) < 4:
+            return
+        sport, dport = int.from_bytes(q[1][0:2], "big"), int.from_bytes(q[1][2:4], "big")
+        if sport != self.sport or dport != self.BASE_PORT + self.probe - 1:
+            return
+        rtt = n.time_ns - self.sent_at
+        flag = ""
+        if self.v6:
+            if n.type == 1:
+                flag = {0: "!N", 1: "!X", 3: "!H", 4: ""}.get(n.code, f"!<{n.code}>")
+                self.reached = self.reached or n.code == 4 or n.src == self.dst
+        else:
+            if n.type == 3:
+                flag = {0: "!N", 1: "!H", 2: "!P", 3: "", 4: "!F", 13: "!X"}.get(n.code, f"!<{n.code}>")
+                self.reached = True
+        if n.src == self.dst:
+            self.reached = True
+        self._answer(n.src, rtt, flag)
+
+    def _print_hop(self) -> None:
+        parts = [f"{self.ttl:2d} "]
+        last = None
+        for addr, rtt, flag in self.current:
+            if addr is None:
+                parts.append(" *")
+                continue
+            if addr != last:
+                name = self.net.name_of(addr, self.v6)
+                a = _addr(addr, self.v6)
+                parts.append(f" {name or a} ({a})")
+                last = addr
+            parts.append(f"  {rtt / MS:.3f} ms" + (f" {flag}" if flag else ""))
+        self.lines.append("".join(parts))
+
+    def _finish(self) -> None:
+        self.done = True
+        if self._icmp in self.host.icmp_listeners:
+            self.host.icmp_listeners.remove(self._icmp)
+
+
+class UdpFlow(App):
+    """`count` datagrams of `size` bytes from src to dst:port, one every `interval`; counts what arrives."""
+
+    def __init__(self, net, src: str, dst: str, port: int = 5001, count: int = 10, size: int = 512,
+                 interval_ns: int = MS, v6: bool = False):
+        super().__init__(net, src)
+        self.v6 = v6
+        self.dst_name = dst
+        self.dst = net.address(dst, v6)
+        self.port, self.count, self.size, self.interval = port, count, size, interval_ns
+        self.sport = 40000 + _next_ident(self.host) % 20000
+        self.sent = 0
+        self.received: list[tuple[int, int]] = []      # (seq, one-way latency)
+        self.sent_at: dict[int, int] = {}
+        self.receiver = net.hosts.get(dst) if dst in net.hosts else None
+        if self.receiver is None:
+            name = net.name_of(self.dst, v6)
+            self.receiver = net.hosts.get(name) if name else None
+
+    def _begin(self) -> None:
+        if self.receiver is not None:
+            self.receiver.udp_bind(self.port, self._rx)
+        self._send()
+
+    def _send(self) -> None:
+        self.sent += 1
+        seq = self.sent
+        self.sent_at[seq] = self.sim.now_ns
+        data = seq.to_bytes(4, "big") + bytes(max(0, self.size - 4))
+        err = self.host.udp_send(self.dst, self.sport, self.port, data[:max(self.size, 4)], v6=self.v6)
+        if err is not None:
+            self.lines.append(f"udp: send {seq}: {err}")
+        if self.sent < self.count:
+            self.sim.schedule(self.interval, self._send)
+        else:
+            self.done = True
+
+    def _rx(self, pkt, sport: int, dport: int, data: bytes) -> None:
+        if sport != self.sport or len(data) < 4:
+            return
+        seq = int.from_bytes(data[:4], "big")
+        if seq in self.sent_at:
+            self.received.append((seq, self.sim.now_ns - self.sent_at[seq]))
+
+    def render(self) -> str:
+        src = _addr(self.host.primary_address(self.v6) or 0, self.v6)
+        head = f"udp {self.host.name} ({src}) -> {_addr(self.dst, self.v6)} port {self.port}: " \
+               f"{self.sent} datagrams of {self.size} bytes sent, {len(self.received)} received, " \
+               f"{self.sent - len(self.received)} lost"
+        out = list(self.lines) + [head]
+        if self.received:
+            lat = [t / MS for _, t in self.received]
+            out.append(f"one-way latency min/avg/max = {min(lat):.3f}/{sum(lat) / len(lat):.3f}/{max(lat):.3f} ms")
+        return "\n".join(out)
+
+
+def start_traffic(net, specs) -> list[App]:
+    """Create and start the applications of a `traffic:` section (validated by the topology loader)."""
+    makers = {"ping": lambda p: Ping(net, p["from"], p["to"], v6=p.get("ipv6", False), df=p.get("df", False),
+                                     **_pick(p, count="count", size="size", ttl="ttl", interval_ns="interval")),
+              "traceroute": lambda p: Traceroute(net, p["from"], p["to"], v6=p.get("ipv6", False),
+                                                 **_pick(p, max_hops="max_hops", queries="queries")),
+              "udp": lambda p: UdpFlow(net, p["from"], p["to"], v6=p.get("ipv6", False),
+                                       **_pick(p, port="port", count="count", size="size", interval_ns="interval")),
+              "tcp": lambda p: _transfers().TcpTransfer(net, p["from"], p["to"], v6=p.get("ipv6", False),
+                                                        **_pick(p, port="port", nbytes="bytes")),
+              "sctp": lambda p: _transfers().SctpTransfer(net, p["from"], p["to"], v6=p.get("ipv6", False),
+                                                          **_pick(p, port="port", messages="messages", size="size"))}
+    return [makers[t.kind](t.params).start(t.at_ns) for t in specs]
+
+
+def _pick(params: dict, **names) -> dict:
+    """Keyword arguments from the traffic item's keys that are present (argument=key)."""
+    return {arg: params[key] for arg, key in names.items() if key in params}
+
+
+def _transfers():
+    from . import transfers
+    return transfers

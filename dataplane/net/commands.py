@@ -1,0 +1,169 @@
+"""`dataplane run`, `dataplane ping`, `dataplane traceroute`: simulate a topology from the command line."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from ..diagnostics import error
+
+S = 1_000_000_000
+
+
+def register(sub) -> None:
+    p = sub.add_parser("run", help="run a topology's traffic section and print what happened")
+    _topology_args(p)
+    p.add_argument("--until", metavar="TIME", help="stop at this simulated time (e.g. 30s); default: when idle")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("ping", help="ping from one host of a topology to a node or address")
+    _topology_args(p)
+    p.add_argument("src", help="the host that pings")
+    p.add_argument("dst", help="a node name or an address")
+    p.add_argument("-c", dest="count", type=int, default=4, help="number of echo requests (default 4)")
+    p.add_argument("-s", dest="size", type=int, default=56, help="bytes of data (default 56)")
+    p.add_argument("-i", dest="interval", default="1s", help="time between requests (default 1s)")
+    p.add_argument("-t", dest="ttl", type=int, help="TTL / hop limit of the requests")
+    p.add_argument("--df", action="store_true", help="set Don't Fragment (IPv4): like ping -M do")
+    p.add_argument("-6", dest="ipv6", action="store_true", help="use IPv6")
+    p.set_defaults(func=cmd_ping)
+
+    p = sub.add_parser("traceroute", help="trace the route from a host to a node or address")
+    _topology_args(p)
+    p.add_argument("src", help="the host that traces")
+    p.add_argument("dst", help="a node name or an address")
+    p.add_argument("-6", dest="ipv6", action="store_true", help="use IPv6")
+    p.add_argument("-m", dest="max_hops", type=int, default=30, help="maximum number of hops (default 30)")
+    p.add_argument("-q", dest="queries", type=int, default=3, help="probes per hop (default 3)")
+    p.set_defaults(func=cmd_traceroute)
+
+    from .generate import register as register_generate
+    register_generate(sub)
+
+
+def _topology_args(p) -> None:
+    p.add_argument("topology", help="a topology file (.yaml, or a P4 tutorials topology.json), or the name of "
+                                    "one we ship")
+    p.add_argument("--pcap", metavar="DIR", help="write one pcap file per link into DIR")
+    p.add_argument("--trace", action="store_true", help="print every packet hop by hop")
+    p.add_argument("--program", metavar="P4", help="(topology.json) the program every switch runs")
+    p.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="show a progress line on stderr (default: when stderr is a terminal)")
+    p.add_argument("--no-progress", dest="progress", action="store_false")
+
+
+def _network(args):
+    from ..locate import find_topology, shipped_topologies
+    from .network import Network
+    from .topology import load_topology
+    path = find_topology(args.topology)
+    if path is None:
+        raise error(f"no topology '{args.topology}': not a file, nor one we ship "
+                    f"({', '.join(shipped_topologies())})")
+    if path.endswith(".json"):
+        from .tutorial import load_tutorial_topology
+        topo = load_tutorial_topology(path, program=args.program)
+    else:
+        topo = load_topology(path)
+    net = Network(topo, trace=args.trace, pcap_dir=args.pcap)
+    tracer = None
+    if args.trace:
+        from .tracing import Tracer
+        tracer = Tracer(net)
+    return net, tracer
+
+
+class Progress:
+    """One line on stderr, rewritten in place: simulated time, events and frames."""
+
+    def __init__(self, net, enabled: bool | None):
+        self.net = net
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.started = time.perf_counter()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, now_ns: int) -> None:
+        t = time.perf_counter()
+        if not self.enabled or t - self.last < 0.2:
+            return
+        self.last = t
+        sim = self.net.sim
+        sys.stderr.write(f"\r[{now_ns / S:10.3f} s simulated] {sim.events_run} events, "
+                         f"{sim.ledger.transmitted} frames, {t - self.started:.1f} s")
+        sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _run(net, tracer, args, until_ns=None) -> None:
+    from .topology import parse_time
+    if until_ns is None and getattr(args, "until", None):
+        try:
+            until_ns = parse_time(args.until)
+        except ValueError as exc:
+            raise error(f"--until: {exc}") from None
+    progress = Progress(net, args.progress)
+    try:
+        net.run(until_ns, progress)
+    finally:
+        progress.done()
+        net.close()
+    if tracer is not None:
+        print(tracer.render())
+        print()
+
+
+def cmd_run(args) -> int:
+    net, tracer = _network(args)
+    apps = net.schedule_traffic()
+    _run(net, tracer, args)
+    for app in apps:
+        print(app.render())
+        print()
+    summary = net.summary()
+    print(summary.render())
+    if args.pcap:
+        print(f"pcap: {len(net.links)} files in {args.pcap}")
+    return 1 if summary.problems else 0
+
+
+def _check_ends(net, args) -> None:
+    if args.src not in net.hosts:
+        raise error(f"'{args.src}' is not a host of {net.topo.name} (hosts: {', '.join(net.hosts)})")
+    try:
+        net.address(args.dst, args.ipv6)
+    except ValueError as exc:
+        raise error(str(exc)) from None
+
+
+def cmd_ping(args) -> int:
+    from .apps import Ping
+    from .topology import parse_time
+    net, tracer = _network(args)
+    _check_ends(net, args)
+    if args.count < 1 or not 0 <= args.size <= 65507:
+        raise error("ping: -c must be at least 1 and -s between 0 and 65507")
+    try:
+        interval = parse_time(args.interval if any(c.isalpha() for c in args.interval) else args.interval + "s")
+    except ValueError as exc:
+        raise error(f"ping -i: {exc}") from None
+    app = Ping(net, args.src, args.dst, count=args.count, size=args.size, interval_ns=interval, df=args.df,
+               v6=args.ipv6, ttl=args.ttl).start(0)
+    _run(net, tracer, args)
+    print(app.render())
+    return 0 if app.received else 1
+
+
+def cmd_traceroute(args) -> int:
+    from .apps import Traceroute
+    net, tracer = _network(args)
+    _check_ends(net, args)
+    app = Traceroute(net, args.src, args.dst, v6=args.ipv6, max_hops=args.max_hops, queries=args.queries).start(0)
+    _run(net, tracer, args)
+    print(app.render())
+    return 0

@@ -1,0 +1,76 @@
+"""P4 devices (switches, routers, plain P4 programs) as nodes of a simulated network."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..router.agent import CPU_PORT
+from ..router.node import Node
+from ..runtime.trace import DropReason
+from .sim import DropRecord, Simulator
+
+PROCESSING_NS = 1_000          # per-packet processing time of a device (1 µs)
+
+
+@dataclass
+class HopRecord:
+    """What one device did with one frame, for hop-by-hop traces."""
+    time_ns: int
+    node: str
+    port: int
+    frame: bytes
+    outputs: list
+    drops: list
+    trace: object = None
+    forwarded: int = 0        # outputs[:forwarded] came from the pipeline, the rest from the agent
+
+
+class P4Device:
+    """A simulated device running a compiled P4 pipeline, with its agent if it has one."""
+
+    kind = "p4"
+
+    def __init__(self, sim: Simulator, name: str, node: Node, ports: dict[int, str]):
+        self.sim = sim
+        self.name = name
+        self.node = node
+        self.ports = ports                 # port -> interface name
+        self.links: dict[int, object] = {}
+        self.trace = False
+        self.hops: list[HopRecord] | None = None
+        self.received = 0
+
+    @property
+    def device(self):
+        return self.node.device
+
+    @property
+    def agent(self):
+        return self.node.agent
+
+    def receive(self, port: int, frame: bytes) -> None:
+        self.received += 1
+        sim = self.sim
+        r = self.node.process(port, frame, sim.now_ns / 1000.0, trace=self.trace)
+        ledger = sim.ledger
+        fate = r.fate()
+        if fate == "none":
+            r.drops.append((DropReason.PIPELINE_ERROR, "the pipeline neither sent nor dropped the packet"))
+            fate = "dropped"
+        sendable = [(p, f) for p, f in r.outputs if p in self.links]
+        for p, _ in r.outputs:
+            if p not in self.links:
+                r.drops.append((DropReason.LINK_DOWN, f"port {p} has no link"))
+        if fate == "forwarded" and not sendable:
+            fate = "dropped"
+        ledger.fate(fate)
+        # A drop is the frame's own when nothing of it went on; otherwise it is one copy of several.
+        copies = fate == "forwarded"
+        for reason, detail in r.drops:
+            if reason is not DropReason.CONSUMED:
+                ledger.drop(DropRecord(sim.now_ns, self.name, reason, detail, port, copies))
+        if self.hops is not None:
+            self.hops.append(HopRecord(sim.now_ns, self.name, port, frame, list(r.outputs), list(r.drops), r.trace,
+                                        r.forwarded))
+        for out_port, out_frame in sendable:
+            sim.schedule(PROCESSING_NS, self.links[out_port].send, self, out_port, out_frame)

@@ -1,0 +1,682 @@
+"""A host's IP stack, written to be read: the layers of TCP/IP, one method each.
+
+A Host has interfaces (MAC, IPv4 and IPv6 addresses, MTU), default routers
+per address family, and the usual pieces of a protocol stack:
+
+  link layer     receive(port, frame) -> demultiplex by EtherType
+  ARP / ND       neighbor caches (RFC 826, RFC 4861); packets wait while an
+                 address is resolved, and are dropped with a reason if it
+                 cannot be
+  IPv4 / IPv6    input: validate, accept packets for us, reassemble fragments
+                 (reassembly.py), demultiplex by protocol; output: choose the
+                 source and the next hop, fragment IPv4 to the path MTU
+                 (pmtu.py), never fragment IPv6 in transit
+  ICMP/ICMPv6    echo replies (R11, R28), errors to applications and to the
+                 path-MTU cache, port and protocol unreachable (R11)
+  UDP            sockets (RFC 768; checksum rules R29)
+  TCP, SCTP      tcp.py and sctp.py register themselves as protocols
+
+Every event worth seeing (a packet sent or received, a cache update, a drop)
+is appended to `events` as text with its time, for traces and tests.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ...protocols import packets as P
+from ...protocols.checksums import internet_checksum, ones_sum, verify_transport
+from ...protocols.ipfrag import fragment_ipv4
+from ...runtime.trace import DropReason
+from ..sim import DropRecord, Simulator
+
+ARP_RETRIES = 3
+ARP_RETRY_NS = 1_000_000_000
+NEIGHBOR_LIFETIME_NS = 300 * 1_000_000_000
+ICMP_ERROR_TYPES_V4 = {3, 4, 5, 11, 12}
+
+
+@dataclass
+class HostInterface:
+    port: int
+    mac: int
+    ipv4: ipaddress.IPv4Interface | None = None
+    ipv6: list = field(default_factory=list)        # ipaddress.IPv6Interface
+    mtu: int = 1500
+    link: object = None
+
+    def link_local(self) -> int:
+        for a in self.ipv6:
+            if a.ip.is_link_local:
+                return int(a.ip)
+        m = self.mac
+        eui = ((m >> 24) << 40) | (0xFFFE << 24) | (m & 0xFFFFFF)
+        return P.ip6("fe80::") | (eui ^ (1 << 57))
+
+
+@dataclass
+class RxPacket:
+    """An IP packet delivered to an upper layer."""
+    v6: bool
+    src: int
+    dst: int
+    proto: int
+    payload: bytes
+    ttl: int
+    datagram: bytes            # the whole IP packet, for ICMP errors that quote it
+    iface: HostInterface
+    broadcast: bool = False    # sent to a broadcast or multicast address (no errors about it, R9 / R28)
+
+
+@dataclass
+class IcmpNotice:
+    """An ICMP or ICMPv6 message passed to the applications that listen for them."""
+    v6: bool
+    type: int
+    code: int
+    src: int                  # who sent the ICMP message
+    body: int                 # the 32 bits after the checksum (echo id/seq, MTU, pointer)
+    data: bytes               # the rest: echo data, or the quoted datagram of an error
+    ttl: int
+    time_ns: int
+
+
+class _Pending:
+    def __init__(self):
+        self.packets: list[tuple[HostInterface, int, bytes]] = []
+        self.tries = 0
+        self.timer = None
+
+
+class Host:
+    def __init__(self, sim: Simulator, name: str, interfaces: list[HostInterface], gateway4: int | None = None,
+                 gateway6: int | None = None, reassembly_timeout_s: float = 60.0, default_ttl: int = 64):
+        from .pmtu import PmtuCache
+        self.sim = sim
+        self.name = name
+        self.interfaces = {i.port: i for i in interfaces}
+        self.gateway4 = gateway4
+        self.gateway6 = gateway6
+        self.default_ttl = default_ttl
+        self.arp_cache: dict[int, tuple[int, int]] = {}    # ip -> (mac, expiry ns)
+        self.nd_cache: dict[int, tuple[int, int]] = {}
+        self._pending4: dict[int, _Pending] = {}
+        self._pending6: dict[int, _Pending] = {}
+        self.protocols: dict[tuple[bool, int], Callable[[RxPacket], None]] = {}
+        self.udp_sockets: dict[int, Callable[[RxPacket, int, int, bytes], None]] = {}
+        self.icmp_listeners: list[Callable[[IcmpNotice], None]] = []
+        self.events: list[tuple[int, str]] = []
+        self.ident = 0
+        self.delivered = 0
+        self.pmtu4 = PmtuCache(sim, v6=False)
+        self.pmtu6 = PmtuCache(sim, v6=True)
+        self.reassembly_timeout_ns = int(reassembly_timeout_s * 1e9)
+        self._reasm: dict[bool, object] = {}
+        self.tcp = None
+        self.sctp = None
+        self._rx_fate: str | None = "outside"
+
+    def reassembler(self, v6: bool):
+        """The IPv4 or IPv6 reassembler, made when the first fragment arrives."""
+        r = self._reasm.get(v6)
+        if r is None:
+            from .reassembly import Reassembler
+            r = self._reasm[v6] = Reassembler(self.sim, v6, self.reassembly_timeout_ns, self._reassembly_error,
+                                              self._reassembly_drop)
+        return r
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def log(self, text: str) -> None:
+        self.events.append((self.sim.now_ns, text))
+
+    def drop(self, reason: DropReason, detail: str = "", port: int | None = None) -> None:
+        """A received packet dropped here (its fate), or one dropped by a timer (reassembly)."""
+        self.sim.ledger.drop(DropRecord(self.sim.now_ns, self.name, reason, detail, port))
+        self.log(f"drop: {reason.value}" + (f" ({detail})" if detail else ""))
+        if self._rx_fate is None:
+            self._rx_fate = "dropped"
+
+    def drop_outgoing(self, reason: DropReason, detail: str = "") -> None:
+        """A packet this host could not send (no route, no neighbour, no link): never a received frame's fate."""
+        self.sim.ledger.drop(DropRecord(self.sim.now_ns, self.name, reason, detail))
+        self.log(f"cannot send: {reason.value}" + (f" ({detail})" if detail else ""))
+
+    def deliver(self, what: str) -> None:
+        """The received frame was taken in by the stack (an application, ARP, ND, or a reply)."""
+        self.delivered += 1
+        if self._rx_fate is None:
+            self._rx_fate = "delivered"
+
+    def addresses4(self) -> set[int]:
+        return {int(i.ipv4.ip) for i in self.interfaces.values() if i.ipv4 is not None}
+
+    def addresses6(self) -> set[int]:
+        out = set()
+        for i in self.interfaces.values():
+            out |= {int(a.ip) for a in i.ipv6}
+            out.add(i.link_local())
+        return out
+
+    def primary_address(self, v6: bool = False) -> int | None:
+        for i in sorted(self.interfaces.values(), key=lambda i: i.port):
+            if v6:
+                for a in i.ipv6:
+                    if not a.ip.is_link_local:
+                        return int(a.ip)
+            elif i.ipv4 is not None:
+                return int(i.ipv4.ip)
+        return None
+
+    # ------------------------------------------------------------------ link layer
+
+    def receive(self, port: int, frame: bytes) -> None:
+        """A frame from a link. Its fate (delivered, dropped, or kept for reassembly) goes to the ledger."""
+        self._rx_fate = None
+        self._receive(port, frame)
+        if self._rx_fate is None:
+            self.drop(DropReason.PIPELINE_ERROR, "the host stack neither delivered nor dropped the frame", port)
+        self.sim.ledger.fate(self._rx_fate)
+        self._rx_fate = "outside"               # drops from timers are not the fate of a received frame
+
+    def _held(self) -> None:
+        if self._rx_fate is None:
+            self._rx_fate = "reassembly"
+
+    def _receive(self, port: int, frame: bytes) -> None:
+        iface = self.interfaces.get(port)
+        if iface is None or len(frame) < 14:
+            self.drop(DropReason.MALFORMED, "runt frame", port)
+            return
+        dst = int.from_bytes(frame[0:6], "big")
+        if dst != iface.mac and not (dst >> 40) & 1:
+            self.drop(DropReason.NOT_FOR_US, "frame for another MAC", port)
+            return
+        etype = int.from_bytes(frame[12:14], "big")
+        payload = frame[14:]
+        if etype == P.ETH_ARP:
+            self._arp_input(iface, payload)
+        elif etype == P.ETH_IPV4:
+            self._ipv4_input(iface, payload, dst)
+        elif etype == P.ETH_IPV6:
+            self._ipv6_input(iface, payload, dst)
+        else:
+            self.drop(DropReason.NO_LISTENER, f"EtherType 0x{etype:04x}", port)
+
+    def _l2_send(self, iface: HostInterface, dst_mac: int, ethertype: int, payload: bytes) -> None:
+        if iface.link is None:
+            self.drop_outgoing(DropReason.LINK_DOWN, f"interface {iface.port} is not connected")
+            return
+        iface.link.send(self, iface.port, P.ethernet(dst_mac, iface.mac, ethertype, payload))
+
+    # ------------------------------------------------------------------ ARP (RFC 826)
+
+    def _arp_input(self, iface: HostInterface, payload: bytes) -> None:
+        try:
+            a = P._ARP.unpack(payload)
+        except ValueError:
+            self.drop(DropReason.MALFORMED, "truncated ARP", iface.port)
+            return
+        mine = iface.ipv4 is not None and a["tpa"] == int(iface.ipv4.ip)
+        # RFC 826: update an entry for the sender if we have one, or if the request is for us.
+        if a["spa"] in self.arp_cache or mine:
+            self._learn4(a["spa"], a["sha"])
+        if a["oper"] == 1 and mine:
+            self.log(f"ARP reply to {P.ip4_str(a['spa'])}: {P.ip4_str(a['tpa'])} is at {P.mac_str(iface.mac)}")
+            self._l2_send(iface, a["sha"], P.ETH_ARP, P.arp(2, iface.mac, a["tpa"], a["sha"], a["spa"]))
+        self.deliver("arp")
+
+    def _learn4(self, ip: int, mac: int) -> None:
+        self.arp_cache[ip] = (mac, self.sim.now_ns + NEIGHBOR_LIFETIME_NS)
+        pending = self._pending4.pop(ip, None)
+        if pending is not None:
+            self.sim.cancel(pending.timer)
+            for iface, etype, payload in pending.packets:
+                self._l2_send(iface, mac, etype, payload)
+
+    def _resolve4(self, iface: HostInterface, next_hop: int, payload: bytes) -> None:
+        entry = self.arp_cache.get(next_hop)
+        if entry is not None and entry[1] > self.sim.now_ns:
+            self._l2_send(iface, entry[0], P.ETH_IPV4, payload)
+            return
+        pending = self._pending4.get(next_hop)
+        if pending is None:
+            pending = self._pending4[next_hop] = _Pending()
+            self._arp_request(iface, next_hop, pending)
+        pending.packets.append((iface, P.ETH_IPV4, payload))
+
+    def _arp_request(self, iface: HostInterface, ip: int, pending: _Pending) -> None:
+        if pending.tries >= ARP_RETRIES:
+            self._pending4.pop(ip, None)
+            for _ in pending.packets:
+                self.drop_outgoing(DropReason.NO_ROUTE, f"no ARP reply from {P.ip4_str(ip)}")
+            return
+        pending.tries += 1
+        self.log(f"ARP who-has {P.ip4_str(ip)}")
+        self._l2_send(iface, P.BROADCAST_MAC, P.ETH_ARP, P.arp(1, iface.mac, int(iface.ipv4.ip), 0, ip))
+        pending.timer = self.sim.schedule(ARP_RETRY_NS, self._arp_request, iface, ip, pending)
+
+    # ------------------------------------------------------------------ IPv4 output
+
+    def route4(self, dst: int) -> tuple[HostInterface, int] | None:
+        """(interface, next hop) for an IPv4 destination: on-link, else the default router."""
+        for i in self.interfaces.values():
+            if i.ipv4 is not None and ipaddress.IPv4Address(dst) in i.ipv4.network:
+                return i, dst
+        if self.gateway4 is not None:
+            for i in self.interfaces.values():
+                if i.ipv4 is not None and ipaddress.IPv4Address(self.gateway4) in i.ipv4.network:
+                    return i, self.gateway4
+        return None
+
+    def send_ipv4(self, dst: int, proto: int, payload: bytes, ttl: int | None = None, df: bool = False,
+                  src: int | None = None, dscp: int = 0, ecn: int = 0, ident: int | None = None) -> str | None:
+        """Send an IPv4 packet; returns None, or why it could not be sent (for the application)."""
+        r = self.route4(dst)
+        if r is None and dst != 0xFFFFFFFF:
+            self.drop_outgoing(DropReason.NO_ROUTE, P.ip4_str(dst))
+            return "no route to host"
+        iface, next_hop = r if r is not None else (next(iter(self.interfaces.values())), dst)
+        if src is None:
+            src = int(iface.ipv4.ip)
+        if ident is None:
+            self.ident = (self.ident + 1) & 0xFFFF
+            ident = self.ident
+        datagram = P.ipv4(src, dst, proto, payload, ttl=self.default_ttl if ttl is None else ttl, ident=ident,
+                          df=df, dscp=dscp, ecn=ecn)
+        mtu = self.pmtu4.mtu(dst, iface.mtu)
+        if len(datagram) > mtu:
+            if df:
+                self.log(f"cannot send {len(datagram)} bytes to {P.ip4_str(dst)} with DF: path MTU is {mtu}")
+                return f"message too long (path MTU {mtu})"
+            frags = fragment_ipv4(datagram, min(mtu, iface.mtu))
+            self.log(f"fragmenting {len(datagram)} bytes into {len(frags)} fragments for MTU {mtu}")
+        else:
+            frags = [datagram]
+        for f in frags:
+            if dst == 0xFFFFFFFF:
+                self._l2_send(iface, P.BROADCAST_MAC, P.ETH_IPV4, f)
+            else:
+                self._resolve4(iface, next_hop, f)
+        return None
+
+    # ------------------------------------------------------------------ IPv4 input
+
+    def _ipv4_input(self, iface: HostInterface, data: bytes, l2_dst: int) -> None:
+        if len(data) < 20:
+            self.drop(DropReason.MALFORMED, "truncated IPv4 header", iface.port)
+            return
+        h = P._IPV4.unpack(data)
+        hl = h["ihl"] * 4
+        if h["version"] != 4 or h["ihl"] < 5 or h["totalLen"] < hl or len(data) < h["totalLen"]:
+            self.drop(DropReason.MALFORMED, "invalid IPv4 header", iface.port)
+            return
+        if internet_checksum(data[:hl]) != 0:
+            self.drop(DropReason.BAD_CHECKSUM, "IPv4 header checksum", iface.port)
+            return
+        data = data[:h["totalLen"]]
+        dst = h["dstAddr"]
+        bcast = dst == 0xFFFFFFFF or (iface.ipv4 is not None and dst == int(iface.ipv4.network.broadcast_address))
+        if dst not in self.addresses4() and not bcast:
+            self.drop(DropReason.NOT_FOR_US, P.ip4_str(dst), iface.port)
+            return
+        if h["mf"] or h["fragOffset"]:
+            whole = self.reassembler(False).add_ipv4(data)
+            if whole is None:
+                self._held()                 # kept for reassembly (unless the reassembler dropped it)
+                return
+            data = whole
+            h = P._IPV4.unpack(data)
+            hl = h["ihl"] * 4
+        pkt = RxPacket(False, h["srcAddr"], dst, h["protocol"], data[hl:h["totalLen"]], h["ttl"], data, iface)
+        pkt.broadcast = bcast or bool((l2_dst >> 40) & 1)
+        self._demux(pkt)
+
+    def _demux(self, pkt: RxPacket) -> None:
+        if (pkt.proto == P.IP_ICMP and not pkt.v6) or (pkt.proto == P.IP_ICMPV6 and pkt.v6):
+            self._icmp_input(pkt)
+            return
+        if pkt.proto == P.IP_UDP:
+            self._udp_input(pkt)
+            return
+        handler = self.protocols.get((pkt.v6, pkt.proto))
+        if handler is not None:
+            handler(pkt)
+            return
+        # R11: no such protocol here.
+        if pkt.v6:
+            self.send_icmpv6_error(pkt, 4, 1, 6)
+        else:
+            self.send_icmp_error(pkt, 3, 2)
+        self.drop(DropReason.NO_LISTENER, f"protocol {pkt.proto}")
+
+    # ------------------------------------------------------------------ ICMP
+
+    def _icmp_input(self, pkt: RxPacket) -> None:
+        p = pkt.payload
+        if len(p) < 8:
+            self.drop(DropReason.MALFORMED, "truncated ICMP")
+            return
+        if pkt.v6:
+            if verify_transport(pkt.src, pkt.dst, P.IP_ICMPV6, p, v6=True) is not None:
+                self.drop(DropReason.BAD_CHECKSUM, "ICMPv6")
+                return
+        elif internet_checksum(p) != 0:
+            self.drop(DropReason.BAD_CHECKSUM, "ICMP")
+            return
+        t, code = p[0], p[1]
+        body = int.from_bytes(p[4:8], "big")
+        if pkt.v6 and t in (133, 134, 135, 136, 137):
+            self._nd_input(pkt, t, p)
+            return
+        echo_request = 128 if pkt.v6 else 8
+        if t == echo_request:
+            self._echo_reply(pkt, body, p[8:])
+            return
+        notice = IcmpNotice(pkt.v6, t, code, pkt.src, body, p[8:], pkt.ttl, self.sim.now_ns)
+        is_error = (t < 128) if pkt.v6 else (t in ICMP_ERROR_TYPES_V4)
+        if is_error:
+            self._icmp_error_input(notice)
+        for listener in list(self.icmp_listeners):
+            listener(notice)
+        self.deliver("icmp")
+
+    def _echo_reply(self, pkt: RxPacket, body: int, data: bytes) -> None:
+        """R11 / R28: the reply comes from the address the request was sent to, with id, sequence and data."""
+        if pkt.broadcast and not pkt.v6:
+            self.deliver("broadcast echo (not answered)")
+            return
+        self.log(f"echo request from {_addr(pkt.src, pkt.v6)}: replying")
+        if pkt.v6:
+            src = pkt.dst if pkt.dst >> 120 != 0xFF else self.primary_address(True)
+            self.send_ipv6(pkt.src, P.IP_ICMPV6, P.icmpv6(src, pkt.src, 129, 0, body, data), src=src)
+        else:
+            self.send_ipv4(pkt.src, P.IP_ICMP, P.icmp(0, 0, body, data), src=pkt.dst)
+        self.deliver("echo")
+
+    def _icmp_error_input(self, n: IcmpNotice) -> None:
+        """Errors that change the stack's state: the path MTU (R16, R26)."""
+        if not n.v6 and n.type == 3 and n.code == 4 and len(n.data) >= 20:
+            quoted = P._IPV4.unpack(n.data)
+            self.pmtu4.on_frag_needed(quoted["dstAddr"], n.body & 0xFFFF, quoted["totalLen"])
+            self.log(f"fragmentation needed for {P.ip4_str(quoted['dstAddr'])}: next-hop MTU {n.body & 0xFFFF}")
+        if n.v6 and n.type == 2 and len(n.data) >= 40:
+            quoted = P._IPV6.unpack(n.data)
+            self.pmtu6.on_packet_too_big(quoted["dstAddr"], n.body)
+            self.log(f"packet too big for {P.ip6_str(quoted['dstAddr'])}: MTU {n.body}")
+
+    def may_send_error_about(self, pkt: RxPacket) -> bool:
+        """R9 / R28 for hosts: never about errors, broadcasts, multicasts or bad sources."""
+        if pkt.broadcast:
+            return False
+        if pkt.v6:
+            if pkt.src == 0 or pkt.src >> 120 == 0xFF or pkt.dst >> 120 == 0xFF:
+                return False
+            if pkt.proto == P.IP_ICMPV6 and pkt.payload and (pkt.payload[0] < 128 or pkt.payload[0] == 137):
+                return False
+            return True
+        if pkt.dst == 0xFFFFFFFF or pkt.dst >> 28 == 0xE or pkt.src >> 28 in (0xE, 0xF) or pkt.src >> 24 in (0, 127):
+            return False
+        if pkt.proto == P.IP_ICMP and pkt.payload and pkt.payload[0] in ICMP_ERROR_TYPES_V4:
+            return False
+        if P._IPV4.unpack(pkt.datagram)["fragOffset"] != 0:
+            return False
+        return True
+
+    def send_icmp_error(self, pkt: RxPacket, type_: int, code: int, rest: int = 0) -> None:
+        if not self.may_send_error_about(pkt):
+            return
+        quote = pkt.datagram[:576 - 28]
+        self.log(f"sending ICMP {type_}/{code} to {P.ip4_str(pkt.src)}")
+        self.send_ipv4(pkt.src, P.IP_ICMP, P.icmp(type_, code, rest, quote), src=pkt.dst)
+
+    def send_icmpv6_error(self, pkt: RxPacket, type_: int, code: int, body: int = 0) -> None:
+        if not self.may_send_error_about(pkt):
+            return
+        quote = pkt.datagram[:1280 - 48]
+        self.log(f"sending ICMPv6 {type_}/{code} to {P.ip6_str(pkt.src)}")
+        self.send_ipv6(pkt.src, P.IP_ICMPV6, P.icmpv6(pkt.dst, pkt.src, type_, code, body, quote), src=pkt.dst)
+
+    def _reassembly_error(self, v6: bool, first_fragment: bytes, type_: int, code: int, pointer: int) -> None:
+        """Sent by the reassembler: Time Exceeded 11/1 (R18, R23) or Parameter Problem (R23)."""
+        iface = next(iter(self.interfaces.values()))
+        if v6:
+            h = P._IPV6.unpack(first_fragment)
+            pkt = RxPacket(True, h["srcAddr"], h["dstAddr"], h["nextHdr"], first_fragment[40:], h["hopLimit"],
+                           first_fragment, iface)
+            self.send_icmpv6_error(pkt, type_, code, pointer)
+        else:
+            h = P._IPV4.unpack(first_fragment)
+            pkt = RxPacket(False, h["srcAddr"], h["dstAddr"], h["protocol"], first_fragment[h["ihl"] * 4:], h["ttl"],
+                           first_fragment, iface)
+            # The quoted first fragment has offset 0; a datagram to a broadcast address gets no error (R9).
+            pkt.broadcast = h["dstAddr"] not in self.addresses4()
+            self.send_icmp_error(pkt, type_, code, pointer << 24 if type_ == 12 else 0)
+
+    def _reassembly_drop(self, reason: DropReason, detail: str) -> None:
+        self.drop(reason, detail)
+
+    # ------------------------------------------------------------------ IPv6 (RFC 8200) and ND (RFC 4861)
+
+    def route6(self, dst: int) -> tuple[HostInterface, int] | None:
+        for i in self.interfaces.values():
+            for a in i.ipv6:
+                if ipaddress.IPv6Address(dst) in a.network:
+                    return i, dst
+        if dst >> 118 == 0x3FA:            # fe80::/10: on the (only) link
+            return next(iter(self.interfaces.values())), dst
+        if self.gateway6 is not None:
+            for i in self.interfaces.values():
+                if i.ipv6 or i.link_local():
+                    return i, self.gateway6
+        return None
+
+    def source6(self, iface: HostInterface, dst: int) -> int:
+        if dst >> 118 == 0x3FA or (dst >> 120 == 0xFF and (dst >> 112) & 0xF == 2):
+            return iface.link_local()
+        for a in iface.ipv6:
+            if not a.ip.is_link_local:
+                return int(a.ip)
+        return iface.link_local()
+
+    def send_ipv6(self, dst: int, next_header: int, payload: bytes, hop_limit: int | None = None,
+                  src: int | None = None, traffic_class: int = 0) -> str | None:
+        if dst >> 120 == 0xFF:
+            iface = next(iter(self.interfaces.values()))
+            src = src if src is not None else self.source6(iface, dst)
+            pkt = P.ipv6(src, dst, next_header, payload, hop_limit=hop_limit or 255)
+            self._l2_send(iface, P.multicast_mac_v6(dst), P.ETH_IPV6, pkt)
+            return None
+        r = self.route6(dst)
+        if r is None:
+            self.drop_outgoing(DropReason.NO_ROUTE, P.ip6_str(dst))
+            return "no route to host"
+        iface, next_hop = r
+        if src is None:
+            src = self.source6(iface, dst)
+        datagram = P.ipv6(src, dst, next_header, payload,
+                          hop_limit=self.default_ttl if hop_limit is None else hop_limit,
+                          traffic_class=traffic_class)
+        mtu = self.pmtu6.mtu(dst, iface.mtu)
+        if len(datagram) > mtu:
+            frags = self._fragment6(src, dst, next_header, payload, mtu, hop_limit, traffic_class)
+            self.log(f"fragmenting {len(datagram)} bytes into {len(frags)} IPv6 fragments for MTU {mtu}")
+        else:
+            frags = [datagram]
+        for f in frags:
+            self._resolve6(iface, next_hop, f)
+        return None
+
+    def _fragment6(self, src, dst, nh, payload, mtu, hop_limit, tc) -> list[bytes]:
+        """RFC 8200 4.5: the source fragments; every fragment but the last carries a multiple of 8 bytes."""
+        self.ident = (self.ident + 1) & 0xFFFFFFFF
+        per = (mtu - 40 - 8) // 8 * 8
+        out = []
+        for off in range(0, len(payload), per):
+            chunk = payload[off:off + per]
+            more = off + per < len(payload)
+            fh = P.ipv6_fragment_header(nh, off // 8, more, self.ident)
+            out.append(P.ipv6(src, dst, P.IP_FRAG6, fh + chunk,
+                              hop_limit=self.default_ttl if hop_limit is None else hop_limit, traffic_class=tc))
+        return out
+
+    def _resolve6(self, iface: HostInterface, next_hop: int, datagram: bytes) -> None:
+        entry = self.nd_cache.get(next_hop)
+        if entry is not None and entry[1] > self.sim.now_ns:
+            self._l2_send(iface, entry[0], P.ETH_IPV6, datagram)
+            return
+        pending = self._pending6.get(next_hop)
+        if pending is None:
+            pending = self._pending6[next_hop] = _Pending()
+            self._neighbor_solicit(iface, next_hop, pending)
+        pending.packets.append((iface, P.ETH_IPV6, datagram))
+
+    def _neighbor_solicit(self, iface: HostInterface, target: int, pending: _Pending) -> None:
+        if pending.tries >= ARP_RETRIES:
+            self._pending6.pop(target, None)
+            for _ in pending.packets:
+                self.drop_outgoing(DropReason.NO_ROUTE, f"no Neighbor Advertisement from {P.ip6_str(target)}")
+            return
+        pending.tries += 1
+        self.log(f"neighbor solicitation for {P.ip6_str(target)}")
+        dst = P.solicited_node(target)
+        src = self.source6(iface, target)
+        option = bytes([1, 1]) + iface.mac.to_bytes(6, "big")        # source link-layer address
+        ns = P.icmpv6(src, dst, 135, 0, 0, target.to_bytes(16, "big") + option)
+        self._l2_send(iface, P.multicast_mac_v6(dst), P.ETH_IPV6, P.ipv6(src, dst, P.IP_ICMPV6, ns, hop_limit=255))
+        pending.timer = self.sim.schedule(ARP_RETRY_NS, self._neighbor_solicit, iface, target, pending)
+
+    def _learn6(self, ip: int, mac: int) -> None:
+        self.nd_cache[ip] = (mac, self.sim.now_ns + NEIGHBOR_LIFETIME_NS)
+        pending = self._pending6.pop(ip, None)
+        if pending is not None:
+            self.sim.cancel(pending.timer)
+            for iface, etype, payload in pending.packets:
+                self._l2_send(iface, mac, etype, payload)
+
+    def _nd_input(self, pkt: RxPacket, t: int, p: bytes) -> None:
+        if pkt.ttl != 255:
+            self.drop(DropReason.MALFORMED, "Neighbor Discovery with a hop limit other than 255")
+            return
+        iface = pkt.iface
+        if t == 135 and len(p) >= 24:
+            target = int.from_bytes(p[8:24], "big")
+            if target not in ({int(a.ip) for a in iface.ipv6} | {iface.link_local()}):
+                self.deliver("NS for another")
+                return
+            lladdr = _nd_option(p[24:], 1)
+            if lladdr is not None and pkt.src != 0:
+                self._learn6(pkt.src, lladdr)
+            dst = pkt.src if pkt.src != 0 else P.ip6("ff02::1")
+            flags = (int(pkt.src != 0) << 30) | (1 << 29)              # Solicited, Override
+            option = bytes([2, 1]) + iface.mac.to_bytes(6, "big")
+            na = P.icmpv6(target, dst, 136, 0, flags, target.to_bytes(16, "big") + option)
+            mac = lladdr if (lladdr is not None and pkt.src != 0) else P.multicast_mac_v6(dst)
+            self._l2_send(iface, mac, P.ETH_IPV6, P.ipv6(target, dst, P.IP_ICMPV6, na, hop_limit=255))
+        elif t == 136 and len(p) >= 24:
+            target = int.from_bytes(p[8:24], "big")
+            lladdr = _nd_option(p[24:], 2)
+            if lladdr is not None:
+                self._learn6(target, lladdr)
+        self.deliver("nd")
+
+    def _ipv6_input(self, iface: HostInterface, data: bytes, l2_dst: int) -> None:
+        if len(data) < 40:
+            self.drop(DropReason.MALFORMED, "truncated IPv6 header", iface.port)
+            return
+        h = P._IPV6.unpack(data)
+        if h["version"] != 6 or len(data) < 40 + h["payloadLen"]:
+            self.drop(DropReason.MALFORMED, "invalid IPv6 header", iface.port)
+            return
+        data = data[:40 + h["payloadLen"]]
+        dst = h["dstAddr"]
+        mine = self.addresses6()
+        multicast_ok = dst == P.ip6("ff02::1") or any(dst == P.solicited_node(a) for a in mine)
+        if dst not in mine and not multicast_ok:
+            self.drop(DropReason.NOT_FOR_US, P.ip6_str(dst), iface.port)
+            return
+        nh, off = h["nextHdr"], 40
+        # Walk the extension headers up to a fragment header or the upper layer.
+        while nh in (0, 43, 60):
+            if len(data) < off + 2:
+                self.drop(DropReason.MALFORMED, "truncated IPv6 extension header")
+                return
+            nh, off = data[off], off + 8 * (data[off + 1] + 1)
+        if nh == P.IP_FRAG6:
+            whole = self.reassembler(True).add_ipv6(data, off)
+            if whole is None:
+                self._held()
+                return
+            data = whole
+            h = P._IPV6.unpack(data)
+            nh, off = h["nextHdr"], 40
+            while nh in (0, 43, 60):
+                nh, off = data[off], off + 8 * (data[off + 1] + 1)
+        pkt = RxPacket(True, h["srcAddr"], dst, nh, data[off:], h["hopLimit"], data, iface)
+        pkt.broadcast = dst >> 120 == 0xFF
+        self._demux(pkt)
+
+    # ------------------------------------------------------------------ UDP (RFC 768)
+
+    def udp_bind(self, port: int, handler: Callable[[RxPacket, int, int, bytes], None]) -> None:
+        """handler(packet, source port, destination port, data) for datagrams to `port`."""
+        self.udp_sockets[port] = handler
+
+    def udp_send(self, dst: int, sport: int, dport: int, data: bytes, v6: bool = False, ttl: int | None = None,
+                 df: bool = False) -> str | None:
+        if v6:
+            r = self.route6(dst)
+            if r is None:
+                self.drop_outgoing(DropReason.NO_ROUTE, P.ip6_str(dst))
+                return "no route to host"
+            src = self.source6(r[0], dst)
+            return self.send_ipv6(dst, P.IP_UDP, P.udp(src, dst, sport, dport, data, v6=True), hop_limit=ttl, src=src)
+        r = self.route4(dst)
+        if r is None:
+            self.drop_outgoing(DropReason.NO_ROUTE, P.ip4_str(dst))
+            return "no route to host"
+        src = int(r[0].ipv4.ip)
+        return self.send_ipv4(dst, P.IP_UDP, P.udp(src, dst, sport, dport, data), ttl=ttl, df=df, src=src)
+
+    def _udp_input(self, pkt: RxPacket) -> None:
+        p = pkt.payload
+        if len(p) < 8:
+            self.drop(DropReason.MALFORMED, "truncated UDP")
+            return
+        u = P._UDP.unpack(p)
+        if u["length"] < 8 or u["length"] > len(p):
+            self.drop(DropReason.MALFORMED, f"UDP length {u['length']}")
+            return
+        bad = verify_transport(pkt.src, pkt.dst, P.IP_UDP, p[:u["length"]], pkt.v6)     # R29
+        if bad is not None:
+            self.drop(DropReason.BAD_CHECKSUM, f"UDP: {bad}")
+            return
+        handler = self.udp_sockets.get(u["dstPort"])
+        if handler is None:
+            # R11: closed port -> Port Unreachable (3/3; ICMPv6 1/4), silently for broadcasts.
+            if pkt.v6:
+                self.send_icmpv6_error(pkt, 1, 4)
+            else:
+                self.send_icmp_error(pkt, 3, 3)
+            self.drop(DropReason.NO_LISTENER, f"UDP port {u['dstPort']}")
+            return
+        handler(pkt, u["srcPort"], u["dstPort"], p[8:u["length"]])
+        self.deliver("udp")
+
+
+def _nd_option(options: bytes, kind: int) -> int | None:
+    i = 0
+    while i + 2 <= len(options):
+        t, length = options[i], options[i + 1] * 8
+        if length == 0:
+            return None
+        if t == kind and length >= 8:
+            return int.from_bytes(options[i + 2:i + 8], "big")
+        i += length
+    return None
+
+
+def _addr(v: int, v6: bool) -> str:
+    return P.ip6_str(v) if v6 else P.ip4_str(v)

@@ -1,0 +1,347 @@
+"""A running network: a topology turned into hosts, P4 devices and links on one simulator.
+
+    net = Network(load_topology("topologies/line.yaml"), pcap_dir="caps")
+    net.schedule_traffic()            # the topology's `traffic:` section
+    net.run()
+    print(net.summary().render())
+
+Building follows the topology file: every program is compiled once and
+shared by the devices that run it (each device has its own tables and
+state); routers get the router agent, switches the learning agent; table
+entries come from `entries` (auto, a file, or inline), gateways from
+`gateway` (auto or an address).
+"""
+
+from __future__ import annotations
+
+import gc
+import ipaddress
+import os
+from dataclasses import dataclass, field
+
+from ..build import build
+from ..controlplane.loader import apply_config, load_file
+from ..diagnostics import DiagnosticError, error
+from ..protocols import packets as P
+from ..router.agent import Interface, RouterAgent, RouterConfigError
+from ..router.l2agent import L2Agent
+from ..router.node import Node
+from ..runtime.device import Device
+from ..runtime.errors import ControlPlaneError
+from . import autoconfig
+from .devices import P4Device
+from .host.stack import Host, HostInterface
+from .sim import FATES, Link, Simulator
+from .topology import NodeSpec, Topology
+
+FOREVER_NS = 1 << 62
+
+
+class Network:
+    def __init__(self, topo: Topology, trace: bool = False, pcap_dir: str | None = None):
+        # Building makes millions of long-lived objects (routes); the cyclic garbage collector would
+        # scan them again and again for nothing, so it waits until the network is built.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._build(topo, trace, pcap_dir)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _build(self, topo: Topology, trace: bool, pcap_dir: str | None) -> None:
+        self.topo = topo
+        self.sim = Simulator(seed=topo.seed, max_frames=topo.max_frames)
+        self.hosts: dict[str, Host] = {}
+        self.devices: dict[str, P4Device] = {}
+        self.links: dict[str, Link] = {}
+        self.trace = trace
+        self.pcap_dir = pcap_dir
+        self.apps: list = []
+        self._link_mtu: dict[tuple[str, str], int] = {}
+        for l in topo.links:
+            self._link_mtu[l.a] = self._link_mtu[l.b] = l.mtu
+        self.segments = autoconfig.segments(topo)
+        for spec in topo.nodes.values():
+            if spec.kind == "host":
+                self._add_host(spec)
+            else:
+                self._add_device(spec)
+        self._add_links()
+        self._configure_routes()
+
+    # ------------------------------------------------------------------ building
+
+    def _fail(self, message: str, path: tuple, key: bool = False) -> DiagnosticError:
+        pos = self.topo.positions
+        if pos is None:
+            return error(f"{self.topo.path}: {message}")
+        return error(message, pos.key_span(path) if key else pos.span(path))
+
+    def _add_host(self, spec: NodeSpec) -> None:
+        ifaces = [HostInterface(i.port, i.mac, i.ipv4, list(i.ipv6), self._link_mtu.get((spec.name, i.name), 1500))
+                  for i in spec.interfaces.values()]
+        gw4 = spec.gateway4 if isinstance(spec.gateway4, int) else None
+        gw6 = spec.gateway6 if isinstance(spec.gateway6, int) else None
+        timeout_s = spec.options.get("reassembly_timeout", 60_000_000_000) / 1e9
+        host = Host(self.sim, spec.name, ifaces, gw4, gw6, reassembly_timeout_s=timeout_s)
+        for ip, mac in spec.options.get("static_arp", {}).items():
+            host.arp_cache[ip] = (mac, FOREVER_NS)
+        from .host.sctp import SctpStack
+        from .host.tcp import TcpStack
+        host.tcp = TcpStack(host)
+        host.sctp = SctpStack(host)
+        self.hosts[spec.name] = host
+
+    def _add_device(self, spec: NodeSpec) -> None:
+        opts = spec.options
+        program = build(spec.program, opts.get("include"), opts.get("defines"))
+        dev = Device(program, name=spec.name, seed=self.topo.seed)
+        agent = None
+        if spec.kind == "router":
+            ifaces = []
+            for i in spec.interfaces.values():
+                ifaces.append(Interface(i.port, i.mac, [i.ipv4] if i.ipv4 else [], list(i.ipv6),
+                                        self._link_mtu.get((spec.name, i.name), 1500), i.name))
+            try:
+                agent = RouterAgent(dev, ifaces, spec.name, icmp_rate=opts.get("icmp_rate", 100.0),
+                                    icmp_burst=opts.get("icmp_burst", 50.0))
+            except RouterConfigError as exc:
+                raise self._fail(str(exc), self._link_path_of(spec) or spec.path) from None
+            for table in ("interfaces", "egress"):
+                if agent._table(table) is None:
+                    raise self._fail(f"router '{spec.name}' runs {os.path.basename(spec.program)}, which lacks the "
+                                     f"table '{agent.tables[table]}' of the router architecture (router.p4)",
+                                     self._at(spec.path, "program"))
+            agent.install()
+        elif spec.kind == "switch":
+            agent = L2Agent(dev, [i.port for i in spec.interfaces.values()], spec.name)
+            try:
+                agent.install()
+            except ControlPlaneError as exc:
+                raise self._fail(f"switch '{spec.name}': {exc}", spec.path) from None
+        self._load_entries(spec, dev)
+        device = P4Device(self.sim, spec.name, Node(dev, agent, spec.name),
+                          {i.port: i.name for i in spec.interfaces.values()})
+        if self.trace:
+            device.trace = True
+            device.hops = []
+        self.devices[spec.name] = device
+
+    def _at(self, path: tuple, key: str) -> tuple:
+        """path + (key,) when the file writes that key there, else path."""
+        pos = self.topo.positions
+        return path + (key,) if pos is not None and path + (key,) in pos.spans else path
+
+    def _link_path_of(self, spec: NodeSpec) -> tuple | None:
+        """Where the smallest MTU at this node is written (an MTU error points there)."""
+        best = None
+        for l in self.topo.links:
+            if spec.name in (l.a[0], l.b[0]) and (best is None or l.mtu < best.mtu):
+                best = l
+        return None if best is None else self._at(best.path, "mtu")
+
+    def _load_entries(self, spec: NodeSpec, dev: Device) -> None:
+        entries = spec.entries
+        if entries is None or entries == "auto":
+            return
+        if isinstance(entries, str):
+            load_file(dev, entries)
+        else:
+            apply_config(dev, entries, self.topo.positions, spec.path + ("entries",))
+
+    def _add_links(self) -> None:
+        names: dict[str, int] = {}
+        for i, l in enumerate(self.topo.links):
+            name = l.name
+            if name in names:
+                names[name] += 1
+                name = f"{name}.{names[name]}"
+            else:
+                names[name] = 1
+            a, b = self._node(l.a[0]), self._node(l.b[0])
+            pa = self.topo.interface(*l.a).port
+            pb = self.topo.interface(*l.b).port
+            link = Link(self.sim, name, a, pa, b, pb, mtu=l.mtu, latency_ns=l.latency_ns,
+                        bandwidth_bps=l.bandwidth_bps, queue_frames=l.queue, loss=l.loss,
+                        seed=self.topo.seed * 1_000_003 + i)
+            self.links[name] = link
+            for node, port in ((a, pa), (b, pb)):
+                if isinstance(node, Host):
+                    node.interfaces[port].link = link
+                else:
+                    node.links[port] = link
+        if self.pcap_dir is not None:
+            from ..pcap import PcapWriter
+            os.makedirs(self.pcap_dir, exist_ok=True)
+            for name, link in self.links.items():
+                link.pcap = PcapWriter(os.path.join(self.pcap_dir, _file_name(name) + ".pcap"))
+
+    def _configure_routes(self) -> None:
+        topo = self.topo
+        for v6 in (False, True):
+            gws = autoconfig.gateways(topo, self.segments, v6)
+            for name, host in self.hosts.items():
+                spec = topo.nodes[name]
+                if (spec.gateway6 if v6 else spec.gateway4) == "auto" and name in gws:
+                    if v6:
+                        host.gateway6 = gws[name]
+                    else:
+                        host.gateway4 = gws[name]
+            auto_routers = [n for n, s in topo.nodes.items() if s.kind == "router" and s.entries == "auto"]
+            if not auto_routers:
+                continue
+            plan = autoconfig.plan_routes(topo, self.segments, v6)
+            for name in auto_routers:
+                routes = plan.get(name)
+                if not routes:
+                    continue
+                agent = self.devices[name].agent
+                table = agent._table("route6" if v6 else "route4")
+                if table is None:
+                    spec = topo.nodes[name]
+                    raise self._fail(f"router '{name}' has IPv{6 if v6 else 4} addresses but its program "
+                                     f"{os.path.basename(spec.program)} has no table "
+                                     f"'{agent.tables['route6' if v6 else 'route4']}'",
+                                     self._at(spec.path, "program"))
+                table.add_prefixes("forward", [(int(r.prefix.network_address), r.prefix.prefixlen,
+                                                (r.nhop_mac, r.port)) for r in routes])
+
+    # ------------------------------------------------------------------ using
+
+    def _node(self, name: str):
+        return self.hosts.get(name) or self.devices[name]
+
+    def node(self, name: str):
+        if name not in self.hosts and name not in self.devices:
+            raise KeyError(f"no node '{name}' in {self.topo.name}")
+        return self._node(name)
+
+    def host(self, name: str) -> Host:
+        if name not in self.hosts:
+            kinds = "a device" if name in self.devices else "not a node"
+            raise KeyError(f"'{name}' is {kinds}, not a host")
+        return self.hosts[name]
+
+    def address(self, target: str, v6: bool = False) -> int:
+        """An address from a node name (its first address of the family) or an address literal."""
+        try:
+            a = ipaddress.ip_address(target)
+        except ValueError:
+            a = None
+        if a is not None:
+            if (a.version == 6) != v6:
+                raise ValueError(f"{target} is not an IPv{6 if v6 else 4} address")
+            return int(a)
+        spec = self.topo.nodes.get(target)
+        if spec is None:
+            raise ValueError(f"no node or address '{target}'")
+        for i in spec.interfaces.values():
+            if v6:
+                for a6 in i.ipv6:
+                    if not a6.ip.is_link_local:
+                        return int(a6.ip)
+            elif i.ipv4 is not None:
+                return int(i.ipv4.ip)
+        raise ValueError(f"'{target}' has no IPv{6 if v6 else 4} address")
+
+    def name_of(self, addr: int, v6: bool) -> str | None:
+        for spec in self.topo.nodes.values():
+            for i in spec.interfaces.values():
+                if (not v6 and i.ipv4 is not None and int(i.ipv4.ip) == addr) or \
+                        (v6 and any(int(a.ip) == addr for a in i.ipv6)):
+                    return spec.name
+        return None
+
+    def schedule_traffic(self) -> list:
+        """Start the applications of the topology's `traffic:` section at their times."""
+        from .apps import start_traffic
+        self.apps.extend(start_traffic(self, self.topo.traffic))
+        return self.apps
+
+    def run(self, until_ns: int | None = None, progress=None) -> None:
+        limit = until_ns if until_ns is not None else self.topo.duration_ns
+        self.sim.run(limit, progress)
+
+    def close(self) -> None:
+        for link in self.links.values():
+            if link.pcap is not None:
+                link.pcap.close()
+                link.pcap = None
+
+    def summary(self) -> "Summary":
+        return Summary.of(self)
+
+
+@dataclass
+class Summary:
+    """The books of a run, checked: every frame is accounted for."""
+    name: str
+    time_ns: int
+    events: int
+    nodes: int
+    links: int
+    transmitted: int
+    arrived: int
+    link_drops: int
+    on_links: int
+    leaving_nodes: int
+    fates: dict
+    drops: dict                     # reason -> count (frames)
+    copy_drops: dict                # reason -> count (copies of frames that went on)
+    drops_by_node: dict
+    stopped_by: str | None
+    problems: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, net: Network) -> "Summary":
+        sim, ledger = net.sim, net.sim.ledger
+        queued = sum(link.queued() for link in net.links.values())
+        travelling = sum(1 for e in sim._queue if e[4] and getattr(e[2], "__name__", "") == "_arrive")
+        leaving = sum(1 for e in sim._queue if e[4] and getattr(e[2], "__name__", "") == "send")
+        by_node: dict[str, int] = {}
+        for d in ledger.drops:
+            if not d.copy:
+                by_node[d.node] = by_node.get(d.node, 0) + 1
+        s = cls(net.topo.name, sim.now_ns, sim.events_run, len(net.topo.nodes), len(net.links), ledger.transmitted,
+                ledger.arrived, ledger.link_drops, queued + travelling, leaving, dict(ledger.fates),
+                ledger.drops_by_reason(), ledger.drops_by_reason(copies=True), dict(sorted(by_node.items())),
+                sim.stopped_by)
+        if s.transmitted != s.arrived + s.link_drops + s.on_links and s.stopped_by is None:
+            s.problems.append(f"links: {s.transmitted} sent but {s.arrived} arrived + {s.link_drops} dropped + "
+                              f"{s.on_links} in flight")
+        if ledger.unaccounted():
+            s.problems.append(f"nodes: {ledger.unaccounted()} frames arrived without a fate")
+        return s
+
+    def render(self) -> str:
+        lines = [f"{self.name}: {self.nodes} nodes, {self.links} links; simulated {_fmt_time(self.time_ns)}, "
+                 f"{self.events} events",
+                 f"frames on links: {self.transmitted} sent, {self.arrived} arrived, {self.link_drops} dropped on "
+                 f"links, {self.on_links} in flight" + (f", {self.leaving_nodes} leaving nodes" if self.leaving_nodes
+                                                        else ""),
+                 "frames at nodes: " + ", ".join(f"{self.fates[k]} {k if k != 'reassembly' else 'kept for reassembly'}"
+                                                 for k in FATES)]
+        if self.drops:
+            lines.append("drops: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.drops.items()))
+            lines.append("drops by node: " + ", ".join(f"{k} {v}" for k, v in self.drops_by_node.items()))
+        if self.copy_drops:
+            lines.append("copies not sent (others were): " +
+                         ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.copy_drops.items()))
+        if self.stopped_by:
+            lines.append(f"stopped: {self.stopped_by}")
+        for p in self.problems:
+            lines.append(f"accounting problem (a bug in dataplane): {p}")
+        return "\n".join(lines)
+
+
+def _fmt_time(ns: int) -> str:
+    if ns >= 1_000_000_000:
+        return f"{ns / 1e9:.3f} s"
+    if ns >= 1_000_000:
+        return f"{ns / 1e6:.3f} ms"
+    return f"{ns / 1e3:.3f} us"
+
+
+def _file_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)

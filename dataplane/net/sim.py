@@ -1,0 +1,220 @@
+"""A deterministic discrete-event simulator of nodes joined by links.
+
+Time is an integer number of nanoseconds. Events with the same time run in
+the order they were scheduled (a sequence number breaks ties), and every
+random choice (link loss) comes from a generator seeded per link, so the
+same topology and traffic always give the same result, byte for byte.
+
+A link carries frames in both directions; each direction has a drop-tail
+queue (a number of frames), a serialization delay from its bandwidth and a
+propagation latency, and may lose frames at random with a seeded loss rate.
+A frame whose IP packet (the Ethernet payload) is larger than the link MTU
+is dropped at the link with the reason "exceeds link MTU", so a program
+that forgets to fragment is visible, not silently fixed.
+
+Accounting: every frame put on a link ends as delivered to the far node,
+dropped on the link (queue full, loss, MTU), or still in flight when the
+run stops; every frame a node receives gets one fate: forwarded, delivered
+to a host's stack, consumed by an agent, dropped with a reason, or kept for
+reassembly. The `Ledger` keeps the counts and every drop with its node,
+reason and time.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..runtime.trace import DropReason
+
+
+class StormLimit(Exception):
+    """The run produced more frames than the configured limit (a loop or a storm)."""
+
+
+@dataclass
+class DropRecord:
+    time_ns: int
+    node: str
+    reason: DropReason
+    detail: str = ""
+    port: int | None = None
+    copy: bool = False            # one copy of a frame whose other copies went on (multicast, flooding)
+
+
+# What became of a frame a node received: exactly one of these each.
+FATES = ("forwarded", "delivered", "consumed", "dropped", "reassembly")
+
+
+@dataclass
+class Ledger:
+    """The books of a run: every frame on a link and every frame a node received.
+
+    Links: transmitted = arrived + dropped on the link + still in flight.
+    Nodes: arrived = forwarded + delivered + consumed + dropped + reassembly,
+    where a fragment a host keeps for reassembly is counted once, when it
+    arrives (the datagram's fate shows in `drops` or in the host's deliveries).
+    """
+    transmitted: int = 0          # frames put on links
+    arrived: int = 0              # frames that reached the far end of a link
+    link_drops: int = 0
+    fates: dict = field(default_factory=lambda: dict.fromkeys(FATES, 0))
+    drops: list[DropRecord] = field(default_factory=list)
+
+    def drop(self, rec: DropRecord, on_link: bool = False) -> None:
+        self.drops.append(rec)
+        if on_link:
+            self.link_drops += 1
+
+    def fate(self, kind: str) -> None:
+        self.fates[kind] += 1
+
+    def drops_by_reason(self, copies: bool = False) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for d in self.drops:
+            if d.copy == copies:
+                out[d.reason.name.lower()] = out.get(d.reason.name.lower(), 0) + 1
+        return dict(sorted(out.items()))
+
+    def unaccounted(self) -> int:
+        """Frames that arrived at a node and got no fate (0 unless dataplane has a bug)."""
+        return self.arrived - sum(self.fates.values())
+
+
+class Simulator:
+    def __init__(self, seed: int = 1, max_frames: int = 2_000_000):
+        self.now_ns = 0
+        self._queue: list = []
+        self._seq = 0
+        self.seed = seed
+        self.ledger = Ledger()
+        self.max_frames = max_frames
+        self.stopped_by: str | None = None
+        self.events_run = 0
+
+    def schedule(self, delay_ns: int, fn: Callable, *args) -> list:
+        """Run fn(*args) delay_ns from now; returns a handle that cancel() accepts."""
+        self._seq += 1
+        entry = [self.now_ns + max(0, int(delay_ns)), self._seq, fn, args, True]
+        heapq.heappush(self._queue, entry)
+        return entry
+
+    def at(self, time_ns: int, fn: Callable, *args) -> list:
+        return self.schedule(time_ns - self.now_ns, fn, *args)
+
+    @staticmethod
+    def cancel(handle) -> None:
+        if handle is not None:
+            handle[4] = False
+
+    def run(self, until_ns: int | None = None, progress: Callable[[int], None] | None = None) -> None:
+        q = self._queue
+        while q:
+            entry = q[0]
+            if until_ns is not None and entry[0] > until_ns:
+                break
+            heapq.heappop(q)
+            if not entry[4]:
+                continue
+            self.now_ns = entry[0]
+            self.events_run += 1
+            entry[2](*entry[3])
+            if progress is not None and self.events_run % 4096 == 0:
+                progress(self.now_ns)
+            if self.ledger.transmitted > self.max_frames:
+                self.stopped_by = (f"stopped after {self.max_frames} frames on links (a forwarding loop or a "
+                                   f"storm); raise the limit with max_frames")
+                q.clear()
+                break
+        if until_ns is not None and self.stopped_by is None:
+            self.now_ns = max(self.now_ns, until_ns)
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for e in self._queue if e[4])
+
+
+class LinkEnd:
+    """One direction of a link: frames queued at `node`'s port, toward the other end."""
+
+    def __init__(self, link: "Link", node, port: int, peer, peer_port: int):
+        self.link = link
+        self.node, self.port = node, port
+        self.peer, self.peer_port = peer, peer_port
+        self.queue: deque = deque()
+        self.busy = False
+        self.sent = 0
+        self.bytes = 0
+
+
+class Link:
+    def __init__(self, sim: Simulator, name: str, a, port_a: int, b, port_b: int, mtu: int = 1500,
+                 latency_ns: int = 0, bandwidth_bps: float | None = None, queue_frames: int = 1000,
+                 loss: float = 0.0, seed: int = 0):
+        self.sim = sim
+        self.name = name
+        self.mtu = mtu
+        self.latency_ns = latency_ns
+        self.bandwidth_bps = bandwidth_bps
+        self.queue_frames = queue_frames
+        self.loss = loss
+        self.rng = random.Random(seed)
+        self.ends = {(id(a), port_a): LinkEnd(self, a, port_a, b, port_b),
+                     (id(b), port_b): LinkEnd(self, b, port_b, a, port_a)}
+        self.pcap = None          # a PcapWriter, when captures are on
+        self.observers: list[Callable] = []
+
+    def end(self, node, port: int) -> LinkEnd:
+        return self.ends[(id(node), port)]
+
+    def send(self, node, port: int, frame: bytes) -> None:
+        """A node puts a frame on the link at its port."""
+        end = self.ends[(id(node), port)]
+        sim = self.sim
+        ledger = sim.ledger
+        ledger.transmitted += 1
+        if len(frame) - 14 > self.mtu:
+            ledger.drop(DropRecord(sim.now_ns, node.name, DropReason.EXCEEDS_LINK_MTU,
+                                   f"{len(frame) - 14} bytes on {self.name} (MTU {self.mtu})", port), True)
+            return
+        if len(end.queue) >= self.queue_frames:
+            ledger.drop(DropRecord(sim.now_ns, node.name, DropReason.QUEUE_FULL,
+                                   f"{self.name} queue of {self.queue_frames} frames", port), True)
+            return
+        end.queue.append(frame)
+        if not end.busy:
+            self._start(end)
+
+    def _start(self, end: LinkEnd) -> None:
+        frame = end.queue.popleft()
+        end.busy = True
+        sim = self.sim
+        if self.pcap is not None:
+            self.pcap.write(frame, sim.now_ns)
+        for obs in self.observers:
+            obs(self, end, frame)
+        tx = 0 if not self.bandwidth_bps else int(len(frame) * 8 * 1e9 / self.bandwidth_bps)
+        sim.schedule(tx, self._sent, end, frame)
+
+    def _sent(self, end: LinkEnd, frame: bytes) -> None:
+        end.sent += 1
+        end.bytes += len(frame)
+        self.sim.schedule(self.latency_ns, self._arrive, end, frame)
+        if end.queue:
+            self._start(end)
+        else:
+            end.busy = False
+
+    def _arrive(self, end: LinkEnd, frame: bytes) -> None:
+        sim = self.sim
+        if self.loss and self.rng.random() < self.loss:
+            sim.ledger.drop(DropRecord(sim.now_ns, end.node.name, DropReason.LINK_LOSS, self.name, end.port), True)
+            return
+        sim.ledger.arrived += 1
+        end.peer.receive(end.peer_port, frame)
+
+    def queued(self) -> int:
+        return sum(len(e.queue) + (1 if e.busy else 0) for e in self.ends.values())

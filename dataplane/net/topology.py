@@ -1,0 +1,458 @@
+"""Topology files: a YAML description of a network, validated with positions, loaded into networkx.
+
+    name: three routers in a line
+    seed: 1
+    defaults:
+      link: {mtu: 1500, latency: 1ms, bandwidth: 100Mbps, queue: 100}
+    nodes:
+      h1:
+        kind: host                         # host | switch | router | p4
+        interfaces:
+          eth0: {mac: "08:00:00:00:01:01", ipv4: 10.0.1.1/24, ipv6: "2001:db8:1::1/64"}
+        gateway: auto                      # the router on the host's segment, or an address
+        gateway6: auto
+        arp: {10.0.1.254: "00:00:00:00:01:00"}   # static ARP entries (optional)
+      r1:
+        kind: router                       # a P4 program plus the router agent
+        program: ipv4_router               # one of programs/, or a path relative to this file
+                                           # (default: ipv4_router, ipv6_router or dual_stack_router)
+        entries: auto                      # routes from shortest paths; or a .json / .yaml file; or inline
+        interfaces:
+          eth1: {ipv4: 10.0.1.254/24}      # MACs are generated when not given
+          eth2: {ipv4: 10.0.12.1/30, port: 7}
+    links:
+      - [h1:eth0, r1:eth1]
+      - {ends: [r1:eth2, r2:eth1], mtu: 576, latency: 2ms, bandwidth: 10Mbps, queue: 50, loss: 0.01}
+    traffic:
+      - {at: 1s, ping: {from: h1, to: h2, count: 3}}
+
+Every error names the file, line and column of the offending key or value,
+and unknown keys are errors (with a suggestion), never silently ignored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+import re
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from ..controlplane.positions import Positions, load_yaml
+from ..diagnostics import DiagnosticError, SourceFile, error
+from ..frontend.preprocess import read_source
+from ..locate import find_program
+
+KINDS = ("host", "switch", "router", "p4")
+NODE_KEYS = {"kind", "program", "entries", "interfaces", "gateway", "gateway6", "icmp_rate", "icmp_burst",
+             "reassembly_timeout", "include", "defines", "arp"}
+IFACE_KEYS = {"mac", "ipv4", "ipv6", "port"}
+LINK_KEYS = {"ends", "mtu", "latency", "bandwidth", "queue", "loss", "name"}
+TOP_KEYS = {"name", "seed", "defaults", "nodes", "links", "traffic", "description", "max_frames", "duration"}
+TRAFFIC_KINDS = {"ping", "traceroute", "udp", "tcp", "sctp"}
+TRAFFIC_RANGES = {"count": (1, 1_000_000), "size": (0, 65507), "port": (1, 65535), "bytes": (0, 1 << 30),
+                  "messages": (1, 1_000_000), "max_hops": (1, 255), "queries": (1, 10), "ttl": (1, 255)}
+
+
+@dataclass
+class InterfaceSpec:
+    node: str
+    name: str
+    port: int
+    mac: int
+    ipv4: ipaddress.IPv4Interface | None = None
+    ipv6: list = field(default_factory=list)
+
+
+@dataclass
+class NodeSpec:
+    name: str
+    kind: str
+    interfaces: dict[str, InterfaceSpec] = field(default_factory=dict)
+    program: str | None = None
+    entries: object = None                # "auto", a path, a dict, or None
+    gateway4: object = "auto"
+    gateway6: object = "auto"
+    options: dict = field(default_factory=dict)
+    path: tuple = ()                     # where the node is in the YAML document
+
+
+@dataclass
+class LinkSpec:
+    name: str
+    a: tuple[str, str]                   # (node, interface)
+    b: tuple[str, str]
+    mtu: int = 1500
+    latency_ns: int = 0
+    bandwidth_bps: float | None = None
+    queue: int = 1000
+    loss: float = 0.0
+    path: tuple = ()
+
+
+@dataclass
+class TrafficSpec:
+    at_ns: int
+    kind: str
+    params: dict
+    path: tuple = ()
+
+
+@dataclass
+class Topology:
+    name: str
+    path: str
+    nodes: dict[str, NodeSpec]
+    links: list[LinkSpec]
+    traffic: list[TrafficSpec]
+    seed: int = 1
+    max_frames: int = 2_000_000
+    duration_ns: int | None = None
+    positions: Positions | None = None
+    graph: nx.MultiGraph = None
+
+    def interface(self, node: str, iface: str) -> InterfaceSpec:
+        return self.nodes[node].interfaces[iface]
+
+
+# ---------------------------------------------------------------------------- units
+
+_TIME_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+_RATE_UNITS = {"bps": 1, "kbps": 1e3, "mbps": 1e6, "gbps": 1e9}
+
+
+def parse_time(v) -> int:
+    """A duration in nanoseconds: 1ms, 250us, 2s, 10ns; a bare number is milliseconds."""
+    if isinstance(v, bool):
+        raise ValueError("a duration such as 1ms")
+    if isinstance(v, (int, float)):
+        return int(v * 1_000_000)
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(ns|us|µs|ms|s)\s*", str(v))
+    if not m:
+        raise ValueError(f"'{v}' is not a duration such as 1ms, 250us or 2s")
+    return int(float(m.group(1)) * _TIME_UNITS[m.group(2)])
+
+
+def parse_rate(v) -> float:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgKMG]?bps)\s*", str(v))
+    if not m:
+        raise ValueError(f"'{v}' is not a bandwidth such as 100Mbps or 1Gbps")
+    return float(m.group(1)) * _RATE_UNITS[m.group(2).lower()]
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+class _Loader:
+    def __init__(self, source: SourceFile, doc, pos: Positions):
+        self.src, self.doc, self.pos = source, doc, pos
+
+    def fail(self, message: str, path: tuple, hint: str | None = None, key: bool = False) -> DiagnosticError:
+        span = self.pos.key_span(path) if key else self.pos.span(path)
+        return error(message, span, hint)
+
+    def expect(self, value, types, path: tuple, what: str):
+        if not isinstance(value, types):
+            names = {dict: "a mapping", list: "a list", str: "a string", int: "an integer", float: "a number"}
+            want = " or ".join(names.get(t, t.__name__) for t in (types if isinstance(types, tuple) else (types,)))
+            raise self.fail(f"{what} must be {want}", path)
+        return value
+
+    def check_keys(self, d: dict, allowed: set, path: tuple, what: str) -> None:
+        for k in d:
+            if k not in allowed:
+                near = difflib.get_close_matches(str(k), sorted(allowed), n=1)
+                raise self.fail(f"unknown key '{k}' in {what}", path + (k,),
+                                f"did you mean '{near[0]}'?" if near else f"allowed: {', '.join(sorted(allowed))}",
+                                key=True)
+
+    def value(self, fn, v, path: tuple, what: str):
+        try:
+            return fn(v)
+        except (ValueError, TypeError) as exc:
+            raise self.fail(f"{what}: {exc}", path) from None
+
+    def load(self) -> Topology:
+        doc = self.doc
+        if doc is None:
+            raise self.fail("the topology file is empty", ())
+        self.expect(doc, dict, (), "a topology")
+        self.check_keys(doc, TOP_KEYS, (), "the topology")
+        if "nodes" not in doc:
+            raise self.fail("a topology needs 'nodes'", ())
+        defaults = self.expect(doc.get("defaults") or {}, dict, ("defaults",), "defaults")
+        self.check_keys(defaults, {"link", "host", "router", "switch"}, ("defaults",), "defaults")
+        link_defaults = self.expect(defaults.get("link") or {}, dict, ("defaults", "link"), "link defaults")
+        self.check_keys(link_defaults, LINK_KEYS - {"ends", "name"}, ("defaults", "link"), "link defaults")
+        nodes = {}
+        for index, (name, spec) in enumerate(self.expect(doc["nodes"], dict, ("nodes",), "nodes").items()):
+            nodes[str(name)] = self.node(str(name), spec, ("nodes", name), index)
+        links = [self.link(i, l, link_defaults, nodes) for i, l in
+                 enumerate(self.expect(doc.get("links") or [], list, ("links",), "links"))]
+        traffic = [self.traffic(i, t, nodes) for i, t in
+                   enumerate(self.expect(doc.get("traffic") or [], list, ("traffic",), "traffic"))]
+        seed = self.value(int, doc.get("seed", 1), ("seed",), "seed")
+        max_frames = self.value(int, doc.get("max_frames", 2_000_000), ("max_frames",), "max_frames")
+        duration = self.value(parse_time, doc["duration"], ("duration",), "duration") if "duration" in doc else None
+        topo = Topology(str(doc.get("name", os.path.basename(self.src.path))), self.src.path, nodes, links, traffic,
+                        seed, max_frames, duration, self.pos)
+        self.check_consistency(topo)
+        topo.graph = build_graph(topo)
+        return topo
+
+    def node(self, name: str, spec, path: tuple, index: int) -> NodeSpec:
+        self.expect(spec, dict, path, f"node '{name}'")
+        self.check_keys(spec, NODE_KEYS, path, f"node '{name}'")
+        kind = spec.get("kind")
+        if kind not in KINDS:
+            raise self.fail(f"node '{name}' needs a kind: {', '.join(KINDS)}", path + (("kind",) if "kind" in spec else ()))
+        n = NodeSpec(name, kind, path=path)
+        if kind != "host":
+            default_program = {"router": "ipv4_router", "switch": "l2_switch"}.get(kind)
+            prog = spec.get("program", default_program)
+            if prog is None:
+                raise self.fail(f"p4 node '{name}' needs a program", path)
+            found = find_program(str(prog), self.src.path)
+            if found is None:
+                raise self.fail(f"cannot find program '{prog}'", path + ("program",),
+                                "give a path relative to the topology file, or the name of a program in programs/")
+            n.program = found
+            entries = spec.get("entries", "auto" if kind in ("router", "switch") else None)
+            if isinstance(entries, str) and entries != "auto":
+                f = os.path.join(os.path.dirname(os.path.abspath(self.src.path)), entries)
+                if not os.path.isfile(f):
+                    raise self.fail(f"cannot find the entries file '{entries}'", path + ("entries",))
+                entries = f
+            elif entries == "auto" and kind == "p4":
+                raise self.fail("'entries: auto' is for routers and switches; give a file or inline entries",
+                                path + ("entries",))
+            n.entries = entries
+            for opt in ("icmp_rate", "icmp_burst"):
+                if opt in spec:
+                    n.options[opt] = self.value(float, spec[opt], path + (opt,), opt)
+            for opt in ("include", "defines"):
+                if opt in spec:
+                    n.options[opt] = spec[opt]
+            for k in ("arp", "reassembly_timeout"):
+                if k in spec:
+                    raise self.fail(f"'{k}' is a setting of hosts", path + (k,), key=True)
+        else:
+            for k in ("program", "entries", "icmp_rate", "icmp_burst", "include", "defines"):
+                if k in spec:
+                    raise self.fail(f"'{k}' is not a setting of hosts", path + (k,), key=True)
+            if "arp" in spec:
+                # Static ARP entries (like `arp -s`), for networks whose devices do not answer ARP.
+                table = self.expect(spec["arp"], dict, path + ("arp",), "arp")
+                n.options["static_arp"] = {
+                    int(self.value(lambda s: ipaddress.IPv4Address(str(s)), ip, path + ("arp", ip), "arp")):
+                        self.value(_parse_mac, mac, path + ("arp", ip), "arp") for ip, mac in table.items()}
+            if "reassembly_timeout" in spec:
+                n.options["reassembly_timeout"] = self.value(parse_time, spec["reassembly_timeout"],
+                                                             path + ("reassembly_timeout",), "reassembly_timeout")
+        for gw, attr, parse in (("gateway", "gateway4", ipaddress.IPv4Address),
+                                ("gateway6", "gateway6", ipaddress.IPv6Address)):
+            if gw in spec:
+                if kind != "host":
+                    raise self.fail(f"'{gw}' is a setting of hosts", path + (gw,), key=True)
+                v = spec[gw]
+                setattr(n, attr, v if v in ("auto", None) else int(self.value(parse, str(v), path + (gw,), gw)))
+        ifaces = self.expect(spec.get("interfaces") or {}, dict, path + ("interfaces",), "interfaces")
+        used_ports: dict[int, str] = {}
+        for j, (iname, ispec) in enumerate(ifaces.items()):
+            ip = path + ("interfaces", iname)
+            ispec = ispec or {}
+            self.expect(ispec, dict, ip, f"interface '{iname}'")
+            self.check_keys(ispec, IFACE_KEYS, ip, f"interface '{iname}'")
+            port = self.value(int, ispec.get("port", j + 1), ip + ("port",), "port")
+            if not 0 <= port < 510:
+                raise self.fail(f"port {port} is out of range (0..509)", ip + ("port",))
+            if port in used_ports:
+                raise self.fail(f"port {port} is already used by interface '{used_ports[port]}'", ip + ("port",))
+            used_ports[port] = str(iname)
+            mac = ispec.get("mac")
+            mac_v = self.value(_parse_mac, mac, ip + ("mac",), "mac") if mac is not None else \
+                (0x02 << 40) | ((index + 1) << 16) | port
+            v4 = self.value(lambda s: ipaddress.IPv4Interface(str(s)), ispec["ipv4"], ip + ("ipv4",), "ipv4") \
+                if "ipv4" in ispec else None
+            v6_raw = ispec.get("ipv6", [])
+            v6 = [self.value(lambda s: ipaddress.IPv6Interface(str(s)), a, ip + ("ipv6",), "ipv6")
+                  for a in (v6_raw if isinstance(v6_raw, list) else [v6_raw])]
+            if kind == "switch" and (v4 or v6):
+                raise self.fail("switch interfaces have no IP addresses", ip, key=True)
+            n.interfaces[str(iname)] = InterfaceSpec(name, str(iname), port, mac_v, v4, v6)
+        if kind == "router" and "program" not in spec:
+            # The standard router program for the address families the router has.
+            has4 = any(i.ipv4 for i in n.interfaces.values())
+            has6 = any(i.ipv6 for i in n.interfaces.values())
+            n.program = find_program("dual_stack_router" if has4 and has6 else
+                                     "ipv6_router" if has6 else "ipv4_router")
+        return n
+
+    def _end(self, text, path: tuple, nodes: dict) -> tuple[str, str]:
+        if not isinstance(text, str) or ":" not in text:
+            raise self.fail(f"a link end is written node:interface, not {text!r}", path)
+        node, _, iface = text.partition(":")
+        if node not in nodes:
+            raise self.fail(f"unknown node '{node}'", path, _suggest(node, nodes))
+        if iface not in nodes[node].interfaces:
+            raise self.fail(f"node '{node}' has no interface '{iface}'", path, _suggest(iface, nodes[node].interfaces))
+        return node, iface
+
+    def link(self, i: int, spec, defaults: dict, nodes: dict) -> LinkSpec:
+        path = ("links", i)
+        if isinstance(spec, list):
+            spec = {"ends": spec}
+            ends_path = path
+        else:
+            self.expect(spec, dict, path, "a link")
+            self.check_keys(spec, LINK_KEYS, path, "a link")
+            ends_path = path + ("ends",)
+        ends = spec.get("ends")
+        if not isinstance(ends, list) or len(ends) != 2:
+            raise self.fail("a link has two ends: [node:interface, node:interface]", ends_path)
+        a = self._end(ends[0], ends_path + (0,), nodes)
+        b = self._end(ends[1], ends_path + (1,), nodes)
+        merged = dict(defaults)
+        merged.update({k: v for k, v in spec.items() if k not in ("ends", "name")})
+        mtu = self.value(int, merged.get("mtu", 1500), path + ("mtu",), "mtu")
+        if mtu < 1 or mtu > 65535:
+            raise self.fail(f"MTU {mtu} is out of range", path + ("mtu",))
+        loss = self.value(float, merged.get("loss", 0.0), path + ("loss",), "loss")
+        if not 0 <= loss < 1:
+            raise self.fail(f"loss {loss} must be in [0, 1)", path + ("loss",))
+        return LinkSpec(str(spec.get("name", f"{a[0]}-{b[0]}")), a, b, mtu,
+                        self.value(parse_time, merged.get("latency", 0), path + ("latency",), "latency"),
+                        self.value(parse_rate, merged["bandwidth"], path + ("bandwidth",), "bandwidth")
+                        if "bandwidth" in merged else None,
+                        self.value(int, merged.get("queue", 1000), path + ("queue",), "queue"), loss, path)
+
+    def traffic(self, i: int, spec, nodes: dict) -> TrafficSpec:
+        path = ("traffic", i)
+        self.expect(spec, dict, path, "a traffic item")
+        kinds = [k for k in spec if k in TRAFFIC_KINDS]
+        self.check_keys(spec, TRAFFIC_KINDS | {"at"}, path, "a traffic item")
+        if len(kinds) != 1:
+            raise self.fail(f"a traffic item has one of {', '.join(sorted(TRAFFIC_KINDS))}", path)
+        kind = kinds[0]
+        params = self.expect(spec[kind] or {}, dict, path + (kind,), kind)
+        allowed = {"ping": {"from", "to", "count", "size", "df", "interval", "ipv6", "ttl"},
+                   "traceroute": {"from", "to", "ipv6", "max_hops", "queries"},
+                   "udp": {"from", "to", "port", "count", "size", "interval", "ipv6"},
+                   "tcp": {"from", "to", "port", "bytes", "ipv6"},
+                   "sctp": {"from", "to", "port", "messages", "size", "ipv6"}}[kind]
+        self.check_keys(params, allowed, path + (kind,), kind)
+        for role in ("from", "to"):
+            if role not in params:
+                raise self.fail(f"{kind} needs '{role}'", path + (kind,))
+        if params["from"] not in nodes or nodes[params["from"]].kind != "host":
+            raise self.fail(f"'{params['from']}' is not a host", path + (kind, "from"),
+                            _suggest(str(params["from"]), {n for n, s in nodes.items() if s.kind == "host"}))
+        out = {"from": str(params["from"])}
+        for k, v in params.items():
+            p = path + (kind, k)
+            if k in ("from", "to"):
+                continue
+            if k in ("df", "ipv6"):
+                if not isinstance(v, bool):
+                    raise self.fail(f"'{k}' is true or false", p)
+                out[k] = v
+            elif k == "interval":
+                out[k] = self.value(parse_time, v, p, k)
+            else:
+                low, high = TRAFFIC_RANGES[k]
+                n = self.value(_int, v, p, k)
+                if not low <= n <= high:
+                    raise self.fail(f"'{k}' must be between {low} and {high}", p)
+                out[k] = n
+        out["to"] = self.target(params["to"], nodes, out.get("ipv6", False), path + (kind, "to"))
+        at = self.value(parse_time, spec.get("at", 0), path + ("at",), "at")
+        return TrafficSpec(at, kind, out, path)
+
+    def target(self, to, nodes: dict, v6: bool, path: tuple) -> str:
+        """A node with an address of the family, or an address literal of the family."""
+        text = str(to)
+        family = "IPv6" if v6 else "IPv4"
+        if text in nodes:
+            if not any((i.ipv6 if v6 else i.ipv4) for i in nodes[text].interfaces.values()):
+                raise self.fail(f"'{text}' has no {family} address", path,
+                                "set 'ipv6: true' for IPv6" if not v6 else None)
+            return text
+        try:
+            a = ipaddress.ip_address(text)
+        except ValueError:
+            raise self.fail(f"'{text}' is neither a node nor an address", path, _suggest(text, nodes)) from None
+        if (a.version == 6) != v6:
+            raise self.fail(f"{text} is not an {family} address", path,
+                            "set 'ipv6: true' for IPv6" if a.version == 6 else None)
+        return text
+
+    def check_consistency(self, topo: Topology) -> None:
+        seen_ends: dict[tuple, tuple] = {}
+        for l in topo.links:
+            for end in (l.a, l.b):
+                if end in seen_ends:
+                    raise self.fail(f"interface {end[0]}:{end[1]} is on two links", l.path)
+                seen_ends[end] = l.path
+        macs: dict[int, str] = {}
+        addrs: dict[object, str] = {}
+        for n in topo.nodes.values():
+            for i in n.interfaces.values():
+                where = f"{n.name}:{i.name}"
+                if i.mac in macs:
+                    raise self.fail(f"MAC address of {where} is also used by {macs[i.mac]}", n.path + ("interfaces", i.name))
+                macs[i.mac] = where
+                for a in ([i.ipv4] if i.ipv4 else []) + list(i.ipv6):
+                    if a.ip in addrs:
+                        raise self.fail(f"address {a.ip} of {where} is also used by {addrs[a.ip]}",
+                                        n.path + ("interfaces", i.name))
+                    addrs[a.ip] = where
+        for n in topo.nodes.values():
+            if n.kind == "host" and not n.interfaces:
+                raise self.fail(f"host '{n.name}' has no interfaces", n.path)
+
+
+def _int(v) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, str)):
+        raise ValueError(f"{v!r} is not an integer")
+    return int(str(v), 0)
+
+
+def _parse_mac(v) -> int:
+    s = str(v)
+    if not re.fullmatch(r"[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}", s):
+        raise ValueError(f"'{s}' is not a MAC address such as 08:00:00:00:01:11")
+    return int(re.sub("[:-]", "", s), 16)
+
+
+def _suggest(name: str, options) -> str | None:
+    near = difflib.get_close_matches(name, list(options), n=1)
+    return f"did you mean '{near[0]}'?" if near else None
+
+
+def build_graph(topo: Topology) -> nx.MultiGraph:
+    """The network as a networkx graph: one vertex per node, one edge per link (with its spec)."""
+    g = nx.MultiGraph()
+    for n in topo.nodes.values():
+        g.add_node(n.name, spec=n)
+    for l in topo.links:
+        g.add_edge(l.a[0], l.b[0], link=l)
+    return g
+
+
+def load_topology(path: str) -> Topology:
+    if path.endswith(".json"):
+        from .tutorial import load_tutorial_topology
+        return load_tutorial_topology(path)
+    source = read_source(path)
+    doc, pos = load_yaml(source)
+    return _Loader(source, doc, pos).load()
+
+
+def load_topology_text(text: str, name: str = "topology.yaml") -> Topology:
+    source = SourceFile(name, text)
+    doc, pos = load_yaml(source)
+    return _Loader(source, doc, pos).load()
