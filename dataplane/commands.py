@@ -29,9 +29,9 @@ def register(sub) -> None:
     p.add_argument("--trace", action="store_true", help="print the trace of every packet")
     p.set_defaults(func=cmd_replay)
 
-    p = sub.add_parser("bench", help="measure packets per second of compiled pipelines")
+    p = sub.add_parser("bench", help="measure packets per second of pipelines and simulated networks")
     p.add_argument("--packets", type=int, default=200_000, help="packets per benchmark (default 200000)")
-    p.add_argument("--which", choices=["lpm", "acl", "all"], default="all")
+    p.add_argument("--which", choices=["lpm", "acl", "fat-tree", "routers-500", "all"], default="all")
     p.set_defaults(func=cmd_bench)
 
 

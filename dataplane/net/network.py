@@ -285,7 +285,6 @@ class Summary:
     arrived: int
     link_drops: int
     on_links: int
-    leaving_nodes: int
     fates: dict
     drops: dict                     # reason -> count (frames)
     copy_drops: dict                # reason -> count (copies of frames that went on)
@@ -296,15 +295,14 @@ class Summary:
     @classmethod
     def of(cls, net: Network) -> "Summary":
         sim, ledger = net.sim, net.sim.ledger
-        queued = sum(link.queued() for link in net.links.values())
-        travelling = sum(1 for e in sim._queue if e[4] and getattr(e[2], "__name__", "") == "_arrive")
-        leaving = sum(1 for e in sim._queue if e[4] and getattr(e[2], "__name__", "") == "send")
+        # A frame on a link (queued, being sent or propagating) is one pending arrival event.
+        on_links = sum(1 for e in sim._queue if e[4] and getattr(e[2], "__name__", "") == "_arrive")
         by_node: dict[str, int] = {}
         for d in ledger.drops:
             if not d.copy:
                 by_node[d.node] = by_node.get(d.node, 0) + 1
         s = cls(net.topo.name, sim.now_ns, sim.events_run, len(net.topo.nodes), len(net.links), ledger.transmitted,
-                ledger.arrived, ledger.link_drops, queued + travelling, leaving, dict(ledger.fates),
+                ledger.arrived, ledger.link_drops, on_links, dict(ledger.fates),
                 ledger.drops_by_reason(), ledger.drops_by_reason(copies=True), dict(sorted(by_node.items())),
                 sim.stopped_by)
         if s.transmitted != s.arrived + s.link_drops + s.on_links and s.stopped_by is None:
@@ -318,8 +316,7 @@ class Summary:
         lines = [f"{self.name}: {self.nodes} nodes, {self.links} links; simulated {_fmt_time(self.time_ns)}, "
                  f"{self.events} events",
                  f"frames on links: {self.transmitted} sent, {self.arrived} arrived, {self.link_drops} dropped on "
-                 f"links, {self.on_links} in flight" + (f", {self.leaving_nodes} leaving nodes" if self.leaving_nodes
-                                                        else ""),
+                 f"links, {self.on_links} in flight",
                  "frames at nodes: " + ", ".join(f"{self.fates[k]} {k if k != 'reassembly' else 'kept for reassembly'}"
                                                  for k in FATES)]
         if self.drops:

@@ -144,13 +144,21 @@ class LinkEnd:
         self.link = link
         self.node, self.port = node, port
         self.peer, self.peer_port = peer, peer_port
-        self.queue: deque = deque()
-        self.busy = False
+        self.free_at = 0                  # when the transmitter finishes what it has been given
+        self.waiting: deque = deque()     # start times of frames queued behind the one on the wire
         self.sent = 0
         self.bytes = 0
 
 
 class Link:
+    """A full-duplex link. Each direction is a FIFO transmitter with a drop-tail queue.
+
+    A frame's whole journey is computed when it is sent: it starts when the
+    transmitter is free, takes len * 8 / bandwidth to serialize, and arrives
+    `latency` later; a single event (its arrival) is scheduled. The queue
+    holds the frames waiting for the transmitter: `queue` of them at most.
+    """
+
     def __init__(self, sim: Simulator, name: str, a, port_a: int, b, port_b: int, mtu: int = 1500,
                  latency_ns: int = 0, bandwidth_bps: float | None = None, queue_frames: int = 1000,
                  loss: float = 0.0, seed: int = 0):
@@ -159,6 +167,7 @@ class Link:
         self.mtu = mtu
         self.latency_ns = latency_ns
         self.bandwidth_bps = bandwidth_bps
+        self.ns_per_byte = 8e9 / bandwidth_bps if bandwidth_bps else 0.0
         self.queue_frames = queue_frames
         self.loss = loss
         self.rng = random.Random(seed)
@@ -170,43 +179,35 @@ class Link:
     def end(self, node, port: int) -> LinkEnd:
         return self.ends[(id(node), port)]
 
-    def send(self, node, port: int, frame: bytes) -> None:
-        """A node puts a frame on the link at its port."""
+    def send(self, node, port: int, frame: bytes, ready_ns: int | None = None) -> None:
+        """A node puts a frame on the link at its port, ready to go at ready_ns (default: now)."""
         end = self.ends[(id(node), port)]
         sim = self.sim
         ledger = sim.ledger
         ledger.transmitted += 1
+        ready = sim.now_ns if ready_ns is None else ready_ns
         if len(frame) - 14 > self.mtu:
             ledger.drop(DropRecord(sim.now_ns, node.name, DropReason.EXCEEDS_LINK_MTU,
                                    f"{len(frame) - 14} bytes on {self.name} (MTU {self.mtu})", port), True)
             return
-        if len(end.queue) >= self.queue_frames:
+        waiting = end.waiting
+        while waiting and waiting[0] <= ready:
+            waiting.popleft()            # these frames have started by the time this one is ready
+        if len(waiting) >= self.queue_frames:
             ledger.drop(DropRecord(sim.now_ns, node.name, DropReason.QUEUE_FULL,
                                    f"{self.name} queue of {self.queue_frames} frames", port), True)
             return
-        end.queue.append(frame)
-        if not end.busy:
-            self._start(end)
-
-    def _start(self, end: LinkEnd) -> None:
-        frame = end.queue.popleft()
-        end.busy = True
-        sim = self.sim
-        if self.pcap is not None:
-            self.pcap.write(frame, sim.now_ns)
-        for obs in self.observers:
-            obs(self, end, frame)
-        tx = 0 if not self.bandwidth_bps else int(len(frame) * 8 * 1e9 / self.bandwidth_bps)
-        sim.schedule(tx, self._sent, end, frame)
-
-    def _sent(self, end: LinkEnd, frame: bytes) -> None:
+        start = ready if ready >= end.free_at else end.free_at
+        if start > ready:
+            waiting.append(start)
+        end.free_at = start + int(len(frame) * self.ns_per_byte)
         end.sent += 1
         end.bytes += len(frame)
-        self.sim.schedule(self.latency_ns, self._arrive, end, frame)
-        if end.queue:
-            self._start(end)
-        else:
-            end.busy = False
+        if self.pcap is not None:
+            self.pcap.write(frame, start)
+        for obs in self.observers:
+            obs(self, end, frame)
+        sim.at(end.free_at + self.latency_ns, self._arrive, end, frame)
 
     def _arrive(self, end: LinkEnd, frame: bytes) -> None:
         sim = self.sim
@@ -217,4 +218,6 @@ class Link:
         end.peer.receive(end.peer_port, frame)
 
     def queued(self) -> int:
-        return sum(len(e.queue) + (1 if e.busy else 0) for e in self.ends.values())
+        """Frames waiting for a transmitter now (not those on the wire)."""
+        now = self.sim.now_ns
+        return sum(sum(1 for t in e.waiting if t > now) for e in self.ends.values())

@@ -59,6 +59,10 @@ class Node:
             outputs, drops = dev.process_raw(port, frame)
             drops = list(drops)
             tr = None
+        return self.complete(outputs, drops, tr, now_us)
+
+    def complete(self, outputs: list, drops: list, tr, now_us: float) -> NodeResult:
+        """Hand what the pipeline sent to CPU_PORT to the agent, and put the results together."""
         if self.agent is None or not any(p == CPU_PORT for p, _ in outputs):
             return NodeResult(outputs, drops, tr, len(outputs))
         own = [(p, f) for p, f in outputs if p != CPU_PORT]
