@@ -232,8 +232,10 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
             if (local_addresses.apply().hit) {
                 return;
             }
-            // Not routed: multicast (224/4) and limited broadcast.
-            if (hdr.ipv4.dstAddr[31:28] == 0xE || hdr.ipv4.dstAddr == 0xFFFFFFFF) {
+            // Not routed: multicast (224/4) and limited broadcast destinations, and martian sources
+            // (RFC 1812 5.3.7: 0/8 "this network", 127/8 loopback, 240/4 class E and broadcast).
+            if (hdr.ipv4.dstAddr[31:28] == 0xE || hdr.ipv4.dstAddr == 0xFFFFFFFF ||
+                hdr.ipv4.srcAddr[31:24] == 0 || hdr.ipv4.srcAddr[31:24] == 127 || hdr.ipv4.srcAddr[31:28] == 0xF) {
                 drop(2);
                 return;
             }

@@ -134,8 +134,6 @@ def test_R8_large_packets_are_quoted_up_to_576_bytes(router):
     (lambda: from_h1(IP(src="10.0.1.1", dst="10.0.2.2", ttl=1), ICMP(type=11, code=0), Raw(bytes(28))),
      "about an ICMP error"),
     (lambda: from_h1(IP(src="10.0.1.1", dst="10.0.2.2", ttl=1, frag=10), Raw(bytes(40))), "not the first fragment"),
-    (lambda: from_h1(IP(src="127.0.0.1", dst="10.0.2.2", ttl=1), UDP()), "invalid source address"),
-    (lambda: from_h1(IP(src="240.0.0.1", dst="10.0.2.2", ttl=1), UDP()), "invalid source address"),
     (lambda: from_h1(IP(src="10.0.1.1", dst="10.0.2.255", ttl=1), UDP()), "directed broadcast destination"),
     (lambda: from_h1(IP(src="10.0.1.1", dst="10.0.2.2", ttl=1), UDP(), dst_mac="ff:ff:ff:ff:ff:ff"),
      "link-layer broadcast or multicast"),
@@ -144,6 +142,26 @@ def test_R9_no_errors_about_these(router, pkt, why):
     out, drops = send(router, pkt())
     assert out == []
     assert router.agent.stats.suppressed.get(why) == 1
+
+
+@pytest.mark.parametrize("src", ["127.0.0.1", "240.0.0.1", "0.1.2.3", "255.255.255.255"])
+def test_R9_martian_sources_are_not_routed_and_get_no_error(router, src):
+    # RFC 1812 5.3.7: the pipeline drops them (drops[2]) before any TTL check, so nothing reaches the agent.
+    out, drops = send(router, from_h1(IP(src=src, dst="10.0.2.2", ttl=1), UDP()))
+    assert out == [] and router.device.counter_read("drops", 2)[0] == 1
+    assert router.agent.stats.handled == {}
+
+
+def test_R9_the_agent_sends_no_error_about_an_invalid_source(router):
+    # For programs that do route such packets: the agent's own check (R9).
+    import struct
+    from dataplane.router.agent import CPU_IN_FORMAT, REASON_TTL_EXPIRED
+    for src in ("127.0.0.1", "240.0.0.1"):
+        punt = struct.pack(CPU_IN_FORMAT, REASON_TTL_EXPIRED, 0, 1, 0, 0) + \
+            raw(from_h1(IP(src=src, dst="10.0.2.2", ttl=1), UDP()))
+        out, drops = router.agent.handle(punt, 0.0)
+        assert out == [] and drops == [(DropReason.TTL_EXCEEDED, "no ICMP error: invalid source address")]
+    assert router.agent.stats.suppressed == {"invalid source address": 2}
 
 
 def test_R9_an_expiring_echo_gets_time_exceeded_but_an_expiring_error_does_not(router):
