@@ -1,4 +1,5 @@
-"""The README stays true: its Python example runs, and the topologies and commands it names exist."""
+"""The README stays true: its commands are the ones CI runs, its Python example runs, and the topologies and
+commands it names exist."""
 
 from __future__ import annotations
 
@@ -10,6 +11,27 @@ from dataplane.locate import shipped_topologies
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+
+
+def _commands(text: str) -> list[str]:
+    return [b.strip() for b in re.findall(r"```sh\n(.*?)```", text, re.S)]
+
+
+def test_readme_starts_with_two_commands_and_ci_runs_the_test_command():
+    commands = _commands(README)
+    assert len(commands) >= 2
+    demo, tests = commands[0].splitlines(), commands[1]
+    assert demo[0] == "pip install ." and demo[1].startswith("dataplane ") and len(demo) == 2
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert tests in ci.splitlines(), "the last step of .ci/run must be the README's test command"
+
+
+def test_the_demo_command_works(capsys):
+    from dataplane.cli import main
+    demo = _commands(README)[0].splitlines()[1].split()[1:]
+    assert main(demo) == 0
+    out = capsys.readouterr().out
+    assert "accounting problem" not in out and "received" in out
 
 
 def test_the_python_example_runs(monkeypatch, capsys):

@@ -242,9 +242,14 @@ class CallsMixin:
                 self.em.line(f"{color} = {ent}.meter.execute({self.packet_length_expr()}, dev.now_us) "
                              f"if {ent}.meter is not None else 0")
         if self.traced:
-            names = [k.name for k in info.keys]
-            keyvals = ", ".join(f"{n!r}: (({kv} >> {k.shift}) & {hex((1 << k.width) - 1)}, {k.width})"
-                                for n, k in zip(names, info.keys))
+            # The key packs the first field highest, as built above; each field's shift is the width after it.
+            shifts, after = [], 0
+            for k in reversed(info.keys):
+                shifts.append(after)
+                after += k.width
+            shifts.reverse()
+            keyvals = ", ".join(f"{k.name!r}: (({kv} >> {sh}) & {hex((1 << k.width) - 1)}, {k.width})"
+                                for k, sh in zip(info.keys, shifts))
             self.em.line(f"tr(TableApply({info.name!r}, {{{keyvals}}}, {hit}, {T}.describe_entry({ent}), "
                          f"{T}.action_name({aid})))")
         saved_color = getattr(self, "direct_meter_color", None)

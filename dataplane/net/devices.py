@@ -85,8 +85,10 @@ class P4Device:
             if reason is not DropReason.CONSUMED:
                 ledger.drop(DropRecord(sim.now_ns, self.name, reason, detail, port, copies))
         if self.hops is not None:
-            self.hops.append(HopRecord(sim.now_ns, self.name, port, frame, list(r.outputs), list(r.drops), r.trace,
-                                        r.forwarded))
+            hop = HopRecord(sim.now_ns, self.name, port, frame, list(r.outputs), list(r.drops), r.trace, r.forwarded)
+            self.hops.append(hop)
+            if sim.watchers:
+                sim.notify("device_hop", self, hop)
         ready = sim.now_ns + PROCESSING_NS
         for out_port, out_frame in sendable:
             self.links[out_port].send(self, out_port, out_frame, ready)

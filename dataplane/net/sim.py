@@ -94,6 +94,14 @@ class Simulator:
         self.max_frames = max_frames
         self.stopped_by: str | None = None
         self.events_run = 0
+        # Watchers see what happens inside nodes and links, in order: watcher(kind, *details). Kinds:
+        # "device_hop" (device, HopRecord), "host_rx" (host, port, frame), "host_rx_fate" (host, fate),
+        # "host_event" (host, text), "link_drop" (link, node, port, frame, DropRecord).
+        self.watchers: list[Callable] = []
+
+    def notify(self, kind: str, *details) -> None:
+        for w in self.watchers:
+            w(kind, *details)
 
     def schedule(self, delay_ns: int, fn: Callable, *args) -> list:
         """Run fn(*args) delay_ns from now; returns a handle that cancel() accepts."""
@@ -187,15 +195,14 @@ class Link:
         ledger.transmitted += 1
         ready = sim.now_ns if ready_ns is None else ready_ns
         if len(frame) - 14 > self.mtu:
-            ledger.drop(DropRecord(sim.now_ns, node.name, DropReason.EXCEEDS_LINK_MTU,
-                                   f"{len(frame) - 14} bytes on {self.name} (MTU {self.mtu})", port), True)
+            self._drop(node, port, frame, DropReason.EXCEEDS_LINK_MTU,
+                       f"{len(frame) - 14} bytes on {self.name} (MTU {self.mtu})")
             return
         waiting = end.waiting
         while waiting and waiting[0] <= ready:
             waiting.popleft()            # these frames have started by the time this one is ready
         if len(waiting) >= self.queue_frames:
-            ledger.drop(DropRecord(sim.now_ns, node.name, DropReason.QUEUE_FULL,
-                                   f"{self.name} queue of {self.queue_frames} frames", port), True)
+            self._drop(node, port, frame, DropReason.QUEUE_FULL, f"{self.name} queue of {self.queue_frames} frames")
             return
         start = ready if ready >= end.free_at else end.free_at
         if start > ready:
@@ -212,10 +219,17 @@ class Link:
     def _arrive(self, end: LinkEnd, frame: bytes) -> None:
         sim = self.sim
         if self.loss and self.rng.random() < self.loss:
-            sim.ledger.drop(DropRecord(sim.now_ns, end.node.name, DropReason.LINK_LOSS, self.name, end.port), True)
+            self._drop(end.node, end.port, frame, DropReason.LINK_LOSS, self.name)
             return
         sim.ledger.arrived += 1
         end.peer.receive(end.peer_port, frame)
+
+    def _drop(self, node, port: int, frame: bytes, reason: DropReason, detail: str) -> None:
+        sim = self.sim
+        rec = DropRecord(sim.now_ns, node.name, reason, detail, port)
+        sim.ledger.drop(rec, True)
+        if sim.watchers:
+            sim.notify("link_drop", self, node, port, frame, rec)
 
     def queued(self) -> int:
         """Frames waiting for a transmitter now (not those on the wire)."""

@@ -131,6 +131,8 @@ class Host:
 
     def log(self, text: str) -> None:
         self.events.append((self.sim.now_ns, text))
+        if self.sim.watchers:
+            self.sim.notify("host_event", self, text)
 
     def drop(self, reason: DropReason, detail: str = "", port: int | None = None) -> None:
         """A received packet dropped here (its fate), or one dropped by a timer (reassembly)."""
@@ -174,11 +176,16 @@ class Host:
 
     def receive(self, port: int, frame: bytes) -> None:
         """A frame from a link. Its fate (delivered, dropped, or kept for reassembly) goes to the ledger."""
+        sim = self.sim
+        if sim.watchers:
+            sim.notify("host_rx", self, port, frame)
         self._rx_fate = None
         self._receive(port, frame)
         if self._rx_fate is None:
             self.drop(DropReason.PIPELINE_ERROR, "the host stack neither delivered nor dropped the frame", port)
-        self.sim.ledger.fate(self._rx_fate)
+        sim.ledger.fate(self._rx_fate)
+        if sim.watchers:
+            sim.notify("host_rx_fate", self, self._rx_fate)
         self._rx_fate = "outside"               # drops from timers are not the fate of a received frame
 
     def _held(self) -> None:
