@@ -6,7 +6,7 @@ import os
 import sys
 import time
 
-from .diagnostics import DiagnosticError, error
+from .diagnostics import error
 
 
 def register(sub) -> None:

@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass, field
 
 from .controlplane.values import ValueError_, parse_match, parse_scalar, wildcard
-from .diagnostics import DiagnosticError, SourceFile, Span, error
+from .diagnostics import SourceFile, Span, error
 from .runtime.device import Device
 from .runtime.errors import ControlPlaneError
 from .runtime.tables import KeySpec, MatchValue

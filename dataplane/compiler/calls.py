@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from ..diagnostics import error
 from ..frontend import ast as A
-from ..frontend.types import (BoolType, EnumType, ErrorType, ExternType, ListType, StructLikeType, TupleType, Type,
-                              VarbitType, bit_width, strip_newtype)
-from .codegen import Binding, Const, Env, InlineFrame, is_scalar, py_const
+from ..frontend.types import (BoolType, EnumType, ExternType, StructLikeType, Type, VarbitType, strip_newtype)
+from .codegen import Binding, Const, Env, InlineFrame, is_scalar
 from .layout import (FieldScalar, HeaderPlace, Place, Scalar, StackPlace, StructPlace, UnionPlace, VarbitScalar,
                      leaves, scalar_width)
 

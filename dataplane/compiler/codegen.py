@@ -21,14 +21,12 @@ from __future__ import annotations
 
 from ..diagnostics import error
 from ..frontend import ast as A
-from ..frontend.check.calls import contains_typevar
 from ..frontend.scope import Symbol
-from ..frontend.types import (ActionRunType, ApplyResultType, BitsType, BoolType, EnumType, ErrorType, IntType,
-                              ListType, StackType, StructInitType, StructLikeType, TupleType, Type, bit_width,
-                              strip_newtype)
+from ..frontend.types import (ApplyResultType, BitsType, BoolType, EnumType, ErrorType, IntType, ListType,
+                              StackType, StructInitType, TupleType, Type, strip_newtype)
 from .emitter import Emitter
-from .layout import (DynSlotScalar, HeaderPlace, LayoutError, LocalScalar, Place, PlaceBuilder, Scalar, SliceScalar,
-                     StackPlace, StructPlace, UnionPlace, default_value, leaves, scalar_width)
+from .layout import (DynSlotScalar, HeaderPlace, LayoutError, Place, PlaceBuilder, Scalar, SliceScalar, StackPlace,
+                     StructPlace, UnionPlace, default_value, leaves, scalar_width)
 
 
 class Const:

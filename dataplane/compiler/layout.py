@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..frontend.types import (BitsType, BoolType, EnumType, ErrorType, NewType, StackType, StructLikeType,
-                              TupleType, Type, VarbitType, strip_newtype)
+from ..frontend.types import (BitsType, BoolType, EnumType, ErrorType, StackType, StructLikeType, TupleType,
+                              Type, VarbitType, strip_newtype)
 
 
 class LayoutError(Exception):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from ..diagnostics import error
 from ..frontend import ast as A
 from ..frontend.types import BoolType, StructLikeType, strip_newtype
-from .codegen import Binding, Const, Env, is_scalar
+from .codegen import Binding, Env, is_scalar
 from .layout import HeaderPlace, Place, Scalar, StackPlace, StructPlace, UnionPlace, header_layout, leaves
 
 ACCEPT = -1

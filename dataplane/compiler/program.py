@@ -13,22 +13,20 @@ it is then compiled from that file, so tracebacks and debuggers show it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from dataclasses import dataclass, field
 
-from ..diagnostics import Diagnostic, DiagnosticError, error
+from ..diagnostics import Diagnostic, error
 from ..frontend import ast as A
 from ..frontend.check import PackageInstance
 from ..frontend.program import CheckedProgram
-from ..frontend.types import (BitsType, BlockType, BoolType, EnumType, ExternType, StructLikeType, TypeVar,
-                              strip_newtype)
+from ..frontend.types import (BlockType, ExternType, StructLikeType, TypeVar, strip_newtype)
 from ..runtime.tables import ActionSpec, KeySpec, MatchValue
 from .calls import CallsMixin
-from .codegen import BlockCompiler, Binding, Const, Env
+from .codegen import BlockCompiler, Binding, Env
 from .emitter import Emitter
-from .layout import HeaderPlace, LayoutError, PlaceBuilder, Scalar, StructPlace, header_layout, leaves, scalar_width
+from .layout import LayoutError, PlaceBuilder, StructPlace, header_layout, leaves, scalar_width
 from .parsers import ParsersMixin
 
 # The roles of V1Switch's parameters, in order.
@@ -280,8 +278,6 @@ class ProgramCompiler:
         self.state_slots = dict(state.slots)
         self.state_slots.update(HIDDEN_SLOTS)
         self.roots = roots
-        blocks = [arch.blocks[name] for name in (p.name for p in arch.package.params)]
-        roles = dict(zip(V1MODEL_ROLES, [p.name for p in arch.package.params]))
         em = Emitter()
         self._emit_header(em, state)
         for traced in (False, True):

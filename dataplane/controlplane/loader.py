@@ -26,13 +26,12 @@ Every error names the file, line and column of the offending value.
 
 from __future__ import annotations
 
-import os
 
-from ..diagnostics import DiagnosticError, SourceFile, error
+from ..diagnostics import SourceFile, error
 from ..frontend.preprocess import read_source
 from ..runtime.device import Device
 from ..runtime.errors import ControlPlaneError
-from .positions import Positions, load_json, load_yaml
+from .positions import DocumentChecker, Positions, load_json, load_yaml
 from .values import ValueError_, parse_match, parse_scalar
 
 RUNTIME_JSON_KEYS = {"target", "p4info", "bmv2_json", "table_entries", "multicast_group_entries",
@@ -41,27 +40,10 @@ TABLE_ENTRY_KEYS = {"table", "match", "action_name", "action_params", "priority"
 YAML_KEYS = {"tables", "multicast_groups", "clone_sessions", "registers", "meters", "value_sets"}
 
 
-class _Ctx:
+class _Ctx(DocumentChecker):
     def __init__(self, device: Device, pos: Positions):
-        self.dev, self.pos = device, pos
-
-    def fail(self, message: str, path: tuple, hint: str | None = None) -> DiagnosticError:
-        return error(message, self.pos.span(path), hint)
-
-    def expect(self, value, types, path: tuple, what: str):
-        if not isinstance(value, types):
-            names = {dict: "a mapping", list: "a list", str: "a string", int: "an integer", bool: "true or false"}
-            want = " or ".join(names.get(t, t.__name__) for t in (types if isinstance(types, tuple) else (types,)))
-            raise self.fail(f"{what} must be {want}", path)
-        return value
-
-    def check_keys(self, d: dict, allowed: set, path: tuple, what: str) -> None:
-        for k in d:
-            if k not in allowed:
-                import difflib
-                near = difflib.get_close_matches(str(k), sorted(allowed), n=1)
-                raise error(f"unknown key '{k}' in {what}", self.pos.key_span(path + (k,)),
-                            f"did you mean '{near[0]}'?" if near else f"allowed keys: {', '.join(sorted(allowed))}")
+        super().__init__(pos)
+        self.dev = device
 
     def run(self, fn, path: tuple):
         try:

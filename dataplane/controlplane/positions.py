@@ -9,6 +9,7 @@ and list indices from the root) to its span in the file.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 
@@ -213,3 +214,34 @@ def load_yaml(source: SourceFile):
         return value
 
     return build(node, ()), positions
+
+
+_TYPE_NAMES = {dict: "a mapping", list: "a list", str: "a string", int: "an integer", float: "a number",
+               bool: "true or false"}
+
+
+class DocumentChecker:
+    """Checks a document read with positions; every error points at the offending key or value."""
+
+    def __init__(self, pos: Positions):
+        self.pos = pos
+
+    def fail(self, message: str, path: tuple, hint: str | None = None, key: bool = False) -> DiagnosticError:
+        return error(message, self.pos.key_span(path) if key else self.pos.span(path), hint)
+
+    def expect(self, value, types, path: tuple, what: str):
+        if not isinstance(value, types):
+            want = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in (types if isinstance(types, tuple)
+                                                                          else (types,)))
+            raise self.fail(f"{what} must be {want}", path)
+        return value
+
+    def check_keys(self, d: dict, allowed: set, path: tuple, what: str) -> None:
+        """Unknown keys are errors, never ignored: a typo must not silently change the meaning."""
+        for k in d:
+            if k not in allowed:
+                near = difflib.get_close_matches(str(k), sorted(allowed), n=1)
+                raise self.fail(f"unknown key '{k}' in {what}", path + (k,),
+                                f"did you mean '{near[0]}'?" if near else f"allowed keys: {', '.join(sorted(allowed))}",
+                                key=True)
+

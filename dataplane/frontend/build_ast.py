@@ -11,7 +11,7 @@ import re
 
 from lark import Token, Transformer, v_args
 
-from ..diagnostics import NO_SPAN, DiagnosticError, Span, error
+from ..diagnostics import NO_SPAN, Span, error
 from . import ast as A
 from .preprocess import Preprocessed
 

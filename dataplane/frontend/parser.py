@@ -10,7 +10,7 @@ import functools
 from importlib import resources
 
 from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedInput, UnexpectedToken
 
 from ..diagnostics import Diagnostic, DiagnosticError, Span
 from .lexer import P4Lexer, ParseInput

@@ -188,7 +188,7 @@ class Preprocessor:
             i += consumed
             self._directive(name, rest, span, src, depth, cond_stack, active)
         if cond_stack:
-            self.diags.error(f"unterminated conditional directive", cond_stack[-1][3],
+            self.diags.error("unterminated conditional directive", cond_stack[-1][3],
                              hint="add the missing #endif")
 
     def _directive(self, name, rest, span, src, depth, cond_stack, active) -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ..router.agent import CPU_PORT
 from ..router.node import Node
 from ..runtime.trace import DropReason
 from .sim import DropRecord, Simulator

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from ..build import build
 from ..controlplane.loader import apply_config, load_file
 from ..diagnostics import DiagnosticError, error
-from ..protocols import packets as P
 from ..router.agent import Interface, RouterAgent, RouterConfigError
 from ..router.l2agent import L2Agent
 from ..router.node import Node

@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from ..controlplane.positions import Positions, load_yaml
-from ..diagnostics import DiagnosticError, SourceFile, error
+from ..controlplane.positions import DocumentChecker, Positions, load_yaml
+from ..diagnostics import SourceFile
 from ..frontend.preprocess import read_source
 from ..locate import find_program
 
@@ -147,28 +147,10 @@ def parse_rate(v) -> float:
 # ---------------------------------------------------------------------------- loading
 
 
-class _Loader:
+class _Loader(DocumentChecker):
     def __init__(self, source: SourceFile, doc, pos: Positions):
-        self.src, self.doc, self.pos = source, doc, pos
-
-    def fail(self, message: str, path: tuple, hint: str | None = None, key: bool = False) -> DiagnosticError:
-        span = self.pos.key_span(path) if key else self.pos.span(path)
-        return error(message, span, hint)
-
-    def expect(self, value, types, path: tuple, what: str):
-        if not isinstance(value, types):
-            names = {dict: "a mapping", list: "a list", str: "a string", int: "an integer", float: "a number"}
-            want = " or ".join(names.get(t, t.__name__) for t in (types if isinstance(types, tuple) else (types,)))
-            raise self.fail(f"{what} must be {want}", path)
-        return value
-
-    def check_keys(self, d: dict, allowed: set, path: tuple, what: str) -> None:
-        for k in d:
-            if k not in allowed:
-                near = difflib.get_close_matches(str(k), sorted(allowed), n=1)
-                raise self.fail(f"unknown key '{k}' in {what}", path + (k,),
-                                f"did you mean '{near[0]}'?" if near else f"allowed: {', '.join(sorted(allowed))}",
-                                key=True)
+        super().__init__(pos)
+        self.src, self.doc = source, doc
 
     def value(self, fn, v, path: tuple, what: str):
         try:

@@ -23,6 +23,11 @@ def pattern(n: int, salt: int = 0) -> bytes:
     return bytes(((i * 7 + salt) % 251) for i in range(n))
 
 
+def _endpoint(addr: int, port: int, v6: bool) -> str:
+    """10.0.0.1:80, or [2001:db8::1]:80 (RFC 3986 brackets, so the port is not read as part of the address)."""
+    return f"[{_addr(addr, True)}]:{port}" if v6 else f"{_addr(addr, False)}:{port}"
+
+
 class _TcpSink:
     def __init__(self, host, port: int):
         self.by_peer: dict[tuple, object] = {}
@@ -96,24 +101,42 @@ class _Transfer(App):
             names.append(new)
         return " -> ".join(names) if names else "(no state changes)"
 
-    def _head(self, what: str) -> str:
-        src = _addr(self.client_address(), self.v6) if self.client else self.host.name
-        return (f"{self.kind} {self.host.name} ({src}):{self.client_port() if self.client else '-'} -> "
-                f"{_addr(self.dst, self.v6)}:{self.port}, {what}")
-
-
-class TcpTransfer(_Transfer):
-    kind = "tcp"
-
-    def __init__(self, net, src: str, dst: str, port: int = 5001, nbytes: int = 10_000, v6: bool = False):
-        super().__init__(net, src, dst, port, v6)
-        self.data = pattern(nbytes)
-
     def client_address(self) -> int:
         return self.client.local
 
     def client_port(self) -> int:
         return self.client.lport
+
+    def render(self) -> str:
+        src = _endpoint(self.client_address(), self.client_port(), self.v6) if self.client else "-"
+        lines = [f"{self.kind} {self.host.name} {src} -> {_endpoint(self.dst, self.port, self.v6)}, {self.what()}"]
+        if self.error:
+            lines.append(f"  {self.opening} failed: {self.error}")
+            return "\n".join(lines)
+        c, s = self.client, self.peer_end()
+        lines.append(f"  client: {self.states(c.history)}" + (f" ({c.error})" if c.error else ""))
+        if s is not None:
+            lines.append(f"  server: {self.states(s.history)}")
+        established = next((t for t, _, new in c.history if new == "ESTABLISHED"), None)
+        if established is None:
+            lines.append(f"  the {self.session} was never established")
+        else:
+            lines.extend("  " + line for line in self.details(c, s, established))
+        return "\n".join(lines)
+
+    def what(self) -> str:
+        raise NotImplementedError
+
+    def details(self, client, server, established_ns: int) -> list[str]:
+        raise NotImplementedError
+
+
+class TcpTransfer(_Transfer):
+    kind, opening, session = "tcp", "connect", "connection"
+
+    def __init__(self, net, src: str, dst: str, port: int = 5001, nbytes: int = 10_000, v6: bool = False):
+        super().__init__(net, src, dst, port, v6)
+        self.data = pattern(nbytes)
 
     def _open(self) -> None:
         self.client = self.host.tcp.connect(self.dst, self.port, v6=self.v6)
@@ -136,21 +159,12 @@ class TcpTransfer(_Transfer):
     def intact(self) -> bool:
         return self.delivered == self.data
 
-    def render(self) -> str:
-        lines = [self._head(f"{len(self.data)} bytes")]
-        if self.error:
-            lines.append(f"  connect failed: {self.error}")
-            return "\n".join(lines)
-        c, s = self.client, self.peer_end()
-        lines.append(f"  client: {self.states(c.history)}" + (f" ({c.error})" if c.error else ""))
-        if s is not None:
-            lines.append(f"  server: {self.states(s.history)}")
-        established = next((t for t, _, new in c.history if new == "ESTABLISHED"), None)
-        if established is None:
-            lines.append("  the connection was never established")
-            return "\n".join(lines)
-        lines.append(f"  handshake {((established - self.started_ns) / MS):.3f} ms; MSS {c.effective_mss()}; "
-                     f"{c.retransmissions} retransmissions")
+    def what(self) -> str:
+        return f"{len(self.data)} bytes"
+
+    def details(self, c, s, established: int) -> list[str]:
+        lines = [f"handshake {((established - self.started_ns) / MS):.3f} ms; MSS {c.effective_mss()}; "
+                 f"{c.retransmissions} retransmissions"]
         got = self.delivered
         if s is not None and s.history:
             last = s.history[-1][0] if s.state == "CLOSED" else self.sim.now_ns
@@ -158,23 +172,17 @@ class TcpTransfer(_Transfer):
             rate = f", {len(got) * 8 / secs / 1e6:.2f} Mbit/s" if secs > 0 and got else ""
             verdict = "intact" if got == self.data else f"{len(got)} of {len(self.data)} bytes, " + \
                 ("a prefix" if self.data.startswith(got) else "CORRUPTED")
-            lines.append(f"  delivered {len(got)} bytes {verdict}{rate}")
-        return "\n".join(lines)
+            lines.append(f"delivered {len(got)} bytes {verdict}{rate}")
+        return lines
 
 
 class SctpTransfer(_Transfer):
-    kind = "sctp"
+    kind, opening, session = "sctp", "associate", "association"
 
     def __init__(self, net, src: str, dst: str, port: int = 5002, messages: int = 3, size: int = 100,
                  v6: bool = False):
         super().__init__(net, src, dst, port, v6)
         self.messages = [pattern(max(1, size), salt=i) for i in range(messages)]
-
-    def client_address(self) -> int:
-        return self.client.local
-
-    def client_port(self) -> int:
-        return self.client.lport
 
     def _open(self) -> None:
         self.client = self.host.sctp.associate(self.dst, self.port, v6=self.v6)
@@ -195,23 +203,11 @@ class SctpTransfer(_Transfer):
     def intact(self) -> bool:
         return sorted(self.delivered) == sorted(self.messages)
 
-    def render(self) -> str:
-        size = len(self.messages[0]) if self.messages else 0
-        lines = [self._head(f"{len(self.messages)} messages of {size} bytes")]
-        if self.error:
-            lines.append(f"  associate failed: {self.error}")
-            return "\n".join(lines)
-        c, s = self.client, self.peer_end()
-        lines.append(f"  client: {self.states(c.history)}" + (f" ({c.error})" if c.error else ""))
-        if s is not None:
-            lines.append(f"  server: {self.states(s.history)}")
-        established = next((t for t, _, new in c.history if new == "ESTABLISHED"), None)
-        if established is None:
-            lines.append("  the association was never established")
-            return "\n".join(lines)
-        lines.append(f"  handshake {((established - self.started_ns) / MS):.3f} ms; verification tags "
-                     f"0x{c.my_tag:08x} / 0x{c.peer_tag:08x}; {c.retransmissions} retransmissions")
-        got = self.delivered
-        lines.append(f"  delivered {len(got)} of {len(self.messages)} messages "
-                     f"{'intact' if self.intact else 'with differences'}")
-        return "\n".join(lines)
+    def what(self) -> str:
+        return f"{len(self.messages)} messages of {len(self.messages[0]) if self.messages else 0} bytes"
+
+    def details(self, c, s, established: int) -> list[str]:
+        return [f"handshake {((established - self.started_ns) / MS):.3f} ms; verification tags "
+                f"0x{c.my_tag:08x} / 0x{c.peer_tag:08x}; {c.retransmissions} retransmissions",
+                f"delivered {len(self.delivered)} of {len(self.messages)} messages "
+                f"{'intact' if self.intact else 'with differences'}"]

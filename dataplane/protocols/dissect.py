@@ -9,7 +9,6 @@ EtherTypes, IP protocol numbers and IPv6 extension headers to layer names.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 
 from .library import inet

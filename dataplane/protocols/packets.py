@@ -74,6 +74,16 @@ def solicited_node(addr: int) -> int:
     return ip6("ff02::1:ff00:0") | (addr & 0xFFFFFF)
 
 
+def link_local_address(mac: int, addresses=()) -> int:
+    """An interface's IPv6 link-local address: an fe80::/10 one it has, else the modified EUI-64 one from its
+    MAC (RFC 4291 appendix A: ff:fe in the middle, the universal/local bit flipped)."""
+    for a in addresses:
+        if a.ip.is_link_local:
+            return int(a.ip)
+    eui = ((mac >> 24) << 40) | (0xFFFE << 24) | (mac & 0xFFFFFF)
+    return ip6("fe80::") | (eui ^ (1 << 57))
+
+
 def multicast_mac_v6(addr: int) -> int:
     """The Ethernet address 33:33:xx:xx:xx:xx of an IPv6 multicast address (RFC 2464 section 7)."""
     return (0x3333 << 32) | (addr & 0xFFFFFFFF)

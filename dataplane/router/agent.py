@@ -67,13 +67,7 @@ class Interface:
 
     def link_local(self) -> int:
         """The IPv6 link-local address (an explicit fe80::/10 one, or EUI-64 from the MAC, RFC 4291)."""
-        for a in self.ipv6:
-            if a.ip.is_link_local:
-                return int(a.ip)
-        m = self.mac
-        eui = ((m >> 24) << 40) | (0xFFFE << 24) | (m & 0xFFFFFF)
-        eui ^= 1 << 57                   # flip the universal/local bit
-        return P.ip6("fe80::") | eui
+        return P.link_local_address(self.mac, self.ipv6)
 
 
 @dataclass

@@ -21,7 +21,7 @@ Priorities: a larger number wins; ties go to the entry added first.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..diagnostics import DiagnosticError, error
 from .errors import ControlPlaneError

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from dataplane.build import build
-from dataplane.frontend.preprocess import read_source
 from dataplane.runtime.device import Device
 from dataplane.stf import run_stf
 from p4helpers import PROGRAMS, ROOT

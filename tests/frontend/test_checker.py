@@ -47,7 +47,7 @@ def _assigned_value(prog, var: str) -> A.Expression:
     ("8w7 / 8w2", BitsType(8), 3),
 ])
 def test_constant_folding(expr, type_, value):
-    prog = check_text(with_ingress(f"apply {{ }}\n") .replace(
+    prog = check_text(with_ingress("apply { }\n") .replace(
         "control MyIngress", f"const {'bool' if isinstance(type_, BoolType) else 'int' if isinstance(type_, IntType) else str(type_)} C = {expr};\ncontrol MyIngress"))
     sym = prog.checker.globals.lookup("C")
     assert sym.value == value

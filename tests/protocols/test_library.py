@@ -7,8 +7,7 @@ from scapy.all import ARP, ICMP, IP, SCTP, TCP, UDP, Ether, IPv6, raw
 from scapy.layers.inet6 import ICMPv6EchoRequest, IPv6ExtHdrFragment
 
 from dataplane.protocols import packets as P
-from dataplane.protocols.checksums import (sctp_checksum, sctp_checksum_ok, transport_checksum, verify_transport,
-                                           with_sctp_checksum)
+from dataplane.protocols.checksums import (sctp_checksum_ok, verify_transport)
 from dataplane.protocols.dissect import dissect, summarize
 from dataplane.protocols.library import inet
 from dataplane.runtime.hashing import crc32c

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from .. import ast as A
 from ..scope import Scope
-from ..types import (BIT32, BOOL, INT, VOID, ActionType, ApplyResultType, BitsType, BlockType, EnumType,
-                     ExternType, FunctionType, IntType, ListType, StackType, StructInitType, StructLikeType,
-                     TableType, TupleType, Type, TypeVar, VarbitType, same_type, strip_newtype)
+from ..types import (BOOL, INT, VOID, ApplyResultType, BlockType, ExternType, IntType, ListType, StackType,
+                     StructInitType, StructLikeType, TableType, TupleType, Type, TypeVar, VarbitType,
+                     same_type, strip_newtype)
 from .base import Callable, CheckerBase, ParamInfo
 from .declarations import substitute
 
@@ -230,7 +230,6 @@ class CallsMixin(CheckerBase):
                 if not self.coerce(a.value, pt, f"the argument for parameter '{p.name}'"):
                     ok = False
             args.append(a.value)
-        unbound = [n for n in callee.type_params if n not in mapping]
         ret = substitute(callee.return_type, mapping)
         if contains_typevar(ret):
             self.error(f"cannot infer the type {ret} returned by {what}", e.span,
@@ -242,9 +241,6 @@ class CallsMixin(CheckerBase):
                             callee.type_params, callee.owner)
         e.bound = args
         e.type_bindings = {n: mapping.get(n) for n in callee.type_params}
-        if unbound and ok:
-            missing = [n for n in unbound if not any(contains_typevar(p.type) for p in [])]
-            del missing
         if not ok:
             return None
         self.check_special_call(e, scope)

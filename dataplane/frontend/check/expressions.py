@@ -13,9 +13,9 @@ from ... import bits
 from .. import ast as A
 from ..scope import Scope
 from ..types import (BIT32, BOOL, DONT_CARE, ERROR, INT, STRING, ActionRunType, ActionType, ApplyResultType,
-                     BitsType, BlockType, BoolType, DontCareType, EnumType, ErrorType, ExternType, FunctionType,
-                     IntType, ListType, NewType, StackType, StructInitType, StructLikeType, TableType, TupleType,
-                     Type, TypeVar, VarbitType, same_type, strip_newtype)
+                     BitsType, BlockType, BoolType, DontCareType, EnumType, ExternType, FunctionType, IntType,
+                     ListType, StackType, StructInitType, StructLikeType, TableType, TupleType, Type, TypeVar,
+                     same_type, strip_newtype)
 from .base import CheckerBase
 
 _ARITH = {"+", "-", "*", "/", "%", "|+|", "|-|"}

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from .. import ast as A
 from ..scope import Scope, Symbol
-from ..types import (BoolType, BitsType, DontCareType, EnumType, ErrorType, IntType, ListType, TupleType, Type,
-                     strip_newtype)
+from ..types import (BoolType, BitsType, EnumType, ErrorType, IntType, ListType, TupleType, Type, strip_newtype)
 from .base import CheckerBase, decl_span
 
 BUILTIN_STATES = ("accept", "reject")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .. import ast as A
 from ..scope import Scope, Symbol
-from ..types import (BOOL, VOID, ActionRunType, ActionType, BitsType, BlockType, BoolType, EnumType, ErrorType,
-                     ExternType, IntType, StructLikeType, TableType, Type, VoidType, strip_newtype)
+from ..types import (VOID, ActionRunType, BitsType, BlockType, BoolType, EnumType, ErrorType, ExternType, IntType,
+                     TableType, Type, VoidType, strip_newtype)
 from .base import CheckerBase, ParamInfo, decl_span
 
 

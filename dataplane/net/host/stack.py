@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ...protocols import packets as P
-from ...protocols.checksums import internet_checksum, ones_sum, verify_transport
+from ...protocols.checksums import internet_checksum, verify_transport
 from ...protocols.ipfrag import fragment_ipv4
 from ...runtime.trace import DropReason
 from ..sim import DropRecord, Simulator
@@ -48,12 +48,7 @@ class HostInterface:
     link: object = None
 
     def link_local(self) -> int:
-        for a in self.ipv6:
-            if a.ip.is_link_local:
-                return int(a.ip)
-        m = self.mac
-        eui = ((m >> 24) << 40) | (0xFFFE << 24) | (m & 0xFFFFFF)
-        return P.ip6("fe80::") | (eui ^ (1 << 57))
+        return P.link_local_address(self.mac, self.ipv6)
 
 
 @dataclass
@@ -85,9 +80,57 @@ class IcmpNotice:
 
 class _Pending:
     def __init__(self):
-        self.packets: list[tuple[HostInterface, int, bytes]] = []
+        self.packets: list[tuple[HostInterface, bytes]] = []
         self.tries = 0
         self.timer = None
+
+
+class NeighborCache:
+    """Address resolution for one family: ARP (RFC 826) or Neighbor Discovery (RFC 4861).
+
+    `entries` maps an address to (MAC, expiry); packets for an address being
+    resolved wait in `pending` while `solicit(iface, address)` asks up to
+    ARP_RETRIES times, one second apart; then they are dropped ("no route").
+    """
+
+    def __init__(self, host: "Host", ethertype: int, solicit: Callable[[HostInterface, int], None], answer: str,
+                 show: Callable[[int], str]):
+        self.host = host
+        self.ethertype = ethertype
+        self.solicit = solicit
+        self.answer = answer             # what did not come: "ARP reply", "Neighbor Advertisement"
+        self.show = show
+        self.entries: dict[int, tuple[int, int]] = {}
+        self.pending: dict[int, _Pending] = {}
+
+    def learn(self, addr: int, mac: int, lifetime_ns: int = NEIGHBOR_LIFETIME_NS) -> None:
+        self.entries[addr] = (mac, self.host.sim.now_ns + lifetime_ns)
+        waiting = self.pending.pop(addr, None)
+        if waiting is not None:
+            self.host.sim.cancel(waiting.timer)
+            for iface, payload in waiting.packets:
+                self.host._l2_send(iface, mac, self.ethertype, payload)
+
+    def send(self, iface: HostInterface, next_hop: int, payload: bytes) -> None:
+        entry = self.entries.get(next_hop)
+        if entry is not None and entry[1] > self.host.sim.now_ns:
+            self.host._l2_send(iface, entry[0], self.ethertype, payload)
+            return
+        waiting = self.pending.get(next_hop)
+        if waiting is None:
+            waiting = self.pending[next_hop] = _Pending()
+            self._ask(iface, next_hop, waiting)
+        waiting.packets.append((iface, payload))
+
+    def _ask(self, iface: HostInterface, addr: int, waiting: _Pending) -> None:
+        if waiting.tries >= ARP_RETRIES:
+            self.pending.pop(addr, None)
+            for _ in waiting.packets:
+                self.host.drop_outgoing(DropReason.NO_ROUTE, f"no {self.answer} from {self.show(addr)}")
+            return
+        waiting.tries += 1
+        self.solicit(iface, addr)
+        waiting.timer = self.host.sim.schedule(ARP_RETRY_NS, self._ask, iface, addr, waiting)
 
 
 class Host:
@@ -100,10 +143,10 @@ class Host:
         self.gateway4 = gateway4
         self.gateway6 = gateway6
         self.default_ttl = default_ttl
-        self.arp_cache: dict[int, tuple[int, int]] = {}    # ip -> (mac, expiry ns)
-        self.nd_cache: dict[int, tuple[int, int]] = {}
-        self._pending4: dict[int, _Pending] = {}
-        self._pending6: dict[int, _Pending] = {}
+        self.arp = NeighborCache(self, P.ETH_IPV4, self._arp_request, "ARP reply", P.ip4_str)
+        self.nd = NeighborCache(self, P.ETH_IPV6, self._neighbor_solicit, "Neighbor Advertisement", P.ip6_str)
+        self.arp_cache = self.arp.entries        # ip -> (mac, expiry ns)
+        self.nd_cache = self.nd.entries
         self.protocols: dict[tuple[bool, int], Callable[[RxPacket], None]] = {}
         self.udp_sockets: dict[int, Callable[[RxPacket, int, int, bytes], None]] = {}
         self.icmp_listeners: list[Callable[[IcmpNotice], None]] = []
@@ -229,41 +272,15 @@ class Host:
         mine = iface.ipv4 is not None and a["tpa"] == int(iface.ipv4.ip)
         # RFC 826: update an entry for the sender if we have one, or if the request is for us.
         if a["spa"] in self.arp_cache or mine:
-            self._learn4(a["spa"], a["sha"])
+            self.arp.learn(a["spa"], a["sha"])
         if a["oper"] == 1 and mine:
             self.log(f"ARP reply to {P.ip4_str(a['spa'])}: {P.ip4_str(a['tpa'])} is at {P.mac_str(iface.mac)}")
             self._l2_send(iface, a["sha"], P.ETH_ARP, P.arp(2, iface.mac, a["tpa"], a["sha"], a["spa"]))
         self.deliver("arp")
 
-    def _learn4(self, ip: int, mac: int) -> None:
-        self.arp_cache[ip] = (mac, self.sim.now_ns + NEIGHBOR_LIFETIME_NS)
-        pending = self._pending4.pop(ip, None)
-        if pending is not None:
-            self.sim.cancel(pending.timer)
-            for iface, etype, payload in pending.packets:
-                self._l2_send(iface, mac, etype, payload)
-
-    def _resolve4(self, iface: HostInterface, next_hop: int, payload: bytes) -> None:
-        entry = self.arp_cache.get(next_hop)
-        if entry is not None and entry[1] > self.sim.now_ns:
-            self._l2_send(iface, entry[0], P.ETH_IPV4, payload)
-            return
-        pending = self._pending4.get(next_hop)
-        if pending is None:
-            pending = self._pending4[next_hop] = _Pending()
-            self._arp_request(iface, next_hop, pending)
-        pending.packets.append((iface, P.ETH_IPV4, payload))
-
-    def _arp_request(self, iface: HostInterface, ip: int, pending: _Pending) -> None:
-        if pending.tries >= ARP_RETRIES:
-            self._pending4.pop(ip, None)
-            for _ in pending.packets:
-                self.drop_outgoing(DropReason.NO_ROUTE, f"no ARP reply from {P.ip4_str(ip)}")
-            return
-        pending.tries += 1
+    def _arp_request(self, iface: HostInterface, ip: int) -> None:
         self.log(f"ARP who-has {P.ip4_str(ip)}")
         self._l2_send(iface, P.BROADCAST_MAC, P.ETH_ARP, P.arp(1, iface.mac, int(iface.ipv4.ip), 0, ip))
-        pending.timer = self.sim.schedule(ARP_RETRY_NS, self._arp_request, iface, ip, pending)
 
     # ------------------------------------------------------------------ IPv4 output
 
@@ -306,7 +323,7 @@ class Host:
             if dst == 0xFFFFFFFF:
                 self._l2_send(iface, P.BROADCAST_MAC, P.ETH_IPV4, f)
             else:
-                self._resolve4(iface, next_hop, f)
+                self.arp.send(iface, next_hop, f)
         return None
 
     # ------------------------------------------------------------------ IPv4 input
@@ -513,7 +530,7 @@ class Host:
         else:
             frags = [datagram]
         for f in frags:
-            self._resolve6(iface, next_hop, f)
+            self.nd.send(iface, next_hop, f)
         return None
 
     def _fragment6(self, src, dst, nh, payload, mtu, hop_limit, tc) -> list[bytes]:
@@ -529,39 +546,13 @@ class Host:
                               hop_limit=self.default_ttl if hop_limit is None else hop_limit, traffic_class=tc))
         return out
 
-    def _resolve6(self, iface: HostInterface, next_hop: int, datagram: bytes) -> None:
-        entry = self.nd_cache.get(next_hop)
-        if entry is not None and entry[1] > self.sim.now_ns:
-            self._l2_send(iface, entry[0], P.ETH_IPV6, datagram)
-            return
-        pending = self._pending6.get(next_hop)
-        if pending is None:
-            pending = self._pending6[next_hop] = _Pending()
-            self._neighbor_solicit(iface, next_hop, pending)
-        pending.packets.append((iface, P.ETH_IPV6, datagram))
-
-    def _neighbor_solicit(self, iface: HostInterface, target: int, pending: _Pending) -> None:
-        if pending.tries >= ARP_RETRIES:
-            self._pending6.pop(target, None)
-            for _ in pending.packets:
-                self.drop_outgoing(DropReason.NO_ROUTE, f"no Neighbor Advertisement from {P.ip6_str(target)}")
-            return
-        pending.tries += 1
+    def _neighbor_solicit(self, iface: HostInterface, target: int) -> None:
         self.log(f"neighbor solicitation for {P.ip6_str(target)}")
         dst = P.solicited_node(target)
         src = self.source6(iface, target)
         option = bytes([1, 1]) + iface.mac.to_bytes(6, "big")        # source link-layer address
         ns = P.icmpv6(src, dst, 135, 0, 0, target.to_bytes(16, "big") + option)
         self._l2_send(iface, P.multicast_mac_v6(dst), P.ETH_IPV6, P.ipv6(src, dst, P.IP_ICMPV6, ns, hop_limit=255))
-        pending.timer = self.sim.schedule(ARP_RETRY_NS, self._neighbor_solicit, iface, target, pending)
-
-    def _learn6(self, ip: int, mac: int) -> None:
-        self.nd_cache[ip] = (mac, self.sim.now_ns + NEIGHBOR_LIFETIME_NS)
-        pending = self._pending6.pop(ip, None)
-        if pending is not None:
-            self.sim.cancel(pending.timer)
-            for iface, etype, payload in pending.packets:
-                self._l2_send(iface, mac, etype, payload)
 
     def _nd_input(self, pkt: RxPacket, t: int, p: bytes) -> None:
         if pkt.ttl != 255:
@@ -575,7 +566,7 @@ class Host:
                 return
             lladdr = _nd_option(p[24:], 1)
             if lladdr is not None and pkt.src != 0:
-                self._learn6(pkt.src, lladdr)
+                self.nd.learn(pkt.src, lladdr)
             dst = pkt.src if pkt.src != 0 else P.ip6("ff02::1")
             flags = (int(pkt.src != 0) << 30) | (1 << 29)              # Solicited, Override
             option = bytes([2, 1]) + iface.mac.to_bytes(6, "big")
@@ -586,7 +577,7 @@ class Host:
             target = int.from_bytes(p[8:24], "big")
             lladdr = _nd_option(p[24:], 2)
             if lladdr is not None:
-                self._learn6(target, lladdr)
+                self.nd.learn(target, lladdr)
         self.deliver("nd")
 
     def _ipv6_input(self, iface: HostInterface, data: bytes, l2_dst: int) -> None:
