@@ -41,6 +41,12 @@ def test_plain_install_works_from_another_directory(tmp_path):
                          env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "ok" in out.stdout
+    # The README's demo: a shipped topology, found by name, with its shipped programs.
+    assert (target / "dataplane" / "topologies" / "line.yaml").is_file()
+    out = subprocess.run([sys.executable, "-m", "dataplane", "ping", "line", "h1", "h2", "-c", "1"], cwd=tmp_path,
+                         env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "1 packets transmitted, 1 received" in out.stdout
     # The installed copy is used, not the checkout.
     where = subprocess.run([sys.executable, "-c", "import dataplane; print(dataplane.__file__)"], cwd=tmp_path,
                            env=env, capture_output=True, text=True).stdout
