@@ -31,10 +31,6 @@ from typing import Callable
 from ..runtime.trace import DropReason
 
 
-class StormLimit(Exception):
-    """The run produced more frames than the configured limit (a loop or a storm)."""
-
-
 @dataclass
 class DropRecord:
     time_ns: int
