@@ -74,7 +74,9 @@ def quoted_transport(n: IcmpNotice) -> tuple[int, bytes] | None:
 
 
 class App:
-    """Something that runs on a host: started once, writes lines."""
+    """Something that runs on a host: started once, writes lines; render() is what the tool would print."""
+
+    name = "app"
 
     def __init__(self, net, host: str):
         self.net = net
@@ -82,20 +84,35 @@ class App:
         self.sim = net.sim
         self.lines: list[str] = []
         self.done = False
+        self.started = False
+        self.start_ns: int | None = None
 
     def start(self, at_ns: int = 0) -> "App":
-        self.sim.at(max(at_ns, self.sim.now_ns), self._begin)
+        self.start_ns = max(at_ns, self.sim.now_ns)
+        self.sim.at(self.start_ns, self._started)
         return self
+
+    def _started(self) -> None:
+        self.started = True
+        self._begin()
 
     def _begin(self) -> None:
         raise NotImplementedError
 
     def render(self) -> str:
+        if not self.started:
+            when = "" if self.start_ns is None else f" (due at {self.start_ns / S:.3f} s)"
+            return f"{self.name} on {self.host.name}: not started, the run stopped first{when}"
+        return self.report()
+
+    def report(self) -> str:
         return "\n".join(self.lines)
 
 
 class Ping(App):
     """ping(8): echo requests every `interval`, one line per reply or error, then statistics."""
+
+    name = "ping"
 
     def __init__(self, net, src: str, dst: str, count: int = 4, size: int = 56, interval_ns: int = S,
                  df: bool = False, v6: bool = False, ttl: int | None = None, timeout_ns: int = 2 * S):
@@ -193,7 +210,7 @@ class Ping(App):
     def transmitted(self) -> int:
         return len(self.sent)
 
-    def render(self) -> str:
+    def report(self) -> str:
         out = list(self.lines)
         n, r = self.transmitted, len(self.received)
         loss = 0 if n == 0 else round(100 * (n - r) / n)
@@ -219,6 +236,7 @@ class Traceroute(App):
     """traceroute(8) with UDP probes: TTL 1, 2, ... until the destination answers Port Unreachable (R7)."""
 
     BASE_PORT = 33434
+    name = "traceroute"
 
     def __init__(self, net, src: str, dst: str, v6: bool = False, max_hops: int = 30, queries: int = 3,
                  wait_ns: int = 5 * S):
@@ -315,6 +333,8 @@ class Traceroute(App):
 class UdpFlow(App):
     """`count` datagrams of `size` bytes from src to dst:port, one every `interval`; counts what arrives."""
 
+    name = "udp"
+
     def __init__(self, net, src: str, dst: str, port: int = 5001, count: int = 10, size: int = 512,
                  interval_ns: int = MS, v6: bool = False):
         super().__init__(net, src)
@@ -356,7 +376,7 @@ class UdpFlow(App):
         if seq in self.sent_at:
             self.received.append((seq, self.sim.now_ns - self.sent_at[seq]))
 
-    def render(self) -> str:
+    def report(self) -> str:
         src = _addr(self.host.primary_address(self.v6) or 0, self.v6)
         head = f"udp {self.host.name} ({src}) -> {_addr(self.dst, self.v6)} port {self.port}: " \
                f"{self.sent} datagrams of {self.size} bytes sent, {len(self.received)} received, " \

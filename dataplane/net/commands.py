@@ -95,7 +95,9 @@ class Progress:
         self.shown = True
 
     def done(self) -> None:
-        if self.shown:
+        if self.enabled:
+            self.last = 0.0
+            self(self.net.sim.now_ns)           # the final figures, even for a run too short for an update
             sys.stderr.write("\n")
             sys.stderr.flush()
 

@@ -106,7 +106,7 @@ class Network:
                 agent = RouterAgent(dev, ifaces, spec.name, icmp_rate=opts.get("icmp_rate", 100.0),
                                     icmp_burst=opts.get("icmp_burst", 50.0))
             except RouterConfigError as exc:
-                raise self._fail(str(exc), self._link_path_of(spec) or spec.path) from None
+                raise self._fail(str(exc), self._mtu_path(spec, exc.port)) from None
             for table in ("interfaces", "egress"):
                 if agent._table(table) is None:
                     raise self._fail(f"router '{spec.name}' runs {os.path.basename(spec.program)}, which lacks the "
@@ -132,13 +132,16 @@ class Network:
         pos = self.topo.positions
         return path + (key,) if pos is not None and path + (key,) in pos.spans else path
 
-    def _link_path_of(self, spec: NodeSpec) -> tuple | None:
-        """Where the smallest MTU at this node is written (an MTU error points there)."""
-        best = None
+    def _mtu_path(self, spec: NodeSpec, port: int | None) -> tuple:
+        """Where the MTU of the router's interface on `port` is written: its link's mtu, or the link defaults."""
+        iface = next((i.name for i in spec.interfaces.values() if i.port == port), None)
         for l in self.topo.links:
-            if spec.name in (l.a[0], l.b[0]) and (best is None or l.mtu < best.mtu):
-                best = l
-        return None if best is None else self._at(best.path, "mtu")
+            if (spec.name, iface) in (l.a, l.b):
+                for where in (l.path, ("defaults", "link")):
+                    if self._at(where, "mtu") != where:
+                        return where + ("mtu",)
+                return l.path
+        return spec.path
 
     def _load_entries(self, spec: NodeSpec, dev: Device) -> None:
         entries = spec.entries
@@ -304,7 +307,7 @@ class Summary:
                 ledger.arrived, ledger.link_drops, on_links, dict(ledger.fates),
                 ledger.drops_by_reason(), ledger.drops_by_reason(copies=True), dict(sorted(by_node.items())),
                 sim.stopped_by)
-        if s.transmitted != s.arrived + s.link_drops + s.on_links and s.stopped_by is None:
+        if s.transmitted != s.arrived + s.link_drops + s.on_links:
             s.problems.append(f"links: {s.transmitted} sent but {s.arrived} arrived + {s.link_drops} dropped + "
                               f"{s.on_links} in flight")
         if ledger.unaccounted():

@@ -115,6 +115,8 @@ class Simulator:
             handle[4] = False
 
     def run(self, until_ns: int | None = None, progress: Callable[[int], None] | None = None) -> None:
+        if self.stopped_by is not None:
+            return                       # a run stopped by the frame limit does not resume
         q = self._queue
         while q:
             entry = q[0]
@@ -129,9 +131,9 @@ class Simulator:
             if progress is not None and self.events_run % 4096 == 0:
                 progress(self.now_ns)
             if self.ledger.transmitted > self.max_frames:
+                # The events stay queued, so what is still on the links is counted as in flight.
                 self.stopped_by = (f"stopped after {self.max_frames} frames on links (a forwarding loop or a "
                                    f"storm); raise the limit with max_frames")
-                q.clear()
                 break
         if until_ns is not None and self.stopped_by is None:
             self.now_ns = max(self.now_ns, until_ns)

@@ -177,8 +177,8 @@ class _Loader(DocumentChecker):
                  enumerate(self.expect(doc.get("links") or [], list, ("links",), "links"))]
         traffic = [self.traffic(i, t, nodes) for i, t in
                    enumerate(self.expect(doc.get("traffic") or [], list, ("traffic",), "traffic"))]
-        seed = self.value(int, doc.get("seed", 1), ("seed",), "seed")
-        max_frames = self.value(int, doc.get("max_frames", 2_000_000), ("max_frames",), "max_frames")
+        seed = self.value(_int, doc.get("seed", 1), ("seed",), "seed")
+        max_frames = self.value(_int, doc.get("max_frames", 2_000_000), ("max_frames",), "max_frames")
         duration = self.value(parse_time, doc["duration"], ("duration",), "duration") if "duration" in doc else None
         topo = Topology(str(doc.get("name", os.path.basename(self.src.path))), self.src.path, nodes, links, traffic,
                         seed, max_frames, duration, self.pos)
@@ -249,7 +249,7 @@ class _Loader(DocumentChecker):
             ispec = ispec or {}
             self.expect(ispec, dict, ip, f"interface '{iname}'")
             self.check_keys(ispec, IFACE_KEYS, ip, f"interface '{iname}'")
-            port = self.value(int, ispec.get("port", j + 1), ip + ("port",), "port")
+            port = self.value(_int, ispec.get("port", j + 1), ip + ("port",), "port")
             if not 0 <= port < 510:
                 raise self.fail(f"port {port} is out of range (0..509)", ip + ("port",))
             if port in used_ports:
@@ -300,7 +300,7 @@ class _Loader(DocumentChecker):
         b = self._end(ends[1], ends_path + (1,), nodes)
         merged = dict(defaults)
         merged.update({k: v for k, v in spec.items() if k not in ("ends", "name")})
-        mtu = self.value(int, merged.get("mtu", 1500), path + ("mtu",), "mtu")
+        mtu = self.value(_int, merged.get("mtu", 1500), path + ("mtu",), "mtu")
         if mtu < 1 or mtu > 65535:
             raise self.fail(f"MTU {mtu} is out of range", path + ("mtu",))
         loss = self.value(float, merged.get("loss", 0.0), path + ("loss",), "loss")
@@ -310,7 +310,7 @@ class _Loader(DocumentChecker):
                         self.value(parse_time, merged.get("latency", 0), path + ("latency",), "latency"),
                         self.value(parse_rate, merged["bandwidth"], path + ("bandwidth",), "bandwidth")
                         if "bandwidth" in merged else None,
-                        self.value(int, merged.get("queue", 1000), path + ("queue",), "queue"), loss, path)
+                        self.value(_int, merged.get("queue", 1000), path + ("queue",), "queue"), loss, path)
 
     def traffic(self, i: int, spec, nodes: dict) -> TrafficSpec:
         path = ("traffic", i)
@@ -400,7 +400,10 @@ class _Loader(DocumentChecker):
 def _int(v) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, str)):
         raise ValueError(f"{v!r} is not an integer")
-    return int(str(v), 0)
+    try:
+        return int(str(v), 0)
+    except ValueError:
+        raise ValueError(f"'{v}' is not an integer") from None
 
 
 def _parse_mac(v) -> int:

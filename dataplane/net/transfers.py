@@ -2,8 +2,9 @@
 
 A TcpTransfer connects (three-way handshake), sends `nbytes`, closes (FIN
 from the client, then from the server), and reports both ends' states in
-order (all eleven of RFC 9293 appear over the two ends), timings, segments
-and retransmissions, and whether the bytes arrived intact. An SctpTransfer
+order (ten of RFC 9293's eleven appear over the two ends; CLOSING takes a
+simultaneous close), timings, retransmissions, and whether the bytes
+arrived intact. An SctpTransfer
 does the same with an association (four-way handshake with the cookie),
 `messages` messages and a SHUTDOWN.
 
@@ -107,7 +108,7 @@ class _Transfer(App):
     def client_port(self) -> int:
         return self.client.lport
 
-    def render(self) -> str:
+    def report(self) -> str:
         src = _endpoint(self.client_address(), self.client_port(), self.v6) if self.client else "-"
         lines = [f"{self.kind} {self.host.name} {src} -> {_endpoint(self.dst, self.port, self.v6)}, {self.what()}"]
         if self.error:
@@ -132,7 +133,8 @@ class _Transfer(App):
 
 
 class TcpTransfer(_Transfer):
-    kind, opening, session = "tcp", "connect", "connection"
+    kind = name = "tcp"
+    opening, session = "connect", "connection"
 
     def __init__(self, net, src: str, dst: str, port: int = 5001, nbytes: int = 10_000, v6: bool = False):
         super().__init__(net, src, dst, port, v6)
@@ -177,7 +179,8 @@ class TcpTransfer(_Transfer):
 
 
 class SctpTransfer(_Transfer):
-    kind, opening, session = "sctp", "associate", "association"
+    kind = name = "sctp"
+    opening, session = "associate", "association"
 
     def __init__(self, net, src: str, dst: str, port: int = 5002, messages: int = 3, size: int = 100,
                  v6: bool = False):

@@ -190,8 +190,14 @@ def sctp_chunk(type_: int, flags: int, value: bytes) -> bytes:
 
 
 def sctp_param(type_: int, value: bytes) -> bytes:
-    p = struct.pack("!HH", type_, 4 + len(value)) + value
-    return p + b"\x00" * (-len(p) % 4)
+    """A type-length-value parameter or error cause, unpadded: join several with sctp_params."""
+    return struct.pack("!HH", type_, 4 + len(value)) + value
+
+
+def sctp_params(params: list[bytes]) -> bytes:
+    """Parameters one after the other, each padded to 4 bytes but the last: a chunk's length counts the
+    padding of every parameter except the last one (RFC 9260 3.2), whose padding is the chunk's."""
+    return b"".join(p + b"\x00" * (-len(p) % 4) for p in params[:-1]) + (params[-1] if params else b"")
 
 
 def sctp(sport: int, dport: int, vtag: int, chunks: list[bytes]) -> bytes:

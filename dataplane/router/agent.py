@@ -53,7 +53,9 @@ CPU_IN_SIZE = struct.calcsize(CPU_IN_FORMAT)
 
 
 class RouterConfigError(ControlPlaneError):
-    pass
+    def __init__(self, message: str, port: int | None = None):
+        super().__init__(message)
+        self.port = port                 # the interface at fault, when there is one
 
 
 @dataclass
@@ -120,10 +122,10 @@ class RouterAgent:
         for i in self.interfaces.values():
             if i.ipv4 and i.mtu < MIN_IPV4_MTU:
                 raise RouterConfigError(f"{self.name}: interface {i.name or i.port} has MTU {i.mtu}; IPv4 needs at "
-                                        f"least {MIN_IPV4_MTU} (RFC 791)")
+                                        f"least {MIN_IPV4_MTU} (RFC 791)", i.port)
             if i.ipv6 and i.mtu < MIN_IPV6_MTU:
                 raise RouterConfigError(f"{self.name}: interface {i.name or i.port} has MTU {i.mtu}; IPv6 needs at "
-                                        f"least {MIN_IPV6_MTU} (RFC 8200)")
+                                        f"least {MIN_IPV6_MTU} (RFC 8200)", i.port)
 
     def _table(self, key: str):
         name = self.tables.get(key)

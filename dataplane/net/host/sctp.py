@@ -783,11 +783,11 @@ class Association:
 
     def _send_init(self, preservative_ms: int = 0) -> None:
         addr_type = PARAM_IPV6 if self.v6 else PARAM_IPV4
-        params = P.sctp_param(PARAM_SUPPORTED_ADDRESS_TYPES, struct.pack("!H", addr_type))
+        params = [P.sctp_param(PARAM_SUPPORTED_ADDRESS_TYPES, struct.pack("!H", addr_type))]
         if preservative_ms:
-            params += P.sctp_param(PARAM_COOKIE_PRESERVATIVE, struct.pack("!I", preservative_ms))
+            params.append(P.sctp_param(PARAM_COOKIE_PRESERVATIVE, struct.pack("!I", preservative_ms)))
         self._init_chunk = init_chunk(INIT, self.my_tag, RECEIVE_BUFFER, self.stack.streams, self.stack.streams,
-                                      self.my_initial_tsn, params)
+                                      self.my_initial_tsn, P.sctp_params(params))
         self._set_state("COOKIE-WAIT")
         self._send_chunks([self._init_chunk], vtag=0)          # alone, with verification tag 0
         self._start_timer("T1-init", self.rto, self._t1_expired)
@@ -1131,7 +1131,7 @@ class Association:
             return
         if self._errors:
             causes, self._errors = self._errors, []
-            self._send_chunks([P.sctp_chunk(ERROR, 0, b"".join(causes))])
+            self._send_chunks([P.sctp_chunk(ERROR, 0, P.sctp_params(causes))])
         if self._new_data:
             self._new_data = False
             self.packets_unacked += 1

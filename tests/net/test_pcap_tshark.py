@@ -1,0 +1,177 @@
+"""Wireshark's verdict on the pcap files of every shipped topology.
+
+Each topology is run with one pcap per link; tshark then reads every file
+that has frames, with checksum validation on for IP, TCP, UDP and SCTP
+(CRC32c); ICMP and ICMPv6 checksums are always checked. A file passes when
+tshark reads as many frames as the simulator wrote, finds no malformed
+packet, no bad checksum, no expert note of severity warning or above, and
+has verified the outermost checksum of every protocol that has one.
+capinfos (from the same package) counts the frames of every file, empty
+ones included, in one process.
+
+CI installs tshark (.ci/run); without it these tests are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from toplab import shipped_run, topology_names
+from dataplane.pcap import read_pcap
+
+TSHARK = shutil.which("tshark")
+CAPINFOS = shutil.which("capinfos")
+pytestmark = pytest.mark.skipif(TSHARK is None, reason="tshark is not installed (CI installs it: see .ci/run)")
+
+PREFS = ["-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
+         "-o", "sctp.checksum:CRC 32c"]
+# Dissectors that guess from port numbers and complain about payloads that are not theirs:
+# the TCP transfers to ports 80 and 8080 are not HTTP, the UDP flow to 5353 is not mDNS.
+NOT_THEIRS = ["--disable-protocol", "http", "--disable-protocol", "mdns"]
+CHECKSUMS = ["ip", "tcp", "udp", "icmp", "icmpv6", "sctp"]
+FIELDS = ["frame.number", "frame.protocols", "_ws.malformed", "_ws.expert.severity", "_ws.expert.group",
+          "_ws.expert.message"] + [f"{p}.checksum.status" for p in CHECKSUMS]
+
+SEVERITY_WARN = 0x00600000            # PI_WARN; PI_ERROR is 0x00800000
+GROUP_CHECKSUM, GROUP_MALFORMED = 0x01000000, 0x07000000
+GOOD = "1"                            # PROTO_CHECKSUM_E_GOOD
+
+def tshark(path: str, *extra: str) -> list[dict]:
+    """One dict per frame: field name -> list of values (empty when absent)."""
+    out = subprocess.run([TSHARK, "-n", "-r", path, *NOT_THEIRS, *PREFS, *extra, "-T", "fields",
+                          "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=|"]
+                         + [a for f in FIELDS for a in ("-e", f)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, f"tshark failed on {path}: {out.stderr}"
+    frames = []
+    for line in out.stdout.splitlines():
+        cols = line.split("\t")
+        cols += [""] * (len(FIELDS) - len(cols))
+        frames.append({f: (c.split("|") if c else []) for f, c in zip(FIELDS, cols)})
+    return frames
+
+
+def problems(path: str, frames: list[dict]) -> list[str]:
+    """What tshark found wrong in one file, one line per finding."""
+    out = []
+    for fr in frames:
+        n = fr["frame.number"][0]
+        where = f"{os.path.basename(path)} frame {n} ({fr['frame.protocols'][0]})"
+        notes = list(zip(fr["_ws.expert.severity"], fr["_ws.expert.group"], fr["_ws.expert.message"]))
+        for sev, group, msg in notes:
+            if int(sev) >= SEVERITY_WARN or int(group) in (GROUP_CHECKSUM, GROUP_MALFORMED):
+                out.append(f"{where}: {msg}")
+        if fr["_ws.malformed"]:
+            out.append(f"{where}: malformed")
+        layers = fr["frame.protocols"][0].split(":")
+        for proto in CHECKSUMS:
+            status = fr[f"{proto}.checksum.status"]
+            if any(s == "0" for s in status):
+                out.append(f"{where}: bad {proto} checksum")
+            # The outermost occurrence of the protocol has its checksum verified (inner ones may be
+            # truncated quotes inside ICMP errors).
+            if proto in layers and not (proto == "ip" and "ipv6" in layers[:layers.index("ip")]):
+                if not status or status[0] != GOOD:
+                    out.append(f"{where}: {proto} checksum not verified ({status})")
+    return out
+
+
+def frame_counts(paths: list[str]) -> dict[str, int]:
+    """Frames per file as Wireshark's library counts them (capinfos: one process for all files)."""
+    if CAPINFOS is None:
+        return {p: len(tshark(p)) for p in paths}
+    out = subprocess.run([CAPINFOS, "-T", "-r", "-c", "-M", *paths], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    counts = {}
+    for line in out.stdout.splitlines():
+        name, _, n = line.rpartition("\t")
+        counts[name] = int(n)
+    return counts
+
+
+@pytest.mark.parametrize("name", topology_names())
+def test_tshark_finds_nothing_wrong_in_the_pcaps(name, tmp_path_factory):
+    run = shipped_run(name, tmp_path_factory)
+    pcap_dir = run.pcap_dir
+    files = sorted(str(p) for p in pcap_dir.glob("*.pcap"))
+    links = run.net.links
+    assert len(files) == len(links)                                 # one file per link
+    # The simulator's books: what each link carried, what each file holds, what Wireshark counts.
+    written = {str(pcap_dir / f"{name_}.pcap"): n for name_, n in run.pcap_counts.items()}
+    assert set(written) == set(files)
+    for link_name, link in links.items():
+        assert run.pcap_counts[link_name] == sum(e.sent for e in link.ends.values()) == \
+            len(run.frames_on(link_name))
+    losses_after_the_wire = sum(1 for d in run.net.sim.ledger.drops if d.reason.name == "LINK_LOSS")
+    assert sum(written.values()) == run.summary.transmitted - run.summary.link_drops + losses_after_the_wire
+    assert frame_counts(files) == written
+    busy = [f for f in files if written[f]]
+    assert busy
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(tshark, busy))
+    found = []
+    for path, frames in zip(busy, results):
+        assert len(frames) == written[path], path
+        assert [int(fr["frame.number"][0]) for fr in frames] == list(range(1, written[path] + 1))
+        found += problems(path, frames)
+    assert found == []
+
+
+def test_tshark_reads_our_frames_byte_for_byte(tmp_path_factory):
+    """The pcap holds exactly the frames the link carried (compared with our reader and tshark's hex dump)."""
+    run = shipped_run("line", tmp_path_factory)
+    path = str(run.pcap_dir / "r2-r3.pcap")
+    records = read_pcap(path)
+    assert [r.data for r in records] == [c.frame for c in run.frames_on("r2-r3")]
+    out = subprocess.run([TSHARK, "-n", "-r", path, "-T", "fields", "-e", "frame.len"], capture_output=True,
+                         text=True, timeout=60)
+    assert [int(x) for x in out.stdout.split()] == [len(r.data) for r in records]
+    # Nanosecond timestamps, in order within each direction.
+    with open(path, "rb") as f:
+        assert struct.unpack("<I", f.read(4))[0] == 0xA1B23C4D
+
+
+def test_the_tshark_check_catches_a_bad_checksum_and_a_truncated_packet(tmp_path_factory, tmp_path):
+    """The check itself can fail: corrupt one IPv4 header checksum and cut one packet short."""
+    run = shipped_run("lan", tmp_path_factory)
+    src = run.pcap_dir / "r1-srv.pcap"
+    blob = bytearray(src.read_bytes())
+    # The first record: 24-byte file header, 16-byte record header, then the frame.
+    first = 24 + 16
+    assert blob[first + 12:first + 14] in (b"\x08\x00", b"\x08\x06")
+    records = read_pcap(str(src))
+    pos, corrupted, cut = 24, None, None
+    for i, r in enumerate(records):
+        frame_at = pos + 16
+        if corrupted is None and r.data[12:14] == b"\x08\x00":
+            blob[frame_at + 14 + 10] ^= 0xFF                         # IPv4 header checksum
+            corrupted = i + 1
+        elif corrupted is not None and cut is None and r.data[12:14] == b"\x08\x00" and r.data[23] == 6 \
+                and len(r.data) > 100:
+            # Claim a longer IP total length than the frame holds: a truncated TCP segment.
+            total = int.from_bytes(r.data[16:18], "big")
+            blob[frame_at + 16:frame_at + 18] = (total + 200).to_bytes(2, "big")
+            cut = i + 1
+        pos = frame_at + len(r.data)
+    assert corrupted and cut
+    bad = tmp_path / "bad.pcap"
+    bad.write_bytes(bytes(blob))
+    found = problems(str(bad), tshark(str(bad)))
+    assert any(f"frame {corrupted} " in f and ("checksum" in f.lower()) for f in found), found
+    assert any(f"frame {cut} " in f for f in found), found
+    assert problems(str(src), tshark(str(src))) == []
+
+
+def test_tshark_accepts_the_sctp_init_chunk_padding(tmp_path_factory):
+    """RFC 9260 3.2: the INIT's length leaves out its last parameter's padding (tshark calls it malformed if not)."""
+    run = shipped_run("dual-stack", tmp_path_factory)
+    path = str(run.pcap_dir / "r2-h3.pcap")
+    frames = tshark(path)
+    assert any("sctp" in f["frame.protocols"][0] for f in frames)
+    assert problems(path, frames) == []
