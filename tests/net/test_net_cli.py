@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from toplab import TOPOLOGY_DIR, parse_ping, parse_traceroute, shipped_run
+from toplab import STORM, TOPOLOGY_DIR, parse_ping, parse_traceroute, shipped_run
 from dataplane.cli import main
 from dataplane.locate import shipped_topologies
 from dataplane.pcap import read_pcap
@@ -226,31 +226,11 @@ def test_a_generated_topology_runs(capsys, tmp_path):
 
 # ---------------------------------------------------------------------------- progress
 
-LOOP = """\
-name: loop
-max_frames: 20000
-defaults:
-  link: {latency: 10us, bandwidth: 1Gbps}
-nodes:
-  h1: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.1/24}}}
-  h2: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.2/24}}}
-  s1: {kind: switch, interfaces: {p1: {}, p2: {}, p3: {}}}
-  s2: {kind: switch, interfaces: {p1: {}, p2: {}, p3: {}}}
-  s3: {kind: switch, interfaces: {p1: {}, p2: {}}}
-links:
-  - [h1:eth0, s1:p1]
-  - [h2:eth0, s2:p1]
-  - [s1:p2, s2:p2]
-  - [s2:p3, s3:p1]
-  - [s3:p2, s1:p3]
-traffic:
-  - {at: 0s, ping: {from: h1, to: h2, count: 1}}
-"""
 
 
 def test_progress_line_on_stderr_and_the_storm_limit_in_the_summary(capsys, tmp_path):
     path = tmp_path / "loop.yaml"
-    path.write_text(LOOP)
+    path.write_text(STORM)
     rc, out, err = dataplane(capsys, "run", str(path), "--progress")
     assert rc == 0
     # One line, rewritten in place with \r, ended by a newline.

@@ -25,7 +25,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from toplab import (MS, S, TOPOLOGY_DIR, parse_ping, parse_traceroute, run_topology, run_with_timeout, shipped_run,
+from toplab import (MS, S, STORM, TOPOLOGY_DIR, parse_ping, parse_traceroute, run_topology, run_with_timeout, shipped_run,
                     topology_names, transfer_states)
 from dataplane.diagnostics import DiagnosticError
 from dataplane.locate import find_topology, shipped_topologies
@@ -687,26 +687,6 @@ def test_routers_500_loads_routes_and_reaches_the_far_host(tmp_path_factory):
 
 # ---------------------------------------------------------------------------- storms
 
-STORM = """\
-name: switching loop
-max_frames: 20000
-defaults:
-  link: {latency: 10us, bandwidth: 1Gbps}
-nodes:
-  h1: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.1/24}}}
-  h2: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.2/24}}}
-  s1: {kind: switch, interfaces: {p1: {}, p2: {}, p3: {}}}
-  s2: {kind: switch, interfaces: {p1: {}, p2: {}, p3: {}}}
-  s3: {kind: switch, interfaces: {p1: {}, p2: {}}}
-links:
-  - [h1:eth0, s1:p1]
-  - [h2:eth0, s2:p1]
-  - [s1:p2, s2:p2]
-  - [s2:p3, s3:p1]
-  - [s3:p2, s1:p3]
-traffic:
-  - {at: 0s, ping: {from: h1, to: h2, count: 1}}
-"""
 
 
 def storm_run():

@@ -204,3 +204,27 @@ def transfer_states(render: str, end: str) -> list[str]:
     """The state sequence of one end ('client' or 'server') of a rendered TCP or SCTP transfer."""
     line = next(l for l in render.split("\n") if l.strip().startswith(f"{end}:"))
     return line.split(":", 1)[1].split("(")[0].strip().split(" -> ")
+
+
+# Three switches in a triangle: an L2 loop. The first broadcast (h1's ARP request) circles for ever, so
+# the run must stop at max_frames and say so.
+STORM = """\
+name: switching loop
+max_frames: 20000
+defaults:
+  link: {latency: 10us, bandwidth: 1Gbps}
+nodes:
+  h1: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.1/24}}}
+  h2: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.2/24}}}
+  s1: {kind: switch, interfaces: {p1: {}, p2: {}, p3: {}}}
+  s2: {kind: switch, interfaces: {p1: {}, p2: {}, p3: {}}}
+  s3: {kind: switch, interfaces: {p1: {}, p2: {}}}
+links:
+  - [h1:eth0, s1:p1]
+  - [h2:eth0, s2:p1]
+  - [s1:p2, s2:p2]
+  - [s2:p3, s3:p1]
+  - [s3:p2, s1:p3]
+traffic:
+  - {at: 0s, ping: {from: h1, to: h2, count: 1}}
+"""
