@@ -25,8 +25,8 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from toplab import (MS, S, STORM, TOPOLOGY_DIR, parse_ping, parse_traceroute, run_topology, run_with_timeout, shipped_run,
-                    topology_names, transfer_states)
+from toplab import (MS, S, STORM, TOPOLOGY_DIR, parse_ping, parse_traceroute, run_topology, run_with_timeout,
+                    shipped_run, topology_names, transfer_states)
 from dataplane.diagnostics import DiagnosticError
 from dataplane.locate import find_topology, shipped_topologies
 from dataplane.net.apps import Ping, Traceroute, UdpFlow
