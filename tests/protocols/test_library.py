@@ -51,6 +51,16 @@ def test_arp_matches_scapy():
                            pdst="10.0.0.2"))
 
 
+def test_R2_rfc1071_example_sum():
+    from dataplane.protocols.checksums import internet_checksum, ones_sum
+    data = bytes.fromhex("0001f203f4f5f6f7")
+    assert ones_sum(data) == 0xDDF2 and internet_checksum(data) == 0x220D
+    # Odd lengths are padded with a zero byte; a header carrying its own checksum sums to zero.
+    assert internet_checksum(b"\x01") == internet_checksum(b"\x01\x00")
+    hdr = bytes.fromhex("45000073000040004011b861c0a80001c0a800c7")
+    assert internet_checksum(hdr) == 0
+
+
 def test_R29_udp_zero_checksum_is_sent_as_ffff():
     seg = P.udp(A, B, 1234, 5678, bytes.fromhex("0000d0d3"))
     assert seg[6:8] == b"\xff\xff"
