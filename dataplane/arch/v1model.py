@@ -122,18 +122,21 @@ class V1SwitchRunner:
         stages["ingress"](p)
         self._after_ingress(p, w, stages, work, drops, trace)
 
+    def _take_clone(self, p) -> tuple[int, dict, object]:
+        """The clone a block asked for: its session, the preserved field list, the session's configuration."""
+        session = p._clone_session & 0xFFFFFFFF
+        preserved = self._preserved(p, p._clone_fl)
+        p._clone_session = 0
+        return session, preserved, self.dev.clone_sessions.get(session)
+
     def _after_ingress(self, p, w: Work, stages, work, drops, trace) -> None:
-        dev = self.dev
         data = w.data
         if p._assert_failed is not None:
             self._drop(drops, trace, DropReason.ASSERTION_FAILED, p._assert_failed)
             return
         # Ingress clone: the original packet, parsed again.
         if p._clone_session:
-            session = p._clone_session & 0xFFFFFFFF
-            preserved = self._preserved(p, p._clone_fl)
-            p._clone_session = 0
-            cfg = dev.clone_sessions.get(session)
+            session, preserved, cfg = self._take_clone(p)
             if cfg is None:
                 if trace is not None:
                     trace(Note(f"  clone to session {session} ignored: the session is not configured"))
@@ -255,15 +258,11 @@ class V1SwitchRunner:
         self._after_egress(p, w, stages, work, outputs, drops, trace)
 
     def _after_egress(self, p, w: Work, stages, work, outputs, drops, trace) -> None:
-        dev = self.dev
         if p._assert_failed is not None:
             self._drop(drops, trace, DropReason.ASSERTION_FAILED, p._assert_failed)
             return
         if p._clone_session:
-            session = p._clone_session & 0xFFFFFFFF
-            preserved = self._preserved(p, p._clone_fl)
-            p._clone_session = 0
-            cfg = dev.clone_sessions.get(session)
+            session, preserved, cfg = self._take_clone(p)
             if cfg is not None and w.passes + 1 >= MAX_PASSES:
                 # An egress clone goes through egress again and may clone again: bound the chain.
                 self._drop(drops, trace, DropReason.CLONE_LIMIT, f"{MAX_PASSES} passes")

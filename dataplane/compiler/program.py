@@ -346,11 +346,7 @@ class ProgramCompiler:
                     else:
                         if role == "dep":
                             em.line("out = []")
-                        bc.setup_control_locals(decl, bc.env, decl.name)
-                        with em.indent("try:"):
-                            bc.block(decl.body)
-                        with em.indent("except ExitControl:"):
-                            em.line("pass")
+                        _emit_control_body(bc, em, decl)
                         if role == "dep":
                             em.line("return out")
                 stage_lines.append(stage)
@@ -406,11 +402,7 @@ class ProgramCompiler:
                     return
                 if role == "dep":
                     em.line("out = []")
-                bc.setup_control_locals(decl, bc.env, decl.name)
-                with em.indent("try:"):
-                    bc.block(decl.body)
-                with em.indent("except ExitControl:"):
-                    em.line("pass")
+                _emit_control_body(bc, em, decl)
 
             stage("p")
             stage("vr")
@@ -523,3 +515,12 @@ class CompiledProgram:
 
 def compile_program(checked: CheckedProgram) -> CompiledProgram:
     return ProgramCompiler(checked).compile()
+
+
+def _emit_control_body(bc, em, decl) -> None:
+    """A control's locals and apply block; `exit` (ExitControl) ends the block, not the pipeline."""
+    bc.setup_control_locals(decl, bc.env, decl.name)
+    with em.indent("try:"):
+        bc.block(decl.body)
+    with em.indent("except ExitControl:"):
+        em.line("pass")

@@ -97,28 +97,14 @@ def parse_match(key: KeySpec, v, what: str | None = None) -> MatchValue:
         mask = (((1 << plen) - 1) << (w - plen)) & ((1 << w) - 1)
         return MatchValue(n & mask, prefix_len=plen)
     if kind in ("ternary", "optional"):
-        if isinstance(v, (list, tuple)):
-            if len(v) != 2:
-                raise ValueError_(f"{what} is {kind}: give [value, mask]")
-            value, mask = v
-        elif isinstance(v, str) and "&&&" in v:
-            value, _, mask = v.partition("&&&")
-        else:
-            value, mask = v, None
+        value, mask = _pair(v, "&&&", None, f"{what} is {kind}: give [value, mask]")
         n = parse_scalar(value, w, what)
         m = (1 << w) - 1 if mask is None else parse_scalar(mask, w, f"the mask of {what}")
         if kind == "optional" and m not in (0, (1 << w) - 1):
             raise ValueError_(f"{what} is optional: it matches a value exactly or anything")
         return MatchValue(n & m, mask=m)
     if kind == "range":
-        if isinstance(v, (list, tuple)):
-            if len(v) != 2:
-                raise ValueError_(f"{what} is a range: give [low, high]")
-            lo, hi = v
-        elif isinstance(v, str) and ".." in v:
-            lo, _, hi = v.partition("..")
-        else:
-            lo = hi = v
+        lo, hi = _pair(v, "..", v, f"{what} is a range: give [low, high]")
         lo_n, hi_n = parse_scalar(lo, w, what), parse_scalar(hi, w, what)
         if lo_n > hi_n:
             raise ValueError_(f"range {lo_n}..{hi_n} for {what} is empty")
@@ -134,3 +120,15 @@ def wildcard(key: KeySpec) -> MatchValue:
     if key.match_kind == "range":
         return MatchValue(lo=0, hi=(1 << key.width) - 1)
     return MatchValue(0, mask=0)
+
+
+def _pair(v, separator: str, second, problem: str) -> tuple:
+    """A two-part match value written [a, b] or "a <separator> b"; a single value gives (v, second)."""
+    if isinstance(v, (list, tuple)):
+        if len(v) != 2:
+            raise ValueError_(problem)
+        return v[0], v[1]
+    if isinstance(v, str) and separator in v:
+        a, _, b = v.partition(separator)
+        return a, b
+    return v, second

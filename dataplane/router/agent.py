@@ -395,17 +395,8 @@ class _Ctx:
         return None
 
     def icmp_error(self, l3: bytes, type_: int, code: int, rest: int) -> None:
-        try:
-            ip = P._IPV4.unpack(l3)
-        except ValueError:
-            self.dropped(DropReason.MALFORMED, "truncated IPv4")
-            return
-        why = self._v4_error_allowed(l3, ip)
-        if why is not None:
-            self.suppressed(why)
-            return
-        if not self.a.limiter.take(self.now):
-            self.suppressed("rate limit")
+        ip = self._error_allowed(l3, False, type_, code)
+        if ip is None:
             return
         quote = l3[:min(ip["totalLen"], len(l3), IPV4_ERROR_QUOTE)]      # R8
         msg = P.icmp(type_, code, rest, quote)
@@ -413,6 +404,22 @@ class _Ctx:
         if self.send_routed(orig_src, False,
                             lambda src: P.ipv4(src, orig_src, P.IP_ICMP, msg, ident=self._ident())):
             self.error_sent(f"ICMP {type_}/{code}")
+
+    def _error_allowed(self, l3: bytes, v6: bool, type_: int, code: int) -> dict | None:
+        """The offending packet's IP header when an error may be sent about it (R9 / R28, then R10), else None."""
+        try:
+            ip = (P._IPV6 if v6 else P._IPV4).unpack(l3)
+        except ValueError:
+            self.dropped(DropReason.MALFORMED, f"truncated IPv{6 if v6 else 4}")
+            return None
+        why = self._v6_error_allowed(l3, ip, type_, code) if v6 else self._v4_error_allowed(l3, ip)
+        if why is not None:
+            self.suppressed(why)
+            return None
+        if not self.a.limiter.take(self.now):
+            self.suppressed("rate limit")
+            return None
+        return ip
 
     # ------------------------------------------------------------------ IPv6
 
@@ -483,27 +490,14 @@ class _Ctx:
         return None
 
     def icmpv6_error(self, l3: bytes, type_: int, code: int, body: int) -> None:
-        try:
-            ip = P._IPV6.unpack(l3)
-        except ValueError:
-            self.dropped(DropReason.MALFORMED, "truncated IPv6")
-            return
-        why = self._v6_error_allowed(l3, ip, type_, code)
-        if why is not None:
-            self.suppressed(why)
-            return
-        if not self.a.limiter.take(self.now):
-            self.suppressed("rate limit")
+        ip = self._error_allowed(l3, True, type_, code)
+        if ip is None:
             return
         quote = l3[:min(40 + ip["payloadLen"], len(l3), IPV6_ERROR_QUOTE)]     # R27
         orig_src = ip["srcAddr"]
-        r = self.a.route(orig_src, True)
-        if r is None:
-            self.suppressed("no route back to the source")
-            return
-        src = self.a.source_for(r[0], True, orig_src)
-        msg = P.icmpv6(src, orig_src, type_, code, body, quote)
-        if self.send_routed(orig_src, True, lambda s: P.ipv6(src, orig_src, P.IP_ICMPV6, msg)):
+        # The ICMPv6 checksum covers the source address, so the message is made once send_routed chose it.
+        if self.send_routed(orig_src, True, lambda src: P.ipv6(src, orig_src, P.IP_ICMPV6,
+                                                                P.icmpv6(src, orig_src, type_, code, body, quote))):
             self.error_sent(f"ICMPv6 {type_}/{code}")
 
     # ------------------------------------------------------------------ too big

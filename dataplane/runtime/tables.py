@@ -106,7 +106,33 @@ _MISS = object()
 _NO_BMP = object()
 
 
-class LpmIndex:
+class _GeneratedLookup:
+    """An index whose lookup function is generated from its entries, again after each change.
+
+    A change publishes `_lookup_after_change` (through `publish`, set by the
+    table); the first lookup after it rebuilds the function and publishes
+    that, so later lookups call the generated code directly."""
+
+    publish = None                    # called with the current lookup function
+
+    def _changed(self) -> None:
+        if self.publish is not None:
+            self.publish(self._lookup_after_change)
+
+    def _lookup_after_change(self, key: int):
+        fn = self._rebuild()
+        if self.publish is not None:
+            self.publish(fn)
+        return fn(key)
+
+    def lookup(self, key: int):
+        return self._rebuild()(key)
+
+    def _rebuild(self):
+        raise NotImplementedError
+
+
+class LpmIndex(_GeneratedLookup):
     """Longest-prefix match (plus any exact fields), by binary search on prefix lengths.
 
     After a change, the next lookup rebuilds the per-length dicts with their
@@ -120,17 +146,12 @@ class LpmIndex:
         self.lpm_width = lpm_width
         self.by_len: dict[int, dict[int, Entry]] = {}
         self.levels: list[tuple[int, dict]] = []      # (mask, dict) for each length, shortest first
-        self.publish = None                           # called with the current lookup function
 
     def mask_for(self, plen: int) -> int:
         full = (1 << self.total_width) - 1
         lpm_full = ((1 << self.lpm_width) - 1) << self.lpm_shift
         prefix = (((1 << plen) - 1) << (self.lpm_width - plen)) << self.lpm_shift
         return (full & ~lpm_full) | prefix
-
-    def _changed(self) -> None:
-        if self.publish is not None:
-            self.publish(self._lookup_after_change)
 
     def insert(self, e: Entry, plen: int) -> None:
         self.by_len.setdefault(plen, {})[e.key] = e
@@ -146,15 +167,6 @@ class LpmIndex:
     def clear(self) -> None:
         self.by_len.clear()
         self._changed()
-
-    def _lookup_after_change(self, key: int):
-        fn = self._rebuild()
-        if self.publish is not None:
-            self.publish(fn)
-        return fn(key)
-
-    def lookup(self, key: int):
-        return self._rebuild()(key)
 
     def _rebuild(self):
         lengths = sorted(self.by_len)
@@ -225,7 +237,7 @@ class _Group:
         self.best = -1
 
 
-class TupleSpaceIndex:
+class TupleSpaceIndex(_GeneratedLookup):
     """Ternary / range / optional matching by tuple space search.
 
     Like LpmIndex, it regenerates a lookup function after changes: the
@@ -236,11 +248,6 @@ class TupleSpaceIndex:
     def __init__(self) -> None:
         self.groups: dict[int, _Group] = {}
         self.order: list[_Group] = []
-        self.publish = None
-
-    def _changed(self) -> None:
-        if self.publish is not None:
-            self.publish(self._lookup_after_change)
 
     def find_same(self, e: Entry) -> Entry | None:
         g = self.groups.get(e.mask)
@@ -274,15 +281,6 @@ class TupleSpaceIndex:
         self.groups.clear()
         self.order = []
         self._changed()
-
-    def _lookup_after_change(self, key: int):
-        fn = self._rebuild()
-        if self.publish is not None:
-            self.publish(fn)
-        return fn(key)
-
-    def lookup(self, key: int):
-        return self._rebuild()(key)
 
     def _rebuild(self):
         for g in self.groups.values():
@@ -385,7 +383,7 @@ class Table:
         # `lookup(key) -> Entry | None` is a plain attribute: indexes that specialize their search
         # code replace it when the entries change (generated pipelines call table.lookup(key)).
         self.lookup = self.index.lookup
-        if hasattr(self.index, "publish"):
+        if isinstance(self.index, _GeneratedLookup):
             self.index.publish = self._set_lookup
             self.index._changed()
 
