@@ -48,7 +48,7 @@ def cmd_stf(args) -> int:
     from .stf import run_stf
     program = build(args.program, args.include_dirs, _defines(args.defines))
     _print_warnings(program)
-    source = read_source(args.stf)
+    source = read_source(args.stf, kind="STF files")
     device = Device(program, name=os.path.basename(args.program))
     result = run_stf(device, source, trace=args.trace, echo=print if args.trace else None)
     drops = len(result.drops)

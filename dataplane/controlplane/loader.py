@@ -55,9 +55,9 @@ class _Ctx(DocumentChecker):
 def load_file(device: Device, path: str) -> None:
     """Load a runtime JSON (.json) or YAML (.yaml/.yml) control-plane file into device."""
     if path.endswith(".json"):
-        load_runtime_json(device, read_source(path))
+        load_runtime_json(device, read_source(path, kind="runtime JSON files"))
     else:
-        load_entries_yaml(device, read_source(path))
+        load_entries_yaml(device, read_source(path, kind="entries files"))
 
 
 def load_runtime_json(device: Device, source: SourceFile) -> None:

@@ -72,8 +72,9 @@ _DIRECTIVE = re.compile(r"^\s*#\s*([A-Za-z_]\w*)?(.*)$")
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 
 
-def read_source(path: str, span: Span | None = None) -> SourceFile:
-    """Read a source file as UTF-8 text, reporting unreadable files as user errors."""
+def read_source(path: str, span: Span | None = None, kind: str = "P4 sources") -> SourceFile:
+    """Read a source file as UTF-8 text, reporting unreadable files as user errors; `kind` names the files
+    in the hint ("P4 sources", "topology files")."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -91,7 +92,7 @@ def read_source(path: str, span: Span | None = None) -> SourceFile:
         col = len(src.line_text(line)) + 1
         raise error(f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
                     Span(src, line, col, line, col + 1),
-                    hint="P4 sources must be text files")
+                    hint=f"{kind} must be text files")
     if text.startswith("\ufeff"):
         text = text[1:]
     return SourceFile(path, text)

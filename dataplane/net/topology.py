@@ -432,7 +432,7 @@ def load_topology(path: str) -> Topology:
     if path.endswith(".json"):
         from .tutorial import load_tutorial_topology
         return load_tutorial_topology(path)
-    source = read_source(path)
+    source = read_source(path, kind="topology files")
     doc, pos = load_yaml(source)
     return _Loader(source, doc, pos).load()
 

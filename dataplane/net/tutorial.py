@@ -70,7 +70,7 @@ SUPPORTED_COMMANDS = ("supported commands: 'route add default gw ADDRESS [dev et
 def load_tutorial_topology(path: str, program: str | None = None) -> Topology:
     """Load a P4 tutorials topology.json; `program` (a path or a shipped program's name) overrides every
     switch's program."""
-    source = read_source(path)
+    source = read_source(path, kind="topology files")
     doc, pos = load_json(source)
     return _TutorialLoader(source, doc, pos, program).load()
 
@@ -185,7 +185,7 @@ class _TutorialLoader(_Loader):
     def program_of_runtime(self, runtime: str) -> str | None:
         """The source of the runtime JSON's "bmv2_json"; None when it names none (an error when it names one
         that cannot be found)."""
-        doc, pos = load_json(read_source(runtime))
+        doc, pos = load_json(read_source(runtime, kind="runtime JSON files"))
         if not isinstance(doc, dict) or "bmv2_json" not in doc:
             return None
         value = doc["bmv2_json"]

@@ -119,3 +119,14 @@ def test_host_only_and_device_only_settings_are_refused_where_they_do_not_belong
 def test_a_bad_static_arp_entry_points_at_it():
     fails(BASE.replace("  h2:\n    kind: host\n", "  h2:\n    kind: host\n    arp: {10.0.2.254: \"zz\"}\n"),
           "is not a MAC address", 9)
+
+
+def test_a_binary_file_is_a_user_error_about_topology_files(tmp_path):
+    from dataplane.net.topology import load_topology
+    junk = tmp_path / "junk.yaml"
+    junk.write_bytes(b"name: x\n\xc0\xff\x00")
+    with pytest.raises(DiagnosticError) as exc:
+        load_topology(str(junk))
+    text = exc.value.render()
+    assert text.startswith(f"{junk}:2:1: error: the file is not UTF-8 text") and \
+        "hint: topology files must be text files" in text
