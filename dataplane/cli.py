@@ -14,6 +14,7 @@ import sys
 import traceback
 
 from .diagnostics import DiagnosticError
+from .termsafe import EscapingWriter
 
 
 def _add_program_args(p: argparse.ArgumentParser) -> None:
@@ -78,6 +79,17 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Names in user files reach the terminal in messages, summaries and traces;
+    # escape control characters at the stream so no print site can forget.
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = EscapingWriter(sys.stdout), EscapingWriter(sys.stderr)
+    try:
+        return _run(argv)
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
