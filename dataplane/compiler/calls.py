@@ -664,10 +664,12 @@ class CallsMixin:
         self.em.line(f"p._truncate = {self.value(args[0])}")
 
     def _ext_assert(self, e, args):
+        # The span names the source file: user text, so it goes in only through repr().
+        where = str(e.span)
         with self.em.indent(f"if not {self.value(args[0])}:"):
-            self.em.line(f"p._assert_failed = {str(e.span)!r}; p._special = True")
+            self.em.line(f"p._assert_failed = {where!r}; p._special = True")
             if self.traced:
-                self.em.line(f"tr(ExternCall('assert', '', ' failed at {e.span}'))")
+                self.em.line(f"tr(ExternCall('assert', '', {' failed at ' + where!r}))")
 
     _ext_assume = _ext_assert
 

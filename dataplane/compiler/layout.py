@@ -24,10 +24,16 @@ scalar's width by the code that computes them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..frontend.types import (BitsType, BoolType, EnumType, ErrorType, StackType, StructLikeType, TupleType,
                               Type, VarbitType, strip_newtype)
+
+
+# Attribute names of the state class are pasted into generated code as they are: they must be built
+# from P4 identifiers (ASCII, checked by the lexer) and never from user strings such as @name bodies.
+_ATTRIBUTE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 class LayoutError(Exception):
@@ -309,6 +315,8 @@ class PlaceBuilder:
         if self.obj is None:
             local = self.fresh(name)
             return LocalScalar(local, t)
+        if not _ATTRIBUTE.match(name):
+            raise AssertionError(f"internal error: {name!r} is not a safe attribute name")
         if name in self.slots:
             raise LayoutError(f"two state fields flatten to the same name '{name}'")
         self.slots[name] = default_value(t)

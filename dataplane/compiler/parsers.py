@@ -388,7 +388,10 @@ class ParsersMixin:
         c = el.const
         if isinstance(c, bool):
             c = int(c)
-        return f"{k} == {hex(c) if isinstance(c, int) else c}"
+        if not isinstance(c, int):
+            # Anything else would be pasted into the generated code as it prints.
+            raise self.unsupported("this select case value (it must be a compile-time constant)", el)
+        return f"{k} == {hex(c)}"
 
     # ------------------------------------------------------------------ packet_in
 

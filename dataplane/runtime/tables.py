@@ -299,7 +299,8 @@ def _unrolled_groups(order: list[_Group]):
         env[f"M{i}"] = g.mask
         if i > 0:
             # No entry of this or a later group has a higher priority than the best so far.
-            lines.append(f"    if best is not None and best.priority > {g.best}: return best")
+            # int(): only a number may be pasted into the generated code (make_entry checks priorities).
+            lines.append(f"    if best is not None and best.priority > {int(g.best)}: return best")
         lines.append(f"    lst = G{i}(key & M{i})")
         lines.append("    if lst is not None:")
         if any_ranges:
@@ -458,6 +459,9 @@ class Table:
                                  f"needs a priority")
         else:
             priority = 0 if priority is None else priority
+        if not isinstance(priority, int):
+            # Priorities are compared in generated lookup code: anything but a number is refused here.
+            raise TableError(f"priority {priority!r} of an entry of '{self.name}' is not an integer")
         return Entry(self._next_handle, key, mask, ranges, spec.aid, argv, priority, list(match), is_const)
 
     def check_args(self, spec: ActionSpec, args) -> tuple:
