@@ -8,7 +8,9 @@ Commands (keywords are case-insensitive; '#' starts a comment):
     expect <port> [<hex bytes, '*' matches any nibble>] [$]
     no_packet                      the previous packet produced no output at all
     remove all                     remove all table entries
-    wait                           (packets are processed at once; accepted for compatibility)
+    wait [<microseconds>]          packets are processed at once, so a bare wait changes nothing;
+                                   with a duration, the clock that stamps packets and drives
+                                   meters moves on by that much
     check_counter <name>(<index>) [packets|bytes] [<op> <n>]
     BMv2 CLI passthrough: mirroring_add <session> <port>; mc_mgrp_create <group>;
     mc_node_create <rid> <port>...; mc_node_associate <group> <node>; register_write <name> <index>
@@ -19,6 +21,13 @@ Key values: numbers (decimal, 0x, 0b), addresses, lpm <value>/<length> or hex wi
 nibbles, ternary hex with '*' nibbles or <value>&&&<mask>, ranges <lo>..<hi>. Table, key and
 action names may be given by a suffix of their full name. A larger priority wins.
 
+Numbers are ASCII: decimal, 0x hex, 0b binary or 0o octal (Python's int() would also take
+'1_000' and full-width or other Unicode digits; STF files are ASCII throughout). Ranges are
+BMv2 simple_switch's: ports 0..510 (511 is the drop port), mirroring sessions 0..32767,
+multicast groups 1..65535, replication ids 0..65535, priorities 0..2^31-1. Packet data is an
+even number of hex digits (p4c's runner hands it to bytes.fromhex); expected data may have an
+odd number (it is compared nibble by nibble) unless it ends with '$', which no packet could meet.
+
 Comparison, as p4c's BMv2 runner does it: per port, in order; nibble by nibble with '*'
 matching anything; a received packet may be longer than expected unless the expectation ends
 with '$'; the number of packets on each port must match; `expect N` with no data accepts any
@@ -27,14 +36,31 @@ packets on N; a packet on a port that no expect names is a failure.
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
+from .arch.v1model import check_clone_session, check_mcast_group, check_port, check_rid
 from .controlplane.values import ValueError_, parse_match, parse_scalar, wildcard
 from .diagnostics import SourceFile, Span, error
 from .runtime.device import Device
 from .runtime.errors import ControlPlaneError
+from .runtime.externs import MeterCell
 from .runtime.tables import KeySpec, MatchValue
+from .runtime.trace import DropReason
+
+# An STF number, optionally negative (the range check after parsing says whether a negative
+# value makes sense, so that '-1' gets "out of range" rather than "not a number").
+_NUMBER = re.compile(r"-?(?:0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|[0-9]+)")
+# A meter rate (units per microsecond, as BMv2's meter_set_rates takes it).
+_RATE = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+# Key values with '*' digits: bits per digit, radix and the digits of each radix prefix.
+_WILDCARD_RADIX = {"0x": (4, 16, "0123456789abcdefABCDEF"), "0b": (1, 2, "01"), "0o": (3, 8, "01234567")}
+MAX_PRIORITY = (1 << 31) - 1       # BMv2 keeps entry priorities in a signed 32-bit int
+MAX_WAIT_US = (1 << 48) - 1        # v1model timestamps count microseconds in 48 bits
 
 
 @dataclass
@@ -43,6 +69,18 @@ class Expectation:
     data: str | None          # hex nibbles with '*'; None: any packet
     exact_length: bool
     span: Span
+
+
+@dataclass
+class McNode:
+    """A node of mc_node_create: its replication id, its ports, and the group it joined."""
+    rid: int
+    ports: list[int]
+    group: int | None = None
+
+
+class PipelineBug(RuntimeError):
+    """The pipeline failed on a packet: a bug in dataplane, which must not pass for a drop."""
 
 
 @dataclass
@@ -69,13 +107,26 @@ class StfRunner:
         self.received: dict[int, list[bytes]] = {}
         self.result = StfResult(True)
         self.last_outputs: list | None = None
-        self.mc_nodes: list[tuple[int, list[int]]] = []
+        self.mc_nodes: list[McNode] = []
         self.time_us = 0.0
 
     # ------------------------------------------------------------------ errors
 
     def _span(self, line: int, col: int, length: int = 1) -> Span:
         return Span(self.src, line, col, line, col + max(1, length))
+
+    def _word_span(self, line: int, first: tuple[str, int], last: tuple[str, int] | None = None) -> Span:
+        """The span of a word of the line, or from the start of `first` to the end of `last`."""
+        last = last or first
+        return self._span(line, first[1], last[1] + len(last[0]) - first[1])
+
+    @staticmethod
+    def _at(span: Span, fn):
+        """fn(), with a control-plane error it raises reported at `span`."""
+        try:
+            return fn()
+        except (ControlPlaneError, ValueError_) as exc:
+            raise error(str(exc), span) from None
 
     def fail_check(self, message: str) -> None:
         self.result.passed = False
@@ -94,6 +145,7 @@ class StfRunner:
         return self.result
 
     def command(self, text: str, line: int) -> None:
+        self._check_ascii(text, line)
         m = re.match(r"\s*(\S+)", text)
         word = m.group(1)
         col = m.start(1) + 1
@@ -111,8 +163,23 @@ class StfRunner:
         except (ControlPlaneError, ValueError_) as exc:
             raise error(str(exc), self._span(line, col, len(text.rstrip()) - col + 1)) from None
 
+    def _check_ascii(self, text: str, line: int) -> None:
+        """STF commands are ASCII. Python would read full-width and other Unicode digits as
+        numbers (int('１') is 1, '１'.isdigit() is true), so refuse them before anything parses."""
+        odd = _NON_ASCII.search(text)
+        if odd:
+            ch = odd.group()
+            name = unicodedata.name(ch, "")
+            raise error(f"non-ASCII character {ch!r} (U+{ord(ch):04X}{' ' + name if name else ''})",
+                        self._span(line, odd.start() + 1),
+                        "STF commands are ASCII: digits 0-9 (and a-f in hex), P4 names, '*', '$' and punctuation")
+
     def _words(self, rest: str, line: int, col: int) -> list[tuple[str, int]]:
         return [(m.group(0), col + m.start()) for m in re.finditer(r"\S+", rest)]
+
+    def _no_more(self, words: list[tuple[str, int]], line: int, command: str) -> None:
+        if words:
+            raise error(f"unexpected '{words[0][0]}' after {command}", self._word_span(line, words[0], words[-1]))
 
     # ------------------------------------------------------------------ packets
 
@@ -120,14 +187,11 @@ class StfRunner:
         words = self._words(rest, line, col)
         if not words:
             raise error("packet needs a port and hex bytes", self._span(line, col))
-        port = self._int(words[0], line, "port")
-        hexdata = "".join(w for w, _ in words[1:])
-        if not re.fullmatch(r"[0-9a-fA-F]*", hexdata) or len(hexdata) % 2:
-            raise error("packet data must be an even number of hex digits", self._span(line, words[1][1] if
-                                                                                        len(words) > 1 else col))
-        data = bytes.fromhex(hexdata)
+        port = self._checked(words[0], line, "port", check_port)
+        data = self._packet_data(words[1:], line)
         self.time_us += 1.0
         r = self.dev.process(port, data, now_us=self.time_us, trace=self.trace)
+        self._no_pipeline_bug(r.drops, line)
         self.result.packets_in += 1
         if r.trace is not None:
             self.result.traces.append(r.trace)
@@ -139,30 +203,74 @@ class StfRunner:
         self.result.drops.extend(r.drops)
         self.last_outputs = r.outputs
 
+    def _packet_data(self, words: list[tuple[str, int]], line: int) -> bytes:
+        """The bytes of a `packet` line: hex digits, spaces allowed, an even number in all (p4c's
+        runner gives them to bytes.fromhex, which refuses a lone nibble)."""
+        for w, c in words:
+            bad = next((ch for ch in w if ch not in _HEX_DIGITS), None)
+            if bad is not None:
+                raise error(f"unexpected character {bad!r} in packet data", self._span(line, c, len(w)),
+                            "packet data is hex digits; '*' and '$' are only for expect")
+        hexdata = "".join(w for w, _ in words)
+        if len(hexdata) % 2:
+            raise error(f"packet data must be an even number of hex digits (it has {len(hexdata)})",
+                        self._word_span(line, words[0], words[-1]))
+        return bytes.fromhex(hexdata)
+
+    def _no_pipeline_bug(self, drops, line: int) -> None:
+        """The device turns an exception in the pipeline into a drop so that a simulation goes on;
+        in a test that would pass for a drop the program asked for (no_packet), so stop here."""
+        for reason, detail in drops:
+            if reason is DropReason.PIPELINE_ERROR:
+                raise PipelineBug(f"{self.src.path}:{line}: the pipeline failed on this packet: {detail}")
+
     def _cmd_expect(self, rest, line, col):
         words = self._words(rest, line, col)
         if not words:
             raise error("expect needs a port", self._span(line, col))
-        port = self._int(words[0], line, "port")
-        data = "".join(w for w, _ in words[1:])
-        exact = data.endswith("$")
-        if exact:
-            data = data[:-1]
-        if data and not re.fullmatch(r"[0-9a-fA-F*]*", data):
-            bad = next(i for i, c in enumerate(data) if c not in "0123456789abcdefABCDEF*")
-            raise error(f"unexpected character {data[bad]!r} in expected packet data",
-                        self._span(line, words[1][1] if len(words) > 1 else col),
-                        "use hex digits, '*' for any nibble, and '$' at the end for an exact length")
+        port = self._checked(words[0], line, "port", check_port)
+        data, exact = self._expected_data(words[1:], line)
         self.expectations.append(Expectation(port, data.upper() if data else None, exact,
-                                             self._span(line, col, len(rest.strip()))))
+                                             self._word_span(line, words[0], words[-1])))
+
+    def _expected_data(self, words: list[tuple[str, int]], line: int) -> tuple[str, bool]:
+        """The nibbles of an `expect` line ('*' matches any) and whether it ends with '$'."""
+        hint = "use hex digits, '*' for any nibble, and '$' at the end for an exact length"
+        for i, (w, c) in enumerate(words):
+            for j, ch in enumerate(w):
+                if ch in _HEX_DIGITS or ch == "*":
+                    continue
+                if ch == "$" and (i, j) == (len(words) - 1, len(w) - 1):
+                    continue
+                if ch == "$":
+                    raise error("'$' must come last in expected packet data", self._span(line, c + j), hint)
+                raise error(f"unexpected character {ch!r} in expected packet data", self._span(line, c, len(w)), hint)
+        data = "".join(w for w, _ in words)
+        if not data.endswith("$"):
+            return data, False
+        data = data[:-1]
+        dollar = self._span(line, words[-1][1] + len(words[-1][0]) - 1)
+        if not data:
+            raise error("'$' with no expected data: no packet is empty", dollar,
+                        "'expect <port>' alone accepts any packet")
+        if len(data) % 2:
+            # Compared nibble by nibble, odd data is a fine prefix; but a whole packet never has
+            # an odd number of nibbles, so an exact length could never match.
+            raise error(f"expected data ending in '$' has an odd number of hex digits ({len(data)}): "
+                        f"no packet can match it exactly", dollar, "packets are whole bytes")
+        return data, True
 
     def _cmd_no_packet(self, rest, line, col):
+        self._no_more(self._words(rest, line, col), line, "no_packet")
         if self.last_outputs:
             ports = ", ".join(str(p) for p, _ in self.last_outputs)
             self.fail_check(f"line {line}: no_packet: the previous packet was sent out on port(s) {ports}")
 
     def _cmd_wait(self, rest, line, col):
-        pass
+        words = self._words(rest, line, col)
+        if words:
+            self._no_more(words[1:], line, "wait <microseconds>")
+            self.time_us += self._int(words[0], line, "wait time", 0, MAX_WAIT_US)
 
     # ------------------------------------------------------------------ tables
 
@@ -187,8 +295,9 @@ class StfRunner:
         table = self.dev.table(words[0][0])
         i = 1
         priority = None
-        if re.fullmatch(r"\d+", words[1][0]):
-            priority = int(words[1][0])
+        if _NUMBER.fullmatch(words[1][0]):
+            # As in p4c's runner, a number right after the table name is the priority.
+            priority = self._int(words[1], line, "priority", 0, MAX_PRIORITY)
             i = 2
         match: dict[str, tuple[str, int]] = {}
         while i < len(words) and "(" not in words[i][0]:
@@ -197,6 +306,9 @@ class StfRunner:
                 raise error(f"expected <key>:<value>, got '{w}'", self._span(line, c, len(w)))
             k, _, v = w.partition(":")
             key = self._key(table, k, line, c)
+            if key.name in match:
+                raise error(f"key field '{key.name}' is given twice", self._span(line, c, len(k)),
+                            "each key field takes one value")
             match[key.name] = (v, c + len(k) + 1)
             i += 1
         if i >= len(words):
@@ -221,7 +333,7 @@ class StfRunner:
         self.dev.table_add(table.name, values, action.name, args, priority)
 
     def _key(self, table, name: str, line: int, col: int) -> KeySpec:
-        name = re.sub(r"\$(\d+)", r"[\1]", name)
+        name = re.sub(r"(?a)\$(\d+)", r"[\1]", name)
         for k in table.keys:
             if k.name == name:
                 return k
@@ -238,95 +350,144 @@ class StfRunner:
         """STF key syntax: hex, octal or binary with '*' digits for ternary and lpm keys."""
         t = text.strip()
         prefix = t[:2].lower()
-        if "*" in t and t not in ("*", "_") and prefix in ("0x", "0b", "0o"):
-            bits, radix, top = {"0x": (4, 16, "f"), "0b": (1, 2, "1"), "0o": (3, 8, "7")}[prefix]
-            digits = t[2:]
-            full = (1 << k.width) - 1
-            value = int(digits.replace("*", "0"), radix) & full
-            mask = int("".join("0" if c == "*" else top for c in digits), radix) & full
-            if k.match_kind == "lpm":
-                if "*" in digits.rstrip("*"):
-                    raise ValueError_(f"key '{k.name}' is lpm: '*' digits must all be at the end")
-                excess = max(0, len(digits) * bits - k.width)
-                return parse_match(k, [value, max(0, len(digits.rstrip("*")) * bits - excess)])
-            return parse_match(k, [value, mask])
+        if "*" in t and t not in ("*", "_") and prefix in _WILDCARD_RADIX:
+            return _wildcard_digits(k, t, prefix)
         return parse_match(k, t)
 
     def _action(self, table, text: str, line: int, col: int):
-        m = re.fullmatch(r"([\w.]+)\s*(?:\((.*)\))?\s*", text)
+        m = re.fullmatch(r"(?a)([\w.]+)\s*(?:\((.*)\))?\s*", text)
         if not m:
             raise error(f"expected an action such as fwd(port:1), got '{text}'", self._span(line, col, len(text)))
         action = table.action(m.group(1))
         args: dict[str, int] = {}
         widths = dict(action.params)
-        body = (m.group(2) or "").strip()
-        if body:
-            for part in body.split(","):
-                part = part.strip()
-                if ":" not in part:
-                    raise error(f"expected <param>:<value> in '{part}'", self._span(line, col, len(text)))
-                pname, _, pval = part.partition(":")
-                pname = pname.strip()
-                if pname not in widths:
-                    raise error(f"action '{action.name}' has no parameter '{pname}'",
-                                self._span(line, col, len(text)), f"its parameters: {', '.join(widths) or 'none'}")
-                args[pname] = parse_scalar(pval.strip(), widths[pname], f"parameter '{pname}'")
+        body = m.group(2) or ""
+        if not body.strip():
+            return action, args
+        offset = col + m.start(2)          # the column of each part, for errors at that part
+        for part in body.split(","):
+            pcol = offset + len(part) - len(part.lstrip())
+            offset += len(part) + 1
+            part = part.strip()
+            if ":" not in part:
+                raise error(f"expected <param>:<value> in '{part}'", self._span(line, col, len(text)))
+            pname, _, pval = part.partition(":")
+            pname = pname.strip()
+            if pname not in widths:
+                raise error(f"action '{action.name}' has no parameter '{pname}'",
+                            self._span(line, col, len(text)), f"its parameters: {', '.join(widths) or 'none'}")
+            if pname in args:
+                raise error(f"parameter '{pname}' is given twice", self._span(line, pcol, len(pname)),
+                            "each action parameter takes one value")
+            args[pname] = parse_scalar(pval.strip(), widths[pname], f"parameter '{pname}'")
         return action, args
 
     # ------------------------------------------------------------------ externs and replication
 
-    def _int(self, word: tuple[str, int], line: int, what: str) -> int:
+    def _int(self, word: tuple[str, int], line: int, what: str, low: int | None = 0, high: int | None = None) -> int:
+        """An STF number (_NUMBER) in low..high (None: no bound), or an error at the word."""
+        text, col = word
+        span = self._span(line, col, len(text))
+        if not _NUMBER.fullmatch(text):
+            raise error(f"{what} must be a number, not '{text}'", span,
+                        "numbers are decimal, 0x hex, 0b binary or 0o octal, in ASCII digits")
+        body = text.lstrip("-")
         try:
-            return int(word[0], 0)
-        except ValueError:
-            raise error(f"{what} must be a number, not '{word[0]}'", self._span(line, word[1], len(word[0])))
+            n = int(body, 0) if body[:2].lower() in ("0x", "0b", "0o") else int(body, 10)
+        except ValueError:      # Python refuses to convert thousands of decimal digits
+            raise error(f"{what} {text[:20]}... has too many digits", span) from None
+        n = -n if text.startswith("-") else n
+        if low == 0 and n < 0:
+            raise error(f"{what} {text} is negative", span)
+        if (low is not None and n < low) or (high is not None and n > high):
+            bounds = f"{low}..{high}" if high is not None else f"{low} or more"
+            raise error(f"{what} {text} is out of range ({bounds})", span)
+        return n
+
+    def _checked(self, word: tuple[str, int], line: int, what: str, check) -> int:
+        """A number that a v1model check (check_port, ...) accepts; its refusal is shown at the word."""
+        n = self._int(word, line, what, low=None)
+        self._at(self._word_span(line, word), lambda: check(n, what))
+        return n
 
     def _cmd_mirroring_add(self, rest, line, col):
         w = self._words(rest, line, col)
         if len(w) != 2:
             raise error("mirroring_add needs <session> <port>", self._span(line, col))
-        self.dev.clone_session_set(self._int(w[0], line, "session"), port=self._int(w[1], line, "port"))
+        session = self._checked(w[0], line, "mirroring session", check_clone_session)
+        port = self._checked(w[1], line, "port", check_port)
+        self.dev.clone_session_set(session, port=port)
 
     def _cmd_mc_mgrp_create(self, rest, line, col):
         w = self._words(rest, line, col)
         if len(w) != 1:
             raise error("mc_mgrp_create needs <group>", self._span(line, col))
-        self.dev.mcast_group_set(self._int(w[0], line, "group"), [])
+        group = self._checked(w[0], line, "multicast group", check_mcast_group)
+        # As in BMv2, creating a group that exists changes nothing (its nodes stay).
+        if group not in self.dev.mcast_groups:
+            self.dev.mcast_group_set(group, [])
 
     def _cmd_mc_node_create(self, rest, line, col):
         w = self._words(rest, line, col)
         if len(w) < 2:
             raise error("mc_node_create needs <rid> <port>...", self._span(line, col))
-        rid = self._int(w[0], line, "rid")
-        self.mc_nodes.append((rid, [self._int(x, line, "port") for x in w[1:]]))
+        rid = self._checked(w[0], line, "replication id", check_rid)
+        ports: list[int] = []
+        for word in w[1:]:
+            port = self._checked(word, line, "port", check_port)
+            if port in ports:
+                # BMv2 keeps a node's ports as a set: the port would get one copy, not two.
+                raise error(f"port {port} is listed twice in this node", self._word_span(line, word))
+            ports.append(port)
+        self.mc_nodes.append(McNode(rid, ports))
 
     def _cmd_mc_node_associate(self, rest, line, col):
         w = self._words(rest, line, col)
         if len(w) != 2:
             raise error("mc_node_associate needs <group> <node handle>", self._span(line, col))
-        group, node = self._int(w[0], line, "group"), self._int(w[1], line, "node handle")
-        if not 0 <= node < len(self.mc_nodes):
-            raise error(f"there is no multicast node {node}", self._span(line, w[1][1]))
-        rid, ports = self.mc_nodes[node]
-        members = list(self.dev.mcast_groups.get(group, []))
-        members.extend((p, rid) for p in ports)
+        group = self._checked(w[0], line, "multicast group", check_mcast_group)
+        if group not in self.dev.mcast_groups:
+            raise error(f"multicast group {group} does not exist", self._word_span(line, w[0]),
+                        "create it first with mc_mgrp_create")
+        handle = self._int(w[1], line, "node handle")
+        if handle >= len(self.mc_nodes):
+            raise error(f"there is no multicast node {handle}", self._word_span(line, w[1]),
+                        f"mc_node_create has made {len(self.mc_nodes)} node(s), numbered from 0")
+        node = self.mc_nodes[handle]
+        if node.group is not None:
+            raise error(f"multicast node {handle} is already associated with group {node.group}",
+                        self._word_span(line, w[1]), "a node belongs to one group (as in BMv2)")
+        members = list(self.dev.mcast_groups[group])
+        members.extend((p, node.rid) for p in node.ports)
         self.dev.mcast_group_set(group, members)
+        node.group = group
+
+    def _register(self, w, line: int) -> tuple[str, int]:
+        """The register name and index of a register command, both checked where they are written."""
+        name = w[0][0]
+        self._at(self._word_span(line, w[0]), lambda: self.dev.extern(name, "register"))
+        index = self._int(w[1], line, "index")
+        self._at(self._word_span(line, w[1]), lambda: self.dev.register_read(name, index))
+        return name, index
 
     def _cmd_register_write(self, rest, line, col):
         w = self._words(rest, line, col)
         if len(w) != 3:
             raise error("register_write needs <name> <index> <value>", self._span(line, col))
-        self.dev.register_write(w[0][0], self._int(w[1], line, "index"), self._int(w[2], line, "value"))
+        name, index = self._register(w, line)
+        value = self._int(w[2], line, "value")
+        self._at(self._word_span(line, w[2]), lambda: self.dev.register_write(name, index, value))
 
     def _cmd_register_read(self, rest, line, col):
         w = self._words(rest, line, col)
         if len(w) not in (2, 3, 4):
             raise error("register_read needs <name> <index> [[<op>] <expected>]", self._span(line, col))
-        value = self.dev.register_read(w[0][0], self._int(w[1], line, "index"))
+        name, index = self._register(w, line)
+        value = self.dev.register_read(name, index)
         if len(w) > 2:
             op = w[2][0] if len(w) == 4 else "=="
             if op not in _OPS:
-                raise error(f"unknown comparison '{op}'", self._span(line, w[2][1]), "use ==, !=, <, >, <= or >=")
+                raise error(f"unknown comparison '{op}'", self._word_span(line, w[2]), "use ==, !=, <, >, <= or >=")
             expected = self._int(w[-1], line, "expected value")
             if not _OPS[op](value, expected):
                 self.fail_check(f"line {line}: register {w[0][0]}[{w[1][0]}] is {value}, expected {op} {expected}")
@@ -335,29 +496,33 @@ class StfRunner:
         w = self._words(rest, line, col)
         if len(w) < 2:
             raise error("counter_read needs <name> <index>", self._span(line, col))
-        self._check_counter(w[0][0], self._int(w[1], line, "index"), w[2:], line, col)
+        self._check_counter(w[0][0], self._int(w[1], line, "index"), w[2:], line, self._word_span(line, w[0], w[1]))
 
     def _cmd_check_counter(self, rest, line, col):
-        m = re.match(r"\s*([\w.]+)\s*\(\s*(\w+)\s*\)(.*)$", rest)
+        m = re.match(r"(?a)\s*([\w.]+)\s*\(\s*(\S+?)\s*\)(.*)$", rest)
         if not m:
             raise error("check_counter needs <name>(<index>)", self._span(line, col))
-        self._check_counter(m.group(1), int(m.group(2), 0), self._words(m.group(3), line, col), line, col)
+        index = self._int((m.group(2), col + m.start(2)), line, "index")
+        where = self._span(line, col + m.start(1), m.end(2) + 1 - m.start(1))
+        self._check_counter(m.group(1), index, self._words(m.group(3), line, col + m.start(3)), line, where)
 
-    def _check_counter(self, name: str, index: int, words, line: int, col: int) -> None:
-        packets, nbytes = self.dev.counter_read(name, index)
-        kind = "packets"
+    def _check_counter(self, name: str, index: int, words, line: int, where: Span) -> None:
+        """Compare a counter cell with `[packets|bytes] [<op>] <n>`; `where` is the name and index."""
+        packets, nbytes = self._at(where, lambda: self.dev.counter_read(name, index))
+        kind = None
         if words and words[0][0] in ("packets", "bytes"):
-            kind = words[0][0]
-            words = words[1:]
+            kind, words = words[0][0], words[1:]
         if not words:
             return
-        if len(words) == 1:
-            op, val = "==", words[0]
-        else:
-            op, val = words[0][0], words[1]
+        if len(words) > 2:
+            bad = words[0] if kind is None else words[2]
+            raise error(f"unexpected '{bad[0]}' in a counter check", self._word_span(line, bad),
+                        "write [packets|bytes] [<op>] <count>")
+        op, val = ("==", words[0]) if len(words) == 1 else (words[0][0], words[1])
         if op not in _OPS:
-            raise error(f"unknown comparison '{op}'", self._span(line, col), "use ==, !=, <, >, <= or >=")
+            raise error(f"unknown comparison '{op}'", self._word_span(line, words[0]), "use ==, !=, <, >, <= or >=")
         expected = self._int(val, line, "count")
+        kind = kind or "packets"
         actual = packets if kind == "packets" else nbytes
         if not _OPS[op](actual, expected):
             self.fail_check(f"line {line}: counter {name}({index}) {kind} is {actual}, expected {op} {expected}")
@@ -366,12 +531,21 @@ class StfRunner:
         w = self._words(rest, line, col)
         if len(w) != 4:
             raise error("meter_set_rates needs <name> <index> <rate>:<burst> <rate>:<burst>", self._span(line, col))
-        try:
-            (cir, cbs), (pir, pbs) = (tuple(x[0].split(":")) for x in w[2:])
-            self.dev.meter_set_rates(w[0][0], self._int(w[1], line, "index"), float(cir), int(cbs), float(pir),
-                                     int(pbs))
-        except ValueError:
-            raise error("rates are <rate>:<burst>, e.g. 0.0001:10", self._span(line, w[2][1]))
+        index = self._int(w[1], line, "index")
+        (cir, cbs), (pir, pbs) = self._rate_burst(w[2], line), self._rate_burst(w[3], line)
+        # The meter's own check, on a scratch cell, so that its complaint points at the rates.
+        self._at(self._word_span(line, w[2], w[3]), lambda: MeterCell().set_rates(cir, cbs, pir, pbs))
+        self._at(self._word_span(line, w[0], w[1]),
+                 lambda: self.dev.meter_set_rates(w[0][0], index, cir, cbs, pir, pbs))
+
+    def _rate_burst(self, word: tuple[str, int], line: int) -> tuple[float, int]:
+        """<rate>:<burst> of meter_set_rates: a rate in units per microsecond, a burst in units."""
+        text, col = word
+        rate, sep, burst = text.partition(":")
+        hint = "rates are <rate>:<burst>, e.g. 0.0001:10"
+        if not sep or not _RATE.fullmatch(rate) or not math.isfinite(float(rate)):
+            raise error(f"'{text}' is not <rate>:<burst>", self._word_span(line, word), hint)
+        return float(rate), self._int((burst, col + len(rate) + 1), line, "burst")
 
     # ------------------------------------------------------------------ comparison
 
@@ -402,6 +576,29 @@ class StfRunner:
                                     f"    expected: {_spaced(e.data)}{'$' if e.exact_length else ''}\n"
                                     f"    received: {_spaced(pkt.hex().upper())}"
                                     + (f"\n              {problem[1]}" if problem[1] else ""))
+
+
+def _wildcard_digits(k: KeySpec, text: str, prefix: str) -> MatchValue:
+    """A key value written with '*' digits (0x0a**, 0b1*0*): a ternary value and mask, or an lpm
+    prefix when the '*' digits are all at the end."""
+    bits, radix, allowed = _WILDCARD_RADIX[prefix]
+    digits = text[2:]
+    bad = next((c for c in digits if c not in allowed and c != "*"), None)
+    if bad is not None:
+        raise ValueError_(f"{bad!r} is not a base-{radix} digit or '*' in '{text}' for key '{k.name}'")
+    if k.match_kind not in ("ternary", "optional", "lpm"):
+        raise ValueError_(f"key '{k.name}' is {k.match_kind}: '*' digits are for ternary, optional and lpm keys")
+    value = int(digits.replace("*", "0"), radix)
+    if value >> k.width:
+        raise ValueError_(f"'{text}' does not fit in key '{k.name}' ({k.width} bits)")
+    # '*' digits beyond the width wildcard bits the key does not have: they do no harm.
+    mask = int("".join("0" if c == "*" else allowed[radix - 1] for c in digits), radix) & ((1 << k.width) - 1)
+    if k.match_kind != "lpm":
+        return parse_match(k, [value, mask])
+    if "*" in digits.rstrip("*"):
+        raise ValueError_(f"key '{k.name}' is lpm: '*' digits must all be at the end")
+    excess = max(0, len(digits) * bits - k.width)
+    return parse_match(k, [value, max(0, len(digits.rstrip("*")) * bits - excess)])
 
 
 def _spaced(hexstr: str) -> str:

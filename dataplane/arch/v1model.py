@@ -34,10 +34,56 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from ..runtime.errors import ControlPlaneError
 from ..runtime.trace import Drop, DropReason, Note, Output, PacketIn, StageStart
 
 NORMAL, INGRESS_CLONE, EGRESS_CLONE, RECIRCULATED, REPLICATED, RESUBMITTED = 0, 1, 2, 4, 5, 6
 DROP_PORT = 511
+# The numbers a v1model switch can be configured with, as BMv2 simple_switch has them:
+# ports are 9 bits and 511 is the drop port, so real ports are 0..510; mirroring (clone)
+# session ids are 0..32767 (simple_switch refuses larger ones with "mirror_id out of
+# range"); standard_metadata.mcast_grp and egress_rid are bit<16>, and group 0 means "no
+# multicast", so a group that could ever be used is 1..65535.
+MAX_PORT = DROP_PORT - 1
+MAX_CLONE_SESSION = (1 << 15) - 1
+MAX_MCAST_GROUP = (1 << 16) - 1
+MAX_RID = (1 << 16) - 1
+
+
+class ConfigRangeError(ControlPlaneError):
+    """A number a v1model switch cannot be configured with. `what` names the number ("port",
+    "session", ...) so that a front end can point at the place in its input that gave it."""
+
+    def __init__(self, what: str, value, message: str):
+        super().__init__(message)
+        self.what = what
+        self.value = value
+
+
+def _check_range(what: str, value, low: int, high: int, why: str, of: str) -> int:
+    # bool is an int in Python, but True is no port number.
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ConfigRangeError(what, value, f"{what} {value}{of} is out of range: {why}")
+    return value
+
+
+# `what` names the number in the message; `of` says whose it is (" of clone session 5").
+
+def check_port(port, what: str = "port", of: str = "") -> int:
+    return _check_range(what, port, 0, MAX_PORT, "v1model ports are 0..510 (9 bits; 511 is the drop port)", of)
+
+
+def check_clone_session(session, what: str = "clone session", of: str = "") -> int:
+    return _check_range(what, session, 0, MAX_CLONE_SESSION, "BMv2 mirroring session ids are 0..32767", of)
+
+
+def check_mcast_group(group, what: str = "multicast group", of: str = "") -> int:
+    return _check_range(what, group, 1, MAX_MCAST_GROUP, "multicast groups are 1..65535 (mcast_grp is "
+                                                         "bit<16>; 0 means no multicast)", of)
+
+
+def check_rid(rid, what: str = "replication id", of: str = "") -> int:
+    return _check_range(what, rid, 0, MAX_RID, "replication ids (egress_rid) are 0..65535", of)
 MAX_PASSES = 16        # resubmissions plus recirculations of one packet
 MAX_WORK = 65536       # ingress and egress passes for one received packet (copies included)
 

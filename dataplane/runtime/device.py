@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..arch.v1model import V1SwitchRunner
+from ..arch.v1model import V1SwitchRunner, check_clone_session, check_mcast_group, check_port, check_rid
 from .errors import ControlPlaneError
 from .externs import Counter, DirectCounter, DirectMeter, ExternError, Meter, MeterCell, Register, ValueSet
 from .tables import MatchValue, Table, TableError
@@ -295,18 +295,27 @@ class Device:
 
     # ------------------------------------------------------------------ replication
 
+    # Replication state is checked here, where it is stored, so that every front door (STF,
+    # runtime JSON, the router agents) gets the same checks: a bad port stored here would
+    # otherwise come out of the pipeline as a packet on a port that cannot exist.
+    # The errors are ConfigRangeError (a ControlPlaneError) naming the bad number.
+
     def mcast_group_set(self, group: int, members: list[tuple[int, int]]) -> None:
         """Set multicast group `group` to the (egress port, replica id) pairs, in order."""
-        if not 0 < group < (1 << 16):
-            raise ControlPlaneError(f"multicast group {group} is out of range (1..65535)")
+        check_mcast_group(group)
         for port, rid in members:
-            if not 0 <= port < 511:
-                raise ControlPlaneError(f"egress port {port} of multicast group {group} is out of range")
+            check_port(port, "egress port", f" of multicast group {group}")
+            check_rid(rid, "replication id", f" of multicast group {group}")
         self.mcast_groups[group] = list(members)
 
     def clone_session_set(self, session: int, port: int | None = None, mcast_group: int | None = None) -> None:
+        check_clone_session(session)
         if port is None and mcast_group is None:
             raise ControlPlaneError(f"clone session {session} needs an egress port or a multicast group")
+        if port is not None:
+            check_port(port, "egress port", f" of clone session {session}")
+        if mcast_group is not None:
+            check_mcast_group(mcast_group, "multicast group", f" of clone session {session}")
         self.clone_sessions[session] = (port, mcast_group)
 
     def on_digest(self, callback: Callable[[Digest], None]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .errors import ControlPlaneError
@@ -89,6 +90,11 @@ class MeterCell:
         self.last = None
 
     def set_rates(self, cir: float, cbs: int, pir: float, pbs: int) -> None:
+        for what, v in (("committed rate", cir), ("committed burst", cbs), ("peak rate", pir),
+                        ("peak burst", pbs)):
+            # NaN compares false with everything, so it would slip past the order check below.
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 <= v < math.inf:
+                raise ExternError(f"the {what} ({v}) must be a finite number, 0 or more")
         if pir < cir:
             raise ExternError(f"the peak rate ({pir}) must not be below the committed rate ({cir})")
         self.cir, self.cbs, self.pir, self.pbs = float(cir), float(cbs), float(pir), float(pbs)
