@@ -56,6 +56,12 @@ def escape_controls(text: str) -> str:
     return text.translate(_ASCII if text.isascii() else _full_table())
 
 
+def unescaped(stream):
+    """The stream under an EscapingWriter, for dataplane's own control output (a progress
+    line's carriage return); any other stream as it is."""
+    return stream.target if isinstance(stream, EscapingWriter) else stream
+
+
 class EscapingWriter(io.TextIOBase):
     """A text stream that escapes control characters before passing text to another stream."""
 

@@ -6,6 +6,7 @@ import sys
 import time
 
 from ..diagnostics import error
+from ..termsafe import unescaped
 
 S = 1_000_000_000
 
@@ -89,9 +90,10 @@ class Progress:
             return
         self.last = t
         sim = self.net.sim
-        sys.stderr.write(f"\r[{now_ns / S:10.3f} s simulated] {sim.events_run} events, "
-                         f"{sim.ledger.transmitted} frames, {t - self.started:.1f} s")
-        sys.stderr.flush()
+        err = unescaped(sys.stderr)     # the carriage return is ours; the text holds no user names
+        err.write(f"\r[{now_ns / S:10.3f} s simulated] {sim.events_run} events, "
+                  f"{sim.ledger.transmitted} frames, {t - self.started:.1f} s")
+        err.flush()
         self.shown = True
 
     def done(self) -> None:
