@@ -45,6 +45,11 @@ class DropRecord:
 FATES = ("forwarded", "delivered", "consumed", "dropped", "reassembly")
 
 
+# Drop records kept per run: enough to inspect any ordinary run drop by drop, while a flood of
+# millions of drops costs counters, not memory (the counts stay exact).
+MAX_DROP_RECORDS = 100_000
+
+
 @dataclass
 class Ledger:
     """The books of a run: every frame on a link and every frame a node received.
@@ -53,26 +58,50 @@ class Ledger:
     Nodes: arrived = forwarded + delivered + consumed + dropped + reassembly,
     where a fragment a host keeps for reassembly is counted once, when it
     arrives (the datagram's fate shows in `drops` or in the host's deliveries).
+    Drops are counted by (node, reason, copy) exactly; `drops` keeps the first
+    `max_drop_records` records with their time and detail.
     """
     transmitted: int = 0          # frames put on links
     arrived: int = 0              # frames that reached the far end of a link
     link_drops: int = 0
     fates: dict = field(default_factory=lambda: dict.fromkeys(FATES, 0))
     drops: list[DropRecord] = field(default_factory=list)
+    drop_counts: dict = field(default_factory=dict)     # (node, reason, copy) -> count
+    max_drop_records: int = MAX_DROP_RECORDS
 
     def drop(self, rec: DropRecord, on_link: bool = False) -> None:
-        self.drops.append(rec)
+        key = (rec.node, rec.reason, rec.copy)
+        self.drop_counts[key] = self.drop_counts.get(key, 0) + 1
+        if len(self.drops) < self.max_drop_records:
+            self.drops.append(rec)
         if on_link:
             self.link_drops += 1
 
     def fate(self, kind: str) -> None:
         self.fates[kind] += 1
 
+    @property
+    def total_drops(self) -> int:
+        return sum(self.drop_counts.values())
+
+    @property
+    def unrecorded_drops(self) -> int:
+        """Drops counted but not kept as records (beyond max_drop_records)."""
+        return self.total_drops - len(self.drops)
+
     def drops_by_reason(self, copies: bool = False) -> dict[str, int]:
         out: dict[str, int] = {}
-        for d in self.drops:
-            if d.copy == copies:
-                out[d.reason.name.lower()] = out.get(d.reason.name.lower(), 0) + 1
+        for (_node, reason, copy), n in self.drop_counts.items():
+            if copy == copies:
+                out[reason.name.lower()] = out.get(reason.name.lower(), 0) + n
+        return dict(sorted(out.items()))
+
+    def drops_by_node(self) -> dict[str, int]:
+        """Frames dropped per node (copies of frames that went on are not counted)."""
+        out: dict[str, int] = {}
+        for (node, _reason, copy), n in self.drop_counts.items():
+            if not copy:
+                out[node] = out.get(node, 0) + n
         return dict(sorted(out.items()))
 
     def unaccounted(self) -> int:

@@ -136,3 +136,15 @@ def test_pcap_timestamps_are_when_each_frame_starts(tmp_path, bandwidth):
     link.pcap.close()
     times = [r.time_ns for r in read_pcap(str(tmp_path / "l.pcap"))]
     assert times == ([0, 0] if bandwidth is None else [0, 1000])
+
+
+def test_drop_records_are_bounded_but_counts_stay_exact():
+    from dataplane.net.sim import DropRecord, Ledger
+    ledger = Ledger(max_drop_records=10)
+    for i in range(1000):
+        ledger.drop(DropRecord(i, "h1" if i % 2 else "r1", DropReason.NO_ROUTE, copy=(i % 10 == 0)))
+    assert len(ledger.drops) == 10 and ledger.drops[-1].time_ns == 9
+    assert ledger.total_drops == 1000 and ledger.unrecorded_drops == 990
+    assert ledger.drops_by_reason() == {"no_route": 900}
+    assert ledger.drops_by_reason(copies=True) == {"no_route": 100}
+    assert ledger.drops_by_node() == {"h1": 500, "r1": 400}
