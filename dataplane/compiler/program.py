@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic, error
 from ..frontend import ast as A
+from ..frontend.build_ast import control_plane_name
 from ..frontend.check import PackageInstance
 from ..frontend.program import CheckedProgram
 from ..frontend.types import (BlockType, ExternType, StructLikeType, TypeVar, strip_newtype)
@@ -128,8 +129,7 @@ class ProgramCompiler:
         return self.error_names.index(name)
 
     def action_name(self, path: str, decl: A.ActionDeclaration) -> str:
-        ann = A.find_annotation(decl.annotations, "name")
-        local = ann.body.strip().strip('"') if ann is not None and ann.body else decl.name
+        local = control_plane_name(decl.annotations, decl.name)
         if local.startswith("."):
             return local[1:]
         owner = getattr(getattr(decl, "symbol", None), "owner", None)
@@ -142,8 +142,7 @@ class ProgramCompiler:
         info = self.tables.get(key)
         if info is not None:
             return info
-        ann = A.find_annotation(decl.annotations, "name")
-        local = ann.body.strip().strip('"') if ann is not None and ann.body else decl.name
+        local = control_plane_name(decl.annotations, decl.name)
         name = local[1:] if local.startswith(".") else f"{path}.{local}"
         keys = [KeySpec(k.name, k.match_kind, k.width) for k in decl.keys]
         actions = []

@@ -8,10 +8,11 @@ preprocessor's line table so that spans point into the original files.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from lark import Token, Transformer, v_args
 
-from ..diagnostics import NO_SPAN, Span, error
+from ..diagnostics import NO_SPAN, DiagnosticError, Span, error
 from . import ast as A
 from .preprocess import Preprocessed
 
@@ -44,6 +45,15 @@ def parse_integer(text: str) -> tuple[int, int | None, bool]:
 def unescape_string(text: str) -> str:
     body = text[1:-1]
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"'}.get(m.group(1), m.group(1)), body)
+
+
+def _position_in_token(tok: Token, offset: int) -> tuple[int, int]:
+    """The (line, column) of the character at offset in a token's text (which may span lines)."""
+    before = tok.value[:offset]
+    newlines = before.count("\n")
+    if not newlines:
+        return tok.line, tok.column + offset
+    return tok.line + newlines, offset - before.rfind("\n")
 
 
 class _Name(str):
@@ -104,7 +114,23 @@ class AstBuilder(Transformer):
         if rest:
             structured = rest[0] == "["
             body = rest[1:-1]
-        return A.Annotation(name, body, structured, span=self._tok_span(tok))
+        node = A.Annotation(name, body, structured, span=self._tok_span(tok))
+        if rest:
+            # A plain attribute, like name_span: messages about the body point at it, not at the '@'.
+            node.body_span = self._body_span(tok, m.start(2))
+        return node
+
+    def _body_span(self, tok: Token, opener: int) -> Span:
+        """The span of the text between an annotation's brackets (at opener), without the blanks
+        around it; the brackets themselves when there is nothing between them."""
+        inner = tok.value[opener + 1:-1]
+        start = opener + 1 + (len(inner) - len(inner.lstrip()))
+        end = opener + 1 + len(inner.rstrip())
+        if start >= end:
+            start, end = opener, len(tok.value)
+        line, col = _position_in_token(tok, start)
+        end_line, end_col = _position_in_token(tok, end)
+        return self.pre.span(line, col, end_line, end_col)
 
     # -- names ----------------------------------------------------------------------------------
 
@@ -737,6 +763,65 @@ def parse_annotation_args(annotation: A.Annotation, pre: Preprocessed | None = N
     args = builder.transform(tree)
     annotation.args = args
     return args
+
+
+# Characters a control plane cannot address in a name: control characters (NUL, ESC, ...) and
+# line breaks, which would also split a line of an STF file or of the runtime CLI in two.
+_UNADDRESSABLE = ("Cc", "Zl", "Zp")
+
+
+def name_annotation_value(annotation: A.Annotation) -> str:
+    """The control-plane name that an @name annotation gives: its string literal, decoded.
+
+    The P4_16 specification makes the body of @name a single string literal;
+    literals joined with ``++`` are folded as well, as p4c does. Anything else
+    (@name(a.b), @name("x" "y"), raw text) is refused rather than used as text,
+    and so is a name that a control plane cannot address: an empty one, or one
+    with control characters or line breaks. Raises DiagnosticError pointing at
+    the body of the annotation."""
+    span = getattr(annotation, "body_span", annotation.span)
+    value = _annotation_string(annotation)
+    if value is None:
+        raise error("@name requires a string literal", span,
+                    'give the control-plane name as one string, as in @name("ingress.route")')
+    if value in ("", "."):
+        raise error("@name gives an empty control-plane name", span,
+                    "a control plane addresses objects by name; give a non-empty one")
+    bad = next((c for c in value if unicodedata.category(c) in _UNADDRESSABLE), None)
+    if bad is not None:
+        kind = "control character" if unicodedata.category(bad) == "Cc" else "line break"
+        raise error(f"@name gives a control-plane name with the {kind} U+{ord(bad):04X}", span,
+                    "a control plane cannot address a name with control characters or line breaks")
+    return value
+
+
+def control_plane_name(annotations: list[A.Annotation] | None, default: str) -> str:
+    """The name given by the @name annotation among annotations, else default."""
+    ann = A.find_annotation(annotations, "name")
+    return default if ann is None else name_annotation_value(ann)
+
+
+def _annotation_string(annotation: A.Annotation) -> str | None:
+    """The value of an annotation whose body is one string (literals joined by ++), else None."""
+    if annotation.structured or not annotation.body:
+        return None
+    try:
+        args = parse_annotation_args(annotation)
+    except DiagnosticError:
+        return None
+    if len(args) != 1 or args[0].name is not None:
+        return None
+    return _string_constant(args[0].value)
+
+
+def _string_constant(e) -> str | None:
+    if isinstance(e, A.StringLiteral):
+        return e.value
+    if isinstance(e, A.Binary) and e.op == "++":
+        left, right = _string_constant(e.left), _string_constant(e.right)
+        if left is not None and right is not None:
+            return left + right
+    return None
 
 
 class _AnnotationBuilder(AstBuilder):

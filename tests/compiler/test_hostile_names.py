@@ -7,7 +7,10 @@ tables, actions, controls, externs, header fields and keys, log_msg string
 literals, and a topology's `program:` path. Each time the program must
 compile and run, no file may appear in the working directory, and the
 generated module, tokenized, must differ from the module of the same program
-with harmless text only inside string literals.
+with harmless text only inside string literals. The exception is @name text
+that is no name a control plane can address (control characters, line
+breaks) or no string literal at all: that must be refused, with an error at
+each annotation, before anything is generated.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from dataplane.build import build
 from dataplane.compiler.emitter import Emitter
 from dataplane.compiler.program import HEADER_COMMENT, check_comments, module_name
+from dataplane.diagnostics import DiagnosticError
 from dataplane.runtime.device import Device
 from dataplane.runtime.tables import KeySpec, ActionSpec, MatchValue, Table, TableError
 from dataplane.runtime.trace import DropReason
@@ -35,6 +39,10 @@ HOSTILE = ["'", '"', "'''", '"""', "\\", "\n", "\r", "\x00", "\u2028", "\u2029",
            f"x\n{CODE}\n#", f"');{CODE};#", f'");{CODE};#', f"'''\n{CODE}\n'''", "\\'\\\"\\\n"]
 # A file name cannot hold NUL, and '/' would make it a path.
 FILE_HOSTILE = [h for h in HOSTILE if "\x00" not in h and "/" not in h]
+# What a control plane cannot address in a name: C0 and C1 control characters and Unicode line breaks.
+UNADDRESSABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+NAME_HOSTILE = [h for h in HOSTILE if not UNADDRESSABLE.search(h)]
+NAME_REFUSED = [h for h in HOSTILE if UNADDRESSABLE.search(h)]
 
 PROGRAM = """#include <core.p4>
 #include <v1model.p4>
@@ -175,18 +183,49 @@ def test_hostile_include_directory(hostile, tmp_path, tmp_path_factory, monkeypa
     assert any(v.startswith(where + ":") for v in string_values(program.source))
 
 
-@pytest.mark.parametrize("hostile", HOSTILE)
+def test_the_hostile_names_cover_both_outcomes():
+    assert CODE in NAME_HOSTILE and f'");{CODE};#' in NAME_HOSTILE
+    assert "\n" in NAME_REFUSED and "\x00" in NAME_REFUSED and f"x\n{CODE}\n#" in NAME_REFUSED
+
+
+@pytest.mark.parametrize("hostile", NAME_HOSTILE)
 def test_hostile_name_annotations(hostile, tmp_path, tmp_path_factory, monkeypatch):
-    check_name_annotation(p4_string(hostile), tmp_path, tmp_path_factory, monkeypatch)
+    program = check_name_annotation(p4_string(hostile), tmp_path, tmp_path_factory, monkeypatch)
+    # The string literal is decoded: the name is the hostile text itself, not its escaped spelling.
+    assert program.tables[0].name == f"MyIngress.{hostile}"
+
+
+@pytest.mark.parametrize("hostile", NAME_REFUSED)
+def test_unaddressable_name_annotations_are_refused(hostile, tmp_path, monkeypatch):
+    check_name_refused(p4_string(hostile), "@name gives a control-plane name with the ",
+                       tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("body", [
     # Not a string: the raw text between the parentheses, line breaks and all.
-    f'"x"\n{CODE}\n"y"', CODE, "a\nb", '"a"\r"b"',
+    f'"x"\n{CODE}\n"y"', CODE, "a\nb", '"a"\r"b"', '"x" "y"', "a.b",
 ])
-def test_raw_name_annotation_bodies(body, tmp_path, tmp_path_factory, monkeypatch):
-    program = check_name_annotation(body, tmp_path, tmp_path_factory, monkeypatch)
-    assert any("\n" in t.name or "\r" in t.name or CODE in t.name for t in program.tables)
+def test_raw_name_annotation_bodies(body, tmp_path, monkeypatch):
+    check_name_refused(body, "@name requires a string literal", tmp_path, monkeypatch)
+
+
+def check_name_refused(body: str, message: str, tmp_path, monkeypatch) -> None:
+    """The program is refused with one error at the body of each @name, and nothing is run or written."""
+    monkeypatch.chdir(tmp_path)
+    text = program_text(name_body=body)
+    path, inc = write_program(str(tmp_path), "prog.p4", text)
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises(DiagnosticError) as exc:
+        build(path, [inc])
+    assert sorted(os.listdir(tmp_path)) == before
+    bodies = [m.end() for m in re.finditer(r"@name\(", text)]
+    expected = [(text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)) for at in bodies]
+    diags = exc.value.diagnostics
+    assert [(d.span.line, d.span.col) for d in diags] == expected
+    for d in diags:
+        assert d.severity == "error" and d.message.startswith(message)
+        assert d.span.path == path
+        assert "^" in d.render()
 
 
 def check_name_annotation(body: str, tmp_path, tmp_path_factory, monkeypatch):
@@ -218,7 +257,7 @@ def check_log_message(text: str, tmp_path, tmp_path_factory, monkeypatch) -> Non
     assert dev.log_lines[0] == text
 
 
-NAME_TEXT = st.text(max_size=24)
+NAME_TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=24)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -227,6 +266,15 @@ def test_any_name_annotation_string(text, tmp_path_factory, monkeypatch):
     work = tmp_path_factory.mktemp("name")
     # "t" first: a name starting with "." is a top-level name, which is beside the point here.
     check_name_annotation(p4_string("t" + text), work, tmp_path_factory, monkeypatch)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=12), bad=st.characters(whitelist_categories=("Cc", "Zl", "Zp")), at=st.integers(0, 12))
+def test_any_name_with_a_control_character_is_refused(text, bad, at, tmp_path_factory, monkeypatch):
+    work = tmp_path_factory.mktemp("refused")
+    name = text[:at] + bad + text[at:]
+    check_name_refused(p4_string(name), "@name gives a control-plane name with the ",
+                       work, monkeypatch)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

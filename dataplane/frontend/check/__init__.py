@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ...diagnostics import DiagnosticBag
 from .. import ast as A
+from .annotations import AnnotationsMixin
 from .architecture import ArchitectureMixin, PackageInstance
 from .base import Callable, ParamInfo
 from .calls import CallsMixin
@@ -23,7 +24,7 @@ from .tables import TableKey, TablesMixin
 
 
 class Checker(DeclarationsMixin, ExpressionsMixin, CallsMixin, StatementsMixin, ParsersMixin, TablesMixin,
-              ArchitectureMixin):
+              ArchitectureMixin, AnnotationsMixin):
     def __init__(self, program: A.Program, diags: DiagnosticBag | None = None, source=None):
         super().__init__(program, diags, source)
         self.top_level_actions: list[A.ActionDeclaration] = []
@@ -31,6 +32,7 @@ class Checker(DeclarationsMixin, ExpressionsMixin, CallsMixin, StatementsMixin, 
 
     # The passes, in order. Each is a method of this class.
     PASSES = (
+        "check_annotations",      # @name gives a string a control plane can address
         "collect_declarations",   # register top-level names; resolve types; evaluate constants
         "check_parsers",          # states, transitions, select keysets, reachability
         "check_controls",         # locals, actions, tables, apply blocks, functions

@@ -5,8 +5,9 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from ...diagnostics import Diagnostic, DiagnosticBag, Span
+from ...diagnostics import Diagnostic, DiagnosticBag, DiagnosticError, Span
 from .. import ast as A
+from ..build_ast import name_annotation_value
 from ..scope import Scope, Symbol
 from ..types import Type
 
@@ -71,6 +72,20 @@ class CheckerBase:
         if note_span is not None and note_span.source is not None:
             d.notes.append(Diagnostic("note", note, note_span))
         self.diags._add(d)
+
+    def control_plane_name(self, annotations: list[A.Annotation] | None) -> str | None:
+        """The name that an @name among annotations gives, or None without a usable one.
+
+        A bad @name is reported (once, however many passes ask) and then
+        treated as absent, so that checking goes on with the declared name."""
+        ann = A.find_annotation(annotations, "name")
+        if ann is None:
+            return None
+        try:
+            return name_annotation_value(ann)
+        except DiagnosticError as exc:
+            self.diags.extend(exc.diagnostics)
+            return None
 
     @staticmethod
     def did_you_mean(name: str, candidates) -> str | None:

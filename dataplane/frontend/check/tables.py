@@ -118,10 +118,8 @@ class TablesMixin(CheckerBase):
             width = bit_width(st) if not isinstance(st, (ErrorType, EnumType)) or bit_width(st) else 32
             if isinstance(st, EnumType) and not st.is_serializable or isinstance(st, ErrorType):
                 width = 32
-            name_ann = A.find_annotation(ke.annotations, "name")
-            if name_ann is not None and name_ann.body:
-                name = name_ann.body.strip().strip('"')
-            else:
+            name = self.control_plane_name(ke.annotations)
+            if name is None:
                 from ..printer import expression_text
                 name = expression_text(ke.expr)
             decl.keys.append(TableKey(ke.expr, ke.match_kind, name, t, width or 0))
