@@ -62,10 +62,13 @@ def cmd_stf(args) -> int:
 
 
 def cmd_replay(args) -> int:
+    import heapq
+    import re
+
     from .build import build
     from .cli import _defines
     from .controlplane.loader import load_file
-    from .pcap import PcapWriter, read_pcap
+    from .pcap import PcapReader, PcapWriter
     from .runtime.device import Device
     program = build(args.program, args.include_dirs, _defines(args.defines))
     _print_warnings(program)
@@ -74,47 +77,66 @@ def cmd_replay(args) -> int:
         load_file(device, args.runtime or args.entries)
     if not args.inputs:
         raise error("give at least one input: -i PORT=in.pcap")
-    packets = []
+    inputs: list[tuple[int, str]] = []
     for spec in args.inputs:
         port_s, sep, path = spec.partition("=")
-        if not sep or not port_s.strip().isdigit():
+        port_s = port_s.strip()
+        # ASCII digits only: str.isdigit() and int() also take other scripts' digits, such as '１'.
+        if not sep or not re.fullmatch(r"[0-9]+", port_s):
             raise error(f"'{spec}': inputs are written PORT=FILE.pcap, e.g. -i 1=h1.pcap")
-        port = int(port_s)
-        if port >= 511:
-            raise error(f"'{spec}': port {port} is out of range (0..510)")
-        for rec in read_pcap(path):
-            packets.append((rec.time_ns, port, rec.data))
-    packets.sort(key=lambda x: x[0])      # stable: equal times keep the order of -i arguments
-    os.makedirs(args.out_dir, exist_ok=True)
+        if len(port_s) > 3 or int(port_s) >= 511:      # the length first: int() refuses thousands of digits
+            shown = port_s if len(port_s) <= 12 else port_s[:12] + "..."
+            raise error(f"'{shown}={path}': port {shown} is out of range (0..510)")
+        inputs.append((int(port_s), path))
+    readers: list[PcapReader] = []
     writers: dict[int, PcapWriter] = {}
-    out_counts: dict[int, int] = {}
-    drop_counts: dict[str, int] = {}
-    start = time.perf_counter()
-    process = device.process
-    for t_ns, port, data in packets:
-        if args.trace:
-            r = process(port, data, now_us=t_ns / 1000.0, trace=True)
-            print(r.trace.render())
-            outputs, drops = r.outputs, r.drops
-        else:
-            device.now_us = t_ns / 1000.0
-            outputs, drops = device.process_raw(port, data)
-        for out_port, pkt in outputs:
-            w = writers.get(out_port)
-            if w is None:
-                w = writers[out_port] = PcapWriter(os.path.join(args.out_dir, f"port{out_port}.pcap"))
-            w.write(pkt, t_ns)
-            out_counts[out_port] = out_counts.get(out_port, 0) + 1
-        for reason, _detail in drops:
-            key = reason.name.lower()
-            drop_counts[key] = drop_counts.get(key, 0) + 1
-    elapsed = time.perf_counter() - start
-    for w in writers.values():
-        w.close()
+    try:
+        for port, path in inputs:            # every file header is checked before any packet is sent
+            readers.append(PcapReader(path))
+
+        def stamped(port: int, reader: PcapReader):
+            for rec in reader:
+                yield rec.time_ns, port, rec.data
+
+        # Records are read as they are replayed, never all at once: the inputs are merged by time (equal
+        # times keep the order of the -i arguments); within a file they are replayed in file order.
+        packets = heapq.merge(*(stamped(port, r) for (port, _), r in zip(inputs, readers)), key=lambda x: x[0])
+        os.makedirs(args.out_dir, exist_ok=True)
+        out_counts: dict[int, int] = {}
+        drop_counts: dict[str, int] = {}
+        count = 0
+        now_ns = 0
+        start = time.perf_counter()
+        process = device.process
+        for t_ns, port, data in packets:
+            count += 1
+            now_ns = max(now_ns, t_ns)     # a record stamped before one already replayed cannot go back in time
+            if args.trace:
+                r = process(port, data, now_us=now_ns / 1000.0, trace=True)
+                print(r.trace.render())
+                outputs, drops = r.outputs, r.drops
+            else:
+                device.now_us = now_ns / 1000.0
+                outputs, drops = device.process_raw(port, data)
+            for out_port, pkt in outputs:
+                w = writers.get(out_port)
+                if w is None:
+                    w = writers[out_port] = PcapWriter(os.path.join(args.out_dir, f"port{out_port}.pcap"))
+                w.write(pkt, now_ns)
+                out_counts[out_port] = out_counts.get(out_port, 0) + 1
+            for reason, _detail in drops:
+                key = reason.name.lower()
+                drop_counts[key] = drop_counts.get(key, 0) + 1
+        elapsed = time.perf_counter() - start
+    finally:
+        for w in writers.values():
+            w.close()
+        for r in readers:
+            r.close()
     outs = ", ".join(f"port {p}: {n}" for p, n in sorted(out_counts.items())) or "none"
     drops = ", ".join(f"{k} {n}" for k, n in sorted(drop_counts.items())) or "none"
-    rate = len(packets) / elapsed if elapsed > 0 else 0.0
-    print(f"replay: {len(packets)} packets in; out {outs}; dropped {sum(drop_counts.values())} ({drops}); "
+    rate = count / elapsed if elapsed > 0 else 0.0
+    print(f"replay: {count} packets in; out {outs}; dropped {sum(drop_counts.values())} ({drops}); "
           f"{rate:,.0f} packets/s")
     return 0
 

@@ -71,7 +71,7 @@ def test_no_packet_and_remove_all():
     ("packet 1 0001020", "packet data must be an even number of hex digits", 10),
     ("expect 1 00zz", "unexpected character 'z' in expected packet data", 10),
     ("add ipv4_lpm dstAddr:0x0a000200/24 ipv4_forward(dstAddr:1, port:999)",
-     "parameter 'port' 999 does not fit in 9 bits", 1),
+     "parameter 'port' 999 does not fit in bit<9>", 1),
 ])
 def test_malformed_lines_are_diagnostics(line, message, col):
     with pytest.raises(DiagnosticError) as exc:

@@ -38,6 +38,7 @@ RUNTIME_JSON_KEYS = {"target", "p4info", "bmv2_json", "table_entries", "multicas
                      "clone_session_entries"}
 TABLE_ENTRY_KEYS = {"table", "match", "action_name", "action_params", "priority", "default_action"}
 YAML_KEYS = {"tables", "multicast_groups", "clone_sessions", "registers", "meters", "value_sets"}
+MAX_RATE = 1e15        # meter rates and bursts: far above any link, and an integer when converted
 
 
 class _Ctx(DocumentChecker):
@@ -61,31 +62,16 @@ def load_file(device: Device, path: str) -> None:
 
 
 def load_runtime_json(device: Device, source: SourceFile) -> None:
-    doc, pos = load_json(source)
+    def add_entry(path: tuple, entry, at: Positions) -> None:
+        _table_entry(_Ctx(device, at), entry, path)
+
+    # Table entries are added as they are read, and forgotten: a file far longer than its tables can hold
+    # stops at the first entry that does not fit, having used memory for one entry at a time.
+    doc, pos = load_json(source, each=lambda path: add_entry if path == ("table_entries",) else None)
     ctx = _Ctx(device, pos)
     ctx.expect(doc, dict, (), "a runtime JSON file")
     ctx.check_keys(doc, RUNTIME_JSON_KEYS, (), "the runtime JSON file")
-    for i, entry in enumerate(ctx.expect(doc.get("table_entries", []), list, ("table_entries",), "table_entries")):
-        p = ("table_entries", i)
-        ctx.expect(entry, dict, p, "a table entry")
-        ctx.check_keys(entry, TABLE_ENTRY_KEYS, p, "a table entry")
-        if "table" not in entry:
-            raise ctx.fail("a table entry needs a 'table'", p)
-        table = ctx.run(lambda: device.table(entry["table"]), p + ("table",))
-        if "action_name" not in entry:
-            raise ctx.fail("a table entry needs an 'action_name'", p)
-        params = ctx.expect(entry.get("action_params", {}), dict, p + ("action_params",), "action_params")
-        action = ctx.run(lambda: table.action(entry["action_name"]), p + ("action_name",))
-        args = _action_args(ctx, action, params, p + ("action_params",))
-        if entry.get("default_action"):
-            ctx.run(lambda: device.table_set_default(table.name, action.name, args), p)
-            continue
-        match = ctx.expect(entry.get("match", {}), dict, p + ("match",), "match")
-        values = _match_values(ctx, table, match, p + ("match",))
-        priority = entry.get("priority")
-        if priority is not None:
-            priority = ctx.run(lambda: parse_scalar(priority, None, "priority"), p + ("priority",))
-        ctx.run(lambda: device.table_add(table.name, values, action.name, args, priority), p)
+    ctx.expect(doc.get("table_entries", []), list, ("table_entries",), "table_entries")
     for i, g in enumerate(ctx.expect(doc.get("multicast_group_entries", []), list,
                                      ("multicast_group_entries",), "multicast_group_entries")):
         p = ("multicast_group_entries", i)
@@ -113,6 +99,31 @@ def load_runtime_json(device: Device, source: SourceFile) -> None:
             ctx.run(lambda: device.clone_session_set(sid, mcast_group=group), p)
         else:
             raise ctx.fail("a clone session needs at least one replica", p)
+
+
+def _table_entry(ctx: _Ctx, entry, p: tuple) -> None:
+    device = ctx.dev
+    ctx.expect(entry, dict, p, "a table entry")
+    ctx.check_keys(entry, TABLE_ENTRY_KEYS, p, "a table entry")
+    if "table" not in entry:
+        raise ctx.fail("a table entry needs a 'table'", p)
+    name = ctx.expect(entry["table"], str, p + ("table",), "table")
+    table = ctx.run(lambda: device.table(name), p + ("table",))
+    if "action_name" not in entry:
+        raise ctx.fail("a table entry needs an 'action_name'", p)
+    params = ctx.expect(entry.get("action_params", {}), dict, p + ("action_params",), "action_params")
+    action_name = ctx.expect(entry["action_name"], str, p + ("action_name",), "action_name")
+    action = ctx.run(lambda: table.action(action_name), p + ("action_name",))
+    args = _action_args(ctx, action, params, p + ("action_params",))
+    if ctx.expect(entry.get("default_action", False), bool, p + ("default_action",), "default_action"):
+        ctx.run(lambda: device.table_set_default(table.name, action.name, args), p)
+        return
+    match = ctx.expect(entry.get("match", {}), dict, p + ("match",), "match")
+    values = _match_values(ctx, table, match, p + ("match",))
+    priority = entry.get("priority")
+    if priority is not None:
+        priority = ctx.run(lambda: parse_scalar(priority, None, "priority"), p + ("priority",))
+    ctx.run(lambda: device.table_add(table.name, values, action.name, args, priority), p)
 
 
 def _replicas(ctx: _Ctx, reps, path: tuple) -> list[tuple[int, int]]:
@@ -161,7 +172,19 @@ def _match_values(ctx: _Ctx, table, match: dict, path: tuple) -> list:
 
 
 def load_entries_yaml(device: Device, source: SourceFile) -> None:
-    doc, pos = load_yaml(source)
+    def add_entry(path: tuple, entry, at: Positions) -> None:
+        ctx = _Ctx(device, at)
+        table = ctx.run(lambda: device.table(str(path[1])), path[:2])
+        _yaml_entry(ctx, table, entry, path)
+
+    def entries(path: tuple):
+        """tables: {NAME: [entry, ...]} or tables: {NAME: {entries: [entry, ...]}}"""
+        if len(path) in (2, 3) and path[0] == "tables" and path[2:] in ((), ("entries",)):
+            return add_entry
+        return None
+
+    # As for runtime JSON: entries are added as they are read, and forgotten (see load_runtime_json).
+    doc, pos = load_yaml(source, each=entries)
     if doc is None:
         return
     apply_config(device, doc, pos, ())
@@ -172,7 +195,11 @@ def apply_config(device: Device, doc, pos: Positions, base: tuple) -> None:
     ctx = _Ctx(device, pos)
     ctx.expect(doc, dict, base, "the configuration")
     ctx.check_keys(doc, YAML_KEYS, base, "the configuration")
-    for tname, spec in (doc.get("tables") or {}).items():
+
+    def section(key: str) -> dict:
+        return ctx.expect(doc.get(key) or {}, dict, base + (key,), key)
+
+    for tname, spec in section("tables").items():
         p = base + ("tables", tname)
         table = ctx.run(lambda: device.table(str(tname)), p)
         ctx.expect(spec, (dict, list), p, f"the entries of table '{tname}'")
@@ -185,20 +212,9 @@ def apply_config(device: Device, doc, pos: Positions, base: tuple) -> None:
         if "default" in spec:
             action, args = _yaml_action(ctx, table, spec["default"], p + ("default",))
             ctx.run(lambda: device.table_set_default(table.name, action.name, args), p + ("default",))
-        for i, e in enumerate(spec.get("entries") or []):
-            ep = entries_path + (i,)
-            ctx.expect(e, dict, ep, "a table entry")
-            ctx.check_keys(e, {"match", "action", "params", "priority"}, ep, "a table entry")
-            if "action" not in e:
-                raise ctx.fail("a table entry needs an 'action'", ep)
-            action, args = _yaml_action(ctx, table, {"action": e["action"], "params": e.get("params", {})}, ep)
-            match = ctx.expect(e.get("match") or {}, dict, ep + ("match",), "match")
-            values = _match_values(ctx, table, {str(k): v for k, v in match.items()}, ep + ("match",))
-            priority = e.get("priority")
-            if priority is not None:
-                priority = ctx.run(lambda: parse_scalar(priority, None, "priority"), ep + ("priority",))
-            ctx.run(lambda: device.table_add(table.name, values, action.name, args, priority), ep)
-    for gid, members in (doc.get("multicast_groups") or {}).items():
+        for i, e in enumerate(ctx.expect(spec.get("entries") or [], list, entries_path, "entries")):
+            _yaml_entry(ctx, table, e, entries_path + (i,))
+    for gid, members in section("multicast_groups").items():
         p = base + ("multicast_groups", gid)
         g = ctx.run(lambda: parse_scalar(gid, 16, "multicast group id"), p)
         ctx.expect(members, list, p, f"multicast group {gid}")
@@ -211,7 +227,7 @@ def apply_config(device: Device, doc, pos: Positions, base: tuple) -> None:
             else:
                 out.append((ctx.run(lambda: parse_scalar(m, 9, "port"), p + (j,)), 1))
         ctx.run(lambda: device.mcast_group_set(g, out), p)
-    for sid, spec in (doc.get("clone_sessions") or {}).items():
+    for sid, spec in section("clone_sessions").items():
         p = base + ("clone_sessions", sid)
         s = ctx.run(lambda: parse_scalar(sid, 32, "clone session id"), p)
         if isinstance(spec, dict):
@@ -222,30 +238,51 @@ def apply_config(device: Device, doc, pos: Positions, base: tuple) -> None:
         else:
             port, group = ctx.run(lambda: parse_scalar(spec, 9, "port"), p), None
         ctx.run(lambda: device.clone_session_set(s, port, group), p)
-    for rname, cells in (doc.get("registers") or {}).items():
+    for rname, cells in section("registers").items():
         p = base + ("registers", rname)
         ctx.expect(cells, dict, p, f"register '{rname}'")
         for idx, v in cells.items():
             ctx.run(lambda: device.register_write(str(rname), parse_scalar(idx, None, "index"),
                                                   parse_scalar(v, None, "value")), p + (idx,))
-    for mname, cells in (doc.get("meters") or {}).items():
+    for mname, cells in section("meters").items():
         p = base + ("meters", mname)
         ctx.expect(cells, dict, p, f"meter '{mname}'")
         for idx, rates in cells.items():
             rp = p + (idx,)
             ctx.expect(rates, dict, rp, "meter rates")
             ctx.check_keys(rates, {"cir", "cbs", "pir", "pbs"}, rp, "meter rates")
-            try:
-                cir, cbs, pir, pbs = (float(rates[k]) for k in ("cir", "cbs", "pir", "pbs"))
-            except (KeyError, TypeError, ValueError):
-                raise ctx.fail("meter rates need numbers cir, cbs, pir and pbs", rp)
+            for k in ("cir", "cbs", "pir", "pbs"):
+                if k not in rates:
+                    raise ctx.fail("meter rates need numbers cir, cbs, pir and pbs", rp)
+            cir, cbs, pir, pbs = (_rate(ctx, rates[k], rp + (k,), k) for k in ("cir", "cbs", "pir", "pbs"))
             index = None if idx in ("all", "*") else ctx.run(lambda: parse_scalar(idx, None, "index"), rp)
             ctx.run(lambda: device.meter_set_rates(str(mname), index, cir, int(cbs), pir, int(pbs)), rp)
-    for vname, members in (doc.get("value_sets") or {}).items():
+    for vname, members in section("value_sets").items():
         p = base + ("value_sets", vname)
         ctx.expect(members, list, p, f"value set '{vname}'")
         for j, m in enumerate(members):
             ctx.run(lambda: device.value_set_add(str(vname), parse_scalar(m, None, "value")), p + (j,))
+
+
+def _yaml_entry(ctx: _Ctx, table, e, ep: tuple) -> None:
+    ctx.expect(e, dict, ep, "a table entry")
+    ctx.check_keys(e, {"match", "action", "params", "priority"}, ep, "a table entry")
+    if "action" not in e:
+        raise ctx.fail("a table entry needs an 'action'", ep)
+    action, args = _yaml_action(ctx, table, {"action": e["action"], "params": e.get("params", {})}, ep)
+    match = ctx.expect(e.get("match") or {}, dict, ep + ("match",), "match")
+    values = _match_values(ctx, table, {str(k): v for k, v in match.items()}, ep + ("match",))
+    priority = e.get("priority")
+    if priority is not None:
+        priority = ctx.run(lambda: parse_scalar(priority, None, "priority"), ep + ("priority",))
+    ctx.run(lambda: ctx.dev.table_add(table.name, values, action.name, args, priority), ep)
+
+
+def _rate(ctx: _Ctx, v, path: tuple, what: str) -> float:
+    """A meter rate or burst: a finite number, not negative (true, .nan and .inf are not rates)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= MAX_RATE:
+        raise ctx.fail(f"{what} must be a number from 0 to {MAX_RATE:g}", path)
+    return float(v)
 
 
 def _yaml_action(ctx: _Ctx, table, spec, path: tuple):

@@ -1,7 +1,7 @@
 """The value syntax of control-plane files: integers, MAC, IPv4 and IPv6 addresses, and match forms.
 
 Accepted scalars (for a field of a given width):
-- integers: 42, 0x2a, 0b101010, 0o52, and strings of them;
+- integers: 42, 0x2a, 0b101010, 0o52, and strings of them (ASCII digits only); never negative;
 - MAC addresses: "08:00:00:00:01:11" (or with '-');
 - IPv4 addresses: "10.0.1.1"; IPv6 addresses: "2001:db8::1";
 - booleans true/false (as 1/0).
@@ -15,6 +15,7 @@ import ipaddress
 import re
 
 from ..runtime.tables import KeySpec, MatchValue
+from .positions import MAX_NUMBER_DIGITS
 
 
 class ValueError_(Exception):
@@ -22,9 +23,14 @@ class ValueError_(Exception):
 
 
 _MAC = re.compile(r"^[0-9a-fA-F]{1,2}([:-][0-9a-fA-F]{1,2}){5}$")
+_IPV4 = re.compile(r"[0-9]+(?:\.[0-9]+){3}")
+# ASCII digits only: int() and str.isdigit() also take the digits of other scripts ("１２" is 12 to int()).
+_INTEGER = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|[0-9][0-9_]*)")
+MAX_VALUE_BITS = 4096        # wider than any field; also keeps messages that show a value printable
 
 
 def parse_scalar(v, width: int | None = None, what: str = "value") -> int:
+    """A non-negative integer from a number or a string; it must fit in bit<width> when width is given."""
     if isinstance(v, bool):
         n = int(v)
     elif isinstance(v, int):
@@ -33,14 +39,20 @@ def parse_scalar(v, width: int | None = None, what: str = "value") -> int:
         n = _parse_string(v.strip(), what)
     else:
         raise ValueError_(f"{what} must be a number or an address string, not {type(v).__name__}")
+    if n.bit_length() > MAX_VALUE_BITS:
+        raise ValueError_(f"{what} is too large ({n.bit_length()} bits)")
+    # Negative values are refused rather than taken as two's complement: control-plane fields are bit<W>.
+    if width is not None and (n < 0 or n >> width):
+        raise ValueError_(f"{what} {_shown(v)} does not fit in bit<{width}>")
     if n < 0:
-        if width is not None and -(1 << (width - 1)) <= n:
-            n &= (1 << width) - 1      # a negative value of a signed field
-        else:
-            raise ValueError_(f"{what} {v} is negative")
-    if width is not None and n >> width:
-        raise ValueError_(f"{what} {v} does not fit in {width} bits")
+        raise ValueError_(f"{what} {_shown(v)} is negative")
     return n
+
+
+def _shown(v) -> str:
+    """A value as the user wrote it, shortened so that a message stays readable."""
+    text = str(v)
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-8:]}"
 
 
 def _parse_string(s: str, what: str) -> int:
@@ -51,7 +63,7 @@ def _parse_string(s: str, what: str) -> int:
         return int(low == "true")
     if _MAC.match(s):
         return int("".join(p.zfill(2) for p in re.split("[:-]", s)), 16)
-    if s.count(".") == 3 and all(part.isdigit() for part in s.split(".")):
+    if _IPV4.fullmatch(s):
         try:
             return int(ipaddress.IPv4Address(s))
         except ipaddress.AddressValueError as exc:
@@ -60,15 +72,19 @@ def _parse_string(s: str, what: str) -> int:
         try:
             return int(ipaddress.IPv6Address(s))
         except ipaddress.AddressValueError:
-            raise ValueError_(f"{what} {s!r} is not a valid MAC or IPv6 address")
+            raise ValueError_(f"{what} {_shown(s)!r} is not a valid MAC or IPv6 address")
+    if not _INTEGER.fullmatch(s):
+        raise ValueError_(f"{what} {_shown(s)!r} is not a number or an address")
+    digits = s.replace("_", "")
+    body = digits.lstrip("+-")
+    prefixed = body[:2].lower() in ("0x", "0b", "0o")
+    # Decimal, leading zeros allowed; reading a long decimal number takes time quadratic in its length.
+    if not prefixed and len(body) > MAX_NUMBER_DIGITS:
+        raise ValueError_(f"{what} is too large ({len(body)} digits)")
     try:
-        return int(s.replace("_", ""), 0)
-    except ValueError:
-        pass
-    try:
-        return int(s, 10)
-    except ValueError:
-        raise ValueError_(f"{what} {s!r} is not a number or an address")
+        return int(digits, 0 if prefixed else 10)
+    except ValueError:                   # only underscores after the prefix: "0x__"
+        raise ValueError_(f"{what} {_shown(s)!r} is not a number or an address") from None
 
 
 def parse_match(key: KeySpec, v, what: str | None = None) -> MatchValue:

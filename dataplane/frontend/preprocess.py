@@ -72,18 +72,21 @@ _DIRECTIVE = re.compile(r"^\s*#\s*([A-Za-z_]\w*)?(.*)$")
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 
 
+MAX_TEXT_BYTES = 64 << 20     # far beyond any real program or configuration; keeps memory bounded
+
+
 def read_source(path: str, span: Span | None = None, kind: str = "P4 sources") -> SourceFile:
     """Read a source file as UTF-8 text, reporting unreadable files as user errors; `kind` names the files
-    in the hint ("P4 sources", "topology files")."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        raise error(f"cannot open '{path}': no such file", span)
-    except IsADirectoryError:
-        raise error(f"cannot open '{path}': it is a directory", span)
-    except OSError as exc:
-        raise error(f"cannot open '{path}': {exc.strerror or exc}", span)
+    in the hint ("P4 sources", "topology files"). Only regular files of at most MAX_TEXT_BYTES are read."""
+    from ..controlplane.positions import open_regular_file, whole_file
+    with open_regular_file(path, span) as f:
+        try:
+            data = f.read(MAX_TEXT_BYTES + 1)     # one byte more tells a file at the limit from a longer one
+        except OSError as exc:
+            raise error(f"cannot read '{path}': {exc.strerror or exc}", span) from None
+    if len(data) > MAX_TEXT_BYTES:
+        raise error(f"the file is larger than {MAX_TEXT_BYTES >> 20} MiB, the limit for {kind}",
+                    span or whole_file(path))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -400,6 +400,7 @@ def start_traffic(net, specs) -> list[App]:
                                                         **_pick(p, port="port", nbytes="bytes")),
               "sctp": lambda p: _transfers().SctpTransfer(net, p["from"], p["to"], v6=p.get("ipv6", False),
                                                           **_pick(p, port="port", messages="messages", size="size"))}
+    makers.update(_floods().makers(net))
     return [makers[t.kind](t.params).start(t.at_ns) for t in specs]
 
 
@@ -411,3 +412,8 @@ def _pick(params: dict, **names) -> dict:
 def _transfers():
     from . import transfers
     return transfers
+
+
+def _floods():
+    from . import floods
+    return floods

@@ -293,20 +293,18 @@ class Summary:
     drops_by_node: dict
     stopped_by: str | None
     problems: list = field(default_factory=list)
+    limits: dict = field(default_factory=dict)     # host -> the bounds on its state that were reached
 
     @classmethod
     def of(cls, net: Network) -> "Summary":
         sim, ledger = net.sim, net.sim.ledger
         # A frame on a link (queued, being sent or propagating) is one pending arrival event.
         on_links = sum(1 for e in sim._queue if e[4] and getattr(e[2], "__name__", "") == "_arrive")
-        by_node: dict[str, int] = {}
-        for d in ledger.drops:
-            if not d.copy:
-                by_node[d.node] = by_node.get(d.node, 0) + 1
         s = cls(net.topo.name, sim.now_ns, sim.events_run, len(net.topo.nodes), len(net.links), ledger.transmitted,
                 ledger.arrived, ledger.link_drops, on_links, dict(ledger.fates),
-                ledger.drops_by_reason(), ledger.drops_by_reason(copies=True), dict(sorted(by_node.items())),
+                ledger.drops_by_reason(), ledger.drops_by_reason(copies=True), ledger.drops_by_node(),
                 sim.stopped_by)
+        s.limits = {name: lines for name, host in net.hosts.items() if (lines := host.limits_reached())}
         if s.transmitted != s.arrived + s.link_drops + s.on_links:
             s.problems.append(f"links: {s.transmitted} sent but {s.arrived} arrived + {s.link_drops} dropped + "
                               f"{s.on_links} in flight")
@@ -327,6 +325,8 @@ class Summary:
         if self.copy_drops:
             lines.append("copies not sent (others were): " +
                          ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.copy_drops.items()))
+        for host, reached in self.limits.items():
+            lines.append(f"limits reached at {host}: " + "; ".join(reached))
         if self.stopped_by:
             lines.append(f"stopped: {self.stopped_by}")
         for p in self.problems:

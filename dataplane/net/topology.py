@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
 import os
 import re
 from dataclasses import dataclass, field
 
 import networkx as nx
 
-from ..controlplane.positions import DocumentChecker, Positions, load_yaml
+from ..controlplane.positions import MAX_NUMBER_DIGITS, DocumentChecker, Positions, load_yaml
 from ..diagnostics import SourceFile
 from ..frontend.preprocess import read_source
 from ..locate import find_program
@@ -51,9 +52,20 @@ NODE_KEYS = {"kind", "program", "entries", "interfaces", "gateway", "gateway6", 
 IFACE_KEYS = {"mac", "ipv4", "ipv6", "port"}
 LINK_KEYS = {"ends", "mtu", "latency", "bandwidth", "queue", "loss", "name"}
 TOP_KEYS = {"name", "seed", "defaults", "nodes", "links", "traffic", "description", "max_frames", "duration"}
-TRAFFIC_KINDS = {"ping", "traceroute", "udp", "tcp", "sctp"}
+TRAFFIC_KINDS = {"ping", "traceroute", "udp", "tcp", "sctp", "syn_flood", "frag_flood"}
+TRAFFIC_KEYS = {"ping": {"from", "to", "count", "size", "df", "interval", "ipv6", "ttl"},
+                "traceroute": {"from", "to", "ipv6", "max_hops", "queries"},
+                "udp": {"from", "to", "port", "count", "size", "interval", "ipv6"},
+                "tcp": {"from", "to", "port", "bytes", "ipv6"},
+                "sctp": {"from", "to", "port", "messages", "size", "ipv6"},
+                "syn_flood": {"from", "to", "port", "count", "rate", "spoof", "ipv6"},
+                "frag_flood": {"from", "to", "count", "rate", "size", "ipv6"}}
+TRAFFIC_FLAGS = {"df", "ipv6", "spoof"}
 TRAFFIC_RANGES = {"count": (1, 1_000_000), "size": (0, 65507), "port": (1, 65535), "bytes": (0, 1 << 30),
-                  "messages": (1, 1_000_000), "max_hops": (1, 255), "queries": (1, 10), "ttl": (1, 255)}
+                  "messages": (1, 1_000_000), "max_hops": (1, 255), "queries": (1, 10), "ttl": (1, 255),
+                  "rate": (1, 10_000_000)}
+# A fragment train needs at least 9 bytes (the echo header and one) to be cut in two.
+TRAFFIC_MIN = {("frag_flood", "size"): 1}
 
 
 @dataclass
@@ -128,20 +140,35 @@ def parse_time(v) -> int:
     if isinstance(v, bool):
         raise ValueError("a duration such as 1ms")
     if isinstance(v, (int, float)):
-        return int(v * 1_000_000)
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(ns|us|µs|ms|s)\s*", str(v))
-    if not m:
-        raise ValueError(f"'{v}' is not a duration such as 1ms, 250us or 2s")
-    return int(float(m.group(1)) * _TIME_UNITS[m.group(2)])
+        ns = _real(v) * 1_000_000
+    else:
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(ns|us|µs|ms|s)\s*", str(v))
+        if not m:
+            raise ValueError(f"'{v}' is not a duration such as 1ms, 250us or 2s")
+        ns = float(m.group(1)) * _TIME_UNITS[m.group(2)]
+    if not math.isfinite(ns):
+        raise ValueError("the duration is too long")
+    if ns < 0:
+        raise ValueError(f"{v} is negative")
+    return int(ns)
 
 
 def parse_rate(v) -> float:
+    """Bits per second, at least 1: a bandwidth such as 100Mbps, or a number of bits per second."""
     if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return float(v)
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgKMG]?bps)\s*", str(v))
-    if not m:
-        raise ValueError(f"'{v}' is not a bandwidth such as 100Mbps or 1Gbps")
-    return float(m.group(1)) * _RATE_UNITS[m.group(2).lower()]
+        rate = _real(v)
+    else:
+        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgKMG]?bps)\s*", str(v))
+        if not m:
+            raise ValueError(f"'{v}' is not a bandwidth such as 100Mbps or 1Gbps")
+        rate = float(m.group(1)) * _RATE_UNITS[m.group(2).lower()]
+    if not math.isfinite(rate):
+        raise ValueError("the bandwidth is too large")
+    # 0 is not "unlimited": a link without a bandwidth has no limit; 0 would mean a link that never sends,
+    # and below 1 bit/s the time to send a byte overflows.
+    if rate < 1:
+        raise ValueError(f"{v} is less than 1 bit/s (leave out the bandwidth for a link without limit)")
+    return rate
 
 
 # ---------------------------------------------------------------------------- loading
@@ -157,6 +184,13 @@ class _Loader(DocumentChecker):
             return fn(v)
         except (ValueError, TypeError) as exc:
             raise self.fail(f"{what}: {exc}", path) from None
+
+    def at_least(self, low, fn, v, path: tuple, what: str):
+        """fn(v), which must not be below low: negative counts and rates are not quietly taken."""
+        n = self.value(fn, v, path, what)
+        if n < low:
+            raise self.fail(f"{what} must be at least {low}, not {n}", path)
+        return n
 
     def load(self) -> Topology:
         doc = self.doc
@@ -178,7 +212,7 @@ class _Loader(DocumentChecker):
         traffic = [self.traffic(i, t, nodes) for i, t in
                    enumerate(self.expect(doc.get("traffic") or [], list, ("traffic",), "traffic"))]
         seed = self.value(_int, doc.get("seed", 1), ("seed",), "seed")
-        max_frames = self.value(_int, doc.get("max_frames", 2_000_000), ("max_frames",), "max_frames")
+        max_frames = self.at_least(1, _int, doc.get("max_frames", 2_000_000), ("max_frames",), "max_frames")
         duration = self.value(parse_time, doc["duration"], ("duration",), "duration") if "duration" in doc else None
         topo = Topology(str(doc.get("name", os.path.basename(self.src.path))), self.src.path, nodes, links, traffic,
                         seed, max_frames, duration, self.pos)
@@ -215,10 +249,11 @@ class _Loader(DocumentChecker):
             n.entries = entries
             for opt in ("icmp_rate", "icmp_burst"):
                 if opt in spec:
-                    n.options[opt] = self.value(float, spec[opt], path + (opt,), opt)
-            for opt in ("include", "defines"):
-                if opt in spec:
-                    n.options[opt] = spec[opt]
+                    n.options[opt] = self.at_least(0, _real, spec[opt], path + (opt,), opt)
+            if "include" in spec:
+                n.options["include"] = self.include_dirs(spec["include"], path + ("include",))
+            if "defines" in spec:
+                n.options["defines"] = self.defines(spec["defines"], path + ("defines",))
             for k in ("arp", "reassembly_timeout"):
                 if k in spec:
                     raise self.fail(f"'{k}' is a setting of hosts", path + (k,), key=True)
@@ -274,6 +309,25 @@ class _Loader(DocumentChecker):
                                      "ipv6_router" if has6 else "ipv4_router")
         return n
 
+    def include_dirs(self, value, path: tuple) -> list[str]:
+        """The -I directories of a node's program: a directory or a list of them."""
+        if isinstance(self.expect(value, (str, list), path, "include"), str):
+            return [value]
+        for i, d in enumerate(value):
+            self.expect(d, str, path + (i,), "an include directory")
+        return value
+
+    def defines(self, value, path: tuple) -> dict[str, str]:
+        """The -D macros of a node's program: {NAME: value}, each value a string or an integer."""
+        out = {}
+        for name, v in self.expect(value, dict, path, "defines").items():
+            if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise self.fail(f"'{name}' is not a macro name", path + (name,), key=True)
+            if isinstance(v, bool) or not isinstance(v, (str, int)):
+                raise self.fail(f"the value of macro '{name}' must be a string or an integer", path + (name,))
+            out[name] = str(v)
+        return out
+
     def _end(self, text, path: tuple, nodes: dict) -> tuple[str, str]:
         if not isinstance(text, str) or ":" not in text:
             raise self.fail(f"a link end is written node:interface, not {text!r}", path)
@@ -303,14 +357,14 @@ class _Loader(DocumentChecker):
         mtu = self.value(_int, merged.get("mtu", 1500), path + ("mtu",), "mtu")
         if mtu < 1 or mtu > 65535:
             raise self.fail(f"MTU {mtu} is out of range", path + ("mtu",))
-        loss = self.value(float, merged.get("loss", 0.0), path + ("loss",), "loss")
+        loss = self.value(_real, merged.get("loss", 0.0), path + ("loss",), "loss")
         if not 0 <= loss < 1:
             raise self.fail(f"loss {loss} must be in [0, 1)", path + ("loss",))
         return LinkSpec(str(spec.get("name", f"{a[0]}-{b[0]}")), a, b, mtu,
                         self.value(parse_time, merged.get("latency", 0), path + ("latency",), "latency"),
                         self.value(parse_rate, merged["bandwidth"], path + ("bandwidth",), "bandwidth")
                         if "bandwidth" in merged else None,
-                        self.value(_int, merged.get("queue", 1000), path + ("queue",), "queue"), loss, path)
+                        self.at_least(1, _int, merged.get("queue", 1000), path + ("queue",), "queue"), loss, path)
 
     def traffic(self, i: int, spec, nodes: dict) -> TrafficSpec:
         path = ("traffic", i)
@@ -321,15 +375,14 @@ class _Loader(DocumentChecker):
             raise self.fail(f"a traffic item has one of {', '.join(sorted(TRAFFIC_KINDS))}", path)
         kind = kinds[0]
         params = self.expect(spec[kind] or {}, dict, path + (kind,), kind)
-        allowed = {"ping": {"from", "to", "count", "size", "df", "interval", "ipv6", "ttl"},
-                   "traceroute": {"from", "to", "ipv6", "max_hops", "queries"},
-                   "udp": {"from", "to", "port", "count", "size", "interval", "ipv6"},
-                   "tcp": {"from", "to", "port", "bytes", "ipv6"},
-                   "sctp": {"from", "to", "port", "messages", "size", "ipv6"}}[kind]
-        self.check_keys(params, allowed, path + (kind,), kind)
+        self.check_keys(params, TRAFFIC_KEYS[kind], path + (kind,), kind)
         for role in ("from", "to"):
             if role not in params:
                 raise self.fail(f"{kind} needs '{role}'", path + (kind,))
+            # A node name or an address: text (YAML may give a number, a list or a mapping here).
+            self.expect(params[role], (str, int), path + (kind, role), f"'{role}' (a node or an address)")
+            if isinstance(params[role], bool):
+                raise self.fail(f"'{role}' is a node or an address, not {params[role]}", path + (kind, role))
         if params["from"] not in nodes or nodes[params["from"]].kind != "host":
             raise self.fail(f"'{params['from']}' is not a host", path + (kind, "from"),
                             _suggest(str(params["from"]), {n for n, s in nodes.items() if s.kind == "host"}))
@@ -338,7 +391,7 @@ class _Loader(DocumentChecker):
             p = path + (kind, k)
             if k in ("from", "to"):
                 continue
-            if k in ("df", "ipv6"):
+            if k in TRAFFIC_FLAGS:
                 if not isinstance(v, bool):
                     raise self.fail(f"'{k}' is true or false", p)
                 out[k] = v
@@ -346,6 +399,7 @@ class _Loader(DocumentChecker):
                 out[k] = self.value(parse_time, v, p, k)
             else:
                 low, high = TRAFFIC_RANGES[k]
+                low = TRAFFIC_MIN.get((kind, k), low)
                 n = self.value(_int, v, p, k)
                 if not low <= n <= high:
                     raise self.fail(f"'{k}' must be between {low} and {high}", p)
@@ -397,13 +451,42 @@ class _Loader(DocumentChecker):
                 raise self.fail(f"host '{n.name}' has no interfaces", n.path)
 
 
+# ASCII only: int() and float() also read other scripts' digits ("１２" is 12 to them).
+_INT_TEXT = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|0|[1-9][0-9_]*)")
+_REAL_TEXT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+
+
 def _int(v) -> int:
+    """An integer: a YAML integer, or text such as 10, 0x1f or 0b101 (never true/false, which YAML and Python
+    take for numbers)."""
     if isinstance(v, bool) or not isinstance(v, (int, str)):
         raise ValueError(f"{v!r} is not an integer")
+    if isinstance(v, int):
+        return v
+    text = v.strip()
+    if not _INT_TEXT.fullmatch(text):
+        raise ValueError(f"'{v}' is not an integer")
+    if len(text) > MAX_NUMBER_DIGITS:
+        raise ValueError("the number is too large")
     try:
-        return int(str(v), 0)
-    except ValueError:
+        return int(text, 0)
+    except ValueError:                   # only underscores after the prefix: 0x__
         raise ValueError(f"'{v}' is not an integer") from None
+
+
+def _real(v) -> float:
+    """A finite number: a YAML number or text such as 0.5 (never true/false, .nan or .inf)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        raise ValueError(f"{v!r} is not a number")
+    if isinstance(v, str) and not _REAL_TEXT.fullmatch(v.strip()):
+        raise ValueError(f"'{v}' is not a number")
+    try:
+        x = float(v)
+    except OverflowError:                # an integer beyond any float
+        raise ValueError("the number is too large") from None
+    if not math.isfinite(x):
+        raise ValueError(f"{v} is not a finite number")
+    return x
 
 
 def _parse_mac(v) -> int:

@@ -9,7 +9,17 @@ does the same with an association (four-way handshake with the cookie),
 `messages` messages and a SHUTDOWN.
 
 The receiving side is a `Sink` per (host, port): it listens once and keeps
-what each connection brings, so several transfers can share a port.
+a record per connection, so several transfers can share a port, and a new
+connection from the same address and port (a later incarnation, or a stray
+SYN) never replaces the record of an earlier one: a transfer finds its own
+by the initial sequence number (the server's IRS is the client's ISS) or,
+for SCTP, by the verification tag.
+
+A transfer's bytes are never held whole: the sender computes each part of
+`pattern` from its stream offset as the send buffer makes room, and the
+receiver compares what arrives with the same pattern and keeps only a count
+and the offset of the first difference. A 1 GiB transfer needs no more
+memory than a 10 kB one (its time is that of the segments simulated).
 """
 
 from __future__ import annotations
@@ -19,9 +29,56 @@ from .host.sctp import SctpError
 from .host.tcp import TcpError
 
 
+PERIOD = 251                                            # a prime: (i * 7 + salt) % 251 repeats every 251 bytes
+_ONE_PERIOD = bytes((i * 7) % PERIOD for i in range(PERIOD))
+_TILE = _ONE_PERIOD * (65536 // PERIOD + 2)              # any slice of up to 64 KiB, from any phase
+INVERSE_OF_7 = 36                                       # 7 * 36 = 252 = 1 (mod 251)
+
+
 def pattern(n: int, salt: int = 0) -> bytes:
-    """Deterministic data that shows reordering or corruption (a plain counter would repeat too often)."""
-    return bytes(((i * 7 + salt) % 251) for i in range(n))
+    """Deterministic data that shows reordering or corruption (a plain counter would repeat too often):
+    byte i is (i * 7 + salt) % 251."""
+    return pattern_at(0, n, salt)
+
+
+def pattern_at(offset: int, n: int, salt: int = 0) -> bytes:
+    """Bytes offset .. offset + n - 1 of pattern(), computed from the offset. Byte i is byte i + 36 * salt of
+    the salt-0 pattern, which is periodic, so this is a slice of repeated periods (fast, whatever the offset)."""
+    phase = (offset + INVERSE_OF_7 * salt) % PERIOD
+    if phase + n <= len(_TILE):
+        return _TILE[phase:phase + n]
+    return (_ONE_PERIOD * ((phase + n) // PERIOD + 1))[phase:phase + n]
+
+
+class Payload:
+    """`size` bytes of pattern(), produced part by part: len() is the size, chunk() computes a part."""
+
+    def __init__(self, size: int, salt: int = 0):
+        self.size = size
+        self.salt = salt
+
+    def __len__(self) -> int:
+        return self.size
+
+    def chunk(self, offset: int, n: int) -> bytes:
+        return pattern_at(offset, max(0, min(n, self.size - offset)), self.salt)
+
+
+class Receipt:
+    """What one connection brought: a byte count, checked against pattern() as the bytes arrive (on_data),
+    and the offset of the first byte that differs; the bytes themselves are not kept."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.count = 0
+        self.mismatch_at: int | None = None
+
+    def data(self, conn, data: bytes) -> None:
+        if self.mismatch_at is None:
+            expected = pattern_at(self.count, len(data))
+            if data != expected:
+                self.mismatch_at = self.count + next(i for i, (a, b) in enumerate(zip(data, expected)) if a != b)
+        self.count += len(data)
 
 
 def _endpoint(addr: int, port: int, v6: bool) -> str:
@@ -31,26 +88,44 @@ def _endpoint(addr: int, port: int, v6: bool) -> str:
 
 class _TcpSink:
     def __init__(self, host, port: int):
-        self.by_peer: dict[tuple, object] = {}
+        self.by_peer: dict[tuple, list[Receipt]] = {}     # (address, port) -> a receipt per connection, oldest first
         host.tcp.listen(port, self._accept)
 
     def _accept(self, conn) -> None:
-        self.by_peer[(conn.remote, conn.rport)] = conn
+        receipt = Receipt(conn)
+        self.by_peer.setdefault((conn.remote, conn.rport), []).append(receipt)
+        conn.keep_received = False           # the receipt counts and checks; nothing is stored
+        conn.on_data = receipt.data
         conn.on_state = self._state
 
-    @staticmethod
-    def _state(conn, old: str, new: str) -> None:
+    def find(self, remote: int, rport: int, iss: int) -> Receipt | None:
+        """The receipt of the connection the client with this ISS opened: the server's IRS is the client's ISS."""
+        return next((r for r in self.by_peer.get((remote, rport), ()) if r.conn.irs == iss), None)
+
+    def _state(self, conn, old: str, new: str) -> None:
         if new == "CLOSE-WAIT":
             conn.close()                     # the client is done: close our side too (four-segment close)
+        elif new == "CLOSED" and old == "SYN-RECEIVED":
+            self._forget(conn)               # never established, so nothing to report: a SYN flood leaves nothing
+
+    def _forget(self, conn) -> None:
+        receipts = self.by_peer.get((conn.remote, conn.rport), [])
+        receipts[:] = [r for r in receipts if r.conn is not conn]
+        if not receipts:
+            self.by_peer.pop((conn.remote, conn.rport), None)
 
 
 class _SctpSink:
     def __init__(self, host, port: int):
-        self.by_peer: dict[tuple, object] = {}
+        self.by_peer: dict[tuple, list] = {}               # (address, port) -> its associations, oldest first
         host.sctp.listen(port, self._accept)
 
     def _accept(self, assoc) -> None:
-        self.by_peer[(assoc.peer, assoc.pport)] = assoc
+        self.by_peer.setdefault((assoc.peer, assoc.pport), []).append(assoc)
+
+    def find(self, remote: int, rport: int, tag: int):
+        """The association the client with verification tag `tag` made (its peer_tag is the client's tag)."""
+        return next((a for a in self.by_peer.get((remote, rport), ()) if a.peer_tag == tag), None)
 
 
 def _sink(net, host, port: int, kind: str):
@@ -89,9 +164,14 @@ class _Transfer(App):
         raise NotImplementedError
 
     def peer_end(self):
+        """The server's end of this transfer's connection or association (not of a later one from the same port)."""
         if self.sink is None or self.client is None:
             return None
-        return self.sink.by_peer.get((self.client_address(), self.client_port()))
+        found = self.sink.find(self.client_address(), self.client_port(), self.client_identity())
+        return found.conn if isinstance(found, Receipt) else found
+
+    def client_identity(self) -> int:
+        raise NotImplementedError
 
     @staticmethod
     def states(history, first: str | None = None) -> str:
@@ -138,7 +218,8 @@ class TcpTransfer(_Transfer):
 
     def __init__(self, net, src: str, dst: str, port: int = 5001, nbytes: int = 10_000, v6: bool = False):
         super().__init__(net, src, dst, port, v6)
-        self.data = pattern(nbytes)
+        self.data = Payload(nbytes)
+        self.written = 0                     # bytes handed to TCP so far
 
     def _open(self) -> None:
         self.client = self.host.tcp.connect(self.dst, self.port, v6=self.v6)
@@ -146,20 +227,42 @@ class TcpTransfer(_Transfer):
 
     def _state(self, conn, old: str, new: str) -> None:
         if new == "ESTABLISHED":
-            if self.data:
-                conn.send(self.data)
-            conn.close()
+            conn.on_writable = self._write
+            self._write(conn)
         if new == "CLOSED":
             self.done = True
 
+    def _write(self, conn) -> None:
+        """Queue the next part of the payload as the send buffer makes room; CLOSE after the last byte."""
+        n = min(conn.writable(), len(self.data) - self.written)
+        if n > 0:
+            conn.send(self.data.chunk(self.written, n))
+            self.written += n
+        if self.written == len(self.data):
+            conn.on_writable = None
+            conn.close()
+
+    def client_identity(self) -> int:
+        return self.client.iss
+
+    def receipt(self) -> Receipt | None:
+        if self.sink is None or self.client is None:
+            return None
+        return self.sink.find(self.client_address(), self.client_port(), self.client.iss)
+
     @property
     def delivered(self) -> bytes:
-        peer = self.peer_end()
-        return bytes(peer.received) if peer is not None else b""
+        """What the server received, rebuilt: each byte was compared with the pattern on arrival, so this is
+        pattern() up to the first difference (all of it when intact). Built on demand: for small transfers."""
+        r = self.receipt()
+        if r is None:
+            return b""
+        return pattern(r.count if r.mismatch_at is None else r.mismatch_at)
 
     @property
     def intact(self) -> bool:
-        return self.delivered == self.data
+        r = self.receipt()
+        return r is not None and r.count == len(self.data) and r.mismatch_at is None
 
     def what(self) -> str:
         return f"{len(self.data)} bytes"
@@ -167,14 +270,19 @@ class TcpTransfer(_Transfer):
     def details(self, c, s, established: int) -> list[str]:
         lines = [f"handshake {((established - self.started_ns) / MS):.3f} ms; MSS {c.effective_mss()}; "
                  f"{c.retransmissions} retransmissions"]
-        got = self.delivered
-        if s is not None and s.history:
+        r = self.receipt()
+        if s is not None and s.history and r is not None:
             last = s.history[-1][0] if s.state == "CLOSED" else self.sim.now_ns
             secs = (last - established) / 1e9
-            rate = f", {len(got) * 8 / secs / 1e6:.2f} Mbit/s" if secs > 0 and got else ""
-            verdict = "intact" if got == self.data else f"{len(got)} of {len(self.data)} bytes, " + \
-                ("a prefix" if self.data.startswith(got) else "CORRUPTED")
-            lines.append(f"delivered {len(got)} bytes {verdict}{rate}")
+            rate = f", {r.count * 8 / secs / 1e6:.2f} Mbit/s" if secs > 0 and r.count else ""
+            if self.intact:
+                verdict = "intact"
+            elif r.mismatch_at is None and r.count < len(self.data):
+                verdict = f"{r.count} of {len(self.data)} bytes, a prefix"
+            else:
+                where = r.mismatch_at if r.mismatch_at is not None else len(self.data)
+                verdict = f"{r.count} of {len(self.data)} bytes, CORRUPTED from byte {where}"
+            lines.append(f"delivered {r.count} bytes {verdict}{rate}")
         return lines
 
 
@@ -196,6 +304,9 @@ class SctpTransfer(_Transfer):
 
     def _closed(self, assoc) -> None:
         self.done = True
+
+    def client_identity(self) -> int:
+        return self.client.my_tag
 
     @property
     def delivered(self) -> list[bytes]:

@@ -185,7 +185,9 @@ class _TutorialLoader(_Loader):
     def program_of_runtime(self, runtime: str) -> str | None:
         """The source of the runtime JSON's "bmv2_json"; None when it names none (an error when it names one
         that cannot be found)."""
-        doc, pos = load_json(read_source(runtime, kind="runtime JSON files"))
+        # The entries are skipped as they are read (the loader reads them later): a long file costs no memory.
+        doc, pos = load_json(read_source(runtime, kind="runtime JSON files"),
+                             each=lambda path: _skip if path == ("table_entries",) else None)
         if not isinstance(doc, dict) or "bmv2_json" not in doc:
             return None
         value = doc["bmv2_json"]
@@ -237,18 +239,21 @@ class _TutorialLoader(_Loader):
     def parse_end(self, text: str, path: tuple, nodes: dict) -> tuple[str, str]:
         if text in nodes and nodes[text].kind == "host":
             return text, HOST_IFACE
-        m = re.fullmatch(r"(.+)-p(\d+)", text)
+        m = re.fullmatch(r"(.+)-p([0-9]+)", text)        # [0-9], not \d, which takes any script's digits
         if m is None:
             hint = f"a switch port is written {text}-p1" if text in nodes else \
                 _suggest(text, nodes) or "a link end is a host name or a switch port such as s1-p1"
             raise self.fail(f"'{text}' is not a host nor a switch port", path, hint)
-        name, port = m.group(1), int(m.group(2))
+        name, digits = m.group(1), m.group(2).lstrip("0") or "0"
         if name not in nodes or nodes[name].kind == "host":
             switches = [n for n, s in nodes.items() if s.kind != "host"]
             raise self.fail(f"no switch '{name}'", path,
                             _suggest(name, switches) or f"the switches are {', '.join(switches) or 'none'}")
-        if port > MAX_PORT:
-            raise self.fail(f"port {port} is out of range (0..{MAX_PORT})", path)
+        # The length first: int() refuses numbers of thousands of digits.
+        if len(digits) > len(str(MAX_PORT)) or int(digits) > MAX_PORT:
+            shown = digits if len(digits) <= 12 else digits[:12] + "..."
+            raise self.fail(f"port {shown} is out of range (0..{MAX_PORT})", path)
+        port = int(digits)
         iface = f"p{port}"
         switch = nodes[name]
         switch.interfaces[iface] = InterfaceSpec(name, iface, port, _port_mac(list(nodes).index(name), port))
@@ -408,6 +413,10 @@ def _parse_bandwidth(v) -> float | None:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
         raise ValueError(f"{v!r} is not a positive number of Mbit/s")
     return float(v) * 1e6
+
+
+def _skip(path: tuple, value, positions) -> None:
+    """An item of a list that load_json is to forget as soon as it is read."""
 
 
 def _port_mac(index: int, port: int) -> int:

@@ -72,7 +72,7 @@ def test_unknown_table_points_at_the_name(device):
 
 def test_value_too_wide_for_a_parameter(device):
     d, _ = _error(device, RUNTIME_JSON.replace('"port": 1', '"port": 1000'))
-    assert d.message == "parameter 'port' 1000 does not fit in 9 bits"
+    assert d.message == "parameter 'port' 1000 does not fit in bit<9>"
     assert (d.span.line, d.span.col) == (16, 66)
 
 
@@ -139,7 +139,7 @@ def test_scalar_syntax(text, width, value):
 
 
 @pytest.mark.parametrize("text,message", [
-    ("256", "does not fit in 8 bits"), ("10.0.0.300", "not a valid IPv4 address"), ("zz", "not a number"),
+    ("256", "does not fit in bit<8>"), ("10.0.0.300", "not a valid IPv4 address"), ("zz", "not a number"),
     ("", "is empty"),
 ])
 def test_scalar_errors(text, message):

@@ -18,7 +18,7 @@ from scapy.all import IP, UDP, IPv6, IPv6ExtHdrFragment, Raw, fragment, fragment
 
 from netlab import MAC_A, MAC_B, two_hosts
 from dataplane.net.host import reassembly
-from dataplane.net.host.reassembly import CE, ECT0, ECT1, MAX_BYTES, MAX_DATAGRAMS, NOT_ECT, Reassembler
+from dataplane.net.host.reassembly import CE, ECT0, ECT1, MAX_BYTES, NOT_ECT, SKB_OVERHEAD, Reassembler
 from dataplane.net.sim import Simulator
 from dataplane.protocols import packets as P
 from dataplane.protocols.checksums import internet_checksum
@@ -662,27 +662,37 @@ def test_R25_host_delivers_an_atomic_fragment_beside_a_pending_datagram():
 # ---------------------------------------------------------------------------- limits
 
 
-def test_pending_datagrams_are_bounded():
+def test_a_fragment_is_charged_its_truesize_and_the_buffer_it_adds():
     rig = Rig()
-    for ident in range(MAX_DATAGRAMS):
+    first = frag4(0, b"x" * 8, True, ident=1)
+    rig.add(first)
+    assert rig.r.bytes_held == len(first) + SKB_OVERHEAD + 8
+    far = frag4(800, b"y" * 8, True, ident=1)            # makes room for the 800 bytes before it
+    rig.add(far)
+    assert rig.r.bytes_held == len(first) + len(far) + 2 * SKB_OVERHEAD + 808 == rig.r.peak_bytes
+
+
+def test_the_optional_datagram_limit_evicts_the_least_recently_used():
+    rig = Rig(max_datagrams=4)
+    for ident in range(4):
         assert rig.add(frag4(0, b"x" * 8, True, ident=ident)) is None
+    rig.sim.run(until_ns=1)
+    assert rig.add(frag4(16, b"z" * 8, True, ident=0)) is None       # ident 0 is used again: 1 is now the oldest
     assert rig.drops == []
-    assert rig.add(frag4(0, b"x" * 8, True, ident=MAX_DATAGRAMS)) is None
-    assert rig.reasons() == [DropReason.REASSEMBLY_LIMIT] and len(rig.r.pending) == MAX_DATAGRAMS
-    # A fragment of a datagram already pending is still taken, and completes it.
-    assert rig.add(frag4(8, b"y" * 8, False, ident=5)) is not None
-    assert len(rig.r.pending) == MAX_DATAGRAMS - 1
-    assert rig.add(frag4(0, b"x" * 8, True, ident=MAX_DATAGRAMS)) is None      # room again
-    assert rig.add(frag4(0, b"x" * 8, True, ident=MAX_DATAGRAMS + 1)) is None
-    assert rig.reasons() == [DropReason.REASSEMBLY_LIMIT] * 2 and len(rig.r.pending) == MAX_DATAGRAMS
+    assert rig.add(frag4(0, b"x" * 8, True, ident=4)) is None
+    assert rig.reasons() == [DropReason.REASSEMBLY_EVICTED] and "id 1:" in rig.drops[0][1]
+    assert sorted(k[3] for k in rig.r.pending) == [0, 2, 3, 4] and rig.r.evictions == 1
+    # A fragment of a pending datagram evicts nothing, and completes it.
+    assert rig.add(frag4(8, b"y" * 8, True, ident=0)) is None
+    assert rig.add(frag4(24, b"w" * 8, False, ident=0)) is not None
+    assert len(rig.r.pending) == 3 and rig.r.evictions == 1
+    assert rig.errors == []                                   # no ICMP for an evicted datagram
 
 
 @pytest.mark.parametrize("v6", [False, True])
-def test_bytes_held_are_bounded(v6):
+def test_full_buffers_evict_the_oldest_datagram_without_icmp(v6):
     rig = Rig(v6=v6)
     per = 1400
-    sizes = []
-    accepted = 0
     ident = 0
     while not rig.drops:
         ident += 1
@@ -690,26 +700,45 @@ def test_bytes_held_are_bounded(v6):
             f = frag6(i * per, b"d" * per, True, ident=ident) if v6 else frag4(i * per, b"d" * per, True, ident=ident)
             before = rig.r.bytes_held
             rig.add(f)
+            assert rig.r.bytes_held <= MAX_BYTES
             if rig.drops:
                 break
-            accepted += 1
-            sizes.append(rig.r.bytes_held - before)
-    assert rig.reasons() == [DropReason.REASSEMBLY_LIMIT] and "bytes" in rig.drops[0][1]
-    assert rig.r.bytes_held == sum(sizes) <= MAX_BYTES < rig.r.bytes_held + sizes[-1]
+    # The fragment that did not fit made room by evicting datagram 1, the oldest; it was itself kept.
+    cost = len(f) + SKB_OVERHEAD + per
+    assert before + cost > MAX_BYTES == 4 * 1024 * 1024
+    assert rig.reasons() == [DropReason.REASSEMBLY_EVICTED] and rig.r.evictions == 1
+    assert " id 1:" in rig.drops[0][1] and "least recently used" in rig.drops[0][1]
+    evicted = int(rig.drops[0][1].split(" fragments, ")[1].split(" bytes")[0])
+    assert rig.r.bytes_held == before - evicted + cost <= MAX_BYTES
+    assert 1 not in {k[-1] for k in rig.r.pending} and ident in {k[-1] for k in rig.r.pending}
+    assert rig.r.peak_bytes <= MAX_BYTES and rig.errors == []
     partials = len(rig.r.pending)
     rig.run(61)
     assert rig.r.pending == {} and rig.r.bytes_held == 0
-    assert len(rig.errors) == partials                       # every one had its fragment 0
-    assert rig.add(frag6(0, b"u" * 8, True) if v6 else frag4(0, b"u" * 8, True)) is None
-    assert rig.reasons()[-1] == DropReason.REASSEMBLY_TIMEOUT and len(rig.r.pending) == 1
+    assert len(rig.errors) == partials                       # time exceeded for each one that timed out
+    assert rig.reasons().count(DropReason.REASSEMBLY_TIMEOUT) == partials
 
 
-def test_limits_can_be_set():
-    rig = Rig(max_datagrams=1, max_bytes=100)
+def test_a_fragment_too_big_for_the_limit_alone_is_dropped():
+    small = len(frag4(0, b"x" * 8, True)) + SKB_OVERHEAD + 8
+    rig = Rig(max_bytes=small)
     assert rig.add(frag4(0, b"x" * 8, True, ident=1)) is None
-    assert rig.add(frag4(0, b"x" * 8, True, ident=2)) is None
-    assert rig.add(frag4(8, b"x" * 80, True, ident=1)) is None
-    assert rig.reasons() == [DropReason.REASSEMBLY_LIMIT, DropReason.REASSEMBLY_LIMIT]
+    assert rig.add(frag4(8, b"x" * 80, True, ident=1)) is None       # its own datagram is not evicted for it
+    assert rig.reasons() == [DropReason.REASSEMBLY_LIMIT] and len(rig.r.pending) == 1
+    assert rig.add(frag4(0, b"x" * 8, True, ident=2)) is None        # another datagram evicts it
+    assert rig.reasons()[-1] == DropReason.REASSEMBLY_EVICTED and [k[3] for k in rig.r.pending] == [2]
+
+
+@pytest.mark.parametrize("v6", [False, True])
+def test_fragments_per_datagram_are_bounded(v6):
+    assert reassembly.MAX_FRAGMENTS == 2 * 1365            # a 65535-byte datagram at the 68-byte minimum MTU: 1365
+    rig = Rig(v6=v6, max_fragments=5)
+    for i in range(5):
+        assert rig.add(frag6(i * 8, b"a" * 8, True) if v6 else frag4(i * 8, b"a" * 8, True)) is None
+    assert rig.drops == []
+    assert rig.add(frag6(40, b"a" * 8, True) if v6 else frag4(40, b"a" * 8, True)) is None
+    assert rig.reasons() == [DropReason.REASSEMBLY_LIMIT] and "more than 5 fragments" in rig.drops[0][1]
+    assert rig.r.pending == {} and rig.r.bytes_held == 0 and rig.errors == []
 
 
 # ---------------------------------------------------------------------------- through the host stack

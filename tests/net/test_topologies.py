@@ -30,6 +30,7 @@ from toplab import (MS, S, STORM, TOPOLOGY_DIR, parse_ping, parse_traceroute, ru
 from dataplane.diagnostics import DiagnosticError
 from dataplane.locate import find_topology, shipped_topologies
 from dataplane.net.apps import Ping, Traceroute, UdpFlow
+from dataplane.net.floods import FragFlood, SynFlood
 from dataplane.net.network import Network
 from dataplane.net.topology import load_topology, load_topology_text
 from dataplane.net.transfers import SctpTransfer, TcpTransfer, pattern
@@ -78,6 +79,8 @@ def outcome(app) -> tuple:
         return ("tcp", len(app.data), app.intact)
     if isinstance(app, SctpTransfer):
         return ("sctp", len(app.messages), app.intact)
+    if isinstance(app, (SynFlood, FragFlood)):
+        return (app.kind, app.sent, app.refused)
     raise AssertionError(f"an application this test does not know: {app!r}")
 
 
@@ -97,6 +100,8 @@ EXPECTED = {
     "fat-tree": [("ping", 3, 3, 0), ("traceroute", 6, True)],
     "basic-v1model": [("ping", 2, 2, 0), ("ping", 2, 2, 0), ("udp", 5, 5)],
     "routers-500": [("ping", 3, 3, 0), ("traceroute", 7, True)],
+    "syn-flood": [("syn_flood", 2000, {}), ("tcp", 20000, True)],       # SYN cookies let the transfer through
+    "frag-flood": [("frag_flood", 3000, {}), ("ping", 20, 20, 0)],      # eviction lets every big ping through
 }
 
 

@@ -59,10 +59,36 @@ case the datagram is dropped (MALFORMED); a codepoint shared by every
 fragment is kept; any other mix (ECT(0) with ECT(1), or Not-ECT with ECT
 and no CE) keeps the codepoint of the fragment with offset 0.
 
-Limits: at most MAX_DATAGRAMS pending datagrams and MAX_BYTES bytes of
-fragments held (whole fragment packets, headers included) per reassembler,
-that is per host and address family. A fragment that would go over either
-limit is dropped with REASSEMBLY_LIMIT (drop-tail: pending datagrams are kept).
+Limits, per reassembler (that is per host and address family):
+  - memory: MAX_BYTES, Linux's ipfrag_high_thresh (4 MB). A fragment is
+    charged as Linux charges skb->truesize, its length plus SKB_OVERHEAD,
+    plus however much it grows its datagram's buffer (a fragment far into
+    a datagram makes room for the bytes before it). A fragment that would
+    go over the limit first EVICTS the least recently used incomplete
+    datagrams (the one whose latest fragment is the oldest; for a flood of
+    first fragments, the oldest datagram), until it fits: each is dropped
+    with REASSEMBLY_EVICTED and without ICMP, because Time Exceeded code 1
+    reports the reassembly timer (RFC 792, RFC 1122 3.3.2, RFC 8200 4.5),
+    and Linux never sent it for an evicted queue either (its LRU evictor,
+    inet_frag_evictor, only killed the queue up to 3.16; the bucket
+    evictor of 3.17 to 4.16 went through ip_expire and
+    ip6_expire_frag_queue, which skip the ICMP when inet_frag_evicting()).
+    Eviction is what Linux did before 4.17, least recently used first up
+    to 3.16; since 4.17 it drops new fragments instead and waits for the
+    timer, which lets a few incomplete datagrams block every reassembly for
+    ipfrag_time (a fragment flood does exactly that).
+    The fragment's own datagram is used last, so it is evicted only when it
+    alone is over the limit; then the fragment is dropped (REASSEMBLY_LIMIT).
+  - fragments per datagram: MAX_FRAGMENTS; one more drops the whole
+    datagram (REASSEMBLY_LIMIT), as FreeBSD's net.inet.ip.maxfragsperpacket
+    does, so that a datagram cut into tiny pieces cannot make each fragment
+    cost a walk over thousands of holes. (Linux bounds the disorder among
+    the fragments of one source instead, ipfrag_max_dist.)
+  - optionally `max_datagrams` pending datagrams, enforced the same way
+    (evicting the least recently used); Linux has no such limit, so it is
+    off by default.
+`evictions` counts the evicted datagrams and `peak_bytes` the most bytes
+ever held, for the run summary.
 
 Everything is deterministic: no wall clock, no randomness; time is the
 simulator's.
@@ -71,13 +97,19 @@ simulator's.
 from __future__ import annotations
 
 import ipaddress
+from collections import OrderedDict
 
 from ...protocols.checksums import internet_checksum
 from ...runtime.trace import DropReason
 
-MAX_DATAGRAMS = 64
-MAX_BYTES = 1 << 20
+MAX_BYTES = 4 * 1024 * 1024         # Linux net.ipv4.ipfrag_high_thresh and net.ipv6.ip6frag_high_thresh
+# What Linux's SKB_TRUESIZE() adds to a packet's bytes: struct sk_buff and struct skb_shared_info,
+# cache-aligned (about 256 + 320 bytes on 64-bit). The neighbour queues (stack.py) charge it too.
+SKB_OVERHEAD = 576
 MAX_IP_LEN = 65535
+# A 65535-byte IPv4 datagram cut for the 68-byte minimum MTU (RFC 791) makes 1365 fragments of 48 bytes;
+# twice that leaves room for fragments cut again on the way and for duplicates.
+MAX_FRAGMENTS = 2 * -(-(MAX_IP_LEN - 20) // 48)
 _INFINITY = 1 << 32
 
 # IPv6 extension headers that may follow a Fragment header, with their length rule:
@@ -96,7 +128,7 @@ class _Partial:
     """A datagram being reassembled."""
 
     __slots__ = ("key", "buffer", "holes", "end", "max_end", "first", "ecn", "held", "count", "timer",
-                 "ranges", "started_ns")
+                 "ranges", "started_ns", "used_ns")
 
     def __init__(self, key, started_ns: int):
         self.key = key
@@ -106,11 +138,12 @@ class _Partial:
         self.max_end = 0                   # end of the highest byte received
         self.first: bytes | None = None    # the fragment with offset 0 (its whole packet)
         self.ecn: set[int] = set()
-        self.held = 0                      # bytes of fragment packets held, for MAX_BYTES
+        self.held = 0                      # bytes charged for its fragments, for MAX_BYTES
         self.count = 0                     # fragments accepted
         self.timer = None
         self.ranges: set[tuple[int, int, bool]] = set()     # IPv6: (start, end, more) received
         self.started_ns = started_ns
+        self.used_ns = started_ns          # when its latest fragment arrived
 
     def complete(self) -> bool:
         return self.end is not None and not self.holes
@@ -142,7 +175,8 @@ class _Partial:
 
 class Reassembler:
     def __init__(self, sim, v6: bool, timeout_ns: int, send_error, drop,
-                 max_datagrams: int = MAX_DATAGRAMS, max_bytes: int = MAX_BYTES):
+                 max_datagrams: int | None = None, max_bytes: int = MAX_BYTES,
+                 max_fragments: int = MAX_FRAGMENTS):
         """send_error(v6, quoted_datagram, type, code, pointer); drop(reason, detail)."""
         self.sim = sim
         self.v6 = v6
@@ -151,10 +185,13 @@ class Reassembler:
         self.drop = drop
         self.max_datagrams = max_datagrams
         self.max_bytes = max_bytes
-        self.pending: dict[tuple, _Partial] = {}
+        self.max_fragments = max_fragments
+        self.pending: OrderedDict[tuple, _Partial] = OrderedDict()     # least recently used first
         self.bytes_held = 0
+        self.peak_bytes = 0
         self.reassembled = 0
         self.timeouts = 0
+        self.evictions = 0
 
     # ------------------------------------------------------------------ shared
 
@@ -163,21 +200,54 @@ class Reassembler:
             return f"{ipaddress.IPv6Address(key[0])} > {ipaddress.IPv6Address(key[1])} id {key[2]}"
         return f"{ipaddress.IPv4Address(key[0])} > {ipaddress.IPv4Address(key[1])} proto {key[2]} id {key[3]}"
 
-    def _partial(self, key, size: int) -> _Partial | None:
-        """The partial datagram for key, made if needed, if `size` more bytes fit in the limits."""
+    @staticmethod
+    def charge(p: _Partial | None, size: int, end: int) -> int:
+        """What a fragment of `size` bytes ending at `end` costs: its truesize and the buffer it adds."""
+        return size + SKB_OVERHEAD + max(0, end - (len(p.buffer) if p is not None else 0))
+
+    def _partial(self, key, size: int, end: int) -> tuple[_Partial | None, int]:
+        """The partial datagram for key (made if needed) and the fragment's charge, once it fits in the limits."""
         p = self.pending.get(key)
-        if p is None and len(self.pending) >= self.max_datagrams:
-            self.drop(DropReason.REASSEMBLY_LIMIT,
-                      f"reassembly: {self.max_datagrams} datagrams pending, fragment of {self._name(key)} dropped")
-            return None
-        if self.bytes_held + size > self.max_bytes:
-            self.drop(DropReason.REASSEMBLY_LIMIT,
-                      f"reassembly: {self.max_bytes} bytes held, fragment of {self._name(key)} dropped")
-            return None
+        if p is not None:
+            self.pending.move_to_end(key)         # most recently used: the last one evicted
+        cost = self.charge(p, size, end)
+        while self.pending and (self.bytes_held + cost > self.max_bytes or self._too_many(p)):
+            victim = next(iter(self.pending.values()))
+            if victim is p:
+                break
+            self._evict(victim, cost)
+        if self.bytes_held + cost > self.max_bytes:
+            self.drop(DropReason.REASSEMBLY_LIMIT, f"reassembly: a fragment of {self._name(key)} costing {cost} "
+                                                   f"bytes does not fit in {self.max_bytes}")
+            return None, 0
         if p is None:
             p = self.pending[key] = _Partial(key, self.sim.now_ns)
-            p.timer = self.sim.schedule(self.timeout_ns, self._expire, key, p)
-        return p
+            # The timer names the key only: a cancelled timer stays queued until its time, and must not keep
+            # an evicted datagram's buffers alive that long.
+            p.timer = self.sim.schedule(self.timeout_ns, self._expire, key)
+        p.used_ns = self.sim.now_ns
+        return p, cost
+
+    def _too_many(self, p: _Partial | None) -> bool:
+        return p is None and self.max_datagrams is not None and len(self.pending) >= self.max_datagrams
+
+    def _evict(self, p: _Partial, cost: int) -> None:
+        """Make room by dropping the least recently used datagram; no ICMP (see the module's "Limits")."""
+        held, pending = self.bytes_held, len(self.pending)
+        self._discard(p)
+        self.evictions += 1
+        idle = (self.sim.now_ns - p.used_ns) / 1e6
+        self.drop(DropReason.REASSEMBLY_EVICTED,
+                  f"{self._name(p.key)}: {p.count} fragments, {p.held} bytes, idle {idle:g} ms; the least recently "
+                  f"used of {pending} datagrams holding {held} of {self.max_bytes} bytes, evicted for a fragment "
+                  f"of {cost} bytes")
+
+    def _too_fragmented(self, p: _Partial) -> bool:
+        """MAX_FRAGMENTS: one fragment more drops the whole datagram (see the module's "Limits")."""
+        if p.count < self.max_fragments:
+            return False
+        self._abandon(p, DropReason.REASSEMBLY_LIMIT, f"more than {self.max_fragments} fragments")
+        return True
 
     def _discard(self, p: _Partial) -> None:
         if self.pending.get(p.key) is p:
@@ -189,15 +259,16 @@ class Reassembler:
         self._discard(p)
         self.drop(reason, f"{why}: {self._name(p.key)}, {p.count + 1} fragments discarded")
 
-    def _hold(self, p: _Partial, size: int) -> None:
-        p.held += size
+    def _hold(self, p: _Partial, cost: int) -> None:
+        p.held += cost
         p.count += 1
-        self.bytes_held += size
+        self.bytes_held += cost
+        self.peak_bytes = max(self.peak_bytes, self.bytes_held)
 
-    def _expire(self, key, p: _Partial) -> None:
-        """R18 / R23: the fixed timer fired before the datagram was complete."""
-        if self.pending.get(key) is not p:
-            return
+    def _expire(self, key) -> None:
+        """R18 / R23: the fixed timer fired before the datagram was complete. Every way out of `pending`
+        cancels the timer, so the datagram under `key` is the one it was started for."""
+        p = self.pending[key]
         self._discard(p)
         self.timeouts += 1
         if p.first is not None:
@@ -241,13 +312,15 @@ class Reassembler:
         if more and not data:
             self.drop(DropReason.MALFORMED, f"empty fragment with MF of {self._name(key)}")
             return None
-        p = self._partial(key, len(datagram))
+        p, cost = self._partial(key, len(datagram), end)
         if p is None:
             return None
         if (p.end is not None and (end > p.end or (not more and end != p.end))) or (not more and p.max_end > end):
             self._abandon(p, DropReason.MALFORMED, "fragments disagree on the end of the datagram")
             return None
-        self._hold(p, len(datagram))
+        if self._too_fragmented(p):
+            return None
+        self._hold(p, cost)
         p.fill(start, end, more, data)           # R19: newest copy wins
         p.ecn.add(datagram[1] & 3)
         if start == 0:
@@ -329,10 +402,10 @@ class Reassembler:
                 # R24 (RFC 5722): any overlap abandons the datagram, silently (no ICMP).
                 self._abandon(p, DropReason.FRAGMENT_OVERLAP, f"fragment [{start}, {end}) overlaps")
                 return None
-        p = self._partial(key, len(datagram))
-        if p is None:
+        p, cost = self._partial(key, len(datagram), end)
+        if p is None or self._too_fragmented(p):
             return None
-        self._hold(p, len(datagram))
+        self._hold(p, cost)
         p.fill(start, end, more, data)
         p.ranges.add((start, end, more))
         p.ecn.add((datagram[1] >> 4) & 3)

@@ -6,7 +6,8 @@ per address family, and the usual pieces of a protocol stack:
   link layer     receive(port, frame) -> demultiplex by EtherType
   ARP / ND       neighbor caches (RFC 826, RFC 4861); packets wait while an
                  address is resolved, and are dropped with a reason if it
-                 cannot be
+                 cannot be; the waiting packets and the table are bounded
+                 as Linux bounds them (NeighborCache)
   IPv4 / IPv6    input: validate, accept packets for us, reassemble fragments
                  (reassembly.py), demultiplex by protocol; output: choose the
                  source and the next hop, fragment IPv4 to the path MTU
@@ -17,12 +18,15 @@ per address family, and the usual pieces of a protocol stack:
   TCP, SCTP      tcp.py and sctp.py register themselves as protocols
 
 Every event worth seeing (a packet sent or received, a cache update, a drop)
-is appended to `events` as text with its time, for traces and tests.
+is appended to `events` as text with its time, for traces and tests; the
+latest EVENT_LOG_MAX are kept. A packet to one of the host's own addresses
+goes through loopback (`_loopback`), never onto a link.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -31,10 +35,21 @@ from ...protocols.checksums import internet_checksum, verify_transport
 from ...protocols.ipfrag import fragment_ipv4
 from ...runtime.trace import DropReason
 from ..sim import DropRecord, Simulator
+from .reassembly import SKB_OVERHEAD
 
 ARP_RETRIES = 3
 ARP_RETRY_NS = 1_000_000_000
 NEIGHBOR_LIFETIME_NS = 300 * 1_000_000_000
+# Linux net.ipv4.neigh.default.unres_qlen_bytes (and net.ipv6.neigh...): the bytes of packets that may wait
+# for one unresolved neighbour; the default is SK_WMEM_MAX, 212992 on 64-bit kernels since 4.14. Packets
+# are charged as Linux charges skb->truesize: their length plus SKB_OVERHEAD.
+UNRES_QLEN_BYTES = 212_992
+# Linux net.ipv4.neigh.default.gc_thresh3: the hard limit on a neighbour table's entries.
+GC_THRESH3 = 1024
+# Static entries (a topology's `arp:`) expire at 1 << 62 ns: never, in a run; they are never forgotten.
+STATIC_EXPIRY_NS = 1 << 62
+# The host's event log keeps the latest events only, as the kernel's log ring buffer does.
+EVENT_LOG_MAX = 100_000
 ICMP_ERROR_TYPES_V4 = {3, 4, 5, 11, 12}
 
 
@@ -79,10 +94,14 @@ class IcmpNotice:
 
 
 class _Pending:
+    """An unresolved neighbour: the packets waiting for it (oldest first) and the bytes they are charged."""
+
     def __init__(self):
-        self.packets: list[tuple[HostInterface, bytes]] = []
+        self.packets: deque[tuple[HostInterface, bytes]] = deque()
+        self.bytes = 0
         self.tries = 0
         self.timer = None
+        self.full = ""                   # the detail of its NEIGHBOR_QUEUE_FULL drops, made once (floods)
 
 
 class NeighborCache:
@@ -91,25 +110,55 @@ class NeighborCache:
     `entries` maps an address to (MAC, expiry); packets for an address being
     resolved wait in `pending` while `solicit(iface, address)` asks up to
     ARP_RETRIES times, one second apart; then they are dropped ("no route").
+
+    Bounds, as Linux's neighbour layer (net/core/neighbour.c) has them:
+      - the packets waiting for one address are charged their length plus
+        SKB_OVERHEAD (skb->truesize) against `queue_bytes`
+        (unres_qlen_bytes); a packet that would go over it pushes out the
+        OLDEST waiting packets first, as __neigh_event_send does
+        (NEIGHBOR_QUEUE_FULL; Linux counts them as unres_discards);
+      - at most `max_entries` (gc_thresh3) addresses being resolved: a
+        packet for one more is dropped (NEIGHBOR_TABLE_FULL; Linux's
+        "neighbor table overflow");
+      - at most `max_entries` resolved entries: learning one more forgets
+        the least recently learned one that is not static, as Linux's
+        forced garbage collection frees entries not confirmed lately.
     """
 
     def __init__(self, host: "Host", ethertype: int, solicit: Callable[[HostInterface, int], None], answer: str,
-                 show: Callable[[int], str]):
+                 show: Callable[[int], str], queue_bytes: int = UNRES_QLEN_BYTES, max_entries: int = GC_THRESH3):
         self.host = host
         self.ethertype = ethertype
         self.solicit = solicit
         self.answer = answer             # what did not come: "ARP reply", "Neighbor Advertisement"
         self.show = show
-        self.entries: dict[int, tuple[int, int]] = {}
+        self.queue_bytes = queue_bytes
+        self.max_entries = max_entries
+        self.entries: dict[int, tuple[int, int]] = {}     # in the order learned: the oldest first
         self.pending: dict[int, _Pending] = {}
+        self.discards = 0                # packets pushed out of a full queue (Linux: unres_discards)
+        self.overflows = 0               # packets refused because the table was full
+        self.peak_unresolved = 0
+        self.peak_queue_bytes = 0        # the most bytes that waited for one address
 
     def learn(self, addr: int, mac: int, lifetime_ns: int = NEIGHBOR_LIFETIME_NS) -> None:
+        if self.entries.pop(addr, None) is None:
+            self._make_room()
         self.entries[addr] = (mac, self.host.sim.now_ns + lifetime_ns)
         waiting = self.pending.pop(addr, None)
         if waiting is not None:
             self.host.sim.cancel(waiting.timer)
             for iface, payload in waiting.packets:
                 self.host._l2_send(iface, mac, self.ethertype, payload)
+            waiting.packets.clear()          # the cancelled timer still holds `waiting` until its time
+
+    def _make_room(self) -> None:
+        """Forget the least recently learned entry that is not static (never expires) if the table is full."""
+        if len(self.entries) < self.max_entries:
+            return
+        oldest = next((a for a, (_, expiry) in self.entries.items() if expiry < STATIC_EXPIRY_NS), None)
+        if oldest is not None:
+            del self.entries[oldest]
 
     def send(self, iface: HostInterface, next_hop: int, payload: bytes) -> None:
         entry = self.entries.get(next_hop)
@@ -118,15 +167,39 @@ class NeighborCache:
             return
         waiting = self.pending.get(next_hop)
         if waiting is None:
+            if len(self.pending) >= self.max_entries:
+                self.overflows += 1
+                self.host.drop_outgoing(DropReason.NEIGHBOR_TABLE_FULL,
+                                        f"{self.max_entries} addresses being resolved; {self.show(next_hop)} is not")
+                return
             waiting = self.pending[next_hop] = _Pending()
+            self.peak_unresolved = max(self.peak_unresolved, len(self.pending))
             self._ask(iface, next_hop, waiting)
+        self._enqueue(waiting, next_hop, iface, payload)
+
+    def _enqueue(self, waiting: _Pending, addr: int, iface: HostInterface, payload: bytes) -> None:
+        """__neigh_event_send: push out the oldest packets until this one fits (a lone packet always does)."""
+        size = len(payload) + SKB_OVERHEAD
+        while waiting.packets and waiting.bytes + size > self.queue_bytes:
+            _, old = waiting.packets.popleft()
+            waiting.bytes -= len(old) + SKB_OVERHEAD
+            self.discards += 1
+            if not waiting.full:
+                waiting.full = f"{self.queue_bytes} bytes wait for {self.show(addr)}; the oldest packet goes"
+            self.host.drop_outgoing(DropReason.NEIGHBOR_QUEUE_FULL, waiting.full)
         waiting.packets.append((iface, payload))
+        waiting.bytes += size
+        self.peak_queue_bytes = max(self.peak_queue_bytes, waiting.bytes)
+
+    def held_bytes(self) -> int:
+        return sum(w.bytes for w in self.pending.values())
 
     def _ask(self, iface: HostInterface, addr: int, waiting: _Pending) -> None:
         if waiting.tries >= ARP_RETRIES:
             self.pending.pop(addr, None)
+            detail = f"no {self.answer} from {self.show(addr)}"
             for _ in waiting.packets:
-                self.host.drop_outgoing(DropReason.NO_ROUTE, f"no {self.answer} from {self.show(addr)}")
+                self.host.drop_outgoing(DropReason.NO_ROUTE, detail)
             return
         waiting.tries += 1
         self.solicit(iface, addr)
@@ -150,7 +223,7 @@ class Host:
         self.protocols: dict[tuple[bool, int], Callable[[RxPacket], None]] = {}
         self.udp_sockets: dict[int, Callable[[RxPacket, int, int, bytes], None]] = {}
         self.icmp_listeners: list[Callable[[IcmpNotice], None]] = []
-        self.events: list[tuple[int, str]] = []
+        self.events: deque[tuple[int, str]] = deque(maxlen=EVENT_LOG_MAX)
         self.ident = 0
         self.delivered = 0
         self.pmtu4 = PmtuCache(sim, v6=False)
@@ -160,6 +233,10 @@ class Host:
         self.tcp = None
         self.sctp = None
         self._rx_fate: str | None = "outside"
+
+    def reassembly_state(self, v6: bool):
+        """The IPv4 or IPv6 reassembler if a fragment ever arrived, else None (for reports)."""
+        return self._reasm.get(v6)
 
     def reassembler(self, v6: bool):
         """The IPv4 or IPv6 reassembler, made when the first fragment arrives."""
@@ -194,6 +271,33 @@ class Host:
         self.delivered += 1
         if self._rx_fate is None:
             self._rx_fate = "delivered"
+
+    def limits_reached(self) -> list[str]:
+        """The bounds on state kept for others that were reached in this run, one phrase each (run summary)."""
+        out = []
+        for name, cache in (("ARP", self.arp), ("ND", self.nd)):
+            if cache.discards or cache.overflows:
+                out.append(f"{name} queues: {cache.discards} packets pushed out ({cache.queue_bytes} bytes per "
+                           f"address), {cache.overflows} refused ({cache.max_entries} unresolved at most)")
+        for v6, r in sorted(self._reasm.items()):
+            if r.evictions:
+                out.append(f"IPv{6 if v6 else 4} reassembly: {r.evictions} datagrams evicted, peak "
+                           f"{r.peak_bytes} of {r.max_bytes} bytes")
+        for port, listener in sorted(self.tcp.listeners.items() if self.tcp is not None else ()):
+            stats = listener.stats
+            if stats.get("syn_queue_overflows") or stats.get("accept_queue_overflows"):
+                out.append(f"TCP port {port} (SYN backlog {listener.syn_backlog}): "
+                           + ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in stats.items() if n))
+        return out
+
+    def is_mine(self, dst: int, v6: bool) -> bool:
+        """Whether dst is one of this host's addresses (on any interface), cheaply: it is asked for every
+        packet sent, and only a link-local destination needs the link-local addresses worked out."""
+        if not v6:
+            return any(i.ipv4 is not None and int(i.ipv4.ip) == dst for i in self.interfaces.values())
+        if dst >> 118 == 0x3FA:
+            return any(i.link_local() == dst for i in self.interfaces.values())
+        return any(int(a.ip) == dst for i in self.interfaces.values() for a in i.ipv6)
 
     def addresses4(self) -> set[int]:
         return {int(i.ipv4.ip) for i in self.interfaces.values() if i.ipv4 is not None}
@@ -298,6 +402,11 @@ class Host:
     def send_ipv4(self, dst: int, proto: int, payload: bytes, ttl: int | None = None, df: bool = False,
                   src: int | None = None, dscp: int = 0, ecn: int = 0, ident: int | None = None) -> str | None:
         """Send an IPv4 packet; returns None, or why it could not be sent (for the application)."""
+        if self.is_mine(dst, False):
+            return self._loopback(False, dst, P.ipv4(dst if src is None else src, dst, proto, payload,
+                                                     ident=self._new_ident() if ident is None else ident,
+                                                     ttl=self.default_ttl if ttl is None else ttl, df=df, dscp=dscp,
+                                                     ecn=ecn))
         r = self.route4(dst)
         if r is None and dst != 0xFFFFFFFF:
             self.drop_outgoing(DropReason.NO_ROUTE, P.ip4_str(dst))
@@ -306,8 +415,7 @@ class Host:
         if src is None:
             src = int(iface.ipv4.ip)
         if ident is None:
-            self.ident = (self.ident + 1) & 0xFFFF
-            ident = self.ident
+            ident = self._new_ident()
         datagram = P.ipv4(src, dst, proto, payload, ttl=self.default_ttl if ttl is None else ttl, ident=ident,
                           df=df, dscp=dscp, ecn=ecn)
         mtu = self.pmtu4.mtu(dst, iface.mtu)
@@ -325,6 +433,49 @@ class Host:
             else:
                 self.arp.send(iface, next_hop, f)
         return None
+
+    def _new_ident(self) -> int:
+        """The next IPv4 Identification (RFC 791): one counter for the host."""
+        self.ident = (self.ident + 1) & 0xFFFF
+        return self.ident
+
+    def send_datagram(self, datagram: bytes, v6: bool = False) -> str | None:
+        """Send a whole IP packet the caller built, as a raw socket with IP_HDRINCL does: routed to its
+        destination and resolved like any other, never fragmented; too big for the interface, it is refused
+        (EMSGSIZE in Linux's raw_send_hdrinc)."""
+        dst = int.from_bytes(datagram[24:40] if v6 else datagram[16:20], "big")
+        if self.is_mine(dst, v6):
+            return self._loopback(v6, dst, datagram)
+        r = self.route6(dst) if v6 else self.route4(dst)
+        if r is None:
+            self.drop_outgoing(DropReason.NO_ROUTE, _addr(dst, v6))
+            return "no route to host"
+        iface, next_hop = r
+        if len(datagram) > iface.mtu:
+            self.log(f"cannot send {len(datagram)} bytes to {_addr(dst, v6)}: MTU {iface.mtu}")
+            return f"message too long (MTU {iface.mtu})"
+        (self.nd if v6 else self.arp).send(iface, next_hop, datagram)
+        return None
+
+    # ------------------------------------------------------------------ loopback
+
+    def _loopback(self, v6: bool, dst: int, datagram: bytes) -> None:
+        """A packet to one of our own addresses, on any interface: Linux routes it through the loopback
+        device (the `local` routing table), so it never reaches a link, is never fragmented (lo's MTU is
+        65536) and comes back in as a received packet once the sender is done (netif_rx), with TTL intact."""
+        self.log(f"loopback: {len(datagram)} bytes to {_addr(dst, v6)}")
+        owner = next(i for i in self.interfaces.values()
+                     if (v6 and (dst == i.link_local() or any(int(a.ip) == dst for a in i.ipv6)))
+                     or (not v6 and i.ipv4 is not None and int(i.ipv4.ip) == dst))
+        self.sim.schedule(0, self._loopback_input, v6, owner, datagram)
+        return None
+
+    def _loopback_input(self, v6: bool, iface: HostInterface, datagram: bytes) -> None:
+        # Not a frame from a link, so it has no fate in the ledger's frame counts; drops are still recorded.
+        if v6:
+            self._ipv6_input(iface, datagram, iface.mac)
+        else:
+            self._ipv4_input(iface, datagram, iface.mac)
 
     # ------------------------------------------------------------------ IPv4 input
 
@@ -480,7 +631,16 @@ class Host:
             self.send_icmp_error(pkt, type_, code, pointer << 24 if type_ == 12 else 0)
 
     def _reassembly_drop(self, reason: DropReason, detail: str) -> None:
-        self.drop(reason, detail)
+        if reason in (DropReason.REASSEMBLY_EVICTED, DropReason.REASSEMBLY_TIMEOUT):
+            self.drop_held(reason, detail)
+        else:
+            self.drop(reason, detail)
+
+    def drop_held(self, reason: DropReason, detail: str) -> None:
+        """A datagram held for reassembly dropped (timed out, evicted): its fragments' frames got their fate
+        ("reassembly") when they arrived, so this is never the fate of the frame being received now."""
+        self.sim.ledger.drop(DropRecord(self.sim.now_ns, self.name, reason, detail))
+        self.log(f"drop: {reason.value} ({detail})")
 
     # ------------------------------------------------------------------ IPv6 (RFC 8200) and ND (RFC 4861)
 
@@ -513,6 +673,10 @@ class Host:
             pkt = P.ipv6(src, dst, next_header, payload, hop_limit=hop_limit or 255)
             self._l2_send(iface, P.multicast_mac_v6(dst), P.ETH_IPV6, pkt)
             return None
+        if self.is_mine(dst, True):
+            return self._loopback(True, dst, P.ipv6(dst if src is None else src, dst, next_header, payload,
+                                                    hop_limit=self.default_ttl if hop_limit is None else hop_limit,
+                                                    traffic_class=traffic_class))
         r = self.route6(dst)
         if r is None:
             self.drop_outgoing(DropReason.NO_ROUTE, P.ip6_str(dst))

@@ -27,8 +27,30 @@ What it leaves out, to stay short: urgent data, window scaling, timestamps,
 SACK, delayed ACKs (every segment with data is acknowledged at once),
 Nagle's algorithm, and congestion control. The sender is a plain sliding
 window: it never has more than the peer's window, nor more than
-MAX_SEGMENTS_IN_FLIGHT full segments, unacknowledged. Out-of-order segments
-are kept until the gap is filled (RFC 9293 allows it).
+MAX_SEGMENTS_IN_FLIGHT full segments, unacknowledged (so what may need
+retransmitting is at most 64 KiB: without window scaling SND.WND < 2**16).
+The application refills a send buffer of SEND_BUFFER bytes when ACKs make
+room (`on_writable`, as a socket becomes writable), so a long transfer is
+never held whole. Out-of-order segments are kept until the gap is filled
+(RFC 9293 allows it), each byte once, within the receive window.
+
+Hostile traffic, bounded as Linux bounds it:
+  - SYN floods: a listener keeps at most `syn_backlog` connections in
+    SYN-RECEIVED (Linux's tcp_max_syn_backlog, 128 on a small machine); a SYN
+    that finds the queue full is answered with a SYN cookie (RFC 4987 3.6,
+    Linux's tcp_syncookies=1), which costs no state until a valid ACK returns
+    it. A SYN,ACK is retransmitted SYNACK_RETRIES = 5 times (Linux's
+    tcp_synack_retries), then the half-open connection is forgotten without a
+    RST (its source may be spoofed). Established connections the application
+    has not accepted wait in an accept queue of `backlog` (listen()'s backlog).
+  - ACK loops: an ACK in SYN-RECEIVED that does not acknowledge our SYN gets a
+    reset (3.5.2), whatever its sequence number; the ACKs TCP sends for
+    segments it cannot use are rate-limited per connection (RFC 5961 7, Linux's
+    tcp_invalid_ratelimit 500 ms), and challenge ACKs optionally per host.
+  - TIME-WAIT accepts a new SYN with a greater sequence number (RFC 1122
+    4.2.2.13, RFC 6191 2 without timestamps); an older one gets an ACK.
+Counters: `TcpListener.stats` and `TcpStack.stats` (reason -> count), and
+`TcpStack.counters()` for a run summary.
 
 Retransmission (RFC 6298): one timer per connection, running while data is
 unacknowledged. RTO starts at 1 s; an RTT sample from a segment that was
@@ -53,14 +75,19 @@ connection or listener used it (this includes duplicates that TCP answers
 with an ACK, which is their purpose after a lost ACK), or host.drop(reason,
 detail): BAD_CHECKSUM, MALFORMED (too short, a bad header or option length),
 TRANSPORT_DISCARD (a segment the RFC says to discard silently, such as a RST
-outside the window), NO_LISTENER (a closed port, answered per R31), NOT_FOR_US (sent to
-a broadcast or multicast address).
+outside the window; an ACK that does not acknowledge our SYN),
+ACK_RATE_LIMITED (a segment whose answering ACK was rate-limited),
+BAD_SYN_COOKIE (an ACK that is not a valid SYN cookie), SYN_QUEUE_FULL (when
+cookies are off), ACCEPT_QUEUE_FULL, OUT_OF_ORDER_QUEUE_FULL, NO_LISTENER (a
+closed port, answered per R31), NOT_FOR_US (sent to a broadcast or multicast address). A SYN answered with a
+cookie was used: delivered.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
@@ -106,6 +133,18 @@ RTO_MAX_NS = 60 * NS                  # RFC 6298 2.5
 MAX_RETRIES = 6                       # timeouts in a row before giving up (RFC 1122 4.2.3.5, "R2")
 DUP_ACK_THRESHOLD = 3                 # RFC 5681 3.2
 EPHEMERAL_FIRST, EPHEMERAL_COUNT = 49152, 16384   # RFC 6335 dynamic ports
+SEND_BUFFER = 128 * 1024              # what on_writable keeps queued: twice the largest window (no window scaling)
+# Hostile traffic (Linux defaults, net/ipv4/tcp_ipv4.c tcp_sk_init and ip-sysctl.rst).
+SYNACK_RETRIES = 5                    # tcp_synack_retries: SYN,ACK at 0, 1, 3, 7, 15, 31 s; given up at 63 s
+MAX_SYN_BACKLOG = 128                 # tcp_max_syn_backlog = max(128, established hash size / 128): 128 when small
+LISTEN_BACKLOG = 128                  # listen()'s backlog when none is given (SOMAXCONN until Linux 5.4)
+INVALID_RATELIMIT_NS = 500_000_000    # tcp_invalid_ratelimit (HZ/2): one answer to invalid segments per 500 ms
+CHALLENGE_ACK_LIMIT = None            # tcp_challenge_ack_limit per second: INT_MAX (off) since Linux 6.0, 1000 before
+SYNCOOKIE_PERIOD_NS = 64 * NS         # RFC 4987 3.6: t counts 64-second periods; its low 5 bits are in the cookie
+SYNCOOKIE_MAX_AGE = 2                 # a cookie is good in the period it was made and the next (Linux's limit too)
+SYNCOOKIE_VALID_NS = SYNCOOKIE_MAX_AGE * SYNCOOKIE_PERIOD_NS   # ACKs are checked as cookies this long after we sent one
+COOKIE_MSS = (64, 536, 1220, 1360, 1400, 1440, 1460, 8960)    # the 3-bit MSS of a cookie: the peer's, rounded down
+SEGMENT_OVERHEAD = 256                # an out-of-order piece's cost besides its bytes (Linux: skb truesize)
 
 
 class TcpError(Exception):
@@ -194,9 +233,17 @@ class TcpStack:
         self.msl_ns = int(msl_s * NS)
         rng = random.Random(seed)
         self._secret = rng.getrandbits(128).to_bytes(16, "big")     # RFC 6528's secret key
+        self._cookie_secret = hashlib.sha256(b"SYN cookie " + self._secret).digest()   # RFC 4987 3.6, from the seed
+        self._rng = rng
         self._next_port = EPHEMERAL_FIRST
         self.connections: dict[tuple, TcpConnection] = {}          # (v6, local, lport, remote, rport) -> TCB
         self.listeners: dict[int, TcpListener] = {}
+        self.syncookies = True                                     # Linux's tcp_syncookies=1: when the queue is full
+        self.challenge_ack_limit: int | None = CHALLENGE_ACK_LIMIT
+        self._challenge_second = -1
+        self._challenge_budget = 0
+        self.stats = dict.fromkeys(("challenge_acks", "challenge_acks_rate_limited", "dup_acks_rate_limited",
+                                    "time_wait_reopened", "out_of_order_queue_full"), 0)
         host.tcp = self
         host.protocols[(False, P.IP_TCP)] = self.segment_arrives
         host.protocols[(True, P.IP_TCP)] = self.segment_arrives
@@ -204,14 +251,16 @@ class TcpStack:
 
     # ------------------------------------------------------------------ OPEN (3.10.1)
 
-    def listen(self, port: int, on_accept: Callable | None = None) -> "TcpListener":
+    def listen(self, port: int, on_accept: Callable | None = None, backlog: int = LISTEN_BACKLOG) -> "TcpListener":
         """A passive OPEN on `port`, for IPv4 and IPv6.
 
         on_accept(conn) is called when a SYN arrives, with the new connection in SYN-RECEIVED, before the
-        SYN,ACK goes out."""
+        SYN,ACK goes out (or, for a SYN answered with a cookie, when its ACK comes back). Without on_accept,
+        established connections wait in the accept queue for TcpListener.accept(). `backlog` bounds that queue
+        and, with MAX_SYN_BACKLOG, the half-open connections (Linux's listen() backlog)."""
         if port in self.listeners:
             raise TcpError(f"port {port} is already listening")
-        listener = TcpListener(self, port, on_accept)
+        listener = TcpListener(self, port, on_accept, backlog)
         self.listeners[port] = listener
         listener._set_state(LISTEN)
         return listener
@@ -271,12 +320,25 @@ class TcpStack:
             # RFC 1122 4.2.3.10: TCP is for one peer; a SYN to a broadcast or multicast address is discarded.
             return DropReason.NOT_FOR_US, "TCP segment to a broadcast or multicast address"
         conn = self.connections.get((pkt.v6, pkt.dst, seg.dport, pkt.src, seg.sport))
+        listener = self.listeners.get(seg.dport)
+        if conn is not None and listener is not None and conn.reopens(seg) and listener.has_room():
+            return self._reopen(conn, listener, pkt, seg)
         if conn is not None:
             return conn.segment_arrives(seg)
-        listener = self.listeners.get(seg.dport)
         if listener is not None:
             return listener.segment_arrives(pkt, seg)
         return self._closed_port(pkt, seg)
+
+    def _reopen(self, conn: "TcpConnection", listener: "TcpListener", pkt, seg: Segment):
+        """A new SYN for a connection in TIME-WAIT (RFC 1122 4.2.2.13, RFC 6191 2): the old incarnation ends and
+        the listener takes the SYN, with an ISS beyond anything the old one sent, so its old duplicates cannot
+        be taken for new data (Linux also starts a window and a bit past SND.NXT)."""
+        iss = (conn.snd_nxt + RCV_WND + 2) % MOD
+        self.host.log(f"TCP {conn.name}: new SYN in TIME-WAIT (seq {seg.seq} after RCV.NXT {conn.rcv_nxt}): "
+                      f"a new incarnation")
+        self.stats["time_wait_reopened"] += 1
+        conn._enter_closed(None)
+        return listener.segment_arrives(pkt, seg, iss)
 
     def _closed_port(self, pkt, seg: Segment):
         """3.10.7.1, R31: no connection and no listener, so answer with a reset (never a reset to a reset)."""
@@ -305,6 +367,59 @@ class TcpStack:
         if v6:
             return self.host.send_ipv6(dst, P.IP_TCP, raw, src=src)
         return self.host.send_ipv4(dst, P.IP_TCP, raw, src=src, df=True)
+
+    # ------------------------------------------------------------------ SYN cookies (RFC 4987 3.6)
+
+    def syn_cookie(self, v6: bool, local: int, lport: int, remote: int, rport: int, client_isn: int,
+                   peer_mss: int) -> int:
+        """The ISS of a SYN,ACK sent without keeping state: t mod 32 (5 bits, t counting 64-second periods), the
+        peer's MSS as an index into COOKIE_MSS (3 bits), and 24 bits of a keyed hash of the 4-tuple, t and the
+        client's ISN, so that only the ACK of this SYN,ACK returns it."""
+        t = self.sim.now_ns // SYNCOOKIE_PERIOD_NS
+        index = max((i for i, m in enumerate(COOKIE_MSS) if m <= peer_mss), default=0)
+        return ((t % 32) << 27) | (index << 24) | self._cookie_mac(t, v6, local, lport, remote, rport, client_isn)
+
+    def check_cookie(self, v6: bool, local: int, lport: int, remote: int, rport: int, seg: Segment) -> int | None:
+        """The MSS a returning ACK's cookie (SEG.ACK - 1) carries, if we made it for SEG.SEQ - 1 in this
+        period or the one before; None if it is not one of ours."""
+        cookie, client_isn = (seg.ack - 1) % MOD, (seg.seq - 1) % MOD
+        now = self.sim.now_ns // SYNCOOKIE_PERIOD_NS
+        age = (now - (cookie >> 27)) % 32
+        if age >= SYNCOOKIE_MAX_AGE:
+            return None
+        if cookie & 0xFFFFFF != self._cookie_mac(now - age, v6, local, lport, remote, rport, client_isn):
+            return None
+        return COOKIE_MSS[(cookie >> 24) & 7]
+
+    def _cookie_mac(self, t: int, v6: bool, local: int, lport: int, remote: int, rport: int, isn: int) -> int:
+        text = f"{v6} {local} {lport} {remote} {rport} {t} {isn}".encode()
+        return int.from_bytes(hashlib.sha256(self._cookie_secret + text).digest()[:3], "big")
+
+    # ------------------------------------------------------------------ rate limits (RFC 5961 7)
+
+    def challenge_ack_allowed(self) -> bool:
+        """The host-wide limit on challenge ACKs per second (Linux's tcp_challenge_ack_limit), when one is set.
+        Each second gets between limit/2 and 3*limit/2 of them, drawn from the seeded generator: Linux
+        randomizes the count because a fixed one leaked connection state to an off-path attacker (CVE-2016-5696)."""
+        limit = self.challenge_ack_limit
+        if limit is None:
+            return True
+        second = self.sim.now_ns // NS
+        if second != self._challenge_second:
+            self._challenge_second = second
+            half = (limit + 1) // 2
+            self._challenge_budget = self._rng.randint(half, limit + half - 1) if limit > 0 else 0
+        if self._challenge_budget <= 0:
+            return False
+        self._challenge_budget -= 1
+        return True
+
+    def counters(self) -> dict[str, int]:
+        """The non-zero counters of the stack and of each listener ("port 80 cookies_sent"), for a run summary."""
+        out = {name: n for name, n in self.stats.items() if n}
+        for port, listener in sorted(self.listeners.items()):
+            out.update((f"port {port} {name}", n) for name, n in listener.stats.items() if n)
+        return out
 
     # ------------------------------------------------------------------ ICMP (3.9.1)
 
@@ -340,15 +455,27 @@ class TcpStack:
 
 
 class TcpListener:
-    """A passive OPEN. Each SYN makes a new connection, which starts as a copy of the listener (as in BSD)."""
+    """A passive OPEN. Each SYN makes a new connection, which starts as a copy of the listener (as in BSD).
 
-    def __init__(self, stack: TcpStack, port: int, on_accept: Callable | None):
+    Bounded as Linux bounds a listening socket: `half_open` holds the connections in SYN-RECEIVED, at most
+    `syn_backlog`; when it is full a SYN is answered with a SYN cookie and leaves no state. `accept_queue`
+    holds the established connections the application has not taken with accept(), at most `backlog` (only
+    without on_accept: on_accept takes each connection at once). `stats` counts what happened (reason -> count)."""
+
+    def __init__(self, stack: TcpStack, port: int, on_accept: Callable | None, backlog: int = LISTEN_BACKLOG):
         self.stack = stack
         self.port = port
         self.on_accept = on_accept
+        self.backlog = backlog
+        self.syn_backlog = min(backlog, MAX_SYN_BACKLOG)
         self.state = CLOSED
         self.history: list[tuple[int, str, str]] = []
-        self.connections: list[TcpConnection] = []
+        self.connections: dict[tuple, TcpConnection] = {}      # the live connections it made, by key
+        self.half_open: dict[tuple, TcpConnection] = {}        # those in SYN-RECEIVED (the SYN queue)
+        self.accept_queue: deque[TcpConnection] = deque()
+        self.last_overflow_ns: int | None = None               # when a SYN last found the SYN queue full
+        self.stats = dict.fromkeys(("syn_queue_overflows", "cookies_sent", "cookies_validated", "bad_cookies",
+                                    "accept_queue_overflows", "synack_timeouts"), 0)
 
     def _set_state(self, new: str) -> None:
         old, self.state = self.state, new
@@ -361,23 +488,107 @@ class TcpListener:
             del self.stack.listeners[self.port]
             self._set_state(CLOSED)
 
-    def segment_arrives(self, pkt, seg: Segment):
-        stack = self.stack
+    def accept(self) -> "TcpConnection | None":
+        """The oldest established connection the application has not taken yet, or None."""
+        return self.accept_queue.popleft() if self.accept_queue else None
+
+    def segment_arrives(self, pkt, seg: Segment, iss: int | None = None):
+        """3.10.7.2. `iss`, when given, is the ISS the new connection must use (a SYN that reopens TIME-WAIT)."""
         # first, check for a RST: an incoming RST is ignored.
         if "rst" in seg.flags:
             return DropReason.NO_LISTENER, f"RST to listening port {self.port} (no connection; ignored)"
-        # second, check for an ACK: nothing has been sent yet, so any ACK is bad: <SEQ=SEG.ACK><CTL=RST>.
+        # second, check for an ACK: nothing has been sent yet, so any ACK is bad, unless it returns a cookie.
         if "ack" in seg.flags:
-            stack.send_reset(pkt.v6, pkt.dst, seg.dport, pkt.src, seg.sport, seg.ack)
-            return DropReason.NO_LISTENER, f"ACK to listening port {self.port} with no connection; reset sent"
+            return self._ack_arrives(pkt, seg)
         # third, check for a SYN.
         if "syn" not in seg.flags:
             return DropReason.TRANSPORT_DISCARD, f"TCP segment without SYN, ACK or RST to listening port {self.port}"
-        conn = TcpConnection(stack, pkt.v6, pkt.dst, seg.dport, pkt.src, seg.sport, pkt.iface, listener=self)
-        stack.connections[conn.key] = conn
-        self.connections.append(conn)
-        conn._open_passive(seg, self.on_accept)
+        if not self._room_to_accept():
+            # Linux drops a SYN while the accept queue is full, cookie or not: the connection could not wait.
+            self.stats["accept_queue_overflows"] += 1
+            return DropReason.ACCEPT_QUEUE_FULL, f"TCP accept queue of port {self.port} full ({self.backlog})"
+        if len(self.half_open) >= self.syn_backlog:
+            return self._syn_queue_full(pkt, seg)
+        conn = self._new_connection(pkt, seg)
+        self.half_open[conn.key] = conn
+        conn._open_passive(seg, self.on_accept, iss)
         return None
+
+    def _new_connection(self, pkt, seg: Segment) -> "TcpConnection":
+        conn = TcpConnection(self.stack, pkt.v6, pkt.dst, seg.dport, pkt.src, seg.sport, pkt.iface, listener=self)
+        self.stack.connections[conn.key] = conn
+        self.connections[conn.key] = conn
+        return conn
+
+    def _room_to_accept(self) -> bool:
+        return self.on_accept is not None or len(self.accept_queue) < self.backlog
+
+    def has_room(self) -> bool:
+        """Room for a new connection in SYN-RECEIVED. A SYN that reopens TIME-WAIT needs it: a cookie could not
+        carry the ISS that the new incarnation must use, so without room TIME-WAIT stays and answers the SYN."""
+        return self._room_to_accept() and len(self.half_open) < self.syn_backlog
+
+    def _syn_queue_full(self, pkt, seg: Segment):
+        """RFC 4987 3.6: with the SYN queue full, answer with a SYN cookie and keep nothing (Linux's
+        tcp_syncookies=1); with cookies off, the SYN is dropped and the peer retries."""
+        self.stats["syn_queue_overflows"] += 1
+        stack = self.stack
+        if not stack.syncookies:
+            return DropReason.SYN_QUEUE_FULL, f"TCP SYN queue of port {self.port} full ({self.syn_backlog} half-open)"
+        if self.last_overflow_ns is None:
+            # Linux warns once per listener ("Possible SYN flooding on port ..."); counters tell the rest.
+            stack.host.log(f"TCP *:{self.port}: possible SYN flooding ({self.syn_backlog} half-open): sending cookies")
+        self.last_overflow_ns = stack.sim.now_ns
+        peer_mss = seg.mss if seg.mss else DEFAULT_MSS[pkt.v6]
+        cookie = stack.syn_cookie(pkt.v6, pkt.dst, seg.dport, pkt.src, seg.sport, seg.seq, peer_mss)
+        our_mss = pkt.iface.mtu - IP_HEADER[pkt.v6] - TCP_HEADER
+        raw = P.tcp(pkt.dst, pkt.src, seg.dport, seg.sport, cookie, (seg.seq + 1) % MOD, {"syn", "ack"},
+                    window=RCV_WND, options=P.tcp_mss_option(our_mss), v6=pkt.v6)
+        stack.ip_send(pkt.v6, pkt.dst, pkt.src, raw)
+        self.stats["cookies_sent"] += 1
+        return None
+
+    def _ack_arrives(self, pkt, seg: Segment):
+        """An ACK with no connection: a returning SYN cookie makes the connection; anything else gets
+        <SEQ=SEG.ACK><CTL=RST>. ACKs are checked as cookies only while we have been sending them (Linux
+        does the same), so a guessed cookie cannot open a connection to a listener that is not flooded."""
+        stack = self.stack
+        cookies_recent = (self.last_overflow_ns is not None
+                          and stack.sim.now_ns - self.last_overflow_ns < SYNCOOKIE_VALID_NS)
+        if cookies_recent:
+            peer_mss = stack.check_cookie(pkt.v6, pkt.dst, seg.dport, pkt.src, seg.sport, seg)
+            if peer_mss is not None:
+                return self._cookie_returns(pkt, seg, peer_mss)
+            self.stats["bad_cookies"] += 1
+        stack.send_reset(pkt.v6, pkt.dst, seg.dport, pkt.src, seg.sport, seg.ack)
+        if cookies_recent:
+            return DropReason.BAD_SYN_COOKIE, f"ACK to listening port {self.port} is not a valid SYN cookie " \
+                                                 f"(RFC 4987 3.6); reset sent"
+        return DropReason.NO_LISTENER, f"ACK to listening port {self.port} with no connection; reset sent"
+
+    def _cookie_returns(self, pkt, seg: Segment, peer_mss: int):
+        if not self._room_to_accept():
+            # As in SYN-RECEIVED (Linux): the ACK is dropped; the peer's next segment carries the cookie again.
+            self.stats["accept_queue_overflows"] += 1
+            return DropReason.ACCEPT_QUEUE_FULL, f"TCP accept queue of port {self.port} full ({self.backlog})"
+        self.stats["cookies_validated"] += 1
+        conn = self._new_connection(pkt, seg)
+        conn._open_from_cookie(seg, peer_mss, self.on_accept)
+        if conn.state != SYN_RECEIVED:
+            return None                          # on_accept closed it
+        return conn.segment_arrives(seg)         # the ACK (and any text on it) completes the handshake
+
+    def _child_moved(self, conn: "TcpConnection", old: str, new: str) -> None:
+        """Keep the queues current as a connection it made changes state."""
+        if old == SYN_RECEIVED and self.half_open.get(conn.key) is conn:
+            del self.half_open[conn.key]
+        if new == ESTABLISHED and self.on_accept is None:
+            self.accept_queue.append(conn)
+        if new == CLOSED:
+            if self.connections.get(conn.key) is conn:
+                del self.connections[conn.key]
+            if conn in self.accept_queue:
+                self.accept_queue.remove(conn)
 
 
 # ---------------------------------------------------------------------------- a connection
@@ -398,7 +609,9 @@ class TcpConnection:
         self.state = LISTEN if listener is not None else CLOSED
         self.history: list[tuple[int, str, str]] = []
         self.received = bytearray()              # in-order data received, for the application
+        self.keep_received = True                # False: the application reads in on_data and wants no copy
         self.on_data: Callable | None = None     # on_data(conn, data)
+        self.on_writable: Callable | None = None  # on_writable(conn): ACKs made room in the send buffer
         self.on_state: Callable | None = None    # on_state(conn, old_state, new_state)
         self.error: str | None = None            # why the connection closed, if it did not close normally
         self.soft_error: str | None = None       # the last ICMP soft error (3.9.1)
@@ -421,8 +634,11 @@ class TcpConnection:
         self._buf_seq = 0
         self._fin_requested = False              # CLOSE was called: a FIN follows the data
         self._close_when_established = False     # CLOSE in SYN-RECEIVED waits for ESTABLISHED
-        self._out_of_order: dict[int, tuple[bytes, bool]] = {}    # seq -> (text, FIN) beyond RCV.NXT
+        self._out_of_order: dict[int, bytes] = {}   # seq -> text beyond RCV.NXT; the pieces never overlap
+        self._ofo_cost = 0                       # their bytes plus SEGMENT_OVERHEAD each, kept within RCV.WND
+        self._ofo_fin: int | None = None         # the sequence number of a FIN that came before the gap closed
         self._ack_needed = False
+        self._last_oow_ack_ns: int | None = None  # when we last answered an invalid segment (RFC 5961 7)
         # Retransmission (RFC 6298).
         self.rto_ns = RTO_INITIAL_NS
         self.srtt_ns: int | None = None
@@ -453,6 +669,8 @@ class TcpConnection:
         self.state = new
         self.history.append((self.sim.now_ns, old, new))
         self.host.log(f"TCP {self.name} {old} -> {new}")
+        if self.listener is not None:
+            self.listener._child_moved(self, old, new)
         if self.on_state is not None:
             self.on_state(self, old, new)
 
@@ -486,6 +704,11 @@ class TcpConnection:
             raise TcpError("connection closing")
         self._sndbuf += data
         self._output()
+
+    def writable(self) -> int:
+        """How many bytes SEND can queue before the send buffer holds SEND_BUFFER (what a socket's send buffer
+        bounds); SEND takes more, but an application that streams should wait for on_writable."""
+        return max(0, SEND_BUFFER - len(self._sndbuf))
 
     def close(self) -> None:
         """CLOSE (3.10.4): "I have no more data to send". A FIN follows the queued data."""
@@ -521,13 +744,13 @@ class TcpConnection:
         self._set_state(SYN_SENT)
         self._send_syn()
 
-    def _open_passive(self, seg: Segment, on_accept: Callable | None) -> None:
+    def _open_passive(self, seg: Segment, on_accept: Callable | None, iss: int | None = None) -> None:
         """LISTEN receives a SYN (3.10.7.2, third): <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, enter SYN-RECEIVED."""
         self.irs = seg.seq
         self.rcv_nxt = (seg.seq + 1) % MOD        # the SYN takes one sequence number (R30)
         self.peer_mss = seg.mss if seg.mss else DEFAULT_MSS[self.v6]
         self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, seg.seq, 0
-        self._choose_iss()
+        self._choose_iss(iss)
         self._set_state(SYN_RECEIVED)
         if on_accept is not None:
             on_accept(self)       # before the SYN,ACK: the application may set callbacks, RCV.WND, queue data
@@ -535,8 +758,23 @@ class TcpConnection:
             self._send_syn()
         # Text on a SYN is not acknowledged (RCV.NXT is just after the SYN), so the peer sends it again.
 
-    def _choose_iss(self) -> None:
-        self.iss = self.stack.initial_sequence_number(self.local, self.lport, self.remote, self.rport)
+    def _open_from_cookie(self, seg: Segment, peer_mss: int, on_accept: Callable | None) -> None:
+        """RFC 4987 3.6: the ACK returned a SYN cookie, so rebuild what SYN-RECEIVED would have held: IRS =
+        SEG.SEQ - 1, ISS = SEG.ACK - 1 (the cookie), the peer's MSS from the cookie. No SYN,ACK goes out: the
+        peer has it; the ACK then completes the handshake as in SYN-RECEIVED."""
+        self.irs = (seg.seq - 1) % MOD
+        self.rcv_nxt = seg.seq
+        self.peer_mss = peer_mss
+        self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, self.irs, 0
+        self._choose_iss((seg.ack - 1) % MOD)
+        self._set_state(SYN_RECEIVED)
+        if on_accept is not None:
+            on_accept(self)
+
+    def _choose_iss(self, iss: int | None = None) -> None:
+        if iss is None:
+            iss = self.stack.initial_sequence_number(self.local, self.lport, self.remote, self.rport)
+        self.iss = iss
         self.snd_una = self.iss
         self.snd_nxt = (self.iss + 1) % MOD
         self._buf_seq = self.snd_nxt              # the first data byte follows the SYN
@@ -612,6 +850,12 @@ class TcpConnection:
         if self._ack_needed:
             self._send(self.snd_nxt, {"ack"})
 
+    def _offer_room(self) -> None:
+        """Let the application refill the send buffer after an ACK made room (a socket becoming writable)."""
+        if (self.on_writable is not None and not self._fin_requested and self.state in (ESTABLISHED, CLOSE_WAIT)
+                and self.writable() > 0):
+            self.on_writable(self)
+
     def _retransmit(self, max_segments: int | None) -> None:
         """Send again what is unacknowledged, from SND.UNA: one segment, or (max_segments None) all of it."""
         self._rtt_timing = None                                       # Karn: never time a retransmission
@@ -649,6 +893,14 @@ class TcpConnection:
                 self._start_timer()
             return
         self._retries += 1
+        if self.state == SYN_RECEIVED and self._retries > SYNACK_RETRIES:
+            # Linux's tcp_synack_retries. The peer never answered, and may not exist (a spoofed SYN), so the
+            # half-open connection is forgotten without a RST, as Linux drops a request that timed out.
+            self.host.log(f"TCP {self.name} no ACK after {SYNACK_RETRIES} SYN,ACK retransmissions: forgotten")
+            if self.listener is not None:
+                self.listener.stats["synack_timeouts"] += 1
+            self._enter_closed("connection timed out")
+            return
         if self._retries > MAX_RETRIES:
             self.host.log(f"TCP {self.name} giving up after {MAX_RETRIES} retransmissions")
             self.abort("connection timed out" + (f" ({self.soft_error})" if self.soft_error else ""))
@@ -672,7 +924,7 @@ class TcpConnection:
         self._stop_timer()
         self.sim.cancel(self._time_wait_timer)
         self._time_wait_timer = None
-        self._out_of_order.clear()
+        self._forget_out_of_order()
         if error is not None:
             self.error = error
         if self.stack.connections.get(self.key) is self:
@@ -750,30 +1002,27 @@ class TcpConnection:
             data, fin = data[:max(0, room)], False
         return seq, data, syn, fin
 
+    def reopens(self, seg: Segment) -> bool:
+        """A SYN that may start a new incarnation of a connection in TIME-WAIT (RFC 1122 4.2.2.13; RFC 6191 2,
+        which without timestamps keeps RFC 1122's test): its sequence number is greater than the last one the
+        old incarnation received (RCV.NXT - 1, the peer's FIN), so no old segment can be taken for new data."""
+        return (self.state == TIME_WAIT and seg.flags & {"syn", "ack", "rst"} == {"syn"}
+                and seq_le(self.rcv_nxt, seg.seq))
+
     def _arrives_in_other_states(self, seg: Segment):
         """3.10.7.4: SYN-RECEIVED and the synchronized states."""
         flags = seg.flags
+        if self.state == SYN_RECEIVED and "ack" in flags and not self._acks_our_syn(seg.ack):
+            return self._bad_ack_in_syn_received(seg)
         # first, check the sequence number.
         if not self._acceptable(seg):
-            if "rst" in flags:
-                return DropReason.TRANSPORT_DISCARD, "TCP RST outside the receive window"
-            if self.state == SYN_RECEIVED and flags == {"syn"} and seg.seq == self.irs:
-                # The peer sent its SYN again: our SYN,ACK was lost. Send it again at once.
-                self._transmit(self.iss, 0)
-                return None
-            if self.state == TIME_WAIT and "fin" in flags:
-                # The remote FIN again: our last ACK was lost. Acknowledge it and restart the 2 MSL wait
-                # (3.10.7.4, fifth, TIME-WAIT).
-                self._restart_time_wait()
-            self._send(self.snd_nxt, {"ack"})                         # <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
-            return None
+            return self._unacceptable(seg)
         seq, data, syn, fin = self._trim(seg)
 
         # second, check the RST bit (with RFC 5961 3.2: only an exact match resets the connection).
         if "rst" in flags:
             if seg.seq != self.rcv_nxt:
-                self._send(self.snd_nxt, {"ack"})                     # a challenge ACK
-                return None
+                return self._answer_invalid(seg, "RST in the window but not at RCV.NXT (RFC 5961 3.2)", True)
             if self.state == SYN_RECEIVED and self.listener is not None:
                 self._enter_closed(None)         # "return to LISTEN": the listener is still there
             elif self.state in (SYN_RECEIVED,):
@@ -788,23 +1037,22 @@ class TcpConnection:
         if syn:
             if self.state == SYN_RECEIVED and self.listener is not None:
                 self._enter_closed(None)         # "return to LISTEN"
-            else:
-                self._send(self.snd_nxt, {"ack"})                     # a challenge ACK
-            return None
+                return None
+            return self._answer_invalid(seg, f"SYN in the window in {self.state} (RFC 5961 4.2)", True)
 
         # fifth, check the ACK field.
         if "ack" not in flags:
             return DropReason.TRANSPORT_DISCARD, f"TCP segment without ACK in {self.state}"
         self._retries = 0                                             # the peer is alive
         if self.state == SYN_RECEIVED:
-            if not (seq_lt(self.snd_una, seg.ack) and seq_le(seg.ack, self.snd_nxt)):
-                self._send(seg.ack, {"rst"})                          # <SEQ=SEG.ACK><CTL=RST>
-                return None
+            if self.listener is not None and not self.listener._room_to_accept():
+                # Linux drops the ACK when the accept queue is full; the SYN,ACK timer makes the peer send it again.
+                self.listener.stats["accept_queue_overflows"] += 1
+                return DropReason.ACCEPT_QUEUE_FULL, f"TCP accept queue of port {self.lport} full ({self.listener.backlog})"
             self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, seg.seq, seg.ack
             self._established()
         if seq_lt(self.snd_nxt, seg.ack):
-            self._send(self.snd_nxt, {"ack"})                         # it acknowledges what we never sent
-            return None
+            return self._answer_invalid(seg, "ACK of data never sent")
         # RFC 5681's duplicate ACK (the answer to a zero-window probe is not a sign of loss).
         duplicate = (seg.ack == self.snd_una and not seg.data and not ({"syn", "fin"} & flags)
                      and seg.wnd == self.snd_wnd != 0 and self.snd_una != self.snd_nxt)
@@ -836,11 +1084,79 @@ class TcpConnection:
 
         # seventh and eighth: the segment text and the FIN bit (after the peer's FIN, in CLOSE-WAIT, CLOSING
         # and LAST-ACK, there is none: the text is ignored).
+        outcome = None
         if self.state in RECEIVING_STATES and (data or fin):
-            self._receive_text(seq, data, fin)
+            outcome = self._receive_text(seq, data, fin)
         if self.state != CLOSED:
+            self._offer_room()
             self._output()
+        return outcome
+
+    def _acks_our_syn(self, ack: int) -> bool:
+        """SYN-RECEIVED's acceptable ACK (3.10.7.4, fifth): SND.UNA < SEG.ACK =< SND.NXT."""
+        return seq_lt(self.snd_una, ack) and seq_le(ack, self.snd_nxt)
+
+    def _bad_ack_in_syn_received(self, seg: Segment):
+        """An ACK that does not acknowledge our SYN gets <SEQ=SEG.ACK><CTL=RST>, whatever its sequence number:
+        the reset rule of a non-synchronized state (3.5.2, group 2; 3.10.7.4 fifth, SYN-RECEIVED), checked
+        before the sequence number as Linux does. Answering it with an ACK (the first check's rule) let a
+        connection in SYN-RECEIVED and the old incarnation in TIME-WAIT trade ACKs that neither could accept,
+        for as long as TIME-WAIT lasted."""
+        if "rst" in seg.flags:
+            return DropReason.TRANSPORT_DISCARD, "TCP RST with an unacceptable ACK in SYN-RECEIVED"
+        self._send(seg.ack, {"rst"})
+        return DropReason.TRANSPORT_DISCARD, f"TCP ACK {seg.ack} does not acknowledge our SYN (ISS {self.iss}) " \
+                                             f"in SYN-RECEIVED; reset sent (RFC 9293 3.5.2)"
+
+    def _unacceptable(self, seg: Segment):
+        """3.10.7.4, first: a segment outside the window is answered with an ACK (rate-limited), a RST dropped."""
+        flags = seg.flags
+        if "rst" in flags:
+            return DropReason.TRANSPORT_DISCARD, "TCP RST outside the receive window"
+        if self.state == SYN_RECEIVED and flags == {"syn"} and seg.seq == self.irs:
+            # The peer sent its SYN again: our SYN,ACK was lost. Send it again at once, but not to a SYN
+            # repeated faster than the rate limit (Linux limits these SYN,ACKs the same way).
+            if self._oow_rate_limited():
+                self.stack.stats["dup_acks_rate_limited"] += 1
+                return DropReason.ACK_RATE_LIMITED, "TCP repeated SYN in SYN-RECEIVED; SYN,ACK rate-limited " \
+                                                     "(RFC 5961 7)"
+            self._transmit(self.iss, 0)
+            return None
+        if self.state == TIME_WAIT and "fin" in flags:
+            # The remote FIN again: our last ACK was lost. Acknowledge it and restart the 2 MSL wait
+            # (3.10.7.4, fifth, TIME-WAIT).
+            self._restart_time_wait()
+        if "syn" in flags:                       # Linux answers any SYN here with a challenge ACK (RFC 5961 4.2)
+            return self._answer_invalid(seg, f"SYN outside the window in {self.state}", True)
+        return self._answer_invalid(seg, f"segment outside the receive window in {self.state}")
+
+    def _answer_invalid(self, seg: Segment, why: str, challenge: bool = False):
+        """<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> for a segment TCP does not use, at most once per
+        INVALID_RATELIMIT_NS per connection (RFC 5961 7; Linux's tcp_invalid_ratelimit): two TCPs that each
+        find the other's ACKs unacceptable would otherwise answer each other forever. As in Linux, a segment
+        with text or a FIN and no SYN is always answered: the sender may need the ACK, and such segments are
+        not part of an ACK loop. Challenge ACKs (RFC 5961 3.2, 4.2) also obey the stack's per-second limit."""
+        stats = self.stack.stats
+        counter = "challenge_acks_rate_limited" if challenge else "dup_acks_rate_limited"
+        exempt = not challenge and seg.len > 0 and "syn" not in seg.flags
+        if not exempt and self._oow_rate_limited():
+            stats[counter] += 1
+            return DropReason.ACK_RATE_LIMITED, f"TCP {why}; ACK rate-limited (RFC 5961 7)"
+        if challenge and not self.stack.challenge_ack_allowed():
+            stats[counter] += 1
+            return DropReason.ACK_RATE_LIMITED, f"TCP {why}; challenge ACK over the host's limit (RFC 5961 7)"
+        if challenge:
+            stats["challenge_acks"] += 1
+        self._send(self.snd_nxt, {"ack"})
         return None
+
+    def _oow_rate_limited(self) -> bool:
+        """True if this connection answered an invalid segment less than INVALID_RATELIMIT_NS ago; else note now."""
+        now = self.sim.now_ns
+        if self._last_oow_ack_ns is not None and now - self._last_oow_ack_ns < INVALID_RATELIMIT_NS:
+            return True
+        self._last_oow_ack_ns = now
+        return False
 
     def _ack_advanced(self, ack: int) -> None:
         """SND.UNA < SEG.ACK =< SND.NXT: forget what was acknowledged, sample the RTT, restart the timer."""
@@ -869,30 +1185,72 @@ class TcpConnection:
 
     # ------------------------------------------------------------------ receiving
 
-    def _receive_text(self, seq: int, data: bytes, fin: bool) -> None:
-        """Seventh and eighth steps: take text at RCV.NXT, keep later text until the gap is filled."""
+    def _receive_text(self, seq: int, data: bytes, fin: bool):
+        """Seventh and eighth steps: take text at RCV.NXT, keep later text until the gap is filled.
+
+        Returns None, or (DropReason, detail) when out-of-order text had no room."""
         self._ack_needed = True
         if seq != self.rcv_nxt:
-            held = self._out_of_order.get(seq)
-            if held is None or len(held[0]) + held[1] < len(data) + fin:
-                self._out_of_order[seq] = (data, fin)
-            return
+            return self._hold(seq, data, fin)
         self._take(data, fin)
-        while self._out_of_order and self.state in RECEIVING_STATES:
-            ready = [s for s in self._out_of_order if seq_le(s, self.rcv_nxt)]
-            if not ready:
+        self._take_held()
+        return None
+
+    def _hold(self, seq: int, data: bytes, fin: bool):
+        """Keep text beyond RCV.NXT: only the bytes not held already, so overlapping segments cannot multiply
+        it, and within RCV.WND counting SEGMENT_OVERHEAD per piece, so tiny segments cannot either (Linux
+        charges each skb's truesize to the receive buffer and prunes its out-of-order queue when full). Text
+        that does not fit is dropped; the ACK that follows tells the peer what is missing."""
+        pieces = self._new_pieces(seq, data)
+        cost = sum(len(p) + SEGMENT_OVERHEAD for _, p in pieces)
+        if self._ofo_cost + cost > self.rcv_wnd:
+            self.stack.stats["out_of_order_queue_full"] += 1
+            return DropReason.OUT_OF_ORDER_QUEUE_FULL, f"TCP out-of-order queue full ({self._ofo_cost} of {self.rcv_wnd} bytes)"
+        self._out_of_order.update(pieces)
+        self._ofo_cost += cost
+        if fin:
+            self._ofo_fin = (seq + len(data)) % MOD
+        return None
+
+    def _new_pieces(self, seq: int, data: bytes) -> list[tuple[int, bytes]]:
+        """The parts of `data` (at `seq`, beyond RCV.NXT) that no held piece covers, as (seq, text)."""
+        start = seq_diff(seq, self.rcv_nxt)
+        held = sorted((seq_diff(s, self.rcv_nxt), len(p)) for s, p in self._out_of_order.items())
+        pieces, pos, end = [], start, start + len(data)
+        for h_start, h_len in held:
+            if h_start >= end:
                 break
-            for s in sorted(ready, key=lambda s: seq_diff(s, self.rcv_nxt)):
-                data, fin = self._out_of_order.pop(s)
-                skip = seq_diff(self.rcv_nxt, s)
-                if skip < len(data) or (fin and skip == len(data)):
-                    self._take(data[skip:], fin)
+            if h_start > pos:
+                pieces.append((pos, h_start))
+            pos = max(pos, h_start + h_len)
+        if pos < end:
+            pieces.append((pos, end))
+        return [((self.rcv_nxt + a) % MOD, data[a - start:b - start]) for a, b in pieces]
+
+    def _take_held(self) -> None:
+        """Take the held pieces the in-order text has reached, then a held FIN once nothing is missing."""
+        while self.state in RECEIVING_STATES:
+            s = next((s for s in self._out_of_order if seq_le(s, self.rcv_nxt)), None)
+            if s is None:
                 break
+            piece = self._out_of_order.pop(s)
+            self._ofo_cost -= len(piece) + SEGMENT_OVERHEAD
+            skip = seq_diff(self.rcv_nxt, s)
+            if skip < len(piece):
+                self._take(piece[skip:], False)
+        if self._ofo_fin == self.rcv_nxt and self.state in RECEIVING_STATES:
+            self._take(b"", True)
+
+    def _forget_out_of_order(self) -> None:
+        self._out_of_order.clear()
+        self._ofo_cost = 0
+        self._ofo_fin = None
 
     def _take(self, data: bytes, fin: bool) -> None:
         if data:
             self.rcv_nxt = (self.rcv_nxt + len(data)) % MOD
-            self.received += data
+            if self.keep_received:
+                self.received += data
             if self.on_data is not None:
                 self.on_data(self, data)
         if fin:
@@ -902,7 +1260,7 @@ class TcpConnection:
         """Eighth step: the FIN takes one sequence number (R30) and moves the state on."""
         self.rcv_nxt = (self.rcv_nxt + 1) % MOD
         self._ack_needed = True
-        self._out_of_order.clear()
+        self._forget_out_of_order()
         if self.state in (SYN_RECEIVED, ESTABLISHED):
             self._set_state(CLOSE_WAIT)
         elif self.state == FIN_WAIT_1:
