@@ -18,6 +18,7 @@ ever reaches the user for an error in their input.
 from __future__ import annotations
 
 import bisect
+from array import array
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
@@ -30,7 +31,9 @@ class SourceFile:
     def __init__(self, path: str, text: str):
         self.path = path
         self.text = text
-        starts = [0]
+        # An array of machine integers, not a list of Python ints: a big input file costs 8 bytes a
+        # line here instead of about 36.
+        starts = array("q", [0])
         find = text.find
         pos = find("\n")
         while pos >= 0:

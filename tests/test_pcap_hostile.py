@@ -7,7 +7,10 @@ an address-space limit and a timeout (hostile.limited_cli).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import re
 import os
 import resource
 import subprocess
@@ -15,11 +18,13 @@ import sys
 import struct
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dataplane import cli
 from dataplane.diagnostics import DiagnosticError
 from dataplane.pcap import MAX_PACKET, PcapReader, PcapWriter, read_pcap
-from hostile import MEMORY_LIMIT, assert_user_error, limited_cli
+from hostile import MEMORY_LIMIT, assert_user_error, boxed, limited_cli
 from p4helpers import PROGRAMS
 
 US_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
@@ -171,3 +176,51 @@ def test_inputs_are_merged_by_time_and_time_never_goes_back(tmp_path, capsys):
     idents = [int.from_bytes(r.data[18:20], "big") for r in out]
     assert idents == [1, 2, 4, 3]                 # b's late record follows b's earlier one, before a's at 3 s
     assert [r.time_ns // 10**9 for r in out] == [1, 2, 2, 3]
+
+
+# ---------------------------------------------------------------------------- random damage (hypothesis)
+
+VALID_PCAP = (US_HEADER + record(FRAME, sec=1, frac=10) + record(FRAME + bytes(40), sec=2, frac=999_999)
+              + record(bytes(14), sec=3))
+
+
+def _damaged(data) -> bytes:
+    """A valid capture, damaged: header fields, record lengths and timestamps set to hostile values,
+    bytes flipped, the file cut short or given junk at the end."""
+    raw = bytearray(VALID_PCAP if data.draw(st.booleans()) else NS_HEADER + VALID_PCAP[24:])
+    for _ in range(data.draw(st.integers(1, 4))):
+        action = data.draw(st.sampled_from(["word", "flip", "cut", "append"]))
+        if action == "word":
+            at = data.draw(st.sampled_from([0, 4, 8, 16, 20, 24, 28, 32, 36, 40 + len(FRAME) + 8]))
+            value = data.draw(st.sampled_from([0, 1, 0x7FFFFFFF, 0xFFFFFFFF, 1_000_000, 1_000_000_000, 262_145])
+                              | st.integers(0, 0xFFFFFFFF))
+            raw[at:at + 4] = struct.pack("<I", value)
+        elif action == "flip" and raw:
+            at = data.draw(st.integers(0, len(raw) - 1))
+            raw[at] ^= data.draw(st.integers(1, 255))
+        elif action == "cut":
+            del raw[data.draw(st.integers(0, len(raw))):]
+        else:
+            raw += data.draw(st.binary(max_size=40))
+    return bytes(raw)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_damaged_captures_are_replayed_or_refused_at_a_byte_offset(tmp_path_factory, data):
+    d = tmp_path_factory.mktemp("pcap")
+    bad = d / "in.pcap"
+    bad.write_bytes(_damaged(data))
+    out, err = io.StringIO(), io.StringIO()
+    args = ["replay", str(PROGRAMS / "basic_ipv4.p4"), "-i", f"1={bad}", "--out-dir", str(d)]
+    with boxed(d, allowed=r"port\d+\.pcap"), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(args)
+    out, err = out.getvalue(), err.getvalue()
+    assert code in (0, 1), err
+    assert "Traceback" not in err and "internal error" not in err, err
+    if code == 1:
+        assert err.startswith(f"{bad}: error: "), err
+        # A damaged record is named by its byte offset; a damaged file header by what is wrong with it.
+        assert re.search(r"byte offset \d+|not a pcap file|link type \d+ is not Ethernet", err), err
+    else:
+        assert out.startswith("replay: ")

@@ -26,6 +26,7 @@ from dataplane.runtime.device import Device
 from dataplane.runtime.errors import ControlPlaneError
 from dataplane.runtime.externs import MeterCell
 from dataplane.stf import PipelineBug, run_stf
+from hostile import boxed
 from p4helpers import PROGRAMS
 
 STF_DIR = Path(__file__).resolve().parent / "stf"
@@ -344,7 +345,7 @@ def test_mutated_stf_files_pass_fail_or_get_a_diagnostic(tmp_path_factory, data)
     path = tmp_path_factory.mktemp("mutated") / source.name
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with boxed(path.parent), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         rc = cli.main(["stf", str(PROGRAMS / f"{source.parent.name}.p4"), str(path)])
     out, err = out.getvalue(), err.getvalue()
     assert rc in (0, 1), (rc, err)

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from dataplane import cli
 from dataplane.controlplane.positions import MAX_ALIAS_VALUES, MAX_DEPTH
 from p4helpers import PROGRAMS
-from hostile import assert_user_error, limited_cli
+from hostile import assert_user_error, boxed, limited_cli
 
 PROGRAM = str(PROGRAMS / "basic_ipv4.p4")
 TABLE = "MyIngress.ipv4_lpm"
@@ -370,7 +370,9 @@ def _fuzz(data, doc, name: str, dump, args) -> None:
         path = os.path.join(d, name)
         with open(path, "wb") as f:
             f.write(raw)
-        check_outcome(*run_quietly(args(path, d)))
+        command = args(path, d)
+        with boxed(d, allowed=r"port\d+\.pcap"):
+            check_outcome(*run_quietly(command))
 
 
 def _json_dump(doc) -> str:
