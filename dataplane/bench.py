@@ -13,6 +13,12 @@
     build the network (compile, 500 devices, routes from shortest paths) and
     run its traffic section.
 
+(e) floods: topologies/syn-flood.yaml with 60,000 spoofed SYNs (10,000/s)
+    and topologies/frag-flood.yaml with 30,000 incomplete fragment trains
+    (10,000/s): wall time and peak resident memory of the whole run, each in
+    a process of its own, and the bounded state the summary reports (SYN
+    queue and cookies, reassembly memory and evictions).
+
 (a) and (b) are the best of three passes over the same packets, measured in
 one process through Device.process_raw, the call `dataplane replay` makes
 per packet.
@@ -147,6 +153,50 @@ def bench_routers_500() -> str:
             f"{'' if ok else ' (TRAFFIC FAILED)'}")
 
 
+# The floods of (e): the shipped topology, and its flood scaled up.
+FLOODS = (("syn-flood", "count: 2000, rate: 1000", "count: 60000, rate: 10000"),
+          ("frag-flood", "count: 3000, rate: 1000", "count: 30000, rate: 10000"))
+
+
+def bench_floods() -> list[str]:
+    """Each flood runs in a child process of its own, so that its peak resident memory is its own."""
+    import json
+    import subprocess
+    import sys
+    lines = []
+    for name, _shipped, scaled in FLOODS:
+        done = subprocess.run([sys.executable, "-c", "import sys, json; from dataplane.bench import flood_child; "
+                               "print(json.dumps(flood_child(sys.argv[1])))", name],
+                              capture_output=True, text=True, check=True)
+        r = json.loads(done.stdout)
+        lines.append(f"{name}: {scaled}: {r['wall']:.2f} s wall, {r['events']:,} events, max RSS "
+                     f"{r['maxrss_kib'] / 1024:.0f} MiB; {r['limits']}; {r['apps']}")
+    return lines
+
+
+def flood_child(name: str, scaled: bool = True) -> dict:
+    """One flood of (e), run in this process: its time, peak RSS and what the summary says
+    (scaled=False: the shipped topology as it is)."""
+    import resource
+    from importlib import resources
+    from .net.network import Network
+    from .net.topology import load_topology_text
+    shipped, bigger = next((a, b) for n, a, b in FLOODS if n == name)
+    text = resources.files("dataplane.topologies").joinpath(f"{name}.yaml").read_text()
+    assert shipped in text, f"{name}.yaml no longer has '{shipped}'"
+    if scaled:
+        text = text.replace(shipped, bigger)
+    t = time.perf_counter()
+    net = Network(load_topology_text(text, f"{name}.yaml"))
+    net.schedule_traffic()
+    net.run()
+    wall = time.perf_counter() - t
+    s = net.summary()
+    return {"wall": wall, "events": s.events, "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            "limits": "; ".join(line for host_lines in s.limits.values() for line in host_lines),
+            "apps": " / ".join(a.render().strip().splitlines()[-1].strip() for a in net.apps)}
+
+
 def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
     lines = []
     if which in ("lpm", "all"):
@@ -165,4 +215,6 @@ def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
         lines.append(bench_fat_tree(min(n_packets, 50_000)))
     if which in ("routers-500", "all"):
         lines.append(bench_routers_500())
+    if which in ("floods", "all"):
+        lines.extend(bench_floods())
     return lines
