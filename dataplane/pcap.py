@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass
 from typing import Iterator
 
-from .controlplane.positions import open_regular_file, whole_file
+from .inputs import open_regular_file, whole_file
 from .diagnostics import DiagnosticError, error
 
 LINKTYPE_ETHERNET = 1

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from ..diagnostics import DiagnosticBag, DiagnosticError, SourceFile, Span, error
+from ..inputs import open_regular_file, read_limited, whole_file
 
 MAX_INCLUDE_DEPTH = 40
 
@@ -78,10 +79,9 @@ MAX_TEXT_BYTES = 64 << 20     # far beyond any real program or configuration; ke
 def read_source(path: str, span: Span | None = None, kind: str = "P4 sources") -> SourceFile:
     """Read a source file as UTF-8 text, reporting unreadable files as user errors; `kind` names the files
     in the hint ("P4 sources", "topology files"). Only regular files of at most MAX_TEXT_BYTES are read."""
-    from ..controlplane.positions import open_regular_file, whole_file
     with open_regular_file(path, span) as f:
         try:
-            data = f.read(MAX_TEXT_BYTES + 1)     # one byte more tells a file at the limit from a longer one
+            data = read_limited(f, MAX_TEXT_BYTES)
         except OSError as exc:
             raise error(f"cannot read '{path}': {exc.strerror or exc}", span) from None
     if len(data) > MAX_TEXT_BYTES:

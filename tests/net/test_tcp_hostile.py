@@ -488,11 +488,10 @@ def test_a_1_gib_transfer_is_generated_and_checked_lazily(tmp_path):
     every received byte. Now memory stays flat and the run takes what its simulated length needs."""
     path = write_topology(tmp_path, "  - {at: 0s, tcp: {from: h1, to: h2, bytes: 1073741824}}\n",
                           extra="duration: 100ms\n")
-    topo = load_topology(path)          # outside the measurement: read_source() reads into a 64 MiB buffer
     tracemalloc.start()
     started = time.perf_counter()
     try:
-        net = Network(topo)
+        net = Network(load_topology(path))
         (tcp,) = net.schedule_traffic()
         net.run(net.topo.duration_ns)
         peak = tracemalloc.get_traced_memory()[1]
