@@ -354,17 +354,21 @@ class _Loader(DocumentChecker):
         b = self._end(ends[1], ends_path + (1,), nodes)
         merged = dict(defaults)
         merged.update({k: v for k, v in spec.items() if k not in ("ends", "name")})
-        mtu = self.value(_int, merged.get("mtu", 1500), path + ("mtu",), "mtu")
+
+        def at(key: str) -> tuple:
+            """Where a setting is written: in the link, or in defaults.link when the link takes the default."""
+            return path + (key,) if key in spec or key not in defaults else ("defaults", "link", key)
+        mtu = self.value(_int, merged.get("mtu", 1500), at("mtu"), "mtu")
         if mtu < 1 or mtu > 65535:
-            raise self.fail(f"MTU {mtu} is out of range", path + ("mtu",))
-        loss = self.value(_real, merged.get("loss", 0.0), path + ("loss",), "loss")
+            raise self.fail(f"MTU {mtu} is out of range", at("mtu"))
+        loss = self.value(_real, merged.get("loss", 0.0), at("loss"), "loss")
         if not 0 <= loss < 1:
-            raise self.fail(f"loss {loss} must be in [0, 1)", path + ("loss",))
+            raise self.fail(f"loss {loss} must be in [0, 1)", at("loss"))
         return LinkSpec(str(spec.get("name", f"{a[0]}-{b[0]}")), a, b, mtu,
-                        self.value(parse_time, merged.get("latency", 0), path + ("latency",), "latency"),
-                        self.value(parse_rate, merged["bandwidth"], path + ("bandwidth",), "bandwidth")
+                        self.value(parse_time, merged.get("latency", 0), at("latency"), "latency"),
+                        self.value(parse_rate, merged["bandwidth"], at("bandwidth"), "bandwidth")
                         if "bandwidth" in merged else None,
-                        self.at_least(1, _int, merged.get("queue", 1000), path + ("queue",), "queue"), loss, path)
+                        self.at_least(1, _int, merged.get("queue", 1000), at("queue"), "queue"), loss, path)
 
     def traffic(self, i: int, spec, nodes: dict) -> TrafficSpec:
         path = ("traffic", i)

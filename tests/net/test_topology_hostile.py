@@ -222,3 +222,13 @@ def test_tutorial_switch_ports_are_ascii_numbers(tmp_path, capsys, end, message)
         assert [i.port for i in load_tutorial_topology(str(topo)).nodes["s1"].interfaces.values()] == [7]
     else:
         assert code == 1 and err.startswith(f"{topo}:3:") and message in err.splitlines()[0], err
+
+
+@pytest.mark.parametrize("setting,message", [("latency: .inf", "latency: inf is not a finite number"),
+                                             ("mtu: 0", "MTU 0 is out of range"),
+                                             ("queue: 0", "queue must be at least 1"),
+                                             ("loss: 1", "loss 1.0 must be in [0, 1)"),
+                                             ("bandwidth: 0", "less than 1 bit/s")])
+def test_a_bad_link_default_is_located_in_the_defaults(tmp_path, capsys, setting, message):
+    text = BASE.replace("links:", "defaults:\n  link: {" + setting + "}\nlinks:")
+    fails_at(tmp_path, capsys, text, setting, message)
