@@ -13,6 +13,7 @@ import copy
 import io
 import json
 import os
+import shutil
 import tempfile
 
 import pytest
@@ -412,6 +413,27 @@ def test_random_topologies_are_loaded_or_refused(data):
           lambda path, d: ["ping", path, "h1", "h2", "-c", "1", "--no-progress"])
 
 
+TUTORIAL = os.path.join(os.path.dirname(__file__), os.pardir, "net", "tutorial_fixture", "basic")
+TUTORIAL_DOC = json.loads(open(os.path.join(TUTORIAL, "pod-topo", "topology.json")).read())
+
+
+@FUZZ
+@given(st.data())
+def test_random_tutorial_topologies_are_loaded_or_refused(data):
+    """A P4 tutorials topology.json (with its sX-runtime.json files and the exercise's program beside it)."""
+    if data.draw(st.booleans()):
+        raw = _json_dump(mutate_document(data, TUTORIAL_DOC)).encode("utf-8")
+    else:
+        raw = mutate_text(data, _json_dump(TUTORIAL_DOC))
+    with tempfile.TemporaryDirectory() as d:
+        shutil.copytree(TUTORIAL, os.path.join(d, "basic"))
+        path = os.path.join(d, "basic", "pod-topo", "topology.json")
+        with open(path, "wb") as f:
+            f.write(raw)
+        with boxed(d):
+            check_outcome(*run_quietly(["ping", path, "h1", "h2", "-c", "1", "--no-progress"]))
+
+
 def test_the_fuzzed_documents_are_valid_to_begin_with(tmp_path):
     for doc, name, dump, flag in ((RUNTIME_DOC, "r.json", _json_dump, "--runtime"),
                                   (ENTRIES_DOC, "e.yaml", _yaml_dump, "--entries")):
@@ -421,4 +443,7 @@ def test_the_fuzzed_documents_are_valid_to_begin_with(tmp_path):
         assert code == 0, err
     (tmp_path / "t.yaml").write_text(_yaml_dump(TOPOLOGY_DOC))
     code, out, err = run_quietly(["ping", str(tmp_path / "t.yaml"), "h1", "h2", "-c", "1", "--no-progress"])
+    assert code == 0 and "1 received" in out, err
+    code, out, err = run_quietly(["ping", os.path.join(TUTORIAL, "pod-topo", "topology.json"), "h1", "h2", "-c", "1",
+                                  "--no-progress"])
     assert code == 0 and "1 received" in out, err
