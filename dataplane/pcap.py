@@ -29,7 +29,22 @@ class PcapRecord:
     original_length: int
 
 
-class PcapWriter:
+class _ClosesItsFile:
+    """A pcap file open for the life of the object, or of a `with` block."""
+
+    f = None
+
+    def close(self) -> None:
+        self.f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class PcapWriter(_ClosesItsFile):
     def __init__(self, path: str, snaplen: int = 262144, linktype: int = LINKTYPE_ETHERNET):
         self.path = path
         self.f = open(path, "wb")
@@ -43,17 +58,8 @@ class PcapWriter:
         self.f.write(data)
         self.count += 1
 
-    def close(self) -> None:
-        self.f.close()
 
-    def __enter__(self) -> "PcapWriter":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-class PcapReader:
+class PcapReader(_ClosesItsFile):
     """The records of a pcap file, read one at a time from the file (a capture may not fit in memory).
 
     Opening reads and checks the file header; iterating reads the records. A damaged file is a user
@@ -122,15 +128,6 @@ class PcapReader:
                                  f"{len(data)} present)")
             yield PcapRecord(sec * 1_000_000_000 + frac * self.scale, data, orig)
             offset += 16 + incl
-
-    def close(self) -> None:
-        self.f.close()
-
-    def __enter__(self) -> "PcapReader":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def read_pcap(path: str) -> list[PcapRecord]:

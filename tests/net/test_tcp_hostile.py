@@ -392,7 +392,8 @@ def test_the_host_wide_challenge_ack_limit_when_set():
 # ---------------------------------------------------------------------------- the out-of-order queue
 
 
-def test_the_out_of_order_queue_holds_each_byte_once_within_the_receive_window():
+def established_server():
+    """b listens on port 80 and a's raw SYN (seq 1000) opened a connection: (sim, a, b, server, ACK to send)."""
     sim, a, b, link = two_hosts()
     tcp_sink(a)
     accepted = []
@@ -400,7 +401,11 @@ def test_the_out_of_order_queue_holds_each_byte_once_within_the_receive_window()
     send_raw(a, raw_segment(1000, 0, "syn"))
     sim.run(until_ns=10 * MS)
     server = accepted[0]
-    ack = (server.iss + 1) % MOD
+    return sim, a, b, server, (server.iss + 1) % MOD
+
+
+def test_the_out_of_order_queue_holds_each_byte_once_within_the_receive_window():
+    sim, a, b, server, ack = established_server()
     data = pattern(60_000)
     for start in range(100, 1100, 10):                          # 100 overlapping segments beyond a gap at 1001
         send_raw(a, raw_segment(1001 + start, ack, "ack", data=data[start:start + 1000]))
@@ -420,14 +425,7 @@ def test_the_out_of_order_queue_holds_each_byte_once_within_the_receive_window()
 
 
 def test_a_fin_held_out_of_order_is_taken_when_the_gap_fills():
-    sim, a, b, link = two_hosts()
-    tcp_sink(a)
-    accepted = []
-    TcpStack(b).listen(80, accepted.append)
-    send_raw(a, raw_segment(1000, 0, "syn"))
-    sim.run(until_ns=10 * MS)
-    server = accepted[0]
-    ack = (server.iss + 1) % MOD
+    sim, a, b, server, ack = established_server()
     send_raw(a, raw_segment(1006, ack, "ack,fin", data=b" world"))
     sim.run(until_ns=20 * MS)
     assert server.state == "ESTABLISHED" and server._ofo_fin == 1012
