@@ -3,8 +3,10 @@
  * Written for dataplane from the P4_16 language specification (appendix
  * "P4 core library"). Every architecture file includes it. */
 
-#ifndef _DATAPLANE_CORE_P4_
-#define _DATAPLANE_CORE_P4_
+/* The guard has p4c's name: programs test it to see whether the core library is in
+ * (p4c's own test programs wrap shared pieces in "#ifdef _CORE_P4_"). */
+#ifndef _CORE_P4_
+#define _CORE_P4_
 
 /* Standard errors signalled by the packet parser. */
 error {
@@ -55,4 +57,4 @@ match_kind {
     lpm
 }
 
-#endif  /* _DATAPLANE_CORE_P4_ */
+#endif  /* _CORE_P4_ */

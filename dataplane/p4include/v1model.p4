@@ -9,13 +9,23 @@
  * defining V1MODEL_VERSION as 20200408 or later before the include switches
  * to the generic forms and the PortId_t family of typedefs. */
 
-#ifndef _DATAPLANE_V1MODEL_P4_
-#define _DATAPLANE_V1MODEL_P4_
+/* The guard has p4c's name, so that programs can test for it as they do with p4c. */
+#ifndef _V1_MODEL_P4_
+#define _V1_MODEL_P4_
 
 #include "core.p4"
 
+/* p4c's default too: a program that does not choose gets the 20180101 API. */
 #ifndef V1MODEL_VERSION
 #define V1MODEL_VERSION 20180101
+#endif
+
+/* Like p4c, refuse a version outside 20180101..20200408 (the two API generations there are)
+ * instead of silently giving a program an API it did not ask for. */
+#if V1MODEL_VERSION < 0
+#error V1MODEL_VERSION must be a non-negative number such as 20180101 or 20200408
+#elif V1MODEL_VERSION < 20180101 || V1MODEL_VERSION > 20200408
+#error unknown V1MODEL_VERSION: the first supported version is 20180101, the latest 20200408
 #endif
 
 match_kind {
@@ -252,4 +262,4 @@ package V1Switch<H, M>(Parser<H, M> p,
                        Deparser<H> dep
                        );
 
-#endif  /* _DATAPLANE_V1MODEL_P4_ */
+#endif  /* _V1_MODEL_P4_ */
