@@ -9,7 +9,10 @@ import resource
 import subprocess
 import sys
 
+import dataplane
+
 MEMORY_LIMIT = 1 << 30
+SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(dataplane.__file__)))
 
 
 def limited_cli(args: list[str], cwd, timeout: float = 20.0) -> subprocess.CompletedProcess:
@@ -17,8 +20,10 @@ def limited_cli(args: list[str], cwd, timeout: float = 20.0) -> subprocess.Compl
     machine (or, with the timeout, hanging the test run)."""
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    # The dataplane under test, whatever an installed copy elsewhere may be.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [SOURCE_ROOT, os.environ.get("PYTHONPATH")])))
     return subprocess.run([sys.executable, "-m", "dataplane", *map(str, args)], cwd=cwd, preexec_fn=limit,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def assert_user_error(returncode: int, err: str, where: str) -> None:

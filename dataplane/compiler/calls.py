@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..diagnostics import error
 from ..frontend import ast as A
 from ..frontend.types import (BoolType, EnumType, ExternType, StructLikeType, Type, VarbitType, strip_newtype)
-from .codegen import Binding, Const, Env, InlineFrame, is_scalar
+from .codegen import INLINE_NESTING, Binding, Const, Env, InlineFrame, is_scalar
 from .layout import (FieldScalar, HeaderPlace, Place, Scalar, StackPlace, StructPlace, UnionPlace, VarbitScalar,
                      leaves, scalar_width)
 
@@ -93,6 +93,7 @@ class CallsMixin:
         saved = self.env
         self.env = env
         self.frames.append(InlineFrame(result, wrapped))
+        self.nesting += INLINE_NESTING      # see MAX_COMPILE_NESTING
         try:
             if wrapped:
                 with self.em.indent("while True:"):
@@ -102,6 +103,7 @@ class CallsMixin:
                 self.block(body)
         finally:
             self.frames.pop()
+            self.nesting -= INLINE_NESTING
             self.env = saved
 
     def inline_body(self, params, args, param_syms, body: A.BlockStatement, result_type: Type | None,

@@ -24,9 +24,18 @@ from ..frontend import ast as A
 from ..frontend.scope import Symbol
 from ..frontend.types import (ApplyResultType, BitsType, BoolType, EnumType, ErrorType, IntType, ListType,
                               StackType, StructInitType, TupleType, Type, strip_newtype)
-from .emitter import Emitter
+from .emitter import NESTED_TOO_DEEPLY, CodeLimitError, Emitter
 from .layout import (DynSlotScalar, HeaderPlace, LayoutError, Place, PlaceBuilder, Scalar, SliceScalar, StackPlace,
                      StructPlace, UnionPlace, default_value, leaves, scalar_width)
+
+
+# The code generator recurses through nested statements and inlined calls: about 3 Python frames for a
+# statement inside another, about 12 for a function inlined into another (counted as 3 plus its statement).
+# This bound on the count keeps it within some 500 frames, leaving room on Python's stack of 1,000 for
+# the expression at the bottom (the front end lets expressions nest 100 levels, 2 frames each). Real
+# programs need a few dozen; a chain of actions that each call the next passes it at about 37 actions.
+MAX_COMPILE_NESTING = 150
+INLINE_NESTING = 3
 
 
 class Const:
@@ -108,6 +117,7 @@ class BlockCompiler:
         self.block_name = block_name
         self.env = Env()
         self.frames: list[InlineFrame] = []
+        self.nesting = 0                  # statements and inlined bodies being compiled (MAX_COMPILE_NESTING)
         self.instance_path = block_name   # control-plane prefix of tables and externs
         self.in_parser = False
         self.locals = PlaceBuilder(None, self.em.fresh)
@@ -498,7 +508,17 @@ class BlockCompiler:
         method = getattr(self, "_s_" + type(s).__name__, None)
         if method is None:
             raise self.unsupported(f"the statement '{type(s).__name__}'", s)
-        method(s)
+        self.nesting += 1
+        try:
+            if self.nesting > MAX_COMPILE_NESTING:
+                raise CodeLimitError(NESTED_TOO_DEEPLY, "nest fewer statements, or make fewer actions and "
+                                     "functions call one another")
+            method(s)
+        except CodeLimitError as exc:
+            # The innermost statement being compiled is where the limit was passed.
+            raise error(str(exc), getattr(s, "span", None), exc.hint) from None
+        finally:
+            self.nesting -= 1
 
     def block(self, b: A.BlockStatement) -> None:
         saved = self.env

@@ -19,6 +19,31 @@ from __future__ import annotations
 import contextlib
 import re
 
+# Limits of Python's compiler that generated code must stay within (each with a margin), and a size limit.
+# Deeply nested P4 (if in if in if..., long else-if chains, inlined actions that return early) becomes
+# deeply nested Python; past these limits compile() would fail, so they are user errors instead, located by
+# the code generator at the statement being compiled (CodeLimitError).
+MAX_INDENT = 90          # Python: at most 100 levels of indentation
+MAX_BRACKETS = 150       # Python: at most 200 brackets open in one line
+MAX_BLOCKS = 16          # Python: at most 20 nested loop, try and with blocks in a function
+# Every call of an action, function or control is inlined, so code can grow exponentially with the
+# source: actions that each call the next one twice, 30 deep, would be a billion lines. Compiling costs
+# about 5 KB of memory and 75 us a line; p4c's largest sample needs 2,200 lines.
+MAX_LINES = 100_000
+
+
+NESTED_TOO_DEEPLY = ("this is nested too deeply for the dataplane compiler (together with the actions, functions "
+                     "and controls it is inlined into)")
+
+
+class CodeLimitError(Exception):
+    """The generated code would pass one of the limits above; the message is for the user."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
 # What Python (and str.splitlines, which tracebacks rely on) can take for the end of a line, and NUL,
 # which compile() rejects: repr() escapes all of them, so none may appear in a generated line.
 _FORBIDDEN = re.compile("[\n\r\x00\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
@@ -39,19 +64,69 @@ def identifier_part(hint: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", hint)
 
 
+def bracket_depth(text: str) -> int:
+    """The deepest nesting of brackets in a line of generated code (outside string literals)."""
+    if text.count("(") + text.count("[") + text.count("{") <= MAX_BRACKETS:
+        return 0        # the common case, without a loop in Python: too few to pass the limit
+    depth = deepest = 0
+    quote = None
+    escaped = False
+    for ch in text:
+        if quote is not None:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+    return deepest
+
+
+# The nested blocks an indented block header opens, as Python's compiler counts them (an except clause
+# holds two: the handler and its cleanup).
+def _blocks_opened(header: str) -> int:
+    if header.startswith(("while ", "for ", "with ", "try:")):
+        return 1
+    if header.startswith("except"):
+        return 2
+    return 0
+
+
 class Emitter:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.level = 0
+        self.blocks = 0       # nested loop/try/with blocks open (see _blocks_opened)
         self._counter = 0
 
     def line(self, text: str = "") -> None:
-        checked_line(text)
+        self._check(checked_line(text), 1)
         self.lines.append(("    " * self.level + text) if text else "")
 
     def insert(self, mark: int, texts) -> None:
         """Insert lines (at the current indentation) at a position taken with mark()."""
-        self.lines[mark:mark] = ["    " * self.level + checked_line(t) for t in texts]
+        texts = list(texts)
+        for t in texts:
+            self._check(checked_line(t), len(texts))
+        self.lines[mark:mark] = ["    " * self.level + t for t in texts]
+
+    def _check(self, text: str, adding: int) -> None:
+        """Raise CodeLimitError if adding `adding` lines like `text` would pass a limit."""
+        if len(self.lines) + adding > MAX_LINES:
+            raise CodeLimitError(f"the program is too large for the dataplane compiler (more than {MAX_LINES} "
+                                 "lines of generated code)",
+                                 "every call of an action, function or control is inlined: do actions call "
+                                 "others several times, many levels deep?")
+        if bracket_depth(text) > MAX_BRACKETS:
+            raise CodeLimitError("this expression is nested too deeply for the dataplane compiler",
+                                 "split it up, for example with local variables")
 
     def lines_(self, texts) -> None:
         for t in texts:
@@ -64,7 +139,12 @@ class Emitter:
         An empty block gets a `pass` so that the result is always valid Python."""
         if header is not None:
             self.line(header)
+        opened = _blocks_opened(header or "")
+        if self.level + 1 > MAX_INDENT or self.blocks + opened > MAX_BLOCKS:
+            raise CodeLimitError(NESTED_TOO_DEEPLY, "nest fewer statements, or call fewer actions that return "
+                                 "early one from another")
         self.level += 1
+        self.blocks += opened
         start = len(self.lines)
         try:
             yield
@@ -72,6 +152,7 @@ class Emitter:
             if len(self.lines) == start:
                 self.line("pass")
             self.level -= 1
+            self.blocks -= opened
 
     def fresh(self, hint: str = "t") -> str:
         self._counter += 1

@@ -40,6 +40,12 @@ class LayoutError(Exception):
     """A program construct that the code generator cannot lay out (reported with a span by the caller)."""
 
 
+# The most places one PlaceBuilder lays out (every struct, header, stack and field of every value it holds,
+# flattened). Structs that each hold two of the one before double at every level: 40 levels would be 2^40
+# fields. p4c's samples need fewer than 2,000 for their whole packet state.
+MAX_PLACES = 100_000
+
+
 # ---------------------------------------------------------------------------- header layouts
 
 
@@ -310,6 +316,7 @@ class PlaceBuilder:
         self.fresh = fresh
         self.slots: dict[str, str] = {}
         self.constants: dict[str, tuple] = {}
+        self.places = 0       # built so far (see MAX_PLACES)
 
     def _scalar(self, name: str, t: Type) -> Scalar:
         if self.obj is None:
@@ -325,6 +332,11 @@ class PlaceBuilder:
     def build(self, t: Type, name: str, display: str | None = None) -> Place:
         """A place for type t; `name` prefixes attribute/local names, `display` is the P4 path (for traces)."""
         display = display or name
+        self.places += 1
+        if self.places > MAX_PLACES:
+            root = re.split(r"[.\[]", display)[0]
+            raise LayoutError(f"'{root}' is too large to lay out: with what is laid out before it, more than "
+                              f"{MAX_PLACES} structs, headers and fields once flattened")
         st = strip_newtype(t)
         if isinstance(st, StructLikeType):
             if st.kind == "header":

@@ -24,10 +24,11 @@ from ..frontend.build_ast import control_plane_name
 from ..frontend.check import PackageInstance
 from ..frontend.program import CheckedProgram
 from ..frontend.types import (BlockType, ExternType, StructLikeType, TypeVar, strip_newtype)
+from ..runtime.externs import BYTES_PER_CELL, MAX_EXTERN_BYTES, MAX_EXTERN_CELLS
 from ..runtime.tables import ActionSpec, KeySpec, MatchValue
 from .calls import CallsMixin
 from .codegen import BlockCompiler, Binding, Env
-from .emitter import Emitter, identifier_part
+from .emitter import CodeLimitError, Emitter, identifier_part
 from .layout import LayoutError, PlaceBuilder, StructPlace, header_layout, leaves, scalar_width
 from .parsers import ParsersMixin
 
@@ -122,6 +123,7 @@ class ProgramCompiler:
         self.warnings: list[Diagnostic] = []
         self.error_names = list(checked.checker.error_members)
         self.register_cell_lists: set[str] = set()
+        self.extern_bytes = 0       # what the registers, counters and meters so far will allocate
 
     # ------------------------------------------------------------------ registries
 
@@ -219,9 +221,23 @@ class ProgramCompiler:
             params = {}
         else:
             raise error(f"extern '{kind}' is not supported", inst.span)
+        if isinstance(params.get("size"), int):
+            self._check_extern_size(kind, params["size"], inst)
         info = ExternInfo(full, f"X{len(self.externs)}", kind, params)
         self.externs[full] = info
         return info
+
+    def _check_extern_size(self, kind: str, size: int, inst: A.Instantiation) -> None:
+        """Refuse a register, counter or meter larger than a device may allocate (see MAX_EXTERN_CELLS)."""
+        limit = MAX_EXTERN_CELLS[kind]
+        if size > limit:
+            raise error(f"{kind} '{inst.name}' has {size} cells; dataplane allows at most {limit} per {kind}",
+                        inst.span, "every cell is allocated when the device starts, as in BMv2")
+        self.extern_bytes += size * BYTES_PER_CELL[kind]
+        if self.extern_bytes > MAX_EXTERN_BYTES:
+            raise error(f"{kind} '{inst.name}' brings the program's registers, counters and meters to more than "
+                        f"{MAX_EXTERN_BYTES >> 20} MiB of cells", inst.span,
+                        "every cell is allocated when the device starts; make some of them smaller")
 
     def value_set_info(self, path: str, decl: A.ValueSetDeclaration) -> ExternInfo:
         full = f"{path}.{decl.name}"
@@ -256,10 +272,14 @@ class ProgramCompiler:
             raise error(f"the architecture '{arch.name}' is not supported (dataplane runs V1Switch programs)",
                         arch.decl.span if arch.decl is not None else None)
         self._warn_explicit_reject()
+        where = arch.decl.span if arch.decl is not None else None
         try:
             return self._compile_v1model(arch)
         except LayoutError as exc:
-            raise error(str(exc), arch.decl.span if arch.decl is not None else None)
+            raise error(str(exc), where)
+        except CodeLimitError as exc:
+            # Passed outside any statement (a select expression, a deparser): the program as a whole.
+            raise error(str(exc), where, exc.hint) from None
 
     def _warn_explicit_reject(self) -> None:
         for p in self.checked.parsers:
@@ -509,7 +529,7 @@ class CompiledProgram:
             with open(filename, "w", encoding="utf-8") as f:
                 f.write(source)
         namespace: dict = {"__name__": f"dataplane_generated_{name}"}
-        exec(compile(source, filename, "exec"), namespace)
+        exec(_compile_generated(source, filename, checked), namespace)
         self.namespace = namespace
         self.State = namespace["State"]
         self.make_fast = namespace["make_fast"]
@@ -546,6 +566,27 @@ def check_comments(source: str) -> None:
         if tok.type == tokenize.COMMENT and tok.string not in OWN_COMMENTS:
             raise AssertionError(f"internal error: unexpected comment in generated line {tok.start[0]}: "
                                  f"{tok.string!r}")
+
+
+# What Python's compiler says when code passes one of its limits (the Emitter keeps generated code within
+# them; this is the net under that).
+_PYTHON_LIMITS = ("too many levels of indentation", "too many statically nested blocks",
+                  "too many nested parentheses", "too complex")
+
+
+def _compile_generated(source: str, filename: str, checked: CheckedProgram):
+    """compile() the generated module; a limit of Python's compiler is reported at the program's main
+    declaration as a user error (any other failure is a bug in the code generator)."""
+    try:
+        return compile(source, filename, "exec")
+    except (SyntaxError, RecursionError) as exc:
+        if isinstance(exc, SyntaxError) and not any(m in str(exc.msg) for m in _PYTHON_LIMITS):
+            raise
+        arch = checked.architecture
+        where = arch.decl.span if arch is not None and arch.decl is not None else None
+        raise error("the program is nested too deeply for the dataplane compiler (Python's compiler: "
+                    f"{exc.msg if isinstance(exc, SyntaxError) else exc})", where,
+                    "nest fewer statements and expressions") from None
 
 
 def compile_program(checked: CheckedProgram) -> CompiledProgram:

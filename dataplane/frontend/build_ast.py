@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from lark import Token, Transformer, v_args
+from lark import Token, Transformer, Tree, v_args
 
 from ..diagnostics import NO_SPAN, DiagnosticError, Span, error
 from . import ast as A
@@ -21,25 +21,47 @@ _KEYWORDS = {"CONST", "APPLY", "KEY", "ACTIONS", "ENTRIES", "STATE", "PRIORITY",
 
 _INT_RE = re.compile(r"^(?:(\d+)([ws]))?(.*)$", re.S)
 
+# The widest integer literal, in bits: as wide as the widest type (check.declarations.MAX_WIDTH). A wider
+# one could only be an attack: converting 100,000 decimal digits fails outright (Python refuses more than
+# 4,300), and folding constants with huge operands costs time and memory in proportion.
+MAX_LITERAL_BITS = 4096
+_BASES = {"0x": 16, "0o": 8, "0b": 2, "0d": 10}
+
 
 def parse_integer(text: str) -> tuple[int, int | None, bool]:
-    """(value, width or None, signed) of a P4 integer literal such as 8w0x1F."""
+    """(value, width or None, signed) of a P4 integer literal such as 8w0x1F (one that
+    integer_literal_problem accepts)."""
     m = _INT_RE.match(text)
-    width_text, kind, digits = m.group(1), m.group(2), m.group(3).replace("_", "")
-    lower = digits.lower()
-    if lower.startswith("0x"):
-        value = int(lower[2:], 16)
-    elif lower.startswith("0b"):
-        value = int(lower[2:], 2)
-    elif lower.startswith("0o"):
-        value = int(lower[2:], 8)
-    elif lower.startswith("0d"):
-        value = int(lower[2:], 10)
-    else:
-        value = int(lower, 10)
+    width_text, kind, digits = m.group(1), m.group(2), m.group(3).replace("_", "").lower()
+    value = int(_significant_digits(digits), _BASES.get(digits[:2], 10))
     if width_text is None:
         return value, None, False
     return value, int(width_text), kind == "s"
+
+
+def integer_literal_problem(text: str) -> str | None:
+    """Why the P4 integer literal `text` is refused before parse_integer converts it, or None.
+
+    Only digits few enough to be worth at most MAX_LITERAL_BITS bits are converted (a decimal digit is
+    worth more than 3 bits), so nothing big is ever converted."""
+    m = _INT_RE.match(text)
+    width_text, digits = m.group(1), m.group(3).replace("_", "").lower()
+    if width_text is not None and (len(width_text) > 5 or int(width_text) > MAX_LITERAL_BITS):
+        return f"the width of an integer literal must be at most {MAX_LITERAL_BITS} bits"
+    base = _BASES.get(digits[:2], 10)
+    body = _significant_digits(digits)
+    too_large = f"integer literal too large (more than {MAX_LITERAL_BITS} bits)"
+    if len(body) > MAX_LITERAL_BITS // (base.bit_length() - 1) + 1 or \
+            int(body, base).bit_length() > MAX_LITERAL_BITS:
+        return too_large
+    return None
+
+
+def _significant_digits(digits: str) -> str:
+    """The digits of a lower-case literal without its base prefix and leading zeros (Python refuses to
+    convert more than 4,300 decimal digits, even zeros)."""
+    body = digits[2:] if digits[:2] in _BASES else digits
+    return body.lstrip("0") or "0"
 
 
 def unescape_string(text: str) -> str:
@@ -739,8 +761,49 @@ class AstBuilder(Transformer):
         return None
 
 
+# The deepest nesting of statements, expressions and types (counted together) that a program may have.
+# Real programs stay under 15 (p4c's samples: 13 for statements, 9 for expressions). Every stage after the
+# parser (which does not recurse) walks the tree recursively, on Python's stack of 1,000 frames. Measured at
+# 98 levels: the AST builder needs up to 400 frames (4 a level, for switch statements), the checker up to
+# 480 (nested ifs), the printer 390, the compiler 290; without a limit the first of them fails at about 200
+# nested ifs or 160 nested switches. A chain of operators (a + b + c + ...) nests one level per operator,
+# as does an `else if`.
+MAX_NESTING = 100
+# Rules that wrap what they hold without nesting by themselves (argument lists, `name = value` pairs,
+# switch cases, declarations) are not counted; no more than two of them follow each other, so the tree is at
+# most three times as deep as the count. This bounds it, whatever the grammar grows.
+_MAX_TREE_DEPTH = 3 * MAX_NESTING + 30
+
+# Rules that nest one level deeper: expressions, statements that hold statements, types that hold types.
+_NESTING_RULES = frozenset((
+    "ternary", "binary", "unary", "cast", "member_access", "index", "slice", "call", "constructor_call",
+    "list_expression", "struct_expression", "type_member", "member_lvalue", "index_lvalue", "slice_lvalue",
+    "mask_keyset", "range_keyset", "tuple_keyset",
+    "conditional_statement", "switch_statement", "parser_block_statement",
+    "specialized_type", "tuple_type", "header_stack_type", "bit_type", "int_w_type", "varbit_type"))
+
+
+def check_nesting(tree, span_of) -> None:
+    """Raise a located error if the parse tree nests more than MAX_NESTING levels deep (see there);
+    `span_of(tree)` locates a node. Walks with its own stack, so that it cannot overflow itself."""
+    stack = [(tree, "", 0, 0)]
+    while stack:
+        node, parent, depth, tree_depth = stack.pop()
+        # A bare block in a block is a level; the block of an if, an action or a switch case is not.
+        nests = node.data in _NESTING_RULES or (node.data == "block_statement" and parent == "block_statement")
+        depth += nests
+        tree_depth += 1
+        if depth > MAX_NESTING or tree_depth > _MAX_TREE_DEPTH:
+            raise error(f"nested too deeply (more than {MAX_NESTING} levels)", span_of(node),
+                        "statements, expressions and types may nest this deep, counted together; each "
+                        "operator of a chain such as a + b + c is a level, and so is each 'else if'")
+        stack.extend((c, node.data, depth, tree_depth) for c in node.children if isinstance(c, Tree))
+
+
 def build_ast(tree, pre: Preprocessed) -> A.Program:
-    return AstBuilder(pre).transform(tree)
+    builder = AstBuilder(pre)
+    check_nesting(tree, lambda node: builder._span(node.meta))
+    return builder.transform(tree)
 
 
 def parse_annotation_args(annotation: A.Annotation, pre: Preprocessed | None = None) -> list[A.Argument]:
@@ -760,6 +823,7 @@ def parse_annotation_args(annotation: A.Annotation, pre: Preprocessed | None = N
     except LarkError:
         raise error(f"cannot parse the arguments of annotation @{annotation.name}", annotation.span)
     builder = _AnnotationBuilder(annotation.span)
+    check_nesting(tree, lambda node: annotation.span)
     args = builder.transform(tree)
     annotation.args = args
     return args

@@ -26,7 +26,17 @@ from lark.lexer import BasicLexer, LexerState, Lexer
 from lark.utils import TextSlice
 
 from ..diagnostics import Diagnostic, DiagnosticError
+from .build_ast import integer_literal_problem
 from .preprocess import Preprocessed
+
+# The most tokens a program may have after macro expansion. The largest p4c sample has under 3,000 and
+# large production programs some tens of thousands; checking costs about 1.5 KB and 70 us a token, so
+# this keeps a check under half a gigabyte and half a minute.
+MAX_TOKENS = 250_000
+# The deepest nesting of (), [] and {} accepted. Real programs stay under 10; the parser itself does not
+# recurse, but what it builds is walked recursively, and this refuses the deepest inputs early and cheaply
+# (the AST builder limits nesting that has no brackets, such as a + b + c + ...).
+MAX_BRACKET_DEPTH = 200
 
 # Keywords that declare a type whose name follows them.
 _TYPE_DECL_KEYWORDS = {"header", "header_union", "struct", "parser", "control", "package"}
@@ -86,8 +96,17 @@ class TokenPass:
 
     def _raw(self, text: str) -> list[Token]:
         state = LexerState(TextSlice.cast_from(text))
+        toks: list[Token] = []
         try:
-            return list(self.basic.lex(state, None))
+            # One token at a time, counted: a 64 MiB file of ';' would otherwise become tens of millions of
+            # Token objects (gigabytes) before anything could object.
+            for tok in self.basic.lex(state, None):
+                toks.append(tok)
+                if len(toks) > MAX_TOKENS:
+                    raise _error(self.pre, tok, f"the program is longer than {MAX_TOKENS} tokens",
+                                 "dataplane checks programs of at most this size (real ones have a few "
+                                 "thousand tokens)")
+            return toks
         except UnexpectedCharacters as exc:
             pos = exc.pos_in_stream
             char = text[pos] if pos < len(text) else ""
@@ -116,21 +135,6 @@ class TokenPass:
         lexed: dict[str, list[Token]] = {}
         out: list[Token] = []
         ev = 0
-
-        def expand(tok: Token, active: frozenset) -> None:
-            body = lexed.get(tok.value)
-            if body is None:
-                try:
-                    body = self._raw(macros[tok.value])
-                except DiagnosticError:
-                    raise _error(self.pre, tok, f"cannot expand macro '{tok.value}': its value is not P4 tokens")
-                lexed[tok.value] = body
-            for b in body:
-                if b.type == "IDENTIFIER" and b.value in macros and b.value not in active:
-                    expand(_move(b, tok), active | {tok.value})
-                else:
-                    out.append(_move(b, tok))
-
         for tok in toks:
             while ev < len(events) and events[ev].line < tok.line:
                 e = events[ev]
@@ -141,10 +145,45 @@ class TokenPass:
                 lexed.pop(e.name, None)
                 ev += 1
             if tok.type == "IDENTIFIER" and tok.value in macros:
-                expand(tok, frozenset({tok.value}))
+                self._expand(tok, macros, lexed, out)
             else:
                 out.append(tok)
         return out
+
+    def _expand(self, use: Token, macros: dict[str, str], lexed: dict[str, list[Token]], out: list[Token]) -> None:
+        """Append to `out` the expansion of the macro named at `use`, every token placed at `use`.
+
+        As in C, a macro is not expanded again inside its own expansion, which ends `#define A B` /
+        `#define B A` loops. The walk keeps its own stack, since a chain of macros naming macros can be
+        as long as the file; the size of `out` is capped, since macros that each name the next twice
+        double the output at every level (40 levels: 2^40 tokens)."""
+
+        def body(name: str) -> list[Token]:
+            if name not in lexed:
+                try:
+                    lexed[name] = self._raw(macros[name])
+                except DiagnosticError:
+                    raise _error(self.pre, use, f"cannot expand macro '{name}': its value is not P4 tokens")
+            return lexed[name]
+
+        stack = [(use.value, iter(body(use.value)))]     # the macros being expanded, innermost last
+        on_stack = {use.value}
+        while stack:
+            name, rest = stack[-1]
+            b = next(rest, None)
+            if b is None:
+                stack.pop()
+                on_stack.discard(name)
+            elif b.type == "IDENTIFIER" and b.value in macros and b.value not in on_stack:
+                stack.append((b.value, iter(body(b.value))))
+                on_stack.add(b.value)
+            else:
+                out.append(_move(b, use))
+                if len(out) > MAX_TOKENS:
+                    raise _error(self.pre, use, f"macro expansion of '{use.value}' makes the program longer "
+                                 f"than {MAX_TOKENS} tokens",
+                                 "does each macro name the next one several times? Every level multiplies "
+                                 "the output")
 
     # -- steps 2-4 ---------------------------------------------------------------------
 
@@ -177,6 +216,8 @@ class TokenPass:
         if "/*" in self.pre.text:
             self._check_comments(self.pre.text)
         toks = self._expand_macros(self._raw(self.pre.text))
+        # Before annotations are folded, so that their bodies (parsed later, on demand) are checked too.
+        self._check_brackets_and_literals(toks)
         toks = self._fold_annotations(toks)
         types = self.inp.type_names
         # Scoped type parameters: (index of last token in scope, names).
@@ -262,6 +303,24 @@ class TokenPass:
         return out
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _check_brackets_and_literals(self, toks: list[Token]) -> None:
+        """Refuse brackets nested more than MAX_BRACKET_DEPTH deep, and integer literals too large to
+        convert (see integer_literal_problem), each at the offending token."""
+        depth = 0
+        for tok in toks:
+            v = tok.value
+            if v in ("(", "[", "{"):
+                depth += 1
+                if depth > MAX_BRACKET_DEPTH:
+                    raise _error(self.pre, tok, f"brackets nested too deeply (more than {MAX_BRACKET_DEPTH} "
+                                 "levels)", "real programs nest a few levels")
+            elif v in (")", "]", "}"):
+                depth -= 1
+            elif tok.type == "INTEGER":
+                problem = integer_literal_problem(v)
+                if problem is not None:
+                    raise _error(self.pre, tok, problem)
 
     def _fold_annotations(self, toks: list[Token]) -> list[Token]:
         """Turn `@name`, `@name(tokens)` and `@name[tokens]` into one ANNOTATION token."""

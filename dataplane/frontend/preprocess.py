@@ -4,7 +4,9 @@ Supported: ``#include <file>`` and ``#include "file"`` (quoted names are looked
 up next to the including file first, then in ``-I`` directories, then in our
 own architecture include directory), object-like ``#define NAME value`` and
 ``#undef``, ``#ifdef``/``#ifndef``/``#if``/``#elif``/``#else``/``#endif`` with
-integer expressions and ``defined(NAME)``, ``#error`` and ``#warning``.
+integer expressions (C's 64-bit arithmetic) and ``defined(NAME)``, ``#error`` and
+``#warning``. Programs are bounded: include depth, lines in all, and the depth
+and work of ``#if`` expressions.
 Function-like macros are reported as unsupported.
 
 The output is one text in which every directive line (and every line skipped
@@ -25,6 +27,12 @@ from ..diagnostics import DiagnosticBag, DiagnosticError, SourceFile, Span, erro
 from ..inputs import open_regular_file, read_limited, whole_file
 
 MAX_INCLUDE_DEPTH = 40
+# The most lines a program may have once its #includes are in, counted as they are emitted. Files that
+# each include the next one 50 times make 50^5 copies of the last; and each line costs a line-table entry
+# (some 70 bytes) and some microseconds, so even one 64 MiB file of newlines would take gigabytes. Real
+# programs, with core.p4 and v1model.p4, have some thousands of lines; the token limit of the lexer
+# (MAX_TOKENS) comes long before this for any program that is not mostly comments and blank lines.
+MAX_PROGRAM_LINES = 250_000
 
 
 def system_include_dir() -> str:
@@ -70,6 +78,7 @@ class Preprocessed:
 
 
 _DIRECTIVE = re.compile(r"^\s*#\s*([A-Za-z_]\w*)?(.*)$")
+_DIRECTIVE_REST = re.compile(r"\s*#\s*[A-Za-z_]?\w*(.*)$", re.S)
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 
 
@@ -112,6 +121,9 @@ class Preprocessor:
         self.files: list[SourceFile] = []
         self.diags = DiagnosticBag()
         self._cache: dict[str, SourceFile] = {}
+        self._resolved: dict[tuple, str | None] = {}
+        self._realpaths: dict[str, str] = {}
+        self._including: list[Span] = []      # the #include directives being processed, innermost last
         for name, value in (defines or {}).items():
             self._define(name, value, None)
 
@@ -135,10 +147,24 @@ class Preprocessor:
         self.events.append(MacroEvent(line, name, value, span))
 
     def _emit(self, text: str, src: SourceFile, line: int) -> None:
+        if len(self.out_lines) >= MAX_PROGRAM_LINES:
+            self._raise_too_long(Span(src, line, 1, line, 2))
         self.out_lines.append(text)
         self.origins.append((src, line))
 
+    def _raise_too_long(self, span: Span) -> None:
+        # At the #include that brought the line in, if any: the line itself is innocent.
+        raise error(f"the program is longer than {MAX_PROGRAM_LINES} lines (with the files it includes)",
+                    self._including[-1] if self._including else span, "is a file included over and over?")
+
     def _resolve_include(self, name: str, quoted: bool, including: SourceFile) -> str | None:
+        # Remembered: a file included over and over would otherwise cost system calls every time.
+        key = (name, quoted, os.path.dirname(including.path))
+        if key not in self._resolved:
+            self._resolved[key] = self._search_include(name, quoted, including)
+        return self._resolved[key]
+
+    def _search_include(self, name: str, quoted: bool, including: SourceFile) -> str | None:
         candidates = []
         if quoted:
             # Relative to the including file, kept relative so that messages show short paths.
@@ -151,7 +177,9 @@ class Preprocessor:
         return None
 
     def _load(self, path: str, span: Span) -> SourceFile:
-        key = os.path.realpath(path)
+        if path not in self._realpaths:
+            self._realpaths[path] = os.path.realpath(path)
+        key = self._realpaths[path]
         if key not in self._cache:
             self._cache[key] = read_source(path, span)
         return self._cache[key]
@@ -160,6 +188,10 @@ class Preprocessor:
 
     def _process(self, src: SourceFile, depth: int) -> None:
         self.files.append(src)
+        room = MAX_PROGRAM_LINES - len(self.out_lines)
+        if src.line_count > room:
+            # Before splitting the text: a 64 MiB file of newlines would be a list of 64 million lines.
+            self._raise_too_long(Span(src, room + 1, 1, room + 1, 2))
         lines = src.text.split("\n")
         # Each entry: [taking_now, some_branch_taken, seen_else, span_of_if]
         cond_stack: list[list] = []
@@ -183,7 +215,7 @@ class Preprocessor:
                 text = text[:-1] + " " + lines[i + consumed]
                 consumed += 1
             name = m.group(1) or ""
-            after = re.match(r"\s*#\s*[A-Za-z_]?\w*(.*)$", text, re.S).group(1)
+            after = _DIRECTIVE_REST.match(text).group(1)
             rest = _strip_comments(after).strip()
             col = raw.index("#") + 1
             span = Span(src, lineno, col, lineno, col + 1 + len(name))
@@ -282,7 +314,11 @@ class Preprocessor:
         except DiagnosticError as exc:
             self.diags.extend(exc.diagnostics)
             return
-        self._process(included, depth + 1)
+        self._including.append(span)
+        try:
+            self._process(included, depth + 1)
+        finally:
+            self._including.pop()
 
     # -- #if expressions ---------------------------------------------------
 
@@ -302,6 +338,8 @@ def _strip_comments(text: str) -> str:
 
 def _ends_in_comment(line: str, in_comment: bool) -> bool:
     """Whether a block comment is still open at the end of the line."""
+    if not in_comment and "/" not in line:
+        return False        # most lines: nothing can open a comment (and the loop below is slow)
     i, n = 0, len(line)
     while i < n:
         if in_comment:
@@ -333,6 +371,37 @@ class _CondError(Exception):
 
 _COND_TOKEN = re.compile(r"\s*(?:(0[xX][0-9a-fA-F]+|\d+)[uUlL]*|([A-Za-z_]\w*)|(&&|\|\||==|!=|<=|>=|<<|>>|[-+*/%<>!()~&|^]))")
 
+# #if arithmetic is C's: 64-bit integers (intmax_t), wrapping, so that no expression can build a huge
+# number. The evaluator recurses, about a dozen frames for each parenthesis, unary operator or macro
+# it goes into; MAX_IF_NESTING keeps that far from the end of Python's stack. Macros that name others
+# twice double the work at every level; MAX_IF_EXPANSIONS bounds it.
+MAX_IF_NESTING = 40
+MAX_IF_EXPANSIONS = 10_000
+
+
+def _wrap64(v: int) -> int:
+    return ((v + (1 << 63)) & ((1 << 64) - 1)) - (1 << 63)
+
+
+def _cond_number(text: str) -> int:
+    """The value of a C integer constant (decimal, 0x hex or 0 octal) of at most 64 bits."""
+    if len(text.lstrip("0")) > 23:      # the longest 64-bit constant has 22 octal digits (and a leading 0)
+        raise _CondError(f"integer constant '{text[:20]}...' is too large")
+    try:
+        v = int(text, 16) if text[:2].lower() == "0x" else int(text, 8) if text[0] == "0" else int(text)
+    except ValueError:
+        raise _CondError(f"invalid integer constant '{text}'") from None
+    if v >= 1 << 64:
+        raise _CondError(f"integer constant '{text}' is too large")
+    return _wrap64(v)
+
+
+class _CondBudget:
+    """What one #if may still spend: macro expansions, shared by the nested evaluators of its macros."""
+
+    def __init__(self):
+        self.expansions = MAX_IF_EXPANSIONS
+
 
 class _CondParser:
     """Recursive-descent evaluator for #if expressions (C precedence)."""
@@ -340,9 +409,12 @@ class _CondParser:
     _BINARY = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", ">", "<=", ">="),
                ("<<", ">>"), ("+", "-"), ("*", "/", "%")]
 
-    def __init__(self, text: str, macros: dict[str, str], depth: int = 0):
+    def __init__(self, text: str, macros: dict[str, str], depth: int = 0, budget: _CondBudget | None = None,
+                 expanding: frozenset = frozenset()):
         self.macros = macros
-        self.depth = depth
+        self.depth = depth        # parentheses, unary operators and macros around this point
+        self.expanding = expanding      # the macros being expanded: as in C, not expanded again inside
+        self.budget = budget or _CondBudget()
         self.tokens: list[tuple[str, object]] = []
         pos = 0
         text = text.strip()
@@ -351,7 +423,7 @@ class _CondParser:
             if not m or m.end() == pos:
                 raise _CondError(f"unexpected '{text[pos:].strip()[:10]}'")
             if m.group(1):
-                self.tokens.append(("num", int(m.group(1), 0)))
+                self.tokens.append(("num", _cond_number(m.group(1))))
             elif m.group(2):
                 self.tokens.append(("id", m.group(2)))
             else:
@@ -383,19 +455,30 @@ class _CondParser:
             left = _apply(op, left, right)
         return left
 
+    def _deeper(self):
+        """Enter a parenthesis, unary operator or macro (undone by the caller's finally)."""
+        self.depth += 1
+        if self.depth > MAX_IF_NESTING:
+            raise _CondError(f"nested too deeply (more than {MAX_IF_NESTING} levels of parentheses, unary "
+                             "operators and macros)")
+
     def _unary(self) -> int:
         kind, val = self._peek()
-        if kind == "op" and val in ("!", "-", "+", "~"):
+        if kind == "op" and val in ("!", "-", "+", "~", "("):
             self.i += 1
-            v = self._unary()
-            return {"!": lambda x: int(not x), "-": lambda x: -x, "+": lambda x: x, "~": lambda x: ~x}[val](v)
-        if kind == "op" and val == "(":
-            self.i += 1
-            v = self._binary(0)
-            if self._peek() != ("op", ")"):
-                raise _CondError("missing ')'")
-            self.i += 1
-            return v
+            self._deeper()
+            try:
+                if val == "(":
+                    v = self._binary(0)
+                    if self._peek() != ("op", ")"):
+                        raise _CondError("missing ')'")
+                    self.i += 1
+                    return v
+                v = self._unary()
+            finally:
+                self.depth -= 1
+            return {"!": lambda x: int(not x), "-": lambda x: _wrap64(-x), "+": lambda x: x,
+                    "~": lambda x: ~x}[val](v)
         if kind == "num":
             self.i += 1
             return val
@@ -414,24 +497,46 @@ class _CondParser:
                         raise _CondError("missing ')'")
                     self.i += 1
                 return int(name in self.macros)
-            if val in self.macros and self.depth < 20:
-                body = self.macros[val].strip()
-                return _CondParser(body, self.macros, self.depth + 1).parse() if body else 0
-            return 0  # as in C: an unknown identifier is 0
+            if val in self.macros and val not in self.expanding:
+                return self._expand(val)
+            return 0  # as in C: an unknown identifier is 0 (and so is a macro inside its own expansion)
         raise _CondError("unexpected end of expression" if kind == "eof" else f"unexpected '{val}'")
+
+    def _expand(self, name: str) -> int:
+        """The value of macro `name`, evaluated as an expression of its own."""
+        self.budget.expansions -= 1
+        if self.budget.expansions < 0:
+            raise _CondError(f"expands more than {MAX_IF_EXPANSIONS} macros")
+        body = self.macros[name].strip()
+        if not body:
+            return 0
+        self._deeper()
+        try:
+            return _CondParser(body, self.macros, self.depth, self.budget, self.expanding | {name}).parse()
+        finally:
+            self.depth -= 1
 
 
 def _apply(op: str, a: int, b: int) -> int:
     if op in ("/", "%") and b == 0:
         raise _CondError("division by zero")
-    return {
+    if op in ("<<", ">>") and not 0 <= b < 64:
+        raise _CondError(f"shift count {b} is out of range (0 to 63)")
+    return _wrap64({
         "||": lambda: int(bool(a) or bool(b)), "&&": lambda: int(bool(a) and bool(b)),
         "|": lambda: a | b, "^": lambda: a ^ b, "&": lambda: a & b,
         "==": lambda: int(a == b), "!=": lambda: int(a != b), "<": lambda: int(a < b),
         ">": lambda: int(a > b), "<=": lambda: int(a <= b), ">=": lambda: int(a >= b),
         "<<": lambda: a << b, ">>": lambda: a >> b, "+": lambda: a + b, "-": lambda: a - b,
-        "*": lambda: a * b, "/": lambda: int(a / b), "%": lambda: a % b,
-    }[op]()
+        "*": lambda: a * b, "/": lambda: _c_quotient(a, b), "%": lambda: a - b * _c_quotient(a, b),
+    }[op]())
+
+
+def _c_quotient(a: int, b: int) -> int:
+    """Integer division rounding toward zero, as in C (Python's // rounds down; int(a / b) goes through
+    a float, inexact beyond 2^53)."""
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
 
 
 def preprocess(source: SourceFile, include_dirs: list[str] | None = None,

@@ -15,10 +15,24 @@ class ExternError(ControlPlaneError):
     """A control-plane operation on an extern that cannot be done (message for the user)."""
 
 
+# Registers, counters and meters allocate all their cells when a device is made, as BMv2 does, so their
+# sizes, which a program states, are bounded: at most this many cells each, and together at most
+# MAX_EXTERN_BYTES by the costs below (a list slot is 8 bytes; a counter has two lists; a meter cell is an
+# object). The compiler reports a program that asks for more, at the declaration.
+MAX_EXTERN_CELLS = {"register": 1 << 24, "counter": 1 << 24, "meter": 1 << 20}
+BYTES_PER_CELL = {"register": 8, "counter": 16, "meter": 112}
+MAX_EXTERN_BYTES = 512 << 20
+
+
 class Register:
     kind = "register"
 
     def __init__(self, name: str, size: int, width: int):
+        if not 0 <= size <= MAX_EXTERN_CELLS["register"]:
+            # The compiler refuses such programs; this keeps a device made some other way from taking
+            # gigabytes.
+            raise ExternError(f"register '{name}' cannot have {size} cells (at most "
+                              f"{MAX_EXTERN_CELLS['register']})")
         self.name, self.size, self.width = name, size, width
         self.cells = [0] * size
         self.out_of_bounds = 0      # accesses with an index >= size (they read 0 and write nothing)

@@ -57,6 +57,8 @@ class CheckerBase:
         self.controls: list[A.ControlDeclaration] = []
         self.tables: list[A.TableDeclaration] = []
         self.architecture = None
+        # id(struct-like type) -> its nesting (see DeclarationsMixin.type_nesting)
+        self._struct_nesting: dict[int, int] = {}
 
     # -- diagnostics -----------------------------------------------------------------------------
 

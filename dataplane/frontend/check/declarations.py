@@ -12,6 +12,12 @@ from ..types import (BOOL, DONT_CARE, ERROR, INT, MATCH_KIND, STRING, VOID, Bits
 from .base import CheckerBase, ParamInfo, decl_span
 
 MAX_WIDTH = 4096
+# The most elements a header stack may have: p4c's limit (its maximumArraySize). The compiler lays out every
+# element, and generated code handles some of them one by one (push_front, pop_front).
+MAX_STACK_SIZE = 256
+# How deeply structs, headers, unions, stacks and tuples may hold each other. p4c's samples nest at most 5
+# levels; the compiler lays types out recursively (a few Python frames a level).
+MAX_TYPE_NESTING = 50
 
 _BASE_TYPES = {"bool": BOOL, "error": ERROR, "match_kind": MATCH_KIND, "string": STRING, "int": INT,
                "void": VOID}
@@ -74,6 +80,24 @@ class DeclarationsMixin(CheckerBase):
                 if varbits > 1:
                     self.error(f"header '{decl.name}' has more than one varbit field", f.span)
             t.fields[f.name] = ft
+        nesting = 1 + max((self.type_nesting(ft) for ft in t.fields.values()), default=0)
+        if nesting > MAX_TYPE_NESTING:
+            self.error(f"{kind} '{decl.name}' nests types too deeply (more than {MAX_TYPE_NESTING} levels of "
+                       "structs, headers, stacks and tuples inside each other)", decl_span(decl))
+            nesting = 1     # reported once: the types built on this one are not reported again
+        self._struct_nesting[id(t)] = nesting
+
+    def type_nesting(self, t: Type) -> int:
+        """How many levels of structs, headers, unions, stacks and tuples `t` holds, itself included.
+        Declared struct-like types are looked up, so this never walks down a chain of declarations."""
+        t = strip_newtype(t)
+        if isinstance(t, StructLikeType):
+            return self._struct_nesting.get(id(t), 1)
+        if isinstance(t, StackType):
+            return 1 + self.type_nesting(t.element)
+        if isinstance(t, TupleType):
+            return 1 + max((self.type_nesting(e) for e in t.elements), default=0)
+        return 0
 
     _declare_HeaderDeclaration = _declare_StructLikeDeclaration
     _declare_HeaderUnionDeclaration = _declare_StructLikeDeclaration
@@ -268,6 +292,10 @@ class DeclarationsMixin(CheckerBase):
                 return None
             if not isinstance(size, int) or size < 1:
                 self.error("the size of a header stack must be a positive integer constant", tref.size.span)
+                return None
+            if size > MAX_STACK_SIZE:
+                self.error(f"a header stack may have at most {MAX_STACK_SIZE} elements, not {size}", tref.size.span,
+                           "the same limit as p4c's")
                 return None
             return StackType(elem, size)
         if isinstance(tref, A.TupleTypeRef):

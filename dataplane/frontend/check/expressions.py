@@ -17,12 +17,17 @@ from ..types import (BIT32, BOOL, DONT_CARE, ERROR, INT, STRING, ActionRunType, 
                      ListType, StackType, StructInitType, StructLikeType, TableType, TupleType, Type, TypeVar,
                      same_type, strip_newtype)
 from .base import CheckerBase
+from .declarations import MAX_WIDTH
 
 _ARITH = {"+", "-", "*", "/", "%", "|+|", "|-|"}
 _BITWISE = {"&", "|", "^"}
 _COMPARE = {"<", ">", "<=", ">="}
 _HEADER_METHODS = {"isValid", "setValid", "setInvalid"}
 _STACK_MEMBERS = {"size", "lastIndex", "nextIndex", "next", "last", "push_front", "pop_front"}
+# The most bits an untyped (infinite-precision) integer constant may need: as many as the widest type it
+# could become. Unbounded, constants that each square the one before reach gigabytes in a few lines, and
+# 1 << 0xFFFFFFFF alone is half a gigabyte.
+MAX_INT_BITS = MAX_WIDTH
 
 
 def is_integral(t: Type | None) -> bool:
@@ -377,6 +382,10 @@ class ExpressionsMixin(CheckerBase):
         lo = self.constant_value(e.lo, scope, INT)
         if base_t is None or hi is None or lo is None:
             return None
+        for bound, value in ((e.hi, hi), (e.lo, lo)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                self.error("the bounds of a slice must be integer constants", bound.span)
+                return None
         bt = strip_newtype(base_t)
         if isinstance(bt, IntType):
             if e.expr.const is not None and 0 <= lo <= hi:
@@ -485,6 +494,9 @@ class ExpressionsMixin(CheckerBase):
             if e.left.const is not None and e.right.const is not None:
                 a, n = e.left.const, e.right.const
                 if isinstance(nl, IntType):
+                    if op == "<<" and a and a.bit_length() + n > MAX_INT_BITS:    # before computing it
+                        self._int_too_large(e)
+                        return None
                     e.const = a << n if op == "<<" else a >> n
                 else:
                     e.const = bits.binary_op(op, a, n, nl.width, nl.signed)
@@ -496,6 +508,10 @@ class ExpressionsMixin(CheckerBase):
                                "give the constant a width, for example 8w0" if isinstance(t, IntType) else None)
                     return None
             a, b = strip_newtype(lt), strip_newtype(rt)
+            if a.width + b.width > MAX_WIDTH:
+                self.error(f"the result of '++' would be {a.width + b.width} bits wide; types are at most "
+                           f"{MAX_WIDTH} bits wide", span)
+                return None
             if e.left.const is not None and e.right.const is not None:
                 e.const = (e.left.const << b.width) | e.right.const
             return BitsType(a.width + b.width, a.signed)
@@ -518,12 +534,21 @@ class ExpressionsMixin(CheckerBase):
                 return None
             if e.left.const is not None and e.right.const is not None:
                 if isinstance(nt, IntType):
+                    # Operands have at most MAX_INT_BITS bits, so even a product is cheap to compute.
                     e.const = bits.int_binary_op(op, e.left.const, e.right.const)
+                    if e.const.bit_length() > MAX_INT_BITS:
+                        self._int_too_large(e)
+                        return None
                 else:
                     e.const = bits.binary_op(op, e.left.const, e.right.const, nt.width, nt.signed)
             return t
         self.error(f"unknown operator '{op}'", span)
         return None
+
+    def _int_too_large(self, e: A.Binary) -> None:
+        e.const = None
+        self.error(f"the value of this constant expression is too large (more than {MAX_INT_BITS} bits)",
+                   e.span)
 
     def _fold_compare(self, e: A.Binary, t: Type) -> None:
         a, b = e.left.const, e.right.const

@@ -327,7 +327,7 @@ class TablesMixin(CheckerBase):
         if mk == "range" and isinstance(el, A.MaskKeyset):
             self.error(f"key '{key.name}' is a range: use lo .. hi", el.span)
             return False
-        if mk == "lpm" and isinstance(el, A.MaskKeyset) and el.mask.const is not None:
+        if mk == "lpm" and isinstance(el, A.MaskKeyset) and isinstance(el.mask.const, int):
             m = el.mask.const
             w = key.width
             inv = ~m & ((1 << w) - 1)
