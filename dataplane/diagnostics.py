@@ -134,11 +134,23 @@ class Diagnostic:
         return self.render()
 
 
+EXCERPT_WIDTH = 160      # characters of a source line shown under a diagnostic
+
+
 def _excerpt(span: Span) -> list[str]:
     """The source line of a span with a caret under its start and tildes under the rest."""
     text = span.source.line_text(span.line)
     if not text.strip():
         return []
+    col, end_col = span.col, span.end_col
+    if len(text) > EXCERPT_WIDTH:
+        # A line of a minified or hostile file may be megabytes long: show a window around the caret.
+        start = max(0, min(col - 1 - EXCERPT_WIDTH // 3, len(text) - EXCERPT_WIDTH))
+        text = ("..." if start else "") + text[start:start + EXCERPT_WIDTH] + \
+            ("..." if start + EXCERPT_WIDTH < len(text) else "")
+        shift = start - (3 if start else 0)
+        col, end_col = col - shift, end_col - shift
+        span = Span(span.source, span.line, col, span.end_line, end_col)
     # Control characters would garble the terminal; show them as '?' (one column each).
     text = "".join(c if c.isprintable() or c == "\t" else "?" for c in text)
     # Tabs are expanded so that the caret lines up in any terminal.
