@@ -281,21 +281,29 @@ def test_R30_a_stray_syn_during_time_wait_does_not_start_an_ack_storm():
     assert len(discarded) == 1 and discarded[0].node == "h1" and "reset sent (RFC 9293 3.5.2)" in discarded[0].detail
 
 
-def test_syn_received_resets_an_ack_that_does_not_acknowledge_its_syn_whatever_its_seq():
-    """RFC 9293 3.5.2 (a non-synchronized state) and 3.10.7.4 fifth: <SEQ=SEG.ACK><CTL=RST>, even for a
-    segment outside the window, which the first check would have answered with an ACK."""
+def server_after_syn():
+    """b listens on port 80 and a's raw SYN (seq 1000) made a connection in SYN-RECEIVED or later:
+    (sim, a, b, link, server, the ACK that completes the handshake)."""
     sim, a, b, link = two_hosts()
     tcp_sink(a)
     accepted = []
     TcpStack(b).listen(80, accepted.append)
     send_raw(a, raw_segment(1000, 0, "syn"))
     sim.run(until_ns=10 * MS)
+    server = accepted[0]
+    return sim, a, b, link, server, (server.iss + 1) % MOD
+
+
+def test_syn_received_resets_an_ack_that_does_not_acknowledge_its_syn_whatever_its_seq():
+    """RFC 9293 3.5.2 (a non-synchronized state) and 3.10.7.4 fifth: <SEQ=SEG.ACK><CTL=RST>, even for a
+    segment outside the window, which the first check would have answered with an ACK."""
+    sim, a, b, link, server, ack = server_after_syn()
     wire = watch(sim, link)
     send_raw(a, raw_segment(900_000, 123_456, "ack"))               # outside the window, and a wrong ACK
     send_raw(a, raw_segment(1001, 123_457, "ack,rst"))               # a RST is never answered
     sim.run(until_ns=20 * MS)
     assert [(w.sender, w.flags) for w in wire] == [("a", "ack"), ("a", "rst,ack"), ("b", "rst")]
-    assert wire[2].seg.seq == 123_456 and accepted[0].state == "SYN-RECEIVED"
+    assert wire[2].seg.seq == 123_456 and server.state == "SYN-RECEIVED"
 
 
 # ---------------------------------------------------------------------------- TIME-WAIT and a new SYN (RFC 6191)
@@ -392,20 +400,8 @@ def test_the_host_wide_challenge_ack_limit_when_set():
 # ---------------------------------------------------------------------------- the out-of-order queue
 
 
-def established_server():
-    """b listens on port 80 and a's raw SYN (seq 1000) opened a connection: (sim, a, b, server, ACK to send)."""
-    sim, a, b, link = two_hosts()
-    tcp_sink(a)
-    accepted = []
-    TcpStack(b).listen(80, accepted.append)
-    send_raw(a, raw_segment(1000, 0, "syn"))
-    sim.run(until_ns=10 * MS)
-    server = accepted[0]
-    return sim, a, b, server, (server.iss + 1) % MOD
-
-
 def test_the_out_of_order_queue_holds_each_byte_once_within_the_receive_window():
-    sim, a, b, server, ack = established_server()
+    sim, a, b, link, server, ack = server_after_syn()
     data = pattern(60_000)
     for start in range(100, 1100, 10):                          # 100 overlapping segments beyond a gap at 1001
         send_raw(a, raw_segment(1001 + start, ack, "ack", data=data[start:start + 1000]))
@@ -425,7 +421,7 @@ def test_the_out_of_order_queue_holds_each_byte_once_within_the_receive_window()
 
 
 def test_a_fin_held_out_of_order_is_taken_when_the_gap_fills():
-    sim, a, b, server, ack = established_server()
+    sim, a, b, link, server, ack = server_after_syn()
     send_raw(a, raw_segment(1006, ack, "ack,fin", data=b" world"))
     sim.run(until_ns=20 * MS)
     assert server.state == "ESTABLISHED" and server._ofo_fin == 1012
