@@ -293,3 +293,17 @@ def _kill(child: _Child) -> None:
         os.kill(child.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def run_compile(program: Path) -> tuple[str, str]:
+    """What `dataplane compile` does for a sample program: check it and generate its pipeline. The
+    outcome is ACCEPTED when it compiles, so the figure reads 'compiled'."""
+    from dataplane.build import build
+    from dataplane.diagnostics import DiagnosticError
+    try:
+        build(str(program), [str(samples_dir())])
+    except DiagnosticError as exc:
+        return REJECTED, _first_diagnostic(exc)
+    except Exception as exc:
+        return INTERNAL, _crash(exc)
+    return ACCEPTED, ""
