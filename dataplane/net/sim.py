@@ -114,6 +114,10 @@ class Simulator:
         self.now_ns = 0
         self._queue: list = []
         self._seq = 0
+        # Cancelled entries stay in the heap (removing one from the middle costs O(n)); they are
+        # counted, and the heap is rebuilt without them once they are most of it, so that a timer
+        # re-armed on every ACK does not leave a heap of dead entries behind (asyncio does the same).
+        self._cancelled = 0
         self.seed = seed
         self.ledger = Ledger()
         self.max_frames = max_frames
@@ -138,10 +142,18 @@ class Simulator:
     def at(self, time_ns: int, fn: Callable, *args) -> list:
         return self.schedule(time_ns - self.now_ns, fn, *args)
 
-    @staticmethod
-    def cancel(handle) -> None:
-        if handle is not None:
-            handle[4] = False
+    # The heap is compacted when it holds more than this many entries and over half are cancelled.
+    COMPACT_MIN = 256
+
+    def cancel(self, handle) -> None:
+        if handle is None or not handle[4]:
+            return
+        handle[4] = False
+        self._cancelled += 1
+        if self._cancelled > self.COMPACT_MIN and 2 * self._cancelled > len(self._queue):
+            self._queue[:] = [e for e in self._queue if e[4]]   # in place: run() may hold the list
+            heapq.heapify(self._queue)
+            self._cancelled = 0
 
     def run(self, until_ns: int | None = None, progress: Callable[[int], None] | None = None) -> None:
         if self.stopped_by is not None:
@@ -153,7 +165,9 @@ class Simulator:
                 break
             heapq.heappop(q)
             if not entry[4]:
+                self._cancelled -= 1
                 continue
+            entry[4] = False                 # ran: cancelling it now is a no-op, not a dead entry
             self.now_ns = entry[0]
             self.events_run += 1
             entry[2](*entry[3])
@@ -169,7 +183,7 @@ class Simulator:
 
     @property
     def pending(self) -> int:
-        return sum(1 for e in self._queue if e[4])
+        return len(self._queue) - self._cancelled
 
 
 class LinkEnd:

@@ -46,9 +46,32 @@ def test_cancelled_events_do_not_run_and_until_stops_the_clock():
     seen = []
     h = sim.schedule(10, seen.append, "x")
     sim.schedule(30, seen.append, "late")
-    Simulator.cancel(h)
+    sim.cancel(h)
     sim.run(until_ns=20)
     assert seen == [] and sim.now_ns == 20 and sim.pending == 1
+
+
+def test_cancelled_timers_are_compacted_out_of_the_queue():
+    # A retransmission timer re-armed on every ACK: the heap must not keep every dead timer.
+    sim = Simulator()
+    handle = None
+    for i in range(10_000):
+        sim.cancel(handle)
+        handle = sim.schedule(1_000_000 + i, lambda: None)
+    assert sim.pending == 1 and len(sim._queue) <= 2 * Simulator.COMPACT_MIN + 2
+    ran = []
+    sim.schedule(5, ran.append, "soon")
+    sim.run()
+    assert ran == ["soon"] and sim.pending == 0 and sim.events_run == 2
+
+
+def test_cancelling_an_event_that_already_ran_changes_nothing():
+    sim = Simulator()
+    h = sim.schedule(1, lambda: None)
+    sim.run()
+    sim.cancel(h)
+    sim.schedule(1, lambda: None)
+    assert sim.pending == 1
 
 
 def test_serialization_and_propagation_delays():
