@@ -20,6 +20,7 @@ import pytest
 
 from netlab import two_hosts
 from test_tcp import (A4, A6, B4, B6, MS, S, balanced, raw_segment, send_raw, states, tcp_pair, tcp_sink, watch)
+from dataplane.net.host.stack import IcmpNotice
 from dataplane.net.host.tcp import (COOKIE_MSS, INVALID_RATELIMIT_NS, MAX_SYN_BACKLOG, MOD, RCV_WND,
                                     SEGMENT_OVERHEAD, SYNACK_RETRIES, SYNCOOKIE_PERIOD_NS, Segment, TcpStack)
 from dataplane.net.network import Network
@@ -139,6 +140,27 @@ def test_synack_is_retransmitted_5_times_then_the_half_open_connection_is_forgot
     assert sent_at == [0, 1, 3, 7, 15, 31]                      # RTO 1 s, doubling (RFC 6298 5.5)
     assert round(sim.now_ns / S) == 63                          # Linux: "the final timeout ... after 63 seconds"
     assert listener.stats["synack_timeouts"] == 1 and not listener.half_open and b.tcp.connections == {}
+
+
+@pytest.mark.parametrize("icmp_type, icmp_code, frees", [(3, 1, True), (3, 0, True), (11, 0, True), (12, 0, True),
+                                                         (3, 3, False), (3, 13, False)])
+def test_icmp_error_about_a_synack_frees_the_half_open_connection_as_linux_tcp_req_err(icmp_type, icmp_code, frees):
+    # Linux (tcp_v4_err -> tcp_req_err) drops a request on net / host unreachable, time exceeded and
+    # parameter problem that quote its SYN,ACK; other errors leave it to the SYN,ACK retransmissions.
+    sim, a, b, link = two_hosts()
+    tcp_sink(a)
+    listener = TcpStack(b).listen(80)
+    send_raw(a, raw_segment(1000, 0, "syn"))
+    sim.run(until_ns=S // 2)
+    (conn,) = listener.half_open.values()
+    quoted = P.ipv4(B4, A4, P.IP_TCP, raw_segment(conn.snd_una, 1001, "syn,ack", sport=80, dport=40000))[:28]
+    b.tcp.icmp_arrives(IcmpNotice(False, icmp_type, icmp_code, P.ip4("10.0.0.254"), 0, quoted, 64, sim.now_ns))
+    assert (not listener.half_open) == frees
+    assert listener.stats["icmp_request_drops"] == int(frees)
+    if frees:
+        assert conn.state == "CLOSED" and b.tcp.connections == {}
+    else:
+        assert conn.state == "SYN-RECEIVED" and conn.soft_error.startswith(f"ICMP {icmp_type}/{icmp_code}")
 
 
 def test_syn_cookies_are_deterministic_from_the_seed_and_carry_the_mss():

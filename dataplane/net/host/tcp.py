@@ -66,7 +66,10 @@ big" for a connection resends everything in flight, cut to the new size.
 
 ICMP errors (3.9.1, RFC 5461, RFC 5927): a Destination Unreachable (other
 than "fragmentation needed"), or IPv6's "unrecognized Next Header", aborts a
-connection in SYN-SENT; any other error only records `soft_error`, reported
+connection in SYN-SENT; a net or host unreachable, time exceeded or parameter
+problem (ICMPv6: destination unreachable or parameter problem) quoting a
+listener's SYN,ACK forgets that half-open connection at once (Linux's
+tcp_req_err); any other error only records `soft_error`, reported
 if the connection later times out. The quoted sequence number must lie in
 SND.UNA..SND.NXT, or the message is ignored.
 
@@ -434,6 +437,7 @@ class TcpStack:
             src, dst, tcp = int.from_bytes(q[8:24], "big"), int.from_bytes(q[24:40], "big"), q[40:48]
             too_big = notice.type == 2
             hard = notice.type == 1 or (notice.type == 4 and notice.code == 1)
+            drops_request = notice.type in (1, 4)
         else:
             if notice.type not in (3, 11, 12):
                 return
@@ -444,11 +448,12 @@ class TcpStack:
             src, dst, tcp = int.from_bytes(q[12:16], "big"), int.from_bytes(q[16:20], "big"), q[ihl:ihl + 8]
             too_big = notice.type == 3 and notice.code == 4
             hard = notice.type == 3 and not too_big
+            drops_request = notice.type in (11, 12) or (notice.type == 3 and notice.code in (0, 1))
         sport, dport, seq = int.from_bytes(tcp[0:2], "big"), int.from_bytes(tcp[2:4], "big"), \
             int.from_bytes(tcp[4:8], "big")
         conn = self.connections.get((notice.v6, src, sport, dst, dport))
         if conn is not None:
-            conn.icmp_error(notice, seq, too_big, hard)
+            conn.icmp_error(notice, seq, too_big, hard, drops_request)
 
 
 # ---------------------------------------------------------------------------- LISTEN (3.10.7.2)
@@ -475,7 +480,7 @@ class TcpListener:
         self.accept_queue: deque[TcpConnection] = deque()
         self.last_overflow_ns: int | None = None               # when a SYN last found the SYN queue full
         self.stats = dict.fromkeys(("syn_queue_overflows", "cookies_sent", "cookies_validated", "bad_cookies",
-                                    "accept_queue_overflows", "synack_timeouts"), 0)
+                                    "accept_queue_overflows", "synack_timeouts", "icmp_request_drops"), 0)
 
     def _set_state(self, new: str) -> None:
         old, self.state = self.state, new
@@ -1270,8 +1275,12 @@ class TcpConnection:
 
     # ------------------------------------------------------------------ ICMP
 
-    def icmp_error(self, notice, seq: int, too_big: bool, hard: bool) -> None:
-        """An ICMP error about one of our segments (3.9.1)."""
+    def icmp_error(self, notice, seq: int, too_big: bool, hard: bool, drops_request: bool = False) -> None:
+        """An ICMP error about one of our segments (3.9.1). `drops_request`: the error ends a half-open
+        connection of a listener (SYN-RECEIVED), as Linux's tcp_req_err does for ICMP net / host
+        unreachable, time exceeded and parameter problem (ICMPv6: destination unreachable and parameter
+        problem): the client that sent the SYN cannot be reached, so its place in the SYN queue is freed
+        at once instead of after five SYN,ACK retransmissions."""
         if not (seq_le(self.snd_una, seq) and seq_lt(seq, self.snd_nxt)):
             self.host.log(f"TCP {self.name}: ICMP error quoting seq {seq} outside SND.UNA..SND.NXT; ignored")
             return                                                    # RFC 5927 4.1
@@ -1284,6 +1293,11 @@ class TcpConnection:
                 self._mss_after_icmp = mss
                 self.host.log(f"TCP {self.name}: {what}: MSS now {mss}, resending what is in flight")
                 self._retransmit(None)
+            return
+        if drops_request and self.state == SYN_RECEIVED and self.listener is not None:
+            self.host.log(f"TCP {self.name}: {what} about our SYN,ACK: half-open connection forgotten")
+            self.listener.stats["icmp_request_drops"] += 1
+            self._enter_closed(f"destination unreachable ({what})")
             return
         if hard and self.state == SYN_SENT:
             self.host.log(f"TCP {self.name}: {what}: connection refused")
