@@ -184,7 +184,8 @@ class SynFlood(_Flood):
         parts = [f"SYN-RECEIVED peak {self.half_open_peak}/{l.syn_backlog} (sampled as each SYN left)"]
         labels = (("cookies_sent", "SYN cookies sent"), ("cookies_validated", "cookies returned valid"),
                   ("syn_queue_overflows", "SYNs found the queue full"),
-                  ("synack_timeouts", "half-open connections timed out"))
+                  ("synack_timeouts", "half-open connections timed out"),
+                  ("icmp_request_drops", "ended by an ICMP error"))
         parts += [f"{l.stats[key]} {label}" for key, label in labels if key in l.stats]
         return ", ".join(parts)
 

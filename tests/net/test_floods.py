@@ -221,13 +221,15 @@ def test_shipped_syn_flood_shows_the_bounded_syn_queue_and_the_transfer_complete
     flood, tcp = run.apps
     assert tcp.intact and tcp.delivered == pattern(20000)
     assert flood.render().splitlines()[1] == (
-        "  target srv port 80: SYN-RECEIVED peak 128/128 (sampled as each SYN left), 1873 SYN cookies sent, "
-        "1 cookies returned valid, 1873 SYNs found the queue full, 128 half-open connections timed out")
+        "  target srv port 80: SYN-RECEIVED peak 128/128 (sampled as each SYN left), 1804 SYN cookies sent, "
+        "1 cookies returned valid, 1804 SYNs found the queue full, 0 half-open connections timed out, "
+        "197 ended by an ICMP error")
     text = run.summary.render()
-    assert ("limits reached at srv: TCP port 80 (SYN backlog 128): syn queue overflows 1873, cookies sent 1873, "
-            "cookies validated 1, synack timeouts 128") in text
-    # The SYN,ACKs to spoofed sources die at r1 (no route), each with its reason.
-    assert run.summary.drops == {"no_route": 2640} and run.summary.drops_by_node == {"r1": 2640}
+    assert ("limits reached at srv: TCP port 80 (SYN backlog 128): syn queue overflows 1804, cookies sent 1804, "
+            "cookies validated 1, icmp request drops 197") in text
+    # The SYN,ACKs to spoofed sources die at r1 (no route), each with its reason; r1's ICMP net unreachable
+    # (as many as its ICMP rate limit lets out) frees their half-open connections at srv (tcp_req_err).
+    assert run.summary.drops == {"no_route": 2326} and run.summary.drops_by_node == {"r1": 2326}
 
 
 def test_shipped_frag_flood_shows_eviction_and_every_big_ping_gets_through(tmp_path_factory):
