@@ -299,8 +299,15 @@ class Host:
             return any(i.link_local() == dst for i in self.interfaces.values())
         return any(int(a.ip) == dst for i in self.interfaces.values() for a in i.ipv6)
 
-    def addresses4(self) -> set[int]:
-        return {int(i.ipv4.ip) for i in self.interfaces.values() if i.ipv4 is not None}
+    _ALL_NODES = P.ip6("ff02::1")
+    _SOLICITED_PREFIX = P.solicited_node(0) >> 24
+
+    def _listens_to(self, group: int) -> bool:
+        """Whether this host has joined IPv6 multicast `group`: all-nodes, or the solicited-node group of
+        one of its addresses (checked only for such groups: the address set is built for NS alone)."""
+        if group == self._ALL_NODES:
+            return True
+        return group >> 24 == self._SOLICITED_PREFIX and any(P.solicited_node(a) == group for a in self.addresses6())
 
     def addresses6(self) -> set[int]:
         out = set()
@@ -494,7 +501,7 @@ class Host:
         data = data[:h["totalLen"]]
         dst = h["dstAddr"]
         bcast = dst == 0xFFFFFFFF or (iface.ipv4 is not None and dst == int(iface.ipv4.network.broadcast_address))
-        if dst not in self.addresses4() and not bcast:
+        if not bcast and not self.is_mine(dst, False):
             self.drop(DropReason.NOT_FOR_US, P.ip4_str(dst), iface.port)
             return
         if h["mf"] or h["fragOffset"]:
@@ -627,7 +634,7 @@ class Host:
             pkt = RxPacket(False, h["srcAddr"], h["dstAddr"], h["protocol"], first_fragment[h["ihl"] * 4:], h["ttl"],
                            first_fragment, iface)
             # The quoted first fragment has offset 0; a datagram to a broadcast address gets no error (R9).
-            pkt.broadcast = h["dstAddr"] not in self.addresses4()
+            pkt.broadcast = not self.is_mine(h["dstAddr"], False)
             self.send_icmp_error(pkt, type_, code, pointer << 24 if type_ == 12 else 0)
 
     def _reassembly_drop(self, reason: DropReason, detail: str) -> None:
@@ -754,9 +761,7 @@ class Host:
             return
         data = data[:40 + h["payloadLen"]]
         dst = h["dstAddr"]
-        mine = self.addresses6()
-        multicast_ok = dst == P.ip6("ff02::1") or any(dst == P.solicited_node(a) for a in mine)
-        if dst not in mine and not multicast_ok:
+        if not self.is_mine(dst, True) and not self._listens_to(dst):
             self.drop(DropReason.NOT_FOR_US, P.ip6_str(dst), iface.port)
             return
         nh, off = h["nextHdr"], 40
