@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from dataplane.diagnostics import EXCERPT_WIDTH, Diagnostic, SourceFile
 
 
@@ -27,3 +30,17 @@ def test_the_window_at_the_ends_of_a_long_line():
     assert first[1] == "    X" + "y" * (EXCERPT_WIDTH - 1) + "..." and first[2] == "    ^"
     last = Diagnostic("error", "m", src.span(1, 1002)).render().splitlines()
     assert last[1].endswith("yZ") and last[1][4:].startswith("...") and last[2].index("^") == len(last[1]) - 1
+
+
+@given(st.text(alphabet=st.sampled_from("ab\n\r\u00e9\u20ac\U0001f600\u2028"), max_size=200))
+def test_line_table_of_big_files_is_the_same_as_of_small_ones(text):
+    # Big inputs find their newlines with numpy (ASCII as bytes, other text as UTF-32): the same offsets.
+    import dataplane.diagnostics as diagnostics
+    small = list(diagnostics._line_starts(text))
+    saved = diagnostics._VECTOR_THRESHOLD
+    diagnostics._VECTOR_THRESHOLD = 0
+    try:
+        assert list(diagnostics._line_starts(text)) == small
+    finally:
+        diagnostics._VECTOR_THRESHOLD = saved
+    assert small == [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
