@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dataplane.diagnostics import EXCERPT_WIDTH, Diagnostic, SourceFile
@@ -32,6 +32,7 @@ def test_the_window_at_the_ends_of_a_long_line():
     assert last[1].endswith("yZ") and last[1][4:].startswith("...") and last[2].index("^") == len(last[1]) - 1
 
 
+@settings(deadline=None)      # the first example imports numpy
 @given(st.text(alphabet=st.sampled_from("ab\n\r\u00e9\u20ac\U0001f600\u2028"), max_size=200))
 def test_line_table_of_big_files_is_the_same_as_of_small_ones(text):
     # Big inputs find their newlines with numpy (ASCII as bytes, other text as UTF-32): the same offsets.
