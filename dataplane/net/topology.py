@@ -310,12 +310,19 @@ class _Loader(DocumentChecker):
         return n
 
     def include_dirs(self, value, path: tuple) -> list[str]:
-        """The -I directories of a node's program: a directory or a list of them."""
-        if isinstance(self.expect(value, (str, list), path, "include"), str):
-            return [value]
-        for i, d in enumerate(value):
-            self.expect(d, str, path + (i,), "an include directory")
-        return value
+        """The -I directories of a node's program: a directory or a list of them, each relative to the
+        topology file (as `entries` is), so that a topology runs the same from any working directory."""
+        single = isinstance(self.expect(value, (str, list), path, "include"), str)
+        here = os.path.dirname(os.path.abspath(self.src.path))
+        out = []
+        for i, d in enumerate([value] if single else value):
+            where = path if single else path + (i,)
+            self.expect(d, str, where, "an include directory")
+            full = os.path.join(here, d)
+            if not os.path.isdir(full):
+                raise self.fail(f"cannot find the include directory '{d}'", where)
+            out.append(full)
+        return out
 
     def defines(self, value, path: tuple) -> dict[str, str]:
         """The -D macros of a node's program: {NAME: value}, each value a string or an integer."""

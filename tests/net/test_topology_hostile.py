@@ -11,7 +11,7 @@ import pytest
 
 from dataplane import cli
 from dataplane.controlplane.positions import MAX_DEPTH
-from dataplane.net.topology import load_topology_text, parse_rate, parse_time
+from dataplane.net.topology import load_topology, load_topology_text, parse_rate, parse_time
 from dataplane.net.tutorial import load_tutorial_topology
 from hostile import assert_user_error, limited_cli
 
@@ -186,6 +186,17 @@ def test_include_and_defines_reach_the_program(tmp_path, capsys):
     topo = load_topology_text(BASE.replace("icmp_rate: 10", f"include: {inc}\n    defines: {{A: 1, B: x}}"))
     assert topo.nodes["r1"].options["include"] == [str(inc)]
     assert topo.nodes["r1"].options["defines"] == {"A": "1", "B": "x"}
+
+
+def test_relative_include_directories_are_relative_to_the_topology_file(tmp_path, monkeypatch, capsys):
+    (tmp_path / "net").mkdir()
+    (tmp_path / "net" / "inc").mkdir()
+    topo = tmp_path / "net" / "t.yaml"
+    topo.write_text(BASE.replace("icmp_rate: 10", "include: inc"))
+    monkeypatch.chdir(tmp_path)                      # not the topology's directory
+    assert load_topology(str(topo)).nodes["r1"].options["include"] == [str(tmp_path / "net" / "inc")]
+    code, path, err = ping(tmp_path, capsys, BASE.replace("icmp_rate: 10", "include: [missing]"))
+    assert code == 1 and "error: cannot find the include directory 'missing'" in err.splitlines()[0], err
 
 
 @pytest.mark.parametrize("entries,needle,message", [
