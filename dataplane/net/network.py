@@ -176,8 +176,8 @@ class Network:
         if self.pcap_dir is not None:
             from ..pcap import PcapWriter
             os.makedirs(self.pcap_dir, exist_ok=True)
-            for name, link in self.links.items():
-                link.pcap = PcapWriter(os.path.join(self.pcap_dir, _file_name(name) + ".pcap"))
+            for link, file in zip(self.links.values(), _pcap_file_names(self.links)):
+                link.pcap = PcapWriter(os.path.join(self.pcap_dir, file))
 
     def _configure_routes(self) -> None:
         topo = self.topo
@@ -344,3 +344,20 @@ def _fmt_time(ns: int) -> str:
 
 def _file_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def _pcap_file_names(link_names) -> list[str]:
+    """One capture file name per link, in order: the link's name made safe for a file system, with
+    -2, -3 ... after names that would otherwise be the same file (two names that differ only in a
+    character that is not kept, or only in case on a case-insensitive file system)."""
+    used: set[str] = set()
+    out = []
+    for name in link_names:
+        base = _file_name(name)
+        file, n = base + ".pcap", 1
+        while file.casefold() in used:
+            n += 1
+            file = f"{base}-{n}.pcap"
+        used.add(file.casefold())
+        out.append(file)
+    return out

@@ -130,3 +130,10 @@ def test_a_binary_file_is_a_user_error_about_topology_files(tmp_path):
     text = exc.value.render()
     assert text.startswith(f"{junk}:2:1: error: the file is not UTF-8 text") and \
         "hint: topology files must be text files" in text
+
+
+def test_pcap_file_names_never_collide():
+    from dataplane.net.network import _pcap_file_names
+    names = _pcap_file_names(["r1-r2", "a:b", "a_b", "A_B", "a_b-2", "x/../y"])
+    assert names == ["r1-r2.pcap", "a_b.pcap", "a_b-2.pcap", "A_B-3.pcap", "a_b-2-2.pcap", "x_.._y.pcap"]
+    assert len({n.casefold() for n in names}) == len(names)
