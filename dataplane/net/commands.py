@@ -66,6 +66,8 @@ def _network(args):
         topo = load_tutorial_topology(path, program=args.program)
     else:
         topo = load_topology(path)
+    for note in topo.notes:
+        print(note)
     net = Network(topo, trace=args.trace, pcap_dir=args.pcap)
     tracer = None
     if args.trace:

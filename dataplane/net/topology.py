@@ -124,6 +124,9 @@ class Topology:
     duration_ns: int | None = None
     positions: Positions | None = None
     graph: nx.MultiGraph = None
+    # What the loader chose for the user and the user should know before the run starts (which
+    # program each switch of a topology.json runs); the commands print them first.
+    notes: list[str] = field(default_factory=list)
 
     def interface(self, node: str, iface: str) -> InterfaceSpec:
         return self.nodes[node].interfaces[iface]

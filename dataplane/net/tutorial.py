@@ -104,7 +104,28 @@ class _TutorialLoader(_Loader):
         topo = Topology(name=_display_name(self.src.path), path=self.src.path, nodes=nodes, links=links,
                         traffic=[], positions=self.pos)
         topo.graph = build_graph(topo)
+        topo.notes = self.program_notes(nodes)
         return topo
+
+    def program_notes(self, nodes: dict) -> list[str]:
+        """Which program each switch runs, and a word when it is an exercise's skeleton: run without
+        --program, the tutorials' topologies pick the exercise's own .p4 file, which is unfinished (its
+        tables have no working actions yet), and a newcomer sees only 100% loss."""
+        by_program: dict[str, list[str]] = {}
+        for name, node in nodes.items():
+            if node.kind == "p4":
+                by_program.setdefault(node.program, []).append(name)
+        notes = []
+        for program, switches in by_program.items():
+            shown = _shown_path(program)
+            how = " (chosen with --program)" if self.override is not None else ""
+            notes.append(f"{'switch' if len(switches) == 1 else 'switches'} {' '.join(switches)} "
+                         f"run{'s' if len(switches) == 1 else ''} {shown}{how}")
+            solution = os.path.join(os.path.dirname(program), "solution", os.path.basename(program))
+            if self.override is None and os.path.isfile(solution):
+                notes.append(f"note: {shown} is the exercise's skeleton, left for you to complete; to run the "
+                             f"finished program add --program {_shown_path(solution)}")
+        return notes
 
     # ------------------------------------------------------------------ hosts
 
@@ -425,6 +446,12 @@ def _port_mac(index: int, port: int) -> int:
 
 
 # ---------------------------------------------------------------------------- files
+
+
+def _shown_path(path: str) -> str:
+    """A path as the user would type it: relative to the working directory when it is below it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
 
 
 def _override_program(program: str) -> str:

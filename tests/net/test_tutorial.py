@@ -352,3 +352,23 @@ def test_program_override_by_the_name_of_a_shipped_program():
 def test_program_override_that_does_not_exist():
     d, rendered = load_error(TOPOLOGY, program="no_such_program.p4")
     assert rendered.startswith("error: --program: cannot find the P4 program 'no_such_program.p4'")
+
+
+def test_the_run_says_which_program_each_switch_runs(exercise, monkeypatch, capsys):
+    from dataplane.cli import main
+    monkeypatch.chdir(exercise)
+    assert main(["ping", "pod-topo/topology.json", "h1", "h2", "-c", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "switches s1 s2 s3 s4 run basic.p4"
+
+
+def test_an_exercise_skeleton_is_named_with_its_solution(exercise, monkeypatch):
+    # The tutorials keep the finished program in solution/: the exercise's own .p4 file is unfinished.
+    (exercise / "solution").mkdir()
+    shutil.copy(exercise / "basic.p4", exercise / "solution" / "basic.p4")
+    monkeypatch.chdir(exercise)
+    topo = load_tutorial_topology("pod-topo/topology.json")
+    assert topo.notes == ["switches s1 s2 s3 s4 run basic.p4",
+                          "note: basic.p4 is the exercise's skeleton, left for you to complete; to run the "
+                          "finished program add --program solution/basic.p4"]
+    topo = load_tutorial_topology("pod-topo/topology.json", program="solution/basic.p4")
+    assert topo.notes == ["switches s1 s2 s3 s4 run solution/basic.p4 (chosen with --program)"]
