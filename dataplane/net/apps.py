@@ -9,6 +9,7 @@ adds the closing statistics.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 from ..protocols import packets as P
 from .host.stack import Host, IcmpNotice
@@ -115,8 +116,13 @@ class Ping(App):
     name = "ping"
 
     def __init__(self, net, src: str, dst: str, count: int = 4, size: int = 56, interval_ns: int = S,
-                 df: bool = False, v6: bool = False, ttl: int | None = None, timeout_ns: int = 2 * S):
+                 df: bool = False, v6: bool = False, ttl: int | None = None, timeout_ns: int = 2 * S,
+                 on_done: Callable[["Ping"], None] | None = None):
         super().__init__(net, src)
+        # Called when the ping ends; with it, the ping also ends as soon as every request was answered
+        # (ping -c N -W T does), instead of waiting out the timeout after the last request.
+        self.on_done = on_done
+        self._finish_timer = None
         self.v6 = v6
         self.dst = net.address(dst, v6)
         self.count, self.size, self.interval, self.df, self.ttl = count, size, interval_ns, df, ttl
@@ -163,7 +169,7 @@ class Ping(App):
         if seq < self.count:
             self.sim.schedule(self.interval, self._send, seq + 1)
         else:
-            self.sim.schedule(self.timeout, self._finish)
+            self._finish_timer = self.sim.schedule(self.timeout, self._finish)
 
     def _icmp(self, n: IcmpNotice) -> None:
         if self.done:
@@ -187,6 +193,9 @@ class Ping(App):
             size = len(n.data) + 8
             self.lines.append(f"{size} bytes from {_addr(n.src, self.v6)}: icmp_seq={seq} ttl={n.ttl} "
                               f"time={fmt_rtt(rtt)} ms" + (" (DUP!)" if dup else ""))
+            if self.on_done is not None and len(self.received) == self.count:
+                self.sim.cancel(self._finish_timer)
+                self._finish()
             return
         is_error = n.type < 128 if n.v6 else n.type in (3, 4, 5, 11, 12)
         if not is_error:
@@ -205,6 +214,8 @@ class Ping(App):
         self.done = True
         if self._icmp in self.host.icmp_listeners:
             self.host.icmp_listeners.remove(self._icmp)
+        if self.on_done is not None:
+            self.on_done(self)
 
     @property
     def transmitted(self) -> int:
@@ -229,6 +240,59 @@ class Ping(App):
             avg = sum(ms) / len(ms)
             mdev = math.sqrt(max(0.0, sum(x * x for x in ms) / len(ms) - avg * avg))
             out.append(f"rtt min/avg/max/mdev = {min(ms):.3f}/{avg:.3f}/{max(ms):.3f}/{mdev:.3f} ms")
+        return "\n".join(out)
+
+
+class PingAll(App):
+    """Mininet's pingall: every host pings every other host once, one ping at a time (Mininet runs
+    `ping -c1 -W1` for each pair in turn), and the result is printed as Mininet prints it: one line per
+    host with the hosts that answered and X for those that did not, then the share dropped."""
+
+    name = "pingall"
+
+    def __init__(self, net, v6: bool = False, timeout_ns: int = S):
+        hosts = list(net.hosts)
+        if not hosts:
+            raise ValueError(f"{net.topo.name} has no hosts to ping")
+        super().__init__(net, hosts[0])
+        self.v6, self.timeout = v6, timeout_ns
+        self.pairs = [(a, b) for a in hosts for b in hosts if a != b]
+        self.answered: dict[tuple[str, str], bool] = {}
+
+    def _begin(self) -> None:
+        self._next(0)
+
+    def _next(self, i: int) -> None:
+        if i == len(self.pairs):
+            self.done = True
+            return
+        src, dst = self.pairs[i]
+        try:
+            ping = Ping(self.net, src, dst, count=1, v6=self.v6, timeout_ns=self.timeout,
+                        on_done=lambda p: self._answer(i, bool(p.received)))
+        except ValueError:                      # dst has no address of the family: nothing to ping
+            self._answer(i, False)
+            return
+        ping.start(self.sim.now_ns)
+
+    def _answer(self, i: int, ok: bool) -> None:
+        self.answered[self.pairs[i]] = ok
+        self.sim.schedule(0, self._next, i + 1)
+
+    @property
+    def received(self) -> int:
+        return sum(self.answered.values())
+
+    def report(self) -> str:
+        out = ["*** Ping: testing ping reachability"]
+        for host in self.net.hosts:
+            row = [dst if self.answered.get((src, dst)) else "X" for src, dst in self.pairs if src == host]
+            out.append(f"{host} -> {' '.join(row)}".rstrip())
+        sent = len(self.pairs)
+        if not self.done:
+            out.append(f"*** the run stopped after {len(self.answered)} of {sent} pings")
+        dropped = int(100 * (sent - self.received) / sent) if sent else 0
+        out.append(f"*** Results: {dropped}% dropped ({self.received}/{sent} received)")
         return "\n".join(out)
 
 
@@ -400,6 +464,7 @@ def start_traffic(net, specs) -> list[App]:
                                                         **_pick(p, port="port", nbytes="bytes")),
               "sctp": lambda p: _transfers().SctpTransfer(net, p["from"], p["to"], v6=p.get("ipv6", False),
                                                           **_pick(p, port="port", messages="messages", size="size"))}
+    makers["pingall"] = lambda p: PingAll(net, v6=p.get("ipv6", False))
     makers.update(_floods().makers(net))
     return [makers[t.kind](t.params).start(t.at_ns) for t in specs]
 

@@ -12,7 +12,8 @@ S = 1_000_000_000
 
 
 def register(sub) -> None:
-    p = sub.add_parser("run", help="run a topology's traffic section and print what happened")
+    p = sub.add_parser("run", help="run a topology's traffic section and print what happened (with no traffic "
+                                   "section: pingall)")
     _topology_args(p)
     p.add_argument("--until", metavar="TIME", help="stop at this simulated time (e.g. 30s); default: when idle")
     p.set_defaults(func=cmd_run)
@@ -28,6 +29,11 @@ def register(sub) -> None:
     p.add_argument("--df", action="store_true", help="set Don't Fragment (IPv4): like ping -M do")
     p.add_argument("-6", dest="ipv6", action="store_true", help="use IPv6")
     p.set_defaults(func=cmd_ping)
+
+    p = sub.add_parser("pingall", help="every host pings every other host once, as Mininet's pingall")
+    _topology_args(p)
+    p.add_argument("-6", dest="ipv6", action="store_true", help="use IPv6")
+    p.set_defaults(func=cmd_pingall)
 
     p = sub.add_parser("traceroute", help="trace the route from a host to a node or address")
     _topology_args(p)
@@ -126,7 +132,12 @@ def _run(net, tracer, args, until_ns=None) -> None:
 
 def cmd_run(args) -> int:
     net, tracer = _network(args)
-    apps = net.schedule_traffic()
+    if not net.topo.traffic:
+        # What a Mininet user types first; a topology.json never has traffic of its own.
+        print(f"{net.topo.name} has no traffic section: running pingall")
+        apps = [_pingall(net, v6=False)]
+    else:
+        apps = net.schedule_traffic()
     _run(net, tracer, args)
     for app in apps:
         print(app.render())
@@ -163,6 +174,24 @@ def cmd_ping(args) -> int:
     _run(net, tracer, args)
     print(app.render())
     return 0 if app.received else 1
+
+
+def _pingall(net, v6: bool):
+    from .apps import PingAll
+    try:
+        app = PingAll(net, v6=v6)
+    except ValueError as exc:
+        raise error(str(exc)) from None
+    net.apps.append(app)
+    return app.start(0)
+
+
+def cmd_pingall(args) -> int:
+    net, tracer = _network(args)
+    app = _pingall(net, args.ipv6)
+    _run(net, tracer, args)
+    print(app.render())
+    return 0 if app.received == len(app.pairs) else 1
 
 
 def cmd_traceroute(args) -> int:

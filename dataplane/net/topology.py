@@ -52,14 +52,15 @@ NODE_KEYS = {"kind", "program", "entries", "interfaces", "gateway", "gateway6", 
 IFACE_KEYS = {"mac", "ipv4", "ipv6", "port"}
 LINK_KEYS = {"ends", "mtu", "latency", "bandwidth", "queue", "loss", "name"}
 TOP_KEYS = {"name", "seed", "defaults", "nodes", "links", "traffic", "description", "max_frames", "duration"}
-TRAFFIC_KINDS = {"ping", "traceroute", "udp", "tcp", "sctp", "syn_flood", "frag_flood"}
+TRAFFIC_KINDS = {"ping", "traceroute", "udp", "tcp", "sctp", "syn_flood", "frag_flood", "pingall"}
 TRAFFIC_KEYS = {"ping": {"from", "to", "count", "size", "df", "interval", "ipv6", "ttl"},
                 "traceroute": {"from", "to", "ipv6", "max_hops", "queries"},
                 "udp": {"from", "to", "port", "count", "size", "interval", "ipv6"},
                 "tcp": {"from", "to", "port", "bytes", "ipv6"},
                 "sctp": {"from", "to", "port", "messages", "size", "ipv6"},
                 "syn_flood": {"from", "to", "port", "count", "rate", "spoof", "ipv6"},
-                "frag_flood": {"from", "to", "count", "rate", "size", "ipv6"}}
+                "frag_flood": {"from", "to", "count", "rate", "size", "ipv6"},
+                "pingall": {"ipv6"}}
 TRAFFIC_FLAGS = {"df", "ipv6", "spoof"}
 TRAFFIC_RANGES = {"count": (1, 1_000_000), "size": (0, 65507), "port": (1, 65535), "bytes": (0, 1 << 30),
                   "messages": (1, 1_000_000), "max_hops": (1, 255), "queries": (1, 10), "ttl": (1, 255),
@@ -390,6 +391,11 @@ class _Loader(DocumentChecker):
         kind = kinds[0]
         params = self.expect(spec[kind] or {}, dict, path + (kind,), kind)
         self.check_keys(params, TRAFFIC_KEYS[kind], path + (kind,), kind)
+        at = self.value(parse_time, spec.get("at", 0), path + ("at",), "at")
+        if kind == "pingall":                   # every host to every other: no ends to name
+            if not isinstance(params.get("ipv6", False), bool):
+                raise self.fail("'ipv6' is true or false", path + (kind, "ipv6"))
+            return TrafficSpec(at, kind, {"ipv6": params.get("ipv6", False)}, path)
         for role in ("from", "to"):
             if role not in params:
                 raise self.fail(f"{kind} needs '{role}'", path + (kind,))
@@ -419,7 +425,6 @@ class _Loader(DocumentChecker):
                     raise self.fail(f"'{k}' must be between {low} and {high}", p)
                 out[k] = n
         out["to"] = self.target(params["to"], nodes, out.get("ipv6", False), path + (kind, "to"))
-        at = self.value(parse_time, spec.get("at", 0), path + ("at",), "at")
         return TrafficSpec(at, kind, out, path)
 
     def target(self, to, nodes: dict, v6: bool, path: tuple) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dataplane.net.apps import Ping, Traceroute, UdpFlow, error_text, fmt_rtt
+from dataplane.net.apps import Ping, PingAll, Traceroute, UdpFlow, error_text, fmt_rtt
 from dataplane.net.host.stack import IcmpNotice
 from dataplane.net.network import Network
 from dataplane.net.topology import load_topology_text
@@ -134,3 +134,41 @@ def test_an_application_the_run_never_reached_says_so(net):
     p = Ping(net, "h1", "h2").start(50_000_000_000)
     net.run(until_ns=1_000_000_000)
     assert p.render() == "ping on h1: not started, the run stopped first (due at 50.000 s)"
+
+
+# ---------------------------------------------------------------------------- pingall (Mininet)
+
+THREE = LINE.replace("links:", "  h3: {kind: host, interfaces: {eth0: {ipv4: 10.0.2.3/24}}}\n  s2: {kind: switch, "
+                     "interfaces: {p1: {}, p2: {}, p3: {}}}\nlinks:").replace(
+    "  - [r2:b, h2:eth0]", "  - [r2:b, s2:p1]\n  - [s2:p2, h2:eth0]\n  - [s2:p3, h3:eth0]")
+
+
+def test_pingall_prints_as_mininet_does():
+    net = Network(load_topology_text(THREE, "three.yaml"))
+    app = PingAll(net).start(0)
+    net.run()
+    assert app.render().splitlines() == ["*** Ping: testing ping reachability", "h1 -> h2 h3", "h2 -> h1 h3",
+                                         "h3 -> h1 h2", "*** Results: 0% dropped (6/6 received)"]
+
+
+def test_pingall_marks_what_does_not_answer_with_x_and_truncates_the_share_like_mininet():
+    net = Network(load_topology_text(THREE, "three.yaml"))
+    app = PingAll(net, v6=True).start(0)                  # h3 has no IPv6 address
+    net.run()
+    assert app.render().splitlines()[1:] == ["h1 -> h2 X", "h2 -> h1 X", "h3 -> X X",
+                                             "*** Results: 66% dropped (2/6 received)"]
+
+
+def test_pingall_runs_one_ping_at_a_time_and_does_not_wait_out_answered_pings():
+    net = Network(load_topology_text(THREE, "three.yaml"))
+    app = PingAll(net).start(0)
+    net.run()
+    # 6 pings over 1 ms links (4 ms round trips at most, ARP first): well under the 1 s a timeout takes.
+    assert app.done and net.sim.now_ns < 100 * 1_000_000
+
+
+def test_pingall_is_a_traffic_item():
+    text = THREE + "traffic:\n  - pingall: {}\n  - {at: 1s, pingall: {ipv6: true}}\n"
+    topo = load_topology_text(text, "three.yaml")
+    assert [(t.kind, t.params, t.at_ns) for t in topo.traffic] == [("pingall", {"ipv6": False}, 0),
+                                                                   ("pingall", {"ipv6": True}, 1_000_000_000)]

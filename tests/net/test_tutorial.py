@@ -372,3 +372,14 @@ def test_an_exercise_skeleton_is_named_with_its_solution(exercise, monkeypatch):
                           "finished program add --program solution/basic.p4"]
     topo = load_tutorial_topology("pod-topo/topology.json", program="solution/basic.p4")
     assert topo.notes == ["switches s1 s2 s3 s4 run solution/basic.p4 (chosen with --program)"]
+
+
+def test_run_without_traffic_does_pingall_and_pingall_is_a_command(monkeypatch, capsys):
+    from dataplane.cli import main
+    assert main(["run", str(TOPOLOGY)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "basic/pod-topo/topology.json has no traffic section: running pingall"
+    assert out[2:8] == ["*** Ping: testing ping reachability", "h1 -> h2 h3 h4", "h2 -> h1 h3 h4",
+                        "h3 -> h1 h2 h4", "h4 -> h1 h2 h3", "*** Results: 0% dropped (12/12 received)"]
+    assert main(["pingall", "line"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "*** Results: 0% dropped (2/2 received)"
