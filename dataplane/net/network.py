@@ -27,6 +27,7 @@ from ..router.l2agent import L2Agent
 from ..router.node import Node
 from ..runtime.device import Device
 from ..runtime.errors import ControlPlaneError
+from ..runtime.trace import DropReason
 from . import autoconfig
 from .devices import P4Device
 from .host.stack import Host, HostInterface
@@ -323,8 +324,9 @@ class Summary:
             lines.append("drops: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.drops.items()))
             lines.append("drops by node: " + ", ".join(f"{k} {v}" for k, v in self.drops_by_node.items()))
         if self.copy_drops:
-            lines.append("copies not sent (others were): " +
-                         ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.copy_drops.items()))
+            # Copies of one packet (multicast replicas, clones) of which some went on: not packets lost.
+            lines.append("copies dropped while other copies of the same packet went on: " +
+                         ", ".join(f"{v} {DropReason[k.upper()].value}" for k, v in self.copy_drops.items()))
         for host, reached in self.limits.items():
             lines.append(f"limits reached at {host}: " + "; ".join(reached))
         if self.stopped_by:

@@ -505,6 +505,7 @@ class _Ctx:
     def too_big(self, frame: bytes, l3: bytes, out_port: int, mtu: int, etype: int) -> None:
         if etype == P.ETH_IPV6:
             # R21: routers never fragment IPv6; Packet Too Big carries the MTU (32 bits).
+            self.fate = (DropReason.PACKET_TOO_BIG, f"MTU {mtu} on port {out_port}")
             self.icmpv6_error(l3, 2, 0, mtu)
             return
         try:
@@ -514,6 +515,7 @@ class _Ctx:
             return
         if ip["df"]:
             # R14: Fragmentation Needed, next-hop MTU in the low 16 bits of the second word.
+            self.fate = (DropReason.FRAGMENTATION_NEEDED, f"MTU {mtu} on port {out_port}")
             self.note("DF set")
             self.icmp_error(l3, 3, 4, mtu & 0xFFFF)
             return

@@ -27,6 +27,10 @@ class DropReason(enum.Enum):
     TTL_EXCEEDED = "TTL or hop limit exceeded"
     NO_ROUTE = "no route to the destination"
     EXCEEDS_LINK_MTU = "exceeds link MTU"
+    # A router's deliberate drops of packets too big for the next link, each answered with ICMP (R14, R21),
+    # unlike EXCEEDS_LINK_MTU, which marks a frame sent on a link it does not fit (a program's mistake).
+    FRAGMENTATION_NEEDED = "fragmentation needed but DF set"
+    PACKET_TOO_BIG = "packet too big for the next link"
     QUEUE_FULL = "queue full (drop-tail)"
     LINK_LOSS = "lost on the link (random loss)"
     LINK_DOWN = "no link on this port"

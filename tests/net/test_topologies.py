@@ -381,7 +381,7 @@ def test_line_path_mtu_discovery_ipv4(tmp_path_factory):
     quoted = IP(icmp_bytes[8:])
     assert (quoted.src, quoted.dst, quoted.len, quoted.flags.DF) == (H1, H2, 1428, True)
     assert not [ip for _, ip in ipv4_packets(run.frames_on("r2-r3"), proto=1) if ip.flags.DF]
-    drop = run.drops("exceeds_link_mtu", "r2")[0]
+    drop = run.drops("fragmentation_needed", "r2")[0]
     assert drop.detail == "MTU 1280 on port 2; DF set; ICMP 3/4 sent" and drop.time_ns // S == 6
 
 
@@ -419,7 +419,7 @@ def test_line_path_mtu_discovery_ipv6_and_source_fragmentation(tmp_path_factory)
                       and p[ICMPv6EchoRequest].id == ping.ident]
     assert whole_requests == [("h1-r1", 1), ("r1-r2", 1)]
     # Seq 2's reply is whole and too big for r3 -> r2: r3 tells h2 (who then fragments seq 3's reply).
-    drop = [d for d in run.drops("exceeds_link_mtu", "r3")]
+    drop = [d for d in run.drops("packet_too_big", "r3")]
     assert [(d.detail, d.time_ns // S) for d in drop] == [("MTU 1280 on port 1; ICMPv6 2/0 sent", 10)]
     replies = [p for c, p in v6 if c.link == "r2-r3" and c.sender == "r3" and p[IPv6].dst == H1_6]
     assert [(p[IPv6ExtHdrFragment].offset, p[IPv6ExtHdrFragment].m) for p in replies] == [(0, 1), (154, 0)]
@@ -437,8 +437,11 @@ def test_line_tcp_uses_the_discovered_path_mtu(tmp_path_factory):
     assert max(len(ip[TCP].payload) for ip in data) == 1240 and max(ip.len for ip in data) == 1280
     assert all(ip.flags.DF and ip.frag == 0 and not ip.flags.MF for _, ip in segs)
     assert sum(len(ip[TCP].payload) for ip in data) == 50000
-    # The only frames too big for a link were the DF ping and the IPv6 ping (before PMTU was known).
-    assert [(d.node, d.time_ns // S) for d in run.drops("exceeds_link_mtu")] == [("r2", 6), ("r2", 9), ("r3", 10)]
+    # The only packets too big for a link were the DF ping and the IPv6 pings (before PMTU was known), each
+    # dropped on purpose by a router that sent the ICMP error; no frame was put on a link it did not fit.
+    too_big = run.drops("fragmentation_needed") + run.drops("packet_too_big")
+    assert sorted((d.node, d.time_ns // S) for d in too_big) == [("r2", 6), ("r2", 9), ("r3", 10)]
+    assert run.drops("exceeds_link_mtu") == []
 
 
 def test_line_traceroute_names_every_router(tmp_path_factory):

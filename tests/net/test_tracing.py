@@ -161,7 +161,7 @@ def test_df_set_packet_gets_fragmentation_needed():
     _, _, text = ping(size=1400, df=True)
     r1 = records(text)[record(text, "r1 port 1 (eth1) <- h1: ", "len 1428 DF")]
     assert "new: " in r1 and "ICMP fragmentation needed" in r1
-    assert "x dropped: exceeds link MTU (MTU 1280 on port 2; DF set; ICMP 3/4 sent)" in r1
+    assert "x dropped: fragmentation needed but DF set (MTU 1280 on port 2; DF set; ICMP 3/4 sent)" in r1
     assert "fragment: " not in r1
 
 

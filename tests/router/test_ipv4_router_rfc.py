@@ -300,7 +300,7 @@ def test_R14_df_set_gets_fragmentation_needed_with_the_next_hop_mtu():
     p = out[0][1]
     assert (p[ICMP].type, p[ICMP].code) == (3, 4)
     assert raw(p[ICMP])[4:8] == bytes.fromhex("00000578")
-    assert any(d[0] is DropReason.EXCEEDS_LINK_MTU for d in drops)
+    assert any(d[0] is DropReason.FRAGMENTATION_NEEDED for d in drops)
 
 
 def test_R15_an_mtu_below_68_is_refused_at_configuration():

@@ -110,7 +110,7 @@ def test_R21_1500_bytes_onto_a_1400_link_gets_packet_too_big_1400():
         assert (p[ICMPv6PacketTooBig].type, p[ICMPv6PacketTooBig].code, p[ICMPv6PacketTooBig].mtu) == (2, 0, 1400)
         assert raw(p[ICMPv6PacketTooBig])[4:8] == bytes.fromhex("00000578")
         assert p[IPv6].src == R1
-        assert drops[0][0] is DropReason.EXCEEDS_LINK_MTU
+        assert drops[0][0] is DropReason.PACKET_TOO_BIG
         assert_clean(p)
 
 
