@@ -34,10 +34,10 @@ def test_the_demo_command_works(capsys):
     assert "accounting problem" not in out and "received" in out
 
 
-def test_the_python_example_runs(monkeypatch, capsys):
+def test_the_python_example_runs(monkeypatch, capsys, tmp_path):
     blocks = re.findall(r"```python\n(.*?)```", README, re.S)
     assert blocks, "the README has a Python example"
-    monkeypatch.chdir(ROOT)
+    monkeypatch.chdir(tmp_path)                 # as a user runs it: anywhere, not from the checkout
     for code in blocks:
         exec(compile(code, "README.md", "exec"), {})
     out = capsys.readouterr().out

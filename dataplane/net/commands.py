@@ -60,18 +60,9 @@ def _topology_args(p) -> None:
 
 
 def _network(args):
-    from ..locate import find_topology, shipped_topologies
     from .network import Network
     from .topology import load_topology
-    path = find_topology(args.topology)
-    if path is None:
-        raise error(f"no topology '{args.topology}': not a file, nor one we ship "
-                    f"({', '.join(shipped_topologies())})")
-    if path.endswith(".json"):
-        from .tutorial import load_tutorial_topology
-        topo = load_tutorial_topology(path, program=args.program)
-    else:
-        topo = load_topology(path)
+    topo = load_topology(args.topology, program=args.program)
     for note in topo.notes:
         print(note)
     net = Network(topo, trace=args.trace, pcap_dir=args.pcap)

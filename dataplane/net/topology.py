@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from ..controlplane.positions import MAX_NUMBER_DIGITS, DocumentChecker, Positions, load_yaml
-from ..diagnostics import SourceFile
+from ..diagnostics import SourceFile, error
 from ..frontend.preprocess import read_source
 from ..locate import find_program
 
@@ -530,10 +530,20 @@ def build_graph(topo: Topology) -> nx.MultiGraph:
     return g
 
 
-def load_topology(path: str) -> Topology:
+def load_topology(path: str, program: str | None = None) -> Topology:
+    """A topology from a file (YAML, or a P4 tutorials topology.json), or by the name of one we ship
+    ("line", "fat-tree", ...), as the command line takes it. `program` is topology.json's --program."""
+    from ..locate import find_topology, shipped_topologies
+    found = find_topology(path)
+    if found is None:
+        raise error(f"no topology '{path}': not a file, nor one we ship ({', '.join(shipped_topologies())})")
+    path = found
     if path.endswith(".json"):
         from .tutorial import load_tutorial_topology
-        return load_tutorial_topology(path)
+        return load_tutorial_topology(path, program=program)
+    if program is not None:
+        raise error("a program for every switch (--program) is for P4 tutorials topologies (topology.json); "
+                    "a YAML topology names each node's program")
     source = read_source(path, kind="topology files")
     doc, pos = load_yaml(source)
     return _Loader(source, doc, pos).load()

@@ -9,7 +9,7 @@ import pytest
 
 from dataplane.diagnostics import DiagnosticError
 from dataplane.net.network import Network
-from dataplane.net.topology import load_topology_text, parse_rate, parse_time
+from dataplane.net.topology import load_topology, load_topology_text, parse_rate, parse_time
 
 BASE = """\
 name: t
@@ -137,3 +137,13 @@ def test_pcap_file_names_never_collide():
     names = _pcap_file_names(["r1-r2", "a:b", "a_b", "A_B", "a_b-2", "x/../y"])
     assert names == ["r1-r2.pcap", "a_b.pcap", "a_b-2.pcap", "A_B-3.pcap", "a_b-2-2.pcap", "x_.._y.pcap"]
     assert len({n.casefold() for n in names}) == len(names)
+
+
+def test_load_topology_takes_shipped_names_as_the_command_line_does(tmp_path, monkeypatch):
+    from dataplane.diagnostics import DiagnosticError
+    monkeypatch.chdir(tmp_path)
+    assert {"h1", "h2", "r1"} <= set(load_topology("line").nodes)
+    with pytest.raises(DiagnosticError, match="no topology 'nope': not a file, nor one we ship"):
+        load_topology("nope")
+    with pytest.raises(DiagnosticError, match="--program"):
+        load_topology("line", program="basic_ipv4")
