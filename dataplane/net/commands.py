@@ -44,6 +44,12 @@ def register(sub) -> None:
     p.add_argument("-q", dest="queries", type=int, default=3, help="probes per hop (default 3)")
     p.set_defaults(func=cmd_traceroute)
 
+    p = sub.add_parser("show", help="print a topology's file and the network it describes (nodes, links, "
+                                    "MTUs); nothing is run")
+    p.add_argument("topology", help="a topology file, or the name of one we ship")
+    p.add_argument("--program", metavar="P4", help="(topology.json) the program every switch runs")
+    p.set_defaults(func=cmd_show)
+
     from .generate import register as register_generate
     register_generate(sub)
 
@@ -183,6 +189,19 @@ def cmd_pingall(args) -> int:
     _run(net, tracer, args)
     print(app.render())
     return 0 if app.received == len(app.pairs) else 1
+
+
+def cmd_show(args) -> int:
+    from ..frontend.preprocess import read_source
+    from .show import describe
+    from .topology import load_topology
+    topo = load_topology(args.topology, program=args.program)
+    text = read_source(topo.path, kind="topology files").text
+    print(f"# {topo.path}")
+    print(text.rstrip("\n"))
+    print()
+    print(describe(topo))
+    return 0
 
 
 def cmd_traceroute(args) -> int:

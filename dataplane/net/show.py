@@ -1,0 +1,69 @@
+"""`dataplane show TOPOLOGY`: the file a topology comes from and what it describes, as text.
+
+Students read what they run: the topology's own text first (a shipped one is otherwise hidden in the
+installed package), then the network it describes as the loader understood it: every node with its
+kind, program and addresses, every link with its MTU, latency, bandwidth, queue and loss, and the
+traffic. Nothing is simulated.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .topology import Topology
+
+
+def describe(topo: Topology) -> str:
+    """The network of a loaded topology, one line per node, interface, link and traffic item."""
+    out = [f"{topo.name}: {len(topo.nodes)} nodes, {len(topo.links)} links", "", "nodes:"]
+    width = max((len(n) for n in topo.nodes), default=0)
+    for name, node in topo.nodes.items():
+        extra = ""
+        if node.program:
+            extra = f"  runs {os.path.basename(node.program)}"
+            if isinstance(node.entries, str):
+                extra += f" (entries: {node.entries if node.entries == 'auto' else os.path.basename(node.entries)})"
+        out.append(f"  {name:<{width}}  {node.kind}{extra}")
+        for iface in node.interfaces.values():
+            addresses = ([str(iface.ipv4)] if iface.ipv4 else []) + [str(a) for a in iface.ipv6]
+            out.append(f"  {'':<{width}}    {iface.name} (port {iface.port}, {_mac(iface.mac)})"
+                       + (f": {' '.join(addresses)}" if addresses else ""))
+    out += ["", "links:"]
+    ends = [f"{l.a[0]}:{l.a[1]} -- {l.b[0]}:{l.b[1]}" for l in topo.links]
+    width = max((len(e) for e in ends), default=0)
+    for link, end in zip(topo.links, ends):
+        out.append(f"  {end:<{width}}  {link_properties(link)}")
+    if topo.traffic:
+        out += ["", "traffic:"]
+        for t in topo.traffic:
+            ends = f" {t.params['from']} -> {t.params['to']}" if "from" in t.params else ""
+            params = ", ".join(k if v is True else f"{k} {_seconds(v) if k == 'interval' else v}"
+                               for k, v in t.params.items() if k not in ("from", "to") and v is not False)
+            out.append(f"  at {_seconds(t.at_ns)}: {t.kind}{ends}" + (f" ({params})" if params else ""))
+    return "\n".join(out)
+
+
+def link_properties(link) -> str:
+    """MTU, latency, bandwidth, queue and loss of a link, as a run's summary would state them."""
+    bandwidth = "unlimited" if link.bandwidth_bps is None else _rate(link.bandwidth_bps)
+    loss = f", loss {link.loss:g}" if link.loss else ""
+    return (f"MTU {link.mtu}, latency {_seconds(link.latency_ns)}, bandwidth {bandwidth}, "
+            f"queue {link.queue} frames{loss}")
+
+
+def _mac(value: int) -> str:
+    return ":".join(f"{b:02x}" for b in value.to_bytes(6, "big"))
+
+
+def _seconds(ns: int) -> str:
+    for unit, scale in (("s", 10 ** 9), ("ms", 10 ** 6), ("us", 10 ** 3)):
+        if ns >= scale:
+            return f"{ns / scale:g} {unit}"
+    return f"{ns} ns" if ns else "0 s"
+
+
+def _rate(bps: float) -> str:
+    for unit, scale in (("Gbit/s", 1e9), ("Mbit/s", 1e6), ("kbit/s", 1e3)):
+        if bps >= scale:
+            return f"{bps / scale:g} {unit}"
+    return f"{bps:g} bit/s"
