@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 
 from .topology import Topology
+from .units import format_duration as _seconds
+from .units import format_rate
 
 
 def describe(topo: Topology) -> str:
@@ -45,7 +47,7 @@ def describe(topo: Topology) -> str:
 
 def link_properties(link) -> str:
     """MTU, latency, bandwidth, queue and loss of a link, as a run's summary would state them."""
-    bandwidth = "unlimited" if link.bandwidth_bps is None else _rate(link.bandwidth_bps)
+    bandwidth = "unlimited" if link.bandwidth_bps is None else format_rate(link.bandwidth_bps, 6)
     loss = f", loss {link.loss:g}" if link.loss else ""
     return (f"MTU {link.mtu}, latency {_seconds(link.latency_ns)}, bandwidth {bandwidth}, "
             f"queue {link.queue} frames{loss}")
@@ -53,17 +55,3 @@ def link_properties(link) -> str:
 
 def _mac(value: int) -> str:
     return ":".join(f"{b:02x}" for b in value.to_bytes(6, "big"))
-
-
-def _seconds(ns: int) -> str:
-    for unit, scale in (("s", 10 ** 9), ("ms", 10 ** 6), ("us", 10 ** 3)):
-        if ns >= scale:
-            return f"{ns / scale:g} {unit}"
-    return f"{ns} ns" if ns else "0 s"
-
-
-def _rate(bps: float) -> str:
-    for unit, scale in (("Gbit/s", 1e9), ("Mbit/s", 1e6), ("kbit/s", 1e3)):
-        if bps >= scale:
-            return f"{bps / scale:g} {unit}"
-    return f"{bps:g} bit/s"

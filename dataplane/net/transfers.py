@@ -27,6 +27,7 @@ from __future__ import annotations
 from .apps import MS, App, _addr
 from .host.sctp import SctpError
 from .host.tcp import TcpError
+from .units import format_rate
 
 
 PERIOD = 251                                            # a prime: (i * 7 + salt) % 251 repeats every 251 bytes
@@ -274,15 +275,15 @@ class TcpTransfer(_Transfer):
         if s is not None and s.history and r is not None:
             last = s.history[-1][0] if s.state == "CLOSED" else self.sim.now_ns
             secs = (last - established) / 1e9
-            rate = f", {r.count * 8 / secs / 1e6:.2f} Mbit/s" if secs > 0 and r.count else ""
+            rate = f", {format_rate(r.count * 8 / secs)}" if secs > 0 and r.count else ""
             if self.intact:
-                verdict = "intact"
+                verdict = f"{r.count} bytes intact"
             elif r.mismatch_at is None and r.count < len(self.data):
-                verdict = f"{r.count} of {len(self.data)} bytes, a prefix"
+                verdict = f"{r.count} of {len(self.data)} bytes (the first ones, intact; the transfer did not finish)"
             else:
                 where = r.mismatch_at if r.mismatch_at is not None else len(self.data)
                 verdict = f"{r.count} of {len(self.data)} bytes, CORRUPTED from byte {where}"
-            lines.append(f"delivered {r.count} bytes {verdict}{rate}")
+            lines.append(f"delivered {verdict}{rate}")
         return lines
 
 
