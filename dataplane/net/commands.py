@@ -132,11 +132,15 @@ def cmd_run(args) -> int:
     if not net.topo.traffic:
         # What a Mininet user types first; a topology.json never has traffic of its own.
         print(f"{net.topo.name} has no traffic section: running pingall")
-        apps = [_pingall(net, v6=False)]
+        apps, labels = [_pingall(net, v6=False)], [None]
     else:
+        from .show import traffic_item
         apps = net.schedule_traffic()
+        labels = [f"### traffic {i}: {traffic_item(t)}" for i, t in enumerate(net.topo.traffic, 1)]
     _run(net, tracer, args)
-    for app in apps:
+    for app, label in zip(apps, labels):
+        if label:
+            print(label)
         print(app.render())
         print()
     summary = net.summary()

@@ -38,11 +38,16 @@ def describe(topo: Topology) -> str:
     if topo.traffic:
         out += ["", "traffic:"]
         for t in topo.traffic:
-            ends = f" {t.params['from']} -> {t.params['to']}" if "from" in t.params else ""
-            params = ", ".join(k if v is True else f"{k} {_seconds(v) if k == 'interval' else v}"
-                               for k, v in t.params.items() if k not in ("from", "to") and v is not False)
-            out.append(f"  at {_seconds(t.at_ns)}: {t.kind}{ends}" + (f" ({params})" if params else ""))
+            out.append(f"  {traffic_item(t)}")
     return "\n".join(out)
+
+
+def traffic_item(t) -> str:
+    """One traffic item as a line: 'at 3 s: ping h1 -> h2 (count 2, size 2000)'."""
+    ends = f" {t.params['from']} -> {t.params['to']}" if "from" in t.params else ""
+    params = ", ".join(k if v is True else f"{k} {_seconds(v) if k == 'interval' else v}"
+                       for k, v in t.params.items() if k not in ("from", "to") and v is not False)
+    return f"at {_seconds(t.at_ns)}: {t.kind}{ends}" + (f" ({params})" if params else "")
 
 
 def link_properties(link) -> str:

@@ -13,6 +13,8 @@ import sys
 
 import pytest
 
+from dataplane.net.show import traffic_item
+
 from toplab import STORM, TOPOLOGY_DIR, parse_ping, parse_traceroute, shipped_run
 from dataplane.cli import main
 from dataplane.locate import shipped_topologies
@@ -32,10 +34,13 @@ def test_run_line_prints_every_application_then_the_summary(capsys, tmp_path_fac
     rc, out, err = dataplane(capsys, "run", "line", "--no-progress")
     assert (rc, err) == (0, "")
     # The same text as the applications and summary of an in-process run of the same file.
+    # Each application's block is labelled with the traffic item that started it.
     run = shipped_run("line", tmp_path_factory)
-    assert out == "".join(a.render() + "\n\n" for a in run.apps) + run.summary.render() + "\n"
+    labels = [f"### traffic {i}: {traffic_item(t)}\n" for i, t in enumerate(run.net.topo.traffic, 1)]
+    assert out == "".join(l + a.render() + "\n\n" for l, a in zip(labels, run.apps)) + run.summary.render() + "\n"
     blocks = out.split("\n\n")
-    assert blocks[0].startswith("PING 10.0.2.2 (10.0.2.2) 56(84) bytes of data.")
+    assert blocks[0].splitlines()[:2] == ["### traffic 1: at 0 s: ping h1 -> h2 (count 2)",
+                                          "PING 10.0.2.2 (10.0.2.2) 56(84) bytes of data."]
     assert "traceroute to 10.0.2.2 (10.0.2.2), 30 hops max, 60 byte packets" in out
     assert "tcp h1" in out and "delivered 50000 bytes intact" in out
     assert blocks[-1].startswith("three routers in a line: 5 nodes, 4 links; simulated ")

@@ -480,7 +480,9 @@ def test_line_is_the_same_in_another_process_with_another_hash_seed(tmp_path_fac
     out = subprocess.run([sys.executable, "-m", "dataplane", "run", "line", "--pcap", str(tmp_path)],
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
-    want = "".join(a.render() + "\n\n" for a in first.apps) + first.summary.render() + \
+    from dataplane.net.show import traffic_item
+    labels = [f"### traffic {i}: {traffic_item(t)}\n" for i, t in enumerate(first.net.topo.traffic, 1)]
+    want = "".join(l + a.render() + "\n\n" for l, a in zip(labels, first.apps)) + first.summary.render() + \
         f"\npcap: 4 files in {tmp_path}\n"
     assert out.stdout == want
     for name in os.listdir(first.pcap_dir):
