@@ -23,8 +23,9 @@ def register(sub) -> None:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--runtime", metavar="FILE.json", help="table entries in the P4 tutorials' runtime JSON")
     group.add_argument("--entries", metavar="FILE.yaml", help="table entries in dataplane's YAML form")
-    p.add_argument("-i", dest="inputs", action="append", default=[], metavar="PORT=IN.pcap",
-                   help="packets received on PORT (repeatable)")
+    p.add_argument("-i", dest="inputs", action="append", default=[], metavar="PORT=IN.pcap[@END]",
+                   help="packets received on PORT (repeatable); pcap or pcapng; @END takes only the packets "
+                        "that END (node:interface) sent, from a link capture holding both directions")
     p.add_argument("--out-dir", required=True, metavar="DIR", help="where to write port<N>.pcap")
     p.add_argument("--trace", action="store_true", help="print the trace of every packet")
     p.set_defaults(func=cmd_replay)
@@ -68,6 +69,7 @@ def cmd_replay(args) -> int:
     from .build import build
     from .cli import _defines
     from .controlplane.loader import load_file
+    from .inputs import whole_file
     from .pcap import PcapReader, PcapWriter
     from .runtime.device import Device
     program = build(args.program, args.include_dirs, _defines(args.defines))
@@ -77,7 +79,7 @@ def cmd_replay(args) -> int:
         load_file(device, args.runtime or args.entries)
     if not args.inputs:
         raise error("give at least one input: -i PORT=in.pcap")
-    inputs: list[tuple[int, str]] = []
+    inputs: list[tuple[int, str, str | None]] = []
     for spec in args.inputs:
         port_s, sep, path = spec.partition("=")
         port_s = port_s.strip()
@@ -87,20 +89,38 @@ def cmd_replay(args) -> int:
         if len(port_s) > 3 or int(port_s) >= 511:      # the length first: int() refuses thousands of digits
             shown = port_s if len(port_s) <= 12 else port_s[:12] + "..."
             raise error(f"'{shown}={path}': port {shown} is out of range (0..510)")
-        inputs.append((int(port_s), path))
+        # FILE@END: of a pcapng capture of a link (two ends), only the packets END sent, the ones that
+        # would enter a device on the other end; a file whose whole name holds an @ is taken as it is.
+        end = None
+        if "@" in path and not os.path.exists(path):
+            path, _, end = path.rpartition("@")
+        inputs.append((int(port_s), path, end))
     readers: list[PcapReader] = []
     writers: dict[int, PcapWriter] = {}
     try:
-        for port, path in inputs:            # every file header is checked before any packet is sent
+        for port, path, _end in inputs:      # every file header is checked before any packet is sent
             readers.append(PcapReader(path))
 
-        def stamped(port: int, reader: PcapReader):
+        def stamped(port: int, reader: PcapReader, end: str | None):
+            first = None
             for rec in reader:
+                if end is not None:
+                    if rec.interface != end:
+                        continue
+                elif rec.interface is not None:
+                    # Both directions of a link in one file: replaying them all would feed a device
+                    # its own output. Say which end's packets enter the port.
+                    first = rec.interface if first is None else first
+                    if rec.interface != first:
+                        raise error(f"it holds the packets of more than one interface ({first}, "
+                                    f"{rec.interface}); choose the end whose packets enter port {port}: "
+                                    f"-i {port}={reader.path}@{first}", whole_file(reader.path))
                 yield rec.time_ns, port, rec.data
 
         # Records are read as they are replayed, never all at once: the inputs are merged by time (equal
         # times keep the order of the -i arguments); within a file they are replayed in file order.
-        packets = heapq.merge(*(stamped(port, r) for (port, _), r in zip(inputs, readers)), key=lambda x: x[0])
+        packets = heapq.merge(*(stamped(port, r, end) for (port, _, end), r in zip(inputs, readers)),
+                              key=lambda x: x[0])
         os.makedirs(args.out_dir, exist_ok=True)
         out_counts: dict[int, int] = {}
         drop_counts: dict[str, int] = {}

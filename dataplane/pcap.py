@@ -1,10 +1,15 @@
-"""Classic pcap files (the format Wireshark, tcpdump and BMv2's --use-files read and write).
+"""Capture files: classic pcap (what tcpdump and BMv2's --use-files read and write) and pcapng.
 
-Writing uses nanosecond timestamps (magic 0xa1b23c4d) and link type 1
-(Ethernet). Reading accepts micro- and nanosecond files of either byte order,
-record by record (a capture may be larger than memory); a damaged record, a
-packet longer than any packet, or a timestamp whose fraction is not below one
-second (which Wireshark reports as bogus) is an error at its byte offset.
+Classic pcap is written with nanosecond timestamps (magic 0xa1b23c4d) and link type 1 (Ethernet).
+pcapng (the IETF draft "PCAP Next Generation Dump File Format", Wireshark's own format) is written with
+one interface per capture point, named (`if_name`, shown by Wireshark as the frame's interface),
+nanosecond resolution (`if_tsresol` 9), and the direction of each packet (`epb_flags` inbound or
+outbound), so that a capture of a link tells its two ends apart.
+
+Reading accepts both formats (micro- and nanosecond pcap of either byte order; pcapng sections of
+either byte order, Enhanced and Simple Packet Blocks, any if_tsresol), record by record (a capture may
+be larger than memory). A damaged record, a packet longer than any packet, or a timestamp whose
+fraction is not below one second (which Wireshark reports as bogus) is an error at its byte offset.
 """
 
 from __future__ import annotations
@@ -21,12 +26,22 @@ _MAGIC_US = 0xA1B2C3D4
 _MAGIC_NS = 0xA1B23C4D
 MAX_PACKET = 262144      # Wireshark's largest packet; a longer record means a damaged file
 
+# pcapng block types and the options we write or read.
+_SHB, _IDB, _SPB, _EPB = 0x0A0D0D0A, 1, 3, 6
+_BYTE_ORDER_MAGIC = 0x1A2B3C4D
+_OPT_END, _IF_NAME, _IF_DESCRIPTION, _IF_TSRESOL, _EPB_FLAGS = 0, 2, 3, 9, 2
+_INBOUND, _OUTBOUND = 1, 2
+# A block larger than this is a damaged file: the largest packet and generous room for its options.
+_MAX_BLOCK = MAX_PACKET + (1 << 16)
+
 
 @dataclass
 class PcapRecord:
     time_ns: int
     data: bytes
     original_length: int
+    interface: str | None = None      # pcapng: the name of the interface it was captured on
+    direction: str | None = None      # pcapng: "in", "out" or None when not recorded
 
 
 class _ClosesItsFile:
@@ -45,17 +60,61 @@ class _ClosesItsFile:
 
 
 class PcapWriter(_ClosesItsFile):
-    def __init__(self, path: str, snaplen: int = 262144, linktype: int = LINKTYPE_ETHERNET):
+    """A classic pcap file. `epoch_ns` is added to every timestamp (the time the capture starts)."""
+
+    def __init__(self, path: str, snaplen: int = 262144, linktype: int = LINKTYPE_ETHERNET, epoch_ns: int = 0):
         self.path = path
+        self.epoch_ns = epoch_ns
         self.f = open(path, "wb")
         self.f.write(struct.pack("<IHHiIII", _MAGIC_NS, 2, 4, 0, 0, snaplen, linktype))
         self.count = 0
 
-    def write(self, data: bytes, time_ns: int = 0) -> None:
-        sec, ns = divmod(max(0, int(time_ns)), 1_000_000_000)
+    def write(self, data: bytes, time_ns: int = 0, interface: int = 0) -> None:
+        """One packet; `interface` is for pcapng writers and is not recorded in classic pcap."""
+        sec, ns = divmod(max(0, int(time_ns) + self.epoch_ns), 1_000_000_000)
         # The seconds field has 32 bits: past 2106 (or a simulation that long) it wraps, as a counter does.
         self.f.write(struct.pack("<IIII", sec & 0xFFFFFFFF, ns, len(data), len(data)))
         self.f.write(data)
+        self.count += 1
+
+
+def _option(code: int, value: bytes) -> bytes:
+    return struct.pack("<HH", code, len(value)) + value + bytes(-len(value) % 4)
+
+
+def _block(kind: int, body: bytes) -> bytes:
+    length = 12 + len(body)
+    return struct.pack("<II", kind, length) + body + struct.pack("<I", length)
+
+
+class PcapngWriter(_ClosesItsFile):
+    """A pcapng file with one Ethernet interface per name in `interfaces`, nanosecond timestamps, and
+    the direction of every packet as seen from its interface (sent by its node: outbound)."""
+
+    def __init__(self, path: str, interfaces: list[str], snaplen: int = 262144, epoch_ns: int = 0,
+                 descriptions: list[str] | None = None):
+        self.path = path
+        self.epoch_ns = epoch_ns
+        self.f = open(path, "wb")
+        shb = struct.pack("<IHHq", _BYTE_ORDER_MAGIC, 1, 0, -1) + _option(_OPT_END, b"")
+        self.f.write(_block(_SHB, shb))
+        for i, name in enumerate(interfaces):
+            options = _option(_IF_NAME, name.encode()) + _option(_IF_TSRESOL, bytes([9]))
+            if descriptions:
+                options += _option(_IF_DESCRIPTION, descriptions[i].encode())
+            self.f.write(_block(_IDB, struct.pack("<HHI", LINKTYPE_ETHERNET, 0, snaplen) + options
+                                + _option(_OPT_END, b"")))
+        self.interfaces = len(interfaces)
+        self._head = struct.Struct("<IIIII")
+        self._flags = _option(_EPB_FLAGS, struct.pack("<I", _OUTBOUND)) + _option(_OPT_END, b"")
+        self.count = 0
+
+    def write(self, data: bytes, time_ns: int = 0, interface: int = 0) -> None:
+        """One packet sent out of `interface` (its index in the list the writer was made with)."""
+        t = max(0, int(time_ns) + self.epoch_ns)
+        body = self._head.pack(interface, t >> 32, t & 0xFFFFFFFF, len(data), len(data)) + data \
+            + bytes(-len(data) % 4) + self._flags
+        self.f.write(_block(_EPB, body))
         self.count += 1
 
 
@@ -86,6 +145,11 @@ class PcapReader(_ClosesItsFile):
 
     def _read_header(self) -> None:
         head = self._read(24)
+        if head[:4] == b"\x0a\x0d\x0d\x0a":
+            self.pcapng = True
+            self._pending = head
+            return
+        self.pcapng = False
         if len(head) < 24:
             raise self._fail(f"not a pcap file (only {len(head)} bytes)")
         magic_le = struct.unpack("<I", head[:4])[0]
@@ -95,9 +159,7 @@ class PcapReader(_ClosesItsFile):
         elif magic_be in (_MAGIC_US, _MAGIC_NS):
             self.endian, magic = ">", magic_be
         else:
-            hint = "pcapng files are not supported; convert with: editcap -F pcap in.pcapng out.pcap" \
-                if head[:4] == b"\x0a\x0d\x0d\x0a" else None
-            raise self._fail(f"not a pcap file (magic number 0x{magic_le:08x})", hint)
+            raise self._fail(f"not a pcap or pcapng file (magic number 0x{magic_le:08x})")
         # (nanoseconds per unit of the fraction field, units per second, the unit's name)
         self.scale, self.per_second, self.unit = (1000, 1_000_000, "microseconds") if magic == _MAGIC_US \
             else (1, 1_000_000_000, "nanoseconds")
@@ -106,6 +168,9 @@ class PcapReader(_ClosesItsFile):
             raise self._fail(f"link type {linktype} is not Ethernet (1)")
 
     def __iter__(self) -> Iterator[PcapRecord]:
+        if self.pcapng:
+            yield from self._pcapng_records()
+            return
         offset = 24
         record = struct.Struct(self.endian + "IIII")
         while True:
@@ -128,6 +193,104 @@ class PcapReader(_ClosesItsFile):
                                  f"{len(data)} present)")
             yield PcapRecord(sec * 1_000_000_000 + frac * self.scale, data, orig)
             offset += 16 + incl
+
+
+    # ------------------------------------------------------------------ pcapng
+
+    def _pcapng_records(self) -> Iterator[PcapRecord]:
+        """The packets of every section, block by block; blocks we do not need are skipped."""
+        offset, pending = 0, self._pending
+        endian = "<"
+        interfaces: list[tuple[str | None, int, int]] = []      # (name, numerator ns, divisor) per IDB
+        while True:
+            head = pending + self._read(8 - len(pending)) if len(pending) < 8 else pending[:8]
+            rest, pending = pending[8:], b""
+            if not head:
+                return
+            if len(head) < 8:
+                raise self._fail(f"truncated block header at byte offset {offset}")
+            # The section header's type reads the same in both byte orders; other blocks are in the
+            # byte order their section header set.
+            kind = _SHB if head[:4] == b"\x0a\x0d\x0d\x0a" else struct.unpack(endian + "I", head[:4])[0]
+            if kind == _SHB:
+                more = rest + self._read(max(0, 4 - len(rest)))
+                if len(more) < 4:
+                    raise self._fail(f"truncated section header at byte offset {offset}")
+                magic = more[:4]
+                endian = "<" if magic == struct.pack("<I", _BYTE_ORDER_MAGIC) else \
+                    ">" if magic == struct.pack(">I", _BYTE_ORDER_MAGIC) else None
+                if endian is None:
+                    raise self._fail(f"bad byte-order magic in the section header at byte offset {offset}")
+                rest, interfaces = more, []
+            length = struct.unpack(endian + "I", head[4:8])[0]
+            if length < 12 or length % 4 or length > _MAX_BLOCK:
+                raise self._fail(f"block at byte offset {offset} has a bad length ({length})")
+            body = rest + self._read(length - 8 - len(rest))
+            if len(body) < length - 8:
+                raise self._fail(f"truncated block at byte offset {offset} ({length} bytes announced)")
+            if struct.unpack(endian + "I", body[-4:])[0] != length:
+                raise self._fail(f"block at byte offset {offset}: its two lengths differ")
+            body = body[:-4]
+            if kind == _SHB:
+                if len(body) < 16 or struct.unpack(endian + "H", body[4:6])[0] != 1:
+                    raise self._fail(f"section header at byte offset {offset}: not pcapng version 1")
+            elif kind == _IDB:
+                interfaces.append(self._interface(body, endian, offset))
+            elif kind in (_EPB, _SPB):
+                yield self._packet(kind, body, endian, offset, interfaces)
+            offset += length
+
+    def _options(self, data: bytes, endian: str, offset: int) -> dict[int, bytes]:
+        found, at = {}, 0
+        while at + 4 <= len(data):
+            code, size = struct.unpack(endian + "HH", data[at:at + 4])
+            if code == _OPT_END:
+                break
+            if at + 4 + size > len(data):
+                raise self._fail(f"block at byte offset {offset}: an option runs past the block")
+            found.setdefault(code, data[at + 4:at + 4 + size])
+            at += 4 + size + (-size % 4)
+        return found
+
+    def _interface(self, body: bytes, endian: str, offset: int) -> tuple[str | None, int, int]:
+        if len(body) < 8:
+            raise self._fail(f"interface block at byte offset {offset} is too short")
+        linktype = struct.unpack(endian + "H", body[0:2])[0]
+        if linktype != LINKTYPE_ETHERNET:
+            raise self._fail(f"interface block at byte offset {offset}: link type {linktype} is not Ethernet (1)")
+        options = self._options(body[8:], endian, offset)
+        name = options[_IF_NAME].decode("utf-8", "replace") if _IF_NAME in options else None
+        resolution = options.get(_IF_TSRESOL, bytes([6]))[:1] or bytes([6])
+        r = resolution[0]
+        # if_tsresol: 10^-r seconds, or 2^-(r & 0x7f) when its top bit is set; timestamps become ns.
+        if r & 0x80:
+            return name, 1_000_000_000, 1 << (r & 0x7F)
+        if r > 9:
+            return name, 1, 10 ** (r - 9)
+        return name, 10 ** (9 - r), 1
+
+    def _packet(self, kind: int, body: bytes, endian: str, offset: int, interfaces: list) -> PcapRecord:
+        if kind == _SPB:
+            if not interfaces or len(body) < 4:
+                raise self._fail(f"simple packet block at byte offset {offset} without an interface")
+            original = struct.unpack(endian + "I", body[0:4])[0]
+            return PcapRecord(0, body[4:4 + min(original, len(body) - 4, MAX_PACKET)], original, interfaces[0][0])
+        if len(body) < 20:
+            raise self._fail(f"packet block at byte offset {offset} is too short")
+        iface, high, low, captured, original = struct.unpack(endian + "IIIII", body[0:20])
+        if iface >= len(interfaces):
+            raise self._fail(f"packet block at byte offset {offset} names interface {iface}, which the "
+                             f"section does not declare")
+        if captured > MAX_PACKET or 20 + captured > len(body):
+            raise self._fail(f"packet block at byte offset {offset} announces {captured} bytes of packet, "
+                             f"more than it holds")
+        name, times, divide = interfaces[iface]
+        data = body[20:20 + captured]
+        options = self._options(body[20 + captured + (-captured % 4):], endian, offset)
+        direction = None
+        if _EPB_FLAGS in options and len(options[_EPB_FLAGS]) == 4:
+            direction = {_INBOUND: "in", _OUTBOUND: "out"}.get(struct.unpack(endian + "I", options[_EPB_FLAGS])[0] & 3)
+        return PcapRecord(((high << 32) | low) * times // divide, data, original, name, direction)
 
 
 def read_pcap(path: str) -> list[PcapRecord]:

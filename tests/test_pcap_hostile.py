@@ -184,14 +184,30 @@ VALID_PCAP = (US_HEADER + record(FRAME, sec=1, frac=10) + record(FRAME + bytes(4
               + record(bytes(14), sec=3))
 
 
+def _valid_pcapng() -> bytes:
+    import tempfile
+    from dataplane.pcap import PcapngWriter
+    with tempfile.TemporaryDirectory() as d:
+        with PcapngWriter(f"{d}/x.pcapng", ["a:1"], epoch_ns=10 ** 18) as w:
+            w.write(FRAME, 10, 0)
+            w.write(FRAME + bytes(41), 2 * 10 ** 9, 0)
+            w.write(bytes(14), 3 * 10 ** 9, 0)
+        return open(f"{d}/x.pcapng", "rb").read()
+
+
+VALID_PCAPNG = _valid_pcapng()
+
+
 def _damaged(data) -> bytes:
-    """A valid capture, damaged: header fields, record lengths and timestamps set to hostile values,
-    bytes flipped, the file cut short or given junk at the end."""
-    raw = bytearray(VALID_PCAP if data.draw(st.booleans()) else NS_HEADER + VALID_PCAP[24:])
+    """A valid capture (classic pcap in micro- or nanoseconds, or pcapng), damaged: header fields, record
+    and block lengths and timestamps set to hostile values, bytes flipped, the file cut short or given junk
+    at the end."""
+    raw = bytearray(data.draw(st.sampled_from([VALID_PCAP, NS_HEADER + VALID_PCAP[24:], VALID_PCAPNG])))
     for _ in range(data.draw(st.integers(1, 4))):
         action = data.draw(st.sampled_from(["word", "flip", "cut", "append"]))
         if action == "word":
-            at = data.draw(st.sampled_from([0, 4, 8, 16, 20, 24, 28, 32, 36, 40 + len(FRAME) + 8]))
+            at = data.draw(st.sampled_from([0, 4, 8, 16, 20, 24, 28, 32, 36, 40 + len(FRAME) + 8])
+                           | st.integers(0, max(0, len(raw) - 4)).map(lambda n: n - n % 4))
             value = data.draw(st.sampled_from([0, 1, 0x7FFFFFFF, 0xFFFFFFFF, 1_000_000, 1_000_000_000, 262_145])
                               | st.integers(0, 0xFFFFFFFF))
             raw[at:at + 4] = struct.pack("<I", value)
@@ -221,6 +237,6 @@ def test_damaged_captures_are_replayed_or_refused_at_a_byte_offset(tmp_path_fact
     if code == 1:
         assert err.startswith(f"{bad}: error: "), err
         # A damaged record is named by its byte offset; a damaged file header by what is wrong with it.
-        assert re.search(r"byte offset \d+|not a pcap file|link type \d+ is not Ethernet", err), err
+        assert re.search(r"byte offset \d+|not a pcap (or pcapng )?file|link type \d+ is not Ethernet", err), err
     else:
         assert out.startswith("replay: ")

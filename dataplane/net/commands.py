@@ -57,7 +57,14 @@ def register(sub) -> None:
 def _topology_args(p) -> None:
     p.add_argument("topology", help="a topology file (.yaml, or a P4 tutorials topology.json), or the name of "
                                     "one we ship")
-    p.add_argument("--pcap", metavar="DIR", help="write one pcap file per link into DIR")
+    p.add_argument("--pcap", metavar="DIR", help="write one capture file per link into DIR")
+    p.add_argument("--pcap-format", choices=("pcapng", "pcap"), default="pcapng",
+                   help="pcapng (default: one interface per link end, with each packet's direction) or "
+                        "classic pcap")
+    p.add_argument("--links", metavar="L1,L2", help="capture only these links (names as in the summary)")
+    p.add_argument("--pcap-epoch", metavar="WHEN", default=None,
+                   help="the date and time of simulated time 0 in captures, UTC (ISO 8601, e.g. "
+                        "2026-01-01T09:00:00, or seconds since 1970); default 2000-01-01T00:00:00")
     p.add_argument("--trace", action="store_true", help="print every packet hop by hop")
     p.add_argument("--program", metavar="P4", help="(topology.json) the program every switch runs")
     p.add_argument("--progress", dest="progress", action="store_true", default=None,
@@ -71,12 +78,37 @@ def _network(args):
     topo = load_topology(args.topology, program=args.program)
     for note in topo.notes:
         print(note)
-    net = Network(topo, trace=args.trace, pcap_dir=args.pcap)
+    from .network import PCAP_EPOCH_NS
+    links = [name.strip() for name in args.links.split(",") if name.strip()] if args.links else None
+    if (links is not None or args.pcap_epoch is not None) and args.pcap is None:
+        raise error("--links and --pcap-epoch choose what --pcap DIR writes; give --pcap DIR too")
+    epoch = PCAP_EPOCH_NS if args.pcap_epoch is None else _epoch_ns(args.pcap_epoch)
+    net = Network(topo, trace=args.trace, pcap_dir=args.pcap, pcap_format=args.pcap_format, pcap_links=links,
+                  pcap_epoch_ns=epoch)
     tracer = None
     if args.trace:
         from .tracing import Tracer
         tracer = Tracer(net)
     return net, tracer
+
+
+def _epoch_ns(text: str) -> int:
+    """--pcap-epoch: seconds since 1970 or an ISO 8601 date and time, UTC unless it names its offset."""
+    import datetime
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = datetime.datetime.fromisoformat(text)
+        except ValueError:
+            raise error(f"--pcap-epoch: '{text}' is neither a date and time (2026-01-01T09:00:00) nor a "
+                        f"number of seconds") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=datetime.timezone.utc)
+        seconds = when.timestamp()
+    if not 0 <= seconds < 2 ** 32:
+        raise error(f"--pcap-epoch: {text} is outside 1970-01-01 .. 2106-02-07")
+    return round(seconds * 1e9)
 
 
 class Progress:
@@ -146,7 +178,8 @@ def cmd_run(args) -> int:
     summary = net.summary()
     print(summary.render())
     if args.pcap:
-        print(f"pcap: {len(net.links)} files in {args.pcap}")
+        files = sum(1 for link in net.links.values() if link.pcap_path is not None)
+        print(f"pcap: {files} files in {args.pcap}")
     return 1 if summary.problems else 0
 
 

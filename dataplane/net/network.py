@@ -1,6 +1,6 @@
 """A running network: a topology turned into hosts, P4 devices and links on one simulator.
 
-    net = Network(load_topology("topologies/line.yaml"), pcap_dir="caps")
+    net = Network(load_topology("line"), pcap_dir="caps")   # caps/<link>.pcapng
     net.schedule_traffic()            # the topology's `traffic:` section
     net.run()
     print(net.summary().render())
@@ -37,8 +37,21 @@ from .topology import NodeSpec, Topology
 FOREVER_NS = 1 << 62
 
 
+# Simulated time 0 in capture files: 2000-01-01 00:00:00 UTC, a fixed date (runs are reproducible to the
+# byte) that no tool shows as "no time" the way it shows 1970-01-01.
+PCAP_EPOCH_NS = 946_684_800 * 1_000_000_000
+
+
 class Network:
-    def __init__(self, topo: Topology, trace: bool = False, pcap_dir: str | None = None):
+    def __init__(self, topo: Topology, trace: bool = False, pcap_dir: str | None = None,
+                 pcap_format: str = "pcapng", pcap_links: list[str] | None = None,
+                 pcap_epoch_ns: int = PCAP_EPOCH_NS):
+        """`pcap_dir`: write one capture file per link there (`pcap_links`: only those links), in
+        `pcap_format` ("pcapng": one interface per link end, named node:interface, with each packet's
+        direction; "pcap": classic), simulated time 0 being `pcap_epoch_ns` (ns since 1970, UTC)."""
+        if pcap_format not in ("pcapng", "pcap"):
+            raise ValueError(f"pcap_format is 'pcapng' or 'pcap', not {pcap_format!r}")
+        self.pcap_format, self.pcap_links, self.pcap_epoch_ns = pcap_format, pcap_links, pcap_epoch_ns
         # Building makes millions of long-lived objects (routes); the cyclic garbage collector would
         # scan them again and again for nothing, so it waits until the network is built.
         was_enabled = gc.isenabled()
@@ -155,6 +168,7 @@ class Network:
 
     def _add_links(self) -> None:
         names: dict[str, int] = {}
+        specs = {}
         for i, l in enumerate(self.topo.links):
             name = l.name
             if name in names:
@@ -169,16 +183,33 @@ class Network:
                         bandwidth_bps=l.bandwidth_bps, queue_frames=l.queue, loss=l.loss,
                         seed=self.topo.seed * 1_000_003 + i)
             self.links[name] = link
+            specs[name] = l
             for node, port in ((a, pa), (b, pb)):
                 if isinstance(node, Host):
                     node.interfaces[port].link = link
                 else:
                     node.links[port] = link
         if self.pcap_dir is not None:
-            from ..pcap import PcapWriter
-            os.makedirs(self.pcap_dir, exist_ok=True)
-            for link, file in zip(self.links.values(), _pcap_file_names(self.links)):
-                link.pcap = PcapWriter(os.path.join(self.pcap_dir, file))
+            self._open_captures(specs)
+
+    def _open_captures(self, specs: dict) -> None:
+        from ..pcap import PcapngWriter, PcapWriter
+        chosen = self.links
+        if self.pcap_links is not None:
+            unknown = [n for n in self.pcap_links if n not in self.links]
+            if unknown:
+                raise error(f"no link '{unknown[0]}' to capture; the links are: {', '.join(self.links)}")
+            chosen = {n: self.links[n] for n in self.links if n in self.pcap_links}
+        os.makedirs(self.pcap_dir, exist_ok=True)
+        for (name, link), file in zip(chosen.items(), _pcap_file_names(chosen, self.pcap_format)):
+            path = os.path.join(self.pcap_dir, file)
+            if self.pcap_format == "pcap":
+                link.pcap = PcapWriter(path, epoch_ns=self.pcap_epoch_ns)
+            else:
+                spec = specs[name]
+                ends = [f"{node}:{iface}" for node, iface in (spec.a, spec.b)]
+                link.pcap = PcapngWriter(path, ends, epoch_ns=self.pcap_epoch_ns,
+                                         descriptions=[f"{end} on link {name}" for end in ends])
 
     def _configure_routes(self) -> None:
         topo = self.topo
@@ -269,6 +300,7 @@ class Network:
     def close(self) -> None:
         for link in self.links.values():
             if link.pcap is not None:
+                link.pcap_path = link.pcap.path
                 link.pcap.close()
                 link.pcap = None
 
@@ -348,7 +380,7 @@ def _file_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
-def _pcap_file_names(link_names) -> list[str]:
+def _pcap_file_names(link_names, extension: str = "pcap") -> list[str]:
     """One capture file name per link, in order: the link's name made safe for a file system, with
     -2, -3 ... after names that would otherwise be the same file (two names that differ only in a
     character that is not kept, or only in case on a case-insensitive file system)."""
@@ -356,10 +388,10 @@ def _pcap_file_names(link_names) -> list[str]:
     out = []
     for name in link_names:
         base = _file_name(name)
-        file, n = base + ".pcap", 1
+        file, n = f"{base}.{extension}", 1
         while file.casefold() in used:
             n += 1
-            file = f"{base}-{n}.pcap"
+            file = f"{base}-{n}.{extension}"
         used.add(file.casefold())
         out.append(file)
     return out

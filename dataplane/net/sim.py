@@ -197,6 +197,7 @@ class LinkEnd:
         self.waiting: deque = deque()     # start times of frames queued behind the one on the wire
         self.sent = 0
         self.bytes = 0
+        self.index = 0
 
 
 class Link:
@@ -222,7 +223,10 @@ class Link:
         self.rng = random.Random(seed)
         self.ends = {(id(a), port_a): LinkEnd(self, a, port_a, b, port_b),
                      (id(b), port_b): LinkEnd(self, b, port_b, a, port_a)}
-        self.pcap = None          # a PcapWriter, when captures are on
+        for index, end in enumerate(self.ends.values()):
+            end.index = index             # its interface in a pcapng capture of the link: 0 is a, 1 is b
+        self.pcap = None          # a PcapWriter or PcapngWriter, when captures are on
+        self.pcap_path: str | None = None     # the file it wrote, once closed
         self.observers: list[Callable] = []
 
     def end(self, node, port: int) -> LinkEnd:
@@ -252,7 +256,7 @@ class Link:
         end.sent += 1
         end.bytes += len(frame)
         if self.pcap is not None:
-            self.pcap.write(frame, start)
+            self.pcap.write(frame, start, end.index)
         for obs in self.observers:
             obs(self, end, frame)
         sim.at(end.free_at + self.latency_ns, self._arrive, end, frame)

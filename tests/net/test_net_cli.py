@@ -70,12 +70,39 @@ def test_run_pcap_writes_one_file_per_link(capsys, tmp_path):
     rc, out, err = dataplane(capsys, "run", "line", "--pcap", str(tmp_path))
     assert rc == 0
     assert out.endswith(f"\npcap: 4 files in {tmp_path}\n")
-    assert sorted(os.listdir(tmp_path)) == ["h1-r1.pcap", "r1-r2.pcap", "r2-r3.pcap", "r3-h2.pcap"]
+    assert sorted(os.listdir(tmp_path)) == ["h1-r1.pcapng", "r1-r2.pcapng", "r2-r3.pcapng", "r3-h2.pcapng"]
     m = re.search(r"frames on links: (\d+) sent, (\d+) arrived, 0 dropped on links", out)
     counts = {name: len(read_pcap(str(tmp_path / name))) for name in os.listdir(tmp_path)}
     assert all(counts.values()) and sum(counts.values()) == int(m.group(1)) == int(m.group(2))
     # The 1280 link carries nothing bigger.
-    assert max(len(r.data) for r in read_pcap(str(tmp_path / "r2-r3.pcap"))) == 1280 + 14
+    assert max(len(r.data) for r in read_pcap(str(tmp_path / "r2-r3.pcapng"))) == 1280 + 14
+
+
+def test_run_pcap_options_format_links_and_epoch(capsys, tmp_path):
+    rc, out, err = dataplane(capsys, "run", "line", "--pcap", str(tmp_path / "a"), "--pcap-format", "pcap",
+                             "--links", "r2-r3,h1-r1", "--pcap-epoch", "2026-12-06T09:00:00")
+    assert rc == 0 and out.endswith(f"\npcap: 2 files in {tmp_path / 'a'}\n")
+    assert sorted(os.listdir(tmp_path / "a")) == ["h1-r1.pcap", "r2-r3.pcap"]
+    first = read_pcap(str(tmp_path / "a" / "h1-r1.pcap"))[0]
+    assert first.interface is None and first.time_ns // 10 ** 9 == 1_796_547_600      # 2026-12-06 09:00 UTC
+    rc, out, err = dataplane(capsys, "run", "line", "--pcap", str(tmp_path / "b"), "--links", "r9-r10")
+    assert rc == 1 and err.startswith("error: no link 'r9-r10' to capture; the links are: h1-r1, r1-r2")
+    rc, out, err = dataplane(capsys, "run", "line", "--pcap", str(tmp_path / "b"), "--pcap-epoch", "soon")
+    assert rc == 1 and "--pcap-epoch: 'soon' is neither a date and time" in err
+    rc, out, err = dataplane(capsys, "run", "line", "--links", "r2-r3")
+    assert rc == 1 and "give --pcap DIR too" in err
+
+
+def test_replay_of_a_link_capture_takes_one_end(capsys, tmp_path):
+    # A pcapng of a link holds both directions; replay wants the end whose packets enter the port.
+    assert dataplane(capsys, "run", "single-switch", "--pcap", str(tmp_path))[0] == 0
+    capture = tmp_path / "h1-s1.pcapng"
+    program = str(TOPOLOGY_DIR.parent / "programs" / "basic_ipv4.p4")
+    rc, out, err = dataplane(capsys, "replay", program, "-i", f"1={capture}", "--out-dir", str(tmp_path / "o"))
+    assert rc == 1 and f"choose the end whose packets enter port 1: -i 1={capture}@h1:eth0" in err
+    rc, out, err = dataplane(capsys, "replay", program, "-i", f"1={capture}@h1:eth0", "--out-dir", str(tmp_path / "o"))
+    sent_by_h1 = [r for r in read_pcap(str(capture)) if r.interface == "h1:eth0"]
+    assert rc == 0 and out.startswith(f"replay: {len(sent_by_h1)} packets in;")
 
 
 def test_run_a_topology_file_by_path(capsys, tmp_path):

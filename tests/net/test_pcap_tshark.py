@@ -23,7 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from toplab import shipped_run, topology_names
-from dataplane.pcap import read_pcap
+from dataplane.net.network import PCAP_EPOCH_NS
+from dataplane.pcap import PcapWriter, read_pcap
 
 TSHARK = shutil.which("tshark")
 CAPINFOS = shutil.which("capinfos")
@@ -99,11 +100,11 @@ def frame_counts(paths: list[str]) -> dict[str, int]:
 def test_tshark_finds_nothing_wrong_in_the_pcaps(name, tmp_path_factory):
     run = shipped_run(name, tmp_path_factory)
     pcap_dir = run.pcap_dir
-    files = sorted(str(p) for p in pcap_dir.glob("*.pcap"))
+    files = sorted(str(p) for p in pcap_dir.glob("*.pcapng"))
     links = run.net.links
     assert len(files) == len(links)                                 # one file per link
     # The simulator's books: what each link carried, what each file holds, what Wireshark counts.
-    written = {str(pcap_dir / f"{name_}.pcap"): n for name_, n in run.pcap_counts.items()}
+    written = {str(pcap_dir / f"{name_}.pcapng"): n for name_, n in run.pcap_counts.items()}
     assert set(written) == set(files)
     for link_name, link in links.items():
         assert run.pcap_counts[link_name] == sum(e.sent for e in link.ends.values()) == \
@@ -126,21 +127,32 @@ def test_tshark_finds_nothing_wrong_in_the_pcaps(name, tmp_path_factory):
 def test_tshark_reads_our_frames_byte_for_byte(tmp_path_factory):
     """The pcap holds exactly the frames the link carried (compared with our reader and tshark's hex dump)."""
     run = shipped_run("line", tmp_path_factory)
-    path = str(run.pcap_dir / "r2-r3.pcap")
+    path = str(run.pcap_dir / "r2-r3.pcapng")
     records = read_pcap(path)
-    assert [r.data for r in records] == [c.frame for c in run.frames_on("r2-r3")]
-    out = subprocess.run([TSHARK, "-n", "-r", path, "-T", "fields", "-e", "frame.len"], capture_output=True,
-                         text=True, timeout=60)
-    assert [int(x) for x in out.stdout.split()] == [len(r.data) for r in records]
-    # Nanosecond timestamps, in order within each direction.
-    with open(path, "rb") as f:
-        assert struct.unpack("<I", f.read(4))[0] == 0xA1B23C4D
+    frames = run.frames_on("r2-r3")
+    assert [r.data for r in records] == [c.frame for c in frames]
+    # pcapng: each frame on the interface of the end that sent it, outbound from there, in nanoseconds
+    # from the documented epoch (2000-01-01 UTC).
+    assert [(r.interface, r.direction) for r in records] == \
+        [("r2:eth2" if c.sender == "r2" else "r3:eth1", "out") for c in frames]
+    assert all(r.time_ns >= PCAP_EPOCH_NS for r in records)
+    out = subprocess.run([TSHARK, "-n", "-r", path, "-T", "fields", "-e", "frame.len", "-e", "frame.interface_name",
+                          "-e", "frame.packet_flags_direction", "-e", "frame.time_epoch"],
+                         capture_output=True, text=True, timeout=60)
+    rows = [line.split("\t") for line in out.stdout.splitlines()]
+    assert [(int(n), name, int(flags, 16) & 3) for n, name, flags, _ in rows] == \
+        [(len(r.data), r.interface, 2) for r in records]
+    assert rows[0][3].startswith("946684800.")
 
 
 def test_the_tshark_check_catches_a_bad_checksum_and_a_truncated_packet(tmp_path_factory, tmp_path):
     """The check itself can fail: corrupt one IPv4 header checksum and cut one packet short."""
     run = shipped_run("lan", tmp_path_factory)
-    src = run.pcap_dir / "r1-srv.pcap"
+    # The corruption below is done on a classic pcap copy of the link's capture (a simpler layout).
+    src = tmp_path / "r1-srv.pcap"
+    with PcapWriter(str(src)) as w:
+        for r in read_pcap(str(run.pcap_dir / "r1-srv.pcapng")):
+            w.write(r.data, r.time_ns)
     blob = bytearray(src.read_bytes())
     # The first record: 24-byte file header, 16-byte record header, then the frame.
     first = 24 + 16
@@ -171,7 +183,7 @@ def test_the_tshark_check_catches_a_bad_checksum_and_a_truncated_packet(tmp_path
 def test_tshark_accepts_the_sctp_init_chunk_padding(tmp_path_factory):
     """RFC 9260 3.2: the INIT's length leaves out its last parameter's padding (tshark calls it malformed if not)."""
     run = shipped_run("dual-stack", tmp_path_factory)
-    path = str(run.pcap_dir / "r2-h3.pcap")
+    path = str(run.pcap_dir / "r2-h3.pcapng")
     frames = tshark(path)
     assert any("sctp" in f["frame.protocols"][0] for f in frames)
     assert problems(path, frames) == []

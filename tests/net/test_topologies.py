@@ -469,7 +469,7 @@ def test_line_is_the_same_byte_for_byte_every_time(tmp_path_factory, tmp_path):
     assert [(c.time_ns, c.link, c.sender, c.frame) for c in again.captures] == \
            [(c.time_ns, c.link, c.sender, c.frame) for c in first.captures]
     names = sorted(os.listdir(first.pcap_dir))
-    assert names == sorted(os.listdir(again.pcap_dir)) == ["h1-r1.pcap", "r1-r2.pcap", "r2-r3.pcap", "r3-h2.pcap"]
+    assert names == sorted(os.listdir(again.pcap_dir)) == ["h1-r1.pcapng", "r1-r2.pcapng", "r2-r3.pcapng", "r3-h2.pcapng"]
     match, mismatch, errors = filecmp.cmpfiles(first.pcap_dir, again.pcap_dir, names, shallow=False)
     assert (mismatch, errors) == ([], []) and match == names
 
