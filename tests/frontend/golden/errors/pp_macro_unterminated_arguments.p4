@@ -1,4 +1,4 @@
-// a function-like macro, which the preprocessor does not support
+// a function-like macro whose argument list never ends
 #include "include/before_ingress.p4"
 
 #define DEC(x) ((x) - 1)
@@ -6,8 +6,6 @@
 control MyIngress(inout headers hdr, inout metadata meta,
                   inout standard_metadata_t standard_metadata) {
     apply {
-        hdr.ipv4.ttl = DEC(hdr.ipv4.ttl);
+        hdr.ipv4.ttl = DEC(hdr.ipv4.ttl;
     }
 }
-
-#include "include/after_ingress.p4"
