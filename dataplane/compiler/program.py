@@ -22,6 +22,7 @@ from ..diagnostics import Diagnostic, error
 from ..frontend import ast as A
 from ..frontend.build_ast import control_plane_name
 from ..frontend.check import PackageInstance
+from ..frontend.check.architecture import NO_MAIN, NO_MAIN_HINT
 from ..frontend.program import CheckedProgram
 from ..frontend.types import (BlockType, ExternType, StructLikeType, TypeVar, strip_newtype)
 from ..runtime.externs import BYTES_PER_CELL, MAX_EXTERN_BYTES, MAX_EXTERN_CELLS
@@ -267,7 +268,8 @@ class ProgramCompiler:
     def compile(self) -> "CompiledProgram":
         arch = self.checked.architecture
         if arch is None:
-            raise error("the program has no architecture instance to compile")
+            raise error(f"{NO_MAIN}: there is nothing to compile", self.checked.checker.end_of_program(),
+                        NO_MAIN_HINT)
         if arch.name != "V1Switch":
             raise error(f"the architecture '{arch.name}' is not supported (dataplane runs V1Switch programs)",
                         arch.decl.span if arch.decl is not None else None)
