@@ -96,6 +96,9 @@ class TokenPass:
             # One token at a time, counted: a 64 MiB file of ';' would otherwise become tens of millions of
             # Token objects (gigabytes) before anything could object.
             for tok in self.basic.lex(state, None):
+                if tok.type == "STRAY" and (tok.value == '"' or not tok.value.isprintable()):
+                    # Not even in an annotation body: a string that never ends, or a binary file.
+                    raise self._stray(tok)
                 toks.append(tok)
                 if len(toks) > MAX_TOKENS:
                     raise _error(self.pre, tok, f"the program is longer than {MAX_TOKENS} tokens",
@@ -103,22 +106,26 @@ class TokenPass:
                                  "thousand tokens)")
             return toks
         except UnexpectedCharacters as exc:
+            # Only blanks are left that no terminal matches (STRAY takes any other character).
             pos = exc.pos_in_stream
             char = text[pos] if pos < len(text) else ""
-            tok = Token("ERROR", char, pos, exc.line, exc.column, exc.line, exc.column + 1)
-            if char == '"':
-                raise _error(self.pre, tok, "unterminated string literal",
-                             "a string must end with '\"' on the same line")
-            if char and not char.isprintable():
-                raise _error(self.pre, tok, f"unexpected byte 0x{ord(char):02x} (a control character)",
-                             "is this a binary file?")
-            shown = repr(char) if char else "end of input"
-            hint = None
-            if char == "#":
-                hint = "preprocessor directives must start a line"
-            elif char in "'`":
-                hint = "P4 strings use double quotes"
-            raise _error(self.pre, tok, f"unexpected character {shown}", hint)
+            raise self._stray(Token("STRAY", char, pos, exc.line, exc.column, exc.line, exc.column + 1))
+
+    def _stray(self, tok: Token) -> DiagnosticError:
+        """The error for a character that starts no P4 token (allowed only in annotation bodies)."""
+        char = tok.value
+        if char == '"':
+            return _error(self.pre, tok, "unterminated string literal", "a string must end with '\"'")
+        if char and not char.isprintable():
+            return _error(self.pre, tok, f"unexpected byte 0x{ord(char):02x} (a control character)",
+                          "is this a binary file?")
+        shown = repr(char) if char else "end of input"
+        hint = None
+        if char == "#":
+            hint = "preprocessor directives must start a line"
+        elif char in "'`":
+            hint = "P4 strings use double quotes"
+        return _error(self.pre, tok, f"unexpected character {shown}", hint)
 
     # -- step 1: macros ----------------------------------------------------------------
 
@@ -136,11 +143,11 @@ class TokenPass:
         while i < n:
             c = text[i]
             if c == '"':
-                j = text.find('"', i + 1)
-                while j > 0 and text[j - 1] == "\\":
-                    j = text.find('"', j + 1)
-                nl = text.find("\n", i + 1)
-                i = (j + 1) if j >= 0 and (nl < 0 or j < nl) else (nl + 1 if nl >= 0 else n)
+                # A string, which may span lines (an unterminated one is the lexer's to report).
+                j = i + 1
+                while j < n and text[j] != '"':
+                    j += 2 if text[j] == "\\" else 1
+                i = j + 1
             elif text.startswith("//", i):
                 nl = text.find("\n", i)
                 i = n if nl < 0 else nl + 1
@@ -266,13 +273,16 @@ class TokenPass:
                     raise _error(self.pre, tok, problem)
 
     def _fold_annotations(self, toks: list[Token]) -> list[Token]:
-        """Turn `@name`, `@name(tokens)` and `@name[tokens]` into one ANNOTATION token."""
+        """Turn `@name`, `@name(tokens)` and `@name[tokens]` into one ANNOTATION token; refuse characters
+        that start no P4 token (STRAY) outside annotation bodies."""
         out: list[Token] = []
         i, n = 0, len(toks)
         text = self.pre.text
         while i < n:
             tok = toks[i]
             if tok.value != "@":
+                if tok.type == "STRAY":
+                    raise self._stray(tok)
                 out.append(tok)
                 i += 1
                 continue

@@ -86,6 +86,29 @@ def test_unsupported_loop_keyword():
     assert "for loops are not supported" in exc.value.diagnostics[0].message
 
 
+def test_free_form_annotation_bodies_are_any_characters():
+    toks = tokens("@note(that's it, 50% -- 0xdead `x` #) header h { bit<8> a; }")
+    assert toks[0] == ("ANNOTATION", "@note(that's it, 50% -- 0xdead `x` #)")
+
+
+@pytest.mark.parametrize("text,message", [
+    ("const bit<8> A = 1 ' 2;", "unexpected character \"'\""),
+    ("@note(x) const bit<8> A = 1 # 2;", "unexpected character '#'"),
+    ('@note("x) header h { bit<8> a; }', "unterminated string literal"),
+])
+def test_stray_characters_outside_annotation_bodies(text, message):
+    with pytest.raises(DiagnosticError) as exc:
+        tokens(text)
+    assert exc.value.diagnostics[0].message == message
+
+
+def test_strings_may_span_lines():
+    toks = tokens('@entry_restriction("\n  // a comment /* in a string\n  a == 1;\n") header h { bit<8> a; }\n'
+                  "header g { bit<8> b; }")
+    assert toks[0][0] == "ANNOTATION" and ("TYPE_IDENTIFIER", "g") not in toks
+    assert ("IDENTIFIER", "g") in toks
+
+
 def test_unexpected_character():
     with pytest.raises(DiagnosticError) as exc:
         tokens("const bit<8> A = 1 $ 2;")
