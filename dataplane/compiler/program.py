@@ -43,6 +43,8 @@ V1MODEL_ROLES = ("p", "vr", "ig", "eg", "ck", "dep")
 V1MODEL_STAGES = {"p": "parse", "vr": "verify", "ig": "ingress", "eg": "egress", "ck": "compute", "dep": "deparse"}
 HIDDEN_SLOTS = {"_clone_session": "0", "_clone_fl": "0", "_resubmit_fl": "0", "_recirc_fl": "0",
                 "_truncate": "0", "_payload": "b''", "_assert_failed": "None",
+                # The location of a for loop that passed MAX_LOOP_ITERATIONS (the packet is dropped).
+                "_loop_limit": "None",
                 # Set with any of the above (but truncate): the packet leaves the fused fast path.
                 "_special": "False"}
 

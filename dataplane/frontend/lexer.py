@@ -47,12 +47,6 @@ _TYPE_ARG_OPENERS = {"bit", "int", "varbit", "tuple", "value_set"}
 _TYPE_STARTS = {"bit", "int", "varbit", "bool", "tuple", "void", "string", "error", "_"}
 # Words usable both as keywords and as names.
 _KEYWORD_NAMES = {"apply", "key", "actions", "state", "entries", "type", "priority"}
-# Words reserved by P4_16 for constructs we do not support.
-_UNSUPPORTED = {
-    "for": "for loops are not supported",
-    "break": "break is not supported (there are no loops)",
-    "continue": "continue is not supported (there are no loops)",
-}
 # Token types after which a `.` is member access rather than a top-level prefix.
 _EXPRESSION_ENDS = {"IDENTIFIER", "TYPE_IDENTIFIER", "INTEGER", "STRING_LITERAL", "RPAR", "RSQB",
                     "APPLY", "KEY", "ACTIONS", "STATE", "ENTRIES", "TYPE", "PRIORITY", "ERROR",
@@ -187,8 +181,6 @@ class TokenPass:
             v = tok.value
             t = tok.type
             if t == "IDENTIFIER":
-                if v in _UNSUPPORTED:
-                    raise _error(self.pre, tok, _UNSUPPORTED[v])
                 prev = out[-1] if out else None
                 is_type = v in types or any(v in names for _, names in scopes)
                 if prev is not None and prev.value == "extern" and self._is_extern_object(toks, i):

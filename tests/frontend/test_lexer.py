@@ -80,10 +80,9 @@ def test_macros_expand_at_the_position_of_their_use():
     assert (sixteen.line, sixteen.column) == (2, 11)
 
 
-def test_unsupported_loop_keyword():
-    with pytest.raises(DiagnosticError) as exc:
-        tokens("control c() { apply { for (;;) {} } }")
-    assert "for loops are not supported" in exc.value.diagnostics[0].message
+def test_loop_keywords():
+    toks = tokens("control c() { apply { for (; true; ) { break; continue; } } }")
+    assert ("FOR", "for") in toks and ("BREAK", "break") in toks and ("CONTINUE", "continue") in toks
 
 
 def test_free_form_annotation_bodies_are_any_characters():
