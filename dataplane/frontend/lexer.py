@@ -27,7 +27,7 @@ from lark.utils import TextSlice
 
 from ..diagnostics import Diagnostic, DiagnosticError
 from .build_ast import integer_literal_problem
-from .macros import MacroExpander, move_token
+from .macros import GluedToken, MacroExpander, move_token
 from .preprocess import Preprocessed
 
 # The most tokens a program may have after macro expansion. The largest p4c sample has under 3,000 and
@@ -230,7 +230,8 @@ class TokenPass:
             elif v == ">":
                 if angle and angle[-1] == paren:
                     angle.pop()
-                elif i + 1 < n and toks[i + 1].value == ">" and toks[i + 1].start_pos == tok.end_pos:
+                elif i + 1 < n and toks[i + 1].value == ">" and (toks[i + 1].start_pos == tok.end_pos
+                                                                 or isinstance(toks[i + 1], GluedToken)):
                     tok = Token("SHR", ">>", tok.start_pos, tok.line, tok.column, tok.line,
                                 tok.column + 2, tok.end_pos + 1)
                     i += 1

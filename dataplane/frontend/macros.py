@@ -46,8 +46,14 @@ Item = tuple  # (Token, hide set) or _PLACEMARKER
 
 def move_token(tok: Token, to: Token, type_: str | None = None, value: str | None = None) -> Token:
     """A copy of tok placed at the position of `to` (for macro expansion)."""
-    return Token(type_ or tok.type, tok.value if value is None else value, to.start_pos, to.line,
-                 to.column, to.end_line, to.end_column, to.end_pos)
+    cls = GluedToken if isinstance(tok, GluedToken) else Token
+    return Token.__new__(cls, type_ or tok.type, tok.value if value is None else value, to.start_pos, to.line,
+                         to.column, to.end_line, to.end_column, to.end_pos)
+
+
+class GluedToken(Token):
+    """A `>` that a macro's value writes right after another `>`: placed at the macro's use, both have
+    the same position, so this says what the positions no longer can (that `>>` may be a shift)."""
 
 
 class MacroExpander:
@@ -258,6 +264,10 @@ class MacroExpander:
                     out.extend(expanded[k])
                 j += 1
             else:
+                prev = body[j - 1] if j else None
+                if t.value == ">" and prev is not None and prev.value == ">" and prev.end_pos == t.start_pos:
+                    t = Token.__new__(GluedToken, t.type, t.value, t.start_pos, t.line, t.column, t.end_line,
+                                      t.end_column, t.end_pos)
                 out.append((t, _EMPTY))
                 j += 1
         return [item for item in out if item is not _PLACEMARKER]

@@ -148,6 +148,8 @@ def lex(text: str):
     ("#define V(f, ...) f(__VA_ARGS__)", "V(g, 1, (2, 3)) V(h)", "g ( 1 , ( 2 , 3 ) ) h ( )"),
     ("#define V(args...) [args]", "V(1, 2)", "[ 1 , 2 ]"),
     ("#define E() 7", "E() E ( )", "7 7"),
+    # `>>` written in a value is a shift (all its tokens are placed at the use; `> >` stays two).
+    ("#define S(x) (x >> 2)\n#define T x > > 2", "S(8) T", "( 8 >> 2 ) x > > 2"),
 ])
 def test_function_like_macro_expansion(defines, use, expansion):
     assert expand(defines + "\n" + use) == expansion
