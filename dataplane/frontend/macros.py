@@ -262,6 +262,8 @@ class MacroExpander:
                     if k not in expanded:
                         expanded[k] = self._expand_argument(args[k], use, depth)
                     out.extend(expanded[k])
+                if len(out) > self.work:
+                    raise self._too_long()      # before the list holds it all: a long argument used often
                 j += 1
             else:
                 prev = body[j - 1] if j else None
