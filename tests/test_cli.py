@@ -29,7 +29,7 @@ def test_check_errors_go_to_stderr_with_exit_1(p4_file, capsys):
     assert captured.err.startswith(f"{path}:1:21: error: syntax error")
 
 
-@pytest.mark.parametrize("content", [b"", b"\x00\x01\x02\xff\xfe", b"}}}}", b"#include", b"@", b"header"])
+@pytest.mark.parametrize("content", [b"\x00\x01\x02\xff\xfe", b"}}}}", b"#include", b"@", b"header"])
 def test_junk_never_gives_a_traceback(tmp_path, content):
     path = tmp_path / "junk.p4"
     path.write_bytes(content)
@@ -37,6 +37,21 @@ def test_junk_never_gives_a_traceback(tmp_path, content):
     assert out.returncode == 1
     assert "Traceback" not in out.stderr and "internal error" not in out.stderr
     assert "error:" in out.stderr
+
+
+def test_a_program_without_main_is_valid_but_not_runnable(tmp_path):
+    # As in p4c: the front end accepts it (with a warning); compiling it for a run is an error, located.
+    path = tmp_path / "lib.p4"
+    path.write_text("#include <core.p4>\n#include <v1model.p4>\nconst bit<8> X = 1;\n")
+    (tmp_path / "t.stf").write_text("packet 0 00\n")
+    checked = run("check", str(path))
+    assert checked.returncode == 0
+    assert checked.stderr.startswith(f"{path}:3:20: warning: the program has no 'main' instance, so there is "
+                                     "nothing to run")
+    ran = run("stf", str(path), str(tmp_path / "t.stf"))
+    assert ran.returncode == 1
+    assert f"{path}:3:20: error: the program has no 'main' instance: there is nothing to compile" in ran.stderr
+    assert "Traceback" not in ran.stderr
 
 
 def test_missing_file():

@@ -180,6 +180,9 @@ class V1SwitchRunner:
         if p._assert_failed is not None:
             self._drop(drops, trace, DropReason.ASSERTION_FAILED, p._assert_failed)
             return
+        if p._loop_limit is not None:
+            self._drop(drops, trace, DropReason.FOR_LOOP_LIMIT, p._loop_limit)
+            return
         # Ingress clone: the original packet, parsed again.
         if p._clone_session:
             session, preserved, cfg = self._take_clone(p)
@@ -306,6 +309,9 @@ class V1SwitchRunner:
     def _after_egress(self, p, w: Work, stages, work, outputs, drops, trace) -> None:
         if p._assert_failed is not None:
             self._drop(drops, trace, DropReason.ASSERTION_FAILED, p._assert_failed)
+            return
+        if p._loop_limit is not None:
+            self._drop(drops, trace, DropReason.FOR_LOOP_LIMIT, p._loop_limit)
             return
         if p._clone_session:
             session, preserved, cfg = self._take_clone(p)

@@ -19,6 +19,8 @@ Calls (actions, functions, externs, tables) are lowered by the mixin in
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from ..diagnostics import error
 from ..frontend import ast as A
 from ..frontend.scope import Symbol
@@ -36,6 +38,19 @@ from .layout import (DynSlotScalar, HeaderPlace, LayoutError, Place, PlaceBuilde
 # programs need a few dozen; a chain of actions that each call the next passes it at about 37 actions.
 MAX_COMPILE_NESTING = 150
 INLINE_NESTING = 3
+# The most iterations one run of a for loop may make. P4 does not promise that a loop ends (a bit<8>
+# counter compared with `<= 255` never does); past the limit the loop stops and the packet is dropped
+# (DropReason.FOR_LOOP_LIMIT), so that one packet cannot hang the pipeline. Some 100 ms of work.
+MAX_LOOP_ITERATIONS = 100_000
+
+
+class _Loop:
+    """A for loop being compiled. Inside an inlined action or function, `return` leaves every loop of
+    that body: it sets `flag` (shared by the loops of one body) and breaks, and each loop it crossed
+    breaks again after its end (`returned`)."""
+
+    def __init__(self, frame_depth: int, flag: str | None):
+        self.frame_depth, self.flag, self.returned = frame_depth, flag, False
 
 
 class Const:
@@ -121,6 +136,7 @@ class BlockCompiler:
         self.instance_path = block_name   # control-plane prefix of tables and externs
         self.in_parser = False
         self.locals = PlaceBuilder(None, self.em.fresh)
+        self.loops: list[_Loop] = []      # the for loops around the statement being compiled
 
     # ------------------------------------------------------------------ errors
 
@@ -628,8 +644,115 @@ class BlockCompiler:
         frame = self.frames[-1]
         if s.value is not None and frame.result is not None:
             self.assign_value(frame.result, s.value)
-        if frame.wrapped:
+        loop = self._innermost_loop_of_frame()
+        if loop is not None:
+            self.em.line(f"{loop.flag} = True")
+            loop.returned = True
             self.em.line("break")
+        elif frame.wrapped:
+            self.em.line("break")
+
+    # -- loops --------------------------------------------------------------------------
+
+    def _innermost_loop_of_frame(self) -> _Loop | None:
+        """The innermost loop in the body being inlined (or in the apply block, with no frame)."""
+        if self.loops and self.loops[-1].frame_depth == len(self.frames):
+            return self.loops[-1]
+        return None
+
+    @contextmanager
+    def _loop(self, s):
+        """Compile a loop's Python loop inside; afterwards, pass a `return` on to the enclosing loop or
+        the inlined body's one-pass loop."""
+        enclosing = self._innermost_loop_of_frame()
+        flag = enclosing.flag if enclosing is not None else None
+        if flag is None and self.frames and any(isinstance(n, A.ReturnStatement) for n in s.body.walk()):
+            flag = self.em.fresh("ret")
+            self.em.line(f"{flag} = False")
+        loop = _Loop(len(self.frames), flag)
+        self.loops.append(loop)
+        try:
+            yield
+        finally:
+            self.loops.pop()
+        if loop.returned:
+            self.em.line(f"if {flag}: break")
+            if enclosing is not None:
+                enclosing.returned = True
+
+    def _count_iteration(self, count: str, s) -> None:
+        """Stop the loop (and drop the packet) after MAX_LOOP_ITERATIONS; the location is user text, so it
+        goes in through repr()."""
+        self.em.line(f"{count} += 1")
+        with self.em.indent(f"if {count} > {MAX_LOOP_ITERATIONS}:"):
+            self.em.line(f"p._loop_limit = {str(s.span)!r}; p._special = True")
+            self.em.line("break")
+
+    def _s_ForStatement(self, s: A.ForStatement) -> None:
+        saved = self.env
+        self.env = Env(saved)
+        try:
+            for st in s.init:
+                self.statement(st)
+            # The update runs before every test of the condition but the first (so after `continue`).
+            first = self.em.fresh("first")
+            count = self.em.fresh("n")
+            self.em.line(f"{count} = 0")
+            if s.update:
+                self.em.line(f"{first} = True")
+            with self._loop(s), self.em.indent("while True:"):
+                if s.update:
+                    with self.em.indent(f"if {first}:"):
+                        self.em.line(f"{first} = False")
+                    with self.em.indent("else:"):
+                        for st in s.update:
+                            self.statement(st)
+                if s.cond.const is not True:
+                    cond = self.value(s.cond)
+                    self.em.line(f"if not ({cond}): break")
+                self._count_iteration(count, s)
+                self.statement(s.body)
+        finally:
+            self.env = saved
+
+    def _s_ForInStatement(self, s: A.ForInStatement) -> None:
+        saved = self.env
+        self.env = Env(saved)
+        try:
+            t = s.var.type.resolved
+            var = self.bind_locals_for(s.var, t, s.var.name)
+            self.env.bind(self._symbol_of(s.var), var)
+            item = self.em.fresh("v")
+            if s.range_end is not None:
+                self._range_loop(s, var, item)
+                return
+            stack = self.place(s.collection)
+            if not isinstance(stack, StackPlace):
+                raise self.unsupported("a for loop over this value", s.collection)
+            self.init_place(var)
+            with self._loop(s), self.em.indent(f"for {item} in range({stack.size}):"):
+                self.copy_place(var, self.dyn_element(stack, item))
+                self.statement(s.body)
+        finally:
+            self.env = saved
+
+    def _range_loop(self, s: A.ForInStatement, var: Place, item: str) -> None:
+        t = strip_newtype(s.var.type.resolved)
+        lo, hi = self.value(s.collection), self.value(s.range_end)
+        if t.signed:
+            lo, hi = self._signed(lo, t), self._signed(hi, t)
+        count = self.em.fresh("n")
+        self.em.line(f"{count} = 0")
+        with self._loop(s), self.em.indent(f"for {item} in range({lo}, ({hi}) + 1):"):
+            self._count_iteration(count, s)
+            self.em.line(var.write(f"{item} & {mask_of(t)}" if t.signed else item))
+            self.statement(s.body)
+
+    def _s_BreakStatement(self, s: A.BreakStatement) -> None:
+        self.em.line("break")
+
+    def _s_ContinueStatement(self, s: A.ContinueStatement) -> None:
+        self.em.line("continue")
 
     def _s_ExitStatement(self, s: A.ExitStatement) -> None:
         if self.traced:

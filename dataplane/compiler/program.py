@@ -22,6 +22,7 @@ from ..diagnostics import Diagnostic, error
 from ..frontend import ast as A
 from ..frontend.build_ast import control_plane_name
 from ..frontend.check import PackageInstance
+from ..frontend.check.architecture import NO_MAIN, NO_MAIN_HINT
 from ..frontend.program import CheckedProgram
 from ..frontend.types import (BlockType, ExternType, StructLikeType, TypeVar, strip_newtype)
 from ..runtime.externs import BYTES_PER_CELL, MAX_EXTERN_BYTES, MAX_EXTERN_CELLS
@@ -42,6 +43,8 @@ V1MODEL_ROLES = ("p", "vr", "ig", "eg", "ck", "dep")
 V1MODEL_STAGES = {"p": "parse", "vr": "verify", "ig": "ingress", "eg": "egress", "ck": "compute", "dep": "deparse"}
 HIDDEN_SLOTS = {"_clone_session": "0", "_clone_fl": "0", "_resubmit_fl": "0", "_recirc_fl": "0",
                 "_truncate": "0", "_payload": "b''", "_assert_failed": "None",
+                # The location of a for loop that passed MAX_LOOP_ITERATIONS (the packet is dropped).
+                "_loop_limit": "None",
                 # Set with any of the above (but truncate): the packet leaves the fused fast path.
                 "_special": "False"}
 
@@ -267,7 +270,8 @@ class ProgramCompiler:
     def compile(self) -> "CompiledProgram":
         arch = self.checked.architecture
         if arch is None:
-            raise error("the program has no architecture instance to compile")
+            raise error(f"{NO_MAIN}: there is nothing to compile", self.checked.checker.end_of_program(),
+                        NO_MAIN_HINT)
         if arch.name != "V1Switch":
             raise error(f"the architecture '{arch.name}' is not supported (dataplane runs V1Switch programs)",
                         arch.decl.span if arch.decl is not None else None)

@@ -320,6 +320,37 @@ class ExitStatement(Statement):
     pass
 
 
+@dataclass
+class ForStatement(Statement):
+    """`for (init; cond; update) body`: init holds variable declarations, assignments and calls."""
+    init: list[Node]
+    cond: Expression
+    update: list[Statement]
+    body: Statement
+    annotations: list[Annotation] = field(default_factory=list)
+
+
+@dataclass
+class ForInStatement(Statement):
+    """`for (T x in collection) body`: the elements of a header stack, or the values of `collection ..
+    range_end`, both ends included. `var` is the loop variable (a declaration without a value)."""
+    var: VariableDeclaration
+    collection: Expression
+    range_end: Optional[Expression]
+    body: Statement
+    annotations: list[Annotation] = field(default_factory=list)
+
+
+@dataclass
+class BreakStatement(Statement):
+    pass
+
+
+@dataclass
+class ContinueStatement(Statement):
+    pass
+
+
 # ---------------------------------------------------------------------------- declarations
 
 

@@ -617,6 +617,37 @@ class AstBuilder(Transformer):
         return A.IfStatement(cond, then, otherwise, span=self._span(meta))
 
     @v_args(meta=True)
+    def for_statement(self, meta, children):
+        annotations, init, cond, update, body = children
+        return A.ForStatement(init or [], cond, update or [], body, annotations or [], span=self._span(meta))
+
+    def for_init(self, children):
+        return list(children)
+
+    for_updates = for_init
+
+    @v_args(meta=True)
+    @_named
+    def for_variable(self, meta, children):
+        type_ref, name, init = children
+        return A.VariableDeclaration(str(name), [], type=type_ref, init=init, span=self._span(meta))
+
+    @v_args(meta=True)
+    def for_in_statement(self, meta, children):
+        annotations, type_ref, name, _in, collection, range_end, body = children
+        var = A.VariableDeclaration(str(name), [], type=type_ref, span=type_ref.span.to(name.span))
+        var.name_span = name.span
+        return A.ForInStatement(var, collection, range_end, body, annotations or [], span=self._span(meta))
+
+    @v_args(meta=True)
+    def break_statement(self, meta, children):
+        return A.BreakStatement(span=self._span(meta))
+
+    @v_args(meta=True)
+    def continue_statement(self, meta, children):
+        return A.ContinueStatement(span=self._span(meta))
+
+    @v_args(meta=True)
     def switch_statement(self, meta, children):
         expr, *cases = children
         return A.SwitchStatement(expr, cases, span=self._span(meta))
@@ -779,7 +810,7 @@ _NESTING_RULES = frozenset((
     "ternary", "binary", "unary", "cast", "member_access", "index", "slice", "call", "constructor_call",
     "list_expression", "struct_expression", "type_member", "member_lvalue", "index_lvalue", "slice_lvalue",
     "mask_keyset", "range_keyset", "tuple_keyset",
-    "conditional_statement", "switch_statement", "parser_block_statement",
+    "conditional_statement", "switch_statement", "parser_block_statement", "for_statement", "for_in_statement",
     "specialized_type", "tuple_type", "header_stack_type", "bit_type", "int_w_type", "varbit_type"))
 
 

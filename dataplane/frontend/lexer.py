@@ -5,8 +5,8 @@ of grammar/p4.lark). Rather than coupling the parser and lexer, we tokenize
 the whole preprocessed text first and then walk the token list once, with
 arbitrary lookahead, doing four jobs:
 
-1. expand object-like macros (``#define``) token by token, so that columns
-   in diagnostics stay those of the source;
+1. expand macros (``#define``) token by token, so that columns in
+   diagnostics stay those of the source (see :mod:`dataplane.frontend.macros`);
 2. turn identifiers that name types into TYPE_IDENTIFIER, keeping a table of
    global type names and of scoped type parameters;
 3. decide what ``<`` and ``>`` mean: a ``<`` that opens type arguments after
@@ -27,6 +27,7 @@ from lark.utils import TextSlice
 
 from ..diagnostics import Diagnostic, DiagnosticError
 from .build_ast import integer_literal_problem
+from .macros import GluedToken, MacroExpander, move_token
 from .preprocess import Preprocessed
 
 # The most tokens a program may have after macro expansion. The largest p4c sample has under 3,000 and
@@ -46,12 +47,6 @@ _TYPE_ARG_OPENERS = {"bit", "int", "varbit", "tuple", "value_set"}
 _TYPE_STARTS = {"bit", "int", "varbit", "bool", "tuple", "void", "string", "error", "_"}
 # Words usable both as keywords and as names.
 _KEYWORD_NAMES = {"apply", "key", "actions", "state", "entries", "type", "priority"}
-# Words reserved by P4_16 for constructs we do not support.
-_UNSUPPORTED = {
-    "for": "for loops are not supported",
-    "break": "break is not supported (there are no loops)",
-    "continue": "continue is not supported (there are no loops)",
-}
 # Token types after which a `.` is member access rather than a top-level prefix.
 _EXPRESSION_ENDS = {"IDENTIFIER", "TYPE_IDENTIFIER", "INTEGER", "STRING_LITERAL", "RPAR", "RSQB",
                     "APPLY", "KEY", "ACTIONS", "STATE", "ENTRIES", "TYPE", "PRIORITY", "ERROR",
@@ -80,12 +75,6 @@ def _error(pre: Preprocessed, tok: Token, message: str, hint: str | None = None)
     return DiagnosticError(Diagnostic("error", message, _span_of(pre, tok), hint))
 
 
-def _move(tok: Token, to: Token, type_: str | None = None, value: str | None = None) -> Token:
-    """A copy of tok placed at the position of `to` (for macro expansion)."""
-    return Token(type_ or tok.type, tok.value if value is None else value, to.start_pos, to.line,
-                 to.column, to.end_line, to.end_column, to.end_pos)
-
-
 class TokenPass:
     def __init__(self, basic: BasicLexer, inp: ParseInput):
         self.basic = basic
@@ -101,6 +90,9 @@ class TokenPass:
             # One token at a time, counted: a 64 MiB file of ';' would otherwise become tens of millions of
             # Token objects (gigabytes) before anything could object.
             for tok in self.basic.lex(state, None):
+                if tok.type == "STRAY" and (tok.value == '"' or not tok.value.isprintable()):
+                    # Not even in an annotation body: a string that never ends, or a binary file.
+                    raise self._stray(tok)
                 toks.append(tok)
                 if len(toks) > MAX_TOKENS:
                     raise _error(self.pre, tok, f"the program is longer than {MAX_TOKENS} tokens",
@@ -108,82 +100,34 @@ class TokenPass:
                                  "thousand tokens)")
             return toks
         except UnexpectedCharacters as exc:
+            # Only blanks are left that no terminal matches (STRAY takes any other character).
             pos = exc.pos_in_stream
             char = text[pos] if pos < len(text) else ""
-            tok = Token("ERROR", char, pos, exc.line, exc.column, exc.line, exc.column + 1)
-            if char == '"':
-                raise _error(self.pre, tok, "unterminated string literal",
-                             "a string must end with '\"' on the same line")
-            if char and not char.isprintable():
-                raise _error(self.pre, tok, f"unexpected byte 0x{ord(char):02x} (a control character)",
-                             "is this a binary file?")
-            shown = repr(char) if char else "end of input"
-            hint = None
-            if char == "#":
-                hint = "preprocessor directives must start a line"
-            elif char in "'`":
-                hint = "P4 strings use double quotes"
-            raise _error(self.pre, tok, f"unexpected character {shown}", hint)
+            raise self._stray(Token("STRAY", char, pos, exc.line, exc.column, exc.line, exc.column + 1))
+
+    def _stray(self, tok: Token) -> DiagnosticError:
+        """The error for a character that starts no P4 token (allowed only in annotation bodies)."""
+        char = tok.value
+        if char == '"':
+            return _error(self.pre, tok, "unterminated string literal", "a string must end with '\"'")
+        if char and not char.isprintable():
+            return _error(self.pre, tok, f"unexpected byte 0x{ord(char):02x} (a control character)",
+                          "is this a binary file?")
+        shown = repr(char) if char else "end of input"
+        hint = None
+        if char == "#":
+            hint = "preprocessor directives must start a line"
+        elif char in "'`":
+            hint = "P4 strings use double quotes"
+        return _error(self.pre, tok, f"unexpected character {shown}", hint)
 
     # -- step 1: macros ----------------------------------------------------------------
 
     def _expand_macros(self, toks: list[Token]) -> list[Token]:
-        events = self.pre.macro_events
-        if not events:
+        if not self.pre.macro_events:
             return toks
-        macros: dict[str, str] = {}
-        lexed: dict[str, list[Token]] = {}
-        out: list[Token] = []
-        ev = 0
-        for tok in toks:
-            while ev < len(events) and events[ev].line < tok.line:
-                e = events[ev]
-                if e.value is None:
-                    macros.pop(e.name, None)
-                else:
-                    macros[e.name] = e.value
-                lexed.pop(e.name, None)
-                ev += 1
-            if tok.type == "IDENTIFIER" and tok.value in macros:
-                self._expand(tok, macros, lexed, out)
-            else:
-                out.append(tok)
-        return out
-
-    def _expand(self, use: Token, macros: dict[str, str], lexed: dict[str, list[Token]], out: list[Token]) -> None:
-        """Append to `out` the expansion of the macro named at `use`, every token placed at `use`.
-
-        As in C, a macro is not expanded again inside its own expansion, which ends `#define A B` /
-        `#define B A` loops. The walk keeps its own stack, since a chain of macros naming macros can be
-        as long as the file; the size of `out` is capped, since macros that each name the next twice
-        double the output at every level (40 levels: 2^40 tokens)."""
-
-        def body(name: str) -> list[Token]:
-            if name not in lexed:
-                try:
-                    lexed[name] = self._raw(macros[name])
-                except DiagnosticError:
-                    raise _error(self.pre, use, f"cannot expand macro '{name}': its value is not P4 tokens")
-            return lexed[name]
-
-        stack = [(use.value, iter(body(use.value)))]     # the macros being expanded, innermost last
-        on_stack = {use.value}
-        while stack:
-            name, rest = stack[-1]
-            b = next(rest, None)
-            if b is None:
-                stack.pop()
-                on_stack.discard(name)
-            elif b.type == "IDENTIFIER" and b.value in macros and b.value not in on_stack:
-                stack.append((b.value, iter(body(b.value))))
-                on_stack.add(b.value)
-            else:
-                out.append(_move(b, use))
-                if len(out) > MAX_TOKENS:
-                    raise _error(self.pre, use, f"macro expansion of '{use.value}' makes the program longer "
-                                 f"than {MAX_TOKENS} tokens",
-                                 "does each macro name the next one several times? Every level multiplies "
-                                 "the output")
+        return MacroExpander(toks, self.pre.macro_events, MAX_TOKENS, self._raw,
+                             lambda tok, message, hint=None: _error(self.pre, tok, message, hint)).run()
 
     # -- steps 2-4 ---------------------------------------------------------------------
 
@@ -193,11 +137,11 @@ class TokenPass:
         while i < n:
             c = text[i]
             if c == '"':
-                j = text.find('"', i + 1)
-                while j > 0 and text[j - 1] == "\\":
-                    j = text.find('"', j + 1)
-                nl = text.find("\n", i + 1)
-                i = (j + 1) if j >= 0 and (nl < 0 or j < nl) else (nl + 1 if nl >= 0 else n)
+                # A string, which may span lines (an unterminated one is the lexer's to report).
+                j = i + 1
+                while j < n and text[j] != '"':
+                    j += 2 if text[j] == "\\" else 1
+                i = j + 1
             elif text.startswith("//", i):
                 nl = text.find("\n", i)
                 i = n if nl < 0 else nl + 1
@@ -237,8 +181,6 @@ class TokenPass:
             v = tok.value
             t = tok.type
             if t == "IDENTIFIER":
-                if v in _UNSUPPORTED:
-                    raise _error(self.pre, tok, _UNSUPPORTED[v])
                 prev = out[-1] if out else None
                 is_type = v in types or any(v in names for _, names in scopes)
                 if prev is not None and prev.value == "extern" and self._is_extern_object(toks, i):
@@ -256,7 +198,7 @@ class TokenPass:
                     # A generic function or method prototype: `T name<T>(...)`.
                     self._open_type_params(toks, i + 1, scopes)
                 if is_type:
-                    tok = _move(tok, tok, "TYPE_IDENTIFIER")
+                    tok = move_token(tok, tok, "TYPE_IDENTIFIER")
                 last_ident = tok
             elif t in ("TYPE", "ENUM", "TYPEDEF") or v in ("typedef", "enum", "type"):
                 if v in ("typedef", "type") and self._starts_declaration(out, toks, i):
@@ -279,16 +221,17 @@ class TokenPass:
                 prev = out[-1] if out else None
                 if isinstance(tok, _TypeParamToken):
                     angle.append(paren)
-                    tok = _move(tok, tok)
+                    tok = move_token(tok, tok)
                 elif prev is not None and (prev.type == "TYPE_IDENTIFIER" or prev.value in _TYPE_ARG_OPENERS):
                     angle.append(paren)
                 elif prev is not None and prev.type in _NAME_TYPES and self._opens_type_args(toks, i, types, scopes):
                     angle.append(paren)
-                    tok = _move(tok, tok, "LANGLE_ARGS")
+                    tok = move_token(tok, tok, "LANGLE_ARGS")
             elif v == ">":
                 if angle and angle[-1] == paren:
                     angle.pop()
-                elif i + 1 < n and toks[i + 1].value == ">" and toks[i + 1].start_pos == tok.end_pos:
+                elif i + 1 < n and toks[i + 1].value == ">" and (toks[i + 1].start_pos == tok.end_pos
+                                                                 or isinstance(toks[i + 1], GluedToken)):
                     tok = Token("SHR", ">>", tok.start_pos, tok.line, tok.column, tok.line,
                                 tok.column + 2, tok.end_pos + 1)
                     i += 1
@@ -296,7 +239,7 @@ class TokenPass:
                 prev = out[-1] if out else None
                 if (prev is None or prev.type not in _EXPRESSION_ENDS) and i + 1 < n \
                         and toks[i + 1].type in _NAME_TYPES:
-                    tok = _move(tok, tok, "DOT_PREFIX")
+                    tok = move_token(tok, tok, "DOT_PREFIX")
             out.append(tok)
             i += 1
         self.inp.tokens = out
@@ -323,13 +266,16 @@ class TokenPass:
                     raise _error(self.pre, tok, problem)
 
     def _fold_annotations(self, toks: list[Token]) -> list[Token]:
-        """Turn `@name`, `@name(tokens)` and `@name[tokens]` into one ANNOTATION token."""
+        """Turn `@name`, `@name(tokens)` and `@name[tokens]` into one ANNOTATION token; refuse characters
+        that start no P4 token (STRAY) outside annotation bodies."""
         out: list[Token] = []
         i, n = 0, len(toks)
         text = self.pre.text
         while i < n:
             tok = toks[i]
             if tok.value != "@":
+                if tok.type == "STRAY":
+                    raise self._stray(tok)
                 out.append(tok)
                 i += 1
                 continue

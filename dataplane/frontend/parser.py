@@ -40,12 +40,13 @@ def _describe_terminal(name: str, parser: Lark) -> str:
 
 
 class _KeepAnnotationMarker:
-    """A no-op post-lexer whose only job is to keep the AT terminal in the lexer.
+    """A no-op post-lexer whose only job is to keep the AT and STRAY terminals in the lexer.
 
     Lark drops terminals that no rule uses; `@` is consumed by our token pass
-    (it folds annotations into ANNOTATION tokens) so no rule mentions it."""
+    (it folds annotations into ANNOTATION tokens) so no rule mentions it, and
+    STRAY characters are only allowed inside annotation bodies."""
 
-    always_accept = ("AT",)
+    always_accept = ("AT", "STRAY")
 
     def process(self, stream):
         return stream

@@ -2,12 +2,13 @@
 
 Supported: ``#include <file>`` and ``#include "file"`` (quoted names are looked
 up next to the including file first, then in ``-I`` directories, then in our
-own architecture include directory), object-like ``#define NAME value`` and
-``#undef``, ``#ifdef``/``#ifndef``/``#if``/``#elif``/``#else``/``#endif`` with
-integer expressions (C's 64-bit arithmetic) and ``defined(NAME)``, ``#error`` and
+own architecture include directory), object-like ``#define NAME value``,
+function-like ``#define NAME(a, b, ...) value`` and ``#undef``,
+``#ifdef``/``#ifndef``/``#if``/``#elif``/``#else``/``#endif`` with integer
+expressions (C's 64-bit arithmetic) and ``defined(NAME)``, ``#error`` and
 ``#warning``. Programs are bounded: include depth, lines in all, and the depth
 and work of ``#if`` expressions.
-Function-like macros are reported as unsupported.
+Function-like macros cannot be used in ``#if`` expressions (``defined`` works).
 
 The output is one text in which every directive line (and every line skipped
 by a conditional) is blank, so that lines of the output map one-to-one onto
@@ -48,6 +49,10 @@ class MacroEvent:
     name: str
     value: str | None
     span: Span
+    # A function-like macro's parameters (a variadic one last, named __VA_ARGS__ for `...`); None for
+    # an object-like macro.
+    params: tuple[str, ...] | None = None
+    variadic: bool = False
 
 
 @dataclass
@@ -114,7 +119,7 @@ class Preprocessor:
     def __init__(self, include_dirs: list[str] | None = None, defines: dict[str, str] | None = None):
         self.include_dirs = [os.path.normpath(d) for d in (include_dirs or [])]
         self.system_dir = system_include_dir()
-        self.macros: dict[str, str] = {}
+        self.macros: dict[str, str | None] = {}     # name -> value; None for a function-like macro
         self.out_lines: list[str] = []
         self.origins: list[tuple[SourceFile, int]] = []
         self.events: list[MacroEvent] = []
@@ -137,14 +142,36 @@ class Preprocessor:
 
     # -- helpers --------------------------------------------------------------
 
-    def _define(self, name: str, value: str | None, span: Span | None) -> None:
+    def _define(self, name: str, value: str | None, span: Span | None,
+                params: tuple[str, ...] | None = None, variadic: bool = False) -> None:
         # The directive's own (1-based) output line, already emitted: the macro applies after it.
         line = len(self.out_lines)
         if value is None:
             self.macros.pop(name, None)
         else:
-            self.macros[name] = value
-        self.events.append(MacroEvent(line, name, value, span))
+            self.macros[name] = value if params is None else None
+        self.events.append(MacroEvent(line, name, value, span, params, variadic))
+
+    def _define_directive(self, rest: str, span: Span) -> None:
+        m = re.match(r"([A-Za-z_]\w*)(\()?\s*(.*)$", rest, re.S)
+        if not m:
+            self.diags.error("#define needs a macro name", span)
+            return
+        name, body = m.group(1), m.group(3)
+        if not m.group(2):
+            self._define(name, body.strip(), span)
+            return
+        # A '(' right after the name (no space between) makes a function-like macro.
+        close = body.find(")")
+        if close < 0:
+            self.diags.error(f"missing ')' in the parameter list of macro '{name}'", span)
+            return
+        try:
+            params, variadic = _macro_parameters(body[:close])
+        except ValueError as exc:
+            self.diags.error(f"invalid parameter list of macro '{name}': {exc}", span)
+            return
+        self._define(name, body[close + 1:].strip(), span, params, variadic)
 
     def _emit(self, text: str, src: SourceFile, line: int) -> None:
         if len(self.out_lines) >= MAX_PROGRAM_LINES:
@@ -265,15 +292,7 @@ class Preprocessor:
         if name == "include":
             self._include(rest, span, src, depth)
         elif name == "define":
-            m = re.match(r"([A-Za-z_]\w*)(\()?\s*(.*)$", rest, re.S)
-            if not m:
-                self.diags.error("#define needs a macro name", span)
-                return
-            if m.group(2):
-                self.diags.error(f"function-like macro '{m.group(1)}' is not supported", span,
-                                 hint="use a const declaration or an object-like #define")
-                return
-            self._define(m.group(1), m.group(3).strip(), span)
+            self._define_directive(rest, span)
         elif name == "undef":
             self._define(self._macro_name(rest, span), None, span)
         elif name == "error":
@@ -328,6 +347,28 @@ class Preprocessor:
         except _CondError as exc:
             self.diags.error(f"cannot evaluate #if expression: {exc}", span)
             return False
+
+
+def _macro_parameters(text: str) -> tuple[tuple[str, ...], bool]:
+    """The parameters between the parentheses of `#define F(...)`, and whether the last is variadic
+    (`...`, named __VA_ARGS__, or GNU's `name...`). Raises ValueError saying what is wrong."""
+    if not text.strip():
+        return (), False
+    params: list[str] = []
+    items = [item.strip() for item in text.split(",")]
+    for k, item in enumerate(items):
+        variadic = item.endswith("...")
+        param = (item[:-3].strip() or "__VA_ARGS__") if variadic else item
+        if variadic and k != len(items) - 1:
+            raise ValueError("'...' must be the last parameter")
+        if not _IDENT.fullmatch(param):
+            raise ValueError(f"'{item[:20]}' is not a parameter name" if item else "a parameter name is missing")
+        if param in params:
+            raise ValueError(f"parameter '{param}' appears twice")
+        params.append(param)
+        if variadic:
+            return tuple(params), True
+    return tuple(params), False
 
 
 def _strip_comments(text: str) -> str:
@@ -409,7 +450,7 @@ class _CondParser:
     _BINARY = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", ">", "<=", ">="),
                ("<<", ">>"), ("+", "-"), ("*", "/", "%")]
 
-    def __init__(self, text: str, macros: dict[str, str], depth: int = 0, budget: _CondBudget | None = None,
+    def __init__(self, text: str, macros: dict[str, str | None], depth: int = 0, budget: _CondBudget | None = None,
                  expanding: frozenset = frozenset()):
         self.macros = macros
         self.depth = depth        # parentheses, unary operators and macros around this point
@@ -498,6 +539,8 @@ class _CondParser:
                     self.i += 1
                 return int(name in self.macros)
             if val in self.macros and val not in self.expanding:
+                if self.macros[val] is None:
+                    raise _CondError(f"function-like macro '{val}' cannot be used in #if")
                 return self._expand(val)
             return 0  # as in C: an unknown identifier is 0 (and so is a macro inside its own expansion)
         raise _CondError("unexpected end of expression" if kind == "eof" else f"unexpected '{val}'")

@@ -430,6 +430,25 @@ class _Printer:
     def _ExitStatement(self, s: A.ExitStatement) -> None:
         self.line("exit;")
 
+    def _ForStatement(self, s: A.ForStatement) -> None:
+        init = ", ".join(_inline_statement(x) for x in s.init)
+        update = ", ".join(_inline_statement(x) for x in s.update)
+        header = f"for ({init}; {expression_text(s.cond)}; {update})".replace("( ;", "(;").replace("; )", ";)")
+        self._clause(_annotations_prefix(s.annotations) + header, s.body)
+
+    def _ForInStatement(self, s: A.ForInStatement) -> None:
+        collection = expression_text(s.collection)
+        if s.range_end is not None:
+            collection += f" .. {expression_text(s.range_end)}"
+        self._clause(f"{_annotations_prefix(s.annotations)}for ({type_text(s.var.type)} {s.var.name} in {collection})",
+                     s.body)
+
+    def _BreakStatement(self, s: A.BreakStatement) -> None:
+        self.line("break;")
+
+    def _ContinueStatement(self, s: A.ContinueStatement) -> None:
+        self.line("continue;")
+
     # -- simple declarations ------------------------------------------------------------
 
     def _ConstantDeclaration(self, d: A.ConstantDeclaration) -> None:
@@ -611,6 +630,16 @@ _STANDS_APART = (A.StructLikeDeclaration, A.EnumDeclaration, A.ErrorDeclaration,
                  A.MatchKindDeclaration, A.ExternDeclaration, A.FunctionDeclaration,
                  A.ActionDeclaration, A.ParserDeclaration, A.ParserState, A.ControlDeclaration,
                  A.TableDeclaration)
+
+
+def _inline_statement(s: A.Node) -> str:
+    """A statement of a for loop's header: a declaration, assignment or call without its ';'."""
+    if isinstance(s, A.VariableDeclaration):
+        init = f" = {expression_text(s.init)}" if s.init is not None else ""
+        return f"{type_text(s.type)} {s.name}{init}"
+    if isinstance(s, A.Assignment):
+        return f"{expression_text(s.target)} {s.op} {expression_text(s.value)}"
+    return expression_text(s.call)
 
 
 def _guard_dangling_else(then: A.Statement, otherwise: A.Statement | None) -> A.Statement:

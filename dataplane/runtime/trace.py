@@ -18,6 +18,7 @@ class DropReason(enum.Enum):
     EMPTY_MULTICAST_GROUP = "multicast group has no members"
     UNKNOWN_MULTICAST_GROUP = "multicast group is not configured"
     ASSERTION_FAILED = "assert() or assume() failed"
+    FOR_LOOP_LIMIT = "a for loop ran past its iteration limit"
     RESUBMIT_LIMIT = "too many resubmissions"
     RECIRCULATE_LIMIT = "too many recirculations"
     CLONE_LIMIT = "too many egress clones of egress clones"

@@ -114,7 +114,9 @@ def error_programs() -> dict[str, Path]:
 
 
 def _first_diagnostic(exc) -> str:
-    d = exc.diagnostics[0] if exc.diagnostics else None
+    # The first error, not a warning before it: the error is why the program was refused.
+    errors = [d for d in exc.diagnostics if d.severity == "error"]
+    d = (errors or exc.diagnostics or [None])[0]
     if d is None:
         return "(no message)"
     where = f"{Path(d.span.source.path).name}:{d.span.line}: " if d.span is not None and d.span.source else ""

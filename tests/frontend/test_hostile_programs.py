@@ -159,8 +159,28 @@ def test_recursive_macros_are_not_expanded_again():
     assert errors_of("#define A B + 1\n#define B A\nconst bit<8> x = A;\n" + ingress(""))[0] == "unknown name 'A'"
 
 
-def test_function_like_macros_are_refused():
-    assert errors_of("#define F(x) x x\n" + ingress("")) == ["function-like macro 'F' is not supported"]
+def test_function_like_macro_expansion_bomb(tmp_path):
+    # Each macro passes its argument twice to the next: 2^40 tokens if expanded in full.
+    defines = "".join(f"#define F{i}(x) F{i + 1}(x) F{i + 1}(x)\n" for i in range(40)) + "#define F40(x) x\n"
+    refused(tmp_path, defines + "const bit<8> x = F0(1);\n", "F0(1)",
+            f"macro expansion of 'F0' makes the program longer than {lexer.MAX_TOKENS} tokens", fresh=True)
+
+
+def test_function_like_macro_argument_bomb(tmp_path):
+    # Arguments are expanded before substitution: D(D(D(...))) doubles at every level inside arguments too.
+    text = "#define D(x) x x\nconst bit<8> x = " + "D(" * 40 + "1" + ")" * 40 + ";\n"
+    refused(tmp_path, text, "D(D(", f"macro expansion of 'D' makes the program longer than {lexer.MAX_TOKENS} tokens",
+            fresh=True)
+
+
+def test_macro_uses_nested_deeply_in_arguments(tmp_path):
+    text = "#define I(x) x\nconst bit<8> x = " + "I(" * 1000 + "1" + ")" * 1000 + ";\n"
+    refused(tmp_path, text, "I(I(", "macro uses nested too deeply in arguments")
+
+
+def test_function_like_macros_at_the_edge_expand():
+    defines = "".join(f"#define F{i}(x) F{i + 1}(x)\n" for i in range(2000)) + "#define F2000(x) x\n"
+    assert errors_of(defines + "const bit<8> x = F0(8w7);\n" + ingress("")) == []
 
 
 def test_include_bomb(tmp_path):

@@ -80,10 +80,32 @@ def test_macros_expand_at_the_position_of_their_use():
     assert (sixteen.line, sixteen.column) == (2, 11)
 
 
-def test_unsupported_loop_keyword():
+def test_loop_keywords():
+    toks = tokens("control c() { apply { for (; true; ) { break; continue; } } }")
+    assert ("FOR", "for") in toks and ("BREAK", "break") in toks and ("CONTINUE", "continue") in toks
+
+
+def test_free_form_annotation_bodies_are_any_characters():
+    toks = tokens("@note(that's it, 50% -- 0xdead `x` #) header h { bit<8> a; }")
+    assert toks[0] == ("ANNOTATION", "@note(that's it, 50% -- 0xdead `x` #)")
+
+
+@pytest.mark.parametrize("text,message", [
+    ("const bit<8> A = 1 ' 2;", "unexpected character \"'\""),
+    ("@note(x) const bit<8> A = 1 # 2;", "unexpected character '#'"),
+    ('@note("x) header h { bit<8> a; }', "unterminated string literal"),
+])
+def test_stray_characters_outside_annotation_bodies(text, message):
     with pytest.raises(DiagnosticError) as exc:
-        tokens("control c() { apply { for (;;) {} } }")
-    assert "for loops are not supported" in exc.value.diagnostics[0].message
+        tokens(text)
+    assert exc.value.diagnostics[0].message == message
+
+
+def test_strings_may_span_lines():
+    toks = tokens('@entry_restriction("\n  // a comment /* in a string\n  a == 1;\n") header h { bit<8> a; }\n'
+                  "header g { bit<8> b; }")
+    assert toks[0][0] == "ANNOTATION" and ("TYPE_IDENTIFIER", "g") not in toks
+    assert ("IDENTIFIER", "g") in toks
 
 
 def test_unexpected_character():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dataplane.diagnostics import DiagnosticError, SourceFile
+from dataplane.frontend.lexer import ParseInput, TokenPass
+from dataplane.frontend.parser import get_parser
 from dataplane.frontend.preprocess import preprocess, read_source
 
 
@@ -79,7 +81,10 @@ def test_macro_events_record_defines_and_undefs():
 @pytest.mark.parametrize("text,message", [
     ("#ifdef X\n", "unterminated conditional directive"),
     ("#endif\n", "#endif without #if"),
-    ("#define F(x) x\n", "function-like macro 'F' is not supported"),
+    ("#define F(x, x) x\n", "invalid parameter list of macro 'F': parameter 'x' appears twice"),
+    ("#define F(x\n", "missing ')' in the parameter list of macro 'F'"),
+    ("#define F(..., y) y\n", "'...' must be the last parameter"),
+    ("#define F(x) x\n#if F(1)\n#endif\n", "function-like macro 'F' cannot be used in #if"),
     ("#bogus\n", "unknown preprocessor directive '#bogus'"),
     ('#error "stop here"\n', '#error "stop here"'),
     ("#if 1 +\n#endif\n", "cannot evaluate #if expression"),
@@ -97,3 +102,77 @@ def test_non_utf8_file_is_a_user_error(tmp_path):
         read_source(str(p))
     d = exc.value.diagnostics[0]
     assert "not UTF-8" in d.message and d.span.line == 2
+
+
+def test_function_like_macro_events_carry_their_parameters():
+    out = pp("#define F(a, b) a + b\n#define V(x, ...) x\n#define E() 1\n#define O (x)\n")
+    assert [(e.name, e.params, e.variadic) for e in out.macro_events] == [
+        ("F", ("a", "b"), False), ("V", ("x", "__VA_ARGS__"), True), ("E", (), False), ("O", None, False)]
+
+
+def test_defined_sees_function_like_macros():
+    assert "YES" in pp("#define F(x) x\n#if defined(F)\nYES\n#endif\n").text
+
+
+# -- expansion (done token by token by the lexer, on what the preprocessor recorded) ------------------
+
+def expand(text: str) -> str:
+    """The tokens of `text` after macro expansion, on the lines after the #defines, joined by spaces."""
+    first = sum(1 for line in text.split("\n") if line.startswith("#"))
+    return " ".join(t.value for t in lex(text) if t.line > first)
+
+
+def lex(text: str):
+    """The token pass alone (no parsing): what the parser would be given."""
+    return TokenPass(get_parser().parser.lexer.lexer.lexer.basic, ParseInput(pp(text))).run()
+
+
+@pytest.mark.parametrize("defines,use,expansion", [
+    # Arguments are expanded before substitution, then the result is scanned again.
+    ("#define ADD(a, b) ((a) + (b))\n#define TWICE(x) ADD(x, x)", "TWICE(ADD(1, 2))",
+     "( ( ( ( 1 ) + ( 2 ) ) ) + ( ( ( 1 ) + ( 2 ) ) ) )"),
+    # Commas inside parentheses do not separate arguments; arguments may span lines.
+    ("#define FIRST(a, b) a", "FIRST((1, 2),\n 3)", "( 1 , 2 )"),
+    # A function-like macro's name without '(' is a plain name; the '(' may come on a later line.
+    ("#define F(x) x + 1", "F; F\n(2)", "F ; 2 + 1"),
+    # The name may come out of one expansion and its arguments from the text after it.
+    ("#define F(x) x + 1\n#define G F", "G(5)", "5 + 1"),
+    # Not expanded again inside its own expansion, even through an argument.
+    ("#define L(x) L(x) + x", "L(L(1))", "L ( L ( 1 ) + 1 ) + L ( 1 ) + 1"),
+    ("#define F F(1)\n#define G(x) x", "F", "F ( 1 )"),
+    # '#' makes a string of the argument as written; '##' pastes, empty arguments included.
+    ("#define S(x) #x", 'S(a  "q\\n" + b)', '"a \\"q\\\\n\\" + b"'),
+    ("#define CAT(a, b) a ## b", "CAT(x, 1) CAT(, y) CAT(z, )", "x1 y z"),
+    ("#define CAT(a, b) a ## b\n#define N 7", "CAT(N, N)", "NN"),
+    # '...' collects the rest of the arguments, commas included, as __VA_ARGS__; it may be empty.
+    ("#define V(f, ...) f(__VA_ARGS__)", "V(g, 1, (2, 3)) V(h)", "g ( 1 , ( 2 , 3 ) ) h ( )"),
+    ("#define V(args...) [args]", "V(1, 2)", "[ 1 , 2 ]"),
+    ("#define E() 7", "E() E ( )", "7 7"),
+    # `>>` written in a value is a shift (all its tokens are placed at the use; `> >` stays two).
+    ("#define S(x) (x >> 2)\n#define T x > > 2", "S(8) T", "( 8 >> 2 ) x > > 2"),
+])
+def test_function_like_macro_expansion(defines, use, expansion):
+    assert expand(defines + "\n" + use) == expansion
+
+
+def test_expanded_tokens_are_located_at_the_use_from_name_to_closing_parenthesis():
+    plus = next(t for t in lex("#define F(x) x + 1\n  F(\n 2 ) ;\n") if t.value == "+")
+    assert (plus.line, plus.column, plus.end_line, plus.end_column) == (2, 3, 3, 5)
+
+
+@pytest.mark.parametrize("text,message,col", [
+    ("#define F(a, b) a\nconst bit<8> x = F(1);\n", "macro 'F' takes 2 arguments, but 1 was given", 18),
+    ("#define F(a) a\nconst bit<8> x = F((1, 2), 3);\n", "macro 'F' takes 1 argument, but 2 were given", 18),
+    ("#define F() 1\nconst bit<8> x = F(2);\n", "macro 'F' takes 0 arguments, but 1 was given", 18),
+    ("#define V(a, b, ...) a\nconst bit<8> x = V(1);\n", "macro 'V' takes at least 2 arguments, but 1 was given",
+     18),
+    ("#define F(a) a\nconst bit<8> x = F(1;\n", "unterminated argument list of macro 'F'", 18),
+    ("#define S(a) # b\nconst string x = S(1);\n", "'#' must be followed by a parameter name", 18),
+    ("#define C(a) a ## +\nconst bit<8> x = C(1);\n", "pasting '1' and '+' does not give one token", 18),
+])
+def test_function_like_macro_errors_are_located_at_the_use(text, message, col):
+    with pytest.raises(DiagnosticError) as exc:
+        lex(text)
+    d = exc.value.diagnostics[0]
+    assert message in d.message
+    assert (d.span.line, d.span.col) == (2, col)

@@ -276,6 +276,16 @@ control MyControl(inout s_t hdr, inout bit<8> meta, in bool b)(bit<8> size_arg) 
     }
 
     apply {
+        for (bit<8> i = 0, tmp = 1; i < meta; i = i + 1, tmp = tmp + i) {
+            if (i == 2) {
+                continue;
+            }
+            break;
+        }
+        for (tmp = 0; tmp < 3; ) tmp = tmp + 1;
+        @anno for (bit<8> v in 1 .. meta) {
+            tmp = v;
+        }
         tmp = meta;
         tmp = (meta + 1) * 2 - meta / 3 % 4;
         tmp = meta - (tmp - 1);

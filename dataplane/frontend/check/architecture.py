@@ -25,6 +25,11 @@ class PackageInstance:
         return self.package.name
 
 
+NO_MAIN = "the program has no 'main' instance"
+NO_MAIN_HINT = ("end a v1model program with: V1Switch(MyParser(), MyVerifyChecksum(), MyIngress(), MyEgress(), "
+                "MyComputeChecksum(), MyDeparser()) main;")
+
+
 class ArchitectureMixin(CheckerBase):
 
     def check_package_arguments(self, pkg: BlockType, args: list[A.Argument], span, scope: Scope):
@@ -76,9 +81,9 @@ class ArchitectureMixin(CheckerBase):
     def check_architecture(self) -> None:
         main = self.globals.lookup_local("main")
         if main is None or main.kind != "instance":
-            self.error("the program has no 'main' instance", self._end_of_program(),
-                       "end a v1model program with: V1Switch(MyParser(), MyVerifyChecksum(), MyIngress(), "
-                       "MyEgress(), MyComputeChecksum(), MyDeparser()) main;")
+            # As in p4c's front end, a program without a pipeline is valid, only not runnable: the
+            # compiler refuses it (ProgramCompiler.compile).
+            self.warning(f"{NO_MAIN}, so there is nothing to run", self.end_of_program(), NO_MAIN_HINT)
             return
         inst = main.type
         if inst is None:
@@ -89,7 +94,7 @@ class ArchitectureMixin(CheckerBase):
         inst.decl = main.decl
         self.architecture = inst
 
-    def _end_of_program(self) -> Span | None:
+    def end_of_program(self) -> Span | None:
         """Where to report something missing from the program: after its last declaration."""
         src = self.source
         if src is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import ast as A
 from ..scope import Scope, Symbol
 from ..types import (VOID, ActionRunType, BitsType, BlockType, BoolType, EnumType, ErrorType, ExternType, IntType,
-                     TableType, Type, VoidType, strip_newtype)
+                     StackType, TableType, Type, VoidType, same_type, strip_newtype)
 from .base import CheckerBase, ParamInfo, decl_span
 
 
@@ -371,6 +371,63 @@ class StatementsMixin(CheckerBase):
             return
         if s.value is not None:
             self.error("only functions return values; actions and controls use a plain 'return;'", s.value.span)
+
+    # P4_16 v1.2.5 loops. The loop's own scope holds what its header declares; the body's scope is marked
+    # "loop", which `break` and `continue` look for (an action or function body starts a scope chain of
+    # its own, so a loop around a call does not count).
+
+    def _loop_allowed(self, s, scope) -> bool:
+        if scope.enclosing("parser") is not None:
+            self.error("for loops are not allowed in a parser", s.span,
+                       "a parser loops through its states: use a transition back to an earlier state")
+            return False
+        return True
+
+    def _stmt_ForStatement(self, s: A.ForStatement, scope):
+        if not self._loop_allowed(s, scope):
+            return
+        header = Scope(scope, "block", scope.owner)
+        for st in s.init:
+            self.check_statement(st, header)
+        t = self.check_expression(s.cond, header)
+        if t is not None and not isinstance(t, BoolType):
+            hint = "compare with 0, e.g. (x != 0)" if isinstance(strip_newtype(t), (BitsType, IntType)) else None
+            self.error(f"the condition of 'for' must be bool, not {t}", s.cond.span, hint)
+        self.check_statement(s.body, Scope(header, "loop", scope.owner))
+        for st in s.update:
+            self.check_statement(st, header)
+
+    def _stmt_ForInStatement(self, s: A.ForInStatement, scope):
+        if not self._loop_allowed(s, scope):
+            return
+        header = Scope(scope, "block", scope.owner)
+        self.check_variable(s.var, header)
+        var_t = s.var.symbol.type
+        if s.range_end is not None:
+            for end in (s.collection, s.range_end):
+                self.check_expression(end, header, var_t)
+                if var_t is not None:
+                    self.coerce(end, var_t, "the end of the range")
+            if var_t is not None and not isinstance(strip_newtype(var_t), BitsType):
+                self.error(f"a range gives bit<W> or int<W> values, not {var_t}", s.var.type.span)
+        else:
+            t = self.check_expression(s.collection, header)
+            st = strip_newtype(t) if t is not None else None
+            if st is not None and not isinstance(st, StackType):
+                self.error(f"a for loop goes through a header stack or a range 'a .. b', not {t}",
+                           s.collection.span)
+            elif st is not None and var_t is not None and not same_type(st.element, var_t):
+                self.error(f"the loop variable has type {var_t} but the elements of the stack are {st.element}",
+                           s.var.type.span)
+        self.check_statement(s.body, Scope(header, "loop", scope.owner))
+
+    def _stmt_BreakStatement(self, s: A.BreakStatement, scope):
+        if scope.enclosing("loop") is None:
+            self.error("'break' is only allowed inside a for loop", s.span)
+
+    def _stmt_ContinueStatement(self, s: A.ContinueStatement, scope):
+        if scope.enclosing("loop") is None:
+            self.error("'continue' is only allowed inside a for loop", s.span)
 
     def _stmt_ExitStatement(self, s: A.ExitStatement, scope):
         if scope.enclosing("parser") is not None:

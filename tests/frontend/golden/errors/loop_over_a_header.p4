@@ -1,12 +1,12 @@
-// a function-like macro, which the preprocessor does not support
+// a for loop over a value that is neither a header stack nor a range
 #include "include/before_ingress.p4"
-
-#define DEC(x) ((x) - 1)
 
 control MyIngress(inout headers hdr, inout metadata meta,
                   inout standard_metadata_t standard_metadata) {
     apply {
-        hdr.ipv4.ttl = DEC(hdr.ipv4.ttl);
+        for (bit<8> b in hdr.ipv4.ttl) {
+            standard_metadata.egress_spec = 1;
+        }
     }
 }
 
