@@ -69,7 +69,8 @@ class DeclarationsMixin(CheckerBase):
                 continue
             if kind == "header" and not self._valid_header_field(ft):
                 self.error(f"field '{f.name}' of header '{decl.name}' has type {ft}; header fields must be "
-                           f"bit<W>, int<W>, varbit<W>, bool or a serializable enum", f.type.span)
+                           f"bit<W>, int<W>, varbit<W>, bool, a serializable enum or a struct of these (without "
+                           f"varbit)", f.type.span)
             if kind == "header_union" and not (isinstance(ft, StructLikeType) and ft.is_header):
                 self.error(f"field '{f.name}' of header_union '{decl.name}' must be a header, not {ft}",
                            f.type.span)
@@ -103,10 +104,18 @@ class DeclarationsMixin(CheckerBase):
     _declare_HeaderUnionDeclaration = _declare_StructLikeDeclaration
     _declare_StructDeclaration = _declare_StructLikeDeclaration
 
-    @staticmethod
-    def _valid_header_field(t: Type) -> bool:
+    @classmethod
+    def _valid_header_field(cls, t: Type) -> bool:
         t = strip_newtype(t)
-        return isinstance(t, (BitsType, VarbitType, BoolType)) or (isinstance(t, EnumType) and t.is_serializable)
+        return isinstance(t, VarbitType) or cls._fixed_header_field(t)
+
+    @classmethod
+    def _fixed_header_field(cls, t: Type) -> bool:
+        """A fixed-width header field: scalars, and (P4_16 7.2.2) structs of them, laid out flat in field order."""
+        t = strip_newtype(t)
+        if isinstance(t, StructLikeType):
+            return t.is_struct and all(cls._fixed_header_field(ft) for ft in t.fields.values())
+        return isinstance(t, (BitsType, BoolType)) or (isinstance(t, EnumType) and t.is_serializable)
 
     def _declare_EnumDeclaration(self, decl: A.EnumDeclaration) -> None:
         t = EnumType(decl.name, [m.name for m in decl.members], decl=decl)
