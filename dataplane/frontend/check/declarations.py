@@ -76,7 +76,7 @@ class DeclarationsMixin(CheckerBase):
                            f.type.span)
             if kind == "struct" and isinstance(ft, (ExternType, BlockType)):
                 self.error(f"a struct cannot contain {ft}", f.type.span)
-            if isinstance(ft, VarbitType):
+            if isinstance(ft, VarbitType) and kind == "header":    # structs may hold any number of them
                 varbits += 1
                 if varbits > 1:
                     self.error(f"header '{decl.name}' has more than one varbit field", f.span)

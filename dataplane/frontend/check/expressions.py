@@ -348,7 +348,9 @@ class ExpressionsMixin(CheckerBase):
         if base_t is None or it is None:
             return None
         bt = strip_newtype(base_t)
-        if not is_integral(it):
+        st = strip_newtype(it)
+        # A serializable enum converts implicitly to its underlying type (P4_16 8.11.2), a number.
+        if not is_integral(it) and not (isinstance(st, EnumType) and st.is_serializable):
             self.error(f"an index must be an integer, not {it}", e.index.span)
             return None
         if isinstance(it, IntType):

@@ -227,6 +227,8 @@ class TablesMixin(CheckerBase):
         for entry in prop.value:
             ks = entry.keyset
             elements = ks.elements if isinstance(ks, A.TupleKeyset) else [ks]
+            if isinstance(ks, A.ListExpression) and len(ks.elements) == len(key_types):
+                elements = ks.elements      # { a, b }: a list of the key values, as p4c reads it
             if isinstance(ks, (A.DefaultKeyset, A.DontCare)) and len(key_types) > 1:
                 elements = [ks] * len(key_types)
             if len(elements) != len(key_types):
