@@ -139,8 +139,11 @@ class ParsersMixin(CheckerBase):
         if isinstance(el, (A.DontCare, A.DefaultKeyset)):
             return
         if isinstance(el, A.MaskKeyset):
-            for part in (el.value, el.mask):
-                self._keyset_value(part, key_type, scope, where)
+            self._keyset_value(el.value, key_type, scope, where)
+            # The mask of a serializable enum key is a pattern of its underlying type's bits, not a member.
+            st = strip_newtype(key_type) if key_type is not None else None
+            mask_type = st.underlying if isinstance(st, EnumType) and st.is_serializable else key_type
+            self._keyset_value(el.mask, mask_type, scope, where)
             return
         if isinstance(el, A.RangeKeyset):
             for part in (el.lo, el.hi):
