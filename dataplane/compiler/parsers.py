@@ -414,32 +414,50 @@ class ParsersMixin:
         em = self.em
         too_short = f"raise ParserStop({self.prog.error_code('PacketTooShort')})"
         if c.name == "extract":
-            stack = None
+            stack = union = None
             arg0 = args[0]
             if isinstance(arg0, A.Member) and arg0.member == "next":
                 # extract(stack.next) fills the next element and then advances the stack's nextIndex.
                 stack = self.place(arg0.expr)
-            target = self.place(arg0)
+            if isinstance(arg0, A.Member) and _is_union(arg0.expr.type):
+                # A member of a header union: its siblings become invalid. In a stack of unions,
+                # extract(stack.next.member) advances the stack as extract(stack.next) does.
+                union = self.place(arg0.expr)
+                target = union.members[arg0.member]
+                inner = arg0.expr
+                if isinstance(inner, A.Member) and inner.member == "next":
+                    stack = self.place(inner.expr)
+            else:
+                target = self.place(arg0)
             if not isinstance(target, HeaderPlace):
                 raise error("extract() needs a header", e.span)
             nb = target.layout.fixed_bytes
             if target.layout.fixed_width % 8:
                 raise error(f"header '{target.type.name}' is {target.layout.fixed_width} bits long; "
                             f"dataplane extracts whole bytes only", e.span)
-            em.line(f"if off + {nb} > n: {too_short}")
-            em.line(target.bits.write(f"int.from_bytes(data[off:off + {nb}], 'big')"))
-            em.line(f"off += {nb}")
+            vbits = None
             if len(args) == 2 and target.layout.varbit is not None:
+                # The size is an argument: evaluated before anything is extracted (it may look ahead at the
+                # header itself), and checked before any byte is consumed, so that a failed extract takes none.
                 vbits = self.em.fresh("vbits")
                 em.line(f"{vbits} = {self.value(args[1])}")
+            em.line(f"if off + {nb} > n: {too_short}")
+            if vbits is not None:
                 maxw = target.layout.varbit[1]
                 em.line(f"if {vbits} > {maxw}: raise ParserStop({self.prog.error_code('HeaderTooShort')})")
                 em.line(f"if {vbits} & 7: raise ParserStop({self.prog.error_code('ParserInvalidArgument')})")
-                em.line(f"if off + ({vbits} >> 3) > n: {too_short}")
+                em.line(f"if off + {nb} + ({vbits} >> 3) > n: {too_short}")
+            em.line(target.bits.write(f"int.from_bytes(data[off:off + {nb}], 'big')"))
+            em.line(f"off += {nb}")
+            if vbits is not None:
                 em.line(target.vb.write(f"int.from_bytes(data[off:off + ({vbits} >> 3)], 'big')"))
                 em.line(target.vl.write(vbits))
                 em.line(f"off += {vbits} >> 3")
             em.line(target.valid.write("True"))
+            if union is not None:
+                for h in union.members.values():
+                    if h is not target:
+                        em.line(h.valid.write("False"))
             if stack is not None:
                 em.line(stack.next.write(f"{stack.next.read()} + 1"))
             if self.traced:
@@ -554,3 +572,8 @@ class ParsersMixin:
                 self._emit_place(el, expr)
             return
         raise error("emit() needs headers", getattr(expr, "span", None))
+
+
+def _is_union(t) -> bool:
+    t = strip_newtype(t) if t is not None else None
+    return isinstance(t, StructLikeType) and t.is_union
