@@ -715,11 +715,43 @@ class CallsMixin:
         msg = args[0].const if args[0].const is not None else ""
         values = "()"
         if len(args) > 1 and args[1] is not None:
-            _, vals = self._digest_fields(args[1]) if not is_scalar(args[1].type) else ([], [self.value(args[1])])
+            data = args[1]
+            if isinstance(data, (A.ListExpression, A.StructExpression)):
+                items = data.elements if isinstance(data, A.ListExpression) else [x for _, x in data.fields]
+                vals = [self.value(x) if is_scalar(x.type) else self._log_aggregate(self.aggregate_source(x))
+                        for x in items]
+            elif is_scalar(data.type):
+                vals = [self.value(data)]
+            else:       # a struct or tuple value: one field for each {}
+                place = self.aggregate_source(data)
+                fields = place.fields.values() if isinstance(place, StructPlace) else [place]
+                vals = [f.read() if isinstance(f, Scalar) else self._log_aggregate(f) for f in fields]
             values = f"({', '.join(vals)},)" if vals else "()"
         self.em.line(f"dev.log(format_log({msg!r}, {values}))")
         if self.traced:
             self.em.line(f"tr(Log(format_log({msg!r}, {values})))")
+
+    def _log_aggregate(self, place: Place) -> str:
+        """How log_msg prints a header or struct: its fields in parentheses (a header's whether it is valid
+        or not, as BMv2 does)."""
+        fields = ", ".join(s.read() for s in self._printed_scalars(place))
+        return f"'(' + ', '.join(map(str, ({fields},))) + ')'" if fields else "'()'"
+
+    def _printed_scalars(self, place: Place) -> list[Scalar]:
+        if isinstance(place, Scalar):
+            return [place]
+        if isinstance(place, HeaderPlace):
+            out = []
+            for name in place.layout.order:
+                out.extend(self._printed_scalars(place.field(name)))
+            return out
+        if isinstance(place, StructPlace):
+            return [s for f in place.fields.values() for s in self._printed_scalars(f)]
+        if isinstance(place, UnionPlace):
+            return [s for h in place.members.values() for s in self._printed_scalars(h)]
+        if isinstance(place, StackPlace):
+            return [s for el in place.elems for s in self._printed_scalars(el)]
+        raise TypeError(place)
 
     def _ext_verify(self, e, args):
         cond = self.value(args[0])

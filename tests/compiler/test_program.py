@@ -59,3 +59,14 @@ def test_value_sets_of_structs_match_the_select_keys_concatenated():
     outputs = {data.hex(): [out.hex() for _port, out in device.process(0, data).outputs]
                for data in (bytes.fromhex("1234A0"), bytes.fromhex("1234C0"), bytes.fromhex("080020"))}
     assert outputs == {"1234a0": ["1234aa"], "1234c0": ["1234c0"], "080020": ["080011"]}
+
+
+def test_log_msg_prints_headers_and_structs_by_their_fields():
+    from dataplane.runtime.device import Device
+    text = with_ingress('apply { meta.x = 7; meta.y = 9; '
+                        'log_msg("valid={} eth={} x={}", {hdr.ethernet.isValid(), hdr.ethernet, meta.x}); '
+                        'log_msg("x={} y={}", meta); }')
+    logged = []
+    device = Device(compile_program(check_source(SourceFile("t.p4", text))), log=logged.append)
+    device.process(0, bytes.fromhex("000000000001" "000000000002" "0800"))
+    assert [m for m in logged if "=" in m] == ["valid=True eth=(1, 2, 2048) x=7", "x=7 y=9"]
