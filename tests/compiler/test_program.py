@@ -70,3 +70,12 @@ def test_log_msg_prints_headers_and_structs_by_their_fields():
     device = Device(compile_program(check_source(SourceFile("t.p4", text))), log=logged.append)
     device.process(0, bytes.fromhex("000000000001" "000000000002" "0800"))
     assert [m for m in logged if "=" in m] == ["valid=True eth=(1, 2, 2048) x=7", "x=7 y=9"]
+
+
+def test_match_kind_values_are_checked_but_not_run():
+    text = with_ingress("const tuple<match_kind> kinds = { exact };\n"
+                        "apply { match_kind k = ternary; }")
+    checked = check_source(SourceFile("t.p4", text))
+    with pytest.raises(DiagnosticError) as exc:
+        compile_program(checked)
+    assert "a match_kind value in a run-time expression is not supported" in str(exc.value)
