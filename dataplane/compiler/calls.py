@@ -354,13 +354,20 @@ class CallsMixin:
                 value = f"({cells}[{idx}] if {idx} < {size} else 0)"
                 if self.traced:
                     self.em.line(f"tr(ExternCall({b.info.name!r}, 'read', f'[{{{idx}}}] -> {{{value}}}'))")
+                if not is_scalar(e.type if len(args) == 1 else args[0].type):
+                    # A register of structs keeps each struct as its fields' bits side by side.
+                    target = self.bind_locals_for(e, e.type, "rr") if len(args) == 1 else self.place(args[0])
+                    self._unpack_scalars(target, value, e)
+                    return target if len(args) == 1 else None
                 if len(args) == 1:     # T read(in I index): the newer form
                     return value
                 self.em.line(self.place(args[0]).write(value))
                 return None
             if c.name == "write":
                 iv, vv = self.em.fresh("ri"), self.em.fresh("rv")
-                self.em.line(f"{iv} = {self.value(args[0])}; {vv} = {self.value(args[1])}")
+                packed = (self.value(args[1]) if is_scalar(args[1].type)
+                          else self._packed_scalars(self.aggregate_source(args[1]), args[1]))
+                self.em.line(f"{iv} = {self.value(args[0])}; {vv} = {packed}")
                 if self.traced:
                     self.em.line(f"tr(ExternCall({b.info.name!r}, 'write', f'[{{{iv}}}] = {{{vv}}}'))")
                 self.em.line(f"if {iv} < {size}: {cells}[{iv}] = {vv} & {mask}")
@@ -384,6 +391,33 @@ class CallsMixin:
             data, width = self.pack_data(args[0])
             return f"checksum('csum16', {data}, {width})"
         raise self.unsupported(f"method {ext.name}.{c.name}()", e)
+
+    def _struct_scalars(self, place: Place, e: A.Expression) -> list[Scalar]:
+        if isinstance(place, Scalar):
+            return [place]
+        if isinstance(place, StructPlace):
+            return [s for f in place.fields.values() for s in self._struct_scalars(f, e)]
+        raise self.unsupported(f"a register of {e.type} (its elements must be structs of bit<W>, int<W>, bool "
+                               f"or enums)", e)
+
+    def _packed_scalars(self, place: Place, e: A.Expression) -> str:
+        """The scalars of a struct side by side in one integer, the first field most significant."""
+        parts, shift = [], 0
+        for s in reversed(self._struct_scalars(place, e)):
+            v = f"(1 if {s.read()} else 0)" if isinstance(strip_newtype(s.type), BoolType) else s.read()
+            parts.append(f"({v} << {shift})" if shift else v)
+            shift += scalar_width(s.type)
+        return "(" + " | ".join(reversed(parts)) + ")" if parts else "0"
+
+    def _unpack_scalars(self, place: Place, value: str, e: A.Expression) -> None:
+        tmp = self.em.fresh("rp")
+        self.em.line(f"{tmp} = {value}")
+        shift = 0
+        for s in reversed(self._struct_scalars(place, e)):
+            w = scalar_width(s.type)
+            v = f"(({tmp} >> {shift}) & {hex((1 << w) - 1)})"
+            self.em.line(s.write(f"({v} == 1)" if isinstance(strip_newtype(s.type), BoolType) else v))
+            shift += w
 
     def pack_data(self, e: A.Expression) -> tuple[str, object]:
         expr, width, _ = self.pack_data3(e)
@@ -625,8 +659,10 @@ class CallsMixin:
                     values.append(f.read())
             return names, values
         if isinstance(place, HeaderPlace):
-            names = list(place.layout.fields)
-            return names, [place.field(n).read() for n in names]
+            fields = [(n, place.field(n)) for n in place.layout.fields]
+            # A struct-typed header field is digested as the integer of its bits, like on the wire.
+            return [n for n, _ in fields], [f.read() if isinstance(f, Scalar) else
+                                            FieldScalar(place, place.layout.fields[n]).read() for n, f in fields]
         if isinstance(place, Scalar):
             return ["value"], [place.read()]
         raise self.unsupported("this digest data", e)
@@ -679,11 +715,43 @@ class CallsMixin:
         msg = args[0].const if args[0].const is not None else ""
         values = "()"
         if len(args) > 1 and args[1] is not None:
-            _, vals = self._digest_fields(args[1]) if not is_scalar(args[1].type) else ([], [self.value(args[1])])
+            data = args[1]
+            if isinstance(data, (A.ListExpression, A.StructExpression)):
+                items = data.elements if isinstance(data, A.ListExpression) else [x for _, x in data.fields]
+                vals = [self.value(x) if is_scalar(x.type) else self._log_aggregate(self.aggregate_source(x))
+                        for x in items]
+            elif is_scalar(data.type):
+                vals = [self.value(data)]
+            else:       # a struct or tuple value: one field for each {}
+                place = self.aggregate_source(data)
+                fields = place.fields.values() if isinstance(place, StructPlace) else [place]
+                vals = [f.read() if isinstance(f, Scalar) else self._log_aggregate(f) for f in fields]
             values = f"({', '.join(vals)},)" if vals else "()"
         self.em.line(f"dev.log(format_log({msg!r}, {values}))")
         if self.traced:
             self.em.line(f"tr(Log(format_log({msg!r}, {values})))")
+
+    def _log_aggregate(self, place: Place) -> str:
+        """How log_msg prints a header or struct: its fields in parentheses (a header's whether it is valid
+        or not, as BMv2 does)."""
+        fields = ", ".join(s.read() for s in self._printed_scalars(place))
+        return f"'(' + ', '.join(map(str, ({fields},))) + ')'" if fields else "'()'"
+
+    def _printed_scalars(self, place: Place) -> list[Scalar]:
+        if isinstance(place, Scalar):
+            return [place]
+        if isinstance(place, HeaderPlace):
+            out = []
+            for name in place.layout.order:
+                out.extend(self._printed_scalars(place.field(name)))
+            return out
+        if isinstance(place, StructPlace):
+            return [s for f in place.fields.values() for s in self._printed_scalars(f)]
+        if isinstance(place, UnionPlace):
+            return [s for h in place.members.values() for s in self._printed_scalars(h)]
+        if isinstance(place, StackPlace):
+            return [s for el in place.elems for s in self._printed_scalars(el)]
+        raise TypeError(place)
 
     def _ext_verify(self, e, args):
         cond = self.value(args[0])

@@ -161,6 +161,8 @@ class BlockCompiler:
     def place(self, e: A.Expression) -> Place:
         """The storage an lvalue (or readable path) denotes."""
         if isinstance(e, A.Name):
+            if getattr(e, "ref", None) is None:
+                raise self.unsupported("a match_kind value in a run-time expression", e)
             b = self.env.lookup(e.ref)
             if isinstance(b, Place):
                 return b
@@ -245,6 +247,8 @@ class BlockCompiler:
         return method(e)
 
     def _v_Name(self, e: A.Name) -> str:
+        if getattr(e, "ref", None) is None:
+            raise self.unsupported("a match_kind value in a run-time expression", e)
         b = self.env.lookup(e.ref)
         if isinstance(b, Const):
             return py_const(b.value, b.type)

@@ -55,6 +55,9 @@ class FieldLayout:
     offset: int          # bit offset of the field's least significant bit within the packed fixed part
     width: int
     type: Type
+    # A struct-typed field (P4_16 7.2.2) is stored flat inside the header's bits: its own fields, laid out
+    # in order at offsets counted from the header's least significant bit as for any other field.
+    members: dict[str, "FieldLayout"] | None = None
 
     @property
     def mask(self) -> int:
@@ -92,6 +95,28 @@ def scalar_width(t: Type) -> int:
     raise LayoutError(f"type {t} has no fixed width")
 
 
+def fixed_width(t: Type) -> int:
+    """The width of a scalar, or of a struct of scalars laid out flat (a struct-typed header field)."""
+    st = strip_newtype(t)
+    if isinstance(st, StructLikeType) and st.is_struct:
+        return sum(fixed_width(ft) for ft in st.fields.values())
+    return scalar_width(t)
+
+
+def _field_layout(name: str, t: Type, offset: int) -> FieldLayout:
+    """The layout of a field whose least significant bit is at `offset`; struct fields get member layouts."""
+    width = fixed_width(t)
+    st = strip_newtype(t)
+    if not (isinstance(st, StructLikeType) and st.is_struct):
+        return FieldLayout(name, offset, width, t)
+    members: dict[str, FieldLayout] = {}
+    end = offset + width
+    for member, mt in st.fields.items():
+        end -= fixed_width(mt)
+        members[member] = _field_layout(member, mt, end)
+    return FieldLayout(name, offset, width, t, members)
+
+
 _LAYOUTS: dict[int, HeaderLayout] = {}
 
 
@@ -109,13 +134,13 @@ def header_layout(t: StructLikeType) -> HeaderLayout:
                 raise LayoutError(f"the varbit field '{name}' of header '{t.name}' must be its last field")
             varbit = (name, ft.max_width)
             continue
-        fixed.append((name, scalar_width(t.fields[name]), t.fields[name]))
+        fixed.append((name, fixed_width(t.fields[name]), t.fields[name]))
     total = sum(w for _, w, _ in fixed)
     fields: dict[str, FieldLayout] = {}
     offset = total
     for name, w, ft in fixed:
         offset -= w
-        fields[name] = FieldLayout(name, offset, w, ft)
+        fields[name] = _field_layout(name, ft, offset)
     layout = HeaderLayout(t, fields, total, varbit, [n for n in names])
     _LAYOUTS[id(t)] = layout
     return layout
@@ -251,7 +276,12 @@ class HeaderPlace(Place):
     def field(self, name: str) -> Scalar:
         if self.layout.varbit is not None and name == self.layout.varbit[0]:
             return VarbitScalar(self, self.type.fields[name])
-        return FieldScalar(self, self.layout.fields[name])
+        return self._field_place(self.layout.fields[name])
+
+    def _field_place(self, fl: FieldLayout) -> Place:
+        if fl.members is None:
+            return FieldScalar(self, fl)
+        return StructPlace(strip_newtype(fl.type), {n: self._field_place(m) for n, m in fl.members.items()})
 
     def scalars(self) -> list[Scalar]:
         out = [self.valid, self.bits]

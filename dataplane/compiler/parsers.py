@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 
 from ..diagnostics import error
 from ..frontend import ast as A
-from ..frontend.types import BoolType, StructLikeType, strip_newtype
+from ..frontend.types import BoolType, StackType, StructLikeType, TupleType, strip_newtype
 from .codegen import Binding, Env, is_scalar
-from .layout import HeaderPlace, Place, Scalar, StackPlace, StructPlace, UnionPlace, header_layout, leaves
+from .layout import (HeaderPlace, Place, Scalar, StackPlace, StructPlace, UnionPlace, header_layout, leaves,
+                     scalar_width)
 
 ACCEPT = -1
 REJECT = -2
@@ -357,6 +358,8 @@ class ParsersMixin:
             return "True"
         if len(keys) == 1:
             elements = keyset.elements if isinstance(keyset, A.TupleKeyset) else [keyset]
+        elif not isinstance(keyset, A.TupleKeyset):
+            return self._element_test(keyset, self._concatenated(keys), None)   # a value set of structs
         else:
             elements = keyset.elements
         tests = []
@@ -365,6 +368,15 @@ class ParsersMixin:
             if t != "True":
                 tests.append(t)
         return " and ".join(tests) if tests else "True"
+
+    @staticmethod
+    def _concatenated(keys: list) -> str:
+        """The select keys' bits side by side, the first one most significant."""
+        parts, shift = [], 0
+        for k, kt in reversed(keys):
+            parts.append(f"({k} << {shift})" if shift else k)
+            shift += scalar_width(kt)
+        return "(" + " | ".join(reversed(parts)) + ")"
 
     def _element_test(self, el: A.Expression, k: str, kt) -> str:
         if isinstance(el, (A.DefaultKeyset, A.DontCare)):
@@ -402,32 +414,50 @@ class ParsersMixin:
         em = self.em
         too_short = f"raise ParserStop({self.prog.error_code('PacketTooShort')})"
         if c.name == "extract":
-            stack = None
+            stack = union = None
             arg0 = args[0]
             if isinstance(arg0, A.Member) and arg0.member == "next":
                 # extract(stack.next) fills the next element and then advances the stack's nextIndex.
                 stack = self.place(arg0.expr)
-            target = self.place(arg0)
+            if isinstance(arg0, A.Member) and _is_union(arg0.expr.type):
+                # A member of a header union: its siblings become invalid. In a stack of unions,
+                # extract(stack.next.member) advances the stack as extract(stack.next) does.
+                union = self.place(arg0.expr)
+                target = union.members[arg0.member]
+                inner = arg0.expr
+                if isinstance(inner, A.Member) and inner.member == "next":
+                    stack = self.place(inner.expr)
+            else:
+                target = self.place(arg0)
             if not isinstance(target, HeaderPlace):
                 raise error("extract() needs a header", e.span)
             nb = target.layout.fixed_bytes
             if target.layout.fixed_width % 8:
                 raise error(f"header '{target.type.name}' is {target.layout.fixed_width} bits long; "
                             f"dataplane extracts whole bytes only", e.span)
-            em.line(f"if off + {nb} > n: {too_short}")
-            em.line(target.bits.write(f"int.from_bytes(data[off:off + {nb}], 'big')"))
-            em.line(f"off += {nb}")
+            vbits = None
             if len(args) == 2 and target.layout.varbit is not None:
+                # The size is an argument: evaluated before anything is extracted (it may look ahead at the
+                # header itself), and checked before any byte is consumed, so that a failed extract takes none.
                 vbits = self.em.fresh("vbits")
                 em.line(f"{vbits} = {self.value(args[1])}")
+            em.line(f"if off + {nb} > n: {too_short}")
+            if vbits is not None:
                 maxw = target.layout.varbit[1]
                 em.line(f"if {vbits} > {maxw}: raise ParserStop({self.prog.error_code('HeaderTooShort')})")
                 em.line(f"if {vbits} & 7: raise ParserStop({self.prog.error_code('ParserInvalidArgument')})")
-                em.line(f"if off + ({vbits} >> 3) > n: {too_short}")
+                em.line(f"if off + {nb} + ({vbits} >> 3) > n: {too_short}")
+            em.line(target.bits.write(f"int.from_bytes(data[off:off + {nb}], 'big')"))
+            em.line(f"off += {nb}")
+            if vbits is not None:
                 em.line(target.vb.write(f"int.from_bytes(data[off:off + ({vbits} >> 3)], 'big')"))
                 em.line(target.vl.write(vbits))
                 em.line(f"off += {vbits} >> 3")
             em.line(target.valid.write("True"))
+            if union is not None:
+                for h in union.members.values():
+                    if h is not target:
+                        em.line(h.valid.write("False"))
             if stack is not None:
                 em.line(stack.next.write(f"{stack.next.read()} + 1"))
             if self.traced:
@@ -446,7 +476,8 @@ class ParsersMixin:
                 em.line(place.valid.write("True"))
                 em.line(place.bits.write(f"int.from_bytes(data[off:off + {nb}], 'big')"))
                 return place
-            from .layout import scalar_width
+            if isinstance(st, (StructLikeType, StackType, TupleType)):
+                return self._lookahead_aggregate(e, t, too_short)
             w = scalar_width(t)
             nb = (w + 7) // 8
             pad = nb * 8 - w
@@ -467,6 +498,40 @@ class ParsersMixin:
         if c.name == "length":
             return "n"
         raise self.unsupported(f"packet_in.{c.name}()", e)
+
+    def _lookahead_aggregate(self, e: A.Call, t, too_short: str) -> Place:
+        """lookahead<T>() for a struct, tuple or stack: the next bits of the packet laid into T's fields in
+        order, as extract would lay them (every header in T becomes valid)."""
+        place = self.bind_locals_for(e, t, "la")
+        parts = self._wire_parts(place, e)
+        total = sum(w for _, w in parts)
+        nb = (total + 7) // 8
+        tmp = self.em.fresh("la")
+        self.em.line(f"if off + {nb} > n: {too_short}")
+        self.em.line(f"{tmp} = int.from_bytes(data[off:off + {nb}], 'big')")
+        end = nb * 8
+        for scalar, w in parts:
+            end -= w
+            v = f"(({tmp} >> {end}) & {hex((1 << w) - 1)})"
+            self.em.line(scalar.write(f"({v} == 1)" if isinstance(strip_newtype(scalar.type), BoolType) else v))
+        return place
+
+    def _wire_parts(self, place: Place, e: A.Expression) -> list:
+        """The scalars of a place in wire order with their widths; headers are set valid on the way."""
+        if isinstance(place, HeaderPlace):
+            if place.vb is not None:
+                raise error(f"lookahead<{e.type}>() needs a fixed-size type; header '{place.type.name}' has a "
+                            f"varbit field", e.span)
+            self.em.line(place.valid.write("True"))
+            return [(place.bits, place.layout.fixed_width)] if place.layout.fixed_width else []
+        if isinstance(place, StructPlace):
+            return [part for f in place.fields.values() for part in self._wire_parts(f, e)]
+        if isinstance(place, StackPlace):
+            self.em.line(place.next.write("0"))
+            return [part for el in place.elems for part in self._wire_parts(el, e)]
+        if isinstance(place, Scalar):
+            return [(place, scalar_width(place.type))]
+        raise self.unsupported(f"lookahead<{e.type}>()", e)
 
     # ------------------------------------------------------------------ packet_out
 
@@ -507,3 +572,8 @@ class ParsersMixin:
                 self._emit_place(el, expr)
             return
         raise error("emit() needs headers", getattr(expr, "span", None))
+
+
+def _is_union(t) -> bool:
+    t = strip_newtype(t) if t is not None else None
+    return isinstance(t, StructLikeType) and t.is_union

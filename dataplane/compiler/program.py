@@ -30,7 +30,7 @@ from ..runtime.tables import ActionSpec, KeySpec, MatchValue
 from .calls import CallsMixin
 from .codegen import BlockCompiler, Binding, Env
 from .emitter import CodeLimitError, Emitter, identifier_part
-from .layout import LayoutError, PlaceBuilder, StructPlace, header_layout, leaves, scalar_width
+from .layout import LayoutError, PlaceBuilder, StructPlace, fixed_width, header_layout, leaves, scalar_width
 from .parsers import ParsersMixin
 
 # The only comment in generated modules. Comments never hold user text: a file name or an @name string
@@ -213,7 +213,7 @@ class ProgramCompiler:
         params: dict = {}
         kind = t.name
         if kind == "register":
-            params = {"size": args[0], "width": scalar_width(t.type_args[0])}
+            params = {"size": args[0], "width": fixed_width(t.type_args[0])}
         elif kind in ("counter", "meter"):
             enum_t = strip_newtype(inst.instance_type.constructor_args[1].type)
             params = {"size": args[0], "type": enum_t.members[args[1]]}
@@ -246,7 +246,7 @@ class ProgramCompiler:
         full = f"{path}.{decl.name}"
         info = self.externs.get(full)
         if info is None:
-            width = scalar_width(decl.element_type)
+            width = fixed_width(decl.element_type)      # a struct's members are matched as their bits concatenated
             info = ExternInfo(full, f"X{len(self.externs)}", "value_set",
                               {"size": decl.size_value, "width": width})
             self.externs[full] = info

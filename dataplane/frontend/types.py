@@ -122,6 +122,11 @@ class StructLikeType(Type):
     name: str
     fields: dict[str, Type] = field(default_factory=dict)
     decl: object = None
+    # A generic declaration (`struct S<T> {...}`, P4_16 7.2.11) has type parameters; its fields use TypeVars.
+    # Each specialization S<bit<8>> is made once (see specialize_struct) and remembers where it comes from.
+    type_params: list = field(default_factory=list)
+    specializations: dict = field(default_factory=dict)
+    origin: tuple | None = None     # (generic type, type arguments)
 
     def __str__(self) -> str:
         return self.name
@@ -271,6 +276,34 @@ class FunctionType(Type):
 
     def __str__(self) -> str:
         return f"method {self.name}"
+
+
+def specialize_struct(generic: StructLikeType, args: tuple) -> StructLikeType:
+    """The struct, header or union type `generic<args>`: one type per distinct list of arguments."""
+    args = tuple(args)
+    t = generic.specializations.get(args)
+    if t is None:
+        t = StructLikeType(generic.kind, f"{generic.name}<{', '.join(map(str, args))}>", decl=generic.decl,
+                           origin=(generic, args))
+        generic.specializations[args] = t
+        mapping = dict(zip(generic.type_params, args))
+        t.fields = {n: substitute_type_vars(ft, mapping) for n, ft in generic.fields.items()}
+    return t
+
+
+def substitute_type_vars(t: Type, mapping: dict) -> Type:
+    """t with the type variables named in mapping (name -> Type) replaced, inside stacks, tuples and
+    specializations of generic structs too."""
+    if isinstance(t, TypeVar):
+        return mapping.get(t.name, t)
+    if isinstance(t, StackType):
+        return StackType(substitute_type_vars(t.element, mapping), t.size)
+    if isinstance(t, TupleType):
+        return TupleType(tuple(substitute_type_vars(e, mapping) for e in t.elements))
+    if isinstance(t, StructLikeType) and t.origin is not None:
+        generic, args = t.origin
+        return specialize_struct(generic, tuple(substitute_type_vars(a, mapping) for a in args))
+    return t
 
 
 BIT1 = BitsType(1)

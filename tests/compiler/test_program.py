@@ -47,3 +47,35 @@ def test_explicit_reject_warns_like_p4c():
         "{ apply { } }\n") + V1MODEL_MAIN
     program = compile_program(check_source(SourceFile("t.p4", text)))
     assert any("explicit transition to reject" in w.message for w in program.warnings)
+
+
+def test_value_sets_of_structs_match_the_select_keys_concatenated():
+    from pathlib import Path
+    from dataplane.runtime.device import Device
+    regression = Path(__file__).resolve().parents[1] / "conformance" / "regressions" / "value_set_structs.p4"
+    device = Device(compile_program(load_program(str(regression))))
+    device.value_set_add("P.pairs", (0x1234 << 3) | 0b101)     # {f = 0x1234, inner = {g = 5}}
+    device.value_set_add("P.singles", 0x0800)
+    outputs = {data.hex(): [out.hex() for _port, out in device.process(0, data).outputs]
+               for data in (bytes.fromhex("1234A0"), bytes.fromhex("1234C0"), bytes.fromhex("080020"))}
+    assert outputs == {"1234a0": ["1234aa"], "1234c0": ["1234c0"], "080020": ["080011"]}
+
+
+def test_log_msg_prints_headers_and_structs_by_their_fields():
+    from dataplane.runtime.device import Device
+    text = with_ingress('apply { meta.x = 7; meta.y = 9; '
+                        'log_msg("valid={} eth={} x={}", {hdr.ethernet.isValid(), hdr.ethernet, meta.x}); '
+                        'log_msg("x={} y={}", meta); }')
+    logged = []
+    device = Device(compile_program(check_source(SourceFile("t.p4", text))), log=logged.append)
+    device.process(0, bytes.fromhex("000000000001" "000000000002" "0800"))
+    assert [m for m in logged if "=" in m] == ["valid=True eth=(1, 2, 2048) x=7", "x=7 y=9"]
+
+
+def test_match_kind_values_are_checked_but_not_run():
+    text = with_ingress("const tuple<match_kind> kinds = { exact };\n"
+                        "apply { match_kind k = ternary; }")
+    checked = check_source(SourceFile("t.p4", text))
+    with pytest.raises(DiagnosticError) as exc:
+        compile_program(checked)
+    assert "a match_kind value in a run-time expression is not supported" in str(exc.value)

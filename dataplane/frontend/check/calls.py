@@ -55,14 +55,35 @@ class CallsMixin(CheckerBase):
         if isinstance(func, A.Member) and getattr(func, "method", None):
             return self._method_candidates(func, scope)
         if isinstance(func, A.Name):
-            sym = func.ref
-            if sym.kind == "action":
-                return [self.action_callable(sym.decl)]
-            if sym.kind == "function":
-                return [self.function_callable(sym.decl)]
-            if sym.kind == "extern_function":
-                return [self.prototype_callable(p, "extern_function", {}) for p in sym.overloads]
+            candidates = self._name_candidates(func.ref)
+            if candidates:
+                return self._shadowed_overload(func, len(e.args), scope) or candidates
         self.error(f"a value of type {ft} cannot be called", func.span)
+        return []
+
+    def _name_candidates(self, sym) -> list[Callable]:
+        if sym.kind == "action":
+            return [self.action_callable(sym.decl)]
+        if sym.kind == "function":
+            return [self.function_callable(sym.decl)]
+        if sym.kind == "extern_function":
+            return [self.prototype_callable(p, "extern_function", {}) for p in sym.overloads]
+        return []
+
+    def _shadowed_overload(self, func: A.Name, nargs: int, scope: Scope) -> list[Callable]:
+        """As p4c resolves calls: when the innermost callable named so cannot take this many arguments, one
+        declared further out under the same name can (an action `hash` calling the extern function hash)."""
+        s = scope
+        while s is not None:
+            sym = s.lookup_local(func.name)
+            s = s.parent
+            if sym is None:
+                continue
+            fitting = [c for c in self._name_candidates(sym)
+                       if sum(1 for p in c.params if not p.optional) <= nargs <= len(c.params)]
+            if fitting:
+                func.ref = sym
+                return fitting
         return []
 
     def _method_candidates(self, func: A.Member, scope: Scope) -> list[Callable]:
@@ -302,11 +323,27 @@ class CallsMixin(CheckerBase):
         elif c.kind == "action":
             if in_parser:
                 self.error("actions cannot be called from a parser", e.span)
+        elif c.kind == "extern_function" and c.name == "static_assert":
+            self._check_static_assert(e)
         elif c.kind == "extern_function" and c.name == "verify":
             if not in_parser:
                 self.error("verify() can only be called in a parser", e.span)
         elif c.kind == "extern_method" and isinstance(c.owner, ExternType):
             self._check_packet_method(e, c)
+
+    def _check_static_assert(self, e: A.Call) -> None:
+        """static_assert(check[, message]) is evaluated here; when it holds, the call is the constant true."""
+        check = e.bound[0]
+        message = e.bound[1].const if len(e.bound) > 1 and e.bound[1] is not None else None
+        if check is None:
+            return
+        if check.const is None:
+            self.error("the condition of static_assert must be a compile-time constant", check.span)
+        elif not check.const:
+            self.error(f"static assertion failed: {message or 'static_assert failed'}", e.span)
+            e.const = False     # reported: a constant initialized from it is not reported again
+        else:
+            e.const = True
 
     def _check_packet_method(self, e: A.Call, c: Callable) -> None:
         ext = c.owner.name

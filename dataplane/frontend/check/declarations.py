@@ -8,7 +8,7 @@ from .. import ast as A
 from ..scope import Scope, Symbol
 from ..types import (BOOL, DONT_CARE, ERROR, INT, MATCH_KIND, STRING, VOID, BitsType, BlockType, BoolType,
                      EnumType, ExternType, NewType, StackType, StructLikeType, TupleType, Type, TypeVar,
-                     VarbitType, strip_newtype)
+                     VarbitType, specialize_struct, strip_newtype)
 from .base import CheckerBase, ParamInfo, decl_span
 
 MAX_WIDTH = 4096
@@ -51,11 +51,10 @@ class DeclarationsMixin(CheckerBase):
     def _declare_StructLikeDeclaration(self, decl: A.StructLikeDeclaration) -> None:
         kind = {A.HeaderDeclaration: "header", A.HeaderUnionDeclaration: "header_union",
                 A.StructDeclaration: "struct"}[type(decl)]
-        t = StructLikeType(kind, decl.name, decl=decl)
+        t = StructLikeType(kind, decl.name, decl=decl, type_params=list(decl.type_params))
         decl.resolved = t
         self.declare(self.globals, self._sym(decl, "type", t))
-        if decl.type_params:
-            self.error(f"generic {kind} declarations are not supported", decl.span)
+        tvars = {n: TypeVar(n, decl) for n in decl.type_params}
         seen: dict[str, Span] = {}
         varbits = 0
         for f in decl.fields:
@@ -64,18 +63,12 @@ class DeclarationsMixin(CheckerBase):
                                      "first declared here", seen[f.name])
                 continue
             seen[f.name] = f.span
-            ft = self.resolve_type(f.type, self.globals)
+            ft = self.resolve_type(f.type, self.globals, tvars)
             if ft is None:
                 continue
-            if kind == "header" and not self._valid_header_field(ft):
-                self.error(f"field '{f.name}' of header '{decl.name}' has type {ft}; header fields must be "
-                           f"bit<W>, int<W>, varbit<W>, bool or a serializable enum", f.type.span)
-            if kind == "header_union" and not (isinstance(ft, StructLikeType) and ft.is_header):
-                self.error(f"field '{f.name}' of header_union '{decl.name}' must be a header, not {ft}",
-                           f.type.span)
-            if kind == "struct" and isinstance(ft, (ExternType, BlockType)):
-                self.error(f"a struct cannot contain {ft}", f.type.span)
-            if isinstance(ft, VarbitType):
+            if not decl.type_params:
+                self._check_member_type(kind, decl.name, f.name, ft, f.type.span)
+            if isinstance(ft, VarbitType) and kind == "header":    # structs may hold any number of them
                 varbits += 1
                 if varbits > 1:
                     self.error(f"header '{decl.name}' has more than one varbit field", f.span)
@@ -86,6 +79,17 @@ class DeclarationsMixin(CheckerBase):
                        "structs, headers, stacks and tuples inside each other)", decl_span(decl))
             nesting = 1     # reported once: the types built on this one are not reported again
         self._struct_nesting[id(t)] = nesting
+
+    def _check_member_type(self, kind: str, name: str, member: str, ft: Type, span: Span) -> None:
+        """What a field of a header, union or struct may be (of a generic one: once specialized)."""
+        if kind == "header" and not self._valid_header_field(ft):
+            self.error(f"field '{member}' of header '{name}' has type {ft}; header fields must be "
+                       f"bit<W>, int<W>, varbit<W>, bool, a serializable enum or a struct of these (without "
+                       f"varbit)", span)
+        if kind == "header_union" and not (isinstance(ft, StructLikeType) and ft.is_header):
+            self.error(f"field '{member}' of header_union '{name}' must be a header, not {ft}", span)
+        if kind == "struct" and isinstance(ft, (ExternType, BlockType)):
+            self.error(f"a struct cannot contain {ft}", span)
 
     def type_nesting(self, t: Type) -> int:
         """How many levels of structs, headers, unions, stacks and tuples `t` holds, itself included.
@@ -103,10 +107,18 @@ class DeclarationsMixin(CheckerBase):
     _declare_HeaderUnionDeclaration = _declare_StructLikeDeclaration
     _declare_StructDeclaration = _declare_StructLikeDeclaration
 
-    @staticmethod
-    def _valid_header_field(t: Type) -> bool:
+    @classmethod
+    def _valid_header_field(cls, t: Type) -> bool:
         t = strip_newtype(t)
-        return isinstance(t, (BitsType, VarbitType, BoolType)) or (isinstance(t, EnumType) and t.is_serializable)
+        return isinstance(t, VarbitType) or cls._fixed_header_field(t)
+
+    @classmethod
+    def _fixed_header_field(cls, t: Type) -> bool:
+        """A fixed-width header field: scalars, and (P4_16 7.2.2) structs of them, laid out flat in field order."""
+        t = strip_newtype(t)
+        if isinstance(t, StructLikeType):
+            return t.is_struct and all(cls._fixed_header_field(ft) for ft in t.fields.values())
+        return isinstance(t, (BitsType, BoolType)) or (isinstance(t, EnumType) and t.is_serializable)
 
     def _declare_EnumDeclaration(self, decl: A.EnumDeclaration) -> None:
         t = EnumType(decl.name, [m.name for m in decl.members], decl=decl)
@@ -268,6 +280,10 @@ class DeclarationsMixin(CheckerBase):
                                                              if (s := scope.lookup(n)) and s.kind == "type"]))
                 return None
             t = sym.type
+            if isinstance(t, StructLikeType) and t.type_params:
+                self.error(f"{t.kind} '{t.name}' needs type arguments: {t.name}<{', '.join(t.type_params)}>",
+                           tref.span)
+                return None
             if isinstance(t, ExternType) and t.decl.type_params and not allow_generic:
                 self.error(f"extern '{t.name}' needs type arguments: {t.name}<{', '.join(t.decl.type_params)}>",
                            tref.span)
@@ -333,8 +349,30 @@ class DeclarationsMixin(CheckerBase):
             t.constructor_params = base.constructor_params
             t.type_args = args
             return t
+        if isinstance(base, StructLikeType) and base.type_params:
+            if len(base.type_params) != len(args):
+                self.error(f"{base.kind} '{base.name}' takes {len(base.type_params)} type argument(s), "
+                           f"not {len(args)}", span)
+                return None
+            new = tuple(args) not in base.specializations
+            t = specialize_struct(base, tuple(args))
+            if new and not any(contains_type_var(a) for a in args):
+                self._check_specialized_fields(t, span, set())
+            return t
         self.error(f"type '{base}' does not take type arguments", span)
         return None
+
+    def _check_specialized_fields(self, t: StructLikeType, span: Span, seen: set) -> None:
+        """The fields of a newly specialized generic type (and of the specializations inside it), checked as
+        a declaration's are, reported where the type arguments are given."""
+        seen.add(id(t))
+        for name, ft in t.fields.items():
+            self._check_member_type(t.kind, str(t), name, ft, span)
+            inner = strip_newtype(ft)
+            if isinstance(inner, StackType):
+                inner = inner.element
+            if isinstance(inner, StructLikeType) and inner.origin is not None and id(inner) not in seen:
+                self._check_specialized_fields(inner, span, seen)
 
     def resolve_params(self, params: list[A.Parameter], scope: Scope, tvars: dict | None = None) -> list[ParamInfo]:
         out = []
@@ -370,7 +408,22 @@ def substitute(t: Type, mapping: dict) -> Type:
         nt.type_args = [substitute(a, mapping) for a in t.type_args]
         nt.constructor_params = t.constructor_params
         return nt
+    if isinstance(t, StructLikeType) and t.origin is not None:
+        generic, args = t.origin
+        return specialize_struct(generic, tuple(substitute(a, mapping) for a in args))
     if isinstance(t, ExternType) and t.type_args:
         args = tuple(substitute(a, mapping) for a in t.type_args)
         return ExternType(t.name, t.decl, args, dict(zip(t.decl.type_params, args)))
     return t
+
+
+def contains_type_var(t: Type) -> bool:
+    if isinstance(t, TypeVar):
+        return True
+    if isinstance(t, StackType):
+        return contains_type_var(t.element)
+    if isinstance(t, TupleType):
+        return any(contains_type_var(e) for e in t.elements)
+    if isinstance(t, StructLikeType) and t.origin is not None:
+        return any(contains_type_var(a) for a in t.origin[1])
+    return False

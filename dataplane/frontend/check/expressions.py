@@ -12,9 +12,9 @@ from __future__ import annotations
 from ... import bits
 from .. import ast as A
 from ..scope import Scope
-from ..types import (BIT32, BOOL, DONT_CARE, ERROR, INT, STRING, ActionRunType, ActionType, ApplyResultType,
-                     BitsType, BlockType, BoolType, DontCareType, EnumType, ExternType, FunctionType, IntType,
-                     ListType, StackType, StructInitType, StructLikeType, TableType, TupleType, Type, TypeVar,
+from ..types import (BIT32, BOOL, DONT_CARE, ERROR, INT, MATCH_KIND, STRING, ActionRunType, ActionType,
+                     ApplyResultType, BitsType, BlockType, BoolType, DontCareType, EnumType, ExternType, FunctionType,
+                     IntType, ListType, StackType, StructInitType, StructLikeType, TableType, TupleType, Type, TypeVar,
                      same_type, strip_newtype)
 from .base import CheckerBase
 from .declarations import MAX_WIDTH
@@ -228,6 +228,9 @@ class ExpressionsMixin(CheckerBase):
 
     def _expr_Name(self, e: A.Name, scope: Scope, expected) -> Type | None:
         sym = (self.globals if e.top_level else scope).lookup(e.name)
+        if sym is None and e.name in self.match_kinds:
+            e.const = e.name        # a match_kind value (in a tuple<match_kind>, an extern's argument)
+            return MATCH_KIND
         if sym is None:
             if e.name in self.error_members:
                 self.error(f"unknown name '{e.name}'", e.span, f"error members are written error.{e.name}")
@@ -348,7 +351,9 @@ class ExpressionsMixin(CheckerBase):
         if base_t is None or it is None:
             return None
         bt = strip_newtype(base_t)
-        if not is_integral(it):
+        st = strip_newtype(it)
+        # A serializable enum converts implicitly to its underlying type (P4_16 8.11.2), a number.
+        if not is_integral(it) and not (isinstance(st, EnumType) and st.is_serializable):
             self.error(f"an index must be an integer, not {it}", e.index.span)
             return None
         if isinstance(it, IntType):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .. import ast as A
 from ..scope import Scope, Symbol
-from ..types import (BoolType, BitsType, EnumType, ErrorType, IntType, ListType, TupleType, Type, strip_newtype)
+from ..types import (BoolType, BitsType, EnumType, ErrorType, IntType, ListType, StructLikeType, TupleType, Type,
+                     strip_newtype)
 from .base import CheckerBase, decl_span
 
 BUILTIN_STATES = ("accept", "reject")
@@ -100,6 +101,8 @@ class ParsersMixin(CheckerBase):
             self.check_keyset_element(keyset, key_types[0], scope, "select")
             return
         if not isinstance(keyset, A.TupleKeyset):
+            if self._value_set_of_keys(keyset, key_types, scope):
+                return
             # A constant tuple such as a value set of tuples is not supported; require the tuple form.
             t = self.check_expression(keyset, scope)
             if t is not None and not isinstance(t, (TupleType, ListType)):
@@ -113,13 +116,34 @@ class ParsersMixin(CheckerBase):
         for el, kt in zip(keyset.elements, key_types):
             self.check_keyset_element(el, kt, scope, "select")
 
+    def _value_set_of_keys(self, keyset: A.Expression, key_types: list, scope: Scope) -> bool:
+        """A value set of structs matching several select keys at once: one struct field per key, in order
+        (as p4c and BMv2 have it). Its members are matched against the keys' bits concatenated."""
+        if not isinstance(keyset, A.Name):
+            return False
+        sym = scope.lookup(keyset.name)
+        if sym is None or sym.kind != "value_set":
+            return False
+        keyset.ref, keyset.type, keyset.const = sym, sym.type, None
+        st = strip_newtype(sym.type) if sym.type is not None else None
+        if not (isinstance(st, StructLikeType) and st.is_struct):
+            self.error(f"select has {len(key_types)} keys but value set '{keyset.name}' holds {sym.type}, "
+                       f"not a struct with one field per key", keyset.span)
+        elif len(st.fields) != len(key_types):
+            self.error(f"select has {len(key_types)} keys but the elements of value set '{keyset.name}' "
+                       f"({st}) have {len(st.fields)} fields", keyset.span)
+        return True
+
     def check_keyset_element(self, el: A.Expression, key_type: Type | None, scope: Scope, where: str) -> None:
         """Check one element of a select case or table entry: value, mask, range, _ or default."""
         if isinstance(el, (A.DontCare, A.DefaultKeyset)):
             return
         if isinstance(el, A.MaskKeyset):
-            for part in (el.value, el.mask):
-                self._keyset_value(part, key_type, scope, where)
+            self._keyset_value(el.value, key_type, scope, where)
+            # The mask of a serializable enum key is a pattern of its underlying type's bits, not a member.
+            st = strip_newtype(key_type) if key_type is not None else None
+            mask_type = st.underlying if isinstance(st, EnumType) and st.is_serializable else key_type
+            self._keyset_value(el.mask, mask_type, scope, where)
             return
         if isinstance(el, A.RangeKeyset):
             for part in (el.lo, el.hi):

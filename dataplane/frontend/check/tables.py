@@ -227,6 +227,8 @@ class TablesMixin(CheckerBase):
         for entry in prop.value:
             ks = entry.keyset
             elements = ks.elements if isinstance(ks, A.TupleKeyset) else [ks]
+            if isinstance(ks, A.ListExpression) and len(ks.elements) == len(key_types):
+                elements = ks.elements      # { a, b }: a list of the key values, as p4c reads it
             if isinstance(ks, (A.DefaultKeyset, A.DontCare)) and len(key_types) > 1:
                 elements = [ks] * len(key_types)
             if len(elements) != len(key_types):
@@ -277,6 +279,8 @@ class TablesMixin(CheckerBase):
             else:
                 self.error("priority_delta must be a positive integer", pd.value.span)
         decl.largest_priority_wins = largest_wins
+        if self._annotated_priorities(entries):
+            return
         if prop.is_const and explicit:
             self.error("a table with 'const entries' cannot give entries priorities", explicit[0].priority.span,
                        "in const entries the earlier entry wins; use plain 'entries' for explicit priorities")
@@ -311,6 +315,27 @@ class TablesMixin(CheckerBase):
                              f"({previous} then {current})", e.span)
             previous = current
             current = current - delta if largest_wins else current + delta
+
+    def _annotated_priorities(self, entries: list) -> bool:
+        """p4c's @priority(N) on entries, as BMv2 applies it: the entry with the smallest number wins, an
+        entry without one is numbered by its position (1, 2, ...). True if any entry has the annotation."""
+        if all(A.find_annotation(e.annotations, "priority") is None for e in entries):
+            return False
+        numbers = []
+        for i, e in enumerate(entries):
+            ann = A.find_annotation(e.annotations, "priority")
+            if ann is None:
+                numbers.append(i + 1)
+                continue
+            try:
+                numbers.append(int((ann.body or "").strip(), 0))
+            except ValueError:
+                self.error("@priority needs a non-negative integer, as in @priority(3)", ann.span)
+                numbers.append(i + 1)
+        top = max(numbers) + 1
+        for e, n in zip(entries, numbers):
+            e.priority_value = top - n      # the run-time tables prefer the larger priority
+        return True
 
     def _keyset_fits_match_kind(self, el: A.Expression, key: TableKey) -> bool:
         mk = key.match_kind
