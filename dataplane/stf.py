@@ -645,6 +645,9 @@ class StfRunner:
         values = [self._at(self._word_span(line, f), lambda f=f, k=k: parse_match(k, f[0].replace("->", "..")))
                   for f, k in zip(fields, table.keys)]
         handle = self._handle(w[arrow + 1], line, what)
+        # The member or group first, so that a missing or empty one is shown at its handle.
+        self._at(self._word_span(line, w[arrow + 1]), lambda: table.usable_group(handle) if what == "group"
+                 else table.profile.member(handle))
         priority = None
         if len(w) == arrow + 3:
             # simple_switch_CLI's priorities: the smaller wins; dataplane's tables let the larger win.

@@ -70,8 +70,9 @@ class IndirectEntry(Entry):
 class _Handles:
     """Handles as BMv2 gives them: the lowest free number; a caller may also choose one (P4Runtime ids)."""
 
-    def __init__(self, what: str):
+    def __init__(self, what: str, owner: str):
         self.what = what
+        self.owner = owner                  # "action selector 'X'", for messages
         self.used: set[int] = set()
         self.free: list[int] = []           # released handles below `next`, smallest first
         self.next = 0
@@ -81,7 +82,7 @@ class _Handles:
             if isinstance(wanted, bool) or not isinstance(wanted, int) or not 0 <= wanted <= MAX_HANDLE:
                 raise TableError(f"{self.what} id {wanted} is not a number from 0 to {MAX_HANDLE}")
             if wanted in self.used:
-                raise TableError(f"{self.what} {wanted} already exists")
+                raise TableError(f"{self.owner} already has a {self.what} {wanted}")
             self.used.add(wanted)
             return wanted
         while self.free:
@@ -114,8 +115,8 @@ class ActionProfile:
         self.tables: list[IndirectTable] = []
         self.members: dict[int, Member] = {}
         self.groups: dict[int, Group] = {}
-        self._member_handles = _Handles("member")
-        self._group_handles = _Handles("group")
+        self._member_handles = _Handles("member", f"{self.kind} '{name}'")
+        self._group_handles = _Handles("group", f"{self.kind} '{name}'")
 
     @property
     def with_selector(self) -> bool:
@@ -304,9 +305,10 @@ class IndirectTable(Table):
 
     def add_group_entry(self, match: list[MatchValue], group: int, priority: int | None = None) -> int:
         """Add an entry that runs a member of a group, chosen by hash; returns the entry's handle."""
-        return self._add_ref(match, self._usable_group(group), priority)
+        return self._add_ref(match, self.usable_group(group), priority)
 
-    def _usable_group(self, handle: int) -> Group:
+    def usable_group(self, handle: int) -> Group:
+        """A group an entry or the default may point to: one that exists and has members."""
         g = self.profile.group(handle)
         if not g.members:
             raise TableError(f"group {handle} of action selector '{self.profile.name}' is empty: add members "
@@ -349,7 +351,7 @@ class IndirectTable(Table):
         self._set_default_ref(self.profile.member(member))
 
     def set_default_group(self, group: int) -> None:
-        self._set_default_ref(self._usable_group(group))
+        self._set_default_ref(self.usable_group(group))
 
     def _set_default_ref(self, ref) -> None:
         if self.default_is_const:
