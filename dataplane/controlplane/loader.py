@@ -36,6 +36,11 @@ Two formats:
               params: {dstAddr: "08:00:00:00:01:11", port: 1}
       multicast_groups: {1: [1, 2, 3]}     # ports (replica id 1), or [{port: 1, rid: 7}]
       clone_sessions: {100: 3}             # session: port, or {port: 3} / {group: 5}
+      action_profiles:                     # members and groups of indirect tables (as in runtime JSON)
+        MyIngress.ecmp_selector:
+          members: [{id: 1, action: set_nhop, params: {port: 2}}, {id: 2, action: set_nhop, params: {port: 3}}]
+          groups: [{id: 1, members: [1, 2]}]
+      # ... and in tables, entries with `member: 1` or `group: 1` instead of an action, `default: {member: 1}`
       registers: {MyIngress.r: {0: 5}}      # register: {index: value}
       meters: {MyIngress.m: {0: {cir: 1, cbs: 10, pir: 2, pbs: 20}}}
 
@@ -59,7 +64,7 @@ TABLE_ENTRY_KEYS = {"table", "match", "action_name", "action_params", "priority"
 MEMBER_KEYS = {"action_profile", "member_id", "action_name", "action_params"}
 GROUP_KEYS = {"action_profile", "group_id", "members"}
 HANDLE_BITS = 32           # member and group ids, as in P4Runtime
-YAML_KEYS = {"tables", "multicast_groups", "clone_sessions", "registers", "meters", "value_sets"}
+YAML_KEYS = {"tables", "multicast_groups", "clone_sessions", "registers", "meters", "value_sets", "action_profiles"}
 MAX_RATE = 1e15        # meter rates and bursts: far above any link, and an integer when converted
 
 
@@ -283,10 +288,19 @@ def load_entries_yaml(device: Device, source: SourceFile) -> None:
         table = ctx.run(lambda: device.table(str(path[1])), path[:2])
         _yaml_entry(ctx, table, entry, path)
 
+    def add_member(path: tuple, member, at: Positions) -> None:
+        _yaml_member(_Ctx(device, at), str(path[1]), member, path)
+
+    def add_group(path: tuple, group, at: Positions) -> None:
+        _yaml_group(_Ctx(device, at), str(path[1]), group, path)
+
     def entries(path: tuple):
-        """tables: {NAME: [entry, ...]} or tables: {NAME: {entries: [entry, ...]}}"""
+        """tables: {NAME: [entry, ...]} or tables: {NAME: {entries: [entry, ...]}}; and the members and groups
+        of action_profiles: {NAME: {members: [...], groups: [...]}}, in document order"""
         if len(path) in (2, 3) and path[0] == "tables" and path[2:] in ((), ("entries",)):
             return add_entry
+        if len(path) == 3 and path[0] == "action_profiles":
+            return {"members": add_member, "groups": add_group}.get(path[2])
         return None
 
     # As for runtime JSON: entries are added as they are read, and forgotten (see load_runtime_json).
@@ -305,6 +319,14 @@ def apply_config(device: Device, doc, pos: Positions, base: tuple) -> None:
     def section(key: str) -> dict:
         return ctx.expect(doc.get(key) or {}, dict, base + (key,), key)
 
+    for pname, spec in section("action_profiles").items():
+        p = base + ("action_profiles", pname)
+        ctx.expect(spec, dict, p, f"action profile '{pname}'")
+        ctx.check_keys(spec, {"members", "groups"}, p, f"action profile '{pname}'")
+        for i, m in enumerate(ctx.expect(spec.get("members") or [], list, p + ("members",), "members")):
+            _yaml_member(ctx, str(pname), m, p + ("members", i))
+        for i, g in enumerate(ctx.expect(spec.get("groups") or [], list, p + ("groups",), "groups")):
+            _yaml_group(ctx, str(pname), g, p + ("groups", i))
     for tname, spec in section("tables").items():
         p = base + ("tables", tname)
         table = ctx.run(lambda: device.table(str(tname)), p)
@@ -315,7 +337,9 @@ def apply_config(device: Device, doc, pos: Positions, base: tuple) -> None:
         else:
             ctx.check_keys(spec, {"entries", "default"}, p, f"table '{tname}'")
             entries_path = p + ("entries",)
-        if "default" in spec:
+        if isinstance(spec.get("default"), dict) and ({"member", "group"} & set(spec["default"])):
+            _yaml_indirect(ctx, table, spec["default"], p + ("default",), default=True)
+        elif "default" in spec:
             action, args = _yaml_action(ctx, table, spec["default"], p + ("default",))
             ctx.run(lambda: device.table_set_default(table.name, action.name, args), p + ("default",))
         for i, e in enumerate(ctx.expect(spec.get("entries") or [], list, entries_path, "entries")):
@@ -372,6 +396,9 @@ def apply_config(device: Device, doc, pos: Positions, base: tuple) -> None:
 
 def _yaml_entry(ctx: _Ctx, table, e, ep: tuple) -> None:
     ctx.expect(e, dict, ep, "a table entry")
+    if "member" in e or "group" in e:
+        _yaml_indirect(ctx, table, e, ep, default=False)
+        return
     ctx.check_keys(e, {"match", "action", "params", "priority"}, ep, "a table entry")
     if "action" not in e:
         raise ctx.fail("a table entry needs an 'action'", ep)
@@ -382,6 +409,57 @@ def _yaml_entry(ctx: _Ctx, table, e, ep: tuple) -> None:
     if priority is not None:
         priority = ctx.run(lambda: parse_scalar(priority, None, "priority"), ep + ("priority",))
     ctx.run(lambda: ctx.dev.table_add(table.name, values, action.name, args, priority), ep)
+
+
+def _yaml_indirect(ctx: _Ctx, table, e: dict, ep: tuple, default: bool) -> None:
+    """An entry (or the default) of an indirect table: {match: ..., member: N} or {match: ..., group: N}."""
+    ctx.check_keys(e, {"member", "group"} if default else {"match", "member", "group", "priority"}, ep,
+                   "a default" if default else "an entry of an indirect table")
+    what = "group" if "group" in e else "member"
+    if "group" in e and "member" in e:
+        raise ctx.fail("give a 'member' or a 'group', not both", ep + ("group",))
+    handle = ctx.run(lambda: parse_scalar(e[what], HANDLE_BITS, what), ep + (what,))
+    ctx.run(lambda: ctx.dev.indirect_table(table.name), ep)
+    if default:
+        set_default = ctx.dev.table_set_default_group if what == "group" else ctx.dev.table_set_default_member
+        ctx.run(lambda: set_default(table.name, handle), ep + (what,))
+        return
+    match = ctx.expect(e.get("match") or {}, dict, ep + ("match",), "match")
+    values = _match_values(ctx, table, {str(k): v for k, v in match.items()}, ep + ("match",))
+    priority = e.get("priority")
+    if priority is not None:
+        priority = ctx.run(lambda: parse_scalar(priority, None, "priority"), ep + ("priority",))
+    add = ctx.dev.table_add_group if what == "group" else ctx.dev.table_add_member
+    ctx.run(lambda: add(table.name, values, handle, priority), ep + (what,))
+
+
+def _yaml_member(ctx: _Ctx, profile_name: str, m, mp: tuple) -> None:
+    """{id: 1, action: set_nhop, params: {port: 2}}: a member of an action profile."""
+    profile = ctx.run(lambda: ctx.dev.profile(profile_name), mp[:2])
+    ctx.expect(m, dict, mp, "an action profile member")
+    ctx.check_keys(m, {"id", "action", "params"}, mp, "an action profile member")
+    for key in ("id", "action"):
+        if key not in m:
+            raise ctx.fail(f"an action profile member needs an '{key}'", mp)
+    mid = ctx.run(lambda: parse_scalar(m["id"], HANDLE_BITS, "member id"), mp + ("id",))
+    action = ctx.run(lambda: profile.action(str(m["action"])), mp + ("action",))
+    params = ctx.expect(m.get("params") or {}, dict, mp + ("params",), "params")
+    args = _action_args(ctx, action, params, mp + ("params",))
+    ctx.run(lambda: ctx.dev.member_create(profile.name, action.name, args, mid), mp + ("id",))
+
+
+def _yaml_group(ctx: _Ctx, profile_name: str, g, gp: tuple) -> None:
+    """{id: 1, members: [1, 2]}: a group of an action selector."""
+    profile = ctx.run(lambda: ctx.dev.profile(profile_name), gp[:2])
+    ctx.expect(g, dict, gp, "an action profile group")
+    ctx.check_keys(g, {"id", "members"}, gp, "an action profile group")
+    if "id" not in g:
+        raise ctx.fail("an action profile group needs an 'id'", gp)
+    gid = ctx.run(lambda: parse_scalar(g["id"], HANDLE_BITS, "group id"), gp + ("id",))
+    ctx.run(lambda: ctx.dev.group_create(profile.name, gid), gp + ("id",))
+    for j, m in enumerate(ctx.expect(g.get("members") or [], list, gp + ("members",), "members")):
+        mid = ctx.run(lambda: parse_scalar(m, HANDLE_BITS, "member id"), gp + ("members", j))
+        ctx.run(lambda: ctx.dev.group_add_member(profile.name, gid, mid), gp + ("members", j))
 
 
 def _rate(ctx: _Ctx, v, path: tuple, what: str) -> float:

@@ -215,3 +215,33 @@ def test_profile_errors_point_at_the_value(selector_device, change, message, lin
     d, _ = _error(selector_device, SELECTOR_JSON.replace(*change))
     assert message in d.message
     assert (d.span.line, d.span.col) == line_col
+
+
+SELECTOR_YAML = """\
+action_profiles:
+  ecmp_selector:
+    members:
+      - {id: 1, action: set_port, params: {port: 1}}
+      - {id: 2, action: set_port, params: {port: 2}}
+    groups:
+      - {id: 3, members: [1, 2]}
+tables:
+  Ing.ecmp:
+    entries:
+      - {match: {hdr.ethernet.etherType: 0x88b5}, group: 3}
+      - {match: {hdr.ethernet.etherType: 0x0800}, member: 2}
+  ecmp_by_src:
+    default: {member: 1}
+"""
+
+
+def test_yaml_members_groups_and_indirect_entries(selector_device):
+    d = selector_device
+    load_entries_yaml(d, SourceFile("entries.yaml", SELECTOR_YAML))
+    t = d.table("Ing.ecmp")
+    assert [t.describe_entry(e) for e in t.entries.values()] == [
+        "entry 0 [hdr.ethernet.etherType=0x88b5] -> group 3", "entry 1 [hdr.ethernet.etherType=0x0800] -> member 2"]
+    assert d.table("ecmp_by_src").default_ref.handle == 1
+    d2, _ = _error(d.__class__(d.program), SELECTOR_YAML.replace("member: 2}", "member: 9}"),
+                   loader=load_entries_yaml, name="entries.yaml")
+    assert "has no member 9" in d2.message and (d2.span.line, d2.span.col) == (12, 59)
