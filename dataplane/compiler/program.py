@@ -204,9 +204,10 @@ class ProgramCompiler:
         an old-style indirect table)."""
         inst = impl.instance
         if inst is not None:
-            identity = ("instance", path, id(inst))
             local = control_plane_name(inst.annotations, inst.name)
             top_level = any(d is inst for d in self.checked.ast.declarations)
+            # A top-level instance is one object for the whole program; a control's, one per instance path.
+            identity = ("instance", "" if top_level else path, id(inst))
         else:
             identity = ("table", path, id(decl))
             local = impl.name

@@ -147,6 +147,9 @@ class ActionProfile:
         found = [a for a in self.actions if a.name.endswith("." + name) or a.short_name == name]
         if len(found) == 1:
             return found[0]
+        if found:
+            raise TableError(f"action name '{name}' is ambiguous in {self.kind} '{self.name}': "
+                             f"{', '.join(a.name for a in found)}")
         names = ", ".join(a.name for a in self.actions) or "none"
         raise TableError(f"{self.kind} '{self.name}' has no action '{name}' (its actions: {names})")
 

@@ -270,7 +270,16 @@ class TablesMixin(CheckerBase):
     def _share_implementation(self, decl: A.TableDeclaration, impl: TableImplementation,
                               instance: A.Instantiation) -> None:
         """Tables sharing an action selector must hash the same keys: BMv2 (and p4c) keep the
-        selector's input with the selector, not with each table."""
+        selector's input with the selector, not with each table. Tables sharing a profile should list
+        the same actions: a member runs its action in every one of them."""
+        actions = {id(ref.decl) for ref in decl.action_refs}
+        first_user = getattr(instance, "first_user", None)
+        if first_user is None:
+            instance.first_user = (decl, actions)
+        elif first_user[1] != actions:
+            self.warning(f"table '{decl.name}' shares {impl.kind} '{instance.name}' with table '{first_user[0].name}' "
+                         f"but lists other actions", decl.span,
+                         "a member's action must be an action of every table sharing the profile")
         if not impl.with_selector:
             return
         from ..printer import expression_text
