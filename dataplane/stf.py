@@ -16,6 +16,18 @@ Commands (keywords are case-insensitive; '#' starts a comment):
     mc_node_create <rid> <port>...; mc_node_associate <group> <node>; register_write <name> <index>
     <value>; register_read <name> <index> [<expected>]; counter_read <name> <index> [<op> <n>];
     meter_set_rates <name> <index> <rate>:<burst> <rate>:<burst>
+    Action profiles and selectors, as simple_switch_CLI has them (handles are numbered from 0 in
+    order of creation, the lowest free one first, as BMv2 gives them; action parameters are values
+    in the order of the action's parameters):
+    act_prof_create_member <profile> <action> [<value>...]; act_prof_modify_member <profile> <action>
+    <member> [<value>...]; act_prof_delete_member <profile> <member>; act_prof_create_group <profile>;
+    act_prof_delete_group <profile> <group>; act_prof_add_member_to_group <profile> <member> <group>;
+    act_prof_remove_member_from_group <profile> <member> <group>; table_indirect_add <table> <match
+    fields> => <member> [<priority>]; table_indirect_add_with_group <table> <match fields> => <group>
+    [<priority>]; table_indirect_set_default <table> <member>; table_indirect_set_default_with_group
+    <table> <group>; table_indirect_reset_default <table>. Match fields are the BMv2 CLI's: one per
+    key in order, <value>, <value>/<length> (lpm), <value>&&&<mask> (ternary) or <lo>-><hi> (range);
+    as in BMv2 a smaller priority wins there (the opposite of `add`).
 
 Key values: numbers (decimal, 0x, 0b), addresses, lpm <value>/<length> or hex with trailing '*'
 nibbles, ternary hex with '*' nibbles or <value>&&&<mask>, ranges <lo>..<hi>. Table, key and
@@ -157,7 +169,9 @@ class StfRunner:
             raise error(f"unknown STF command '{word}'", self._span(line, col, len(word)),
                         "commands: add, setdefault, packet, expect, no_packet, remove, wait, check_counter, "
                         "mirroring_add, mc_mgrp_create, mc_node_create, mc_node_associate, register_read, "
-                        "register_write, counter_read, meter_set_rates")
+                        "register_write, counter_read, meter_set_rates, act_prof_create_member, "
+                        "act_prof_create_group, act_prof_add_member_to_group, table_indirect_add, "
+                        "table_indirect_add_with_group and the other act_prof_* and table_indirect_* commands")
         try:
             handler(rest, line, rest_col)
         except (ControlPlaneError, ValueError_) as exc:
@@ -546,6 +560,130 @@ class StfRunner:
         if not sep or not _RATE.fullmatch(rate) or not math.isfinite(float(rate)):
             raise error(f"'{text}' is not <rate>:<burst>", self._word_span(line, word), hint)
         return float(rate), self._int((burst, col + len(rate) + 1), line, "burst")
+
+    # ------------------------------------------------------------------ action profiles and selectors
+
+    def _handle(self, word: tuple[str, int], line: int, what: str) -> int:
+        return self._int(word, line, f"{what} handle", 0, (1 << 32) - 1)
+
+    def _member_action(self, profile, words, line: int):
+        """<action> [<value>...]: the action of a member and its arguments, values in parameter order."""
+        action = self._at(self._word_span(line, words[0]), lambda: profile.action(words[0][0]))
+        values = words[1:]
+        if values and values[0][0] == "=>":       # BMv2's CLI tolerates it
+            values = values[1:]
+        if len(values) != len(action.params):
+            where = self._word_span(line, values[0], values[-1]) if values else self._word_span(line, words[0])
+            raise error(f"action '{action.name}' takes {len(action.params)} value(s) but {len(values)} were given",
+                        where, f"its parameters: {', '.join(n for n, _ in action.params) or 'none'}")
+        args = [self._at(self._word_span(line, w), lambda w=w, n=n, width=width: parse_scalar(
+            w[0], width, f"parameter '{n}'")) for w, (n, width) in zip(values, action.params)]
+        return action, args
+
+    def _cmd_act_prof_create_member(self, rest, line, col):
+        w = self._words(rest, line, col)
+        if len(w) < 2:
+            raise error("act_prof_create_member needs <profile> <action> [<value>...]", self._span(line, col))
+        profile = self._at(self._word_span(line, w[0]), lambda: self.dev.profile(w[0][0]))
+        action, args = self._member_action(profile, w[1:], line)
+        self._at(self._word_span(line, w[0], w[-1]),
+                 lambda: self.dev.member_create(profile.name, action.name, args))
+
+    def _cmd_act_prof_modify_member(self, rest, line, col):
+        w = self._words(rest, line, col)
+        if len(w) < 3:
+            raise error("act_prof_modify_member needs <profile> <action> <member> [<value>...]",
+                        self._span(line, col))
+        profile = self._at(self._word_span(line, w[0]), lambda: self.dev.profile(w[0][0]))
+        member = self._handle(w[2], line, "member")
+        action, args = self._member_action(profile, [w[1]] + w[3:], line)
+        self._at(self._word_span(line, w[2]), lambda: self.dev.member_modify(profile.name, member, action.name, args))
+
+    def _profile_and_handles(self, rest, line, col, command: str, names: tuple[str, ...]):
+        w = self._words(rest, line, col)
+        if len(w) != 1 + len(names):
+            raise error(f"{command} needs <profile>" + "".join(f" <{n}>" for n in names), self._span(line, col))
+        profile = self._at(self._word_span(line, w[0]), lambda: self.dev.profile(w[0][0]))
+        return profile, [self._handle(word, line, n) for word, n in zip(w[1:], names)], w
+
+    def _cmd_act_prof_delete_member(self, rest, line, col):
+        profile, (member,), w = self._profile_and_handles(rest, line, col, "act_prof_delete_member", ("member",))
+        self._at(self._word_span(line, w[1]), lambda: self.dev.member_delete(profile.name, member))
+
+    def _cmd_act_prof_create_group(self, rest, line, col):
+        profile, _, w = self._profile_and_handles(rest, line, col, "act_prof_create_group", ())
+        self._at(self._word_span(line, w[0]), lambda: self.dev.group_create(profile.name))
+
+    def _cmd_act_prof_delete_group(self, rest, line, col):
+        profile, (group,), w = self._profile_and_handles(rest, line, col, "act_prof_delete_group", ("group",))
+        self._at(self._word_span(line, w[1]), lambda: self.dev.group_delete(profile.name, group))
+
+    def _cmd_act_prof_add_member_to_group(self, rest, line, col):
+        profile, (member, group), w = self._profile_and_handles(rest, line, col, "act_prof_add_member_to_group",
+                                                                ("member", "group"))
+        self._at(self._word_span(line, w[1], w[2]), lambda: self.dev.group_add_member(profile.name, group, member))
+
+    def _cmd_act_prof_remove_member_from_group(self, rest, line, col):
+        profile, (member, group), w = self._profile_and_handles(rest, line, col,
+                                                                "act_prof_remove_member_from_group",
+                                                                ("member", "group"))
+        self._at(self._word_span(line, w[1], w[2]),
+                 lambda: self.dev.group_remove_member(profile.name, group, member))
+
+    def _indirect_add(self, rest, line, col, command: str, what: str) -> None:
+        w = self._words(rest, line, col)
+        arrow = next((i for i, word in enumerate(w) if word[0] == "=>"), None)
+        if not w or arrow is None or arrow == 0 or not arrow + 2 <= len(w) <= arrow + 3:
+            raise error(f"{command} needs <table> <match fields> => <{what}> [<priority>]", self._span(line, col))
+        table = self._at(self._word_span(line, w[0]), lambda: self.dev.indirect_table(w[0][0]))
+        fields = w[1:arrow]
+        if len(fields) != len(table.keys):
+            where = self._word_span(line, fields[0], fields[-1]) if fields else self._word_span(line, w[arrow])
+            raise error(f"table '{table.name}' has {len(table.keys)} key field(s) but {len(fields)} match value(s) "
+                        f"were given", where, f"its key fields, in order: "
+                        f"{', '.join(k.name for k in table.keys) or 'none'}")
+        values = [self._at(self._word_span(line, f), lambda f=f, k=k: parse_match(k, f[0].replace("->", "..")))
+                  for f, k in zip(fields, table.keys)]
+        handle = self._handle(w[arrow + 1], line, what)
+        # The member or group first, so that a missing or empty one is shown at its handle.
+        self._at(self._word_span(line, w[arrow + 1]), lambda: table.usable_group(handle) if what == "group"
+                 else table.profile.member(handle))
+        priority = None
+        if len(w) == arrow + 3:
+            # simple_switch_CLI's priorities: the smaller wins; dataplane's tables let the larger win.
+            priority = MAX_PRIORITY - self._int(w[arrow + 2], line, "priority", 0, MAX_PRIORITY)
+        elif table.needs_priority:
+            raise error(f"table '{table.name}' has ternary, range or optional keys: give a priority after the "
+                        f"{what}", self._word_span(line, w[arrow + 1]))
+        add = self.dev.table_add_group if what == "group" else self.dev.table_add_member
+        self._at(self._word_span(line, w[0], w[-1]), lambda: add(table.name, values, handle, priority))
+
+    def _cmd_table_indirect_add(self, rest, line, col):
+        self._indirect_add(rest, line, col, "table_indirect_add", "member")
+
+    def _cmd_table_indirect_add_with_group(self, rest, line, col):
+        self._indirect_add(rest, line, col, "table_indirect_add_with_group", "group")
+
+    def _indirect_default(self, rest, line, col, command: str, what: str | None) -> None:
+        w = self._words(rest, line, col)
+        if len(w) != (2 if what else 1):
+            raise error(f"{command} needs <table>" + (f" <{what}>" if what else ""), self._span(line, col))
+        table = self._at(self._word_span(line, w[0]), lambda: self.dev.indirect_table(w[0][0]))
+        if what is None:
+            self.dev.table_reset_default(table.name)
+            return
+        handle = self._handle(w[1], line, what)
+        set_default = self.dev.table_set_default_group if what == "group" else self.dev.table_set_default_member
+        self._at(self._word_span(line, w[1]), lambda: set_default(table.name, handle))
+
+    def _cmd_table_indirect_set_default(self, rest, line, col):
+        self._indirect_default(rest, line, col, "table_indirect_set_default", "member")
+
+    def _cmd_table_indirect_set_default_with_group(self, rest, line, col):
+        self._indirect_default(rest, line, col, "table_indirect_set_default_with_group", "group")
+
+    def _cmd_table_indirect_reset_default(self, rest, line, col):
+        self._indirect_default(rest, line, col, "table_indirect_reset_default", None)
 
     # ------------------------------------------------------------------ comparison
 

@@ -108,3 +108,40 @@ def test_trace_shows_tables_actions_and_fate(tmp_path, capsys):
                    "action MyIngress.ipv4_forward(dstAddr=00:00:00:00:02:02, port=2)", "emit hdr.ipv4:",
                    "ttl=0x3f", "packet out on port 2, 47 bytes"):
         assert needle in out, needle
+
+
+# ---------------------------------------------------------------------------- simple_switch_CLI's indirect tables
+
+def run_selector(text: str):
+    from pathlib import Path
+    program = Path(__file__).resolve().parent / "conformance" / "regressions" / "action_selector.p4"
+    return run_stf(Device(build(str(program))), SourceFile("t.stf", text))
+
+
+MEMBERS = "act_prof_create_member ecmp_selector set_port 1\nact_prof_create_group ecmp_selector\n"
+
+
+@pytest.mark.parametrize("line,message,col", [
+    ("table_indirect_add ecmp 0x0800 => 3", "action selector 'Ing.ecmp_selector' has no member 3 (its members: 0)",
+     35),
+    ("table_indirect_add_with_group ecmp 0x0800 => 0", "group 0 of action selector 'Ing.ecmp_selector' is empty",
+     46),
+    ("table_indirect_add plain 0x1 => 0", "table 'Ing.plain' is not indirect", 20),
+    ("table_indirect_add ecmp 0x0800 0x1 => 0", "table 'Ing.ecmp' has 1 key field(s) but 2 match value(s)", 25),
+    ("table_indirect_add ecmp 0x0800 0", "table_indirect_add needs <table> <match fields> => <member>", 19),
+    ("act_prof_create_member ecmp_selector set_port", "action 'Ing.set_port' takes 1 value(s) but 0 were given",
+     38),
+    ("act_prof_create_member ecmp_selector set_port 600", "parameter 'port' 600 does not fit in bit<9>", 47),
+    ("act_prof_create_member ecmp_selector tag 1", "action selector 'Ing.ecmp_selector' has no action 'tag'", 38),
+    ("act_prof_add_member_to_group ecmp_selector 0 0\nact_prof_add_member_to_group ecmp_selector 0 0",
+     "member 0 is already in group 0", 44),
+    ("act_prof_delete_member ecmp_selector 0\nact_prof_delete_member ecmp_selector 0",
+     "action selector 'Ing.ecmp_selector' has no member 0", 38),
+    ("table_indirect_set_default_with_group ecmp 0", "group 0 of action selector 'Ing.ecmp_selector' is empty", 44),
+])
+def test_indirect_commands_report_errors_where_they_are(line, message, col):
+    with pytest.raises(DiagnosticError) as exc:
+        run_selector(MEMBERS + line + "\n")
+    d = exc.value.diagnostics[0]
+    assert message in d.message
+    assert (d.span.line, d.span.col) == (MEMBERS.count("\n") + line.count("\n") + 1, col)

@@ -231,17 +231,25 @@ class CallsMixin:
         color = None
         if info.direct_meter is not None:
             color = self.em.fresh("color")
+        ref = self.em.fresh("ref") if info.profile is not None else None
         with self.em.indent(f"if {ent} is None:"):
-            self.em.line(f"{hit} = False; {aid} = {T}.default_aid; {args} = {T}.default_args")
+            if ref:
+                self.em.line(f"{hit} = False; {ref} = {T}.default_ref")
+            else:
+                self.em.line(f"{hit} = False; {aid} = {T}.default_aid; {args} = {T}.default_args")
             if color:
                 self.em.line(f"{color} = 0")
         with self.em.indent("else:"):
-            self.em.line(f"{hit} = True; {aid} = {ent}.aid; {args} = {ent}.args")
+            if ref:
+                self.em.line(f"{hit} = True; {ref} = {ent}.ref")
+            else:
+                self.em.line(f"{hit} = True; {aid} = {ent}.aid; {args} = {ent}.args")
             if info.direct_counter is not None:
                 self.em.line(f"{ent}.packets += 1; {ent}.bytes += {self.packet_length_expr()}")
             if color:
                 self.em.line(f"{color} = {ent}.meter.execute({self.packet_length_expr()}, dev.now_us) "
                              f"if {ent}.meter is not None else 0")
+        chosen = self._indirect_action(decl, info, ref, aid, args) if ref else None
         if self.traced:
             # The key packs the first field highest, as built above; each field's shift is the width after it.
             shifts, after = [], 0
@@ -253,6 +261,8 @@ class CallsMixin:
                                 for k, sh in zip(info.keys, shifts))
             self.em.line(f"tr(TableApply({info.name!r}, {{{keyvals}}}, {hit}, {T}.describe_entry({ent}), "
                          f"{T}.action_name({aid})))")
+            if chosen:
+                self.em.line(f"if {chosen}: tr(ProfileSelect(*{chosen}))")
         saved_color = getattr(self, "direct_meter_color", None)
         self.direct_meter_color = color
         first = True
@@ -263,6 +273,55 @@ class CallsMixin:
             first = False
         self.direct_meter_color = saved_color
         return {"hit": hit, "miss": f"(not {hit})", "action_run": aid, "info": info}
+
+    def _indirect_action(self, decl: A.TableDeclaration, info, ref: str, aid: str, args: str) -> str | None:
+        """Emit the step from an indirect table's member or group (in `ref`, None for the program's
+        default action) to the action id and arguments to run; as BMv2 does, a group runs the member at
+        position hash % size, the hash taken over the selector keys. Returns, when traced, the name of a
+        tuple of ProfileSelect's arguments (None when the program's default action runs)."""
+        T = info.pyname
+        profile = self.prog.profiles[info.profile]
+        kind = "action selector" if profile.algorithm else "action profile"
+        chosen = self.em.fresh("chosen") if self.traced else None
+        with self.em.indent(f"if {ref} is None:"):
+            self.em.line(f"{aid} = {T}.default_aid; {args} = {T}.default_args")
+            if chosen:
+                self.em.line(f"{chosen} = None")
+        with self.em.indent("else:"):
+            if profile.algorithm is not None:
+                with self.em.indent(f"if {ref}.is_group:"):
+                    grp, mem, h = (self.em.fresh(x) for x in ("grp", "mem", "h"))
+                    self.em.line(f"{grp} = {ref}.handle; {mem} = {ref}.members")
+                    self.em.line(f"{h} = {self._selector_hash(decl, profile.algorithm)}")
+                    self.em.line(f"{ref} = {mem}[{h} % len({mem})] if {mem} else None")
+                    if chosen:
+                        self.em.line(f"{chosen} = ({info.profile!r}, {kind!r}, {ref}.handle if {ref} is not None "
+                                     f"else None, {grp}, {h}, len({mem}))")
+                if chosen:
+                    with self.em.indent("else:"):
+                        self.em.line(f"{chosen} = ({info.profile!r}, {kind!r}, {ref}.handle)")
+            elif chosen:
+                self.em.line(f"{chosen} = ({info.profile!r}, {kind!r}, {ref}.handle)")
+            # An empty group (emptied after an entry pointed to it) runs no action, as in BMv2.
+            empty = f"{aid} = -1; {args} = ()"
+            if profile.algorithm is not None:
+                with self.em.indent(f"if {ref} is None:"):
+                    self.em.line(empty)
+                with self.em.indent("else:"):
+                    self.em.line(f"{aid} = {T}.profile_aids[{ref}.aid]; {args} = {ref}.args")
+            else:
+                self.em.line(f"{aid} = {T}.profile_aids[{ref}.aid]; {args} = {ref}.args")
+        return chosen
+
+    def _selector_hash(self, decl: A.TableDeclaration, algorithm: str) -> str:
+        """An expression for the hash of the selector keys (fields of invalid headers left out, as BMv2)."""
+        if algorithm == "random":
+            return "dev.rng.getrandbits(64)"
+        items = []
+        for k in decl.selector_keys:
+            items.extend(self._flatten_data(k.expr))
+        data, width, _ = self.pack_items(_merge_adjacent(items))
+        return f"selector_hash({algorithm!r}, {data}, {width})"
 
     def _dispatch_action(self, ref: A.ActionRef, args_var: str, info) -> None:
         decl = ref.decl
@@ -430,7 +489,10 @@ class CallsMixin:
         varbit field contributes its current length; the width is then a
         run-time value (the name of a local). Adjacent fields of one header
         are read as one slice of its bits."""
-        items = _merge_adjacent(self._flatten_data(e))
+        return self.pack_items(_merge_adjacent(self._flatten_data(e)))
+
+    def pack_items(self, items: list["_Item"]) -> tuple[str, object, int | None]:
+        """pack_data3 of items already flattened and merged."""
         if all(it.valid is None and it.varbit is None for it in items):
             parts = []
             total = 0
@@ -546,7 +608,9 @@ class CallsMixin:
         args = e.bound
         handler = getattr(self, "_ext_" + name, None)
         if handler is None:
-            raise self.unsupported(f"extern function '{name}'", e)
+            raise error(f"extern function '{name}' is not supported: dataplane runs only the externs of core.p4 "
+                        f"and v1model.p4 (BMv2, too, runs others only when extended with them)", e.span,
+                        provided_externs_hint())
         return handler(e, args)
 
     # v1model extern functions --------------------------------------------------------------
@@ -788,3 +852,15 @@ def _merge_adjacent(items: list[_Item]) -> list[_Item]:
         else:
             out.append(it)
     return out
+
+
+# The extern objects whose methods the compiler lowers (see _call_extern_method and the program compiler).
+EXTERN_OBJECTS = ("register", "counter", "meter", "direct_counter", "direct_meter", "action_profile",
+                  "action_selector", "Checksum16")
+
+
+def provided_externs_hint() -> str:
+    """What dataplane runs, for a diagnostic about an extern it does not: v1model's externs."""
+    functions = sorted(n[len("_ext_"):] for n in dir(CallsMixin) if n.startswith("_ext_"))
+    return (f"dataplane provides the extern objects {', '.join(EXTERN_OBJECTS)} and the extern functions "
+            f"{', '.join(functions)}")

@@ -6,7 +6,25 @@ Two formats:
   (``table``, ``match``, ``action_name``, ``action_params``, ``priority``,
   ``default_action``), ``multicast_group_entries`` and
   ``clone_session_entries``; ``target``, ``p4info`` and ``bmv2_json`` are
-  accepted and ignored;
+  accepted and ignored. For indirect tables (an ``implementation`` of
+  ``action_profile`` or ``action_selector``) it also takes the members and
+  groups of the profiles, in the shape of P4Runtime's ActionProfileMember and
+  ActionProfileGroup, and table entries that point to them::
+
+      "action_profile_members": [
+        {"action_profile": "MyIngress.ecmp_selector", "member_id": 1,
+         "action_name": "MyIngress.set_nhop", "action_params": {"port": 2}}],
+      "action_profile_groups": [
+        {"action_profile": "MyIngress.ecmp_selector", "group_id": 1, "members": [1, 2]}],
+                                           # or [{"member_id": 1, "weight": 1}, ...]
+      "table_entries": [
+        {"table": "MyIngress.ecmp", "match": {...}, "group_id": 1},
+        {"table": "MyIngress.ecmp", "match": {...}, "member_id": 1},
+        {"table": "MyIngress.ecmp", "default_action": true, "member_id": 1}]
+
+  Members, groups and entries are applied in the order the file gives them
+  (as a P4Runtime client writes them): a member comes before the groups and
+  entries that use it;
 - our YAML form, which says the same more briefly::
 
       tables:
@@ -18,6 +36,11 @@ Two formats:
               params: {dstAddr: "08:00:00:00:01:11", port: 1}
       multicast_groups: {1: [1, 2, 3]}     # ports (replica id 1), or [{port: 1, rid: 7}]
       clone_sessions: {100: 3}             # session: port, or {port: 3} / {group: 5}
+      action_profiles:                     # members and groups of indirect tables (as in runtime JSON)
+        MyIngress.ecmp_selector:
+          members: [{id: 1, action: set_nhop, params: {port: 2}}, {id: 2, action: set_nhop, params: {port: 3}}]
+          groups: [{id: 1, members: [1, 2]}]
+      # ... and in tables, entries with `member: 1` or `group: 1` instead of an action, `default: {member: 1}`
       registers: {MyIngress.r: {0: 5}}      # register: {index: value}
       meters: {MyIngress.m: {0: {cir: 1, cbs: 10, pir: 2, pbs: 20}}}
 
@@ -35,9 +58,13 @@ from .positions import DocumentChecker, Positions, load_json, load_yaml
 from .values import ValueError_, parse_match, parse_scalar
 
 RUNTIME_JSON_KEYS = {"target", "p4info", "bmv2_json", "table_entries", "multicast_group_entries",
-                     "clone_session_entries"}
-TABLE_ENTRY_KEYS = {"table", "match", "action_name", "action_params", "priority", "default_action"}
-YAML_KEYS = {"tables", "multicast_groups", "clone_sessions", "registers", "meters", "value_sets"}
+                     "clone_session_entries", "action_profile_members", "action_profile_groups"}
+TABLE_ENTRY_KEYS = {"table", "match", "action_name", "action_params", "priority", "default_action",
+                    "member_id", "group_id"}
+MEMBER_KEYS = {"action_profile", "member_id", "action_name", "action_params"}
+GROUP_KEYS = {"action_profile", "group_id", "members"}
+HANDLE_BITS = 32           # member and group ids, as in P4Runtime
+YAML_KEYS = {"tables", "multicast_groups", "clone_sessions", "registers", "meters", "value_sets", "action_profiles"}
 MAX_RATE = 1e15        # meter rates and bursts: far above any link, and an integer when converted
 
 
@@ -65,13 +92,22 @@ def load_runtime_json(device: Device, source: SourceFile) -> None:
     def add_entry(path: tuple, entry, at: Positions) -> None:
         _table_entry(_Ctx(device, at), entry, path)
 
-    # Table entries are added as they are read, and forgotten: a file far longer than its tables can hold
-    # stops at the first entry that does not fit, having used memory for one entry at a time.
-    doc, pos = load_json(source, each=lambda path: add_entry if path == ("table_entries",) else None)
+    def add_member(path: tuple, member, at: Positions) -> None:
+        _profile_member(_Ctx(device, at), member, path)
+
+    def add_group(path: tuple, group, at: Positions) -> None:
+        _profile_group(_Ctx(device, at), group, path)
+
+    streamed = {("table_entries",): add_entry, ("action_profile_members",): add_member,
+                ("action_profile_groups",): add_group}
+    # Table entries (members, groups) are added as they are read, and forgotten: a file far longer than its
+    # tables can hold stops at the first entry that does not fit, having used memory for one entry at a time.
+    doc, pos = load_json(source, each=streamed.get)
     ctx = _Ctx(device, pos)
     ctx.expect(doc, dict, (), "a runtime JSON file")
     ctx.check_keys(doc, RUNTIME_JSON_KEYS, (), "the runtime JSON file")
-    ctx.expect(doc.get("table_entries", []), list, ("table_entries",), "table_entries")
+    for key in ("table_entries", "action_profile_members", "action_profile_groups"):
+        ctx.expect(doc.get(key, []), list, (key,), key)
     for i, g in enumerate(ctx.expect(doc.get("multicast_group_entries", []), list,
                                      ("multicast_group_entries",), "multicast_group_entries")):
         p = ("multicast_group_entries", i)
@@ -109,6 +145,9 @@ def _table_entry(ctx: _Ctx, entry, p: tuple) -> None:
         raise ctx.fail("a table entry needs a 'table'", p)
     name = ctx.expect(entry["table"], str, p + ("table",), "table")
     table = ctx.run(lambda: device.table(name), p + ("table",))
+    if "member_id" in entry or "group_id" in entry:
+        _indirect_entry(ctx, table, entry, p)
+        return
     if "action_name" not in entry:
         raise ctx.fail("a table entry needs an 'action_name'", p)
     params = ctx.expect(entry.get("action_params", {}), dict, p + ("action_params",), "action_params")
@@ -124,6 +163,78 @@ def _table_entry(ctx: _Ctx, entry, p: tuple) -> None:
     if priority is not None:
         priority = ctx.run(lambda: parse_scalar(priority, None, "priority"), p + ("priority",))
     ctx.run(lambda: device.table_add(table.name, values, action.name, args, priority), p)
+
+
+def _indirect_entry(ctx: _Ctx, table, entry: dict, p: tuple) -> None:
+    """A table entry (or default) of an indirect table: it points to a member or a group."""
+    device = ctx.dev
+    for key in ("action_name", "action_params"):
+        if key in entry:
+            raise ctx.fail(f"an entry that points to a member or group has no '{key}' (the member has the action)",
+                           p + (key,))
+    if "member_id" in entry and "group_id" in entry:
+        raise ctx.fail("give a table entry a 'member_id' or a 'group_id', not both", p + ("group_id",))
+    is_group = "group_id" in entry
+    what = "group_id" if is_group else "member_id"
+    handle = ctx.run(lambda: parse_scalar(entry[what], HANDLE_BITS, what), p + (what,))
+    ctx.run(lambda: device.indirect_table(table.name), p + ("table",))
+    if ctx.expect(entry.get("default_action", False), bool, p + ("default_action",), "default_action"):
+        if "match" in entry:
+            raise ctx.fail("a default entry has no 'match'", p + ("match",))
+        set_default = device.table_set_default_group if is_group else device.table_set_default_member
+        ctx.run(lambda: set_default(table.name, handle), p + (what,))
+        return
+    match = ctx.expect(entry.get("match", {}), dict, p + ("match",), "match")
+    values = _match_values(ctx, table, match, p + ("match",))
+    priority = entry.get("priority")
+    if priority is not None:
+        priority = ctx.run(lambda: parse_scalar(priority, None, "priority"), p + ("priority",))
+    add = device.table_add_group if is_group else device.table_add_member
+    ctx.run(lambda: add(table.name, values, handle, priority), p + (what,))
+
+
+def _profile_member(ctx: _Ctx, member, p: tuple) -> None:
+    """An action_profile_members item: a member with a chosen id, its action and parameters."""
+    device = ctx.dev
+    ctx.expect(member, dict, p, "an action profile member")
+    ctx.check_keys(member, MEMBER_KEYS, p, "an action profile member")
+    for key in ("action_profile", "member_id", "action_name"):
+        if key not in member:
+            raise ctx.fail(f"an action profile member needs an '{key}'", p)
+    name = ctx.expect(member["action_profile"], str, p + ("action_profile",), "action_profile")
+    profile = ctx.run(lambda: device.profile(name), p + ("action_profile",))
+    mid = ctx.run(lambda: parse_scalar(member["member_id"], HANDLE_BITS, "member_id"), p + ("member_id",))
+    action_name = ctx.expect(member["action_name"], str, p + ("action_name",), "action_name")
+    action = ctx.run(lambda: profile.action(action_name), p + ("action_name",))
+    params = ctx.expect(member.get("action_params", {}), dict, p + ("action_params",), "action_params")
+    args = _action_args(ctx, action, params, p + ("action_params",))
+    ctx.run(lambda: device.member_create(profile.name, action.name, args, mid), p + ("member_id",))
+
+
+def _profile_group(ctx: _Ctx, group, p: tuple) -> None:
+    """An action_profile_groups item: a group of an action selector with a chosen id and its members."""
+    device = ctx.dev
+    ctx.expect(group, dict, p, "an action profile group")
+    ctx.check_keys(group, GROUP_KEYS, p, "an action profile group")
+    for key in ("action_profile", "group_id"):
+        if key not in group:
+            raise ctx.fail(f"an action profile group needs a '{key}'", p)
+    name = ctx.expect(group["action_profile"], str, p + ("action_profile",), "action_profile")
+    profile = ctx.run(lambda: device.profile(name), p + ("action_profile",))
+    gid = ctx.run(lambda: parse_scalar(group["group_id"], HANDLE_BITS, "group_id"), p + ("group_id",))
+    ctx.run(lambda: device.group_create(profile.name, gid), p + ("group_id",))
+    members = ctx.expect(group.get("members", []), list, p + ("members",), "members")
+    for j, m in enumerate(members):
+        mp = p + ("members", j)
+        if isinstance(m, dict):        # P4Runtime's form: {"member_id": 1, "weight": 1}
+            ctx.check_keys(m, {"member_id", "weight"}, mp, "a group member")
+            if "member_id" not in m:
+                raise ctx.fail("a group member needs a 'member_id'", mp)
+            if m.get("weight", 1) != 1:
+                raise ctx.fail("member weights other than 1 are not supported (BMv2 has none)", mp + ("weight",))
+            m, mp = m["member_id"], mp + ("member_id",)
+        mid = ctx.run(lambda: parse_scalar(m, HANDLE_BITS, "member id"), mp)
+        ctx.run(lambda: device.group_add_member(profile.name, gid, mid), mp)
 
 
 def _replicas(ctx: _Ctx, reps, path: tuple) -> list[tuple[int, int]]:
@@ -177,10 +288,19 @@ def load_entries_yaml(device: Device, source: SourceFile) -> None:
         table = ctx.run(lambda: device.table(str(path[1])), path[:2])
         _yaml_entry(ctx, table, entry, path)
 
+    def add_member(path: tuple, member, at: Positions) -> None:
+        _yaml_member(_Ctx(device, at), str(path[1]), member, path)
+
+    def add_group(path: tuple, group, at: Positions) -> None:
+        _yaml_group(_Ctx(device, at), str(path[1]), group, path)
+
     def entries(path: tuple):
-        """tables: {NAME: [entry, ...]} or tables: {NAME: {entries: [entry, ...]}}"""
+        """tables: {NAME: [entry, ...]} or tables: {NAME: {entries: [entry, ...]}}; and the members and groups
+        of action_profiles: {NAME: {members: [...], groups: [...]}}, in document order"""
         if len(path) in (2, 3) and path[0] == "tables" and path[2:] in ((), ("entries",)):
             return add_entry
+        if len(path) == 3 and path[0] == "action_profiles":
+            return {"members": add_member, "groups": add_group}.get(path[2])
         return None
 
     # As for runtime JSON: entries are added as they are read, and forgotten (see load_runtime_json).
@@ -199,6 +319,14 @@ def apply_config(device: Device, doc, pos: Positions, base: tuple) -> None:
     def section(key: str) -> dict:
         return ctx.expect(doc.get(key) or {}, dict, base + (key,), key)
 
+    for pname, spec in section("action_profiles").items():
+        p = base + ("action_profiles", pname)
+        ctx.expect(spec, dict, p, f"action profile '{pname}'")
+        ctx.check_keys(spec, {"members", "groups"}, p, f"action profile '{pname}'")
+        for i, m in enumerate(ctx.expect(spec.get("members") or [], list, p + ("members",), "members")):
+            _yaml_member(ctx, str(pname), m, p + ("members", i))
+        for i, g in enumerate(ctx.expect(spec.get("groups") or [], list, p + ("groups",), "groups")):
+            _yaml_group(ctx, str(pname), g, p + ("groups", i))
     for tname, spec in section("tables").items():
         p = base + ("tables", tname)
         table = ctx.run(lambda: device.table(str(tname)), p)
@@ -209,7 +337,9 @@ def apply_config(device: Device, doc, pos: Positions, base: tuple) -> None:
         else:
             ctx.check_keys(spec, {"entries", "default"}, p, f"table '{tname}'")
             entries_path = p + ("entries",)
-        if "default" in spec:
+        if isinstance(spec.get("default"), dict) and ({"member", "group"} & set(spec["default"])):
+            _yaml_indirect(ctx, table, spec["default"], p + ("default",), default=True)
+        elif "default" in spec:
             action, args = _yaml_action(ctx, table, spec["default"], p + ("default",))
             ctx.run(lambda: device.table_set_default(table.name, action.name, args), p + ("default",))
         for i, e in enumerate(ctx.expect(spec.get("entries") or [], list, entries_path, "entries")):
@@ -266,6 +396,9 @@ def apply_config(device: Device, doc, pos: Positions, base: tuple) -> None:
 
 def _yaml_entry(ctx: _Ctx, table, e, ep: tuple) -> None:
     ctx.expect(e, dict, ep, "a table entry")
+    if "member" in e or "group" in e:
+        _yaml_indirect(ctx, table, e, ep, default=False)
+        return
     ctx.check_keys(e, {"match", "action", "params", "priority"}, ep, "a table entry")
     if "action" not in e:
         raise ctx.fail("a table entry needs an 'action'", ep)
@@ -276,6 +409,57 @@ def _yaml_entry(ctx: _Ctx, table, e, ep: tuple) -> None:
     if priority is not None:
         priority = ctx.run(lambda: parse_scalar(priority, None, "priority"), ep + ("priority",))
     ctx.run(lambda: ctx.dev.table_add(table.name, values, action.name, args, priority), ep)
+
+
+def _yaml_indirect(ctx: _Ctx, table, e: dict, ep: tuple, default: bool) -> None:
+    """An entry (or the default) of an indirect table: {match: ..., member: N} or {match: ..., group: N}."""
+    ctx.check_keys(e, {"member", "group"} if default else {"match", "member", "group", "priority"}, ep,
+                   "a default" if default else "an entry of an indirect table")
+    what = "group" if "group" in e else "member"
+    if "group" in e and "member" in e:
+        raise ctx.fail("give a 'member' or a 'group', not both", ep + ("group",))
+    handle = ctx.run(lambda: parse_scalar(e[what], HANDLE_BITS, what), ep + (what,))
+    ctx.run(lambda: ctx.dev.indirect_table(table.name), ep)
+    if default:
+        set_default = ctx.dev.table_set_default_group if what == "group" else ctx.dev.table_set_default_member
+        ctx.run(lambda: set_default(table.name, handle), ep + (what,))
+        return
+    match = ctx.expect(e.get("match") or {}, dict, ep + ("match",), "match")
+    values = _match_values(ctx, table, {str(k): v for k, v in match.items()}, ep + ("match",))
+    priority = e.get("priority")
+    if priority is not None:
+        priority = ctx.run(lambda: parse_scalar(priority, None, "priority"), ep + ("priority",))
+    add = ctx.dev.table_add_group if what == "group" else ctx.dev.table_add_member
+    ctx.run(lambda: add(table.name, values, handle, priority), ep + (what,))
+
+
+def _yaml_member(ctx: _Ctx, profile_name: str, m, mp: tuple) -> None:
+    """{id: 1, action: set_nhop, params: {port: 2}}: a member of an action profile."""
+    profile = ctx.run(lambda: ctx.dev.profile(profile_name), mp[:2])
+    ctx.expect(m, dict, mp, "an action profile member")
+    ctx.check_keys(m, {"id", "action", "params"}, mp, "an action profile member")
+    for key in ("id", "action"):
+        if key not in m:
+            raise ctx.fail(f"an action profile member needs an '{key}'", mp)
+    mid = ctx.run(lambda: parse_scalar(m["id"], HANDLE_BITS, "member id"), mp + ("id",))
+    action = ctx.run(lambda: profile.action(str(m["action"])), mp + ("action",))
+    params = ctx.expect(m.get("params") or {}, dict, mp + ("params",), "params")
+    args = _action_args(ctx, action, params, mp + ("params",))
+    ctx.run(lambda: ctx.dev.member_create(profile.name, action.name, args, mid), mp + ("id",))
+
+
+def _yaml_group(ctx: _Ctx, profile_name: str, g, gp: tuple) -> None:
+    """{id: 1, members: [1, 2]}: a group of an action selector."""
+    profile = ctx.run(lambda: ctx.dev.profile(profile_name), gp[:2])
+    ctx.expect(g, dict, gp, "an action profile group")
+    ctx.check_keys(g, {"id", "members"}, gp, "an action profile group")
+    if "id" not in g:
+        raise ctx.fail("an action profile group needs an 'id'", gp)
+    gid = ctx.run(lambda: parse_scalar(g["id"], HANDLE_BITS, "group id"), gp + ("id",))
+    ctx.run(lambda: ctx.dev.group_create(profile.name, gid), gp + ("id",))
+    for j, m in enumerate(ctx.expect(g.get("members") or [], list, gp + ("members",), "members")):
+        mid = ctx.run(lambda: parse_scalar(m, HANDLE_BITS, "member id"), gp + ("members", j))
+        ctx.run(lambda: ctx.dev.group_add_member(profile.name, gid, mid), gp + ("members", j))
 
 
 def _rate(ctx: _Ctx, v, path: tuple, what: str) -> float:

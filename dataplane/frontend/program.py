@@ -114,11 +114,13 @@ def summary(prog: CheckedProgram) -> str:
         actions = getattr(c, "actions", [])
         lines.append(f"control {c.name}: {len(tables)} tables, {len(actions)} actions")
         for t in tables:
-            keys = ", ".join(f"{k.name}:{k.match_kind}" for k in t.keys) or "no key"
+            keys = ", ".join(f"{k.name}:{k.match_kind}" for k in t.keys + getattr(t, "selector_keys", [])) \
+                or "no key"
             acts = ", ".join(r.name for r in t.action_refs)
             default = t.default.name if t.default is not None else "NoAction"
+            impl = getattr(t, "implementation", None)
             lines.append(f"  table {t.name}: key {{{keys}}} actions {{{acts}}} default {default}"
-                         + (f" size {t.size}" if t.size else ""))
+                         + (f" size {t.size}" if t.size else "") + (f" via {impl.kind}" if impl else ""))
     externs = prog.externs_used()
     if externs:
         lines.append("externs: " + ", ".join(f"{b}.{i}: {t}" for b, i, t in externs))

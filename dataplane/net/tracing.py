@@ -32,7 +32,7 @@ from ..protocols.checksums import internet_checksum
 from ..protocols.dissect import Layer, dissect, find, summarize
 from ..router.agent import CPU_PORT
 from ..runtime.trace import (ActionRun, Drop, DropReason, Emit, Extract, Output, PacketIn, ParserError, ParserState,
-                             Select, StageStart, TableApply)
+                             ProfileSelect, Select, StageStart, TableApply)
 from .devices import HopRecord, P4Device
 from .host.stack import Host
 from .sim import DropRecord, Link
@@ -385,11 +385,15 @@ def pipeline_lines(events: list) -> list[str]:
             lines.append("parsed " + ", ".join(parsed))
             parsed = []
         if isinstance(e, TableApply):
+            # An indirect table's member (or group and member) comes between the table and its action.
+            chosen = events[i] if i < len(events) and isinstance(events[i], ProfileSelect) else None
+            if chosen is not None:
+                i += 1
             action = events[i] if i < len(events) and isinstance(events[i], ActionRun) \
                 and events[i].action == e.action else None
             if action is not None:
                 i += 1
-            lines.append(table_line(e, action))
+            lines.append(table_line(e, action) + (_via(chosen) if chosen is not None else ""))
         elif isinstance(e, ActionRun):
             lines.append(f"action {_action_call(e.action, e.args)}")
         elif isinstance(e, ParserError):
@@ -414,6 +418,15 @@ def table_line(t: TableApply, action: ActionRun | None) -> str:
         return f"table {t.table}: hit {_entry_match(t)} -> {call}"
     key = ", ".join(_named(t.keys, k, format_value(_last(k), v, w)) for k, (v, w) in t.keys.items())
     return f"table {t.table}: miss{' ' + key if key else ''} -> default {call}"
+
+
+def _via(chosen: ProfileSelect) -> str:
+    """How an indirect table reached its action: ` (member 2)` or ` (group 1, member 2)`."""
+    if chosen.group is None:
+        return f" (member {chosen.member})"
+    if chosen.member is None:
+        return f" (group {chosen.group} is empty: no action)"
+    return f" (group {chosen.group}, member {chosen.member})"
 
 
 def _action_call(name: str, args: dict) -> str:

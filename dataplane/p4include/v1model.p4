@@ -142,7 +142,9 @@ extern register<T>
 #endif
 }
 
-/* Action profiles and selectors: declared for compatibility. */
+/* A table with `implementation = action_profile(size)` (or an instance of it) is indirect: its
+ * entries point to members (an action with its arguments) that the control plane creates in the
+ * profile; tables naming one instance share its members. size: the members it may hold. */
 extern action_profile {
     action_profile(bit<32> size);
 }
@@ -172,6 +174,9 @@ extern void mark_to_drop(inout standard_metadata_t standard_metadata);
 @pure
 extern void hash<O, T, D, M>(out O result, in HashAlgorithm algo, in T base, in D data, in M max);
 
+/* An action profile with groups of members: an entry may point to a group, which runs the member at
+ * position hash % (group size), members in handle order, the hash taken with `algorithm` over the
+ * table's `selector` keys (as BMv2 does; outputWidth is not used). @max_group_size(N) limits a group. */
 extern action_selector {
     action_selector(HashAlgorithm algorithm, bit<32> size, bit<32> outputWidth);
 }

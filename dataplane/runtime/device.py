@@ -16,6 +16,7 @@ from typing import Callable
 from ..arch.v1model import V1SwitchRunner, check_clone_session, check_mcast_group, check_port, check_rid
 from .errors import ControlPlaneError
 from .externs import Counter, DirectCounter, DirectMeter, ExternError, Meter, MeterCell, Register, ValueSet
+from .profiles import ActionProfile, IndirectTable
 from .tables import MatchValue, Table, TableError
 from .trace import Trace
 
@@ -44,6 +45,7 @@ class Device:
         self.layouts = program.layouts
         self.error_names = program.error_names
         self.tables: dict[str, Table] = {}
+        self.profiles: dict[str, ActionProfile] = {}
         self.externs: dict[str, object] = {}
         self.mcast_groups: dict[int, list[tuple[int, int]]] = {}
         self.clone_sessions: dict[int, tuple[int | None, int | None]] = {}
@@ -82,9 +84,13 @@ class Device:
             self.externs[info.name] = obj
 
     def _build_tables(self) -> None:
+        for p in getattr(self.program, "profiles", ()):
+            self.profiles[p.name] = ActionProfile(p.name, p.size, p.algorithm, p.max_group_size)
         for info in self.program.tables:
-            t = Table(info.name, [k.__class__(k.name, k.match_kind, k.width) for k in info.keys], info.actions,
-                      info.size, info.default, info.default_is_const, info.direct_counter, info.direct_meter)
+            args = (info.name, [k.__class__(k.name, k.match_kind, k.width) for k in info.keys], info.actions,
+                    info.size, info.default, info.default_is_const, info.direct_counter, info.direct_meter)
+            profile = getattr(info, "profile", None)
+            t = IndirectTable(*args, profile=self.profiles[profile]) if profile else Table(*args)
             if info.direct_meter is not None:
                 t.meter_factory = MeterCell
                 dm = self.externs.get(info.direct_meter)
@@ -191,6 +197,27 @@ class Device:
     def table(self, name: str) -> Table:
         return self._find("table", self.tables, name)
 
+    def profile(self, name: str) -> ActionProfile:
+        """An action profile or selector, by name; or, as BMv2's table_indirect_* commands allow, the
+        profile of the indirect table of that name."""
+        try:
+            return self._find("action profile", self.profiles, name)
+        except ControlPlaneError:
+            try:
+                table = self.table(name)
+            except ControlPlaneError:
+                table = None
+            if isinstance(table, IndirectTable):
+                return table.profile
+            raise
+
+    def indirect_table(self, name: str) -> IndirectTable:
+        t = self.table(name)
+        if not isinstance(t, IndirectTable):
+            raise ControlPlaneError(f"table '{t.name}' is not indirect: it has no action profile or selector; "
+                                    f"add entries with actions instead")
+        return t
+
     def extern(self, name: str, kind: str | None = None):
         registry = {k: v for k, v in self.externs.items() if kind is None or getattr(v, "kind", None) == kind}
         return self._find(kind or "extern", registry, name)
@@ -220,6 +247,50 @@ class Device:
             self.table(table).set_default(action, args)
         except TableError as exc:
             raise ControlPlaneError(str(exc)) from None
+
+    # ------------------------------------------------------------------ action profiles and selectors
+
+    def member_create(self, profile: str, action: str, args=(), handle: int | None = None) -> int:
+        """Create a member of an action profile (BMv2's act_prof_create_member); returns its handle."""
+        return _table_op(lambda: self.profile(profile).create_member(action, args, handle))
+
+    def member_modify(self, profile: str, handle: int, action: str, args=()) -> None:
+        _table_op(lambda: self.profile(profile).modify_member(handle, action, args))
+
+    def member_delete(self, profile: str, handle: int) -> None:
+        _table_op(lambda: self.profile(profile).delete_member(handle))
+
+    def group_create(self, profile: str, handle: int | None = None) -> int:
+        """Create an empty group of an action selector (BMv2's act_prof_create_group); returns its handle."""
+        return _table_op(lambda: self.profile(profile).create_group(handle))
+
+    def group_delete(self, profile: str, handle: int) -> None:
+        _table_op(lambda: self.profile(profile).delete_group(handle))
+
+    def group_add_member(self, profile: str, group: int, member: int) -> None:
+        _table_op(lambda: self.profile(profile).add_member_to_group(member, group))
+
+    def group_remove_member(self, profile: str, group: int, member: int) -> None:
+        _table_op(lambda: self.profile(profile).remove_member_from_group(member, group))
+
+    def table_add_member(self, table: str, match: list[MatchValue], member: int,
+                         priority: int | None = None) -> int:
+        """An entry of an indirect table that runs a member (BMv2's table_indirect_add)."""
+        return _table_op(lambda: self.indirect_table(table).add_member_entry(match, member, priority))
+
+    def table_add_group(self, table: str, match: list[MatchValue], group: int,
+                        priority: int | None = None) -> int:
+        """An entry of an indirect table that runs a member of a group (table_indirect_add_with_group)."""
+        return _table_op(lambda: self.indirect_table(table).add_group_entry(match, group, priority))
+
+    def table_set_default_member(self, table: str, member: int) -> None:
+        _table_op(lambda: self.indirect_table(table).set_default_member(member))
+
+    def table_set_default_group(self, table: str, group: int) -> None:
+        _table_op(lambda: self.indirect_table(table).set_default_group(group))
+
+    def table_reset_default(self, table: str) -> None:
+        _table_op(lambda: self.indirect_table(table).reset_default())
 
     def table_clear(self, table: str | None = None) -> None:
         for t in ([self.table(table)] if table else self.tables.values()):
@@ -320,3 +391,11 @@ class Device:
 
     def on_digest(self, callback: Callable[[Digest], None]) -> None:
         self.digest_callbacks.append(callback)
+
+
+def _table_op(fn):
+    """fn(), a table or profile operation whose TableError becomes a ControlPlaneError for the caller."""
+    try:
+        return fn()
+    except TableError as exc:
+        raise ControlPlaneError(str(exc)) from None

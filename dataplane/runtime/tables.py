@@ -412,13 +412,18 @@ class Table:
 
     def make_entry(self, match: list[MatchValue], action: str, args: list[int] | dict,
                    priority: int | None = None, is_const: bool = False) -> Entry:
-        if len(match) != len(self.keys):
-            raise TableError(f"table '{self.name}' has {len(self.keys)} key field(s) "
-                             f"({', '.join(k.name for k in self.keys)}) but {len(match)} were given")
+        self._check_match_count(match)
         spec = self.action(action)
         if spec.default_only:
             raise TableError(f"action '{spec.name}' is @defaultonly and cannot be used in an entry of '{self.name}'")
         argv = self.check_args(spec, args)
+        key, mask, ranges = self.encode_match(match)
+        priority = self.check_priority(priority)
+        return Entry(self._next_handle, key, mask, ranges, spec.aid, argv, priority, list(match), is_const)
+
+    def encode_match(self, match: list[MatchValue]) -> tuple[int, int, list]:
+        """The concatenated key, mask and range checks of an entry's match values (see Entry)."""
+        self._check_match_count(match)
         key = 0
         mask = 0
         ranges = []
@@ -453,6 +458,14 @@ class Table:
                 raise TableError(f"match kind '{k.match_kind}' is not supported")
             key |= (v & m) << k.shift
             mask |= m << k.shift
+        return key, mask, ranges
+
+    def _check_match_count(self, match: list[MatchValue]) -> None:
+        if len(match) != len(self.keys):
+            raise TableError(f"table '{self.name}' has {len(self.keys)} key field(s) "
+                             f"({', '.join(k.name for k in self.keys)}) but {len(match)} were given")
+
+    def check_priority(self, priority: int | None) -> int:
         if self.needs_priority:
             if priority is None:
                 raise TableError(f"table '{self.name}' has ternary, range or optional keys, so every entry "
@@ -462,7 +475,7 @@ class Table:
         if not isinstance(priority, int):
             # Priorities are compared in generated lookup code: anything but a number is refused here.
             raise TableError(f"priority {priority!r} of an entry of '{self.name}' is not an integer")
-        return Entry(self._next_handle, key, mask, ranges, spec.aid, argv, priority, list(match), is_const)
+        return priority
 
     def check_args(self, spec: ActionSpec, args) -> tuple:
         if isinstance(args, dict):
@@ -492,11 +505,17 @@ class Table:
     def add(self, match: list[MatchValue], action: str, args=(), priority: int | None = None,
             is_const: bool = False) -> int:
         """Add an entry and return its handle."""
+        self._check_room()
+        return self.insert(self.make_entry(match, action, args, priority, is_const))
+
+    def _check_room(self) -> None:
         if len(self.entries) >= self.size:
             raise TableError(f"table '{self.name}' is full ({self.size} entries)")
         if not self.keys:
             raise TableError(f"table '{self.name}' has no key; set its default action instead")
-        e = self.make_entry(match, action, args, priority, is_const)
+
+    def insert(self, e: Entry) -> int:
+        """Put a new entry (from make_entry) in the table unless one with the same key is there."""
         plen = self._prefix_len(e)
         if isinstance(self.index, LpmIndex):
             same = self.index.by_len.get(plen, {}).get(e.key)
@@ -624,11 +643,11 @@ class Table:
     def describe_entry(self, e: Entry | None) -> str:
         if e is None:
             return f"default {self.action_name(self.default_aid)}{self.default_args if self.default_args else '()'}"
-        parts = []
-        for k, mv in zip(self.keys, e.match):
-            parts.append(f"{k.name}={_format_match(k, mv)}")
-        return f"entry {e.handle} [{', '.join(parts)}] -> {self.action_name(e.aid)}{tuple(e.args)}" + \
+        return f"entry {e.handle} [{self.match_text(e)}] -> {self.action_name(e.aid)}{tuple(e.args)}" + \
             (f" priority {e.priority}" if self.needs_priority else "")
+
+    def match_text(self, e: Entry) -> str:
+        return ", ".join(f"{k.name}={_format_match(k, mv)}" for k, mv in zip(self.keys, e.match))
 
 
 def _format_match(k: KeySpec, mv: MatchValue) -> str:

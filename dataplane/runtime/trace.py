@@ -137,6 +137,25 @@ class TableApply(TraceEvent):
 
 
 @dataclass
+class ProfileSelect(TraceEvent):
+    """What an indirect table's entry (or default) led to: a member, or a group and the member its hash chose."""
+    profile: str
+    kind: str                 # "action profile" or "action selector"
+    member: int | None        # None: the group is empty, no action runs
+    group: int | None = None
+    hash: int | None = None
+    group_size: int = 0
+
+    def render(self) -> str:
+        if self.group is None:
+            return f"    {self.kind} {self.profile}: member {self.member}"
+        if self.member is None:
+            return f"    {self.kind} {self.profile}: group {self.group} is empty, no action runs"
+        return (f"    {self.kind} {self.profile}: group {self.group} ({self.group_size} members), "
+                f"hash 0x{self.hash:x} -> member {self.member}")
+
+
+@dataclass
 class ActionRun(TraceEvent):
     action: str
     args: dict

@@ -33,12 +33,22 @@ def test_every_shipped_program_compiles_with_a_fast_path():
         assert "def fast(port, data):" in program.source, path
 
 
-def test_unsupported_constructs_are_diagnostics():
-    text = with_ingress("table t { key = { meta.x: exact; } actions = { NoAction; } implementation = "
-                        "action_profile(32w128); } apply { t.apply(); }")
+def test_user_externs_are_located_diagnostics_that_list_what_dataplane_provides():
+    # Valid P4 (`check` accepts it) that neither dataplane nor an unextended BMv2 can run.
+    text = ("extern my_counter { my_counter(bit<32> n); void tick(); }\nextern void my_func(in bit<8> x);\n"
+            + with_ingress("my_counter(4) c; apply { c.tick(); }"))
     with pytest.raises(DiagnosticError) as exc:
         compile_program(check_source(SourceFile("t.p4", text)))
-    assert "action profiles and selectors" in exc.value.diagnostics[0].message
+    d = exc.value.diagnostics[0]
+    assert d.message.startswith("extern 'my_counter' is not supported: dataplane runs only the externs of core.p4")
+    assert d.span.source.line_text(d.span.line).startswith("my_counter(4) c;")
+    assert "register, counter, meter" in d.hint and "mark_to_drop" in d.hint and "action_selector" in d.hint
+    text = ("extern void my_func(in bit<8> x);\n" + with_ingress("apply { my_func(8w1); }"))
+    with pytest.raises(DiagnosticError) as exc:
+        compile_program(check_source(SourceFile("t.p4", text)))
+    d = exc.value.diagnostics[0]
+    assert d.message.startswith("extern function 'my_func' is not supported")
+    assert "my_func(8w1)" in d.render() and "verify_checksum" in d.hint
 
 
 def test_explicit_reject_warns_like_p4c():

@@ -156,3 +156,92 @@ def test_match_shorthands():
     assert parse_match(KeySpec("a", "ternary", 16), "*").mask == 0
     with pytest.raises(ValueError_, match="needs a value"):
         parse_match(KeySpec("a", "exact", 16), None)
+
+
+# ---------------------------------------------------------------------------- action profiles and selectors
+
+SELECTOR_JSON = """{
+  "action_profile_members": [
+    {"action_profile": "Ing.ecmp_selector", "member_id": 10, "action_name": "Ing.set_port",
+     "action_params": {"port": 1}},
+    {"action_profile": "ecmp_selector", "member_id": 11, "action_name": "set_port", "action_params": {"port": 2}}
+  ],
+  "action_profile_groups": [
+    {"action_profile": "Ing.ecmp_selector", "group_id": 5, "members": [10, {"member_id": 11, "weight": 1}]}
+  ],
+  "table_entries": [
+    {"table": "Ing.ecmp", "match": {"hdr.ethernet.etherType": "0x88b5"}, "group_id": 5},
+    {"table": "Ing.ecmp", "match": {"hdr.ethernet.etherType": 2048}, "member_id": 11},
+    {"table": "Ing.ecmp_by_src", "default_action": true, "member_id": 10}
+  ]
+}
+"""
+
+
+@pytest.fixture
+def selector_device():
+    from pathlib import Path
+    here = Path(__file__).resolve().parents[1] / "conformance" / "regressions"
+    return Device(build(str(here / "action_selector.p4")))
+
+
+def test_runtime_json_members_groups_and_indirect_entries(selector_device):
+    d = selector_device
+    load_runtime_json(d, SourceFile("s1-runtime.json", SELECTOR_JSON))
+    profile = d.profile("ecmp_selector")
+    assert sorted(profile.members) == [10, 11]
+    assert [m.handle for m in profile.groups[5].members] == [10, 11]
+    t = d.table("Ing.ecmp")
+    assert [t.describe_entry(e) for e in t.entries.values()] == [
+        "entry 0 [hdr.ethernet.etherType=0x88b5] -> group 5", "entry 1 [hdr.ethernet.etherType=0x0800] -> member 11"]
+    assert d.table("Ing.ecmp_by_src").default_ref is profile.members[10]
+    flow = bytes.fromhex("000000000001000000000009" "88b5" "0001" "00")
+    assert d.process(0, flow).outputs[0][0] == 2           # id 1 % 2 members -> the second, member 11
+
+
+@pytest.mark.parametrize("change,message,line_col", [
+    (('"members": [10, {"member_id": 11, "weight": 1}]', '"members": [10, 12]'),
+     "action selector 'Ing.ecmp_selector' has no member 12 (its members: 10, 11)", (8, 76)),
+    (('"members": [10, {"member_id": 11, "weight": 1}]', '"members": []'),
+     "group 5 of action selector 'Ing.ecmp_selector' is empty", (11, 86)),
+    (('"group_id": 5}', '"group_id": 5, "action_name": "Ing.set_port"}'),
+     "an entry that points to a member or group has no 'action_name'", (11, 104)),
+    (('"action_name": "set_port"', '"action_name": "drop"'),
+     "action 'Ing.drop' has no parameter 'port'", (5, 99)),
+    (('"member_id": 11, "action_name"', '"member_id": 10, "action_name"'), "action selector 'Ing.ecmp_selector' already has a member 10",
+     (5, 54)),
+])
+def test_profile_errors_point_at_the_value(selector_device, change, message, line_col):
+    d, _ = _error(selector_device, SELECTOR_JSON.replace(*change))
+    assert message in d.message
+    assert (d.span.line, d.span.col) == line_col
+
+
+SELECTOR_YAML = """\
+action_profiles:
+  ecmp_selector:
+    members:
+      - {id: 1, action: set_port, params: {port: 1}}
+      - {id: 2, action: set_port, params: {port: 2}}
+    groups:
+      - {id: 3, members: [1, 2]}
+tables:
+  Ing.ecmp:
+    entries:
+      - {match: {hdr.ethernet.etherType: 0x88b5}, group: 3}
+      - {match: {hdr.ethernet.etherType: 0x0800}, member: 2}
+  ecmp_by_src:
+    default: {member: 1}
+"""
+
+
+def test_yaml_members_groups_and_indirect_entries(selector_device):
+    d = selector_device
+    load_entries_yaml(d, SourceFile("entries.yaml", SELECTOR_YAML))
+    t = d.table("Ing.ecmp")
+    assert [t.describe_entry(e) for e in t.entries.values()] == [
+        "entry 0 [hdr.ethernet.etherType=0x88b5] -> group 3", "entry 1 [hdr.ethernet.etherType=0x0800] -> member 2"]
+    assert d.table("ecmp_by_src").default_ref.handle == 1
+    d2, _ = _error(d.__class__(d.program), SELECTOR_YAML.replace("member: 2}", "member: 9}"),
+                   loader=load_entries_yaml, name="entries.yaml")
+    assert "has no member 9" in d2.message and (d2.span.line, d2.span.col) == (12, 59)

@@ -9,10 +9,10 @@ import pytest
 from dataplane.net.apps import Ping, UdpFlow
 from dataplane.net.network import Network
 from dataplane.net.topology import load_topology_text
-from dataplane.net.tracing import Tracer, checksum_problems, field_changes, table_line
+from dataplane.net.tracing import Tracer, checksum_problems, field_changes, pipeline_lines, table_line
 from dataplane.protocols import packets as P
 from dataplane.protocols.dissect import dissect
-from dataplane.runtime.trace import ActionRun, TableApply
+from dataplane.runtime.trace import ActionRun, ProfileSelect, TableApply
 
 # h1 - r1 - r2 - h2; the middle link has a small MTU, so r1 fragments what h1 sends at 1500.
 H1_MAC, R1_1_MAC, R1_2_MAC = "02:00:00:00:01:01", "02:00:00:00:0a:01", "02:00:00:00:0a:02"
@@ -311,6 +311,18 @@ def test_table_lines_show_addresses_and_the_action():
     two = TableApply("t", {"a.port": (1, 9), "a.vid": (10, 12)}, True, "entry 0 [a.port=0x001, a.vid=0x00a] -> x()",
                      "x")
     assert table_line(two, None) == "table t: hit port=1, vid=10 -> x()"
+
+
+def test_an_indirect_table_line_names_its_group_and_member():
+    keys = {"hdr.ipv4.dstAddr": (P.ip4("10.9.9.9"), 32)}
+    events = [TableApply("MyIngress.ecmp", keys, True, "entry 0 [hdr.ipv4.dstAddr=0x0a090909] -> group 1",
+                         "MyIngress.forward"),
+              ProfileSelect("MyIngress.sel", "action selector", 2, 1, 0x1234, 3),
+              ActionRun("MyIngress.forward", {"port": (2, 9)})]
+    assert pipeline_lines(events) == ["table MyIngress.ecmp: hit 10.9.9.9 -> forward(port=2) (group 1, member 2)"]
+    events[1] = ProfileSelect("MyIngress.ap", "action profile", 4)
+    assert pipeline_lines(events)[0].endswith("-> forward(port=2) (member 4)")
+    assert events[1].render() == "    action profile MyIngress.ap: member 4"
 
 
 def test_a_switch_flood_shows_unchanged_copies_and_the_copy_it_drops():

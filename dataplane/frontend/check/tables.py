@@ -6,13 +6,17 @@ list, each with ``.decl``), ``default`` (ActionRef or None, with
 ``default_is_const``), ``const_entries`` (the TableEntry list of the
 ``entries`` property, each with ``.action.decl``; ``entries_are_const`` says
 whether the control plane may change them), ``size`` and ``direct_counter`` / ``direct_meter``
-(instance names).
+(instance names), ``implementation`` (a TableImplementation: the action profile
+or action selector of an indirect table, or None) and ``selector_keys`` (the
+keys of match kind ``selector``, which are not part of the match: an action
+selector hashes them to choose a member of a group, as in BMv2).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...diagnostics import DiagnosticError
 from .. import ast as A
 from ..scope import Scope
 from ..types import BitsType, BoolType, EnumType, ErrorType, ExternType, Type, bit_width, strip_newtype
@@ -21,8 +25,12 @@ from .base import CheckerBase, Callable
 KNOWN_PROPERTIES = {"key", "actions", "default_action", "entries", "size", "counters", "meters",
                     "implementation", "support_timeout", "idle_timeout", "psa_direct_counter",
                     "psa_direct_meter", "largest_priority_wins", "priority_delta", "pna_direct_counter"}
-SUPPORTED_MATCH_KINDS = {"exact", "ternary", "lpm", "range", "optional"}
+SUPPORTED_MATCH_KINDS = {"exact", "ternary", "lpm", "range", "optional", "selector"}
 DEFAULT_TABLE_SIZE = 1024
+# v1model's table implementations: indirect tables whose entries point to members (and groups) of these.
+IMPLEMENTATION_EXTERNS = ("action_profile", "action_selector")
+# Annotations of an action selector that P4Runtime reads; on a plain action profile they mean nothing.
+SELECTOR_ANNOTATIONS = ("max_group_size", "selector_size_semantics", "max_member_weight")
 
 
 @dataclass
@@ -32,6 +40,27 @@ class TableKey:
     name: str          # the control-plane name: @name or the expression as written
     type: Type
     width: int
+
+
+@dataclass
+class TableImplementation:
+    """The `implementation` of an indirect table: an action_profile or action_selector.
+
+    `instance` is the declared instance the property names (shared by every
+    table naming it), or None for a constructor call written in the property,
+    which makes a profile of the table's own, named by the property's @name
+    (else after the table, as BMv2 names the profile of an old-style indirect
+    table)."""
+    kind: str                                 # "action_profile" or "action_selector"
+    instance: A.Instantiation | None
+    name: str | None                          # the property's @name, for a constructor call
+    size: int
+    algorithm: str | None = None              # the HashAlgorithm member of a selector
+    max_group_size: int | None = None         # @max_group_size: members a group may have
+
+    @property
+    def with_selector(self) -> bool:
+        return self.kind == "action_selector"
 
 
 class TablesMixin(CheckerBase):
@@ -45,6 +74,8 @@ class TablesMixin(CheckerBase):
         decl.size = None
         decl.direct_counter = None
         decl.direct_meter = None
+        decl.implementation = None
+        decl.selector_keys = []
         seen: dict[str, A.TableProperty] = {}
         for prop in decl.properties:
             if prop.name in seen:
@@ -77,7 +108,8 @@ class TablesMixin(CheckerBase):
             if prop_name in seen:
                 setattr(decl, attr, self._check_direct_resource(decl, seen[prop_name], scope, extern_name))
         if "implementation" in seen:
-            self.error("table implementations (action profiles and selectors) are not supported", seen["implementation"].span)
+            decl.implementation = self._check_implementation(decl, seen["implementation"], scope)
+        self._check_selector_use(decl, seen)
         for prop_name in ("support_timeout",):
             if prop_name in seen:
                 t = self.check_expression(seen[prop_name].value, scope)
@@ -98,11 +130,14 @@ class TablesMixin(CheckerBase):
                 continue
             if ke.match_kind not in SUPPORTED_MATCH_KINDS:
                 self.error(f"match kind '{ke.match_kind}' is not supported", mk_span,
-                           "dataplane supports exact, ternary, lpm, range and optional")
+                           "dataplane supports exact, ternary, lpm, range, optional and selector")
                 continue
             if t is None:
                 continue
             st = strip_newtype(t)
+            if ke.match_kind == "selector":
+                self._check_selector_key(decl, ke, t)
+                continue
             if not isinstance(st, (BitsType, BoolType, EnumType, ErrorType)) or (
                     isinstance(st, EnumType) and not st.is_serializable and ke.match_kind != "exact"):
                 self.error(f"a table key cannot have type {t}", ke.expr.span,
@@ -125,6 +160,151 @@ class TablesMixin(CheckerBase):
             decl.keys.append(TableKey(ke.expr, ke.match_kind, name, t, width or 0))
         if lpm and any(k.match_kind in ("ternary", "range", "optional") for k in decl.keys):
             decl.lpm_with_priority = True
+
+    def _check_selector_key(self, decl: A.TableDeclaration, ke, t: Type) -> None:
+        """A key an action selector hashes: any value that has bits (hashed as they are laid out)."""
+        st = strip_newtype(t)
+        if not isinstance(st, (BitsType, BoolType)) and not (isinstance(st, EnumType) and st.is_serializable):
+            self.error(f"a selector key cannot have type {t}", ke.expr.span,
+                       "an action selector hashes bit<W>, int<W>, bool or serializable enum values")
+            return
+        from ..printer import expression_text
+        name = self.control_plane_name(ke.annotations) or expression_text(ke.expr)
+        decl.selector_keys.append(TableKey(ke.expr, "selector", name, t, bit_width(st) or 1))
+
+    # ------------------------------------------------------------------ implementations
+
+    def _check_implementation(self, decl: A.TableDeclaration, prop: A.TableProperty,
+                              scope: Scope) -> TableImplementation | None:
+        """`implementation = ap` (a declared instance) or `implementation = action_selector(...)`."""
+        e = prop.value
+        t = self.check_expression(e, scope) if isinstance(e, A.Expression) else None
+        if t is None:
+            if not isinstance(e, A.Expression):
+                self.error("'implementation' must be an action_profile or action_selector", prop.span)
+            return None
+        if not (isinstance(t, ExternType) and t.name in IMPLEMENTATION_EXTERNS):
+            self.error(f"'implementation' must be an action_profile or action_selector, not {t}", e.span,
+                       "write implementation = action_profile(32w128) or name such an instance")
+            return None
+        if isinstance(e, A.ConstructorCall):
+            instance, annotations, name = None, prop.annotations, self.control_plane_name(prop.annotations)
+        elif isinstance(e, A.Name) and isinstance(getattr(e.ref, "decl", None), A.Instantiation):
+            instance = e.ref.decl
+            annotations, name = instance.annotations, None
+        else:
+            self.error("'implementation' must name an action_profile or action_selector instance, or construct "
+                       "one", e.span)
+            return None
+        args = getattr(t, "constructor_args", None) or []
+        if len(args) != (3 if t.name == "action_selector" else 1) or any(a is None for a in args):
+            return None       # the constructor call was reported already
+        size_arg = args[1] if t.name == "action_selector" else args[0]
+        size = size_arg.const
+        where = size_arg.span or e.span
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            self.error(f"the size of an {t.name} must be a positive constant", where)
+            return None
+        impl = TableImplementation(t.name, instance, name, size)
+        if t.name == "action_selector":
+            impl.algorithm = self._hash_algorithm(args[0], e)
+        if instance is not None and hasattr(instance, "max_group_size"):
+            impl.max_group_size = instance.max_group_size     # checked (and warned about) once
+        else:
+            impl.max_group_size = self._selector_annotations(impl, annotations)
+            if instance is not None:
+                instance.max_group_size = impl.max_group_size
+        if instance is not None:
+            self._share_implementation(decl, impl, instance)
+        return impl
+
+    def _hash_algorithm(self, arg, e: A.Expression) -> str | None:
+        st = strip_newtype(getattr(arg, "type", None))
+        if isinstance(st, EnumType) and not st.is_serializable and isinstance(arg.const, int):
+            return st.members[arg.const]
+        self.error("the hash algorithm of an action selector must be a constant HashAlgorithm member",
+                   arg.span or e.span)
+        return None
+
+    def _selector_annotations(self, impl: TableImplementation, annotations) -> int | None:
+        """@max_group_size (and its companions, which a plain action profile ignores, as p4c warns)."""
+        from ..build_ast import parse_annotation_args
+        found = [a for a in annotations or () if a.name in SELECTOR_ANNOTATIONS]
+        if found and not impl.with_selector:
+            self.warning(f"@{found[0].name} means nothing on an action profile without a selector; it is ignored",
+                         found[0].span)
+            return None
+        semantics = A.find_annotation(annotations, "selector_size_semantics")
+        weight = A.find_annotation(annotations, "max_member_weight")
+        if semantics is not None and weight is not None and "sum_of_weights" in (semantics.body or ""):
+            self.warning("@max_member_weight means nothing with @selector_size_semantics(\"sum_of_weights\"); "
+                         "it is ignored", weight.span)
+        ann = A.find_annotation(annotations, "max_group_size")
+        if ann is None:
+            return None
+        try:
+            args = parse_annotation_args(ann)
+        except DiagnosticError:
+            args = []
+        value = self._annotation_constant(args[0].value) if len(args) == 1 and args[0].name is None else None
+        if value is None:
+            # Annotation bodies are not macro-expanded (see the lexer), so a #define'd size lands here.
+            self.warning("@max_group_size is not a number dataplane can read; groups are not limited", ann.span,
+                         "write the number, as in @max_group_size(16), or name a constant")
+            return None
+        if isinstance(value, bool) or value < 1:
+            self.error("@max_group_size takes a positive integer: the members a group may have", ann.span)
+            return None
+        return value
+
+    def _annotation_constant(self, e: A.Expression) -> int | None:
+        """An integer literal, or the name of a top-level constant, in an annotation's arguments."""
+        if isinstance(e, A.IntLiteral):
+            return e.value
+        if isinstance(e, A.Name):
+            sym = self.globals.lookup(e.name)
+            if sym is not None and sym.kind == "const" and isinstance(getattr(sym, "value", None), int):
+                return sym.value
+        return None
+
+    def _share_implementation(self, decl: A.TableDeclaration, impl: TableImplementation,
+                              instance: A.Instantiation) -> None:
+        """Tables sharing an action selector must hash the same keys: BMv2 (and p4c) keep the
+        selector's input with the selector, not with each table. Tables sharing a profile should list
+        the same actions: a member runs its action in every one of them."""
+        actions = {id(ref.decl) for ref in decl.action_refs}
+        first_user = getattr(instance, "first_user", None)
+        if first_user is None:
+            instance.first_user = (decl, actions)
+        elif first_user[1] != actions:
+            self.warning(f"table '{decl.name}' shares {impl.kind} '{instance.name}' with table '{first_user[0].name}' "
+                         f"but lists other actions", decl.span,
+                         "a member's action must be an action of every table sharing the profile")
+        if not impl.with_selector:
+            return
+        from ..printer import expression_text
+        keys = tuple(expression_text(k.expr) for k in decl.selector_keys)
+        first = getattr(instance, "selector_input", None)
+        if first is None:
+            instance.selector_input = (keys, decl)
+        elif first[0] != keys:
+            self.error_with_note(
+                f"action selector '{instance.name}' is shared by tables with different selector keys: "
+                f"'{decl.name}' hashes ({', '.join(keys)}) but '{first[1].name}' hashes ({', '.join(first[0])})",
+                decl.span, f"table '{first[1].name}' is declared here", first[1].span,
+                "tables sharing an action selector must list the same selector keys in the same order")
+
+    def _check_selector_use(self, decl: A.TableDeclaration, seen: dict) -> None:
+        impl = decl.implementation
+        if decl.selector_keys and (impl is None or not impl.with_selector):
+            what = "no action selector" if impl is None else "an action profile without a selector"
+            self.warning(f"table '{decl.name}' has {what}, so its selector keys are ignored (as in BMv2)",
+                         decl.selector_keys[0].expr.span, "give it implementation = action_selector(...)")
+            decl.selector_keys = []
+        if impl is not None and "entries" in seen and seen["entries"].value:
+            self.error(f"table '{decl.name}' is indirect (it has an {impl.kind}): entries from the program are not "
+                       f"supported", seen["entries"].span,
+                       "its entries point to members and groups, which the control plane creates")
 
     # ------------------------------------------------------------------ actions
 
