@@ -19,11 +19,14 @@ Calls (actions, functions, externs, tables) are lowered by the mixin in
 
 from __future__ import annotations
 
+import re
+
 from ..diagnostics import error
 from ..frontend import ast as A
 from ..frontend.scope import Symbol
 from ..frontend.types import (ApplyResultType, BitsType, BoolType, EnumType, ErrorType, IntType, ListType,
                               StackType, StructInitType, TupleType, Type, strip_newtype)
+from .effects import CalleeFacts
 from .emitter import NESTED_TOO_DEEPLY, CodeLimitError, Emitter
 from .layout import (DynSlotScalar, HeaderPlace, LayoutError, Place, PlaceBuilder, Scalar, SliceScalar, StackPlace,
                      StructPlace, UnionPlace, default_value, leaves, scalar_width)
@@ -96,6 +99,9 @@ def py_const(value, t: Type | None) -> str:
     return repr(value)
 
 
+_LITERAL = re.compile(r"-?(0x[0-9a-f]+|[0-9]+)\Z|True\Z|False\Z")
+
+
 def has_effects(e) -> bool:
     """Whether evaluating e may change state or need statements (calls other than pure ones)."""
     for node in e.walk() if isinstance(e, A.Node) else ():
@@ -121,6 +127,8 @@ class BlockCompiler:
         self.instance_path = block_name   # control-plane prefix of tables and externs
         self.in_parser = False
         self.locals = PlaceBuilder(None, self.em.fresh)
+        self.callee_facts = CalleeFacts()   # what inlined calls can reach (copy-in/copy-out)
+        self.pinned: dict[int, Place] = {}  # lvalues already evaluated (the target of `x op= e`), by id
 
     # ------------------------------------------------------------------ errors
 
@@ -144,6 +152,9 @@ class BlockCompiler:
 
     def place(self, e: A.Expression) -> Place:
         """The storage an lvalue (or readable path) denotes."""
+        pinned = self.pinned.get(id(e))
+        if pinned is not None:
+            return pinned
         if isinstance(e, A.Name):
             b = self.env.lookup(e.ref)
             if isinstance(b, Place):
@@ -223,6 +234,9 @@ class BlockCompiler:
         c = getattr(e, "const", None)
         if c is not None and not isinstance(c, (tuple, dict)) and is_scalar(e.type):
             return py_const(c, e.type)
+        pinned = self.pinned.get(id(e))
+        if pinned is not None:
+            return pinned.read()
         method = getattr(self, "_v_" + type(e).__name__, None)
         if method is None:
             raise self.unsupported(f"the expression '{type(e).__name__}'", e)
@@ -342,6 +356,8 @@ class BlockCompiler:
         if op in ("==", "!=") and not is_scalar(e.left.type):
             return self.aggregate_equal(e)
         a = self.value(e.left)
+        if has_effects(e.right):
+            a = self.snapshot(a)     # the right operand may change what the left one read
         b = self.value(e.right)
         if op in ("==", "!="):
             return f"({a} {op} {b})"
@@ -388,6 +404,14 @@ class BlockCompiler:
             rw = scalar_width(e.right.type)
             return f"(({a} << {rw}) | {b})"
         raise self.unsupported(f"operator '{op}'", e)
+
+    def snapshot(self, v: str) -> str:
+        """The value of v now, in a temporary (code emitted next may change what v reads)."""
+        if _LITERAL.match(v):
+            return v
+        tmp = self.em.fresh("ev")
+        self.em.line(f"{tmp} = {v}")
+        return tmp
 
     def _short_circuit(self, e: A.Binary) -> str:
         a = self.value(e.left)
@@ -559,14 +583,17 @@ class BlockCompiler:
         return sym
 
     def _s_Assignment(self, s: A.Assignment) -> None:
-        value_e = getattr(s, "desugared", None) or s.value
-        if is_scalar(s.target.type):
-            v = self.value(value_e)
-            target = self.place(s.target)
-            self.em.line(target.write(v))
-        else:
-            target = self.place(s.target)
-            self.assign_aggregate(target, value_e)
+        # The target is evaluated first (its indices), once, even for `x op= e` (spec: order of evaluation).
+        target = self.place(s.target)
+        desugared = getattr(s, "desugared", None)
+        if desugared is None:
+            self.assign_value(target, s.value)
+            return
+        self.pinned[id(s.target)] = target
+        try:
+            self.em.line(target.write(self.value(desugared)))
+        finally:
+            del self.pinned[id(s.target)]
 
     def _s_MethodCallStatement(self, s: A.MethodCallStatement) -> None:
         self.lower_call(s.call, want_value=False)
