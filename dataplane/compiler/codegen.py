@@ -476,6 +476,8 @@ class BlockCompiler:
             if isinstance(r, Place):
                 return r
         place = self.bind_locals_for(e, t, "agg")
+        if isinstance(e, (A.ListExpression, A.StructExpression)):
+            self.init_place(place)      # fields are written one by one into the header's packed bits
         self.assign_aggregate(place, e)
         return place
 
