@@ -15,7 +15,7 @@ from __future__ import annotations
 from ..diagnostics import error
 from ..frontend import ast as A
 from ..frontend.types import (BoolType, EnumType, ExternType, StructLikeType, Type, VarbitType, strip_newtype)
-from .codegen import INLINE_NESTING, Binding, Const, Env, InlineFrame, has_effects, is_scalar
+from .codegen import INLINE_NESTING, Binding, Const, Env, InlineFrame, has_effects, is_path, is_scalar
 from .effects import root_symbol
 from .layout import (FieldScalar, HeaderPlace, Place, Scalar, StackPlace, StructPlace, UnionPlace, VarbitScalar,
                      leaves, scalar_width)
@@ -207,7 +207,8 @@ class CallsMixin:
     # ------------------------------------------------------------------ headers and stacks
 
     def _call_header_method(self, e: A.Call, c):
-        recv = self.place(c.receiver)
+        # isValid() may be asked of a header that is not storage (returned by a function).
+        recv = self.place(c.receiver) if is_path(c.receiver) else self.aggregate_source(c.receiver)
         if isinstance(recv, UnionPlace):
             if c.name == "isValid":
                 return "(" + " or ".join(h.valid.read() for h in recv.members.values()) + ")"
@@ -380,6 +381,8 @@ class CallsMixin:
         self.instance_path = path
         try:
             env = Env(self.root_env)
+            if recv is not None:
+                self.bind_constructor_args(decl, env, binding.args, self.env)
             copy_back = self.bind_params(bt.params, e.bound, self._param_symbols(decl), env, callee=decl)
             self.setup_control_locals(decl, env, path)
             self.emit_body_and_copy_out(decl, decl.body, env, None, copy_back)

@@ -81,6 +81,8 @@ class ParsersMixin:
             binding = b.env.lookup(recv.ref)
             sub, path = binding.decl, binding.info
         sub_env = Env(self.root_env)
+        if recv is not None:
+            self.bind_constructor_args(sub, sub_env, binding.args, b.env)
         params = sub.resolved.params
         syms = [p.symbol for p in sub.params]
         copy_in: list = []
@@ -137,7 +139,8 @@ class ParsersMixin:
                 elif isinstance(local, Scalar):
                     self.em.line(local.write(self.value(a)))
             for local_decl in sub.locals:
-                self.init_parser_local(local_decl, sub_env, path)
+                if not isinstance(local_decl, A.Instantiation):     # bound when planned, below
+                    self.init_parser_local(local_decl, sub_env, path)
 
         def emit_copy_back(self=self, copy_back=copy_back):
             for a, local in copy_back:
@@ -147,6 +150,10 @@ class ParsersMixin:
                 else:
                     self.copy_place(target, local)
 
+        # Instances (sub-sub-parsers, externs) emit no code: planning the states that apply them needs them.
+        for local_decl in sub.locals:
+            if isinstance(local_decl, A.Instantiation):
+                self.bind_instance(local_decl, sub_env, path)
         start = self.plan_parser(sub, sub_env, path, cont.num, blocks)
         b.epilogue.append(emit_copy_in)
         b.transition = ("goto", start)
@@ -342,8 +349,8 @@ class ParsersMixin:
                 header = f"{'if' if first else 'elif'} {test}:"
             with self.em.indent(header):
                 if self.traced:
-                    ks = ", ".join(k for k, _ in keys)
-                    self.em.line(f"tr(Select(({ks},), {case.state!r}))")
+                    ks = "".join(f"{k}, " for k, _ in keys)
+                    self.em.line(f"tr(Select(({ks}), {case.state!r}))")
                 self._line(self._jump(target))
             first = False
             if has_default:
@@ -407,7 +414,11 @@ class ParsersMixin:
             if isinstance(arg0, A.Member) and arg0.member == "next":
                 # extract(stack.next) fills the next element and then advances the stack's nextIndex.
                 stack = self.place(arg0.expr)
-            target = self.place(arg0)
+            if arg0 is None:
+                # extract<T>(_): the header is read and dropped; a temporary of type T takes it.
+                target = self.bind_locals_for(e, c.params[0].type, "skip")
+            else:
+                target = self.place(arg0)
             if not isinstance(target, HeaderPlace):
                 raise error("extract() needs a header", e.span)
             nb = target.layout.fixed_bytes
@@ -432,7 +443,8 @@ class ParsersMixin:
                 em.line(stack.next.write(f"{stack.next.read()} + 1"))
             if self.traced:
                 from ..frontend.printer import expression_text
-                em.line(f"tr(Extract({expression_text(args[0])!r}, {self.prog.layout_const(target.type)}, "
+                shown = expression_text(arg0) if arg0 is not None else "_"
+                em.line(f"tr(Extract({shown!r}, {self.prog.layout_const(target.type)}, "
                         f"{target.bits.read()}))")
             return None
         if c.name == "lookahead":

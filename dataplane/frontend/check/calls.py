@@ -200,6 +200,8 @@ class CallsMixin(CheckerBase):
         args: list[A.Expression | None] = []
         for p, a in zip(callee.params, bound):
             if a is None:
+                if p.default is not None and not self._check_default(p, mapping):
+                    ok = False
                 args.append(p.default)
                 continue
             if a.value is None:
@@ -245,6 +247,18 @@ class CallsMixin(CheckerBase):
             return None
         self.check_special_call(e, scope)
         return ret
+
+    def _check_default(self, p: ParamInfo, mapping: dict) -> bool:
+        """Type a parameter's default value (once: the declaration's expression serves every call)."""
+        if hasattr(p.default, "const"):     # set by check_expression
+            return True
+        pt = substitute(p.type, mapping) if p.type is not None else None
+        if pt is None or contains_typevar(pt):
+            self.error(f"the type of parameter '{p.name}' must be known to use its default value", p.span)
+            return False
+        if self.check_expression(p.default, self.globals, pt) is None:
+            return False
+        return self.coerce(p.default, pt, f"the default value of parameter '{p.name}'")
 
     def _infer(self, pt: Type, at: Type, arg: A.Expression, mapping: dict, p: ParamInfo) -> bool:
         """Bind the type variables of a parameter type from an argument type."""
