@@ -18,7 +18,7 @@ from ..frontend.types import (BoolType, EnumType, ExternType, StructLikeType, Ty
 from .codegen import INLINE_NESTING, Binding, Const, Env, InlineFrame, has_effects, is_path, is_scalar
 from .effects import root_symbol
 from .layout import (FieldScalar, HeaderPlace, Place, Scalar, StackPlace, StructPlace, UnionPlace, VarbitScalar,
-                     leaves, scalar_width)
+                     scalar_width)
 
 
 def _contains_return(body) -> bool:
@@ -29,6 +29,21 @@ def _ends_with_return(body: A.BlockStatement) -> bool:
     """Whether the only return is the last statement (so no loop is needed to leave early)."""
     returns = [n for n in body.walk() if isinstance(n, A.ReturnStatement)]
     return len(returns) == 1 and body.statements and body.statements[-1] is returns[0]
+
+
+def _overlap_matters(params, i: int, j: int) -> bool:
+    """Whether argument j, which starts from the same variable as the aggregate in/inout argument i, makes
+    binding i to the caller's storage differ from copying it.
+
+    A scalar `in` argument is already a copy. An out/inout scalar or an out aggregate is a copy that is
+    written back after the body: that matters only if i is written back too, after it. Two aggregates
+    bound to the same storage matter unless both are read-only."""
+    pi, pj = params[i], params[j]
+    if pj.direction in ("", "in"):
+        return not is_scalar(pj.type) and pi.direction == "inout"
+    if is_scalar(pj.type) or pj.direction == "out":
+        return pi.direction == "inout" and j < i
+    return True
 
 
 class CallsMixin:
@@ -115,7 +130,7 @@ class CallsMixin:
             if root is not None:
                 if id(root) in touched:
                     continue
-                if any(r is root for j, r in enumerate(roots) if j != i):
+                if any(r is root and _overlap_matters(params, i, j) for j, r in enumerate(roots) if j != i):
                     continue
             if any(b is not None and has_effects(b) for b in args[i + 1:]):
                 continue
@@ -247,20 +262,22 @@ class CallsMixin:
                 if i >= count:
                     self.copy_place(elems[i], elems[i - count])
                 else:
-                    for leaf in leaves(elems[i]):
-                        if leaf.name.endswith("_v"):
-                            self.em.line(leaf.write("False"))
+                    self._invalidate(elems[i])
             self.em.line(stack.next.write(f"min({stack.next.read()} + {count}, {size})"))
         else:
             for i in range(size):
                 if i + count < size:
                     self.copy_place(elems[i], elems[i + count])
                 else:
-                    for leaf in leaves(elems[i]):
-                        if leaf.name.endswith("_v"):
-                            self.em.line(leaf.write("False"))
+                    self._invalidate(elems[i])
             self.em.line(stack.next.write(f"max({stack.next.read()} - {count}, 0)"))
         return None
+
+    def _invalidate(self, element: Place) -> None:
+        """Mark a stack element (a header, or every header of a union) invalid."""
+        headers = element.members.values() if isinstance(element, UnionPlace) else [element]
+        for h in headers:
+            self.em.line(h.valid.write("False"))
 
     # ------------------------------------------------------------------ tables
 

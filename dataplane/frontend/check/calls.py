@@ -233,6 +233,12 @@ class CallsMixin(CheckerBase):
                     ok = False
             args.append(a.value)
         ret = substitute(callee.return_type, mapping)
+        if callee.kind == "function" and contains_typevar(callee.return_type) and isinstance(ret, IntType):
+            # A function's value has a width (p4c's rule): an int argument does not give one.
+            self.error(f"cannot infer a width for the value returned by {what}: its type "
+                       f"{callee.return_type} would be int", e.span,
+                       f"give the argument a width (such as 8w255), or the type explicitly: {callee.name}<...>(...)")
+            return None
         if contains_typevar(ret):
             self.error(f"cannot infer the type {ret} returned by {what}", e.span,
                        f"give it explicitly: {callee.name}<T>(...)")

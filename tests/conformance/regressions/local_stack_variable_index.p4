@@ -1,5 +1,5 @@
 // A header stack (and a stack of unions) held in local variables, indexed by a run-time value:
-// reads, writes and validity through the index. Corpus: invalid-hdr-warnings4, invalid-hdr-warnings6.
+// reads, writes and validity through the index, and push_front on the local stack. Corpus: invalid-hdr-warnings4, invalid-hdr-warnings6.
 #include <core.p4>
 #include <v1model.p4>
 
@@ -28,6 +28,8 @@ control Ing(inout headers_t hdr, inout meta_t m, inout standard_metadata_t sm) {
         u[i[0:0]].h2.setValid();
         u[i[0:0]].h2.y = 7;
         if (u[1].h2.isValid()) { hdr.h.b = hdr.h.b + u[1].h2.y; }
+        s.push_front(1);
+        if (!s[0].isValid() && s[1].isValid()) { hdr.h.a = hdr.h.a + 0x10; }
     }
 }
 control Eg(inout headers_t hdr, inout meta_t m, inout standard_metadata_t sm) { apply { } }
