@@ -532,19 +532,22 @@ class BlockCompiler:
             if isinstance(dst, HeaderPlace):
                 elems = src_e.elements if isinstance(src_e, A.ListExpression) else [x for _, x in src_e.fields]
                 names = list(dst.layout.order) if isinstance(src_e, A.ListExpression) else [n for n, _ in src_e.fields]
-                for name, x in zip(names, elems):
+                pairs = [(dst.field(name), x) for name, x in zip(names, elems)]
+                if pairs:
                     self.em.line(dst.valid.write("True"))
-                    self.assign_value(dst.field(name), x)
-                return
-            if isinstance(dst, StructPlace):
+            elif isinstance(dst, StructPlace):
                 if isinstance(src_e, A.ListExpression):
-                    pairs = zip(dst.fields.values(), src_e.elements)
+                    pairs = list(zip(dst.fields.values(), src_e.elements))
                 else:
-                    pairs = ((dst.fields[n], x) for n, x in src_e.fields)
-                for d, x in pairs:
-                    self.assign_value(d, x)
+                    pairs = [(dst.fields[n], x) for n, x in src_e.fields]
+            else:
+                raise self.unsupported("this initializer", src_e)
+            if len(pairs) > 1 and all(isinstance(d, Scalar) for d, _ in pairs):
+                self._assign_scalars_at_once(dst, pairs)
                 return
-            raise self.unsupported("this initializer", src_e)
+            for d, x in pairs:
+                self.assign_value(d, x)
+            return
         constant = self._aggregate_constant(src_e)
         if constant is not None:
             self.assign_constant(dst, constant, src_e)
@@ -557,6 +560,21 @@ class BlockCompiler:
             raise error("internal: aggregate call without a place", src_e.span)
         src = self.place(src_e)
         self.copy_place(dst, src)
+
+    def _assign_scalars_at_once(self, dst: Place, pairs: list) -> None:
+        """Fields of dst = the values of an initializer: every value is read before the first write when
+        one of them reads dst itself (`s = {s.b, s.a}`), as an assignment reads its whole right side first."""
+        values = []
+        for k, (_, x) in enumerate(pairs):
+            v = self.value(x)
+            if any(has_effects(y) for _, y in pairs[k + 1:]):
+                v = self.snapshot(v)
+            values.append(v)
+        storage = [leaf.read() for leaf in leaves(dst)]
+        if any(name in v for v in values for name in storage):
+            values = [self.snapshot(v) for v in values]
+        for (d, _), v in zip(pairs, values):
+            self.em.line(d.write(v))
 
     def _aggregate_constant(self, e: A.Expression):
         """The compile-time value of an aggregate expression (a constant struct or header), or None."""
