@@ -349,8 +349,8 @@ class ParsersMixin:
                 header = f"{'if' if first else 'elif'} {test}:"
             with self.em.indent(header):
                 if self.traced:
-                    ks = "".join(f"{k}, " for k, _ in keys)
-                    self.em.line(f"tr(Select(({ks}), {case.state!r}))")
+                    ks = f"({', '.join(k for k, _ in keys)},)" if keys else "()"
+                    self.em.line(f"tr(Select({ks}, {case.state!r}))")
                 self._line(self._jump(target))
             first = False
             if has_default:
