@@ -399,7 +399,7 @@ class CallsMixin:
         try:
             env = Env(self.root_env)
             if recv is not None:
-                self.bind_constructor_args(decl, env, binding.args, self.env)
+                self.bind_constructor_args(decl, env, binding.args, self.env, path)
             copy_back = self.bind_params(bt.params, e.bound, self._param_symbols(decl), env, callee=decl)
             self.setup_control_locals(decl, env, path)
             self.emit_body_and_copy_out(decl, decl.body, env, None, copy_back)

@@ -82,7 +82,7 @@ class ParsersMixin:
             sub, path = binding.decl, binding.info
         sub_env = Env(self.root_env)
         if recv is not None:
-            self.bind_constructor_args(sub, sub_env, binding.args, b.env)
+            self.bind_constructor_args(sub, sub_env, binding.args, b.env, path)
         params = sub.resolved.params
         syms = [p.symbol for p in sub.params]
         copy_in: list = []

@@ -96,9 +96,10 @@ class FullBlockCompiler(CallsMixin, ParsersMixin, BlockCompiler):
         else:
             raise self.unsupported("this instance", inst)
 
-    def bind_constructor_args(self, decl, env: Env, args: list, outer: Env) -> None:
-        """Bind a block's constructor parameters to one instance's arguments (compile-time values, or
-        instances named in outer, the environment the instance was declared in)."""
+    def bind_constructor_args(self, decl, env: Env, args: list, outer: Env, path: str) -> None:
+        """Bind a block's constructor parameters to one instance's arguments: compile-time values,
+        instances named in outer (the environment the instance was declared in), or blocks
+        constructed in place (`C(D())`, with the control-plane path `path.param`)."""
         for p, a in zip(getattr(decl, "constructor_params", None) or [], args):
             value = getattr(a, "value", a)
             sym = getattr(p, "symbol", None)
@@ -106,11 +107,11 @@ class FullBlockCompiler(CallsMixin, ParsersMixin, BlockCompiler):
                 continue
             if getattr(value, "const", None) is not None:
                 env.bind(sym, Const(value.const, sym.type if sym.type is not None else value.type))
-                continue
-            binding = outer.lookup(value.ref) if isinstance(value, A.Name) else None
-            if not isinstance(binding, Binding):
-                raise self.unsupported("this constructor argument", value)
-            env.bind(sym, binding)
+            elif isinstance(value, A.Name) and isinstance(outer.lookup(value.ref), Binding):
+                env.bind(sym, outer.lookup(value.ref))
+            elif isinstance(value, A.ConstructorCall) and isinstance(getattr(value, "type", None), BlockType):
+                env.bind(sym, Binding("block", None, value.type.decl, f"{path}.{p.name}", list(value.args)))
+            # Anything else (an extern constructed in place) stays unbound: using it is reported there.
 
     def setup_control_locals(self, decl: A.ControlDeclaration, env: Env, path: str) -> None:
         """Bind a control's constructor parameters and locals (instances, constants, variables)."""
@@ -382,7 +383,7 @@ class ProgramCompiler:
                 stage = V1MODEL_STAGES[role]
                 bc = FullBlockCompiler(self, em, traced, decl.name)
                 self._bind_block_params(bc, decl, param.type)
-                bc.bind_constructor_args(decl, bc.env, arch.block_args.get(param.name, []), bc.root_env)
+                bc.bind_constructor_args(decl, bc.env, arch.block_args.get(param.name, []), bc.root_env, decl.name)
                 sig = "(p, data)" if role == "p" else "(p)"
                 with em.indent(f"def {stage}{sig}:"):
                     if role == "p":
@@ -440,8 +441,8 @@ class ProgramCompiler:
                 decl = blocks[role]
                 bc = FullBlockCompiler(self, em, False, decl.name)
                 self._bind_block_params(bc, decl, declared[role])
-                bc.bind_constructor_args(decl, bc.env, arch.block_args.get(params[V1MODEL_ROLES.index(role)].name,
-                                                                             []), bc.root_env)
+                args = arch.block_args.get(params[V1MODEL_ROLES.index(role)].name, [])
+                bc.bind_constructor_args(decl, bc.env, args, bc.root_env, decl.name)
                 if role == "p":
                     bc.compile_parser(decl, bc.env, inline=True)
                     em.line("p._payload = data[off:]")
