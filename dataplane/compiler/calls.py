@@ -1,11 +1,13 @@
 """Lowering of calls: inlined actions, functions and sub-blocks; table applies; externs.
 
-Argument passing follows P4's copy-in/copy-out rules: scalar `in` arguments
-are evaluated into locals before the body, scalar `out`/`inout` arguments
-are copied back into their (pre-evaluated) places after it. Aggregates
-passed `in` or `inout` are passed by reference (the body works on the
-caller's storage), which is equivalent unless the same storage is passed
-twice; aggregates passed `out` start invalid/zero and are copied back.
+Argument passing follows P4's copy-in/copy-out rules (spec 6.8): arguments
+are evaluated left to right; scalar `in` arguments are evaluated into locals
+before the body, scalar `out`/`inout` arguments are copied back into their
+(pre-evaluated) places after it, left to right, also when the body leaves
+by `exit`. Aggregates passed `in` or `inout` are bound to the caller's
+storage when that cannot be told apart from a copy (see :mod:`.effects`),
+and copied otherwise; aggregates passed `out` start invalid/zero and are
+copied back.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from __future__ import annotations
 from ..diagnostics import error
 from ..frontend import ast as A
 from ..frontend.types import (BoolType, EnumType, ExternType, StructLikeType, Type, VarbitType, strip_newtype)
-from .codegen import INLINE_NESTING, Binding, Const, Env, InlineFrame, is_scalar
+from .codegen import INLINE_NESTING, Binding, Const, Env, InlineFrame, has_effects, is_path, is_scalar
+from .effects import root_symbol
 from .layout import (FieldScalar, HeaderPlace, Place, Scalar, StackPlace, StructPlace, UnionPlace, VarbitScalar,
-                     leaves, scalar_width)
+                     scalar_width)
 
 
 def _contains_return(body) -> bool:
@@ -26,6 +29,21 @@ def _ends_with_return(body: A.BlockStatement) -> bool:
     """Whether the only return is the last statement (so no loop is needed to leave early)."""
     returns = [n for n in body.walk() if isinstance(n, A.ReturnStatement)]
     return len(returns) == 1 and body.statements and body.statements[-1] is returns[0]
+
+
+def _overlap_matters(params, i: int, j: int) -> bool:
+    """Whether argument j, which starts from the same variable as the aggregate in/inout argument i, makes
+    binding i to the caller's storage differ from copying it.
+
+    A scalar `in` argument is already a copy. An out/inout scalar or an out aggregate is a copy that is
+    written back after the body: that matters only if i is written back too, after it. Two aggregates
+    bound to the same storage matter unless both are read-only."""
+    pi, pj = params[i], params[j]
+    if pj.direction in ("", "in"):
+        return not is_scalar(pj.type) and pi.direction == "inout"
+    if is_scalar(pj.type) or pj.direction == "out":
+        return pi.direction == "inout" and j < i
+    return True
 
 
 class CallsMixin:
@@ -41,10 +59,14 @@ class CallsMixin:
 
     # ------------------------------------------------------------------ inlining
 
-    def bind_params(self, params, args, param_syms, env: Env, preset: dict | None = None) -> list:
-        """Copy-in: bind each parameter in env; return the (caller place, local) pairs to copy back."""
+    def bind_params(self, params, args, param_syms, env: Env, preset: dict | None = None,
+                    callee=None) -> list:
+        """Copy-in: bind each parameter in env; return the (caller place, local) pairs to copy back.
+
+        callee is the declaration whose body runs: an aggregate argument it can reach another way is copied."""
         copy_back: list[tuple[Place, Place]] = []
-        for p, a, sym in zip(params, args, param_syms):
+        by_reference = self._aliasing_free(params, args, callee)
+        for i, (p, a, sym) in enumerate(zip(params, args, param_syms)):
             if preset is not None and p.name in preset:
                 env.bind(sym, preset[p.name])
                 continue
@@ -61,8 +83,14 @@ class CallsMixin:
                         local = self.bind_locals_for(a, t, p.name)
                         self.em.line(local.write(self.value(a)))
                         env.bind(sym, local)
-                else:
+                elif i in by_reference:
                     env.bind(sym, self.aggregate_source(a))
+                else:
+                    local = self.bind_locals_for(sym, t, p.name)
+                    if isinstance(a, (A.ListExpression, A.StructExpression)):
+                        self.init_place(local)
+                    self.assign_aggregate(local, a)
+                    env.bind(sym, local)
             elif p.direction == "inout":
                 if is_scalar(t):
                     target = self.place(a)
@@ -70,8 +98,14 @@ class CallsMixin:
                     self.em.line(local.write(target.read()))
                     env.bind(sym, local)
                     copy_back.append((target, local))
-                else:
+                elif i in by_reference:
                     env.bind(sym, self.place(a))
+                else:
+                    target = self.place(a)
+                    local = self.bind_locals_for(sym, t, p.name)
+                    self.copy_place(local, target)
+                    env.bind(sym, local)
+                    copy_back.append((target, local))
             else:  # out
                 local = self.bind_locals_for(sym, t, p.name)
                 self.init_place(local)
@@ -79,6 +113,29 @@ class CallsMixin:
                 if a is not None:
                     copy_back.append((self.place(a), local))
         return copy_back
+
+    def _aliasing_free(self, params, args, callee) -> set[int]:
+        """Indices of the aggregate in/inout arguments that may be bound to the caller's storage.
+
+        Binding is the same as copying when nothing else can reach that storage during the call: the
+        callee's body (and what it calls) does not name the variable the argument's path starts from,
+        no other argument starts from it, and no later argument has side effects."""
+        roots = [root_symbol(a) if a is not None else None for a in args]
+        touched = self.callee_facts.touched_symbols(callee) if callee is not None else frozenset()
+        free = set()
+        for i, (p, a) in enumerate(zip(params, args)):
+            if a is None or is_scalar(p.type) or p.direction not in ("", "in", "inout"):
+                continue
+            root = roots[i]
+            if root is not None:
+                if id(root) in touched:
+                    continue
+                if any(r is root and _overlap_matters(params, i, j) for j, r in enumerate(roots) if j != i):
+                    continue
+            if any(b is not None and has_effects(b) for b in args[i + 1:]):
+                continue
+            free.add(i)
+        return free
 
     def copy_out(self, copy_back: list) -> None:
         for target, local in copy_back:
@@ -106,17 +163,31 @@ class CallsMixin:
             self.nesting -= INLINE_NESTING
             self.env = saved
 
+    def emit_body_and_copy_out(self, callee, body: A.BlockStatement, env: Env, result: Place | None,
+                               copy_back: list) -> None:
+        """The body, then copy-out; an `exit` in the body copies out too (spec: exit in an action or a
+        control still copies its out and inout arguments back), so such a body runs under try/finally."""
+        if copy_back and self.callee_facts.may_exit(callee):
+            with self.em.indent("try:"):
+                self.emit_body(body, env, result)
+                self.em.line("pass")
+            with self.em.indent("finally:"):
+                self.copy_out(copy_back)
+            return
+        self.emit_body(body, env, result)
+        self.copy_out(copy_back)
+
     def inline_body(self, params, args, param_syms, body: A.BlockStatement, result_type: Type | None,
-                    preset: dict | None = None, instance_env: Env | None = None):
+                    preset: dict | None = None, instance_env: Env | None = None, callee=None):
         """Bind parameters (copy-in), emit the body, copy out; return the result place (if any)."""
         env = Env(instance_env if instance_env is not None else self.env)
-        copy_back = self.bind_params(params, args, param_syms, env, preset)
+        callee = callee if callee is not None else body
+        copy_back = self.bind_params(params, args, param_syms, env, preset, callee)
         result = None
         if result_type is not None and str(result_type) != "void":
             result = self.bind_locals_for(body, result_type, "ret")
             self.init_place(result)
-        self.emit_body(body, env, result)
-        self.copy_out(copy_back)
+        self.emit_body_and_copy_out(callee, body, env, result, copy_back)
         return result
 
     @staticmethod
@@ -131,7 +202,7 @@ class CallsMixin:
                              for p, a in zip(c.params, e.bound))
             self.em.line(f"tr(ActionRun({self.prog.action_name(self.instance_path, decl)!r}, {{{args}}}))")
         self.inline_body(c.params, e.bound, self._param_symbols(decl), decl.body, None,
-                         instance_env=self.action_env(decl))
+                         instance_env=self.action_env(decl), callee=decl)
         return None
 
     def action_env(self, decl) -> Env | None:
@@ -143,7 +214,7 @@ class CallsMixin:
         decl = c.decl
         ret_t = c.return_type if str(c.return_type) != "void" else None
         result = self.inline_body(c.params, e.bound, self._param_symbols(decl), decl.body, ret_t,
-                                  instance_env=self.root_env)
+                                  instance_env=self.root_env, callee=decl)
         if result is None:
             return None
         return result
@@ -151,7 +222,8 @@ class CallsMixin:
     # ------------------------------------------------------------------ headers and stacks
 
     def _call_header_method(self, e: A.Call, c):
-        recv = self.place(c.receiver)
+        # isValid() may be asked of a header that is not storage (returned by a function).
+        recv = self.place(c.receiver) if is_path(c.receiver) else self.aggregate_source(c.receiver)
         if isinstance(recv, UnionPlace):
             if c.name == "isValid":
                 return "(" + " or ".join(h.valid.read() for h in recv.members.values()) + ")"
@@ -190,20 +262,22 @@ class CallsMixin:
                 if i >= count:
                     self.copy_place(elems[i], elems[i - count])
                 else:
-                    for leaf in leaves(elems[i]):
-                        if leaf.name.endswith("_v"):
-                            self.em.line(leaf.write("False"))
+                    self._invalidate(elems[i])
             self.em.line(stack.next.write(f"min({stack.next.read()} + {count}, {size})"))
         else:
             for i in range(size):
                 if i + count < size:
                     self.copy_place(elems[i], elems[i + count])
                 else:
-                    for leaf in leaves(elems[i]):
-                        if leaf.name.endswith("_v"):
-                            self.em.line(leaf.write("False"))
+                    self._invalidate(elems[i])
             self.em.line(stack.next.write(f"max({stack.next.read()} - {count}, 0)"))
         return None
+
+    def _invalidate(self, element: Place) -> None:
+        """Mark a stack element (a header, or every header of a union) invalid."""
+        headers = element.members.values() if isinstance(element, UnionPlace) else [element]
+        for h in headers:
+            self.em.line(h.valid.write("False"))
 
     # ------------------------------------------------------------------ tables
 
@@ -211,10 +285,16 @@ class CallsMixin:
         decl = c.decl
         info = self.prog.table_info(self.instance_path, decl)
         T = info.pyname
+        # Keys are read left to right; a key read before a later one's side effects is kept in a temporary.
+        key_values = []
+        for i, k in enumerate(decl.keys):
+            v = self.value(k.expr)
+            if any(has_effects(later.expr) for later in decl.keys[i + 1:]):
+                v = self.snapshot(v)
+            key_values.append(v)
         key_parts = []
         shift = 0
-        for k in reversed(decl.keys):
-            v = self.value(k.expr)
+        for k, v in zip(reversed(decl.keys), reversed(key_values)):
             if isinstance(strip_newtype(k.type), BoolType):
                 v = f"(1 if {v} else 0)"
             key_parts.append(f"({v} << {shift})" if shift else v)
@@ -345,7 +425,7 @@ class CallsMixin:
             shown = ", ".join(f"{p.name!r}: ({l.read()}, {scalar_width(p.type)})" for p, l in zip(data_params, locals_))
             self.em.line(f"tr(ActionRun({self.prog.action_name(self.instance_path, decl)!r}, {{{shown}}}))")
         self.inline_body(params, args, self._param_symbols(decl), decl.body, None, preset=preset,
-                         instance_env=self.action_env(decl))
+                         instance_env=self.action_env(decl), callee=decl)
 
     def action_callable_params(self, decl):
         return decl.param_infos
@@ -377,10 +457,11 @@ class CallsMixin:
         self.instance_path = path
         try:
             env = Env(self.root_env)
-            copy_back = self.bind_params(bt.params, e.bound, self._param_symbols(decl), env)
+            if recv is not None:
+                self.bind_constructor_args(decl, env, binding.args, self.env, path)
+            copy_back = self.bind_params(bt.params, e.bound, self._param_symbols(decl), env, callee=decl)
             self.setup_control_locals(decl, env, path)
-            self.emit_body(decl.body, env, None)
-            self.copy_out(copy_back)
+            self.emit_body_and_copy_out(decl, decl.body, env, None, copy_back)
         finally:
             self.instance_path = saved_path
         return None

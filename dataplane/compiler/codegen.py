@@ -19,6 +19,7 @@ Calls (actions, functions, externs, tables) are lowered by the mixin in
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 
 from ..diagnostics import error
@@ -26,9 +27,10 @@ from ..frontend import ast as A
 from ..frontend.scope import Symbol
 from ..frontend.types import (ApplyResultType, BitsType, BoolType, EnumType, ErrorType, IntType, ListType,
                               StackType, StructInitType, TupleType, Type, strip_newtype)
+from .effects import CalleeFacts
 from .emitter import NESTED_TOO_DEEPLY, CodeLimitError, Emitter
-from .layout import (DynSlotScalar, HeaderPlace, LayoutError, Place, PlaceBuilder, Scalar, SliceScalar, StackPlace,
-                     StructPlace, UnionPlace, default_value, leaves, scalar_width)
+from .layout import (DynLocalScalar, DynSlotScalar, HeaderPlace, LayoutError, Place, PlaceBuilder, Scalar,
+                     SliceScalar, StackPlace, StructPlace, UnionPlace, default_value, leaves, scalar_width)
 
 
 # The code generator recurses through nested statements and inlined calls: about 3 Python frames for a
@@ -63,8 +65,9 @@ class Const:
 class Binding:
     """An environment binding for something that is not data: an extern, a table, a packet, a block."""
 
-    def __init__(self, kind: str, pyname: str | None = None, decl=None, info=None):
+    def __init__(self, kind: str, pyname: str | None = None, decl=None, info=None, args=None):
         self.kind, self.pyname, self.decl, self.info = kind, pyname, decl, info
+        self.args = args or []      # a block instance's constructor arguments
 
 
 class Env:
@@ -92,6 +95,13 @@ class InlineFrame:
         self.result, self.wrapped = result, wrapped
 
 
+def is_path(e) -> bool:
+    """Whether e names storage: a variable or parameter, then members, indices and slices."""
+    while isinstance(e, (A.Member, A.Index, A.Slice)):
+        e = e.expr
+    return isinstance(e, A.Name)
+
+
 def is_scalar(t: Type | None) -> bool:
     t = strip_newtype(t) if t is not None else None
     return isinstance(t, (BitsType, BoolType, EnumType, ErrorType, IntType))
@@ -109,6 +119,18 @@ def py_const(value, t: Type | None) -> str:
     if isinstance(value, int):
         return hex(value) if value > 9 else str(value)
     return repr(value)
+
+
+_LITERAL = re.compile(r"-?(0x[0-9a-f]+|[0-9]+)\Z|True\Z|False\Z")
+
+
+def _fully_known(value) -> bool:
+    """Whether a constant aggregate value has no unknown (None) part."""
+    if isinstance(value, dict):
+        return all(_fully_known(v) for v in value.values())
+    if isinstance(value, tuple):
+        return all(_fully_known(v) for v in value)
+    return value is not None
 
 
 def has_effects(e) -> bool:
@@ -137,6 +159,8 @@ class BlockCompiler:
         self.in_parser = False
         self.locals = PlaceBuilder(None, self.em.fresh)
         self.loops: list[_Loop] = []      # the for loops around the statement being compiled
+        self.callee_facts = CalleeFacts()   # what inlined calls can reach (copy-in/copy-out)
+        self.pinned: dict[int, Place] = {}  # lvalues already evaluated (the target of `x op= e`), by id
 
     # ------------------------------------------------------------------ errors
 
@@ -160,18 +184,23 @@ class BlockCompiler:
 
     def place(self, e: A.Expression) -> Place:
         """The storage an lvalue (or readable path) denotes."""
+        pinned = self.pinned.get(id(e))
+        if pinned is not None:
+            return pinned
         if isinstance(e, A.Name):
             if getattr(e, "ref", None) is None:
                 raise self.unsupported("a match_kind value in a run-time expression", e)
             b = self.env.lookup(e.ref)
             if isinstance(b, Place):
                 return b
+            if self._aggregate_constant(e) is not None:
+                return self.aggregate_temp(e)      # a constant struct or header, read in a temporary
             raise error(f"'{e.name}' does not denote storage here", e.span)
         if isinstance(e, A.Member):
             base_t = strip_newtype(e.expr.type)
             if isinstance(base_t, StackType):
                 return self.stack_member_place(e)
-            base = self.place(e.expr)
+            base = self._base_place(e.expr)
             if isinstance(base, StructPlace):
                 return base.fields[e.member]
             if isinstance(base, HeaderPlace):
@@ -180,7 +209,7 @@ class BlockCompiler:
                 return base.members[e.member]
             raise error(f"cannot take member '{e.member}' here", e.span)
         if isinstance(e, A.Index):
-            base = self.place(e.expr)
+            base = self._base_place(e.expr)
             if isinstance(base, StackPlace):
                 if e.index.const is not None:
                     return base.elems[e.index.const]
@@ -193,21 +222,31 @@ class BlockCompiler:
             if not isinstance(base, Scalar):
                 raise error("cannot slice this value", e.span)
             return SliceScalar(base, e.hi.const, e.lo.const, e.type)
-        raise error("this expression does not denote storage", e.span)
+        raise error("this expression does not denote storage", getattr(e, "span", None))
+
+    def _base_place(self, e: A.Expression) -> Place:
+        """The place of the aggregate a member or element is taken from; one returned by a call is
+        held in a temporary (reading `f().h` or `g()[0]`)."""
+        return self.place(e) if is_path(e) else self.aggregate_temp(e)
 
     def dyn_element(self, stack: StackPlace, index: str) -> Place:
         """The element of a header stack at a run-time index (via the stack's attribute-name tuples)."""
-        if stack.dyn is None:
-            raise self.unsupported("indexing a local header stack with a variable", None)
         idx = self.em.fresh("i")
         self.em.line(f"{idx} = {index}")
         template = stack.elems[0]
-        names = list(stack.dyn)
+        if stack.dyn is None:
+            # A local stack: its elements are Python locals, picked by position.
+            per_leaf = list(zip(*(leaves(el) for el in stack.elems)))
+            names = [[leaf.name for leaf in group] for group in per_leaf]
+        else:
+            names = list(stack.dyn)
         counter = iter(range(len(names)))
 
         def rebuild(place: Place) -> Place:
             if isinstance(place, Scalar):
                 k = next(counter)
+                if stack.dyn is None:
+                    return DynLocalScalar(names[k], idx, place.type)
                 return DynSlotScalar("p", names[k], idx, place.type)
             if isinstance(place, HeaderPlace):
                 scal = [rebuild(s) for s in place.scalars()]
@@ -241,6 +280,9 @@ class BlockCompiler:
         c = getattr(e, "const", None)
         if c is not None and not isinstance(c, (tuple, dict)) and is_scalar(e.type):
             return py_const(c, e.type)
+        pinned = self.pinned.get(id(e))
+        if pinned is not None:
+            return pinned.read()
         method = getattr(self, "_v_" + type(e).__name__, None)
         if method is None:
             raise self.unsupported(f"the expression '{type(e).__name__}'", e)
@@ -280,7 +322,7 @@ class BlockCompiler:
     _v_Index = _v_Slice = lambda self, e: self._read_place(e)
 
     def _read_place(self, e) -> str:
-        if isinstance(e, A.Slice) and not isinstance(e.expr, (A.Name, A.Member, A.Index, A.Slice)):
+        if isinstance(e, A.Slice) and not is_path(e.expr):
             base = self.value(e.expr)
             m = (1 << (e.hi.const - e.lo.const + 1)) - 1
             return f"((({base}) >> {e.lo.const}) & {hex(m)})"
@@ -334,6 +376,8 @@ class BlockCompiler:
             return v
         if isinstance(d, BitsType) and isinstance(s, IntType):
             return f"(({v}) & {hex(d.mask)})"
+        if isinstance(d, IntType) and isinstance(s, BitsType):
+            return self._signed(v, s) if s.signed else v
         return v
 
     def _v_Unary(self, e: A.Unary) -> str:
@@ -362,6 +406,8 @@ class BlockCompiler:
         if op in ("==", "!=") and not is_scalar(e.left.type):
             return self.aggregate_equal(e)
         a = self.value(e.left)
+        if has_effects(e.right):
+            a = self.snapshot(a)     # the right operand may change what the left one read
         b = self.value(e.right)
         if op in ("==", "!="):
             return f"({a} {op} {b})"
@@ -373,7 +419,7 @@ class BlockCompiler:
         if isinstance(t, EnumType) and t.underlying is not None:
             t = t.underlying
         if isinstance(t, IntType):
-            raise error("internal: a non-constant untyped integer expression", e.span)
+            return self._int_binary(e, a, b)
         w = t.width
         m = hex(t.mask)
         if op == "+":
@@ -408,6 +454,28 @@ class BlockCompiler:
             rw = scalar_width(e.right.type)
             return f"(({a} << {rw}) | {b})"
         raise self.unsupported(f"operator '{op}'", e)
+
+    def _int_binary(self, e: A.Binary, a: str, b: str) -> str:
+        """Arbitrary-precision `int` arithmetic at run time (a value cast to int, as in `(int)x + 1`)."""
+        op = e.op
+        if op == "<<" and not (isinstance(e.right.const, int) and 0 <= e.right.const <= 4096):
+            # A run-time shift count could make a number of any size.
+            raise self.unsupported("shifting a run-time int value by a non-constant amount", e)
+        if op in ("+", "-", "*", "&", "|", "^", "<<", ">>"):
+            return f"({a} {op} {b})"
+        if op == "/":
+            return f"div({a}, {b})"
+        if op == "%":
+            return f"mod({a}, {b})"
+        raise self.unsupported(f"operator '{op}' on a run-time int value", e)
+
+    def snapshot(self, v: str) -> str:
+        """The value of v now, in a temporary (code emitted next may change what v reads)."""
+        if _LITERAL.match(v):
+            return v
+        tmp = self.em.fresh("ev")
+        self.em.line(f"{tmp} = {v}")
+        return tmp
 
     def _short_circuit(self, e: A.Binary) -> str:
         a = self.value(e.left)
@@ -472,6 +540,8 @@ class BlockCompiler:
             if isinstance(r, Place):
                 return r
         place = self.bind_locals_for(e, t, "agg")
+        if isinstance(e, (A.ListExpression, A.StructExpression)):
+            self.init_place(place)      # fields are written one by one into the header's packed bits
         self.assign_aggregate(place, e)
         return place
 
@@ -481,19 +551,26 @@ class BlockCompiler:
             if isinstance(dst, HeaderPlace):
                 elems = src_e.elements if isinstance(src_e, A.ListExpression) else [x for _, x in src_e.fields]
                 names = list(dst.layout.order) if isinstance(src_e, A.ListExpression) else [n for n, _ in src_e.fields]
-                for name, x in zip(names, elems):
+                pairs = [(dst.field(name), x) for name, x in zip(names, elems)]
+                if pairs:
                     self.em.line(dst.valid.write("True"))
-                    self.assign_value(dst.field(name), x)
-                return
-            if isinstance(dst, StructPlace):
+            elif isinstance(dst, StructPlace):
                 if isinstance(src_e, A.ListExpression):
-                    pairs = zip(dst.fields.values(), src_e.elements)
+                    pairs = list(zip(dst.fields.values(), src_e.elements))
                 else:
-                    pairs = ((dst.fields[n], x) for n, x in src_e.fields)
-                for d, x in pairs:
-                    self.assign_value(d, x)
+                    pairs = [(dst.fields[n], x) for n, x in src_e.fields]
+            else:
+                raise self.unsupported("this initializer", src_e)
+            if len(pairs) > 1 and all(isinstance(d, Scalar) for d, _ in pairs):
+                self._assign_scalars_at_once(dst, pairs)
                 return
-            raise self.unsupported("this initializer", src_e)
+            for d, x in pairs:
+                self.assign_value(d, x)
+            return
+        constant = self._aggregate_constant(src_e)
+        if constant is not None:
+            self.assign_constant(dst, constant, src_e)
+            return
         if isinstance(src_e, A.Call):
             r = self.lower_call(src_e, want_value=True)
             if isinstance(r, Place):
@@ -502,6 +579,48 @@ class BlockCompiler:
             raise error("internal: aggregate call without a place", src_e.span)
         src = self.place(src_e)
         self.copy_place(dst, src)
+
+    def _assign_scalars_at_once(self, dst: Place, pairs: list) -> None:
+        """Fields of dst = the values of an initializer: every value is read before the first write when
+        one of them reads dst itself (`s = {s.b, s.a}`), as an assignment reads its whole right side first."""
+        values = []
+        for k, (_, x) in enumerate(pairs):
+            v = self.value(x)
+            if any(has_effects(y) for _, y in pairs[k + 1:]):
+                v = self.snapshot(v)
+            values.append(v)
+        storage = [leaf.read() for leaf in leaves(dst)]
+        if any(name in v for v in values for name in storage):
+            values = [self.snapshot(v) for v in values]
+        for (d, _), v in zip(pairs, values):
+            self.em.line(d.write(v))
+
+    def _aggregate_constant(self, e: A.Expression):
+        """The compile-time value of an aggregate expression (a constant struct or header), or None."""
+        value = getattr(e, "const", None)
+        if value is None and isinstance(e, A.Name):
+            b = self.env.lookup(e.ref)
+            if isinstance(b, Const):
+                value = b.value
+            elif b is None and getattr(e.ref, "kind", None) == "const":
+                value = e.ref.value     # a top-level constant
+        return value if isinstance(value, (tuple, dict)) and _fully_known(value) else None
+
+    def assign_constant(self, dst: Place, value, e: A.Expression) -> None:
+        """dst = a compile-time struct or header value (a tuple in field order, or a dict by name)."""
+        if isinstance(dst, Scalar):
+            self.em.line(dst.write(py_const(value, dst.type)))
+            return
+        if isinstance(dst, HeaderPlace):
+            self.em.line(dst.valid.write("True"))
+            names, field_of = list(dst.layout.order), dst.field
+        elif isinstance(dst, StructPlace):
+            names, field_of = list(dst.fields), dst.fields.__getitem__
+        else:
+            raise self.unsupported("a constant of this type", e)
+        pairs = value.items() if isinstance(value, dict) else zip(names, value)
+        for name, v in pairs:
+            self.assign_constant(field_of(name), v, e)
 
     def copy_place(self, dst: Place, src: Place) -> None:
         dl, sl = leaves(dst), leaves(src)
@@ -579,14 +698,17 @@ class BlockCompiler:
         return sym
 
     def _s_Assignment(self, s: A.Assignment) -> None:
-        value_e = getattr(s, "desugared", None) or s.value
-        if is_scalar(s.target.type):
-            v = self.value(value_e)
-            target = self.place(s.target)
-            self.em.line(target.write(v))
-        else:
-            target = self.place(s.target)
-            self.assign_aggregate(target, value_e)
+        # The target is evaluated first (its indices), once, even for `x op= e` (spec: order of evaluation).
+        target = self.place(s.target)
+        desugared = getattr(s, "desugared", None)
+        if desugared is None:
+            self.assign_value(target, s.value)
+            return
+        self.pinned[id(s.target)] = target
+        try:
+            self.em.line(target.write(self.value(desugared)))
+        finally:
+            del self.pinned[id(s.target)]
 
     def _s_MethodCallStatement(self, s: A.MethodCallStatement) -> None:
         self.lower_call(s.call, want_value=False)

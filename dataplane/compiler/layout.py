@@ -202,6 +202,21 @@ class DynSlotScalar(Scalar):
         return f"setattr({self.obj}, {self.names_var}[{self.index}], {value})"
 
 
+class DynLocalScalar(Scalar):
+    """One of several Python locals, chosen at run time (a local header stack indexed by a variable)."""
+
+    def __init__(self, names: list[str], index: str, type_: Type):
+        self.names, self.index, self.type = names, index, type_
+
+    def read(self) -> str:
+        return f"({', '.join(self.names)},)[{self.index}]"
+
+    def write(self, value: str) -> str:
+        # One statement: each local keeps its value but the chosen one (value is evaluated once).
+        chosen = ", ".join(f"(({value}) if {self.index} == {k} else {n})" for k, n in enumerate(self.names))
+        return f"{', '.join(self.names)} = {chosen}"
+
+
 class FieldScalar(Scalar):
     """A fixed-width field inside a header's packed bits.
 

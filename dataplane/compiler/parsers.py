@@ -82,6 +82,8 @@ class ParsersMixin:
             binding = b.env.lookup(recv.ref)
             sub, path = binding.decl, binding.info
         sub_env = Env(self.root_env)
+        if recv is not None:
+            self.bind_constructor_args(sub, sub_env, binding.args, b.env, path)
         params = sub.resolved.params
         syms = [p.symbol for p in sub.params]
         copy_in: list = []
@@ -138,7 +140,8 @@ class ParsersMixin:
                 elif isinstance(local, Scalar):
                     self.em.line(local.write(self.value(a)))
             for local_decl in sub.locals:
-                self.init_parser_local(local_decl, sub_env, path)
+                if not isinstance(local_decl, A.Instantiation):     # bound when planned, below
+                    self.init_parser_local(local_decl, sub_env, path)
 
         def emit_copy_back(self=self, copy_back=copy_back):
             for a, local in copy_back:
@@ -148,6 +151,10 @@ class ParsersMixin:
                 else:
                     self.copy_place(target, local)
 
+        # Instances (sub-sub-parsers, externs) emit no code: planning the states that apply them needs them.
+        for local_decl in sub.locals:
+            if isinstance(local_decl, A.Instantiation):
+                self.bind_instance(local_decl, sub_env, path)
         start = self.plan_parser(sub, sub_env, path, cont.num, blocks)
         b.epilogue.append(emit_copy_in)
         b.transition = ("goto", start)
@@ -343,8 +350,8 @@ class ParsersMixin:
                 header = f"{'if' if first else 'elif'} {test}:"
             with self.em.indent(header):
                 if self.traced:
-                    ks = ", ".join(k for k, _ in keys)
-                    self.em.line(f"tr(Select(({ks},), {case.state!r}))")
+                    ks = f"({', '.join(k for k, _ in keys)},)" if keys else "()"
+                    self.em.line(f"tr(Select({ks}, {case.state!r}))")
                 self._line(self._jump(target))
             first = False
             if has_default:
@@ -419,7 +426,10 @@ class ParsersMixin:
             if isinstance(arg0, A.Member) and arg0.member == "next":
                 # extract(stack.next) fills the next element and then advances the stack's nextIndex.
                 stack = self.place(arg0.expr)
-            if isinstance(arg0, A.Member) and _is_union(arg0.expr.type):
+            if arg0 is None:
+                # extract<T>(_): the header is read and dropped; a temporary of type T takes it.
+                target = self.bind_locals_for(e, c.params[0].type, "skip")
+            elif isinstance(arg0, A.Member) and _is_union(arg0.expr.type):
                 # A member of a header union: its siblings become invalid. In a stack of unions,
                 # extract(stack.next.member) advances the stack as extract(stack.next) does.
                 union = self.place(arg0.expr)
@@ -462,7 +472,8 @@ class ParsersMixin:
                 em.line(stack.next.write(f"{stack.next.read()} + 1"))
             if self.traced:
                 from ..frontend.printer import expression_text
-                em.line(f"tr(Extract({expression_text(args[0])!r}, {self.prog.layout_const(target.type)}, "
+                shown = expression_text(arg0) if arg0 is not None else "_"
+                em.line(f"tr(Extract({shown!r}, {self.prog.layout_const(target.type)}, "
                         f"{target.bits.read()}))")
             return None
         if c.name == "lookahead":

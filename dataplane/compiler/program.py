@@ -29,7 +29,7 @@ from ..runtime.externs import BYTES_PER_CELL, MAX_EXTERN_BYTES, MAX_EXTERN_CELLS
 from ..runtime.profiles import SELECTOR_ALGORITHMS
 from ..runtime.tables import ActionSpec, KeySpec, MatchValue
 from .calls import CallsMixin, provided_externs_hint
-from .codegen import BlockCompiler, Binding, Env
+from .codegen import BlockCompiler, Binding, Const, Env
 from .emitter import CodeLimitError, Emitter, identifier_part
 from .layout import LayoutError, PlaceBuilder, StructPlace, fixed_width, header_layout, leaves, scalar_width
 from .parsers import ParsersMixin
@@ -113,9 +113,26 @@ class FullBlockCompiler(CallsMixin, ParsersMixin, BlockCompiler):
             info = self.prog.extern_info(full, inst, t)
             env.bind(inst.symbol, Binding("extern", info.pyname, inst, info))
         elif isinstance(t, BlockType):
-            env.bind(inst.symbol, Binding("block", None, t.decl, full))
+            env.bind(inst.symbol, Binding("block", None, t.decl, full, list(inst.args)))
         else:
             raise self.unsupported("this instance", inst)
+
+    def bind_constructor_args(self, decl, env: Env, args: list, outer: Env, path: str) -> None:
+        """Bind a block's constructor parameters to one instance's arguments: compile-time values,
+        instances named in outer (the environment the instance was declared in), or blocks
+        constructed in place (`C(D())`, with the control-plane path `path.param`)."""
+        for p, a in zip(getattr(decl, "constructor_params", None) or [], args):
+            value = getattr(a, "value", a)
+            sym = getattr(p, "symbol", None)
+            if sym is None or value is None:
+                continue
+            if getattr(value, "const", None) is not None:
+                env.bind(sym, Const(value.const, sym.type if sym.type is not None else value.type))
+            elif isinstance(value, A.Name) and isinstance(outer.lookup(value.ref), Binding):
+                env.bind(sym, outer.lookup(value.ref))
+            elif isinstance(value, A.ConstructorCall) and isinstance(getattr(value, "type", None), BlockType):
+                env.bind(sym, Binding("block", None, value.type.decl, f"{path}.{p.name}", list(value.args)))
+            # Anything else (an extern constructed in place) stays unbound: using it is reported there.
 
     def setup_control_locals(self, decl: A.ControlDeclaration, env: Env, path: str) -> None:
         """Bind a control's constructor parameters and locals (instances, constants, variables)."""
@@ -432,6 +449,7 @@ class ProgramCompiler:
                 stage = V1MODEL_STAGES[role]
                 bc = FullBlockCompiler(self, em, traced, decl.name)
                 self._bind_block_params(bc, decl, param.type)
+                bc.bind_constructor_args(decl, bc.env, arch.block_args.get(param.name, []), bc.root_env, decl.name)
                 sig = "(p, data)" if role == "p" else "(p)"
                 with em.indent(f"def {stage}{sig}:"):
                     if role == "p":
@@ -489,6 +507,8 @@ class ProgramCompiler:
                 decl = blocks[role]
                 bc = FullBlockCompiler(self, em, False, decl.name)
                 self._bind_block_params(bc, decl, declared[role])
+                args = arch.block_args.get(params[V1MODEL_ROLES.index(role)].name, [])
+                bc.bind_constructor_args(decl, bc.env, args, bc.root_env, decl.name)
                 if role == "p":
                     bc.compile_parser(decl, bc.env, inline=True)
                     em.line("p._payload = data[off:]")

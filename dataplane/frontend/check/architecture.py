@@ -19,6 +19,8 @@ class PackageInstance:
     blocks: dict[str, BlockType] = field(default_factory=dict)     # parameter name -> the block given
     type_bindings: dict[str, Type] = field(default_factory=dict)   # H -> headers, M -> metadata
     decl: A.Instantiation | None = None
+    # The constructor arguments each block was instantiated with (for its constructor parameters).
+    block_args: dict[str, list] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -73,6 +75,7 @@ class ArchitectureMixin(CheckerBase):
                                f"{et}", gp.span or arg.value.span,
                                "all blocks of a pipeline must use the same header and metadata types")
             inst.blocks[param.name] = given
+            inst.block_args[param.name] = _constructor_arguments(arg.value)
         inst.type_bindings = mapping
         return inst
 
@@ -126,3 +129,14 @@ def _direction(d: str) -> str:
 def _signature(t: BlockType) -> str:
     params = ", ".join(f"{(p.direction + ' ') if p.direction else ''}{p.type} {p.name}" for p in t.params)
     return f"{t.name}({params})"
+
+
+def _constructor_arguments(e: A.Expression) -> list:
+    """The arguments a block given to a package was constructed with: `P(args)` or a named instance's."""
+    if isinstance(e, A.ConstructorCall):
+        return list(e.args)
+    sym = getattr(e, "ref", None)
+    decl = getattr(sym, "decl", None)
+    if isinstance(decl, A.Instantiation):
+        return list(decl.args)
+    return []

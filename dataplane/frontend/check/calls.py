@@ -221,6 +221,8 @@ class CallsMixin(CheckerBase):
         args: list[A.Expression | None] = []
         for p, a in zip(callee.params, bound):
             if a is None:
+                if p.default is not None and not self._check_default(p, mapping):
+                    ok = False
                 args.append(p.default)
                 continue
             if a.value is None:
@@ -252,6 +254,12 @@ class CallsMixin(CheckerBase):
                     ok = False
             args.append(a.value)
         ret = substitute(callee.return_type, mapping)
+        if callee.kind == "function" and contains_typevar(callee.return_type) and isinstance(ret, IntType):
+            # A function's value has a width (p4c's rule): an int argument does not give one.
+            self.error(f"cannot infer a width for the value returned by {what}: its type "
+                       f"{callee.return_type} would be int", e.span,
+                       f"give the argument a width (such as 8w255), or the type explicitly: {callee.name}<...>(...)")
+            return None
         if contains_typevar(ret):
             self.error(f"cannot infer the type {ret} returned by {what}", e.span,
                        f"give it explicitly: {callee.name}<T>(...)")
@@ -266,6 +274,18 @@ class CallsMixin(CheckerBase):
             return None
         self.check_special_call(e, scope)
         return ret
+
+    def _check_default(self, p: ParamInfo, mapping: dict) -> bool:
+        """Type a parameter's default value (once: the declaration's expression serves every call)."""
+        if hasattr(p.default, "const"):     # set by check_expression
+            return True
+        pt = substitute(p.type, mapping) if p.type is not None else None
+        if pt is None or contains_typevar(pt):
+            self.error(f"the type of parameter '{p.name}' must be known to use its default value", p.span)
+            return False
+        if self.check_expression(p.default, self.globals, pt) is None:
+            return False
+        return self.coerce(p.default, pt, f"the default value of parameter '{p.name}'")
 
     def _infer(self, pt: Type, at: Type, arg: A.Expression, mapping: dict, p: ParamInfo) -> bool:
         """Bind the type variables of a parameter type from an argument type."""

@@ -123,11 +123,14 @@ class StatementsMixin(CheckerBase):
         self.check_block(decl.body, ascope)
 
     def check_function(self, decl: A.FunctionDeclaration) -> None:
+        # A directionless parameter of a function is read-only and bound like an `in` one (as p4c does).
         callee = self.function_callable(decl)
         for p in decl.params:
-            if p.direction == "":
-                self.error(f"parameter '{p.name}' of function '{decl.name}' needs a direction (in, out or inout)",
-                           p.span)
+            optional = A.find_annotation(p.annotations, "optional")
+            if optional is not None:
+                self.error(f"parameter '{p.name}' of function '{decl.name}' cannot be @optional", optional.span,
+                           "only parameters of extern functions and methods can be optional; give it a default "
+                           "value instead")
         fscope = self.param_scope(self.globals, "function", decl, decl.params, callee.params)
         fscope.return_type = callee.return_type
         decl.scope = fscope
