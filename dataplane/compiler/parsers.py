@@ -74,13 +74,20 @@ class ParsersMixin:
     def _plan_subparser_call(self, b: PBlock, call: A.Call, cont: PBlock, blocks: list[PBlock]) -> None:
         callee = call.callee
         recv = callee.receiver
+        sub_env = Env(self.root_env)
         if recv is None:
             sub = callee.decl
             path = f"{b.path}.{sub.name}"
         else:
-            binding = b.env.lookup(recv.ref)
+            saved = self.env
+            self.env = b.env
+            try:
+                binding = self.instance_binding(recv)
+            finally:
+                self.env = saved
             sub, path = binding.decl, binding.info
-        sub_env = Env(self.root_env)
+            for sym, value in binding.args.items():
+                sub_env.bind(sym, value)
         params = sub.resolved.params
         syms = [p.symbol for p in sub.params]
         copy_in: list = []
@@ -414,12 +421,15 @@ class ParsersMixin:
             if target.layout.fixed_width % 8:
                 raise error(f"header '{target.type.name}' is {target.layout.fixed_width} bits long; "
                             f"dataplane extracts whole bytes only", e.span)
+            variable = len(args) == 2 and target.layout.varbit is not None
+            if variable:
+                # The size is an argument: evaluated before the call, so a lookahead in it sees the header's start.
+                vbits = self.em.fresh("vbits")
+                em.line(f"{vbits} = {self.value(args[1])}")
             em.line(f"if off + {nb} > n: {too_short}")
             em.line(target.bits.write(f"int.from_bytes(data[off:off + {nb}], 'big')"))
             em.line(f"off += {nb}")
-            if len(args) == 2 and target.layout.varbit is not None:
-                vbits = self.em.fresh("vbits")
-                em.line(f"{vbits} = {self.value(args[1])}")
+            if variable:
                 maxw = target.layout.varbit[1]
                 em.line(f"if {vbits} > {maxw}: raise ParserStop({self.prog.error_code('HeaderTooShort')})")
                 em.line(f"if {vbits} & 7: raise ParserStop({self.prog.error_code('ParserInvalidArgument')})")
