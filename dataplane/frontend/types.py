@@ -332,4 +332,8 @@ def same_type(a: Type, b: Type) -> bool:
         return a.size == b.size and same_type(a.element, b.element)
     if isinstance(a, TupleType) and isinstance(b, TupleType):
         return len(a.elements) == len(b.elements) and all(same_type(x, y) for x, y in zip(a.elements, b.elements))
+    if isinstance(a, ExternType) and isinstance(b, ExternType):
+        # register<bit<8>> is made anew wherever it is written (and for every instance): compare structurally.
+        return a.decl is b.decl and len(a.type_args) == len(b.type_args) and \
+            all(same_type(x, y) for x, y in zip(a.type_args, b.type_args))
     return False

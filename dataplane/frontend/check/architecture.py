@@ -49,8 +49,11 @@ class ArchitectureMixin(CheckerBase):
                 continue
             if isinstance(given, PackageInstance):
                 if not fits_block(expected, given, mapping):
-                    self.error(f"{role} must be {_described(expected)}, not {given}", arg.value.span,
-                               _package_hint(given))
+                    if given.package.decl is expected.decl:
+                        self.error(f"{role} is a {_package_text(given)} but {_expected_text(expected, mapping)} "
+                                   f"is expected", arg.value.span)
+                    else:
+                        self.error(f"{role} must be {_described(expected)}, not {given}", arg.value.span)
                     continue
                 inst.blocks[param.name] = given
                 continue
@@ -159,9 +162,15 @@ def _described(t: BlockType) -> str:
     return f"a {t.kind} like {signature(t)}"
 
 
-def _package_hint(given: PackageInstance) -> str | None:
-    bindings = ", ".join(f"{n} = {t}" for n, t in given.type_bindings.items())
-    return f"its type arguments are {bindings}" if bindings else None
+def _package_text(given: PackageInstance) -> str:
+    """A package instance's type with its type arguments: Pipeline<headers_t, meta_t>."""
+    args = [str(given.type_bindings.get(n, "_")) for n in given.package.type_params]
+    return f"{given.name}<{', '.join(args)}>" if args else given.name
+
+
+def _expected_text(expected: BlockType, mapping: dict) -> str:
+    args = getattr(expected, "type_args", None) or []
+    return f"{expected.name}<{', '.join(str(substitute(a, mapping)) for a in args)}>" if args else expected.name
 
 
 def _unify(expected: Type, given: Type, mapping: dict) -> bool:
