@@ -33,6 +33,10 @@ class ArchitectureMixin(CheckerBase):
     def check_package_arguments(self, pkg: BlockType, args: list[A.Argument], span, scope: Scope):
         pkg, mapping = _generic_package(pkg)
         inst = PackageInstance(pkg)
+        if len(args) > len(pkg.params):
+            self.error(f"package '{pkg.name}' takes {len(pkg.params)} argument(s) but {len(args)} were given", span,
+                       f"{pkg.name}({', '.join(f'{p.type} {p.name}' for p in pkg.params)})")
+            return None
         bound = self.match_arguments(args, pkg.params, span, f"package '{pkg.name}'")
         if bound is None:
             return None

@@ -112,7 +112,10 @@ class StatementsMixin(CheckerBase):
     def check_action(self, decl: A.ActionDeclaration, scope: Scope) -> None:
         infos = self.action_callable(decl).params
         seen_directionless = None
-        for p in decl.params:
+        for p, info in zip(decl.params, infos):
+            if isinstance(info.type, (ExternType, BlockType)):
+                self.error(f"parameter '{p.name}' of action '{decl.name}' has type {info.type}; action parameters "
+                           f"cannot be extern, parser or control instances", p.span)
             if p.direction == "" and seen_directionless is None:
                 seen_directionless = p
             elif p.direction and seen_directionless is not None:
