@@ -38,6 +38,11 @@ class PBlock:
     epilogue: list = field(default_factory=list)   # callables emitting code before the transition
 
 
+def _applies_parser(callee) -> bool:
+    """Whether a block apply applies a parser: a declared one, or one passed for a parser-type parameter."""
+    return isinstance(callee.decl, (A.ParserDeclaration, A.ParserTypeDeclaration))
+
+
 class ParsersMixin:
 
     # ------------------------------------------------------------------ plan
@@ -59,7 +64,7 @@ class ParsersMixin:
             for k, stmt in enumerate(b.stmts):
                 call = getattr(stmt, "call", None)
                 callee = getattr(call, "callee", None)
-                if callee is None or callee.kind != "block_apply" or not isinstance(callee.decl, A.ParserDeclaration):
+                if callee is None or callee.kind != "block_apply" or not _applies_parser(callee):
                     continue
                 cont = PBlock(len(blocks), b.label + "#continue", b.parser, b.env, b.path, b.stmts[k + 1:],
                               b.transition, b.state_nums, b.on_accept)
@@ -154,6 +159,11 @@ class ParsersMixin:
                 else:
                     self.copy_place(target, local)
 
+        # Its instances are bound now (its variables only when its code is emitted): planning its states
+        # meets the sub-parsers they apply.
+        for local_decl in sub.locals:
+            if isinstance(local_decl, A.Instantiation):
+                self.init_parser_local(local_decl, sub_env, path)
         start = self.plan_parser(sub, sub_env, path, cont.num, blocks)
         b.epilogue.append(emit_copy_in)
         b.transition = ("goto", start)
