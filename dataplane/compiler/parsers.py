@@ -412,6 +412,28 @@ class ParsersMixin:
 
     # ------------------------------------------------------------------ packet_in
 
+    def _skip_header(self, e: A.Call, c) -> None:
+        """extract<H>(_): check and consume the bytes of a header of type H, keeping nothing."""
+        t = strip_newtype(c.params[0].type)
+        if not (isinstance(t, StructLikeType) and t.kind == "header"):
+            raise error(f"extract() needs a header type, not {t}", e.span)
+        layout = header_layout(t)
+        if layout.fixed_width % 8:
+            raise error(f"header '{t.name}' is {layout.fixed_width} bits long; dataplane extracts whole bytes only",
+                        e.span)
+        too_short = f"raise ParserStop({self.prog.error_code('PacketTooShort')})"
+        nbits = str(layout.fixed_width)
+        if len(e.bound) == 2 and layout.varbit is not None:
+            vbits = self.em.fresh("vbits")
+            self.em.line(f"{vbits} = {self.value(e.bound[1])}")
+            self.em.line(f"if {vbits} > {layout.varbit[1]}: "
+                         f"raise ParserStop({self.prog.error_code('HeaderTooShort')})")
+            self.em.line(f"if {vbits} & 7: raise ParserStop({self.prog.error_code('ParserInvalidArgument')})")
+            nbits = f"{layout.fixed_width} + {vbits}"
+        self.em.line(f"if off + (({nbits}) >> 3) > n: {too_short}")
+        self.em.line(f"off += ({nbits}) >> 3")
+        return None
+
     def packet_in_method(self, e: A.Call, c):
         if not self.in_parser:
             raise error(f"packet_in.{c.name}() can only be used in a parser", e.span)
@@ -421,6 +443,8 @@ class ParsersMixin:
         if c.name == "extract":
             stack = None
             arg0 = args[0]
+            if arg0 is None:
+                return self._skip_header(e, c)
             if isinstance(arg0, A.Member) and arg0.member == "next":
                 # extract(stack.next) fills the next element and then advances the stack's nextIndex.
                 stack = self.place(arg0.expr)

@@ -1,6 +1,7 @@
 // Explicit type arguments wherever P4_16 allows them: the package (V1Switch<H, M>, which p4c's
 // checksum1-bmv2, issue355-bmv2, slice-def-use1... use), an extern (register<bit<8>, bit<32>>), a
-// generic function and packet_in's methods (extract<T>, lookahead<T>). The size argument of a varbit
+// generic function and packet_in's methods (extract<T>, lookahead<T>, and extract<T>(_) that skips a
+// header: issue774-4-bmv2). The size argument of a varbit
 // extract is evaluated before the call, so a lookahead in it sees the header's first byte
 // (checksum-l4-bmv2 reads an IPv4 header's length that way).
 #include <core.p4>
@@ -19,6 +20,7 @@ parser P(packet_in pkt, out headers_t hdr, inout meta_t m, inout standard_metada
     state start {
         // words counts bytes of the whole header, its first byte included.
         pkt.extract<opt_h>(hdr.opt, (bit<32>)(pkt.lookahead<len_h>().words - 1) * 8);
+        pkt.extract<len_h>(_);      // skips one byte
         transition accept;
     }
 }
