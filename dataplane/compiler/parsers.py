@@ -457,17 +457,20 @@ class ParsersMixin:
                             f"dataplane extracts whole bytes only", e.span)
             variable = len(args) == 2 and target.layout.varbit is not None
             if variable:
-                # The size is an argument: evaluated before the call, so a lookahead in it sees the header's start.
+                # The size is an argument: evaluated before the call, so a lookahead in it sees the header's
+                # start. Every check comes before anything is taken: a header that fails leaves the packet
+                # unparsed from its start (BMv2 emits those bytes as payload).
                 vbits = self.em.fresh("vbits")
                 em.line(f"{vbits} = {self.value(args[1])}")
-            em.line(f"if off + {nb} > n: {too_short}")
-            em.line(target.bits.write(f"int.from_bytes(data[off:off + {nb}], 'big')"))
-            em.line(f"off += {nb}")
-            if variable:
                 maxw = target.layout.varbit[1]
                 em.line(f"if {vbits} > {maxw}: raise ParserStop({self.prog.error_code('HeaderTooShort')})")
                 em.line(f"if {vbits} & 7: raise ParserStop({self.prog.error_code('ParserInvalidArgument')})")
-                em.line(f"if off + ({vbits} >> 3) > n: {too_short}")
+                em.line(f"if off + {nb} + ({vbits} >> 3) > n: {too_short}")
+            else:
+                em.line(f"if off + {nb} > n: {too_short}")
+            em.line(target.bits.write(f"int.from_bytes(data[off:off + {nb}], 'big')"))
+            em.line(f"off += {nb}")
+            if variable:
                 em.line(target.vb.write(f"int.from_bytes(data[off:off + ({vbits} >> 3)], 'big')"))
                 em.line(target.vl.write(vbits))
                 em.line(f"off += {vbits} >> 3")

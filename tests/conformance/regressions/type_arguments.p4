@@ -3,7 +3,8 @@
 // generic function and packet_in's methods (extract<T>, lookahead<T>, and extract<T>(_) that skips a
 // header: issue774-4-bmv2). The size argument of a varbit
 // extract is evaluated before the call, so a lookahead in it sees the header's first byte
-// (checksum-l4-bmv2 reads an IPv4 header's length that way).
+// (checksum-l4-bmv2 reads an IPv4 header's length that way); a size too large fails before any byte is
+// taken, so the whole header stays in the payload (issue1025-bmv2).
 #include <core.p4>
 #define V1MODEL_VERSION 20200408
 #include <v1model.p4>
@@ -33,7 +34,7 @@ control Ing(inout headers_t hdr, inout meta_t m, inout standard_metadata_t sm) {
         hdr.res.setValid();
         hdr.res.copy = x;
         hdr.res.twice = first<bit<8>>(x + x, 0);
-        hdr.res.rest_bytes = (bit<8>)hdr.opt.words - 1;
+        hdr.res.rest_bytes = hdr.opt.isValid() ? (bit<8>)hdr.opt.words - 1 : 8w0xFF;
         sm.egress_spec = 1;
     }
 }
