@@ -177,3 +177,20 @@ def test_instances_as_constructor_arguments_must_fit(locals_, message):
     good = with_ingress("Add() a; Twice(a) t; register<bit<8>>(1) r; Keep(r) k; apply { }").replace(
         "control MyIngress", decls + "control Add(inout bit<8> x) { apply { } }\ncontrol MyIngress")
     assert errors_of(good) == []
+
+
+@pytest.mark.parametrize("decls,locals_,message", [
+    ("struct S<T> { T f; }", "S s;", "struct 'S' needs type arguments: S<T>"),
+    ("struct S<T> { T f; }", "S<bit<8>, bit<8>> s;", "struct 'S' takes 1 type argument(s), not 2"),
+    ("struct R<T> { T f; R<R<T>> next; }", "R<bit<8>> r;",
+     "struct 'R' nests types too deeply (more than 50 levels of generic types inside each other)"),
+])
+def test_generic_struct_errors(decls, locals_, message):
+    text = with_ingress(f"apply {{ {locals_} }}").replace("control MyIngress", decls + "\ncontrol MyIngress")
+    assert message in errors_of(text)
+
+
+def test_generic_struct_specializations_are_one_type():
+    text = with_ingress("apply { S<bit<8>> a; S<bit<8>> b = a; S<bit<4>> c; c.f = a.f[3:0]; }").replace(
+        "control MyIngress", "struct S<T> { T f; }\ncontrol MyIngress")
+    assert errors_of(text) == []

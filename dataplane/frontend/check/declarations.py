@@ -8,7 +8,7 @@ from .. import ast as A
 from ..scope import Scope, Symbol
 from ..types import (BOOL, DONT_CARE, ERROR, INT, MATCH_KIND, STRING, VOID, BitsType, BlockType, BoolType,
                      EnumType, ExternType, NewType, StackType, StructLikeType, TupleType, Type, TypeVar,
-                     VarbitType, strip_newtype)
+                     VarbitType, same_type, strip_newtype)
 from .base import CheckerBase, ParamInfo, decl_span
 
 MAX_WIDTH = 4096
@@ -55,7 +55,14 @@ class DeclarationsMixin(CheckerBase):
         decl.resolved = t
         self.declare(self.globals, self._sym(decl, "type", t))
         if decl.type_params:
-            self.error(f"generic {kind} declarations are not supported", decl.span)
+            # A generic struct or header: each list of type arguments makes a type of its own (specialize).
+            decl.specializations = []
+            return
+        self._fill_struct_like(decl, t, {})
+
+    def _fill_struct_like(self, decl: A.StructLikeDeclaration, t: StructLikeType, tvars: dict) -> None:
+        """Resolve the fields of a struct, header or union type (with tvars for a generic one's type arguments)."""
+        kind = t.kind
         seen: dict[str, Span] = {}
         varbits = 0
         for f in decl.fields:
@@ -64,7 +71,7 @@ class DeclarationsMixin(CheckerBase):
                                      "first declared here", seen[f.name])
                 continue
             seen[f.name] = f.span
-            ft = self.resolve_type(f.type, self.globals)
+            ft = self.resolve_type(f.type, self.globals, tvars)
             if ft is None:
                 continue
             if kind == "header" and not self._valid_header_field(ft):
@@ -268,6 +275,10 @@ class DeclarationsMixin(CheckerBase):
                                                              if (s := scope.lookup(n)) and s.kind == "type"]))
                 return None
             t = sym.type
+            if isinstance(t, StructLikeType) and t.decl is not None and t.decl.type_params:
+                self.error(f"{t.kind} '{t.name}' needs type arguments: {t.name}<{', '.join(t.decl.type_params)}>",
+                           tref.span)
+                return None
             if isinstance(t, ExternType) and t.decl.type_params and not allow_generic:
                 self.error(f"extern '{t.name}' needs type arguments: {t.name}<{', '.join(t.decl.type_params)}>",
                            tref.span)
@@ -333,8 +344,36 @@ class DeclarationsMixin(CheckerBase):
             t.constructor_params = base.constructor_params
             t.type_args = args
             return t
+        if isinstance(base, StructLikeType) and base.decl is not None and base.decl.type_params:
+            return self._specialize_struct_like(base, args, span)
         self.error(f"type '{base}' does not take type arguments", span)
         return None
+
+    def _specialize_struct_like(self, base: StructLikeType, args: list[Type], span: Span) -> Type | None:
+        """headers_t<bit<8>>: one type per generic declaration and list of type arguments, so that two
+        mentions of it are the same type (struct-like types compare by identity)."""
+        decl = base.decl
+        if len(decl.type_params) != len(args):
+            self.error(f"{base.kind} '{base.name}' takes {len(decl.type_params)} type argument(s), not {len(args)}",
+                       span)
+            return None
+        for known_args, known in decl.specializations:
+            if all(same_type(a, b) for a, b in zip(known_args, args)):
+                return known
+        depth = getattr(self, "_specializing", 0)
+        if depth >= MAX_TYPE_NESTING:
+            # struct S<T> { S<S<T>> f; } would make types without end.
+            self.error(f"{base.kind} '{base.name}' nests types too deeply (more than {MAX_TYPE_NESTING} levels of "
+                       "generic types inside each other)", span)
+            return None
+        t = StructLikeType(base.kind, f"{base.name}<{', '.join(map(str, args))}>", decl=decl)
+        decl.specializations.append((args, t))
+        self._specializing = depth + 1
+        try:
+            self._fill_struct_like(decl, t, dict(zip(decl.type_params, args)))
+        finally:
+            self._specializing = depth
+        return t
 
     def resolve_params(self, params: list[A.Parameter], scope: Scope, tvars: dict | None = None) -> list[ParamInfo]:
         out = []
