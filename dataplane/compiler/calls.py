@@ -71,6 +71,9 @@ class CallsMixin:
                 env.bind(sym, preset[p.name])
                 continue
             t = p.type
+            if isinstance(t, ExternType) and not p.direction:
+                env.bind(sym, self.instance_binding(a))     # an extern instance passed to an apply parameter
+                continue
             if p.direction in ("", "in"):
                 if a is None:
                     env.bind(sym, Const(0, t))
@@ -442,8 +445,8 @@ class CallsMixin:
             decl = c.decl
             path = f"{self.instance_path}.{decl.name}"
         else:
-            binding = self.env.lookup(recv.ref) if isinstance(recv, A.Name) else None
-            if not isinstance(binding, Binding) or binding.kind != "block":
+            binding = self.instance_binding(recv)
+            if binding.kind != "block":
                 raise error("internal: apply() of an unknown instance", e.span)
             decl = binding.decl
             path = binding.info
@@ -457,8 +460,8 @@ class CallsMixin:
         self.instance_path = path
         try:
             env = Env(self.root_env)
-            if recv is not None:
-                self.bind_constructor_args(decl, env, binding.args, self.env, path)
+            for sym, value in (binding.args if recv is not None else {}).items():
+                env.bind(sym, value)
             copy_back = self.bind_params(bt.params, e.bound, self._param_symbols(decl), env, callee=decl)
             self.setup_control_locals(decl, env, path)
             self.emit_body_and_copy_out(decl, decl.body, env, None, copy_back)
@@ -469,11 +472,10 @@ class CallsMixin:
     # ------------------------------------------------------------------ externs
 
     def _extern_binding(self, recv: A.Expression) -> Binding:
-        if isinstance(recv, A.Name):
-            b = self.env.lookup(recv.ref)
-            if isinstance(b, Binding):
-                return b
-        raise self.unsupported("calling a method on this expression", recv)
+        b = self.instance_binding(recv)
+        if b.kind != "extern":
+            raise error("internal: a method call on an instance that is not an extern", recv.span)
+        return b
 
     def _call_extern_method(self, e: A.Call, c):
         ext: ExternType = c.owner

@@ -30,7 +30,8 @@ from ..frontend.types import (ApplyResultType, BitsType, BoolType, EnumType, Err
 from .effects import CalleeFacts
 from .emitter import NESTED_TOO_DEEPLY, CodeLimitError, Emitter
 from .layout import (DynLocalScalar, DynSlotScalar, HeaderPlace, LayoutError, Place, PlaceBuilder, Scalar,
-                     SliceScalar, StackPlace, StructPlace, UnionPlace, default_value, leaves, scalar_width)
+                     SliceScalar, StackPlace, StructPlace, UnionPlace, VarbitScalar, default_value, leaves,
+                     scalar_width)
 
 
 # The code generator recurses through nested statements and inlined calls: about 3 Python frames for a
@@ -65,9 +66,10 @@ class Const:
 class Binding:
     """An environment binding for something that is not data: an extern, a table, a packet, a block."""
 
-    def __init__(self, kind: str, pyname: str | None = None, decl=None, info=None, args=None):
+    def __init__(self, kind: str, pyname: str | None = None, decl=None, info=None, args: dict | None = None):
         self.kind, self.pyname, self.decl, self.info = kind, pyname, decl, info
-        self.args = args or []      # a block instance's constructor arguments
+        # A block instance's constructor arguments: parameter symbol -> Binding (an instance) or Const.
+        self.args = args or {}
 
 
 class Env:
@@ -105,6 +107,33 @@ def is_path(e) -> bool:
 def is_scalar(t: Type | None) -> bool:
     t = strip_newtype(t) if t is not None else None
     return isinstance(t, (BitsType, BoolType, EnumType, ErrorType, IntType))
+
+
+def places_equal(a: Place, b: Place) -> str:
+    """A Python test that two places of the same type hold equal P4 values (the spec's `==`).
+
+    Headers are equal when both are invalid, or both valid with equal fields (an invalid header's
+    leftover bits do not count); stacks compare their elements, not nextIndex; a varbit compares its
+    length as well as its bits."""
+    if isinstance(a, VarbitScalar) and isinstance(b, VarbitScalar):
+        return f"({a.read()} == {b.read()} and {a.header.vl.read()} == {b.header.vl.read()})"
+    if isinstance(a, Scalar) or isinstance(b, Scalar):
+        return f"{a.read()} == {b.read()}"
+    if isinstance(a, HeaderPlace) and isinstance(b, HeaderPlace):
+        av, bv = a.valid.read(), b.valid.read()
+        same = [f"{a.bits.read()} == {b.bits.read()}"]
+        if a.vb is not None and b.vb is not None:
+            same += [f"{a.vb.read()} == {b.vb.read()}", f"{a.vl.read()} == {b.vl.read()}"]
+        return f"({av} == {bv} and (not {av} or ({' and '.join(same)})))"
+    if isinstance(a, StackPlace) and isinstance(b, StackPlace):
+        pairs = zip(a.elems, b.elems)
+    elif isinstance(a, UnionPlace) and isinstance(b, UnionPlace):
+        pairs = ((a.members[m], b.members[m]) for m in a.members)
+    elif isinstance(a, StructPlace) and isinstance(b, StructPlace):
+        pairs = ((a.fields[f], b.fields[f]) for f in a.fields)
+    else:
+        raise AssertionError("internal error: comparing places of different shapes")
+    return " and ".join(f"({places_equal(x, y)})" for x, y in pairs) or "True"
 
 
 def mask_of(t: Type) -> int:
@@ -510,16 +539,7 @@ class BlockCompiler:
     # ------------------------------------------------------------------ aggregates
 
     def aggregate_equal(self, e: A.Binary) -> str:
-        a = self.aggregate_source(e.left)
-        b = self.aggregate_source(e.right)
-        parts = []
-        if isinstance(a, HeaderPlace) and isinstance(b, HeaderPlace):
-            av, bv = a.valid.read(), b.valid.read()
-            parts.append(f"({av} == {bv} and (not {av} or {a.bits.read()} == {b.bits.read()}))")
-        else:
-            for x, y in zip(leaves(a), leaves(b)):
-                parts.append(f"{x.read()} == {y.read()}")
-        test = " and ".join(parts) or "True"
+        test = places_equal(self.aggregate_source(e.left), self.aggregate_source(e.right))
         return f"({test})" if e.op == "==" else f"(not ({test}))"
 
     def aggregate_source(self, e: A.Expression) -> Place:
@@ -527,7 +547,7 @@ class BlockCompiler:
         if isinstance(e, (A.Name, A.Member, A.Index)) and not isinstance(e, A.Call):
             try:
                 p = self.place(e)
-                if not isinstance(p, Scalar):
+                if not isinstance(p, Scalar) or isinstance(p, VarbitScalar):
                     return p
             except Exception:
                 pass

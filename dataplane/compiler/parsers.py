@@ -39,6 +39,11 @@ class PBlock:
     epilogue: list = field(default_factory=list)   # callables emitting code before the transition
 
 
+def _applies_parser(callee) -> bool:
+    """Whether a block apply applies a parser: a declared one, or one passed for a parser-type parameter."""
+    return isinstance(callee.decl, (A.ParserDeclaration, A.ParserTypeDeclaration))
+
+
 class ParsersMixin:
 
     # ------------------------------------------------------------------ plan
@@ -60,7 +65,7 @@ class ParsersMixin:
             for k, stmt in enumerate(b.stmts):
                 call = getattr(stmt, "call", None)
                 callee = getattr(call, "callee", None)
-                if callee is None or callee.kind != "block_apply" or not isinstance(callee.decl, A.ParserDeclaration):
+                if callee is None or callee.kind != "block_apply" or not _applies_parser(callee):
                     continue
                 cont = PBlock(len(blocks), b.label + "#continue", b.parser, b.env, b.path, b.stmts[k + 1:],
                               b.transition, b.state_nums, b.on_accept)
@@ -75,15 +80,20 @@ class ParsersMixin:
     def _plan_subparser_call(self, b: PBlock, call: A.Call, cont: PBlock, blocks: list[PBlock]) -> None:
         callee = call.callee
         recv = callee.receiver
+        sub_env = Env(self.root_env)
         if recv is None:
             sub = callee.decl
             path = f"{b.path}.{sub.name}"
         else:
-            binding = b.env.lookup(recv.ref)
+            saved = self.env
+            self.env = b.env
+            try:
+                binding = self.instance_binding(recv)
+            finally:
+                self.env = saved
             sub, path = binding.decl, binding.info
-        sub_env = Env(self.root_env)
-        if recv is not None:
-            self.bind_constructor_args(sub, sub_env, binding.args, b.env, path)
+            for sym, value in binding.args.items():
+                sub_env.bind(sym, value)
         params = sub.resolved.params
         syms = [p.symbol for p in sub.params]
         copy_in: list = []
@@ -151,10 +161,11 @@ class ParsersMixin:
                 else:
                     self.copy_place(target, local)
 
-        # Instances (sub-sub-parsers, externs) emit no code: planning the states that apply them needs them.
+        # Its instances are bound now (its variables only when its code is emitted): planning its states
+        # meets the sub-parsers they apply.
         for local_decl in sub.locals:
             if isinstance(local_decl, A.Instantiation):
-                self.bind_instance(local_decl, sub_env, path)
+                self.init_parser_local(local_decl, sub_env, path)
         start = self.plan_parser(sub, sub_env, path, cont.num, blocks)
         b.epilogue.append(emit_copy_in)
         b.transition = ("goto", start)
@@ -414,6 +425,28 @@ class ParsersMixin:
 
     # ------------------------------------------------------------------ packet_in
 
+    def _skip_header(self, e: A.Call, c) -> None:
+        """extract<H>(_): check and consume the bytes of a header of type H, keeping nothing."""
+        t = strip_newtype(c.params[0].type)
+        if not (isinstance(t, StructLikeType) and t.kind == "header"):
+            raise error(f"extract() needs a header type, not {t}", e.span)
+        layout = header_layout(t)
+        if layout.fixed_width % 8:
+            raise error(f"header '{t.name}' is {layout.fixed_width} bits long; dataplane extracts whole bytes only",
+                        e.span)
+        too_short = f"raise ParserStop({self.prog.error_code('PacketTooShort')})"
+        nbits = str(layout.fixed_width)
+        if len(e.bound) == 2 and layout.varbit is not None:
+            vbits = self.em.fresh("vbits")
+            self.em.line(f"{vbits} = {self.value(e.bound[1])}")
+            self.em.line(f"if {vbits} > {layout.varbit[1]}: "
+                         f"raise ParserStop({self.prog.error_code('HeaderTooShort')})")
+            self.em.line(f"if {vbits} & 7: raise ParserStop({self.prog.error_code('ParserInvalidArgument')})")
+            nbits = f"{layout.fixed_width} + {vbits}"
+        self.em.line(f"if off + (({nbits}) >> 3) > n: {too_short}")
+        self.em.line(f"off += ({nbits}) >> 3")
+        return None
+
     def packet_in_method(self, e: A.Call, c):
         if not self.in_parser:
             raise error(f"packet_in.{c.name}() can only be used in a parser", e.span)
@@ -423,13 +456,12 @@ class ParsersMixin:
         if c.name == "extract":
             stack = union = None
             arg0 = args[0]
+            if arg0 is None:
+                return self._skip_header(e, c)
             if isinstance(arg0, A.Member) and arg0.member == "next":
                 # extract(stack.next) fills the next element and then advances the stack's nextIndex.
                 stack = self.place(arg0.expr)
-            if arg0 is None:
-                # extract<T>(_): the header is read and dropped; a temporary of type T takes it.
-                target = self.bind_locals_for(e, c.params[0].type, "skip")
-            elif isinstance(arg0, A.Member) and _is_union(arg0.expr.type):
+            if isinstance(arg0, A.Member) and _is_union(arg0.expr.type):
                 # A member of a header union: its siblings become invalid. In a stack of unions,
                 # extract(stack.next.member) advances the stack as extract(stack.next) does.
                 union = self.place(arg0.expr)

@@ -104,18 +104,62 @@ class FullBlockCompiler(CallsMixin, ParsersMixin, BlockCompiler):
         self.control_envs: dict[int, Env] = {}
 
     def bind_instance(self, inst: A.Instantiation, env: Env, path: str) -> None:
-        t = getattr(inst, "instance_type", None)
-        full = f"{path}.{inst.name}"
+        """Bind a local instance; its constructor arguments are looked up where it is declared (self.env)."""
+        env.bind(inst.symbol, self.instance_value(inst, getattr(inst, "instance_type", None), f"{path}.{inst.name}"))
+
+    def instance_value(self, inst: A.Instantiation | A.ConstructorCall, t, full: str) -> Binding:
+        """The binding of an extern, parser or control instance whose control-plane name is `full`."""
         if isinstance(t, ExternType) and t.name in TABLE_IMPLEMENTATIONS:
             # Nothing to bind: an action profile is reached through the tables that name it.
-            env.bind(inst.symbol, Binding("profile", None, inst, None))
-        elif isinstance(t, ExternType):
+            return Binding("profile", None, inst, None)
+        if isinstance(t, ExternType):
             info = self.prog.extern_info(full, inst, t)
-            env.bind(inst.symbol, Binding("extern", info.pyname, inst, info))
-        elif isinstance(t, BlockType):
-            env.bind(inst.symbol, Binding("block", None, t.decl, full, list(inst.args)))
-        else:
-            raise self.unsupported("this instance", inst)
+            return Binding("extern", info.pyname, inst, info)
+        if isinstance(t, BlockType) and not t.is_declaration_only:
+            return Binding("block", None, t.decl, full, args=self.constructor_values(t, inst.args, full))
+        raise self.unsupported("this instance", inst)
+
+    def constructor_values(self, t: BlockType, args: list[A.Argument], path: str) -> dict:
+        """What a parser's or control's constructor parameters stand for: other instances, or constants."""
+        values = {}
+        for param, info, arg in zip(t.decl.constructor_params, t.constructor_params, args):
+            e = arg.value
+            if isinstance(e, A.ConstructorCall):
+                # A nameless instance, C1(): named after the parameter it fills, as p4c does.
+                values[param.symbol] = self.instance_value(e, e.type, f"{path}.{param.name}")
+            elif isinstance(info.type, (ExternType, BlockType)):
+                values[param.symbol] = self.instance_binding(e)
+            elif getattr(e, "const", None) is not None:
+                values[param.symbol] = Const(e.const, info.type)
+            else:
+                raise self.unsupported("this constructor argument (it must be a compile-time constant)", e)
+        return values
+
+    def instance_binding(self, e: A.Expression) -> Binding:
+        """The instance an expression names: a local one, a constructor or apply parameter bound to one, or
+        one declared at program scope."""
+        sym = getattr(e, "ref", None) if isinstance(e, A.Name) else None
+        b = self.env.lookup(sym) if sym is not None else None
+        if isinstance(b, Binding):
+            return b
+        if sym is not None and sym.kind == "instance" and self.prog.checked.checker.globals.lookup_local(
+                sym.name) is sym:
+            return self.top_level_instance(sym.decl)
+        raise self.unsupported("using an instance through this expression", e)
+
+    def top_level_instance(self, inst: A.Instantiation) -> Binding:
+        """An instance declared at program scope: one object for the whole program, named by its own name."""
+        cache = self.prog.top_level_instances
+        b = cache.get(id(inst))
+        if b is None:
+            saved = self.env
+            self.env = self.root_env     # its constructor arguments can only name other top-level things
+            try:
+                b = self.instance_value(inst, getattr(inst, "instance_type", None), top_level_name(inst))
+            finally:
+                self.env = saved
+            cache[id(inst)] = b
+        return b
 
     def bind_constructor_args(self, decl, env: Env, args: list, outer: Env, path: str) -> None:
         """Bind a block's constructor parameters to one instance's arguments: compile-time values,
@@ -131,7 +175,7 @@ class FullBlockCompiler(CallsMixin, ParsersMixin, BlockCompiler):
             elif isinstance(value, A.Name) and isinstance(outer.lookup(value.ref), Binding):
                 env.bind(sym, outer.lookup(value.ref))
             elif isinstance(value, A.ConstructorCall) and isinstance(getattr(value, "type", None), BlockType):
-                env.bind(sym, Binding("block", None, value.type.decl, f"{path}.{p.name}", list(value.args)))
+                env.bind(sym, self.instance_value(value, value.type, f"{path}.{p.name}"))
             # Anything else (an extern constructed in place) stays unbound: using it is reported there.
 
     def setup_control_locals(self, decl: A.ControlDeclaration, env: Env, path: str) -> None:
@@ -162,6 +206,7 @@ class ProgramCompiler:
         self.warnings: list[Diagnostic] = []
         self.error_names = list(checked.checker.error_members)
         self.register_cell_lists: set[str] = set()
+        self.top_level_instances: dict[int, Binding] = {}    # id(Instantiation) -> its binding
         self.extern_bytes = 0       # what the registers, counters and meters so far will allocate
 
     # ------------------------------------------------------------------ registries
@@ -208,8 +253,8 @@ class ProgramCompiler:
             aref = entry.action
             data = tuple(arg.const for p, arg in zip(aref.decl.param_infos, aref.bound) if not p.direction)
             entries.append((match, aref.name, data, getattr(entry, "priority_value", None)))
-        dc = f"{path}.{decl.direct_counter}" if isinstance(decl.direct_counter, str) else None
-        dm = f"{path}.{decl.direct_meter}" if isinstance(decl.direct_meter, str) else None
+        dc = self._direct_resource(path, decl, decl.direct_counter)
+        dm = self._direct_resource(path, decl, decl.direct_meter)
         info = TableInfo(name, f"T{len(self.tables)}", decl, keys, actions, default, decl.default_is_const,
                          decl.size or 1024, entries, getattr(decl, "entries_are_const", True), dc, dm)
         impl = getattr(decl, "implementation", None)
@@ -255,6 +300,18 @@ class ProgramCompiler:
         self.profiles[name] = info
         return info
 
+    def _direct_resource(self, path: str, table: A.TableDeclaration, name) -> str | None:
+        """The control-plane name of a table's direct counter or meter: one of its control's locals, or an
+        instance at program scope (registered here, as nothing else may mention it)."""
+        if not isinstance(name, str):
+            return None
+        scope = getattr(getattr(table, "control", None), "scope", None)
+        if scope is not None and scope.lookup_local(name) is None:
+            sym = self.checked.checker.globals.lookup_local(name)
+            if sym is not None and sym.kind == "instance" and isinstance(sym.decl, A.Instantiation):
+                return self.extern_info(top_level_name(sym.decl), sym.decl, sym.decl.instance_type).name
+        return f"{path}.{name}"
+
     @staticmethod
     def _match_value(el: A.Expression, k: KeySpec) -> MatchValue:
         full = (1 << k.width) - 1
@@ -281,7 +338,8 @@ class ProgramCompiler:
             return MatchValue(v, prefix_len=k.width)
         return MatchValue(v, mask=None)
 
-    def extern_info(self, full: str, inst: A.Instantiation, t: ExternType) -> ExternInfo:
+    def extern_info(self, full: str, inst: A.Instantiation | A.ConstructorCall, t: ExternType) -> ExternInfo:
+        """The extern instance named `full` (inst declares it; a ConstructorCall is a nameless one)."""
         info = self.externs.get(full)
         if info is not None:
             return info
@@ -291,10 +349,10 @@ class ProgramCompiler:
         if kind == "register":
             params = {"size": args[0], "width": fixed_width(t.type_args[0])}
         elif kind in ("counter", "meter"):
-            enum_t = strip_newtype(inst.instance_type.constructor_args[1].type)
+            enum_t = strip_newtype(t.constructor_args[1].type)
             params = {"size": args[0], "type": enum_t.members[args[1]]}
         elif kind in ("direct_counter", "direct_meter"):
-            enum_t = strip_newtype(inst.instance_type.constructor_args[0].type)
+            enum_t = strip_newtype(t.constructor_args[0].type)
             params = {"type": enum_t.members[args[0]]}
         elif kind in ("Checksum16",):
             params = {}
@@ -303,21 +361,21 @@ class ProgramCompiler:
                         f"v1model.p4 (BMv2, too, runs others only when extended with them)", inst.span,
                         provided_externs_hint())
         if isinstance(params.get("size"), int):
-            self._check_extern_size(kind, params["size"], inst)
+            self._check_extern_size(kind, params["size"], full, inst.span)
         info = ExternInfo(full, f"X{len(self.externs)}", kind, params)
         self.externs[full] = info
         return info
 
-    def _check_extern_size(self, kind: str, size: int, inst: A.Instantiation) -> None:
+    def _check_extern_size(self, kind: str, size: int, full: str, span) -> None:
         """Refuse a register, counter or meter larger than a device may allocate (see MAX_EXTERN_CELLS)."""
         limit = MAX_EXTERN_CELLS[kind]
         if size > limit:
-            raise error(f"{kind} '{inst.name}' has {size} cells; dataplane allows at most {limit} per {kind}",
-                        inst.span, "every cell is allocated when the device starts, as in BMv2")
+            raise error(f"{kind} '{_last_part(full)}' has {size} cells; dataplane allows at most {limit} per {kind}",
+                        span, "every cell is allocated when the device starts, as in BMv2")
         self.extern_bytes += size * BYTES_PER_CELL[kind]
         if self.extern_bytes > MAX_EXTERN_BYTES:
-            raise error(f"{kind} '{inst.name}' brings the program's registers, counters and meters to more than "
-                        f"{MAX_EXTERN_BYTES >> 20} MiB of cells", inst.span,
+            raise error(f"{kind} '{_last_part(full)}' brings the program's registers, counters and meters to more "
+                        f"than {MAX_EXTERN_BYTES >> 20} MiB of cells", span,
                         "every cell is allocated when the device starts; make some of them smaller")
 
     def value_set_info(self, path: str, decl: A.ValueSetDeclaration) -> ExternInfo:
@@ -627,6 +685,17 @@ class CompiledProgram:
             if t.name == name:
                 return t
         return None
+
+
+def _last_part(full: str) -> str:
+    """An instance's own name from its control-plane name (Ing.counts -> counts)."""
+    return full.rsplit(".", 1)[-1]
+
+
+def top_level_name(inst: A.Instantiation) -> str:
+    """The control-plane name of an instance declared at program scope: its @name, else its own name."""
+    name = control_plane_name(inst.annotations, inst.name)
+    return name[1:] if name.startswith(".") else name
 
 
 def module_name(path) -> str:

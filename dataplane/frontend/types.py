@@ -278,11 +278,32 @@ class FunctionType(Type):
         return f"method {self.name}"
 
 
+# Generic types inside generic types: struct R<T> { R<R<T>> next; } would make types without end.
+MAX_GENERIC_NESTING = 50
+
+
+class TypeNestingError(Exception):
+    """A specialization nests generic types more than MAX_GENERIC_NESTING deep (the checker reports it)."""
+
+
+def generic_depth(t: Type) -> int:
+    """How many specializations of generic types are nested in t."""
+    if isinstance(t, StackType):
+        return generic_depth(t.element)
+    if isinstance(t, TupleType):
+        return max((generic_depth(e) for e in t.elements), default=0)
+    if isinstance(t, StructLikeType) and t.origin is not None:
+        return 1 + max((generic_depth(a) for a in t.origin[1]), default=0)
+    return 0
+
+
 def specialize_struct(generic: StructLikeType, args: tuple) -> StructLikeType:
     """The struct, header or union type `generic<args>`: one type per distinct list of arguments."""
     args = tuple(args)
     t = generic.specializations.get(args)
     if t is None:
+        if max((generic_depth(a) for a in args), default=0) >= MAX_GENERIC_NESTING:
+            raise TypeNestingError(generic.name)
         t = StructLikeType(generic.kind, f"{generic.name}<{', '.join(map(str, args))}>", decl=generic.decl,
                            origin=(generic, args))
         generic.specializations[args] = t
@@ -365,4 +386,8 @@ def same_type(a: Type, b: Type) -> bool:
         return a.size == b.size and same_type(a.element, b.element)
     if isinstance(a, TupleType) and isinstance(b, TupleType):
         return len(a.elements) == len(b.elements) and all(same_type(x, y) for x, y in zip(a.elements, b.elements))
+    if isinstance(a, ExternType) and isinstance(b, ExternType):
+        # register<bit<8>> is made anew wherever it is written (and for every instance): compare structurally.
+        return a.decl is b.decl and len(a.type_args) == len(b.type_args) and \
+            all(same_type(x, y) for x, y in zip(a.type_args, b.type_args))
     return False

@@ -89,3 +89,15 @@ def test_match_kind_values_are_checked_but_not_run():
     with pytest.raises(DiagnosticError) as exc:
         compile_program(checked)
     assert "a match_kind value in a run-time expression is not supported" in str(exc.value)
+
+
+def test_program_scope_instances_are_named_by_their_own_name():
+    text = with_ingress(
+        "action a() { m.read(meta.x); r.write(0, 1); }\n"
+        "table t { key = { meta.y: exact; } actions = { a; } default_action = a; meters = m; }\n"
+        "apply { t.apply(); }").replace(
+        "control MyIngress", '@name("named") direct_meter<bit<32>>(MeterType.packets) m;\n'
+                             "register<bit<8>>(4) r;\ncontrol MyIngress")
+    program = compile_program(check_source(SourceFile("t.p4", text)))
+    assert sorted(x.name for x in program.externs) == ["named", "r"]
+    assert program.table("MyIngress.t").direct_meter == "named"

@@ -127,3 +127,70 @@ def test_tutorial_style_features():
                                      "control MyIngress(inout headers_t hdr, inout metadata_t meta, "
                                      "inout standard_metadata_t sm) {\napply"))
     assert prog.architecture is not None
+
+
+_PIPELINE = """
+package Pipeline<H, M>(Parser<H, M> p, VerifyChecksum<H, M> vr, Ingress<H, M> ig, Egress<H, M> eg,
+                       ComputeChecksum<H, M> ck, Deparser<H> dep);
+package Switch<H0, M0, H1, M1>(Pipeline<H0, M0> p0, @optional Pipeline<H1, M1> p1);
+control MyIngress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t sm) { apply { } }
+Pipeline(MyParser(), MyVerifyChecksum(), MyIngress(), MyEgress(), MyComputeChecksum(), MyDeparser()) p0;
+"""
+
+
+def test_a_package_instance_is_a_package_argument():
+    from p4helpers import V1MODEL_SKELETON
+    prog = check_text(V1MODEL_SKELETON + _PIPELINE + "Switch<headers_t, metadata_t, _, _>(p0) main;\n")
+    arch = prog.checker.architecture
+    assert arch.name == "Switch" and arch.blocks["p0"].name == "Pipeline"
+    assert str(arch.type_bindings["H0"]) == "headers_t" and "H1" not in arch.type_bindings
+
+
+def test_a_package_instance_of_other_types_is_refused_without_a_python_repr():
+    from p4helpers import V1MODEL_SKELETON
+    errors = errors_of(V1MODEL_SKELETON + _PIPELINE + "Switch<metadata_t, metadata_t, _, _>(p0) main;\n")
+    assert errors == ["argument 1 of Switch ('p0') is a Pipeline<headers_t, metadata_t> but "
+                      "Pipeline<metadata_t, metadata_t> is expected"]
+
+
+def test_explicit_package_type_arguments_must_match_the_blocks():
+    from p4helpers import V1MODEL_MAIN, V1MODEL_SKELETON
+    text = with_ingress("apply { }").replace(V1MODEL_MAIN, "V1Switch<headers_t, headers_t>" + V1MODEL_MAIN[8:])
+    assert "parameter 'meta' of 'MyParser' has type metadata_t but argument 1 of V1Switch ('p') needs " \
+           "headers_t" in errors_of(text)
+    assert errors_of(with_ingress("apply { }").replace(V1MODEL_MAIN, "V1Switch<headers_t, metadata_t>"
+                                                        + V1MODEL_MAIN[8:])) == []
+
+
+@pytest.mark.parametrize("locals_,message", [
+    ("Wrong() w; Twice(w) t;", "constructor argument 's' has type Wrong but Step is expected"),
+    ("Twice(5) t;", "constructor argument 's' has type int but Step is expected"),
+    ("register<bit<16>>(1) r; Keep(r) k;", "constructor argument 'r' has type register<bit<16>> but "
+                                           "register<bit<8>> is expected"),
+])
+def test_instances_as_constructor_arguments_must_fit(locals_, message):
+    decls = ("control Step(inout bit<8> x);\ncontrol Wrong(in bit<8> x) { apply { } }\n"
+             "control Twice(inout bit<8> x)(Step s) { apply { s.apply(x); } }\n"
+             "control Keep()(register<bit<8>> r) { apply { } }\n")
+    text = with_ingress(locals_ + " apply { }").replace("control MyIngress", decls + "control MyIngress")
+    assert errors_of(text) == [message]
+    good = with_ingress("Add() a; Twice(a) t; register<bit<8>>(1) r; Keep(r) k; apply { }").replace(
+        "control MyIngress", decls + "control Add(inout bit<8> x) { apply { } }\ncontrol MyIngress")
+    assert errors_of(good) == []
+
+
+@pytest.mark.parametrize("decls,locals_,message", [
+    ("struct S<T> { T f; }", "S s;", "struct 'S' needs type arguments: S<T>"),
+    ("struct S<T> { T f; }", "S<bit<8>, bit<8>> s;", "struct 'S' takes 1 type argument(s), not 2"),
+    ("struct R<T> { T f; R<R<T>> next; }", "R<bit<8>> r;",
+     "struct 'R' nests types too deeply (more than 50 levels of generic types inside each other)"),
+])
+def test_generic_struct_errors(decls, locals_, message):
+    text = with_ingress(f"apply {{ {locals_} }}").replace("control MyIngress", decls + "\ncontrol MyIngress")
+    assert message in errors_of(text)
+
+
+def test_generic_struct_specializations_are_one_type():
+    text = with_ingress("apply { S<bit<8>> a; S<bit<8>> b = a; S<bit<4>> c; c.f = a.f[3:0]; }").replace(
+        "control MyIngress", "struct S<T> { T f; }\ncontrol MyIngress")
+    assert errors_of(text) == []

@@ -266,6 +266,11 @@ class CallsMixin(CheckerBase):
             return None
         params = [ParamInfo(p.name, p.direction, substitute(p.type, mapping) if p.type else None,
                             p.default, p.optional, p.span) for p in callee.params]
+        for p, a in zip(params, bound):
+            if a is not None and a.value is None and contains_typevar(p.type):
+                self.error(f"cannot infer the type of '_' passed for parameter '{p.name}' of {what}", a.span,
+                           f"give it explicitly: {callee.name}<{', '.join(callee.type_params)}>(...)")
+                ok = False
         e.callee = Callable(callee.kind, callee.name, params, ret, callee.decl, callee.receiver,
                             callee.type_params, callee.owner)
         e.bound = args

@@ -8,7 +8,7 @@ from .. import ast as A
 from ..scope import Scope, Symbol
 from ..types import (BOOL, DONT_CARE, ERROR, INT, MATCH_KIND, STRING, VOID, BitsType, BlockType, BoolType,
                      EnumType, ExternType, NewType, StackType, StructLikeType, TupleType, Type, TypeVar,
-                     VarbitType, specialize_struct, strip_newtype)
+                     TypeNestingError, VarbitType, same_type, specialize_struct, strip_newtype)
 from .base import CheckerBase, ParamInfo, decl_span
 
 MAX_WIDTH = 4096
@@ -355,7 +355,12 @@ class DeclarationsMixin(CheckerBase):
                            f"not {len(args)}", span)
                 return None
             new = tuple(args) not in base.specializations
-            t = specialize_struct(base, tuple(args))
+            try:
+                t = specialize_struct(base, tuple(args))
+            except TypeNestingError:
+                self.error(f"{base.kind} '{base.name}' nests types too deeply (more than {MAX_TYPE_NESTING} levels "
+                           f"of generic types inside each other)", span)
+                return None
             if new and not any(contains_type_var(a) for a in args):
                 self._check_specialized_fields(t, span, set())
             return t

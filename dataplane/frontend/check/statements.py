@@ -6,6 +6,7 @@ from .. import ast as A
 from ..scope import Scope, Symbol
 from ..types import (VOID, ActionRunType, BitsType, BlockType, BoolType, EnumType, ErrorType, ExternType, IntType,
                      StackType, TableType, Type, VoidType, same_type, strip_newtype)
+from .architecture import fits_block, signature
 from .base import CheckerBase, ParamInfo, decl_span
 
 
@@ -111,7 +112,10 @@ class StatementsMixin(CheckerBase):
     def check_action(self, decl: A.ActionDeclaration, scope: Scope) -> None:
         infos = self.action_callable(decl).params
         seen_directionless = None
-        for p in decl.params:
+        for p, info in zip(decl.params, infos):
+            if isinstance(info.type, (ExternType, BlockType)):
+                self.error(f"parameter '{p.name}' of action '{decl.name}' has type {info.type}; action parameters "
+                           f"cannot be extern, parser or control instances", p.span)
             if p.direction == "" and seen_directionless is None:
                 seen_directionless = p
             elif p.direction and seen_directionless is not None:
@@ -206,10 +210,23 @@ class StatementsMixin(CheckerBase):
             for a, p in zip(args, ctor):
                 if a.value is not None:
                     self.check_expression(a.value, scope, p.type)
-                    self.coerce(a.value, p.type, f"constructor argument '{p.name}'")
+                    if isinstance(p.type, BlockType):
+                        self.check_instance_argument(a.value, p.type, f"constructor argument '{p.name}'")
+                    else:
+                        self.coerce(a.value, p.type, f"constructor argument '{p.name}'")
             return t
         self.error(f"type {t} cannot be instantiated", type_span)
         return None
+
+    def check_instance_argument(self, e: A.Expression, expected: BlockType, what: str) -> None:
+        """A parser, control or package instance passed where a parser, control or package type is expected."""
+        given = getattr(e, "type", None)
+        if given is None or fits_block(expected, given, {}):
+            return
+        hint = None
+        if isinstance(given, BlockType) and given.kind == expected.kind and not given.is_declaration_only:
+            hint = f"'{given.name}' is declared as {signature(given)}, but {expected.name} is {signature(expected)}"
+        self.error(f"{what} has type {given} but {expected} is expected", e.span, hint)
 
     def _expr_ConstructorCall(self, e: A.ConstructorCall, scope: Scope, expected) -> Type | None:
         t = self.resolve_type(e.type, scope, allow_generic=True)
