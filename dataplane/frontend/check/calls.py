@@ -11,7 +11,7 @@ from __future__ import annotations
 from .. import ast as A
 from ..scope import Scope
 from ..types import (BOOL, INT, VOID, ApplyResultType, BlockType, ExternType, IntType, ListType, StackType,
-                     StructInitType, StructLikeType, TableType, TupleType, Type, TypeVar, VarbitType,
+                     StringType, StructInitType, StructLikeType, TableType, TupleType, Type, TypeVar, VarbitType,
                      same_type, strip_newtype)
 from .base import Callable, CheckerBase, ParamInfo
 from .declarations import substitute
@@ -219,6 +219,12 @@ class CallsMixin(CheckerBase):
                 if not self._infer(pt, at, a.value, mapping, p):
                     ok = False
                 pt = substitute(pt, mapping)
+                if p.direction and isinstance(pt, (StringType, ExternType)):
+                    # The rule on declared parameter types, for a type only a call supplies.
+                    self.error_with_note(f"parameter '{p.name}' of {what} has a direction, so its type cannot be "
+                                         f"{pt}", p.span or a.value.span, f"{pt} is inferred from this argument",
+                                         a.value.span)
+                    ok = False
             if p.direction in ("out", "inout"):
                 if not self.check_lvalue(a.value, scope, f"pass {{}} as an '{p.direction}' argument"):
                     ok = False

@@ -14,8 +14,8 @@ from .. import ast as A
 from ..scope import Scope
 from ..types import (BIT32, BOOL, DONT_CARE, ERROR, INT, STRING, ActionRunType, ActionType, ApplyResultType,
                      BitsType, BlockType, BoolType, DontCareType, EnumType, ExternType, FunctionType, IntType,
-                     ListType, StackType, StructInitType, StructLikeType, TableType, TupleType, Type, TypeVar,
-                     same_type, strip_newtype)
+                     ListType, NewType, StackType, StructInitType, StructLikeType, TableType, TupleType, Type, TypeVar,
+                     VoidType, same_type, strip_newtype)
 from .base import CheckerBase
 from .declarations import MAX_WIDTH
 
@@ -386,11 +386,17 @@ class ExpressionsMixin(CheckerBase):
             if not isinstance(value, int) or isinstance(value, bool):
                 self.error("the bounds of a slice must be integer constants", bound.span)
                 return None
+            if value < 0:
+                self.error(f"the bounds of a slice cannot be negative ({value})", bound.span)
+                return None
         bt = strip_newtype(base_t)
         if isinstance(bt, IntType):
-            if e.expr.const is not None and 0 <= lo <= hi:
+            if lo > hi:
+                self.error(f"slice [{hi}:{lo}] is empty: its high bound is below its low bound", e.span)
+                return None
+            if e.expr.const is not None:
                 e.const = bits.slice_bits(e.expr.const, hi, lo)
-            return BitsType(hi - lo + 1) if 0 <= lo <= hi else None
+            return BitsType(hi - lo + 1)
         if not isinstance(bt, BitsType):
             self.error(f"cannot take a slice of a value of type {base_t}", e.span)
             return None
@@ -455,8 +461,12 @@ class ExpressionsMixin(CheckerBase):
             t = self.unify_operands(e, op)
             if t is None:
                 return None
-            if isinstance(strip_newtype(t), (ExternType, BlockType, TableType, ActionType, FunctionType)):
+            if isinstance(strip_newtype(t), (ExternType, BlockType, TableType, ActionType, FunctionType, VoidType)):
                 self.error(f"values of type {t} cannot be compared", span)
+                return None
+            if isinstance(t, StructInitType):
+                self.error("cannot compare two struct initializers: neither has a type", span,
+                           "cast one of them to the struct type: (S){a = 1}")
                 return None
             self._fold_compare(e, t)
             return BOOL
@@ -475,8 +485,9 @@ class ExpressionsMixin(CheckerBase):
                 self.error(f"the left operand of '{op}' must be numeric, not {lt}", e.left.span)
                 return None
             nr = integral(rt)
-            if nr is None or (isinstance(nr, BitsType) and nr.signed):
-                self.error(f"a shift amount must be an unsigned integer, not {rt}", e.right.span)
+            if nr is None or (isinstance(nr, BitsType) and nr.signed) or isinstance(rt, NewType):
+                self.error(f"a shift amount must be an unsigned integer, not {rt}", e.right.span,
+                           f"cast it to its base type: ({rt.base})" if isinstance(rt, NewType) else None)
                 return None
             if isinstance(nr, IntType):
                 if e.right.const is not None and e.right.const < 0:

@@ -21,6 +21,7 @@ class ParsersMixin(CheckerBase):
         scope = self.param_scope(self.globals, "parser", decl, decl.params, bt.params)
         for p, info in zip(decl.constructor_params, bt.constructor_params):
             p.symbol = Symbol(p.name, "param", p, info.type, direction="", span=p.span, owner=decl)
+            p.is_constructor_param = True
             self.declare(scope, p.symbol)
         decl.scope = scope
         decl.instances = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import ast as A
 from ..scope import Scope, Symbol
 from ..types import (VOID, ActionRunType, BitsType, BlockType, BoolType, EnumType, ErrorType, ExternType, IntType,
-                     TableType, Type, VoidType, strip_newtype)
+                     StringType, TableType, Type, VoidType, strip_newtype)
 from .base import CheckerBase, ParamInfo, decl_span
 
 
@@ -69,6 +69,7 @@ class StatementsMixin(CheckerBase):
         scope = self.param_scope(self.globals, "control", decl, decl.params, bt.params)
         for p, info in zip(decl.constructor_params, bt.constructor_params):
             p.symbol = Symbol(p.name, "param", p, info.type, direction="", span=p.span, owner=decl)
+            p.is_constructor_param = True
             self.declare(scope, p.symbol)
         decl.scope = scope
         decl.tables = []
@@ -142,8 +143,9 @@ class StatementsMixin(CheckerBase):
             self.error(f"'{decl.name}' has type {t}: extern and block instances are declared as "
                        f"{t}(args) {decl.name};", decl.type.span)
             t = None
-        if t is not None and isinstance(t, VoidType):
-            self.error("a variable cannot have type void", decl.type.span)
+        if t is not None and isinstance(t, (VoidType, StringType)):
+            self.error(f"a variable cannot have type {t}", decl.type.span,
+                       "strings are compile-time constants only" if isinstance(t, StringType) else None)
             t = None
         if decl.init is not None:
             self.check_expression(decl.init, scope, t)
@@ -203,10 +205,34 @@ class StatementsMixin(CheckerBase):
             for a, p in zip(args, ctor):
                 if a.value is not None:
                     self.check_expression(a.value, scope, p.type)
-                    self.coerce(a.value, p.type, f"constructor argument '{p.name}'")
+                    if self.coerce(a.value, p.type, f"constructor argument '{p.name}'") and \
+                            not self.is_compile_time_known(a.value):
+                        self.error(f"constructor argument '{p.name}' must be a compile-time constant", a.value.span,
+                                   "instances are made when the program is compiled, before any packet")
             return t
         self.error(f"type {t} cannot be instantiated", type_span)
         return None
+
+    def is_compile_time_known(self, e: A.Expression) -> bool:
+        """Whether e is known when the program is compiled: a constant, an instance, a constructor call or
+        a parameter of the enclosing block's constructor, or built from them."""
+        if getattr(e, "const", None) is not None or isinstance(e, A.ConstructorCall):
+            return True
+        if isinstance(e, A.Name):
+            sym = getattr(e, "ref", None)
+            return sym is None or sym.kind in ("const", "instance") or \
+                (sym.kind == "param" and getattr(sym.decl, "is_constructor_param", False))
+        if isinstance(e, (A.Member, A.Cast, A.Unary)):
+            return self.is_compile_time_known(e.expr)
+        if isinstance(e, A.Binary):
+            return self.is_compile_time_known(e.left) and self.is_compile_time_known(e.right)
+        if isinstance(e, A.Ternary):
+            return all(self.is_compile_time_known(x) for x in (e.cond, e.then, e.otherwise))
+        if isinstance(e, A.ListExpression):
+            return all(self.is_compile_time_known(x) for x in e.elements)
+        if isinstance(e, A.StructExpression):
+            return all(self.is_compile_time_known(x) for _, x in e.fields)
+        return False
 
     def _expr_ConstructorCall(self, e: A.ConstructorCall, scope: Scope, expected) -> Type | None:
         t = self.resolve_type(e.type, scope, allow_generic=True)

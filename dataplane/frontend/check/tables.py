@@ -63,7 +63,12 @@ class TablesMixin(CheckerBase):
             self._check_action_list(decl, seen["actions"], scope)
         if "default_action" in seen:
             self._check_default_action(decl, seen["default_action"], scope)
-        if "entries" in seen:
+        if "entries" in seen and "key" in seen and \
+                decl.properties.index(seen["entries"]) < decl.properties.index(seen["key"]):
+            # The entries are read in the order of the keys, so that order must be known before them.
+            self.error(f"the entries of table '{decl.name}' must come after its key", 
+                       getattr(seen["entries"], "name_span", seen["entries"].span))
+        elif "entries" in seen:
             self._check_entries(decl, seen["entries"], scope)
         if "size" in seen:
             v = self.constant_value(seen["size"].value, scope)
@@ -122,6 +127,11 @@ class TablesMixin(CheckerBase):
             if name is None:
                 from ..printer import expression_text
                 name = expression_text(ke.expr)
+                complex_part = _unnameable_key_part(ke.expr)
+                if complex_part is not None:
+                    self.error("this key needs a @name annotation: the control plane names a key after a "
+                               "field, slice, index, mask or isValid() of it", complex_part.span,
+                               f'for example @name("{decl.name}_key{len(decl.keys)}")')
             decl.keys.append(TableKey(ke.expr, ke.match_kind, name, t, width or 0))
         if lpm and any(k.match_kind in ("ternary", "range", "optional") for k in decl.keys):
             decl.lpm_with_priority = True
@@ -350,6 +360,26 @@ class TablesMixin(CheckerBase):
             e.ref.decl.attached_table = decl
             return e.name
         return e
+
+
+def _unnameable_key_part(e: A.Expression) -> A.Expression | None:
+    """The first part of a key expression that gives the key no control-plane name, or None.
+
+    A key is named after what it reads (as P4Runtime does): a name, a field, an index, a slice, a mask
+    with &, a constant or isValid(). Any other expression needs an explicit @name."""
+    if isinstance(e, (A.Name, A.IntLiteral)):
+        return None
+    if isinstance(e, A.Member):
+        return _unnameable_key_part(e.expr)
+    if isinstance(e, A.Index):
+        return _unnameable_key_part(e.expr) or _unnameable_key_part(e.index)
+    if isinstance(e, A.Slice):
+        return _unnameable_key_part(e.expr) or _unnameable_key_part(e.hi) or _unnameable_key_part(e.lo)
+    if isinstance(e, A.Binary) and e.op == "&":
+        return _unnameable_key_part(e.left) or _unnameable_key_part(e.right)
+    if isinstance(e, A.Call) and isinstance(e.func, A.Member) and e.func.member == "isValid" and not e.args:
+        return _unnameable_key_part(e.func.expr)
+    return e
 
 
 def _count(n: int, noun: str) -> str:
