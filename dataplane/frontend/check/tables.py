@@ -211,6 +211,21 @@ class TablesMixin(CheckerBase):
             if not p.direction and a is not None and a.const is None:
                 self.error(f"the value for action parameter '{p.name}' must be a compile-time constant", a.span)
                 return False
+        return self._directional_arguments_agree(listed[ref.name], callee, fake.bound)
+
+    def _directional_arguments_agree(self, listed: A.ActionRef, callee: Callable, bound: list) -> bool:
+        """The actions list binds an action's directional parameters once for the table; a default action
+        or an entry that gives them again must give the same arguments."""
+        listed_args = getattr(listed, "bound", None) or []
+        directional = [(p, a) for p, a in zip(callee.params, bound) if p.direction]
+        for (p, a), la in zip(directional, listed_args):
+            if a is None or la is None or _same_argument(a, la):
+                continue
+            from ..printer import expression_text
+            self.error_with_note(f"the argument for '{p.direction}' parameter '{p.name}' differs from the one in "
+                                 f"the actions list ({expression_text(la)})", a.span,
+                                 "the actions list gives it here", la.span)
+            return False
         return True
 
     def _check_default_action(self, decl: A.TableDeclaration, prop: A.TableProperty, scope: Scope) -> None:
@@ -360,6 +375,14 @@ class TablesMixin(CheckerBase):
             e.ref.decl.attached_table = decl
             return e.name
         return e
+
+
+def _same_argument(a: A.Expression, b: A.Expression) -> bool:
+    """Whether two checked argument expressions denote the same value: equal constants, or the same text."""
+    if a.const is not None and b.const is not None:
+        return a.const == b.const
+    from ..printer import expression_text
+    return expression_text(a) == expression_text(b)
 
 
 def _unnameable_key_part(e: A.Expression) -> A.Expression | None:
