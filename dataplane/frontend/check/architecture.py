@@ -118,7 +118,7 @@ class ArchitectureMixin(CheckerBase):
             for action, control in actions:
                 name = self._action_control_plane_name(action, control)
                 other = seen.setdefault(name, action)
-                if other is not action:
+                if other is not action and _renamed(action, other):     # else a duplicate declaration
                     self.error_with_note(f"action '{action.name}' has the control-plane name '{name[1:]}', which "
                                          f"action '{other.name}' already has", decl_span(action),
                                          f"'{other.name}' is declared here", decl_span(other),
@@ -144,7 +144,7 @@ class ArchitectureMixin(CheckerBase):
                                f"'{control.name}' is instantiated more than once, so {other[1]} and {where} "
                                f"would both be named '{name}'", decl_span(local),
                                f"give the table a name relative to its control: @name(\"{cp.lstrip('.')}\")")
-                elif other[0] is not local:
+                elif other[0] is not local and _renamed(local, other[0]):
                     self.error_with_note(f"table '{local.name}' ({where}) has the control-plane name '{name}', which "
                                          f"table '{other[0].name}' ({other[1]}) already has", decl_span(local),
                                          f"'{other[0].name}' is declared here", decl_span(other[0]))
@@ -166,6 +166,12 @@ class ArchitectureMixin(CheckerBase):
             last -= 1
         col = len(src.line_text(last)) + 1
         return Span(src, last, col, last, col + 1)
+
+
+def _renamed(a, b) -> bool:
+    """Whether either declaration has an @name: without, equal names are a duplicate declaration, reported
+    as such."""
+    return A.find_annotation(a.annotations, "name") is not None or A.find_annotation(b.annotations, "name") is not None
 
 
 def _unify(expected: Type, given: Type, mapping: dict) -> bool:
