@@ -69,6 +69,13 @@ class ArchitectureMixin(CheckerBase):
                                "all blocks of a pipeline must use the same header and metadata types")
             inst.blocks[param.name] = given
         inst.type_bindings = mapping
+        missing = [n for n in pkg.type_params if n not in mapping]
+        if missing and all(a is None or a.value is None or getattr(a.value, "type", None) is not None
+                           for a in bound):
+            # Every argument was given and checked, yet none fixed these types (a default value cannot).
+            self.error(f"cannot infer the type {missing[0]} of package '{pkg.name}' from its arguments", span,
+                       f"give it explicitly: {pkg.name}<{', '.join(pkg.type_params)}>(...)")
+            return None
         return inst
 
     # ------------------------------------------------------------------ pass: check architecture

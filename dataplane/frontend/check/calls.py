@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .. import ast as A
 from ..scope import Scope
-from ..types import (BOOL, INT, VOID, ApplyResultType, BlockType, ExternType, IntType, ListType, StackType,
+from ..types import (BOOL, INT, VOID, ApplyResultType, BlockType, DontCareType, ExternType, IntType, ListType, StackType,
                      StringType, StructInitType, StructLikeType, TableType, TupleType, Type, TypeVar, VarbitType,
                      same_type, strip_newtype)
 from .base import Callable, CheckerBase, ParamInfo
@@ -28,6 +28,27 @@ def contains_typevar(t: Type | None) -> bool:
         return any(contains_typevar(a) for a in t.type_args)
     if isinstance(t, BlockType):
         return any(contains_typevar(p.type) for p in t.params)
+    return False
+
+
+def type_variables(t: Type | None) -> list[str]:
+    """The names of the type variables in t, in order."""
+    if isinstance(t, TypeVar):
+        return [t.name]
+    if isinstance(t, StackType):
+        return type_variables(t.element)
+    if isinstance(t, TupleType):
+        return [v for e in t.elements for v in type_variables(e)]
+    if isinstance(t, ExternType):
+        return [v for a in t.type_args for v in type_variables(a)]
+    return []
+
+
+def _holds_untyped_int(t: Type) -> bool:
+    if isinstance(t, IntType):
+        return True
+    if isinstance(t, (TupleType, ListType)):
+        return any(_holds_untyped_int(e) for e in t.elements)
     return False
 
 
@@ -236,6 +257,8 @@ class CallsMixin(CheckerBase):
                 if not self.coerce(a.value, pt, f"the argument for parameter '{p.name}'"):
                     ok = False
             args.append(a.value)
+        if ok and not self._inferred_types_are_complete(e, callee, bound, mapping, what):
+            ok = False
         ret = substitute(callee.return_type, mapping)
         if contains_typevar(ret):
             self.error(f"cannot infer the type {ret} returned by {what}", e.span,
@@ -251,6 +274,33 @@ class CallsMixin(CheckerBase):
             return None
         self.check_special_call(e, scope)
         return ret
+
+    def _inferred_types_are_complete(self, e: A.Call, callee: Callable, bound: list, mapping: dict,
+                                     what: str) -> bool:
+        """After inference, every type a parameter needs is a concrete type with a width: an untyped
+        constant, a '_' argument or a '_' type argument gives no type to run with."""
+        for p, a in zip(callee.params, bound):
+            if a is not None and a.value is not None and isinstance(p.type, DontCareType):
+                self.error(f"cannot infer the type of parameter '{p.name}' of {what}: its type is '_'",
+                           a.value.span, "instantiate the extern with a concrete type argument")
+                return False
+            if a is None or not contains_typevar(p.type):
+                continue
+            if a.value is None:
+                unbound = [v for v in type_variables(p.type) if v not in mapping]
+                if unbound:
+                    self.error(f"cannot infer the type {unbound[0]} of parameter '{p.name}' of {what}: '_' gives "
+                               f"no type", a.span, f"pass a variable of the wanted type, or write "
+                               f"{callee.name}<...>(...)")
+                    return False
+                continue
+            for v in type_variables(p.type):
+                t = mapping.get(v)
+                if t is not None and _holds_untyped_int(t):
+                    self.error(f"cannot infer a width for the type {v} of parameter '{p.name}' of {what}",
+                               a.value.span, "give the constant a width, for example 16w0xFFFF, or cast it")
+                    return False
+        return True
 
     def _infer(self, pt: Type, at: Type, arg: A.Expression, mapping: dict, p: ParamInfo) -> bool:
         """Bind the type variables of a parameter type from an argument type."""
