@@ -160,6 +160,9 @@ class ParsersMixin(CheckerBase):
                 if nxt not in seen:
                     seen.add(nxt)
                     todo.append(nxt)
+        if not any(_may_end(states.get(name)) for name in seen):
+            self.error(f"parser '{decl.name}' never reaches accept or reject: its states from start only lead to "
+                       f"each other", decl_span(decl), "end one of the loops with 'transition accept;'")
         for name, st in states.items():
             if name not in seen:
                 self.warning(f"parser state '{name}' is unreachable", decl_span(st),
@@ -174,6 +177,14 @@ def _successors(st: A.ParserState) -> list[str]:
     if isinstance(tr, str):
         return [tr]
     return [c.state for c in tr.cases]
+
+
+def _may_end(st: A.ParserState | None) -> bool:
+    """Whether a state may leave the parser: it goes to accept or reject, has no transition (an implicit
+    reject), or selects (no matching case rejects). A built-in state (None here) is an end itself."""
+    if st is None or st.transition is None or not isinstance(st.transition, str):
+        return True
+    return st.transition in BUILTIN_STATES
 
 
 def _selectable(t: Type) -> bool:

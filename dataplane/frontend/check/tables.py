@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .. import ast as A
 from ..scope import Scope
 from ..types import BitsType, BoolType, EnumType, ErrorType, ExternType, Type, bit_width, strip_newtype
-from .base import CheckerBase, Callable
+from .base import CheckerBase, Callable, decl_span
 
 KNOWN_PROPERTIES = {"key", "actions", "default_action", "entries", "size", "counters", "meters",
                     "implementation", "support_timeout", "idle_timeout", "psa_direct_counter",
@@ -249,6 +249,7 @@ class TablesMixin(CheckerBase):
             self.error(f"table '{decl.name}' has no key, so it cannot have entries", prop.span)
             return
         key_types = [k.type for k in decl.keys]
+        seen_keys: dict[tuple, A.TableEntry] = {}
         for entry in prop.value:
             ks = entry.keyset
             elements = ks.elements if isinstance(ks, A.TupleKeyset) else [ks]
@@ -264,6 +265,8 @@ class TablesMixin(CheckerBase):
                 if not self._keyset_fits_match_kind(el, key):
                     ok = False
             entry.elements = elements
+            if ok:
+                self._check_duplicate_entry(decl, entry, elements, seen_keys)
             if entry.priority is not None:
                 p = self.constant_value(entry.priority, scope)
                 if p is not None and (not isinstance(p, int) or p < 0):
@@ -277,6 +280,18 @@ class TablesMixin(CheckerBase):
                                entry.action.span)
         decl.const_entries = prop.value
         self._assign_entry_priorities(decl, prop, scope)
+
+    def _check_duplicate_entry(self, decl: A.TableDeclaration, entry: A.TableEntry, elements: list,
+                               seen: dict) -> None:
+        """Two entries with the same key values: the second could never be matched (p4c refuses it too)."""
+        signature = tuple(_keyset_signature(el) for el in elements)
+        if any(s is None for s in signature):
+            return
+        first = seen.setdefault(signature, entry)
+        if first is not entry:
+            self.error_with_note(f"this entry of table '{decl.name}' has the same keys as an earlier one",
+                                 entry.keyset.span, "the earlier entry", first.keyset.span,
+                                 "the second entry could never be matched; remove it")
 
     def _assign_entry_priorities(self, decl: A.TableDeclaration, prop: A.TableProperty, scope: Scope) -> None:
         """Give every entry a priority (entry.priority_value), as the P4 specification says.
@@ -327,6 +342,12 @@ class TablesMixin(CheckerBase):
                 if current is None:
                     return
             e.priority_value = current
+            if current < 0:
+                # Priorities count down by priority_delta from the last explicit one; they cannot go below 0.
+                self.error_with_note(f"the priorities of the entries of table '{decl.name}' go below zero "
+                                     f"(this entry would get {current})", decl_span(decl), "this entry", e.span,
+                                     "give the first entry a larger priority, or a smaller priority_delta")
+                return
             if current in used:
                 self.warning(f"two entries of table '{decl.name}' have priority {current}", e.span)
             used[current] = e
@@ -375,6 +396,19 @@ class TablesMixin(CheckerBase):
             e.ref.decl.attached_table = decl
             return e.name
         return e
+
+
+def _keyset_signature(el: A.Expression):
+    """A hashable form of one checked keyset element, equal for equal sets of values (None if unknown)."""
+    if isinstance(el, (A.DontCare, A.DefaultKeyset)):
+        return ("any",)
+    if isinstance(el, A.MaskKeyset):
+        parts = ("mask", el.value.const, el.mask.const)
+    elif isinstance(el, A.RangeKeyset):
+        parts = ("range", el.lo.const, el.hi.const)
+    else:
+        parts = ("value", getattr(el, "const", None))
+    return None if any(p is None for p in parts[1:]) else parts
 
 
 def _same_argument(a: A.Expression, b: A.Expression) -> bool:
