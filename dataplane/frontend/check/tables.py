@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .. import ast as A
 from ..scope import Scope
-from ..types import BitsType, BoolType, EnumType, ErrorType, ExternType, Type, bit_width, strip_newtype
+from ..types import BitsType, BoolType, EnumType, ErrorType, ExternType, NewType, Type, bit_width, strip_newtype
 from .base import CheckerBase, Callable, decl_span
 
 KNOWN_PROPERTIES = {"key", "actions", "default_action", "entries", "size", "counters", "meters",
@@ -161,6 +161,7 @@ class TablesMixin(CheckerBase):
                 self.error(f"action '{ref.name}' is listed twice in table '{decl.name}'", ref.span)
                 continue
             names[ref.name] = ref
+            self._check_action_data_types(ref.decl, callee)
             directional = [p for p in callee.params if p.direction]
             given = ref.args or []
             if len(given) != len(directional):
@@ -178,6 +179,20 @@ class TablesMixin(CheckerBase):
                 ref.bound = getattr(fake, "bound", None)
             decl.action_refs.append(ref)
         decl.action_names = names
+
+    def _check_action_data_types(self, action: A.ActionDeclaration, callee: Callable) -> None:
+        """The control plane fills the directionless parameters of a table's actions, so they must have
+        types it can write (P4Runtime's action parameters): bit<W>, int<W>, bool, a 'type' or an enum."""
+        if getattr(action, "action_data_checked", False):
+            return
+        action.action_data_checked = True
+        for p, info in zip(action.params, callee.params):
+            t = info.type
+            if p.direction or t is None or isinstance(t, (BitsType, BoolType, EnumType, NewType)):
+                continue
+            self.error(f"parameter '{p.name}' of action '{action.name}' has type {t}, but the control plane can "
+                       f"only give action data of type bit<W>, int<W>, bool, a 'type' or an enum",
+                       getattr(p, "name_span", p.span), "pass the fields as separate parameters")
 
     def _action_call_from_expression(self, e: A.Expression, scope: Scope) -> A.ActionRef | None:
         if isinstance(e, A.Name):
