@@ -63,6 +63,8 @@ class TablesMixin(CheckerBase):
             self._check_action_list(decl, seen["actions"], scope)
         if "default_action" in seen:
             self._check_default_action(decl, seen["default_action"], scope)
+        else:
+            self._check_implicit_default_action(decl)
         if "entries" in seen and "key" in seen and \
                 decl.properties.index(seen["entries"]) < decl.properties.index(seen["key"]):
             # The entries are read in the order of the keys, so that order must be known before them.
@@ -254,6 +256,18 @@ class TablesMixin(CheckerBase):
                 self.error(f"action '{ref.name}' is marked @tableonly and cannot be the default action", ref.span)
             decl.default = ref
             decl.default_is_const = prop.is_const
+
+    def _check_implicit_default_action(self, decl: A.TableDeclaration) -> None:
+        """A table without a default_action runs NoAction on a miss: core.p4's action without parameters."""
+        sym = self.globals.lookup_local("NoAction")
+        if sym is None:
+            self.error(f"table '{decl.name}' has no default_action, so it needs the action NoAction, which is not "
+                       f"declared", decl_span(decl), "#include <core.p4>, or give the table a default_action")
+        elif sym.kind != "action" or sym.decl.params:
+            what = "an action with parameters" if sym.kind == "action" else sym.describe()
+            self.error_with_note(f"'NoAction' must be an action without parameters (the default action of tables "
+                                 f"without a default_action), but here it is {what}", sym.span,
+                                 f"table '{decl.name}' needs it", decl_span(decl), "did you include core.p4?")
 
     # ------------------------------------------------------------------ entries
 
