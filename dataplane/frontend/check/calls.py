@@ -358,6 +358,9 @@ class CallsMixin(CheckerBase):
         elif c.kind == "action":
             if in_parser:
                 self.error("actions cannot be called from a parser", e.span)
+            elif in_function:
+                self.error("functions cannot call actions", e.span,
+                           "actions run from tables and controls; make the callee a function")
         elif c.kind == "extern_function" and c.name == "verify":
             if not in_parser:
                 self.error("verify() can only be called in a parser", e.span)

@@ -161,6 +161,10 @@ class DeclarationsMixin(CheckerBase):
         for m in decl.methods:
             if m.is_constructor and m.name != decl.name:
                 self.error(f"constructor '{m.name}' must be named like its extern '{decl.name}'", m.span)
+            if not m.is_constructor and m.name == decl.name:
+                self.error(f"'{m.name}' is named like its extern, so it is a constructor, which has no return type",
+                           decl_span(m), f"declare it as {m.name}(...);")
+                continue
             key = (m.name, len(m.params))
             if key in seen:
                 self.error(f"extern '{decl.name}' declares method '{m.name}' with {len(m.params)} "

@@ -527,6 +527,11 @@ class ExpressionsMixin(CheckerBase):
                 e.const = (e.left.const << b.width) | e.right.const
             return BitsType(a.width + b.width, a.signed)
         if op in _ARITH or op in _BITWISE:
+            if op in ("/", "%") and any(isinstance(x.type, IntType) and x.const is not None and x.const < 0
+                                        for x in (e.left, e.right)):
+                # Checked before an untyped constant takes the other operand's type (and wraps around).
+                self.error(f"'{op}' is not defined for negative numbers", span, "P4 divides only non-negative values")
+                return None
             t = self.unify_operands(e, op)
             if t is None:
                 return None
@@ -605,7 +610,11 @@ class ExpressionsMixin(CheckerBase):
         if target is None or src is None:
             return None
         if not self._cast_allowed(e.expr, src, target):
-            self.error(f"cannot cast a value of type {src} to {target}", e.span)
+            s, t = strip_newtype(src), strip_newtype(target)
+            hint = None
+            if isinstance(s, BitsType) and isinstance(t, BitsType) and s.signed != t.signed:
+                hint = f"cast in two steps, for example ({target})({'int' if t.signed else 'bit'}<{s.width}>)(...)"
+            self.error(f"cannot cast a value of type {src} to {target}", e.span, hint)
             return None
         c = e.expr.const
         if c is not None:
@@ -622,6 +631,8 @@ class ExpressionsMixin(CheckerBase):
             s = s.underlying
         if isinstance(t, EnumType) and t.is_serializable:
             t = t.underlying
+        if isinstance(s, BitsType) and isinstance(t, BitsType) and s.signed != t.signed and s.width != t.width:
+            return False    # bit<W> and int<W> convert at one width only: change the width and the sign apart
         if isinstance(s, (BitsType, IntType)) and isinstance(t, BitsType):
             return True
         if isinstance(s, BitsType) and isinstance(t, IntType):

@@ -119,6 +119,10 @@ class StatementsMixin(CheckerBase):
                 self.error(f"parameter '{p.name}' has a direction but follows the directionless parameter "
                            f"'{seen_directionless.name}'", p.span,
                            "directional parameters must come before action data (directionless) parameters")
+        for p, info in zip(decl.params, infos):
+            if not p.direction and isinstance(info.type, IntType):
+                self.error(f"parameter '{p.name}' of action '{decl.name}' has type int, which actions cannot take",
+                           getattr(p, "name_span", p.span), "give it a width, for example bit<32>")
         ascope = self.param_scope(scope, "action", decl, decl.params, infos)
         decl.scope = ascope
         self.check_block(decl.body, ascope)
@@ -143,9 +147,10 @@ class StatementsMixin(CheckerBase):
             self.error(f"'{decl.name}' has type {t}: extern and block instances are declared as "
                        f"{t}(args) {decl.name};", decl.type.span)
             t = None
-        if t is not None and isinstance(t, (VoidType, StringType)):
+        if t is not None and isinstance(t, (VoidType, StringType, IntType)):
             self.error(f"a variable cannot have type {t}", decl.type.span,
-                       "strings are compile-time constants only" if isinstance(t, StringType) else None)
+                       {StringType: "strings are compile-time constants only",
+                        IntType: "give it a width, for example bit<32>; or declare a constant"}.get(type(t)))
             t = None
         if decl.init is not None:
             self.check_expression(decl.init, scope, t)

@@ -210,6 +210,11 @@ class TablesMixin(CheckerBase):
         if callee is None:
             return False
         listed = getattr(decl, "action_names", {})
+        if ref.name in listed and getattr(listed[ref.name], "decl", None) is not ref.decl:
+            self.error_with_note(f"{what} '{ref.name}' is not the action '{ref.name}' of the actions list",
+                                 ref.span, "the actions list names this one", listed[ref.name].span,
+                                 "a leading '.' names the top-level action")
+            return False
         if ref.name not in listed:
             self.error(f"{what} '{ref.name}' is not in the actions of table '{decl.name}'", ref.span,
                        f"add it to the actions list of '{decl.name}'")
