@@ -33,7 +33,8 @@ def _assigned_value(prog, var: str) -> A.Expression:
     ("8w250 |+| 8w10", BitsType(8), 255),                 # saturates
     ("8w5 |-| 8w10", BitsType(8), 0),
     ("(int<8>)8w200", BitsType(8, True), 200),            # patterns are kept unsigned
-    ("(bit<16>)(int<8>)-2", BitsType(16), 0xFFFE),        # widening a signed value sign-extends
+    ("(bit<16>)(int<16>)(int<8>)-2", BitsType(16), 0xFFFE),  # widening a signed value sign-extends
+    ("(int<16>)(int<8>)-2", BitsType(16, True), 0xFFFE),
     ("8w1 << 9", BitsType(8), 0),                         # shifting past the width gives 0
     ("(int<8>)-128 >> 9", BitsType(8, True), 0xFF),       # arithmetic shift fills with the sign
     ("16w0xABCD[11:4]", BitsType(8), 0xBC),
@@ -43,7 +44,7 @@ def _assigned_value(prog, var: str) -> A.Expression:
     ("true && !false", BoolType(), True),
     ("(bit<1>)true", BitsType(1), 1),
     ("2 + 3 * 4", IntType(), 14),
-    ("-7 / 2", IntType(), -3),
+    ("7 / 2", IntType(), 3),
     ("8w7 / 8w2", BitsType(8), 3),
 ])
 def test_constant_folding(expr, type_, value):
@@ -99,6 +100,8 @@ def test_generic_extern_methods_infer_their_type_arguments():
     ("apply { mark_to_drop(); }", "'mark_to_drop' takes 1 argument but 0 were given"),
     ("register<bit<8>>(4) r; apply { r.reed(meta.y, 0); }", "extern 'register' has no method 'reed'"),
     ("register(4) r; apply { }", "extern 'register' needs type arguments: register<T>(...)"),
+    ("apply { meta.x = (bit<32>)(-7 / 2); }", "'/' is not defined for negative numbers"),
+    ("apply { meta.y = (bit<8>)(int<16>)-2; }", "cannot cast a value of type int<16> to bit<8>"),
 ])
 def test_errors(body, message):
     assert message in errors_of(with_ingress(body))

@@ -37,6 +37,7 @@ class Checker(DeclarationsMixin, ExpressionsMixin, CallsMixin, StatementsMixin, 
         "check_parsers",          # states, transitions, select keysets, reachability
         "check_controls",         # locals, actions, tables, apply blocks, functions
         "check_architecture",     # main: the package instance and the blocks that fill it
+        "check_control_plane_names",  # no two actions, no two table instances share a control-plane name
     )
 
     def run(self) -> "Checker":

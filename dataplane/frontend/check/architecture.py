@@ -94,6 +94,19 @@ class ArchitectureMixin(CheckerBase):
             inst.blocks[param.name] = given
             inst.block_args[param.name] = _constructor_arguments(arg.value)
         inst.type_bindings = mapping
+        # Type parameters of the parameters that were given (an @optional one left out, as in
+        # Switch(p0) of a package with an optional p1, leaves its own types unbound, and p4c accepts that).
+        given = list(bound) + [None] * (len(pkg.params) - len(bound))
+        needed = {v for param, a in zip(pkg.params, given)
+                  if a is not None or param.default is not None or not param.optional
+                  for v in _type_variable_names(param.type)}
+        missing = [n for n in pkg.type_params if n not in mapping and n in needed]
+        if missing and all(a is None or a.value is None or getattr(a.value, "type", None) is not None
+                           for a in bound):
+            # Every argument was given and checked, yet none fixed these types (a default value cannot).
+            self.error(f"cannot infer the type {missing[0]} of package '{pkg.name}' from its arguments", span,
+                       f"give it explicitly: {pkg.name}<{', '.join(pkg.type_params)}>(...)")
+            return None
         return inst
 
     # ------------------------------------------------------------------ pass: check architecture
@@ -113,6 +126,74 @@ class ArchitectureMixin(CheckerBase):
             return
         inst.decl = main.decl
         self.architecture = inst
+
+    # ------------------------------------------------------------------ pass: control-plane names
+
+    def check_control_plane_names(self) -> None:
+        """A controller addresses actions and tables by name (P4Runtime's P4Info): two of them with one name
+        could not be told apart."""
+        self._check_action_names()
+        if self.architecture is not None:
+            self._check_table_names()
+
+    def _action_control_plane_name(self, decl: A.ActionDeclaration, control: str | None) -> str:
+        """The absolute name (with a leading '.') of an action declaration, as p4c computes it before
+        instantiation: an @name starting with '.' is global, any other is relative to the enclosing control."""
+        local = self.control_plane_name(decl.annotations) or decl.name
+        if local.startswith("."):
+            return local
+        return f".{local}" if control is None else f".{control}.{local}"
+
+    def _check_action_names(self) -> None:
+        seen: dict[str, A.ActionDeclaration] = {}
+        for d in self.program.declarations:
+            if isinstance(d, A.ActionDeclaration):
+                actions = [(d, None)]
+            elif isinstance(d, A.ControlDeclaration):
+                actions = [(a, d.name) for a in d.locals if isinstance(a, A.ActionDeclaration)]
+            else:
+                continue
+            for action, control in actions:
+                name = self._action_control_plane_name(action, control)
+                other = seen.setdefault(name, action)
+                if other is not action and _renamed(action, other):     # else a duplicate declaration
+                    self.error_with_note(f"action '{action.name}' has the control-plane name '{name[1:]}', which "
+                                         f"action '{other.name}' already has", decl_span(action),
+                                         f"'{other.name}' is declared here", decl_span(other),
+                                         "give one of them another @name")
+
+    def _check_table_names(self) -> None:
+        seen: dict[str, tuple[A.TableDeclaration, str]] = {}
+        packages = [self.architecture]
+        while packages:             # a package's blocks, and those of the packages passed to it
+            for block in packages.pop(0).blocks.values():
+                if isinstance(block, PackageInstance):
+                    packages.append(block)
+                elif block.kind == "control" and isinstance(block.decl, A.ControlDeclaration):
+                    self._claim_table_names(block.decl, block.name, seen, depth=0)
+
+    def _claim_table_names(self, control: A.ControlDeclaration, path: str, seen: dict, depth: int) -> None:
+        if depth > 100:     # instances cannot nest in a cycle; this only bounds a pathological program
+            return
+        for local in control.locals:
+            if isinstance(local, A.TableDeclaration):
+                cp = self.control_plane_name(local.annotations) or local.name
+                name = cp[1:] if cp.startswith(".") else f"{path}.{cp}"
+                where = f"{path}.{local.name}"
+                other = seen.setdefault(name, (local, where))
+                if other[0] is local and other[1] != where:
+                    self.error(f"table '{local.name}' has the global control-plane name '{cp}', but control "
+                               f"'{control.name}' is instantiated more than once, so {other[1]} and {where} "
+                               f"would both be named '{name}'", decl_span(local),
+                               f"give the table a name relative to its control: @name(\"{cp.lstrip('.')}\")")
+                elif other[0] is not local and _renamed(local, other[0]):
+                    self.error_with_note(f"table '{local.name}' ({where}) has the control-plane name '{name}', which "
+                                         f"table '{other[0].name}' ({other[1]}) already has", decl_span(local),
+                                         f"'{other[0].name}' is declared here", decl_span(other[0]))
+            elif isinstance(local, A.Instantiation):
+                t = getattr(local, "instance_type", None)
+                if isinstance(t, BlockType) and t.kind == "control" and isinstance(t.decl, A.ControlDeclaration):
+                    self._claim_table_names(t.decl, f"{path}.{local.name}", seen, depth + 1)
 
     def end_of_program(self) -> Span | None:
         """Where to report something missing from the program: after its last declaration."""
@@ -183,6 +264,26 @@ def _package_text(given: PackageInstance) -> str:
 def _expected_text(expected: BlockType, mapping: dict) -> str:
     args = getattr(expected, "type_args", None) or []
     return f"{expected.name}<{', '.join(str(substitute(a, mapping)) for a in args)}>" if args else expected.name
+
+
+def _type_variable_names(t) -> set[str]:
+    """The type variables a package parameter's type mentions (a block type's through its type arguments
+    or the types of its apply parameters)."""
+    if isinstance(t, TypeVar):
+        return {t.name}
+    out = set()
+    for a in getattr(t, "type_args", None) or ():
+        out |= _type_variable_names(a)
+    if isinstance(t, BlockType):
+        for p in t.params:
+            out |= _type_variable_names(p.type)
+    return out
+
+
+def _renamed(a, b) -> bool:
+    """Whether either declaration has an @name: without, equal names are a duplicate declaration, reported
+    as such."""
+    return A.find_annotation(a.annotations, "name") is not None or A.find_annotation(b.annotations, "name") is not None
 
 
 def _unify(expected: Type, given: Type, mapping: dict) -> bool:

@@ -101,6 +101,13 @@ class CheckerBase:
             self.error_with_note(f"'{sym.name}' is already declared in this scope", sym.span,
                                  f"'{sym.name}' was declared here", old.span)
             return False
+        shadowed = scope.parent.lookup(sym.name) if scope.parent is not None else None
+        if shadowed is not None and shadowed.kind == "param" and sym.kind in ("var", "const", "instance"):
+            # A parameter hidden by a local would make every later use of the name ambiguous to a reader;
+            # p4c refuses it too (a local hiding anything else is allowed).
+            self.error_with_note(f"the declaration of '{sym.name}' hides the parameter '{sym.name}'", sym.span,
+                                 f"parameter '{sym.name}' is declared here", shadowed.span,
+                                 "give the local declaration another name")
         scope.symbols[sym.name] = sym
         return True
 

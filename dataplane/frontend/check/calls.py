@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from .. import ast as A
 from ..scope import Scope
-from ..types import (BOOL, INT, VOID, ApplyResultType, BlockType, ExternType, IntType, ListType, StackType,
-                     StructInitType, StructLikeType, TableType, TupleType, Type, TypeVar, VarbitType,
+from ..types import (BOOL, INT, VOID, ApplyResultType, BlockType, DontCareType, ExternType, IntType, ListType, StackType,
+                     StringType, StructInitType, StructLikeType, TableType, TupleType, Type, TypeVar, VarbitType,
                      same_type, strip_newtype)
 from .base import Callable, CheckerBase, ParamInfo
 from .declarations import substitute
@@ -28,6 +28,27 @@ def contains_typevar(t: Type | None) -> bool:
         return any(contains_typevar(a) for a in t.type_args)
     if isinstance(t, BlockType):
         return any(contains_typevar(p.type) for p in t.params)
+    return False
+
+
+def type_variables(t: Type | None) -> list[str]:
+    """The names of the type variables in t, in order."""
+    if isinstance(t, TypeVar):
+        return [t.name]
+    if isinstance(t, StackType):
+        return type_variables(t.element)
+    if isinstance(t, TupleType):
+        return [v for e in t.elements for v in type_variables(e)]
+    if isinstance(t, ExternType):
+        return [v for a in t.type_args for v in type_variables(a)]
+    return []
+
+
+def _holds_untyped_int(t: Type) -> bool:
+    if isinstance(t, IntType):
+        return True
+    if isinstance(t, (TupleType, ListType)):
+        return any(_holds_untyped_int(e) for e in t.elements)
     return False
 
 
@@ -242,6 +263,12 @@ class CallsMixin(CheckerBase):
                 if not self._infer(pt, at, a.value, mapping, p):
                     ok = False
                 pt = substitute(pt, mapping)
+                if p.direction and isinstance(pt, (StringType, ExternType)):
+                    # The rule on declared parameter types, for a type only a call supplies.
+                    self.error_with_note(f"parameter '{p.name}' of {what} has a direction, so its type cannot be "
+                                         f"{pt}", p.span or a.value.span, f"{pt} is inferred from this argument",
+                                         a.value.span)
+                    ok = False
             if p.direction in ("out", "inout"):
                 if not self.check_lvalue(a.value, scope, f"pass {{}} as an '{p.direction}' argument"):
                     ok = False
@@ -253,8 +280,10 @@ class CallsMixin(CheckerBase):
                 if not self.coerce(a.value, pt, f"the argument for parameter '{p.name}'"):
                     ok = False
             args.append(a.value)
+        if ok and not self._inferred_types_are_complete(e, callee, bound, mapping, what):
+            ok = False
         ret = substitute(callee.return_type, mapping)
-        if callee.kind == "function" and contains_typevar(callee.return_type) and isinstance(ret, IntType):
+        if ok and callee.kind == "function" and contains_typevar(callee.return_type) and isinstance(ret, IntType):
             # A function's value has a width (p4c's rule): an int argument does not give one.
             self.error(f"cannot infer a width for the value returned by {what}: its type "
                        f"{callee.return_type} would be int", e.span,
@@ -266,11 +295,6 @@ class CallsMixin(CheckerBase):
             return None
         params = [ParamInfo(p.name, p.direction, substitute(p.type, mapping) if p.type else None,
                             p.default, p.optional, p.span) for p in callee.params]
-        for p, a in zip(params, bound):
-            if a is not None and a.value is None and contains_typevar(p.type):
-                self.error(f"cannot infer the type of '_' passed for parameter '{p.name}' of {what}", a.span,
-                           f"give it explicitly: {callee.name}<{', '.join(callee.type_params)}>(...)")
-                ok = False
         e.callee = Callable(callee.kind, callee.name, params, ret, callee.decl, callee.receiver,
                             callee.type_params, callee.owner)
         e.bound = args
@@ -291,6 +315,33 @@ class CallsMixin(CheckerBase):
         if self.check_expression(p.default, self.globals, pt) is None:
             return False
         return self.coerce(p.default, pt, f"the default value of parameter '{p.name}'")
+
+    def _inferred_types_are_complete(self, e: A.Call, callee: Callable, bound: list, mapping: dict,
+                                     what: str) -> bool:
+        """After inference, every type a parameter needs is a concrete type with a width: an untyped
+        constant, a '_' argument or a '_' type argument gives no type to run with."""
+        for p, a in zip(callee.params, bound):
+            if a is not None and a.value is not None and isinstance(p.type, DontCareType):
+                self.error(f"cannot infer the type of parameter '{p.name}' of {what}: its type is '_'",
+                           a.value.span, "instantiate the extern with a concrete type argument")
+                return False
+            if a is None or not contains_typevar(p.type):
+                continue
+            if a.value is None:
+                unbound = [v for v in type_variables(p.type) if v not in mapping]
+                if unbound:
+                    self.error(f"cannot infer the type {unbound[0]} of parameter '{p.name}' of {what}: '_' gives "
+                               f"no type", a.span, f"pass a variable of the wanted type, or write "
+                               f"{callee.name}<...>(...)")
+                    return False
+                continue
+            for v in type_variables(p.type):
+                t = mapping.get(v)
+                if t is not None and _holds_untyped_int(t):
+                    self.error(f"cannot infer a width for the type {v} of parameter '{p.name}' of {what}",
+                               a.value.span, "give the constant a width, for example 16w0xFFFF, or cast it")
+                    return False
+        return True
 
     def _infer(self, pt: Type, at: Type, arg: A.Expression, mapping: dict, p: ParamInfo) -> bool:
         """Bind the type variables of a parameter type from an argument type."""
@@ -348,6 +399,9 @@ class CallsMixin(CheckerBase):
         elif c.kind == "action":
             if in_parser:
                 self.error("actions cannot be called from a parser", e.span)
+            elif in_function:
+                self.error("functions cannot call actions", e.span,
+                           "actions run from tables and controls; make the callee a function")
         elif c.kind == "extern_function" and c.name == "static_assert":
             self._check_static_assert(e)
         elif c.kind == "extern_function" and c.name == "verify":

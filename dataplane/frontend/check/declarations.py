@@ -7,8 +7,8 @@ from ...diagnostics import Span
 from .. import ast as A
 from ..scope import Scope, Symbol
 from ..types import (BOOL, DONT_CARE, ERROR, INT, MATCH_KIND, STRING, VOID, BitsType, BlockType, BoolType,
-                     EnumType, ExternType, NewType, StackType, StructLikeType, TupleType, Type, TypeVar,
-                     TypeNestingError, VarbitType, same_type, specialize_struct, strip_newtype)
+                     EnumType, ExternType, IntType, NewType, StackType, StringType, StructLikeType, TupleType, Type,
+                     TypeNestingError, TypeVar, VarbitType, same_type, specialize_struct, strip_newtype)
 from .base import CheckerBase, ParamInfo, decl_span
 
 MAX_WIDTH = 4096
@@ -88,7 +88,7 @@ class DeclarationsMixin(CheckerBase):
                        f"varbit)", span)
         if kind == "header_union" and not (isinstance(ft, StructLikeType) and ft.is_header):
             self.error(f"field '{member}' of header_union '{name}' must be a header, not {ft}", span)
-        if kind == "struct" and isinstance(ft, (ExternType, BlockType)):
+        if kind == "struct" and isinstance(ft, (ExternType, BlockType, StringType)):
             self.error(f"a struct cannot contain {ft}", span)
 
     def type_nesting(self, t: Type) -> int:
@@ -132,7 +132,10 @@ class DeclarationsMixin(CheckerBase):
         if decl.underlying is None:
             return
         under = self.resolve_type(decl.underlying, self.globals)
-        under = strip_newtype(under) if under is not None else None
+        if isinstance(under, NewType):
+            self.error(f"the underlying type of enum '{decl.name}' must be bit<W> or int<W>, not the 'type' {under}",
+                       decl.underlying.span, "a typedef of bit<W> or int<W> is allowed, a 'type' is not")
+            return
         if not isinstance(under, BitsType):
             if under is not None:
                 self.error(f"the underlying type of enum '{decl.name}' must be bit<W> or int<W>, not {under}",
@@ -153,6 +156,11 @@ class DeclarationsMixin(CheckerBase):
         if target is None:
             self.declare(self.globals, self._sym(decl, "type", None))
             return
+        if decl.new_type and not isinstance(target, (BitsType, BoolType, NewType)):
+            # The P4 specification's `type` makes a new name for a base type only (bit<W>, int<W>, bool,
+            # or another `type`); typedef is the declaration that names any type.
+            self.error(f"'type' can only give a new name to bit<W>, int<W>, bool or another 'type', not {target}",
+                       decl.type.span, f"use 'typedef {target} {decl.name};'")
         t = NewType(decl.name, target) if decl.new_type else target
         decl.resolved = t
         self.declare(self.globals, self._sym(decl, "type", t))
@@ -165,11 +173,17 @@ class DeclarationsMixin(CheckerBase):
         for m in decl.methods:
             if m.is_constructor and m.name != decl.name:
                 self.error(f"constructor '{m.name}' must be named like its extern '{decl.name}'", m.span)
+            if not m.is_constructor and m.name == decl.name:
+                self.error(f"'{m.name}' is named like its extern, so it is a constructor, which has no return type",
+                           decl_span(m), f"declare it as {m.name}(...);")
+                continue
             key = (m.name, len(m.params))
             if key in seen:
                 self.error(f"extern '{decl.name}' declares method '{m.name}' with {len(m.params)} "
                            f"parameters twice", m.span)
             seen[key] = m
+            # Resolve the parameters now (cached for the calls), so that their rules hold for every method.
+            self.prototype_callable(m, "constructor" if m.is_constructor else "extern_method", {}, owner=t)
 
     def _declare_ExternFunctionDeclaration(self, decl: A.ExternFunctionDeclaration) -> None:
         existing = self.globals.lookup_local(decl.name)
@@ -178,10 +192,12 @@ class DeclarationsMixin(CheckerBase):
                 self.error(f"extern function '{decl.name}' with {len(decl.prototype.params)} parameters "
                            f"is already declared", decl.span)
             existing.overloads.append(decl.prototype)
+            self.prototype_callable(decl.prototype, "extern_function", {})
             return
         sym = self._sym(decl, "extern_function")
         sym.overloads = [decl.prototype]
         self.declare(self.globals, sym)
+        self.prototype_callable(decl.prototype, "extern_function", {})    # resolves and checks the parameters
 
     def _declare_block_type(self, decl, kind: str) -> None:
         t = BlockType(kind, decl.name, decl, type_params=list(decl.type_params),
@@ -192,6 +208,7 @@ class DeclarationsMixin(CheckerBase):
         tvars = {n: TypeVar(n, decl) for n in decl.type_params}
         t.params = self.resolve_params(decl.params, self.globals, tvars)
         t.constructor_params = self.resolve_params(getattr(decl, "constructor_params", []), self.globals, tvars)
+        self.check_block_parameters(decl, kind)
 
     def _declare_ParserTypeDeclaration(self, decl) -> None:
         self._declare_block_type(decl, "parser")
@@ -235,6 +252,11 @@ class DeclarationsMixin(CheckerBase):
 
     def _declare_Instantiation(self, decl: A.Instantiation) -> None:
         self.check_instantiation(decl, self.globals)
+        t = getattr(decl, "instance_type", None)
+        if isinstance(t, BlockType) and t.kind in ("parser", "control"):
+            # Parsers and controls are instantiated inside other blocks, or as arguments of the package.
+            self.error(f"a {t.kind} cannot be instantiated at the top level", decl_span(decl),
+                       f"instantiate '{t.name}' inside a parser or control, or pass {t.name}() to the package")
         if decl.name == "main":
             self.main = self.globals.lookup_local("main")
 
@@ -388,9 +410,45 @@ class DeclarationsMixin(CheckerBase):
                                      "first declared here", getattr(seen[p.name], "name_span", seen[p.name].span))
             seen.setdefault(p.name, p)
             t = self.resolve_type(p.type, scope, tvars)
+            if t is not None:
+                self.check_parameter_type(p, t)
             optional = A.find_annotation(p.annotations, "optional") is not None
             out.append(ParamInfo(p.name, p.direction, t, p.default, optional or p.default is not None, p.span))
         return out
+
+    def check_parameter_type(self, p: A.Parameter, t: Type) -> None:
+        """The rules on the type of one parameter that hold wherever it is declared.
+
+        Extern instances and strings exist only at compile time, so they are passed
+        directionless (the P4 specification's table of the types a parameter may have);
+        an infinite-precision int has no run-time representation to copy in or out."""
+        span = getattr(p, "name_span", p.span)
+        if not p.direction:
+            return
+        if isinstance(t, (ExternType, StringType)):
+            self.error(f"parameter '{p.name}' has type {t}, which cannot have a direction", span,
+                       f"remove '{p.direction}': {t} parameters are directionless")
+        elif isinstance(t, IntType):
+            self.error(f"parameter '{p.name}' has type int, which cannot have a direction", span,
+                       "give it a width, for example bit<32>, or remove the direction")
+        elif isinstance(t, BlockType) and t.kind in ("parser", "control"):
+            self.error(f"parameter '{p.name}' cannot have type {t}: a {t.kind} cannot be passed with a "
+                       f"direction", span)
+
+    def check_block_parameters(self, decl, kind: str) -> None:
+        """Parsers and controls receive other parsers and controls only as constructor arguments; a
+        package's parameters are all constructor parameters, so none has a direction."""
+        params = decl.params
+        for p in params:
+            t = getattr(p.type, "resolved", None)
+            span = getattr(p, "name_span", p.span)
+            block_arg = isinstance(t, BlockType) and t.kind in ("parser", "control")
+            if kind == "package" and p.direction and not block_arg:     # else reported with the type
+                self.error(f"parameter '{p.name}' of package '{decl.name}' cannot have a direction: package "
+                           f"parameters are constructor parameters", span, f"remove '{p.direction}'")
+            elif kind in ("parser", "control") and not p.direction and block_arg:
+                self.error(f"parameter '{p.name}' cannot have type {t}: a {kind} receives other parsers and "
+                           f"controls only as constructor parameters", span)
 
 
 def substitute(t: Type, mapping: dict) -> Type:

@@ -14,8 +14,8 @@ from .. import ast as A
 from ..scope import Scope
 from ..types import (BIT32, BOOL, DONT_CARE, ERROR, INT, MATCH_KIND, STRING, ActionRunType, ActionType,
                      ApplyResultType, BitsType, BlockType, BoolType, DontCareType, EnumType, ExternType, FunctionType,
-                     IntType, ListType, StackType, StructInitType, StructLikeType, TableType, TupleType, Type, TypeVar,
-                     same_type, strip_newtype)
+                     IntType, ListType, NewType, StackType, StructInitType, StructLikeType, TableType, TupleType, Type,
+                     TypeVar, VoidType, same_type, strip_newtype)
 from .base import CheckerBase
 from .declarations import MAX_WIDTH
 
@@ -391,11 +391,17 @@ class ExpressionsMixin(CheckerBase):
             if not isinstance(value, int) or isinstance(value, bool):
                 self.error("the bounds of a slice must be integer constants", bound.span)
                 return None
+            if value < 0:
+                self.error(f"the bounds of a slice cannot be negative ({value})", bound.span)
+                return None
         bt = strip_newtype(base_t)
         if isinstance(bt, IntType):
-            if e.expr.const is not None and 0 <= lo <= hi:
+            if lo > hi:
+                self.error(f"slice [{hi}:{lo}] is empty: its high bound is below its low bound", e.span)
+                return None
+            if e.expr.const is not None:
                 e.const = bits.slice_bits(e.expr.const, hi, lo)
-            return BitsType(hi - lo + 1) if 0 <= lo <= hi else None
+            return BitsType(hi - lo + 1)
         if not isinstance(bt, BitsType):
             self.error(f"cannot take a slice of a value of type {base_t}", e.span)
             return None
@@ -460,8 +466,12 @@ class ExpressionsMixin(CheckerBase):
             t = self.unify_operands(e, op)
             if t is None:
                 return None
-            if isinstance(strip_newtype(t), (ExternType, BlockType, TableType, ActionType, FunctionType)):
+            if isinstance(strip_newtype(t), (ExternType, BlockType, TableType, ActionType, FunctionType, VoidType)):
                 self.error(f"values of type {t} cannot be compared", span)
+                return None
+            if isinstance(t, StructInitType):
+                self.error("cannot compare two struct initializers: neither has a type", span,
+                           "cast one of them to the struct type: (S){a = 1}")
                 return None
             self._fold_compare(e, t)
             return BOOL
@@ -480,8 +490,9 @@ class ExpressionsMixin(CheckerBase):
                 self.error(f"the left operand of '{op}' must be numeric, not {lt}", e.left.span)
                 return None
             nr = integral(rt)
-            if nr is None or (isinstance(nr, BitsType) and nr.signed):
-                self.error(f"a shift amount must be an unsigned integer, not {rt}", e.right.span)
+            if nr is None or (isinstance(nr, BitsType) and nr.signed) or isinstance(rt, NewType):
+                self.error(f"a shift amount must be an unsigned integer, not {rt}", e.right.span,
+                           f"cast it to its base type: ({rt.base})" if isinstance(rt, NewType) else None)
                 return None
             if isinstance(nr, IntType):
                 if e.right.const is not None and e.right.const < 0:
@@ -521,6 +532,11 @@ class ExpressionsMixin(CheckerBase):
                 e.const = (e.left.const << b.width) | e.right.const
             return BitsType(a.width + b.width, a.signed)
         if op in _ARITH or op in _BITWISE:
+            if op in ("/", "%") and any(isinstance(x.type, IntType) and x.const is not None and x.const < 0
+                                        for x in (e.left, e.right)):
+                # Checked before an untyped constant takes the other operand's type (and wraps around).
+                self.error(f"'{op}' is not defined for negative numbers", span, "P4 divides only non-negative values")
+                return None
             t = self.unify_operands(e, op)
             if t is None:
                 return None
@@ -599,7 +615,11 @@ class ExpressionsMixin(CheckerBase):
         if target is None or src is None:
             return None
         if not self._cast_allowed(e.expr, src, target):
-            self.error(f"cannot cast a value of type {src} to {target}", e.span)
+            s, t = strip_newtype(src), strip_newtype(target)
+            hint = None
+            if isinstance(s, BitsType) and isinstance(t, BitsType) and s.signed != t.signed:
+                hint = f"cast in two steps, for example ({target})({'int' if t.signed else 'bit'}<{s.width}>)(...)"
+            self.error(f"cannot cast a value of type {src} to {target}", e.span, hint)
             return None
         c = e.expr.const
         if c is not None:
@@ -616,6 +636,8 @@ class ExpressionsMixin(CheckerBase):
             s = s.underlying
         if isinstance(t, EnumType) and t.is_serializable:
             t = t.underlying
+        if isinstance(s, BitsType) and isinstance(t, BitsType) and s.signed != t.signed and s.width != t.width:
+            return False    # bit<W> and int<W> convert at one width only: change the width and the sign apart
         if isinstance(s, (BitsType, IntType)) and isinstance(t, BitsType):
             return True
         if isinstance(s, BitsType) and isinstance(t, IntType):

@@ -22,6 +22,7 @@ class ParsersMixin(CheckerBase):
         scope = self.param_scope(self.globals, "parser", decl, decl.params, bt.params)
         for p, info in zip(decl.constructor_params, bt.constructor_params):
             p.symbol = Symbol(p.name, "param", p, info.type, direction="", span=p.span, owner=decl)
+            p.is_constructor_param = True
             self.declare(scope, p.symbol)
         decl.scope = scope
         decl.instances = []
@@ -183,6 +184,9 @@ class ParsersMixin(CheckerBase):
                 if nxt not in seen:
                     seen.add(nxt)
                     todo.append(nxt)
+        if not any(_may_end(states.get(name)) for name in seen):
+            self.error(f"parser '{decl.name}' never reaches accept or reject: its states from start only lead to "
+                       f"each other", decl_span(decl), "end one of the loops with 'transition accept;'")
         for name, st in states.items():
             if name not in seen:
                 self.warning(f"parser state '{name}' is unreachable", decl_span(st),
@@ -197,6 +201,14 @@ def _successors(st: A.ParserState) -> list[str]:
     if isinstance(tr, str):
         return [tr]
     return [c.state for c in tr.cases]
+
+
+def _may_end(st: A.ParserState | None) -> bool:
+    """Whether a state may leave the parser: it goes to accept or reject, has no transition (an implicit
+    reject), or selects (no matching case rejects). A built-in state (None here) is an end itself."""
+    if st is None or st.transition is None or not isinstance(st.transition, str):
+        return True
+    return st.transition in BUILTIN_STATES
 
 
 def _selectable(t: Type) -> bool:

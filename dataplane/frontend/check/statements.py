@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import ast as A
 from ..scope import Scope, Symbol
 from ..types import (VOID, ActionRunType, BitsType, BlockType, BoolType, EnumType, ErrorType, ExternType, IntType,
-                     StackType, TableType, Type, VoidType, same_type, strip_newtype)
+                     StackType, StringType, TableType, Type, VoidType, same_type, strip_newtype)
 from .architecture import fits_block, signature
 from .base import CheckerBase, ParamInfo, decl_span
 
@@ -70,6 +70,7 @@ class StatementsMixin(CheckerBase):
         scope = self.param_scope(self.globals, "control", decl, decl.params, bt.params)
         for p, info in zip(decl.constructor_params, bt.constructor_params):
             p.symbol = Symbol(p.name, "param", p, info.type, direction="", span=p.span, owner=decl)
+            p.is_constructor_param = True
             self.declare(scope, p.symbol)
         decl.scope = scope
         decl.tables = []
@@ -122,6 +123,10 @@ class StatementsMixin(CheckerBase):
                 self.error(f"parameter '{p.name}' has a direction but follows the directionless parameter "
                            f"'{seen_directionless.name}'", p.span,
                            "directional parameters must come before action data (directionless) parameters")
+        for p, info in zip(decl.params, infos):
+            if not p.direction and isinstance(info.type, IntType):
+                self.error(f"parameter '{p.name}' of action '{decl.name}' has type int, which actions cannot take",
+                           getattr(p, "name_span", p.span), "give it a width, for example bit<32>")
         ascope = self.param_scope(scope, "action", decl, decl.params, infos)
         decl.scope = ascope
         self.check_block(decl.body, ascope)
@@ -149,8 +154,10 @@ class StatementsMixin(CheckerBase):
             self.error(f"'{decl.name}' has type {t}: extern and block instances are declared as "
                        f"{t}(args) {decl.name};", decl.type.span)
             t = None
-        if t is not None and isinstance(t, VoidType):
-            self.error("a variable cannot have type void", decl.type.span)
+        if t is not None and isinstance(t, (VoidType, StringType, IntType)):
+            self.error(f"a variable cannot have type {t}", decl.type.span,
+                       {StringType: "strings are compile-time constants only",
+                        IntType: "give it a width, for example bit<32>; or declare a constant"}.get(type(t)))
             t = None
         if decl.init is not None:
             self.check_expression(decl.init, scope, t)
@@ -212,8 +219,10 @@ class StatementsMixin(CheckerBase):
                     self.check_expression(a.value, scope, p.type)
                     if isinstance(p.type, BlockType):
                         self.check_instance_argument(a.value, p.type, f"constructor argument '{p.name}'")
-                    else:
-                        self.coerce(a.value, p.type, f"constructor argument '{p.name}'")
+                    elif self.coerce(a.value, p.type, f"constructor argument '{p.name}'") and \
+                            not self.is_compile_time_known(a.value):
+                        self.error(f"constructor argument '{p.name}' must be a compile-time constant", a.value.span,
+                                   "instances are made when the program is compiled, before any packet")
             return t
         self.error(f"type {t} cannot be instantiated", type_span)
         return None
@@ -227,6 +236,27 @@ class StatementsMixin(CheckerBase):
         if isinstance(given, BlockType) and given.kind == expected.kind and not given.is_declaration_only:
             hint = f"'{given.name}' is declared as {signature(given)}, but {expected.name} is {signature(expected)}"
         self.error(f"{what} has type {given} but {expected} is expected", e.span, hint)
+
+    def is_compile_time_known(self, e: A.Expression) -> bool:
+        """Whether e is known when the program is compiled: a constant, an instance, a constructor call or
+        a parameter of the enclosing block's constructor, or built from them."""
+        if getattr(e, "const", None) is not None or isinstance(e, A.ConstructorCall):
+            return True
+        if isinstance(e, A.Name):
+            sym = getattr(e, "ref", None)
+            return sym is None or sym.kind in ("const", "instance") or \
+                (sym.kind == "param" and getattr(sym.decl, "is_constructor_param", False))
+        if isinstance(e, (A.Member, A.Cast, A.Unary)):
+            return self.is_compile_time_known(e.expr)
+        if isinstance(e, A.Binary):
+            return self.is_compile_time_known(e.left) and self.is_compile_time_known(e.right)
+        if isinstance(e, A.Ternary):
+            return all(self.is_compile_time_known(x) for x in (e.cond, e.then, e.otherwise))
+        if isinstance(e, A.ListExpression):
+            return all(self.is_compile_time_known(x) for x in e.elements)
+        if isinstance(e, A.StructExpression):
+            return all(self.is_compile_time_known(x) for _, x in e.fields)
+        return False
 
     def _expr_ConstructorCall(self, e: A.ConstructorCall, scope: Scope, expected) -> Type | None:
         t = self.resolve_type(e.type, scope, allow_generic=True)

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from ...diagnostics import DiagnosticError
 from .. import ast as A
 from ..scope import Scope
-from ..types import BitsType, BoolType, EnumType, ErrorType, ExternType, Type, bit_width, strip_newtype
-from .base import CheckerBase, Callable
+from ..types import BitsType, BoolType, EnumType, ErrorType, ExternType, NewType, Type, bit_width, strip_newtype
+from .base import CheckerBase, Callable, decl_span
 
 KNOWN_PROPERTIES = {"key", "actions", "default_action", "entries", "size", "counters", "meters",
                     "implementation", "support_timeout", "idle_timeout", "psa_direct_counter",
@@ -94,7 +94,14 @@ class TablesMixin(CheckerBase):
             self._check_action_list(decl, seen["actions"], scope)
         if "default_action" in seen:
             self._check_default_action(decl, seen["default_action"], scope)
-        if "entries" in seen:
+        else:
+            self._check_implicit_default_action(decl)
+        if "entries" in seen and "key" in seen and \
+                decl.properties.index(seen["entries"]) < decl.properties.index(seen["key"]):
+            # The entries are read in the order of the keys, so that order must be known before them.
+            self.error(f"the entries of table '{decl.name}' must come after its key", 
+                       getattr(seen["entries"], "name_span", seen["entries"].span))
+        elif "entries" in seen:
             self._check_entries(decl, seen["entries"], scope)
         if "size" in seen:
             v = self.constant_value(seen["size"].value, scope)
@@ -157,6 +164,11 @@ class TablesMixin(CheckerBase):
             if name is None:
                 from ..printer import expression_text
                 name = expression_text(ke.expr)
+                complex_part = _unnameable_key_part(ke.expr)
+                if complex_part is not None:
+                    self.error("this key needs a @name annotation: the control plane names a key after a "
+                               "field, slice, index, mask or isValid() of it", complex_part.span,
+                               f'for example @name("{decl.name}_key{len(decl.keys)}")')
             decl.keys.append(TableKey(ke.expr, ke.match_kind, name, t, width or 0))
         if lpm and any(k.match_kind in ("ternary", "range", "optional") for k in decl.keys):
             decl.lpm_with_priority = True
@@ -331,6 +343,7 @@ class TablesMixin(CheckerBase):
                 self.error(f"action '{ref.name}' is listed twice in table '{decl.name}'", ref.span)
                 continue
             names[ref.name] = ref
+            self._check_action_data_types(ref.decl, callee)
             directional = [p for p in callee.params if p.direction]
             given = ref.args or []
             if len(given) != len(directional):
@@ -349,6 +362,20 @@ class TablesMixin(CheckerBase):
             decl.action_refs.append(ref)
         decl.action_names = names
 
+    def _check_action_data_types(self, action: A.ActionDeclaration, callee: Callable) -> None:
+        """The control plane fills the directionless parameters of a table's actions, so they must have
+        types it can write (P4Runtime's action parameters): bit<W>, int<W>, bool, a 'type' or an enum."""
+        if getattr(action, "action_data_checked", False):
+            return
+        action.action_data_checked = True
+        for p, info in zip(action.params, callee.params):
+            t = info.type
+            if p.direction or t is None or isinstance(t, (BitsType, BoolType, EnumType, NewType)):
+                continue
+            self.error(f"parameter '{p.name}' of action '{action.name}' has type {t}, but the control plane can "
+                       f"only give action data of type bit<W>, int<W>, bool, a 'type' or an enum",
+                       getattr(p, "name_span", p.span), "pass the fields as separate parameters")
+
     def _action_call_from_expression(self, e: A.Expression, scope: Scope) -> A.ActionRef | None:
         if isinstance(e, A.Name):
             return A.ActionRef(e.name, None, top_level=e.top_level, span=e.span)
@@ -363,6 +390,11 @@ class TablesMixin(CheckerBase):
         if callee is None:
             return False
         listed = getattr(decl, "action_names", {})
+        if ref.name in listed and getattr(listed[ref.name], "decl", None) is not ref.decl:
+            self.error_with_note(f"{what} '{ref.name}' is not the action '{ref.name}' of the actions list",
+                                 ref.span, "the actions list names this one", listed[ref.name].span,
+                                 "a leading '.' names the top-level action")
+            return False
         if ref.name not in listed:
             self.error(f"{what} '{ref.name}' is not in the actions of table '{decl.name}'", ref.span,
                        f"add it to the actions list of '{decl.name}'")
@@ -381,6 +413,21 @@ class TablesMixin(CheckerBase):
             if not p.direction and a is not None and a.const is None:
                 self.error(f"the value for action parameter '{p.name}' must be a compile-time constant", a.span)
                 return False
+        return self._directional_arguments_agree(listed[ref.name], callee, fake.bound)
+
+    def _directional_arguments_agree(self, listed: A.ActionRef, callee: Callable, bound: list) -> bool:
+        """The actions list binds an action's directional parameters once for the table; a default action
+        or an entry that gives them again must give the same arguments."""
+        listed_args = getattr(listed, "bound", None) or []
+        directional = [(p, a) for p, a in zip(callee.params, bound) if p.direction]
+        for (p, a), la in zip(directional, listed_args):
+            if a is None or la is None or _same_argument(a, la):
+                continue
+            from ..printer import expression_text
+            self.error_with_note(f"the argument for '{p.direction}' parameter '{p.name}' differs from the one in "
+                                 f"the actions list ({expression_text(la)})", a.span,
+                                 "the actions list gives it here", la.span)
+            return False
         return True
 
     def _check_default_action(self, decl: A.TableDeclaration, prop: A.TableProperty, scope: Scope) -> None:
@@ -395,6 +442,18 @@ class TablesMixin(CheckerBase):
             decl.default = ref
             decl.default_is_const = prop.is_const
 
+    def _check_implicit_default_action(self, decl: A.TableDeclaration) -> None:
+        """A table without a default_action runs NoAction on a miss: core.p4's action without parameters."""
+        sym = self.globals.lookup_local("NoAction")
+        if sym is None:
+            self.error(f"table '{decl.name}' has no default_action, so it needs the action NoAction, which is not "
+                       f"declared", decl_span(decl), "#include <core.p4>, or give the table a default_action")
+        elif sym.kind != "action" or sym.decl.params:
+            what = "an action with parameters" if sym.kind == "action" else sym.describe()
+            self.error_with_note(f"'NoAction' must be an action without parameters (the default action of tables "
+                                 f"without a default_action), but here it is {what}", sym.span,
+                                 f"table '{decl.name}' needs it", decl_span(decl), "did you include core.p4?")
+
     # ------------------------------------------------------------------ entries
 
     def _check_entries(self, decl: A.TableDeclaration, prop: A.TableProperty, scope: Scope) -> None:
@@ -404,6 +463,7 @@ class TablesMixin(CheckerBase):
             self.error(f"table '{decl.name}' has no key, so it cannot have entries", prop.span)
             return
         key_types = [k.type for k in decl.keys]
+        seen_keys: dict[tuple, A.TableEntry] = {}
         for entry in prop.value:
             ks = entry.keyset
             elements = ks.elements if isinstance(ks, A.TupleKeyset) else [ks]
@@ -421,6 +481,8 @@ class TablesMixin(CheckerBase):
                 if not self._keyset_fits_match_kind(el, key):
                     ok = False
             entry.elements = elements
+            if ok:
+                self._check_duplicate_entry(decl, entry, elements, seen_keys)
             if entry.priority is not None:
                 p = self.constant_value(entry.priority, scope)
                 if p is not None and (not isinstance(p, int) or p < 0):
@@ -434,6 +496,18 @@ class TablesMixin(CheckerBase):
                                entry.action.span)
         decl.const_entries = prop.value
         self._assign_entry_priorities(decl, prop, scope)
+
+    def _check_duplicate_entry(self, decl: A.TableDeclaration, entry: A.TableEntry, elements: list,
+                               seen: dict) -> None:
+        """Two entries with the same key values: the second could never be matched (p4c refuses it too)."""
+        signature = tuple(_keyset_signature(el) for el in elements)
+        if any(s is None for s in signature):
+            return
+        first = seen.setdefault(signature, entry)
+        if first is not entry:
+            self.error_with_note(f"this entry of table '{decl.name}' has the same keys as an earlier one",
+                                 entry.keyset.span, "the earlier entry", first.keyset.span,
+                                 "the second entry could never be matched; remove it")
 
     def _assign_entry_priorities(self, decl: A.TableDeclaration, prop: A.TableProperty, scope: Scope) -> None:
         """Give every entry a priority (entry.priority_value), as the P4 specification says.
@@ -486,6 +560,12 @@ class TablesMixin(CheckerBase):
                 if current is None:
                     return
             e.priority_value = current
+            if current < 0:
+                # Priorities count down by priority_delta from the last explicit one; they cannot go below 0.
+                self.error_with_note(f"the priorities of the entries of table '{decl.name}' go below zero "
+                                     f"(this entry would get {current})", decl_span(decl), "this entry", e.span,
+                                     "give the first entry a larger priority, or a smaller priority_delta")
+                return
             if current in used:
                 self.warning(f"two entries of table '{decl.name}' have priority {current}", e.span)
             used[current] = e
@@ -555,6 +635,47 @@ class TablesMixin(CheckerBase):
             e.ref.decl.attached_table = decl
             return e.name
         return e
+
+
+def _keyset_signature(el: A.Expression):
+    """A hashable form of one checked keyset element, equal for equal sets of values (None if unknown)."""
+    if isinstance(el, (A.DontCare, A.DefaultKeyset)):
+        return ("any",)
+    if isinstance(el, A.MaskKeyset):
+        parts = ("mask", el.value.const, el.mask.const)
+    elif isinstance(el, A.RangeKeyset):
+        parts = ("range", el.lo.const, el.hi.const)
+    else:
+        parts = ("value", getattr(el, "const", None))
+    return None if any(p is None for p in parts[1:]) else parts
+
+
+def _same_argument(a: A.Expression, b: A.Expression) -> bool:
+    """Whether two checked argument expressions denote the same value: equal constants, or the same text."""
+    if a.const is not None and b.const is not None:
+        return a.const == b.const
+    from ..printer import expression_text
+    return expression_text(a) == expression_text(b)
+
+
+def _unnameable_key_part(e: A.Expression) -> A.Expression | None:
+    """The first part of a key expression that gives the key no control-plane name, or None.
+
+    A key is named after what it reads (as P4Runtime does): a name, a field, an index, a slice, a mask
+    with &, a constant or isValid(). Any other expression needs an explicit @name."""
+    if isinstance(e, (A.Name, A.IntLiteral)):
+        return None
+    if isinstance(e, A.Member):
+        return _unnameable_key_part(e.expr)
+    if isinstance(e, A.Index):
+        return _unnameable_key_part(e.expr) or _unnameable_key_part(e.index)
+    if isinstance(e, A.Slice):
+        return _unnameable_key_part(e.expr) or _unnameable_key_part(e.hi) or _unnameable_key_part(e.lo)
+    if isinstance(e, A.Binary) and e.op == "&":
+        return _unnameable_key_part(e.left) or _unnameable_key_part(e.right)
+    if isinstance(e, A.Call) and isinstance(e.func, A.Member) and e.func.member == "isValid" and not e.args:
+        return _unnameable_key_part(e.func.expr)
+    return e
 
 
 def _count(n: int, noun: str) -> str:

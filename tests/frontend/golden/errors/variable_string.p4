@@ -1,0 +1,12 @@
+// a local variable of type string
+#include "include/before_ingress.p4"
+
+control MyIngress(inout headers hdr, inout metadata meta,
+                  inout standard_metadata_t standard_metadata) {
+    apply {
+        string reason = "forward";
+        standard_metadata.egress_spec = 1;
+    }
+}
+
+#include "include/after_ingress.p4"
