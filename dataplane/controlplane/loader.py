@@ -157,12 +157,18 @@ def _table_entry(ctx: _Ctx, entry, p: tuple) -> None:
     if ctx.expect(entry.get("default_action", False), bool, p + ("default_action",), "default_action"):
         ctx.run(lambda: device.table_set_default(table.name, action.name, args), p)
         return
+    values, priority = _match_and_priority(ctx, table, entry, p)
+    ctx.run(lambda: device.table_add(table.name, values, action.name, args, priority), p)
+
+
+def _match_and_priority(ctx: _Ctx, table, entry: dict, p: tuple) -> tuple[list, int | None]:
+    """A table entry's match values and its priority (None when it gives none)."""
     match = ctx.expect(entry.get("match", {}), dict, p + ("match",), "match")
     values = _match_values(ctx, table, match, p + ("match",))
     priority = entry.get("priority")
     if priority is not None:
         priority = ctx.run(lambda: parse_scalar(priority, None, "priority"), p + ("priority",))
-    ctx.run(lambda: device.table_add(table.name, values, action.name, args, priority), p)
+    return values, priority
 
 
 def _indirect_entry(ctx: _Ctx, table, entry: dict, p: tuple) -> None:
@@ -184,11 +190,7 @@ def _indirect_entry(ctx: _Ctx, table, entry: dict, p: tuple) -> None:
         set_default = device.table_set_default_group if is_group else device.table_set_default_member
         ctx.run(lambda: set_default(table.name, handle), p + (what,))
         return
-    match = ctx.expect(entry.get("match", {}), dict, p + ("match",), "match")
-    values = _match_values(ctx, table, match, p + ("match",))
-    priority = entry.get("priority")
-    if priority is not None:
-        priority = ctx.run(lambda: parse_scalar(priority, None, "priority"), p + ("priority",))
+    values, priority = _match_and_priority(ctx, table, entry, p)
     add = device.table_add_group if is_group else device.table_add_member
     ctx.run(lambda: add(table.name, values, handle, priority), p + (what,))
 

@@ -159,10 +159,21 @@ def run_stf_test(program: Path, stf: Path) -> tuple[str, str]:
 def run_check(program: Path) -> tuple[str, str]:
     """What `dataplane check -I p4_16_samples PROGRAM` does, as an outcome and a one-line detail. (Error
     programs get the same -I: a few of them include pieces of p4_16_samples.)"""
-    from dataplane.diagnostics import DiagnosticError
     from dataplane.frontend.program import load_program
+    return _accepted_or_not(lambda: load_program(str(program), [str(samples_dir())]))
+
+
+def run_compile(program: Path) -> tuple[str, str]:
+    """What compiling a sample program does (check it and generate its pipeline), as an outcome: ACCEPTED
+    when it compiles, so the figure reads 'compiled'."""
+    from dataplane.build import build
+    return _accepted_or_not(lambda: build(str(program), [str(samples_dir())]))
+
+
+def _accepted_or_not(job: Callable[[], object]) -> tuple[str, str]:
+    from dataplane.diagnostics import DiagnosticError
     try:
-        load_program(str(program), [str(samples_dir())])
+        job()
     except DiagnosticError as exc:
         return REJECTED, _first_diagnostic(exc)
     except Exception as exc:
@@ -295,17 +306,3 @@ def _kill(child: _Child) -> None:
         os.kill(child.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-
-
-def run_compile(program: Path) -> tuple[str, str]:
-    """What `dataplane compile` does for a sample program: check it and generate its pipeline. The
-    outcome is ACCEPTED when it compiles, so the figure reads 'compiled'."""
-    from dataplane.build import build
-    from dataplane.diagnostics import DiagnosticError
-    try:
-        build(str(program), [str(samples_dir())])
-    except DiagnosticError as exc:
-        return REJECTED, _first_diagnostic(exc)
-    except Exception as exc:
-        return INTERNAL, _crash(exc)
-    return ACCEPTED, ""
