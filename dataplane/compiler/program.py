@@ -68,6 +68,7 @@ class TableInfo:
     direct_counter: str | None = None
     direct_meter: str | None = None
     profile: str | None = None          # the action profile / selector of an indirect table
+    largest_priority_wins: bool = True  # the table property; false: the smallest priority wins
 
     def action_id(self, name: str) -> int:
         for a in self.actions:
@@ -257,6 +258,7 @@ class ProgramCompiler:
         dm = self._direct_resource(path, decl, decl.direct_meter)
         info = TableInfo(name, f"T{len(self.tables)}", decl, keys, actions, default, decl.default_is_const,
                          decl.size or 1024, entries, getattr(decl, "entries_are_const", True), dc, dm)
+        info.largest_priority_wins = getattr(decl, "largest_priority_wins", True)
         impl = getattr(decl, "implementation", None)
         if impl is not None:
             info.profile = self.profile_info(path, decl, name, impl).name

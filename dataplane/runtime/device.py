@@ -91,6 +91,7 @@ class Device:
                     info.size, info.default, info.default_is_const, info.direct_counter, info.direct_meter)
             profile = getattr(info, "profile", None)
             t = IndirectTable(*args, profile=self.profiles[profile]) if profile else Table(*args)
+            t.largest_priority_wins = getattr(info, "largest_priority_wins", True)
             if info.direct_meter is not None:
                 t.meter_factory = MeterCell
                 dm = self.externs.get(info.direct_meter)

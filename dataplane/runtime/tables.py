@@ -60,7 +60,7 @@ class MatchValue:
 
 
 class Entry:
-    __slots__ = ("handle", "key", "mask", "ranges", "aid", "args", "priority", "packets", "bytes",
+    __slots__ = ("handle", "key", "mask", "ranges", "aid", "args", "priority", "rank", "packets", "bytes",
                  "meter", "is_const", "match")
 
     def __init__(self, handle, key, mask, ranges, aid, args, priority, match, is_const=False):
@@ -71,6 +71,9 @@ class Entry:
         self.aid = aid
         self.args = args
         self.priority = priority
+        # What lookups compare: the priority, or its negation in a table where the smallest priority
+        # wins (largest_priority_wins = false); set by Table.insert.
+        self.rank = priority
         self.packets = 0
         self.bytes = 0
         self.meter = None
@@ -264,7 +267,7 @@ class TupleSpaceIndex(_GeneratedLookup):
             g = self.groups[e.mask] = _Group(e.mask)
         lst = g.map.setdefault(e.key, [])
         lst.append(e)
-        lst.sort(key=lambda x: (-x.priority, x.handle))
+        lst.sort(key=lambda x: (-x.rank, x.handle))
         self._changed()
 
     def remove(self, e: Entry) -> None:
@@ -284,7 +287,7 @@ class TupleSpaceIndex(_GeneratedLookup):
 
     def _rebuild(self):
         for g in self.groups.values():
-            g.best = max(lst[0].priority for lst in g.map.values())
+            g.best = max(lst[0].rank for lst in g.map.values())
         self.order = sorted(self.groups.values(), key=lambda g: -g.best)
         return _unrolled_groups(self.order)
 
@@ -300,7 +303,7 @@ def _unrolled_groups(order: list[_Group]):
         if i > 0:
             # No entry of this or a later group has a higher priority than the best so far.
             # int(): only a number may be pasted into the generated code (make_entry checks priorities).
-            lines.append(f"    if best is not None and best.priority > {int(g.best)}: return best")
+            lines.append(f"    if best is not None and best.rank > {int(g.best)}: return best")
         lines.append(f"    lst = G{i}(key & M{i})")
         lines.append("    if lst is not None:")
         if any_ranges:
@@ -308,8 +311,8 @@ def _unrolled_groups(order: list[_Group]):
             lines.append("        if e is not None: best = e")
         else:
             lines.append("        e = lst[0]")
-            lines.append("        if best is None or e.priority > best.priority or "
-                         "(e.priority == best.priority and e.handle < best.handle): best = e")
+            lines.append("        if best is None or e.rank > best.rank or "
+                         "(e.rank == best.rank and e.handle < best.handle): best = e")
     lines.append("    return best")
     exec(compile("\n".join(lines) + "\n", "<ternary lookup>", "exec"), env)
     return env["lookup"]
@@ -318,8 +321,7 @@ def _unrolled_groups(order: list[_Group]):
 def _better(lst: list, key: int, best):
     """The first entry of lst (sorted by priority) whose ranges hold, if it beats best."""
     for e in lst:
-        if best is not None and (e.priority < best.priority or
-                                 (e.priority == best.priority and e.handle > best.handle)):
+        if best is not None and (e.rank < best.rank or (e.rank == best.rank and e.handle > best.handle)):
             return None
         for shift, m, lo, hi in e.ranges:
             v = (key >> shift) & m
@@ -362,6 +364,8 @@ class Table:
         self.direct_counter = direct_counter
         self.direct_meter = direct_meter
         self.default_packets = 0
+        # The table property largest_priority_wins (P4_16 14.2.1.4): false makes the smallest priority win.
+        self.largest_priority_wins = True
         self.entries: dict[int, Entry] = {}
         self._next_handle = 0
         self.meter_factory = None        # set by the device when the table has a direct meter
@@ -516,6 +520,7 @@ class Table:
 
     def insert(self, e: Entry) -> int:
         """Put a new entry (from make_entry) in the table unless one with the same key is there."""
+        e.rank = e.priority if self.largest_priority_wins else -e.priority
         plen = self._prefix_len(e)
         if isinstance(self.index, LpmIndex):
             same = self.index.by_len.get(plen, {}).get(e.key)
