@@ -327,6 +327,7 @@ class Summary:
     stopped_by: str | None
     problems: list = field(default_factory=list)
     limits: dict = field(default_factory=dict)     # host -> the bounds on its state that were reached
+    link_kinds: list = field(default_factory=list)  # [(count, "MTU 1500, latency 1 ms, ...")], most common first
 
     @classmethod
     def of(cls, net: Network) -> "Summary":
@@ -338,6 +339,12 @@ class Summary:
                 ledger.drops_by_reason(), ledger.drops_by_reason(copies=True), ledger.drops_by_node(),
                 sim.stopped_by)
         s.limits = {name: lines for name, host in net.hosts.items() if (lines := host.limits_reached())}
+        from .show import link_properties
+        kinds: dict[str, int] = {}
+        for spec in net.topo.links:
+            text = link_properties(spec)
+            kinds[text] = kinds.get(text, 0) + 1
+        s.link_kinds = sorted(((n, text) for text, n in kinds.items()), key=lambda kv: -kv[0])
         if s.transmitted != s.arrived + s.link_drops + s.on_links:
             s.problems.append(f"links: {s.transmitted} sent but {s.arrived} arrived + {s.link_drops} dropped + "
                               f"{s.on_links} in flight")
@@ -348,6 +355,7 @@ class Summary:
     def render(self) -> str:
         lines = [f"{self.name}: {self.nodes} nodes, {self.links} links; simulated {_fmt_time(self.time_ns)}, "
                  f"{self.events} events",
+                 "links: " + "; ".join(f"{n} x {text}" for n, text in self.link_kinds),
                  f"frames on links: {self.transmitted} sent, {self.arrived} arrived, {self.link_drops} dropped on "
                  f"links, {self.on_links} in flight",
                  "frames at nodes: " + ", ".join(f"{self.fates[k]} {k if k != 'reassembly' else 'kept for reassembly'}"

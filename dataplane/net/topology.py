@@ -69,6 +69,13 @@ TRAFFIC_RANGES = {"count": (1, 1_000_000), "size": (0, 65507), "port": (1, 65535
 TRAFFIC_MIN = {("frag_flood", "size"): 1}
 
 
+# A link that states no latency or bandwidth gets these, as a wire in a lab would have them (a
+# switched gigabit LAN): a zero delay and an infinite rate make handshakes take no time and every
+# capture timestamp equal. `latency: 0` and `bandwidth: unlimited` (or null) are possible when written.
+DEFAULT_LATENCY = "100us"
+DEFAULT_BANDWIDTH_BPS = "1Gbps"
+
+
 @dataclass
 class InterfaceSpec:
     node: str
@@ -375,10 +382,11 @@ class _Loader(DocumentChecker):
         loss = self.value(_real, merged.get("loss", 0.0), at("loss"), "loss")
         if not 0 <= loss < 1:
             raise self.fail(f"loss {loss} must be in [0, 1)", at("loss"))
+        bandwidth = merged.get("bandwidth", DEFAULT_BANDWIDTH_BPS)
         return LinkSpec(str(spec.get("name", f"{a[0]}-{b[0]}")), a, b, mtu,
-                        self.value(parse_time, merged.get("latency", 0), at("latency"), "latency"),
-                        self.value(parse_rate, merged["bandwidth"], at("bandwidth"), "bandwidth")
-                        if "bandwidth" in merged else None,
+                        self.value(parse_time, merged.get("latency", DEFAULT_LATENCY), at("latency"), "latency"),
+                        None if bandwidth in (None, "unlimited") else
+                        self.value(parse_rate, bandwidth, at("bandwidth"), "bandwidth"),
                         self.at_least(1, _int, merged.get("queue", 1000), at("queue"), "queue"), loss, path)
 
     def traffic(self, i: int, spec, nodes: dict) -> TrafficSpec:

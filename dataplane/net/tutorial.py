@@ -46,8 +46,8 @@ from ..controlplane.positions import Positions, load_json
 from ..diagnostics import DiagnosticError, SourceFile, Span, error
 from ..frontend.preprocess import read_source
 from ..locate import find_program, shipped_program
-from .topology import (InterfaceSpec, LinkSpec, NodeSpec, Topology, _Loader, _parse_mac, _suggest, build_graph,
-                       parse_time)
+from .topology import (DEFAULT_BANDWIDTH_BPS, DEFAULT_LATENCY, InterfaceSpec, LinkSpec, NodeSpec, Topology,
+                       _Loader, _parse_mac, _suggest, build_graph, parse_rate, parse_time)
 
 TOP_KEYS = {"hosts", "switches", "links"}
 HOST_KEYS = {"ip", "mac", "commands"}
@@ -243,8 +243,11 @@ class _TutorialLoader(_Loader):
             raise self.fail("a link is [end, end] or [end, end, latency, bandwidth]", path)
         a = self.end(item[0], path + (0,), nodes, used)
         b = self.end(item[1], path + (1,), nodes, used)
-        latency = self.value(_parse_latency, item[2], path + (2,), "latency") if len(item) > 2 else 0
-        bandwidth = self.value(_parse_bandwidth, item[3], path + (3,), "bandwidth") if len(item) > 3 else None
+        # Unstated latency and bandwidth take the YAML topologies' defaults (a gigabit LAN's wire).
+        latency = self.value(_parse_latency, item[2], path + (2,), "latency") if len(item) > 2 else \
+            parse_time(DEFAULT_LATENCY)
+        bandwidth = self.value(_parse_bandwidth, item[3], path + (3,), "bandwidth") if len(item) > 3 else \
+            parse_rate(DEFAULT_BANDWIDTH_BPS)
         return LinkSpec(f"{a[0]}-{b[0]}", a, b, mtu=1500, latency_ns=latency, bandwidth_bps=bandwidth, path=path)
 
     def end(self, text, path: tuple, nodes: dict, used: dict) -> tuple[str, str]:

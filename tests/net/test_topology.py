@@ -147,3 +147,13 @@ def test_load_topology_takes_shipped_names_as_the_command_line_does(tmp_path, mo
         load_topology("nope")
     with pytest.raises(DiagnosticError, match="--program"):
         load_topology("line", program="basic_ipv4")
+
+
+def test_links_without_latency_or_bandwidth_get_realistic_defaults_and_zero_or_unlimited_when_written():
+    text = ("name: t\nnodes:\n  h1: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.1/24}}}\n"
+            "  h2: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.2/24}}}\n"
+            "  h3: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.3/24}, eth1: {ipv4: 10.0.1.3/24}}}\n"
+            "links:\n  - [h1:eth0, h3:eth0]\n  - {ends: [h2:eth0, h3:eth1], latency: 0, bandwidth: unlimited}\n")
+    first, second = load_topology_text(text).links
+    assert (first.latency_ns, first.bandwidth_bps) == (100_000, 1e9)
+    assert (second.latency_ns, second.bandwidth_bps) == (0, None)

@@ -112,8 +112,9 @@ def test_links_with_latency_and_bandwidth():
     assert (links["h1-s1"].a, links["h1-s1"].b) == (("h1", "eth0"), ("s1", "p1"))
     assert all(l.mtu == 1500 for l in topo.links)
     # ["s1-p3", "s3-p1", "0", 100], ["s1-p4", "s4-p1", "2ms", 50], ["s2-p3", "s3-p2", 0.5], ["s2-p4", "s4-p2"]
+    # What a link leaves out gets the defaults of every topology: 0.1 ms and 1 Gbit/s.
     assert [(links[n].latency_ns, links[n].bandwidth_bps) for n in ("s1-s3", "s1-s4", "s2-s3", "s2-s4")] == \
-        [(0, 100e6), (2 * MS, 50e6), (MS // 2, None), (0, None)]
+        [(0, 100e6), (2 * MS, 50e6), (MS // 2, 1e9), (MS // 10, 1e9)]
     assert topo.graph.number_of_nodes() == 8 and topo.graph.number_of_edges() == 8
     assert topo.positions is not None
 
