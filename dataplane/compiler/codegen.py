@@ -29,9 +29,9 @@ from ..frontend.types import (ApplyResultType, BitsType, BoolType, EnumType, Err
                               StackType, StructInitType, TupleType, Type, strip_newtype)
 from .effects import CalleeFacts
 from .emitter import NESTED_TOO_DEEPLY, CodeLimitError, Emitter
-from .layout import (DynLocalScalar, DynSlotScalar, HeaderPlace, LayoutError, Place, PlaceBuilder, Scalar,
-                     SliceScalar, StackPlace, StructPlace, UnionPlace, VarbitScalar, default_value, leaves,
-                     scalar_width)
+from .layout import (DynLocalScalar, DynSliceScalar, DynSlotScalar, FieldArrayPlace, HeaderPlace, LayoutError, Place,
+                     PlaceBuilder, Scalar, SliceScalar, StackPlace, StructPlace, UnionPlace, VarbitScalar,
+                     default_value, leaves, scalar_width, shifted_field_place)
 
 
 # The code generator recurses through nested statements and inlined calls: about 3 Python frames for a
@@ -99,7 +99,7 @@ class InlineFrame:
 
 def is_path(e) -> bool:
     """Whether e names storage: a variable or parameter, then members, indices and slices."""
-    while isinstance(e, (A.Member, A.Index, A.Slice)):
+    while isinstance(e, (A.Member, A.Index, A.Slice, A.PlusSlice)):
         e = e.expr
     return isinstance(e, A.Name)
 
@@ -251,7 +251,23 @@ class BlockCompiler:
             if not isinstance(base, Scalar):
                 raise error("cannot slice this value", e.span)
             return SliceScalar(base, e.hi.const, e.lo.const, e.type)
+        if isinstance(e, A.PlusSlice):
+            return self.plus_slice_place(e)
         raise error("this expression does not denote storage", getattr(e, "span", None))
+
+    def plus_slice_place(self, e: A.PlusSlice) -> Scalar:
+        """`e[L+:W]` as storage: bits [min(L+W, width) - 1 : L] of e, L a constant or read once at run time."""
+        base = self.place(e.expr)
+        if not isinstance(base, Scalar):
+            raise error("cannot slice this value", e.span)
+        width = scalar_width(e.expr.type)
+        if e.lo.const is not None:
+            lo = e.lo.const
+            hi = min(lo + e.width_bits, width) - 1
+            return SliceScalar(base, hi, lo, e.type, clip=hi - lo + 1 < e.width_bits)
+        lo_var = self.em.fresh("lo")
+        self.em.line(f"{lo_var} = {self.value(e.lo)}")
+        return DynSliceScalar(base, lo_var, e.width_bits, width, e.type)
 
     def _base_place(self, e: A.Expression) -> Place:
         """The place of the aggregate a member or element is taken from; one returned by a call is
@@ -259,9 +275,13 @@ class BlockCompiler:
         return self.place(e) if is_path(e) else self.aggregate_temp(e)
 
     def dyn_element(self, stack: StackPlace, index: str) -> Place:
-        """The element of a header stack at a run-time index (via the stack's attribute-name tuples)."""
+        """The element of a header stack or array at a run-time index (via the stack's attribute-name tuples);
+        an index past the end picks the last element."""
         idx = self.em.fresh("i")
         self.em.line(f"{idx} = {index}")
+        if isinstance(stack, FieldArrayPlace):
+            self.em.line(f"if {idx} >= {stack.size}: {idx} = {stack.size - 1}")
+            return shifted_field_place(stack.elems[0], f"{idx} * {stack.stride}")
         template = stack.elems[0]
         if stack.dyn is None:
             # A local stack: its elements are Python locals, picked by position.
@@ -282,6 +302,10 @@ class BlockCompiler:
                 return HeaderPlace(place.type, scal[0], scal[1], *(scal[2:] or [None, None]))
             if isinstance(place, UnionPlace):
                 return UnionPlace(place.type, {m: rebuild(h) for m, h in place.members.items()})
+            if isinstance(place, StructPlace):
+                return StructPlace(place.type, {f: rebuild(p) for f, p in place.fields.items()})
+            if isinstance(place, StackPlace) and place.next is None:
+                return StackPlace(place.type, [rebuild(el) for el in place.elems], None, None)
             raise self.unsupported("this header stack element type", None)
 
         self.em.line(f"if {idx} >= {stack.size}: {idx} = {stack.size - 1}")
@@ -348,13 +372,15 @@ class BlockCompiler:
             raise error(f"'{e.member}' is not a scalar value", e.span)
         return p.read()
 
-    _v_Index = _v_Slice = lambda self, e: self._read_place(e)
+    _v_Index = _v_Slice = _v_PlusSlice = lambda self, e: self._read_place(e)
 
     def _read_place(self, e) -> str:
         if isinstance(e, A.Slice) and not is_path(e.expr):
             base = self.value(e.expr)
             m = (1 << (e.hi.const - e.lo.const + 1)) - 1
             return f"((({base}) >> {e.lo.const}) & {hex(m)})"
+        if isinstance(e, A.PlusSlice) and not is_path(e.expr):
+            return f"((({self.value(e.expr)}) >> ({self.value(e.lo)})) & {hex((1 << e.width_bits) - 1)})"
         p = self.place(e)
         if not isinstance(p, Scalar):
             raise error("this is not a scalar value", e.span)
