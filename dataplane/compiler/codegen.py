@@ -29,9 +29,9 @@ from ..frontend.types import (ApplyResultType, BitsType, BoolType, EnumType, Err
                               StackType, StructInitType, TupleType, Type, strip_newtype)
 from .effects import CalleeFacts
 from .emitter import NESTED_TOO_DEEPLY, CodeLimitError, Emitter
-from .layout import (DynLocalScalar, DynSliceScalar, DynSlotScalar, FieldArrayPlace, HeaderPlace, LayoutError, Place,
-                     PlaceBuilder, Scalar, SliceScalar, StackPlace, StructPlace, UnionPlace, VarbitScalar,
-                     default_value, leaves, scalar_width, shifted_field_place)
+from .layout import (DynLocalScalar, DynSliceScalar, DynSlotScalar, FieldArrayPlace, HeaderPlace, LayoutError,
+                     LocalScalar, Place, PlaceBuilder, Scalar, SliceScalar, StackPlace, StructPlace, UnionPlace,
+                     VarbitScalar, default_value, leaves, scalar_width, shifted_field_place)
 
 
 # The code generator recurses through nested statements and inlined calls: about 3 Python frames for a
@@ -242,7 +242,7 @@ class BlockCompiler:
             if isinstance(base, StackPlace):
                 if e.index.const is not None:
                     return base.elems[e.index.const]
-                return self.dyn_element(base, self.value(e.index))
+                return self.dyn_element(base, self.value(e.index), e)
             if isinstance(base, StructPlace) and isinstance(strip_newtype(base.type), TupleType):
                 return base.fields[str(e.index.const)]
             raise self.unsupported("indexing this value", e)
@@ -274,7 +274,7 @@ class BlockCompiler:
         held in a temporary (reading `f().h` or `g()[0]`)."""
         return self.place(e) if is_path(e) else self.aggregate_temp(e)
 
-    def dyn_element(self, stack: StackPlace, index: str) -> Place:
+    def dyn_element(self, stack: StackPlace, index: str, where=None) -> Place:
         """The element of a header stack or array at a run-time index (via the stack's attribute-name tuples);
         an index past the end picks the last element."""
         idx = self.em.fresh("i")
@@ -283,20 +283,12 @@ class BlockCompiler:
             self.em.line(f"if {idx} >= {stack.size}: {idx} = {stack.size - 1}")
             return shifted_field_place(stack.elems[0], f"{idx} * {stack.stride}")
         template = stack.elems[0]
-        if stack.dyn is None:
-            # A local stack: its elements are Python locals, picked by position.
-            per_leaf = list(zip(*(leaves(el) for el in stack.elems)))
-            names = [[leaf.name for leaf in group] for group in per_leaf]
-        else:
-            names = list(stack.dyn)
-        counter = iter(range(len(names)))
+        make = self._dyn_leaf_maker(stack, idx, where)
+        counter = iter(range(len(leaves(template))))
 
         def rebuild(place: Place) -> Place:
             if isinstance(place, Scalar):
-                k = next(counter)
-                if stack.dyn is None:
-                    return DynLocalScalar(names[k], idx, place.type)
-                return DynSlotScalar("p", names[k], idx, place.type)
+                return make(next(counter), place.type)
             if isinstance(place, HeaderPlace):
                 scal = [rebuild(s) for s in place.scalars()]
                 return HeaderPlace(place.type, scal[0], scal[1], *(scal[2:] or [None, None]))
@@ -306,10 +298,33 @@ class BlockCompiler:
                 return StructPlace(place.type, {f: rebuild(p) for f, p in place.fields.items()})
             if isinstance(place, StackPlace) and place.next is None:
                 return StackPlace(place.type, [rebuild(el) for el in place.elems], None, None)
-            raise self.unsupported("this header stack element type", None)
+            raise self.unsupported("this header stack element type", where)
 
         self.em.line(f"if {idx} >= {stack.size}: {idx} = {stack.size - 1}")
         return rebuild(template)
+
+    def _dyn_leaf_maker(self, stack: StackPlace, idx: str, where):
+        """How to build the k-th scalar of the element at run-time index idx: an attribute of the packet state
+        named by the stack's tuples, one of the elements' Python locals, or (an array inside an array element
+        itself picked at run time) an attribute named by a tuple picked from the outer index's tuples."""
+        if stack.dyn is not None:
+            names = list(stack.dyn)
+            return lambda k, t: DynSlotScalar("p", names[k], idx, t)
+        per_leaf = list(zip(*(leaves(el) for el in stack.elems)))
+        if all(isinstance(leaf, LocalScalar) for group in per_leaf for leaf in group):
+            local_names = [[leaf.name for leaf in group] for group in per_leaf]
+            return lambda k, t: DynLocalScalar(local_names[k], idx, t)
+        if all(isinstance(leaf, DynSlotScalar) and leaf.index == group[0].index and leaf.obj == group[0].obj
+               for group in per_leaf for leaf in group):
+            tables = [f"({', '.join(leaf.names_var for leaf in group)},)[{idx}]" for group in per_leaf]
+            return lambda k, t: DynSlotScalar(per_leaf[k][0].obj, tables[k], per_leaf[k][0].index, t)
+        if all(isinstance(leaf, DynLocalScalar) and leaf.index == group[0].index and
+               len(leaf.names) == len(group[0].names) for group in per_leaf for leaf in group):
+            # Locals picked by two indexes: one tuple of all of them, at position inner * (outer count) + outer.
+            return lambda k, t: DynLocalScalar([n for leaf in per_leaf[k] for n in leaf.names],
+                                               f"({idx} * {len(per_leaf[k][0].names)} + {per_leaf[k][0].index})", t)
+        raise self.unsupported("indexing by a run-time value an array inside an array element itself chosen at "
+                               "run time", where)
 
     def stack_member_place(self, e: A.Member) -> Place:
         stack = self.place(e.expr)
@@ -903,7 +918,7 @@ class BlockCompiler:
                 raise self.unsupported("a for loop over this value", s.collection)
             self.init_place(var)
             with self._loop(s), self.em.indent(f"for {item} in range({stack.size}):"):
-                self.copy_place(var, self.dyn_element(stack, item))
+                self.copy_place(var, self.dyn_element(stack, item, s.collection))
                 self.statement(s.body)
         finally:
             self.env = saved
