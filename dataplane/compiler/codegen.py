@@ -620,6 +620,8 @@ class BlockCompiler:
                     pairs = list(zip(dst.fields.values(), src_e.elements))
                 else:
                     pairs = [(dst.fields[n], x) for n, x in src_e.fields]
+            elif isinstance(dst, StackPlace) and dst.next is None and isinstance(src_e, A.ListExpression):
+                pairs = list(zip(dst.elems, src_e.elements))      # an array (not a header stack)
             else:
                 raise self.unsupported("this initializer", src_e)
             if len(pairs) > 1 and all(isinstance(d, Scalar) for d, _ in pairs):
@@ -677,6 +679,8 @@ class BlockCompiler:
             names, field_of = list(dst.layout.order), dst.field
         elif isinstance(dst, StructPlace):
             names, field_of = list(dst.fields), dst.fields.__getitem__
+        elif isinstance(dst, StackPlace) and dst.next is None and isinstance(value, tuple):
+            names, field_of = range(dst.size), dst.elems.__getitem__      # an array, element by element
         else:
             raise self.unsupported("a constant of this type", e)
         pairs = value.items() if isinstance(value, dict) else zip(names, value)

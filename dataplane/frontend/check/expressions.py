@@ -121,6 +121,15 @@ class ExpressionsMixin(CheckerBase):
                     self.coerce(x, t, "this element")
                 e.type = target
                 return True
+            if isinstance(tgt, StackType) and not tgt.is_header_stack:
+                if tgt.size != len(elems):
+                    self.error(f"a list of {len(elems)} values cannot initialize {target} ({tgt.size} elements)",
+                               e.span)
+                    return True
+                for x in elems:
+                    self.coerce(x, tgt.element, "this element")
+                e.type = target
+                return True
             if isinstance(tgt, StructLikeType) and tgt.kind in ("struct", "header"):
                 fields = list(tgt.fields.items())
                 if len(fields) != len(elems):
