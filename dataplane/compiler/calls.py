@@ -17,8 +17,8 @@ from ..frontend import ast as A
 from ..frontend.types import (BoolType, EnumType, ExternType, StructLikeType, Type, VarbitType, strip_newtype)
 from .codegen import INLINE_NESTING, Binding, Const, Env, InlineFrame, has_effects, is_path, is_scalar
 from .effects import root_symbol
-from .layout import (FieldScalar, HeaderPlace, Place, Scalar, StackPlace, StructPlace, UnionPlace, VarbitScalar,
-                     scalar_width)
+from .layout import (DynFieldScalar, FieldScalar, HeaderPlace, Place, Scalar, StackPlace, StructPlace, UnionPlace,
+                     VarbitScalar, scalar_width)
 
 
 def _contains_return(body) -> bool:
@@ -665,7 +665,7 @@ class CallsMixin:
             for f in place.fields.values():
                 out.extend(self._flatten_place(f))
             return out
-        if isinstance(place, FieldScalar):
+        if isinstance(place, FieldScalar) and not isinstance(place, DynFieldScalar):   # at a known offset
             fl = place.fl
             v = place.read()
             if isinstance(strip_newtype(place.type), BoolType):

@@ -29,9 +29,9 @@ from ..frontend.types import (ApplyResultType, BitsType, BoolType, EnumType, Err
                               StackType, StructInitType, TupleType, Type, strip_newtype)
 from .effects import CalleeFacts
 from .emitter import NESTED_TOO_DEEPLY, CodeLimitError, Emitter
-from .layout import (DynLocalScalar, DynSlotScalar, HeaderPlace, LayoutError, Place, PlaceBuilder, Scalar,
-                     SliceScalar, StackPlace, StructPlace, UnionPlace, VarbitScalar, default_value, leaves,
-                     scalar_width)
+from .layout import (DynLocalScalar, DynSliceScalar, DynSlotScalar, FieldArrayPlace, HeaderPlace, LayoutError,
+                     LocalScalar, Place, PlaceBuilder, Scalar, SliceScalar, StackPlace, StructPlace, UnionPlace,
+                     VarbitScalar, default_value, leaves, scalar_width, shifted_field_place)
 
 
 # The code generator recurses through nested statements and inlined calls: about 3 Python frames for a
@@ -99,7 +99,7 @@ class InlineFrame:
 
 def is_path(e) -> bool:
     """Whether e names storage: a variable or parameter, then members, indices and slices."""
-    while isinstance(e, (A.Member, A.Index, A.Slice)):
+    while isinstance(e, (A.Member, A.Index, A.Slice, A.PlusSlice)):
         e = e.expr
     return isinstance(e, A.Name)
 
@@ -242,7 +242,7 @@ class BlockCompiler:
             if isinstance(base, StackPlace):
                 if e.index.const is not None:
                     return base.elems[e.index.const]
-                return self.dyn_element(base, self.value(e.index))
+                return self.dyn_element(base, self.value(e.index), e)
             if isinstance(base, StructPlace) and isinstance(strip_newtype(base.type), TupleType):
                 return base.fields[str(e.index.const)]
             raise self.unsupported("indexing this value", e)
@@ -251,41 +251,80 @@ class BlockCompiler:
             if not isinstance(base, Scalar):
                 raise error("cannot slice this value", e.span)
             return SliceScalar(base, e.hi.const, e.lo.const, e.type)
+        if isinstance(e, A.PlusSlice):
+            return self.plus_slice_place(e)
         raise error("this expression does not denote storage", getattr(e, "span", None))
+
+    def plus_slice_place(self, e: A.PlusSlice) -> Scalar:
+        """`e[L+:W]` as storage: bits [min(L+W, width) - 1 : L] of e, L a constant or read once at run time."""
+        base = self.place(e.expr)
+        if not isinstance(base, Scalar):
+            raise error("cannot slice this value", e.span)
+        width = scalar_width(e.expr.type)
+        if e.lo.const is not None:
+            lo = e.lo.const
+            hi = min(lo + e.width_bits, width) - 1
+            return SliceScalar(base, hi, lo, e.type, clip=hi - lo + 1 < e.width_bits)
+        lo_var = self.em.fresh("lo")
+        self.em.line(f"{lo_var} = {self.value(e.lo)}")
+        return DynSliceScalar(base, lo_var, e.width_bits, width, e.type)
 
     def _base_place(self, e: A.Expression) -> Place:
         """The place of the aggregate a member or element is taken from; one returned by a call is
         held in a temporary (reading `f().h` or `g()[0]`)."""
         return self.place(e) if is_path(e) else self.aggregate_temp(e)
 
-    def dyn_element(self, stack: StackPlace, index: str) -> Place:
-        """The element of a header stack at a run-time index (via the stack's attribute-name tuples)."""
+    def dyn_element(self, stack: StackPlace, index: str, where=None) -> Place:
+        """The element of a header stack or array at a run-time index (via the stack's attribute-name tuples);
+        an index past the end picks the last element."""
         idx = self.em.fresh("i")
         self.em.line(f"{idx} = {index}")
+        if isinstance(stack, FieldArrayPlace):
+            self.em.line(f"if {idx} >= {stack.size}: {idx} = {stack.size - 1}")
+            return shifted_field_place(stack.elems[0], f"{idx} * {stack.stride}")
         template = stack.elems[0]
-        if stack.dyn is None:
-            # A local stack: its elements are Python locals, picked by position.
-            per_leaf = list(zip(*(leaves(el) for el in stack.elems)))
-            names = [[leaf.name for leaf in group] for group in per_leaf]
-        else:
-            names = list(stack.dyn)
-        counter = iter(range(len(names)))
+        make = self._dyn_leaf_maker(stack, idx, where)
+        counter = iter(range(len(leaves(template))))
 
         def rebuild(place: Place) -> Place:
             if isinstance(place, Scalar):
-                k = next(counter)
-                if stack.dyn is None:
-                    return DynLocalScalar(names[k], idx, place.type)
-                return DynSlotScalar("p", names[k], idx, place.type)
+                return make(next(counter), place.type)
             if isinstance(place, HeaderPlace):
                 scal = [rebuild(s) for s in place.scalars()]
                 return HeaderPlace(place.type, scal[0], scal[1], *(scal[2:] or [None, None]))
             if isinstance(place, UnionPlace):
                 return UnionPlace(place.type, {m: rebuild(h) for m, h in place.members.items()})
-            raise self.unsupported("this header stack element type", None)
+            if isinstance(place, StructPlace):
+                return StructPlace(place.type, {f: rebuild(p) for f, p in place.fields.items()})
+            if isinstance(place, StackPlace) and place.next is None:
+                return StackPlace(place.type, [rebuild(el) for el in place.elems], None, None)
+            raise self.unsupported("this header stack element type", where)
 
         self.em.line(f"if {idx} >= {stack.size}: {idx} = {stack.size - 1}")
         return rebuild(template)
+
+    def _dyn_leaf_maker(self, stack: StackPlace, idx: str, where):
+        """How to build the k-th scalar of the element at run-time index idx: an attribute of the packet state
+        named by the stack's tuples, one of the elements' Python locals, or (an array inside an array element
+        itself picked at run time) an attribute named by a tuple picked from the outer index's tuples."""
+        if stack.dyn is not None:
+            names = list(stack.dyn)
+            return lambda k, t: DynSlotScalar("p", names[k], idx, t)
+        per_leaf = list(zip(*(leaves(el) for el in stack.elems)))
+        if all(isinstance(leaf, LocalScalar) for group in per_leaf for leaf in group):
+            local_names = [[leaf.name for leaf in group] for group in per_leaf]
+            return lambda k, t: DynLocalScalar(local_names[k], idx, t)
+        if all(isinstance(leaf, DynSlotScalar) and leaf.index == group[0].index and leaf.obj == group[0].obj
+               for group in per_leaf for leaf in group):
+            tables = [f"({', '.join(leaf.names_var for leaf in group)},)[{idx}]" for group in per_leaf]
+            return lambda k, t: DynSlotScalar(per_leaf[k][0].obj, tables[k], per_leaf[k][0].index, t)
+        if all(isinstance(leaf, DynLocalScalar) and leaf.index == group[0].index and
+               len(leaf.names) == len(group[0].names) for group in per_leaf for leaf in group):
+            # Locals picked by two indexes: one tuple of all of them, at position inner * (outer count) + outer.
+            return lambda k, t: DynLocalScalar([n for leaf in per_leaf[k] for n in leaf.names],
+                                               f"({idx} * {len(per_leaf[k][0].names)} + {per_leaf[k][0].index})", t)
+        raise self.unsupported("indexing by a run-time value an array inside an array element itself chosen at "
+                               "run time", where)
 
     def stack_member_place(self, e: A.Member) -> Place:
         stack = self.place(e.expr)
@@ -348,13 +387,15 @@ class BlockCompiler:
             raise error(f"'{e.member}' is not a scalar value", e.span)
         return p.read()
 
-    _v_Index = _v_Slice = lambda self, e: self._read_place(e)
+    _v_Index = _v_Slice = _v_PlusSlice = lambda self, e: self._read_place(e)
 
     def _read_place(self, e) -> str:
         if isinstance(e, A.Slice) and not is_path(e.expr):
             base = self.value(e.expr)
             m = (1 << (e.hi.const - e.lo.const + 1)) - 1
             return f"((({base}) >> {e.lo.const}) & {hex(m)})"
+        if isinstance(e, A.PlusSlice) and not is_path(e.expr):
+            return f"((({self.value(e.expr)}) >> ({self.value(e.lo)})) & {hex((1 << e.width_bits) - 1)})"
         p = self.place(e)
         if not isinstance(p, Scalar):
             raise error("this is not a scalar value", e.span)
@@ -579,6 +620,8 @@ class BlockCompiler:
                     pairs = list(zip(dst.fields.values(), src_e.elements))
                 else:
                     pairs = [(dst.fields[n], x) for n, x in src_e.fields]
+            elif isinstance(dst, StackPlace) and dst.next is None and isinstance(src_e, A.ListExpression):
+                pairs = list(zip(dst.elems, src_e.elements))      # an array (not a header stack)
             else:
                 raise self.unsupported("this initializer", src_e)
             if len(pairs) > 1 and all(isinstance(d, Scalar) for d, _ in pairs):
@@ -636,6 +679,8 @@ class BlockCompiler:
             names, field_of = list(dst.layout.order), dst.field
         elif isinstance(dst, StructPlace):
             names, field_of = list(dst.fields), dst.fields.__getitem__
+        elif isinstance(dst, StackPlace) and dst.next is None and isinstance(value, tuple):
+            names, field_of = range(dst.size), dst.elems.__getitem__      # an array, element by element
         else:
             raise self.unsupported("a constant of this type", e)
         pairs = value.items() if isinstance(value, dict) else zip(names, value)
@@ -877,7 +922,7 @@ class BlockCompiler:
                 raise self.unsupported("a for loop over this value", s.collection)
             self.init_place(var)
             with self._loop(s), self.em.indent(f"for {item} in range({stack.size}):"):
-                self.copy_place(var, self.dyn_element(stack, item))
+                self.copy_place(var, self.dyn_element(stack, item, s.collection))
                 self.statement(s.body)
         finally:
             self.env = saved

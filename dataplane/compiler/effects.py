@@ -17,7 +17,7 @@ from ..frontend import ast as A
 
 def root_symbol(e) -> object | None:
     """The symbol of the variable or parameter an lvalue path starts from (None for a temporary)."""
-    while isinstance(e, (A.Member, A.Index, A.Slice)):
+    while isinstance(e, (A.Member, A.Index, A.Slice, A.PlusSlice)):
         e = e.expr
     if isinstance(e, A.Name):
         return getattr(e, "ref", None)

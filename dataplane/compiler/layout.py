@@ -58,6 +58,9 @@ class FieldLayout:
     # A struct-typed field (P4_16 7.2.2) is stored flat inside the header's bits: its own fields, laid out
     # in order at offsets counted from the header's least significant bit as for any other field.
     members: dict[str, "FieldLayout"] | None = None
+    # An array-typed field (bit<8>[4] a;): its elements, consecutive on the wire, element 0 first (so at the
+    # highest offset), each `width // len(elements)` bits wide.
+    elements: list["FieldLayout"] | None = None
 
     @property
     def mask(self) -> int:
@@ -100,6 +103,8 @@ def fixed_width(t: Type) -> int:
     st = strip_newtype(t)
     if isinstance(st, StructLikeType) and st.is_struct:
         return sum(fixed_width(ft) for ft in st.fields.values())
+    if isinstance(st, StackType) and not st.is_header_stack:
+        return fixed_width(st.element) * st.size
     return scalar_width(t)
 
 
@@ -107,6 +112,11 @@ def _field_layout(name: str, t: Type, offset: int) -> FieldLayout:
     """The layout of a field whose least significant bit is at `offset`; struct fields get member layouts."""
     width = fixed_width(t)
     st = strip_newtype(t)
+    if isinstance(st, StackType):
+        stride = fixed_width(st.element)
+        elements = [_field_layout(f"{name}[{i}]", st.element, offset + (st.size - 1 - i) * stride)
+                    for i in range(st.size)]
+        return FieldLayout(name, offset, width, t, elements=elements)
     if not (isinstance(st, StructLikeType) and st.is_struct):
         return FieldLayout(name, offset, width, t)
     members: dict[str, FieldLayout] = {}
@@ -247,6 +257,29 @@ class FieldScalar(Scalar):
         return f"if {self.header.valid.read()}: {b.write(f'({b.read()} & {hex(clear)}) | {shifted}')}"
 
 
+class DynFieldScalar(FieldScalar):
+    """A field inside a header's packed bits at an offset computed at run time (an element of an array field
+    indexed by a variable): `offset` is a Python expression, always within the header's bits."""
+
+    def __init__(self, header: "HeaderPlace", fl: FieldLayout, offset: str):
+        super().__init__(header, fl)
+        self.offset = offset
+
+    def read(self) -> str:
+        b = self.header.bits.read()
+        if isinstance(strip_newtype(self.fl.type), BoolType):
+            return f"((({b}) >> ({self.offset})) & 1 == 1)"
+        return f"((({b}) >> ({self.offset})) & {hex(self.fl.mask)})"
+
+    def write(self, value: str) -> str:
+        b = self.header.bits
+        if isinstance(strip_newtype(self.fl.type), BoolType):
+            value = f"(1 if {value} else 0)"
+        full = hex((1 << self.header.layout.fixed_width) - 1)
+        clear = f"({full} ^ ({hex(self.fl.mask)} << ({self.offset})))"
+        return f"if {self.header.valid.read()}: {b.write(f'({b.read()} & {clear}) | (({value}) << ({self.offset}))')}"
+
+
 class VarbitScalar(Scalar):
     """The varbit field of a header: its value, with the current length kept beside it."""
 
@@ -261,10 +294,11 @@ class VarbitScalar(Scalar):
 
 
 class SliceScalar(Scalar):
-    """bits [hi:lo] of another scalar."""
+    """bits [hi:lo] of another scalar. `clip`: values written may be wider than the slice (e[L+:W] where
+    L+W passes the width of e, whose bits past the width are dropped)."""
 
-    def __init__(self, base: Scalar, hi: int, lo: int, type_: Type):
-        self.base, self.hi, self.lo, self.type = base, hi, lo, type_
+    def __init__(self, base: Scalar, hi: int, lo: int, type_: Type, clip: bool = False):
+        self.base, self.hi, self.lo, self.type, self.clip = base, hi, lo, type_, clip
 
     def read(self) -> str:
         m = (1 << (self.hi - self.lo + 1)) - 1
@@ -272,8 +306,27 @@ class SliceScalar(Scalar):
 
     def write(self, value: str) -> str:
         m = ((1 << (self.hi - self.lo + 1)) - 1) << self.lo
+        if self.clip:
+            value = f"({value}) & {hex((1 << (self.hi - self.lo + 1)) - 1)}"
         shifted = f"(({value}) << {self.lo})" if self.lo else f"({value})"
         return self.base.write(f"({self.base.read()} & ~{hex(m)}) | {shifted}")
+
+
+class DynSliceScalar(Scalar):
+    """`e[L+:W]` with L a run-time value (a Python local holding it): W bits from bit L of a scalar of
+    `base_width` bits; bits past the width read as 0 and are not written (P4_16 8.6)."""
+
+    def __init__(self, base: Scalar, lo: str, width: int, base_width: int, type_: Type):
+        self.base, self.lo, self.width, self.base_width, self.type = base, lo, width, base_width, type_
+
+    def read(self) -> str:
+        return f"((({self.base.read()}) >> {self.lo}) & {hex((1 << self.width) - 1)})"
+
+    def write(self, value: str) -> str:
+        m = hex((1 << self.width) - 1)
+        full = hex((1 << self.base_width) - 1)
+        return self.base.write(f"(({self.base.read()} & ~({m} << {self.lo})) | ((({value}) & {m}) << {self.lo}))"
+                               f" & {full}")
 
 
 # ---------------------------------------------------------------------------- aggregate places
@@ -294,6 +347,8 @@ class HeaderPlace(Place):
         return self._field_place(self.layout.fields[name])
 
     def _field_place(self, fl: FieldLayout) -> Place:
+        if fl.elements is not None:
+            return FieldArrayPlace(strip_newtype(fl.type), [self._field_place(el) for el in fl.elements])
         if fl.members is None:
             return FieldScalar(self, fl)
         return StructPlace(strip_newtype(fl.type), {n: self._field_place(m) for n, m in fl.members.items()})
@@ -316,12 +371,39 @@ class UnionPlace(Place):
 
 
 class StackPlace(Place):
-    def __init__(self, type_: StackType, elems: list[Place], next_: Scalar, dyn: dict[str, str] | None):
+    """A header stack (with its nextIndex in `next`) or another array (`next` None)."""
+
+    def __init__(self, type_: StackType, elems: list[Place], next_: Scalar | None, dyn: dict[str, str] | None):
         self.type, self.elems, self.next, self.dyn = type_, elems, next_, dyn
 
     @property
     def size(self) -> int:
         return self.type.size
+
+
+class FieldArrayPlace(StackPlace):
+    """An array field of a header (bit<8>[4] a;): its elements are fields in the header's packed bits."""
+
+    def __init__(self, type_: StackType, elems: list[Place]):
+        super().__init__(type_, elems, None, None)
+
+    @property
+    def stride(self) -> int:
+        return fixed_width(self.type.element)
+
+
+def shifted_field_place(place: Place, delta: str) -> Place:
+    """The place `delta` bits (a Python expression) below `place` in the same header: an element of an array
+    field at a run-time index, from element 0."""
+    if isinstance(place, DynFieldScalar):
+        return DynFieldScalar(place.header, place.fl, f"{place.offset} - {delta}")
+    if isinstance(place, FieldScalar):
+        return DynFieldScalar(place.header, place.fl, f"{place.fl.offset} - {delta}")
+    if isinstance(place, FieldArrayPlace):
+        return FieldArrayPlace(place.type, [shifted_field_place(el, delta) for el in place.elems])
+    if isinstance(place, StructPlace):
+        return StructPlace(place.type, {n: shifted_field_place(f, delta) for n, f in place.fields.items()})
+    raise TypeError(place)
 
 
 def leaves(place: Place) -> list[Scalar]:
@@ -335,7 +417,7 @@ def leaves(place: Place) -> list[Scalar]:
     if isinstance(place, UnionPlace):
         return [s for m in place.members.values() for s in leaves(m)]
     if isinstance(place, StackPlace):
-        return [s for e in place.elems for s in leaves(e)] + [place.next]
+        return [s for e in place.elems for s in leaves(e)] + ([place.next] if place.next is not None else [])
     raise TypeError(place)
 
 
@@ -405,7 +487,7 @@ class PlaceBuilder:
                                     for i, et in enumerate(st.elements)})
         if isinstance(st, StackType):
             elems = [self.build(st.element, f"{name}_{i}", f"{display}[{i}]") for i in range(st.size)]
-            nxt = self._scalar(f"{name}_n", BitsType(32))
+            nxt = self._scalar(f"{name}_n", BitsType(32)) if st.is_header_stack else None
             dyn = None
             if self.obj is not None:
                 dyn = {}

@@ -570,7 +570,8 @@ class ParsersMixin:
         if isinstance(place, StructPlace):
             return [part for f in place.fields.values() for part in self._wire_parts(f, e)]
         if isinstance(place, StackPlace):
-            self.em.line(place.next.write("0"))
+            if place.next is not None:
+                self.em.line(place.next.write("0"))
             return [part for el in place.elems for part in self._wire_parts(el, e)]
         if isinstance(place, Scalar):
             return [(place, scalar_width(place.type))]

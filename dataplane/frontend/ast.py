@@ -171,6 +171,14 @@ class Slice(Expression):
 
 
 @dataclass
+class PlusSlice(Expression):
+    """`expr[lo+:width]`: `width` bits from bit `lo` (P4_16 8.6); `lo` may be a run-time value."""
+    expr: Expression
+    lo: Expression
+    width: Expression
+
+
+@dataclass
 class Unary(Expression):
     op: str      # "!", "~", "-", "+"
     expr: Expression

@@ -193,6 +193,17 @@ class AstBuilder(Transformer):
         return A.StackTypeRef(elem, size, span=self._span(meta))
 
     @v_args(meta=True)
+    def array_dimension(self, meta, children):
+        return children[0], self._span(meta)
+
+    @staticmethod
+    def _declarator_type(type_ref, dimensions):
+        """`T name[2][3]` declares name with type (T[2])[3], as p4c reads C-style declarators."""
+        for size, span in dimensions:
+            type_ref = A.StackTypeRef(type_ref, size, span=span)
+        return type_ref
+
+    @v_args(meta=True)
     def tuple_type(self, meta, children):
         return A.TupleTypeRef(children[0], span=self._span(meta))
 
@@ -270,7 +281,8 @@ class AstBuilder(Transformer):
     @v_args(meta=True)
     @_named
     def struct_field(self, meta, children):
-        annotations, type_ref, name = children
+        annotations, type_ref, name, *dimensions = children
+        type_ref = self._declarator_type(type_ref, dimensions)
         return A.StructField(str(name), type_ref, annotations or [], span=self._span(meta))
 
     @v_args(meta=True)
@@ -398,7 +410,8 @@ class AstBuilder(Transformer):
     @v_args(meta=True)
     @_named
     def variable_declaration(self, meta, children):
-        annotations, type_ref, name, init = children
+        annotations, type_ref, name, *dimensions, init = children
+        type_ref = self._declarator_type(type_ref, dimensions)
         return A.VariableDeclaration(str(name), annotations or [], type=type_ref, init=init,
                                      span=self._span(meta))
 
@@ -691,6 +704,13 @@ class AstBuilder(Transformer):
     slice = slice_lvalue
 
     @v_args(meta=True)
+    def plus_slice_lvalue(self, meta, children):
+        expr, lo, _, width = children
+        return A.PlusSlice(expr, lo, width, span=self._span(meta))
+
+    plus_slice = plus_slice_lvalue
+
+    @v_args(meta=True)
     def ternary(self, meta, children):
         return A.Ternary(*children, span=self._span(meta))
 
@@ -809,6 +829,7 @@ _MAX_TREE_DEPTH = 3 * MAX_NESTING + 30
 _NESTING_RULES = frozenset((
     "ternary", "binary", "unary", "cast", "member_access", "index", "slice", "call", "constructor_call",
     "list_expression", "struct_expression", "type_member", "member_lvalue", "index_lvalue", "slice_lvalue",
+    "plus_slice", "plus_slice_lvalue",
     "mask_keyset", "range_keyset", "tuple_keyset",
     "conditional_statement", "switch_statement", "parser_block_statement", "for_statement", "for_in_statement",
     "specialized_type", "tuple_type", "header_stack_type", "bit_type", "int_w_type", "varbit_type"))

@@ -57,7 +57,7 @@ def precedence(expr: A.Expression) -> int:
         return _TERNARY
     if isinstance(expr, (A.Unary, A.Cast)):
         return _PREFIX
-    if isinstance(expr, (A.Member, A.Index, A.Slice, A.Call)):
+    if isinstance(expr, (A.Member, A.Index, A.Slice, A.PlusSlice, A.Call)):
         return _POSTFIX
     if isinstance(expr, (A.MaskKeyset, A.RangeKeyset)):
         return _KEYSET
@@ -207,6 +207,7 @@ _EXPRESSIONS: dict[type, Callable[..., str]] = {
     A.TypeMember: lambda e: f"{type_text(e.type)}.{e.member}",
     A.Index: lambda e: f"{_postfix_base(e.expr)}[{expression_text(e.index)}]",
     A.Slice: lambda e: f"{_postfix_base(e.expr)}[{expression_text(e.hi)}:{expression_text(e.lo)}]",
+    A.PlusSlice: lambda e: f"{_postfix_base(e.expr)}[{expression_text(e.lo)} +: {expression_text(e.width)}]",
     A.Unary: _unary_text,
     A.Binary: _binary_text,
     A.Ternary: _ternary_text,

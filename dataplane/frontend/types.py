@@ -149,8 +149,14 @@ class StructLikeType(Type):
 
 @dataclass(frozen=True)
 class StackType(Type):
+    """An array `element[size]` (P4_16 7.2.8): a header stack when its elements are headers or header unions,
+    the only arrays with the stack members (next, push_front, ...)."""
     element: Type
     size: int
+
+    @property
+    def is_header_stack(self) -> bool:
+        return is_header_like(strip_newtype(self.element))
 
     def __str__(self) -> str:
         return f"{self.element}[{self.size}]"

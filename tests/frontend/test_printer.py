@@ -118,6 +118,7 @@ struct s_t {
     u_t u;
     tuple<bit<8>, bool> t;
     .mac_t top;
+    bit<8>[2][3] grid;
 }
 
 struct empty_t {}
@@ -315,6 +316,8 @@ control MyControl(inout s_t hdr, inout bit<8> meta, in bool b)(bit<8> size_arg) 
         tmp = lt ? meta : ge ? tmp : 8w0;
         tmp = hdr.stack[meta].a;
         tmp = wide[15:8];
+        tmp = wide[4 +: 8];
+        wide[meta & 7 +: 8] = tmp;
         tmp = ident<bit<8>>(meta)[7:0];
         tmp = add_one(x = meta);
         gs = {field = 8w1};
@@ -428,6 +431,10 @@ def parse_expression(text: str) -> A.Expression:
     ("(bit<8>)(x + 1)", "(bit<8>)(x + 1)"),
     ("(bit<8>)x + 1", "(bit<8>)x + 1"),
     ("x[7:0]", "x[7:0]"),
+    ("x[0+:8]", "x[0 +: 8]"),
+    ("x[i & 7 +: 4]", "x[i & 7 +: 4]"),
+    ("(x + y)[a + 1 +: 2][0:0]", "(x + y)[a + 1 +: 2][0:0]"),
+    ("a.b[3][1 +: 2]", "a.b[3][1 +: 2]"),
     ("hdr.s[1].f", "hdr.s[1].f"),
     ("hdr.ipv4.ttl", "hdr.ipv4.ttl"),
     ("{a, b}", "{a, b}"),
@@ -481,6 +488,16 @@ def test_expression_text_without_source_spelling():
     error_member = A.TypeMember(A.NamedBaseTypeRef("error"), "NoError")
     assert expression_text(A.Binary("<", A.Name("a"), error_member)) == "a < (error.NoError)"
     assert expression_text(A.Member(A.ListExpression([A.Name("a")]), "m")) == "({a}).m"
+
+
+def test_c_style_array_declarators_print_as_array_types():
+    """`bit<8> a[4];` (as p4c accepts) declares `bit<8>[4] a;`; `T x[2][3]` is (T[2])[3], as in p4c."""
+    program = parse_text("header h_t { bit<8> a[4]; bool b[2][3]; }\n"
+                         "control c() { apply { int<4> v[2]; } }")
+    printed = print_program(program)
+    assert "    bit<8>[4] a;\n    bool[2][3] b;\n" in printed
+    assert "        int<4>[2] v;\n" in printed
+    assert parse_text(printed) == program
 
 
 def test_print_statement_and_declaration():

@@ -459,5 +459,5 @@ def _emittable(t: Type) -> bool:
             return True
         return all(_emittable(strip_newtype(ft)) for ft in t.fields.values())
     if isinstance(t, StackType):
-        return True
+        return t.is_header_stack or _emittable(strip_newtype(t.element))
     return False

@@ -8,7 +8,8 @@ from .. import ast as A
 from ..scope import Scope, Symbol
 from ..types import (BOOL, DONT_CARE, ERROR, INT, MATCH_KIND, STRING, VOID, BitsType, BlockType, BoolType,
                      EnumType, ExternType, IntType, NewType, StackType, StringType, StructLikeType, TupleType, Type,
-                     TypeNestingError, TypeVar, VarbitType, same_type, specialize_struct, strip_newtype)
+                     TypeNestingError, TypeVar, VarbitType, is_header_like, same_type, specialize_struct,
+                     strip_newtype)
 from .base import CheckerBase, ParamInfo, decl_span
 
 MAX_WIDTH = 4096
@@ -112,10 +113,24 @@ class DeclarationsMixin(CheckerBase):
         t = strip_newtype(t)
         return isinstance(t, VarbitType) or cls._fixed_header_field(t)
 
+    @staticmethod
+    def _array_element(t: Type) -> bool:
+        """Whether an array may hold values of type t (the P4_16 table of container element types, 7.2.10)."""
+        t = strip_newtype(t)
+        if isinstance(t, StructLikeType):
+            return True
+        if isinstance(t, EnumType):
+            return True
+        return isinstance(t, (BitsType, BoolType, VarbitType, StackType)) and \
+            not (isinstance(t, StackType) and t.is_header_stack)
+
     @classmethod
     def _fixed_header_field(cls, t: Type) -> bool:
-        """A fixed-width header field: scalars, and (P4_16 7.2.2) structs of them, laid out flat in field order."""
+        """A fixed-width header field: scalars, and (P4_16 7.2.2) structs and arrays of them, laid out flat in
+        field order."""
         t = strip_newtype(t)
+        if isinstance(t, StackType):
+            return not t.is_header_stack and cls._fixed_header_field(t.element)
         if isinstance(t, StructLikeType):
             return t.is_struct and all(cls._fixed_header_field(ft) for ft in t.fields.values())
         return isinstance(t, (BitsType, BoolType)) or (isinstance(t, EnumType) and t.is_serializable)
@@ -325,14 +340,20 @@ class DeclarationsMixin(CheckerBase):
             size = self.constant_value(tref.size, scope, INT)
             if elem is None or size is None:
                 return None
-            if not (isinstance(elem, StructLikeType) and elem.kind in ("header", "header_union")):
-                self.error(f"header stacks must hold headers or header unions, not {elem}", tref.element.span)
+            if isinstance(strip_newtype(elem), ExternType):
+                self.error("arrays of extern instances are not supported", tref.element.span)
                 return None
-            if not isinstance(size, int) or size < 1:
-                self.error("the size of a header stack must be a positive integer constant", tref.size.span)
+            if not self._array_element(elem):
+                self.error(f"arrays cannot hold values of type {elem}", tref.element.span,
+                           "array elements are headers, header unions, bit<W>, int<W>, varbit<W>, bool, enums, "
+                           "structs or arrays")
+                return None
+            if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+                self.error("the size of an array must be a positive integer constant", tref.size.span)
                 return None
             if size > MAX_STACK_SIZE:
-                self.error(f"a header stack may have at most {MAX_STACK_SIZE} elements, not {size}", tref.size.span,
+                what = "a header stack" if is_header_like(strip_newtype(elem)) else "an array"
+                self.error(f"{what} may have at most {MAX_STACK_SIZE} elements, not {size}", tref.size.span,
                            "the same limit as p4c's")
                 return None
             return StackType(elem, size)

@@ -121,6 +121,15 @@ class ExpressionsMixin(CheckerBase):
                     self.coerce(x, t, "this element")
                 e.type = target
                 return True
+            if isinstance(tgt, StackType) and not tgt.is_header_stack:
+                if tgt.size != len(elems):
+                    self.error(f"a list of {len(elems)} values cannot initialize {target} ({tgt.size} elements)",
+                               e.span)
+                    return True
+                for x in elems:
+                    self.coerce(x, tgt.element, "this element")
+                e.type = target
+                return True
             if isinstance(tgt, StructLikeType) and tgt.kind in ("struct", "header"):
                 fields = list(tgt.fields.items())
                 if len(fields) != len(elems):
@@ -300,6 +309,9 @@ class ExpressionsMixin(CheckerBase):
             self.error(f"{bt.kind.replace('_', ' ')} '{bt.name}' has no field '{m}'", span,
                        self.did_you_mean(m, list(bt.fields) + (list(_HEADER_METHODS) if bt.kind == "header" else [])))
             return None
+        if isinstance(bt, StackType) and not bt.is_header_stack:
+            self.error(f"an array has no member '{m}'", span, "only header stacks have members; index the array")
+            return None
         if isinstance(bt, StackType):
             if m not in _STACK_MEMBERS:
                 self.error(f"a header stack has no member '{m}'", span, self.did_you_mean(m, _STACK_MEMBERS))
@@ -365,7 +377,8 @@ class ExpressionsMixin(CheckerBase):
             if e.index.const is not None:
                 idx = e.index.const
                 if idx < 0 or idx >= bt.size:
-                    self.error(f"index {idx} is out of bounds for a stack of size {bt.size}", e.index.span)
+                    what = "a stack" if bt.is_header_stack else "an array"
+                    self.error(f"index {idx} is out of bounds for {what} of size {bt.size}", e.index.span)
             return bt.element
         if isinstance(bt, TupleType):
             if e.index.const is None:
@@ -412,6 +425,57 @@ class ExpressionsMixin(CheckerBase):
         if e.expr.const is not None:
             e.const = bits.slice_bits(e.expr.const, hi, lo)
         return BitsType(hi - lo + 1)
+
+    def _expr_PlusSlice(self, e: A.PlusSlice, scope: Scope, expected) -> Type | None:
+        """`e[L+:W]` (P4_16 8.6): W must be a compile-time constant; L may be a run-time bit<N> value. The
+        result has W bits, those above the width of e read as 0 (a shift right by L)."""
+        base_t = self.check_expression(e.expr, scope)
+        lo_t = self.check_expression(e.lo, scope)
+        width_t = self.check_expression(e.width, scope)
+        if base_t is None or lo_t is None or width_t is None:
+            return None
+        if e.width.const is None or not is_integral(width_t):
+            self.error("the width of a slice [L+:W] must be an integer compile-time constant", e.width.span)
+            return None
+        width = e.width.const
+        if isinstance(strip_newtype(width_t), BitsType):
+            width = bits.value_of(width, width_t.width, strip_newtype(width_t).signed)
+        if not 1 <= width <= MAX_WIDTH:
+            self.error(f"the width of a slice must be from 1 to {MAX_WIDTH}, not {width}", e.width.span)
+            return None
+        bt = strip_newtype(base_t)
+        if not isinstance(bt, BitsType):
+            self.error(f"cannot take a slice of a value of type {base_t}", e.span)
+            return None
+        if not self._check_slice_start(e, lo_t, bt):
+            return None
+        e.width_bits = width
+        if e.expr.const is not None and e.lo.const is not None:
+            e.const = (e.expr.const >> e.lo.const) & ((1 << width) - 1)
+        return BitsType(width)
+
+    def _check_slice_start(self, e: A.PlusSlice, lo_t: Type, base: BitsType) -> bool:
+        """The L of `e[L+:W]`: a constant bit of e, or a run-time unsigned value (never negative)."""
+        st = strip_newtype(lo_t)
+        if e.lo.const is not None and is_integral(lo_t):
+            lo = e.lo.const
+            if isinstance(st, BitsType):
+                lo = bits.value_of(lo, st.width, st.signed)
+            if lo < 0:
+                self.error(f"the low bit of a slice cannot be negative ({lo})", e.lo.span)
+                return False
+            if lo >= base.width:
+                self.error(f"bit {lo} is out of range for {base}", e.lo.span,
+                           f"bits are numbered {base.width - 1} (most significant) down to 0")
+                return False
+            if isinstance(st, IntType):
+                self._convert(e.lo, lo_t, BIT32)
+            return True
+        if not (isinstance(st, BitsType) and not st.signed):
+            self.error(f"the low bit of a slice must be a constant or a bit<N> value, not {lo_t}", e.lo.span,
+                       "a run-time bit<N> value cannot be negative")
+            return False
+        return True
 
     # ------------------------------------------------------------------ operators
 
@@ -719,7 +783,7 @@ class ExpressionsMixin(CheckerBase):
 
         action is a phrase with {} for the written thing, e.g. "pass {} as an 'inout' argument"."""
         root = e
-        while isinstance(root, (A.Member, A.Index, A.Slice)):
+        while isinstance(root, (A.Member, A.Index, A.Slice, A.PlusSlice)):
             if isinstance(root, A.Member) and isinstance(strip_newtype(getattr(root.expr, "type", None)),
                                                           ApplyResultType):
                 self.error(f"cannot {action.format('the result of apply()')}", e.span)
