@@ -314,7 +314,13 @@ class CallsMixin(CheckerBase):
             return False
         if self.check_expression(p.default, self.globals, pt) is None:
             return False
-        return self.coerce(p.default, pt, f"the default value of parameter '{p.name}'")
+        if not self.coerce(p.default, pt, f"the default value of parameter '{p.name}'"):
+            return False
+        if p.default.const is None:
+            self.error(f"the default value of parameter '{p.name}' must be a compile-time constant",
+                       p.default.span)
+            return False
+        return True
 
     def _inferred_types_are_complete(self, e: A.Call, callee: Callable, bound: list, mapping: dict,
                                      what: str) -> bool:

@@ -172,9 +172,22 @@ class StatementsMixin(CheckerBase):
         self.declare(scope, sym)
         if t is None:
             return
+        if isinstance(t, BlockType) and self._inside_declaration(scope, t.decl):
+            self.error(f"{t.kind} '{t.name}' cannot instantiate itself", decl.type.span,
+                       "P4 has no recursion: a block's instances are made when the program is compiled")
+            return
         inst = self.construct(t, decl.args, decl.span, scope, decl.type.span)
         sym.type = inst
         decl.instance_type = inst
+
+    @staticmethod
+    def _inside_declaration(scope: Scope, decl) -> bool:
+        s = scope
+        while s is not None:
+            if s.owner is decl:
+                return True
+            s = s.parent
+        return False
 
     def construct(self, t: Type, args: list[A.Argument], span, scope: Scope, type_span) -> Type | None:
         """Check a constructor call T(args) and return the type of the instance."""
