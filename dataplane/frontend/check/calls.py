@@ -259,6 +259,15 @@ class CallsMixin(CheckerBase):
                 ok = False
                 args.append(a.value)
                 continue
+            if isinstance(p.type, TypeVar) and isinstance(at, (BlockType, TableType)) and \
+                    callee.kind != "constructor":
+                # Parsers, controls and tables are passed only to constructors, as instances of a declared type.
+                self.error(f"a {_kind_of_instance(at)} cannot be the argument for parameter '{p.name}' of "
+                           f"generic type {p.type}", a.value.span,
+                           "parsers, controls and tables are passed only to constructors")
+                ok = False
+                args.append(a.value)
+                continue
             if contains_typevar(pt):
                 if not self._infer(pt, at, a.value, mapping, p):
                     ok = False
@@ -467,3 +476,7 @@ def _emittable(t: Type) -> bool:
     if isinstance(t, StackType):
         return True
     return False
+
+
+def _kind_of_instance(t: Type) -> str:
+    return "table" if isinstance(t, TableType) else f"{t.kind} instance"

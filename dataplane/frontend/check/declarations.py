@@ -6,7 +6,7 @@ from ... import bits
 from ...diagnostics import Span
 from .. import ast as A
 from ..scope import Scope, Symbol
-from ..types import (BOOL, DONT_CARE, ERROR, INT, MATCH_KIND, STRING, VOID, BitsType, BlockType, BoolType,
+from ..types import (BOOL, DONT_CARE, DontCareType, ERROR, INT, MATCH_KIND, STRING, VOID, BitsType, BlockType, BoolType,
                      EnumType, ExternType, IntType, NewType, StackType, StringType, StructLikeType, TupleType, Type,
                      TypeNestingError, TypeVar, VarbitType, same_type, specialize_struct, strip_newtype)
 from .base import CheckerBase, ParamInfo, decl_span
@@ -89,7 +89,9 @@ class DeclarationsMixin(CheckerBase):
                 self.error(f"{kind} '{decl.name}' cannot contain itself: field '{f.name}' has type {ft}",
                            f.type.span)
                 continue
-            if not decl.type_params:
+            if not decl.type_params or not contains_type_var(ft) or \
+                    (kind != "struct" and isinstance(strip_newtype(ft), (TupleType, StackType))):
+                # A generic type's field is checked once specialized, unless no type argument can make it valid.
                 self._check_member_type(kind, decl.name, f.name, ft, f.type.span)
             if isinstance(ft, VarbitType) and kind == "header":    # structs may hold any number of them
                 varbits += 1
@@ -103,8 +105,23 @@ class DeclarationsMixin(CheckerBase):
             nesting = 1     # reported once: the types built on this one are not reported again
         self._struct_nesting[id(t)] = nesting
 
+    def check_tuple_elements(self, t: TupleType, span: Span) -> bool:
+        """A tuple holds data: not extern instances, parsers, controls, strings or an unknown type `_`."""
+        for e in t.elements:
+            inner = strip_newtype(e)
+            if isinstance(inner, TupleType):
+                if not self.check_tuple_elements(inner, span):
+                    return False
+            elif isinstance(inner, (ExternType, BlockType, StringType, DontCareType)):
+                self.error(f"a tuple cannot hold {'_' if isinstance(inner, DontCareType) else inner}", span,
+                           "tuple elements are data: bits, bool, enums, error, headers, structs, stacks, tuples")
+                return False
+        return True
+
     def _check_member_type(self, kind: str, name: str, member: str, ft: Type, span: Span) -> None:
         """What a field of a header, union or struct may be (of a generic one: once specialized)."""
+        if isinstance(strip_newtype(ft), TupleType) and not self.check_tuple_elements(strip_newtype(ft), span):
+            return
         if kind == "header" and not self._valid_header_field(ft):
             self.error(f"field '{member}' of header '{name}' has type {ft}; header fields must be "
                        f"bit<W>, int<W>, varbit<W>, bool, a serializable enum or a struct of these (without "
@@ -367,7 +384,8 @@ class DeclarationsMixin(CheckerBase):
             elems = [self.resolve_type(e, scope, tvars) for e in tref.elements]
             if any(e is None for e in elems):
                 return None
-            return TupleType(tuple(elems))
+            t = TupleType(tuple(elems))
+            return t if self.check_tuple_elements(t, tref.span) else None
         raise AssertionError(f"unknown type reference {tref!r}")
 
     def _width(self, expr: A.Expression, scope: Scope, what: str) -> int | None:
@@ -381,6 +399,10 @@ class DeclarationsMixin(CheckerBase):
 
     def specialize(self, base: Type, args: list[Type], span: Span) -> Type | None:
         """Apply type arguments to a generic extern, parser, control or package type."""
+        if getattr(base, "type_args", None) or getattr(base, "origin", None) is not None:
+            self.error(f"'{base}' already has its type arguments, so it cannot be given more", span,
+                       "a typedef of a specialized type is used without type arguments")
+            return None
         for a in args:
             if mentions_declaration(a, getattr(base, "decl", None)):
                 self.error(f"'{base}' cannot have itself as a type argument ({a})", span)
@@ -468,6 +490,11 @@ class DeclarationsMixin(CheckerBase):
         directionless (the P4 specification's table of the types a parameter may have);
         an infinite-precision int has no run-time representation to copy in or out."""
         span = getattr(p, "name_span", p.span)
+        if isinstance(t, BlockType) and t.kind in ("parser", "control") and not t.is_declaration_only:
+            self.error(f"parameter '{p.name}' cannot have type {t.kind} {t}: a parameter's type is a {t.kind} "
+                       f"type declaration, which any {t.kind} with that signature implements", span,
+                       f"declare '{t.kind} {t.name}_t(...);' and use it as the parameter's type")
+            return
         if not p.direction:
             return
         if isinstance(t, (ExternType, StringType)):
