@@ -307,14 +307,15 @@ class ExpressionsMixin(CheckerBase):
             if m == "size":
                 e.const = bt.size
                 return BIT32
-            if m in ("lastIndex", "nextIndex"):
+            if m == "nextIndex":
                 return BIT32
-            if m in ("next", "last"):
+            if m in ("next", "last", "lastIndex"):
                 if scope.enclosing("parser") is None:
                     from ..printer import expression_text
-                    self.error(f"'{m}' of a header stack can only be used in a parser", span,
-                               f"in controls, index the stack: {expression_text(e.expr)}[0]")
-                return bt.element
+                    hint = f"in controls, index the stack: {expression_text(e.expr)}[0]" if m != "lastIndex" else \
+                        "it is the index of the element a parser extracted last"
+                    self.error(f"'{m}' of a header stack can only be used in a parser", span, hint)
+                return BIT32 if m == "lastIndex" else bt.element
             e.method = m
             return FunctionType(m)
         if isinstance(bt, ExternType):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import ast as A
 from ..scope import Scope, Symbol
 from ..types import (VOID, ActionRunType, BitsType, BlockType, BoolType, EnumType, ErrorType, ExternType, IntType,
-                     StackType, StringType, TableType, Type, VoidType, same_type, strip_newtype)
+                     StackType, StringType, TableType, Type, TypeVar, VoidType, same_type, strip_newtype)
 from .architecture import fits_block, signature
 from .base import CheckerBase, ParamInfo, decl_span
 
@@ -426,7 +426,13 @@ class StatementsMixin(CheckerBase):
             if isinstance(rt, VoidType):
                 self.error("a void function cannot return a value", s.value.span)
                 return
-            self.check_expression(s.value, scope, rt)
+            vt = self.check_expression(s.value, scope, rt)
+            if isinstance(rt, TypeVar):
+                # Whatever T is bound to at a call, only a value of type T is sure to have that type.
+                if vt is not None and not (isinstance(vt, TypeVar) and vt.name == rt.name):
+                    self.error(f"the returned value has type {vt}, but the function returns a value of its type "
+                               f"parameter {rt}", s.value.span)
+                return
             self.coerce(s.value, rt, "the returned value")
             return
         if scope.enclosing("parser") is not None:
