@@ -213,8 +213,12 @@ class CallsMixin(CheckerBase):
                     self.error(f"parameter '{a.name}' is given twice", a.span)
                     return None
                 bound[index[a.name]] = a
+        elif len(e_args) > len(params):
+            self.error(f"{what} takes {len(params)} argument(s), but {len(e_args)} were given",
+                       e_args[len(params)].span)
+            return None
         else:
-            for i, a in enumerate(e_args[:len(params)]):
+            for i, a in enumerate(e_args):
                 bound[i] = a
         for i, p in enumerate(params):
             if bound[i] is None and not p.optional:
@@ -384,6 +388,10 @@ class CallsMixin(CheckerBase):
             return True
         if isinstance(pt, TupleType) and isinstance(at, (TupleType, ListType)) and len(pt.elements) == len(at.elements):
             return all(self._infer(x, y, arg, mapping, p) for x, y in zip(pt.elements, at.elements))
+        if isinstance(pt, ExternType) and isinstance(at, ExternType) and pt.decl is at.decl and \
+                len(pt.type_args) == len(at.type_args):
+            # register<T> given a register<bool>: T is bool, and must agree with what other arguments give T.
+            return all(self._infer(x, y, arg, mapping, p) for x, y in zip(pt.type_args, at.type_args))
         return True
 
     # ------------------------------------------------------------------ calls with extra rules
