@@ -7,6 +7,7 @@ import re
 from ...diagnostics import DiagnosticError
 from .. import ast as A
 from ..build_ast import parse_annotation_args
+from ..types import BitsType, BoolType, IntType, StringType, strip_newtype
 from .base import CheckerBase
 
 # @p4runtime_translation("uri", T): T is the type a P4Runtime controller uses for values of the annotated
@@ -61,6 +62,41 @@ class AnnotationsMixin(CheckerBase):
                 culprit = next((a for a in same[1:] if a.structured), same[1])
                 self.error(f"@{name} is given more than once, and one of them is a structured annotation",
                            culprit.span, "a structured annotation's name may appear only once on an element")
+
+    def check_annotation_values(self) -> None:
+        """The values of a structured annotation are compile-time constants of type int, bit<W>, int<W>, bool or
+        string (P4_16 18.3). Checked on top-level declarations, whose annotations see the program's
+        top-level names, once all of them are declared; string concatenations are left as they are."""
+        for decl in self.program.declarations:
+            if getattr(decl, "type_params", None):
+                continue        # a use of a type parameter is reported by check_annotations
+            for ann in getattr(decl, "annotations", None) or ():
+                if not ann.structured:
+                    continue
+                try:
+                    args = parse_annotation_args(ann)
+                except DiagnosticError:
+                    continue    # reported by check_annotations
+                for arg in args:
+                    if arg.value is not None and not _is_string_concatenation(arg.value) and \
+                            self._names_declared(arg.value):
+                        self._check_annotation_value(ann, arg.value)
+
+    def _names_declared(self, value: A.Expression) -> bool:
+        """Whether every name in value is declared: annotation bodies are not macro-expanded here, so an
+        unknown name may be a macro that the annotation's consumer expands; it is left unchecked."""
+        return all(self.globals.lookup(n.name) is not None for n in value.walk() if isinstance(n, A.Name))
+
+    def _check_annotation_value(self, ann: A.Annotation, value: A.Expression) -> None:
+        span = getattr(ann, "body_span", ann.span)
+        t = self.check_expression(value, self.globals)
+        if t is None:
+            return
+        if not isinstance(strip_newtype(t), (IntType, BitsType, BoolType, StringType)):
+            self.error(f"a value of structured annotation @{ann.name} has type {t}; it must be an int, bit<W>, "
+                       f"int<W>, bool or string", span)
+        elif getattr(value, "const", None) is None:
+            self.error(f"a value of structured annotation @{ann.name} must be a compile-time constant", span)
 
     def _check_no_type_parameters_in_values(self, annotations: list[A.Annotation], type_params: list[str]) -> None:
         """The values of a structured annotation are compile-time constants: a type parameter of the annotated
@@ -156,3 +192,7 @@ def _may_be_string(e: A.Expression | None) -> bool:
     if isinstance(e, A.Binary):
         return e.op == "++" and _may_be_string(e.left) and _may_be_string(e.right)
     return isinstance(e, (A.StringLiteral, A.Name, A.Call, A.Member))
+
+
+def _is_string_concatenation(e: A.Expression) -> bool:
+    return isinstance(e, A.Binary) and e.op == "++" and _may_be_string(e)
