@@ -78,7 +78,7 @@ class AnnotationsMixin(CheckerBase):
                 except DiagnosticError:
                     continue    # reported by check_annotations
                 for arg in args:
-                    if arg.value is not None and not _is_string_concatenation(arg.value) and \
+                    if not _holds_aggregate(arg.value) and not _is_string_concatenation(arg.value) and \
                             self._names_declared(arg.value):
                         self._check_annotation_value(ann, arg.value)
 
@@ -145,8 +145,7 @@ class AnnotationsMixin(CheckerBase):
                 if arg.name in keys:
                     self.error(f"@{ann.name} gives the key '{arg.name}' twice", span)
                 keys.add(arg.name)
-            if arg.value is None or any(isinstance(n, (A.ListExpression, A.StructExpression, A.DontCare))
-                                        for n in arg.value.walk()):
+            if _holds_aggregate(arg.value):
                 self.error(f"a value of structured annotation @{ann.name} must be an int, string or bool "
                            "expression", span)
 
@@ -196,3 +195,9 @@ def _may_be_string(e: A.Expression | None) -> bool:
 
 def _is_string_concatenation(e: A.Expression) -> bool:
     return isinstance(e, A.Binary) and e.op == "++" and _may_be_string(e)
+
+
+def _holds_aggregate(value: A.Expression | None) -> bool:
+    """Whether a structured annotation's value is '_' or holds a list or struct expression."""
+    return value is None or any(isinstance(n, (A.ListExpression, A.StructExpression, A.DontCare))
+                                for n in value.walk())
