@@ -34,6 +34,7 @@ class Checker(DeclarationsMixin, ExpressionsMixin, CallsMixin, StatementsMixin, 
     PASSES = (
         "check_annotations",      # @name gives a string a control plane can address
         "collect_declarations",   # register top-level names; resolve types; evaluate constants
+        "check_annotation_values",  # structured annotations of top-level declarations hold constants
         "check_parsers",          # states, transitions, select keysets, reachability
         "check_controls",         # locals, actions, tables, apply blocks, functions
         "check_architecture",     # main: the package instance and the blocks that fill it

@@ -113,6 +113,11 @@ class ArchitectureMixin(CheckerBase):
 
     def check_architecture(self) -> None:
         main = self.globals.lookup_local("main")
+        if main is not None and main.kind == "type":
+            # The name belongs to the package instance a target runs: a type of that name would hide it.
+            self.error("'main' names the program's package instance, so a type cannot be named 'main'", main.span,
+                       "give the type another name")
+            return
         if main is None or main.kind != "instance":
             # As in p4c's front end, a program without a pipeline is valid, only not runnable: the
             # compiler refuses it (ProgramCompiler.compile).

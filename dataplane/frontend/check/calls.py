@@ -213,8 +213,12 @@ class CallsMixin(CheckerBase):
                     self.error(f"parameter '{a.name}' is given twice", a.span)
                     return None
                 bound[index[a.name]] = a
+        elif len(e_args) > len(params):
+            self.error(f"{what} takes {len(params)} argument(s), but {len(e_args)} were given",
+                       e_args[len(params)].span)
+            return None
         else:
-            for i, a in enumerate(e_args[:len(params)]):
+            for i, a in enumerate(e_args):
                 bound[i] = a
         for i, p in enumerate(params):
             if bound[i] is None and not p.optional:
@@ -256,6 +260,15 @@ class CallsMixin(CheckerBase):
             pt = substitute(p.type, mapping) if p.type is not None else None
             at = self.check_expression(a.value, scope, None if contains_typevar(pt) else pt)
             if at is None:
+                ok = False
+                args.append(a.value)
+                continue
+            if isinstance(p.type, TypeVar) and isinstance(at, (BlockType, TableType)) and \
+                    callee.kind != "constructor":
+                # Parsers, controls and tables are passed only to constructors, as instances of a declared type.
+                self.error(f"a {_kind_of_instance(at)} cannot be the argument for parameter '{p.name}' of "
+                           f"generic type {p.type}", a.value.span,
+                           "parsers, controls and tables are passed only to constructors")
                 ok = False
                 args.append(a.value)
                 continue
@@ -314,7 +327,13 @@ class CallsMixin(CheckerBase):
             return False
         if self.check_expression(p.default, self.globals, pt) is None:
             return False
-        return self.coerce(p.default, pt, f"the default value of parameter '{p.name}'")
+        if not self.coerce(p.default, pt, f"the default value of parameter '{p.name}'"):
+            return False
+        if p.default.const is None:
+            self.error(f"the default value of parameter '{p.name}' must be a compile-time constant",
+                       p.default.span)
+            return False
+        return True
 
     def _inferred_types_are_complete(self, e: A.Call, callee: Callable, bound: list, mapping: dict,
                                      what: str) -> bool:
@@ -369,6 +388,10 @@ class CallsMixin(CheckerBase):
             return True
         if isinstance(pt, TupleType) and isinstance(at, (TupleType, ListType)) and len(pt.elements) == len(at.elements):
             return all(self._infer(x, y, arg, mapping, p) for x, y in zip(pt.elements, at.elements))
+        if isinstance(pt, ExternType) and isinstance(at, ExternType) and pt.decl is at.decl and \
+                len(pt.type_args) == len(at.type_args):
+            # register<T> given a register<bool>: T is bool, and must agree with what other arguments give T.
+            return all(self._infer(x, y, arg, mapping, p) for x, y in zip(pt.type_args, at.type_args))
         return True
 
     # ------------------------------------------------------------------ calls with extra rules
@@ -461,3 +484,7 @@ def _emittable(t: Type) -> bool:
     if isinstance(t, StackType):
         return t.is_header_stack or _emittable(strip_newtype(t.element))
     return False
+
+
+def _kind_of_instance(t: Type) -> str:
+    return "table" if isinstance(t, TableType) else f"{t.kind} instance"

@@ -6,7 +6,7 @@ from ... import bits
 from ...diagnostics import Span
 from .. import ast as A
 from ..scope import Scope, Symbol
-from ..types import (BOOL, DONT_CARE, ERROR, INT, MATCH_KIND, STRING, VOID, BitsType, BlockType, BoolType,
+from ..types import (BOOL, DONT_CARE, DontCareType, ERROR, INT, MATCH_KIND, STRING, VOID, BitsType, BlockType, BoolType,
                      EnumType, ExternType, IntType, NewType, StackType, StringType, StructLikeType, TupleType, Type,
                      TypeNestingError, TypeVar, VarbitType, is_header_like, same_type, specialize_struct,
                      strip_newtype)
@@ -30,9 +30,28 @@ class DeclarationsMixin(CheckerBase):
     def collect_declarations(self) -> None:
         """Register every top-level declaration, in order, resolving types and constants."""
         for decl in self.program.declarations:
+            self.check_type_parameter_names(decl)
+            for method in getattr(decl, "methods", None) or ():
+                self.check_type_parameter_names(method)
+            if isinstance(decl, A.ExternFunctionDeclaration):
+                self.check_type_parameter_names(decl.prototype)
             handler = getattr(self, "_declare_" + type(decl).__name__, None)
             if handler is not None:
                 handler(decl)
+
+    def check_type_parameter_names(self, decl) -> None:
+        """Type parameters and parameters share one namespace: no name may be declared twice in it."""
+        type_params = getattr(decl, "type_params", None) or []
+        span = decl_span(decl)
+        seen: set[str] = set()
+        for name in type_params:
+            if name in seen:
+                self.error(f"type parameter '{name}' of '{decl.name}' is declared twice", span)
+            seen.add(name)
+        for p in [*(getattr(decl, "params", None) or ()), *(getattr(decl, "constructor_params", None) or ())]:
+            if p.name in seen:
+                self.error(f"parameter '{p.name}' has the name of a type parameter of '{decl.name}'",
+                           getattr(p, "name_span", p.span), "give the parameter or the type parameter another name")
 
     def _sym(self, decl, kind: str, type_: Type | None = None, **kw) -> Symbol:
         return Symbol(decl.name, kind, decl, type_, span=decl_span(decl), **kw)
@@ -67,7 +86,13 @@ class DeclarationsMixin(CheckerBase):
             ft = self.resolve_type(f.type, self.globals, tvars)
             if ft is None:
                 continue
-            if not decl.type_params:
+            if mentions_declaration(ft, decl):
+                self.error(f"{kind} '{decl.name}' cannot contain itself: field '{f.name}' has type {ft}",
+                           f.type.span)
+                continue
+            if not decl.type_params or not contains_type_var(ft) or \
+                    (kind != "struct" and isinstance(strip_newtype(ft), (TupleType, StackType))):
+                # A generic type's field is checked once specialized, unless no type argument can make it valid.
                 self._check_member_type(kind, decl.name, f.name, ft, f.type.span)
             if isinstance(ft, VarbitType) and kind == "header":    # structs may hold any number of them
                 varbits += 1
@@ -81,8 +106,23 @@ class DeclarationsMixin(CheckerBase):
             nesting = 1     # reported once: the types built on this one are not reported again
         self._struct_nesting[id(t)] = nesting
 
+    def check_tuple_elements(self, t: TupleType, span: Span) -> bool:
+        """A tuple holds data: not extern instances, parsers, controls, strings or an unknown type `_`."""
+        for e in t.elements:
+            inner = strip_newtype(e)
+            if isinstance(inner, TupleType):
+                if not self.check_tuple_elements(inner, span):
+                    return False
+            elif isinstance(inner, (ExternType, BlockType, StringType, DontCareType)):
+                self.error(f"a tuple cannot hold {'_' if isinstance(inner, DontCareType) else inner}", span,
+                           "tuple elements are data: bits, bool, enums, error, headers, structs, stacks, tuples")
+                return False
+        return True
+
     def _check_member_type(self, kind: str, name: str, member: str, ft: Type, span: Span) -> None:
         """What a field of a header, union or struct may be (of a generic one: once specialized)."""
+        if isinstance(strip_newtype(ft), TupleType) and not self.check_tuple_elements(strip_newtype(ft), span):
+            return
         if kind == "header" and not self._valid_header_field(ft):
             self.error(f"field '{member}' of header '{name}' has type {ft}; header fields must be "
                        f"bit<W>, int<W>, varbit<W>, bool, a serializable enum or a struct of these (without "
@@ -199,6 +239,10 @@ class DeclarationsMixin(CheckerBase):
             seen[key] = m
             # Resolve the parameters now (cached for the calls), so that their rules hold for every method.
             self.prototype_callable(m, "constructor" if m.is_constructor else "extern_method", {}, owner=t)
+            for p in m.params:
+                if mentions_declaration(getattr(p.type, "resolved", None), decl):
+                    self.error(f"a method of extern '{decl.name}' cannot take a parameter of type {p.type.resolved}: "
+                               f"an extern type cannot refer to itself", p.type.span)
 
     def _declare_ExternFunctionDeclaration(self, decl: A.ExternFunctionDeclaration) -> None:
         existing = self.globals.lookup_local(decl.name)
@@ -361,7 +405,8 @@ class DeclarationsMixin(CheckerBase):
             elems = [self.resolve_type(e, scope, tvars) for e in tref.elements]
             if any(e is None for e in elems):
                 return None
-            return TupleType(tuple(elems))
+            t = TupleType(tuple(elems))
+            return t if self.check_tuple_elements(t, tref.span) else None
         raise AssertionError(f"unknown type reference {tref!r}")
 
     def _width(self, expr: A.Expression, scope: Scope, what: str) -> int | None:
@@ -375,6 +420,14 @@ class DeclarationsMixin(CheckerBase):
 
     def specialize(self, base: Type, args: list[Type], span: Span) -> Type | None:
         """Apply type arguments to a generic extern, parser, control or package type."""
+        if getattr(base, "type_args", None) or getattr(base, "origin", None) is not None:
+            self.error(f"'{base}' already has its type arguments, so it cannot be given more", span,
+                       "a typedef of a specialized type is used without type arguments")
+            return None
+        for a in args:
+            if mentions_declaration(a, getattr(base, "decl", None)):
+                self.error(f"'{base}' cannot have itself as a type argument ({a})", span)
+                return None
         if isinstance(base, ExternType):
             params = base.decl.type_params
             if len(params) != len(args):
@@ -434,8 +487,22 @@ class DeclarationsMixin(CheckerBase):
             if t is not None:
                 self.check_parameter_type(p, t)
             optional = A.find_annotation(p.annotations, "optional") is not None
+            self._check_default_allowed(p, optional)
             out.append(ParamInfo(p.name, p.direction, t, p.default, optional or p.default is not None, p.span))
         return out
+
+    def _check_default_allowed(self, p: A.Parameter, optional: bool) -> None:
+        """A default value is what an `in` (or directionless) parameter receives when its argument is left out:
+        an out or inout parameter has nothing to copy it to, and an @optional one has no value by definition."""
+        if p.default is None:
+            return
+        span = getattr(p, "name_span", p.span)
+        if p.direction in ("out", "inout"):
+            self.error(f"parameter '{p.name}' is {p.direction}, so it cannot have a default value", span,
+                       "only in and directionless parameters have default values")
+        elif optional:
+            self.error(f"parameter '{p.name}' is @optional, so it cannot have a default value", span,
+                       "remove @optional or the default value")
 
     def check_parameter_type(self, p: A.Parameter, t: Type) -> None:
         """The rules on the type of one parameter that hold wherever it is declared.
@@ -444,6 +511,11 @@ class DeclarationsMixin(CheckerBase):
         directionless (the P4 specification's table of the types a parameter may have);
         an infinite-precision int has no run-time representation to copy in or out."""
         span = getattr(p, "name_span", p.span)
+        if isinstance(t, BlockType) and t.kind in ("parser", "control") and not t.is_declaration_only:
+            self.error(f"parameter '{p.name}' cannot have type {t.kind} {t}: a parameter's type is a {t.kind} "
+                       f"type declaration, which any {t.kind} with that signature implements", span,
+                       f"declare '{t.kind} {t.name}_t(...);' and use it as the parameter's type")
+            return
         if not p.direction:
             return
         if isinstance(t, (ExternType, StringType)):
@@ -499,6 +571,24 @@ def substitute(t: Type, mapping: dict) -> Type:
         args = tuple(substitute(a, mapping) for a in t.type_args)
         return ExternType(t.name, t.decl, args, dict(zip(t.decl.type_params, args)))
     return t
+
+
+def mentions_declaration(t: Type | None, decl) -> bool:
+    """Whether type t is, holds or is specialized from the declaration decl (a struct-like type or an extern)."""
+    if t is None or decl is None:
+        return False
+    t = strip_newtype(t)
+    if isinstance(t, ExternType):
+        return t.decl is decl or any(mentions_declaration(a, decl) for a in t.type_args)
+    if isinstance(t, StackType):
+        return mentions_declaration(t.element, decl)
+    if isinstance(t, TupleType):
+        return any(mentions_declaration(e, decl) for e in t.elements)
+    if isinstance(t, StructLikeType):
+        if t.decl is decl:
+            return True
+        return t.origin is not None and any(mentions_declaration(a, decl) for a in t.origin[1])
+    return False
 
 
 def contains_type_var(t: Type) -> bool:

@@ -319,14 +319,15 @@ class ExpressionsMixin(CheckerBase):
             if m == "size":
                 e.const = bt.size
                 return BIT32
-            if m in ("lastIndex", "nextIndex"):
+            if m == "nextIndex":
                 return BIT32
-            if m in ("next", "last"):
+            if m in ("next", "last", "lastIndex"):
                 if scope.enclosing("parser") is None:
                     from ..printer import expression_text
-                    self.error(f"'{m}' of a header stack can only be used in a parser", span,
-                               f"in controls, index the stack: {expression_text(e.expr)}[0]")
-                return bt.element
+                    hint = f"in controls, index the stack: {expression_text(e.expr)}[0]" if m != "lastIndex" else \
+                        "it is the index of the element a parser extracted last"
+                    self.error(f"'{m}' of a header stack can only be used in a parser", span, hint)
+                return BIT32 if m == "lastIndex" else bt.element
             e.method = m
             return FunctionType(m)
         if isinstance(bt, ExternType):
@@ -683,6 +684,10 @@ class ExpressionsMixin(CheckerBase):
             hint = None
             if isinstance(s, BitsType) and isinstance(t, BitsType) and s.signed != t.signed:
                 hint = f"cast in two steps, for example ({target})({'int' if t.signed else 'bit'}<{s.width}>)(...)"
+            elif isinstance(target, NewType):
+                hint = f"a 'type' converts only from its representation: ({target})({t})(...)"
+            elif isinstance(src, NewType):
+                hint = f"a 'type' converts only to its representation: ({target})({s})(...)"
             self.error(f"cannot cast a value of type {src} to {target}", e.span, hint)
             return None
         c = e.expr.const
@@ -696,6 +701,10 @@ class ExpressionsMixin(CheckerBase):
         s, t = strip_newtype(src), strip_newtype(target)
         if isinstance(src, (ListType, StructInitType)):
             return self._convert(expr, src, target)
+        if (isinstance(src, NewType) or isinstance(target, NewType)) and not isinstance(s, IntType):
+            # A `type` converts to and from its representation only (P4_16 8.11): a change of width or of
+            # sign is a separate cast of the representation.
+            return same_type(s, t)
         if isinstance(s, EnumType) and s.is_serializable:
             s = s.underlying
         if isinstance(t, EnumType) and t.is_serializable:

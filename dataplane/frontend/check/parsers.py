@@ -53,6 +53,11 @@ class ParsersMixin(CheckerBase):
 
     def check_value_set(self, decl: A.ValueSetDeclaration, scope: Scope) -> None:
         t = self.resolve_type(decl.type, scope)
+        if t is not None and not _matchable(t):
+            self.error(f"a value_set cannot hold values of type {t}", decl.type.span,
+                       "its elements are matched against select keys: bit<W>, int<W>, enums, bool, "
+                       "or structs and tuples of these")
+            t = None
         size = self.constant_value(decl.size, scope)
         sym = decl.symbol = Symbol(decl.name, "value_set", decl, t, span=decl_span(decl))
         decl.element_type = t
@@ -214,3 +219,15 @@ def _may_end(st: A.ParserState | None) -> bool:
 def _selectable(t: Type) -> bool:
     t = strip_newtype(t)
     return isinstance(t, (BitsType, BoolType, EnumType, ErrorType, IntType))
+
+
+def _matchable(t: Type) -> bool:
+    """Whether values of type t can be select keys, and so the elements of a value_set."""
+    t = strip_newtype(t)
+    if isinstance(t, (BitsType, BoolType, EnumType)):
+        return True
+    if isinstance(t, StructLikeType):
+        return all(_matchable(f) for f in t.fields.values())
+    if isinstance(t, TupleType):
+        return all(_matchable(e) for e in t.elements)
+    return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import ast as A
 from ..scope import Scope, Symbol
 from ..types import (VOID, ActionRunType, BitsType, BlockType, BoolType, EnumType, ErrorType, ExternType, IntType,
-                     StackType, StringType, TableType, Type, VoidType, same_type, strip_newtype)
+                     StackType, StringType, TableType, Type, TypeVar, VoidType, same_type, strip_newtype)
 from .architecture import fits_block, signature
 from .base import CheckerBase, ParamInfo, decl_span
 
@@ -172,9 +172,22 @@ class StatementsMixin(CheckerBase):
         self.declare(scope, sym)
         if t is None:
             return
+        if isinstance(t, BlockType) and self._inside_declaration(scope, t.decl):
+            self.error(f"{t.kind} '{t.name}' cannot instantiate itself", decl.type.span,
+                       "P4 has no recursion: a block's instances are made when the program is compiled")
+            return
         inst = self.construct(t, decl.args, decl.span, scope, decl.type.span)
         sym.type = inst
         decl.instance_type = inst
+
+    @staticmethod
+    def _inside_declaration(scope: Scope, decl) -> bool:
+        s = scope
+        while s is not None:
+            if s.owner is decl:
+                return True
+            s = s.parent
+        return False
 
     def construct(self, t: Type, args: list[A.Argument], span, scope: Scope, type_span) -> Type | None:
         """Check a constructor call T(args) and return the type of the instance."""
@@ -413,7 +426,13 @@ class StatementsMixin(CheckerBase):
             if isinstance(rt, VoidType):
                 self.error("a void function cannot return a value", s.value.span)
                 return
-            self.check_expression(s.value, scope, rt)
+            vt = self.check_expression(s.value, scope, rt)
+            if isinstance(rt, TypeVar):
+                # Whatever T is bound to at a call, only a value of type T is sure to have that type.
+                if vt is not None and not (isinstance(vt, TypeVar) and vt.name == rt.name):
+                    self.error(f"the returned value has type {vt}, but the function returns a value of its type "
+                               f"parameter {rt}", s.value.span)
+                return
             self.coerce(s.value, rt, "the returned value")
             return
         if scope.enclosing("parser") is not None:

@@ -92,7 +92,12 @@ class TablesMixin(CheckerBase):
             self._check_keys(decl, seen["key"], scope)
         if "actions" in seen:
             self._check_action_list(decl, seen["actions"], scope)
-        if "default_action" in seen:
+        if "default_action" in seen and "actions" in seen and \
+                decl.properties.index(seen["default_action"]) < decl.properties.index(seen["actions"]):
+            # As for entries and key: the default action is one of the list, which must be known before it.
+            self.error(f"the default_action of table '{decl.name}' must come after its actions",
+                       getattr(seen["default_action"], "name_span", seen["default_action"].span))
+        elif "default_action" in seen:
             self._check_default_action(decl, seen["default_action"], scope)
         else:
             self._check_implicit_default_action(decl)

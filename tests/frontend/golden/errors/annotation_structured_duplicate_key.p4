@@ -1,0 +1,8 @@
+// a structured annotation giving one key twice
+#include "include/before_ingress.p4"
+
+@info[key = 4, key = 5]
+const bit<8> LIMIT = 4;
+
+#include "include/ingress.p4"
+#include "include/after_ingress.p4"
