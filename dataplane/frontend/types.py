@@ -284,6 +284,24 @@ class FunctionType(Type):
         return f"method {self.name}"
 
 
+def contains_type_var(t: Type | None) -> bool:
+    """Whether t mentions a type variable: itself, or inside a stack, tuple, extern's type arguments,
+    block's apply parameters, or a specialization of a generic struct."""
+    if isinstance(t, TypeVar):
+        return True
+    if isinstance(t, StackType):
+        return contains_type_var(t.element)
+    if isinstance(t, TupleType):
+        return any(contains_type_var(e) for e in t.elements)
+    if isinstance(t, ExternType):
+        return any(contains_type_var(a) for a in t.type_args)
+    if isinstance(t, BlockType):
+        return any(contains_type_var(p.type) for p in t.params)
+    if isinstance(t, StructLikeType) and t.origin is not None:
+        return any(contains_type_var(a) for a in t.origin[1])
+    return False
+
+
 # Generic types inside generic types: struct R<T> { R<R<T>> next; } would make types without end.
 MAX_GENERIC_NESTING = 50
 

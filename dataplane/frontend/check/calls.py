@@ -12,23 +12,9 @@ from .. import ast as A
 from ..scope import Scope
 from ..types import (BOOL, INT, VOID, ApplyResultType, BlockType, DontCareType, ExternType, IntType, ListType, StackType,
                      StringType, StructInitType, StructLikeType, TableType, TupleType, Type, TypeVar, VarbitType,
-                     same_type, strip_newtype)
+                     contains_type_var, same_type, strip_newtype)
 from .base import Callable, CheckerBase, ParamInfo
 from .declarations import substitute
-
-
-def contains_typevar(t: Type | None) -> bool:
-    if isinstance(t, TypeVar):
-        return True
-    if isinstance(t, StackType):
-        return contains_typevar(t.element)
-    if isinstance(t, TupleType):
-        return any(contains_typevar(e) for e in t.elements)
-    if isinstance(t, ExternType):
-        return any(contains_typevar(a) for a in t.type_args)
-    if isinstance(t, BlockType):
-        return any(contains_typevar(p.type) for p in t.params)
-    return False
 
 
 def type_variables(t: Type | None) -> list[str]:
@@ -258,7 +244,7 @@ class CallsMixin(CheckerBase):
                 args.append(None)
                 continue
             pt = substitute(p.type, mapping) if p.type is not None else None
-            at = self.check_expression(a.value, scope, None if contains_typevar(pt) else pt)
+            at = self.check_expression(a.value, scope, None if contains_type_var(pt) else pt)
             if at is None:
                 ok = False
                 args.append(a.value)
@@ -272,7 +258,7 @@ class CallsMixin(CheckerBase):
                 ok = False
                 args.append(a.value)
                 continue
-            if contains_typevar(pt):
+            if contains_type_var(pt):
                 if not self._infer(pt, at, a.value, mapping, p):
                     ok = False
                 pt = substitute(pt, mapping)
@@ -285,24 +271,24 @@ class CallsMixin(CheckerBase):
             if p.direction in ("out", "inout"):
                 if not self.check_lvalue(a.value, scope, f"pass {{}} as an '{p.direction}' argument"):
                     ok = False
-                elif pt is not None and not same_type(at, pt) and not contains_typevar(pt):
+                elif pt is not None and not same_type(at, pt) and not contains_type_var(pt):
                     self.error(f"argument for '{p.direction}' parameter '{p.name}' has type {at} but must "
                                f"have type {pt} exactly", a.value.span)
                     ok = False
-            elif pt is not None and not contains_typevar(pt):
+            elif pt is not None and not contains_type_var(pt):
                 if not self.coerce(a.value, pt, f"the argument for parameter '{p.name}'"):
                     ok = False
             args.append(a.value)
         if ok and not self._inferred_types_are_complete(e, callee, bound, mapping, what):
             ok = False
         ret = substitute(callee.return_type, mapping)
-        if ok and callee.kind == "function" and contains_typevar(callee.return_type) and isinstance(ret, IntType):
+        if ok and callee.kind == "function" and contains_type_var(callee.return_type) and isinstance(ret, IntType):
             # A function's value has a width (p4c's rule): an int argument does not give one.
             self.error(f"cannot infer a width for the value returned by {what}: its type "
                        f"{callee.return_type} would be int", e.span,
                        f"give the argument a width (such as 8w255), or the type explicitly: {callee.name}<...>(...)")
             return None
-        if contains_typevar(ret):
+        if contains_type_var(ret):
             self.error(f"cannot infer the type {ret} returned by {what}", e.span,
                        f"give it explicitly: {callee.name}<T>(...)")
             return None
@@ -322,7 +308,7 @@ class CallsMixin(CheckerBase):
         if hasattr(p.default, "const"):     # set by check_expression
             return True
         pt = substitute(p.type, mapping) if p.type is not None else None
-        if pt is None or contains_typevar(pt):
+        if pt is None or contains_type_var(pt):
             self.error(f"the type of parameter '{p.name}' must be known to use its default value", p.span)
             return False
         if self.check_expression(p.default, self.globals, pt) is None:
@@ -344,7 +330,7 @@ class CallsMixin(CheckerBase):
                 self.error(f"cannot infer the type of parameter '{p.name}' of {what}: its type is '_'",
                            a.value.span, "instantiate the extern with a concrete type argument")
                 return False
-            if a is None or not contains_typevar(p.type):
+            if a is None or not contains_type_var(p.type):
                 continue
             if a.value is None:
                 unbound = [v for v in type_variables(p.type) if v not in mapping]

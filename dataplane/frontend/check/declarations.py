@@ -6,10 +6,10 @@ from ... import bits
 from ...diagnostics import Span
 from .. import ast as A
 from ..scope import Scope, Symbol
-from ..types import (BOOL, DONT_CARE, DontCareType, ERROR, INT, MATCH_KIND, STRING, VOID, BitsType, BlockType, BoolType,
-                     EnumType, ExternType, IntType, NewType, StackType, StringType, StructLikeType, TupleType, Type,
-                     TypeNestingError, TypeVar, VarbitType, is_header_like, same_type, specialize_struct,
-                     strip_newtype)
+from ..types import (BOOL, DONT_CARE, DontCareType, ERROR, INT, MATCH_KIND, STRING, VOID, BitsType, BlockType,
+                     BoolType, EnumType, ExternType, IntType, NewType, StackType, StringType, StructLikeType,
+                     TupleType, Type, TypeNestingError, TypeVar, VarbitType, contains_type_var, is_header_like,
+                     same_type, specialize_struct, strip_newtype)
 from .base import CheckerBase, ParamInfo, decl_span
 
 MAX_WIDTH = 4096
@@ -591,13 +591,3 @@ def mentions_declaration(t: Type | None, decl) -> bool:
     return False
 
 
-def contains_type_var(t: Type) -> bool:
-    if isinstance(t, TypeVar):
-        return True
-    if isinstance(t, StackType):
-        return contains_type_var(t.element)
-    if isinstance(t, TupleType):
-        return any(contains_type_var(e) for e in t.elements)
-    if isinstance(t, StructLikeType) and t.origin is not None:
-        return any(contains_type_var(a) for a in t.origin[1])
-    return False
