@@ -202,7 +202,7 @@ class BlockCompiler:
         try:
             return self.locals.build(t, name)
         except LayoutError as exc:
-            raise error(str(exc), getattr(sym_or_decl, "span", None))
+            raise error(str(exc), exc.span or getattr(sym_or_decl, "span", None))
 
     def init_place(self, place: Place) -> None:
         """Set every scalar of a new local to its default (0, False, invalid)."""

@@ -37,7 +37,12 @@ _ATTRIBUTE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 class LayoutError(Exception):
-    """A program construct that the code generator cannot lay out (reported with a span by the caller)."""
+    """A program construct that the code generator cannot lay out. `span`: where in the program, when the
+    layout knows it better than the caller (a field of a declaration); else the caller's span is used."""
+
+    def __init__(self, message: str, span=None):
+        super().__init__(message)
+        self.span = span
 
 
 # The most places one PlaceBuilder lays out (every struct, header, stack and field of every value it holds,
@@ -141,7 +146,9 @@ def header_layout(t: StructLikeType) -> HeaderLayout:
         ft = strip_newtype(t.fields[name])
         if isinstance(ft, VarbitType):
             if i != len(names) - 1:
-                raise LayoutError(f"the varbit field '{name}' of header '{t.name}' must be its last field")
+                fields = getattr(t.decl, "fields", None) or []
+                span = next((f.span for f in fields if f.name == name), None)
+                raise LayoutError(f"the varbit field '{name}' of header '{t.name}' must be its last field", span)
             varbit = (name, ft.max_width)
             continue
         fixed.append((name, fixed_width(t.fields[name]), t.fields[name]))

@@ -418,7 +418,7 @@ class ProgramCompiler:
         try:
             return self._compile_v1model(arch)
         except LayoutError as exc:
-            raise error(str(exc), where)
+            raise error(str(exc), exc.span or where)
         except CodeLimitError as exc:
             # Passed outside any statement (a select expression, a deparser): the program as a whole.
             raise error(str(exc), where, exc.hint) from None

@@ -101,3 +101,17 @@ def test_program_scope_instances_are_named_by_their_own_name():
     program = compile_program(check_source(SourceFile("t.p4", text)))
     assert sorted(x.name for x in program.externs) == ["named", "r"]
     assert program.table("MyIngress.t").direct_meter == "named"
+
+
+def test_a_varbit_field_not_last_is_reported_at_the_field():
+    text = with_ingress("apply { }").replace("header ethernet_t {", "header vb_t { bit<8> a; varbit<32> v; bit<8> b; }\n"
+                                             "header ethernet_t {", 1)
+    assert "header vb_t" in text
+    text = text.replace("struct headers_t {", "struct headers_t {\n    vb_t vb;", 1)
+    with pytest.raises(DiagnosticError) as exc:
+        compile_program(check_source(SourceFile("t.p4", text)))
+    [d] = exc.value.diagnostics
+    source_line = "header vb_t { bit<8> a; varbit<32> v; bit<8> b; }"
+    line = text.splitlines().index(source_line) + 1
+    assert (d.span.line, d.span.col) == (line, source_line.index("varbit") + 1)
+    assert d.message == "the varbit field 'v' of header 'vb_t' must be its last field"
