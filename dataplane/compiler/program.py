@@ -162,22 +162,11 @@ class FullBlockCompiler(CallsMixin, ParsersMixin, BlockCompiler):
             cache[id(inst)] = b
         return b
 
-    def bind_constructor_args(self, decl, env: Env, args: list, outer: Env, path: str) -> None:
-        """Bind a block's constructor parameters to one instance's arguments: compile-time values,
-        instances named in outer (the environment the instance was declared in), or blocks
-        constructed in place (`C(D())`, with the control-plane path `path.param`)."""
-        for p, a in zip(getattr(decl, "constructor_params", None) or [], args):
-            value = getattr(a, "value", a)
-            sym = getattr(p, "symbol", None)
-            if sym is None or value is None:
-                continue
-            if getattr(value, "const", None) is not None:
-                env.bind(sym, Const(value.const, sym.type if sym.type is not None else value.type))
-            elif isinstance(value, A.Name) and isinstance(outer.lookup(value.ref), Binding):
-                env.bind(sym, outer.lookup(value.ref))
-            elif isinstance(value, A.ConstructorCall) and isinstance(getattr(value, "type", None), BlockType):
-                env.bind(sym, self.instance_value(value, value.type, f"{path}.{p.name}"))
-            # Anything else (an extern constructed in place) stays unbound: using it is reported there.
+    def bind_constructor_args(self, t: BlockType, env: Env, args: list, path: str) -> None:
+        """Bind the constructor parameters of a block given to the package to the arguments it was
+        constructed with (as constructor_values binds those of a local instance)."""
+        for sym, value in self.constructor_values(t, args, path).items():
+            env.bind(sym, value)
 
     def setup_control_locals(self, decl: A.ControlDeclaration, env: Env, path: str) -> None:
         """Bind a control's constructor parameters and locals (instances, constants, variables)."""
@@ -509,7 +498,7 @@ class ProgramCompiler:
                 stage = V1MODEL_STAGES[role]
                 bc = FullBlockCompiler(self, em, traced, decl.name)
                 self._bind_block_params(bc, decl, param.type)
-                bc.bind_constructor_args(decl, bc.env, arch.block_args.get(param.name, []), bc.root_env, decl.name)
+                bc.bind_constructor_args(block_t, bc.env, arch.block_args.get(param.name, []), decl.name)
                 sig = "(p, data)" if role == "p" else "(p)"
                 with em.indent(f"def {stage}{sig}:"):
                     if role == "p":
@@ -567,8 +556,8 @@ class ProgramCompiler:
                 decl = blocks[role]
                 bc = FullBlockCompiler(self, em, False, decl.name)
                 self._bind_block_params(bc, decl, declared[role])
-                args = arch.block_args.get(params[V1MODEL_ROLES.index(role)].name, [])
-                bc.bind_constructor_args(decl, bc.env, args, bc.root_env, decl.name)
+                param = params[V1MODEL_ROLES.index(role)].name
+                bc.bind_constructor_args(arch.blocks[param], bc.env, arch.block_args.get(param, []), decl.name)
                 if role == "p":
                     bc.compile_parser(decl, bc.env, inline=True)
                     em.line("p._payload = data[off:]")
