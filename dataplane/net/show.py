@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from ..protocols.packets import mac_str
 from .topology import Topology
 from .units import format_duration as _seconds
 from .units import format_rate
@@ -28,7 +29,7 @@ def describe(topo: Topology) -> str:
         out.append(f"  {name:<{width}}  {node.kind}{extra}")
         for iface in node.interfaces.values():
             addresses = ([str(iface.ipv4)] if iface.ipv4 else []) + [str(a) for a in iface.ipv6]
-            out.append(f"  {'':<{width}}    {iface.name} (port {iface.port}, {_mac(iface.mac)})"
+            out.append(f"  {'':<{width}}    {iface.name} (port {iface.port}, {mac_str(iface.mac)})"
                        + (f": {' '.join(addresses)}" if addresses else ""))
     out += ["", "links:"]
     ends = [f"{l.a[0]}:{l.a[1]} -- {l.b[0]}:{l.b[1]}" for l in topo.links]
@@ -57,6 +58,3 @@ def link_properties(link) -> str:
     return (f"MTU {link.mtu}, latency {_seconds(link.latency_ns)}, bandwidth {bandwidth}, "
             f"queue {link.queue} frames{loss}")
 
-
-def _mac(value: int) -> str:
-    return ":".join(f"{b:02x}" for b in value.to_bytes(6, "big"))
