@@ -16,6 +16,9 @@ per address family, and the usual pieces of a protocol stack:
                  path-MTU cache, port and protocol unreachable (R11)
   UDP            sockets (RFC 768; checksum rules R29)
   TCP, SCTP      tcp.py and sctp.py register themselves as protocols
+  packet sockets open_packet_socket / send_frame: whole frames in and out,
+                 as AF_PACKET sockets give them to tcpdump, scapy and the
+                 P4 tutorials' send.py / receive.py
 
 Every event worth seeing (a packet sent or received, a cache update, a drop)
 is appended to `events` as text with its time, for traces and tests; the
@@ -206,6 +209,24 @@ class NeighborCache:
         waiting.timer = self.host.sim.schedule(ARP_RETRY_NS, self._ask, iface, addr, waiting)
 
 
+# What the stack drops as useless to it but a packet socket may have wanted: an unknown EtherType or protocol,
+# a closed port, a frame for another MAC (seen in promiscuous mode).
+_PACKET_SOCKET_TAKES = frozenset({DropReason.NO_LISTENER, DropReason.NOT_FOR_US})
+
+
+@dataclass(eq=False)
+class PacketSocket:
+    """An open packet socket of a host (Host.open_packet_socket); close() detaches it."""
+    host: "Host"
+    handler: Callable[[int, bytes], None]
+    port: int | None
+    promiscuous: bool
+
+    def close(self) -> None:
+        if self in self.host.packet_sockets:
+            self.host.packet_sockets.remove(self)
+
+
 class Host:
     def __init__(self, sim: Simulator, name: str, interfaces: list[HostInterface], gateway4: int | None = None,
                  gateway6: int | None = None, reassembly_timeout_s: float = 60.0, default_ttl: int = 64):
@@ -233,6 +254,8 @@ class Host:
         self.tcp = None
         self.sctp = None
         self._rx_fate: str | None = "outside"
+        self.packet_sockets: list[PacketSocket] = []
+        self._rx_tapped = False
 
     def reassembly_state(self, v6: bool):
         """The IPv4 or IPv6 reassembler if a fragment ever arrived, else None (for reports)."""
@@ -256,6 +279,11 @@ class Host:
 
     def drop(self, reason: DropReason, detail: str = "", port: int | None = None) -> None:
         """A received packet dropped here (its fate), or one dropped by a timer (reassembly)."""
+        if self._rx_tapped and reason in _PACKET_SOCKET_TAKES:
+            # The stack has no use for the frame, but a packet socket read it: that is where it went.
+            self.log(f"taken by a packet socket (the stack had {reason.value}" + (f": {detail})" if detail else ")"))
+            self.deliver("packet socket")
+            return
         self.sim.ledger.drop(DropRecord(self.sim.now_ns, self.name, reason, detail, port))
         self.log(f"drop: {reason.value}" + (f" ({detail})" if detail else ""))
         if self._rx_fate is None:
@@ -334,13 +362,54 @@ class Host:
         if sim.watchers:
             sim.notify("host_rx", self, port, frame)
         self._rx_fate = None
+        if self.packet_sockets:
+            self._rx_tapped = self._to_packet_sockets(port, frame)
         self._receive(port, frame)
+        self._rx_tapped = False
         if self._rx_fate is None:
             self.drop(DropReason.PIPELINE_ERROR, "the host stack neither delivered nor dropped the frame", port)
         sim.ledger.fate(self._rx_fate)
         if sim.watchers:
             sim.notify("host_rx_fate", self, self._rx_fate)
         self._rx_fate = "outside"               # drops from timers are not the fate of a received frame
+
+    def open_packet_socket(self, handler: Callable[[int, bytes], None], port: int | None = None,
+                           promiscuous: bool = False) -> "PacketSocket":
+        """An AF_PACKET socket: handler(port, frame) gets a copy of every frame received on `port` (every
+        port if None) that is addressed to the interface, a group, or broadcast (any frame if promiscuous),
+        before the stack sees it. A frame the stack has no use for counts as delivered to the socket."""
+        if port is not None and port not in self.interfaces:
+            raise ValueError(f"host {self.name} has no port {port}")
+        sock = PacketSocket(self, handler, port, promiscuous)
+        self.packet_sockets.append(sock)
+        return sock
+
+    def _to_packet_sockets(self, port: int, frame: bytes) -> bool:
+        iface = self.interfaces.get(port)
+        if iface is None or len(frame) < 14:
+            return False
+        dst = int.from_bytes(frame[0:6], "big")
+        for_us = dst == iface.mac or bool((dst >> 40) & 1)
+        taken = False
+        for sock in list(self.packet_sockets):
+            if (sock.port is None or sock.port == port) and (for_us or sock.promiscuous):
+                sock.handler(port, frame)
+                taken = True
+        return taken
+
+    def send_frame(self, port: int, frame: bytes) -> bool:
+        """Send a whole Ethernet frame as it is on `port` (an AF_PACKET send); False (and a drop with its
+        reason) if the port has no link or the frame is shorter than an Ethernet header."""
+        iface = self.interfaces.get(port)
+        if iface is None or iface.link is None:
+            self.drop_outgoing(DropReason.LINK_DOWN, f"interface {port} is not connected")
+            return False
+        if len(frame) < 14:
+            self.drop_outgoing(DropReason.MALFORMED, f"a {len(frame)}-byte frame is shorter than an Ethernet header")
+            return False
+        self.log(f"packet socket sends {len(frame)} bytes on port {port}")
+        iface.link.send(self, port, frame)
+        return True
 
     def _held(self) -> None:
         if self._rx_fate is None:
