@@ -55,7 +55,7 @@ from ..frontend.preprocess import read_source
 from ..runtime.device import Device
 from ..runtime.errors import ControlPlaneError
 from .positions import DocumentChecker, Positions, load_json, load_yaml
-from .values import ValueError_, parse_match, parse_scalar
+from .values import ValueError_, parse_field, parse_match, parse_scalar
 
 RUNTIME_JSON_KEYS = {"target", "p4info", "bmv2_json", "table_entries", "multicast_group_entries",
                      "clone_session_entries", "action_profile_members", "action_profile_groups"}
@@ -126,6 +126,11 @@ def load_runtime_json(device: Device, source: SourceFile) -> None:
         sid = ctx.run(lambda: parse_scalar(c.get("clone_session_id"), 32, "clone_session_id"),
                       p + ("clone_session_id",))
         members = _replicas(ctx, c.get("replicas", []), p + ("replicas",))
+        if ctx.run(lambda: parse_scalar(c.get("packet_length_bytes", 0), 32, "packet_length_bytes"),
+                   p + ("packet_length_bytes",)):
+            # BMv2 truncates the clones of such a session; copying them whole would change the bytes sent.
+            raise ctx.fail("packet_length_bytes (clones truncated to a length) is not supported yet; "
+                           "remove it or give 0", p + ("packet_length_bytes",))
         if len(members) == 1:
             ctx.run(lambda: device.clone_session_set(sid, port=members[0][0]), p)
         elif members:
@@ -259,7 +264,7 @@ def _action_args(ctx: _Ctx, action, params: dict, path: tuple) -> dict:
         if name not in widths:
             raise error(f"action '{action.name}' has no parameter '{name}'", ctx.pos.key_span(path + (name,)),
                         f"its parameters: {', '.join(widths) or 'none'}")
-        out[name] = ctx.run(lambda: parse_scalar(v, widths[name], f"parameter '{name}'"), path + (name,))
+        out[name] = ctx.run(lambda: parse_field(v, widths[name], f"parameter '{name}'"), path + (name,))
     for name in widths:
         if name not in out:
             raise ctx.fail(f"action '{action.name}' needs a value for parameter '{name}'", path)

@@ -7,6 +7,11 @@ Accepted scalars (for a field of a given width):
 - booleans true/false (as 1/0).
 Match forms in string shorthand: "10.0.0.0/8" (lpm), "0x0a000000 &&& 0xff000000"
 (ternary), "1000..2000" (range), "*" or "_" (wildcard).
+
+Key and action-parameter values (parse_field) also take the shapes the P4
+tutorials' p4runtime_lib accepts (its convert.encode): a value wrapped in a
+one-element list (`"hdr.myTunnel.dst_id": [1]`), and a negative JSON integer,
+taken as its two's complement in the field's width when it fits.
 """
 
 from __future__ import annotations
@@ -47,6 +52,17 @@ def parse_scalar(v, width: int | None = None, what: str = "value") -> int:
     if n < 0:
         raise ValueError_(f"{what} {_shown(v)} is negative")
     return n
+
+
+def parse_field(v, width: int, what: str = "value") -> int:
+    """A table key or action parameter value for a bit<width> field (see the module docstring)."""
+    if isinstance(v, (list, tuple)) and len(v) == 1:
+        v = v[0]
+    if isinstance(v, int) and not isinstance(v, bool) and v < 0:
+        if width == 0 or v < -(1 << (width - 1)):
+            raise ValueError_(f"{what} {v} does not fit in bit<{width}> as a two's complement number")
+        v += 1 << width
+    return parse_scalar(v, width, what)
 
 
 def _shown(v) -> str:
@@ -95,7 +111,7 @@ def parse_match(key: KeySpec, v, what: str | None = None) -> MatchValue:
     if v is None or (isinstance(v, str) and v.strip() in ("*", "_")):
         return wildcard(key)
     if kind == "exact":
-        return MatchValue(parse_scalar(v, w, what))
+        return MatchValue(parse_field(v, w, what))
     if kind == "lpm":
         if isinstance(v, (list, tuple)):
             if len(v) != 2:
@@ -109,19 +125,19 @@ def parse_match(key: KeySpec, v, what: str | None = None) -> MatchValue:
             value, plen = v, w
         if plen > w:
             raise ValueError_(f"prefix length {plen} is longer than {what} ({w} bits)")
-        n = parse_scalar(value, w, what)
+        n = parse_field(value, w, what)
         mask = (((1 << plen) - 1) << (w - plen)) & ((1 << w) - 1)
         return MatchValue(n & mask, prefix_len=plen)
     if kind in ("ternary", "optional"):
         value, mask = _pair(v, "&&&", None, f"{what} is {kind}: give [value, mask]")
-        n = parse_scalar(value, w, what)
-        m = (1 << w) - 1 if mask is None else parse_scalar(mask, w, f"the mask of {what}")
+        n = parse_field(value, w, what)
+        m = (1 << w) - 1 if mask is None else parse_field(mask, w, f"the mask of {what}")
         if kind == "optional" and m not in (0, (1 << w) - 1):
             raise ValueError_(f"{what} is optional: it matches a value exactly or anything")
         return MatchValue(n & m, mask=m)
     if kind == "range":
         lo, hi = _pair(v, "..", v, f"{what} is a range: give [low, high]")
-        lo_n, hi_n = parse_scalar(lo, w, what), parse_scalar(hi, w, what)
+        lo_n, hi_n = parse_field(lo, w, what), parse_field(hi, w, what)
         if lo_n > hi_n:
             raise ValueError_(f"range {lo_n}..{hi_n} for {what} is empty")
         return MatchValue(lo=lo_n, hi=hi_n)

@@ -134,7 +134,8 @@ def test_a_huge_yaml_number_is_too_large(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("value,message", [
-    ("-1", "parameter 'port' -1 does not fit in bit<9>"),
+    # A negative JSON number is its two's complement when it fits, as in the tutorials' p4runtime_lib.
+    ("-257", "parameter 'port' -257 does not fit in bit<9> as a two's complement number"),
     ("512", "parameter 'port' 512 does not fit in bit<9>"),
     ('"0x200"', "parameter 'port' 0x200 does not fit in bit<9>"),
     ('"-3"', "parameter 'port' -3 does not fit in bit<9>"),
@@ -142,7 +143,7 @@ def test_a_huge_yaml_number_is_too_large(tmp_path, capsys):
     ('"1٣"', "parameter 'port' '1٣' is not a number or an address"),
     ('"0x__"', "parameter 'port' '0x__' is not a number or an address"),
     ('"' + "7" * 5000 + '"', "parameter 'port' is too large (5000 digits)"),
-], ids=["-1", "512", "hex-512", "string-minus-3", "fullwidth", "arabic-indic", "underscores", "5000-digits"])
+], ids=["-257", "512", "hex-512", "string-minus-3", "fullwidth", "arabic-indic", "underscores", "5000-digits"])
 def test_action_parameters_must_fit_their_field(tmp_path, capsys, value, message):
     text = runtime(json_entry(params=f'"dstAddr": 1, "port": {value}'))
     fails_at(tmp_path, capsys, "r.json", text, 3, column(text, 3, value), message)

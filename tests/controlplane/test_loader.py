@@ -245,3 +245,57 @@ def test_yaml_members_groups_and_indirect_entries(selector_device):
     d2, _ = _error(d.__class__(d.program), SELECTOR_YAML.replace("member: 2}", "member: 9}"),
                    loader=load_entries_yaml, name="entries.yaml")
     assert "has no member 9" in d2.message and (d2.span.line, d2.span.col) == (12, 59)
+
+
+# ---------------------------------------------------------------------------- the tutorials' p4runtime_lib shapes
+# p4runtime_lib/convert.py's encode() unwraps a one-element list and takes negative integers as two's complement;
+# basic_tunnel's s1-runtime.json writes `"hdr.myTunnel.dst_id": [1]`.
+
+
+def test_an_exact_key_written_as_a_one_element_list(device):
+    text = RUNTIME_JSON.replace('"port": 1 }', '"port": [1] }')
+    load_runtime_json(device, SourceFile("s1-runtime.json", text))
+    [entry] = device.table("MyIngress.ipv4_lpm").entries.values()
+    assert entry.args == (0x080000000111, 1)
+
+
+@pytest.mark.parametrize("kind,v,expected", [
+    ("exact", [7], dict(value=7)),
+    ("exact", ["10.0.0.1"], dict(value=0x0A000001)),
+    ("lpm", [["10.0.0.0"], 8], dict(value=0x0A000000, prefix_len=8)),
+    ("ternary", [[5], [0xFF]], dict(value=5, mask=0xFF)),
+    ("range", [[1], [9]], dict(lo=1, hi=9)),
+    ("exact", -1, dict(value=0xFFFFFFFF)),
+    ("exact", -(1 << 31), dict(value=1 << 31)),
+])
+def test_match_values_in_the_helpers_shapes(kind, v, expected):
+    m = parse_match(KeySpec("k", kind, 32), v)
+    for attr, value in expected.items():
+        assert getattr(m, attr) == value
+
+
+@pytest.mark.parametrize("v,message", [
+    (-(1 << 31) - 1, "does not fit in bit<32> as a two's complement number"),
+    ([1, 2], "must be a number or an address string, not list"),
+])
+def test_shapes_the_helper_refuses_are_refused(v, message):
+    with pytest.raises(ValueError_) as exc:
+        parse_match(KeySpec("k", "exact", 32), v)
+    assert message in str(exc.value)
+
+
+def test_a_negative_action_parameter_is_its_twos_complement(device):
+    text = RUNTIME_JSON.replace('"port": 1 }', '"port": -1 }')
+    load_runtime_json(device, SourceFile("s1-runtime.json", text))
+    [entry] = device.table("MyIngress.ipv4_lpm").entries.values()
+    assert entry.args == (0x080000000111, 511)
+
+
+def test_clone_sessions_that_truncate_are_refused_at_the_key(device):
+    text = RUNTIME_JSON.replace('"clone_session_id": 100,', '"clone_session_id": 100, "packet_length_bytes": 64,')
+    d, _ = _error(device, text)
+    assert d.message.startswith("packet_length_bytes (clones truncated to a length) is not supported yet")
+    fresh = Device(device.program)
+    load_runtime_json(fresh, SourceFile("s1-runtime.json",
+                                        text.replace('"packet_length_bytes": 64', '"packet_length_bytes": 0')))
+    assert fresh.clone_sessions[100] == (3, None)

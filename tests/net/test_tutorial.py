@@ -384,3 +384,29 @@ def test_run_without_traffic_does_pingall_and_pingall_is_a_command(monkeypatch, 
                         "h3 -> h1 h2 h4", "h4 -> h1 h2 h3", "*** Results: 0% dropped (12/12 received)"]
     assert main(["pingall", "line"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "*** Results: 0% dropped (2/2 received)"
+
+
+# ---------------------------------------------------------------------------- the tutorials themselves
+
+def _tutorial_exercises():
+    from tests.conformance.corpus import corpus_dir
+    root = corpus_dir() / "tutorials" / "exercises"
+    out = []
+    for solution in sorted(root.glob("*/solution/*.p4")) if root.is_dir() else ():
+        exercise = solution.parent.parent
+        topologies = sorted(exercise.glob("topology.json")) + sorted(exercise.glob("*/topology.json"))
+        out += [pytest.param(t, solution, id=f"{exercise.name}-{t.parent.name}") for t in topologies]
+    return out or [pytest.param(None, None, marks=pytest.mark.skip(reason="the P4 tutorials are not here"))]
+
+
+@pytest.mark.parametrize("topology,solution", _tutorial_exercises())
+def test_every_tutorial_topology_loads_its_runtime_json_with_the_solution(topology, solution):
+    """Each exercise's topology.json and sX-runtime.json files, in every shape the tutorials' p4runtime_lib
+    writes them (e.g. basic_tunnel's exact keys as one-element lists), load as they are with the solution;
+    flowcache's controller on the CPU port is refused with the reason."""
+    if solution.stem == "flowcache":
+        d, _ = load_error(topology, program=str(solution))
+        assert "a CPU port for a controller is not supported" in d.message
+        return
+    net = Network(load_tutorial_topology(str(topology), program=str(solution)))
+    assert net.hosts and net.devices
