@@ -328,6 +328,7 @@ class Summary:
     problems: list = field(default_factory=list)
     limits: dict = field(default_factory=dict)     # host -> the bounds on its state that were reached
     link_kinds: list = field(default_factory=list)  # [(count, "MTU 1500, latency 1 ms, ...")], most common first
+    notes: list = field(default_factory=list)       # hints about why the run went as it did
 
     @classmethod
     def of(cls, net: Network) -> "Summary":
@@ -345,6 +346,7 @@ class Summary:
             text = link_properties(spec)
             kinds[text] = kinds.get(text, 0) + 1
         s.link_kinds = sorted(((n, text) for text, n in kinds.items()), key=lambda kv: -kv[0])
+        s.notes = _timer_notes(net)
         if s.transmitted != s.arrived + s.link_drops + s.on_links:
             s.problems.append(f"links: {s.transmitted} sent but {s.arrived} arrived + {s.link_drops} dropped + "
                               f"{s.on_links} in flight")
@@ -371,9 +373,28 @@ class Summary:
             lines.append(f"limits reached at {host}: " + "; ".join(reached))
         if self.stopped_by:
             lines.append(f"stopped: {self.stopped_by}")
+        lines += [f"note: {n}" for n in self.notes]
         for p in self.problems:
             lines.append(f"accounting problem (a bug in dataplane): {p}")
         return "\n".join(lines)
+
+
+# A run is said to be long because of TCP's retransmission timers when they waited at least this share of it.
+RTO_NOTE_SHARE = 0.5
+RTO_NOTE_MIN_NS = 10_000_000_000
+
+
+def _timer_notes(net: Network) -> list[str]:
+    """Why a run simulated so long, when TCP's retransmission timers (backing off, RFC 6298 5.5) are why."""
+    stacks = [(name, h.tcp) for name, h in net.hosts.items() if h.tcp is not None and h.tcp.rto_timeouts]
+    waited = max((t.rto_waited_ns for _, t in stacks), default=0)
+    if net.sim.now_ns < RTO_NOTE_MIN_NS or waited < RTO_NOTE_SHARE * net.sim.now_ns:
+        return []
+    who = ", ".join(f"{name} {t.rto_timeouts} timeouts ({_fmt_time(t.rto_waited_ns)} waited, RTO up to "
+                    f"{_fmt_time(t.rto_peak_ns)})" for name, t in stacks)
+    return [f"most of the {_fmt_time(net.sim.now_ns)} simulated were TCP waiting for retransmission timeouts, "
+            f"which double after each loss (RFC 6298): {who}. Segments were lost on the way (see the drops above); "
+            f"give --until to stop sooner"]
 
 
 def _fmt_time(ns: int) -> str:

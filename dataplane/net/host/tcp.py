@@ -247,6 +247,11 @@ class TcpStack:
         self._challenge_budget = 0
         self.stats = dict.fromkeys(("challenge_acks", "challenge_acks_rate_limited", "dup_acks_rate_limited",
                                     "time_wait_reopened", "out_of_order_queue_full"), 0)
+        # Retransmission timeouts of all connections: the simulated time spent waiting for them, so that a
+        # run that lasted long because timers backed off (RFC 6298 5.5) can say so.
+        self.rto_timeouts = 0
+        self.rto_waited_ns = 0
+        self.rto_peak_ns = 0
         host.tcp = self
         host.protocols[(False, P.IP_TCP)] = self.segment_arrives
         host.protocols[(True, P.IP_TCP)] = self.segment_arrives
@@ -650,6 +655,7 @@ class TcpConnection:
         self.rttvar_ns = 0
         self._rtt_timing: tuple[int, int] | None = None    # (sequence number to be acknowledged, time sent)
         self._rtx_timer = None
+        self._rtx_armed_ns = 0
         self._retries = 0
         self._dup_acks = 0
         self._time_wait_timer = None
@@ -879,6 +885,7 @@ class TcpConnection:
 
     def _start_timer(self) -> None:
         self.sim.cancel(self._rtx_timer)
+        self._rtx_armed_ns = self.rto_ns
         self._rtx_timer = self.sim.schedule(self.rto_ns, self._timeout)
 
     def _stop_timer(self) -> None:
@@ -898,6 +905,10 @@ class TcpConnection:
                 self._start_timer()
             return
         self._retries += 1
+        stack = self.host.tcp
+        stack.rto_timeouts += 1
+        stack.rto_waited_ns += self._rtx_armed_ns
+        stack.rto_peak_ns = max(stack.rto_peak_ns, self.rto_ns)
         if self.state == SYN_RECEIVED and self._retries > SYNACK_RETRIES:
             # Linux's tcp_synack_retries. The peer never answered, and may not exist (a spoofed SYN), so the
             # half-open connection is forgotten without a RST, as Linux drops a request that timed out.
