@@ -346,7 +346,7 @@ class Summary:
             text = link_properties(spec)
             kinds[text] = kinds.get(text, 0) + 1
         s.link_kinds = sorted(((n, text) for text, n in kinds.items()), key=lambda kv: -kv[0])
-        s.notes = _timer_notes(net)
+        s.notes = _program_notes(net) + _timer_notes(net)
         if s.transmitted != s.arrived + s.link_drops + s.on_links:
             s.problems.append(f"links: {s.transmitted} sent but {s.arrived} arrived + {s.link_drops} dropped + "
                               f"{s.on_links} in flight")
@@ -377,6 +377,29 @@ class Summary:
         for p in self.problems:
             lines.append(f"accounting problem (a bug in dataplane): {p}")
         return "\n".join(lines)
+
+
+_PROGRAM_DROPS = ("mark_to_drop", "egress_drop")
+
+
+def _program_notes(net: Network) -> list[str]:
+    """A word when P4 switches let nothing through: every frame they got, their programs dropped. A newcomer
+    then sees only 100% loss; the usual causes are an unfinished program, missing table entries, or traffic
+    the program was not written for."""
+    ledger = net.sim.ledger
+    by_switch: dict[str, int] = {}
+    for (node, reason, copy), n in ledger.drop_counts.items():
+        if not copy and node in net.devices and reason.name.lower() in _PROGRAM_DROPS:
+            by_switch[node] = by_switch.get(node, 0) + n
+    if not by_switch or ledger.fates["forwarded"] or ledger.fates["consumed"]:
+        return []
+    total = sum(by_switch.values())
+    where = ", ".join(f"{name} {n}" for name, n in sorted(by_switch.items()))
+    notes = [f"no frame got through a P4 switch: their programs dropped all {total} they received ({where}); "
+             f"check the program, its table entries (a table that misses runs its default action, often drop), "
+             f"and whether it expects headers of its own (then send them with a `send:` traffic item)"]
+    notes += [n[len("note: "):] for n in net.topo.notes if n.startswith("note: ")]
+    return notes
 
 
 # A run is said to be long because of TCP's retransmission timers when they waited at least this share of it.

@@ -410,3 +410,22 @@ def test_every_tutorial_topology_loads_its_runtime_json_with_the_solution(topolo
         return
     net = Network(load_tutorial_topology(str(topology), program=str(solution)))
     assert net.hosts and net.devices
+
+
+def test_when_switches_let_nothing_through_the_summary_says_why_it_may_be(exercise):
+    # Without its entries, s1's ipv4_lpm misses and drops everything from h1 and h2 (they are on s1).
+    for sw in ("s1", "s2"):
+        edit(exercise, f'{{"runtime_json": "pod-topo/{sw}-runtime.json"}}', "{}")
+    net = Network(load_tutorial_topology(str(exercise / "pod-topo" / "topology.json")))
+    Ping(net, "h1", "h2", count=2).start()
+    net.run()
+    [note] = net.summary().notes
+    assert note.startswith("no frame got through a P4 switch: their programs dropped all ")
+    assert "table entries" in note and "`send:` traffic item" in note
+
+
+def test_a_working_network_has_no_such_note():
+    net = Network(load_tutorial_topology(str(TOPOLOGY)))
+    Ping(net, "h1", "h3", count=1).start()
+    net.run()
+    assert net.summary().notes == []
