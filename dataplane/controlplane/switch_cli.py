@@ -840,12 +840,12 @@ def _kind(table: Table) -> str:
 
 
 def _table_line(t: Table) -> str:
-    keys = ",\t".join(f"{k.name}({k.match_kind}, {k.width})" for k in t.keys)
+    keys = ", ".join(f"{k.name}({k.match_kind}, {k.width})" for k in t.keys)
     return f"{t.name:30} [{keys}]"
 
 
 def _action_line(a) -> str:
-    params = ",\t".join(f"{n}({w})" for n, w in a.params)
+    params = ", ".join(f"{n}({w})" for n, w in a.params)
     return f"{a.name:30} [{params}]"
 
 
