@@ -445,7 +445,7 @@ class SwitchCli:
             for word, (n, width) in zip(words, action.params)]
 
     def _action(self, table, word: Word):
-        return self._at(span(word), lambda: table.action(word[0]), "Invalid table operation")
+        return self._at(span(word), lambda: table.action(word[0]))
 
     def _match(self, table: Table, fields: list[Word], where: tuple[int, int]) -> list[MatchValue]:
         if len(fields) != len(table.keys):
@@ -713,7 +713,7 @@ class SwitchCli:
 
     def _member_action(self, profile, words: list[Word]):
         """<action> [<value>...]: the action of a member and its arguments, values in parameter order."""
-        action = self._at(span(words[0]), lambda: profile.action(words[0][0]), "Invalid table operation")
+        action = self._at(span(words[0]), lambda: profile.action(words[0][0]))
         values = words[1:]
         if values and values[0][0] == "=>":       # BMv2's CLI tolerates it
             values = values[1:]

@@ -631,20 +631,24 @@ class Shell(cmd.Cmd):
         if node in self.net.hosts:
             choices = list(HOST_COMMANDS) if len(before) == 1 else list(self.net.topo.nodes)
         elif node in self.net.devices:
-            choices = self._device_choices(node, before[1:])
+            return self._device_choices(node, before[1:], text)
         else:
             choices = []
         return [c for c in choices if c.startswith(text)]
 
-    def _device_choices(self, node: str, before: list[str]) -> list[str]:
+    def _device_choices(self, node: str, before: list[str], text: str) -> list[str]:
+        """simple_switch_CLI's words, then the names their arguments take: full names (a single Tab
+        completes a unique one), or the last part of a name when the text starts no full name."""
         if not before:
-            return sorted(SWITCH_COMMANDS)
+            return [w for w in sorted(SWITCH_COMMANDS) if w.startswith(text)]
         kinds = ARGUMENT_KINDS.get(before[0], ())
         position = len(before) - 1
         if position >= len(kinds):
             return []
         context = before[position] if kinds[position] == "action" else None
-        return self.switch(node).names(kinds[position], context)
+        names = self.switch(node).names(kinds[position], context)
+        full = [n for n in names if "." in n and n.startswith(text)]
+        return full or [n for n in names if n.startswith(text)]
 
 
 # ---------------------------------------------------------------------------- running a session
