@@ -478,10 +478,11 @@ class SwitchCli:
         values = self._match(table, w[2:arrow], span(w[arrow]))
         params = w[arrow + 1:]
         priority = None
-        if table.needs_priority or len(params) == len(action.params) + 1:
-            priority = self._priority(table, params[len(action.params):][-1:] if len(params) > len(action.params)
-                                      else [], "action parameters", w[-1])
-            params = params[:len(action.params)] if len(params) > len(action.params) else params
+        if table.needs_priority:
+            # As simple_switch_CLI: a table with ternary or range keys takes a priority after the parameters.
+            given = params[-1:] if len(params) > len(action.params) else []
+            priority = self._priority(table, given, "action parameters", w[-1])
+            params = params[:len(params) - len(given)]
         args = self._action_params(action, params, span(w[arrow]))
         handle = self._at(span(w[0], w[-1]), lambda: self.dev.table_add(table.name, values, action.name, args,
                                                                          priority), "table")

@@ -96,6 +96,7 @@ def test_error_words_are_simple_switch_clis(basic):
         f"table_add {LPM} drop 1 2 =>": "Invalid match key",
         f"table_add {LPM} ipv4_forward 10.0.9.9/32 => 1": "Invalid runtime data",
         f"table_add {LPM} ipv4_forward 10.0.9.9/32 => 1 600": "Invalid runtime data",
+        f"table_add {LPM} ipv4_forward 10.0.9.9/32 => 1 2 3": "Invalid runtime data",     # lpm: no priority
         f"table_delete {LPM} 7": "Invalid table operation (INVALID_HANDLE)",
         f"table_delete {LPM} x": "Error",
         "table_dump": "Error",

@@ -269,6 +269,14 @@ def test_the_command_line_with_c_and_script(capsys, tmp_path):
     assert "--script: cannot read" in capsys.readouterr().err
 
 
+def test_trace_from_the_start_with_the_run_option(capsys):
+    assert main(["cli", "single-switch", "--trace", "-c", "h1 ping -c 1 h2; trace off; h1 ping -c 1 h2"]) == 0
+    out = capsys.readouterr().out
+    first, second = out.split(f"{PROMPT}trace off")
+    assert "table MyIngress.dmac" in first and first.index("table MyIngress.dmac") < first.index("PING ")
+    assert "table MyIngress" not in second
+
+
 def test_standard_input_runs_as_a_script_in_a_subprocess():
     script = "nodes\nh1 ping -c 1 h2\ns1 table_add nosuch x 1 =>\nh2 ping -c 1 h1\n"
     done = subprocess.run([sys.executable, "-m", "dataplane", "cli", "single-switch"], input=script,
