@@ -48,30 +48,25 @@ packets on N; a packet on a port that no expect names is a failure.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from .arch.v1model import check_clone_session, check_mcast_group, check_port, check_rid
+from .arch.v1model import check_port
+from .controlplane import switch_cli
+from .controlplane.switch_cli import MAX_PRIORITY, CommandError, SwitchCli
+from .controlplane.switch_cli import NUMBER as _NUMBER
 from .controlplane.values import ValueError_, parse_match, parse_scalar, wildcard
 from .diagnostics import SourceFile, Span, error
 from .runtime.device import Device
 from .runtime.errors import ControlPlaneError
-from .runtime.externs import MeterCell
 from .runtime.tables import KeySpec, MatchValue
 from .runtime.trace import DropReason
 
-# An STF number, optionally negative (the range check after parsing says whether a negative
-# value makes sense, so that '-1' gets "out of range" rather than "not a number").
-_NUMBER = re.compile(r"-?(?:0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|[0-9]+)")
-# A meter rate (units per microsecond, as BMv2's meter_set_rates takes it).
-_RATE = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 # Key values with '*' digits: bits per digit, radix and the digits of each radix prefix.
 _WILDCARD_RADIX = {"0x": (4, 16, "0123456789abcdefABCDEF"), "0b": (1, 2, "01"), "0o": (3, 8, "01234567")}
-MAX_PRIORITY = (1 << 31) - 1       # BMv2 keeps entry priorities in a signed 32-bit int
 MAX_WAIT_US = (1 << 48) - 1        # v1model timestamps count microseconds in 48 bits
 
 
@@ -81,14 +76,6 @@ class Expectation:
     data: str | None          # hex nibbles with '*'; None: any packet
     exact_length: bool
     span: Span
-
-
-@dataclass
-class McNode:
-    """A node of mc_node_create: its replication id, its ports, and the group it joined."""
-    rid: int
-    ports: list[int]
-    group: int | None = None
 
 
 class PipelineBug(RuntimeError):
@@ -105,6 +92,15 @@ class StfResult:
     traces: list = field(default_factory=list)
 
 
+# simple_switch_CLI's commands an STF file may use, run by the shared parser (controlplane/switch_cli.py);
+# register_read and counter_read are STF's own here: they may compare the value with an expected one.
+_SWITCH_COMMANDS = frozenset({
+    "mirroring_add", "mc_mgrp_create", "mc_node_create", "mc_node_associate", "register_write", "meter_set_rates",
+    "act_prof_create_member", "act_prof_modify_member", "act_prof_delete_member", "act_prof_create_group",
+    "act_prof_delete_group", "act_prof_add_member_to_group", "act_prof_remove_member_from_group",
+    "table_indirect_add", "table_indirect_add_with_group", "table_indirect_set_default",
+    "table_indirect_set_default_with_group", "table_indirect_reset_default"})
+
 _OPS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
         ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
 
@@ -119,7 +115,7 @@ class StfRunner:
         self.received: dict[int, list[bytes]] = {}
         self.result = StfResult(True)
         self.last_outputs: list | None = None
-        self.mc_nodes: list[McNode] = []
+        self.switch = SwitchCli(device)      # the BMv2 CLI commands, parsed where the interactive shell parses them
         self.time_us = 0.0
 
     # ------------------------------------------------------------------ errors
@@ -165,6 +161,8 @@ class StfRunner:
         rest_col = m.end(1) + 1
         name = word.lower()
         handler = getattr(self, "_cmd_" + name, None)
+        if handler is None and name in _SWITCH_COMMANDS:
+            handler = lambda rest, line, col: self._switch_command(name, rest, line, col)
         if handler is None:
             raise error(f"unknown STF command '{word}'", self._span(line, col, len(word)),
                         "commands: add, setdefault, packet, expect, no_packet, remove, wait, check_counter, "
@@ -399,104 +397,31 @@ class StfRunner:
     # ------------------------------------------------------------------ externs and replication
 
     def _int(self, word: tuple[str, int], line: int, what: str, low: int | None = 0, high: int | None = None) -> int:
-        """An STF number (_NUMBER) in low..high (None: no bound), or an error at the word."""
-        text, col = word
-        span = self._span(line, col, len(text))
-        if not _NUMBER.fullmatch(text):
-            raise error(f"{what} must be a number, not '{text}'", span,
-                        "numbers are decimal, 0x hex, 0b binary or 0o octal, in ASCII digits")
-        body = text.lstrip("-")
-        try:
-            n = int(body, 0) if body[:2].lower() in ("0x", "0b", "0o") else int(body, 10)
-        except ValueError:      # Python refuses to convert thousands of decimal digits
-            raise error(f"{what} {text[:20]}... has too many digits", span) from None
-        n = -n if text.startswith("-") else n
-        if low == 0 and n < 0:
-            raise error(f"{what} {text} is negative", span)
-        if (low is not None and n < low) or (high is not None and n > high):
-            bounds = f"{low}..{high}" if high is not None else f"{low} or more"
-            raise error(f"{what} {text} is out of range ({bounds})", span)
-        return n
+        """An STF number (decimal, 0x, 0b, 0o) in low..high (None: no bound), or an error at the word."""
+        return self._switch_call(line, lambda: switch_cli.number(word, what, low, high))
 
     def _checked(self, word: tuple[str, int], line: int, what: str, check) -> int:
         """A number that a v1model check (check_port, ...) accepts; its refusal is shown at the word."""
-        n = self._int(word, line, what, low=None)
-        self._at(self._word_span(line, word), lambda: check(n, what))
-        return n
+        return self._switch_call(line, lambda: self.switch.checked(word, what, check))
 
-    def _cmd_mirroring_add(self, rest, line, col):
-        w = self._words(rest, line, col)
-        if len(w) != 2:
-            raise error("mirroring_add needs <session> <port>", self._span(line, col))
-        session = self._checked(w[0], line, "mirroring session", check_clone_session)
-        port = self._checked(w[1], line, "port", check_port)
-        self.dev.clone_session_set(session, port=port)
+    def _switch_call(self, line: int, fn):
+        """fn(), a call into the shared BMv2 CLI parser, with its CommandError located on this line."""
+        try:
+            return fn()
+        except CommandError as exc:
+            where = self._span(line, *exc.where) if exc.where else None
+            raise error(exc.message, where, exc.hint) from None
 
-    def _cmd_mc_mgrp_create(self, rest, line, col):
-        w = self._words(rest, line, col)
-        if len(w) != 1:
-            raise error("mc_mgrp_create needs <group>", self._span(line, col))
-        group = self._checked(w[0], line, "multicast group", check_mcast_group)
-        # As in BMv2, creating a group that exists changes nothing (its nodes stay).
-        if group not in self.dev.mcast_groups:
-            self.dev.mcast_group_set(group, [])
-
-    def _cmd_mc_node_create(self, rest, line, col):
-        w = self._words(rest, line, col)
-        if len(w) < 2:
-            raise error("mc_node_create needs <rid> <port>...", self._span(line, col))
-        rid = self._checked(w[0], line, "replication id", check_rid)
-        ports: list[int] = []
-        for word in w[1:]:
-            port = self._checked(word, line, "port", check_port)
-            if port in ports:
-                # BMv2 keeps a node's ports as a set: the port would get one copy, not two.
-                raise error(f"port {port} is listed twice in this node", self._word_span(line, word))
-            ports.append(port)
-        self.mc_nodes.append(McNode(rid, ports))
-
-    def _cmd_mc_node_associate(self, rest, line, col):
-        w = self._words(rest, line, col)
-        if len(w) != 2:
-            raise error("mc_node_associate needs <group> <node handle>", self._span(line, col))
-        group = self._checked(w[0], line, "multicast group", check_mcast_group)
-        if group not in self.dev.mcast_groups:
-            raise error(f"multicast group {group} does not exist", self._word_span(line, w[0]),
-                        "create it first with mc_mgrp_create")
-        handle = self._int(w[1], line, "node handle")
-        if handle >= len(self.mc_nodes):
-            raise error(f"there is no multicast node {handle}", self._word_span(line, w[1]),
-                        f"mc_node_create has made {len(self.mc_nodes)} node(s), numbered from 0")
-        node = self.mc_nodes[handle]
-        if node.group is not None:
-            raise error(f"multicast node {handle} is already associated with group {node.group}",
-                        self._word_span(line, w[1]), "a node belongs to one group (as in BMv2)")
-        members = list(self.dev.mcast_groups[group])
-        members.extend((p, node.rid) for p in node.ports)
-        self.dev.mcast_group_set(group, members)
-        node.group = group
-
-    def _register(self, w, line: int) -> tuple[str, int]:
-        """The register name and index of a register command, both checked where they are written."""
-        name = w[0][0]
-        self._at(self._word_span(line, w[0]), lambda: self.dev.extern(name, "register"))
-        index = self._int(w[1], line, "index")
-        self._at(self._word_span(line, w[1]), lambda: self.dev.register_read(name, index))
-        return name, index
-
-    def _cmd_register_write(self, rest, line, col):
-        w = self._words(rest, line, col)
-        if len(w) != 3:
-            raise error("register_write needs <name> <index> <value>", self._span(line, col))
-        name, index = self._register(w, line)
-        value = self._int(w[2], line, "value")
-        self._at(self._word_span(line, w[2]), lambda: self.dev.register_write(name, index, value))
+    def _switch_command(self, name: str, rest: str, line: int, col: int) -> None:
+        """A BMv2 CLI command (mirroring_add, mc_*, register_write, meter_set_rates, act_prof_*,
+        table_indirect_*): parsed and run by the parser the interactive shell uses."""
+        self._switch_call(line, lambda: self.switch.run(name, rest, col))
 
     def _cmd_register_read(self, rest, line, col):
         w = self._words(rest, line, col)
         if len(w) not in (2, 3, 4):
             raise error("register_read needs <name> <index> [[<op>] <expected>]", self._span(line, col))
-        name, index = self._register(w, line)
+        name, index = self._switch_call(line, lambda: self.switch.register_cell(w))
         value = self.dev.register_read(name, index)
         if len(w) > 2:
             op = w[2][0] if len(w) == 4 else "=="
@@ -540,150 +465,6 @@ class StfRunner:
         actual = packets if kind == "packets" else nbytes
         if not _OPS[op](actual, expected):
             self.fail_check(f"line {line}: counter {name}({index}) {kind} is {actual}, expected {op} {expected}")
-
-    def _cmd_meter_set_rates(self, rest, line, col):
-        w = self._words(rest, line, col)
-        if len(w) != 4:
-            raise error("meter_set_rates needs <name> <index> <rate>:<burst> <rate>:<burst>", self._span(line, col))
-        index = self._int(w[1], line, "index")
-        (cir, cbs), (pir, pbs) = self._rate_burst(w[2], line), self._rate_burst(w[3], line)
-        # The meter's own check, on a scratch cell, so that its complaint points at the rates.
-        self._at(self._word_span(line, w[2], w[3]), lambda: MeterCell().set_rates(cir, cbs, pir, pbs))
-        self._at(self._word_span(line, w[0], w[1]),
-                 lambda: self.dev.meter_set_rates(w[0][0], index, cir, cbs, pir, pbs))
-
-    def _rate_burst(self, word: tuple[str, int], line: int) -> tuple[float, int]:
-        """<rate>:<burst> of meter_set_rates: a rate in units per microsecond, a burst in units."""
-        text, col = word
-        rate, sep, burst = text.partition(":")
-        hint = "rates are <rate>:<burst>, e.g. 0.0001:10"
-        if not sep or not _RATE.fullmatch(rate) or not math.isfinite(float(rate)):
-            raise error(f"'{text}' is not <rate>:<burst>", self._word_span(line, word), hint)
-        return float(rate), self._int((burst, col + len(rate) + 1), line, "burst")
-
-    # ------------------------------------------------------------------ action profiles and selectors
-
-    def _handle(self, word: tuple[str, int], line: int, what: str) -> int:
-        return self._int(word, line, f"{what} handle", 0, (1 << 32) - 1)
-
-    def _member_action(self, profile, words, line: int):
-        """<action> [<value>...]: the action of a member and its arguments, values in parameter order."""
-        action = self._at(self._word_span(line, words[0]), lambda: profile.action(words[0][0]))
-        values = words[1:]
-        if values and values[0][0] == "=>":       # BMv2's CLI tolerates it
-            values = values[1:]
-        if len(values) != len(action.params):
-            where = self._word_span(line, values[0], values[-1]) if values else self._word_span(line, words[0])
-            raise error(f"action '{action.name}' takes {len(action.params)} value(s) but {len(values)} were given",
-                        where, f"its parameters: {', '.join(n for n, _ in action.params) or 'none'}")
-        args = [self._at(self._word_span(line, w), lambda w=w, n=n, width=width: parse_scalar(
-            w[0], width, f"parameter '{n}'")) for w, (n, width) in zip(values, action.params)]
-        return action, args
-
-    def _cmd_act_prof_create_member(self, rest, line, col):
-        w = self._words(rest, line, col)
-        if len(w) < 2:
-            raise error("act_prof_create_member needs <profile> <action> [<value>...]", self._span(line, col))
-        profile = self._at(self._word_span(line, w[0]), lambda: self.dev.profile(w[0][0]))
-        action, args = self._member_action(profile, w[1:], line)
-        self._at(self._word_span(line, w[0], w[-1]),
-                 lambda: self.dev.member_create(profile.name, action.name, args))
-
-    def _cmd_act_prof_modify_member(self, rest, line, col):
-        w = self._words(rest, line, col)
-        if len(w) < 3:
-            raise error("act_prof_modify_member needs <profile> <action> <member> [<value>...]",
-                        self._span(line, col))
-        profile = self._at(self._word_span(line, w[0]), lambda: self.dev.profile(w[0][0]))
-        member = self._handle(w[2], line, "member")
-        action, args = self._member_action(profile, [w[1]] + w[3:], line)
-        self._at(self._word_span(line, w[2]), lambda: self.dev.member_modify(profile.name, member, action.name, args))
-
-    def _profile_and_handles(self, rest, line, col, command: str, names: tuple[str, ...]):
-        w = self._words(rest, line, col)
-        if len(w) != 1 + len(names):
-            raise error(f"{command} needs <profile>" + "".join(f" <{n}>" for n in names), self._span(line, col))
-        profile = self._at(self._word_span(line, w[0]), lambda: self.dev.profile(w[0][0]))
-        return profile, [self._handle(word, line, n) for word, n in zip(w[1:], names)], w
-
-    def _cmd_act_prof_delete_member(self, rest, line, col):
-        profile, (member,), w = self._profile_and_handles(rest, line, col, "act_prof_delete_member", ("member",))
-        self._at(self._word_span(line, w[1]), lambda: self.dev.member_delete(profile.name, member))
-
-    def _cmd_act_prof_create_group(self, rest, line, col):
-        profile, _, w = self._profile_and_handles(rest, line, col, "act_prof_create_group", ())
-        self._at(self._word_span(line, w[0]), lambda: self.dev.group_create(profile.name))
-
-    def _cmd_act_prof_delete_group(self, rest, line, col):
-        profile, (group,), w = self._profile_and_handles(rest, line, col, "act_prof_delete_group", ("group",))
-        self._at(self._word_span(line, w[1]), lambda: self.dev.group_delete(profile.name, group))
-
-    def _cmd_act_prof_add_member_to_group(self, rest, line, col):
-        profile, (member, group), w = self._profile_and_handles(rest, line, col, "act_prof_add_member_to_group",
-                                                                ("member", "group"))
-        self._at(self._word_span(line, w[1], w[2]), lambda: self.dev.group_add_member(profile.name, group, member))
-
-    def _cmd_act_prof_remove_member_from_group(self, rest, line, col):
-        profile, (member, group), w = self._profile_and_handles(rest, line, col,
-                                                                "act_prof_remove_member_from_group",
-                                                                ("member", "group"))
-        self._at(self._word_span(line, w[1], w[2]),
-                 lambda: self.dev.group_remove_member(profile.name, group, member))
-
-    def _indirect_add(self, rest, line, col, command: str, what: str) -> None:
-        w = self._words(rest, line, col)
-        arrow = next((i for i, word in enumerate(w) if word[0] == "=>"), None)
-        if not w or arrow is None or arrow == 0 or not arrow + 2 <= len(w) <= arrow + 3:
-            raise error(f"{command} needs <table> <match fields> => <{what}> [<priority>]", self._span(line, col))
-        table = self._at(self._word_span(line, w[0]), lambda: self.dev.indirect_table(w[0][0]))
-        fields = w[1:arrow]
-        if len(fields) != len(table.keys):
-            where = self._word_span(line, fields[0], fields[-1]) if fields else self._word_span(line, w[arrow])
-            raise error(f"table '{table.name}' has {len(table.keys)} key field(s) but {len(fields)} match value(s) "
-                        f"were given", where, f"its key fields, in order: "
-                        f"{', '.join(k.name for k in table.keys) or 'none'}")
-        values = [self._at(self._word_span(line, f), lambda f=f, k=k: parse_match(k, f[0].replace("->", "..")))
-                  for f, k in zip(fields, table.keys)]
-        handle = self._handle(w[arrow + 1], line, what)
-        # The member or group first, so that a missing or empty one is shown at its handle.
-        self._at(self._word_span(line, w[arrow + 1]), lambda: table.usable_group(handle) if what == "group"
-                 else table.profile.member(handle))
-        priority = None
-        if len(w) == arrow + 3:
-            # simple_switch_CLI's priorities: the smaller wins; dataplane's tables let the larger win.
-            priority = MAX_PRIORITY - self._int(w[arrow + 2], line, "priority", 0, MAX_PRIORITY)
-        elif table.needs_priority:
-            raise error(f"table '{table.name}' has ternary, range or optional keys: give a priority after the "
-                        f"{what}", self._word_span(line, w[arrow + 1]))
-        add = self.dev.table_add_group if what == "group" else self.dev.table_add_member
-        self._at(self._word_span(line, w[0], w[-1]), lambda: add(table.name, values, handle, priority))
-
-    def _cmd_table_indirect_add(self, rest, line, col):
-        self._indirect_add(rest, line, col, "table_indirect_add", "member")
-
-    def _cmd_table_indirect_add_with_group(self, rest, line, col):
-        self._indirect_add(rest, line, col, "table_indirect_add_with_group", "group")
-
-    def _indirect_default(self, rest, line, col, command: str, what: str | None) -> None:
-        w = self._words(rest, line, col)
-        if len(w) != (2 if what else 1):
-            raise error(f"{command} needs <table>" + (f" <{what}>" if what else ""), self._span(line, col))
-        table = self._at(self._word_span(line, w[0]), lambda: self.dev.indirect_table(w[0][0]))
-        if what is None:
-            self.dev.table_reset_default(table.name)
-            return
-        handle = self._handle(w[1], line, what)
-        set_default = self.dev.table_set_default_group if what == "group" else self.dev.table_set_default_member
-        self._at(self._word_span(line, w[1]), lambda: set_default(table.name, handle))
-
-    def _cmd_table_indirect_set_default(self, rest, line, col):
-        self._indirect_default(rest, line, col, "table_indirect_set_default", "member")
-
-    def _cmd_table_indirect_set_default_with_group(self, rest, line, col):
-        self._indirect_default(rest, line, col, "table_indirect_set_default_with_group", "group")
-
-    def _cmd_table_indirect_reset_default(self, rest, line, col):
-        self._indirect_default(rest, line, col, "table_indirect_reset_default", None)
 
     # ------------------------------------------------------------------ comparison
 

@@ -85,5 +85,11 @@ class EscapingWriter(io.TextIOBase):
     def encoding(self):
         return getattr(self.target, "encoding", "utf-8")
 
+    @property
+    def errors(self):
+        # input() uses readline (line editing, history, completion) only when stdout has a
+        # string encoding and errors, as a real console stream has.
+        return getattr(self.target, "errors", None) or "strict"
+
     def writable(self) -> bool:
         return True

@@ -249,3 +249,8 @@ def cmd_traceroute(args) -> int:
     _run(net, tracer, args)
     print(app.render())
     return 0
+
+
+# Public names for the other front doors that take a topology as `run` does (the interactive shell).
+topology_args = _topology_args
+network = _network

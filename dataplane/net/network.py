@@ -297,6 +297,15 @@ class Network:
         limit = until_ns if until_ns is not None else self.topo.duration_ns
         self.sim.run(limit, progress)
 
+    def start_captures(self, pcap_dir: str) -> list[str]:
+        """Start writing captures now, as `pcap_dir` at construction would have from the start (the
+        shell's `pcap DIR`); frames sent from now on are written. Returns the links captured."""
+        if any(link.pcap is not None for link in self.links.values()):
+            raise ValueError(f"captures are already being written into {self.pcap_dir}")
+        self.pcap_dir = pcap_dir
+        self._open_captures(dict(zip(self.links, self.topo.links)))
+        return [name for name, link in self.links.items() if link.pcap is not None]
+
     def close(self) -> None:
         for link in self.links.values():
             if link.pcap is not None:

@@ -185,6 +185,14 @@ class Simulator:
     def pending(self) -> int:
         return len(self._queue) - self._cancelled
 
+    def next_event_ns(self) -> int | None:
+        """When the next event is due (None: nothing is scheduled), for running until something is done."""
+        q = self._queue
+        while q and not q[0][4]:
+            heapq.heappop(q)
+            self._cancelled -= 1
+        return q[0][0] if q else None
+
 
 class LinkEnd:
     """One direction of a link: frames queued at `node`'s port, toward the other end."""
@@ -228,6 +236,9 @@ class Link:
         self.pcap = None          # a PcapWriter or PcapngWriter, when captures are on
         self.pcap_path: str | None = None     # the file it wrote, once closed
         self.observers: list[Callable] = []
+        # A link taken down (the shell's `link s1 s2 down`) carries nothing: frames sent on it, and
+        # frames on the wire when it went down, are dropped with the reason LINK_DOWN.
+        self.up = True
 
     def end(self, node, port: int) -> LinkEnd:
         return self.ends[(id(node), port)]
@@ -239,6 +250,9 @@ class Link:
         ledger = sim.ledger
         ledger.transmitted += 1
         ready = sim.now_ns if ready_ns is None else ready_ns
+        if not self.up:
+            self._drop(node, port, frame, DropReason.LINK_DOWN, f"link {self.name} is down")
+            return
         if len(frame) - 14 > self.mtu:
             self._drop(node, port, frame, DropReason.EXCEEDS_LINK_MTU,
                        f"{len(frame) - 14} bytes on {self.name} (MTU {self.mtu})")
@@ -263,6 +277,9 @@ class Link:
 
     def _arrive(self, end: LinkEnd, frame: bytes) -> None:
         sim = self.sim
+        if not self.up:
+            self._drop(end.node, end.port, frame, DropReason.LINK_DOWN, f"link {self.name} went down")
+            return
         if self.loss and self.rng.random() < self.loss:
             self._drop(end.node, end.port, frame, DropReason.LINK_LOSS, self.name)
             return

@@ -171,3 +171,30 @@ def test_drop_records_are_bounded_but_counts_stay_exact():
     assert ledger.drops_by_reason() == {"no_route": 900}
     assert ledger.drops_by_reason(copies=True) == {"no_route": 100}
     assert ledger.drops_by_node() == {"h1": 500, "r1": 400}
+
+
+def test_a_link_that_is_down_drops_what_is_sent_and_what_was_on_the_wire():
+    sim, a, b, link = pair(latency_ns=1000)
+    link.send(a, 1, frame(60, 1))
+    link.up = False                     # the first frame is on the wire: it is lost when it would arrive
+    link.send(a, 1, frame(60, 2))
+    sim.run()
+    assert b.got == []
+    assert [(d.reason, d.detail) for d in sim.ledger.drops] == [
+        (DropReason.LINK_DOWN, "link a-b is down"), (DropReason.LINK_DOWN, "link a-b went down")]
+    assert sim.ledger.transmitted == sim.ledger.arrived + sim.ledger.link_drops
+    link.up = True
+    link.send(b, 1, frame(60, 3))
+    sim.run()
+    assert [f for _, f in a.got] == [frame(60, 3)]
+
+
+def test_next_event_ns_skips_cancelled_events():
+    sim = Simulator()
+    h = sim.schedule(5, lambda: None)
+    sim.schedule(9, lambda: None)
+    assert sim.next_event_ns() == 5
+    sim.cancel(h)
+    assert sim.next_event_ns() == 9 and sim.pending == 1
+    sim.run()
+    assert sim.next_event_ns() is None
