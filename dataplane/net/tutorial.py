@@ -57,7 +57,8 @@ SWITCH_KEYS = {"runtime_json", "program", "cli_input"}
 UNSUPPORTED_SWITCH_KEYS = {
     "cli_input": "simple_switch_CLI command files are not supported; give the entries as a runtime JSON file "
                  "(runtime_json)",
-    "cpu_port": "a CPU port for a controller is not supported",
+    "cpu_port": "a controller on the CPU port is not supported yet (it needs P4Runtime: packet-in, "
+                "packet-out, and table entries the controller adds while packets flow)",
     "priority_queues": "BMv2 priority queues are not supported",
 }
 HOST_IFACE = "eth0"
