@@ -10,6 +10,7 @@ out), and sent from a host's packet socket as scapy's sendp() sends them.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +59,22 @@ def network(name: str, topology: str = "topology.json", program: Path | None = N
     else:
         topo = load_tutorial_topology(path, program=str(program or solution(name)))
     return Network(topo)
+
+
+def skeleton_hint(name: str, topology: str = "topology.json") -> list[str]:
+    """What a run says about its programs when it is started as the exercise's Makefile starts it, from the
+    exercise directory and without --program (so on the exercise's unfinished program)."""
+    here = os.getcwd()
+    os.chdir(exercise(name))
+    try:
+        return load_tutorial_topology(topology).notes
+    finally:
+        os.chdir(here)
+
+
+def skeleton_note(program: str) -> str:
+    return (f"note: {program} is the exercise's skeleton, left for you to complete; to run the finished program "
+            f"add --program solution/{program}")
 
 
 def pingall(net: Network) -> PingAll:

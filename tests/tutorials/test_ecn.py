@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataplane.runtime.trace import DropReason
 from exercises import (S, SEND_PY_DPORT, capture, checksum_ok, exercise, iperf_udp, network, requires, runs,
-                       send_every_second, send_py_frame)
+                       send_every_second, send_py_frame, skeleton_hint, skeleton_note)
 
 pytestmark = requires("ecn")
 
@@ -52,6 +52,10 @@ def test_tos_goes_from_1_to_3_while_the_queue_is_long_and_back_to_1():
 def test_without_iperf_nothing_is_marked():
     _, at_h2, _ = experiment(iperf=False)
     assert [r.tos for r in at_h2] == [1] * 40
+
+
+def test_without_program_the_run_names_the_skeleton():
+    assert skeleton_hint("ecn") == ["switches s1 s2 s3 run ecn.p4", skeleton_note("ecn.p4")]
 
 
 def test_the_skeleton_never_marks():

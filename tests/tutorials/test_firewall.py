@@ -9,7 +9,7 @@ import pytest
 
 from dataplane.net.transfers import TcpTransfer
 from dataplane.runtime.trace import DropReason
-from exercises import S, exercise, network, requires, solution
+from exercises import S, exercise, network, requires, skeleton_hint, skeleton_note, solution
 
 pytestmark = requires("firewall")
 
@@ -50,6 +50,12 @@ def test_the_same_with_the_solution_on_every_switch():
     # so they only forward.
     got, _ = connections(program=solution("firewall"))
     assert got == {pair: expected(pair) for pair in PAIRS}
+
+
+def test_without_program_the_run_names_the_skeleton():
+    # basic.p4 is finished (the basic exercise's solution): only s1's program is the exercise's to complete.
+    assert skeleton_hint("firewall", TOPOLOGY) == ["switch s1 runs firewall.p4", skeleton_note("firewall.p4"),
+                                                   "switches s2 s3 s4 run basic.p4"]
 
 
 @pytest.mark.parametrize("pair", [("h3", "h1"), ("h4", "h2")])

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from dataplane.protocols.checksums import internet_checksum
 from dataplane.runtime.trace import DropReason
 from exercises import (S, SEND_PY_DPORT, capture, exercise, iperf_udp, network, requires, send_every_second,
-                       send_py_frame)
+                       send_py_frame, skeleton_hint, skeleton_note)
 
 pytestmark = requires("mri")
 
@@ -77,6 +77,10 @@ def test_the_checksum_covers_the_base_header_only_and_the_receiving_stack_drops_
         header = r.ipv4_header()
         assert internet_checksum(header[:20]) == 0 and internet_checksum(header) != 0
     assert [(d.node, d.reason) for d in net.sim.ledger.drops] == [("h2", DropReason.BAD_CHECKSUM)] * PACKETS
+
+
+def test_without_program_the_run_names_the_skeleton():
+    assert skeleton_hint("mri") == ["switches s1 s2 s3 run mri.p4", skeleton_note("mri.p4")]
 
 
 def test_the_skeleton_adds_no_hop():

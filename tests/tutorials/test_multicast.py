@@ -11,8 +11,8 @@ import json
 from dataplane.net.network import Network
 from dataplane.net.tutorial import load_tutorial_topology
 from dataplane.protocols import packets as P
-from exercises import (BROADCAST, S, capture, exercise, host_mac_and_address, network, pingall, reachable,
-                       requires, solution)
+from exercises import (BROADCAST, S, capture, exercise, host_mac_and_address, network, pingall, reachable, requires,
+                       skeleton_hint, skeleton_note, solution)
 
 pytestmark = requires("multicast")
 
@@ -61,6 +61,10 @@ def test_with_port_4_in_the_group_every_host_reaches_every_other(tmp_path):
     assert broadcast_reaches(net) == {"h2", "h3", "h4"}
     app = pingall(net)
     assert app.received == len(app.pairs) == 12
+
+
+def test_without_program_the_run_names_the_skeleton():
+    assert skeleton_hint("multicast", TOPOLOGY) == ["switch s1 runs multicast.p4", skeleton_note("multicast.p4")]
 
 
 def test_the_skeleton_drops_everything():

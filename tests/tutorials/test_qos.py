@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataplane.net.transfers import TcpTransfer
 from exercises import (S, capture, checksum_ok, exercise, iperf_udp, network, requires, send_every_second,
-                       send_py_frame)
+                       send_py_frame, skeleton_hint, skeleton_note)
 
 pytestmark = requires("qos")
 
@@ -31,6 +31,10 @@ def send_py(program=None) -> dict[str, list[int]]:
 
 def test_send_py_packets_get_the_tos_of_the_readme():
     assert send_py() == {"udp": [0xB9] * 5, "tcp": [0xB1] * 5}
+
+
+def test_without_program_the_run_names_the_skeleton():
+    assert skeleton_hint("qos") == ["switches s1 s2 s3 run qos.p4", skeleton_note("qos.p4")]
 
 
 def test_the_skeleton_leaves_tos_alone():
