@@ -74,16 +74,6 @@ def test_the_queue_drains_between_bursts(tmp_path):
     assert late[-1][1:] == (0, 0, 0)
 
 
-def test_a_device_on_its_own_has_no_queue(tmp_path):
-    from dataplane.build import build
-    dev = Device(build(str(PROBE)))
-    dev.queue_depths[2] = 7
-    r = dev.process(1, probe_frame(), now_us=1234.9)
-    [(port, frame)] = r.outputs
-    assert port == 2
-    assert [int.from_bytes(frame[14 + 4 * i:18 + 4 * i], "big") for i in range(4)] == [1234, 7, 0, 7]
-
-
 def test_programs_that_do_not_read_the_queue_do_not_ask_for_it(tmp_path, monkeypatch):
     def refuse(self, p, port):
         raise AssertionError("queueing() called for a program that never reads the queueing fields")
