@@ -15,7 +15,9 @@ ingress pass
     - egress_spec 511: dropped;
     - otherwise sent to egress on port egress_spec (instance_type 0).
 egress pass
-    egress_port set, egress_spec reset, Egress; then
+    egress_port set, egress_spec reset, the queueing fields set (the
+    device's queueing(): in a network, from the egress link's transmit
+    queue), Egress; then
     - egress clone (E2E): a copy with the headers as they are and the
       metadata reset except the preserved field list, instance_type 2;
     - egress_spec 511: dropped;
@@ -298,9 +300,7 @@ class V1SwitchRunner:
         p.s_egress_port = w.port & 0x1FF
         p.s_egress_spec = 0      # BMv2 sets drop_port + 1, which is 0 in 9 bits
         p.s_egress_global_timestamp = int(dev.now_us) & 0xFFFFFFFFFFFF
-        p.s_enq_timestamp = int(dev.now_us) & 0xFFFFFFFF
-        p.s_enq_qdepth = dev.queue_depth(w.port) & 0x7FFFF
-        p.s_deq_qdepth = p.s_enq_qdepth
+        dev.queueing(p, w.port)
         if trace is not None:
             trace(StageStart(f"egress port {w.port}", stages["names"]["egress"]))
         stages["egress"](p)

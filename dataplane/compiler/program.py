@@ -577,9 +577,7 @@ class ProgramCompiler:
             em.line("p.s_egress_port = spec")
             em.line("p.s_egress_spec = 0")
             em.line("if TIMESTAMPS: p.s_egress_global_timestamp = int(dev.now_us) & 0xffffffffffff")
-            with em.indent("if QUEUEING:"):
-                em.line("p.s_enq_timestamp = int(dev.now_us) & 0xffffffff")
-                em.line("p.s_enq_qdepth = p.s_deq_qdepth = dev.queue_depth(spec) & 0x7ffff")
+            em.line("if QUEUEING: dev.queueing(p, spec)")
             stage("eg")
             with em.indent("if p._special:"):
                 em.line("return AFTER_EGRESS(p, spec)")

@@ -38,6 +38,9 @@ class P4Device:
         self.trace = False
         self.hops: list[HopRecord] | None = None
         self.received = 0
+        # The egress queue of a port, whose state v1model's queueing metadata reports, is the transmit queue
+        # of the port's link: on BMv2 too the queue fills when the link is the bottleneck.
+        node.device.egress_queues = self
 
     @property
     def device(self):
@@ -46,6 +49,21 @@ class P4Device:
     @property
     def agent(self):
         return self.node.agent
+
+    def queue_state(self, port: int) -> tuple[int, int, int, int]:
+        """(enq_timestamp, enq_qdepth, deq_timedelta, deq_qdepth) of a packet that the pipeline is sending out
+        of `port` now, in microseconds and packets (runtime.device.Device.queueing).
+
+        It joins the link's transmit queue when the device has processed it. The packets ahead of it and its
+        wait follow from the queue; the packets that will be queued behind it when it leaves are not known
+        yet when egress runs (the pipeline runs once, when the packet arrives), so deq_qdepth is the depth it
+        found, which is what it is in a queue that neither grows nor drains."""
+        ready = self.sim.now_ns + PROCESSING_NS
+        link = self.links.get(port)
+        if link is None:
+            return ready // 1000, 0, 0, 0
+        depth, start = link.end(self, port).backlog(ready)
+        return ready // 1000, depth, (start - ready) // 1000, depth
 
     def receive(self, port: int, frame: bytes) -> None:
         self.received += 1

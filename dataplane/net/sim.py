@@ -207,6 +207,14 @@ class LinkEnd:
         self.bytes = 0
         self.index = 0
 
+    def backlog(self, ready_ns: int) -> tuple[int, int]:
+        """What a frame ready at ready_ns (not before now) finds: the frames queued ahead of it that have not
+        started yet, and when the transmitter is free to start it."""
+        waiting = self.waiting
+        while waiting and waiting[0] <= ready_ns:
+            waiting.popleft()            # started by then: on the wire or gone, no longer queued
+        return len(waiting), max(ready_ns, self.free_at)
+
 
 class Link:
     """A full-duplex link. Each direction is a FIFO transmitter with a drop-tail queue.

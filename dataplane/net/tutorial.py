@@ -27,7 +27,9 @@ without changes:
   the tutorials' Makefile compiles). Its table entries are its runtime JSON;
 - a link end is a host name or "sN-pK" (port K of switch sN); a link may add
   a latency (a number is milliseconds; a string goes to tc as it is, where a
-  bare number is microseconds) and a bandwidth in Mbit/s.
+  bare number is microseconds) and a bandwidth in Mbit/s. Its queue holds 64
+  frames, as a BMv2 switch port does: that is where a bottleneck link's
+  traffic waits (the queue v1model's enq_qdepth reports) and overflows.
 
 Relative paths (runtime_json, program) are relative to the directory the
 Makefile runs in, the exercise directory, which holds topology.json itself
@@ -57,10 +59,14 @@ SWITCH_KEYS = {"runtime_json", "program", "cli_input"}
 UNSUPPORTED_SWITCH_KEYS = {
     "cli_input": "simple_switch_CLI command files are not supported; give the entries as a runtime JSON file "
                  "(runtime_json)",
-    "cpu_port": "a CPU port for a controller is not supported",
+    "cpu_port": "a controller on the CPU port is not supported yet (it needs P4Runtime: packet-in, "
+                "packet-out, and table entries the controller adds while packets flow)",
     "priority_queues": "BMv2 priority queues are not supported",
 }
 HOST_IFACE = "eth0"
+# A switch port's queue: BMv2 simple_switch queues 64 packets per egress port by default, and that queue is the
+# one a P4 program sees (standard_metadata.enq_qdepth) and the one that overflows when a link is the bottleneck.
+SWITCH_QUEUE_FRAMES = 64
 MAX_PORT = 509                       # as in YAML topologies: 510 and 511 are BMv2's CPU and drop ports
 SUPPORTED_COMMANDS = ("supported commands: 'route add default gw ADDRESS [dev eth0]', "
                       "'ip route add default via ADDRESS [dev eth0]', 'arp [-i eth0] -s ADDRESS MAC', and "
@@ -248,7 +254,8 @@ class _TutorialLoader(_Loader):
             parse_time(DEFAULT_LATENCY)
         bandwidth = self.value(_parse_bandwidth, item[3], path + (3,), "bandwidth") if len(item) > 3 else \
             parse_rate(DEFAULT_BANDWIDTH_BPS)
-        return LinkSpec(f"{a[0]}-{b[0]}", a, b, mtu=1500, latency_ns=latency, bandwidth_bps=bandwidth, path=path)
+        return LinkSpec(f"{a[0]}-{b[0]}", a, b, mtu=1500, latency_ns=latency, bandwidth_bps=bandwidth,
+                        queue=SWITCH_QUEUE_FRAMES, path=path)
 
     def end(self, text, path: tuple, nodes: dict, used: dict) -> tuple[str, str]:
         self.expect(text, str, path, "a link end")

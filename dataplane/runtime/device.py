@@ -54,6 +54,9 @@ class Device:
         self.log_lines: list[str] = []
         self._log_sink = log
         self.queue_depths: dict[int, int] = {}
+        # What standard_metadata's queueing fields report (see queueing()): None for a device on its own,
+        # which has no queues; a network sets the model of its ports' transmit queues.
+        self.egress_queues = None
         self.internal_errors: list[tuple[int, bytes, str]] = []
         self._build_externs()
         self._build_tables()
@@ -170,6 +173,24 @@ class Device:
 
     def queue_depth(self, port: int) -> int:
         return self.queue_depths.get(port, 0)
+
+    def queueing(self, p, port: int) -> None:
+        """Set the queueing fields of standard_metadata for a packet that joins the egress queue of `port`.
+
+        As BMv2's simple_switch gives them: enq_timestamp when it joins the queue and deq_timedelta, the time
+        it waits there, in microseconds; enq_qdepth the packets queued ahead of it and deq_qdepth those queued
+        behind it when it leaves. Only programs that read these fields pay for this call. A device on its own
+        has no queue: the packet waits for nothing, and the depths are `queue_depths` (0 unless set)."""
+        queues = self.egress_queues
+        if queues is None:
+            depth = self.queue_depth(port)
+            enq_us, enq_depth, wait_us, deq_depth = int(self.now_us), depth, 0, depth
+        else:
+            enq_us, enq_depth, wait_us, deq_depth = queues.queue_state(port)
+        p.s_enq_timestamp = enq_us & 0xFFFFFFFF
+        p.s_enq_qdepth = enq_depth & 0x7FFFF
+        p.s_deq_timedelta = wait_us & 0xFFFFFFFF
+        p.s_deq_qdepth = deq_depth & 0x7FFFF
 
     def digest(self, receiver: int, type_name: str, names: tuple, values: tuple) -> None:
         d = Digest(receiver, type_name, dict(zip(names, values)), self.now_us)

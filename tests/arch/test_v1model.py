@@ -173,3 +173,66 @@ def test_traces_show_each_key_field_of_a_multi_field_key():
     events = d.process(3, frame, trace=True).trace.events
     smac = next(e for e in events if isinstance(e, TableApply) and e.table.endswith("smac"))
     assert smac.keys == {"hdr.ethernet.srcAddr": (0x020000010001, 48), "standard_metadata.ingress_port": (3, 9)}
+
+
+QUEUEING_PROGRAM = """
+#include <core.p4>
+#include <v1model.p4>
+header eth_t { bit<48> dst; bit<48> src; bit<16> type; }
+header queue_t { bit<32> enq_timestamp; bit<32> enq_qdepth; bit<32> deq_timedelta; bit<32> deq_qdepth; }
+struct headers_t { eth_t eth; queue_t q; }
+struct meta_t { }
+parser P(packet_in pkt, out headers_t hdr, inout meta_t meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.eth); pkt.extract(hdr.q); transition accept; }
+}
+control V(inout headers_t hdr, inout meta_t meta) { apply { } }
+control C(inout headers_t hdr, inout meta_t meta) { apply { } }
+control I(inout headers_t hdr, inout meta_t meta, inout standard_metadata_t sm) {
+    apply { if (hdr.eth.dst == 0) { sm.egress_spec = 2; } else { sm.mcast_grp = 1; } }
+}
+control E(inout headers_t hdr, inout meta_t meta, inout standard_metadata_t sm) {
+    apply {
+        hdr.q.enq_timestamp = sm.enq_timestamp;
+        hdr.q.enq_qdepth = (bit<32>)sm.enq_qdepth;
+        hdr.q.deq_timedelta = sm.deq_timedelta;
+        hdr.q.deq_qdepth = (bit<32>)sm.deq_qdepth;
+    }
+}
+control D(packet_out pkt, in headers_t hdr) { apply { pkt.emit(hdr.eth); pkt.emit(hdr.q); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+class FixedQueues:
+    """A stand-in for a network's queue model: every port's queue state is given."""
+
+    def __init__(self, states: dict):
+        self.states = states
+
+    def queue_state(self, port: int) -> tuple[int, int, int, int]:
+        return self.states[port]
+
+
+def queueing_fields(frame: bytes) -> tuple[int, ...]:
+    return tuple(int.from_bytes(frame[14 + 4 * i:18 + 4 * i], "big") for i in range(4))
+
+
+@pytest.mark.parametrize("traced", [False, True])
+def test_a_device_on_its_own_has_no_queue(traced):
+    d = Device(compile_program(check_source(SourceFile("queue.p4", QUEUEING_PROGRAM))))
+    assert d.program.uses_queueing
+    d.queue_depths[2] = 7          # what a test bench may set; a packet still waits for nothing
+    [(port, out)] = d.process(1, bytes(30), now_us=1234.9, trace=traced).outputs
+    assert (port, queueing_fields(out)) == (2, (1234, 7, 0, 7))
+
+
+@pytest.mark.parametrize("traced", [False, True])
+def test_the_queue_model_fills_the_queueing_fields_of_every_copy(traced):
+    d = Device(compile_program(check_source(SourceFile("queue.p4", QUEUEING_PROGRAM))))
+    d.egress_queues = FixedQueues({2: (100, 3, 40, 2), 3: (100, 0, 0, 0), 4: (2**32 + 5, 2**19 + 1, 7, 9)})
+    [(_, out)] = d.process(1, bytes(30), trace=traced).outputs
+    assert queueing_fields(out) == (100, 3, 40, 2)
+    d.mcast_group_set(1, [(3, 0), (4, 0)])
+    outs = d.process(1, b"\x01" + bytes(29), trace=traced).outputs
+    # Each copy sees its own port's queue; values wrap to the fields' widths (32 and 19 bits).
+    assert [(p, queueing_fields(f)) for p, f in outs] == [(3, (100, 0, 0, 0)), (4, (5, 1, 7, 9))]

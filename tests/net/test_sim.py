@@ -93,6 +93,19 @@ def test_the_queue_is_drop_tail_and_counts_waiting_frames_only():
     assert sim.ledger.transmitted == 5 and sim.ledger.arrived == 3 and sim.ledger.link_drops == 2
 
 
+def test_the_backlog_a_frame_would_find():
+    # 1000-byte frames at 8 Mbit/s take 1 ms each: the first goes on the wire, two more wait.
+    sim, a, b, link = pair(bandwidth_bps=8e6)
+    end = link.end(a, 1)
+    assert end.backlog(0) == (0, 0)
+    for _ in range(3):
+        link.send(a, 1, frame(1000))
+    assert end.backlog(0) == (2, 3_000_000)
+    assert end.backlog(1_500_000) == (1, 3_000_000)      # the second started at 1 ms
+    assert end.backlog(3_000_000) == (0, 3_000_000)
+    assert end.backlog(4_000_000) == (0, 4_000_000)       # idle: a frame would start when it is ready
+
+
 def test_a_frame_larger_than_the_link_mtu_is_dropped_at_the_link():
     sim, a, b, link = pair(mtu=1280)
     link.send(a, 1, frame(14 + 1280))

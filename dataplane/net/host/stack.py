@@ -214,6 +214,14 @@ class NeighborCache:
 _PACKET_SOCKET_TAKES = frozenset({DropReason.NO_LISTENER, DropReason.NOT_FOR_US})
 
 
+def _directed_broadcast(address: ipaddress.IPv4Interface) -> int | None:
+    """The subnet's broadcast address; a /31 (RFC 3021, a point-to-point link) and a /32 have none, and their
+    highest address is a host's own."""
+    if address.network.prefixlen >= 31:
+        return None
+    return int(address.network.broadcast_address)
+
+
 @dataclass(eq=False)
 class PacketSocket:
     """An open packet socket of a host (Host.open_packet_socket); close() detaches it."""
@@ -569,7 +577,7 @@ class Host:
             return
         data = data[:h["totalLen"]]
         dst = h["dstAddr"]
-        bcast = dst == 0xFFFFFFFF or (iface.ipv4 is not None and dst == int(iface.ipv4.network.broadcast_address))
+        bcast = dst == 0xFFFFFFFF or (iface.ipv4 is not None and dst == _directed_broadcast(iface.ipv4))
         if not bcast and not self.is_mine(dst, False):
             self.drop(DropReason.NOT_FOR_US, P.ip4_str(dst), iface.port)
             return
