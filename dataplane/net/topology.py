@@ -56,7 +56,7 @@ TRAFFIC_KINDS = {"ping", "traceroute", "udp", "tcp", "sctp", "syn_flood", "frag_
 TRAFFIC_KEYS = {"ping": {"from", "to", "count", "size", "df", "interval", "ipv6", "ttl"},
                 "traceroute": {"from", "to", "ipv6", "max_hops", "queries"},
                 "udp": {"from", "to", "port", "count", "size", "interval", "ipv6"},
-                "tcp": {"from", "to", "port", "bytes", "ipv6"},
+                "tcp": {"from", "to", "port", "bytes", "ipv6", "cc"},
                 "sctp": {"from", "to", "port", "messages", "size", "ipv6"},
                 "syn_flood": {"from", "to", "port", "count", "rate", "spoof", "ipv6"},
                 "frag_flood": {"from", "to", "count", "rate", "size", "ipv6"},
@@ -425,6 +425,11 @@ class _Loader(DocumentChecker):
                 out[k] = v
             elif k == "interval":
                 out[k] = self.value(parse_time, v, p, k)
+            elif k == "cc":
+                from .host.congestion import ALGORITHMS
+                if v not in ALGORITHMS:
+                    raise self.fail(f"'cc' is one of {', '.join(ALGORITHMS)}", p, _suggest(str(v), set(ALGORITHMS)))
+                out[k] = v
             else:
                 low, high = TRAFFIC_RANGES[k]
                 low = TRAFFIC_MIN.get((kind, k), low)

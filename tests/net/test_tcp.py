@@ -16,7 +16,7 @@ import pytest
 
 from netlab import two_hosts
 from dataplane.net.host.stack import IcmpNotice
-from dataplane.net.host.tcp import (MAX_SEGMENTS_IN_FLIGHT, MOD, STATES, Segment, TcpError, TcpStack,
+from dataplane.net.host.tcp import (MOD, RETRIES2_TIMEOUT_NS, RTO_MAX_NS, RTO_MIN_NS, STATES, Segment, TcpError, TcpStack,
                                     parse_segment, seq_diff, seq_le, seq_lt)
 from dataplane.protocols import packets as P
 from dataplane.runtime.trace import DropReason
@@ -253,18 +253,23 @@ def test_R30_100kB_arrive_intact_in_segments_of_the_mss():
     assert client.retransmissions == 0 and sim.ledger.drops == [] and balanced(sim)
 
 
-def test_sliding_window_never_more_than_10_segments_in_flight():
+def test_the_congestion_window_starts_at_10_segments_and_never_passes_the_peers_window():
+    """RFC 6928's initial window: the first flight is 10 full segments; slow start then grows it, but never
+    beyond the 65535 bytes the peer offers (no window scaling)."""
     sim, a, b, link, client, server = connected()
     wire = watch(sim, link)
     client.send(DATA)
     sim.run()
-    acked, worst = client.snd_una, 0
+    acked, worst, first_flight = wire[0].seg.seq, 0, None
     for w in wire:
         if w.sender == "b":
+            if first_flight is None and w.seg.ack != acked:
+                first_flight = worst
             acked = w.seg.ack
         else:
             worst = max(worst, seq_diff((w.seg.seq + len(w.seg.data)) % MOD, acked))
-    assert worst == MAX_SEGMENTS_IN_FLIGHT * 1460
+    assert first_flight == 10 * 1460
+    assert 10 * 1460 < worst <= 65535
 
 
 def test_the_peers_window_is_respected():
@@ -289,10 +294,12 @@ def test_zero_window_is_probed_until_it_opens():
     wire = watch(sim, link)
     client = a.tcp.connect(B4, 80)
     client.send(b"x" * 5000)
-    sim.run(until_ns=40 * S)                     # probes at 1, 3, 7, 15, 31 s: each answered, none accepted
+    # The handshake's RTT sample (microseconds) makes RTO Linux's 200 ms minimum; it doubles after each probe:
+    # probes at 0.2, 0.6, 1.4, 3.0, 6.2, 12.6 and 25.4 s, each answered, none accepted.
+    sim.run(until_ns=40 * S)
     server = accepted[0]
     probes = [w for w in wire if w.sender == "a" and w.seg.data]
-    assert [len(w.seg.data) for w in probes] == [1] * 5
+    assert [len(w.seg.data) for w in probes] == [1] * 7
     assert server.received == b"" and client.state == "ESTABLISHED"
     server.rcv_wnd = 65535                       # the application makes room; the next probe gets in
     sim.run()
@@ -429,15 +436,15 @@ def test_time_wait_answers_a_repeated_fin_and_starts_again():
     sim, a, b, link, client, server = connected()
     client.close()
     sim.run(until_ns=sim.now_ns + 10 * MS)
-    # Lose a's ACK of b's FIN: b sends its FIN again after its RTO (1 s).
+    # Lose a's ACK of b's FIN: b sends its FIN again after its RTO (SRTT + 200 ms).
     lost = lose(sim, link, lambda sender, seg: sender == "a" and seg is not None and not lost)
     server.close()
     sim.run()
     assert len(lost) == 1
     assert states(server)[-3:] == ["CLOSE-WAIT", "LAST-ACK", "CLOSED"]
     (t_wait, _, _), (t_closed, _, _) = client.history[-2:]
-    # The TIME-WAIT started again when the FIN came back, about 1 s later.
-    assert t_closed - t_wait == 2 * MSL_S * S + 1 * S
+    # The TIME-WAIT started again when the FIN came back, one RTO later.
+    assert t_closed - t_wait == 2 * MSL_S * S + server.rto_ns // 2          # RTO has doubled since
 
 
 def test_R30_all_eleven_states_are_reached():
@@ -644,22 +651,41 @@ def test_a_lossy_link_in_both_directions_at_once():
 
 
 def test_retransmission_backs_off_then_gives_up_with_an_abort():
+    """Linux's timers: RTO (here SRTT + 200 ms) doubles after each timeout up to 120 s; the connection gives
+    up at the first timeout 924.6 s or more after the data was first sent (tcp_retries2 = 15)."""
     sim, a, b, link, client, server = connected()
     link.loss = 1.0
     t0 = sim.now_ns
+    rto = client.rto_ns
+    assert rto == client.srtt_ns + RTO_MIN_NS
     client.send(b"into the void")
     sim.run()
-    # Timeouts at 1, 3, 7, 15, 31, 63 s resend the data; the seventh, at 123 s (RTO at most 60 s), gives up.
-    assert client.retransmissions == 6
-    assert client.state == "CLOSED" and client.error == "connection timed out"
-    assert client.history[-1] == (t0 + 123 * S, "ESTABLISHED", "CLOSED")
+    expected, at, wait = [], 0, rto
+    while at + wait < RETRIES2_TIMEOUT_NS:
+        at += wait
+        expected.append(at)
+        wait = min(2 * wait, RTO_MAX_NS)
     timeouts = [t - t0 for t, text in a.events if "retransmission timeout" in text]
-    assert timeouts == [s * S for s in (1, 3, 7, 15, 31, 63)]
+    assert timeouts == expected and len(expected) == 15
+    assert client.retransmissions == 15
+    assert client.state == "CLOSED" and client.error == "connection timed out"
+    assert client.history[-1] == (t0 + at + wait, "ESTABLISHED", "CLOSED")
+    assert RETRIES2_TIMEOUT_NS == 924_600_000_000 and at + wait >= RETRIES2_TIMEOUT_NS
 
 
-def test_rtt_estimator_follows_rfc_6298():
+def test_a_syn_is_sent_seven_times_in_127_seconds():
+    sim, a, b, link = two_hosts()
+    TcpStack(a)
+    link.loss = 1.0
+    client = a.tcp.connect(B4, 80)
+    sim.run()
+    assert client.retransmissions == 6 and client.error == "connection timed out"
+    assert client.history[-1][0] == 127 * S
+
+
+def test_rtt_estimator_follows_rfc_6298_with_linuxs_minimum():
     sim, a, b, link, client, server = connected()
-    assert client.srtt_ns is not None and client.rto_ns == 1 * S       # tiny RTT: the 1 s minimum
+    assert client.srtt_ns is not None and client.rto_ns == client.srtt_ns + RTO_MIN_NS   # tiny RTT: + 200 ms
     client.srtt_ns = None
     client._rtt_sample(3 * S)
     assert (client.srtt_ns, client.rttvar_ns, client.rto_ns) == (3 * S, 3 * S // 2, 9 * S)
@@ -667,7 +693,7 @@ def test_rtt_estimator_follows_rfc_6298():
     # RTTVAR = 3/4 * 1.5 + 1/4 * |3 - 1| = 1.625; SRTT = 7/8 * 3 + 1/8 * 1 = 2.75; RTO = 2.75 + 4 * 1.625
     assert (client.srtt_ns, client.rttvar_ns, client.rto_ns) == (2_750_000_000, 1_625_000_000, 9_250_000_000)
     client._rtt_sample(1000 * S)
-    assert client.rto_ns == 60 * S                                       # at most 60 s
+    assert client.rto_ns == 120 * S                                      # at most TCP_RTO_MAX
 
 
 def test_three_duplicate_acks_resend_at_once():
@@ -805,7 +831,7 @@ def test_a_run_made_long_by_backed_off_retransmission_timers_says_so(tmp_path):
     assert note.startswith(f"most of the {net.sim.now_ns / 1e9:.3f} s simulated were TCP waiting for "
                            "retransmission timeouts, which double after each loss (RFC 6298): h1 ")
     h1 = net.hosts["h1"].tcp
-    assert h1.rto_waited_ns >= net.sim.now_ns / 2 and h1.rto_peak_ns == 60 * S
+    assert h1.rto_waited_ns >= net.sim.now_ns / 2 and h1.rto_peak_ns == 120 * S
     assert "note: most of the" in summary.render()
 
 

@@ -25,10 +25,10 @@ The code follows the RFC's own structure, so each part can be found there:
 
 What it leaves out, to stay short: urgent data, window scaling, timestamps,
 SACK, delayed ACKs (every segment with data is acknowledged at once),
-Nagle's algorithm, and congestion control. The sender is a plain sliding
-window: it never has more than the peer's window, nor more than
-MAX_SEGMENTS_IN_FLIGHT full segments, unacknowledged (so what may need
-retransmitting is at most 64 KiB: without window scaling SND.WND < 2**16).
+Nagle's algorithm and ECN. The sender sends what both windows allow: the
+peer's (at most 65535 bytes without window scaling) and the congestion
+window of its congestion control (congestion.py: CUBIC by default as in
+Linux, NewReno or Reno per connection; the initial window of RFC 6928).
 The application refills a send buffer of SEND_BUFFER bytes when ACKs make
 room (`on_writable`, as a socket becomes writable), so a long transfer is
 never held whole. Out-of-order segments are kept until the gap is filled
@@ -52,17 +52,24 @@ Hostile traffic, bounded as Linux bounds it:
 Counters: `TcpListener.stats` and `TcpStack.stats` (reason -> count), and
 `TcpStack.counters()` for a run summary.
 
-Retransmission (RFC 6298): one timer per connection, running while data is
-unacknowledged. RTO starts at 1 s; an RTT sample from a segment that was
-never retransmitted (Karn's rule) updates SRTT and RTTVAR and sets RTO =
-SRTT + 4 * RTTVAR, at least 1 s and at most 60 s. On a timeout the earliest
-unacknowledged segment is sent again and RTO doubles; after MAX_RETRIES
-timeouts in a row with no acknowledgment from the peer the connection is
-aborted ("connection timed out"). Three duplicate ACKs resend the earliest
-segment at once (fast retransmit, RFC 5681 3.2, without the congestion
-window). When the peer's window is zero, the timer sends one byte at a time
-as a window probe (3.8.6.1). An ICMP "fragmentation needed" or "packet too
-big" for a connection resends everything in flight, cut to the new size.
+Retransmission (RFC 6298, with Linux's constants): one timer per connection,
+running while data is unacknowledged. RTO starts at 1 s; an RTT sample from
+a segment that was never retransmitted (Karn's rule) updates SRTT and RTTVAR
+and sets RTO = SRTT + max(4 * RTTVAR, 200 ms) (Linux's TCP_RTO_MIN), at most
+120 s (TCP_RTO_MAX). A SYN is sent SYN_RETRIES = 6 more times (given up at
+127 s); an established connection gives up 924.6 s after the first sending
+of what it keeps resending (Linux's tcp_retries2 = 15) and is aborted
+("connection timed out").
+
+Loss recovery (the same for every congestion control, as in Linux): three
+duplicate ACKs start fast retransmit and fast recovery (RFC 5681 3.2), with
+NewReno's partial ACKs (RFC 6582) for NewReno and CUBIC, Reno's for Reno. A
+timeout sets ssthresh, makes cwnd one segment, counts everything in flight
+as lost and sends it again in slow start (Linux's loss state; without SACK
+that is go-back-N). When the peer's window is zero, the timer sends one byte
+at a time as a window probe (3.8.6.1). An ICMP "fragmentation needed" or
+"packet too big" for a connection resends everything in flight, cut to the
+new size.
 
 ICMP errors (3.9.1, RFC 5461, RFC 5927): a Destination Unreachable (other
 than "fragmentation needed"), or IPv6's "unrecognized Next Header", aborts a
@@ -97,6 +104,7 @@ from typing import Callable
 from ...protocols import packets as P
 from ...protocols.checksums import verify_transport
 from ...runtime.trace import DropReason
+from . import congestion
 
 __all__ = ["TcpStack", "TcpListener", "TcpConnection", "TcpError", "Segment", "parse_segment", "STATES"]
 
@@ -129,11 +137,25 @@ DEFAULT_MSS = {False: 536, True: 1220}            # 3.7.1, R30: when the SYN car
 IP_HEADER = {False: 20, True: 40}
 TCP_HEADER = 20
 RCV_WND = 65535                       # what we advertise; the application takes data at once, so it never shrinks
-MAX_SEGMENTS_IN_FLIGHT = 10
 RTO_INITIAL_NS = 1 * NS               # RFC 6298 2.1
-RTO_MIN_NS = 1 * NS                   # RFC 6298 2.4
-RTO_MAX_NS = 60 * NS                  # RFC 6298 2.5
-MAX_RETRIES = 6                       # timeouts in a row before giving up (RFC 1122 4.2.3.5, "R2")
+RTO_MIN_NS = NS // 5                  # Linux's TCP_RTO_MIN (RFC 6298 2.4 says 1 s; 200 ms is what Linux does)
+RTO_MAX_NS = 120 * NS                 # Linux's TCP_RTO_MAX (RFC 6298 2.5: at least 60 s)
+SYN_RETRIES = 6                       # Linux's tcp_syn_retries: SYN at 0, 1, 3, 7, 15, 31, 63 s; given up at 127 s
+TCP_RETRIES2 = 15                     # Linux's tcp_retries2
+
+
+def _retries_timeout_ns(boundary: int, rto_base_ns: int) -> int:
+    """How long Linux retransmits before giving up (tcp_timer.c retransmits_timed_out): the time `boundary`
+    timeouts take when RTO starts at rto_base and doubles up to TCP_RTO_MAX, whatever the real RTT."""
+    threshold = (RTO_MAX_NS // rto_base_ns).bit_length() - 1          # ilog2(TCP_RTO_MAX / rto_base)
+    if boundary <= threshold:
+        return ((2 << boundary) - 1) * rto_base_ns
+    return ((2 << threshold) - 1) * rto_base_ns + (boundary - threshold) * RTO_MAX_NS
+
+
+# An established connection gives up 924.6 s after the first transmission of the data it keeps resending
+# (RFC 1122 4.2.3.5's R2 is at least 100 s).
+RETRIES2_TIMEOUT_NS = _retries_timeout_ns(TCP_RETRIES2, RTO_MIN_NS)
 DUP_ACK_THRESHOLD = 3                 # RFC 5681 3.2
 EPHEMERAL_FIRST, EPHEMERAL_COUNT = 49152, 16384   # RFC 6335 dynamic ports
 SEND_BUFFER = 128 * 1024              # what on_writable keeps queued: twice the largest window (no window scaling)
@@ -273,8 +295,11 @@ class TcpStack:
         listener._set_state(LISTEN)
         return listener
 
-    def connect(self, dst: int, dport: int, v6: bool = False, sport: int | None = None) -> "TcpConnection":
-        """An active OPEN: choose the source address and port, send a SYN, enter SYN-SENT."""
+    def connect(self, dst: int, dport: int, v6: bool = False, sport: int | None = None,
+                cc: str | None = None) -> "TcpConnection":
+        """An active OPEN: choose the source address and port, send a SYN, enter SYN-SENT. `cc` names the
+        congestion control (congestion.py; default CUBIC, as Linux)."""
+        algorithm = congestion.make(cc, DEFAULT_MSS[v6])
         route = self.host.route6(dst) if v6 else self.host.route4(dst)
         if route is None:
             raise TcpError("no route to host")
@@ -286,6 +311,7 @@ class TcpStack:
         if key in self.connections:
             raise TcpError("connection already exists")
         conn = TcpConnection(self, v6, local, sport, dst, dport, iface)
+        conn.cc = algorithm
         self.connections[key] = conn
         conn._open_active()
         return conn
@@ -656,11 +682,21 @@ class TcpConnection:
         self._rtt_timing: tuple[int, int] | None = None    # (sequence number to be acknowledged, time sent)
         self._rtx_timer = None
         self._rtx_armed_ns = 0
+        self._first_sent_ns = 0
         self._retries = 0
         self._dup_acks = 0
         self._time_wait_timer = None
         self._mss_after_icmp: int | None = None  # the MSS when we last resent because of "too big"
         self.retransmissions = 0
+        # Congestion control (RFC 5681, RFC 6582; the algorithm in congestion.py). The connection detects
+        # losses and recovers; the algorithm sets ssthresh and grows cwnd.
+        self.cc = congestion.make(None, DEFAULT_MSS[v6])
+        self._recover = 0                        # RFC 6582's "recover": SND.NXT when the last recovery began
+        self._in_recovery = False                # fast recovery after three duplicate ACKs
+        self._loss = False                       # after a retransmission timeout, until SND.NXT then is acked
+        self._rtx_next = 0                       # in the loss state: the next sequence number to send again
+        self.fast_retransmits = 0
+        self.timeouts = 0
 
     @property
     def key(self) -> tuple:
@@ -782,6 +818,13 @@ class TcpConnection:
         if on_accept is not None:
             on_accept(self)
 
+    def _pipe(self) -> int:
+        """The bytes in flight. After a timeout every segment sent before it counts as lost (as Linux marks
+        them in tcp_enter_loss): only those sent again since, and new data beyond, are in flight."""
+        if self._loss:
+            return max(0, seq_diff(self._rtx_next, self.snd_una)) + max(0, seq_diff(self.snd_nxt, self._recover))
+        return seq_diff(self.snd_nxt, self.snd_una)
+
     def _choose_iss(self, iss: int | None = None) -> None:
         if iss is None:
             iss = self.stack.initial_sequence_number(self.local, self.lport, self.remote, self.rport)
@@ -789,6 +832,7 @@ class TcpConnection:
         self.snd_una = self.iss
         self.snd_nxt = (self.iss + 1) % MOD
         self._buf_seq = self.snd_nxt              # the first data byte follows the SYN
+        self._recover = self.iss
 
     def _send_syn(self) -> None:
         self._rtt_timing = (self.snd_nxt, self.sim.now_ns)
@@ -835,17 +879,24 @@ class TcpConnection:
         return len(data) + ("fin" in flags)
 
     def _output(self) -> None:
-        """Send what the window allows, then an ACK if one is owed and no segment carried it."""
+        """Send what the windows allow (the peer's and the congestion window), then an ACK if one is owed
+        and no segment carried it. After a timeout, what was lost goes again first."""
         if self.state in SENDING_STATES:
             mss = self.effective_mss()
+            cc = self.cc
+            if cc.mss != mss:
+                cc.set_mss(mss)
+            if self._loss:
+                self._retransmit_lost(mss)
             while True:
                 unsent = seq_diff(self._data_end, self.snd_nxt)       # -1 once the FIN has gone
                 if unsent > 0:
-                    window = min(self.snd_wnd, MAX_SEGMENTS_IN_FLIGHT * mss)
-                    room = seq_diff((self.snd_una + window) % MOD, self.snd_nxt)
+                    room = seq_diff((self.snd_una + self.snd_wnd) % MOD, self.snd_nxt)
                     n = min(unsent, mss, room)
                     if n <= 0:
-                        break                                         # the window is full
+                        break                                         # the peer's window is full
+                    if cc.cwnd - self._pipe() < n:
+                        break                                         # the congestion window is full
                 elif unsent == 0 and self._fin_requested:
                     n = 0                                             # the FIN alone
                 else:
@@ -866,6 +917,21 @@ class TcpConnection:
         if (self.on_writable is not None and not self._fin_requested and self.state in (ESTABLISHED, CLOSE_WAIT)
                 and self.writable() > 0):
             self.on_writable(self)
+
+    def _retransmit_lost(self, mss: int) -> None:
+        """The loss state: send again, from the first unacknowledged byte, what was in flight at the timeout,
+        as far as the congestion window allows (slow start from one segment)."""
+        self._rtt_timing = None                                       # Karn: never time a retransmission
+        while seq_lt(self._rtx_next, self._recover) and self._pipe() < self.cc.cwnd:
+            data_limit = self._data_end if self._fin_sent else self.snd_nxt
+            n = max(0, min(mss, seq_diff(data_limit, self._rtx_next)))
+            used = self._transmit(self._rtx_next, n)
+            self.retransmissions += 1
+            if used == 0:
+                break
+            self._rtx_next = (self._rtx_next + used) % MOD
+        if self._rtx_timer is None:
+            self._start_timer()
 
     def _retransmit(self, max_segments: int | None) -> None:
         """Send again what is unacknowledged, from SND.UNA: one segment, or (max_segments None) all of it."""
@@ -905,6 +971,8 @@ class TcpConnection:
                 self._start_timer()
             return
         self._retries += 1
+        if self._retries == 1:
+            self._first_sent_ns = self.sim.now_ns - self._rtx_armed_ns   # when what times out was sent
         stack = self.host.tcp
         stack.rto_timeouts += 1
         stack.rto_waited_ns += self._rtx_armed_ns
@@ -917,14 +985,32 @@ class TcpConnection:
                 self.listener.stats["synack_timeouts"] += 1
             self._enter_closed("connection timed out")
             return
-        if self._retries > MAX_RETRIES:
-            self.host.log(f"TCP {self.name} giving up after {MAX_RETRIES} retransmissions")
+        if (self._retries > SYN_RETRIES if self.state == SYN_SENT
+                else self.sim.now_ns - self._first_sent_ns >= RETRIES2_TIMEOUT_NS):
+            self.host.log(f"TCP {self.name} giving up after {self._retries - 1} retransmissions")
             self.abort("connection timed out" + (f" ({self.soft_error})" if self.soft_error else ""))
             return
         self.host.log(f"TCP {self.name} retransmission timeout: resending seq {self.snd_una}, "
                       f"RTO now {self.rto_ns / NS:g} s")
-        self._retransmit(1)
-        self._start_timer()
+        self.timeouts += 1
+        if self.state in SENDING_STATES:
+            self._enter_loss()
+            self._start_timer()
+            self._output()
+        else:
+            self._retransmit(1)                                       # our SYN or SYN,ACK
+            self._start_timer()
+
+    def _enter_loss(self) -> None:
+        """RFC 5681 3.1 on a timeout: ssthresh from the flight (held after a second timeout of the same data),
+        cwnd one segment; every segment in flight counts as lost and is sent again in slow start."""
+        if self._retries == 1:
+            self.cc.on_loss(self._pipe(), self.sim.now_ns)
+        self.cc.on_timeout(self.sim.now_ns)
+        self._in_recovery = False
+        self._loss = True
+        self._recover = self.snd_nxt
+        self._rtx_next = self.snd_una
 
     def _enter_time_wait(self) -> None:
         self._stop_timer()
@@ -1069,16 +1155,15 @@ class TcpConnection:
             self._established()
         if seq_lt(self.snd_nxt, seg.ack):
             return self._answer_invalid(seg, "ACK of data never sent")
+        flight = self._pipe()
         # RFC 5681's duplicate ACK (the answer to a zero-window probe is not a sign of loss).
         duplicate = (seg.ack == self.snd_una and not seg.data and not ({"syn", "fin"} & flags)
                      and seg.wnd == self.snd_wnd != 0 and self.snd_una != self.snd_nxt)
         if seq_lt(self.snd_una, seg.ack):
-            self._ack_advanced(seg.ack)
+            # The ACK of our SYN alone is no news for congestion control.
+            self._ack_advanced(seg.ack, flight if self.snd_una != self.iss else None)
         elif duplicate:
-            self._dup_acks += 1
-            if self._dup_acks == DUP_ACK_THRESHOLD:
-                self.host.log(f"TCP {self.name} fast retransmit of seq {self.snd_una}")
-                self._retransmit(1)
+            self._duplicate_ack()
         if seq_le(self.snd_una, seg.ack) and (seq_lt(self.snd_wl1, seg.seq) or (
                 self.snd_wl1 == seg.seq and seq_le(self.snd_wl2, seg.ack))):
             self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, seg.seq, seg.ack     # the window update
@@ -1174,8 +1259,29 @@ class TcpConnection:
         self._last_oow_ack_ns = now
         return False
 
-    def _ack_advanced(self, ack: int) -> None:
-        """SND.UNA < SEG.ACK =< SND.NXT: forget what was acknowledged, sample the RTT, restart the timer."""
+    def _duplicate_ack(self) -> None:
+        """RFC 5681 3.2 and RFC 6582 3.2: the third duplicate ACK starts fast retransmit and fast recovery
+        (unless the ACK does not cover more than `recover`: then the duplicates may come from segments sent
+        again after a timeout); each further one inflates cwnd by a segment."""
+        self._dup_acks += 1
+        cc = self.cc
+        if self._in_recovery:
+            cc.cwnd += cc.mss
+            return
+        if self._dup_acks != DUP_ACK_THRESHOLD or self._loss or not seq_lt(self._recover, self.snd_una):
+            return
+        self.host.log(f"TCP {self.name} fast retransmit of seq {self.snd_una}")
+        cc.on_loss(self._pipe(), self.sim.now_ns)
+        self._recover = self.snd_nxt
+        self._in_recovery = True
+        self.fast_retransmits += 1
+        self._retransmit(1)
+        cc.cwnd = cc.ssthresh + DUP_ACK_THRESHOLD * cc.mss
+
+    def _ack_advanced(self, ack: int, flight: int | None = None) -> None:
+        """SND.UNA < SEG.ACK =< SND.NXT: forget what was acknowledged, sample the RTT, restart the timer,
+        and let congestion control use the ACK (`flight`: the bytes in flight before it)."""
+        acked = seq_diff(ack, self.snd_una)
         self.snd_una = ack
         done = min(max(0, seq_diff(ack, self._buf_seq)), len(self._sndbuf))
         del self._sndbuf[:done]
@@ -1189,15 +1295,41 @@ class TcpConnection:
             self._stop_timer()                                        # RFC 6298 5.2
         else:
             self._start_timer()                                       # RFC 6298 5.3
+        if flight is not None:
+            self._congestion_ack(ack, acked, flight)
+
+    def _congestion_ack(self, ack: int, acked: int, flight: int) -> None:
+        """What an ACK of new data does to the congestion window: end or continue a recovery (RFC 6582 3.2
+        steps 3 and 4; Reno's recovery ends at any new ACK), or grow cwnd through the algorithm when the
+        window was in use (Linux's tcp_is_cwnd_limited: an application- or peer-limited sender does not
+        grow it)."""
+        cc = self.cc
+        if self._in_recovery:
+            if seq_le(self._recover, ack) or not cc.newreno:
+                self._in_recovery = False                             # a full ACK (or Reno): deflate
+                cc.cwnd = min(cc.ssthresh, max(self._pipe(), cc.mss) + cc.mss)
+            else:                                                     # a partial ACK: the next hole
+                self._retransmit(1)
+                cc.cwnd = max(cc.mss, cc.cwnd - acked + (cc.mss if acked >= cc.mss else 0))
+            return
+        if self._loss:
+            if seq_lt(self._rtx_next, ack):
+                self._rtx_next = ack                                  # the peer had kept what followed a hole
+            if seq_le(self._recover, ack):
+                self._loss = False
+        slow_start = cc.cwnd < cc.ssthresh
+        if flight + cc.mss >= cc.cwnd or (slow_start and 2 * flight >= cc.cwnd):
+            cc.on_ack(acked, self.sim.now_ns, self.srtt_ns)
 
     def _rtt_sample(self, r: int) -> None:
-        """RFC 6298 2.2 and 2.3 (alpha 1/8, beta 1/4, K 4), with the 1 s minimum of 2.4."""
+        """RFC 6298 2.2 and 2.3 (alpha 1/8, beta 1/4, K 4); RTO = SRTT + max(4 RTTVAR, 200 ms) as Linux."""
         if self.srtt_ns is None:
             self.srtt_ns, self.rttvar_ns = r, r // 2
         else:
             self.rttvar_ns = (3 * self.rttvar_ns + abs(self.srtt_ns - r)) // 4
             self.srtt_ns = (7 * self.srtt_ns + r) // 8
-        self.rto_ns = min(RTO_MAX_NS, max(RTO_MIN_NS, self.srtt_ns + max(1, 4 * self.rttvar_ns)))
+        # Linux's tcp_set_rto: SRTT plus the variance term, which is at least TCP_RTO_MIN.
+        self.rto_ns = min(RTO_MAX_NS, self.srtt_ns + max(RTO_MIN_NS, 4 * self.rttvar_ns))
 
     # ------------------------------------------------------------------ receiving
 
