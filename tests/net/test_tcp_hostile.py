@@ -22,7 +22,7 @@ from netlab import two_hosts
 from test_tcp import (A4, A6, B4, B6, MS, S, balanced, raw_segment, send_raw, states, tcp_pair, tcp_sink, watch)
 from dataplane.net.host.stack import IcmpNotice
 from dataplane.net.host.tcp import (COOKIE_MSS, INVALID_RATELIMIT_NS, MAX_SYN_BACKLOG, MOD, RCV_WND,
-                                    SEGMENT_OVERHEAD, SYNACK_RETRIES, SYNCOOKIE_PERIOD_NS, Segment, TcpStack)
+                                    RECEIVE_BUFFER, SEGMENT_OVERHEAD, SYNACK_RETRIES, SYNCOOKIE_PERIOD_NS, Segment, TcpStack)
 from dataplane.net.network import Network
 from dataplane.net.topology import load_topology
 from dataplane.net.transfers import Payload, Receipt, TcpTransfer, pattern, pattern_at
@@ -428,15 +428,15 @@ def test_the_out_of_order_queue_holds_each_byte_once_within_the_receive_window()
     for start in range(100, 1100, 10):                          # 100 overlapping segments beyond a gap at 1001
         send_raw(a, raw_segment(1001 + start, ack, "ack", data=data[start:start + 1000]))
     sim.run(until_ns=20 * MS)
-    assert server._ofo_cost <= RCV_WND
+    assert server._ofo_cost <= RECEIVE_BUFFER
     held = sum(len(p) for p in server._out_of_order.values())
     assert held == 2090 - 100 and not sim.ledger.drops               # bytes 100..2089, once each
-    for i in range(400):                                             # 1-byte segments: the overhead counts
+    for i in range(1000):                                            # 1-byte segments: the overhead counts
         send_raw(a, raw_segment(1001 + 3000 + 2 * i, ack, "ack", data=data[3000 + 2 * i:3001 + 2 * i]))
     sim.run(until_ns=30 * MS)
     full = [d for d in sim.ledger.drops if d.reason == DropReason.OUT_OF_ORDER_QUEUE_FULL]
     assert full and b.tcp.stats["out_of_order_queue_full"] == len(full)
-    assert server._ofo_cost <= RCV_WND and len(server._out_of_order) <= RCV_WND // SEGMENT_OVERHEAD
+    assert server._ofo_cost <= RECEIVE_BUFFER and len(server._out_of_order) <= RECEIVE_BUFFER // SEGMENT_OVERHEAD
     send_raw(a, raw_segment(1001, ack, "ack", data=data[:100]))     # the gap: everything held goes up, in order
     sim.run(until_ns=40 * MS)
     assert bytes(server.received) == data[:2090] and server.rcv_nxt == 1001 + 2090

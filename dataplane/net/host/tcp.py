@@ -170,6 +170,9 @@ SYNCOOKIE_MAX_AGE = 2                 # a cookie is good in the period it was ma
 SYNCOOKIE_VALID_NS = SYNCOOKIE_MAX_AGE * SYNCOOKIE_PERIOD_NS   # ACKs are checked as cookies this long after we sent one
 COOKIE_MSS = (64, 536, 1220, 1360, 1400, 1440, 1460, 8960)    # the 3-bit MSS of a cookie: the peer's, rounded down
 SEGMENT_OVERHEAD = 256                # an out-of-order piece's cost besides its bytes (Linux: skb truesize)
+# What out-of-order text may cost: Linux advertises about half of its receive buffer (tcp_adv_win_scale = 1),
+# keeping the rest for the overhead, so a whole window of full-sized segments always fits.
+RECEIVE_BUFFER = 2 * RCV_WND
 
 
 class TcpError(Exception):
@@ -671,7 +674,7 @@ class TcpConnection:
         self._fin_requested = False              # CLOSE was called: a FIN follows the data
         self._close_when_established = False     # CLOSE in SYN-RECEIVED waits for ESTABLISHED
         self._out_of_order: dict[int, bytes] = {}   # seq -> text beyond RCV.NXT; the pieces never overlap
-        self._ofo_cost = 0                       # their bytes plus SEGMENT_OVERHEAD each, kept within RCV.WND
+        self._ofo_cost = 0                       # their bytes plus SEGMENT_OVERHEAD each, within RECEIVE_BUFFER
         self._ofo_fin: int | None = None         # the sequence number of a FIN that came before the gap closed
         self._ack_needed = False
         self._last_oow_ack_ns: int | None = None  # when we last answered an invalid segment (RFC 5961 7)
@@ -895,6 +898,8 @@ class TcpConnection:
                     n = min(unsent, mss, room)
                     if n <= 0:
                         break                                         # the peer's window is full
+                    if n < min(unsent, mss) and self.snd_nxt != self.snd_una:
+                        break             # no runt for the window's last bytes while ACKs will come (3.8.6.2.1)
                     if cc.cwnd - self._pipe() < n:
                         break                                         # the congestion window is full
                 elif unsent == 0 and self._fin_requested:
@@ -1306,8 +1311,8 @@ class TcpConnection:
         cc = self.cc
         if self._in_recovery:
             if seq_le(self._recover, ack) or not cc.newreno:
-                self._in_recovery = False                             # a full ACK (or Reno): deflate
-                cc.cwnd = min(cc.ssthresh, max(self._pipe(), cc.mss) + cc.mss)
+                self._in_recovery = False                             # a full ACK (or Reno): deflate to
+                cc.cwnd = cc.ssthresh                                 # ssthresh, as Linux ends a reduction
             else:                                                     # a partial ACK: the next hole
                 self._retransmit(1)
                 cc.cwnd = max(cc.mss, cc.cwnd - acked + (cc.mss if acked >= cc.mss else 0))
@@ -1346,14 +1351,15 @@ class TcpConnection:
 
     def _hold(self, seq: int, data: bytes, fin: bool):
         """Keep text beyond RCV.NXT: only the bytes not held already, so overlapping segments cannot multiply
-        it, and within RCV.WND counting SEGMENT_OVERHEAD per piece, so tiny segments cannot either (Linux
-        charges each skb's truesize to the receive buffer and prunes its out-of-order queue when full). Text
-        that does not fit is dropped; the ACK that follows tells the peer what is missing."""
+        it, and within RECEIVE_BUFFER counting SEGMENT_OVERHEAD per piece, so tiny segments cannot either
+        (Linux charges each skb's truesize to the receive buffer and prunes its out-of-order queue when full).
+        Text that does not fit is dropped; the ACK that follows tells the peer what is missing."""
         pieces = self._new_pieces(seq, data)
         cost = sum(len(p) + SEGMENT_OVERHEAD for _, p in pieces)
-        if self._ofo_cost + cost > self.rcv_wnd:
+        budget = RECEIVE_BUFFER * self.rcv_wnd // RCV_WND
+        if self._ofo_cost + cost > budget:
             self.stack.stats["out_of_order_queue_full"] += 1
-            return DropReason.OUT_OF_ORDER_QUEUE_FULL, f"TCP out-of-order queue full ({self._ofo_cost} of {self.rcv_wnd} bytes)"
+            return DropReason.OUT_OF_ORDER_QUEUE_FULL, f"TCP out-of-order queue full ({self._ofo_cost} of {budget} bytes)"
         self._out_of_order.update(pieces)
         self._ofo_cost += cost
         if fin:
