@@ -175,6 +175,11 @@ def cmd_run(args) -> int:
             print(label)
         print(app.render())
         print()
+    for host, receiver in net.receivers.items():
+        if receiver.received:
+            print(f"### {host} received (frames its stack did not take)")
+            print(receiver.render())
+            print()
     summary = net.summary()
     print(summary.render())
     if args.pcap:
