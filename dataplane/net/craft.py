@@ -68,6 +68,7 @@ from ..frontend import ast as A
 from ..frontend.types import BoolType, StackType, StructLikeType, VarbitType, strip_newtype
 from ..protocols.checksums import internet_checksum, transport_checksum
 from ..protocols.packets import ip4_str, ip6_str, mac_str
+from ..runtime.trace import DropReason
 from .apps import S, App
 from .units import format_duration
 
@@ -911,9 +912,11 @@ class Received:
     port: int
     frame: bytes
     headers: list[Decoded]
+    dropped: str | None = None           # why the stack dropped it, when it was broken (a bad checksum)
 
     def render(self, host: str) -> str:
-        return f"{host} received from port {self.port} at {_ms(self.time_ns)}: {render_headers(self.headers)}"
+        line = f"{host} received from port {self.port} at {_ms(self.time_ns)}: {render_headers(self.headers)}"
+        return line + (f" (then dropped by its stack: {self.dropped})" if self.dropped else "")
 
 
 def _ms(ns: int) -> str:
@@ -922,7 +925,8 @@ def _ms(ns: int) -> str:
 
 class Receiver:
     """Prints what a host receives that its stack does not take (an unknown EtherType or IP protocol, a
-    closed port), decoded with the headers of the program its link leads to: the receive.py of the tutorials."""
+    closed port; or a frame it drops as broken, with the reason), decoded with the headers of the program
+    its link leads to: what the tutorials' receive.py, sniffing the interface, shows."""
 
     def __init__(self, net, host: str):
         self.net, self.host = net, host
@@ -939,7 +943,11 @@ class Receiver:
     def _frame(self, port: int, frame: bytes) -> None:
         program = self._programs.get(port)
         headers = decode_frame(program, frame) if program is not None else _fallback_decode(frame)
-        self.received.append(Received(self.net.sim.now_ns, port, frame, headers))
+        reason, detail = self.socket.verdict
+        dropped = None
+        if reason not in (DropReason.NO_LISTENER, DropReason.NOT_FOR_US):
+            dropped = reason.value + (f" ({detail})" if detail else "")
+        self.received.append(Received(self.net.sim.now_ns, port, frame, headers, dropped))
 
     @property
     def lines(self) -> list[str]:

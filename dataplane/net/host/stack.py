@@ -221,9 +221,12 @@ class PacketSocket:
     handler: Callable[[int, bytes], None]
     port: int | None
     promiscuous: bool
-    # Only the frames the stack has no use for (it would drop them as no listener or not for us), after the
-    # stack has looked at them: what a host prints as "received" beside its own applications.
+    # Only the frames the stack does not take (it drops them), after the stack has looked at them, with
+    # `verdict` set to the stack's (reason, detail) for the handler to read: what a host prints as
+    # "received" beside its own applications. A frame the stack had no use for (no listener, not for us)
+    # counts as delivered to the socket; one it found broken stays dropped with its reason.
     unclaimed_only: bool = False
+    verdict: tuple | None = None
 
     def close(self) -> None:
         if self in self.host.packet_sockets:
@@ -283,11 +286,12 @@ class Host:
 
     def drop(self, reason: DropReason, detail: str = "", port: int | None = None) -> None:
         """A received packet dropped here (its fate), or one dropped by a timer (reassembly)."""
+        unclaimed, self._rx_unclaimed = self._rx_unclaimed, []
+        for sock, port_in, frame in unclaimed:
+            sock.verdict = (reason, detail)
+            sock.handler(port_in, frame)
         if self._rx_tapped and reason in _PACKET_SOCKET_TAKES:
             # The stack has no use for the frame, but a packet socket read it: that is where it went.
-            for sock, port_in, frame in self._rx_unclaimed:
-                sock.handler(port_in, frame)
-            self._rx_unclaimed = []
             self.log(f"taken by a packet socket (the stack had {reason.value}" + (f": {detail})" if detail else ")"))
             self.deliver("packet socket")
             return
@@ -386,7 +390,8 @@ class Host:
         """An AF_PACKET socket: handler(port, frame) gets a copy of every frame received on `port` (every
         port if None) that is addressed to the interface, a group, or broadcast (any frame if promiscuous),
         before the stack sees it. A frame the stack has no use for counts as delivered to the socket.
-        With `unclaimed_only`, the handler gets only those frames, once the stack has passed on them."""
+        With `unclaimed_only`, the handler gets only the frames the stack drops, once it has dropped them
+        (the socket's `verdict` says why)."""
         if port is not None and port not in self.interfaces:
             raise ValueError(f"host {self.name} has no port {port}")
         sock = PacketSocket(self, handler, port, promiscuous, unclaimed_only)
