@@ -776,9 +776,11 @@ def format_field(name: str, value: int, width: int, proto: str | None = None, ro
         return f"0x{value:0{(width + 3) // 4}x}"
     if any(h in low for h in _HEX_HINTS):
         return f"0x{value:0{(width + 3) // 4}x}"
+    if width == 1 or any(h in low for h in _DECIMAL_HINTS):
+        return str(value)
     if width == 8 and 0 <= value < 128 and chr(value) in string.punctuation:
         return repr(chr(value)) if chr(value) not in "'\\" else f'"{chr(value)}"'
-    if width == 1 or any(h in low for h in _DECIMAL_HINTS) or width > 8:
+    if width > 8:
         return str(value)
     return f"0x{value:02x}"
 
