@@ -470,9 +470,8 @@ def start_traffic(net, specs) -> list[App]:
         from . import craft
         # Custom frames come back as custom frames: every host prints what its stack does not take.
         craft.listen(net)
-        makers["send"] = lambda p, path: craft.make_sender(net, p, path)
-    return [(makers[t.kind](t.params, t.path) if t.kind == "send" else makers[t.kind](t.params)).start(t.at_ns)
-            for t in specs]
+        makers["send"] = lambda t: craft.make_sender(net, t.params, t.path, t.positions)
+    return [(makers[t.kind](t) if t.kind == "send" else makers[t.kind](t.params)).start(t.at_ns) for t in specs]
 
 
 def _pick(params: dict, **names) -> dict:

@@ -16,6 +16,8 @@ def register(sub) -> None:
                                    "section: pingall)")
     _topology_args(p)
     p.add_argument("--until", metavar="TIME", help="stop at this simulated time (e.g. 30s); default: when idle")
+    p.add_argument("--traffic", metavar="YAML", help="run the traffic items of this file (a list, or a "
+                                                     "'traffic:' section) instead of the topology's own")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("ping", help="ping from one host of a topology to a node or address")
@@ -74,8 +76,10 @@ def _topology_args(p) -> None:
 
 def _network(args):
     from .network import Network
-    from .topology import load_topology
+    from .topology import load_topology, load_traffic
     topo = load_topology(args.topology, program=args.program)
+    if getattr(args, "traffic", None):
+        topo.traffic = load_traffic(args.traffic, topo)
     for note in topo.notes:
         print(note)
     from .network import PCAP_EPOCH_NS

@@ -893,9 +893,9 @@ def neighbour(net, host: str, port: int) -> str | None:
     return None
 
 
-def _located(net, exc: CraftError, base: tuple):
+def _located(net, exc: CraftError, base: tuple, positions=None):
     from ..diagnostics import error
-    pos = net.topo.positions
+    pos = positions if positions is not None else net.topo.positions
     if pos is None:
         return error(f"{net.topo.path}: {exc}")
     path = base + exc.path
@@ -1009,15 +1009,16 @@ class Sender(App):
         return "\n".join([head] + ["  " + h.render() for h in self.headers])
 
 
-def make_sender(net, params: dict, path: tuple = ()):
-    """A Sender from a validated `send:` traffic item; CraftErrors become located diagnostics."""
+def make_sender(net, params: dict, path: tuple = (), positions=None):
+    """A Sender from a validated `send:` traffic item; CraftErrors become diagnostics located in the file
+    of `positions` (default: the topology's)."""
     try:
         return Sender(net, params["from"], headers=params.get("headers"), payload=params.get("payload", b""),
                       hex=params.get("hex"), count=params.get("count", 1),
                       interval_ns=params.get("interval", 1_000_000_000), port=params.get("port"),
                       program=params.get("program"))
     except CraftError as exc:
-        raise _located(net, exc, path + ("send",)) from None
+        raise _located(net, exc, path + ("send",), positions) from None
 
 
 def describe_send(params: dict) -> str:

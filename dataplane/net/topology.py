@@ -120,6 +120,9 @@ class TrafficSpec:
     kind: str
     params: dict
     path: tuple = ()
+    # Where `path` points: None for the topology file itself, else the positions of a traffic file
+    # (load_traffic) whose items run on a topology that has none (a tutorial's topology.json).
+    positions: Positions | None = None
 
 
 @dataclass
@@ -391,8 +394,8 @@ class _Loader(DocumentChecker):
                         self.value(parse_rate, bandwidth, at("bandwidth"), "bandwidth"),
                         self.at_least(1, _int, merged.get("queue", 1000), at("queue"), "queue"), loss, path)
 
-    def traffic(self, i: int, spec, nodes: dict) -> TrafficSpec:
-        path = ("traffic", i)
+    def traffic(self, i: int, spec, nodes: dict, base: tuple = ("traffic",)) -> TrafficSpec:
+        path = base + (i,)
         self.expect(spec, dict, path, "a traffic item")
         kinds = [k for k in spec if k in TRAFFIC_KINDS]
         self.check_keys(spec, TRAFFIC_KINDS | {"at"}, path, "a traffic item")
@@ -603,6 +606,25 @@ def load_topology(path: str, program: str | None = None) -> Topology:
     source = read_source(path, kind="topology files")
     doc, pos = load_yaml(source)
     return _Loader(source, doc, pos).load()
+
+
+def load_traffic(path: str, topo: Topology) -> list[TrafficSpec]:
+    """The traffic of a YAML file, a list of items or a mapping with a `traffic:` list, checked against the
+    nodes of `topo`: `dataplane run --traffic FILE` runs it on a topology without its own (topology.json)."""
+    source = read_source(path, kind="traffic files")
+    doc, pos = load_yaml(source)
+    loader = _Loader(source, doc, pos)
+    if isinstance(doc, dict):
+        loader.check_keys(doc, {"traffic"}, (), "a traffic file")
+        items, base = loader.expect(doc.get("traffic") or [], list, ("traffic",), "traffic"), ("traffic",)
+    else:
+        items, base = loader.expect(doc if doc is not None else [], list, (), "a traffic file (a list of items)"), ()
+    out = []
+    for i, item in enumerate(items):
+        spec = loader.traffic(i, item, topo.nodes, base)
+        spec.positions = pos
+        out.append(spec)
+    return out
 
 
 def load_topology_text(text: str, name: str = "topology.yaml") -> Topology:

@@ -322,3 +322,18 @@ def test_resolve_uses_the_program_the_host_s_link_leads_to(tmp_path, program_pat
     assert (defaults, port) == (HostDefaults(MAC, P.ip4("10.0.1.1"), None), 1)
     with pytest.raises(CraftError, match="'s1' is a device of reflect, not a host"):
         craft.resolve(net, "s1")
+
+
+def test_a_traffic_file_s_send_items_run_and_their_errors_point_into_it(tmp_path, program_path, capsys):
+    from dataplane.cli import main
+    path = topology(tmp_path, program_path, "  - {pingall: {}}\n")
+    traffic = tmp_path / "send.yaml"
+    traffic.write_text('- send: {from: h1, headers: {magic: {value: 1}}}\n')
+    assert main(["run", path, "--traffic", str(traffic), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "### traffic 1: at 0 s: send from h1: magic\n" in out and "pingall" not in out
+    assert "h1 received from port 1 at 0.201 ms: eth(" in out
+    traffic.write_text('- send: {from: h1, headers: {magic: {valu: 1}}}\n')
+    assert main(["run", path, "--traffic", str(traffic), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert f"{traffic}:1:38: error: header 'magic' (magic_t) has no field 'valu' (did you mean 'value'?)" in err
