@@ -34,7 +34,9 @@ build_frame(program, headers, payload, defaults) -> bytes
          checksum, TCP's dataOffset and checksum (over the IP header before
          them);
       3. zero.
-    The headers go in the order the program's deparser emits them. Errors
+    The first header the parser always extracts (Ethernet) may be left out:
+    it is added with its defaults. The headers go in the order the
+    program's deparser emits them. Errors
     (an unknown header or field, a value that does not fit) raise
     CraftError, a ValueError whose message is one line and whose `path`
     names the key it is about (("headers", "ipv4", "ttl")), so that a
@@ -50,10 +52,29 @@ decode_frame(program, frame) -> list[Decoded]: the headers the program's own
     TTLs, hex for types and checksums, a quoted character for an 8-bit field
     holding punctuation such as calc's op '+').
 
-In a network: resolve(net, host, port=None, program=None) gives the program
-whose headers a host uses (by default the program of the device its link
-leads to), its HostDefaults and its port; the `send:` traffic item (Sender)
-and the per-host printing of received frames (Receiver) are built on it.
+In a network (an interactive command calls these as the `send:` traffic
+item does):
+
+    program, defaults, port = resolve(net, "h1")     # the program h1's link leads to, h1's MAC and addresses
+    sender = Sender(net, "h1", headers={"p4calc": {"op": "+", "operand_a": 1, "operand_b": 2}},
+                    payload="", count=1, interval_ns=S, port=None, program=None)   # or hex="ffff..."
+    sender.start(net.sim.now_ns)                      # sender.report(): what was sent, one line per header
+    listen(net)                                       # net.receivers["h1"].received: [Received, ...]
+
+resolve(net, host, port=None, program=None) -> (program, HostDefaults, port):
+    `program` is a path (relative to the topology file) or a shipped
+    program's name; by default the program of the device the host's link
+    on `port` (default: its first interface) leads to. Raises CraftError.
+Sender: an application (apps.App) that sends the frame `count` times,
+    `interval_ns` apart, through Host.send_frame; building errors raise
+    CraftError from its constructor (make_sender turns them into located
+    diagnostics for a topology's `send:` item).
+Receiver / listen(net): a packet socket on every host (unclaimed_only) that
+    keeps, decoded with the host's program, every frame the stack does not
+    take (an unknown EtherType or protocol, a closed port) or drops as
+    broken (a bad checksum: shown with the reason, and still a drop), as
+    the tutorials' receive.py sniffing the interface sees them;
+    Received.render(host) is the line `dataplane run` prints.
 """
 
 from __future__ import annotations
@@ -65,7 +86,7 @@ from dataclasses import dataclass, field
 
 from ..compiler.layout import HeaderLayout, header_layout
 from ..frontend import ast as A
-from ..frontend.types import BoolType, StackType, StructLikeType, VarbitType, strip_newtype
+from ..frontend.types import BoolType, StackType, StructLikeType, strip_newtype
 from ..protocols.checksums import internet_checksum, transport_checksum
 from ..protocols.packets import ip4_str, ip6_str, mac_str
 from ..runtime.trace import DropReason
@@ -73,8 +94,10 @@ from .apps import S, App
 from .units import format_duration
 
 BROADCAST = (1 << 48) - 1
-# The parser search gives up after this many steps (a parser loops through its states at most this often).
+# The parser search gives up after this many states visited, or this many states deep on one path (a
+# frame's headers take a few dozen states; the bound keeps a pathological parser from exhausting the stack).
 SEARCH_STEPS = 20_000
+SEARCH_DEPTH = 400
 
 
 class CraftError(ValueError):
@@ -500,13 +523,16 @@ class _Search:
         self.steps = 0
 
     def run(self) -> dict | None:
-        return self.state("start", 0, {}, {})
+        return self.state("start", 0, {}, {}, frozenset())
 
-    def state(self, name: str, pos: int, counts: dict, assigned: dict) -> dict | None:
-        """assigned: {(item index, field): value} chosen on the way; counts: stack elements extracted so far."""
+    def state(self, name: str, pos: int, counts: dict, assigned: dict, on_path: frozenset) -> dict | None:
+        """assigned: {(item index, field): value} chosen on the way; counts: stack elements extracted so far;
+        on_path: the (state, headers extracted) visited on the way here, so that a loop that extracts
+        nothing is not followed round again."""
         self.steps += 1
-        if self.steps > SEARCH_STEPS:
+        if self.steps > SEARCH_STEPS or len(on_path) > SEARCH_DEPTH or (name, pos) in on_path:
             return None
+        on_path = on_path | {(name, pos)}
         if name == "accept":
             return self.result(assigned) if pos == len(self.items) else None
         st = self.ph.states.get(name)
@@ -532,7 +558,7 @@ class _Search:
         if tr is None:
             return None
         if isinstance(tr, str):
-            return self.state(tr, pos, counts, assigned)
+            return self.state(tr, pos, counts, assigned, on_path)
         keys = [self.key(e, pos, counts) for e in tr.exprs]
         earlier: list = []
         for case in tr.cases:
@@ -540,7 +566,7 @@ class _Search:
             earlier.append(case.keyset)
             if chosen is None:
                 continue
-            found = self.state(case.state, pos, counts, chosen)
+            found = self.state(case.state, pos, counts, chosen, on_path)
             if found is not None:
                 return found
         return None

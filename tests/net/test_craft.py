@@ -337,3 +337,34 @@ def test_a_traffic_file_s_send_items_run_and_their_errors_point_into_it(tmp_path
     assert main(["run", path, "--traffic", str(traffic), "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert f"{traffic}:1:38: error: header 'magic' (magic_t) has no field 'valu' (did you mean 'value'?)" in err
+
+
+LOOPING = r"""
+#include <core.p4>
+#include <v1model.p4>
+header eth_t { bit<48> dst; bit<48> src; bit<16> kind; }
+header x_t { bit<8> a; }
+struct headers { eth_t eth; x_t x; }
+struct meta_t { bit<8> n; }
+parser P(packet_in pk, out headers hdr, inout meta_t m, inout standard_metadata_t sm) {
+    state start { pk.extract(hdr.eth); transition spin; }
+    state spin { transition select(m.n) { 0: round; 1: parse_x; default: accept; } }
+    state round { transition spin; }
+    state parse_x { pk.extract(hdr.x); transition accept; }
+}
+control V(inout headers h, inout meta_t m) { apply { } }
+control I(inout headers h, inout meta_t m, inout standard_metadata_t sm) { apply { } }
+control E(inout headers h, inout meta_t m, inout standard_metadata_t sm) { apply { } }
+control C(inout headers h, inout meta_t m) { apply { } }
+control D(packet_out pk, in headers h) { apply { pk.emit(h); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+def test_a_parser_that_loops_without_extracting_is_searched_without_end(tmp_path):
+    path = tmp_path / "loop.p4"
+    path.write_text(LOOPING)
+    program = build(str(path))
+    frame = build_frame(program, {"x": {"a": 7}}, b"", HOST)
+    # Metadata decides the way to x: nothing to fill in but the headers, emitted whole (`emit(h)`) in order.
+    assert frame == P.ethernet(P.BROADCAST_MAC, MAC, 0, b"\x07")
