@@ -368,3 +368,33 @@ def test_a_parser_that_loops_without_extracting_is_searched_without_end(tmp_path
     frame = build_frame(program, {"x": {"a": 7}}, b"", HOST)
     # Metadata decides the way to x: nothing to fill in but the headers, emitted whole (`emit(h)`) in order.
     assert frame == P.ethernet(P.BROADCAST_MAC, MAC, 0, b"\x07")
+
+
+def test_the_send_command_sends_once_and_prints_what_came_back(tmp_path, program_path, capsys):
+    from dataplane.cli import main
+    path = topology(tmp_path, program_path, "  - {pingall: {}}\n")
+    assert main(["send", path, "h1", "{magic: {op: '^', value: 9}}", "--payload", "P4", "-c", "2", "-i", "1ms",
+                 "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("send on h1 port 1 (reflect.p4's headers): 2 frames of 23 bytes sent, one every 1 ms\n"
+                          "  eth(dst=ff:ff:ff:ff:ff:ff, src=08:00:00:00:01:01, kind=0x1200)\n"
+                          "  magic(m=0x4d, op='^', value=9, on=0, pad=0x00)\n"
+                          '  payload(2 bytes: "P4")\n\n'
+                          "### h1 received (frames its stack did not take)\n")
+    assert out.count("h1 received from port 1 at ") == 2 and "pingall" not in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["h1", "{magic: {valu: 1}}"], "<headers>:1:10: error: header 'magic' (magic_t) has no field 'valu' "
+                                   "(did you mean 'value'?)"),
+    (["h1", "[1]"], "<headers>:1:2: error: each header in a list is written {name: {field: value, ...}}"),
+    (["s1"], "error: 's1' is not a host of reflect (hosts: h1)"),
+    (["h1", "--port", "3"], "error: send: host h1 has no port 3 (its ports: 1)"),
+    (["h1", "--hex", "00"], "error: send: a 1-byte frame is shorter than an Ethernet header (14 bytes)"),
+    (["h1", "-c", "0"], "error: send: -c must be between 1 and 1000000"),
+])
+def test_the_send_command_s_errors(tmp_path, program_path, capsys, argv, message):
+    from dataplane.cli import main
+    path = topology(tmp_path, program_path, "  - {pingall: {}}\n")
+    assert main(["send", path, *argv, "--no-progress"]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == message
