@@ -28,8 +28,11 @@ build_frame(program, headers, payload, defaults) -> bytes
          srcRoutes element's bos = 1 towards ipv4, ...);
       2. for headers recognised by their layout (the widths and positions of
          their fields, whatever their names): Ethernet's srcAddr is the
-         host's MAC and dstAddr broadcast; IPv4's version 4, ihl, totalLen,
-         ttl 64, srcAddr the host's address and the header checksum; IPv6's
+         host's MAC and dstAddr broadcast; the EtherType, IPv4 protocol or
+         IPv6 next header of a recognised header that follows (IPv4, IPv6,
+         UDP, TCP) when the parser does not choose; IPv4's version 4, ihl,
+         totalLen, ttl 64, srcAddr the host's address and the header
+         checksum; IPv6's
          version 6, payloadLen, hopLimit 64 and srcAddr; UDP's length and
          checksum, TCP's dataOffset and checksum (over the IP header before
          them);
@@ -720,6 +723,11 @@ def _fill_roles(items: list[_Item], defaults: HostDefaults, payload_len: int) ->
             put("length", it.size + after)
         elif it.proto == "tcp":
             put("dataOffset", it.size // 4)
+        step = _NEXT_PROTOCOL.get(it.proto)
+        if step is not None and i + 1 < len(items) and r.get(step[0]) not in v:
+            # The parser did not say (it never selects on this field): the number of the next header's protocol.
+            number = {name: n for n, name in step[1].items()}.get(items[i + 1].proto)
+            put(step[0], number)
 
 
 def _pack(item: _Item) -> bytes:
@@ -848,9 +856,37 @@ class Decoder:
             values = {n: (ev.bits >> f.offset) & f.mask for n, f in layout.fields.items()}
             out.append(Decoded(name, layout, values))
             offset += layout.fixed_bytes + ev.varbit_len // 8
+        offset = self._continue(out, frame, offset)
         if offset < len(frame):
             out.append(Decoded("payload", None, {}, frame[offset:]))
         return out
+
+    def _continue(self, out: list[Decoded], frame: bytes, offset: int) -> int:
+        """Where the parser stopped, the protocol number of a well-known header leads on to the program's own
+        header of the next protocol's layout: source_routing's last switch makes the frame IPv4 again, which
+        its parser reaches only through the routes, yet the program has the IPv4 header to show it with."""
+        while out and out[-1].layout is not None:
+            proto, roles = recognise(out[-1].layout)
+            step = _NEXT_PROTOCOL.get(proto)
+            if step is None:
+                break
+            role, table = step
+            wanted = table.get(out[-1].values.get(roles[role]))
+            inst = next((i for i in self.headers.instances.values()
+                         if i.size is None and wanted is not None and recognise(i.layout)[0] == wanted), None)
+            if inst is None or offset + inst.layout.fixed_bytes > len(frame):
+                break
+            layout = inst.layout
+            bits = int.from_bytes(frame[offset:offset + layout.fixed_bytes], "big")
+            out.append(Decoded(inst.name, layout, {n: (bits >> f.offset) & f.mask for n, f in layout.fields.items()}))
+            offset += layout.fixed_bytes
+        return offset
+
+
+# A well-known header's field that names the next protocol, and the values that name the ones recognised.
+_NEXT_PROTOCOL = {"ethernet": ("type", {0x0800: "ipv4", 0x86DD: "ipv6"}),
+                  "ipv4": ("protocol", {6: "tcp", 17: "udp"}),
+                  "ipv6": ("nextHdr", {6: "tcp", 17: "udp"})}
 
 
 _DECODERS: dict[int, Decoder] = {}

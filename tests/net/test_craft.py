@@ -398,3 +398,44 @@ def test_the_send_command_s_errors(tmp_path, program_path, capsys, argv, message
     path = topology(tmp_path, program_path, "  - {pingall: {}}\n")
     assert main(["send", path, *argv, "--no-progress"]) == 1
     assert capsys.readouterr().err.splitlines()[0] == message
+
+
+ETHERNET_ONLY = r"""
+#include <core.p4>
+#include <v1model.p4>
+header ethernet_t { bit<48> dstAddr; bit<48> srcAddr; bit<16> etherType; }
+header ipv4_t { bit<4> version; bit<4> ihl; bit<8> tos; bit<16> totalLen; bit<16> identification; bit<3> flags;
+                bit<13> fragOffset; bit<8> ttl; bit<8> protocol; bit<16> hdrChecksum; bit<32> srcAddr;
+                bit<32> dstAddr; }
+header udp_t { bit<16> srcPort; bit<16> dstPort; bit<16> length; bit<16> checksum; }
+struct headers { ethernet_t ethernet; ipv4_t ipv4; udp_t udp; }
+struct meta_t { }
+parser P(packet_in pk, out headers hdr, inout meta_t m, inout standard_metadata_t sm) {
+    state start { pk.extract(hdr.ethernet); transition accept; }
+}
+control V(inout headers h, inout meta_t m) { apply { } }
+control I(inout headers h, inout meta_t m, inout standard_metadata_t sm) { apply { } }
+control E(inout headers h, inout meta_t m, inout standard_metadata_t sm) { apply { } }
+control C(inout headers h, inout meta_t m) { apply { } }
+control D(packet_out pk, in headers h) { apply { pk.emit(h); } }
+V1Switch(P(), V(), I(), E(), C(), D()) main;
+"""
+
+
+def test_where_the_parser_stops_protocol_numbers_lead_on_to_the_program_s_own_headers(tmp_path):
+    path = tmp_path / "eth.p4"
+    path.write_text(ETHERNET_ONLY)
+    program = build(str(path))
+    frame = P.ethernet(P.BROADCAST_MAC, MAC, P.ETH_IPV4,
+                       P.ipv4(P.ip4("10.0.0.1"), P.ip4("10.0.0.2"), P.IP_UDP,
+                              P.udp(P.ip4("10.0.0.1"), P.ip4("10.0.0.2"), 7, 9, b"ok")))
+    decoded = decode_frame(program, frame)
+    assert [h.name for h in decoded] == ["ethernet", "ipv4", "udp", "payload"]
+    assert decoded[1].values["dstAddr"] == P.ip4("10.0.0.2") and decoded[2].values["dstPort"] == 9
+    assert decoded[3].data == b"ok"
+    # The headers a parser never reaches are still built in the deparser's order, with their lengths.
+    # The headers a parser never reaches are still built in the deparser's order, with their lengths, and
+    # the protocol numbers that lead from one to the next.
+    built = build_frame(program, {"ipv4": {"srcAddr": "10.0.0.1", "dstAddr": "10.0.0.2"},
+                                  "udp": {"srcPort": 7, "dstPort": 9}}, b"ok", HOST)
+    assert built == frame
