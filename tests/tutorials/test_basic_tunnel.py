@@ -4,7 +4,7 @@ address decides (it reaches h3)."""
 
 from __future__ import annotations
 
-from .craftlab import MS, exercise_network, header, payload, received, send
+from craftlab import MS, exercise_network, header, payload, received, send
 
 
 def network(tmp_path):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .craftlab import exercise_network, header, received, send
+from craftlab import exercise_network, header, received, send
 
 OPERATIONS = [("+", 1, 2, 3), ("-", 10, 3, 7), ("&", 6, 3, 2), ("|", 4, 1, 5), ("^", 5, 1, 4),
               ("-", 1, 2, (1 - 2) & 0xFFFFFFFF)]

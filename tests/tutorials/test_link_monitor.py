@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataplane.net.apps import UdpFlow
 
-from .craftlab import MS, exercise_network, header, received, send
+from craftlab import MS, exercise_network, header, received, send
 
 ROUTE = (4, 1, 4, 1, 3, 2, 3, 2, 1)          # send.py's probe route, back to h1
 

@@ -3,7 +3,7 @@ port each time); s1 hashes the 5-tuple and sends each to h2 or h3, so both recei
 
 from __future__ import annotations
 
-from .craftlab import MS, exercise_network, header, payload, received, send
+from craftlab import MS, exercise_network, header, payload, received, send
 
 
 def test_packets_to_the_shared_address_are_spread_over_h2_and_h3():

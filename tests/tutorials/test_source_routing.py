@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from .craftlab import MS, exercise_network, header, payload, received, send
+from craftlab import MS, exercise_network, header, payload, received, send
 
 
 def routed(ports: list[int]) -> dict:
