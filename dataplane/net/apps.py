@@ -466,7 +466,12 @@ def start_traffic(net, specs) -> list[App]:
                                                           **_pick(p, port="port", messages="messages", size="size"))}
     makers["pingall"] = lambda p: PingAll(net, v6=p.get("ipv6", False))
     makers.update(_floods().makers(net))
-    return [makers[t.kind](t.params).start(t.at_ns) for t in specs]
+    if any(t.kind == "send" for t in specs):
+        from . import craft
+        # Custom frames come back as custom frames: every host prints what its stack does not take.
+        craft.listen(net)
+        makers["send"] = lambda t: craft.make_sender(net, t.params, t.path, t.positions)
+    return [(makers[t.kind](t) if t.kind == "send" else makers[t.kind](t.params)).start(t.at_ns) for t in specs]
 
 
 def _pick(params: dict, **names) -> dict:

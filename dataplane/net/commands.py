@@ -16,6 +16,8 @@ def register(sub) -> None:
                                    "section: pingall)")
     _topology_args(p)
     p.add_argument("--until", metavar="TIME", help="stop at this simulated time (e.g. 30s); default: when idle")
+    p.add_argument("--traffic", metavar="YAML", help="run the traffic items of this file (a list, or a "
+                                                     "'traffic:' section) instead of the topology's own")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("ping", help="ping from one host of a topology to a node or address")
@@ -43,6 +45,20 @@ def register(sub) -> None:
     p.add_argument("-m", dest="max_hops", type=int, default=30, help="maximum number of hops (default 30)")
     p.add_argument("-q", dest="queries", type=int, default=3, help="probes per hop (default 3)")
     p.set_defaults(func=cmd_traceroute)
+
+    p = sub.add_parser("send", help="send a frame built from the P4 program's own header types from a host "
+                                    "(as the tutorials' send.py), and print what the hosts received")
+    _topology_args(p)
+    p.add_argument("src", help="the host that sends")
+    p.add_argument("headers", nargs="?", default="{}",
+                   help="the headers and their fields, in YAML: '{p4calc: {op: \"+\", operand_a: 1, operand_b: 2}}'; "
+                        "unnamed fields get their defaults (see `send:` in the topology format)")
+    p.add_argument("--payload", default="", help="text after the headers")
+    p.add_argument("--hex", help="send this whole frame, written in hex, instead")
+    p.add_argument("-c", dest="count", type=int, default=1, help="number of frames (default 1)")
+    p.add_argument("-i", dest="interval", default="1s", help="time between frames (default 1s)")
+    p.add_argument("--port", type=int, help="the host's port to send on (default: its first)")
+    p.set_defaults(func=cmd_send)
 
     p = sub.add_parser("show", help="print a topology's file and the network it describes (nodes, links, "
                                     "MTUs); nothing is run")
@@ -74,8 +90,10 @@ def _topology_args(p) -> None:
 
 def _network(args):
     from .network import Network
-    from .topology import load_topology
+    from .topology import load_topology, load_traffic
     topo = load_topology(args.topology, program=args.program)
+    if getattr(args, "traffic", None):
+        topo.traffic = load_traffic(args.traffic, topo)
     for note in topo.notes:
         print(note)
     from .network import PCAP_EPOCH_NS
@@ -175,6 +193,11 @@ def cmd_run(args) -> int:
             print(label)
         print(app.render())
         print()
+    for host, receiver in net.receivers.items():
+        if receiver.received:
+            print(f"### {host} received (frames its stack did not take)")
+            print(receiver.render())
+            print()
     summary = net.summary()
     print(summary.render())
     if args.pcap:
@@ -226,6 +249,44 @@ def cmd_pingall(args) -> int:
     _run(net, tracer, args)
     print(app.render())
     return 0 if app.received == len(app.pairs) else 1
+
+
+def cmd_send(args) -> int:
+    from ..controlplane.positions import load_yaml
+    from ..diagnostics import SourceFile
+    from . import craft
+    from .topology import parse_time
+    net, tracer = _network(args)
+    if args.src not in net.hosts:
+        raise error(f"'{args.src}' is not a host of {net.topo.name} (hosts: {', '.join(net.hosts)})")
+    if not 1 <= args.count <= 1_000_000:
+        raise error("send: -c must be between 1 and 1000000")
+    try:
+        interval = parse_time(args.interval if any(c.isalpha() for c in args.interval) else args.interval + "s")
+    except ValueError as exc:
+        raise error(f"send -i: {exc}") from None
+    source = SourceFile("<headers>", args.headers)
+    headers, positions = load_yaml(source)
+    craft.listen(net)
+    try:
+        app = craft.Sender(net, args.src, headers=headers, payload=args.payload, hex=args.hex, count=args.count,
+                           interval_ns=interval, port=args.port)
+    except craft.CraftError as exc:
+        if exc.path[:1] == ("headers",):
+            where = exc.path[1:]
+            raise error(str(exc), positions.key_span(where) if exc.key else positions.span(where)) from None
+        raise error(f"send: {exc}") from None
+    net.apps.append(app.start(0))
+    _run(net, tracer, args)
+    print(app.render())
+    print()
+    for host, receiver in net.receivers.items():
+        if receiver.received:
+            print(f"### {host} received (frames its stack did not take)")
+            print(receiver.render())
+            print()
+    print(net.summary().render())
+    return 0 if app.sent else 1
 
 
 def cmd_show(args) -> int:

@@ -71,6 +71,7 @@ class Network:
         self.trace = trace
         self.pcap_dir = pcap_dir
         self.apps: list = []
+        self.receivers: dict = {}             # host -> craft.Receiver: what hosts got that their stack did not take
         self._link_mtu: dict[tuple[str, str], int] = {}
         for l in topo.links:
             self._link_mtu[l.a] = self._link_mtu[l.b] = l.mtu

@@ -45,6 +45,9 @@ def describe(topo: Topology) -> str:
 
 def traffic_item(t) -> str:
     """One traffic item as a line: 'at 3 s: ping h1 -> h2 (count 2, size 2000)'."""
+    if t.kind == "send":
+        from .craft import describe_send
+        return f"at {_seconds(t.at_ns)}: send {describe_send(t.params)}"
     ends = f" {t.params['from']} -> {t.params['to']}" if "from" in t.params else ""
     params = ", ".join(k if v is True else f"{k} {_seconds(v) if k == 'interval' else v}"
                        for k, v in t.params.items() if k not in ("from", "to") and v is not False)

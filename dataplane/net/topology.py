@@ -52,7 +52,7 @@ NODE_KEYS = {"kind", "program", "entries", "interfaces", "gateway", "gateway6", 
 IFACE_KEYS = {"mac", "ipv4", "ipv6", "port"}
 LINK_KEYS = {"ends", "mtu", "latency", "bandwidth", "queue", "loss", "name"}
 TOP_KEYS = {"name", "seed", "defaults", "nodes", "links", "traffic", "description", "max_frames", "duration"}
-TRAFFIC_KINDS = {"ping", "traceroute", "udp", "tcp", "sctp", "syn_flood", "frag_flood", "pingall"}
+TRAFFIC_KINDS = {"ping", "traceroute", "udp", "tcp", "sctp", "syn_flood", "frag_flood", "pingall", "send"}
 TRAFFIC_KEYS = {"ping": {"from", "to", "count", "size", "df", "interval", "ipv6", "ttl"},
                 "traceroute": {"from", "to", "ipv6", "max_hops", "queries"},
                 "udp": {"from", "to", "port", "count", "size", "interval", "ipv6"},
@@ -60,7 +60,9 @@ TRAFFIC_KEYS = {"ping": {"from", "to", "count", "size", "df", "interval", "ipv6"
                 "sctp": {"from", "to", "port", "messages", "size", "ipv6"},
                 "syn_flood": {"from", "to", "port", "count", "rate", "spoof", "ipv6"},
                 "frag_flood": {"from", "to", "count", "rate", "size", "ipv6"},
-                "pingall": {"ipv6"}}
+                "pingall": {"ipv6"},
+                # A frame built from a P4 program's header types (net/craft.py), or given in hex.
+                "send": {"from", "headers", "payload", "hex", "count", "interval", "port", "program"}}
 TRAFFIC_FLAGS = {"df", "ipv6", "spoof"}
 TRAFFIC_RANGES = {"count": (1, 1_000_000), "size": (0, 65507), "port": (1, 65535), "bytes": (0, 1 << 30),
                   "messages": (1, 1_000_000), "max_hops": (1, 255), "queries": (1, 10), "ttl": (1, 255),
@@ -118,6 +120,9 @@ class TrafficSpec:
     kind: str
     params: dict
     path: tuple = ()
+    # Where `path` points: None for the topology file itself, else the positions of a traffic file
+    # (load_traffic) whose items run on a topology that has none (a tutorial's topology.json).
+    positions: Positions | None = None
 
 
 @dataclass
@@ -389,8 +394,8 @@ class _Loader(DocumentChecker):
                         self.value(parse_rate, bandwidth, at("bandwidth"), "bandwidth"),
                         self.at_least(1, _int, merged.get("queue", 1000), at("queue"), "queue"), loss, path)
 
-    def traffic(self, i: int, spec, nodes: dict) -> TrafficSpec:
-        path = ("traffic", i)
+    def traffic(self, i: int, spec, nodes: dict, base: tuple = ("traffic",)) -> TrafficSpec:
+        path = base + (i,)
         self.expect(spec, dict, path, "a traffic item")
         kinds = [k for k in spec if k in TRAFFIC_KINDS]
         self.check_keys(spec, TRAFFIC_KINDS | {"at"}, path, "a traffic item")
@@ -400,6 +405,8 @@ class _Loader(DocumentChecker):
         params = self.expect(spec[kind] or {}, dict, path + (kind,), kind)
         self.check_keys(params, TRAFFIC_KEYS[kind], path + (kind,), kind)
         at = self.value(parse_time, spec.get("at", 0), path + ("at",), "at")
+        if kind == "send":
+            return TrafficSpec(at, kind, self.send_item(params, path + (kind,), nodes), path)
         if kind == "pingall":                   # every host to every other: no ends to name
             if not isinstance(params.get("ipv6", False), bool):
                 raise self.fail("'ipv6' is true or false", path + (kind, "ipv6"))
@@ -439,6 +446,50 @@ class _Loader(DocumentChecker):
                 out[k] = n
         out["to"] = self.target(params["to"], nodes, out.get("ipv6", False), path + (kind, "to"))
         return TrafficSpec(at, kind, out, path)
+
+    def send_item(self, params: dict, path: tuple, nodes: dict) -> dict:
+        """A `send:` item's shape; its headers are checked against the program when the network is built."""
+        if "from" not in params:
+            raise self.fail("send needs 'from'", path)
+        host = params["from"]
+        if not isinstance(host, str) or host not in nodes or nodes[host].kind != "host":
+            raise self.fail(f"'{host}' is not a host", path + ("from",),
+                            _suggest(str(host), {n for n, s in nodes.items() if s.kind == "host"}))
+        out: dict = {"from": host}
+        if "hex" in params:
+            for k in ("headers", "payload"):
+                if k in params:
+                    raise self.fail(f"'{k}' and 'hex' exclude each other: hex is the whole frame", path + (k,),
+                                    key=True)
+            out["hex"] = self.expect(params["hex"], str, path + ("hex",), "hex")
+        if "headers" in params:
+            out["headers"] = self.expect(params["headers"] if params["headers"] is not None else {}, (dict, list),
+                                         path + ("headers",), "headers")
+        if "payload" in params:
+            out["payload"] = self.expect(params["payload"], (str, bytes), path + ("payload",), "payload")
+        if "count" in params:
+            n = self.value(_int, params["count"], path + ("count",), "count")
+            low, high = TRAFFIC_RANGES["count"]
+            if not low <= n <= high:
+                raise self.fail(f"'count' must be between {low} and {high}", path + ("count",))
+            out["count"] = n
+        if "interval" in params:
+            out["interval"] = self.value(parse_time, params["interval"], path + ("interval",), "interval")
+        if "port" in params:
+            port = self.value(_int, params["port"], path + ("port",), "port")
+            ports = sorted(i.port for i in nodes[host].interfaces.values())
+            if port not in ports:
+                raise self.fail(f"host '{host}' has no port {port} (its ports: {', '.join(map(str, ports))})",
+                                path + ("port",))
+            out["port"] = port
+        if "program" in params:
+            prog = self.expect(params["program"], str, path + ("program",), "program")
+            found = find_program(prog, self.src.path)
+            if found is None:
+                raise self.fail(f"cannot find program '{prog}'", path + ("program",),
+                                "give a path relative to the topology file, or the name of a program in programs/")
+            out["program"] = found
+        return out
 
     def target(self, to, nodes: dict, v6: bool, path: tuple) -> str:
         """A node with an address of the family, or an address literal of the family."""
@@ -560,6 +611,25 @@ def load_topology(path: str, program: str | None = None) -> Topology:
     source = read_source(path, kind="topology files")
     doc, pos = load_yaml(source)
     return _Loader(source, doc, pos).load()
+
+
+def load_traffic(path: str, topo: Topology) -> list[TrafficSpec]:
+    """The traffic of a YAML file, a list of items or a mapping with a `traffic:` list, checked against the
+    nodes of `topo`: `dataplane run --traffic FILE` runs it on a topology without its own (topology.json)."""
+    source = read_source(path, kind="traffic files")
+    doc, pos = load_yaml(source)
+    loader = _Loader(source, doc, pos)
+    if isinstance(doc, dict):
+        loader.check_keys(doc, {"traffic"}, (), "a traffic file")
+        items, base = loader.expect(doc.get("traffic") or [], list, ("traffic",), "traffic"), ("traffic",)
+    else:
+        items, base = loader.expect(doc if doc is not None else [], list, (), "a traffic file (a list of items)"), ()
+    out = []
+    for i, item in enumerate(items):
+        spec = loader.traffic(i, item, topo.nodes, base)
+        spec.positions = pos
+        out.append(spec)
+    return out
 
 
 def load_topology_text(text: str, name: str = "topology.yaml") -> Topology:

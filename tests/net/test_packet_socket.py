@@ -75,3 +75,20 @@ def test_a_runt_frame_is_refused_with_a_reason():
     sim, a, b, _ = two_hosts()
     assert not a.send_frame(1, b"\x00" * 10)
     assert sim.ledger.drops_by_reason() == {DropReason.MALFORMED.name.lower(): 1}
+
+
+def test_an_unclaimed_only_socket_gets_just_what_the_stack_drops_with_the_reason():
+    sim, a, b, _ = two_hosts()
+    seen = []
+    sock = b.open_packet_socket(lambda port, f: seen.append((f, sock.verdict)), unclaimed_only=True)
+    echo = P.ipv4(P.ip4("10.0.0.1"), P.ip4("10.0.0.2"), 1, P.icmp(8, 0, (7 << 16) | 1, b"x"))
+    a.send_frame(1, frame(MAC_B, MAC_A, P.ETH_IPV4, echo))            # taken: b answers it
+    a.send_frame(1, frame(MAC_B, MAC_A, 0x1234))                       # no listener
+    broken = bytearray(echo)
+    broken[10] ^= 0xFF
+    a.send_frame(1, frame(MAC_B, MAC_A, P.ETH_IPV4, bytes(broken)))    # a bad IPv4 header checksum
+    sim.run()
+    assert [(int.from_bytes(f[12:14], "big"), reason) for f, (reason, _) in seen] == [
+        (0x1234, DropReason.NO_LISTENER), (P.ETH_IPV4, DropReason.BAD_CHECKSUM)]
+    # The unknown EtherType went to the socket; the broken frame stays a drop with its reason.
+    assert sim.ledger.drops_by_reason() == {DropReason.BAD_CHECKSUM.name.lower(): 1}

@@ -157,3 +157,22 @@ def test_links_without_latency_or_bandwidth_get_realistic_defaults_and_zero_or_u
     first, second = load_topology_text(text).links
     assert (first.latency_ns, first.bandwidth_bps) == (100_000, 1e9)
     assert (second.latency_ns, second.bandwidth_bps) == (0, None)
+
+
+def test_a_traffic_file_runs_on_a_topology_and_its_errors_point_into_it(tmp_path):
+    from dataplane.net.topology import load_traffic
+    topo = load_topology_text(BASE, "t.yaml")
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- {at: 1s, ping: {from: h1, to: h2, count: 2}}\n")
+    section = tmp_path / "section.yaml"
+    section.write_text("traffic:\n  - {pingall: {}}\n")
+    assert [(t.kind, t.at_ns, t.path) for t in load_traffic(str(listed), topo)] == [("ping", 10 ** 9, (0,))]
+    assert [(t.kind, t.path) for t in load_traffic(str(section), topo)] == [("pingall", ("traffic", 0))]
+    for text, message, where in (("- {ping: {from: h9, to: h2}}\n", "'h9' is not a host", "1:17"),
+                                 ("traffik: []\n", "unknown key 'traffik' in a traffic file", "1:1"),
+                                 ("3\n", "a traffic file (a list of items) must be a list", "1:1")):
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(text)
+        with pytest.raises(DiagnosticError) as exc:
+            load_traffic(str(bad), topo)
+        assert exc.value.render().splitlines()[0] == f"{bad}:{where}: error: {message}"

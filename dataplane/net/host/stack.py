@@ -229,6 +229,12 @@ class PacketSocket:
     handler: Callable[[int, bytes], None]
     port: int | None
     promiscuous: bool
+    # Only the frames the stack does not take (it drops them), after the stack has looked at them, with
+    # `verdict` set to the stack's (reason, detail) for the handler to read: what a host prints as
+    # "received" beside its own applications. A frame the stack had no use for (no listener, not for us)
+    # counts as delivered to the socket; one it found broken stays dropped with its reason.
+    unclaimed_only: bool = False
+    verdict: tuple | None = None
 
     def close(self) -> None:
         if self in self.host.packet_sockets:
@@ -264,6 +270,7 @@ class Host:
         self._rx_fate: str | None = "outside"
         self.packet_sockets: list[PacketSocket] = []
         self._rx_tapped = False
+        self._rx_unclaimed: list = []           # (socket, port, frame) waiting for the stack's verdict
 
     def reassembly_state(self, v6: bool):
         """The IPv4 or IPv6 reassembler if a fragment ever arrived, else None (for reports)."""
@@ -287,6 +294,10 @@ class Host:
 
     def drop(self, reason: DropReason, detail: str = "", port: int | None = None) -> None:
         """A received packet dropped here (its fate), or one dropped by a timer (reassembly)."""
+        unclaimed, self._rx_unclaimed = self._rx_unclaimed, []
+        for sock, port_in, frame in unclaimed:
+            sock.verdict = (reason, detail)
+            sock.handler(port_in, frame)
         if self._rx_tapped and reason in _PACKET_SOCKET_TAKES:
             # The stack has no use for the frame, but a packet socket read it: that is where it went.
             self.log(f"taken by a packet socket (the stack had {reason.value}" + (f": {detail})" if detail else ")"))
@@ -374,6 +385,7 @@ class Host:
             self._rx_tapped = self._to_packet_sockets(port, frame)
         self._receive(port, frame)
         self._rx_tapped = False
+        self._rx_unclaimed = []
         if self._rx_fate is None:
             self.drop(DropReason.PIPELINE_ERROR, "the host stack neither delivered nor dropped the frame", port)
         sim.ledger.fate(self._rx_fate)
@@ -382,13 +394,15 @@ class Host:
         self._rx_fate = "outside"               # drops from timers are not the fate of a received frame
 
     def open_packet_socket(self, handler: Callable[[int, bytes], None], port: int | None = None,
-                           promiscuous: bool = False) -> "PacketSocket":
+                           promiscuous: bool = False, unclaimed_only: bool = False) -> "PacketSocket":
         """An AF_PACKET socket: handler(port, frame) gets a copy of every frame received on `port` (every
         port if None) that is addressed to the interface, a group, or broadcast (any frame if promiscuous),
-        before the stack sees it. A frame the stack has no use for counts as delivered to the socket."""
+        before the stack sees it. A frame the stack has no use for counts as delivered to the socket.
+        With `unclaimed_only`, the handler gets only the frames the stack drops, once it has dropped them
+        (the socket's `verdict` says why)."""
         if port is not None and port not in self.interfaces:
             raise ValueError(f"host {self.name} has no port {port}")
-        sock = PacketSocket(self, handler, port, promiscuous)
+        sock = PacketSocket(self, handler, port, promiscuous, unclaimed_only)
         self.packet_sockets.append(sock)
         return sock
 
@@ -401,7 +415,10 @@ class Host:
         taken = False
         for sock in list(self.packet_sockets):
             if (sock.port is None or sock.port == port) and (for_us or sock.promiscuous):
-                sock.handler(port, frame)
+                if sock.unclaimed_only:
+                    self._rx_unclaimed.append((sock, port, frame))
+                else:
+                    sock.handler(port, frame)
                 taken = True
         return taken
 
