@@ -233,6 +233,48 @@ def _host_udp(shell, host, argv):
     shell.run_app(app, settle_ns=S)
 
 
+@host_command("send", "h1 send [-c COUNT] [-i SECONDS] [--port PORT] [--payload TEXT] HEADERS | --hex HEX",
+              "a frame built from the P4 program's header types, e.g. h1 send '{p4calc: {op: \"+\", "
+              "operand_a: 1, operand_b: 2}}'")
+def _host_send(shell, host, argv):
+    from ..controlplane.positions import load_yaml
+    from ..diagnostics import DiagnosticError, SourceFile
+    from . import craft
+    p = _arguments("send")
+    p.add_argument("-c", dest="count", type=int, default=1)
+    p.add_argument("-i", dest="interval", default="1")
+    p.add_argument("--port", type=int)
+    p.add_argument("--payload", default="")
+    p.add_argument("--hex")
+    p.add_argument("headers", nargs="?")
+    a = p.parse_args(argv)
+    if (a.headers is None) == (a.hex is None):
+        raise ShellError("send: give the headers (YAML, quoted) or --hex, not both")
+    if not 1 <= a.count <= 1_000_000:
+        raise ShellError("send: -c must be 1 to 1000000")
+    headers = None
+    if a.headers is not None:
+        try:
+            headers, _ = load_yaml(SourceFile("<headers>", a.headers))
+        except DiagnosticError as exc:
+            raise ShellError(f"send: the headers are not valid YAML: {exc.diagnostics[0].message}") from None
+    interval = _duration(a.interval, "send -i")
+    receivers = craft.listen(shell.net)
+    seen = {name: len(r.received) for name, r in receivers.items()}
+    try:
+        app = craft.Sender(shell.net, host, headers=headers, payload=a.payload, hex=a.hex, count=a.count,
+                           interval_ns=interval, port=a.port)
+    except craft.CraftError as exc:
+        raise ShellError(f"send: {exc}") from None
+
+    def show_received():
+        for name, receiver in receivers.items():
+            for received in receiver.received[seen[name]:]:
+                shell.say(received.render(name))
+    # The frames are sent at once; give them a moment to cross the network and come back.
+    shell.run_app(app, settle_ns=S, then=show_received)
+
+
 @host_command("sctp", "h1 sctp DST [PORT] [MESSAGES] [SIZE] [-6]",
               "an SCTP association sending MESSAGES (default 3) of SIZE bytes (100) to PORT (5002)")
 def _host_sctp(shell, host, argv):
@@ -345,9 +387,10 @@ class Shell(cmd.Cmd):
         except (ValueError, KeyError) as exc:
             raise ShellError(str(exc.args[0]) if exc.args else type(exc).__name__) from None
 
-    def run_app(self, app, settle_ns: int = 0, finished: Callable[[], bool] | None = None) -> None:
+    def run_app(self, app, settle_ns: int = 0, finished: Callable[[], bool] | None = None,
+                then: Callable[[], None] | None = None) -> None:
         """Start an application now, run the simulation until it is done (or `finished()`), and
-        print its report."""
+        print its report (and what then() prints)."""
         start = self.net.sim.now_ns
         app.start(start)
         self.net.apps.append(app)
@@ -357,6 +400,8 @@ class Shell(cmd.Cmd):
             self.net.sim.run(self.net.sim.now_ns + settle_ns)
         self._show_trace()
         self.say(app.render())
+        if then is not None:
+            then()
         if not finished():
             self.say(f"*** {app.name} has not finished after {format_duration(COMMAND_LIMIT_NS)} simulated; "
                      f"'wait' lets it go on")

@@ -187,6 +187,18 @@ def test_help(basic):
                                             "or up again\n")
 
 
+def test_send_builds_a_frame_from_the_programs_headers_and_shows_what_hosts_received(basic):
+    shell, out = basic
+    text = run(shell, out, "h1 send '{ipv4: {dstAddr: 10.0.2.2, ttl: 9}}' --payload hello")
+    assert "1 frame of" in text and "ipv4(" in text
+    [line] = [l for l in text.splitlines() if l.startswith("h2 received from port 1 at ")]
+    assert "dstAddr=10.0.2.2" in line and "ttl=7" in line and "hello" in line   # s1 and s2 lowered the TTL
+    assert "h1 send" in HOST_COMMANDS["send"].usage
+    assert "no field 'ttll'" in run(shell, out, "h1 send '{ipv4: {ttll: 1}}'", ok=False)
+    assert "not both" in run(shell, out, "h1 send '{ipv4: {}}' --hex 00", ok=False)
+    assert "not valid YAML" in run(shell, out, "h1 send '{ipv4: ['", ok=False)
+
+
 def test_host_commands_are_a_table():
     # The lead adds `send` as one entry: every entry has a usage that starts with the host and the word.
     for word, command in HOST_COMMANDS.items():
