@@ -236,8 +236,10 @@ class TcpTransfer(_Transfer):
             self.announce(f"{self._ends()}: connection established")
             conn.on_writable = self._write
             self._write(conn)
-        if new == "CLOSED":
+        if new in ("TIME-WAIT", "CLOSED") and old not in ("TIME-WAIT", "CLOSED"):
+            # Closed for the user when the closing handshake is over, though TIME-WAIT lasts 2 MSL more.
             self.announce(f"{self._ends()}: connection closed")
+        if new == "CLOSED":
             self.done = True
 
     def _write(self, conn) -> None:
