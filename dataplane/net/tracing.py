@@ -273,6 +273,8 @@ class Tracer:
             lines.append(f"... {len(chosen) - len(shown)} more records (raise the limit to see them)")
         if not chosen:
             lines.append("nothing traced" + ("" if only is None else f" for '{_filter_text(only)}'"))
+        elif only is not None and all(isinstance(r, AppLine) for r in chosen):
+            lines.append(f"no packets traced for '{_filter_text(only)}'")
         return "\n".join(lines)
 
 
