@@ -350,3 +350,39 @@ links:
     assert "kept for reassembly" not in text and "x dropped" not in flood
     h3 = records(text)[record(text, "h3 eth0 <- s1: ", "ARP who-has")]
     assert "delivered" in h3
+
+
+# ---------------------------------------------------------------------------- applications among the packets
+
+
+def test_a_ping_s_lines_appear_at_their_times_and_its_statistics_stay_for_the_end():
+    net, tracer = network()
+    app = Ping(net, "h1", "h2", count=2).start(0)
+    net.run()
+    text = tracer.render()
+    start = record(text, "h1 ping: PING 10.0.2.2 (10.0.2.2) 56(84) bytes of data.")
+    replies = [record(text, f"h1 ping: 64 bytes from 10.0.2.2: icmp_seq={seq} ") for seq in (1, 2)]
+    frames = [record(text, "h1 eth0 <- r1: ", f"echo reply id {app.ident} seq {seq}") for seq in (1, 2)]
+    # Each reply line right after the frame that brought it, before the next request goes out.
+    assert start < frames[0] < replies[0] < frames[1] < replies[1]
+    assert records(text)[replies[0]].startswith(records(text)[frames[0]][:16])     # the same time
+    assert app.closing().splitlines()[0] == "--- 10.0.2.2 ping statistics ---"
+    assert app.render() == "\n".join(app.lines) + "\n\n" + app.closing()
+
+
+def test_a_traceroute_has_nothing_left_for_the_end():
+    from dataplane.net.apps import Traceroute
+    net, tracer = network()
+    app = Traceroute(net, "h1", "h2", queries=1).start(0)
+    net.run()
+    assert app.closing() == ""
+    hops = [r for r in records(tracer.render()) if " traceroute:  " in r]
+    assert [h.split("traceroute:", 1)[1].split()[0] for h in hops] == ["1", "2", "3"]
+
+
+def test_an_untraced_run_tells_nobody_and_prints_everything_at_the_end():
+    plain = Network(load_topology_text(TOPOLOGY.replace("{first_link}", "").replace("{middle_link}", "")))
+    app = Ping(plain, "h1", "h2", count=1).start(0)
+    plain.run()
+    assert plain.sim.watchers == [] and plain.sim.numbers is None
+    assert app.render().startswith("PING 10.0.2.2 (10.0.2.2) 56(84) bytes of data.\n64 bytes from 10.0.2.2")
