@@ -56,11 +56,11 @@ from dataclasses import dataclass, field
 from .arch.v1model import check_clone_session, check_mcast_group, check_port, check_rid
 from .controlplane.values import ValueError_, parse_match, parse_scalar, wildcard
 from .diagnostics import SourceFile, Span, error
+from .protocols.locate import field_at
 from .runtime.device import Device
 from .runtime.errors import ControlPlaneError
 from .runtime.externs import MeterCell
 from .runtime.tables import KeySpec, MatchValue
-from .protocols.locate import field_at
 from .runtime.trace import DropReason, format_value
 
 # An STF number, optionally negative (the range check after parsing says whether a negative
