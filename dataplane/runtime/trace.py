@@ -177,6 +177,19 @@ class ExternCall(TraceEvent):
 
 
 @dataclass
+class DigestSent(TraceEvent):
+    """digest(receiver, data): the values sent to the control plane, by field name (widths: for formatting)."""
+    receiver: int
+    names: tuple
+    values: tuple
+    widths: tuple
+
+    def render(self) -> str:
+        fields = ", ".join(f"{n}={format_value(n, v, w)}" for n, v, w in zip(self.names, self.values, self.widths))
+        return f"    digest to receiver {self.receiver}: {fields}"
+
+
+@dataclass
 class Log(TraceEvent):
     message: str
 

@@ -386,3 +386,12 @@ def test_an_untraced_run_tells_nobody_and_prints_everything_at_the_end():
     plain.run()
     assert plain.sim.watchers == [] and plain.sim.numbers is None
     assert app.render().startswith("PING 10.0.2.2 (10.0.2.2) 56(84) bytes of data.\n64 bytes from 10.0.2.2")
+
+
+def test_a_learning_switch_s_digest_shows_the_mac_it_learns():
+    from dataplane.net.topology import load_topology
+    net = Network(load_topology("lan"), trace=True)
+    tracer = Tracer(net)
+    net.schedule_traffic()
+    net.run(until_ns=1_000_000)
+    assert "digest to receiver 1: mac=02:00:00:01:00:01, port=1" in tracer.render(only="s1")

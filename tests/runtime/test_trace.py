@@ -29,3 +29,9 @@ def test_action_and_table_lines_use_the_same_formats():
     assert run.render() == "    action MyIngress.ipv4_forward(dstAddr=08:00:00:00:02:22, port=2)"
     t = TableApply("MyIngress.t", {"hdr.ipv4.ttl": (64, 8)}, False, "default NoAction()", "NoAction")
     assert t.render() == "  table MyIngress.t: key {hdr.ipv4.ttl=64} miss -> default NoAction"
+
+
+def test_a_digest_shows_its_fields_by_name_as_their_widths_say():
+    from dataplane.runtime.trace import DigestSent
+    sent = DigestSent(1, ("srcAddr", "ingress_port"), (0x020000010001, 1), (48, 9))
+    assert sent.render() == "    digest to receiver 1: srcAddr=02:00:00:01:00:01, ingress_port=1"
