@@ -29,7 +29,7 @@ MAX_PACKET = 262144      # Wireshark's largest packet; a longer record means a d
 # pcapng block types and the options we write or read.
 _SHB, _IDB, _SPB, _EPB = 0x0A0D0D0A, 1, 3, 6
 _BYTE_ORDER_MAGIC = 0x1A2B3C4D
-_OPT_END, _IF_NAME, _IF_DESCRIPTION, _IF_TSRESOL, _EPB_FLAGS = 0, 2, 3, 9, 2
+_OPT_END, _OPT_COMMENT, _IF_NAME, _IF_DESCRIPTION, _IF_TSRESOL, _EPB_FLAGS = 0, 1, 2, 3, 9, 2
 _INBOUND, _OUTBOUND = 1, 2
 # A block larger than this is a damaged file: the largest packet and generous room for its options.
 _MAX_BLOCK = MAX_PACKET + (1 << 16)
@@ -42,6 +42,7 @@ class PcapRecord:
     original_length: int
     interface: str | None = None      # pcapng: the name of the interface it was captured on
     direction: str | None = None      # pcapng: "in", "out" or None when not recorded
+    comment: str | None = None        # pcapng: the packet's comment (dataplane writes its packet number there)
 
 
 class _ClosesItsFile:
@@ -69,8 +70,8 @@ class PcapWriter(_ClosesItsFile):
         self.f.write(struct.pack("<IHHiIII", _MAGIC_NS, 2, 4, 0, 0, snaplen, linktype))
         self.count = 0
 
-    def write(self, data: bytes, time_ns: int = 0, interface: int = 0) -> None:
-        """One packet; `interface` is for pcapng writers and is not recorded in classic pcap."""
+    def write(self, data: bytes, time_ns: int = 0, interface: int = 0, number=None) -> None:
+        """One packet; `interface` and `number` are for pcapng writers: classic pcap has no place for them."""
         sec, ns = divmod(max(0, int(time_ns) + self.epoch_ns), 1_000_000_000)
         # The seconds field has 32 bits: past 2106 (or a simulation that long) it wraps, as a counter does.
         self.f.write(struct.pack("<IIII", sec & 0xFFFFFFFF, ns, len(data), len(data)))
@@ -109,11 +110,14 @@ class PcapngWriter(_ClosesItsFile):
         self._flags = _option(_EPB_FLAGS, struct.pack("<I", _OUTBOUND)) + _option(_OPT_END, b"")
         self.count = 0
 
-    def write(self, data: bytes, time_ns: int = 0, interface: int = 0) -> None:
-        """One packet sent out of `interface` (its index in the list the writer was made with)."""
+    def write(self, data: bytes, time_ns: int = 0, interface: int = 0, number=None) -> None:
+        """One packet sent out of `interface` (its index in the list the writer was made with); `number`, the
+        simulator's packet number (net/numbering.py), becomes the packet's comment, which Wireshark shows."""
         t = max(0, int(time_ns) + self.epoch_ns)
+        options = self._flags if number is None else \
+            _option(_OPT_COMMENT, number.comment().encode()) + self._flags
         body = self._head.pack(interface, t >> 32, t & 0xFFFFFFFF, len(data), len(data)) + data \
-            + bytes(-len(data) % 4) + self._flags
+            + bytes(-len(data) % 4) + options
         self.f.write(_block(_EPB, body))
         self.count += 1
 
@@ -290,7 +294,8 @@ class PcapReader(_ClosesItsFile):
         direction = None
         if _EPB_FLAGS in options and len(options[_EPB_FLAGS]) == 4:
             direction = {_INBOUND: "in", _OUTBOUND: "out"}.get(struct.unpack(endian + "I", options[_EPB_FLAGS])[0] & 3)
-        return PcapRecord(((high << 32) | low) * times // divide, data, original, name, direction)
+        comment = options[_OPT_COMMENT].decode("utf-8", "replace") if _OPT_COMMENT in options else None
+        return PcapRecord(((high << 32) | low) * times // divide, data, original, name, direction, comment)
 
 
 def read_pcap(path: str) -> list[PcapRecord]:

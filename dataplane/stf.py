@@ -58,10 +58,11 @@ from .controlplane.switch_cli import MAX_PRIORITY, CommandError, SwitchCli
 from .controlplane.switch_cli import NUMBER as _NUMBER
 from .controlplane.values import ValueError_, parse_match, parse_scalar, wildcard
 from .diagnostics import SourceFile, Span, error
+from .protocols.locate import field_at
 from .runtime.device import Device
 from .runtime.errors import ControlPlaneError
 from .runtime.tables import KeySpec, MatchValue
-from .runtime.trace import DropReason
+from .runtime.trace import DropReason, format_value
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
@@ -488,8 +489,9 @@ class StfRunner:
                         lines.append(f"    received: {_spaced(got[i].hex().upper())}")
                     self.result.messages.append("\n".join(lines))
                 continue
+            ethernet = _has_ethernet(self.dev)
             for i, (e, pkt) in enumerate(zip(exps, got)):
-                problem = _compare(e, pkt)
+                problem = _compare(e, pkt, ethernet)
                 if problem:
                     self.fail_check(f"port {port}, packet {i + 1} (expected at {e.span}): {problem[0]}\n"
                                     f"    expected: {_spaced(e.data)}{'$' if e.exact_length else ''}\n"
@@ -524,7 +526,9 @@ def _spaced(hexstr: str) -> str:
     return " ".join(hexstr[i:i + 2] for i in range(0, len(hexstr), 2))
 
 
-def _compare(e: Expectation, pkt: bytes) -> tuple[str, str] | None:
+def _compare(e: Expectation, pkt: bytes, ethernet: bool = False) -> tuple[str, str] | None:
+    """What is wrong with a received packet (and a caret under the first nibble that differs), or None.
+    `ethernet`: the program's packets start with an Ethernet header, so the differing field can be named."""
     got = pkt.hex().upper()
     exp = e.data
     if len(got) < len(exp):
@@ -532,10 +536,40 @@ def _compare(e: Expectation, pkt: bytes) -> tuple[str, str] | None:
     for i, c in enumerate(exp):
         if c != "*" and c != got[i]:
             marker = " " * (i + i // 2) + "^"
-            return f"differs at byte {i // 2} (nibble {i})", marker
+            # The first bit that differs, in a nibble that may span several fields (flags, fragment offset).
+            first_bit = i * 4 + 4 - (int(c, 16) ^ int(got[i], 16)).bit_length()
+            spot = field_at(pkt, first_bit) if ethernet else None
+            if spot is None:
+                return f"differs at byte {i // 2} (nibble {i})", marker
+            return (f"{spot.name}: expected {_expected_field(exp, spot)}, got "
+                    f"{format_value(spot.field, _bits(pkt, spot.bit, spot.width), spot.width)} "
+                    f"(byte {i // 2})"), marker
     if e.exact_length and len(got) != len(exp):
         return f"received {len(pkt)} bytes, expected exactly {len(exp) // 2}", ""
     return None
+
+
+def _has_ethernet(device: Device) -> bool:
+    """Does the program declare a header laid out as Ethernet's (48, 48 and 16 bits)? Then its packets are
+    Ethernet frames and the dissector can name the field of a byte (p4c's tests use Ethernet almost always)."""
+    return any([f.width for f in layout.fields.values()] == [48, 48, 16]
+               for layout in getattr(device, "layouts", {}).values())
+
+
+def _bits(data: bytes, first: int, width: int) -> int:
+    """`width` bits of `data` from bit `first` (0: the most significant bit of byte 0)."""
+    return (int.from_bytes(data, "big") >> (len(data) * 8 - first - width)) & ((1 << width) - 1)
+
+
+def _expected_field(nibbles: str, spot) -> str:
+    """The expected value of a field, from an expect line's nibbles: formatted as the field is (format_value),
+    or in hex with the '*' nibbles when some of its bits may be anything."""
+    first, last = spot.bit // 4, (spot.bit + spot.width - 1) // 4
+    part = nibbles[first:last + 1]
+    if "*" not in part:
+        value = _bits(bytes.fromhex(part if len(part) % 2 == 0 else part + "0"), spot.bit - first * 4, spot.width)
+        return format_value(spot.field, value, spot.width)
+    return "0x" + part.lower()
 
 
 def run_stf(device: Device, source: SourceFile, trace: bool = False, echo=None) -> StfResult:

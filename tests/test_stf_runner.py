@@ -38,10 +38,40 @@ def test_dollar_requires_the_exact_length():
     assert not r.passed and "expected exactly 14" in r.messages[0]
 
 
-def test_a_different_byte_is_reported_with_its_position():
+def test_a_different_byte_is_reported_with_its_field_values_and_position():
     r = run(ROUTE + f"packet 1 {IN}\nexpect 2 {OUT.replace('3f11', '4011')}\n")
     assert not r.passed
-    assert "port 2, packet 1" in r.messages[0] and "differs at byte 22" in r.messages[0]
+    assert r.messages[0].splitlines()[0] == \
+        "port 2, packet 1 (expected at t.stf:3:8): ipv4.ttl: expected 64, got 63 (byte 22)"
+
+
+@pytest.mark.parametrize("expected, message", [
+    ("000000000203", "ethernet.dstAddr: expected 00:00:00:00:02:03, got 00:00:00:00:02:02 (byte 5)"),
+    ("000000000202 000000000001 86dd", "ethernet.etherType: expected 0x86dd, got 0x0800 (byte 12)"),
+    # The first bit that differs names the field, in a byte shared by flags and the fragment offset.
+    ("000000000202 000000000001 0800 45000021000*4000", "ipv4.df: expected 1, got 0 (byte 20)"),
+    ("000000000202 000000000001 0800 4500002100010000 3f11 0000",
+     "ipv4.hdrChecksum: expected 0x0000, got 0x64c6 (byte 24)"),
+    ("000000000202 000000000001 0800 4500002100010000 3f11 64c6 0a000102",
+     "ipv4.srcAddr: expected 10.0.1.2, got 10.0.1.1 (byte 29)"),
+    ("000000000202 000000000001 0800 4500002100010000 3f11 64c6 0a000101 0a000205 0035 0*36",
+     "udp.dstPort: expected 0x0*36, got 53 (byte 37)"),
+    # Past the headers the dissector knows, the offset is all there is to say.
+    (OUT[:-2] + "6e", "differs at byte 46 (nibble 93)"),
+])
+def test_a_mismatch_names_the_field_with_both_values(expected, message):
+    r = run(ROUTE + f"packet 1 {IN}\nexpect 2 {expected}\n")
+    assert not r.passed
+    assert r.messages[0].splitlines()[0] == f"port 2, packet 1 (expected at t.stf:3:8): {message}"
+    assert r.messages[0].splitlines()[-1].strip() == "^"
+
+
+def test_a_program_without_ethernet_headers_gets_offsets_only():
+    from dataplane.stf import Expectation, _compare
+    e = Expectation(2, OUT.replace(" ", "").replace("3f11", "4011").upper(), False, None)
+    received = bytes.fromhex(OUT.replace(" ", ""))
+    assert _compare(e, received, ethernet=False)[0] == "differs at byte 22 (nibble 44)"
+    assert _compare(e, received, ethernet=True)[0] == "ipv4.ttl: expected 64, got 63 (byte 22)"
 
 
 def test_packets_on_unexpected_ports_and_missing_packets_fail():
@@ -106,7 +136,7 @@ def test_trace_shows_tables_actions_and_fate(tmp_path, capsys):
     for needle in ("parser MyParser: state parse_ipv4", "extract hdr.ipv4:", "dstAddr=10.0.2.5",
                    "table MyIngress.ipv4_lpm: key {hdr.ipv4.dstAddr=10.0.2.5} hit",
                    "action MyIngress.ipv4_forward(dstAddr=00:00:00:00:02:02, port=2)", "emit hdr.ipv4:",
-                   "ttl=0x3f", "packet out on port 2, 47 bytes"):
+                   "ttl=63", "packet out on port 2, 47 bytes"):
         assert needle in out, needle
 
 

@@ -17,8 +17,8 @@ from ..frontend import ast as A
 from ..frontend.types import (BoolType, EnumType, ExternType, StructLikeType, Type, VarbitType, strip_newtype)
 from .codegen import INLINE_NESTING, Binding, Const, Env, InlineFrame, has_effects, is_path, is_scalar
 from .effects import root_symbol
-from .layout import (DynFieldScalar, FieldScalar, HeaderPlace, Place, Scalar, StackPlace, StructPlace, UnionPlace,
-                     VarbitScalar, scalar_width)
+from .layout import (DynFieldScalar, FieldScalar, HeaderPlace, LayoutError, Place, Scalar, StackPlace, StructPlace,
+                     UnionPlace, VarbitScalar, fixed_width, scalar_width)
 
 
 def _contains_return(body) -> bool:
@@ -783,35 +783,39 @@ class CallsMixin:
 
     def _ext_digest(self, e, args):
         data_e = args[1]
-        names, values = self._digest_fields(data_e)
+        names, values, widths = self._digest_fields(data_e)
         receiver = self.value(args[0])
         vals = ", ".join(values)
         self.em.line(f"dev.digest({receiver}, {str(data_e.type)!r}, {tuple(names)!r}, ({vals},))")
         if self.traced:
-            self.em.line(f"tr(ExternCall('digest', '', f'({{{receiver}}}) ' + repr(({vals},))))")
+            self.em.line(f"tr(DigestSent({receiver}, {tuple(names)!r}, ({vals},), {tuple(widths)!r}))")
 
-    def _digest_fields(self, e: A.Expression) -> tuple[list[str], list[str]]:
+    def _digest_fields(self, e: A.Expression) -> tuple[list[str], list[str], list[int | None]]:
+        """The digest's field names, the Python expressions of their values, and their widths (for traces)."""
         t = strip_newtype(e.type)
         if isinstance(e, A.ListExpression):
             names = list(t.fields) if isinstance(t, StructLikeType) else [f"f{i}" for i in range(len(e.elements))]
-            return names, [self.value(x) for x in e.elements]
+            return names, [self.value(x) for x in e.elements], [_width_or_none(x.type) for x in e.elements]
         if isinstance(e, A.StructExpression):
-            return [n for n, _ in e.fields], [self.value(x) for _, x in e.fields]
+            return ([n for n, _ in e.fields], [self.value(x) for _, x in e.fields],
+                    [_width_or_none(x.type) for _, x in e.fields])
         place = self.aggregate_source(e)
         if isinstance(place, StructPlace):
-            names, values = [], []
+            names, values, widths = [], [], []
             for n, f in place.fields.items():
                 if isinstance(f, Scalar):
                     names.append(n)
                     values.append(f.read())
-            return names, values
+                    widths.append(_width_or_none(f.type))
+            return names, values, widths
         if isinstance(place, HeaderPlace):
             fields = [(n, place.field(n)) for n in place.layout.fields]
             # A struct-typed header field is digested as the integer of its bits, like on the wire.
-            return [n for n, _ in fields], [f.read() if isinstance(f, Scalar) else
-                                            FieldScalar(place, place.layout.fields[n]).read() for n, f in fields]
+            return ([n for n, _ in fields], [f.read() if isinstance(f, Scalar) else
+                                             FieldScalar(place, place.layout.fields[n]).read() for n, f in fields],
+                    [place.layout.fields[n].width for n, _ in fields])
         if isinstance(place, Scalar):
-            return ["value"], [place.read()]
+            return ["value"], [place.read()], [_width_or_none(place.type)]
         raise self.unsupported("this digest data", e)
 
     def _clone(self, session: str, field_list: str):
@@ -947,3 +951,11 @@ def provided_externs_hint() -> str:
     functions = sorted(n[len("_ext_"):] for n in dir(CallsMixin) if n.startswith("_ext_"))
     return (f"dataplane provides the extern objects {', '.join(EXTERN_OBJECTS)} and the extern functions "
             f"{', '.join(functions)}")
+
+
+def _width_or_none(t: Type) -> int | None:
+    """A scalar's width for a trace's formatting; None for what has none (it is then shown in decimal)."""
+    try:
+        return fixed_width(t)
+    except LayoutError:
+        return None

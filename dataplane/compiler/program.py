@@ -464,7 +464,7 @@ class ProgramCompiler:
         em.line("from dataplane.runtime.helpers import (ExitControl, ParserStop, shl, sar, add_sat, sub_sat, "
                 "add_sat_signed, sub_sat_signed, div, mod, hash_value, checksum, format_log)")
         em.line("from dataplane.runtime.trace import (Extract, Select, ParserError, TableApply, ActionRun, "
-                "ExternCall, Log, Emit, Exit, ProfileSelect)")
+                "ExternCall, DigestSent, Log, Emit, Exit, ProfileSelect)")
         em.line("from dataplane.runtime.trace import ParserState as ParserStateEv")
         em.line("from dataplane.runtime.profiles import selector_hash")
         em.line("from dataplane.runtime.hashing import crc16, crc32")

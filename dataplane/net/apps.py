@@ -3,7 +3,9 @@
 Each one is started at a simulated time, runs on its host's stack, and
 writes what the real tool would print (iputils ping, Linux traceroute) with
 simulated round-trip times. `lines` grows as the run goes on; `render()`
-adds the closing statistics.
+adds the closing statistics. Each line is also told to the simulator's
+watchers when it is printed, so that a trace shows it at its time, among
+the packets; `closing()` is then what is left for the end.
 """
 
 from __future__ import annotations
@@ -74,6 +76,25 @@ def quoted_transport(n: IcmpNotice) -> tuple[int, bytes] | None:
     return d[9], d[(d[0] & 0xF) * 4:]
 
 
+class Transcript(list):
+    """An application's printed lines. A line appended is also told to the simulator's watchers, as
+    ("app_line", app, text), so that a trace shows it at the simulated time it was printed."""
+
+    def __init__(self, app: "App"):
+        super().__init__()
+        self.app = app
+
+    def append(self, text: str) -> None:
+        super().append(text)
+        sim = self.app.sim
+        if sim.watchers:
+            sim.notify("app_line", self.app, text)
+
+    def extend(self, texts) -> None:
+        for text in texts:
+            self.append(text)
+
+
 class App:
     """Something that runs on a host: started once, writes lines; render() is what the tool would print."""
 
@@ -83,7 +104,7 @@ class App:
         self.net = net
         self.host: Host = net.host(host)
         self.sim = net.sim
-        self.lines: list[str] = []
+        self.lines: list[str] = Transcript(self)
         self.done = False
         self.started = False
         self.start_ns: int | None = None
@@ -108,6 +129,23 @@ class App:
 
     def report(self) -> str:
         return "\n".join(self.lines)
+
+    def announce(self, text: str) -> None:
+        """An event worth seeing among the packets of a trace, that the tool itself does not print."""
+        if self.sim.watchers:
+            self.sim.notify("app_line", self, text)
+
+    def closing(self) -> str:
+        """What render() prints after the lines a trace already showed at their times: the statistics."""
+        text = self.render()
+        if not self.started or not self.lines:
+            return text
+        shown = "\n".join(self.lines)
+        if text == shown:
+            return ""
+        if text.startswith(shown + "\n"):
+            return text[len(shown) + 1:].lstrip("\n")
+        return text
 
 
 class Ping(App):

@@ -81,7 +81,13 @@ def _topology_args(p) -> None:
     p.add_argument("--pcap-epoch", metavar="WHEN", default=None,
                    help="the date and time of simulated time 0 in captures, UTC (ISO 8601, e.g. "
                         "2026-01-01T09:00:00, or seconds since 1970); default 2000-01-01T00:00:00")
-    p.add_argument("--trace", action="store_true", help="print every packet hop by hop")
+    p.add_argument("--trace", action="store_true", help="print every packet hop by hop, with the applications' "
+                                                        "lines at their times")
+    p.add_argument("--trace-filter", metavar="TERMS",
+                   help="trace only some records (implies --trace): nodes (h1), protocols (arp, nd, ipv4, ipv6, "
+                        "icmp, icmpv6, tcp, udp, sctp, fragment), flows (h1>h2, 10.0.1.1<>10.0.2.2), 'port 80', "
+                        "packet numbers (#12), separated by commas: one kind is any of its terms, different kinds "
+                        "must all match (e.g. 's1, icmp')")
     p.add_argument("--program", metavar="P4", help="(topology.json) the program every switch runs")
     p.add_argument("--progress", dest="progress", action="store_true", default=None,
                    help="show a progress line on stderr (default: when stderr is a terminal)")
@@ -101,12 +107,19 @@ def _network(args):
     if (links is not None or args.pcap_epoch is not None) and args.pcap is None:
         raise error("--links and --pcap-epoch choose what --pcap DIR writes; give --pcap DIR too")
     epoch = PCAP_EPOCH_NS if args.pcap_epoch is None else _epoch_ns(args.pcap_epoch)
-    net = Network(topo, trace=args.trace, pcap_dir=args.pcap, pcap_format=args.pcap_format, pcap_links=links,
+    traced = args.trace or args.trace_filter is not None
+    net = Network(topo, trace=traced, pcap_dir=args.pcap, pcap_format=args.pcap_format, pcap_links=links,
                   pcap_epoch_ns=epoch)
     tracer = None
-    if args.trace:
+    if traced:
+        from .tracefilter import FilterError, parse_filter
         from .tracing import Tracer
         tracer = Tracer(net)
+        if args.trace_filter is not None:
+            try:
+                tracer.only = parse_filter(args.trace_filter, net)    # before the run: a typo costs nothing
+            except FilterError as exc:
+                raise error(f"--trace-filter: {exc}") from None
     return net, tracer
 
 
@@ -173,8 +186,16 @@ def _run(net, tracer, args, until_ns=None) -> None:
         progress.done()
         net.close()
     if tracer is not None:
-        print(tracer.render())
+        # The applications' lines are among the packets, at their times; their statistics come after.
+        print(tracer.render(only=tracer.only))
         print()
+
+
+def _print_app(app, tracer) -> None:
+    """An application's output: all of it, or what a trace has not shown yet (its statistics)."""
+    text = app.render() if tracer is None else app.closing()
+    if text:
+        print(text)
 
 
 def cmd_run(args) -> int:
@@ -191,7 +212,7 @@ def cmd_run(args) -> int:
     for app, label in zip(apps, labels):
         if label:
             print(label)
-        print(app.render())
+        _print_app(app, tracer)
         print()
     for host, receiver in net.receivers.items():
         if receiver.received:
@@ -229,7 +250,7 @@ def cmd_ping(args) -> int:
     app = Ping(net, args.src, args.dst, count=args.count, size=args.size, interval_ns=interval, df=args.df,
                v6=args.ipv6, ttl=args.ttl).start(0)
     _run(net, tracer, args)
-    print(app.render())
+    _print_app(app, tracer)
     return 0 if app.received else 1
 
 
@@ -247,7 +268,7 @@ def cmd_pingall(args) -> int:
     net, tracer = _network(args)
     app = _pingall(net, args.ipv6)
     _run(net, tracer, args)
-    print(app.render())
+    _print_app(app, tracer)
     return 0 if app.received == len(app.pairs) else 1
 
 
@@ -308,7 +329,7 @@ def cmd_traceroute(args) -> int:
     _check_ends(net, args)
     app = Traceroute(net, args.src, args.dst, v6=args.ipv6, max_hops=args.max_hops, queries=args.queries).start(0)
     _run(net, tracer, args)
-    print(app.render())
+    _print_app(app, tracer)
     return 0
 
 

@@ -28,6 +28,7 @@ class P4Device:
     """A simulated device running a compiled P4 pipeline, with its agent if it has one."""
 
     kind = "p4"
+    forwards = True        # the frames its pipeline sends carry on the packet it received (net/numbering.py)
 
     def __init__(self, sim: Simulator, name: str, node: Node, ports: dict[int, str]):
         self.sim = sim
@@ -107,5 +108,7 @@ class P4Device:
             if sim.watchers:
                 sim.notify("device_hop", self, hop)
         ready = sim.now_ns + PROCESSING_NS
-        for out_port, out_frame in sendable:
-            self.links[out_port].send(self, out_port, out_frame, ready)
+        for i, (out_port, out_frame) in enumerate(r.outputs):     # the pipeline's first, then the agent's
+            link = self.links.get(out_port)
+            if link is not None:
+                link.send(self, out_port, out_frame, ready, i >= r.forwarded)

@@ -65,6 +65,10 @@ class Network:
     def _build(self, topo: Topology, trace: bool, pcap_dir: str | None) -> None:
         self.topo = topo
         self.sim = Simulator(seed=topo.seed, max_frames=topo.max_frames)
+        if trace or pcap_dir is not None:
+            # Trace lines and capture frames carry packet numbers that match (net/numbering.py).
+            from .numbering import PacketNumbers
+            self.sim.numbers = PacketNumbers()
         self.hosts: dict[str, Host] = {}
         self.devices: dict[str, P4Device] = {}
         self.links: dict[str, Link] = {}

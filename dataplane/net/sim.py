@@ -39,6 +39,7 @@ class DropRecord:
     detail: str = ""
     port: int | None = None
     copy: bool = False            # one copy of a frame whose other copies went on (multicast, flooding)
+    packet: object = None         # the frame's PacketNumber, when packets are numbered (net/numbering.py)
 
 
 # What became of a frame a node received: exactly one of these each.
@@ -127,6 +128,9 @@ class Simulator:
         # "device_hop" (device, HopRecord), "host_rx" (host, port, frame), "host_rx_fate" (host, fate),
         # "host_event" (host, text), "link_drop" (link, node, port, frame, DropRecord).
         self.watchers: list[Callable] = []
+        # A PacketNumbers (net/numbering.py) when traces or captures want packet numbers; None keeps links
+        # free of any per-frame work for them.
+        self.numbers = None
 
     def notify(self, kind: str, *details) -> None:
         for w in self.watchers:
@@ -251,25 +255,29 @@ class Link:
     def end(self, node, port: int) -> LinkEnd:
         return self.ends[(id(node), port)]
 
-    def send(self, node, port: int, frame: bytes, ready_ns: int | None = None) -> None:
-        """A node puts a frame on the link at its port, ready to go at ready_ns (default: now)."""
+    def send(self, node, port: int, frame: bytes, ready_ns: int | None = None, new_packet: bool = False) -> None:
+        """A node puts a frame on the link at its port, ready to go at ready_ns (default: now).
+
+        `new_packet`: a device's agent made the frame (it does not carry on the packet being received)."""
         end = self.ends[(id(node), port)]
         sim = self.sim
         ledger = sim.ledger
         ledger.transmitted += 1
+        number = None if sim.numbers is None else sim.numbers.transmit(node, new_packet)
         ready = sim.now_ns if ready_ns is None else ready_ns
         if not self.up:
             self._drop(node, port, frame, DropReason.LINK_DOWN, f"link {self.name} is down")
             return
         if len(frame) - 14 > self.mtu:
             self._drop(node, port, frame, DropReason.EXCEEDS_LINK_MTU,
-                       f"{len(frame) - 14} bytes on {self.name} (MTU {self.mtu})")
+                       f"{len(frame) - 14} bytes on {self.name} (MTU {self.mtu})", number)
             return
         waiting = end.waiting
         while waiting and waiting[0] <= ready:
             waiting.popleft()            # these frames have started by the time this one is ready
         if len(waiting) >= self.queue_frames:
-            self._drop(node, port, frame, DropReason.QUEUE_FULL, f"{self.name} queue of {self.queue_frames} frames")
+            self._drop(node, port, frame, DropReason.QUEUE_FULL, f"{self.name} queue of {self.queue_frames} frames",
+                       number)
             return
         start = ready if ready >= end.free_at else end.free_at
         if start > ready:
@@ -278,25 +286,40 @@ class Link:
         end.sent += 1
         end.bytes += len(frame)
         if self.pcap is not None:
-            self.pcap.write(frame, start, end.index)
+            self.pcap.write(frame, start, end.index, number)
         for obs in self.observers:
             obs(self, end, frame)
-        sim.at(end.free_at + self.latency_ns, self._arrive, end, frame)
+        if number is None:
+            sim.at(end.free_at + self.latency_ns, self._arrive, end, frame)
+        else:
+            sim.at(end.free_at + self.latency_ns, self._arrive_numbered, end, frame, number)
 
-    def _arrive(self, end: LinkEnd, frame: bytes) -> None:
+    def _arrive(self, end: LinkEnd, frame: bytes, number=None) -> None:
         sim = self.sim
         if not self.up:
             self._drop(end.node, end.port, frame, DropReason.LINK_DOWN, f"link {self.name} went down")
             return
         if self.loss and self.rng.random() < self.loss:
-            self._drop(end.node, end.port, frame, DropReason.LINK_LOSS, self.name)
+            self._drop(end.node, end.port, frame, DropReason.LINK_LOSS, self.name, number)
             return
         sim.ledger.arrived += 1
         end.peer.receive(end.peer_port, frame)
 
-    def _drop(self, node, port: int, frame: bytes, reason: DropReason, detail: str) -> None:
+    def _arrive_numbered(self, end: LinkEnd, frame: bytes, number) -> None:
+        """_arrive, with the frame's number known to the receiver's watchers and to the frames it forwards."""
+        numbers = self.sim.numbers
+        if numbers is None:                  # numbering was turned off while the frame was on the wire
+            self._arrive(end, frame, number)
+            return
+        numbers.receiving, numbers.receiver = number, end.peer
+        try:
+            self._arrive(end, frame, number)
+        finally:
+            numbers.receiving = numbers.receiver = None
+
+    def _drop(self, node, port: int, frame: bytes, reason: DropReason, detail: str, number=None) -> None:
         sim = self.sim
-        rec = DropRecord(sim.now_ns, node.name, reason, detail, port)
+        rec = DropRecord(sim.now_ns, node.name, reason, detail, port, packet=number)
         sim.ledger.drop(rec, True)
         if sim.watchers:
             sim.notify("link_drop", self, node, port, frame, rec)

@@ -15,16 +15,23 @@ each received frame and the host's own events (ARP, replies, drops). Frames
 lost on links (queue full, random loss, larger than the link MTU) appear
 where and when they were lost.
 
+Every frame carries its packet number (`#12`, net/numbering.py: a packet
+keeps its number on every hop), the one its capture frame's comment shows.
+Applications' lines (ping replies, traceroute hops, a transfer's connection
+opening and closing) appear at the time they happen, among the packets
+(`h1 ping: 64 bytes from ...`); their closing statistics are for the end.
+
 How it watches: links call their `observers` when a frame goes on the wire
 (which covers what hosts send), and the simulator's `watchers` hear, in
 order, each device hop, each frame a host receives with its fate, each host
-event, and each frame a link drops. `detach()` stops watching.
+event, each frame a link drops, and each line an application prints.
+`detach()` stops watching.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from ..protocols import packets as P
@@ -32,10 +39,12 @@ from ..protocols.checksums import internet_checksum
 from ..protocols.dissect import Layer, dissect, find, summarize
 from ..router.agent import CPU_PORT
 from ..runtime.trace import (ActionRun, Drop, DropReason, Emit, Extract, Output, PacketIn, ParserError, ParserState,
-                             ProfileSelect, Select, StageStart, TableApply)
+                             ProfileSelect, Select, StageStart, TableApply, format_value)
 from .devices import HopRecord, P4Device
 from .host.stack import Host
+from .numbering import PacketNumber, PacketNumbers
 from .sim import DropRecord, Link
+from .tracefilter import TraceFilter, parse_filter
 
 INDENT = " " * 18                 # lines under a record: two columns right of the node name
 DETAIL = INDENT + "    "          # changed fields, under the frame they belong to
@@ -50,6 +59,8 @@ class DeviceHop:
     time_ns: int
     device: P4Device
     hop: HopRecord
+    number: PacketNumber | None = None                   # of the frame received
+    out_numbers: dict = field(default_factory=dict)      # index in hop.outputs -> number, for those sent
 
     @property
     def nodes(self) -> tuple:
@@ -57,6 +68,10 @@ class DeviceHop:
 
     def frames(self) -> list[bytes]:
         return [self.hop.frame] + [f for _, f in self.hop.outputs]
+
+    def numbered_frames(self) -> list[tuple]:
+        return [(self.hop.frame, self.number)] + \
+            [(f, self.out_numbers.get(i)) for i, (_, f) in enumerate(self.hop.outputs)]
 
 
 @dataclass
@@ -69,6 +84,7 @@ class HostFrame:
     sent: bool
     peer: str
     fate: str | None = None
+    number: PacketNumber | None = None
 
     @property
     def nodes(self) -> tuple:
@@ -76,6 +92,9 @@ class HostFrame:
 
     def frames(self) -> list[bytes]:
         return [self.frame]
+
+    def numbered_frames(self) -> list[tuple]:
+        return [(self.frame, self.number)]
 
 
 @dataclass
@@ -92,6 +111,9 @@ class HostEvent:
 
     def frames(self) -> list[bytes]:
         return self.during.frames() if self.during is not None else []
+
+    def numbered_frames(self) -> list[tuple]:
+        return self.during.numbered_frames() if self.during is not None else []
 
 
 @dataclass
@@ -111,6 +133,28 @@ class LinkDrop:
     def frames(self) -> list[bytes]:
         return [self.frame]
 
+    def numbered_frames(self) -> list[tuple]:
+        return [(self.frame, self.drop.packet)]
+
+
+@dataclass
+class AppLine:
+    """A line an application printed as the run went (a ping reply, a traceroute hop), or an event of its
+    own worth seeing among the packets (a transfer's connection established)."""
+    time_ns: int
+    app: object
+    text: str
+
+    @property
+    def nodes(self) -> tuple:
+        return (self.app.host.name,)
+
+    def frames(self) -> list[bytes]:
+        return []
+
+    def numbered_frames(self) -> list[tuple]:
+        return []
+
 
 # ---------------------------------------------------------------------------- the tracer
 
@@ -121,7 +165,11 @@ class Tracer:
     def __init__(self, net):
         self.net = net
         self.records: list = []
+        self.only: TraceFilter | None = None          # the filter render() uses when given none
         self._receiving: HostFrame | None = None      # the frame a host is receiving right now
+        self._hop: DeviceHop | None = None            # the hop whose outputs the device is sending now
+        self._hop_cursor = 0                          # its outputs before this one have been sent
+        self._numbered_by_us = False
         self._attach()
 
     # ------------------------------------------------------------------ watching
@@ -130,17 +178,28 @@ class Tracer:
         for dev in self.net.devices.values():
             if not dev.trace or dev.hops is None:      # a Network built without trace=True
                 dev.trace, dev.hops = True, []
-        self.net.sim.watchers.append(self._event)
+        sim = self.net.sim
+        if sim.numbers is None:
+            sim.numbers, self._numbered_by_us = PacketNumbers(), True
+        sim.watchers.append(self._event)
         for link in self.net.links.values():
             link.observers.append(self._on_transmit)
 
     def detach(self) -> None:
         """Stop watching."""
-        if self._event in self.net.sim.watchers:
-            self.net.sim.watchers.remove(self._event)
+        sim = self.net.sim
+        if self._event in sim.watchers:
+            sim.watchers.remove(self._event)
+        if self._numbered_by_us:
+            sim.numbers, self._numbered_by_us = None, False
         for link in self.net.links.values():
             if self._on_transmit in link.observers:
                 link.observers.remove(self._on_transmit)
+
+    def _arriving(self, node) -> PacketNumber | None:
+        """The number of the frame `node` is receiving now."""
+        numbers = self.net.sim.numbers
+        return numbers.receiving if numbers is not None and numbers.receiver is node else None
 
     def _now(self) -> int:
         return self.net.sim.now_ns
@@ -149,11 +208,15 @@ class Tracer:
         """What the simulator's watchers hear, in the order it happens (see Simulator.watchers)."""
         if kind == "device_hop":
             dev, hop = d
-            self.records.append(DeviceHop(hop.time_ns, dev, hop))
+            # Its outputs go on the links right after this: _on_transmit gives them their numbers.
+            self._hop = DeviceHop(hop.time_ns, dev, hop, self._arriving(dev))
+            self._hop_cursor = 0
+            self.records.append(self._hop)
         elif kind == "host_rx":
             host, port, frame = d
             # Recorded before the host runs, so that what it does about the frame comes after.
-            self._receiving = HostFrame(self._now(), host, port, frame, False, _peer_name(host, port))
+            self._receiving = HostFrame(self._now(), host, port, frame, False, _peer_name(host, port),
+                                        number=self._arriving(host))
             self.records.append(self._receiving)
         elif kind == "host_rx_fate":
             if self._receiving is not None:
@@ -166,21 +229,38 @@ class Tracer:
         elif kind == "link_drop":
             link, node, port, frame, rec = d
             self.records.append(LinkDrop(self._now(), link, node, port, frame, rec))
+        elif kind == "app_line":
+            app, text = d
+            self.records.append(AppLine(self._now(), app, text))
 
     def _on_transmit(self, link: Link, end, frame: bytes) -> None:
         # Devices' frames are shown with the hop that made them; hosts' frames are seen only here.
+        numbers = self.net.sim.numbers
+        number = numbers.last if numbers is not None else None
         if isinstance(end.node, Host):
-            self.records.append(HostFrame(self._now(), end.node, end.port, frame, True, end.peer.name))
+            self.records.append(HostFrame(self._now(), end.node, end.port, frame, True, end.peer.name,
+                                          number=number))
+            return
+        hop = self._hop
+        if hop is None or hop.device is not end.node or hop.time_ns != self._now():
+            return
+        # The device sends its hop's outputs in order, skipping those on ports without a link.
+        outputs = hop.hop.outputs
+        for i in range(self._hop_cursor, len(outputs)):
+            if outputs[i][0] == end.port and outputs[i][1] is frame:
+                hop.out_numbers[i] = number
+                self._hop_cursor = i + 1
+                break
 
     # ------------------------------------------------------------------ showing
 
-    def render(self, limit: int | None = None, only: str | Callable[[bytes], bool] | None = None) -> str:
+    def render(self, limit: int | None = None, only: str | TraceFilter | Callable[[bytes], bool] | None = None) -> str:
         """The records in time order, as text.
 
-        `only` keeps a node's records (a node name), the packets of a protocol
-        ("arp", "ipv4", "ipv6", "icmp", "icmp6", "udp", "tcp", "sctp",
-        "fragment"), or the packets a predicate on the frame's bytes accepts.
-        `limit` is the most records shown.
+        `only` keeps some records: a filter (tracefilter.py: nodes, protocols,
+        flows, ports, packet numbers, e.g. "s1, icmp" or "#12"), as text or
+        parsed, or a predicate on a frame's bytes (records without a frame are
+        then left out). `limit` is the most records shown.
         """
         view = _View(self.net)
         keep = _matcher(self.net, only, view)
@@ -192,7 +272,9 @@ class Tracer:
         if len(shown) < len(chosen):
             lines.append(f"... {len(chosen) - len(shown)} more records (raise the limit to see them)")
         if not chosen:
-            lines.append("nothing traced" + ("" if only is None else f" for {only!r}"))
+            lines.append("nothing traced" + ("" if only is None else f" for '{_filter_text(only)}'"))
+        elif only is not None and all(isinstance(r, AppLine) for r in chosen):
+            lines.append(f"no packets traced for '{_filter_text(only)}'")
         return "\n".join(lines)
 
 
@@ -203,38 +285,29 @@ def _peer_name(host: Host, port: int) -> str:
 
 # ---------------------------------------------------------------------------- filters
 
-# Filter words and the dissected layer that makes a frame match ("fragment" is special: see _is_fragment).
-_PROTOCOL_LAYERS = {"arp": "arp", "ipv4": "ipv4", "ipv6": "ipv6", "icmp": "icmp", "icmp6": "icmpv6", "udp": "udp",
-                    "tcp": "tcp", "sctp": "sctp", "fragment": None}
-_ALIASES = {"ip6": "ipv6", "icmpv6": "icmp6", "ip": "ipv4"}
 
-
-def _is_fragment(layers: list[Layer]) -> bool:
-    ip = find(layers, "ipv4")
-    if ip is not None and not ip.problem and (ip["mf"] or ip["fragOffset"]):
-        return True
-    return find(layers, "ipv6 fragment") is not None
+def _filter_text(only) -> str:
+    return only if isinstance(only, str) else getattr(only, "text", "a predicate")
 
 
 def _matcher(net, only, view: "_View") -> Callable[[object], bool]:
+    """Raises tracefilter.FilterError (a ValueError) for a filter it cannot read."""
     if only is None:
         return lambda rec: True
-    if isinstance(only, str) and (only in net.hosts or only in net.devices):
-        return lambda rec: only in rec.nodes
-    if isinstance(only, str):
-        word = _ALIASES.get(only.lower(), only.lower())
-        if word not in _PROTOCOL_LAYERS:
-            raise ValueError(f"trace filter '{only}' is neither a node of {net.topo.name} nor one of "
-                             f"{', '.join(sorted(_PROTOCOL_LAYERS))}")
-        layer = _PROTOCOL_LAYERS[word]
-        if layer is None:
-            wanted = lambda frame: _is_fragment(view.layers(frame))
-        else:
-            wanted = lambda frame: find(view.layers(frame), layer) is not None
-    else:
-        wanted = only
-    # Events outside any received frame (timers, applications) belong to no packet: a packet filter hides them.
-    return lambda rec: any(wanted(f) for f in rec.frames())
+    if callable(only) and not isinstance(only, TraceFilter):
+        # Events outside any received frame (timers, applications) belong to no packet: a predicate hides them.
+        return lambda rec: any(only(f) for f in rec.frames())
+    f = parse_filter(only, net) if isinstance(only, str) else only
+
+    def keep(rec) -> bool:
+        if isinstance(rec, AppLine):
+            return f.keeps_app_line(rec.app.host.name)
+        if not f.keeps_node(rec.nodes):
+            return False
+        if not f.selects_packets():
+            return True
+        return any(f.keeps_frame(view.layers(frame), number) for frame, number in rec.numbered_frames())
+    return keep
 
 
 # ---------------------------------------------------------------------------- rendering
@@ -266,17 +339,20 @@ class _View:
             body = self.host_frame_lines(rec)
         elif isinstance(rec, HostEvent):
             body = [f"{rec.host.name}: " + _host_event_text(rec.text)]
+        elif isinstance(rec, AppLine):
+            body = [f"{rec.app.host.name} {rec.app.name}: {rec.text}"]
         else:
             body = self.link_drop_lines(rec)
         return [head + body[0]] + body[1:]
 
-    def describe(self, frame: bytes) -> str:
+    def describe(self, frame: bytes, number: PacketNumber | None = None) -> str:
+        """`#12 <summary> (98 bytes)`: the packet number (when packets are numbered) and what the frame is."""
         # Most frames are described twice: by the node that sends them and by the one that receives them.
         text = self._descriptions.get(frame)
         if text is None:
             text = self._descriptions[frame] = \
                 f"{_with_echo_ids(summarize(frame), self.layers(frame))} ({len(frame)} bytes)"
-        return text
+        return text if number is None else f"{number} {text}"
 
     # ------------------------------------------------------------------ devices
 
@@ -284,12 +360,13 @@ class _View:
         dev, hop = rec.device, rec.hop
         peer = dev.links[hop.port].end(dev, hop.port).peer.name if hop.port in dev.links else "?"
         lines = [f"{dev.name} port {hop.port} ({self.iface(dev.name, hop.port)}) <- {peer}: "
-                 f"{self.describe(hop.frame)}"]
+                 f"{self.describe(hop.frame, rec.number)}"]
         if hop.trace is not None:
             lines += [INDENT + line for line in pipeline_lines(hop.trace.events)]
         received = self.layers(hop.frame)
         for i, (port, frame) in enumerate(hop.outputs):
-            lines += self.output_lines(dev, port, frame, received, hop.frame, from_pipeline=i < hop.forwarded)
+            lines += self.output_lines(dev, port, frame, received, hop.frame, from_pipeline=i < hop.forwarded,
+                                       number=rec.out_numbers.get(i))
         # When the pipeline sent copies on, a drop is of one copy (a flood's copy back to its own port).
         copies = hop.forwarded > 0
         for reason, detail in hop.drops:
@@ -297,15 +374,15 @@ class _View:
         return lines
 
     def output_lines(self, dev: P4Device, port: int, frame: bytes, received: list[Layer], received_frame: bytes,
-                     from_pipeline: bool) -> list[str]:
+                     from_pipeline: bool, number: PacketNumber | None = None) -> list[str]:
         link = dev.links.get(port)
         where = f"{self.iface(dev.name, port)} to {link.end(dev, port).peer.name}" if link else "no link"
         sent = self.layers(frame)
         if not from_pipeline:
             # The agent's packets: fragments of the received one, or packets of its own.
             kind = "fragment" if _fragment_of(received, sent) else "new"
-            return [f"{INDENT}-> port {port} ({where}): {kind}: {self.describe(frame)}"]
-        lines = [f"{INDENT}-> port {port} ({where}): {self.describe(frame)}"]
+            return [f"{INDENT}-> port {port} ({where}): {kind}: {self.describe(frame, number)}"]
+        lines = [f"{INDENT}-> port {port} ({where}): {self.describe(frame, number)}"]
         changes = field_changes(received, sent, received_frame, frame) + checksum_problems(sent, frame)
         lines += [DETAIL + c for c in changes] or [DETAIL + "unchanged"]
         return lines
@@ -315,8 +392,8 @@ class _View:
     def host_frame_lines(self, rec: HostFrame) -> list[str]:
         host, iface = rec.host.name, self.iface(rec.host.name, rec.port)
         if rec.sent:
-            return [f"{host} {iface} -> {rec.peer}: {self.describe(rec.frame)}"]
-        lines = [f"{host} {iface} <- {rec.peer}: {self.describe(rec.frame)}"]
+            return [f"{host} {iface} -> {rec.peer}: {self.describe(rec.frame, rec.number)}"]
+        lines = [f"{host} {iface} <- {rec.peer}: {self.describe(rec.frame, rec.number)}"]
         # A dropped frame's reason is in the host's own event that follows.
         if rec.fate in ("delivered", "reassembly"):
             lines.append(INDENT + ("delivered" if rec.fate == "delivered" else "kept for reassembly"))
@@ -326,7 +403,7 @@ class _View:
         sender = rec.node.name
         peer = rec.link.end(rec.node, rec.port).peer.name
         return [f"link {rec.link.name} ({sender} {self.iface(sender, rec.port)} -> {peer}): "
-                f"{self.describe(rec.frame)}",
+                f"{self.describe(rec.frame, rec.drop.packet)}",
                 INDENT + _drop_text(rec.drop.reason, rec.drop.detail)]
 
 
@@ -430,7 +507,9 @@ def _via(chosen: ProfileSelect) -> str:
 
 
 def _action_call(name: str, args: dict) -> str:
-    shown = ", ".join(f"{k}={format_value(k, v, w)}" for k, (v, w) in args.items())
+    """`ipv4_forward(08:00:00:00:02:22, 2)`: the action data as `table_add` takes it, each value written as
+    its parameter's width and name say (format_value)."""
+    shown = ", ".join(format_value(k, v, w) for k, (v, w) in args.items())
     return f"{_last(name)}({shown})"
 
 
@@ -459,24 +538,6 @@ def _named(keys: dict, name: str, value: str) -> str:
 
 def _last(dotted: str) -> str:
     return dotted.rsplit(".", 1)[-1]
-
-
-def _is_address_name(name: str) -> bool:
-    n = name.lower()
-    return "addr" in n or n.startswith("ip") or n.endswith("_ip") or n in ("src", "dst", "nhop")
-
-
-def format_value(name: str, v, width: int | None) -> str:
-    """A P4 value by its width and name: MACs and IP addresses as such, other numbers in decimal."""
-    if isinstance(v, bool) or not isinstance(v, int):
-        return str(v)
-    if width == 48 or (width is None and "mac" in name.lower()):
-        return P.mac_str(v & ((1 << 48) - 1))
-    if width == 32 and _is_address_name(name):
-        return P.ip4_str(v)
-    if width == 128 and _is_address_name(name):
-        return P.ip6_str(v)
-    return str(v) if v < 1 << 16 else f"0x{v:x}"
 
 
 # ---------------------------------------------------------------------------- what changed

@@ -186,6 +186,11 @@ class _Transfer(App):
     def client_address(self) -> int:
         return self.client.local
 
+    def _ends(self) -> str:
+        """client -> server, as the report's first line writes them."""
+        return f"{_endpoint(self.client_address(), self.client_port(), self.v6)} -> " \
+               f"{_endpoint(self.dst, self.port, self.v6)}"
+
     def client_port(self) -> int:
         return self.client.lport
 
@@ -230,8 +235,12 @@ class TcpTransfer(_Transfer):
 
     def _state(self, conn, old: str, new: str) -> None:
         if new == "ESTABLISHED":
+            self.announce(f"{self._ends()}: connection established")
             conn.on_writable = self._write
             self._write(conn)
+        if new in ("TIME-WAIT", "CLOSED") and old not in ("TIME-WAIT", "CLOSED"):
+            # Closed for the user when the closing handshake is over, though TIME-WAIT lasts 2 MSL more.
+            self.announce(f"{self._ends()}: connection closed")
         if new == "CLOSED":
             self.done = True
 
@@ -306,6 +315,7 @@ class SctpTransfer(_Transfer):
         self.client.on_close = self._closed
 
     def _closed(self, assoc) -> None:
+        self.announce(f"{self._ends()}: association closed")
         self.done = True
 
     def client_identity(self) -> int:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from ..diagnostics import DiagnosticError, error
 from .errors import ControlPlaneError
+from .trace import format_value
 
 
 class TableError(ControlPlaneError):
@@ -647,9 +648,18 @@ class Table:
 
     def describe_entry(self, e: Entry | None) -> str:
         if e is None:
-            return f"default {self.action_name(self.default_aid)}{self.default_args if self.default_args else '()'}"
-        return f"entry {e.handle} [{self.match_text(e)}] -> {self.action_name(e.aid)}{tuple(e.args)}" + \
+            return f"default {self.action_text(self.default_aid, self.default_args or ())}"
+        return f"entry {e.handle} [{self.match_text(e)}] -> {self.action_text(e.aid, e.args)}" + \
             (f" priority {e.priority}" if self.needs_priority else "")
+
+    def action_text(self, aid: int, args) -> str:
+        """`MyIngress.ipv4_forward(08:00:00:00:02:22, 2)`: the action with its data as table_add takes it,
+        each value written as its parameter's width and name say (a MAC, an address, a number)."""
+        if aid < 0:
+            return "NoAction()"
+        spec = self.actions[aid]
+        names = spec.params if len(spec.params) == len(args) else [("", None)] * len(args)
+        return f"{spec.name}({', '.join(format_value(n, v, w) for (n, w), v in zip(names, args))})"
 
     def match_text(self, e: Entry) -> str:
         return ", ".join(f"{k.name}={_format_match(k, mv)}" for k, mv in zip(self.keys, e.match))

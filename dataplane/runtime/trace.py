@@ -9,6 +9,7 @@ packet is accounted for with a reason a program can test.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 
 
@@ -176,6 +177,19 @@ class ExternCall(TraceEvent):
 
 
 @dataclass
+class DigestSent(TraceEvent):
+    """digest(receiver, data): the values sent to the control plane, by field name (widths: for formatting)."""
+    receiver: int
+    names: tuple
+    values: tuple
+    widths: tuple
+
+    def render(self) -> str:
+        fields = ", ".join(f"{n}={format_value(n, v, w)}" for n, v, w in zip(self.names, self.values, self.widths))
+        return f"    digest to receiver {self.receiver}: {fields}"
+
+
+@dataclass
 class Log(TraceEvent):
     message: str
 
@@ -254,20 +268,43 @@ def _fmt_pair(name: str, v) -> str:
 
 
 def _fmt_value(name: str, v, width: int | None = None) -> str:
+    return format_value(name, v, width)
+
+
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+# Words of names that hold addresses (dstAddr, nhop_ipv4, dmac, srcIp, next_hop) ...
+_ADDRESS_WORDS = {"addr", "address", "ip", "ipv4", "ipv6", "ip4", "ip6", "src", "dst", "sip", "dip", "nhop",
+                  "nexthop", "gw", "gateway", "mac", "dmac", "smac", "da", "sa"}
+_MAC_WORDS = {"mac", "dmac", "smac", "da", "sa"}
+_IP_WORDS = {"ip", "ipv4", "ipv6", "ip4", "ip6", "sip", "dip"}
+# ... and of names whose values people write in hex (EtherTypes, checksums, flags).
+_HEX_WORDS = {"checksum", "csum", "crc", "flags", "ethertype", "ptype"}
+
+
+def _words(name: str) -> set:
+    return {w.lower() for w in _WORDS.findall(name)}
+
+
+def format_value(name: str, v, width: int | None = None) -> str:
+    """A P4 value as people write it, judged by its width and name (the last part of a dotted name): a
+    48-bit address (dstAddr, dmac) as a MAC, a 32-bit one (dstAddr, nhop_ipv4) as IPv4, a 128-bit one as
+    IPv6; EtherTypes, checksums and flags in hex; everything else (TTL, lengths, ports, identifiers, port
+    numbers) in decimal, as the RFCs write them."""
     if isinstance(v, bool) or not isinstance(v, int):
         return str(v)
-    lname = name.lower()
-    if width == 48 or (width is None and "mac" in lname):
-        if width == 48 or v < (1 << 48):
-            return ":".join(f"{(v >> s) & 0xFF:02x}" for s in range(40, -8, -8))
-    if width == 32 and ("addr" in lname or "ip" in lname or lname in ("src", "dst")):
+    words = _words(name.rsplit(".", 1)[-1])
+    address = bool(words & _ADDRESS_WORDS)
+    if (width == 48 and address) or (width is None and words & _MAC_WORDS and 0 <= v < 1 << 48):
+        return ":".join(f"{(v >> s) & 0xFF:02x}" for s in range(40, -8, -8))
+    if width == 32 and address and not words & _MAC_WORDS:
         return ".".join(str((v >> s) & 0xFF) for s in (24, 16, 8, 0))
-    if width == 128 and ("addr" in lname or "ip" in lname or lname in ("src", "dst")):
+    if width == 128 and address and not words & _MAC_WORDS:
         import ipaddress
         return str(ipaddress.IPv6Address(v))
-    if v < 10:
-        return str(v)
-    return f"0x{v:x}"
+    if words & _HEX_WORDS or (width == 16 and "type" in words and words != {"type"}) or (width or 0) > 64:
+        digits = (width + 3) // 4 if width else 1
+        return f"0x{v:0{digits}x}"
+    return str(v)
 
 
 def format_header_fields(layout, bits: int) -> str:

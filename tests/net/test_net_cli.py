@@ -190,8 +190,14 @@ def test_trace_shows_every_hop_of_a_ping(capsys):
     pytest.importorskip("dataplane.net.tracing")
     rc, out, err = dataplane(capsys, "ping", "line", "h1", "h2", "-c", "1", "--trace")
     assert rc == 0
-    trace, _, ping = out.rpartition("PING 10.0.2.2")
+    trace, _, ping = out.rpartition("--- 10.0.2.2 ping statistics ---")
     assert "1 received" in ping
+    # The ping's own lines are among the packets, at their times: the reply after the frame that brought it.
+    assert re.search(r"^\[ +0\.000 ms\] h1 ping: PING 10\.0\.2\.2 ", trace, re.M)
+    reply_frame = re.search(r"^\[[ \d.]+ ms\] h1 eth0 <- r1: .*ICMP echo reply", trace, re.M)
+    reply_line = re.search(r"^\[[ \d.]+ ms\] h1 ping: 64 bytes from 10\.0\.2\.2: icmp_seq=1", trace, re.M)
+    assert reply_frame and reply_line and reply_frame.start() < reply_line.start()
+    assert "icmp_seq=1" not in ping
     # Each router receives the request and decrements its TTL once: 64 -> 63 -> 62 -> 61.
     for router, port, (old, new) in (("r1", 1, (64, 63)), ("r2", 1, (63, 62)), ("r3", 1, (62, 61))):
         assert re.search(rf"^\[[ \d.]+ ms\] {router} port {port} \(eth1\) <- ", trace, re.M), router

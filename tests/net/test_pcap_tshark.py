@@ -15,6 +15,7 @@ CI installs tshark (.ci/run); without it these tests are skipped.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -188,3 +189,16 @@ def test_tshark_accepts_the_sctp_init_chunk_padding(tmp_path_factory):
     frames = tshark(path)
     assert any("sctp" in f["frame.protocols"][0] for f in frames)
     assert problems(path, frames) == []
+
+
+def test_wireshark_shows_the_packet_number_of_the_trace_line(tmp_path, capsys):
+    """A frame's pcapng comment carries the number its trace line shows: the echo request r1 forwards
+    to r2 is the same packet, with the same number, in both."""
+    from dataplane.cli import main
+    main(["ping", "line", "h1", "h2", "-c", "1", "--trace-filter", "r1, icmp", "--pcap", str(tmp_path)])
+    trace = capsys.readouterr().out
+    number = re.search(r"-> port 2 \(eth2 to r2\): #(\d+) .*ICMP echo request", trace).group(1)
+    out = subprocess.run([TSHARK, "-n", "-r", str(tmp_path / "r1-r2.pcapng"), "-Y", "icmp.type == 8",
+                          "-T", "fields", "-e", "frame.comment"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[0] == f"dataplane packet #{number} hop 2"

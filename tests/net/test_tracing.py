@@ -86,14 +86,14 @@ def test_ping_shows_each_router_rewriting_the_packet():
     at_r2 = record(text, "r2 port 1 (eth1) <- r1: ", "echo request")
     r1, r2 = recs[at_r1], recs[at_r2]
     assert at_r1 < at_r2
-    assert f"table MyIngress.ipv4_lpm: hit 10.0.2.0/24 -> forward(nhop_mac={R2_1_MAC}, port=2)" in r1
+    assert f"table MyIngress.ipv4_lpm: hit 10.0.2.0/24 -> forward({R2_1_MAC}, 2)" in r1
     assert "table MyIngress.local_addresses: miss 10.0.2.2 -> default NoAction()" in r1
     assert "-> port 2 (eth2 to r2): " in r1
     assert f"ethernet.dstAddr {R1_1_MAC} -> {R2_1_MAC}" in r1
     assert f"ethernet.srcAddr {H1_MAC} -> {R1_2_MAC}" in r1
     assert "ipv4.ttl 64 -> 63" in r1 and "ipv4.ttl 63 -> 62" not in r1
     assert "ipv4.ttl 63 -> 62" in r2
-    assert f"forward(nhop_mac={H2_MAC}, port=2)" in r2
+    assert f"forward({H2_MAC}, 2)" in r2
     # Only the fields that changed are listed; TTL down by one raises the checksum by 0x0100.
     old, new = (int(v, 16) for v in re.search(r"ipv4\.hdrChecksum 0x(\w+) -> 0x(\w+)", r1).groups())
     assert new == old + 0x100
@@ -121,7 +121,7 @@ def test_host_events_and_arp_appear_in_time_order():
     assert who_has < sent < answered
     r1 = records(text)[answered]
     assert "to the agent (CPU port)" in r1
-    assert f"new: {R1_1_MAC} > {H1_MAC}, ARP reply 10.0.1.254 is-at {R1_1_MAC}" in r1
+    assert re.search(rf"new: #\d+ {R1_1_MAC} > {H1_MAC}, ARP reply 10.0.1.254 is-at {R1_1_MAC}", r1)
     assert "consumed by the control plane" in r1
     times = [float(m) for m in re.findall(r"(?m)^\[ *(\d+\.\d{3}) ms\]", text)]
     assert times == sorted(times) and len(times) == len(records(text))
@@ -232,7 +232,7 @@ def test_only_a_protocol_or_a_node():
     assert "h1 eth0" not in at_r2
     arp = tracer.render(only=lambda frame: frame[12:14] == b"\x08\x06")
     assert "ARP" in arp and "ICMP" not in arp
-    with pytest.raises(ValueError, match="neither a node"):
+    with pytest.raises(ValueError, match="'carrier-pigeon' is not a node"):
         tracer.render(only="carrier-pigeon")
 
 
@@ -304,7 +304,7 @@ def test_table_lines_show_addresses_and_the_action():
                      "entry 3 [hdr.ipv4.dstAddr=0x0a090000/16] -> MyIngress.forward(1, 2)", "MyIngress.forward")
     run = ActionRun("MyIngress.forward", {"nhop_mac": (P.mac("02:00:00:00:00:09"), 48), "port": (2, 9)})
     assert table_line(hit, run) == \
-        "table MyIngress.ipv4_lpm: hit 10.9.0.0/16 -> forward(nhop_mac=02:00:00:00:00:09, port=2)"
+        "table MyIngress.ipv4_lpm: hit 10.9.0.0/16 -> forward(02:00:00:00:00:09, 2)"
     miss = TableApply("MyIngress.ipv4_lpm", keys, False, "default MyIngress.drop()", "MyIngress.drop")
     assert table_line(miss, ActionRun("MyIngress.drop", {})) == \
         "table MyIngress.ipv4_lpm: miss 10.9.9.9 -> default drop()"
@@ -319,9 +319,9 @@ def test_an_indirect_table_line_names_its_group_and_member():
                          "MyIngress.forward"),
               ProfileSelect("MyIngress.sel", "action selector", 2, 1, 0x1234, 3),
               ActionRun("MyIngress.forward", {"port": (2, 9)})]
-    assert pipeline_lines(events) == ["table MyIngress.ecmp: hit 10.9.9.9 -> forward(port=2) (group 1, member 2)"]
+    assert pipeline_lines(events) == ["table MyIngress.ecmp: hit 10.9.9.9 -> forward(2) (group 1, member 2)"]
     events[1] = ProfileSelect("MyIngress.ap", "action profile", 4)
-    assert pipeline_lines(events)[0].endswith("-> forward(port=2) (member 4)")
+    assert pipeline_lines(events)[0].endswith("-> forward(2) (member 4)")
     assert events[1].render() == "    action profile MyIngress.ap: member 4"
 
 
@@ -350,3 +350,48 @@ links:
     assert "kept for reassembly" not in text and "x dropped" not in flood
     h3 = records(text)[record(text, "h3 eth0 <- s1: ", "ARP who-has")]
     assert "delivered" in h3
+
+
+# ---------------------------------------------------------------------------- applications among the packets
+
+
+def test_a_ping_s_lines_appear_at_their_times_and_its_statistics_stay_for_the_end():
+    net, tracer = network()
+    app = Ping(net, "h1", "h2", count=2).start(0)
+    net.run()
+    text = tracer.render()
+    start = record(text, "h1 ping: PING 10.0.2.2 (10.0.2.2) 56(84) bytes of data.")
+    replies = [record(text, f"h1 ping: 64 bytes from 10.0.2.2: icmp_seq={seq} ") for seq in (1, 2)]
+    frames = [record(text, "h1 eth0 <- r1: ", f"echo reply id {app.ident} seq {seq}") for seq in (1, 2)]
+    # Each reply line right after the frame that brought it, before the next request goes out.
+    assert start < frames[0] < replies[0] < frames[1] < replies[1]
+    assert records(text)[replies[0]].startswith(records(text)[frames[0]][:16])     # the same time
+    assert app.closing().splitlines()[0] == "--- 10.0.2.2 ping statistics ---"
+    assert app.render() == "\n".join(app.lines) + "\n\n" + app.closing()
+
+
+def test_a_traceroute_has_nothing_left_for_the_end():
+    from dataplane.net.apps import Traceroute
+    net, tracer = network()
+    app = Traceroute(net, "h1", "h2", queries=1).start(0)
+    net.run()
+    assert app.closing() == ""
+    hops = [r for r in records(tracer.render()) if " traceroute:  " in r]
+    assert [h.split("traceroute:", 1)[1].split()[0] for h in hops] == ["1", "2", "3"]
+
+
+def test_an_untraced_run_tells_nobody_and_prints_everything_at_the_end():
+    plain = Network(load_topology_text(TOPOLOGY.replace("{first_link}", "").replace("{middle_link}", "")))
+    app = Ping(plain, "h1", "h2", count=1).start(0)
+    plain.run()
+    assert plain.sim.watchers == [] and plain.sim.numbers is None
+    assert app.render().startswith("PING 10.0.2.2 (10.0.2.2) 56(84) bytes of data.\n64 bytes from 10.0.2.2")
+
+
+def test_a_learning_switch_s_digest_shows_the_mac_it_learns():
+    from dataplane.net.topology import load_topology
+    net = Network(load_topology("lan"), trace=True)
+    tracer = Tracer(net)
+    net.schedule_traffic()
+    net.run(until_ns=1_000_000)
+    assert "digest to receiver 1: mac=02:00:00:01:00:01, port=1" in tracer.render(only="s1")

@@ -170,3 +170,14 @@ def test_default_action_can_change_unless_const():
     c = Table("C.c", [KeySpec("k", "exact", 8)], [ActionSpec("C.a", "a", [], 0)], 4, (0, ()), default_is_const=True)
     with pytest.raises(TableError, match="is const"):
         c.set_default("a", [])
+
+
+def test_an_entry_shows_its_action_data_as_table_add_takes_it():
+    keys = [KeySpec("hdr.ipv4.dstAddr", "lpm", 32)]
+    forward = ActionSpec("MyIngress.ipv4_forward", "ipv4_forward", [("dstAddr", 48), ("port", 9)], 0)
+    nhop = ActionSpec("MyIngress.set_nhop", "set_nhop", [("nhop_ipv4", 32), ("ttl", 8)], 1)
+    t = Table("MyIngress.ipv4_lpm", keys, [forward, nhop], 16, default=(1, (0x0A000001, 64)))
+    e = t.entries[t.add([MatchValue(0x0A000200, prefix_len=24)], "ipv4_forward", [0x080000000222, 2])]
+    assert t.describe_entry(e) == \
+        "entry 0 [hdr.ipv4.dstAddr=0x0a000200/24] -> MyIngress.ipv4_forward(08:00:00:00:02:22, 2)"
+    assert t.describe_entry(None) == "default MyIngress.set_nhop(10.0.0.1, 64)"
