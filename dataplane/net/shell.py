@@ -398,8 +398,10 @@ class Shell(cmd.Cmd):
         self.run_until(finished)
         if settle_ns and app.done:
             self.net.sim.run(self.net.sim.now_ns + settle_ns)
+        traced = self.tracer is not None and bool(self.tracer.records)
         self._show_trace()
-        self.say(app.render())
+        # A trace shows the application's lines at their times already: then only its closing statistics.
+        self.say(app.closing() if traced else app.render())
         if then is not None:
             then()
         if not finished():

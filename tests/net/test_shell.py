@@ -163,8 +163,9 @@ def test_errors_print_one_line_and_the_session_goes_on(basic):
         "link s1 s9 down": "*** no node 's9' in basic v1model program\n",
         "link h1 h2 down": "*** no link between h1 and h2\n",
         "wait soon": "*** wait: 'soon' is not a duration such as 1ms, 250us or 2s\n",
-        "trace on zzz": "*** trace filter 'zzz' is neither a node of basic v1model program nor one of arp, "
-                        "fragment, icmp, icmp6, ipv4, ipv6, sctp, tcp, udp\n",
+        "trace on zzz": "*** trace filter term 'zzz' is not a node (h1, h2, h3, s1, s2, s3), a protocol (arp, ipv4, "
+                        "ipv6, icmp, icmpv6, tcp, udp, sctp, nd, fragment), a flow (h1>h2, 10.0.1.1<>10.0.2.2), "
+                        "'port N' or a packet number (#12)\n",
         "h1 ping 'unclosed": "*** cannot read the command: No closing quotation\n",
         "help frob": "*** no help on 'frob': not a command\n",
     }
@@ -213,8 +214,9 @@ def test_trace_shows_what_the_next_commands_do(lan):
     assert run(shell, out, "trace on icmp") == ("*** tracing on (icmp): each command shows its packets hop by "
                                                 "hop\n")
     text = run(shell, out, "h1 ping -c 1 h2")
-    trace_lines = text[:text.index("PING ")]
+    trace_lines = text[:text.index("--- ")]
     assert "table MyIngress.dmac: hit" in trace_lines and "ICMP echo reply" in trace_lines
+    assert text.count("icmp_seq=1") == 1          # the reply's line among the packets, not again after them
     assert "ARP" not in trace_lines and "arp" not in trace_lines.lower().replace("parsed", "")
     run(shell, out, "trace off")
     text = run(shell, out, "h1 ping -c 1 h2")
@@ -285,7 +287,7 @@ def test_trace_from_the_start_with_the_run_option(capsys):
     assert main(["cli", "single-switch", "--trace", "-c", "h1 ping -c 1 h2; trace off; h1 ping -c 1 h2"]) == 0
     out = capsys.readouterr().out
     first, second = out.split(f"{PROMPT}trace off")
-    assert "table MyIngress.dmac" in first and first.index("table MyIngress.dmac") < first.index("PING ")
+    assert "table MyIngress.dmac" in first and first.index("table MyIngress.dmac") < first.index("--- ")
     assert "table MyIngress" not in second
 
 
