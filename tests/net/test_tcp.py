@@ -16,7 +16,7 @@ import pytest
 
 from netlab import two_hosts
 from dataplane.net.host.stack import IcmpNotice
-from dataplane.net.host.tcp import (MOD, RETRIES2_TIMEOUT_NS, RTO_MAX_NS, RTO_MIN_NS, STATES, Segment, TcpError, TcpStack,
+from dataplane.net.host.tcp import (MOD, RETRIES2_TIMEOUT_NS, RTO_MAX_NS, RTO_MIN_NS, TCP_DELACK_MIN_NS, STATES, Segment, TcpError, TcpStack,
                                     parse_segment, seq_diff, seq_le, seq_lt)
 from dataplane.protocols import packets as P
 from dataplane.runtime.trace import DropReason
@@ -839,3 +839,65 @@ def test_a_run_made_long_by_backed_off_retransmission_timers_says_so(tmp_path):
 def test_a_run_without_losses_has_no_such_note(tmp_path):
     _, summary = _lossy_summary(tmp_path, 0)
     assert summary.notes == []
+
+
+# ---------------------------------------------------------------------------- delayed ACKs, Nagle, Source Quench
+
+
+def test_delayed_acks_as_linux_sends_them():
+    """RFC 1122 4.2.3.2 as Linux does it: the first 16 data segments are acknowledged one by one (quick-ack
+    mode), then one ACK for every second full-sized segment."""
+    sim, a, b, link, client, server = connected()
+    wire = watch(sim, link)
+    client.send(DATA[:60 * 1460])
+    sim.run()
+    acks = [w for w in wire if w.sender == "b"]
+    data = [w for w in wire if w.sender == "a" and w.seg.data]
+    assert len(data) == 60 and bytes(server.received) == DATA[:60 * 1460]
+    firsts = [w.seg.ack - acks[0].seg.ack for w in acks[:16]]
+    assert firsts == [1460 * i for i in range(16)]                  # one ACK per segment
+    later = [(b_.seg.ack - a_.seg.ack) // 1460 for a_, b_ in zip(acks[16:], acks[17:])]
+    assert later and all(step == 2 for step in later[:-1])          # then one per two segments
+
+
+def test_a_lone_segment_is_acknowledged_after_40_ms():
+    sim, a, b, link, client, server = connected()
+    client.send(DATA[:40 * 1460])                                  # past quick-ack mode
+    sim.run()
+    wire = watch(sim, link)
+    t0 = sim.now_ns
+    client.send(b"x" * 100)
+    sim.run()
+    [ack] = [w for w in wire if w.sender == "b"]
+    data = [w for w in wire if w.sender == "a"]
+    assert ack.time_ns - (data[0].time_ns + link.latency_ns) == TCP_DELACK_MIN_NS
+    assert ack.time_ns - t0 < 50 * MS
+
+
+def test_nagle_holds_a_small_segment_while_another_is_unacknowledged():
+    """RFC 896 with Minshall's variant (Linux): the second small write waits for the first one's ACK."""
+    def small_writes(nodelay: bool):
+        sim, a, b, link, client, server = connected(latency_ns=2 * MS)
+        client.send(DATA[:40 * 1460])
+        sim.run()
+        client.nodelay = nodelay
+        wire = watch(sim, link)
+        client.send(b"a" * 100)
+        client.send(b"b" * 100)
+        sim.run()
+        return [(w.time_ns, len(w.seg.data)) for w in wire if w.sender == "a" and w.seg.data]
+    with_nagle, without = small_writes(False), small_writes(True)
+    assert [n for _, n in with_nagle] == [100, 100] and with_nagle[1][0] - with_nagle[0][0] >= 4 * MS
+    assert [n for _, n in without] == [100, 100] and without[1][0] == without[0][0]
+
+
+def test_icmp_source_quench_is_ignored_rfc_6633():
+    sim, a, b, link, client, server = connected()
+    client.send(b"data in flight")
+    cwnd, ssthresh = client.cc.cwnd, client.cc.ssthresh
+    quoted = P.ipv4(A4, B4, P.IP_TCP, raw_segment(client.snd_una, 0, "ack", sport=client.lport))[:28]
+    a.tcp.icmp_arrives(IcmpNotice(False, 4, 0, P.ip4("10.0.0.254"), 0, quoted, 64, sim.now_ns))
+    assert (client.cc.cwnd, client.cc.ssthresh, client.soft_error, client.state) == (cwnd, ssthresh, None,
+                                                                                      "ESTABLISHED")
+    sim.run()
+    assert bytes(server.received) == b"data in flight"

@@ -158,6 +158,12 @@ def _retries_timeout_ns(boundary: int, rto_base_ns: int) -> int:
 RETRIES2_TIMEOUT_NS = _retries_timeout_ns(TCP_RETRIES2, RTO_MIN_NS)
 DUP_ACK_THRESHOLD = 3                 # RFC 5681 3.2
 EPHEMERAL_FIRST, EPHEMERAL_COUNT = 49152, 16384   # RFC 6335 dynamic ports
+# Delayed ACKs as Linux sends them (RFC 1122 4.2.3.2): the first TCP_MAX_QUICKACKS data segments of a
+# connection are acknowledged at once (quick-ack mode, so that the peer's slow start is not held back);
+# then an ACK goes when more than one full-sized segment is unacknowledged, or after TCP_DELACK_MIN.
+# Out-of-order text, text that fills a hole, and a FIN are acknowledged at once.
+TCP_MAX_QUICKACKS = 16
+TCP_DELACK_MIN_NS = 40_000_000
 SEND_BUFFER = 128 * 1024              # what on_writable keeps queued: twice the largest window (no window scaling)
 # Hostile traffic (Linux defaults, net/ipv4/tcp_ipv4.c tcp_sk_init and ip-sysctl.rst).
 SYNACK_RETRIES = 5                    # tcp_synack_retries: SYN,ACK at 0, 1, 3, 7, 15, 31 s; given up at 63 s
@@ -677,6 +683,11 @@ class TcpConnection:
         self._ofo_cost = 0                       # their bytes plus SEGMENT_OVERHEAD each, within RECEIVE_BUFFER
         self._ofo_fin: int | None = None         # the sequence number of a FIN that came before the gap closed
         self._ack_needed = False
+        self._delack_timer = None                # a delayed ACK is owed (RFC 1122 4.2.3.2)
+        self._rcv_wup = 0                        # RCV.NXT when we last sent an ACK
+        self._quickacks: int | None = None       # ACKs still sent at once (None until the first data arrives)
+        self.nodelay = False                     # TCP_NODELAY: no Nagle (RFC 896)
+        self._small_end: int | None = None       # the end of the last small segment sent (Minshall's Nagle)
         self._last_oow_ack_ns: int | None = None  # when we last answered an invalid segment (RFC 5961 7)
         # Retransmission (RFC 6298).
         self.rto_ns = RTO_INITIAL_NS
@@ -798,6 +809,7 @@ class TcpConnection:
         """LISTEN receives a SYN (3.10.7.2, third): <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>, enter SYN-RECEIVED."""
         self.irs = seg.seq
         self.rcv_nxt = (seg.seq + 1) % MOD        # the SYN takes one sequence number (R30)
+        self._rcv_wup = self.rcv_nxt
         self.peer_mss = seg.mss if seg.mss else DEFAULT_MSS[self.v6]
         self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, seg.seq, 0
         self._choose_iss(iss)
@@ -814,6 +826,7 @@ class TcpConnection:
         peer has it; the ACK then completes the handshake as in SYN-RECEIVED."""
         self.irs = (seg.seq - 1) % MOD
         self.rcv_nxt = seg.seq
+        self._rcv_wup = self.rcv_nxt
         self.peer_mss = peer_mss
         self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, self.irs, 0
         self._choose_iss((seg.ack - 1) % MOD)
@@ -856,10 +869,36 @@ class TcpConnection:
         raw = P.tcp(self.local, self.remote, self.lport, self.rport, seq, ack, flags,
                     window=min(self.rcv_wnd, 65535), payload=data, options=options, v6=self.v6)
         if "ack" in flags:
-            self._ack_needed = False
+            self._ack_sent()
         error = self.stack.ip_send(self.v6, self.local, self.remote, raw)
         if error is not None:
             self.host.log(f"TCP {self.name}: segment not sent: {error}")
+
+    def _ack_sent(self) -> None:
+        """Any segment with ACK acknowledges everything up to RCV.NXT: no ACK is owed any more."""
+        self._ack_needed = False
+        if self._delack_timer is not None:
+            self.sim.cancel(self._delack_timer)
+            self._delack_timer = None
+        if self._quickacks:
+            self._quickacks = max(0, self._quickacks - max(1, seq_diff(self.rcv_nxt, self._rcv_wup)
+                                                          // max(1, self.our_mss)))
+        self._rcv_wup = self.rcv_nxt
+
+    def _ack_in_order_text(self) -> None:
+        """In-order text arrived: acknowledge it at once (quick-ack mode, or more than one full-sized segment
+        unacknowledged) or within TCP_DELACK_MIN (Linux's __tcp_ack_snd_check)."""
+        if self._quickacks is None:
+            self._quickacks = min(RCV_WND // (2 * max(1, self.our_mss)), TCP_MAX_QUICKACKS)
+        if self._quickacks or seq_diff(self.rcv_nxt, self._rcv_wup) > self.our_mss:
+            self._ack_needed = True
+        elif self._delack_timer is None:
+            self._delack_timer = self.sim.schedule(TCP_DELACK_MIN_NS, self._delayed_ack)
+
+    def _delayed_ack(self) -> None:
+        self._delack_timer = None
+        if self.state not in (CLOSED, LISTEN, SYN_SENT):
+            self._send(self.snd_nxt, {"ack"})
 
     def _transmit(self, seq: int, n: int) -> int:
         """Send the segment that starts at `seq`: the SYN, or n bytes of data with the FIN if they end the data.
@@ -900,6 +939,8 @@ class TcpConnection:
                         break                                         # the peer's window is full
                     if n < min(unsent, mss) and self.snd_nxt != self.snd_una:
                         break             # no runt for the window's last bytes while ACKs will come (3.8.6.2.1)
+                    if n < mss and self._nagle_holds(n == unsent):
+                        break                                         # Nagle: wait for the small one's ACK
                     if cc.cwnd - self._pipe() < n:
                         break                                         # the congestion window is full
                 elif unsent == 0 and self._fin_requested:
@@ -908,6 +949,8 @@ class TcpConnection:
                     break
                 used = self._transmit(self.snd_nxt, n)
                 self.snd_nxt = (self.snd_nxt + used) % MOD
+                if 0 < n < mss:
+                    self._small_end = self.snd_nxt
                 if self._rtt_timing is None:
                     self._rtt_timing = (self.snd_nxt, self.sim.now_ns)
                 if self._rtx_timer is None:
@@ -916,6 +959,14 @@ class TcpConnection:
                 self._start_timer()                                   # a zero window: the persist timer
         if self._ack_needed:
             self._send(self.snd_nxt, {"ack"})
+
+    def _nagle_holds(self, last: bool) -> bool:
+        """RFC 896 as Linux applies it (Minshall's variant, tcp_nagle_check): a segment smaller than the MSS
+        waits while an earlier small segment is unacknowledged, unless TCP_NODELAY is set or it carries the
+        FIN (CLOSE was called and it is the last of the data)."""
+        if self.nodelay or (last and self._fin_requested) or self._small_end is None:
+            return False
+        return seq_lt(self.snd_una, self._small_end)
 
     def _offer_room(self) -> None:
         """Let the application refill the send buffer after an ACK made room (a socket becoming writable)."""
@@ -1029,6 +1080,8 @@ class TcpConnection:
     def _enter_closed(self, error: str | None) -> None:
         """Delete the TCB: stop the timers, forget the queues, leave the stack's table."""
         self._stop_timer()
+        self.sim.cancel(self._delack_timer)
+        self._delack_timer = None
         self.sim.cancel(self._time_wait_timer)
         self._time_wait_timer = None
         self._forget_out_of_order()
@@ -1068,6 +1121,7 @@ class TcpConnection:
         if "syn" in flags:
             self.irs = seg.seq
             self.rcv_nxt = (seg.seq + 1) % MOD
+            self._rcv_wup = self.rcv_nxt
             self.peer_mss = seg.mss if seg.mss else DEFAULT_MSS[self.v6]
             self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, seg.seq, seg.ack
             if ack_ok:
@@ -1342,11 +1396,16 @@ class TcpConnection:
         """Seventh and eighth steps: take text at RCV.NXT, keep later text until the gap is filled.
 
         Returns None, or (DropReason, detail) when out-of-order text had no room."""
-        self._ack_needed = True
         if seq != self.rcv_nxt:
+            self._ack_needed = True                                   # a duplicate ACK, at once (RFC 5681 4.2)
             return self._hold(seq, data, fin)
+        filled_a_hole = bool(self._out_of_order)
         self._take(data, fin)
         self._take_held()
+        if filled_a_hole or fin:
+            self._ack_needed = True
+        elif data:
+            self._ack_in_order_text()
         return None
 
     def _hold(self, seq: int, data: bytes, fin: bool):
