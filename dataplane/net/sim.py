@@ -185,6 +185,14 @@ class Simulator:
     def pending(self) -> int:
         return len(self._queue) - self._cancelled
 
+    def next_event_ns(self) -> int | None:
+        """When the next event that will run is due, or None if there is none (cancelled ones skipped)."""
+        q = self._queue
+        while q and not q[0][4]:
+            heapq.heappop(q)
+            self._cancelled -= 1
+        return q[0][0] if q else None
+
 
 class LinkEnd:
     """One direction of a link: frames queued at `node`'s port, toward the other end."""
