@@ -61,7 +61,7 @@ CHILD_DIR = Path(__file__).resolve().parent / "scapy_child"
 
 SETTLE_NS = 1_000_000_000
 BACKGROUND_READY_S = 15.0
-OUTPUT_QUIET_S = 0.3
+OUTPUT_QUIET_S = 0.5
 DRAIN_MAX_S = 5.0
 KILL_AFTER_S = 2.0
 POLL_S = 0.05
@@ -131,8 +131,8 @@ class ScapyBridge:
                 "gateway4": P.ip4_str(host.gateway4) if host.gateway4 is not None else None,
                 "gateway6": P.ip6_str(host.gateway6) if host.gateway6 is not None else None}
 
-    def listen(self, program: Program, index: int) -> dict[str, str]:
-        """Open the program's listening socket; the environment variables that lead its scapy there."""
+    def listen(self, program: Program, index: int, env: dict[str, str]) -> dict[str, str]:
+        """Open the program's listening socket; `env` with the variables that lead its scapy there."""
         path = os.path.join(self.dir, f"{index}.sock")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         listener.bind(path)
@@ -140,8 +140,8 @@ class ScapyBridge:
         listener.setblocking(False)
         program.listener = listener
         self.selector.register(listener, selectors.EVENT_READ, ("accept", program))
-        pythonpath = os.pathsep.join(p for p in (str(CHILD_DIR), os.environ.get("PYTHONPATH")) if p)
-        return {ENV_SOCKET: path, ENV_HOST: json.dumps(self.host_description(program.host)),
+        pythonpath = os.pathsep.join(p for p in (str(CHILD_DIR), env.get("PYTHONPATH")) if p)
+        return {**env, ENV_SOCKET: path, ENV_HOST: json.dumps(self.host_description(program.host)),
                 "PYTHONPATH": pythonpath, "PYTHONUNBUFFERED": "1"}
 
     # ------------------------------------------------------------------ the event loop
@@ -263,9 +263,10 @@ class ScapyBridge:
             except BlockingIOError:
                 break
             except (BrokenPipeError, ConnectionResetError):
+                # The program closed its socket: what was for it is lost, as on a closed AF_PACKET
+                # socket, but what it sent before closing is still to be read (then end of file).
                 conn.outq.clear()
-                self._close(conn)
-                return
+                break
             conn.outq.popleft()
         events = selectors.EVENT_READ | (selectors.EVENT_WRITE if conn.outq else 0)
         self.selector.modify(conn.sock, events, ("conn", conn))
@@ -385,8 +386,7 @@ def run_programs(net, foreground: Program, background: list[Program], timeout_s:
 
 
 def _start(bridge: ScapyBridge, program: Program, index: int, env: dict | None, background: bool) -> None:
-    environment = dict(os.environ if env is None else env)
-    environment.update(bridge.listen(program, index))
+    environment = bridge.listen(program, index, dict(os.environ if env is None else env))
     pipe = subprocess.PIPE if background else None
     try:
         program.proc = subprocess.Popen(program.argv, env=environment, start_new_session=True,
