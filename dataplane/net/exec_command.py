@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import shlex
+import signal
 import sys
 
 from ..diagnostics import error
@@ -89,12 +90,12 @@ def cmd_exec(args) -> int:
 
 
 def _fate(program) -> str:
+    if program.proc is None:
+        return "not started"
     if program.stopped:
         return program.stopped
-    if program.status is None:
-        return "not started"
     if program.status < 0:
-        return f"killed by signal {-program.status}"
+        return f"killed by {signal.Signals(-program.status).name}"
     return f"exit status {program.status}"
 
 
@@ -103,6 +104,8 @@ def _frames(n: int) -> str:
 
 
 def _duration(ns: int) -> str:
+    if ns == 0:
+        return "0 s"
     if ns >= 1_000_000_000:
         return f"{ns / 1e9:.3f} s"
     if ns >= 1_000_000:

@@ -47,6 +47,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -329,7 +330,7 @@ class ScapyBridge:
 
 @dataclass
 class ExecResult:
-    status: int                       # the foreground program's exit status (124: timed out, 130: interrupted)
+    status: int                       # the foreground program's exit status; 124: timed out, 130: interrupted
     programs: list[Program]
     simulated_ns: int
     frames_from_programs: int
@@ -352,9 +353,9 @@ def run_programs(net, foreground: Program, background: list[Program], timeout_s:
     bridge = ScapyBridge(net, settle_ns)
     start_ns = net.sim.now_ns
     deadline = time.monotonic() + timeout_s
-    programs = [*background, foreground]
-    note = ""
-    restore = _on_sigterm()
+    programs = [foreground, *background]
+    status, note = None, ""
+    restore_signal, restore_terminal = _on_sigterm(), _keep_terminal()
     try:
         for index, program in enumerate(background):
             _start(bridge, program, index, env, background=True)
@@ -364,25 +365,24 @@ def run_programs(net, foreground: Program, background: list[Program], timeout_s:
         _start(bridge, foreground, len(background), env, background=False)
         while foreground.proc.poll() is None:
             if time.monotonic() > deadline:
-                note = f"{foreground.host}'s command was still running after {timeout_s:g} s: stopped"
-                foreground.status = 124
+                status, note = 124, f"{foreground.host}'s command was still running after {timeout_s:g} s: stopped"
                 break
             bridge.pump(POLL_S)
         bridge.drain()
-        if foreground.status is None:
-            foreground.status = foreground.proc.returncode
         _let_background_finish(bridge, background, deadline)
     except (KeyboardInterrupt, _Terminated):
-        note = "interrupted: every program stopped"
-        foreground.status = 130
+        status, note = 130, "interrupted: every program stopped"
     finally:
-        restore()
+        restore_signal()
         for program in programs:
             _stop(bridge, program)
         bridge.drain()
         bridge.close()
-    return ExecResult(foreground.status if foreground.status is not None else 1, [foreground, *background],
-                      net.sim.now_ns - start_ns, bridge.frames_from_programs, bridge.frames_to_programs, note)
+        restore_terminal()
+    if status is None:
+        status = foreground.status
+    return ExecResult(status, programs, net.sim.now_ns - start_ns, bridge.frames_from_programs,
+                      bridge.frames_to_programs, note)
 
 
 def _start(bridge: ScapyBridge, program: Program, index: int, env: dict | None, background: bool) -> None:
@@ -460,3 +460,20 @@ def _on_sigterm() -> Callable[[], None]:
     except ValueError:                     # not the main thread: whoever runs us handles signals
         return lambda: None
     return lambda: signal.signal(signal.SIGTERM, old)
+
+
+def _keep_terminal() -> Callable[[], None]:
+    """A program stopped while it reads the terminal (readline turns echo off) must not leave it so:
+    returns what puts the terminal's settings back as they were before the run."""
+    try:
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd)
+    except (OSError, ValueError, termios.error):           # no standard input, or not a terminal
+        return lambda: None
+
+    def restore() -> None:
+        try:
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        except (OSError, termios.error):
+            pass
+    return restore
