@@ -19,7 +19,15 @@ reassembly timeouts) wait instead of running the clock forward for nothing. Simu
 the last event run, not at the horizon, so it advances only as far as the network had something to
 do; a program's sleep() takes no simulated time. Frames a host's packet socket receives go back to
 the program at once. The run ends with the same summary as `dataplane run`, which says how much
-simulated time passed.
+simulated time passed. Because the network settles before the next message is read, a socket is
+still open while the replies to its own frame arrive, even if the program closes it right after
+sending (as sendp does): the reply is taken by that socket (and lost with it), the same way every
+run, where real time would have made it a race.
+
+Sockets. A socket's interface, promiscuity (scapy's default: on) and capture filter come in its
+first message; the filter (tcpdump's language, as much as frame_filter.py understands) is applied
+here, and an expression it does not understand refuses the socket, as libpcap refuses a bad one.
+A frame the filter rejects still counts as taken by the host's packet socket in the run's books.
 
 Several programs. Background programs (`--bg HOST:COMMAND`, any number) start first; the foreground
 program starts once each has opened a packet socket (or exited, or BACKGROUND_READY_S passed), so a

@@ -157,6 +157,22 @@ def test_sr1_at_layer_3_finds_the_gateway_by_arp_and_gets_the_echo_reply(tmp_pat
     assert net.summary().drops == {}
 
 
+@needs_scapy
+def test_ipv6_addresses_and_routes_are_the_hosts_and_neighbor_discovery_goes_through_the_network(tmp_path, capfd):
+    net = Network(load_topology("dual-stack"))
+    argv = script(tmp_path, "ping6.py", """
+        from scapy.all import ICMPv6EchoReply, ICMPv6EchoRequest, IPv6, conf, get_if_addr6, sr1
+        print("address", get_if_addr6("eth0"), conf.route6.route("2001:db8:b::20")[:2])
+        reply = sr1(IPv6(dst="2001:db8:b::20") / ICMPv6EchoRequest(id=5, data=b"six"), timeout=5, verbose=False)
+        print("reply", reply[IPv6].src, reply[ICMPv6EchoReply].id, reply[ICMPv6EchoReply].data)
+    """)
+    result = run_programs(net, Program("h1", argv), [], timeout_s=TIMEOUT_S)
+    out, err = capfd.readouterr()
+    assert result.status == 0, err
+    assert out.splitlines() == ["address 2001:db8:a::10 ('eth0', '2001:db8:a::10')", "reply 2001:db8:b::20 5 b'six'"]
+    assert net.summary().drops == {}
+
+
 def test_without_scapy_in_the_programs_interpreter_it_says_so_in_one_line(tmp_path, capfd):
     hidden = tmp_path / "no-scapy" / "scapy"
     hidden.mkdir(parents=True)
