@@ -44,6 +44,7 @@ Ctrl-C, SIGTERM, an error).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import selectors
@@ -75,7 +76,6 @@ DRAIN_MAX_S = 5.0
 KILL_AFTER_S = 2.0
 POLL_S = 0.05
 MAX_FRAME = 1 << 16
-_SIOCOUTQ = 0x5411          # Linux: bytes a socket has sent that its peer has not read yet
 
 
 @dataclass
@@ -172,9 +172,11 @@ class ScapyBridge:
                 self._output(what, key.fileobj)
         return busy
 
-    def drain(self) -> None:
-        """Handle everything already waiting (frames sent before a program exited), without waiting."""
-        while self.pump(0):
+    def drain(self, max_s: float = DRAIN_MAX_S) -> None:
+        """Handle what is already waiting (frames sent before a program exited), without waiting for
+        more; at most max_s seconds, for a program that writes without end."""
+        until = time.monotonic() + max_s
+        while self.pump(0) and time.monotonic() < until:
             pass
 
     def _accept(self, program: Program) -> None:
@@ -290,12 +292,12 @@ class ScapyBridge:
 
     def unread(self, program: Program) -> int:
         """Bytes sent to the program (queued here or in its sockets) that it has not read yet."""
-        import fcntl
         total = 0
         for conn in self.connections:
             if conn.program is program:
                 total += sum(len(m) for m in conn.outq)
-                total += struct.unpack("i", fcntl.ioctl(conn.sock.fileno(), _SIOCOUTQ, b"\0\0\0\0"))[0]
+                # SIOCOUTQ (TIOCOUTQ's number): on a Unix socket, the bytes sent that the peer has not read.
+                total += struct.unpack("i", fcntl.ioctl(conn.sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0"))[0]
         return total
 
     # ------------------------------------------------------------------ programs' output
