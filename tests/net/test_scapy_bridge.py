@@ -8,13 +8,16 @@ file descriptors directly. The P4 tutorials' own scripts are run in test_exec_co
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
+import socket
 import sys
 import textwrap
 
 import pytest
 
 from dataplane.net.network import Network
-from dataplane.net.scapy_bridge import ExecError, Program, run_programs
+from dataplane.net.scapy_bridge import ENV_HOST, ENV_SOCKET, ExecError, Program, ScapyBridge, run_programs
 from dataplane.net.topology import load_topology
 from dataplane.protocols import packets as P
 
@@ -51,6 +54,90 @@ def script(tmp_path, name: str, text: str) -> list[str]:
 
 def mac_of(net: Network, node: str, interface: str) -> str:
     return P.mac_str(net.topo.nodes[node].interfaces[interface].mac)
+
+
+class RawClient:
+    """What the child's SimSocket does, by hand: the handshake, then one frame per message."""
+
+    def __init__(self, bridge: ScapyBridge, path: str, hello: dict):
+        self.bridge = bridge
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock.settimeout(TIMEOUT_S)
+        self.sock.connect(path)
+        self.sock.send(json.dumps(hello).encode())
+        self.answer = self.receive()
+
+    def receive(self) -> bytes:
+        self.sock.setblocking(False)
+        try:
+            for _ in range(200):
+                self.bridge.pump(0.05)
+                try:
+                    return self.sock.recv(1 << 16)
+                except BlockingIOError:
+                    continue
+            raise AssertionError("the bridge sent nothing")
+        finally:
+            self.sock.settimeout(TIMEOUT_S)
+
+
+def bridge_for(net: Network, host: str) -> tuple[ScapyBridge, str]:
+    bridge = ScapyBridge(net)
+    env = bridge.listen(Program(host, ["unused"]), 0, {"PYTHONPATH": "/elsewhere"})
+    assert env["PYTHONPATH"].endswith(os.pathsep + "/elsewhere") and env["PYTHONUNBUFFERED"] == "1"
+    assert json.loads(env[ENV_HOST])["interfaces"][0]["name"] == "eth0"
+    return bridge, env[ENV_SOCKET]
+
+
+def test_the_handshake_opens_a_packet_socket_and_frames_go_both_ways(tmp_path):
+    """The bridge without scapy: an ARP request in, the network settles, the reply out."""
+    net = lan()
+    bridge, path = bridge_for(net, "h1")
+    try:
+        client = RawClient(bridge, path, {"iface": "h1-eth0", "promisc": False, "filter": "arp"})
+        assert client.answer == b"\0"
+        h1, gateway = net.topo.nodes["h1"].interfaces["eth0"], net.topo.nodes["r1"].interfaces["lan"]
+        request = P.ethernet((1 << 48) - 1, h1.mac, P.ETH_ARP, P.arp(1, h1.mac, int(h1.ipv4.ip), 0,
+                                                                     int(gateway.ipv4.ip)))
+        client.sock.send(request)
+        reply = client.receive()
+        assert reply[12:14] == b"\x08\x06" and reply[6:12] == gateway.mac.to_bytes(6, "big")
+        # The clock stopped when the reply arrived, not at the settling horizon.
+        assert 0 < net.sim.now_ns < 1_000_000
+        assert (bridge.frames_from_programs, bridge.frames_to_programs) == (1, 1)
+    finally:
+        bridge.close()
+
+
+@pytest.mark.parametrize("hello, refusal", [
+    ({"iface": "eth1"}, "host h1 has no interface 'eth1' (it has eth0)"),
+    ({"iface": "eth0", "filter": "udp and prot 1"},
+     "Cannot set filter: 'udp and prot 1': 'prot' is not something this simulation can filter on"),
+    ({"interface": "eth0"}, "a socket's first message was not the bridge's handshake"),
+])
+def test_a_socket_the_bridge_cannot_open_is_refused_with_the_reason(hello, refusal):
+    bridge, path = bridge_for(lan(), "h1")
+    try:
+        answer = RawClient(bridge, path, hello).answer
+        assert answer[:1] == b"\1" and answer[1:].decode().startswith(refusal)
+        assert bridge.net.hosts["h1"].packet_sockets == []
+    finally:
+        bridge.close()
+
+
+def test_settling_runs_what_is_due_soon_and_leaves_long_timers_waiting():
+    net = lan()
+    bridge = ScapyBridge(net, settle_ns=1_000_000_000)
+    ran = []
+    net.sim.schedule(2_000_000, ran.append, "soon")
+    net.sim.schedule(900_000_000, ran.append, "within the horizon")
+    net.sim.schedule(7_200_000_000_000, ran.append, "a keepalive two hours later")
+    try:
+        bridge.settle()
+    finally:
+        bridge.close()
+    assert ran == ["soon", "within the horizon"]
+    assert net.sim.now_ns == 900_000_000 and net.sim.pending == 1
 
 
 @needs_scapy
