@@ -86,6 +86,9 @@ def cmd_exec(args) -> int:
     print(f"*** {_frames(result.frames_from_programs)} from the programs, {_frames(result.frames_to_programs)} "
           f"to them; simulated time passed: {_duration(result.simulated_ns)}", file=report)
     print(net.summary().render(), file=report)
+    if args.pcap:
+        files = sum(1 for link in net.links.values() if link.pcap_path is not None)
+        print(f"pcap: {files} files in {args.pcap}", file=report)
     return result.status
 
 

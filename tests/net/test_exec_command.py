@@ -73,6 +73,21 @@ def test_calc_py_driven_by_standard_input_gets_the_switchs_answers():
 
 
 @tutorials
+def test_source_routing_send_py_reads_the_route_from_stdin_and_the_filtered_receive_py_gets_the_packet():
+    run = dataplane_exec("source_routing", "topology.json", "--program", "solution/source_routing.p4",
+                         "--bg", "h2:python3 receive.py", "h1", "--", "python3", "send.py", "10.0.2.2",
+                         stdin="2 3 2 2 1\nq\n")
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert "h2: sniffing on eth0" in lines and lines.count("h2: got a packet") == 1
+    # The switches took the five source-route headers off on the way: h2 sees Ethernet, IPv4, UDP.
+    got = lines.index("h2: got a packet")
+    assert lines[got + 1:got + 5] == ["h2: ###[ Ethernet ]###", "h2:   dst       = ff:ff:ff:ff:ff:ff",
+                                      "h2:   src       = 08:00:00:00:01:11", "h2:   type      = IPv4"]
+    assert "*** 1 frame from the programs, 1 frame to them" in run.stderr
+
+
+@tutorials
 @pytest.mark.xfail(strict=True, reason="basic_tunnel's s1-runtime.json writes exact keys as one-element lists, "
                                        "which the runtime JSON loader refuses until issue 15's fix for it lands")
 def test_basic_tunnel_scripts_import_their_header_module_and_the_tunnel_reaches_h2():
@@ -96,6 +111,12 @@ def test_the_exit_status_is_the_commands_and_the_summary_goes_to_standard_error(
     assert err.splitlines()[:2] == ["*** h1: sh -c 'exit 3': exit status 3",
                                     "*** 0 frames from the programs, 0 frames to them; simulated time passed: 0 s"]
     assert "LAN behind a switch and a router: 6 nodes, 5 links; simulated 0.000 us, 0 events" in err
+
+
+def test_captures_are_written_as_by_run(capsys, tmp_path):
+    rc, out, err = dataplane(capsys, "exec", "lan", "--pcap", str(tmp_path), "--links", "h1-s1", "h1", "--", "true")
+    assert rc == 0 and err.endswith(f"pcap: 1 files in {tmp_path}\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["h1-s1.pcapng"]
 
 
 @pytest.mark.parametrize("argv, message", [
