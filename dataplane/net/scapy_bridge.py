@@ -27,7 +27,7 @@ run, where real time would have made it a race.
 Sockets. A socket's interface, promiscuity (scapy's default: on) and capture filter come in its
 first message; the filter (tcpdump's language, as much as frame_filter.py understands) is applied
 here, and an expression it does not understand refuses the socket, as libpcap refuses a bad one.
-A frame the filter rejects still counts as taken by the host's packet socket in the run's books.
+A frame the filter rejects is not taken by the socket: the host's stack alone decides its fate.
 
 Several programs. Background programs (`--bg HOST:COMMAND`, any number) start first; the foreground
 program starts once each has opened a packet socket (or exited, or BACKGROUND_READY_S passed), so a
@@ -253,14 +253,14 @@ class ScapyBridge:
             if conn.outq:
                 self._flush(conn)
 
-    def _to_program(self, conn: _Connection, frame: bytes) -> None:
+    def _to_program(self, conn: _Connection, frame: bytes) -> bool:
         """The host's packet socket got a frame: queue it for the program (sent after the run step).
-        A frame the socket's filter rejects is not passed on; the host still counts it as taken by a
-        packet socket (Host.open_packet_socket has no filter of its own)."""
+        A frame the socket's filter rejects is not taken (False): the stack decides its fate."""
         if not conn.accept(frame):
-            return
+            return False
         conn.outq.append(frame)
         self.frames_to_programs += 1
+        return True
 
     def _send(self, conn: _Connection, message: bytes) -> None:
         conn.outq.append(message)

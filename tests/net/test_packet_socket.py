@@ -75,3 +75,15 @@ def test_a_runt_frame_is_refused_with_a_reason():
     sim, a, b, _ = two_hosts()
     assert not a.send_frame(1, b"\x00" * 10)
     assert sim.ledger.drops_by_reason() == {DropReason.MALFORMED.name.lower(): 1}
+
+
+def test_a_frame_the_sockets_filter_rejects_is_not_taken_and_the_stack_decides_its_fate():
+    sim, a, b, _ = two_hosts()
+    seen = []
+    b.open_packet_socket(lambda port, f: seen.append(f) if f[12:14] == b"\x12\x35" else False)
+    a.send_frame(1, frame(MAC_B, MAC_A, 0x1234))
+    a.send_frame(1, frame(MAC_B, MAC_A, 0x1235))
+    sim.run()
+    assert len(seen) == 1
+    assert sim.ledger.fates["delivered"] == 1
+    assert sim.ledger.drops_by_reason() == {DropReason.NO_LISTENER.name.lower(): 1}

@@ -212,6 +212,9 @@ def test_a_sniff_filter_passes_only_the_frames_it_names(tmp_path, capfd):
     assert [line for line in out.splitlines() if line.startswith("h2:")] == [
         "h2: got Ether / IP / UDP 192.168.1.11:1234 > 192.168.1.12:4321 / Raw"]
     assert result.programs[1].stopped == "stopped with SIGTERM"
+    # The frames the filter rejected were not taken by the socket: h2's stack dropped them (closed ports).
+    drops = [(d.node, d.reason.name.lower()) for d in net.sim.ledger.drops if d.node == "h2"]
+    assert drops == [("h2", "no_listener"), ("h2", "no_listener")]
 
 
 @needs_scapy

@@ -377,7 +377,8 @@ class Host:
                            promiscuous: bool = False) -> "PacketSocket":
         """An AF_PACKET socket: handler(port, frame) gets a copy of every frame received on `port` (every
         port if None) that is addressed to the interface, a group, or broadcast (any frame if promiscuous),
-        before the stack sees it. A frame the stack has no use for counts as delivered to the socket."""
+        before the stack sees it. A frame the stack has no use for counts as delivered to the socket,
+        unless the handler returns False: its filter rejected the frame (as a BPF filter does)."""
         if port is not None and port not in self.interfaces:
             raise ValueError(f"host {self.name} has no port {port}")
         sock = PacketSocket(self, handler, port, promiscuous)
@@ -393,8 +394,8 @@ class Host:
         taken = False
         for sock in list(self.packet_sockets):
             if (sock.port is None or sock.port == port) and (for_us or sock.promiscuous):
-                sock.handler(port, frame)
-                taken = True
+                if sock.handler(port, frame) is not False:
+                    taken = True
         return taken
 
     def send_frame(self, port: int, frame: bytes) -> bool:
