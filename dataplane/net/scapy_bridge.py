@@ -36,6 +36,11 @@ name in front. When the foreground program has exited, the frames it sent have b
 the background programs have read what they were sent (and printed it: their output stays quiet for
 OUTPUT_QUIET_S), the background programs get SIGTERM (SIGKILL KILL_AFTER_S later).
 
+Limits. Only Python programs using scapy are given the host (through sitecustomize: `python -S`
+or `-I` skips it and sees the machine); other programs (ping, iperf) run on the machine as they are.
+Host names do not resolve (socket.gethostbyname('h2')), as in Mininet; addresses do. A program's
+sockets see what its host receives, not what the host itself sends.
+
 Processes. The foreground program has our standard input, output and error; the exit status of the
 run is its own. Every program runs in a session of its own, so that stopping it stops what it
 started too; all of them are stopped when the run ends, whatever ends it (`timeout_s` of real time,

@@ -13,6 +13,10 @@ scapy see that host, not the machine it runs on:
                the dataplane process, one whole Ethernet frame per message each way, on which the
                dataplane opens one packet socket of the host (Host.open_packet_socket).
 
+Two functions are replaced because nothing else reaches them: os.listdir('/sys/class/net') (the
+tutorials' receive.py finds its interface there) and scapy.arch.in6_getifaddr (get_if_addr6 reads the
+machine's IPv6 addresses through it). Nothing else of scapy is patched.
+
 The connection starts with one handshake: the child sends {"iface", "promisc", "filter"} as JSON, the
 dataplane answers b"\\0" (ready: the host's packet socket is open) or b"\\1" and an error message
 (an unknown interface, a filter it cannot apply), which scapy reports as it reports a bad filter.
