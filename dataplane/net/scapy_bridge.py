@@ -81,6 +81,8 @@ DRAIN_MAX_S = 5.0
 KILL_AFTER_S = 2.0
 POLL_S = 0.05
 MAX_FRAME = 1 << 16
+MAX_LINE = 1 << 16          # a background program's output without a newline is printed in pieces this long
+UNIX_PATH_ROOM = 90         # sun_path holds 108 bytes, with room for "/NN.sock"
 
 
 @dataclass
@@ -124,6 +126,9 @@ class ScapyBridge:
         self.net = net
         self.settle_ns = settle_ns
         self.dir = tempfile.mkdtemp(prefix="dataplane-exec-")
+        if len(self.dir) > UNIX_PATH_ROOM:                # a long TMPDIR: a Unix socket's path is short
+            os.rmdir(self.dir)
+            self.dir = tempfile.mkdtemp(prefix="dataplane-exec-", dir="/tmp")
         self.selector = selectors.DefaultSelector()
         self.connections: list[_Connection] = []
         self.frames_from_programs = 0
@@ -322,7 +327,9 @@ class ScapyBridge:
         text = program.pending.pop(name, b"") + data
         if data:
             *lines, rest = text.split(b"\n")
-            if rest:
+            if len(rest) > MAX_LINE:
+                lines.append(rest)
+            elif rest:
                 program.pending[name] = rest
         else:                                   # the end of its output: the last line may lack its newline
             self.selector.unregister(stream)

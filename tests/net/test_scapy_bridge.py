@@ -295,3 +295,16 @@ def test_a_host_that_is_not_there_is_an_error_before_anything_starts():
         run_programs(lan(), Program("h1", ["true"]), [Program("s1", ["true"], background=True)])
     with pytest.raises(ExecError, match="h1: cannot run no-such-program-here: No such file or directory"):
         run_programs(lan(), Program("h1", ["no-such-program-here"]), [])
+
+
+def test_background_output_is_printed_by_whole_lines_with_the_host_in_front(capfd):
+    writer = [sys.executable, "-S", "-c", "import sys; sys.stdout.write('one\\ntw'); sys.stdout.flush(); "
+                                          "sys.stdout.write('o\\n' + 'x' * 70000); sys.stderr.write('oops\\nlast')"]
+    result = run_programs(lan(), Program("h1", [sys.executable, "-S", "-c", "import time; time.sleep(1)"]),
+                          [Program("h2", writer, background=True)], timeout_s=TIMEOUT_S)
+    out, err = capfd.readouterr()
+    assert result.status == 0
+    lines = out.splitlines()
+    assert lines[:2] == ["h2: one", "h2: two"]
+    assert [len(line) for line in lines[2:]] == [4 + 70000]         # no newline at the end, still printed
+    assert err.splitlines() == ["h2: oops", "h2: last"]
