@@ -82,6 +82,7 @@ KILL_AFTER_S = 2.0
 POLL_S = 0.05
 MAX_FRAME = 1 << 16
 MAX_LINE = 1 << 16          # a background program's output without a newline is printed in pieces this long
+PR_SET_PDEATHSIG = 1
 UNIX_PATH_ROOM = 90         # sun_path holds 108 bytes, with room for "/NN.sock"
 
 
@@ -412,12 +413,28 @@ def _start(bridge: ScapyBridge, program: Program, index: int, env: dict | None, 
     pipe = subprocess.PIPE if background else None
     try:
         program.proc = subprocess.Popen(program.argv, env=environment, start_new_session=True,
-                                        stdin=subprocess.DEVNULL if background else None, stdout=pipe, stderr=pipe)
+                                        stdin=subprocess.DEVNULL if background else None, stdout=pipe, stderr=pipe,
+                                        preexec_fn=_stop_when_parent_dies(os.getpid()))
     except OSError as exc:
         raise ExecError(f"{program.host}: cannot run {program.argv[0]}: {exc.strerror}") from None
     if background:
         bridge.watch_output(program, program.proc.stdout, "stdout")
         bridge.watch_output(program, program.proc.stderr, "stderr")
+
+
+def _stop_when_parent_dies(parent: int) -> Callable[[], None] | None:
+    """What the child runs before its program (Linux): SIGTERM to it when dataplane dies, even by
+    SIGKILL, which leaves no chance to stop it otherwise (prctl PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def arm() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:           # dataplane died before the request was made
+            os.kill(os.getpid(), signal.SIGTERM)
+    return arm
 
 
 def _wait_for_background(bridge: ScapyBridge, background: list[Program], until: float) -> None:

@@ -165,3 +165,34 @@ def test_sigterm_to_dataplane_stops_every_program_it_started(tmp_path):
     assert "*** h1: sh -c" in err and "stopped with SIGTERM" in err
     for path in pids.values():
         assert not Path(f"/proc/{int(path.read_text())}").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's parent-death signal")
+def test_even_sigkill_to_dataplane_leaves_no_program_running(tmp_path):
+    pid_file = tmp_path / "fg.pid"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    proc = subprocess.Popen([sys.executable, "-m", "dataplane", "exec", "lan", "h1", "--",
+                             "sh", "-c", f"echo $$ > {pid_file}; exec sleep 60"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + TIMEOUT_S
+        while not (pid_file.exists() and pid_file.read_text().strip()):
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+        proc.kill()
+        proc.wait(timeout=TIMEOUT_S)
+        status = Path(f"/proc/{int(pid_file.read_text())}/status")
+        while _running(status):
+            assert time.monotonic() < deadline, "the program outlived dataplane"
+            time.sleep(0.1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _running(status: Path) -> bool:
+    try:
+        return "State:\tZ" not in status.read_text()
+    except FileNotFoundError:
+        return False
