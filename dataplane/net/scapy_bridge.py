@@ -44,7 +44,7 @@ sockets see what its host receives, not what the host itself sends.
 Processes. The foreground program has our standard input, output and error; the exit status of the
 run is its own. Every program runs in a session of its own, so that stopping it stops what it
 started too; all of them are stopped when the run ends, whatever ends it (`timeout_s` of real time,
-Ctrl-C, SIGTERM, an error).
+Ctrl-C, SIGTERM, an error), and on Linux even when dataplane is killed (a parent-death signal).
 """
 
 from __future__ import annotations
