@@ -14,12 +14,12 @@ S = 1_000_000_000
 def register(sub) -> None:
     p = sub.add_parser("run", help="run a topology's traffic section and print what happened (with no traffic "
                                    "section: pingall)")
-    topology_args(p)
+    _topology_args(p)
     p.add_argument("--until", metavar="TIME", help="stop at this simulated time (e.g. 30s); default: when idle")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("ping", help="ping from one host of a topology to a node or address")
-    topology_args(p)
+    _topology_args(p)
     p.add_argument("src", help="the host that pings")
     p.add_argument("dst", help="a node name or an address")
     p.add_argument("-c", dest="count", type=int, default=4, help="number of echo requests (default 4)")
@@ -31,12 +31,12 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_ping)
 
     p = sub.add_parser("pingall", help="every host pings every other host once, as Mininet's pingall")
-    topology_args(p)
+    _topology_args(p)
     p.add_argument("-6", dest="ipv6", action="store_true", help="use IPv6")
     p.set_defaults(func=cmd_pingall)
 
     p = sub.add_parser("traceroute", help="trace the route from a host to a node or address")
-    topology_args(p)
+    _topology_args(p)
     p.add_argument("src", help="the host that traces")
     p.add_argument("dst", help="a node name or an address")
     p.add_argument("-6", dest="ipv6", action="store_true", help="use IPv6")
@@ -54,8 +54,7 @@ def register(sub) -> None:
     register_generate(sub)
 
 
-def topology_args(p) -> None:
-    """The arguments that choose and record a simulated network, shared by every command that runs one."""
+def _topology_args(p) -> None:
     p.add_argument("topology", help="a topology file (.yaml, or a P4 tutorials topology.json), or the name of "
                                     "one we ship")
     p.add_argument("--pcap", metavar="DIR", help="write one capture file per link into DIR")
@@ -73,8 +72,7 @@ def topology_args(p) -> None:
     p.add_argument("--no-progress", dest="progress", action="store_false")
 
 
-def network_from_args(args):
-    """The Network (and a Tracer, with --trace) that topology_args' arguments describe."""
+def _network(args):
     from .network import Network
     from .topology import load_topology
     topo = load_topology(args.topology, program=args.program)
@@ -162,7 +160,7 @@ def _run(net, tracer, args, until_ns=None) -> None:
 
 
 def cmd_run(args) -> int:
-    net, tracer = network_from_args(args)
+    net, tracer = _network(args)
     if not net.topo.traffic:
         # What a Mininet user types first; a topology.json never has traffic of its own.
         print(f"{net.topo.name} has no traffic section: running pingall")
@@ -197,7 +195,7 @@ def _check_ends(net, args) -> None:
 def cmd_ping(args) -> int:
     from .apps import Ping
     from .topology import parse_time
-    net, tracer = network_from_args(args)
+    net, tracer = _network(args)
     _check_ends(net, args)
     if args.count < 1 or not 0 <= args.size <= 65507:
         raise error("ping: -c must be at least 1 and -s between 0 and 65507")
@@ -223,7 +221,7 @@ def _pingall(net, v6: bool):
 
 
 def cmd_pingall(args) -> int:
-    net, tracer = network_from_args(args)
+    net, tracer = _network(args)
     app = _pingall(net, args.ipv6)
     _run(net, tracer, args)
     print(app.render())
@@ -245,9 +243,14 @@ def cmd_show(args) -> int:
 
 def cmd_traceroute(args) -> int:
     from .apps import Traceroute
-    net, tracer = network_from_args(args)
+    net, tracer = _network(args)
     _check_ends(net, args)
     app = Traceroute(net, args.src, args.dst, v6=args.ipv6, max_hops=args.max_hops, queries=args.queries).start(0)
     _run(net, tracer, args)
     print(app.render())
     return 0
+
+
+# Public names for the other front doors that take a topology as `run` does (the interactive shell).
+topology_args = _topology_args
+network = _network

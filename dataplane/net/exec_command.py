@@ -52,7 +52,7 @@ def parse_background(text: str):
 
 
 def cmd_exec(args) -> int:
-    from .commands import network_from_args
+    from .commands import network
     from .scapy_bridge import ExecError, Program, run_programs
     from .topology import parse_time
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -68,7 +68,7 @@ def cmd_exec(args) -> int:
     background = [parse_background(text) for text in args.bg]
     # Standard output belongs to the programs; what dataplane has to say goes to standard error.
     with contextlib.redirect_stdout(sys.stderr):
-        net, tracer = network_from_args(args)
+        net, tracer = network(args)
     foreground = Program(args.host, command)
     try:
         result = run_programs(net, foreground, background, timeout_s=args.timeout, settle_ns=settle_ns)

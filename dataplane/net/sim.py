@@ -186,7 +186,7 @@ class Simulator:
         return len(self._queue) - self._cancelled
 
     def next_event_ns(self) -> int | None:
-        """When the next event that will run is due, or None if there is none (cancelled ones skipped)."""
+        """When the next event is due (None: nothing is scheduled), for running until something is done."""
         q = self._queue
         while q and not q[0][4]:
             heapq.heappop(q)

@@ -51,18 +51,6 @@ def test_cancelled_events_do_not_run_and_until_stops_the_clock():
     assert seen == [] and sim.now_ns == 20 and sim.pending == 1
 
 
-def test_next_event_is_the_first_that_will_run_cancelled_ones_skipped():
-    sim = Simulator()
-    assert sim.next_event_ns() is None
-    first = sim.schedule(10, lambda: None)
-    sim.schedule(30, lambda: None)
-    assert sim.next_event_ns() == 10
-    sim.cancel(first)
-    assert sim.next_event_ns() == 30 and sim.pending == 1
-    sim.run()
-    assert sim.next_event_ns() is None
-
-
 def test_cancelled_timers_are_compacted_out_of_the_queue():
     # A retransmission timer re-armed on every ACK: the heap must not keep every dead timer.
     sim = Simulator()
