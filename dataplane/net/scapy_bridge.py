@@ -34,7 +34,7 @@ program starts once each has opened a packet socket (or exited, or BACKGROUND_RE
 receive.py is listening before send.py sends. Their output is printed line by line with the host's
 name in front. When the foreground program has exited, the frames it sent have been simulated and
 the background programs have read what they were sent (and printed it: their output stays quiet for
-OUTPUT_QUIET_S), the background programs get SIGTERM (SIGKILL KILL_AFTER_S later).
+OUTPUT_QUIET_S after that), the background programs get SIGTERM (SIGKILL KILL_AFTER_S later).
 
 Limits. Only Python programs using scapy are given the host (through sitecustomize: `python -S`
 or `-I` skips it and sees the machine); other programs (ping, iperf) run on the machine as they are.
@@ -76,7 +76,7 @@ CHILD_DIR = Path(__file__).resolve().parent / "scapy_child"
 
 SETTLE_NS = 1_000_000_000
 BACKGROUND_READY_S = 15.0
-OUTPUT_QUIET_S = 0.5
+OUTPUT_QUIET_S = 1.0
 DRAIN_MAX_S = 5.0
 KILL_AFTER_S = 2.0
 POLL_S = 0.05
@@ -450,14 +450,19 @@ def _wait_for_background(bridge: ScapyBridge, background: list[Program], until: 
 
 
 def _let_background_finish(bridge: ScapyBridge, background: list[Program], deadline: float) -> None:
-    """Until the background programs have read what they were sent and their output has gone quiet."""
+    """Until the background programs have read what they were sent and, since they read the last of
+    it, their output has been quiet for OUTPUT_QUIET_S (time to print what they read)."""
     until = min(deadline, time.monotonic() + DRAIN_MAX_S)
+    all_read_at = None
     while time.monotonic() < until:
         running = [p for p in background if p.proc.poll() is None]
         if not running:
             return
-        unread = sum(bridge.unread(p) for p in running)
-        if not unread and time.monotonic() - bridge.last_activity > OUTPUT_QUIET_S:
+        if sum(bridge.unread(p) for p in running):
+            all_read_at = None
+        elif all_read_at is None:
+            all_read_at = time.monotonic()
+        elif time.monotonic() - max(all_read_at, bridge.last_activity) > OUTPUT_QUIET_S:
             return
         bridge.pump(POLL_S)
 
