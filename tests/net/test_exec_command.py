@@ -169,7 +169,9 @@ def test_sigterm_to_dataplane_stops_every_program_it_started(tmp_path):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's parent-death signal")
 def test_even_sigkill_to_dataplane_leaves_no_program_running(tmp_path):
     pid_file = tmp_path / "fg.pid"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
+    # A killed dataplane leaves its socket directory behind: in tmp_path, not in /tmp.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
+               TMPDIR=str(tmp_path))
     proc = subprocess.Popen([sys.executable, "-m", "dataplane", "exec", "lan", "h1", "--",
                              "sh", "-c", f"echo $$ > {pid_file}; exec sleep 60"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
