@@ -92,3 +92,15 @@ def test_an_unclaimed_only_socket_gets_just_what_the_stack_drops_with_the_reason
         (0x1234, DropReason.NO_LISTENER), (P.ETH_IPV4, DropReason.BAD_CHECKSUM)]
     # The unknown EtherType went to the socket; the broken frame stays a drop with its reason.
     assert sim.ledger.drops_by_reason() == {DropReason.BAD_CHECKSUM.name.lower(): 1}
+
+
+def test_a_frame_the_sockets_filter_rejects_is_not_taken_and_the_stack_decides_its_fate():
+    sim, a, b, _ = two_hosts()
+    seen = []
+    b.open_packet_socket(lambda port, f: seen.append(f) if f[12:14] == b"\x12\x35" else False)
+    a.send_frame(1, frame(MAC_B, MAC_A, 0x1234))
+    a.send_frame(1, frame(MAC_B, MAC_A, 0x1235))
+    sim.run()
+    assert len(seen) == 1
+    assert sim.ledger.fates["delivered"] == 1
+    assert sim.ledger.drops_by_reason() == {DropReason.NO_LISTENER.name.lower(): 1}

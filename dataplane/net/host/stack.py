@@ -397,7 +397,8 @@ class Host:
                            promiscuous: bool = False, unclaimed_only: bool = False) -> "PacketSocket":
         """An AF_PACKET socket: handler(port, frame) gets a copy of every frame received on `port` (every
         port if None) that is addressed to the interface, a group, or broadcast (any frame if promiscuous),
-        before the stack sees it. A frame the stack has no use for counts as delivered to the socket.
+        before the stack sees it. A frame the stack has no use for counts as delivered to the socket,
+        unless the handler returns False: its filter rejected the frame (as a BPF filter does).
         With `unclaimed_only`, the handler gets only the frames the stack drops, once it has dropped them
         (the socket's `verdict` says why)."""
         if port is not None and port not in self.interfaces:
@@ -417,9 +418,9 @@ class Host:
             if (sock.port is None or sock.port == port) and (for_us or sock.promiscuous):
                 if sock.unclaimed_only:
                     self._rx_unclaimed.append((sock, port, frame))
-                else:
-                    sock.handler(port, frame)
-                taken = True
+                    taken = True
+                elif sock.handler(port, frame) is not False:
+                    taken = True
         return taken
 
     def send_frame(self, port: int, frame: bytes) -> bool:
