@@ -1465,9 +1465,9 @@ class TcpConnection:
         filled_a_hole = bool(self._out_of_order)
         self._take(data, fin)
         self._take_held()
-        if filled_a_hole or fin:
+        if filled_a_hole:
             self._ack_needed = True
-        elif data:
+        elif data and not fin:                                        # _fin_arrives asked for an ACK already
             self._ack_in_order_text()
         return None
 
