@@ -348,7 +348,7 @@ class Summary:
     def of(cls, net: Network) -> "Summary":
         sim, ledger = net.sim, net.sim.ledger
         # A frame on a link (queued, being sent or propagating) is one pending arrival event.
-        on_links = sum(1 for e in sim._queue if e[4] and getattr(e[2], "__name__", "") == "_arrive")
+        on_links = sum(1 for e in sim._queue if e[4] and getattr(e[2], "__name__", "") in ARRIVALS)
         s = cls(net.topo.name, sim.now_ns, sim.events_run, len(net.topo.nodes), len(net.links), ledger.transmitted,
                 ledger.arrived, ledger.link_drops, on_links, dict(ledger.fates),
                 ledger.drops_by_reason(), ledger.drops_by_reason(copies=True), ledger.drops_by_node(),
@@ -394,6 +394,8 @@ class Summary:
 
 
 _PROGRAM_DROPS = ("mark_to_drop", "egress_drop")
+# The events that bring a frame to the far end of a link (sim.Link): numbered when packets are numbered.
+ARRIVALS = ("_arrive", "_arrive_numbered")
 
 
 def _program_notes(net: Network) -> list[str]:

@@ -223,15 +223,16 @@ class TcpTransfer(_Transfer):
     opening, session = "connect", "connection"
 
     def __init__(self, net, src: str, dst: str, port: int = 5001, nbytes: int = 10_000, v6: bool = False,
-                 cc: str | None = None, nodelay: bool = False):
+                 cc: str | None = None, nodelay: bool = False, ecn: bool = False):
         super().__init__(net, src, dst, port, v6)
         self.data = Payload(nbytes)
         self.written = 0                     # bytes handed to TCP so far
         self.cc = cc                         # the congestion control (host/congestion.py); None: CUBIC
         self.nodelay = nodelay               # TCP_NODELAY: Nagle's algorithm off
+        self.ecn = ecn                       # ask for ECN in the SYN (RFC 3168)
 
     def _open(self) -> None:
-        self.client = self.host.tcp.connect(self.dst, self.port, v6=self.v6, cc=self.cc)
+        self.client = self.host.tcp.connect(self.dst, self.port, v6=self.v6, cc=self.cc, ecn=self.ecn)
         self.client.nodelay = self.nodelay
         self.client.on_state = self._state
 

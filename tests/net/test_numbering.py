@@ -76,3 +76,16 @@ def test_a_router_s_own_packets_get_new_numbers():
     request = re.search(r"r1 port 1 \(eth1\) <- h1: #(\d+) .*ARP who-has", text).group(1)
     reply = re.search(r"-> port 1 \(eth1 to h1\): new: #(\d+) .*ARP reply", text).group(1)
     assert int(reply) > int(request)
+
+
+def test_frames_in_flight_when_a_numbered_run_stops_are_counted_as_in_flight():
+    """A traced (numbered) run stopped mid-transfer: the frames on the wire are in flight, not lost."""
+    from dataplane.net.network import Network
+    from dataplane.net.topology import load_topology
+    from dataplane.net.tracing import Tracer
+    net = Network(load_topology("line"), trace=True)
+    Tracer(net)
+    net.schedule_traffic()
+    net.run(until_ns=20_030_000_000)            # during the line demo's TCP transfer
+    summary = net.summary()
+    assert summary.on_links > 0 and not summary.problems, summary.problems

@@ -202,3 +202,14 @@ def test_wireshark_shows_the_packet_number_of_the_trace_line(tmp_path, capsys):
                           "-T", "fields", "-e", "frame.comment"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[0] == f"dataplane packet #{number} hop 2"
+
+
+def test_tsharks_tcp_analysis_finds_nothing_to_flag_in_a_clean_transfer(tmp_path_factory):
+    """A transfer without loss (the line demo's: slow start, delayed ACKs, Nagle, both FINs) gives tshark's
+    TCP analysis nothing to say: no duplicate ACKs, retransmissions, window problems or lost segments."""
+    run = shipped_run("line", tmp_path_factory)
+    for name in ("h1-r1", "r3-h2"):
+        out = subprocess.run([TSHARK, "-n", "-r", str(run.pcap_dir / f"{name}.pcapng"), "-Y", "tcp.analysis.flags",
+                              "-T", "fields", "-e", "frame.number", "-e", "_ws.expert.message"],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0 and out.stdout == "", out.stdout

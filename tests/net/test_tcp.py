@@ -16,7 +16,8 @@ import pytest
 
 from netlab import two_hosts
 from dataplane.net.host.stack import IcmpNotice
-from dataplane.net.host.tcp import (MOD, RETRIES2_TIMEOUT_NS, RTO_MAX_NS, RTO_MIN_NS, TCP_DELACK_MIN_NS, STATES, Segment, TcpError, TcpStack,
+from dataplane.net.host import congestion
+from dataplane.net.host.tcp import (ECN_ECT0, MOD, RETRIES2_TIMEOUT_NS, RTO_MAX_NS, RTO_MIN_NS, TCP_DELACK_MIN_NS, STATES, Segment, TcpError, TcpStack,
                                     parse_segment, seq_diff, seq_le, seq_lt)
 from dataplane.protocols import packets as P
 from dataplane.runtime.trace import DropReason
@@ -901,3 +902,69 @@ def test_icmp_source_quench_is_ignored_rfc_6633():
                                                                                       "ESTABLISHED")
     sim.run()
     assert bytes(server.received) == b"data in flight"
+
+
+# ---------------------------------------------------------------------------- ECN (RFC 3168)
+
+
+def ecn_pair(accept: bool = True, mark=lambda i: False):
+    """a connects to b:80 asking for ECN; `mark(i)` says whether a's i-th data frame is marked CE on the way."""
+    from dataplane.protocols.checksums import internet_checksum
+    sim, a, b, link, accepted = tcp_pair()
+    b.tcp.ecn_accept = accept
+    wire = watch(sim, link)
+    original, count = link.send, [0]
+
+    def send(node, port, frame, *args, **kw):
+        if node is a and len(frame) > 54 and frame[12:14] == b"\x08\x00":
+            count[0] += 1
+            if mark(count[0]):
+                f = bytearray(frame)
+                f[15] |= 0b11                                       # CE
+                f[24:26] = b"\0\0"
+                f[24:26] = internet_checksum(bytes(f[14:34])).to_bytes(2, "big")
+                frame = bytes(f)
+        return original(node, port, frame, *args, **kw)
+    link.send = send
+    ect = []
+    link.observers.append(lambda link_, end, frame: ect.append(
+        (end.node.name, frame[15] & 3, len(frame) > 34 + (frame[46] >> 4) * 4))     # sender, ECN field, data?
+        if frame[12:14] == b"\x08\x00" else None)
+    client = a.tcp.connect(B4, 80, ecn=True)
+    return sim, a, b, link, accepted, client, wire, ect
+
+
+def test_ecn_is_negotiated_in_the_handshake_and_data_is_ect():
+    sim, a, b, link, accepted, client, wire, ect = ecn_pair()
+    client.send(DATA[:20_000])
+    sim.run()
+    syn, synack = wire[0], wire[1]
+    assert {"syn", "ece", "cwr"} <= syn.seg.flags and {"syn", "ack", "ece"} <= synack.seg.flags
+    assert "cwr" not in synack.seg.flags
+    assert client.ecn and accepted[0].ecn
+    data = [codepoint for node, codepoint, has_data in ect if has_data]
+    pure_acks = [codepoint for node, codepoint, has_data in ect if node == "b" and not has_data]
+    assert data and all(c == ECN_ECT0 for c in data)              # data segments are ECN-capable
+    assert pure_acks and all(c == 0 for c in pure_acks)           # pure ACKs are not (RFC 3168 6.1.4)
+
+
+def test_a_peer_that_does_not_accept_ecn_leaves_it_off():
+    sim, a, b, link, accepted, client, wire, ect = ecn_pair(accept=False)
+    client.send(DATA[:5000])
+    sim.run()
+    assert "ece" not in wire[1].seg.flags and not client.ecn and not accepted[0].ecn
+    assert all(codepoint == 0 for _, codepoint, _ in ect)
+
+
+def test_a_congestion_mark_is_echoed_until_cwr_and_halves_the_window_once():
+    sim, a, b, link, accepted, client, wire, ect = ecn_pair(mark=lambda i: i in (30, 31, 32))
+    client.send(DATA)
+    sim.run()
+    assert bytes(accepted[0].received) == DATA
+    assert client.ecn_reductions == 1 and client.retransmissions == 0       # three marks in one window
+    eces = [w for w in wire if w.sender == "b" and "ece" in w.seg.flags]
+    cwrs = [w for w in wire if w.sender == "a" and "cwr" in w.seg.flags and "syn" not in w.seg.flags]
+    assert eces and len(cwrs) == 1 and cwrs[0].seg.data
+    # The receiver stops echoing once the CWR has arrived.
+    assert all(w.time_ns <= cwrs[0].time_ns + link.latency_ns for w in eces)
+    assert client.cc.ssthresh < congestion.INFINITE_SSTHRESH

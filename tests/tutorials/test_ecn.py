@@ -62,3 +62,25 @@ def test_the_skeleton_never_marks():
     _, at_h2, _ = experiment(program=exercise("ecn") / "ecn.p4")
     tos = [r.tos for r in at_h2]
     assert tos and set(tos) == {1}
+
+
+def tcp_through_the_bottleneck(ecn: bool, program=None):
+    from dataplane.net.transfers import TcpTransfer
+    net = network("ecn", program=program)
+    flow = TcpTransfer(net, "h1", "10.0.2.2", port=80, nbytes=600_000, ecn=ecn, cc="newreno").start()
+    net.run(120 * S)
+    return net, flow
+
+
+def test_a_tcp_that_asks_for_ecn_keeps_the_bottleneck_queue_short():
+    """RFC 3168 end to end: h1's TCP negotiates ECN with h2, its data is ECT(0), s1 marks it CE once its queue
+    toward the 512 kbit/s link holds 10 packets, h2 echoes ECE, h1 halves its window without a loss. Without
+    ECN the same transfer fills the queue with its whole window (44 segments, the peer's 65535 bytes) and its
+    round-trip time grows with it; the throughput is the link's either way."""
+    net, with_ecn = tcp_through_the_bottleneck(True)
+    assert with_ecn.intact and with_ecn.client.ecn
+    assert with_ecn.client.ecn_reductions >= 5 and with_ecn.client.retransmissions == 0
+    assert not net.sim.ledger.drops
+    net, without = tcp_through_the_bottleneck(False)
+    assert without.intact and not without.client.ecn and without.client.ecn_reductions == 0
+    assert with_ecn.client.srtt_ns * 3 < without.client.srtt_ns

@@ -23,12 +23,19 @@ The code follows the RFC's own structure, so each part can be found there:
          the RST bit, fourth the SYN bit, fifth the ACK field, seventh the
          segment text, eighth the FIN bit)
 
-What it leaves out, to stay short: urgent data, window scaling, timestamps,
-SACK, delayed ACKs (every segment with data is acknowledged at once),
-Nagle's algorithm and ECN. The sender sends what both windows allow: the
-peer's (at most 65535 bytes without window scaling) and the congestion
-window of its congestion control (congestion.py: CUBIC by default as in
-Linux, NewReno or Reno per connection; the initial window of RFC 6928).
+What it leaves out, to stay short: urgent data, window scaling, timestamps
+and SACK. The sender sends what both windows allow: the peer's (at most
+65535 bytes without window scaling) and the congestion window of its
+congestion control (congestion.py: CUBIC by default as in Linux, NewReno or
+Reno per connection; the initial window of RFC 6928). Nagle's algorithm
+(RFC 896, Minshall's variant as Linux) holds a small segment while another
+small one is unacknowledged, unless `nodelay`. The receiver delays its ACKs
+as Linux does (RFC 1122 4.2.3.2: quick ACKs for the first 16 segments, then
+one for every second full-sized segment or after 40 ms). ECN (RFC 3168) is
+asked for with connect(ecn=True) and accepted from peers that ask (Linux's
+tcp_ecn = 2): data goes out ECT(0), a CE mark is echoed with ECE until CWR,
+and the sender halves its window once per window of data. ICMP Source
+Quench is ignored (RFC 6633).
 The application refills a send buffer of SEND_BUFFER bytes when ACKs make
 room (`on_writable`, as a socket becomes writable), so a long transfer is
 never held whole. Out-of-order segments are kept until the gap is filled
@@ -163,6 +170,9 @@ EPHEMERAL_FIRST, EPHEMERAL_COUNT = 49152, 16384   # RFC 6335 dynamic ports
 # then an ACK goes when more than one full-sized segment is unacknowledged, or after TCP_DELACK_MIN.
 # Out-of-order text, text that fills a hole, and a FIN are acknowledged at once.
 TCP_MAX_QUICKACKS = 16
+# ECN (RFC 3168): the IP header's two ECN bits.
+ECN_ECT0 = 0b10
+ECN_CE = 0b11
 TCP_DELACK_MIN_NS = 40_000_000
 SEND_BUFFER = 128 * 1024              # what on_writable keeps queued: twice the largest window (no window scaling)
 # Hostile traffic (Linux defaults, net/ipv4/tcp_ipv4.c tcp_sk_init and ip-sysctl.rst).
@@ -217,6 +227,7 @@ class Segment:
     wnd: int
     data: bytes
     mss: int | None = None        # the MSS option, if present
+    ce: bool = False              # the IP header said Congestion Experienced (ECN codepoint 11, RFC 3168)
 
     @property
     def len(self) -> int:
@@ -280,6 +291,8 @@ class TcpStack:
                                     "time_wait_reopened", "out_of_order_queue_full"), 0)
         # Retransmission timeouts of all connections: the simulated time spent waiting for them, so that a
         # run that lasted long because timers backed off (RFC 6298 5.5) can say so.
+        # Linux's tcp_ecn = 2: ECN is used when the peer asks for it in its SYN; connect(ecn=True) asks.
+        self.ecn_accept = True
         self.rto_timeouts = 0
         self.rto_waited_ns = 0
         self.rto_peak_ns = 0
@@ -305,7 +318,7 @@ class TcpStack:
         return listener
 
     def connect(self, dst: int, dport: int, v6: bool = False, sport: int | None = None,
-                cc: str | None = None) -> "TcpConnection":
+                cc: str | None = None, ecn: bool = False) -> "TcpConnection":
         """An active OPEN: choose the source address and port, send a SYN, enter SYN-SENT. `cc` names the
         congestion control (congestion.py; default CUBIC, as Linux)."""
         algorithm = congestion.make(cc, DEFAULT_MSS[v6])
@@ -321,6 +334,7 @@ class TcpStack:
             raise TcpError("connection already exists")
         conn = TcpConnection(self, v6, local, sport, dst, dport, iface)
         conn.cc = algorithm
+        conn.ecn_requested = ecn
         self.connections[key] = conn
         conn._open_active()
         return conn
@@ -359,6 +373,8 @@ class TcpStack:
             seg = parse_segment(pkt.payload)
         except ValueError as e:
             return DropReason.MALFORMED, f"TCP: {e}"
+        ecn = (pkt.datagram[1] >> 4) & 3 if pkt.v6 else pkt.datagram[1] & 3
+        seg.ce = ecn == ECN_CE
         if pkt.broadcast:
             # RFC 1122 4.2.3.10: TCP is for one peer; a SYN to a broadcast or multicast address is discarded.
             return DropReason.NOT_FOR_US, "TCP segment to a broadcast or multicast address"
@@ -405,11 +421,12 @@ class TcpStack:
         raw = P.tcp(src, dst, sport, dport, seq, ack or 0, flags, window=0, v6=v6)
         self.ip_send(v6, src, dst, raw)
 
-    def ip_send(self, v6: bool, src: int, dst: int, raw: bytes) -> str | None:
-        """Hand a segment to IP; IPv4 sets DF, since TCP sizes its segments to the path MTU (3.7.2)."""
+    def ip_send(self, v6: bool, src: int, dst: int, raw: bytes, ecn: int = 0) -> str | None:
+        """Hand a segment to IP; IPv4 sets DF, since TCP sizes its segments to the path MTU (3.7.2). `ecn` is
+        the IP header's ECN field (ECT(0) for the data of an ECN-capable connection)."""
         if v6:
-            return self.host.send_ipv6(dst, P.IP_TCP, raw, src=src)
-        return self.host.send_ipv4(dst, P.IP_TCP, raw, src=src, df=True)
+            return self.host.send_ipv6(dst, P.IP_TCP, raw, src=src, traffic_class=ecn)
+        return self.host.send_ipv4(dst, P.IP_TCP, raw, src=src, df=True, ecn=ecn)
 
     # ------------------------------------------------------------------ SYN cookies (RFC 4987 3.6)
 
@@ -711,6 +728,14 @@ class TcpConnection:
         self._rtx_next = 0                       # in the loss state: the next sequence number to send again
         self.fast_retransmits = 0
         self.timeouts = 0
+        # ECN (RFC 3168 6.1): asked for in our SYN, agreed in the handshake; then the receiver echoes a CE
+        # mark with ECE until the sender's CWR, and the sender halves its window once per window of data.
+        self.ecn_requested = False
+        self.ecn = False
+        self._ece_pending = False                # receiver: set ECE on our ACKs
+        self._cwr_pending = False                # sender: set CWR on the next new data
+        self._ecn_recover: int | None = None     # sender: no second reduction before this is acknowledged
+        self.ecn_reductions = 0
 
     @property
     def key(self) -> tuple:
@@ -812,6 +837,7 @@ class TcpConnection:
         self._rcv_wup = self.rcv_nxt
         self.peer_mss = seg.mss if seg.mss else DEFAULT_MSS[self.v6]
         self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, seg.seq, 0
+        self.ecn = self.stack.ecn_accept and {"ece", "cwr"} <= seg.flags        # RFC 3168 6.1.1
         self._choose_iss(iss)
         self._set_state(SYN_RECEIVED)
         if on_accept is not None:
@@ -863,14 +889,17 @@ class TcpConnection:
 
     # ------------------------------------------------------------------ sending
 
-    def _send(self, seq: int, flags: set, data: bytes = b"", options: bytes = b"") -> None:
-        """Build one segment from the TCB and hand it to IP. Every segment with ACK carries ACK=RCV.NXT."""
+    def _send(self, seq: int, flags: set, data: bytes = b"", options: bytes = b"", ecn: int = 0) -> None:
+        """Build one segment from the TCB and hand it to IP. Every segment with ACK carries ACK=RCV.NXT (and
+        ECE while a congestion mark is to be echoed)."""
         ack = self.rcv_nxt if "ack" in flags else 0
+        if self._ece_pending and "ack" in flags and "syn" not in flags:
+            flags = flags | {"ece"}
         raw = P.tcp(self.local, self.remote, self.lport, self.rport, seq, ack, flags,
                     window=min(self.rcv_wnd, 65535), payload=data, options=options, v6=self.v6)
         if "ack" in flags:
             self._ack_sent()
-        error = self.stack.ip_send(self.v6, self.local, self.remote, raw)
+        error = self.stack.ip_send(self.v6, self.local, self.remote, raw, ecn)
         if error is not None:
             self.host.log(f"TCP {self.name}: segment not sent: {error}")
 
@@ -907,6 +936,10 @@ class TcpConnection:
         retransmitted segment is cut again with the current MSS."""
         if seq == self.iss and self.snd_una == self.iss:          # our SYN is not acknowledged yet
             flags = {"syn"} if self.state == SYN_SENT else {"syn", "ack"}
+            if self.state == SYN_SENT and self.ecn_requested:
+                flags |= {"ece", "cwr"}                               # an ECN-setup SYN (RFC 3168 6.1.1)
+            elif self.state != SYN_SENT and self.ecn:
+                flags.add("ece")                                      # an ECN-setup SYN,ACK
             self._send(self.iss, flags, options=P.tcp_mss_option(self.our_mss))
             return 1
         start = seq_diff(seq, self._buf_seq)
@@ -917,7 +950,12 @@ class TcpConnection:
             flags.add("psh")                                       # the last of what the application gave us
         if self._fin_requested and end == self._data_end:
             flags.add("fin")
-        self._send(seq, flags, data)
+        new = seq == self.snd_nxt
+        if data and new and self._cwr_pending:
+            flags.add("cwr")                                          # the window was reduced (RFC 3168 6.1.2)
+            self._cwr_pending = False
+        # New data of an ECN connection is ECN-capable; retransmissions are not (RFC 3168 6.1.5).
+        self._send(seq, flags, data, ecn=ECN_ECT0 if self.ecn and data and new else 0)
         return len(data) + ("fin" in flags)
 
     def _output(self) -> None:
@@ -1124,6 +1162,8 @@ class TcpConnection:
             self._rcv_wup = self.rcv_nxt
             self.peer_mss = seg.mss if seg.mss else DEFAULT_MSS[self.v6]
             self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, seg.seq, seg.ack
+            # An ECN-setup SYN,ACK has ECE and not CWR (RFC 3168 6.1.1).
+            self.ecn = self.ecn_requested and "ece" in flags and "cwr" not in flags
             if ack_ok:
                 self._ack_advanced(seg.ack)
                 self._ack_needed = True                               # <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
@@ -1223,6 +1263,8 @@ class TcpConnection:
             self._ack_advanced(seg.ack, flight if self.snd_una != self.iss else None)
         elif duplicate:
             self._duplicate_ack()
+        if self.ecn and "ece" in flags:
+            self._congestion_echoed()
         if seq_le(self.snd_una, seg.ack) and (seq_lt(self.snd_wl1, seg.seq) or (
                 self.snd_wl1 == seg.seq and seq_le(self.snd_wl2, seg.ack))):
             self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, seg.seq, seg.ack     # the window update
@@ -1245,6 +1287,12 @@ class TcpConnection:
         # seventh and eighth: the segment text and the FIN bit (after the peer's FIN, in CLOSE-WAIT, CLOSING
         # and LAST-ACK, there is none: the text is ignored).
         outcome = None
+        if self.ecn:
+            if "cwr" in flags:
+                self._ece_pending = False                             # the sender reduced its window
+            if seg.ce and data:
+                self._ece_pending = True                              # echo the mark until CWR (6.1.3)
+                self._ack_needed = True                               # at once, as Linux does on CE
         if self.state in RECEIVING_STATES and (data or fin):
             outcome = self._receive_text(seq, data, fin)
         if self.state != CLOSED:
@@ -1317,6 +1365,21 @@ class TcpConnection:
             return True
         self._last_oow_ack_ns = now
         return False
+
+    def _congestion_echoed(self) -> None:
+        """An ACK with ECE: the network marked our data. Reduce the window as for a loss, but at most once
+        per window of data, and without retransmitting anything (RFC 3168 6.1.2); CWR on the next data."""
+        if self._in_recovery or self._loss:
+            return                                                    # already reducing for a loss
+        if self._ecn_recover is not None and seq_lt(self.snd_una, self._ecn_recover):
+            return
+        cc = self.cc
+        cc.on_loss(self._pipe(), self.sim.now_ns)
+        cc.cwnd = max(cc.ssthresh, cc.mss)
+        self._ecn_recover = self.snd_nxt
+        self._cwr_pending = True
+        self.ecn_reductions += 1
+        self.host.log(f"TCP {self.name} ECN echo: window reduced to {cc.cwnd} bytes")
 
     def _duplicate_ack(self) -> None:
         """RFC 5681 3.2 and RFC 6582 3.2: the third duplicate ACK starts fast retransmit and fast recovery
@@ -1402,9 +1465,9 @@ class TcpConnection:
         filled_a_hole = bool(self._out_of_order)
         self._take(data, fin)
         self._take_held()
-        if filled_a_hole or fin:
+        if filled_a_hole:
             self._ack_needed = True
-        elif data:
+        elif data and not fin:                                        # _fin_arrives asked for an ACK already
             self._ack_in_order_text()
         return None
 
