@@ -512,7 +512,8 @@ def start_traffic(net, specs) -> list[App]:
         # Custom frames come back as custom frames: every host prints what its stack does not take.
         craft.listen(net)
         makers["send"] = lambda t: craft.make_sender(net, t.params, t.path, t.positions)
-    return [(makers[t.kind](t) if t.kind in ("send", "pattern") else makers[t.kind](t.params)).start(t.at_ns) for t in specs]
+    whole_item = ("send", "pattern")             # these need the item's place, not only its parameters
+    return [(makers[t.kind](t) if t.kind in whole_item else makers[t.kind](t.params)).start(t.at_ns) for t in specs]
 
 
 def _pick(params: dict, **names) -> dict:

@@ -82,7 +82,8 @@ def check(loader, params: dict, path: tuple, nodes: dict, links: list) -> dict:
     v6 = params.get("ipv6", False)
     if not isinstance(v6, bool):
         raise loader.fail("'ipv6' is true or false", path + ("ipv6",))
-    hosts = _hosts(loader, params.get("hosts", "*"), path + ("hosts",), nodes, "hosts" in params)
+    hosts = _hosts(loader, params.get("hosts", "*"), path + ("hosts",) if "hosts" in params else path, nodes,
+                   "hosts" in params)
     out: dict = {"kind": kind, "ipv6": v6}
     if kind == "pingall":
         if "flow" in params and params["flow"] != "ping":
@@ -245,7 +246,10 @@ def _per_second(v) -> float:
     from .topology import _real, parse_time
     if isinstance(v, str) and "/" in v:
         count, _, unit = v.partition("/")
-        per = parse_time("1" + unit.strip()) / S
+        try:
+            per = parse_time("1" + unit.strip()) / S
+        except ValueError:
+            raise ValueError(f"'{v}' is not a rate such as 100/s or 5/ms") from None
         rate = _real(count) / per
     else:
         rate = _real(v)

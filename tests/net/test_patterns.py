@@ -193,7 +193,7 @@ def fails(item: str, message: str, col: int, above: int = 0, hosts: int = 4, **k
     ("      kind: permutation\n      size: {cdf: nowhere.txt}\n", "cannot find the CDF file 'nowhere.txt'", 19),
     ("      kind: permutation\n      arrivals: soon\n", "arrivals are at_once", 17),
     ("      kind: permutation\n      arrivals: {poisson: {load: 0}}\n", "the load is a share", 34),
-    ("      kind: permutation\n      arrivals: {rate: 10/fortnight}\n", "rate", 24),
+    ("      kind: permutation\n      arrivals: {rate: 10/fortnight}\n", "not a rate such as 100/s", 24),
     ("      kind: permutation\n      duration: 1000s\n      arrivals: {poisson: {load: 50}}\n",
      "would start about", 17),
     ("      kind: permutation\n      cc: vegas\n", "'cc' is one of", 11),
