@@ -266,3 +266,26 @@ def test_a_k4_fat_tree_runs_a_permutation_of_tcp_flows_to_completion():
     assert sorted(f.src for f in r.flows) == sorted(f.dst for f in r.flows)
     assert r.fct_median_s <= r.fct_p99_s
     assert not run.summary.problems
+
+
+def test_run_prints_the_item_and_its_table(capsys, tmp_path):
+    from dataplane.cli import main
+    (tmp_path / "t.yaml").write_text(star(3, "  - {pattern: {kind: all_to_all, flow: udp, size: {fixed: 3000}}}\n"))
+    assert main(["run", str(tmp_path / "t.yaml"), "--no-progress"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "### traffic 1: at 0 s: pattern all_to_all of udp flows over 3 hosts, sizes fixed 3000 bytes, " \
+                     "all at once"
+    assert out[1] == "all_to_all pattern: 6 udp flows over 3 hosts"
+    assert [line.split()[:4] for line in out[3:9]] == [
+        [a, "->", b, "3000"] for a in ("h1", "h2", "h3") for b in ("h1", "h2", "h3") if a != b]
+    assert out[9].startswith("6 of 6 udp flows completed; fct median ")
+
+
+def test_a_traffic_file_may_hold_a_pattern_and_its_cdf_file_is_next_to_it(tmp_path):
+    from dataplane.net.topology import load_traffic
+    topo = load_topology_text(star(4), "t.yaml")
+    (tmp_path / "sizes.txt").write_text("500 0\n1500 1\n")
+    (tmp_path / "traffic.yaml").write_text("- pattern: {kind: incast, to: h2, size: {cdf: sizes.txt}}\n")
+    (item,) = load_traffic(str(tmp_path / "traffic.yaml"), topo)
+    sizes = [f.size for f in expand(item.params, rng_for(1, item.path))]
+    assert len(sizes) == 3 and all(500 <= s <= 1500 for s in sizes)
