@@ -504,13 +504,17 @@ def start_traffic(net, specs) -> list[App]:
               "sctp": lambda p: _transfers().SctpTransfer(net, p["from"], p["to"], v6=p.get("ipv6", False),
                                                           **_pick(p, port="port", messages="messages", size="size"))}
     makers["pingall"] = lambda p: PingAll(net, v6=p.get("ipv6", False))
+    if any(t.kind == "pattern" for t in specs):
+        from .patterns import PatternApp
+        makers["pattern"] = lambda t: PatternApp(net, t.params, t.path)
     makers.update(_floods().makers(net))
     if any(t.kind == "send" for t in specs):
         from . import craft
         # Custom frames come back as custom frames: every host prints what its stack does not take.
         craft.listen(net)
         makers["send"] = lambda t: craft.make_sender(net, t.params, t.path, t.positions)
-    return [(makers[t.kind](t) if t.kind == "send" else makers[t.kind](t.params)).start(t.at_ns) for t in specs]
+    whole_item = ("send", "pattern")             # these need the item's place, not only its parameters
+    return [(makers[t.kind](t) if t.kind in whole_item else makers[t.kind](t.params)).start(t.at_ns) for t in specs]
 
 
 def _pick(params: dict, **names) -> dict:

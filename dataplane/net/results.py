@@ -184,5 +184,10 @@ def _transfer(app) -> TransferResult:
         app.error or (client.error if client is not None else None), app.done)
 
 
+def _pattern(app):
+    from .patterns import pattern_result     # a traffic pattern: its flows, as PatternResult
+    return pattern_result(app)
+
+
 RESULTS = {"Ping": _ping, "PingAll": _pingall, "Traceroute": _traceroute, "UdpFlow": _udp,
-           "TcpTransfer": _transfer, "SctpTransfer": _transfer}
+           "TcpTransfer": _transfer, "SctpTransfer": _transfer, "PatternApp": _pattern}

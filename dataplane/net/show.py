@@ -48,6 +48,9 @@ def traffic_item(t) -> str:
     if t.kind == "send":
         from .craft import describe_send
         return f"at {_seconds(t.at_ns)}: send {describe_send(t.params)}"
+    if t.kind == "pattern":
+        from .patterns import describe
+        return f"at {_seconds(t.at_ns)}: pattern {describe(t.params)}"
     ends = f" {t.params['from']} -> {t.params['to']}" if "from" in t.params else ""
     params = ", ".join(k if v is True else f"{k} {_seconds(v) if k == 'interval' else v}"
                        for k, v in t.params.items() if k not in ("from", "to") and v is not False)

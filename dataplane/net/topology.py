@@ -52,7 +52,8 @@ NODE_KEYS = {"kind", "program", "entries", "interfaces", "gateway", "gateway6", 
 IFACE_KEYS = {"mac", "ipv4", "ipv6", "port"}
 LINK_KEYS = {"ends", "mtu", "latency", "bandwidth", "queue", "loss", "name"}
 TOP_KEYS = {"name", "seed", "defaults", "nodes", "links", "traffic", "description", "max_frames", "duration"}
-TRAFFIC_KINDS = {"ping", "traceroute", "udp", "tcp", "sctp", "syn_flood", "frag_flood", "pingall", "send"}
+# A pattern expands into many flows (net/patterns.py checks it).
+TRAFFIC_KINDS = {"ping", "traceroute", "udp", "tcp", "sctp", "syn_flood", "frag_flood", "pingall", "send", "pattern"}
 TRAFFIC_KEYS = {"ping": {"from", "to", "count", "size", "df", "interval", "ipv6", "ttl"},
                 "traceroute": {"from", "to", "ipv6", "max_hops", "queries"},
                 "udp": {"from", "to", "port", "count", "size", "interval", "ipv6"},
@@ -223,7 +224,7 @@ class _Loader(DocumentChecker):
         nodes = {}
         for index, (name, spec) in enumerate(self.expect(doc["nodes"], dict, ("nodes",), "nodes").items()):
             nodes[str(name)] = self.node(str(name), spec, ("nodes", name), index)
-        links = [self.link(i, l, link_defaults, nodes) for i, l in
+        self.links = links = [self.link(i, l, link_defaults, nodes) for i, l in
                  enumerate(self.expect(doc.get("links") or [], list, ("links",), "links"))]
         traffic = [self.traffic(i, t, nodes) for i, t in
                    enumerate(self.expect(doc.get("traffic") or [], list, ("traffic",), "traffic"))]
@@ -402,6 +403,11 @@ class _Loader(DocumentChecker):
         if len(kinds) != 1:
             raise self.fail(f"a traffic item has one of {', '.join(sorted(TRAFFIC_KINDS))}", path)
         kind = kinds[0]
+        if kind == "pattern":
+            from . import patterns
+            params = self.expect(spec[kind] or {}, dict, path + (kind,), kind)
+            at = self.value(parse_time, spec.get("at", 0), path + ("at",), "at")
+            return TrafficSpec(at, kind, patterns.check(self, params, path + (kind,), nodes, self.links), path)
         params = self.expect(spec[kind] or {}, dict, path + (kind,), kind)
         self.check_keys(params, TRAFFIC_KEYS[kind], path + (kind,), kind)
         at = self.value(parse_time, spec.get("at", 0), path + ("at",), "at")
@@ -619,6 +625,7 @@ def load_traffic(path: str, topo: Topology) -> list[TrafficSpec]:
     source = read_source(path, kind="traffic files")
     doc, pos = load_yaml(source)
     loader = _Loader(source, doc, pos)
+    loader.links = topo.links
     if isinstance(doc, dict):
         loader.check_keys(doc, {"traffic"}, (), "a traffic file")
         items, base = loader.expect(doc.get("traffic") or [], list, ("traffic",), "traffic"), ("traffic",)
