@@ -246,8 +246,9 @@ def _host_send(shell, host, argv):
     p.add_argument("--port", type=int)
     p.add_argument("--payload", default="")
     p.add_argument("--hex")
-    p.add_argument("headers", nargs="?")
+    p.add_argument("headers", nargs="*")       # the YAML may come unquoted, in several words
     a = p.parse_args(argv)
+    a.headers = " ".join(a.headers) or None
     if (a.headers is None) == (a.hex is None):
         raise ShellError("send: give the headers (YAML, quoted) or --hex, not both")
     if not 1 <= a.count <= 1_000_000:

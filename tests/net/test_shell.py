@@ -196,6 +196,8 @@ def test_send_builds_a_frame_from_the_programs_headers_and_shows_what_hosts_rece
     assert "dstAddr=10.0.2.2" in line and "ttl=7" in line and "hello" in line   # s1 and s2 lowered the TTL
     assert "h1 send" in HOST_COMMANDS["send"].usage
     assert "no field 'ttll'" in run(shell, out, "h1 send '{ipv4: {ttll: 1}}'", ok=False)
+    unquoted = run(shell, out, "h1 send {ipv4: {dstAddr: 10.0.2.2}} --payload hi")      # several words
+    assert "h2 received from port 1" in unquoted and '"hi"' in unquoted
     assert "not both" in run(shell, out, "h1 send '{ipv4: {}}' --hex 00", ok=False)
     assert "not valid YAML" in run(shell, out, "h1 send '{ipv4: ['", ok=False)
 
