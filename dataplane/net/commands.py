@@ -198,6 +198,15 @@ def _print_app(app, tracer) -> None:
         print(text)
 
 
+def _print_received(net) -> None:
+    """What each host received that its stack did not take (custom packets), decoded; see craft.Receiver."""
+    for host, receiver in net.receivers.items():
+        if receiver.received:
+            print(f"### {host} received (frames its stack did not take)")
+            print(receiver.render())
+            print()
+
+
 def cmd_run(args) -> int:
     net, tracer = _network(args)
     if not net.topo.traffic:
@@ -214,11 +223,7 @@ def cmd_run(args) -> int:
             print(label)
         _print_app(app, tracer)
         print()
-    for host, receiver in net.receivers.items():
-        if receiver.received:
-            print(f"### {host} received (frames its stack did not take)")
-            print(receiver.render())
-            print()
+    _print_received(net)
     summary = net.summary()
     print(summary.render())
     if args.pcap:
@@ -301,11 +306,7 @@ def cmd_send(args) -> int:
     _run(net, tracer, args)
     print(app.render())
     print()
-    for host, receiver in net.receivers.items():
-        if receiver.received:
-            print(f"### {host} received (frames its stack did not take)")
-            print(receiver.render())
-            print()
+    _print_received(net)
     print(net.summary().render())
     return 0 if app.sent else 1
 

@@ -175,15 +175,36 @@ traffic:
 """
 
 
-def lossy_throughput(tmp_path, p: float, cc: str, nbytes: int) -> float:
+def lossy_run(tmp_path, p: float, cc: str, nbytes: int):
+    """One TCP flow of nbytes through a 20 ms link that loses p of the frames; returns (network, app)."""
     path = tmp_path / f"lossy-{p}-{cc}.yaml"
     path.write_text(LOSSY.replace("LOSS", str(p)).replace("BYTES", str(nbytes)).replace("CC", cc))
     net = Network(load_topology(str(path)))
     [app] = net.schedule_traffic()
     net.run()
-    r = result(app)
+    return net, app
+
+
+def lossy_throughput(tmp_path, p: float, cc: str, nbytes: int) -> float:
+    r = result(lossy_run(tmp_path, p, cc, nbytes)[1])
     assert r.intact
     return r.throughput_bps
+
+
+def test_a_run_made_long_by_backed_off_retransmission_timers_says_so(tmp_path):
+    net, _ = lossy_run(tmp_path, 0.5, "cubic", 20_000)
+    summary = net.summary()
+    [note] = summary.notes
+    assert note.startswith(f"most of the {net.sim.now_ns / 1e9:.3f} s simulated were TCP waiting for "
+                           "retransmission timeouts, which double after each loss (RFC 6298): h1 ")
+    h1 = net.hosts["h1"].tcp
+    assert h1.rto_waited_ns >= net.sim.now_ns / 2 and h1.rto_peak_ns == 120 * S
+    assert "note: most of the" in summary.render()
+
+
+def test_a_run_without_losses_has_no_such_note(tmp_path):
+    net, _ = lossy_run(tmp_path, 0, "cubic", 20_000)
+    assert net.summary().notes == []
 
 
 def mathis_bps(p: float, rtt_s: float = 0.020) -> float:

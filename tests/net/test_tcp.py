@@ -804,43 +804,6 @@ def test_data_both_ways_with_callbacks():
     assert b"".join(got) == b"HELLO, TCP" == bytes(client.received)
 
 
-LOSSY = """
-name: lossy
-nodes:
-  h1: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.1/24}}}
-  h2: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.2/24}}}
-links:
-  - {ends: [h1:eth0, h2:eth0], loss: LOSS}
-traffic:
-  - {tcp: {from: h1, to: h2, bytes: 20000}}
-"""
-
-
-def _lossy_summary(tmp_path, loss: float):
-    from dataplane.net.network import Network
-    from dataplane.net.topology import load_topology
-    path = tmp_path / "lossy.yaml"
-    path.write_text(LOSSY.replace("LOSS", str(loss)))
-    net = Network(load_topology(str(path)))
-    net.schedule_traffic()
-    net.run()
-    return net, net.summary()
-
-
-def test_a_run_made_long_by_backed_off_retransmission_timers_says_so(tmp_path):
-    net, summary = _lossy_summary(tmp_path, 0.5)
-    [note] = summary.notes
-    assert note.startswith(f"most of the {net.sim.now_ns / 1e9:.3f} s simulated were TCP waiting for "
-                           "retransmission timeouts, which double after each loss (RFC 6298): h1 ")
-    h1 = net.hosts["h1"].tcp
-    assert h1.rto_waited_ns >= net.sim.now_ns / 2 and h1.rto_peak_ns == 120 * S
-    assert "note: most of the" in summary.render()
-
-
-def test_a_run_without_losses_has_no_such_note(tmp_path):
-    _, summary = _lossy_summary(tmp_path, 0)
-    assert summary.notes == []
-
 
 # ---------------------------------------------------------------------------- delayed ACKs, Nagle, Source Quench
 
