@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _register_more(sub) -> None:
     """Subcommands defined in other modules register themselves here."""
     import importlib
-    for module in ("dataplane.commands", "dataplane.net.commands", "dataplane.net.shell"):
+    for module in ("dataplane.commands", "dataplane.net.commands", "dataplane.net.shell", "dataplane.plot"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -70,6 +70,7 @@ from .results import result
 from .series import Sampler, link_end_id
 
 SCHEMA = "dataplane-run/1"
+SCHEMA_FILE = os.path.join(os.path.dirname(__file__), "run-schema.json")    # the same, as JSON Schema
 NS = 1_000_000_000
 
 # Drops that happen on a link (net/sim.py Link), counted per link direction rather than per node.
