@@ -5,8 +5,9 @@ interval ... it reads, without changing anything,
 - per TCP flow (a TcpTransfer): the bytes the receiver has so far, the
   throughput over the interval just ended (bit/s), the sender's congestion
   window (`cc.cwnd`, bytes) and smoothed RTT (`srtt_ns`, as seconds);
-- per link direction: the bytes put on it over the interval, its
-  utilisation (those bits over what the bandwidth could carry in the
+- per link direction: the bytes its transmitter sent over the interval
+  (what was queued, plus the backlog at the start, less the backlog now),
+  its utilisation (those bits over what the bandwidth could carry in the
   interval; null on a link without a bandwidth) and the frames queued for
   the transmitter at that instant.
 It reschedules itself while other events are pending, so a run still ends
@@ -54,6 +55,7 @@ class Sampler:
         self.link_series = {eid: {"bytes": [], "utilisation": [], "queue_frames": []} for eid, _, _ in self.ends}
         self._last_delivered = {fid: 0 for fid, _ in flows}
         self._last_bytes = {eid: end.bytes for eid, _, end in self.ends}
+        self._last_backlog = {eid: self._backlog(link, end, self.sim.now_ns) for eid, link, end in self.ends}
         self.sim.schedule(0, self._tick)
 
     def _tick(self) -> None:
@@ -79,14 +81,25 @@ class Sampler:
             series["srtt_s"].append(None if srtt is None else srtt / NS)
         for eid, link, end in self.ends:
             series = self.link_series[eid]
-            sent = end.bytes - self._last_bytes[eid]
-            self._last_bytes[eid] = end.bytes
+            # Bytes count when a frame is queued; what the transmitter sent in the interval is what was
+            # queued, plus the backlog it started with, less the backlog it has now (bytes it still has to
+            # send until free_at).
+            backlog = self._backlog(link, end, now)
+            sent = end.bytes - self._last_bytes[eid] + self._last_backlog[eid] - backlog
+            self._last_bytes[eid], self._last_backlog[eid] = end.bytes, backlog
             queued = sum(1 for t in end.waiting if t > now)
             busy = busy or sent > 0 or queued > 0 or end.free_at > now
             series["bytes"].append(sent)
             series["utilisation"].append(sent * 8 / (link.bandwidth_bps * seconds) if link.bandwidth_bps else None)
             series["queue_frames"].append(queued)
         return busy
+
+    @staticmethod
+    def _backlog(link, end, now: int) -> int:
+        """Bytes the transmitter has been given and not sent yet (0 on a link without a bandwidth)."""
+        if not link.ns_per_byte or end.free_at <= now:
+            return 0
+        return round((end.free_at - now) / link.ns_per_byte)
 
     def result(self) -> dict:
         return {"interval_s": self.interval_ns / NS, "time_s": list(self.time_s),
