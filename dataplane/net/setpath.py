@@ -19,8 +19,11 @@ Steps of a PATH:
   that must exist;
 - in `links`: a link's `name`, or `A-B` from its ends' node names (the name
   the summaries and captures use, `A-B.2` for a second link between the
-  same nodes), or its index from 0;
-- in any other list (`traffic`), an index from 0.
+  same nodes; in a topology.json the switch of a port s1-p2 is s1), or its
+  index from 0;
+- in any other list (`traffic`, a link's ends), an index from 0; as the last
+  step, the index after the last item appends (`links.h1-s1.2=5ms` gives a
+  tutorial's link its latency).
 A step that names nothing is a one-line SetError listing what exists there.
 VALUE is read as YAML: `1280` is a number, `0.01` a number, `true` a flag,
 `10.0.1.1/24` text, `[a, b]` a list; an empty VALUE is null.
@@ -31,6 +34,7 @@ The sweep runner reuses this: `parse_setting(text)` and
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from ..controlplane.positions import Positions, load_yaml
@@ -134,7 +138,7 @@ def _apply(doc, positions: Positions | None, s: Setting) -> None:
             index, used = _list_index(here, loc, steps, i, s)
             i += used
             if i == len(steps):
-                _store(positions, s, loc + (index,), lambda v, h=here, k=index: h.__setitem__(k, v))
+                _store(positions, s, loc + (index,), lambda v, h=here, k=index: _put(h, k, v))
                 return
             child = here[index]
             if loc == ("links",) and isinstance(child, list) and not steps[i].isdigit():
@@ -145,6 +149,13 @@ def _apply(doc, positions: Positions | None, s: Setting) -> None:
         else:
             done = ".".join(steps[:i])
             raise SetError(f"--set {s.text}: '{done}' is {_describe(here)}, with no settings inside")
+
+
+def _put(items: list, index: int, value) -> None:
+    if index == len(items):
+        items.append(value)
+    else:
+        items[index] = value
 
 
 def _dict_key(d: dict, step: str):
@@ -168,8 +179,8 @@ def _list_index(items: list, loc: tuple, steps: list[str], i: int, s: Setting) -
     step = steps[i]
     if step.isdigit():
         index = int(step)
-        if index < len(items):
-            return index, 1
+        if index < len(items) or (index == len(items) and i == len(steps) - 1 and loc != ("links",)):
+            return index, 1                    # the index after the last appends (a tutorial link's latency)
         if loc == ("links",):
             raise SetError(_nothing(s, step, "there is no link", _link_names(items)))
         raise SetError(f"--set {s.text}: {_where(loc)} has {len(items)} items, numbered from 0; no item {step}")
@@ -192,7 +203,7 @@ def _link_names(items: list) -> list[str]:
         if isinstance(item, dict) and item.get("name") is not None:
             name = str(item["name"])
         elif isinstance(ends, list) and len(ends) >= 2:
-            name = "-".join(str(e).partition(":")[0] for e in ends[:2])
+            name = "-".join(_end_node(str(e)) for e in ends[:2])
         else:
             name = str(len(out))
         if name in seen:
@@ -202,6 +213,13 @@ def _link_names(items: list) -> list[str]:
             seen[name] = 1
         out.append(name)
     return out
+
+
+def _end_node(end: str) -> str:
+    """The node of a link end: node:interface in YAML, a host or a switch port (s1-p2) in topology.json."""
+    if ":" in end:
+        return end.partition(":")[0]
+    return re.sub(r"-p[0-9]+$", "", end)
 
 
 def _nothing(s: Setting, step: str, what: str, there: list) -> str:

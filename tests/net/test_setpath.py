@@ -137,3 +137,31 @@ def test_a_bad_set_on_the_command_line_is_one_line(capsys):
     assert rc == 1
     assert err == ("error: --set links.nope.mtu=1: there is no link 'nope' (there: h1-r1, r1-r2, r2-r3, "
                    "r3-h2)\n")
+
+
+def test_the_shell_takes_set(capsys):
+    # With the 1280-byte link made 1500, a 1400-byte ping with DF goes through.
+    rc = main(["cli", "line", "--no-progress", "--set", "links.r2-r3.mtu=1500", "-c", "h1 ping -c 1 -s 1400 -M do h2"])
+    out, _ = capsys.readouterr()
+    assert rc == 0 and "1 received, 0% packet loss" in out
+
+
+def test_a_tutorial_topology_json_takes_set_with_its_link_names():
+    from tests.conformance.corpus import corpus_dir
+    basic = corpus_dir() / "tutorials" / "exercises" / "basic"
+    if not (basic / "pod-topo" / "topology.json").is_file():
+        pytest.skip("the P4 tutorials are not here")
+    topology, program = str(basic / "pod-topo" / "topology.json"), str(basic / "solution" / "basic.p4")
+    topo = load_topology(topology, program=program, settings=["links.h1-s1.2=5ms"])
+    assert {l.name: l.latency_ns for l in topo.links}["h1-s1"] == 5_000_000
+    with pytest.raises(SetError) as exc:
+        load_topology(topology, program=program, settings=["links.h1-s9.2=5ms"])
+    assert str(exc.value).startswith("--set links.h1-s9.2=5ms: there is no link 'h1-s9' (there: h1-s1, h2-s1, ")
+
+
+def test_the_index_after_the_last_item_appends():
+    doc = {"links": [["h1", "s1-p1"]], "x": {"l": [1]}}
+    apply_settings(doc, None, ["links.h1-s1.2=5ms", "x.l.1=2"])
+    assert doc == {"links": [["h1", "s1-p1", "5ms"]], "x": {"l": [1, 2]}}
+    with pytest.raises(SetError):
+        apply_settings(doc, None, ["x.l.5=2"])
