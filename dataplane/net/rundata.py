@@ -204,7 +204,7 @@ def _flow(fid: str, app, net, recorder: Recorder | None) -> dict:
     rtts = recorder.rtt_samples.get(id(client), []) if recorder is not None and client is not None else []
     return {
         "id": fid, "src": app.host.name,
-        "src_address": r.src if client is None else _address(client.local, app.v6),
+        "src_address": None if client is None else _address(client.local, app.v6),
         "src_port": client.lport if client is not None else None,
         "dst": r.dst, "dst_host": net.name_of(app.dst, app.v6), "dst_port": app.port,
         "cc": _cc_name(client) if client is not None else (app.cc or "cubic"),

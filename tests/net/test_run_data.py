@@ -253,3 +253,19 @@ def test_an_unwritable_json_file_is_a_user_error(capsys, tmp_path):
     assert main(["ping", "line", "h1", "h2", "-c", "1", "--no-progress", "--json", str(target)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: cannot write the results: No such file or directory: ") and "Traceback" not in err
+
+
+def test_a_run_stopped_early_has_nulls_where_nothing_is_known():
+    net = Network(load_topology_text(DUMBBELL))
+    apps = net.schedule_traffic()
+    rec = Recorder(net, apps, 10 * MS)
+    net.run(20 * MS)
+    data = collect(net, apps, rec)
+    f1, f2 = data["flows"]
+    assert f1["fct_s"] is None and f1["goodput_bps"] is None and not f1["finished"]
+    assert (f2["start_s"], f2["src_address"], f2["src_port"], f2["handshake_s"], f2["client_states"]) == \
+        (None, None, None, None, [])
+    assert data["series"]["time_s"] == [0.0, 0.01, 0.02]
+    jsonschema = pytest.importorskip("jsonschema")
+    with open(rundata.SCHEMA_FILE) as f:
+        jsonschema.validate(json.loads(rundata.dumps(data)), json.load(f))
