@@ -37,6 +37,7 @@ def register(sub) -> None:
     p = sub.add_parser("pingall", help="every host pings every other host once, as Mininet's pingall")
     _topology_args(p)
     p.add_argument("-6", dest="ipv6", action="store_true", help="use IPv6")
+    _data_args(p)
     p.set_defaults(func=cmd_pingall)
 
     p = sub.add_parser("traceroute", help="trace the route from a host to a node or address")
@@ -336,8 +337,11 @@ def _pingall(net, v6: bool):
 def cmd_pingall(args) -> int:
     net, tracer = _network(args)
     app = _pingall(net, args.ipv6)
+    recorder = _recording(net, [app], args)
     _run(net, tracer, args)
     _print_app(app, tracer)
+    if recorder is not None:
+        _write_data(net, [app], recorder, args)
     return 0 if app.received == len(app.pairs) else 1
 
 

@@ -5,7 +5,8 @@
     data = collect(net, apps, rec)                        # a dict, JSON-ready
     write_json(data, "run.json"); write_csv(data, "run-csv")
 
-The text summary, --json, --csv and `dataplane plot` all render this object.
+--json, --csv and `dataplane plot` render this object (the text that `run`
+prints is still rendered by the applications and the Summary).
 Output is deterministic: the same run gives byte-identical files (keys
 sorted, lists in run order, no wall-clock time, floats written by repr).
 

@@ -217,7 +217,7 @@ def test_series_csv_is_long_form(tmp_path, topology_file, capsys):
     assert {r["metric"] for r in rows if r["kind"] == "link"} == {"bytes", "utilisation", "queue_frames"}
 
 
-def test_ping_and_traceroute_write_json(tmp_path, capsys):
+def test_ping_traceroute_and_pingall_write_json(tmp_path, capsys):
     assert main(["ping", "line", "h1", "h2", "-c", "2", "-i", "0.1", "--no-progress",
                  "--json", str(tmp_path / "p.json")]) == 0
     assert main(["traceroute", "line", "h1", "h2", "--no-progress", "--json", str(tmp_path / "t.json")]) == 0
@@ -226,6 +226,10 @@ def test_ping_and_traceroute_write_json(tmp_path, capsys):
     assert p["pings"][0]["received"] == 2 and p["flows"] == []
     t = json.loads((tmp_path / "t.json").read_text())
     assert t["apps"][0]["kind"] == "traceroute" and t["apps"][0]["reached"]
+    assert main(["pingall", "line", "--no-progress", "--json", str(tmp_path / "a.json")]) == 0
+    capsys.readouterr()
+    a = json.loads((tmp_path / "a.json").read_text())
+    assert a["apps"][0]["answered"] == {"h1->h2": True, "h2->h1": True}
 
 
 def test_set_is_recorded_in_the_results(tmp_path, capsys):
