@@ -65,6 +65,7 @@ import csv
 import dataclasses
 import json
 import os
+import re
 
 from ..runtime.trace import DropReason
 from .results import result
@@ -280,9 +281,17 @@ def _nodes(net, link_counted: dict) -> list[dict]:
 # ---------------------------------------------------------------------------- writing
 
 
+# A list of numbers (and nulls) as json.dumps(indent=...) writes it: one item a line. Only the indented form
+# has raw newlines, never a JSON string, so text inside strings cannot match.
+_NUMBER_LIST = re.compile(r"\[\n\s*(?:-?[0-9][0-9.eE+-]*|null)(?:,\n\s*(?:-?[0-9][0-9.eE+-]*|null))*\n\s*\]")
+
+
 def dumps(data: dict) -> str:
-    """The JSON text: keys sorted, one value per line, no NaN or infinity (they are not JSON)."""
-    return json.dumps(data, sort_keys=True, indent=1, allow_nan=False, ensure_ascii=False) + "\n"
+    """The JSON text: keys sorted, one key a line, each list of numbers (a series) on one line; no NaN or
+    infinity (they are not JSON)."""
+    text = json.dumps(data, sort_keys=True, indent=1, allow_nan=False, ensure_ascii=False)
+    return _NUMBER_LIST.sub(lambda m: "[" + ", ".join(x.strip() for x in m.group(0)[1:-1].split(",")) + "]",
+                            text) + "\n"
 
 
 def write_json(data: dict, path: str) -> None:

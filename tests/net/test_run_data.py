@@ -273,3 +273,11 @@ def test_a_run_stopped_early_has_nulls_where_nothing_is_known():
     jsonschema = pytest.importorskip("jsonschema")
     with open(rundata.SCHEMA_FILE) as f:
         jsonschema.validate(json.loads(rundata.dumps(data)), json.load(f))
+
+
+def test_json_text_puts_number_lists_on_one_line_and_leaves_strings_alone():
+    data = {"b": [1, 2.5, None, -3e-05], "a": "[1,\n 2]", "c": [{"x": 1}], "d": []}
+    text = rundata.dumps(data)
+    assert json.loads(text) == data
+    assert '"b": [1, 2.5, null, -3e-05]' in text and '"a": "[1,\\n 2]"' in text
+    assert text.startswith('{\n "a"') and text.endswith("}\n")
