@@ -17,7 +17,7 @@ This reads a finished run's data and never the simulator. What to draw
 (`figures(data)`) is plain Python; drawing needs matplotlib, an optional
 dependency (`pip install 'dataplane[plot]'`). Figures are made with
 matplotlib's Figure class (no pyplot, no global backend change) and written
-deterministically: a fixed `svg.hashsalt`, glyphs as paths, no date in the
+deterministically on an Agg canvas: a fixed `svg.hashsalt`, glyphs as paths, no date in the
 metadata, so the same results give byte-identical SVG files.
 """
 
@@ -153,9 +153,11 @@ def _flow_label(data: dict, fid: str) -> str:
 def draw(spec: FigureSpec, path: str) -> None:
     """One SVG file, byte for byte the same for the same spec."""
     import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     with matplotlib.rc_context({"svg.hashsalt": "dataplane", "svg.fonttype": "path"}):
         fig = Figure(figsize=(7, 4.5))
+        FigureCanvasAgg(fig)             # the Agg canvas for layout; savefig writes SVG through the SVG backend
         ax = fig.subplots()
         for line in spec.lines:
             x, y = line.x, [float("nan") if v is None else v for v in line.y]
