@@ -27,7 +27,7 @@ a value not known is null.
     apps          every application in start order: {id, ...} with the fields of
                   its net/results.py dataclass (kind ping, pingall, traceroute,
                   udp, tcp, sctp, or another kind with its report as text)
-    flows         per TCP transfer: id, src (host), src_address, src_port, dst
+    flows         per TCP transfer, those of traffic patterns included: id, src (host), src_address, src_port, dst
                   (address), dst_host, dst_port, cc, bytes (to send),
                   delivered_bytes, intact, start_s, handshake_s (SYN to
                   ESTABLISHED), fct_s (flow completion time: start to the
@@ -36,7 +36,7 @@ a value not known is null.
                   fast_retransmits, timeouts, rtt_samples_s (every RTT measured
                   by the sender, RFC 6298), srtt_s (the last smoothed RTT),
                   client_states / server_states [{time_s, state}], error
-    pings         per ping: id, src, dst, transmitted, received, lost, loss,
+    pings         per ping (those of patterns included): id, src, dst, transmitted, received, lost, loss,
                   duplicates, errors, rtt_s [...], rtt_min_s, rtt_avg_s,
                   rtt_max_s, rtt_mdev_s
     links         per link and direction: id (link:from->to), link, from, to,
@@ -91,15 +91,32 @@ def _is_ping(app) -> bool:
     return type(app).__name__ == "Ping"
 
 
-def app_ids(apps) -> list[str]:
-    """An id per application: its kind and its number among those of its kind (tcp1, tcp2, ping1...)."""
+def _members(app) -> list | None:
+    """The applications a container application runs (a traffic pattern's flows), or None."""
+    members = getattr(app, "flows", None)
+    return members if isinstance(members, list) else None
+
+
+def app_ids(apps) -> tuple[list[str], list[tuple[str, object]]]:
+    """An id per application, its kind and its number among those of its kind (tcp1, tcp2, ping1...), and
+    the single applications with theirs: the applications themselves, and the members of containers (a
+    traffic pattern's flows, numbered with the others: a pattern1 of two TCP flows after a tcp1 holds tcp2
+    and tcp3)."""
     counts: dict[str, int] = {}
-    out = []
-    for app in apps:
+
+    def next_id(app) -> str:
         kind = str(getattr(app, "name", "app"))
         counts[kind] = counts.get(kind, 0) + 1
-        out.append(f"{kind}{counts[kind]}")
-    return out
+        return f"{kind}{counts[kind]}"
+    ids, leaves = [], []
+    for app in apps:
+        ids.append(next_id(app))
+        members = _members(app)
+        if members is None:
+            leaves.append((ids[-1], app))
+        else:
+            leaves += [(next_id(m), m) for m in members]
+    return ids, leaves
 
 
 class Recorder:
@@ -109,7 +126,7 @@ class Recorder:
 
     def __init__(self, net, apps, interval_ns: int | None = None):
         self.net, self.apps = net, list(apps)
-        self.ids = app_ids(self.apps)
+        self.ids, self.leaves = app_ids(self.apps)
         self.peak_queue: dict = {}           # LinkEnd -> most frames waiting
         self.rtt_samples: dict = {}          # id(TcpConnection) -> [ns]
         for link in net.links.values():
@@ -117,7 +134,7 @@ class Recorder:
         for host in net.hosts.values():
             if host.tcp is not None:
                 self._watch_connects(host.tcp)
-        flows = [(fid, app) for fid, app in zip(self.ids, self.apps) if _is_tcp(app)]
+        flows = [(fid, app) for fid, app in self.leaves if _is_tcp(app)]
         self.sampler = Sampler(net, flows, interval_ns, self.apps) if interval_ns else None
 
     def _sent(self, link, end, frame) -> None:
@@ -145,7 +162,7 @@ class Recorder:
 def collect(net, apps, recorder: Recorder | None = None, settings=()) -> dict:
     """The run's result object (schema dataplane-run/1) from a finished network and its applications."""
     apps = list(apps)
-    ids = recorder.ids if recorder is not None else app_ids(apps)
+    ids, leaves = (recorder.ids, recorder.leaves) if recorder is not None else app_ids(apps)
     ledger = net.sim.ledger
     summary = net.summary()
     link_rows, link_counted = _links(net, recorder)
@@ -157,8 +174,8 @@ def collect(net, apps, recorder: Recorder | None = None, settings=()) -> dict:
         "settings": list(settings),
         "summary": _summary(summary),
         "apps": [dict(id=aid, **dataclasses.asdict(result(app))) for aid, app in zip(ids, apps)],
-        "flows": [_flow(aid, app, net, recorder) for aid, app in zip(ids, apps) if _is_tcp(app)],
-        "pings": [_ping(aid, app) for aid, app in zip(ids, apps) if _is_ping(app)],
+        "flows": [_flow(aid, app, net, recorder) for aid, app in leaves if _is_tcp(app)],
+        "pings": [_ping(aid, app) for aid, app in leaves if _is_ping(app)],
         "links": link_rows,
         "nodes": _nodes(net, link_counted),
         "drop_records_complete": ledger.unrecorded_drops == 0,

@@ -33,6 +33,9 @@ def link_end_id(link_name: str, end) -> str:
 
 
 def _over(app) -> bool:
+    members = getattr(app, "flows", None)
+    if isinstance(members, list):                 # a traffic pattern: over when its flows are
+        return all(map(_over, members))
     if type(app).__name__ == "TcpTransfer" and app.client is not None:
         return app.client.state in ("TIME-WAIT", "CLOSED")
     return bool(app.done or getattr(app, "error", None))

@@ -281,3 +281,40 @@ def test_json_text_puts_number_lists_on_one_line_and_leaves_strings_alone():
     assert json.loads(text) == data
     assert '"b": [1, 2.5, null, -3e-05]' in text and '"a": "[1,\\n 2]"' in text
     assert text.startswith('{\n "a"') and text.endswith("}\n")
+
+
+def test_the_flows_of_a_container_application_are_flows_too():
+    """A traffic pattern (one application running many flows in its `flows` list) gives one row per flow."""
+    from dataplane.net.apps import App, Ping
+    from dataplane.net.transfers import TcpTransfer
+
+    class Group(App):
+        name = "pattern"
+
+        def __init__(self, net):
+            super().__init__(net, "h1")
+            self.flows = [TcpTransfer(net, "h1", "h2", nbytes=3000), TcpTransfer(net, "h3", "h2", port=5003,
+                                                                              nbytes=2000), Ping(net, "h3", "h2", count=1)]
+
+        def start(self, at_ns=0):
+            for f in self.flows:
+                f.start(at_ns)
+            return super().start(at_ns)
+
+        def _begin(self):
+            pass
+
+        def report(self):
+            return "a group"
+
+    net = Network(load_topology_text(DUMBBELL))
+    apps = [TcpTransfer(net, "h1", "h2", port=6000, nbytes=1000).start(), Group(net).start()]
+    rec = Recorder(net, apps, 10 * MS)
+    net.run()
+    data = collect(net, apps, rec)
+    assert [a["id"] for a in data["apps"]] == ["tcp1", "pattern1"]
+    assert [(f["id"], f["bytes"]) for f in data["flows"]] == [("tcp1", 1000), ("tcp2", 3000), ("tcp3", 2000)]
+    assert [p["id"] for p in data["pings"]] == ["ping1"]
+    assert list(data["series"]["flows"]) == ["tcp1", "tcp2", "tcp3"]
+    assert all(f["rtt_samples_s"] and f["fct_s"] for f in data["flows"])
+    assert data["series"]["time_s"][-1] < 5 < data["time_s"]          # not sampled through TIME-WAIT
