@@ -18,6 +18,7 @@ def register(sub) -> None:
     p.add_argument("--until", metavar="TIME", help="stop at this simulated time (e.g. 30s); default: when idle")
     p.add_argument("--traffic", metavar="YAML", help="run the traffic items of this file (a list, or a "
                                                      "'traffic:' section) instead of the topology's own")
+    _data_args(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("ping", help="ping from one host of a topology to a node or address")
@@ -30,11 +31,13 @@ def register(sub) -> None:
     p.add_argument("-t", dest="ttl", type=int, help="TTL / hop limit of the requests")
     p.add_argument("--df", action="store_true", help="set Don't Fragment (IPv4): like ping -M do")
     p.add_argument("-6", dest="ipv6", action="store_true", help="use IPv6")
+    _data_args(p)
     p.set_defaults(func=cmd_ping)
 
     p = sub.add_parser("pingall", help="every host pings every other host once, as Mininet's pingall")
     _topology_args(p)
     p.add_argument("-6", dest="ipv6", action="store_true", help="use IPv6")
+    _data_args(p)
     p.set_defaults(func=cmd_pingall)
 
     p = sub.add_parser("traceroute", help="trace the route from a host to a node or address")
@@ -44,6 +47,7 @@ def register(sub) -> None:
     p.add_argument("-6", dest="ipv6", action="store_true", help="use IPv6")
     p.add_argument("-m", dest="max_hops", type=int, default=30, help="maximum number of hops (default 30)")
     p.add_argument("-q", dest="queries", type=int, default=3, help="probes per hop (default 3)")
+    _data_args(p)
     p.set_defaults(func=cmd_traceroute)
 
     p = sub.add_parser("send", help="send a frame built from the P4 program's own header types from a host "
@@ -89,15 +93,33 @@ def _topology_args(p) -> None:
                         "packet numbers (#12), separated by commas: one kind is any of its terms, different kinds "
                         "must all match (e.g. 's1, icmp')")
     p.add_argument("--program", metavar="P4", help="(topology.json) the program every switch runs")
+    p.add_argument("--set", dest="settings", metavar="PATH=VALUE", action="append", default=[],
+                   help="change a setting of the topology before it is checked, e.g. seed=3, "
+                        "defaults.link.loss=0.01, links.r1-r2.mtu=1280 (a link by its name or its ends' nodes), "
+                        "nodes.h1.interfaces.eth0.ipv4=10.0.1.5/24; VALUE is YAML; may be repeated")
     p.add_argument("--progress", dest="progress", action="store_true", default=None,
                    help="show a progress line on stderr (default: when stderr is a terminal)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
 
 
+def _data_args(p) -> None:
+    p.add_argument("--json", metavar="FILE", help="write the run's results as data (schema dataplane-run/1: "
+                                                  "flows, pings, links, nodes, summary) to FILE")
+    p.add_argument("--csv", metavar="DIR", help="write the results as CSV tables into DIR (flows.csv, pings.csv, "
+                                                "links.csv, nodes.csv, series.csv)")
+    p.add_argument("--interval", dest="series_interval", metavar="TIME", help="with --json or --csv: sample time series every TIME "
+                                                      "(e.g. 10ms): per TCP flow throughput, cwnd and RTT; per "
+                                                      "link direction utilisation and queue")
+
+
 def _network(args):
     from .network import Network
     from .topology import load_topology, load_traffic
-    topo = load_topology(args.topology, program=args.program)
+    from .setpath import SetError
+    try:
+        topo = load_topology(args.topology, program=args.program, settings=_settings(args))
+    except SetError as exc:
+        raise error(str(exc)) from None
     if getattr(args, "traffic", None):
         topo.traffic = load_traffic(args.traffic, topo)
     for note in topo.notes:
@@ -121,6 +143,48 @@ def _network(args):
             except FilterError as exc:
                 raise error(f"--trace-filter: {exc}") from None
     return net, tracer
+
+
+def _settings(args) -> list:
+    """The --set options, parsed (bad ones are one-line errors before anything is loaded)."""
+    from .setpath import SetError, parse_setting
+    try:
+        return [parse_setting(text) for text in getattr(args, "settings", None) or ()]
+    except SetError as exc:
+        raise error(str(exc)) from None
+
+
+def _recording(net, apps, args):
+    """A Recorder when --json or --csv asks for the run's data (None otherwise: nothing recorded)."""
+    if getattr(args, "series_interval", None) and not (args.json or args.csv):
+        raise error("--interval samples time series for --json FILE or --csv DIR; give one of them too")
+    if not (getattr(args, "json", None) or getattr(args, "csv", None)):
+        return None
+    from .rundata import Recorder
+    from .topology import parse_time
+    interval = None
+    if args.series_interval:
+        try:
+            interval = parse_time(args.series_interval)
+        except ValueError as exc:
+            raise error(f"--interval: {exc}") from None
+        if interval <= 0:
+            raise error("--interval must be longer than 0")
+    return Recorder(net, apps, interval)
+
+
+def _write_data(net, apps, recorder, args) -> None:
+    from . import rundata
+    data = rundata.collect(net, apps, recorder, settings=list(args.settings))
+    try:
+        if args.json:
+            rundata.write_json(data, args.json)
+            print(f"json: {args.json}")
+        if args.csv:
+            files = rundata.write_csv(data, args.csv)
+            print(f"csv: {len(files)} files in {args.csv}")
+    except OSError as exc:
+        raise error(f"cannot write the results: {exc.strerror}: {exc.filename}") from None
 
 
 def _epoch_ns(text: str) -> int:
@@ -217,6 +281,7 @@ def cmd_run(args) -> int:
         from .show import traffic_item
         apps = net.schedule_traffic()
         labels = [f"### traffic {i}: {traffic_item(t)}" for i, t in enumerate(net.topo.traffic, 1)]
+    recorder = _recording(net, apps, args)
     _run(net, tracer, args)
     for app, label in zip(apps, labels):
         if label:
@@ -229,6 +294,8 @@ def cmd_run(args) -> int:
     if args.pcap:
         files = sum(1 for link in net.links.values() if link.pcap_path is not None)
         print(f"pcap: {files} files in {args.pcap}")
+    if recorder is not None:
+        _write_data(net, apps, recorder, args)
     return 1 if summary.problems else 0
 
 
@@ -254,8 +321,11 @@ def cmd_ping(args) -> int:
         raise error(f"ping -i: {exc}") from None
     app = Ping(net, args.src, args.dst, count=args.count, size=args.size, interval_ns=interval, df=args.df,
                v6=args.ipv6, ttl=args.ttl).start(0)
+    recorder = _recording(net, [app], args)
     _run(net, tracer, args)
     _print_app(app, tracer)
+    if recorder is not None:
+        _write_data(net, [app], recorder, args)
     return 0 if app.received else 1
 
 
@@ -272,8 +342,11 @@ def _pingall(net, v6: bool):
 def cmd_pingall(args) -> int:
     net, tracer = _network(args)
     app = _pingall(net, args.ipv6)
+    recorder = _recording(net, [app], args)
     _run(net, tracer, args)
     _print_app(app, tracer)
+    if recorder is not None:
+        _write_data(net, [app], recorder, args)
     return 0 if app.received == len(app.pairs) else 1
 
 
@@ -329,8 +402,11 @@ def cmd_traceroute(args) -> int:
     net, tracer = _network(args)
     _check_ends(net, args)
     app = Traceroute(net, args.src, args.dst, v6=args.ipv6, max_hops=args.max_hops, queries=args.queries).start(0)
+    recorder = _recording(net, [app], args)
     _run(net, tracer, args)
     _print_app(app, tracer)
+    if recorder is not None:
+        _write_data(net, [app], recorder, args)
     return 0
 
 

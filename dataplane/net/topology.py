@@ -600,9 +600,10 @@ def build_graph(topo: Topology) -> nx.MultiGraph:
     return g
 
 
-def load_topology(path: str, program: str | None = None) -> Topology:
+def load_topology(path: str, program: str | None = None, settings=()) -> Topology:
     """A topology from a file (YAML, or a P4 tutorials topology.json), or by the name of one we ship
-    ("line", "fat-tree", ...), as the command line takes it. `program` is topology.json's --program."""
+    ("line", "fat-tree", ...), as the command line takes it. `program` is topology.json's --program;
+    `settings` are --set PATH=VALUE changes to the document before it is checked (net/setpath.py)."""
     from ..locate import find_topology, shipped_topologies
     found = find_topology(path)
     if found is None:
@@ -610,12 +611,15 @@ def load_topology(path: str, program: str | None = None) -> Topology:
     path = found
     if path.endswith(".json"):
         from .tutorial import load_tutorial_topology
-        return load_tutorial_topology(path, program=program)
+        return load_tutorial_topology(path, program=program, settings=settings)
     if program is not None:
         raise error("a program for every switch (--program) is for P4 tutorials topologies (topology.json); "
                     "a YAML topology names each node's program")
     source = read_source(path, kind="topology files")
     doc, pos = load_yaml(source)
+    if settings:
+        from .setpath import apply_settings
+        doc = apply_settings(doc, pos, settings)
     return _Loader(source, doc, pos).load()
 
 

@@ -73,11 +73,14 @@ SUPPORTED_COMMANDS = ("supported commands: 'route add default gw ADDRESS [dev et
                       "'ip route add SUBNET dev eth0' for the host's own subnet (which changes nothing)")
 
 
-def load_tutorial_topology(path: str, program: str | None = None) -> Topology:
+def load_tutorial_topology(path: str, program: str | None = None, settings=()) -> Topology:
     """Load a P4 tutorials topology.json; `program` (a path or a shipped program's name) overrides every
-    switch's program."""
+    switch's program; `settings`: --set PATH=VALUE changes (net/setpath.py)."""
     source = read_source(path, kind="topology files")
     doc, pos = load_json(source)
+    if settings:
+        from .setpath import apply_settings
+        doc = apply_settings(doc, pos, settings)
     return _TutorialLoader(source, doc, pos, program).load()
 
 
