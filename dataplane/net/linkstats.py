@@ -38,14 +38,14 @@ def link_stats(net) -> list[LinkDirection]:
 
 
 def render_link_stats(stats: list[LinkDirection]) -> str:
-    """A table with one line per link direction that carried or dropped anything."""
+    """A table with one line per link direction that sent or dropped a frame."""
     used = [s for s in stats if s.frames or s.dropped]
     if not used:
-        return "link directions: none carried a frame"
+        return "link directions with traffic: none"
     rows = [(s.link, f"{s.src} -> {s.dst}", f"{s.frames:,}", f"{s.bytes:,}", f"{s.dropped:,}") for s in used]
     head = ("link", "direction", "frames", "bytes", "dropped")
     widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
-    lines = [f"link directions that carried frames: {len(used)} of {len(stats)}"]
+    lines = [f"link directions with traffic: {len(used)} of {len(stats)}"]
     for r in [head] + rows:
         lines.append("  " + "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
     return "\n".join(lines)
