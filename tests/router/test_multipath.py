@@ -105,9 +105,10 @@ def test_seeds_decorrelate_the_choices_of_successive_routers():
     # only flows whose next router chooses its first too. With per-router seeds all four pairs occur, about
     # equally often.
     pairs = {}
+    edge, aggregation = multipath.router_seed(1, "e0_0"), multipath.router_seed(1, "a0_0")
     for src, dst, proto, sport, dport in random_flows(4000):
         h = multipath.flow_hash(int(ipaddress.ip_address(src)), int(ipaddress.ip_address(dst)), proto, sport, dport)
-        key = (multipath.region(h, 2, multipath.router_seed(1, "e0_0")), multipath.region(h, 2, multipath.router_seed(1, "a0_0")))
+        key = (multipath.region(h, 2, edge), multipath.region(h, 2, aggregation))
         pairs[key] = pairs.get(key, 0) + 1
     assert sorted(pairs) == [(0, 0), (0, 1), (1, 0), (1, 1)]
     assert all(800 <= n <= 1200 for n in pairs.values()), pairs
