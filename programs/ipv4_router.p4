@@ -9,6 +9,26 @@
  * >= IHL * 4 and within the frame, correct checksum; a bad header is dropped
  * silently and counted in drops[0]).
  *
+ * Multipath (ECMP): a route may lead to a group of equal-cost next hops
+ * instead of one. The flow's 5-tuple (source, destination, protocol and the
+ * TCP / UDP / SCTP ports, as Linux hashes with fib_multipath_hash_policy=1)
+ * is hashed with CRC-32, multiplied by the router's odd hash seed (register
+ * ecmp_seed, written by the agent) and its top 16 bits taken: 0..65535. The
+ * seed plays the part of Linux's per-host random flow-hash key: without it
+ * every router would compute the same hash, and a router that picked its
+ * first uplink would send only flows whose next router also picks its first
+ * (hash polarization; a CRC XORed with a seed would not help, being linear).
+ * The hash space is cut into as many equal regions as the group has next
+ * hops, and the region the hash falls in picks the next hop (hash-threshold,
+ * RFC 2992 section 3.2). Every packet of a flow takes the same path, so
+ * nothing is reordered. Fragments have no
+ * ports to hash (only the first carries them), so every fragment, the first
+ * included, is hashed on source, destination and protocol alone, as Linux
+ * does: all fragments of a datagram take one path. The region indexes the
+ * group's members through v1model's action_selector (BMv2 runs the member at
+ * position hash % size; the selector hashes the region with `identity`, so
+ * the member is the region's own).
+ *
  * Slow path, through CPU_PORT with a cpu_in_t header:
  *   LOCAL       ARP, and IPv4 addressed to one of the router's addresses
  *               (whatever its TTL, RFC 1812 4.2.2.9);
@@ -22,7 +42,11 @@
  *   interfaces         ingress_port : exact -> set_interface(mac)
  *   egress_interfaces  meta.out_port : exact -> set_egress(mac, mtu)
  *   local_addresses    hdr.ipv4.dstAddr : exact -> local()
- *   ipv4_lpm           hdr.ipv4.dstAddr : lpm -> forward(nhop_mac, port); default no_route()
+ *   ipv4_lpm           hdr.ipv4.dstAddr : lpm -> forward(nhop_mac, port) or multipath(group, paths);
+ *                      default no_route()
+ *   ecmp_nhop          meta.ecmp_group : exact, meta.ecmp_region : selector -> a group of the action
+ *                      selector ecmp_selector whose members are forward(nhop_mac, port), one per next hop,
+ *                      `paths` of them, in the order of the regions
  *
  * Counters: drops[0] bad IPv4 header, drops[1] frame not addressed to the
  * router's MAC, drops[2] multicast or broadcast IPv4 (not routed), drops[3]
@@ -55,6 +79,9 @@ struct metadata_t {
     bit<9>  out_port;        // the port chosen by ipv4_lpm
     bit<48> nhop_mac;        // the next hop's MAC, written into the frame once the packet is forwarded
     bit<16> mtu;             // that port's MTU
+    bit<32> l4_ports;        // TCP, UDP or SCTP source and destination port of an unfragmented datagram, else 0
+    bit<16> ecmp_group;      // multipath: the group of next hops (ecmp_nhop)
+    bit<16> ecmp_region;     // multipath: the region of the hash space the flow falls in, 0 .. paths - 1
 }
 
 parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
@@ -84,12 +111,35 @@ parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
     state parse_ipv4 {
         packet.extract(hdr.ipv4);
         transition select(hdr.ipv4.ihl) {
-            0 .. 5: accept;          // ihl < 5 is checked (and dropped) in ingress
+            0 .. 4: accept;          // ihl < 5 is checked (and dropped) in ingress
+            5: parse_ports;
             default: parse_ipv4_options;
         }
     }
     state parse_ipv4_options {
         packet.extract(hdr.ipv4_options, ((bit<32>)hdr.ipv4.ihl - 5) * 32);
+        transition parse_ports;
+    }
+    /* The ports, for the multipath hash: the first 32 bits of TCP, UDP and SCTP, read with lookahead
+     * (not extracted: the packet goes on as it came). Fragments are hashed without ports (Linux). */
+    state parse_ports {
+        transition select(hdr.ipv4.mf, hdr.ipv4.fragOffset, hdr.ipv4.protocol) {
+            (0, 0, IP_PROTO_TCP): check_ports_length;
+            (0, 0, IP_PROTO_UDP): check_ports_length;
+            (0, 0, IP_PROTO_SCTP): check_ports_length;
+            default: accept;
+        }
+    }
+    state check_ports_length {
+        // A datagram too short to hold the ports is hashed without them (and forwarded as any other).
+        bit<16> l4_length = hdr.ipv4.totalLen - ((bit<16>)hdr.ipv4.ihl << 2);
+        transition select(l4_length) {
+            0 .. 3: accept;
+            default: read_ports;
+        }
+    }
+    state read_ports {
+        meta.l4_ports = packet.lookahead<bit<32>>();
         transition accept;
     }
 }
@@ -131,6 +181,20 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     action no_route() {
         to_cpu(CPU_REASON_NO_ROUTE);
     }
+    register<bit<32>>(1) ecmp_seed;      // the router's multipath hash seed (made odd when read)
+
+    /* A route over `paths` equal-cost next hops (the members of `group`): the flow's region of the hash
+     * space (RFC 2992 hash-threshold), region = hash * paths / 65536. */
+    action multipath(bit<16> group, bit<16> paths) {
+        bit<32> flow_hash;
+        hash(flow_hash, HashAlgorithm.crc32, 32w0,
+             { hdr.ipv4.srcAddr, hdr.ipv4.dstAddr, hdr.ipv4.protocol, meta.l4_ports }, 64w0x100000000);
+        bit<32> seed;
+        ecmp_seed.read(seed, 0);
+        bit<32> mixed = flow_hash * (seed | 1);
+        meta.ecmp_group = group;
+        meta.ecmp_region = (bit<16>)(((bit<32>)mixed[31:16] * (bit<32>)paths) >> 16);
+    }
     action set_egress(bit<48> mac, bit<16> mtu) {
         hdr.ethernet.srcAddr = mac;
         meta.mtu = mtu;
@@ -148,9 +212,18 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     }
     table ipv4_lpm {
         key = { hdr.ipv4.dstAddr : lpm; }
-        actions = { forward; no_route; }
+        actions = { forward; multipath; no_route; }
         default_action = no_route();
         size = 65536;
+    }
+    // The identity of the 16-bit region is the region: BMv2's member choice, hash % size, is the region.
+    action_selector(HashAlgorithm.identity, 32w4096, 32w16) ecmp_selector;
+    table ecmp_nhop {
+        key = { meta.ecmp_group : exact; meta.ecmp_region : selector; }
+        actions = { forward; @defaultonly no_route; }
+        default_action = no_route();
+        implementation = ecmp_selector;
+        size = 4096;
     }
     table egress_interfaces {
         key = { meta.out_port : exact; }
@@ -201,6 +274,11 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         }
         switch (ipv4_lpm.apply().action_run) {
             no_route: { return; }
+            multipath: {
+                if (!ecmp_nhop.apply().hit) {
+                    return;              // no such group: no_route() sent it to the agent
+                }
+            }
             default: { }
         }
         // TTL is checked only when forwarding (RFC 1812 5.3.1).

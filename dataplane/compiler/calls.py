@@ -404,6 +404,8 @@ class CallsMixin:
         for k in decl.selector_keys:
             items.extend(self._flatten_data(k.expr))
         data, width, _ = self.pack_items(_merge_adjacent(items))
+        if algorithm == "identity" and isinstance(width, int) and width % 8 == 0 and width <= 64:
+            return f"({data})"        # whole bytes, at most 8 of them: the identity hash is the value itself
         return f"selector_hash({algorithm!r}, {data}, {width})"
 
     def _dispatch_action(self, ref: A.ActionRef, args_var: str, info) -> None:

@@ -6,21 +6,26 @@
    vertices are interfaces.
 2. Router graph, per address family. Two routers are neighbours when they
    have addresses of the family on the same segment. Paths are shortest in
-   hops (networkx breadth-first search); among equal paths the first found
-   wins, and the search follows the order of the topology file, so the
-   result is deterministic.
+   hops (breadth-first search from the routers attached to each subnet).
 3. Routes. Every router gets, for each subnet of the family in the network:
    - on a segment it is attached to: a host route (/32 or /128) to every
      other member address on that segment, with the member's MAC as next
      hop. This is the router's neighbour table, filled in advance (the
      standard router programs do not resolve addresses themselves);
-   - elsewhere: the subnet's prefix toward the first router on the shortest
-     path to the nearest router attached to that subnet.
+   - elsewhere: the subnet's prefix toward every neighbour that is one hop
+     nearer to the subnet (the first routers of all the shortest paths to
+     the nearest router attached to it): the equal-cost next hops, in a
+     stable order (by the router's port, then the neighbour's MAC), so the
+     result is deterministic. `Route.port` and `Route.nhop_mac` are the
+     first of them: a router that takes one path (`ecmp: false`, or a
+     program without multipath) takes that one.
 4. Hosts use as default gateway the first router on their segment with an
    address in the host's subnet.
 
 Routes go into the router architecture's tables (router.p4): ipv4_lpm and
-ipv6_lpm, action forward(nhop_mac, port).
+ipv6_lpm, action forward(nhop_mac, port); a route with several next hops
+goes into the program's multipath tables when it has them
+(router/multipath.py).
 """
 
 from __future__ import annotations
@@ -59,8 +64,16 @@ class Segment:
 @dataclass
 class Route:
     prefix: object            # ipaddress.IPv4Network | IPv6Network
-    port: int
+    port: int                 # the first next hop: the router's port and the neighbour's MAC
     nhop_mac: int
+    # Every equal-cost next hop as (port, MAC), the first one included, in order of port then MAC;
+    # empty when there is only one.
+    paths: tuple = ()
+
+    @property
+    def nexthops(self) -> tuple:
+        """Every next hop as (port, MAC): one, or the equal-cost ones."""
+        return self.paths or ((self.port, self.nhop_mac),)
 
 
 def segments(topo: Topology) -> list[Segment]:
@@ -121,7 +134,7 @@ def plan_routes(topo: Topology, segs: list[Segment], v6: bool) -> dict[str, list
     for seg in segs:
         for m in routers_on[seg.index]:
             iface_of.setdefault((m.node, seg.index), m)
-    subnets: list[tuple[object, list[str]]] = []    # (network, routers attached to it), each network once
+    subnets: list[tuple[object, Segment, list[str]]] = []    # (network, segment, routers attached), each once
     seen = set()
     for seg in segs:
         attached = list(dict.fromkeys(m.node for m in routers_on[seg.index]))
@@ -130,11 +143,22 @@ def plan_routes(topo: Topology, segs: list[Segment], v6: bool) -> dict[str, list
                 if a.network not in seen:
                     seen.add(a.network)
                     subnets.append((a.network, seg, attached))
+    names = list(g.nodes)
+    index = {r: i for i, r in enumerate(names)}
+    # Per router, its neighbours with the next hop toward each: (neighbour index, (our port, its MAC)),
+    # in the stable order of the next hops.
+    hops: list[list[tuple[int, tuple[int, int]]]] = []
+    for router in names:
+        out = [(index[hop], (iface_of[(router, edge["segment"])].port, iface_of[(hop, edge["segment"])].mac))
+               for hop, edge in g.adj[router].items()]
+        hops.append(sorted(out, key=lambda h: h[1]))
     routes: dict[str, list[Route]] = {}
-    for router in g.nodes:
+    mine_idx: dict[str, set[int]] = {}
+    for router in names:
         mine = [seg for seg in segs if (router, seg.index) in iface_of]
         if not mine:
             continue
+        mine_idx[router] = {seg.index for seg in mine}
         out = routes[router] = []
         for seg in mine:
             own = iface_of[(router, seg.index)]
@@ -142,30 +166,40 @@ def plan_routes(topo: Topology, segs: list[Segment], v6: bool) -> dict[str, list
                 if m.node != router:
                     for a in m.addrs(v6):
                         out.append(Route(ipaddress.ip_network(a.ip), own.port, m.mac))
-        dist, first_hop = _bfs(g, router)
-        mine_idx = {seg.index for seg in mine}
-        via: dict[str, tuple[int, int]] = {}      # neighbour -> (our port, its MAC)
-        for hop, edge in g.adj[router].items():
-            via[hop] = (iface_of[(router, edge["segment"])].port, iface_of[(hop, edge["segment"])].mac)
-        for net, seg, attached in subnets:
-            if seg.index in mine_idx:
-                continue
-            reachable = [r for r in attached if r in dist]
-            if not reachable:
-                continue                  # unreachable: the router answers "no route" (R11)
-            port, mac = via[first_hop[min(reachable, key=dist.__getitem__)]]
-            out.append(Route(net, port, mac))
+    dist_of: dict[tuple[str, ...], list[int]] = {}
+    for net, seg, attached in subnets:
+        sources = tuple(r for r in attached if r in index)
+        if not sources:
+            continue
+        dist = dist_of.get(sources)
+        if dist is None:
+            dist = dist_of[sources] = _hops_to([index[r] for r in sources], hops)
+        for i, router in enumerate(names):
+            d = dist[i]
+            if d <= 0 or router not in routes or seg.index in mine_idx[router]:
+                continue                  # attached, unreachable ("no route", R11), or on no segment
+            nexthops = tuple(nh for j, nh in hops[i] if dist[j] == d - 1)
+            port, mac = nexthops[0]
+            routes[router].append(Route(net, port, mac, nexthops if len(nexthops) > 1 else ()))
     return routes
 
 
-def _bfs(g: nx.Graph, source: str) -> tuple[dict, dict]:
-    """Hop distances from source, and the first router on the path to each router."""
-    dist = {source: 0}
-    first_hop = {}
-    for parent, child in nx.bfs_edges(g, source):
-        dist[child] = dist[parent] + 1
-        first_hop[child] = child if parent == source else first_hop[parent]
-    return dist, first_hop
+def _hops_to(sources: list[int], hops: list[list]) -> list[int]:
+    """Hops from every router to the nearest of `sources` (breadth-first from them); -1 where unreachable."""
+    dist = [-1] * len(hops)
+    for s in sources:
+        dist[s] = 0
+    frontier, d = sources, 0
+    while frontier:
+        d += 1
+        nxt = []
+        for u in frontier:
+            for v, _ in hops[u]:
+                if dist[v] < 0:
+                    dist[v] = d
+                    nxt.append(v)
+        frontier = nxt
+    return dist
 
 
 def gateways(topo: Topology, segs: list[Segment], v6: bool) -> dict[str, int]:

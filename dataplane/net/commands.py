@@ -19,6 +19,8 @@ def register(sub) -> None:
     p.add_argument("--traffic", metavar="YAML", help="run the traffic items of this file (a list, or a "
                                                      "'traffic:' section) instead of the topology's own")
     _data_args(p)
+    p.add_argument("--link-stats", action="store_true",
+                   help="after the summary, the frames and bytes each link carried in each direction")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("ping", help="ping from one host of a topology to a node or address")
@@ -291,6 +293,9 @@ def cmd_run(args) -> int:
     _print_received(net)
     summary = net.summary()
     print(summary.render())
+    if args.link_stats:
+        from .linkstats import link_stats, render_link_stats
+        print(render_link_stats(link_stats(net)))
     if args.pcap:
         files = sum(1 for link in net.links.values() if link.pcap_path is not None)
         print(f"pcap: {files} files in {args.pcap}")

@@ -5,8 +5,9 @@
     dataplane generate fat-tree -k 4 --traffic permutation > fat-tree-permutation.yaml
     dataplane generate fat-tree -k 4 --traffic '{kind: incast, senders: 8, size: {fixed: 1MB}}'
 
-Every router runs the standard IPv4 router with `entries: auto`; hosts get
-`gateway: auto`. Addresses are assigned from the position in the graph, so
+Every router runs the standard IPv4 router with `entries: auto`, which
+spreads flows over every equal-cost path (ECMP, router/multipath.py); hosts
+get `gateway: auto`. Addresses are assigned from the position in the graph, so
 the same arguments always give the same file. The graph shapes come from
 networkx: the fat-tree is built level by level (Al-Fares et al., SIGCOMM
 2008); the router network is a Barabási–Albert preferential-attachment

@@ -24,9 +24,11 @@ from ..controlplane.loader import apply_config, load_file
 from ..diagnostics import DiagnosticError, error
 from ..router.agent import Interface, RouterAgent, RouterConfigError
 from ..router.l2agent import L2Agent
+from ..router import multipath
 from ..router.node import Node
 from ..runtime.device import Device
 from ..runtime.errors import ControlPlaneError
+from ..runtime.tables import TableError
 from ..runtime.trace import DropReason
 from . import autoconfig
 from .devices import P4Device
@@ -123,7 +125,8 @@ class Network:
                                         self._link_mtu.get((spec.name, i.name), 1500), i.name))
             try:
                 agent = RouterAgent(dev, ifaces, spec.name, icmp_rate=opts.get("icmp_rate", 100.0),
-                                    icmp_burst=opts.get("icmp_burst", 50.0))
+                                    icmp_burst=opts.get("icmp_burst", 50.0),
+                                    ecmp_seed=multipath.router_seed(self.topo.seed, spec.name))
             except RouterConfigError as exc:
                 raise self._fail(str(exc), self._mtu_path(spec, exc.port)) from None
             for table in ("interfaces", "egress"):
@@ -243,8 +246,15 @@ class Network:
                                      f"{os.path.basename(spec.program)} has no table "
                                      f"'{agent.tables['route6' if v6 else 'route4']}'",
                                      self._at(spec.path, "program"))
-                table.add_prefixes("forward", [(int(r.prefix.network_address), r.prefix.prefixlen,
-                                                (r.nhop_mac, r.port)) for r in routes])
+                # Every equal-cost next hop when the program has multipath tables and the topology allows it
+                # (`ecmp`, default true; IPv6 programs have none yet), else the first one (router/multipath.py).
+                ecmp = None if v6 or not topo.nodes[name].options.get("ecmp", True) else agent._table("ecmp4")
+                rows = [(int(r.prefix.network_address), r.prefix.prefixlen, r.nexthops) for r in routes]
+                try:
+                    multipath.install_routes(table, ecmp, rows)
+                except TableError as exc:
+                    spec = topo.nodes[name]
+                    raise self._fail(f"router '{name}': {exc}", self._at(spec.path, "program")) from None
 
     # ------------------------------------------------------------------ using
 

@@ -207,8 +207,9 @@ class LinkEnd:
         self.peer, self.peer_port = peer, peer_port
         self.free_at = 0                  # when the transmitter finishes what it has been given
         self.waiting: deque = deque()     # start times of frames queued behind the one on the wire
-        self.sent = 0
+        self.sent = 0                     # frames put on the wire in this direction, and their bytes
         self.bytes = 0
+        self.dropped = 0                  # frames sent this way that the link dropped (queue, MTU, loss, down)
         self.index = 0
 
     def backlog(self, ready_ns: int) -> tuple[int, int]:
@@ -321,6 +322,7 @@ class Link:
         sim = self.sim
         rec = DropRecord(sim.now_ns, node.name, reason, detail, port, packet=number)
         sim.ledger.drop(rec, True)
+        self.ends[(id(node), port)].dropped += 1
         if sim.watchers:
             sim.notify("link_drop", self, node, port, frame, rec)
 

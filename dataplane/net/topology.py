@@ -17,6 +17,8 @@
         program: ipv4_router               # one of programs/, or a path relative to this file
                                            # (default: ipv4_router, ipv6_router or dual_stack_router)
         entries: auto                      # routes from shortest paths; or a .json / .yaml file; or inline
+        ecmp: true                         # with entries: auto, every equal-cost next hop (the default);
+                                           # false: one path per destination
         interfaces:
           eth1: {ipv4: 10.0.1.254/24}      # MACs are generated when not given
           eth2: {ipv4: 10.0.12.1/30, port: 7}
@@ -48,7 +50,7 @@ from ..locate import find_program
 
 KINDS = ("host", "switch", "router", "p4")
 NODE_KEYS = {"kind", "program", "entries", "interfaces", "gateway", "gateway6", "icmp_rate", "icmp_burst",
-             "reassembly_timeout", "include", "defines", "arp"}
+             "reassembly_timeout", "include", "defines", "arp", "ecmp"}
 IFACE_KEYS = {"mac", "ipv4", "ipv6", "port"}
 LINK_KEYS = {"ends", "mtu", "latency", "bandwidth", "queue", "loss", "name"}
 TOP_KEYS = {"name", "seed", "defaults", "nodes", "links", "traffic", "description", "max_frames", "duration"}
@@ -274,8 +276,13 @@ class _Loader(DocumentChecker):
             for k in ("arp", "reassembly_timeout"):
                 if k in spec:
                     raise self.fail(f"'{k}' is a setting of hosts", path + (k,), key=True)
+            if "ecmp" in spec:
+                # Multipath routing of `entries: auto` (router/multipath.py).
+                if kind != "router":
+                    raise self.fail("'ecmp' is a setting of routers", path + ("ecmp",), key=True)
+                n.options["ecmp"] = self.expect(spec["ecmp"], bool, path + ("ecmp",), "ecmp")
         else:
-            for k in ("program", "entries", "icmp_rate", "icmp_burst", "include", "defines"):
+            for k in ("program", "entries", "icmp_rate", "icmp_burst", "include", "defines", "ecmp"):
                 if k in spec:
                     raise self.fail(f"'{k}' is not a setting of hosts", path + (k,), key=True)
             if "arp" in spec:

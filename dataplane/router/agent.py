@@ -37,6 +37,7 @@ from ..protocols.ipfrag import MIN_IPV4_MTU, fragment_ipv4
 from ..runtime.errors import ControlPlaneError
 from ..runtime.tables import MatchValue
 from ..runtime.trace import DropReason
+from . import multipath
 
 CPU_PORT = 510
 REASON_LOCAL, REASON_TTL_EXPIRED, REASON_NO_ROUTE, REASON_NEEDS_FRAG, REASON_BAD_PACKET = 1, 2, 3, 4, 5
@@ -103,11 +104,14 @@ class RouterAgent:
     """The control-plane agent of one router device."""
 
     TABLES = {"interfaces": "interfaces", "egress": "egress_interfaces", "local4": "local_addresses",
-              "local6": "local_addresses_v6", "route4": "ipv4_lpm", "route6": "ipv6_lpm"}
+              "local6": "local_addresses_v6", "route4": "ipv4_lpm", "route6": "ipv6_lpm",
+              "ecmp4": "ecmp_nhop"}
 
     def __init__(self, device, interfaces: list[Interface], name: str = "router",
-                 icmp_rate: float = 100.0, icmp_burst: float = 50.0, tables: dict | None = None):
+                 icmp_rate: float = 100.0, icmp_burst: float = 50.0, tables: dict | None = None,
+                 ecmp_seed: int | None = None):
         self.dev = device
+        self.ecmp_seed = ecmp_seed       # written into the program's multipath seed register, when it has one
         self.name = name
         self.interfaces = {i.port: i for i in interfaces}
         self.tables = dict(self.TABLES, **(tables or {}))
@@ -141,6 +145,8 @@ class RouterAgent:
         t = self._table("interfaces")
         e = self._table("egress")
         l4, l6 = self._table("local4"), self._table("local6")
+        if self.ecmp_seed is not None and multipath.SEED_REGISTER in self._registers():
+            self.dev.register_write(multipath.SEED_REGISTER, 0, self.ecmp_seed)
         for i in self.interfaces.values():
             if t is not None:
                 t.add([MatchValue(i.port)], "set_interface", [i.mac])
@@ -156,6 +162,11 @@ class RouterAgent:
                         if l6.find([MatchValue(local)]) is None:
                             l6.add([MatchValue(local)], "local", [])
 
+    def _registers(self) -> set[str]:
+        """The short names of the program's registers."""
+        return {name.rsplit(".", 1)[-1] for name, obj in self.dev.externs.items()
+                if getattr(obj, "kind", None) == "register"}
+
     def my_ipv4(self) -> set[int]:
         return {int(a.ip) for i in self.interfaces.values() for a in i.ipv4}
 
@@ -166,7 +177,11 @@ class RouterAgent:
     # ------------------------------------------------------------------ routing (for what the agent sends)
 
     def route(self, dst: int, v6: bool) -> tuple[int, int] | None:
-        """(egress port, next-hop MAC) toward dst, from the pipeline's own routing table."""
+        """(egress port, next-hop MAC) toward dst, from the pipeline's own routing table.
+
+        A multipath route takes the next hop the program would choose for a flow to dst from source 0
+        with protocol 0 and no ports: the agent's own packets (replies, ICMP errors) to one destination
+        all take one path."""
         t = self._table("route6" if v6 else "route4")
         if t is None:
             return None
@@ -175,6 +190,16 @@ class RouterAgent:
             return None
         spec = t.actions[e.aid]
         args = dict(zip((n for n, _ in spec.params), e.args))
+        if spec.short_name == "multipath" and not v6:
+            seed = self.dev.register_read(multipath.SEED_REGISTER, 0) \
+                if multipath.SEED_REGISTER in self._registers() else 0
+            member = multipath.resolve(self._table("ecmp4"), args["group"], args["paths"],
+                                       multipath.flow_hash(0, dst, 0), seed)
+            if member is None:
+                return None
+            ecmp = self._table("ecmp4")
+            spec = ecmp.profile.actions[member.aid]
+            args = dict(zip((n for n, _ in spec.params), member.args))
         if "port" not in args:
             return None
         nhop = args.get("nhop_mac", args.get("dstAddr", 0))

@@ -172,3 +172,90 @@ def test_unreachable_subnets_get_no_route():
     topo = load_topology_text(text, "islands.yaml")
     assert "10.99.0.0/24" not in routes_of(topo, "r1")
     assert routes_of(topo, "r9") == {"10.99.0.9/32": (1, topo.interface("h9", "eth0").mac)}
+
+
+# ---------------------------------------------------------------------------- equal-cost next hops
+
+
+def nexthops_of(topo, router, prefix, v6=False):
+    plan = autoconfig.plan_routes(topo, autoconfig.segments(topo), v6)
+    return next(r.nexthops for r in plan[router] if str(r.prefix) == prefix)
+
+
+def test_every_equal_cost_next_hop_is_kept_in_order_of_port_then_mac(topo):
+    # r2 reaches the stub LAN on r4 in two hops either way: over the LAN to r1, or to r3.
+    hops = nexthops_of(topo, "r2", "10.4.0.0/24")
+    assert hops == ((port(topo, "r2", "lan"), mac(topo, "r1", "lan")), (port(topo, "r2", "west"), mac(topo, "r3", "a")))
+    assert hops == tuple(sorted(hops))
+    plan = autoconfig.plan_routes(topo, autoconfig.segments(topo), False)
+    route = next(r for r in plan["r2"] if str(r.prefix) == "10.4.0.0/24")
+    assert (route.port, route.nhop_mac) == hops[0]            # one path: the first
+    # A single shortest path has one next hop and no `paths`.
+    single = next(r for r in plan["r1"] if str(r.prefix) == "10.4.0.0/24")
+    assert single.paths == () and single.nexthops == ((single.port, single.nhop_mac),)
+
+
+def test_every_next_hop_is_one_hop_nearer_on_a_shortest_path(topo):
+    segs = autoconfig.segments(topo)
+    g = autoconfig.router_graph(topo, segs, False)
+    owner = {i.mac: n.name for n in topo.nodes.values() for i in n.interfaces.values()}
+    plan = autoconfig.plan_routes(topo, segs, False)
+    attached = {}
+    for seg in segs:
+        for m in seg.members:
+            for a in m.addrs4:
+                attached.setdefault(a.network, set()).update(r.node for r in seg.routers(topo, False))
+    for router, routes in plan.items():
+        for r in routes:
+            if r.prefix not in attached:
+                continue                                   # a host route on the router's own segment
+            dist = min(nx.shortest_path_length(g, router, a) for a in attached[r.prefix])
+            expect = sorted(n for n in g.adj[router]
+                            if min(nx.shortest_path_length(g, n, a) for a in attached[r.prefix]) == dist - 1)
+            assert sorted(owner[mac] for _, mac in r.nexthops) == expect, (router, r.prefix)
+
+
+def test_the_plan_is_the_same_every_time():
+    from dataplane.locate import find_topology
+    from dataplane.net.topology import load_topology
+    topo = load_topology(find_topology("fat-tree"))
+    once = autoconfig.plan_routes(topo, autoconfig.segments(topo), False)
+    again = autoconfig.plan_routes(load_topology(find_topology("fat-tree")), autoconfig.segments(topo), False)
+    assert once == again
+    # An edge router has two uplinks toward other pods, an aggregation router two cores; a core one way down.
+    edge = {str(r.prefix): r for r in once["e0_0"]}
+    agg = {str(r.prefix): r for r in once["a0_0"]}
+    core = {str(r.prefix): r for r in once["c0"]}
+    far = "10.0.16.0/24"                                   # h3_1_1's subnet, in pod 3
+    assert [topo.interface("e0_0", f"eth{i}").port for i in (1, 2)] == [p for p, _ in edge[far].nexthops]
+    assert len(agg[far].nexthops) == 2 and len(core[far].nexthops) == 1
+    assert len(edge["10.0.3.0/24"].nexthops) == 2          # pod 0's other edge router: over both aggregations
+
+
+def test_ecmp_false_keeps_one_path_per_destination():
+    from dataplane.locate import find_topology
+    from dataplane.net.topology import load_topology
+    topo = load_topology(find_topology("fat-tree"))
+    for n in ("e0_0", "a0_0"):
+        topo.nodes[n].options["ecmp"] = False
+    net = Network(topo)
+    for n, multi in (("e0_0", False), ("a0_0", False), ("e0_1", True)):
+        lpm = net.devices[n].device.table("ipv4_lpm")
+        kinds = {lpm.actions[e.aid].short_name for e in lpm.entries.values()}
+        assert ("multipath" in kinds) == multi, n
+        assert bool(net.devices[n].device.table("ecmp_nhop").entries) == multi
+
+
+def test_the_ecmp_setting_is_checked():
+    from dataplane.diagnostics import DiagnosticError
+    ok = load_topology_text(RING.replace("  r3:\n    kind: router\n", "  r3:\n    kind: router\n    ecmp: false\n"),
+                            "ring.yaml")
+    assert ok.nodes["r3"].options["ecmp"] is False and "ecmp" not in ok.nodes["r2"].options
+    bad = RING.replace("  r3:\n    kind: router\n", "  r3:\n    kind: router\n    ecmp: 3\n")
+    with pytest.raises(DiagnosticError) as e:
+        load_topology_text(bad, "ring.yaml")
+    assert "ring.yaml:" in str(e.value) and "ecmp must be true or false" in str(e.value)
+    host = RING.replace("h2: {kind: host, interfaces:", "h2: {kind: host, ecmp: true, interfaces:")
+    with pytest.raises(DiagnosticError) as e:
+        load_topology_text(host, "ring.yaml")
+    assert "'ecmp' is not a setting of hosts" in str(e.value)

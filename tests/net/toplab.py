@@ -125,7 +125,8 @@ PING_STATS = re.compile(r"^(\d+) packets transmitted, (\d+) received(?:, \+(\d+)
                         r"(\d+)% packet loss, time (\d+)ms$")
 PING_RTT = re.compile(r"^rtt min/avg/max/mdev = (\d+\.\d{3})/(\d+\.\d{3})/(\d+\.\d{3})/(\d+\.\d{3}) ms$")
 TRACE_HEAD = re.compile(r"^traceroute to (\S+) \(\1\), (\d+) hops max, (\d+) byte packets$")
-TRACE_HOP = re.compile(r"^([ \d]\d)  (\S+) \((\S+)\)((?:  \d+\.\d{3} ms(?: ![A-Z<>0-9]+)?){1,3})$")
+# A probe answered by another router than the one before it (ECMP) names it before its time, as Linux's does.
+TRACE_HOP = re.compile(r"^([ \d]\d)  (\S+) \((\S+)\)((?:(?: \S+ \(\S+\))?  \d+\.\d{3} ms(?: ![A-Z<>0-9]+)?){1,3})$")
 
 
 @dataclass
@@ -183,21 +184,23 @@ class TraceReport:
     dst: str
     max_hops: int
     packet_size: int
-    hops: list[tuple[int, str, str, list[float]]]     # (ttl, name, address, [ms, ...])
+    hops: list[tuple[int, str, str, list[float]]]     # (ttl, name, address, [ms, ...]): the first responder
+    responders: list[list[tuple[str, str]]] = field(default_factory=list)    # per hop, every (name, address)
 
 
 def parse_traceroute(text: str) -> TraceReport:
     lines = text.split("\n")
     m = TRACE_HEAD.match(lines[0])
     assert m, f"traceroute header: {lines[0]!r}"
-    hops = []
+    hops, responders = [], []
     for n, line in enumerate(lines[1:], 1):
         h = TRACE_HOP.match(line)
         assert h, f"traceroute hop line: {line!r}"
         assert int(h.group(1)) == n, line
         times = [float(t) for t in re.findall(r"(\d+\.\d{3}) ms", h.group(4))]
         hops.append((n, h.group(2), h.group(3), times))
-    return TraceReport(m.group(1), int(m.group(2)), int(m.group(3)), hops)
+        responders.append([(h.group(2), h.group(3))] + re.findall(r" (\S+) \((\S+)\)", h.group(4)))
+    return TraceReport(m.group(1), int(m.group(2)), int(m.group(3)), hops, responders)
 
 
 def transfer_states(render: str, end: str) -> list[str]:
