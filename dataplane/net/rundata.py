@@ -133,7 +133,7 @@ class Recorder:
             link.observers.append(self._sent)
         for host in net.hosts.values():
             if host.tcp is not None:
-                self._watch_connects(host.tcp)
+                host.tcp.rtt_watchers.append(self._rtt_measured)
         flows = [(fid, app) for fid, app in self.leaves if _is_tcp(app)]
         self.sampler = Sampler(net, flows, interval_ns, self.apps) if interval_ns else None
 
@@ -142,21 +142,9 @@ class Recorder:
         if queued > self.peak_queue.get(end, 0):
             self.peak_queue[end] = queued
 
-    def _watch_connects(self, stack) -> None:
-        """Every connection this stack opens reports its RTT samples (the measurements SRTT is made from)."""
-        connect = stack.connect
-
-        def connecting(*args, **kwargs):
-            conn = connect(*args, **kwargs)
-            samples = self.rtt_samples.setdefault(id(conn), [])
-            measure = conn._rtt_sample
-
-            def sampled(r: int) -> None:
-                samples.append(r)
-                measure(r)
-            conn._rtt_sample = sampled
-            return conn
-        stack.connect = connecting
+    def _rtt_measured(self, conn, rtt_ns: int) -> None:
+        """A connection's RTT measurement (TcpStack.rtt_watchers): what SRTT is made from."""
+        self.rtt_samples.setdefault(id(conn), []).append(rtt_ns)
 
 
 def collect(net, apps, recorder: Recorder | None = None, settings=()) -> dict:

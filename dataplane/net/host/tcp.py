@@ -293,6 +293,8 @@ class TcpStack:
         # run that lasted long because timers backed off (RFC 6298 5.5) can say so.
         # Linux's tcp_ecn = 2: ECN is used when the peer asks for it in its SYN; connect(ecn=True) asks.
         self.ecn_accept = True
+        # rtt_watchers(conn, rtt_ns): every RTT measurement of every connection, as SRTT takes it (results).
+        self.rtt_watchers: list[Callable] = []
         self.rto_timeouts = 0
         self.rto_waited_ns = 0
         self.rto_peak_ns = 0
@@ -1445,6 +1447,8 @@ class TcpConnection:
 
     def _rtt_sample(self, r: int) -> None:
         """RFC 6298 2.2 and 2.3 (alpha 1/8, beta 1/4, K 4); RTO = SRTT + max(4 RTTVAR, 200 ms) as Linux."""
+        for watch in self.stack.rtt_watchers:
+            watch(self, r)
         if self.srtt_ns is None:
             self.srtt_ns, self.rttvar_ns = r, r // 2
         else:
