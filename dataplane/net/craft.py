@@ -28,7 +28,8 @@ build_frame(program, headers, payload, defaults) -> bytes
          srcRoutes element's bos = 1 towards ipv4, ...);
       2. for headers recognised by their layout (the widths and positions of
          their fields, whatever their names): Ethernet's srcAddr is the
-         host's MAC and dstAddr broadcast; the EtherType, IPv4 protocol or
+         host's MAC and dstAddr broadcast (the router's MAC when the host's
+         link leads to a router); the EtherType, IPv4 protocol or
          IPv6 next header of a recognised header that follows (IPv4, IPv6,
          UDP, TCP) when the parser does not choose; IPv4's version 4, ihl,
          totalLen, ttl 64, srcAddr the host's address and the header
@@ -114,10 +115,12 @@ class CraftError(ValueError):
 
 @dataclass
 class HostDefaults:
-    """What a host fills in when a header leaves it unsaid: its MAC and addresses (None if it has none)."""
+    """What a host fills in when a header leaves it unsaid: its MAC and addresses (None if it has none), and
+    the Ethernet destination: broadcast, as the tutorials' send.py sends, or the router its link leads to."""
     mac: int = 0
     ipv4: int | None = None
     ipv6: int | None = None
+    dst_mac: int = (1 << 48) - 1
 
 
 # ---------------------------------------------------------------------------- the program's headers
@@ -207,9 +210,9 @@ class ProgramHeaders:
                     inner = ".".join(path[1:]) if path and path[0] == self.param else None
                     found = self.instances.get(inner) if inner else None
                     return inner if found is not None and found.size is None else None
-            if not isinstance(st.transition, str):
+            name = _default_next(st.transition)
+            if name is None:
                 return None
-            name = st.transition
         return None
 
     def instance(self, name: str, path: tuple) -> Instance:
@@ -220,6 +223,17 @@ class ProgramHeaders:
                              + (f" (did you mean '{near}'?)" if near else
                                 f"; its headers are {', '.join(self.instances) or 'none'}"), path, key=True)
         return found
+
+
+def _default_next(transition) -> str | None:
+    """The next state of a frame from a host: a plain transition, or a select's default case (a select
+    before any header looks at metadata, such as the router programs' CPU port)."""
+    if isinstance(transition, str):
+        return transition
+    if isinstance(transition, A.SelectExpression):
+        return next((c.state for c in transition.cases
+                     if isinstance(c.keyset, (A.DefaultKeyset, A.DontCare))), None)
+    return None
 
 
 _PROGRAM_HEADERS: dict[int, ProgramHeaders] = {}
@@ -706,7 +720,7 @@ def _fill_roles(items: list[_Item], defaults: HostDefaults, payload_len: int) ->
             if name is not None and name not in given and value is not None:
                 v[name] = value & it.instance.layout.fields[name].mask
         if it.proto == "ethernet":
-            put("dst", BROADCAST)
+            put("dst", defaults.dst_mac)
             put("src", defaults.mac)
         elif it.proto == "ipv4":
             put("version", 4)
@@ -930,17 +944,34 @@ def resolve(net, host: str, port: int | None = None, program: str | None = None)
     v6 = [a for a in iface.ipv6 if not a.ip.is_link_local]
     defaults = HostDefaults(iface.mac, int(iface.ipv4.ip) if iface.ipv4 is not None else h.primary_address(False),
                             int(v6[0].ip) if v6 else h.primary_address(True))
+    peer = neighbour(net, host, port)
+    router_mac = _router_mac(net, host, port, peer)
+    if router_mac is not None:
+        defaults.dst_mac = router_mac          # a router takes only frames to its own MAC (and broadcasts to it)
     if program is not None:
         found = find_program(str(program), net.topo.path)
         if found is None:
             raise CraftError(f"cannot find the P4 program '{program}'", ("program",))
         return build(found), defaults, port
-    peer = neighbour(net, host, port)
     if peer is None or peer not in net.devices:
         where = "is not connected" if peer is None else f"leads to {peer}, which runs no P4 program"
         raise CraftError(f"the link of {host} port {port} {where}: name the program whose headers to use "
                          f"('program')", ("from",))
     return net.devices[peer].device.program, defaults, port
+
+
+def _router_mac(net, host: str, port: int, peer: str | None) -> int | None:
+    """The MAC of the router interface at the other end of a host's link, if a router is there."""
+    if peer is None or net.topo.nodes[peer].kind != "router":
+        return None
+    spec = net.topo.nodes[host]
+    iface = next((i.name for i in spec.interfaces.values() if i.port == port), None)
+    for link in net.topo.links:
+        for mine, theirs in ((link.a, link.b), (link.b, link.a)):
+            if mine == (host, iface):
+                mac = net.topo.nodes[peer].interfaces[theirs[1]].mac
+                return mac if isinstance(mac, int) else None
+    return None
 
 
 def neighbour(net, host: str, port: int) -> str | None:

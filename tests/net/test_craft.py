@@ -439,3 +439,21 @@ def test_where_the_parser_stops_protocol_numbers_lead_on_to_the_program_s_own_he
     built = build_frame(program, {"ipv4": {"srcAddr": "10.0.0.1", "dstAddr": "10.0.0.2"},
                                   "udp": {"srcPort": 7, "dstPort": 9}}, b"ok", HOST)
     assert built == frame
+
+
+def test_through_a_router_the_frame_goes_to_the_routers_mac_and_reaches_the_far_host():
+    """The router programs' parser first selects on the ingress port (the CPU port): the frame from a host
+    still starts with Ethernet, addressed to the router's interface (a router drops frames for other MACs)."""
+    net = Network(load_topology("line"))
+    program, defaults, port = craft.resolve(net, "h1")
+    r1_mac = net.topo.nodes["r1"].interfaces["eth1"].mac
+    assert defaults.dst_mac == r1_mac
+    craft.listen(net)
+    sender = craft.Sender(net, "h1", headers={"ipv4": {"dstAddr": "10.0.2.2", "ttl": 9}}, payload="hi")
+    frame = sender.frame
+    assert int.from_bytes(frame[0:6], "big") == r1_mac and frame[12:14] == b"\x08\x00"
+    net.apps.append(sender.start(0))
+    net.run()
+    # h2's stack has no protocol 0: it answers Protocol Unreachable, and its receiver shows the datagram.
+    [got] = net.receivers["h2"].received
+    assert "ttl=6" in got.render("h2") and '"hi"' in got.render("h2")        # three routers on the way
