@@ -945,7 +945,7 @@ def resolve(net, host: str, port: int | None = None, program: str | None = None)
     defaults = HostDefaults(iface.mac, int(iface.ipv4.ip) if iface.ipv4 is not None else h.primary_address(False),
                             int(v6[0].ip) if v6 else h.primary_address(True))
     peer = neighbour(net, host, port)
-    router_mac = _router_mac(net, host, port, peer)
+    router_mac = _router_mac(net, host, port)
     if router_mac is not None:
         defaults.dst_mac = router_mac          # a router takes only frames to its own MAC (and broadcasts to it)
     if program is not None:
@@ -960,30 +960,31 @@ def resolve(net, host: str, port: int | None = None, program: str | None = None)
     return net.devices[peer].device.program, defaults, port
 
 
-def _router_mac(net, host: str, port: int, peer: str | None) -> int | None:
+def _router_mac(net, host: str, port: int) -> int | None:
     """The MAC of the router interface at the other end of a host's link, if a router is there."""
-    if peer is None or net.topo.nodes[peer].kind != "router":
+    end = _other_end(net, host, port)
+    if end is None or net.topo.nodes[end[0]].kind != "router":
         return None
+    mac = net.topo.nodes[end[0]].interfaces[end[1]].mac
+    return mac if isinstance(mac, int) else None
+
+
+def _other_end(net, host: str, port: int) -> tuple[str, str] | None:
+    """(node, interface) at the other end of the link on a host's port."""
     spec = net.topo.nodes[host]
     iface = next((i.name for i in spec.interfaces.values() if i.port == port), None)
     for link in net.topo.links:
-        for mine, theirs in ((link.a, link.b), (link.b, link.a)):
-            if mine == (host, iface):
-                mac = net.topo.nodes[peer].interfaces[theirs[1]].mac
-                return mac if isinstance(mac, int) else None
+        if link.a == (host, iface):
+            return link.b
+        if link.b == (host, iface):
+            return link.a
     return None
 
 
 def neighbour(net, host: str, port: int) -> str | None:
     """The node at the other end of the link on a host's port."""
-    spec = net.topo.nodes[host]
-    iface = next((i.name for i in spec.interfaces.values() if i.port == port), None)
-    for link in net.topo.links:
-        if link.a == (host, iface):
-            return link.b[0]
-        if link.b == (host, iface):
-            return link.a[0]
-    return None
+    end = _other_end(net, host, port)
+    return end[0] if end is not None else None
 
 
 def _located(net, exc: CraftError, base: tuple, positions=None):

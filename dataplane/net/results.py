@@ -160,7 +160,7 @@ def _udp(app) -> UdpResult:
 
 def _transfer(app) -> TransferResult:
     client, server = app.client, app.peer_end() if app.client is not None else None
-    states = app.states
+    names = app.state_names
     established = None
     if client is not None:
         established = next((t for t, _, new in client.history if new == "ESTABLISHED"), None)
@@ -176,8 +176,8 @@ def _transfer(app) -> TransferResult:
         throughput = delivered * 8 / duration if duration > 0 else None
     return TransferResult(
         app.kind, app.host.name, _address(app.dst, app.v6), app.port,
-        states(client.history).split(" -> ") if client is not None and client.history else [],
-        states(server.history).split(" -> ") if server is not None and server.history else [],
+        names(client.history) if client is not None else [],
+        names(server.history) if server is not None else [],
         None if established is None else (established - app.started_ns) / NS,
         client.retransmissions if client is not None else 0,
         bool(app.intact) if client is not None else False, delivered, total, duration, throughput,

@@ -175,13 +175,18 @@ class _Transfer(App):
         raise NotImplementedError
 
     @staticmethod
-    def states(history, first: str | None = None) -> str:
+    def state_names(history, first: str | None = None) -> list[str]:
+        """The states a connection went through, in order (the first one's old state first)."""
         names = [first] if first else []
         for _, old, new in history:
             if not names:
                 names.append(old)
             names.append(new)
-        return " -> ".join(names) if names else "(no state changes)"
+        return names
+
+    @classmethod
+    def states(cls, history, first: str | None = None) -> str:
+        return " -> ".join(cls.state_names(history, first)) or "(no state changes)"
 
     def client_address(self) -> int:
         return self.client.local

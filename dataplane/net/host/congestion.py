@@ -87,10 +87,6 @@ class Reno:
     def on_timeout(self, now_ns: int) -> None:
         self.cwnd = self.mss             # RFC 5681 3.1: the loss window is one segment
 
-    def state(self) -> dict:
-        return {"cwnd": self.cwnd, "ssthresh": self.ssthresh}
-
-
 class NewReno(Reno):
     name = "newreno"
     newreno = True
@@ -153,9 +149,6 @@ class Cubic(Reno):
             whole = int(self._acked_in_ca)
             self.cwnd += whole
             self._acked_in_ca -= whole
-
-    def state(self) -> dict:
-        return {"cwnd": self.cwnd, "ssthresh": self.ssthresh, "w_max": self.w_max * self.mss}
 
 
 ALGORITHMS = {"reno": Reno, "newreno": NewReno, "cubic": Cubic}

@@ -323,7 +323,6 @@ class TcpStack:
                 cc: str | None = None, ecn: bool = False) -> "TcpConnection":
         """An active OPEN: choose the source address and port, send a SYN, enter SYN-SENT. `cc` names the
         congestion control (congestion.py; default CUBIC, as Linux)."""
-        algorithm = congestion.make(cc, DEFAULT_MSS[v6])
         route = self.host.route6(dst) if v6 else self.host.route4(dst)
         if route is None:
             raise TcpError("no route to host")
@@ -334,9 +333,7 @@ class TcpStack:
         key = (v6, local, sport, dst, dport)
         if key in self.connections:
             raise TcpError("connection already exists")
-        conn = TcpConnection(self, v6, local, sport, dst, dport, iface)
-        conn.cc = algorithm
-        conn.ecn_requested = ecn
+        conn = TcpConnection(self, v6, local, sport, dst, dport, iface, cc=cc, ecn=ecn)
         self.connections[key] = conn
         conn._open_active()
         return conn
@@ -662,7 +659,7 @@ class TcpConnection:
     """One connection: its TCB (RFC 9293 3.3.1), the user calls, and the processing of arriving segments."""
 
     def __init__(self, stack: TcpStack, v6: bool, local: int, lport: int, remote: int, rport: int, iface,
-                 listener: TcpListener | None = None):
+                 listener: TcpListener | None = None, cc: str | None = None, ecn: bool = False):
         self.stack = stack
         self.host = stack.host
         self.sim = stack.sim
@@ -723,7 +720,7 @@ class TcpConnection:
         self.retransmissions = 0
         # Congestion control (RFC 5681, RFC 6582; the algorithm in congestion.py). The connection detects
         # losses and recovers; the algorithm sets ssthresh and grows cwnd.
-        self.cc = congestion.make(None, DEFAULT_MSS[v6])
+        self.cc = congestion.make(cc, DEFAULT_MSS[v6])
         self._recover = 0                        # RFC 6582's "recover": SND.NXT when the last recovery began
         self._in_recovery = False                # fast recovery after three duplicate ACKs
         self._loss = False                       # after a retransmission timeout, until SND.NXT then is acked
@@ -732,7 +729,7 @@ class TcpConnection:
         self.timeouts = 0
         # ECN (RFC 3168 6.1): asked for in our SYN, agreed in the handshake; then the receiver echoes a CE
         # mark with ECE until the sender's CWR, and the sender halves its window once per window of data.
-        self.ecn_requested = False
+        self.ecn_requested = ecn
         self.ecn = False
         self._ece_pending = False                # receiver: set ECE on our ACKs
         self._cwr_pending = False                # sender: set CWR on the next new data
@@ -1019,15 +1016,19 @@ class TcpConnection:
         as far as the congestion window allows (slow start from one segment)."""
         self._rtt_timing = None                                       # Karn: never time a retransmission
         while seq_lt(self._rtx_next, self._recover) and self._pipe() < self.cc.cwnd:
-            data_limit = self._data_end if self._fin_sent else self.snd_nxt
-            n = max(0, min(mss, seq_diff(data_limit, self._rtx_next)))
-            used = self._transmit(self._rtx_next, n)
-            self.retransmissions += 1
+            used = self._resend(self._rtx_next, mss)
             if used == 0:
                 break
             self._rtx_next = (self._rtx_next + used) % MOD
         if self._rtx_timer is None:
             self._start_timer()
+
+    def _resend(self, seq: int, mss: int) -> int:
+        """Send again the segment that starts at `seq` (at most an MSS, the FIN after the last data once it
+        went); returns the sequence numbers it takes."""
+        data_limit = self._data_end if self._fin_sent else self.snd_nxt
+        self.retransmissions += 1
+        return self._transmit(seq, max(0, min(mss, seq_diff(data_limit, seq))))
 
     def _retransmit(self, max_segments: int | None) -> None:
         """Send again what is unacknowledged, from SND.UNA: one segment, or (max_segments None) all of it."""
@@ -1035,9 +1036,7 @@ class TcpConnection:
         mss = self.effective_mss()
         seq, count = self.snd_una, 0
         while seq_lt(seq, self.snd_nxt) and (max_segments is None or count < max_segments):
-            data_limit = self._data_end if self._fin_sent else self.snd_nxt
-            used = self._transmit(seq, max(0, min(mss, seq_diff(data_limit, seq))))
-            self.retransmissions += 1
+            used = self._resend(seq, mss)
             seq = (seq + used) % MOD
             count += 1
             if used == 0:
@@ -1069,7 +1068,7 @@ class TcpConnection:
         self._retries += 1
         if self._retries == 1:
             self._first_sent_ns = self.sim.now_ns - self._rtx_armed_ns   # when what times out was sent
-        stack = self.host.tcp
+        stack = self.stack
         stack.rto_timeouts += 1
         stack.rto_waited_ns += self._rtx_armed_ns
         stack.rto_peak_ns = max(stack.rto_peak_ns, self.rto_ns)
