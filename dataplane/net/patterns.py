@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 from .apps import S, App, Ping, UdpFlow
 from .distributions import (KINDS as SIZE_KINDS, CdfError, Empirical, Exponential, Fixed, Pareto, Uniform,
                             find_cdf, parse_cdf, parse_size, shipped_workloads)
+from .topology import suggest
 from .units import format_duration, format_rate
 
 KINDS = ("permutation", "random_pairs", "incast", "all_to_all", "pingall")
@@ -78,7 +79,7 @@ def check(loader, params: dict, path: tuple, nodes: dict, links: list) -> dict:
         raise loader.fail(f"a pattern needs a 'kind': {', '.join(KINDS)}", path)
     kind = params["kind"]
     if kind not in KINDS:
-        raise loader.fail(f"'kind' is one of {', '.join(KINDS)}", path + ("kind",), _near(kind, KINDS))
+        raise loader.fail(f"'kind' is one of {', '.join(KINDS)}", path + ("kind",), suggest(kind, KINDS))
     v6 = params.get("ipv6", False)
     if not isinstance(v6, bool):
         raise loader.fail("'ipv6' is true or false", path + ("ipv6",))
@@ -95,7 +96,7 @@ def check(loader, params: dict, path: tuple, nodes: dict, links: list) -> dict:
     else:
         flow = params.get("flow", "tcp")
         if flow not in FLOWS:
-            raise loader.fail(f"'flow' is one of {', '.join(FLOWS)}", path + ("flow",), _near(flow, FLOWS))
+            raise loader.fail(f"'flow' is one of {', '.join(FLOWS)}", path + ("flow",), suggest(flow, FLOWS))
         out["flow"] = flow
         out["size"] = size_distribution(loader, params.get("size", {"fixed": DEFAULT_SIZE}), path + ("size",))
         if "port" in params:
@@ -106,7 +107,7 @@ def check(loader, params: dict, path: tuple, nodes: dict, links: list) -> dict:
                 raise loader.fail("'cc' is a setting of TCP flows", path + ("cc",), key=True)
             if params["cc"] not in ALGORITHMS:
                 raise loader.fail(f"'cc' is one of {', '.join(ALGORITHMS)}", path + ("cc",),
-                                  _near(params["cc"], ALGORITHMS))
+                                  suggest(params["cc"], ALGORITHMS))
             out["cc"] = params["cc"]
     for k in ("to", "senders"):
         if k in params and kind != "incast":
@@ -115,7 +116,7 @@ def check(loader, params: dict, path: tuple, nodes: dict, links: list) -> dict:
         to = params.get("to", hosts[0])
         if not isinstance(to, str) or to not in nodes or nodes[to].kind != "host":
             raise loader.fail(f"'{to}' is not a host", path + ("to",),
-                              _near(str(to), [n for n, s in nodes.items() if s.kind == "host"]))
+                              suggest(str(to), [n for n, s in nodes.items() if s.kind == "host"]))
         others = [h for h in hosts if h != to]
         senders = len(others)
         if "senders" in params:
@@ -153,7 +154,7 @@ def size_distribution(loader, spec, path: tuple):
         raise loader.fail(f"a size is one of {', '.join(SIZE_KINDS)}, such as {{fixed: 100KB}}", path)
     (kind, value), = spec.items()
     if kind not in SIZE_KINDS:
-        raise loader.fail(f"a size is one of {', '.join(SIZE_KINDS)}", path + (kind,), _near(str(kind), SIZE_KINDS),
+        raise loader.fail(f"a size is one of {', '.join(SIZE_KINDS)}", path + (kind,), suggest(str(kind), SIZE_KINDS),
                           key=True)
     p = path + (kind,)
     if kind == "fixed":
@@ -272,7 +273,7 @@ def _hosts(loader, spec, path: tuple, nodes: dict, given: bool) -> list[str]:
         matched = fnmatch.filter(all_hosts, item)
         if not matched:
             raise loader.fail(f"no host matches '{item}'" if given else "the topology has no hosts", where,
-                              _near(item, all_hosts))
+                              suggest(item, all_hosts))
         chosen.update(matched)
     return [h for h in all_hosts if h in chosen]
 
@@ -288,12 +289,6 @@ def _ranged(loader, v, path: tuple, what: str, low: int, high: int) -> int:
     if not low <= n <= high:
         raise loader.fail(f"'{what}' must be between {low} and {high}", path)
     return n
-
-
-def _near(name, options) -> str | None:
-    import difflib
-    near = difflib.get_close_matches(str(name), list(options), n=1)
-    return f"did you mean '{near[0]}'?" if near else None
 
 
 # ---------------------------------------------------------------------------- expansion

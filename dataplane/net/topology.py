@@ -364,9 +364,9 @@ class _Loader(DocumentChecker):
             raise self.fail(f"a link end is written node:interface, not {text!r}", path)
         node, _, iface = text.partition(":")
         if node not in nodes:
-            raise self.fail(f"unknown node '{node}'", path, _suggest(node, nodes))
+            raise self.fail(f"unknown node '{node}'", path, suggest(node, nodes))
         if iface not in nodes[node].interfaces:
-            raise self.fail(f"node '{node}' has no interface '{iface}'", path, _suggest(iface, nodes[node].interfaces))
+            raise self.fail(f"node '{node}' has no interface '{iface}'", path, suggest(iface, nodes[node].interfaces))
         return node, iface
 
     def link(self, i: int, spec, defaults: dict, nodes: dict) -> LinkSpec:
@@ -433,7 +433,7 @@ class _Loader(DocumentChecker):
                 raise self.fail(f"'{role}' is a node or an address, not {params[role]}", path + (kind, role))
         if params["from"] not in nodes or nodes[params["from"]].kind != "host":
             raise self.fail(f"'{params['from']}' is not a host", path + (kind, "from"),
-                            _suggest(str(params["from"]), {n for n, s in nodes.items() if s.kind == "host"}))
+                            suggest(str(params["from"]), {n for n, s in nodes.items() if s.kind == "host"}))
         out = {"from": str(params["from"])}
         for k, v in params.items():
             p = path + (kind, k)
@@ -448,7 +448,7 @@ class _Loader(DocumentChecker):
             elif k == "cc":
                 from .host.congestion import ALGORITHMS
                 if v not in ALGORITHMS:
-                    raise self.fail(f"'cc' is one of {', '.join(ALGORITHMS)}", p, _suggest(str(v), set(ALGORITHMS)))
+                    raise self.fail(f"'cc' is one of {', '.join(ALGORITHMS)}", p, suggest(str(v), set(ALGORITHMS)))
                 out[k] = v
             else:
                 low, high = TRAFFIC_RANGES[k]
@@ -467,7 +467,7 @@ class _Loader(DocumentChecker):
         host = params["from"]
         if not isinstance(host, str) or host not in nodes or nodes[host].kind != "host":
             raise self.fail(f"'{host}' is not a host", path + ("from",),
-                            _suggest(str(host), {n for n, s in nodes.items() if s.kind == "host"}))
+                            suggest(str(host), {n for n, s in nodes.items() if s.kind == "host"}))
         out: dict = {"from": host}
         if "hex" in params:
             for k in ("headers", "payload"):
@@ -516,7 +516,7 @@ class _Loader(DocumentChecker):
         try:
             a = ipaddress.ip_address(text)
         except ValueError:
-            raise self.fail(f"'{text}' is neither a node nor an address", path, _suggest(text, nodes)) from None
+            raise self.fail(f"'{text}' is neither a node nor an address", path, suggest(text, nodes)) from None
         if (a.version == 6) != v6:
             raise self.fail(f"{text} is not an {family} address", path,
                             "set 'ipv6: true' for IPv6" if a.version == 6 else None)
@@ -592,8 +592,9 @@ def _parse_mac(v) -> int:
     return int(re.sub("[:-]", "", s), 16)
 
 
-def _suggest(name: str, options) -> str | None:
-    near = difflib.get_close_matches(name, list(options), n=1)
+def suggest(name: str, options) -> str | None:
+    """The hint for a name that is not one of `options`: "did you mean 'x'?", or None."""
+    near = difflib.get_close_matches(str(name), list(options), n=1)
     return f"did you mean '{near[0]}'?" if near else None
 
 

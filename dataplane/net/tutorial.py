@@ -49,7 +49,7 @@ from ..diagnostics import DiagnosticError, SourceFile, Span, error
 from ..frontend.preprocess import read_source
 from ..locate import find_program, shipped_program
 from .topology import (DEFAULT_BANDWIDTH_BPS, DEFAULT_LATENCY, InterfaceSpec, LinkSpec, NodeSpec, Topology,
-                       _Loader, _parse_mac, _suggest, build_graph, parse_rate, parse_time)
+                       _Loader, _parse_mac, suggest, build_graph, parse_rate, parse_time)
 
 TOP_KEYS = {"hosts", "switches", "links"}
 HOST_KEYS = {"ip", "mac", "commands"}
@@ -276,13 +276,13 @@ class _TutorialLoader(_Loader):
         m = re.fullmatch(r"(.+)-p([0-9]+)", text)        # [0-9], not \d, which takes any script's digits
         if m is None:
             hint = f"a switch port is written {text}-p1" if text in nodes else \
-                _suggest(text, nodes) or "a link end is a host name or a switch port such as s1-p1"
+                suggest(text, nodes) or "a link end is a host name or a switch port such as s1-p1"
             raise self.fail(f"'{text}' is not a host nor a switch port", path, hint)
         name, digits = m.group(1), m.group(2).lstrip("0") or "0"
         if name not in nodes or nodes[name].kind == "host":
             switches = [n for n, s in nodes.items() if s.kind != "host"]
             raise self.fail(f"no switch '{name}'", path,
-                            _suggest(name, switches) or f"the switches are {', '.join(switches) or 'none'}")
+                            suggest(name, switches) or f"the switches are {', '.join(switches) or 'none'}")
         # The length first: int() refuses numbers of thousands of digits.
         if len(digits) > len(str(MAX_PORT)) or int(digits) > MAX_PORT:
             shown = digits if len(digits) <= 12 else digits[:12] + "..."
