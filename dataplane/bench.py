@@ -217,4 +217,7 @@ def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
         lines.append(bench_routers_500())
     if which in ("floods", "all"):
         lines.extend(bench_floods())
+    if which in ("tcp", "all"):
+        from .tcpbench import render
+        lines.extend(render())
     return lines

@@ -1,0 +1,165 @@
+"""TCP against published behaviour, as figures: `dataplane bench --which tcp`.
+
+Three experiments a reviewer of a TCP model asks for, each on a topology
+written out here (the tests in tests/net/test_congestion.py assert the same
+things within stated tolerances; this prints the numbers):
+
+  mathis     one flow through a 20 ms link that loses a fraction p of the
+             frames in both directions: measured goodput against Mathis,
+             Semke, Mahdavi and Ott's model BW = MSS / RTT * sqrt(3/2) / sqrt(p)
+             (1997), which holds where timeouts are rare; per p and per
+             congestion control
+  fairness   two flows sharing a 10 Mbit/s drop-tail bottleneck (30 frames),
+             the second starting a second later: Jain's index of their
+             goodputs over the 15 s that follow, the link's utilisation and
+             the queue's drops
+  speed      one long transfer h1 -> r1 -> r2 -> h2 without loss: simulated
+             packet-hops per second of wall-clock time (data and ACKs), the
+             figure to compare before and after a change to TCP
+
+Every run is deterministic (the topology's seed): the figures of one
+experiment repeat exactly, only the wall-clock rate varies.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+S = 1_000_000_000
+
+LOSSY = """
+name: mathis
+seed: {seed}
+nodes:
+  h1: {{kind: host, interfaces: {{eth0: {{ipv4: 10.0.0.1/24}}}}}}
+  h2: {{kind: host, interfaces: {{eth0: {{ipv4: 10.0.0.2/24}}}}}}
+links:
+  - {{ends: [h1:eth0, h2:eth0], loss: {loss}, latency: 10ms, bandwidth: 1Gbps}}
+traffic:
+  - {{tcp: {{from: h1, to: h2, bytes: {nbytes}, cc: {cc}}}}}
+"""
+
+BOTTLENECK = """
+name: bottleneck
+defaults:
+  link: {{latency: 5ms, bandwidth: 100Mbps}}
+nodes:
+  h1: {{kind: host, interfaces: {{eth0: {{ipv4: 10.0.0.1/24}}}}}}
+  h2: {{kind: host, interfaces: {{eth0: {{ipv4: 10.0.0.2/24}}}}}}
+  h3: {{kind: host, interfaces: {{eth0: {{ipv4: 10.0.0.3/24}}}}}}
+  s1: {{kind: switch, interfaces: {{p1: {{}}, p2: {{}}, p3: {{}}}}}}
+links:
+  - [h1:eth0, s1:p1]
+  - [h2:eth0, s1:p2]
+  - {{ends: [s1:p3, h3:eth0], bandwidth: 10Mbps, queue: 30}}
+traffic:
+  - {{tcp: {{from: h1, to: h3, port: 5001, bytes: 20000000, cc: {cc}}}}}
+  - {{at: 1s, tcp: {{from: h2, to: h3, port: 5002, bytes: 20000000, cc: {cc}}}}}
+"""
+
+TWO_ROUTERS = """
+name: tcp-speed
+defaults:
+  link: {{latency: 1ms, bandwidth: 1Gbps}}
+nodes:
+  h1: {{kind: host, interfaces: {{eth0: {{ipv4: 10.0.1.1/24}}}}}}
+  r1: {{kind: router, interfaces: {{a: {{ipv4: 10.0.1.254/24}}, b: {{ipv4: 10.0.12.1/30}}}}}}
+  r2: {{kind: router, interfaces: {{a: {{ipv4: 10.0.12.2/30}}, b: {{ipv4: 10.0.2.254/24}}}}}}
+  h2: {{kind: host, interfaces: {{eth0: {{ipv4: 10.0.2.2/24}}}}}}
+links:
+  - [h1:eth0, r1:a]
+  - [r1:b, r2:a]
+  - [r2:b, h2:eth0]
+traffic:
+  - {{tcp: {{from: h1, to: h2, bytes: {nbytes}, cc: {cc}}}}}
+"""
+
+RTT_S = 0.020                        # LOSSY's round trip
+LOSS_RATES = (0.002, 0.005, 0.01, 0.02)
+LOSSES_PER_POINT = 150               # enough losses per point for the mean to settle
+
+
+def _network(text: str):
+    from .net.network import Network
+    from .net.topology import load_topology_text
+    return Network(load_topology_text(text, "tcpbench.yaml"))
+
+
+def mathis_bps(p: float, mss: int, rtt_s: float = RTT_S) -> float:
+    """Mathis et al. 1997: MSS / RTT * C / sqrt(p), C = sqrt(3/2)."""
+    return mss * 8 / rtt_s * math.sqrt(1.5) / math.sqrt(p)
+
+
+def lossy_flow(p: float, cc: str, nbytes: int, seed: int = 1):
+    """One flow of nbytes through LOSSY at loss p: (its result, its client connection)."""
+    from .net.results import result
+    net = _network(LOSSY.format(loss=p, nbytes=nbytes, cc=cc, seed=seed))
+    [app] = net.schedule_traffic()
+    net.run()
+    return result(app), app.client
+
+
+def mathis_rows(ccs=("newreno", "cubic"), rates=LOSS_RATES) -> list[dict]:
+    """Per congestion control and loss rate: the measured goodput and the model's."""
+    rows = []
+    for cc in ccs:
+        for p in rates:
+            mss = 1460
+            r, conn = lossy_flow(p, cc, int(LOSSES_PER_POINT / p * mss))
+            mss = conn.effective_mss()       # what data segments carried (less than 1460 with TCP options)
+            model = mathis_bps(p, mss)
+            rows.append({"cc": cc, "p": p, "measured_bps": r.throughput_bps, "model_bps": model,
+                         "ratio": r.throughput_bps / model, "retransmissions": r.retransmissions,
+                         "timeouts": conn.timeouts})
+    return rows
+
+
+def fairness(cc: str) -> dict:
+    """Two flows at BOTTLENECK: Jain's index of their goodputs from 6 s to 21 s, the link's use, queue drops."""
+    from .runtime.trace import DropReason
+    net = _network(BOTTLENECK.format(cc=cc))
+    apps = net.schedule_traffic()
+    net.run(until_ns=6 * S)
+    before = [a.receipt().count for a in apps]
+    net.run(until_ns=21 * S)
+    goodputs = [(a.receipt().count - b) * 8 / 15 for a, b in zip(apps, before)]
+    jain = sum(goodputs) ** 2 / (len(goodputs) * sum(g * g for g in goodputs))
+    drops = sum(n for (_node, reason, _), n in net.sim.ledger.drop_counts.items() if reason is DropReason.QUEUE_FULL)
+    return {"cc": cc, "goodputs_bps": goodputs, "jain": jain, "utilisation": sum(goodputs) / 10e6,
+            "queue_drops": drops}
+
+
+def transfer_speed(nbytes: int = 20_000_000, cc: str = "cubic") -> dict:
+    """One lossless transfer across two routers: simulated packet-hops per wall-clock second."""
+    net = _network(TWO_ROUTERS.format(nbytes=nbytes, cc=cc))
+    net.schedule_traffic()
+    t = time.perf_counter()
+    net.run()
+    wall = time.perf_counter() - t
+    s = net.summary()
+    hops = s.transmitted
+    return {"bytes": nbytes, "wall_s": wall, "frames_on_links": hops, "hops_per_s": hops / wall,
+            "events_per_s": s.events / wall}
+
+
+def render() -> list[str]:
+    lines = []
+    t = time.perf_counter()
+    speed = transfer_speed()
+    lines.append(f"tcp speed: {speed['bytes']:,} bytes h1 -> r1 -> r2 -> h2 (CUBIC, no loss): "
+                 f"{speed['frames_on_links']:,} frames on links in {speed['wall_s']:.2f} s = "
+                 f"{speed['hops_per_s']:,.0f} packet-hops/s ({speed['events_per_s']:,.0f} events/s)")
+    lines.append("tcp mathis: one flow, 20 ms RTT, random loss p both ways; model = MSS/RTT * sqrt(3/2)/sqrt(p)")
+    lines.append(f"  {'cc':8} {'p':>6} {'measured Mbit/s':>16} {'model Mbit/s':>13} {'ratio':>6} "
+                 f"{'retransmits':>11} {'timeouts':>8}")
+    for r in mathis_rows():
+        lines.append(f"  {r['cc']:8} {r['p']:6.3f} {r['measured_bps'] / 1e6:16.2f} {r['model_bps'] / 1e6:13.2f} "
+                     f"{r['ratio']:6.2f} {r['retransmissions']:11,} {r['timeouts']:8,}")
+    for cc in ("cubic", "newreno"):
+        f = fairness(cc)
+        lines.append(f"tcp fairness ({cc}): two flows at a 10 Mbit/s drop-tail bottleneck: goodputs "
+                     f"{' / '.join(f'{g / 1e6:.2f}' for g in f['goodputs_bps'])} Mbit/s, Jain's index "
+                     f"{f['jain']:.3f}, link {f['utilisation']:.0%} used, {f['queue_drops']:,} queue drops")
+    lines.append(f"tcp: all experiments in {time.perf_counter() - t:.1f} s")
+    return lines
