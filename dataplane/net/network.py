@@ -331,6 +331,11 @@ class Network:
     def summary(self) -> "Summary":
         return Summary.of(self)
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the topology, and the run's books once it has run (views/notebook.py)."""
+        from ..views.notebook import network_html
+        return network_html(self)
+
 
 @dataclass
 class Summary:
@@ -377,6 +382,10 @@ class Summary:
         if ledger.unaccounted():
             s.problems.append(f"nodes: {ledger.unaccounted()} frames arrived without a fate")
         return s
+
+    def _repr_html_(self) -> str:
+        from ..views.notebook import summary_html
+        return summary_html(self)
 
     def render(self) -> str:
         lines = [f"{self.name}: {self.nodes} nodes, {self.links} links; simulated {_fmt_time(self.time_ns)}, "

@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 from .apps import S, App, Ping, UdpFlow
 from .distributions import (KINDS as SIZE_KINDS, CdfError, Empirical, Exponential, Fixed, Pareto, Uniform,
                             find_cdf, parse_cdf, parse_size, shipped_workloads)
+from .results import Displayed
 from .topology import suggest
 from .units import format_duration, format_rate
 
@@ -515,7 +516,7 @@ class PatternFlow:
 
 
 @dataclass
-class PatternResult:
+class PatternResult(Displayed):
     kind: str                         # "pattern"
     pattern: str                      # permutation, incast, ...
     flow: str                         # tcp, udp or ping

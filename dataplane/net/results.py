@@ -36,8 +36,16 @@ def _address(value: int | None, v6: bool) -> str | None:
     return P.ip6_str(value) if v6 else P.ip4_str(value)
 
 
+class Displayed:
+    """Results show themselves as a table in Jupyter (views/notebook.py)."""
+
+    def _repr_html_(self) -> str:
+        from ..views.notebook import result_html
+        return result_html(self)
+
+
 @dataclass
-class PingResult:
+class PingResult(Displayed):
     """ping(8): requests sent and answered; round-trip times in seconds, in the order replies came."""
     kind: str
     src: str                       # the host that pinged
@@ -56,7 +64,7 @@ class PingResult:
 
 
 @dataclass
-class PingAllResult:
+class PingAllResult(Displayed):
     """Mininet's pingall: for every ordered pair of hosts, whether the ping was answered."""
     kind: str
     answered: dict[str, bool]      # "h1->h2": True
@@ -72,7 +80,7 @@ class TracerouteHop:
 
 
 @dataclass
-class TracerouteResult:
+class TracerouteResult(Displayed):
     kind: str
     src: str
     dst: str
@@ -82,7 +90,7 @@ class TracerouteResult:
 
 
 @dataclass
-class UdpResult:
+class UdpResult(Displayed):
     kind: str
     src: str
     dst: str
@@ -94,7 +102,7 @@ class UdpResult:
 
 
 @dataclass
-class TransferResult:
+class TransferResult(Displayed):
     """A TCP transfer or an SCTP association: states both ends went through, and what arrived."""
     kind: str                      # "tcp" or "sctp"
     src: str
@@ -114,7 +122,7 @@ class TransferResult:
 
 
 @dataclass
-class OtherResult:
+class OtherResult(Displayed):
     """An application with no result type of its own: its report as text."""
     kind: str
     src: str

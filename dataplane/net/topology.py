@@ -147,6 +147,11 @@ class Topology:
     def interface(self, node: str, iface: str) -> InterfaceSpec:
         return self.nodes[node].interfaces[iface]
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the topology's picture and tables (views/notebook.py)."""
+        from ..views.notebook import topology_html
+        return topology_html(self)
+
 
 # ---------------------------------------------------------------------------- units
 

@@ -1,0 +1,125 @@
+"""Rich display in Jupyter: the HTML behind `_repr_html_` of topologies, networks, run summaries and results.
+
+    topo = load_topology("line.yaml")
+    topo                      # in a notebook: the topology picture and its nodes and links
+    net = Network(topo); net.schedule_traffic(); net.run()
+    net.summary()             # the run's books as tables
+    result(app)               # any application's result as a table of its fields
+
+Each function returns an HTML fragment (not a page) with its own scoped
+style, so that it sits in a notebook cell, and every text taken from the
+topology or the run is escaped. The classes' `_repr_html_` methods only
+call these, so the model classes stay free of HTML.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from html import escape
+
+from .topology_svg import link_summary, render_svg
+
+# One small style sheet, scoped by the .dataplane class so it touches nothing else in the notebook.
+STYLE = """<style>
+.dataplane{font:13px/1.4 system-ui,sans-serif}
+.dataplane table{border-collapse:collapse;margin:4px 0 10px}
+.dataplane th,.dataplane td{border:1px solid #ccd;padding:2px 8px;text-align:left;vertical-align:top}
+.dataplane th{background:#eef}
+.dataplane td.n{text-align:right;font-variant-numeric:tabular-nums}
+.dataplane .problem{color:#a00;font-weight:bold}
+.dataplane svg.topology{max-width:100%;height:auto}
+.dataplane .node circle,.dataplane .node rect,.dataplane .node polygon{fill:#dde4f6;stroke:#335}
+.dataplane .node.host rect{fill:#eef6e4}
+.dataplane .node text{font-size:11px;text-anchor:middle}
+.dataplane .link line{stroke:#889;stroke-width:2}
+.dataplane .link-label{font-size:9px;fill:#556;text-anchor:middle;paint-order:stroke;stroke:#fff;stroke-width:3px}
+</style>"""
+
+
+def _table(head: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
+    out = ["<table><tr>", *(f"<th>{escape(h)}</th>" for h in head), "</tr>"]
+    for row in rows:
+        out.append("<tr>" + "".join(f'<td class="n">{escape(_text(c))}</td>' if i in numeric
+                                    else f"<td>{escape(_text(c))}</td>" for i, c in enumerate(row)) + "</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def _text(value) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if value is None:
+        return "-"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_text(v) for v in value)
+    return str(value)
+
+
+def _interfaces(spec) -> str:
+    parts = []
+    for iface in spec.interfaces.values():
+        addrs = ([str(iface.ipv4)] if iface.ipv4 else []) + [str(a) for a in iface.ipv6]
+        parts.append(f"{iface.name}" + (f" {' '.join(addrs)}" if addrs else ""))
+    return "; ".join(parts)
+
+
+def topology_html(topo) -> str:
+    """The picture, then the nodes and the links as tables."""
+    nodes = [[name, spec.kind, _interfaces(spec)] for name, spec in topo.nodes.items()]
+    links = [[link.name, f"{link.a[0]}:{link.a[1]}", f"{link.b[0]}:{link.b[1]}", link_summary(link)]
+             for link in topo.links]
+    return (f'{STYLE}<div class="dataplane"><b>{escape(topo.name)}</b>: {len(topo.nodes)} nodes, '
+            f'{len(topo.links)} links<br>{render_svg(topo)}'
+            + _table(["node", "kind", "interfaces"], nodes)
+            + _table(["link", "from", "to", "properties"], links) + "</div>")
+
+
+def summary_html(summary) -> str:
+    """A run's books: frames on links, the fate of every frame at the nodes, drops by reason and by node."""
+    from ..net.sim import FATES
+    head = (f'<b>{escape(summary.name)}</b>: {summary.nodes} nodes, {summary.links} links; simulated '
+            f'{summary.time_ns / 1e9:.6g} s, {summary.events:,} events')
+    books = [["sent on links", summary.transmitted], ["arrived", summary.arrived],
+             ["dropped on links", summary.link_drops], ["in flight", summary.on_links]]
+    books += [[("kept for reassembly" if k == "reassembly" else k) + " at nodes", summary.fates.get(k, 0)]
+              for k in FATES]
+    out = [STYLE, '<div class="dataplane">', head, _table(["frames", "count"], books, {1})]
+    if summary.drops:
+        out.append(_table(["drop reason", "frames"], [[k.replace("_", " "), v] for k, v in summary.drops.items()],
+                          {1}))
+        out.append(_table(["node", "frames dropped"], [[k, v] for k, v in summary.drops_by_node.items()], {1}))
+    notes = [escape(n) for n in summary.notes]
+    notes += [f'<span class="problem">accounting problem (a bug in dataplane): {escape(p)}</span>'
+              for p in summary.problems]
+    if summary.stopped_by:
+        notes.append(f"stopped: {escape(summary.stopped_by)}")
+    if notes:
+        out.append("<ul>" + "".join(f"<li>{n}</li>" for n in notes) + "</ul>")
+    out.append("</div>")
+    return "".join(out)
+
+
+def network_html(net) -> str:
+    """The topology; and the run's books once it has run."""
+    html = topology_html(net.topo)
+    if net.sim.events_run:
+        html += summary_html(net.summary())
+    return html
+
+
+def result_html(res) -> str:
+    """Any result dataclass (net/results.py) as a table of its fields; nested lists of dicts as sub-tables."""
+    rows = []
+    for f in dataclasses.fields(res):
+        value = getattr(res, f.name)
+        if isinstance(value, list) and value and (dataclasses.is_dataclass(value[0]) or isinstance(value[0], dict)):
+            items = [dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v for v in value]
+            head = list(items[0])
+            cell = _table(head, [[item.get(k) for k in head] for item in items])
+            rows.append(f"<tr><th>{escape(f.name)}</th><td>{cell}</td></tr>")
+        else:
+            rows.append(f"<tr><th>{escape(f.name)}</th><td>{escape(_text(value))}</td></tr>")
+    return (f'{STYLE}<div class="dataplane"><b>{escape(type(res).__name__)}</b><table>'
+            + "".join(rows) + "</table></div>")
