@@ -92,23 +92,22 @@ def mathis_bps(p: float, mss: int, rtt_s: float = RTT_S) -> float:
 
 
 def lossy_flow(p: float, cc: str, nbytes: int, seed: int = 1):
-    """One flow of nbytes through LOSSY at loss p: (its result, its client connection)."""
-    from .net.results import result
+    """One flow of nbytes through LOSSY at loss p, run to its end: (the network, the flow's application)."""
     net = _network(LOSSY.format(loss=p, nbytes=nbytes, cc=cc, seed=seed))
     [app] = net.schedule_traffic()
     net.run()
-    return result(app), app.client
+    return net, app
 
 
 def mathis_rows(ccs=("newreno", "cubic"), rates=LOSS_RATES) -> list[dict]:
     """Per congestion control and loss rate: the measured goodput and the model's."""
+    from .net.results import result
     rows = []
     for cc in ccs:
         for p in rates:
-            mss = 1460
-            r, conn = lossy_flow(p, cc, int(LOSSES_PER_POINT / p * mss))
-            mss = conn.effective_mss()       # what data segments carried (less than 1460 with TCP options)
-            model = mathis_bps(p, mss)
+            _, app = lossy_flow(p, cc, int(LOSSES_PER_POINT / p * 1460))
+            r, conn = result(app), app.client
+            model = mathis_bps(p, conn.effective_mss())   # the data segments' size (less with TCP options)
             rows.append({"cc": cc, "p": p, "measured_bps": r.throughput_bps, "model_bps": model,
                          "ratio": r.throughput_bps / model, "retransmissions": r.retransmissions,
                          "timeouts": conn.timeouts})

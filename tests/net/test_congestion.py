@@ -6,18 +6,15 @@ its cubic function between losses."""
 
 from __future__ import annotations
 
-import math
 
 import pytest
 
 from netlab import two_hosts
 from dataplane.net.host import congestion
+from dataplane import tcpbench
 from dataplane.net.host.tcp import TcpStack
-from dataplane.net.network import Network
 from dataplane.net.results import result
-from dataplane.net.topology import load_topology
 from dataplane.protocols import packets as P
-from dataplane.runtime.trace import DropReason
 
 S = 1_000_000_000
 MS = 1_000_000
@@ -163,36 +160,8 @@ def test_an_application_limited_sender_does_not_grow_its_window():
 
 # ---------------------------------------------------------------------------- against published behaviour
 
-LOSSY = """
-name: mathis
-nodes:
-  h1: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.1/24}}}
-  h2: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.2/24}}}
-links:
-  - {ends: [h1:eth0, h2:eth0], loss: LOSS, latency: 10ms, bandwidth: 1Gbps}
-traffic:
-  - {tcp: {from: h1, to: h2, bytes: BYTES, cc: CC}}
-"""
-
-
-def lossy_run(tmp_path, p: float, cc: str, nbytes: int):
-    """One TCP flow of nbytes through a 20 ms link that loses p of the frames; returns (network, app)."""
-    path = tmp_path / f"lossy-{p}-{cc}.yaml"
-    path.write_text(LOSSY.replace("LOSS", str(p)).replace("BYTES", str(nbytes)).replace("CC", cc))
-    net = Network(load_topology(str(path)))
-    [app] = net.schedule_traffic()
-    net.run()
-    return net, app
-
-
-def lossy_throughput(tmp_path, p: float, cc: str, nbytes: int) -> float:
-    r = result(lossy_run(tmp_path, p, cc, nbytes)[1])
-    assert r.intact
-    return r.throughput_bps
-
-
-def test_a_run_made_long_by_backed_off_retransmission_timers_says_so(tmp_path):
-    net, _ = lossy_run(tmp_path, 0.5, "cubic", 20_000)
+def test_a_run_made_long_by_backed_off_retransmission_timers_says_so():
+    net, _ = tcpbench.lossy_flow(0.5, "cubic", 20_000)
     summary = net.summary()
     [note] = summary.notes
     assert note.startswith(f"most of the {net.sim.now_ns / 1e9:.3f} s simulated were TCP waiting for "
@@ -202,62 +171,31 @@ def test_a_run_made_long_by_backed_off_retransmission_timers_says_so(tmp_path):
     assert "note: most of the" in summary.render()
 
 
-def test_a_run_without_losses_has_no_such_note(tmp_path):
-    net, _ = lossy_run(tmp_path, 0, "cubic", 20_000)
+def test_a_run_without_losses_has_no_such_note():
+    net, _ = tcpbench.lossy_flow(0, "cubic", 20_000)
     assert net.summary().notes == []
 
 
-def mathis_bps(p: float, rtt_s: float = 0.020) -> float:
-    """Mathis, Semke, Mahdavi, Ott 1997: BW = MSS / RTT * C / sqrt(p), C = sqrt(3/2)."""
-    return MSS * 8 / rtt_s * math.sqrt(1.5) / math.sqrt(p)
-
-
 @pytest.mark.parametrize("p", [0.005, 0.01])
-def test_one_newreno_flow_through_a_lossy_link_follows_the_mathis_model(tmp_path, p):
+def test_one_newreno_flow_through_a_lossy_link_follows_the_mathis_model(p):
     """Random loss p on a 20 ms path (both directions): within 30% of Mathis et al.'s model, which holds
     where timeouts are rare (p <= 1%). Enough data for about 150 losses per point."""
-    measured = lossy_throughput(tmp_path, p, "newreno", int(150 / p * MSS))
-    assert 0.7 <= measured / mathis_bps(p) <= 1.3, (measured, mathis_bps(p))
-
-
-BOTTLENECK = """
-name: bottleneck
-defaults:
-  link: {latency: 5ms, bandwidth: 100Mbps}
-nodes:
-  h1: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.1/24}}}
-  h2: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.2/24}}}
-  h3: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.3/24}}}
-  s1: {kind: switch, interfaces: {p1: {}, p2: {}, p3: {}}}
-links:
-  - [h1:eth0, s1:p1]
-  - [h2:eth0, s1:p2]
-  - {ends: [s1:p3, h3:eth0], bandwidth: 10Mbps, queue: 30}
-traffic:
-  - {tcp: {from: h1, to: h3, port: 5001, bytes: 20000000, cc: CC}}
-  - {at: 1s, tcp: {from: h2, to: h3, port: 5002, bytes: 20000000, cc: CC}}
-"""
+    _, app = tcpbench.lossy_flow(p, "newreno", int(150 / p * MSS))
+    r = result(app)
+    assert r.intact
+    model = tcpbench.mathis_bps(p, app.client.effective_mss())
+    assert 0.7 <= r.throughput_bps / model <= 1.3, (r.throughput_bps, model)
 
 
 @pytest.mark.parametrize("cc", ["cubic", "newreno"])
-def test_two_flows_at_a_drop_tail_bottleneck_share_it_fairly(tmp_path, cc):
+def test_two_flows_at_a_drop_tail_bottleneck_share_it_fairly(cc):
     """The second flow starts a second later; over the following 15 s both get a fair share (Jain's index
     of their goodputs at least 0.9), together they fill the 10 Mbit/s link, and its queue (30 frames,
     drop-tail) overflows: the losses that make them share."""
-    path = tmp_path / "bottleneck.yaml"
-    path.write_text(BOTTLENECK.replace("CC", cc))
-    net = Network(load_topology(str(path)))
-    apps = net.schedule_traffic()
-    net.run(until_ns=6 * S)
-    before = [a.receipt().count for a in apps]
-    net.run(until_ns=21 * S)
-    goodputs = [(a.receipt().count - b) * 8 / 15 for a, b in zip(apps, before)]
-    jain = sum(goodputs) ** 2 / (len(goodputs) * sum(g * g for g in goodputs))
-    assert jain >= 0.9, goodputs
-    assert sum(goodputs) >= 0.8 * 10e6
-    queue_drops = sum(n for (node, reason, _), n in net.sim.ledger.drop_counts.items()
-                      if reason is DropReason.QUEUE_FULL)
-    assert queue_drops > 0
+    f = tcpbench.fairness(cc)
+    assert f["jain"] >= 0.9, f["goodputs_bps"]
+    assert f["utilisation"] >= 0.8
+    assert f["queue_drops"] > 0
 
 
 def test_cubic_window_never_grows_slower_than_its_cubic_function_between_losses():
