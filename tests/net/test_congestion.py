@@ -6,7 +6,6 @@ its cubic function between losses."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from netlab import two_hosts
