@@ -19,6 +19,11 @@
     a process of its own, and the bounded state the summary reports (SYN
     queue and cookies, reassembly memory and evictions).
 
+(f) replay: (a)'s program and routes through `dataplane replay`'s own loop
+    (dataplane/replay.py) over a pcap of random packets: packets/s with
+    the pcap read and the output pcaps written, beside the pipeline alone
+    over the same packets in memory.
+
 (a) and (b) are the best of three passes over the same packets, measured in
 one process through Device.process_raw, the call `dataplane replay` makes
 per packet.
@@ -107,6 +112,30 @@ def _measure(dev, packets, passes: int = 3) -> float:
         dt = time.perf_counter() - t
         best = max(best, len(packets) / dt)
     return best
+
+
+def bench_replay(n_packets: int) -> str:
+    import os
+    import tempfile
+    from .pcap import PcapReader, PcapWriter
+    from .replay import Source, replay
+    dev, routes = setup_lpm()
+    rng = random.Random(7)
+    packets = [_packet(rng, rng.getrandbits(32)) for _ in range(n_packets)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "in.pcap")
+        with PcapWriter(path) as w:
+            for i, data in enumerate(packets):
+                w.write(data, i * 1000)
+        best = 0.0
+        for _ in range(3):
+            with PcapReader(path) as reader:
+                counts = replay(dev, [Source(1, reader)], os.path.join(tmp, "out"))
+            best = max(best, counts.rate)
+    alone = _measure(dev, packets)
+    return (f"replay: basic_ipv4.p4, {routes} routes, {n_packets:,} packets: {best:,.0f} packets/s with pcap read "
+            f"and write ({alone:,.0f} packets/s for the pipeline alone: the loop and files keep "
+            f"{best / alone:.0%} of it)")
 
 
 def bench_fat_tree(n_packets: int) -> str:
@@ -211,6 +240,8 @@ def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
         packets = [_packet(rng, rng.getrandbits(32), rng.choice([6, 17])) for _ in range(n_packets)]
         pps = _measure(dev, packets)
         lines.append(f"acl: ternary/range ACL, {rules} entries, 2 registers, crc32 hash: {pps:,.0f} packets/s")
+    if which in ("replay", "all"):
+        lines.append(bench_replay(n_packets))
     if which in ("fat-tree", "all"):
         lines.append(bench_fat_tree(min(n_packets, 50_000)))
     if which in ("routers-500", "all"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 
 from .diagnostics import error
 
@@ -32,7 +31,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("bench", help="measure packets per second of pipelines and simulated networks")
     p.add_argument("--packets", type=int, default=200_000, help="packets per benchmark (default 200000)")
-    p.add_argument("--which", choices=["lpm", "acl", "fat-tree", "routers-500", "floods", "tcp", "all"], default="all")
+    p.add_argument("--which", choices=["lpm", "acl", "replay", "fat-tree", "routers-500", "floods", "tcp", "all"], default="all")
     p.set_defaults(func=cmd_bench)
 
 
@@ -63,14 +62,13 @@ def cmd_stf(args) -> int:
 
 
 def cmd_replay(args) -> int:
-    import heapq
     import re
 
     from .build import build
     from .cli import _defines
     from .controlplane.loader import load_file
-    from .inputs import whole_file
-    from .pcap import PcapReader, PcapWriter
+    from .pcap import PcapReader
+    from .replay import Source, replay
     from .runtime.device import Device
     program = build(args.program, args.include_dirs, _defines(args.defines))
     _print_warnings(program)
@@ -95,69 +93,19 @@ def cmd_replay(args) -> int:
         if "@" in path and not os.path.exists(path):
             path, _, end = path.rpartition("@")
         inputs.append((int(port_s), path, end))
-    readers: list[PcapReader] = []
-    writers: dict[int, PcapWriter] = {}
+    sources: list[Source] = []
     try:
-        for port, path, _end in inputs:      # every file header is checked before any packet is sent
-            readers.append(PcapReader(path))
-
-        def stamped(port: int, reader: PcapReader, end: str | None):
-            first = None
-            for rec in reader:
-                if end is not None:
-                    if rec.interface != end:
-                        continue
-                elif rec.interface is not None:
-                    # Both directions of a link in one file: replaying them all would feed a device
-                    # its own output. Say which end's packets enter the port.
-                    first = rec.interface if first is None else first
-                    if rec.interface != first:
-                        raise error(f"it holds the packets of more than one interface ({first}, "
-                                    f"{rec.interface}); choose the end whose packets enter port {port}: "
-                                    f"-i {port}={reader.path}@{first}", whole_file(reader.path))
-                yield rec.time_ns, port, rec.data
-
-        # Records are read as they are replayed, never all at once: the inputs are merged by time (equal
-        # times keep the order of the -i arguments); within a file they are replayed in file order.
-        packets = heapq.merge(*(stamped(port, r, end) for (port, _, end), r in zip(inputs, readers)),
-                              key=lambda x: x[0])
-        os.makedirs(args.out_dir, exist_ok=True)
-        out_counts: dict[int, int] = {}
-        drop_counts: dict[str, int] = {}
-        count = 0
-        now_ns = 0
-        start = time.perf_counter()
-        process = device.process
-        for t_ns, port, data in packets:
-            count += 1
-            now_ns = max(now_ns, t_ns)     # a record stamped before one already replayed cannot go back in time
-            if args.trace:
-                r = process(port, data, now_us=now_ns / 1000.0, trace=True)
-                print(r.trace.render())
-                outputs, drops = r.outputs, r.drops
-            else:
-                device.now_us = now_ns / 1000.0
-                outputs, drops = device.process_raw(port, data)
-            for out_port, pkt in outputs:
-                w = writers.get(out_port)
-                if w is None:
-                    w = writers[out_port] = PcapWriter(os.path.join(args.out_dir, f"port{out_port}.pcap"))
-                w.write(pkt, now_ns)
-                out_counts[out_port] = out_counts.get(out_port, 0) + 1
-            for reason, _detail in drops:
-                key = reason.name.lower()
-                drop_counts[key] = drop_counts.get(key, 0) + 1
-        elapsed = time.perf_counter() - start
+        for port, path, end in inputs:      # every file header is checked before any packet is sent
+            sources.append(Source(port, PcapReader(path), end))
+        counts = replay(device, sources, args.out_dir, trace=print if args.trace else None)
     finally:
-        for w in writers.values():
-            w.close()
-        for r in readers:
-            r.close()
+        for s in sources:
+            s.reader.close()
+    out_counts, drop_counts = counts.out, counts.drops
     outs = ", ".join(f"port {p}: {n}" for p, n in sorted(out_counts.items())) or "none"
     drops = ", ".join(f"{k} {n}" for k, n in sorted(drop_counts.items())) or "none"
-    rate = count / elapsed if elapsed > 0 else 0.0
-    print(f"replay: {count} packets in; out {outs}; dropped {sum(drop_counts.values())} ({drops}); "
-          f"{rate:,.0f} packets/s")
+    print(f"replay: {counts.packets} packets in; out {outs}; dropped {sum(drop_counts.values())} ({drops}); "
+          f"{counts.rate:,.0f} packets/s")
     return 0
 
 

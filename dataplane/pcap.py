@@ -33,6 +33,8 @@ _OPT_END, _OPT_COMMENT, _IF_NAME, _IF_DESCRIPTION, _IF_TSRESOL, _EPB_FLAGS = 0, 
 _INBOUND, _OUTBOUND = 1, 2
 # A block larger than this is a damaged file: the largest packet and generous room for its options.
 _MAX_BLOCK = MAX_PACKET + (1 << 16)
+# Files are read and written in chunks of this size: one system call per thousands of small packets.
+_IO_CHUNK = 1 << 20
 
 
 @dataclass
@@ -66,16 +68,18 @@ class PcapWriter(_ClosesItsFile):
     def __init__(self, path: str, snaplen: int = 262144, linktype: int = LINKTYPE_ETHERNET, epoch_ns: int = 0):
         self.path = path
         self.epoch_ns = epoch_ns
-        self.f = open(path, "wb")
+        self.f = open(path, "wb", buffering=_IO_CHUNK)
         self.f.write(struct.pack("<IHHiIII", _MAGIC_NS, 2, 4, 0, 0, snaplen, linktype))
+        self._record = struct.Struct("<IIII").pack
         self.count = 0
 
     def write(self, data: bytes, time_ns: int = 0, interface: int = 0, number=None) -> None:
         """One packet; `interface` and `number` are for pcapng writers: classic pcap has no place for them."""
-        sec, ns = divmod(max(0, int(time_ns) + self.epoch_ns), 1_000_000_000)
+        t = int(time_ns) + self.epoch_ns
+        sec, ns = divmod(t if t > 0 else 0, 1_000_000_000)
         # The seconds field has 32 bits: past 2106 (or a simulation that long) it wraps, as a counter does.
-        self.f.write(struct.pack("<IIII", sec & 0xFFFFFFFF, ns, len(data), len(data)))
-        self.f.write(data)
+        n = len(data)
+        self.f.write(self._record(sec & 0xFFFFFFFF, ns, n, n) + data)
         self.count += 1
 
 
@@ -175,28 +179,48 @@ class PcapReader(_ClosesItsFile):
         if self.pcapng:
             yield from self._pcapng_records()
             return
-        offset = 24
-        record = struct.Struct(self.endian + "IIII")
+        yield from self._pcap_records(records=True)
+
+    def packets(self) -> Iterator[tuple[int, bytes, str | None]]:
+        """(time_ns, data, interface) per packet: what a replay needs, without a record object per packet."""
+        if self.pcapng:
+            return ((rec.time_ns, rec.data, rec.interface) for rec in self._pcapng_records())
+        return self._pcap_records(records=False)
+
+    def _pcap_records(self, records: bool) -> Iterator:
+        """The records of a classic pcap file, read a chunk at a time: PcapRecord objects, or (time_ns,
+        data, None) tuples (one loop for both, as a generator per record would cost as much as the read)."""
+        unpack = struct.Struct(self.endian + "IIII").unpack_from
+        per_second, scale = self.per_second, self.scale
+        buf, pos, offset = b"", 0, 24          # offset: where buf[pos] is in the file
         while True:
-            head = self._read(16)
-            if not head:
-                return
-            if len(head) < 16:
-                raise self._fail(f"truncated record header at byte offset {offset}")
-            sec, frac, incl, orig = record.unpack(head)
-            if frac >= self.per_second:
+            if len(buf) - pos < 16:
+                buf, pos = buf[pos:] + self._read(_IO_CHUNK), 0
+                if len(buf) == 0:
+                    return
+                if len(buf) < 16:
+                    raise self._fail(f"truncated record header at byte offset {offset}")
+            sec, frac, incl, orig = unpack(buf, pos)
+            if frac >= per_second:
                 # Wireshark reports such a record as bogus; its time would not be a time.
                 raise self._fail(f"bogus timestamp in the record at byte offset {offset}: {frac} {self.unit} "
-                                 f"(at most {self.per_second - 1})")
+                                 f"(at most {per_second - 1})")
             if incl > MAX_PACKET:
                 raise self._fail(f"the record at byte offset {offset} announces {incl} bytes of packet, "
                                  f"more than the largest packet ({MAX_PACKET} bytes)")
-            data = self._read(incl)
-            if len(data) < incl:
-                raise self._fail(f"truncated packet at byte offset {offset + 16} ({incl} bytes announced, "
-                                 f"{len(data)} present)")
-            yield PcapRecord(sec * 1_000_000_000 + frac * self.scale, data, orig)
-            offset += 16 + incl
+            end = pos + 16 + incl
+            if end > len(buf):
+                buf, pos = buf[pos:] + self._read(max(_IO_CHUNK, incl + 16)), 0
+                end = 16 + incl
+                if end > len(buf):
+                    raise self._fail(f"truncated packet at byte offset {offset + 16} ({incl} bytes announced, "
+                                     f"{len(buf) - 16} present)")
+            if records:
+                yield PcapRecord(sec * 1_000_000_000 + frac * scale, buf[pos + 16:end], orig)
+            else:
+                yield sec * 1_000_000_000 + frac * scale, buf[pos + 16:end], None
+            offset += end - pos
+            pos = end
 
 
     # ------------------------------------------------------------------ pcapng
