@@ -296,6 +296,11 @@ _ICMPV6_NAMES = {(128, None): "echo request", (129, None): "echo reply", (1, 0):
                  (133, None): "router solicitation", (134, None): "router advertisement"}
 
 
+def icmp_name(t: int, c: int, v6: bool = False) -> str:
+    """What an ICMP (or ICMPv6) message of this type and code is: "echo request", "port unreachable"."""
+    return _icmpv6_name(t, c) if v6 else _icmp_name(t, c)
+
+
 def _icmp_name(t: int, c: int) -> str:
     return _ICMP_NAMES.get((t, c)) or _ICMP_NAMES.get((t, None)) or f"type {t} code {c}"
 

@@ -31,7 +31,7 @@ frame makes this raise.
 from __future__ import annotations
 
 from ..protocols import packets as P
-from ..protocols.dissect import SCTP_CHUNKS, Layer, dissect
+from ..protocols.dissect import SCTP_CHUNKS, Layer, dissect, icmp_name
 from ..protocols.library import inet
 
 _LIB = inet()
@@ -308,8 +308,8 @@ def _title(name: str, v: dict) -> str:
     if name.startswith("ipv6 "):
         return f"IPv6 {name[5:]} header"
     if name in ("icmp", "icmpv6"):
-        kinds = _ICMP_TYPES if name == "icmp" else _ICMPV6_TYPES
-        return f"{_TITLE_NAMES[name]} {kinds.get(v['type'], 'type ' + str(v['type']))} (code {v['code']})"
+        return f"{_TITLE_NAMES[name]} {icmp_name(v['type'], v['code'], name == 'icmpv6')} " \
+               f"(type {v['type']}, code {v['code']})"
     if name == "udp":
         return f"UDP {v['srcPort']} > {v['dstPort']} length {v['length']}"
     if name == "tcp":
