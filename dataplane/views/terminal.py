@@ -47,9 +47,9 @@ class _Renderer:
             elif kind == "drop" and (e["of"] is None or self.events[e["of"]]["kind"] == "send"):
                 out += self.drop(e)
             elif kind == "note" and e["during"] is None:
-                out.append(f"{_time(e)} {e['node']}: {e['text']}")
+                out += _after_boxes(out, f"{_time(e)} {e['node']}: {e['text']}")
             elif kind == "app":
-                out.append(f"{_time(e)} {e['node']} {e['app']}: {e['text']}")
+                out += _after_boxes(out, f"{_time(e)} {e['node']} {e['app']}: {e['text']}")
         if not out:
             out.append("no frames were sent")
         return out
@@ -156,6 +156,11 @@ class _Renderer:
 
 
 # ---------------------------------------------------------------------------- pieces
+
+
+def _after_boxes(out: list[str], line: str) -> list[str]:
+    """A one-line record, apart from the boxes of the record before it."""
+    return ["", line] if out and out[-1].startswith(INDENT) else [line]
 
 
 def _marks(layers: list[dict], changes: list[dict], program: str | None) -> dict[int, list[str]]:
