@@ -179,10 +179,10 @@ def _marks(layers: list[dict], changes: list[dict], program: str | None) -> dict
             continue
         text = f"* {c['field']} {_value(c['field'], c['old'])} -> {_value(c['field'], c['new'])}"
         if c.get("source"):
-            owner, _, where = c["source"].rpartition(", ")
+            where = c["source"]
             if program and where.startswith(program + ":"):
                 where = "line " + where[len(program) + 1:]
-            text += f"   ({owner}, {where})" if owner else f"   ({where})"
+            text += f"   ({c['by']}, {where})" if c.get("by") else f"   ({where})"
         out.setdefault(i, []).append(text)
     return out
 

@@ -96,9 +96,11 @@ def test_a_ping_across_three_routers_links_in_to_out_hop_by_hop():
         out = data["events"][hop["caused"][0]]
         ttl = next(c for c in out["changes"] if c["field"] == "ttl")
         assert ttl["new"] == ttl["old"] - 1
-        assert ttl["source"].startswith("MyIngress, programs/dual_stack_router.p4:")
+        assert ttl["by"] == "MyIngress" and ttl["source"].startswith("programs/dual_stack_router.p4:")
         mac = next(c for c in out["changes"] if c["field"] == "srcAddr")
-        assert mac["source"].startswith("MyIngress.set_egress, programs/dual_stack_router.p4:")
+        assert mac["by"] == "MyIngress.set_egress" and mac["source"].startswith("programs/dual_stack_router.p4:")
+        line = int(mac["source"].rsplit(":", 1)[1])
+        assert "hdr.ethernet.srcAddr" in data["programs"]["programs/dual_stack_router.p4"].splitlines()[line - 1]
         tables = [s["table"] for s in hop["pipeline"] if s["kind"] == "table"]
         assert "MyIngress.ipv4_lpm" in tables
         lpm = next(s for s in hop["pipeline"] if s.get("table") == "MyIngress.ipv4_lpm")
@@ -120,6 +122,10 @@ def test_fragmentation_at_a_router_is_said_and_each_fragment_is_linked_to_the_pa
     assert [f["made"] for f in fragments] == ["fragment", "fragment"]
     assert all(data["frames"][f["frame"]]["length"] - 14 <= 1280 for f in fragments)
     assert any(c["field"] == "totalLen" for c in fragments[0]["changes"])
+    # Where each fragment's bytes sit in the datagram: r2 cut the first 1480 bytes into 1256 and 224.
+    assert [data["frames"][f["frame"]]["fragment"] for f in fragments] == [
+        {"version": 4, "src": "10.0.1.1", "dst": "10.0.2.2", "id": 1, "offset": 0, "length": 1256, "more": True},
+        {"version": 4, "src": "10.0.1.1", "dst": "10.0.2.2", "id": 1, "offset": 1256, "length": 224, "more": True}]
     kept = [r for r in events(data, "receive") if r["node"] == "h2" and r["fate"] == "reassembly"]
     assert kept and kept[0]["did"][0].startswith("kept for reassembly: fragment 1 of datagram")
     done = next(r for r in events(data, "receive") if r["node"] == "h2" and r["did"] and
@@ -189,7 +195,7 @@ def test_nothing_is_hooked_without_a_recording_and_detach_unhooks():
     assert net.sim.watchers and all(l.observers for l in net.links.values())
     recording.detach()
     assert net.sim.watchers == [] and all(not l.observers for l in net.links.values())
-    assert net.sim.numbers is None
+    assert net.sim.numbers is None and not any(d.trace for d in net.devices.values())
 
 
 def test_field_changes_name_layers_fields_and_both_values():
@@ -202,3 +208,19 @@ def test_field_changes_name_layers_fields_and_both_values():
     assert {"layer": "ethernet", "field": "srcAddr", "old": "00:00:00:00:00:02", "new": "00:00:00:00:00:03"} \
         in changes
     assert {"layer": "ipv4", "field": "ttl", "old": 9, "new": 8} in changes
+
+
+def test_the_fragments_a_source_sends_cover_their_datagram_ipv4_and_ipv6():
+    net, data = recorded("line")
+    datagrams: dict = {}
+    for e in events(data, "send"):
+        piece = data["frames"][e["frame"]].get("fragment")
+        if piece is not None and e["node"] in net.hosts:
+            key = (piece["version"], piece["src"], piece["dst"], piece["id"])
+            datagrams.setdefault(key, set()).add((piece["offset"], piece["length"], piece["more"]))
+    assert {k[0] for k in datagrams} == {4, 6}
+    for key, pieces in datagrams.items():
+        pieces = sorted(pieces)
+        assert pieces[0][0] == 0 and not pieces[-1][2], key
+        for (o1, n1, _), (o2, _, _) in zip(pieces, pieces[1:]):
+            assert o1 + n1 == o2, key
