@@ -219,6 +219,8 @@ class Recording:
                       of=event["id"], frame=event["frame"], copy=copies)
         event["did"] = self._device_sentences(dev, hop, received)
         # Outputs on ports without a link are never sent: their drop (LINK_DOWN) is in hop.drops above.
+        if any(d is dev for d, _, _ in self._traced_by_us):
+            dev.hops.clear()          # kept only for us, and we have what we need: a long run stays small
 
     def _device_send(self, dev, port: int, frame: bytes, send: dict) -> None:
         """Which of the current hop's outputs `frame` is, and what changed in it."""

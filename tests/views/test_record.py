@@ -224,3 +224,16 @@ def test_the_fragments_a_source_sends_cover_their_datagram_ipv4_and_ipv6():
         assert pieces[0][0] == 0 and not pieces[-1][2], key
         for (o1, n1, _), (o2, _, _) in zip(pieces, pieces[1:]):
             assert o1 + n1 == o2, key
+
+
+def test_recording_only_watches_the_run_goes_as_without_it():
+    def run(recorded_too: bool):
+        net = Network(load_topology("line"))
+        if recorded_too:
+            Recording(net)
+        net.schedule_traffic()
+        net.run(25_000_000_000)
+        ledger = net.sim.ledger
+        return (ledger.transmitted, ledger.arrived, dict(ledger.fates), net.sim.now_ns,
+                [app.render() for app in net.apps])
+    assert run(True) == run(False)
