@@ -92,9 +92,18 @@ class _Renderer:
         """`[  3.129 ms] r1 eth1 <- h1: #3 IP 10.0.1.1 > 10.0.2.2 ..., 1514 bytes`, cut to the width."""
         size = f", {frame['length']} bytes"
         start = f"{_time(e)} {e['node']} {where}: {_packet(e)}"
-        parts = re.sub(r" len \d+", "", _without_macs(frame["summary"])).split(", ")
-        # The summary's last parts go first when the line is too long: the boxes below show them.
-        while len(parts) > 1 and len(start + ", ".join(parts) + size) > self.width:
+        parts = re.sub(r" (len|plen) \d+", "", _without_macs(frame["summary"])).split(", ")
+
+        def too_long() -> bool:
+            return len(start + ", ".join(parts) + size) > self.width
+        # When the line is too long, what the boxes below show best goes first: the payload's size, the
+        # TTL, sequence numbers, then the last parts.
+        if too_long():
+            parts = [p for p in parts if not re.fullmatch(r"\d+ bytes( \(fragment\))?", p)] or parts[:1]
+        for detail in (r" (ttl|hlim) \d+", r" seq \d+ ack \d+| vtag 0x[0-9a-f]+"):
+            if too_long():
+                parts = [re.sub(detail, "", p) for p in parts]
+        while len(parts) > 1 and too_long():
             parts.pop()
         return _fit(start + ", ".join(parts), self.width - len(size)) + size
 
@@ -161,7 +170,8 @@ class _Renderer:
         title = ("quoted " if layer.get("quoted") else "") + layer["title"]
         where = f"offset {layer['offset']}, {layer['length']} byte{'s' if layer['length'] != 1 else ''}"
         kids = children.get(i, [])
-        lines = marks.get(i, [])
+        lines = [f"options: {f['text']}" for f in layer["fields"] if f["name"] == "options" and f.get("text")]
+        lines += marks.get(i, [])
         if layer.get("problem"):
             lines = [f"! malformed: {layer['problem']}"] + lines
         if not kids and not lines:
