@@ -139,3 +139,24 @@ def test_ping6_and_traceroute6_cross_the_multipath_routers(probes):
     assert [node[0] for _, node, _, _ in tr.hops[:5]] == ["e", "a", "c", "a", "e"]
     # ECMP: the three probes of a hop inside the fat-tree do not all take one path.
     assert any(len({name for name, _ in answered}) > 1 for answered in tr.responders)
+
+
+# ---------------------------------------------------------------------------- the routes installed
+
+
+@pytest.mark.parametrize("family", ["ipv6", "dual"])
+def test_ecmp_false_keeps_one_next_hop_per_ipv6_route_on_that_router_only(family):
+    from dataplane.net.network import Network
+    topo = load_topology_text(fat_tree(4, family=family), "fat-tree.yaml")
+    for n in ("e0_0", "a0_0"):
+        topo.nodes[n].options["ecmp"] = False
+    net = Network(topo)
+    for n, multi in (("e0_0", False), ("a0_0", False), ("e0_1", True), ("a1_1", True), ("c0", False)):
+        lpm = net.devices[n].device.table("ipv6_lpm")
+        kinds = {lpm.actions[e.aid].short_name for e in lpm.entries.values()}
+        assert ("multipath" in kinds) == multi, n
+        assert bool(net.devices[n].device.table("ecmp_nhop").entries) == multi, n
+    # An edge router's route to another pod has both aggregation routers as next hops: a group of two.
+    lpm = net.devices["e0_1"].device.table("ipv6_lpm")
+    far = next(e for e in lpm.entries.values() if e.match[0].value == int(ipaddress.IPv6Address("2001:db8:0:10::")))
+    assert lpm.actions[far.aid].short_name == "multipath" and far.args[1] == 2

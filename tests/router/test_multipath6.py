@@ -292,3 +292,11 @@ def test_dual_stack_families_share_the_selector_and_the_agent_resolves_both(dual
     dst4, dst6 = 0x0A090505, addr("2001:db8:99::5:5")
     assert dual.agent.route(dst4, False) == NEXT_HOPS[multipath.region(multipath.flow_hash(0, dst4, 0), 4, SEED)]
     assert dual.agent.route(dst6, True) == NEXT_HOPS[multipath.region(multipath.flow_hash6(0, dst6, 0), 4, SEED)]
+
+
+def test_route_tables_that_can_hold_multipath_routes():
+    for program, table in (("ipv4_router", "ipv4_lpm"), ("ipv6_router", "ipv6_lpm"), ("dual_stack_router", "ipv4_lpm"),
+                           ("dual_stack_router", "ipv6_lpm")):
+        assert multipath.has_multipath(Device(build(str(PROGRAMS / f"{program}.p4"))).table(table)), (program, table)
+    # A program without the multipath action keeps one next hop per route (auto routing checks this).
+    assert not multipath.has_multipath(Device(build(str(PROGRAMS / "basic_ipv4.p4"))).table("ipv4_lpm"))
