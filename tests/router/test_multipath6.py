@@ -101,7 +101,8 @@ def transport(proto: int, sport: int, dport: int):
 def random_flows(n: int, seed: int = 5):
     rng = random.Random(seed)
     for _ in range(n):
-        yield (f"2001:db8:1::{rng.randrange(1, 0xFFFF):x}", f"2001:db8:99:{rng.randrange(0xFFFF):x}::{rng.randrange(1, 0xFFFF):x}",
+        yield (f"2001:db8:1::{rng.randrange(1, 0xFFFF):x}",
+               f"2001:db8:99:{rng.randrange(0xFFFF):x}::{rng.randrange(1, 0xFFFF):x}",
                rng.choice([6, 17]), rng.randrange(1024, 65536), rng.randrange(1, 65536))
 
 
@@ -110,7 +111,7 @@ def random_flows(n: int, seed: int = 5):
 
 def test_the_ipv6_flow_hash_is_crc32_of_addresses_next_header_and_ports():
     src, dst = addr("2001:db8:1::7"), addr("2001:db8:99::1")
-    data = src.to_bytes(16, "big") + dst.to_bytes(16, "big") + bytes([17]) + bytes.fromhex("03e8") + bytes.fromhex("0050")
+    data = src.to_bytes(16, "big") + dst.to_bytes(16, "big") + bytes([17]) + bytes.fromhex("03e8 0050")
     assert len(data) == 37
     assert multipath.flow_hash6(src, dst, 17, 1000, 80) == zlib.crc32(data)
     assert multipath.flow_hash6(src, dst, 58) == zlib.crc32(data[:32] + bytes([58, 0, 0, 0, 0]))
@@ -248,8 +249,8 @@ def test_a_multipath_route_without_its_group_is_no_route():
     assert agent.route(addr("2001:db8:99::1"), True) is None
     # The pipeline's ecmp_nhop misses: its default no_route() sends the packet to the agent, which answers
     # Destination Unreachable.
-    r = Node(dev, agent, "R").process(1, raw(Ether(dst="00:00:00:00:01:00") / IPv6(src=LOCAL_HOST6, dst="2001:db8:99::1")
-                                             / UDP()), 0.0)
+    frame = raw(Ether(dst="00:00:00:00:01:00") / IPv6(src=LOCAL_HOST6, dst="2001:db8:99::1") / UDP())
+    r = Node(dev, agent, "R").process(1, frame, 0.0)
     assert r.agent_handled == 1
     (port, frame), = r.outputs
     assert port == 1 and ICMPv6DestUnreach in Ether(frame)
