@@ -14,6 +14,20 @@
  * packet_length - 14 - 40 >= payloadLen. IPv4 options and IPv6 extension
  * headers are carried unchanged (the latter are payload, not parsed).
  *
+ * Multipath (ECMP), for both families: a route of ipv4_lpm or ipv6_lpm may
+ * be multipath(group, paths), a group of equal-cost next hops in the one
+ * action selector both families share. The flow is hashed as in
+ * ipv4_router.p4 for IPv4 (CRC-32 of source, destination, protocol and
+ * TCP / UDP / SCTP ports; fragments without ports) and as in
+ * ipv6_router.p4 for IPv6 (CRC-32 of source, destination, Next Header and
+ * the ports when TCP, UDP or SCTP comes right after the fixed header; the
+ * flow label is not hashed, as with Linux's fib_multipath_hash_policy=1;
+ * fragments, other extension headers and ICMPv6 without ports); the hash is
+ * multiplied by the router's odd seed (register ecmp_seed) and its top 16
+ * bits cut into `paths` equal regions (hash-threshold, RFC 2992 section
+ * 3.2), the region picking the group's member. Every packet of a flow takes
+ * the same path. Those two programs' comments say why.
+ *
  * Slow path, through CPU_PORT with a cpu_in_t header:
  *   LOCAL       ARP; IPv4 addressed to one of local_addresses; IPv6 addressed
  *               to one of local_addresses_v6 (the router's addresses and their
@@ -34,8 +48,13 @@
  *   egress_interfaces  meta.out_port : exact -> set_egress(mac, mtu)
  *   local_addresses    hdr.ipv4.dstAddr : exact -> local()
  *   local_addresses_v6 hdr.ipv6.dstAddr : exact -> local()
- *   ipv4_lpm           hdr.ipv4.dstAddr : lpm -> forward(nhop_mac, port); default no_route()
- *   ipv6_lpm           hdr.ipv6.dstAddr : lpm -> forward(nhop_mac, port); default no_route()
+ *   ipv4_lpm           hdr.ipv4.dstAddr : lpm -> forward(nhop_mac, port) or multipath(group, paths);
+ *                      default no_route()
+ *   ipv6_lpm           hdr.ipv6.dstAddr : lpm -> forward(nhop_mac, port) or multipath(group, paths);
+ *                      default no_route()
+ *   ecmp_nhop          meta.ecmp_group : exact, meta.ecmp_region : selector -> a group of the action
+ *                      selector ecmp_selector whose members are forward(nhop_mac, port), one per next hop,
+ *                      `paths` of them, in the order of the regions (groups of both families)
  *
  * Counters: drops[0] runt frame, truncated ARP, truncated or bad IPv4 / IPv6 header,
  * drops[1] frame not addressed to the router's MAC (nor broadcast /
@@ -74,6 +93,10 @@ struct metadata_t {
     bit<9>  out_port;        // the port chosen by ipv4_lpm or ipv6_lpm
     bit<48> nhop_mac;        // the next hop's MAC, written into the frame once the packet is forwarded
     bit<16> mtu;             // that port's MTU
+    bit<32> l4_ports;        // TCP, UDP or SCTP source and destination port (unfragmented IPv4, or right after
+                             // the IPv6 header), else 0
+    bit<16> ecmp_group;      // multipath: the group of next hops (ecmp_nhop)
+    bit<16> ecmp_region;     // multipath: the region of the hash space the flow falls in, 0 .. paths - 1
 }
 
 parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
@@ -104,16 +127,50 @@ parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
     state parse_ipv4 {
         packet.extract(hdr.ipv4);
         transition select(hdr.ipv4.ihl) {
-            0 .. 5: accept;          // ihl < 5 is checked (and dropped) in ingress
+            0 .. 4: accept;          // ihl < 5 is checked (and dropped) in ingress
+            5: parse_ports_v4;
             default: parse_ipv4_options;
         }
     }
     state parse_ipv4_options {
         packet.extract(hdr.ipv4_options, ((bit<32>)hdr.ipv4.ihl - 5) * 32);
-        transition accept;
+        transition parse_ports_v4;
+    }
+    /* The ports, for the multipath hash: the first 32 bits of TCP, UDP and SCTP, read with lookahead
+     * (not extracted: the packet goes on as it came). IPv4 fragments are hashed without ports (Linux). */
+    state parse_ports_v4 {
+        transition select(hdr.ipv4.mf, hdr.ipv4.fragOffset, hdr.ipv4.protocol) {
+            (0, 0, IP_PROTO_TCP): check_ports_length_v4;
+            (0, 0, IP_PROTO_UDP): check_ports_length_v4;
+            (0, 0, IP_PROTO_SCTP): check_ports_length_v4;
+            default: accept;
+        }
+    }
+    state check_ports_length_v4 {
+        // A datagram too short to hold the ports is hashed without them (and forwarded as any other).
+        bit<16> l4_length = hdr.ipv4.totalLen - ((bit<16>)hdr.ipv4.ihl << 2);
+        transition select(l4_length) {
+            0 .. 3: accept;
+            default: read_ports;
+        }
     }
     state parse_ipv6 {
         packet.extract(hdr.ipv6);      // extension headers stay in the payload
+        transition select(hdr.ipv6.nextHdr) {
+            IP_PROTO_TCP: check_ports_length_v6;
+            IP_PROTO_UDP: check_ports_length_v6;
+            IP_PROTO_SCTP: check_ports_length_v6;
+            default: accept;           // fragments, other extension headers, ICMPv6: hashed without ports
+        }
+    }
+    state check_ports_length_v6 {
+        transition select(hdr.ipv6.payloadLen) {
+            0 .. 3: accept;
+            default: read_ports;
+        }
+    }
+    state read_ports {
+        meta.l4_ports = packet.lookahead<bit<32>>();
         transition accept;
     }
 }
@@ -155,6 +212,25 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     action no_route() {
         to_cpu(CPU_REASON_NO_ROUTE);
     }
+    register<bit<32>>(1) ecmp_seed;      // the router's multipath hash seed (made odd when read)
+
+    /* A route over `paths` equal-cost next hops (the members of `group`), of either family: the flow's
+     * region of the hash space (RFC 2992 hash-threshold), region = hash * paths / 65536. */
+    action multipath(bit<16> group, bit<16> paths) {
+        bit<32> flow_hash;
+        if (hdr.ipv4.isValid()) {
+            hash(flow_hash, HashAlgorithm.crc32, 32w0,
+                 { hdr.ipv4.srcAddr, hdr.ipv4.dstAddr, hdr.ipv4.protocol, meta.l4_ports }, 64w0x100000000);
+        } else {
+            hash(flow_hash, HashAlgorithm.crc32, 32w0,
+                 { hdr.ipv6.srcAddr, hdr.ipv6.dstAddr, hdr.ipv6.nextHdr, meta.l4_ports }, 64w0x100000000);
+        }
+        bit<32> seed;
+        ecmp_seed.read(seed, 0);
+        bit<32> mixed = flow_hash * (seed | 1);
+        meta.ecmp_group = group;
+        meta.ecmp_region = (bit<16>)(((bit<32>)mixed[31:16] * (bit<32>)paths) >> 16);
+    }
     action set_egress(bit<48> mac, bit<16> mtu) {
         hdr.ethernet.srcAddr = mac;
         meta.mtu = mtu;
@@ -177,15 +253,24 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     }
     table ipv4_lpm {
         key = { hdr.ipv4.dstAddr : lpm; }
-        actions = { forward; no_route; }
+        actions = { forward; multipath; no_route; }
         default_action = no_route();
         size = 65536;
     }
     table ipv6_lpm {
         key = { hdr.ipv6.dstAddr : lpm; }
-        actions = { forward; no_route; }
+        actions = { forward; multipath; no_route; }
         default_action = no_route();
         size = 65536;
+    }
+    // The identity of the 16-bit region is the region: BMv2's member choice, hash % size, is the region.
+    action_selector(HashAlgorithm.identity, 32w4096, 32w16) ecmp_selector;
+    table ecmp_nhop {
+        key = { meta.ecmp_group : exact; meta.ecmp_region : selector; }
+        actions = { forward; @defaultonly no_route; }
+        default_action = no_route();
+        implementation = ecmp_selector;
+        size = 4096;
     }
     table egress_interfaces {
         key = { meta.out_port : exact; }
@@ -241,6 +326,11 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
             }
             switch (ipv4_lpm.apply().action_run) {
                 no_route: { return; }
+                multipath: {
+                    if (!ecmp_nhop.apply().hit) {
+                        return;          // no such group: no_route() sent it to the agent
+                    }
+                }
                 default: { }
             }
             // TTL is checked only when forwarding (RFC 1812 5.3.1).
@@ -276,6 +366,11 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
             }
             switch (ipv6_lpm.apply().action_run) {
                 no_route: { return; }
+                multipath: {
+                    if (!ecmp_nhop.apply().hit) {
+                        return;          // no such group: no_route() sent it to the agent
+                    }
+                }
                 default: { }
             }
             // The hop limit is checked only when forwarding: received as 0, or decremented to 0 (R6).

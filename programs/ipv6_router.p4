@@ -10,6 +10,41 @@
  * dropped silently and counted in drops[0]). Extension headers are payload:
  * they are not parsed, and leave unchanged behind the IPv6 header.
  *
+ * Multipath (ECMP), as in ipv4_router.p4: a route may lead to a group of
+ * equal-cost next hops. The flow hash is CRC-32 over the source and
+ * destination addresses, the Next Header field and the TCP / UDP / SCTP
+ * source and destination ports (37 bytes; Linux's IPv6 keys with
+ * fib_multipath_hash_policy=1), multiplied by the router's odd seed
+ * (register ecmp_seed) and cut into `paths` equal regions of its top 16
+ * bits (hash-threshold, RFC 2992 section 3.2); the region picks the member
+ * of the group (v1model action_selector). Every packet of a flow takes the
+ * same path, so nothing is reordered.
+ *   - The flow label is not hashed. Linux hashes it with policy 0 (addresses,
+ *     flow label, next header) and not with policy 1; policy 1 is what the
+ *     IPv4 routers do (the same 5-tuple, so both families spread alike), and
+ *     the 5-tuple alone is fixed for a flow's whole life, while a sender may
+ *     change its flow label (Linux rehashes it after a retransmission
+ *     timeout), which would move the flow to another path mid-way.
+ *   - Extension headers are not walked (they stay payload): only a Next
+ *     Header of TCP, UDP or SCTP right after the fixed header gives ports.
+ *     Any other packet -- ICMPv6, a packet with a Fragment header (Next
+ *     Header 44) or other extension headers -- is hashed on its addresses
+ *     and Next Header with both ports 0. So every fragment of a datagram,
+ *     the first included, hashes alike and takes one path: Linux too hashes
+ *     fragments without ports (only the first has them), though it walks
+ *     the extension headers and hashes the transport protocol where this
+ *     program hashes 44. A flow whose packets all carry the same extension
+ *     headers keeps to one path too.
+ *   - ICMPv6 errors are hashed as any ICMPv6 packet, on their own header
+ *     (the reporting router's address, the offending packet's source, 58),
+ *     not on the packet they quote (Linux's policy 0 looks inside, so that
+ *     an error follows the flow it is about). Every ICMPv6 message between
+ *     two addresses -- echo requests, replies and errors -- thus keeps to
+ *     one path, and traceroute6's answers from one router arrive in order.
+ *     At the router that sends it, the agent picks the next hop of a
+ *     multipath route by the hash of (0, destination, 0), its own packets
+ *     to one destination all taking one path (router/agent.py).
+ *
  * Slow path, through CPU_PORT with a cpu_in_t header:
  *   LOCAL       IPv6 addressed to one of local_addresses_v6, whatever its hop
  *               limit: the router's addresses and their solicited-node
@@ -30,7 +65,11 @@
  *   interfaces         ingress_port : exact -> set_interface(mac)
  *   egress_interfaces  meta.out_port : exact -> set_egress(mac, mtu)
  *   local_addresses_v6 hdr.ipv6.dstAddr : exact -> local()
- *   ipv6_lpm           hdr.ipv6.dstAddr : lpm -> forward(nhop_mac, port); default no_route()
+ *   ipv6_lpm           hdr.ipv6.dstAddr : lpm -> forward(nhop_mac, port) or multipath(group, paths);
+ *                      default no_route()
+ *   ecmp_nhop          meta.ecmp_group : exact, meta.ecmp_region : selector -> a group of the action
+ *                      selector ecmp_selector whose members are forward(nhop_mac, port), one per next hop,
+ *                      `paths` of them, in the order of the regions
  *
  * Counters: drops[0] runt frame, truncated or bad IPv6 header, drops[1]
  * frame not addressed to the router's MAC (nor broadcast / multicast),
@@ -64,6 +103,9 @@ struct metadata_t {
     bit<9>  out_port;        // the port chosen by ipv6_lpm
     bit<48> nhop_mac;        // the next hop's MAC, written into the frame once the packet is forwarded
     bit<16> mtu;             // that port's MTU
+    bit<32> l4_ports;        // TCP, UDP or SCTP source and destination port right after the IPv6 header, else 0
+    bit<16> ecmp_group;      // multipath: the group of next hops (ecmp_nhop)
+    bit<16> ecmp_region;     // multipath: the region of the hash space the flow falls in, 0 .. paths - 1
 }
 
 parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
@@ -87,6 +129,24 @@ parser MyParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
     }
     state parse_ipv6 {
         packet.extract(hdr.ipv6);      // extension headers stay in the payload
+        transition select(hdr.ipv6.nextHdr) {
+            IP_PROTO_TCP: check_ports_length;
+            IP_PROTO_UDP: check_ports_length;
+            IP_PROTO_SCTP: check_ports_length;
+            default: accept;           // fragments, other extension headers, ICMPv6: hashed without ports
+        }
+    }
+    /* The ports, for the multipath hash: the first 32 bits of TCP, UDP and SCTP, read with lookahead
+     * (not extracted: the packet goes on as it came). */
+    state check_ports_length {
+        // A payload too short to hold the ports is hashed without them (and forwarded as any other).
+        transition select(hdr.ipv6.payloadLen) {
+            0 .. 3: accept;
+            default: read_ports;
+        }
+    }
+    state read_ports {
+        meta.l4_ports = packet.lookahead<bit<32>>();
         transition accept;
     }
 }
@@ -121,6 +181,20 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     action no_route() {
         to_cpu(CPU_REASON_NO_ROUTE);
     }
+    register<bit<32>>(1) ecmp_seed;      // the router's multipath hash seed (made odd when read)
+
+    /* A route over `paths` equal-cost next hops (the members of `group`): the flow's region of the hash
+     * space (RFC 2992 hash-threshold), region = hash * paths / 65536. */
+    action multipath(bit<16> group, bit<16> paths) {
+        bit<32> flow_hash;
+        hash(flow_hash, HashAlgorithm.crc32, 32w0,
+             { hdr.ipv6.srcAddr, hdr.ipv6.dstAddr, hdr.ipv6.nextHdr, meta.l4_ports }, 64w0x100000000);
+        bit<32> seed;
+        ecmp_seed.read(seed, 0);
+        bit<32> mixed = flow_hash * (seed | 1);
+        meta.ecmp_group = group;
+        meta.ecmp_region = (bit<16>)(((bit<32>)mixed[31:16] * (bit<32>)paths) >> 16);
+    }
     action set_egress(bit<48> mac, bit<16> mtu) {
         hdr.ethernet.srcAddr = mac;
         meta.mtu = mtu;
@@ -138,9 +212,18 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
     }
     table ipv6_lpm {
         key = { hdr.ipv6.dstAddr : lpm; }
-        actions = { forward; no_route; }
+        actions = { forward; multipath; no_route; }
         default_action = no_route();
         size = 65536;
+    }
+    // The identity of the 16-bit region is the region: BMv2's member choice, hash % size, is the region.
+    action_selector(HashAlgorithm.identity, 32w4096, 32w16) ecmp_selector;
+    table ecmp_nhop {
+        key = { meta.ecmp_group : exact; meta.ecmp_region : selector; }
+        actions = { forward; @defaultonly no_route; }
+        default_action = no_route();
+        implementation = ecmp_selector;
+        size = 4096;
     }
     table egress_interfaces {
         key = { meta.out_port : exact; }
@@ -190,6 +273,11 @@ control MyIngress(inout headers_t hdr, inout metadata_t meta,
         }
         switch (ipv6_lpm.apply().action_run) {
             no_route: { return; }
+            multipath: {
+                if (!ecmp_nhop.apply().hit) {
+                    return;              // no such group: no_route() sent it to the agent
+                }
+            }
             default: { }
         }
         // The hop limit is checked only when forwarding: received as 0, or decremented to 0 (R6).

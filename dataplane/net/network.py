@@ -256,9 +256,12 @@ class Network:
                                      f"{os.path.basename(spec.program)} has no table "
                                      f"'{agent.tables['route6' if v6 else 'route4']}'",
                                      self._at(spec.path, "program"))
-                # Every equal-cost next hop when the program has multipath tables and the topology allows it
-                # (`ecmp`, default true; IPv6 programs have none yet), else the first one (router/multipath.py).
-                ecmp = None if v6 or not topo.nodes[name].options.get("ecmp", True) else agent._table("ecmp4")
+                # Every equal-cost next hop when the program has multipath tables (a `multipath` action in
+                # the LPM table and its selector table) and the topology allows it (`ecmp`, default true),
+                # else the first one (router/multipath.py).
+                ecmp = None
+                if topo.nodes[name].options.get("ecmp", True) and multipath.has_multipath(table):
+                    ecmp = agent._table("ecmp6" if v6 else "ecmp4")
                 rows = [(int(r.prefix.network_address), r.prefix.prefixlen, r.nexthops) for r in routes]
                 try:
                     multipath.install_routes(table, ecmp, rows)

@@ -105,7 +105,7 @@ class RouterAgent:
 
     TABLES = {"interfaces": "interfaces", "egress": "egress_interfaces", "local4": "local_addresses",
               "local6": "local_addresses_v6", "route4": "ipv4_lpm", "route6": "ipv6_lpm",
-              "ecmp4": "ecmp_nhop"}
+              "ecmp4": "ecmp_nhop", "ecmp6": "ecmp_nhop"}
 
     def __init__(self, device, interfaces: list[Interface], name: str = "router",
                  icmp_rate: float = 100.0, icmp_burst: float = 50.0, tables: dict | None = None,
@@ -180,8 +180,8 @@ class RouterAgent:
         """(egress port, next-hop MAC) toward dst, from the pipeline's own routing table.
 
         A multipath route takes the next hop the program would choose for a flow to dst from source 0
-        with protocol 0 and no ports: the agent's own packets (replies, ICMP errors) to one destination
-        all take one path."""
+        with protocol (Next Header) 0 and no ports: the agent's own packets (replies, ICMP errors) to one
+        destination all take one path."""
         t = self._table("route6" if v6 else "route4")
         if t is None:
             return None
@@ -190,14 +190,14 @@ class RouterAgent:
             return None
         spec = t.actions[e.aid]
         args = dict(zip((n for n, _ in spec.params), e.args))
-        if spec.short_name == "multipath" and not v6:
+        if spec.short_name == "multipath":
             seed = self.dev.register_read(multipath.SEED_REGISTER, 0) \
                 if multipath.SEED_REGISTER in self._registers() else 0
-            member = multipath.resolve(self._table("ecmp4"), args["group"], args["paths"],
-                                       multipath.flow_hash(0, dst, 0), seed)
+            ecmp = self._table("ecmp6" if v6 else "ecmp4")
+            hash_value = multipath.flow_hash6(0, dst, 0) if v6 else multipath.flow_hash(0, dst, 0)
+            member = multipath.resolve(ecmp, args["group"], args["paths"], hash_value, seed)
             if member is None:
                 return None
-            ecmp = self._table("ecmp4")
             spec = ecmp.profile.actions[member.aid]
             args = dict(zip((n for n, _ in spec.params), member.args))
         if "port" not in args:

@@ -1,11 +1,13 @@
 """Multipath routes (ECMP) in a router's tables, and the flow hash the router program computes.
 
-A router program that supports multipath (programs/ipv4_router.p4) has, next
+A router program that supports multipath (programs/ipv4_router.p4,
+ipv6_router.p4 and dual_stack_router.p4) has, next
 to its LPM table, an indirect table over an action selector: a route with
 several equal-cost next hops is `multipath(group, paths)` in the LPM table;
 `group` is a group of the selector whose members are `forward(nhop_mac,
 port)`, one per next hop, in the order of the regions of the hash space.
-The program hashes the flow's 5-tuple with CRC-32, multiplies the hash by
+The program hashes the flow's 5-tuple with CRC-32 (`flow_hash` for IPv4,
+`flow_hash6` for IPv6), multiplies the hash by
 the router's odd seed (register ecmp_seed) and keeps the top 16 bits, then
 takes the region `hash * paths >> 16` (hash-threshold, RFC 2992 section
 3.2); the selector runs the member at that position (BMv2: hash % size,
@@ -44,11 +46,25 @@ def flow_hash(src: int, dst: int, protocol: int, sport: int = 0, dport: int = 0)
     return zlib.crc32(data)
 
 
+def flow_hash6(src: int, dst: int, next_header: int, sport: int = 0, dport: int = 0) -> int:
+    """The program's hash of an IPv6 flow: CRC-32 of source, destination, the Next Header field, source and
+    destination port (37 bytes; no flow label). Packets whose Next Header is not TCP, UDP or SCTP (a Fragment
+    header, other extension headers, ICMPv6) hash with that Next Header and both ports 0."""
+    data = (src.to_bytes(16, "big") + dst.to_bytes(16, "big") + bytes([next_header])
+            + sport.to_bytes(2, "big") + dport.to_bytes(2, "big"))
+    return zlib.crc32(data)
+
+
 def region(hash_value: int, paths: int, seed: int) -> int:
     """Which of `paths` equal regions of the hash space a flow falls in at a router with this seed
     (RFC 2992 hash-threshold, on the top 16 bits of hash * seed)."""
     mixed = (hash_value * (seed | 1)) & 0xFFFFFFFF
     return (mixed >> 16) * paths >> 16
+
+
+def has_multipath(lpm: Table) -> bool:
+    """Whether a route table can hold multipath routes (its program has the `multipath` action)."""
+    return any(a.short_name == "multipath" for a in lpm.actions)
 
 
 def install_routes(lpm: Table, ecmp, rows) -> None:
