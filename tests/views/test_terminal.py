@@ -53,7 +53,9 @@ def test_layer_view_fits_a_terminal(name):
 def test_the_view_shows_encapsulation_changes_and_decisions():
     text = (GOLDEN / "ping-line-s2000.layers").read_text()
     assert "│┌─ IPv4 10.0.1.1 > 10.0.2.2 ttl 63 id 1 MF ICMP" in text
-    assert "│ * ttl 64 -> 63   (MyIngress, line 255)" in text
+    program = (Path(__file__).resolve().parents[2] / "programs" / "dual_stack_router.p4").read_text().splitlines()
+    ttl_line = next(i for i, line in enumerate(program, 1) if "hdr.ipv4.ttl = hdr.ipv4.ttl - 1" in line)
+    assert f"│ * ttl 64 -> 63   (MyIngress, line {ttl_line})" in text
     assert "=> fragmented: 1500 bytes > MTU 1280 of eth2 (RFC 791), into 2 fragments" in text
     assert "out on eth2 to r3: fragment #5 1290 bytes:" in text
     assert "=> reassembled datagram id 1 from 3 fragments" in text
