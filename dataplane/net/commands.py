@@ -19,6 +19,7 @@ def register(sub) -> None:
     p.add_argument("--traffic", metavar="YAML", help="run the traffic items of this file (a list, or a "
                                                      "'traffic:' section) instead of the topology's own")
     _data_args(p)
+    _layers_arg(p)
     p.add_argument("--link-stats", action="store_true",
                    help="after the summary, the frames and bytes each link carried in each direction")
     p.set_defaults(func=cmd_run)
@@ -32,6 +33,7 @@ def register(sub) -> None:
     p.add_argument("-i", dest="interval", default="1s", help="time between requests (default 1s)")
     p.add_argument("-t", dest="ttl", type=int, help="TTL / hop limit of the requests")
     p.add_argument("--df", action="store_true", help="set Don't Fragment (IPv4): like ping -M do")
+    _layers_arg(p)
     p.add_argument("-6", dest="ipv6", action="store_true", help="use IPv6")
     _data_args(p)
     p.set_defaults(func=cmd_ping)
@@ -48,6 +50,7 @@ def register(sub) -> None:
     p.add_argument("dst", help="a node name or an address")
     p.add_argument("-6", dest="ipv6", action="store_true", help="use IPv6")
     p.add_argument("-m", dest="max_hops", type=int, default=30, help="maximum number of hops (default 30)")
+    _layers_arg(p)
     p.add_argument("-q", dest="queries", type=int, default=3, help="probes per hop (default 3)")
     _data_args(p)
     p.set_defaults(func=cmd_traceroute)
@@ -102,6 +105,21 @@ def _topology_args(p) -> None:
     p.add_argument("--progress", dest="progress", action="store_true", default=None,
                    help="show a progress line on stderr (default: when stderr is a terminal)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
+
+
+def _layers_arg(p) -> None:
+    p.add_argument("--layers", action="store_true",
+                   help="after the run, every frame each node received and sent, layer by layer in nested boxes "
+                        "(Ethernet, IP, transport, payload) with byte offsets, the fields a device changed and "
+                        "what it did")
+
+
+def _layer_view(net, args):
+    """A Recording for --layers (None without it: no hooks are installed)."""
+    if not getattr(args, "layers", False):
+        return None
+    from ..views.record import Recording
+    return Recording(net)
 
 
 def _data_args(p) -> None:
@@ -238,7 +256,7 @@ class Progress:
             sys.stderr.flush()
 
 
-def _run(net, tracer, args, until_ns=None) -> None:
+def _run(net, tracer, args, until_ns=None, views=None) -> None:
     from .topology import parse_time
     if until_ns is None and getattr(args, "until", None):
         try:
@@ -255,10 +273,15 @@ def _run(net, tracer, args, until_ns=None) -> None:
         # The applications' lines are among the packets, at their times; their statistics come after.
         print(tracer.render(only=tracer.only))
         print()
+    if views is not None:
+        from ..views.terminal import render_layers
+        print(render_layers(views.data()).lstrip("\n"))
+        print()
 
 
 def _print_app(app, tracer) -> None:
-    """An application's output: all of it, or what a trace has not shown yet (its statistics)."""
+    """An application's output: all of it, or what a trace (or the layer view) has not shown yet (its
+    statistics)."""
     text = app.render() if tracer is None else app.closing()
     if text:
         print(text)
@@ -284,11 +307,12 @@ def cmd_run(args) -> int:
         apps = net.schedule_traffic()
         labels = [f"### traffic {i}: {traffic_item(t)}" for i, t in enumerate(net.topo.traffic, 1)]
     recorder = _recording(net, apps, args)
-    _run(net, tracer, args)
+    views = _layer_view(net, args)
+    _run(net, tracer, args, views=views)
     for app, label in zip(apps, labels):
         if label:
             print(label)
-        _print_app(app, tracer)
+        _print_app(app, tracer or views)
         print()
     _print_received(net)
     summary = net.summary()
@@ -327,8 +351,9 @@ def cmd_ping(args) -> int:
     app = Ping(net, args.src, args.dst, count=args.count, size=args.size, interval_ns=interval, df=args.df,
                v6=args.ipv6, ttl=args.ttl).start(0)
     recorder = _recording(net, [app], args)
-    _run(net, tracer, args)
-    _print_app(app, tracer)
+    views = _layer_view(net, args)
+    _run(net, tracer, args, views=views)
+    _print_app(app, tracer or views)
     if recorder is not None:
         _write_data(net, [app], recorder, args)
     return 0 if app.received else 1
@@ -408,8 +433,9 @@ def cmd_traceroute(args) -> int:
     _check_ends(net, args)
     app = Traceroute(net, args.src, args.dst, v6=args.ipv6, max_hops=args.max_hops, queries=args.queries).start(0)
     recorder = _recording(net, [app], args)
-    _run(net, tracer, args)
-    _print_app(app, tracer)
+    views = _layer_view(net, args)
+    _run(net, tracer, args, views=views)
+    _print_app(app, tracer or views)
     if recorder is not None:
         _write_data(net, [app], recorder, args)
     return 0

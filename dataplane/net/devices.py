@@ -22,6 +22,7 @@ class HopRecord:
     drops: list
     trace: object = None
     forwarded: int = 0        # outputs[:forwarded] came from the pipeline, the rest from the agent
+    fate: str = ""            # the frame's one fate in the ledger (sim.FATES)
 
 
 class P4Device:
@@ -103,7 +104,8 @@ class P4Device:
             if reason is not DropReason.CONSUMED:
                 ledger.drop(DropRecord(sim.now_ns, self.name, reason, detail, port, copies))
         if self.hops is not None:
-            hop = HopRecord(sim.now_ns, self.name, port, frame, list(r.outputs), list(r.drops), r.trace, r.forwarded)
+            hop = HopRecord(sim.now_ns, self.name, port, frame, list(r.outputs), list(r.drops), r.trace, r.forwarded,
+                            fate)
             self.hops.append(hop)
             if sim.watchers:
                 sim.notify("device_hop", self, hop)

@@ -32,15 +32,20 @@ class Layer:
     offset: int = 0
     length: int = 0
     problem: str | None = None
+    header: str | None = None        # the inet.p4 header type whose layout `fields` follow
+
 
     def __getitem__(self, key):
         return self.fields[key]
 
 
-def dissect(frame: bytes) -> list[Layer]:
+def dissect(frame: bytes, first: str = "ethernet", offset: int = 0, quoted: bool = False) -> list[Layer]:
+    """The layers of frame[offset:], starting with the layer `first` (a name of _HANDLERS: "ethernet",
+    "ipv4", "ipv6"). `quoted`: the bytes are the packet an ICMP error quotes, which may be cut short, so an IP
+    length beyond the bytes at hand is no problem."""
     layers: list[Layer] = []
-    name, off = "ethernet", 0
-    ctx: dict = {}
+    name, off = first, offset
+    ctx: dict = {"quoted": quoted}
     while name is not None:
         handler = _HANDLERS.get(name)
         if handler is None:
@@ -64,10 +69,10 @@ def find(layers: list[Layer], name: str) -> Layer | None:
 def _fixed(codec_name: str, name: str, frame: bytes, off: int) -> Layer:
     codec = _LIB.header(codec_name)
     try:
-        return Layer(name, codec.unpack(frame, off), off, codec.size)
+        return Layer(name, codec.unpack(frame, off), off, codec.size, header=codec_name)
     except ValueError:
         return Layer(name, {}, off, len(frame) - off, f"truncated {name} header "
-                                                      f"({len(frame) - off} of {codec.size} bytes)")
+                                                      f"({len(frame) - off} of {codec.size} bytes)", codec_name)
 
 
 def _ethernet(frame, off, ctx):
@@ -103,14 +108,14 @@ def _ipv4(frame, off, ctx):
         l.problem = f"truncated IPv4 options ({len(frame) - off} of {hl} bytes)"
     elif f["totalLen"] < hl:
         l.problem = f"IPv4 total length {f['totalLen']} is below the header length {hl}"
-    elif len(frame) - off < f["totalLen"]:
+    elif len(frame) - off < f["totalLen"] and not ctx["quoted"]:
         l.problem = f"IPv4 total length {f['totalLen']} exceeds the {len(frame) - off} bytes received"
     if l.problem:
         return l, None, off
     l.length = hl
     if hl > 20:
         l.fields["options"] = frame[off + 20:off + hl]
-    ctx["ip"] = ("ipv4", f["srcAddr"], f["dstAddr"], off + f["totalLen"])
+    ctx["ip"] = ("ipv4", f["srcAddr"], f["dstAddr"], min(off + f["totalLen"], len(frame)))
     if f["fragOffset"] != 0:
         return l, "fragment", off + hl
     return l, IP_PROTOCOLS.get(f["protocol"]), off + hl
@@ -124,10 +129,10 @@ def _ipv6(frame, off, ctx):
     if f["version"] != 6:
         l.problem = f"IPv6 version field is {f['version']}"
         return l, None, off
-    if len(frame) - off - 40 < f["payloadLen"]:
+    if len(frame) - off - 40 < f["payloadLen"] and not ctx["quoted"]:
         l.problem = f"IPv6 payload length {f['payloadLen']} exceeds the {len(frame) - off - 40} bytes received"
         return l, None, off
-    ctx["ip"] = ("ipv6", f["srcAddr"], f["dstAddr"], off + 40 + f["payloadLen"])
+    ctx["ip"] = ("ipv6", f["srcAddr"], f["dstAddr"], min(off + 40 + f["payloadLen"], len(frame)))
     ctx["next"] = f["nextHdr"]
     return l, _next_v6(f["nextHdr"]), off + 40
 
@@ -140,11 +145,12 @@ def _next_v6(nh: int) -> str | None:
 
 def _ipv6_ext(frame, off, ctx):
     if len(frame) - off < 2:
-        return Layer("ipv6 extension", {}, off, len(frame) - off, "truncated IPv6 extension header"), None, off
+        return Layer("ipv6 extension", {}, off, len(frame) - off, "truncated IPv6 extension header",
+                     "ipv6_ext_t"), None, off
     nh, hlen = frame[off], frame[off + 1]
     length = 8 * (hlen + 1)
     kind = IPV6_EXTENSIONS.get(ctx.get("next", -1), "extension")
-    l = Layer(f"ipv6 {kind}", {"nextHdr": nh, "hdrExtLen": hlen}, off, length)
+    l = Layer(f"ipv6 {kind}", {"nextHdr": nh, "hdrExtLen": hlen}, off, length, header="ipv6_ext_t")
     if len(frame) - off < length:
         l.problem = f"truncated IPv6 {kind} header"
         return l, None, off
@@ -288,6 +294,11 @@ _ICMPV6_NAMES = {(128, None): "echo request", (129, None): "echo reply", (1, 0):
                  (3, 1): "fragment reassembly time exceeded", (4, None): "parameter problem",
                  (135, None): "neighbor solicitation", (136, None): "neighbor advertisement",
                  (133, None): "router solicitation", (134, None): "router advertisement"}
+
+
+def icmp_name(t: int, c: int, v6: bool = False) -> str:
+    """What an ICMP (or ICMPv6) message of this type and code is: "echo request", "port unreachable"."""
+    return _icmpv6_name(t, c) if v6 else _icmp_name(t, c)
 
 
 def _icmp_name(t: int, c: int) -> str:
