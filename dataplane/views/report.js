@@ -2,7 +2,8 @@
  *
  * Everything shown comes from the JSON in <script id="dataplane-run"> (format in views/report.py) and reaches
  * the page through textContent or attributes, never as markup. The selected event drives every view; the
- * address #event=ID (and &view=NAME) selects one on load, so a link can point at a moment of the run.
+ * address #event=ID (with &view=NAME and &find=TEXT, the host or flow filter) selects one on load, so a link
+ * can point at a moment of the run.
  */
 "use strict";
 
@@ -105,11 +106,18 @@
     document.getElementById("subtitle").textContent = events.length + " events, " + frames.length + " distinct frames; " +
       (l.transmitted || 0) + " frames transmitted, " + (l.arrived || 0) + " arrived, " + (l.drops || 0) + " dropped; run ended at " +
       fmtTime(run.time_ns || 0);
+    var notes = [], cut = run.trimmed || {};
     if (run.frames_without_bytes) {
+      notes.push("bytes (hex dumps) kept for the first " + run.bytes_kept + " of " + frames.length + " frames");
+    }
+    if (cut.frames) { notes.push("layers and P4 traces kept for the first " + run.detail_kept + " frames (" + cut.frames + " without)"); }
+    ["fragments", "conversations", "icmp_errors"].forEach(function (k) {
+      if (cut[k]) { notes.push(cut[k] + " more " + k.replace("_", " ") + " not listed"); }
+    });
+    if (notes.length) {
       var t = document.getElementById("truncation");
       t.hidden = false;
-      t.textContent = "Bytes kept for the first " + run.bytes_kept + " frames only (" + run.frames_without_bytes +
-        " without): their layers are all here, their hex dump is not.";
+      t.textContent = "A large run: " + notes.join("; ") + ".";
     }
   }
 
@@ -194,7 +202,9 @@
     if (updateAddress) { writeAddress(); }
   }
   function writeAddress() {
-    var hash = "#event=" + state.selected + (state.view !== "layers" ? "&view=" + state.view : "");
+    var find = document.getElementById("flow-filter").value.trim();
+    var hash = "#event=" + state.selected + (state.view !== "layers" ? "&view=" + state.view : "") +
+      (find ? "&find=" + encodeURIComponent(find) : "");
     try { history.replaceState(null, "", hash); } catch (err) { /* a file: page may refuse: the view still works */ }
   }
   function readAddress() {
@@ -375,6 +385,7 @@
     show.addEventListener("click", function () { state.frameShown = ev.id; renderViews(); showView("encapsulation"); writeAddress(); });
     head.appendChild(show);
     wrap.appendChild(head);
+    if (f.trimmed) { wrap.appendChild(el("p", {cls: "muted", text: f.summary + " (its layers were not kept: see the note at the top)"})); }
     var list = el("ol", {cls: "layer-stack"});
     list.appendChild(el("li", {style: "--c:#adb5bd"}, [el("span", {cls: "layer-name", text: "Port: "}), portLine]));
     did.forEach(function (text) { list.appendChild(sentence(text, null, /dropped/.test(text) ? "drop" : "")); });
@@ -621,7 +632,7 @@
   }
   function ladder(c, selectedId) {
     var LIMIT = 300, segs = c.segments.slice(0, LIMIT);
-    var W = 760, xa = 190, xb = 570, top = 50, step = 30, H = top + segs.length * step + 40;
+    var W = 860, xa = 240, xb = 620, top = 50, step = 30, H = top + segs.length * step + 40;
     var s = svg("svg", {cls: "ladder", width: W, height: H, viewBox: "0 0 " + W + " " + H, "data-conversation": c.key});
     s.appendChild(svg("defs", {}, [svg("marker", {id: "ladder-arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "6", markerHeight: "6", orient: "auto"},
                                      [svg("path", {d: "M0,0 L10,5 L0,10 z", fill: "#1c5fb0"})])]));
@@ -638,8 +649,8 @@
       var row = svg("g", {cls: "segment-row" + (g.send === selectedId || g.receive === selectedId ? " selected" : ""), "data-event": g.send});
       row.appendChild(svg("line", {cls: "segment" + (g.receive === null || g.receive === undefined ? " lost" : ""), x1: x1, y1: y, x2: x2, y2: y + step - 8}));
       row.appendChild(svg("text", {x: (xa + xb) / 2, y: y + 8, "text-anchor": "middle", text: g.label}));
-      row.appendChild(svg("text", {cls: "state", x: xa - 10, y: y + step - 6, "text-anchor": "end", text: g.state_a || ""}));
-      row.appendChild(svg("text", {cls: "state", x: xb + 10, y: y + step - 6, text: g.state_b || ""}));
+      row.appendChild(svg("text", {cls: "state", x: xa - 10, y: y + step - 6, "text-anchor": "end", text: (g.states_a || []).join(" \u2192 ")}));
+      row.appendChild(svg("text", {cls: "state", x: xb + 10, y: y + step - 6, text: (g.states_b || []).join(" \u2192 ")}));
       row.appendChild(svg("title", {text: fmtTime(g.time_ns) + "  " + g.label}));
       row.style.cursor = "pointer";
       row.addEventListener("click", function () { select(g.send, true); });
@@ -714,8 +725,12 @@
       else if (ev.key === "Home") { select(state.visible[0], true); ev.preventDefault(); }
       else if (ev.key === "End") { select(state.visible[state.visible.length - 1], true); ev.preventDefault(); }
     });
-    applyFilters();
     var address = readAddress();
+    if (address.find) {                      // #find=TEXT: the host or flow filter, for a shared link
+      document.getElementById("flow-filter").value = address.find;
+      filters.terms = address.find.toLowerCase().split(/\s+/).filter(Boolean);
+    }
+    applyFilters();
     showView(address.view || "layers");
     var first = address.event !== undefined ? parseInt(address.event, 10) : firstInteresting();
     if (events.length) { select(events[first] ? first : 0, false); }

@@ -33,7 +33,9 @@ from .report_data import derive
 from .topology_svg import render_svg
 
 FORMAT = "dataplane-report/1"
-KEEP_BYTES = 2000            # frames whose bytes the report keeps (the layers of every frame are kept)
+KEEP_BYTES = 2000            # frames whose bytes the report keeps (their hex dumps)
+KEEP_DETAIL = 4000           # frames whose layers the report keeps (and their events' pipeline traces)
+DERIVED_SHOWN = 300          # fragmented datagrams, conversations, ICMP errors listed
 _PLACEHOLDER = re.compile(r"@@(TITLE|CSS|SVG|DATA|JS)@@")
 _DATA = re.compile(r'<script type="application/json" id="dataplane-run">(.*?)</script>', re.S)
 
@@ -50,12 +52,33 @@ def script_json(value) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def report_data(data: dict, topo) -> dict:
-    """The recording's data with what the report derives from it (see report_data.py)."""
+def report_data(data: dict, topo, keep_detail: int = KEEP_DETAIL) -> dict:
+    """The recording's data with what the report derives from it (see report_data.py), trimmed to a size a
+    browser opens quickly: frames after the first `keep_detail` lose their layers (`"trimmed": true`) and
+    their events their pipeline trace and field changes; the derived lists keep their first
+    `DERIVED_SHOWN` items. `detail_kept` and `trimmed` say what was left out."""
     out = dict(data)
     out["report"] = FORMAT
     out.update(derive(data, topo))
+    trimmed = {"frames": 0, "fragments": 0, "conversations": 0, "icmp_errors": 0}
+    if len(data["frames"]) > keep_detail:
+        out["frames"] = data["frames"][:keep_detail] + [
+            {"length": f["length"], "bytes": None, "summary": f["summary"], "protocol": f["protocol"], "layers": [],
+             "trimmed": True} for f in data["frames"][keep_detail:]]
+        out["events"] = [_lighter(e) if e.get("frame") is not None and e["frame"] >= keep_detail else e
+                         for e in data["events"]]
+        trimmed["frames"] = len(data["frames"]) - keep_detail
+    for key in ("fragments", "conversations", "icmp_errors"):
+        if len(out[key]) > DERIVED_SHOWN:
+            trimmed[key] = len(out[key]) - DERIVED_SHOWN
+            out[key] = out[key][:DERIVED_SHOWN]
+    out["detail_kept"] = min(keep_detail, len(data["frames"]))
+    out["trimmed"] = trimmed
     return out
+
+
+def _lighter(event: dict) -> dict:
+    return {k: v for k, v in event.items() if k not in ("pipeline", "changes")}
 
 
 def render_report(data: dict, topo) -> str:

@@ -11,11 +11,11 @@ span many events, derived from the events alone.
   datagram's data; each distinct fragment is listed once, where it was first sent.
 - `conversations`: each TCP connection and SCTP association seen between two hosts: `{key, protocol,
   a: {node, endpoint, initial}, b: {...}, segments: [{send, receive (null: lost), dir (a>b, b>a),
-  time_ns, label, state_a, state_b}]}`. `a` is the end that sent first; a segment is listed where its
+  time_ns, label, state_a, state_b, states_a, states_b}]}`. `a` is the end that sent first; a segment is listed where its
   end host sent it (each retransmission too) and where the other end host received it; `label` is as in
   Stevens' figures (`SYN seq=0 ack=0 len=0`, sequence numbers relative to each end's first one; SCTP: its
-  chunk types); `state_a` / `state_b` is that end's state after the segment (from the hosts' state-change
-  notes).
+  chunk types); `state_a` / `state_b` is that end's state after the segment and `states_a` / `states_b`
+  every state it went through on the way (from the hosts' state-change notes).
 - `icmp_errors`: each ICMP or ICMPv6 error: `{event (the send where it was made), title, quoted_event (the
   receive of the packet it answers, or null), path (the events of the error packet, hop by hop)}`.
 """
@@ -263,37 +263,39 @@ def _notes_for(end: dict, peer: dict, notes: list[dict]) -> list[dict]:
 
 
 def _add_states(c: dict, notes: list[dict], index: _Index) -> None:
-    """Each end's state after each segment: its latest state change no later than its part in that segment
-    (sending it, or receiving it) and before its part in the next one."""
+    """Each end's state after each segment: the states it went through from its part in that segment (sending
+    it, or receiving it) to its next part in the conversation, in the order things happened at that end
+    (`states_a` / `states_b`: all of them, as one segment may move an end twice: a FIN received, the
+    application closes at once: CLOSE-WAIT, LAST-ACK; `state_a` / `state_b`: the last)."""
     segs = c["segments"]
     for end, peer, name in ((c["a"], c["b"], "a"), (c["b"], c["a"], "b")):
         mine = _notes_for(end, peer, notes)
-        own = []                # this end's event in each segment (its send, or its receive), or None
-        for s in segs:
-            sent_here = (s["dir"] == "a>b") == (name == "a")
-            own.append(s["send"] if sent_here else s["receive"])
+        # This end's event in each segment (its send, or its receive), taken in the order they happened.
+        own = sorted((s["send"] if (s["dir"] == "a>b") == (name == "a") else s["receive"], i)
+                     for i, s in enumerate(segs))
+        own = [(event, i) for event, i in own if event is not None]
         state = mine[0]["old"] if mine else ""
         k = 0
-        # Before the first segment: what happened earlier (a listener opened), not what goes with it.
-        first = next((index.events[x] for x in own if x is not None), None)
+        # Before its first part: what happened earlier (a listener opened), not what goes with it.
+        first = index.events[own[0][0]] if own else None
         while first is not None and k < len(mine) and mine[k]["time_ns"] < first["time_ns"]:
             state = mine[k]["new"]
             k += 1
         end["initial"] = state
-        for i, s in enumerate(segs):
-            here = own[i]
-            if here is None:
-                s["state_" + name] = state
-                continue
-            time_ns = index.events[here]["time_ns"]
-            nxt = next((own[j] for j in range(i + 1, len(segs)) if own[j] is not None), None)
+        for j, (event, i) in enumerate(own):
+            time_ns = index.events[event]["time_ns"]
+            nxt = own[j + 1][0] if j + 1 < len(own) else None
+            passed = []
             while k < len(mine) and mine[k]["time_ns"] <= time_ns and (nxt is None or mine[k]["id"] < nxt):
-                state = mine[k]["new"]
+                passed.append(mine[k]["new"])
                 k += 1
-            s["state_" + name] = state
+            state = passed[-1] if passed else state
+            segs[i]["state_" + name] = state
+            segs[i]["states_" + name] = passed or [state]
     for s in segs:
-        s.setdefault("state_a", "")
-        s.setdefault("state_b", "")
+        for name in ("a", "b"):           # a lost segment: the end that never saw it stays as it was
+            s.setdefault("state_" + name, "")
+            s.setdefault("states_" + name, [])
 
 
 # ---------------------------------------------------------------------------- ICMP errors
