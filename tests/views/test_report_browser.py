@@ -174,3 +174,43 @@ def test_a_screenshot_of_each_view(reports, shots):
     screenshot(page, f"event={sctp['segments'][0]['send']}&view=conversations", shots / "dual-stack-sctp.png")
     page, data = reports("fat-tree")
     screenshot(page, f"event={a_forwarded_hop(data)}", shots / "fat-tree-layers.png", size="1600,1200")
+
+
+HARNESS = """<!DOCTYPE html><html><body><pre id="out">pending</pre>
+<iframe id="f" src="REPORT#event=START" width="1200" height="900"></iframe>
+<script>
+// Drives the report in the frame as a user would: keys, then a scroll of the event list.
+var frame = document.getElementById("f"), out = [];
+function selected(doc) { var r = doc.querySelector(".event-row.selected"); return r ? r.getAttribute("data-event") : "none"; }
+frame.addEventListener("load", function () {
+  var win = frame.contentWindow, doc = frame.contentDocument;
+  function key(k) { doc.dispatchEvent(new win.KeyboardEvent("keydown", {key: k, bubbles: true})); out.push(k + ":" + selected(doc)); }
+  key("j"); key("j"); key("ArrowDown"); key("k"); key("End"); key("Home");
+  var list = doc.getElementById("event-list");
+  list.scrollTop = 600 * 22;
+  list.dispatchEvent(new win.Event("scroll"));
+  win.requestAnimationFrame(function () {
+    var rows = Array.prototype.map.call(doc.querySelectorAll("#event-rows .event-row"), function (r) { return r.getAttribute("data-event"); });
+    out.push("rows:" + rows.length + ":" + rows[0] + "-" + rows[rows.length - 1]);
+    out.push("errors:" + doc.querySelectorAll(".script-error").length);
+    out.push("address:" + win.location.hash);
+    document.getElementById("out").textContent = out.join("\\n");
+  });
+});
+</script></body></html>"""
+
+
+def test_keys_step_through_the_events_and_the_list_draws_the_rows_in_sight(reports, tmp_path):
+    page, data = reports("line")
+    harness = page.parent / "harness.html"
+    harness.write_text(HARNESS.replace("REPORT", page.name).replace("START", "7"))
+    done = _browser(harness, "", "--dump-dom", "--allow-file-access-from-files")
+    found = re.search(r'<pre id="out">(.*?)</pre>', done.stdout, re.S)
+    assert found and found.group(1) != "pending", done.stdout[-500:] + done.stderr[-2000:]
+    lines = found.group(1).split("\n")
+    last = len(data["events"]) - 1
+    assert lines[:6] == ["j:8", "j:9", "ArrowDown:10", "k:9", f"End:{last}", "Home:0"]
+    count, first, end = re.fullmatch(r"rows:(\d+):(\d+)-(\d+)", lines[6]).groups()
+    assert int(count) <= 80 and int(first) <= 600 <= int(end)          # only the rows near the scroll position
+    assert lines[7] == "errors:0"
+    assert lines[8] == "address:#event=0"                                # the address follows the selection
