@@ -28,6 +28,8 @@ def register(sub) -> None:
                         "that END (node:interface) sent, from a link capture holding both directions")
     p.add_argument("--out-dir", required=True, metavar="DIR", help="where to write port<N>.pcap")
     p.add_argument("--trace", action="store_true", help="print the trace of every packet")
+    p.add_argument("--report", metavar="FILE.html", help="write a self-contained HTML report of the replay (the "
+                                                        "first 3000 packets) to step through in a browser")
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("bench", help="measure packets per second of pipelines and simulated networks")
@@ -95,6 +97,10 @@ def cmd_replay(args) -> int:
         if "@" in path and not os.path.exists(path):
             path, _, end = path.rpartition("@")
         inputs.append((int(port_s), path, end))
+    recording = None
+    if args.report:
+        from .views.replay_data import ReplayRecording
+        recording = ReplayRecording(device, args.program)
     readers: list[PcapReader] = []
     writers: dict[int, PcapWriter] = {}
     try:
@@ -131,13 +137,18 @@ def cmd_replay(args) -> int:
         for t_ns, port, data in packets:
             count += 1
             now_ns = max(now_ns, t_ns)     # a record stamped before one already replayed cannot go back in time
-            if args.trace:
+            if args.trace or (recording is not None and not recording.full):
                 r = process(port, data, now_us=now_ns / 1000.0, trace=True)
-                print(r.trace.render())
+                if args.trace:
+                    print(r.trace.render())
+                if recording is not None:
+                    recording.add(now_ns, port, data, r)
                 outputs, drops = r.outputs, r.drops
             else:
                 device.now_us = now_ns / 1000.0
                 outputs, drops = device.process_raw(port, data)
+                if recording is not None:
+                    recording.add(now_ns, port, data)
             for out_port, pkt in outputs:
                 w = writers.get(out_port)
                 if w is None:
@@ -158,7 +169,19 @@ def cmd_replay(args) -> int:
     rate = count / elapsed if elapsed > 0 else 0.0
     print(f"replay: {count} packets in; out {outs}; dropped {sum(drop_counts.values())} ({drops}); "
           f"{rate:,.0f} packets/s")
+    if recording is not None:
+        _write_replay_report(recording, args.report)
     return 0
+
+
+def _write_replay_report(recording, path: str) -> None:
+    from .views.report import write_report
+    try:
+        size = write_report(path, recording.data(), recording.topology())
+    except OSError as exc:
+        raise error(f"cannot write the report: {exc.strerror}: {exc.filename}") from None
+    kept = "" if not recording.packets - recording.keep > 0 else f", the first {recording.keep} packets"
+    print(f"report: {path} ({size / 1e6:.1f} MB, {len(recording.events)} events{kept})")
 
 
 def cmd_bench(args) -> int:

@@ -110,6 +110,7 @@
     if (run.frames_without_bytes) {
       notes.push("bytes (hex dumps) kept for the first " + run.bytes_kept + " of " + frames.length + " frames");
     }
+    if (run.packets_not_recorded) { notes.push("the first " + (l.arrived || 0) + " packets replayed are here (" + run.packets_not_recorded + " more went through)"); }
     if (cut.frames) { notes.push("layers and P4 traces kept for the first " + run.detail_kept + " frames (" + cut.frames + " without)"); }
     ["fragments", "conversations", "icmp_errors"].forEach(function (k) {
       if (cut[k]) { notes.push(cut[k] + " more " + k.replace("_", " ") + " not listed"); }

@@ -214,3 +214,24 @@ def test_keys_step_through_the_events_and_the_list_draws_the_rows_in_sight(repor
     assert int(count) <= 80 and int(first) <= 600 <= int(end)          # only the rows near the scroll position
     assert lines[7] == "errors:0"
     assert lines[8] == "address:#event=0"                                # the address follows the selection
+
+
+def test_a_replay_report_opens_with_the_path_through_the_device(tmp_path):
+    from dataplane.build import build
+    from dataplane.runtime.device import Device
+    from dataplane.views.replay_data import ReplayRecording
+    scapy = pytest.importorskip("scapy.all")
+    programs = Path(__file__).resolve().parents[2] / "programs"
+    program = str(programs / "basic_ipv4.p4")
+    device = Device(build(program, [], {}), name="s1")
+    device.tables["MyIngress.ipv4_lpm"].set_default("MyIngress.ipv4_forward",
+                                                    (0x080000000222, 2))
+    rec = ReplayRecording(device, program)
+    frame = scapy.raw(scapy.Ether() / scapy.IP(dst="10.0.2.1") / scapy.UDP() / b"x")
+    rec.add(0, 1, frame, device.process(1, frame, trace=True))
+    page = tmp_path / "replay.html"
+    page.write_text(render_report(rec.data(), rec.topology()))
+    dom = dump_dom(page, "event=0")
+    assert script_errors(dom) == [] and 'data-ready="true"' in dom
+    assert dom.count('class="path-hop') == 1 and 'class="link on-path" data-link="port 2"' in dom
+    assert "ttl 64 \u2192 63" in view(dom, "layers")
