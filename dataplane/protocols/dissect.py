@@ -33,6 +33,7 @@ class Layer:
     length: int = 0
     problem: str | None = None
     header: str | None = None        # the inet.p4 header type whose layout `fields` follow
+    note: str | None = None          # something worth knowing that is not a problem (a quote cut short)
 
 
     def __getitem__(self, key):

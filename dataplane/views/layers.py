@@ -177,9 +177,8 @@ def _entry(layer: Layer, frame: bytes, parent: int | None, quoted: bool) -> dict
              "title": "", "fields": _fields(layer, frame)}
     if quoted:
         entry["quoted"] = True
-    note = getattr(layer, "note", None)
-    if note:
-        entry["note"] = note
+    if layer.note:
+        entry["note"] = layer.note
     if layer.problem:
         entry["problem"] = layer.problem
         entry["title"] = f"{_TITLE_NAMES.get(layer.name, layer.name)}: {layer.problem}"

@@ -14,7 +14,9 @@ Format `dataplane-views/1`:
 - `links`: `{name, ends: [{node, interface, port}, {...}], mtu, latency_ns, bandwidth_bps (null: unlimited),
   queue, loss}`.
 - `frames`: each distinct frame once: `{length, bytes (hex, or null beyond `keep_bytes` frames), summary (one
-  line, as --trace writes it), protocol (ARP, ND, ICMP, ICMPv6, IPv4, IPv6, UDP, TCP, SCTP, other), layers}`,
+  line, as --trace writes it), protocol (ARP, ND, ICMP, ICMPv6, IPv4, IPv6, UDP, TCP, SCTP, other), layers,
+  fragment? ({version, src, dst, id, offset, length, more}: where a fragment's data sits in its datagram, in
+  bytes)}`,
   where `layers` is views/layers.py's list `{name, offset, length, parent, title, fields: [{name, value,
   offset_bits, width_bits, text?}], quoted?, note?, problem?}` that covers the frame's bytes exactly.
   Events refer to a frame by its index.
@@ -31,9 +33,10 @@ Format `dataplane-views/1`:
     `packet`, `caused_by` (the `receive` event it answers or carries on, or null: an application or a
     timer sent it), `origin` (pipeline: the P4 program forwarded it; agent: the device's control plane
     made it; host), `made` (for a device: `forwarded`, `fragment`, `new`), `changes` for a forwarded
-    frame (`[{layer, field, old, new, source}]`: `source` is "Control.action, file:line" of the statement
-    that most likely wrote the field, or null), and `outcome`: the `receive` or `drop` event it led to
-    (null while in flight when the run stopped).
+    frame, and for a fragment the fields that differ from the packet it was cut from (`[{layer, field, old,
+    new, by?, source?}]`: `source` is `file:line` of the P4 statement that most likely wrote the field and
+    `by` the action or control it is in), and `outcome`: the `receive` or `drop` event it led to (null
+    while in flight when the run stopped).
   - `drop`: a frame dropped, by a link or a node: `reason` (DropReason name in lower case), `text` (its
     sentence), `detail`, `of` (the `send` or `receive` event of the frame, or null for a timer's drop such
     as a reassembly timeout), `frame` (when known).
@@ -41,6 +44,8 @@ Format `dataplane-views/1`:
     `category`: state (with `protocol` TCP or SCTP, `connection`, `old`, `new`), fragmenting, arp, nd,
     other.
   - `app`: a line an application printed (`app`: ping, traceroute, ...), `text`.
+- `programs`: the source text of each P4 program the devices run, by its shown path (`file` of every
+  `file:line` above but core.p4's).
 - `ledger`: the run's books (`transmitted`, `arrived`, `link_drops`, `fates`, `drops`), which the events
   match: one `send` per frame transmitted, one `receive` per frame arrived, one `drop` per drop.
 - `bytes_kept`: how many frames have their bytes (`keep_bytes`), and `frames_without_bytes`.
@@ -58,9 +63,9 @@ from .layers import frame_layers
 from .p4source import shown_path, source_index
 
 FORMAT = "dataplane-views/1"
-CPU_PORT_NAME = "CPU"
 
-_STATE = re.compile(r"^(TCP|SCTP) (.+) ([A-Z][A-Z0-9-]*(?: [A-Z0-9-]+)*) -> ([A-Z][A-Z0-9-]*(?:[ _][A-Z0-9-]+)*)$")
+# "TCP 10.0.1.1:49152 > 10.0.2.2:80 SYN-SENT -> ESTABLISHED", as the host stacks log a state change.
+_STATE = re.compile(r"^(TCP|SCTP) (.+) ([A-Z][A-Z0-9-]*) -> ([A-Z][A-Z0-9-]*)$")
 _REASONS = sorted(DropReason, key=lambda r: -len(r.value))        # longest first: some are prefixes of others
 
 # Where the rule a drop follows is written, for the sentence a student reads.
@@ -87,6 +92,7 @@ class Recording:
         self._iface = {name: {i.port: i.name for i in spec.interfaces.values()}
                        for name, spec in net.topo.nodes.items()}
         self._numbered_by_us = False
+        self._traced_by_us: list = []
         self._attach()
 
     # ------------------------------------------------------------------ hooks
@@ -94,6 +100,7 @@ class Recording:
     def _attach(self) -> None:
         for dev in self.net.devices.values():
             if not dev.trace or dev.hops is None:     # the pipeline's trace: tables, actions
+                self._traced_by_us.append((dev, dev.trace, dev.hops))
                 dev.trace, dev.hops = True, []
         sim = self.net.sim
         if sim.numbers is None:
@@ -109,6 +116,9 @@ class Recording:
             sim.watchers.remove(self._event)
         if self._numbered_by_us:
             sim.numbers, self._numbered_by_us = None, False
+        for dev, trace, hops in self._traced_by_us:
+            dev.trace, dev.hops = trace, hops
+        self._traced_by_us = []
         for link in self.net.links.values():
             if self._on_transmit in link.observers:
                 link.observers.remove(self._on_transmit)
@@ -142,8 +152,12 @@ class Recording:
             got = self._frame_ids[frame] = len(self.frames)
             keep = self.keep_bytes is None or got < self.keep_bytes
             layers = frame_layers(frame)
-            self.frames.append({"length": len(frame), "bytes": frame.hex() if keep else None,
-                                "summary": summarize(frame), "protocol": protocol_of(layers), "layers": layers})
+            entry = {"length": len(frame), "bytes": frame.hex() if keep else None, "summary": summarize(frame),
+                     "protocol": protocol_of(layers), "layers": layers}
+            piece = fragment_of_datagram(layers)
+            if piece is not None:
+                entry["fragment"] = piece
+            self.frames.append(entry)
         return got
 
     def _number(self, node) -> str | None:
@@ -205,6 +219,8 @@ class Recording:
                       of=event["id"], frame=event["frame"], copy=copies)
         event["did"] = self._device_sentences(dev, hop, received)
         # Outputs on ports without a link are never sent: their drop (LINK_DOWN) is in hop.drops above.
+        if any(d is dev for d, _, _ in self._traced_by_us):
+            dev.hops.clear()          # kept only for us, and we have what we need: a long run stays small
 
     def _device_send(self, dev, port: int, frame: bytes, send: dict) -> None:
         """Which of the current hop's outputs `frame` is, and what changed in it."""
@@ -241,7 +257,7 @@ class Recording:
         keys = [(_HEADER_TYPES.get(c["layer"], ""), c["field"]) for c in changes]
         for change, write in zip(changes, index.writers(keys, actions)):
             if write is not None:
-                change["source"] = f"{write.owner}, {write.where}"
+                change["by"], change["source"] = write.owner, write.where
         return changes
 
     def _device_sentences(self, dev, hop, received: list[dict]) -> list[str]:
@@ -363,6 +379,7 @@ class Recording:
             "time_ns": net.sim.now_ns,
             "nodes": nodes_data(net),
             "links": links_data(net),
+            "programs": programs_data(net),
             "frames": self.frames,
             "events": self.events,
             "ledger": {"transmitted": ledger.transmitted, "arrived": ledger.arrived, "link_drops": ledger.link_drops,
@@ -396,6 +413,22 @@ def links_data(net) -> list[dict]:
                 for node, iface in (spec.a, spec.b)]
         out.append({"name": name, "ends": ends, "mtu": spec.mtu, "latency_ns": spec.latency_ns,
                     "bandwidth_bps": spec.bandwidth_bps, "queue": spec.queue, "loss": spec.loss})
+    return out
+
+
+def programs_data(net) -> dict[str, str]:
+    """The source of each P4 program the devices run, by its shown path, so that views can show the lines
+    that tables, actions and changed fields point to."""
+    out: dict[str, str] = {}
+    for spec in net.topo.nodes.values():
+        if spec.program and spec.kind != "host":
+            shown = shown_path(spec.program)
+            if shown not in out:
+                try:
+                    with open(spec.program, encoding="utf-8") as f:
+                        out[shown] = f.read()
+                except (OSError, UnicodeDecodeError):
+                    out[shown] = ""          # it compiled, so it was readable: a file changed since
     return out
 
 
@@ -462,6 +495,24 @@ def field_changes(before: list[dict], after: list[dict]) -> list[dict]:
                 out.append({"layer": key[0], "field": f["name"], "old": values[f["name"]], "new": f["value"]})
     out += [{"layer": key[0], "field": None, "old": "removed", "new": None} for key in old if key not in new]
     return out
+
+
+def fragment_of_datagram(layers: list[dict]) -> dict | None:
+    """Where a fragment's data sits in its datagram: `{version, src, dst, id, offset, length, more}` (bytes), or None
+    when the frame is not a fragment."""
+    datagram = _datagram(layers)
+    if datagram is None:
+        return None
+    ip = next(l for l in layers if l["name"] in ("ipv4", "ipv6"))
+    if ip["name"] == "ipv4":
+        offset, more = _field(ip, "fragOffset") * 8, bool(_field(ip, "mf"))
+        length = _field(ip, "totalLen") - ip["length"]
+    else:
+        frag = next(l for l in layers if l["name"] == "ipv6 fragment")
+        offset, more = _field(frag, "fragOffset") * 8, bool(_field(frag, "mf"))
+        length = 40 + _field(ip, "payloadLen") - (frag["offset"] + frag["length"] - ip["offset"])
+    return {"version": 4 if ip["name"] == "ipv4" else 6, "src": datagram[0], "dst": datagram[1], "id": datagram[2],
+            "offset": offset, "length": length, "more": more}
 
 
 def _datagram(layers: list[dict]) -> tuple | None:

@@ -6,8 +6,28 @@ boxes (Ethernet around IP around the transport header around the payload; an ICM
 it quotes), each box with its header's offset and length in the frame. Fields a device changed are listed
 in the box of their layer, with the P4 statement that changed them:
 
-    ┌─ IPv4 10.0.1.1 > 10.0.2.2 ttl 63 id 1 MF ICMP ────────────── offset 14, 20 bytes ─┐
-    │ * ttl 64 -> 63                     MyIngress, programs/dual_stack_router.p4:255 │
+  [     3.129 ms] r1 eth1 <- h1: #3 IP 10.0.1.1 > 10.0.2.2 ttl 64 frag id 1 off 0 MF, 1514 bytes
+    P4 program programs/dual_stack_router.p4:
+      ...
+      178 table MyIngress.ipv4_lpm: hit 10.0.2.0/24 -> forward(02:00:00:03:00:01, 2)
+    => forwarded out of eth2 to r2
+    ...
+    out on eth2 to r2: #3 1514 bytes:
+    ┌─ Ethernet 02:00:00:02:00:02 > 02:00:00:03:00:01 ────────────────────── offset 0, 14 bytes ─┐
+    │ * dstAddr 02:00:00:02:00:01 -> 02:00:00:03:00:01   (MyIngress, line 252)                   │
+    │ * srcAddr 02:00:00:01:00:01 -> 02:00:00:02:00:02   (MyIngress.set_egress, line 159)        │
+    │┌─ IPv4 10.0.1.1 > 10.0.2.2 ttl 63 id 1 MF ICMP ───────────────────── offset 14, 20 bytes ─┐│
+    ││ * ttl 64 -> 63   (MyIngress, line 255)                                                   ││
+    ││ * hdrChecksum 0x3e1e -> 0x3f1e   (MyIngress, line 257)                                   ││
+    ││┌─ ICMP echo request (type 8, code 0) ────────────────────────────── offset 34, 8 bytes ─┐││
+    │││├─ Data: 1472 bytes ─────────────────────────────────────────── offset 42, 1472 bytes ─┤│││
+    ││└────────────────────────────────────────────────────────────────────────────────────────┘││
+    │└──────────────────────────────────────────────────────────────────────────────────────────┘│
+    └────────────────────────────────────────────────────────────────────────────────────────────┘
+
+Lines of the P4 program are given by number when the change or table is in the device's own program.
+Frames a host sends on its own (not in answer to one it received) are shown when sent; drops on links,
+host events and applications' lines at their times.
 
 It renders the data of a Recording (views/record.py), not the network, so the same text comes from a saved
 run. The output is the same for the same run, byte for byte (golden files test it), and fits a terminal of
@@ -47,9 +67,9 @@ class _Renderer:
             elif kind == "drop" and (e["of"] is None or self.events[e["of"]]["kind"] == "send"):
                 out += self.drop(e)
             elif kind == "note" and e["during"] is None:
-                out.append(f"{_time(e)} {e['node']}: {e['text']}")
+                out += _after_boxes(out, f"{_time(e)} {e['node']}: {e['text']}")
             elif kind == "app":
-                out.append(f"{_time(e)} {e['node']} {e['app']}: {e['text']}")
+                out += _after_boxes(out, f"{_time(e)} {e['node']} {e['app']}: {e['text']}")
         if not out:
             out.append("no frames were sent")
         return out
@@ -158,6 +178,11 @@ class _Renderer:
 # ---------------------------------------------------------------------------- pieces
 
 
+def _after_boxes(out: list[str], line: str) -> list[str]:
+    """A one-line record, apart from the boxes of the record before it."""
+    return ["", line] if out and out[-1].startswith(INDENT) else [line]
+
+
 def _marks(layers: list[dict], changes: list[dict], program: str | None) -> dict[int, list[str]]:
     """The lines for changed fields, by the index of the layer they belong to (the n-th layer of a name)."""
     index: dict[tuple[str, int], int] = {}
@@ -174,10 +199,10 @@ def _marks(layers: list[dict], changes: list[dict], program: str | None) -> dict
             continue
         text = f"* {c['field']} {_value(c['field'], c['old'])} -> {_value(c['field'], c['new'])}"
         if c.get("source"):
-            owner, _, where = c["source"].rpartition(", ")
+            where = c["source"]
             if program and where.startswith(program + ":"):
                 where = "line " + where[len(program) + 1:]
-            text += f"   ({owner}, {where})" if owner else f"   ({where})"
+            text += f"   ({c['by']}, {where})" if c.get("by") else f"   ({where})"
         out.setdefault(i, []).append(text)
     return out
 
