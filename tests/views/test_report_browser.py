@@ -182,9 +182,13 @@ HARNESS = """<!DOCTYPE html><html><body><pre id="out">pending</pre>
 // Drives the report in the frame as a user would: keys, then a scroll of the event list.
 var frame = document.getElementById("f"), out = [];
 function selected(doc) { var r = doc.querySelector(".event-row.selected"); return r ? r.getAttribute("data-event") : "none"; }
+window.onerror = function (m) { document.getElementById("out").textContent = "harness error: " + m; };
 frame.addEventListener("load", function () {
   var win = frame.contentWindow, doc = frame.contentDocument;
   function key(k) { doc.dispatchEvent(new win.KeyboardEvent("keydown", {key: k, bubbles: true})); out.push(k + ":" + selected(doc)); }
+  var ttl = doc.querySelector('#view-encapsulation .byte[data-offset="22"]');      // an IPv4 frame's TTL
+  ttl.dispatchEvent(new win.MouseEvent("mouseover", {bubbles: true, clientX: 10, clientY: 10}));
+  out.push("hover:" + doc.getElementById("tooltip").textContent.split("\\n").join("|"));
   key("j"); key("j"); key("ArrowDown"); key("k"); key("End"); key("Home");
   var list = doc.getElementById("event-list");
   list.scrollTop = 600 * 22;
@@ -203,13 +207,17 @@ frame.addEventListener("load", function () {
 def test_keys_step_through_the_events_and_the_list_draws_the_rows_in_sight(reports, tmp_path):
     page, data = reports("line")
     harness = page.parent / "harness.html"
-    harness.write_text(HARNESS.replace("REPORT", page.name).replace("START", "7"))
+    start = a_forwarded_hop(data)
+    harness.write_text(HARNESS.replace("REPORT", page.name).replace("START", str(start)))
     done = _browser(harness, "", "--dump-dom", "--allow-file-access-from-files")
     found = re.search(r'<pre id="out">(.*?)</pre>', done.stdout, re.S)
     assert found and found.group(1) != "pending", done.stdout[-500:] + done.stderr[-2000:]
     lines = found.group(1).split("\n")
+    hover = lines.pop(0)                                  # the hex dump names the field under the pointer
+    assert hover.startswith("hover:byte 22|IPv4 ") and "|ipv4.ttl = 64  [bits 176+8]" in hover
     last = len(data["events"]) - 1
-    assert lines[:6] == ["j:8", "j:9", "ArrowDown:10", "k:9", f"End:{last}", "Home:0"]
+    assert lines[:6] == [f"j:{start + 1}", f"j:{start + 2}", f"ArrowDown:{start + 3}", f"k:{start + 2}", f"End:{last}",
+                         "Home:0"]
     count, first, end = re.fullmatch(r"rows:(\d+):(\d+)-(\d+)", lines[6]).groups()
     assert int(count) <= 80 and int(first) <= 600 <= int(end)          # only the rows near the scroll position
     assert lines[7] == "errors:0"
