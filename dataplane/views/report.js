@@ -681,12 +681,35 @@
       var left = el("div", {}, [el("h4", {text: x.title + ", sent by " + events[x.event].node})]);
       left.appendChild(layerList(err.layers, function (l) { return l.quoted; }));
       var right = el("div", {}, [el("h4", {text: "The packet it quotes" + (x.quoted_event !== null ? ", as " + events[x.quoted_event].node + " received it" : "")})]);
-      if (x.quoted_event !== null) { right.appendChild(layerList(frames[events[x.quoted_event].frame].layers, function () { return false; })); }
+      if (x.quoted_event !== null) {
+        var original = frames[events[x.quoted_event].frame].layers;
+        right.appendChild(layerList(original, function () { return false; }));
+        right.appendChild(quoteDifferences(err.layers, original));
+      }
       else { right.appendChild(el("p", {cls: "muted", text: "Not found among the run's frames."})); }
       pair.appendChild(left);
       pair.appendChild(right);
       box.appendChild(pair);
     });
+  }
+  // What the quote says differently from the packet as received: the device changed it before it gave up
+  // (a TTL already decremented), or the quote is cut short.
+  function quoteDifferences(errorLayers, original) {
+    var box = el("div", {cls: "quote-differences"});
+    var quoted = errorLayers.filter(function (l) { return l.quoted; });
+    var lines = [];
+    quoted.forEach(function (q) {
+      var o = original.filter(function (l) { return l.name === q.name && !l.quoted; })[0];
+      if (!o) { return; }
+      q.fields.forEach(function (f) {
+        var was = field(o, f.name);
+        if (was !== null && String(was) !== String(f.value)) { lines.push(q.name + "." + f.name + ": quoted " + f.value + ", received " + was); }
+      });
+      if (q.note) { lines.push(q.note); }
+    });
+    box.appendChild(el("div", {cls: "frame-head", text: lines.length ? "The quote differs from the packet as received:" : "The quote matches the packet as received."}));
+    lines.forEach(function (t) { box.appendChild(el("span", {cls: "sentence", text: t})); });
+    return box;
   }
   function layerList(layers, emphasise) {
     var ol = el("ol", {cls: "layer-stack"});

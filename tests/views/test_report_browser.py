@@ -130,6 +130,8 @@ def test_the_report_opens_with_no_script_error_and_every_view_rendered(name, rep
     # Every view has content, and the TCP ladder is drawn when the run has a connection.
     for name_ in ("fragments", "conversations", "icmp"):
         assert len(view(dom, name_)) > 60
+    if read_run(dom)["icmp_errors"]:                   # an error beside the packet it quotes, and what differs
+        assert 'data-icmp-error=' in view(dom, "icmp") and 'class="quote-differences"' in view(dom, "icmp")
     if any(_is_tcp(f) for f in data["frames"]):
         assert 'class="ladder"' in dom and 'class="segment-row' in dom
 
