@@ -240,7 +240,54 @@ def _rest_fields(layer: Layer, frame: bytes, fixed: int) -> list[dict]:
         if end > value_end:
             out.append(_data_field("padding", frame, value_end, end - value_end))
         return out
-    return [_data_field(name, frame, start, layer.length - fixed)]
+    field = _data_field(name, frame, start, layer.length - fixed)
+    if layer.name in ("ipv4", "tcp"):
+        field["text"] = options_text(layer.name, frame[start:layer.offset + layer.length])
+    return [field]
+
+
+_IPV4_OPTIONS = {0: "end of options", 1: "no-op", 7: "record route", 68: "timestamp", 130: "security",
+                 131: "loose source route", 137: "strict source route", 148: "router alert"}
+_TCP_OPTIONS = {0: "end of options", 1: "no-op", 2: "MSS", 3: "window scale", 4: "SACK permitted", 5: "SACK",
+                8: "timestamps", 34: "TCP Fast Open cookie"}
+
+
+def options_text(layer: str, data: bytes) -> str:
+    """The options of an IPv4 or TCP header by name, with the values people look at: `MSS 1460, no-op,
+    window scale 7` (RFC 791 3.1, RFC 9293 3.2); a malformed list says where it stops making sense."""
+    names = _IPV4_OPTIONS if layer == "ipv4" else _TCP_OPTIONS
+    out: list[str] = []
+    i = 0
+    while i < len(data):
+        kind = data[i]
+        name = names.get(kind, f"option {kind}")
+        if kind in (0, 1):
+            out.append(name)
+            i += 1
+            if kind == 0:
+                break                   # the rest is padding
+            continue
+        if i + 1 >= len(data) or data[i + 1] < 2 or i + data[i + 1] > len(data):
+            out.append(f"{name} (bad length)")
+            break
+        value = data[i + 2:i + data[i + 1]]
+        out.append(_option_value(layer, kind, name, value))
+        i += data[i + 1]
+    return ", ".join(out)
+
+
+def _option_value(layer: str, kind: int, name: str, value: bytes) -> str:
+    if layer == "tcp" and kind == 2 and len(value) == 2:
+        return f"MSS {int.from_bytes(value, 'big')}"
+    if layer == "tcp" and kind == 3 and len(value) == 1:
+        return f"window scale {value[0]}"
+    if layer == "tcp" and kind == 8 and len(value) == 8:
+        return f"timestamps {int.from_bytes(value[:4], 'big')} {int.from_bytes(value[4:], 'big')}"
+    if layer == "tcp" and kind == 5 and len(value) % 8 == 0:
+        blocks = [f"{int.from_bytes(value[j:j + 4], 'big')}-{int.from_bytes(value[j + 4:j + 8], 'big')}"
+                  for j in range(0, len(value), 8)]
+        return f"SACK {' '.join(blocks)}"
+    return name
 
 
 def _value(header: str, name: str, v: int):

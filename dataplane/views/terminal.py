@@ -6,7 +6,8 @@ boxes (Ethernet around IP around the transport header around the payload; an ICM
 it quotes), each box with its header's offset and length in the frame. Fields a device changed are listed
 in the box of their layer, with the P4 statement that changed them:
 
-  [     3.129 ms] r1 eth1 <- h1: #3 IP 10.0.1.1 > 10.0.2.2 ttl 64 frag id 1 off 0 MF, 1514 bytes
+  [     3.129 ms] r1 eth1 <- h1: #3 IP 10.0.1.1 > 10.0.2.2 ttl 64 frag id 1 off 0 MF,
+    ICMP echo request, 1514 bytes
     P4 program programs/dual_stack_router.p4:
       ...
       178 table MyIngress.ipv4_lpm: hit 10.0.2.0/24 -> forward(02:00:00:03:00:01, 2)
@@ -78,7 +79,7 @@ class _Renderer:
 
     def receive(self, e: dict) -> list[str]:
         frame = self.frames[e["frame"]]
-        out = ["", self.head(e, f"{e['interface']} <- {e['from']}", frame)]
+        out = [""] + self.head(e, f"{e['interface']} <- {e['from']}", frame)
         for line in self.decisions(e):
             out += textwrap.wrap(line, self.width, initial_indent=INDENT, subsequent_indent=INDENT + " " * 9,
                                  break_on_hyphens=False) or [INDENT]
@@ -88,15 +89,25 @@ class _Renderer:
             out += self.sent(self.events[send_id])
         return out
 
-    def head(self, e: dict, where: str, frame: dict) -> str:
-        """`[  3.129 ms] r1 eth1 <- h1: #3 IP 10.0.1.1 > 10.0.2.2 ..., 1514 bytes`, cut to the width."""
-        size = f", {frame['length']} bytes"
+    def head(self, e: dict, where: str, frame: dict) -> list[str]:
+        """`[  3.129 ms] r1 eth1 <- h1: #3 IP 10.0.1.1 > 10.0.2.2 ..., 1514 bytes`, wrapped at the width
+        between the summary's parts."""
+        parts = re.sub(r" (len|plen) \d+", "", _without_macs(frame["summary"])).split(", ")
         start = f"{_time(e)} {e['node']} {where}: {_packet(e)}"
-        parts = re.sub(r" len \d+", "", _without_macs(frame["summary"])).split(", ")
-        # The summary's last parts go first when the line is too long: the boxes below show them.
-        while len(parts) > 1 and len(start + ", ".join(parts) + size) > self.width:
-            parts.pop()
-        return _fit(start + ", ".join(parts), self.width - len(size)) + size
+        size = f"{frame['length']} bytes"
+        if len(start + ", ".join(parts + [size])) > self.width:
+            # The payload's size is in the boxes below: it goes first.
+            parts = [p for p in parts if not re.fullmatch(r"\d+ bytes( \(fragment\))?", p)] or parts
+        lines = [start]
+        for i, part in enumerate(parts + [size]):
+            last = i == len(parts)
+            piece = part + ("" if last else ",")
+            joined = lines[-1] + ("" if lines[-1] in (start, INDENT) else " ") + piece
+            if len(joined) <= self.width or lines[-1] in (start, INDENT):
+                lines[-1] = joined
+            else:
+                lines.append(INDENT + piece)
+        return [_fit(line, self.width) for line in lines]
 
     def decisions(self, e: dict) -> list[str]:
         out = []
@@ -135,7 +146,7 @@ class _Renderer:
 
     def lone_send(self, e: dict) -> list[str]:
         frame = self.frames[e["frame"]]
-        out = ["", self.head(e, f"{e['interface']} -> {e['to']}", frame)]
+        out = [""] + self.head(e, f"{e['interface']} -> {e['to']}", frame)
         out.append(f"{INDENT}out on {e['interface']}, {frame['length']} bytes:")
         return out + self.boxes(frame, [])
 
@@ -161,7 +172,8 @@ class _Renderer:
         title = ("quoted " if layer.get("quoted") else "") + layer["title"]
         where = f"offset {layer['offset']}, {layer['length']} byte{'s' if layer['length'] != 1 else ''}"
         kids = children.get(i, [])
-        lines = marks.get(i, [])
+        lines = [f"options: {f['text']}" for f in layer["fields"] if f["name"] == "options" and f.get("text")]
+        lines += marks.get(i, [])
         if layer.get("problem"):
             lines = [f"! malformed: {layer['problem']}"] + lines
         if not kids and not lines:

@@ -52,10 +52,22 @@ def test_options_are_a_field_of_their_header():
     layers = frame_layers(frame)
     ip, tcp = by_name(layers, "ipv4"), by_name(layers, "tcp")
     assert ip["length"] == 24 and field(ip, "options") == {"name": "options", "value": "01010100",
-                                                            "offset_bits": 34 * 8, "width_bits": 32}
+                                                            "offset_bits": 34 * 8, "width_bits": 32,
+                                                            "text": "no-op, no-op, no-op, end of options"}
     assert tcp["offset"] == 38 and tcp["length"] == 24 and field(tcp, "options")["value"] == "020405b4"
+    assert field(tcp, "options")["text"] == "MSS 1460"
     assert "[SYN]" in tcp["title"]
     assert covers(layers, frame)
+
+
+def test_tcp_options_are_named_with_their_values():
+    from dataplane.views.layers import options_text
+    wscale, ts, sack = b"\x03\x03\x07", b"\x08\x0a" + (5).to_bytes(4, "big") + (9).to_bytes(4, "big"), \
+        b"\x05\x0a" + (100).to_bytes(4, "big") + (200).to_bytes(4, "big")
+    assert options_text("tcp", b"\x01" + wscale + ts + sack + b"\x04\x02") == \
+        "no-op, window scale 7, timestamps 5 9, SACK 100-200, SACK permitted"
+    assert options_text("tcp", b"\x02\x09\x05") == "MSS (bad length)"
+    assert options_text("ipv4", b"\x94\x04\x00\x00") == "router alert"
 
 
 def test_an_icmp_error_quotes_the_packet_as_layers_inside_it():

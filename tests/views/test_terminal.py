@@ -104,3 +104,11 @@ def test_names_are_escaped_for_the_terminal(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out
     assert "r1\\x1b]0;title\\x07 eth1 <- h1\\x1b[31m" in out
+
+
+def test_run_with_layers_shows_the_traffic_section_s_frames_and_the_summary(capsys):
+    assert cli.main(["run", "dual-stack", "--no-progress", "--until", "8s", "--layers"]) == 0
+    out = capsys.readouterr().out
+    assert "quoted IPv6" in out and "SCTP INIT chunk" in out and "TCP" in out
+    assert "=> SCTP " in out and "-> ESTABLISHED" in out
+    assert "frames on links:" in out                   # the run's summary still follows
