@@ -27,6 +27,8 @@ def register(sub) -> None:
                         "that END (node:interface) sent, from a link capture holding both directions")
     p.add_argument("--out-dir", required=True, metavar="DIR", help="where to write port<N>.pcap")
     p.add_argument("--trace", action="store_true", help="print the trace of every packet")
+    p.add_argument("--report", metavar="FILE.html", help="write a self-contained HTML report of the replay (the "
+                                                        "first 3000 packets) to step through in a browser")
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("bench", help="measure packets per second of pipelines and simulated networks")
@@ -93,11 +95,15 @@ def cmd_replay(args) -> int:
         if "@" in path and not os.path.exists(path):
             path, _, end = path.rpartition("@")
         inputs.append((int(port_s), path, end))
+    recording = None
+    if args.report:
+        from .views.replay_data import ReplayRecording
+        recording = ReplayRecording(device, args.program)
     sources: list[Source] = []
     try:
         for port, path, end in inputs:      # every file header is checked before any packet is sent
             sources.append(Source(port, PcapReader(path), end))
-        counts = replay(device, sources, args.out_dir, trace=print if args.trace else None)
+        counts = replay(device, sources, args.out_dir, trace=print if args.trace else None, recording=recording)
     finally:
         for s in sources:
             s.reader.close()
@@ -106,7 +112,19 @@ def cmd_replay(args) -> int:
     drops = ", ".join(f"{k} {n}" for k, n in sorted(drop_counts.items())) or "none"
     print(f"replay: {counts.packets} packets in; out {outs}; dropped {sum(drop_counts.values())} ({drops}); "
           f"{counts.rate:,.0f} packets/s")
+    if recording is not None:
+        _write_replay_report(recording, args.report)
     return 0
+
+
+def _write_replay_report(recording, path: str) -> None:
+    from .views.report import write_report
+    try:
+        size = write_report(path, recording.data(), recording.topology())
+    except OSError as exc:
+        raise error(f"cannot write the report: {exc.strerror}: {exc.filename}") from None
+    kept = "" if not recording.packets - recording.keep > 0 else f", the first {recording.keep} packets"
+    print(f"report: {path} ({size / 1e6:.1f} MB, {len(recording.events)} events{kept})")
 
 
 def cmd_bench(args) -> int:

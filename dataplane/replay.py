@@ -74,9 +74,11 @@ def _merged(sources: list[Source]) -> Iterator[tuple[int, int, bytes]]:
     return heapq.merge(*stamped, key=lambda x: x[0])
 
 
-def replay(device, sources: list[Source], out_dir: str, trace: Callable[[str], None] | None = None) -> ReplayCounts:
+def replay(device, sources: list[Source], out_dir: str, trace: Callable[[str], None] | None = None,
+           recording=None) -> ReplayCounts:
     """Every packet of `sources` through `device`; the outputs in out_dir/port<N>.pcap. With `trace`, each
-    packet's trace text is passed to it."""
+    packet's trace text is passed to it; with `recording` (views/replay_data.py), each packet is added to it,
+    traced while it still keeps details."""
     os.makedirs(out_dir, exist_ok=True)
     counts = ReplayCounts()
     writers: dict[int, PcapWriter] = {}
@@ -86,11 +88,19 @@ def replay(device, sources: list[Source], out_dir: str, trace: Callable[[str], N
         w = writers[port] = PcapWriter(os.path.join(out_dir, f"port{port}.pcap"))
         return w
 
-    def traced(port: int, data: bytes):
+    def watched(now_ns: int, port: int, data: bytes):
+        """One packet when it is traced or recorded: the slow path, taken only when asked for."""
+        if trace is None and recording.full:
+            outputs, drops = device.process_raw(port, data)
+            recording.add(now_ns, port, data)
+            return outputs, drops
         r = device.process(port, data, now_us=device.now_us, trace=True)
-        trace(r.trace.render())
+        if trace is not None:
+            trace(r.trace.render())
+        if recording is not None:
+            recording.add(now_ns, port, data, r)
         return r.outputs, r.drops
-    fast = trace is None
+    fast = trace is None and recording is None
 
     start = time.perf_counter()
     try:
@@ -101,7 +111,7 @@ def replay(device, sources: list[Source], out_dir: str, trace: Callable[[str], N
                 now_ns = t_ns
             device.now_us = now_ns / 1000.0
             # process_raw is looked up each time: after its first call it is the generated function's wrapper.
-            outputs, drops = device.process_raw(port, data) if fast else traced(port, data)
+            outputs, drops = device.process_raw(port, data) if fast else watched(now_ns, port, data)
             for out_port, pkt in outputs:
                 (writers.get(out_port) or writer(out_port)).write(pkt, now_ns)
                 out[out_port] = out.get(out_port, 0) + 1

@@ -35,6 +35,8 @@ def test_plain_install_works_from_another_directory(tmp_path):
     assert (target / "dataplane" / "p4include" / "v1model.p4").is_file()
     assert (target / "dataplane" / "programs" / "ipv4_router.p4").is_file()
     assert (target / "dataplane" / "net" / "scapy_child" / "sitecustomize.py").is_file()      # dataplane exec
+    for name in ("report.html", "report.css", "report.js"):                                      # --report
+        assert (target / "dataplane" / "views" / name).is_file()
     program = tmp_path / "prog.p4"
     program.write_text((ROOT / "programs" / "basic_ipv4.p4").read_text())
     env = dict(os.environ, PYTHONPATH=str(target), XDG_CACHE_HOME=str(tmp_path / "cache"))

@@ -112,14 +112,33 @@ def _layers_arg(p) -> None:
                    help="after the run, every frame each node received and sent, layer by layer in nested boxes "
                         "(Ethernet, IP, transport, payload) with byte offsets, the fields a device changed and "
                         "what it did")
+    p.add_argument("--report", metavar="FILE.html",
+                   help="write a self-contained HTML report of the run to step through in a browser: the topology "
+                        "with each packet's path, the event list, the layers at every hop, encapsulation and bytes, "
+                        "fragments, TCP/SCTP ladders, ICMP errors")
 
 
 def _layer_view(net, args):
-    """A Recording for --layers (None without it: no hooks are installed)."""
-    if not getattr(args, "layers", False):
+    """A Recording for --layers and --report (None without them: no hooks are installed)."""
+    if not (getattr(args, "layers", False) or getattr(args, "report", None)):
         return None
     from ..views.record import Recording
-    return Recording(net)
+    from ..views.report import KEEP_BYTES
+    return Recording(net, keep_bytes=KEEP_BYTES if getattr(args, "report", None) else None)
+
+
+def _shown_views(views, args):
+    """The recording when --layers prints it (then the applications' lines are among its hops)."""
+    return views if getattr(args, "layers", False) else None
+
+
+def _write_report(views, net, args) -> None:
+    from ..views.report import write_report
+    try:
+        size = write_report(args.report, views.data(), net.topo)
+    except OSError as exc:
+        raise error(f"cannot write the report: {exc.strerror}: {exc.filename}") from None
+    print(f"report: {args.report} ({size / 1e6:.1f} MB, {len(views.events)} events)")
 
 
 def _data_args(p) -> None:
@@ -273,10 +292,12 @@ def _run(net, tracer, args, until_ns=None, views=None) -> None:
         # The applications' lines are among the packets, at their times; their statistics come after.
         print(tracer.render(only=tracer.only))
         print()
-    if views is not None:
+    if _shown_views(views, args) is not None:
         from ..views.terminal import render_layers
         print(render_layers(views.data()).lstrip("\n"))
         print()
+    if views is not None and getattr(args, "report", None):
+        _write_report(views, net, args)
 
 
 def _print_app(app, tracer) -> None:
@@ -312,7 +333,7 @@ def cmd_run(args) -> int:
     for app, label in zip(apps, labels):
         if label:
             print(label)
-        _print_app(app, tracer or views)
+        _print_app(app, tracer or _shown_views(views, args))
         print()
     _print_received(net)
     summary = net.summary()
@@ -353,7 +374,7 @@ def cmd_ping(args) -> int:
     recorder = _recording(net, [app], args)
     views = _layer_view(net, args)
     _run(net, tracer, args, views=views)
-    _print_app(app, tracer or views)
+    _print_app(app, tracer or _shown_views(views, args))
     if recorder is not None:
         _write_data(net, [app], recorder, args)
     return 0 if app.received else 1
@@ -435,7 +456,7 @@ def cmd_traceroute(args) -> int:
     recorder = _recording(net, [app], args)
     views = _layer_view(net, args)
     _run(net, tracer, args, views=views)
-    _print_app(app, tracer or views)
+    _print_app(app, tracer or _shown_views(views, args))
     if recorder is not None:
         _write_data(net, [app], recorder, args)
     return 0
