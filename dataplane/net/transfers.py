@@ -249,7 +249,7 @@ class TcpTransfer(_Transfer):
         super().__init__(net, src, dst, port, v6)
         # The port's application messages (an HTTP upload to port 80), else the test pattern itself.
         body = Payload(nbytes)
-        self.data = appdata.stream(port, nbytes, body, self.zone(), v6) or body
+        self.data = (port in appdata.TCP and appdata.stream(port, nbytes, body, self.zone(), v6)) or body
         self.written = 0                     # bytes handed to TCP so far
         self.cc = cc                         # the congestion control (host/congestion.py); None: CUBIC
         self.nodelay = nodelay               # TCP_NODELAY: Nagle's algorithm off

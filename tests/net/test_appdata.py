@@ -209,3 +209,19 @@ def test_a_size_too_small_for_the_ports_messages_is_a_located_error(tmp_path):
     text = str(exc.value)
     assert "lan.yaml:" in text and "port 80 carries an HTTP request, which takes at least 103 bytes" in text
     assert "^" in text
+
+
+def test_a_pattern_whose_sizes_are_too_small_for_its_port_is_a_located_error(tmp_path):
+    with pytest.raises(DiagnosticError) as exc:
+        run_lan(tmp_path, "\n  - {at: 0s, pattern: {kind: permutation, hosts: [h1, h2], port: 80, size: {fixed: 50}}}")
+    text = str(exc.value)
+    assert "port 80 carries an HTTP request, which takes at least" in text and "lan.yaml:" in text
+
+
+def test_udp_flows_of_a_pattern_to_port_53_are_answered(tmp_path):
+    run = run_lan(tmp_path, "\n  - {at: 0s, pattern: {kind: all_to_all, hosts: [h1, h2, srv], flow: udp, port: 53, "
+                            "size: {fixed: 3000}}}")
+    flows = run.apps[0].flows
+    assert len(flows) == 6 and all(f.messages is not None for f in flows)
+    assert all(f.answered == f.sent == len(f.received) == 3 for f in flows)      # 3 queries of 1472 bytes each
+    assert not run.drops("no_listener")

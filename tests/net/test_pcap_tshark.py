@@ -220,15 +220,15 @@ APP_FIELDS = ["frame.number", "frame.protocols", "tcp.stream", "tcp.srcport", "t
 APP_PROTOCOLS = {(transport, port): name for (transport, port), name in appdata.PROTOCOL.items()}
 
 
-def app_layers(path: str) -> list[str]:
-    """What a student sees above the transport in each file, one finding per flow that is not as expected:
-    a flow on a port of net/appdata.py shows its protocol (http, dns), any other payload plain data
-    (no dissector claims the port). Frames quoted in ICMP errors are left out."""
+def app_layers(path: str) -> tuple[list[str], set[str]]:
+    """What a student sees above the transport in a file: one finding per flow that is not as expected
+    (a flow on a port of net/appdata.py shows its protocol, http or dns; any other payload plain data:
+    no dissector claims the port), and the protocols seen. Frames quoted in ICMP errors are left out."""
     out = subprocess.run([TSHARK, "-n", "-r", path, *PREFS, "-T", "fields", "-E", "separator=\t",
                           "-E", "occurrence=f"] + [a for f in APP_FIELDS for a in ("-e", f)],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    found, streams = [], {}
+    found, streams, seen = [], {}, set()
     for line in out.stdout.splitlines():
         row = dict(zip(APP_FIELDS, line.split("\t") + [""] * len(APP_FIELDS)))
         layers = row["frame.protocols"].split(":")
@@ -241,6 +241,7 @@ def app_layers(path: str) -> list[str]:
         ports = {int(row[f"{transport}.srcport"]), int(row[f"{transport}.dstport"])}
         app = next((APP_PROTOCOLS[(transport, p)] for p in sorted(ports) if (transport, p) in APP_PROTOCOLS), None)
         above = layers[layers.index(transport) + 1:]
+        seen.update(above)
         if transport == "tcp":
             # A request spans segments: the protocol shows on the one that completes it, once per connection.
             if int(row["tcp.len"] or 0):
@@ -253,12 +254,12 @@ def app_layers(path: str) -> list[str]:
             found.append(f"{where}: not {app}")
         if app is None and set(above) != {"data"}:
             found.append(f"{where}: claimed by {above[0]}, not plain data")
-    for where, app, seen in streams.values():
-        if app is not None and app not in seen:
+    for where, app, shown in streams.values():
+        if app is not None and app not in shown:
             found.append(f"{where}: a connection to a {app} port without {app}")
-        if app is None and seen - {"data"}:
-            found.append(f"{where}: claimed by {sorted(seen - {'data'})}, not plain data")
-    return found
+        if app is None and shown - {"data"}:
+            found.append(f"{where}: claimed by {sorted(shown - {'data'})}, not plain data")
+    return found, seen
 
 
 @pytest.mark.parametrize("name", topology_names())
@@ -267,7 +268,13 @@ def test_every_flow_shows_its_application_or_plain_data(name, tmp_path_factory):
     run = shipped_run(name, tmp_path_factory)
     files = [str(run.pcap_dir / f"{link}.pcapng") for link, n in run.pcap_counts.items() if n]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        assert [f for found in pool.map(app_layers, files) for f in found] == []
+        results = list(pool.map(app_layers, files))
+    assert [f for found, _ in results for f in found] == []
+    expected = {appdata.PROTOCOL[(t.kind, t.params["port"])] for t in run.topo.traffic
+                if (t.kind, t.params.get("port")) in appdata.PROTOCOL}
+    assert expected <= set().union(*(seen for _, seen in results))
+    if name in ("line", "lan", "dual-stack", "syn-flood"):
+        assert expected == {"http"}                    # the transfers to ports 80 and 8080
 
 
 def claimed_ports() -> set[tuple[str, int]]:
@@ -315,9 +322,9 @@ def tshark_verdict(pcap_dir) -> tuple[list[str], set[str]]:
     files = sorted(str(p) for p in pcap_dir.glob("*.pcapng"))
     found, seen = [], set()
     for path in files:
-        frames = tshark(path)
-        found += problems(path, frames) + app_layers(path)
-        seen |= {p for fr in frames for p in fr["frame.protocols"][0].split(":")}
+        app_found, app_seen = app_layers(path)
+        found += problems(path, tshark(path)) + app_found
+        seen |= app_seen
     return found, seen
 
 
