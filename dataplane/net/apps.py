@@ -438,8 +438,8 @@ class UdpFlow(App):
 
     name = "udp"
 
-    def __init__(self, net, src: str, dst: str, port: int = appdata.DEFAULT_PORT["udp"], count: int = 10, size: int = 512,
-                 interval_ns: int = MS, v6: bool = False):
+    def __init__(self, net, src: str, dst: str, port: int = appdata.DEFAULT_PORT["udp"], count: int = 10,
+                 size: int = 512, interval_ns: int = MS, v6: bool = False):
         super().__init__(net, src)
         self.v6 = v6
         self.dst_name = dst

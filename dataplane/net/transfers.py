@@ -244,8 +244,8 @@ class TcpTransfer(_Transfer):
     kind = name = "tcp"
     opening, session = "connect", "connection"
 
-    def __init__(self, net, src: str, dst: str, port: int = appdata.DEFAULT_PORT["tcp"], nbytes: int = 10_000, v6: bool = False,
-                 cc: str | None = None, nodelay: bool = False, ecn: bool = False):
+    def __init__(self, net, src: str, dst: str, port: int = appdata.DEFAULT_PORT["tcp"], nbytes: int = 10_000,
+                 v6: bool = False, cc: str | None = None, nodelay: bool = False, ecn: bool = False):
         super().__init__(net, src, dst, port, v6)
         # The port's application messages (an HTTP upload to port 80), else the test pattern itself.
         body = Payload(nbytes)
@@ -331,8 +331,8 @@ class SctpTransfer(_Transfer):
     kind = name = "sctp"
     opening, session = "associate", "association"
 
-    def __init__(self, net, src: str, dst: str, port: int = appdata.DEFAULT_PORT["sctp"], messages: int = 3, size: int = 100,
-                 v6: bool = False):
+    def __init__(self, net, src: str, dst: str, port: int = appdata.DEFAULT_PORT["sctp"], messages: int = 3,
+                 size: int = 100, v6: bool = False):
         super().__init__(net, src, dst, port, v6)
         size = max(1, size)
         zone = self.zone() if port in appdata.SCTP else None

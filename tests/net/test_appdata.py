@@ -71,7 +71,8 @@ def test_where_no_length_fits_the_head_takes_one_more_space():
     """With the digits of Content-Length changing the head's size, one size in each decade has no plain
     head; RFC 9110 5.5 allows optional whitespace before the value."""
     smallest = smallest_upload()
-    heads = [whole(http_upload(n, Payload(n), ZONE)).partition(b"\r\n\r\n")[0] for n in range(smallest, smallest + 2000)]
+    heads = [whole(http_upload(n, Payload(n), ZONE)).partition(b"\r\n\r\n")[0]
+             for n in range(smallest, smallest + 2000)]
     spaced = [int(h.rpartition(b":")[2]) for h in heads if b"Content-Length:  " in h]
     assert spaced == [9, 99, 999]           # the largest body of each number of digits, once
 
