@@ -14,6 +14,7 @@ import math
 from typing import Callable
 
 from ..protocols import packets as P
+from . import appdata
 from .host.stack import Host, IcmpNotice
 
 S = 1_000_000_000
@@ -437,8 +438,8 @@ class UdpFlow(App):
 
     name = "udp"
 
-    def __init__(self, net, src: str, dst: str, port: int = 5001, count: int = 10, size: int = 512,
-                 interval_ns: int = MS, v6: bool = False):
+    def __init__(self, net, src: str, dst: str, port: int = appdata.DEFAULT_PORT["udp"], count: int = 10,
+                 size: int = 512, interval_ns: int = MS, v6: bool = False):
         super().__init__(net, src)
         self.v6 = v6
         self.dst_name = dst
@@ -452,18 +453,27 @@ class UdpFlow(App):
         if self.receiver is None:
             name = net.name_of(self.dst, v6)
             self.receiver = net.hosts.get(name) if name else None
+        # The port's application messages (DNS queries to port 53, answered), or None: the test pattern.
+        self.messages = appdata.datagrams(port, appdata.Zone.of(net, self.receiver and self.receiver.name), v6,
+                                          max(self.size, 4)) if port in appdata.UDP else None
+        self.answered = 0
 
     def _begin(self) -> None:
         if self.receiver is not None:
             self.receiver.udp_bind(self.port, self._rx)
+        if self.messages is not None:
+            self.host.udp_bind(self.sport, self._answer)
         self._send()
 
     def _send(self) -> None:
         self.sent += 1
         seq = self.sent
         self.sent_at[seq] = self.sim.now_ns
-        data = seq.to_bytes(4, "big") + bytes(max(0, self.size - 4))
-        err = self.host.udp_send(self.dst, self.sport, self.port, data[:max(self.size, 4)], v6=self.v6)
+        if self.messages is not None:
+            data = self.messages.datagram(seq)
+        else:
+            data = (seq.to_bytes(4, "big") + bytes(max(0, self.size - 4)))[:max(self.size, 4)]
+        err = self.host.udp_send(self.dst, self.sport, self.port, data, v6=self.v6)
         if err is not None:
             self.lines.append(f"udp: send {seq}: {err}")
         if self.sent < self.count:
@@ -474,15 +484,25 @@ class UdpFlow(App):
     def _rx(self, pkt, sport: int, dport: int, data: bytes) -> None:
         if sport != self.sport or len(data) < 4:
             return
-        seq = int.from_bytes(data[:4], "big")
+        seq = int.from_bytes(data[:4], "big") if self.messages is None else self.messages.sequence(data, self.sent)
         if seq in self.sent_at:
             self.received.append((seq, self.sim.now_ns - self.sent_at[seq]))
+        self.reply(self.receiver, pkt, sport, dport, data)
+
+    def reply(self, server: Host | None, pkt, sport: int, dport: int, data: bytes) -> None:
+        """The server's answer to a request (a DNS query to port 53), back to where it came from."""
+        answer = self.messages.answer(data) if self.messages is not None and server is not None else None
+        if answer is not None:
+            server.udp_send(pkt.src, dport, sport, answer, v6=pkt.v6)
+
+    def _answer(self, pkt, sport: int, dport: int, data: bytes) -> None:
+        self.answered += 1
 
     def report(self) -> str:
         src = _addr(self.host.primary_address(self.v6) or 0, self.v6)
         head = f"udp {self.host.name} ({src}) -> {_addr(self.dst, self.v6)} port {self.port}: " \
                f"{self.sent} datagrams of {self.size} bytes sent, {len(self.received)} received, " \
-               f"{self.sent - len(self.received)} lost"
+               f"{self.sent - len(self.received)} lost" + (f", {self.answered} answered" if self.messages else "")
         out = list(self.lines) + [head]
         if self.received:
             lat = [t / MS for _, t in self.received]
@@ -514,7 +534,26 @@ def start_traffic(net, specs) -> list[App]:
         craft.listen(net)
         makers["send"] = lambda t: craft.make_sender(net, t.params, t.path, t.positions)
     whole_item = ("send", "pattern")             # these need the item's place, not only its parameters
-    return [(makers[t.kind](t) if t.kind in whole_item else makers[t.kind](t.params)).start(t.at_ns) for t in specs]
+    apps = []
+    for t in specs:
+        try:
+            apps.append((makers[t.kind](t) if t.kind in whole_item else makers[t.kind](t.params)).start(t.at_ns))
+        except appdata.TooSmall as exc:
+            raise _too_small(net, t, exc) from None
+    return apps
+
+
+def _too_small(net, item, exc: appdata.TooSmall):
+    """A located error for a size too small for the messages of the item's port (an HTTP request to 80)."""
+    from ..diagnostics import error
+    positions = item.positions if item.positions is not None else net.topo.positions
+    if positions is None:
+        return error(f"{net.topo.path}: {exc}")
+    key = "bytes" if item.kind == "tcp" else "size"
+    port = item.params.get("port")
+    return error(f"{'this port' if port is None else f'port {port}'} carries {exc.what}, which takes at least "
+                 f"{exc.smallest} bytes: ask for as many or more, or use another port",
+                 positions.span(item.path + (item.kind, key)))
 
 
 def _pick(params: dict, **names) -> dict:

@@ -13,7 +13,8 @@
           to: h1                   # incast: the receiver (default: the first host)
           senders: 8               # incast: how many senders (default: every other host)
           cc: cubic                # tcp: the congestion control
-          port: 5001               # the receivers' port (UDP flows to one host share it)
+          port: 5001               # the receivers' port (UDP flows to one host share it; default 5001 for
+                                   # tcp, 9000 for udp: see net/appdata.py for what ports 80, 53... carry)
           ipv6: false
 
 The pattern decides who sends to whom:
@@ -53,6 +54,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
+from . import appdata
 from .apps import S, App, Ping, UdpFlow
 from .distributions import (KINDS as SIZE_KINDS, CdfError, Empirical, Exponential, Fixed, Pareto, Uniform,
                             find_cdf, parse_cdf, parse_size, shipped_workloads)
@@ -408,6 +410,7 @@ class _UdpMux:
     def __init__(self, host, port: int):
         self.flows: dict[tuple[int, int], UdpFlow] = {}
         self.unmatched = 0
+        self.host = host
         host.udp_bind(port, self._rx)
 
     def _rx(self, pkt, sport: int, dport: int, data: bytes) -> None:
@@ -416,6 +419,7 @@ class _UdpMux:
             self.unmatched += 1
             return
         flow._rx(pkt, sport, dport, data)
+        flow.reply(self.host, pkt, sport, dport, data)
 
 
 class PatternApp(App):
@@ -451,7 +455,7 @@ class PatternApp(App):
         p, v6 = self.params, self.params["ipv6"]
         if p["flow"] == "ping":
             return Ping(self.net, plan.src, plan.dst, count=1, v6=v6, timeout_ns=PING_TIMEOUT_NS)
-        port = p.get("port", 5001)
+        port = p.get("port", appdata.DEFAULT_PORT[p["flow"]])
         if p["flow"] == "tcp":
             from .transfers import TcpTransfer
             return TcpTransfer(self.net, plan.src, plan.dst, port=port, nbytes=plan.size, v6=v6, cc=p.get("cc"))

@@ -217,9 +217,9 @@ def _tcp_finished(app) -> bool:
 
 
 @host_command("udp", "h1 udp DST [PORT] [COUNT] [SIZE] [-i SECONDS] [-6]",
-              "COUNT (default 10) UDP datagrams of SIZE bytes (512) to PORT (5001)")
+              "COUNT (default 10) UDP datagrams of SIZE bytes (512) to PORT (9000)")
 def _host_udp(shell, host, argv):
-    p = _flow_arguments("udp", [("port", 5001), ("count", 10), ("size", 512)])
+    p = _flow_arguments("udp", [("port", 9000), ("count", 10), ("size", 512)])
     p.add_argument("-i", dest="interval", default="1ms")
     a = p.parse_args(argv)
     _check_port("udp", a.port)

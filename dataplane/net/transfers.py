@@ -20,10 +20,15 @@ A transfer's bytes are never held whole: the sender computes each part of
 receiver compares what arrives with the same pattern and keeps only a count
 and the offset of the first difference. A 1 GiB transfer needs no more
 memory than a 10 kB one (its time is that of the segments simulated).
+
+To a well-known port the bytes are that port's application messages (net/appdata.py: an HTTP upload
+to port 80 whose body is the pattern, DNS queries to port 53), so that Wireshark dissects them; the
+transfer tells the sink what to expect before its SYN arrives, and the receipt checks against that.
 """
 
 from __future__ import annotations
 
+from . import appdata
 from .apps import MS, App, _addr
 from .host.sctp import SctpError
 from .host.tcp import TcpError
@@ -66,17 +71,20 @@ class Payload:
 
 
 class Receipt:
-    """What one connection brought: a byte count, checked against pattern() as the bytes arrive (on_data),
-    and the offset of the first byte that differs; the bytes themselves are not kept."""
+    """What one connection brought: a byte count, checked against what the client sends (`expected`, its
+    application messages; pattern() when None) as the bytes arrive (on_data), and the offset of the first
+    byte that differs; the bytes themselves are not kept."""
 
-    def __init__(self, conn):
+    def __init__(self, conn, expected=None):
         self.conn = conn
+        self.expected = expected
         self.count = 0
         self.mismatch_at: int | None = None
 
     def data(self, conn, data: bytes) -> None:
         if self.mismatch_at is None:
-            expected = pattern_at(self.count, len(data))
+            expected = pattern_at(self.count, len(data)) if self.expected is None else \
+                self.expected.chunk(self.count, len(data))
             if data != expected:
                 self.mismatch_at = self.count + next(i for i, (a, b) in enumerate(zip(data, expected)) if a != b)
         self.count += len(data)
@@ -90,10 +98,15 @@ def _endpoint(addr: int, port: int, v6: bool) -> str:
 class _TcpSink:
     def __init__(self, host, port: int):
         self.by_peer: dict[tuple, list[Receipt]] = {}     # (address, port) -> a receipt per connection, oldest first
+        self.expected: dict[tuple, object] = {}           # (address, port, ISS) -> what that client sends
         host.tcp.listen(port, self._accept)
 
+    def expect(self, remote: int, rport: int, iss: int, data) -> None:
+        """Tell the sink what the connection from this client will carry (before its SYN arrives)."""
+        self.expected[(remote, rport, iss)] = data
+
     def _accept(self, conn) -> None:
-        receipt = Receipt(conn)
+        receipt = Receipt(conn, self.expected.get((conn.remote, conn.rport, conn.irs)))
         self.by_peer.setdefault((conn.remote, conn.rport), []).append(receipt)
         conn.keep_received = False           # the receipt counts and checks; nothing is stored
         conn.on_data = receipt.data
@@ -151,6 +164,10 @@ class _Transfer(App):
         self.client = None
         self.started_ns = 0
         self.error: str | None = None
+
+    def zone(self) -> appdata.Zone:
+        """The names application messages use: the network's hosts, and this transfer's server."""
+        return appdata.Zone.of(self.net, self.server.name if self.server else None)
 
     def _begin(self) -> None:
         self.started_ns = self.sim.now_ns
@@ -227,10 +244,12 @@ class TcpTransfer(_Transfer):
     kind = name = "tcp"
     opening, session = "connect", "connection"
 
-    def __init__(self, net, src: str, dst: str, port: int = 5001, nbytes: int = 10_000, v6: bool = False,
-                 cc: str | None = None, nodelay: bool = False, ecn: bool = False):
+    def __init__(self, net, src: str, dst: str, port: int = appdata.DEFAULT_PORT["tcp"], nbytes: int = 10_000,
+                 v6: bool = False, cc: str | None = None, nodelay: bool = False, ecn: bool = False):
         super().__init__(net, src, dst, port, v6)
-        self.data = Payload(nbytes)
+        # The port's application messages (an HTTP upload to port 80), else the test pattern itself.
+        body = Payload(nbytes)
+        self.data = (port in appdata.TCP and appdata.stream(port, nbytes, body, self.zone(), v6)) or body
         self.written = 0                     # bytes handed to TCP so far
         self.cc = cc                         # the congestion control (host/congestion.py); None: CUBIC
         self.nodelay = nodelay               # TCP_NODELAY: Nagle's algorithm off
@@ -238,6 +257,8 @@ class TcpTransfer(_Transfer):
 
     def _open(self) -> None:
         self.client = self.host.tcp.connect(self.dst, self.port, v6=self.v6, cc=self.cc, ecn=self.ecn)
+        if self.sink is not None:
+            self.sink.expect(self.client.local, self.client.lport, self.client.iss, self.data)
         self.client.nodelay = self.nodelay
         self.client.on_state = self._state
 
@@ -272,12 +293,12 @@ class TcpTransfer(_Transfer):
 
     @property
     def delivered(self) -> bytes:
-        """What the server received, rebuilt: each byte was compared with the pattern on arrival, so this is
-        pattern() up to the first difference (all of it when intact). Built on demand: for small transfers."""
+        """What the server received, rebuilt: each byte was compared with what was sent on arrival, so this is
+        the sent bytes up to the first difference (all of them when intact). Built on demand: for small transfers."""
         r = self.receipt()
         if r is None:
             return b""
-        return pattern(r.count if r.mismatch_at is None else r.mismatch_at)
+        return self.data.chunk(0, r.count if r.mismatch_at is None else r.mismatch_at)
 
     @property
     def intact(self) -> bool:
@@ -310,10 +331,13 @@ class SctpTransfer(_Transfer):
     kind = name = "sctp"
     opening, session = "associate", "association"
 
-    def __init__(self, net, src: str, dst: str, port: int = 5002, messages: int = 3, size: int = 100,
-                 v6: bool = False):
+    def __init__(self, net, src: str, dst: str, port: int = appdata.DEFAULT_PORT["sctp"], messages: int = 3,
+                 size: int = 100, v6: bool = False):
         super().__init__(net, src, dst, port, v6)
-        self.messages = [pattern(max(1, size), salt=i) for i in range(messages)]
+        size = max(1, size)
+        zone = self.zone() if port in appdata.SCTP else None
+        self.messages = [appdata.message(port, size, Payload(size, salt=i), zone, v6) or pattern(size, salt=i)
+                         for i in range(messages)]
 
     def _open(self) -> None:
         self.client = self.host.sctp.associate(self.dst, self.port, v6=self.v6)

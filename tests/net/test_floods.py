@@ -17,7 +17,6 @@ from dataplane.net.apps import Ping
 from dataplane.net.host.reassembly import MAX_BYTES
 from dataplane.net.network import Network
 from dataplane.net.topology import load_topology_text
-from dataplane.net.transfers import pattern
 from dataplane.protocols import packets as P
 
 S = 1_000_000_000
@@ -135,7 +134,9 @@ def test_spoofed_syn_flood_fills_the_syn_queue_to_its_backlog_and_cookies_let_a_
     assert flood.half_open_peak == listener.syn_backlog == 128
     # The client's SYN found the queue full too: it was answered with a cookie, and its ACK returned it.
     assert listener.stats["cookies_sent"] == 600 - 128 + 1 and listener.stats["cookies_validated"] == 1
-    assert tcp.intact and tcp.delivered == pattern(30000)
+    # Port 80: an HTTP upload of 30000 bytes, head and body.
+    assert tcp.intact and tcp.delivered == tcp.data.chunk(0, 30000)
+    assert tcp.delivered.startswith(b"POST /upload HTTP/1.1\r\n")
     # srv has no route to the spoofed sources: every SYN,ACK (and retransmission) is dropped with a reason.
     assert len(drops(net, "no_route", "srv")) == 128 * 6 + 600 - 128
     s = net.summary()
@@ -219,7 +220,9 @@ def test_tcp_to_the_hosts_own_address_goes_through_loopback():
 def test_shipped_syn_flood_shows_the_bounded_syn_queue_and_the_transfer_completes(tmp_path_factory):
     run = shipped_run("syn-flood", tmp_path_factory)
     flood, tcp = run.apps
-    assert tcp.intact and tcp.delivered == pattern(20000)
+    # Port 80: an HTTP upload of 20000 bytes, head and body.
+    assert tcp.intact and tcp.delivered == tcp.data.chunk(0, 20000)
+    assert tcp.delivered.startswith(b"POST /upload HTTP/1.1\r\n")
     assert flood.render().splitlines()[1] == (
         "  target srv port 80: SYN-RECEIVED peak 128/128 (sampled as each SYN left), 1804 SYN cookies sent, "
         "1 cookies returned valid, 1804 SYNs found the queue full, 0 half-open connections timed out, "

@@ -23,8 +23,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from toplab import shipped_run, topology_names
+from toplab import TOPOLOGY_DIR, run_topology, shipped_run, topology_names
+from dataplane.net import appdata
 from dataplane.net.network import PCAP_EPOCH_NS
+from dataplane.net.topology import load_topology
 from dataplane.pcap import PcapWriter, read_pcap
 
 TSHARK = shutil.which("tshark")
@@ -33,10 +35,6 @@ pytestmark = pytest.mark.skipif(TSHARK is None, reason="tshark is not installed 
 
 PREFS = ["-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
          "-o", "sctp.checksum:CRC 32c"]
-# Dissectors that guess from port numbers and complain about payloads that are not theirs:
-# the TCP transfers to ports 80 and 8080 are not HTTP. (No shipped flow uses a well-known UDP port such
-# as mDNS's 5353 with other payloads: a student opening the capture would see errors that are not there.)
-NOT_THEIRS = ["--disable-protocol", "http"]
 CHECKSUMS = ["ip", "tcp", "udp", "icmp", "icmpv6", "sctp"]
 FIELDS = ["frame.number", "frame.protocols", "_ws.malformed", "_ws.expert.severity", "_ws.expert.group",
           "_ws.expert.message"] + [f"{p}.checksum.status" for p in CHECKSUMS]
@@ -47,7 +45,7 @@ GOOD = "1"                            # PROTO_CHECKSUM_E_GOOD
 
 def tshark(path: str, *extra: str) -> list[dict]:
     """One dict per frame: field name -> list of values (empty when absent)."""
-    out = subprocess.run([TSHARK, "-n", "-r", path, *NOT_THEIRS, *PREFS, *extra, "-T", "fields",
+    out = subprocess.run([TSHARK, "-n", "-r", path, *PREFS, *extra, "-T", "fields",
                           "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=|"]
                          + [a for f in FIELDS for a in ("-e", f)],
                          capture_output=True, text=True, timeout=120)
@@ -213,3 +211,148 @@ def test_tsharks_tcp_analysis_finds_nothing_to_flag_in_a_clean_transfer(tmp_path
                               "-T", "fields", "-e", "frame.number", "-e", "_ws.expert.message"],
                              capture_output=True, text=True, timeout=60)
         assert out.returncode == 0 and out.stdout == "", out.stdout
+
+
+# ---------------------------------------------------------------------------- application messages
+
+APP_FIELDS = ["frame.number", "frame.protocols", "tcp.stream", "tcp.srcport", "tcp.dstport", "tcp.len", "udp.srcport",
+              "udp.dstport", "sctp.srcport", "sctp.dstport"]
+APP_PROTOCOLS = {(transport, port): name for (transport, port), name in appdata.PROTOCOL.items()}
+
+
+def app_layers(path: str) -> tuple[list[str], set[str]]:
+    """What a student sees above the transport in a file: one finding per flow that is not as expected
+    (a flow on a port of net/appdata.py shows its protocol, http or dns; any other payload plain data:
+    no dissector claims the port), and the protocols seen. Frames quoted in ICMP errors are left out."""
+    out = subprocess.run([TSHARK, "-n", "-r", path, *PREFS, "-T", "fields", "-E", "separator=\t",
+                          "-E", "occurrence=f"] + [a for f in APP_FIELDS for a in ("-e", f)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    found, streams, seen = [], {}, set()
+    for line in out.stdout.splitlines():
+        row = dict(zip(APP_FIELDS, line.split("\t") + [""] * len(APP_FIELDS)))
+        layers = row["frame.protocols"].split(":")
+        if "icmp" in layers or "icmpv6" in layers:
+            continue
+        where = f"{os.path.basename(path)} frame {row['frame.number']} ({row['frame.protocols']})"
+        transport = next((t for t in ("tcp", "udp", "sctp") if t in layers), None)
+        if transport is None:
+            continue
+        ports = {int(row[f"{transport}.srcport"]), int(row[f"{transport}.dstport"])}
+        app = next((APP_PROTOCOLS[(transport, p)] for p in sorted(ports) if (transport, p) in APP_PROTOCOLS), None)
+        above = layers[layers.index(transport) + 1:]
+        seen.update(above)
+        if transport == "tcp":
+            # A request spans segments: the protocol shows on the one that completes it, once per connection.
+            if int(row["tcp.len"] or 0):
+                stream = streams.setdefault(row["tcp.stream"], [where, app, set()])
+                stream[2].update(above)
+            continue
+        if not above:
+            continue
+        if app is not None and app not in above:
+            found.append(f"{where}: not {app}")
+        if app is None and set(above) != {"data"}:
+            found.append(f"{where}: claimed by {above[0]}, not plain data")
+    for where, app, shown in streams.values():
+        if app is not None and app not in shown:
+            found.append(f"{where}: a connection to a {app} port without {app}")
+        if app is None and shown - {"data"}:
+            found.append(f"{where}: claimed by {sorted(shown - {'data'})}, not plain data")
+    return found, seen
+
+
+@pytest.mark.parametrize("name", topology_names())
+def test_every_flow_shows_its_application_or_plain_data(name, tmp_path_factory):
+    """HTTP on the transfers to ports 80 and 8080, DNS on port 53, and nothing but data elsewhere."""
+    run = shipped_run(name, tmp_path_factory)
+    files = [str(run.pcap_dir / f"{link}.pcapng") for link, n in run.pcap_counts.items() if n]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(app_layers, files))
+    assert [f for found, _ in results for f in found] == []
+    expected = {appdata.PROTOCOL[(t.kind, t.params["port"])] for t in run.topo.traffic
+                if (t.kind, t.params.get("port")) in appdata.PROTOCOL}
+    assert expected <= set().union(*(seen for _, seen in results))
+    if name in ("line", "lan", "dual-stack", "syn-flood"):
+        assert expected == {"http"}                    # the transfers to ports 80 and 8080
+
+
+def claimed_ports() -> set[tuple[str, int]]:
+    """(transport, port) that a Wireshark dissector takes by default (its Decode As table)."""
+    out = subprocess.run([TSHARK, "-G", "decodes"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    claimed = set()
+    for line in out.stdout.splitlines():
+        table, _, rest = line.partition("\t")
+        if table in ("tcp.port", "udp.port", "sctp.port"):
+            claimed.add((table.split(".")[0], int(rest.split("\t")[0])))
+    return claimed
+
+
+def test_the_ports_that_carry_the_test_pattern_are_claimed_by_no_dissector():
+    """The default ports, and every port a shipped topology's flows use for the pattern: what a student sees
+    there is plain data, not another protocol's fields (UDP 4000 would be ICQ, 7000 AFS RX, 5001 CPFI)."""
+    claimed = claimed_ports()
+    assert ("udp", 4000) in claimed and ("tcp", 80) in claimed               # the table is read
+    used = set(appdata.DEFAULT_PORT.items())
+    for name in topology_names():
+        for item in load_topology(str(TOPOLOGY_DIR / f"{name}.yaml")).traffic:
+            if item.kind in ("tcp", "udp", "sctp") and "port" in item.params:
+                used.add((item.kind, item.params["port"]))
+    pattern_ports = used - set(appdata.PROTOCOL)
+    assert pattern_ports and pattern_ports & claimed == set()
+    assert set(appdata.PROTOCOL) <= claimed                                    # and the others are dissected
+
+
+APP_TRAFFIC = """
+  - {at: 0s, tcp: {from: h3, to: h1, port: 80, bytes: 30000}}
+  - {at: 0s, tcp: {from: h2, to: h1, port: 8080, bytes: 5000, ipv6: true}}
+  - {at: 0s, tcp: {from: h3, to: h1, port: 53, bytes: 3000}}
+  - {at: 0s, udp: {from: h3, to: h1, port: 53, count: 5, size: 200}}
+  - {at: 1s, udp: {from: h2, to: h1, port: 53, count: 3, size: 1400, ipv6: true}}
+  - {at: 0s, sctp: {from: h3, to: h1, port: 80, messages: 2, size: 500}}
+  - {at: 2s, tcp: {from: h3, to: h1, bytes: 5000}}
+  - {at: 2s, udp: {from: h2, to: h1, count: 3, ipv6: true}}
+  - {at: 2s, sctp: {from: h3, to: h1}}
+"""
+
+
+def tshark_verdict(pcap_dir) -> tuple[list[str], set[str]]:
+    """Every finding of both checks over a directory of captures, and the protocols seen above transport."""
+    files = sorted(str(p) for p in pcap_dir.glob("*.pcapng"))
+    found, seen = [], set()
+    for path in files:
+        app_found, app_seen = app_layers(path)
+        found += problems(path, tshark(path)) + app_found
+        seen |= app_seen
+    return found, seen
+
+
+def test_every_application_port_gets_real_messages_that_tshark_dissects(tmp_path):
+    topo_text = (TOPOLOGY_DIR / "dual-stack.yaml").read_text()
+    path = tmp_path / "dual-stack.yaml"
+    path.write_text(topo_text[:topo_text.index("traffic:")] + "traffic:" + APP_TRAFFIC)
+    run = run_topology(load_topology(str(path)), tmp_path / "pcaps")
+    assert all(a.intact for a in run.apps if hasattr(a, "intact"))
+    found, seen = tshark_verdict(tmp_path / "pcaps")
+    assert found == []
+    assert {"http", "dns", "data"} <= seen
+
+
+def test_a_generated_network_with_traffic_patterns_passes_tshark(tmp_path):
+    """A generated router network with patterns of TCP flows to the default port and to port 80 and of
+    UDP flows to port 53 (DNS queries, answered) and to the default port."""
+    import yaml
+    from dataplane.net.generate import routers
+    doc = yaml.safe_load(routers(12, seed=3, hosts=4, traffic="{kind: permutation, size: {fixed: 20KB}}"))
+    doc["traffic"] += [{"at": "1s", "pattern": {"kind": "random_pairs", "port": 80, "size": {"fixed": "30KB"}}},
+                       {"at": "2s", "pattern": {"kind": "all_to_all", "flow": "udp", "port": 53,
+                                                "size": {"fixed": "3KB"}}},
+                       {"at": "3s", "pattern": {"kind": "permutation", "flow": "udp", "size": {"fixed": "2KB"}}}]
+    path = tmp_path / "generated.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    run = run_topology(load_topology(str(path)), tmp_path / "pcaps")
+    assert all(f.done for a in run.apps for f in a.flows)
+    found, seen = tshark_verdict(tmp_path / "pcaps")
+    assert found == []
+    assert {"http", "dns", "data"} <= seen

@@ -33,7 +33,7 @@ from dataplane.net.apps import Ping, Traceroute, UdpFlow
 from dataplane.net.floods import FragFlood, SynFlood
 from dataplane.net.network import Network
 from dataplane.net.topology import load_topology, load_topology_text
-from dataplane.net.transfers import SctpTransfer, TcpTransfer, pattern
+from dataplane.net.transfers import SctpTransfer, TcpTransfer
 from dataplane.protocols import packets as P
 
 scapy_all = pytest.importorskip("scapy.all")
@@ -257,7 +257,9 @@ def test_lan_traceroute_and_tcp_transfer(tmp_path_factory):
     tr = parse_traceroute(run.app(Traceroute).render())
     assert [(n, a) for _, n, a, _ in tr.hops] == [("r1", "192.168.1.1"), ("srv", "10.9.0.80")]
     tcp = run.app(TcpTransfer)
-    assert tcp.intact and tcp.delivered == pattern(20000)
+    # Port 80: an HTTP upload of 20000 bytes, head and body.
+    assert tcp.intact and tcp.delivered == tcp.data.chunk(0, 20000)
+    assert tcp.delivered.startswith(b"POST /upload HTTP/1.1\r\n")
     text = tcp.render()
     client, server = transfer_states(text, "client"), transfer_states(text, "server")
     assert client == ["CLOSED", "SYN-SENT", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT", "CLOSED"]
@@ -630,7 +632,7 @@ def test_ring_udp_loss_is_the_seeded_loss_of_the_lossy_link(tmp_path_factory):
     # Which datagrams: the ones whose frames went on r3-r4 and never arrived.
     sent_on_lossy = [int.from_bytes(bytes(Ether(c.frame)[UDP].payload)[:4], "big")
                      for c in run.frames_on("r3-r4", "r3") if UDP in Ether(c.frame)
-                     and Ether(c.frame)[UDP].dport == 7000]
+                     and Ether(c.frame)[UDP].dport == 9000]
     assert sent_on_lossy == list(range(1, 201))
     assert sorted(set(range(1, 201)) - {seq for seq, _ in udp.received}) == \
         sorted(set(sent_on_lossy) - {seq for seq, _ in udp.received})
