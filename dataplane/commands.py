@@ -28,6 +28,9 @@ def register(sub) -> None:
                         "that END (node:interface) sent, from a link capture holding both directions")
     p.add_argument("--out-dir", required=True, metavar="DIR", help="where to write port<N>.pcap")
     p.add_argument("--trace", action="store_true", help="print the trace of every packet")
+    p.add_argument("--engine", choices=["auto", "batch", "scalar"], default="auto",
+                   help="batch: the whole capture at once in numpy columns (stateless programs only); scalar: "
+                        "packet by packet; auto (default): batch when the program allows it")
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("bench", help="measure packets per second of pipelines and simulated networks")
@@ -66,6 +69,7 @@ def cmd_replay(args) -> int:
     import heapq
     import re
 
+    from .batch.replay import choose_engine, replay_batch
     from .build import build
     from .cli import _defines
     from .controlplane.loader import load_file
@@ -95,6 +99,7 @@ def cmd_replay(args) -> int:
         if "@" in path and not os.path.exists(path):
             path, _, end = path.rpartition("@")
         inputs.append((int(port_s), path, end))
+    batch = choose_engine(args.engine, device, args.trace)
     readers: list[PcapReader] = []
     writers: dict[int, PcapWriter] = {}
     try:
@@ -128,6 +133,9 @@ def cmd_replay(args) -> int:
         now_ns = 0
         start = time.perf_counter()
         process = device.process
+        if batch is not None:
+            count, out_counts, drop_counts = replay_batch(batch, inputs, packets, args.out_dir)
+            packets = ()
         for t_ns, port, data in packets:
             count += 1
             now_ns = max(now_ns, t_ns)     # a record stamped before one already replayed cannot go back in time
@@ -156,8 +164,9 @@ def cmd_replay(args) -> int:
     outs = ", ".join(f"port {p}: {n}" for p, n in sorted(out_counts.items())) or "none"
     drops = ", ".join(f"{k} {n}" for k, n in sorted(drop_counts.items())) or "none"
     rate = count / elapsed if elapsed > 0 else 0.0
+    engine = "batch engine: " if batch is not None else ""
     print(f"replay: {count} packets in; out {outs}; dropped {sum(drop_counts.values())} ({drops}); "
-          f"{rate:,.0f} packets/s")
+          f"{engine}{rate:,.0f} packets/s")
     return 0
 
 
