@@ -549,7 +549,7 @@ class BatchCompiler:
             raise Unsupported("a switch on something other than a table's action_run", s)
         apply = self.table_apply(s.expr.expr)
         use = self.tables[id(s.expr.expr.callee.decl)]
-        names = [decl.name for decl, _ in use.actions]
+        names = [decl.name for decl, _, _ in use.actions]
         cases = []
         pending = []
         for case in s.cases:

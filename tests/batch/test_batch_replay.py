@@ -1,0 +1,112 @@
+"""`dataplane replay --engine`: the batch engine writes the scalar engine's files and reports the same counts."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from batchcheck import ipv4_packet, mixed_packets
+from dataplane import cli
+from dataplane.pcap import PcapngWriter, PcapWriter
+from p4helpers import PROGRAMS
+
+BASIC = str(PROGRAMS / "basic_ipv4.p4")
+RUNTIME = {"target": "bmv2", "table_entries": [
+    {"table": "MyIngress.ipv4_lpm", "match": {"hdr.ipv4.dstAddr": ["10.0.2.0", 24]},
+     "action_name": "MyIngress.ipv4_forward", "action_params": {"dstAddr": "08:00:00:00:02:22", "port": 2}},
+    {"table": "MyIngress.ipv4_lpm", "match": {"hdr.ipv4.dstAddr": ["10.0.0.0", 8]},
+     "action_name": "MyIngress.ipv4_forward", "action_params": {"dstAddr": "08:00:00:00:03:33", "port": 3}},
+]}
+
+
+def _write(path, packets, times) -> None:
+    with PcapWriter(str(path)) as w:
+        for (_, data), t in zip(packets, times):
+            w.write(data, t)
+
+
+def _replay(tmp_path, capsys, engine: str, inputs: list[str], program: str = BASIC, extra=()):
+    out = tmp_path / f"out-{engine}"
+    args = ["replay", program, "--out-dir", str(out), "--engine", engine, *extra]
+    if program == BASIC:
+        runtime = tmp_path / "runtime.json"
+        runtime.write_text(json.dumps(RUNTIME))
+        args += ["--runtime", str(runtime)]
+    for spec in inputs:
+        args += ["-i", spec]
+    code = cli.main(args)
+    captured = capsys.readouterr()
+    files = {p.name: p.read_bytes() for p in sorted(out.glob("*.pcap"))} if out.exists() else {}
+    return code, captured.out.strip(), captured.err, files
+
+
+def _same_run(tmp_path, capsys, inputs: list[str]) -> str:
+    code_s, line_s, _, files_s = _replay(tmp_path, capsys, "scalar", inputs)
+    code_b, line_b, err_b, files_b = _replay(tmp_path, capsys, "batch", inputs)
+    assert code_s == code_b == 0 and err_b == ""
+    assert files_b == files_s and files_s
+    counts = line_s.rsplit(";", 1)[0]
+    assert line_b.startswith(counts + "; batch engine: ") and line_b.endswith(" packets/s")
+    return line_b
+
+
+def test_batch_replay_writes_the_scalar_files(tmp_path, capsys):
+    rng = random.Random(1)
+    packets = mixed_packets(rng, [0x0A000205, 0x0A010101, 0x0B000001], 500)
+    times = [1_000_000_000 + i * 1000 - (5000 if i % 7 == 0 else 0) for i in range(len(packets))]  # some go back
+    _write(tmp_path / "in.pcap", packets, times)
+    line = _same_run(tmp_path, capsys, [f"1={tmp_path / 'in.pcap'}"])
+    assert "mark_to_drop" in line
+
+
+def test_batch_replay_of_equal_length_packets(tmp_path, capsys):
+    """All records of one length: the file is read and written as a matrix of rows."""
+    packets = [(0, ipv4_packet(0x0A000200 | i, payload=bytes(26))) for i in range(50)] + \
+              [(0, ipv4_packet(0x0A000200 | i, good_checksum=False, payload=bytes(26))) for i in range(5)]
+    _write(tmp_path / "in.pcap", packets, [10 ** 9 * i for i in range(len(packets))])
+    _same_run(tmp_path, capsys, [f"3={tmp_path / 'in.pcap'}"])
+
+
+def test_batch_replay_of_several_inputs_and_pcapng(tmp_path, capsys):
+    rng = random.Random(2)
+    a = mixed_packets(rng, [0x0A000205], 100)
+    b = mixed_packets(rng, [0x0A000305], 100)
+    _write(tmp_path / "a.pcap", a, [i * 2000 for i in range(100)])
+    with PcapngWriter(str(tmp_path / "b.pcapng"), ["h2-eth0"]) as w:
+        for i, (_, data) in enumerate(b):
+            w.write(data, i * 3000 + 1)
+    _same_run(tmp_path, capsys, [f"1={tmp_path / 'a.pcap'}", f"2={tmp_path / 'b.pcapng'}"])
+
+
+def test_batch_replay_of_a_damaged_pcap_says_what_scalar_says(tmp_path, capsys):
+    _write(tmp_path / "in.pcap", [(0, ipv4_packet(0x0A000205))] * 3, [0, 1, 2])
+    (tmp_path / "cut.pcap").write_bytes((tmp_path / "in.pcap").read_bytes()[:-5])
+    results = [_replay(tmp_path, capsys, engine, [f"1={tmp_path / 'cut.pcap'}"]) for engine in ("scalar", "batch")]
+    assert results[0][0] == results[1][0] == 1
+    assert "truncated packet" in results[0][2] and results[0][2] == results[1][2]
+
+
+def test_auto_says_why_it_uses_the_scalar_engine(tmp_path, capsys):
+    _write(tmp_path / "in.pcap", [(0, ipv4_packet(0x0A000205))], [0])
+    code, line, err, _ = _replay(tmp_path, capsys, "auto", [f"1={tmp_path / 'in.pcap'}"],
+                                 program=str(PROGRAMS / "acl_stateful.p4"))
+    assert code == 0 and "batch engine" not in line
+    assert err == ("replay: using the scalar engine: the batch engine does not run the register 'flow_packets' "
+                   "(acl_stateful.p4:102)\n")
+
+
+def test_engine_batch_refuses_a_program_it_cannot_run(tmp_path, capsys):
+    _write(tmp_path / "in.pcap", [(0, ipv4_packet(0x0A000205))], [0])
+    code, _, err, files = _replay(tmp_path, capsys, "batch", [f"1={tmp_path / 'in.pcap'}"],
+                                  program=str(PROGRAMS / "acl_stateful.p4"))
+    assert code == 1 and not files
+    assert "acl_stateful.p4:102:" in err and "error: the batch engine does not run the register 'flow_packets'" in err
+    assert "Traceback" not in err
+
+
+def test_auto_uses_batch_when_it_can_and_trace_needs_scalar(tmp_path, capsys):
+    _write(tmp_path / "in.pcap", [(0, ipv4_packet(0x0A000205))], [0])
+    code, line, err, _ = _replay(tmp_path, capsys, "auto", [f"1={tmp_path / 'in.pcap'}"])
+    assert code == 0 and "batch engine: " in line and err == ""
+    code, _, err, _ = _replay(tmp_path, capsys, "batch", [f"1={tmp_path / 'in.pcap'}"], extra=["--trace"])
+    assert code == 1 and "--trace needs the scalar engine" in err
