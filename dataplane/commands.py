@@ -35,7 +35,7 @@ def register(sub) -> None:
 
     p = sub.add_parser("bench", help="measure packets per second of pipelines and simulated networks")
     p.add_argument("--packets", type=int, default=200_000, help="packets per benchmark (default 200000)")
-    p.add_argument("--which", choices=["lpm", "acl", "fat-tree", "routers-500", "floods", "tcp", "all"], default="all")
+    p.add_argument("--which", choices=["lpm", "acl", "batch", "fat-tree", "routers-500", "floods", "tcp", "all"], default="all")
     p.set_defaults(func=cmd_bench)
 
 

@@ -88,15 +88,21 @@ class BatchResult:
         heads = record_headers(times[rows], out_len)
         if b.stride is not None and (hl == pf).all():
             # Same length in as out: copy the rows and overwrite the headers in place.
-            length = int(b.lengths[0])
-            body = np.empty((len(rows), 16 + length), dtype=np.uint8)
+            records = b.records()
+            if records is not None:
+                body = np.take(records, rows, axis=0)
+            else:
+                body = np.empty((len(rows), 16 + int(b.lengths[0])), dtype=np.uint8)
+                body[:, 16:] = b.matrix()[rows]
             body[:, :16] = heads
-            body[:, 16:] = b.matrix()[rows]
-            for h in np.unique(hl):
-                h = int(h)
-                if h:
-                    sel = hl == h
-                    body[sel, 16:16 + h] = self.hdr_bytes[rows[sel], :h]
+            if len(rows) and (hl == hl[0]).all():
+                h = int(hl[0])
+                body[:, 16:16 + h] = np.take(self.hdr_bytes[:, :h], rows, axis=0)
+            else:
+                for h in np.unique(hl).tolist():
+                    if h:
+                        sel = hl == h
+                        body[sel, 16:16 + h] = self.hdr_bytes[rows[sel], :h]
             return body.ravel()
         return _gather(b, rows, heads, self.hdr_bytes, hl, pf, out_len)
 
@@ -126,6 +132,8 @@ class BatchEngine:
     def __init__(self, device):
         self.device = device
         self.form = batch_form(device.program)
+        self.fields = {h.field_key(f): (h, first, width) for h in self.form.headers.values()
+                       for f, first, width in h.fields}
 
     def run(self, batch: Batch) -> BatchResult:
         form = self.form
@@ -134,10 +142,14 @@ class BatchEngine:
         for use in form.tables.values():
             ctx.tables[use.name] = ColumnTable(self.device.tables[use.name])
         cols = ctx.cols
+        head = batch.head(form.max_parse_bytes)
+        self._raw = {}
+        self._bytes = {}
+        ctx.decode = lambda key: self._decode(ctx, head, key)
+        ctx.header_bytes = lambda h: self._header_bytes(ctx, h, head)
         cols[("s", "ingress_port")] = batch.ports.astype(U64)
         cols[("s", "packet_length")] = batch.lengths.astype(U64)
         everyone = np.ones(n, dtype=bool)
-        head = batch.head(form.max_parse_bytes)
         off = self._parse(ctx, batch, head)
         form.stages["verify"](ctx, everyone)
         form.stages["ingress"](ctx, everyone)
@@ -215,33 +227,63 @@ class BatchEngine:
         ctx.cols[("s", "parser_error")] = err.astype(U64)
         return off
 
-    @staticmethod
-    def _extract(ctx: Ctx, head: np.ndarray, off: np.ndarray, rows: np.ndarray, h) -> None:
+    def _extract(self, ctx: Ctx, head: np.ndarray, off: np.ndarray, rows: np.ndarray, h) -> None:
+        """Mark the header valid where it was found; its fields are decoded from the bytes when first used
+        (fields already in use get the new values of these rows now)."""
         n = ctx.n
         o = off[rows]
-        if o.min() == o.max():
-            start = int(o[0])
-            raw = head[:, start:start + h.size] if len(rows) == n else head[rows, start:start + h.size]
-        else:
-            raw = head[rows[:, None], o[:, None] + np.arange(h.size)]
-        whole = len(rows) == n
+        self._raw.pop(h.name, None)
+        self._bytes.pop(h.name, None)
         for fname, first, width in h.fields:
-            v = _field_from_bytes(raw, first, width)
             key = h.field_key(fname)
-            if whole:
-                ctx.cols[key] = v
-            else:
-                col = ctx.col(key, width).copy()
-                col[rows] = v
+            col = ctx.cols.get(key)
+            if col is not None:
+                raw = head[rows[:, None], o[:, None] + np.arange(h.size)]
+                col = col.copy()
+                col[rows] = _field_from_bytes(raw, first, width)
                 ctx.cols[key] = col
-        valid = ctx.col(h.valid_key(), 0).copy()
-        valid[rows] = True
-        ctx.cols[h.valid_key()] = valid
-        where = ctx.cols.get(("o", h.name))
-        where = np.zeros(n, dtype=np.int64) if where is None else where.copy()
-        where[rows] = o
-        ctx.cols[("o", h.name)] = where
+        valid = ctx.col(h.valid_key(), 0)
+        if len(rows) == n:
+            ctx.cols[h.valid_key()] = np.ones(n, dtype=bool)
+            ctx.cols[("o", h.name)] = o.copy()
+        else:
+            valid = valid.copy()
+            valid[rows] = True
+            ctx.cols[h.valid_key()] = valid
+            where = ctx.cols.get(("o", h.name))
+            where = np.zeros(n, dtype=np.int64) if where is None else where.copy()
+            where[rows] = o
+            ctx.cols[("o", h.name)] = where
         off[rows] += h.size
+
+    def _decode(self, ctx: Ctx, head: np.ndarray, key):
+        """The column of a header field nobody has used yet: from the bytes it was extracted from (0 in the
+        rows where the header was never extracted)."""
+        spec = self.fields.get(key)
+        valid = ctx.cols.get(("v", key[1]))
+        if spec is None or valid is None:
+            return None
+        h, first, width = spec
+        v = _field_from_bytes(self._input_bytes(ctx, h, head), first, width)
+        return v if valid.all() else np.where(valid, v, U64(0))
+
+    def _input_bytes(self, ctx: Ctx, h, head: np.ndarray) -> np.ndarray:
+        """n x size: the bytes each row's header was extracted from (anything where it is invalid)."""
+        raw = self._raw.get(h.name)
+        if raw is None:
+            valid = ctx.col(h.valid_key(), 0)
+            o = ctx.cols.get(("o", h.name))
+            if o is None:
+                raw = np.zeros((ctx.n, h.size), dtype=np.uint8)
+            else:
+                ov = o if valid.all() else o[valid]
+                if ov.min() == ov.max():
+                    start = int(ov[0])
+                    raw = head[:, start:start + h.size]
+                else:
+                    raw = head[np.arange(ctx.n)[:, None], o[:, None] + np.arange(h.size)]
+            self._raw[h.name] = raw
+        return raw
 
     # ------------------------------------------------------------------ deparser
 
@@ -272,15 +314,17 @@ class BatchEngine:
     def _header_bytes(self, ctx: Ctx, h, head: np.ndarray) -> np.ndarray:
         """n x size bytes of a header as on the wire: the bytes it was extracted from (a header is valid
         only if extracted), with the fields the program may write encoded again from their columns."""
-        o = ctx.col(("o", h.name), 64).astype(np.int64)
-        if o.min() == o.max():
-            start = int(o[0])
-            raw = head[:, start:start + h.size].copy()
-        else:
-            raw = head[np.arange(ctx.n)[:, None], o[:, None] + np.arange(h.size)]
+        version = ctx.versions.get(h.name, 0)
+        cached = self._bytes.get(h.name)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        raw = self._input_bytes(ctx, h, head).copy()
+        written = self.form.written
         for fname, first, width in h.fields:
-            if h.field_key(fname) in self.form.written:
-                _field_into_bytes(raw, ctx.col(h.field_key(fname), width), first, width)
+            key = h.field_key(fname)
+            if key in written and key in ctx.cols:
+                _field_into_bytes(raw, ctx.cols[key], first, width)
+        self._bytes[h.name] = (version, raw)
         return raw
 
 

@@ -54,6 +54,14 @@ class Batch:
         idx = np.where(inside, idx, 0)
         return np.where(inside, self.buf[idx], 0).astype(np.uint8)
 
+    def records(self) -> np.ndarray | None:
+        """The uniform layout's pcap records (16-byte record header, then the packet) as the rows of a
+        matrix, when the buffer is a pcap file's; else None."""
+        n, base, stride = self.n, self.base, self.stride
+        if base is None or base < 16 or stride != 16 + int(self.lengths[0]) or not n:
+            return None
+        return self.buf[base - 16:base - 16 + n * stride].reshape(n, stride)
+
     def matrix(self) -> np.ndarray:
         """The uniform layout's packets as rows (only when stride is set)."""
         n, base, stride = self.n, self.base, self.stride

@@ -102,11 +102,19 @@ class Ctx:
         self.n = n
         self.cols: dict = {}
         self.tables: dict = {}        # table name -> its lookup structure (batch/tables.py)
+        # Header fields are decoded from the packet bytes when first used (decode(key) or None), and a
+        # header's current wire bytes are header_bytes(header); both are set by the engine.
+        self.decode = None
+        self.header_bytes = None
+        self.versions: dict = {}       # header name -> how many writes its fields have had
 
     def col(self, key, width: int):
         c = self.cols.get(key)
         if c is None:
-            c = self.cols[key] = np.zeros(self.n, dtype=bool if width == 0 else U64)
+            c = self.decode(key) if key[0] == "h" and self.decode is not None else None
+            if c is None:
+                c = np.zeros(self.n, dtype=bool if width == 0 else U64)
+            self.cols[key] = c
         return c
 
 
@@ -675,11 +683,11 @@ class BatchCompiler:
             raise Unsupported(f"{c.name}() with an algorithm other than csum16", e)
         cond, _ = self.expr(args[0])
         items = self._field_list(args[1])
-        headers = {h.name for _, _, h in items if h is not None}
+        headers = {h.name for _, _, h, _ in items if h is not None}
         if len(headers) > 1:
             raise Unsupported(f"{c.name}() over fields of more than one header", e)
         guard = self.headers[headers.pop()].valid_key() if headers else None
-        total = sum(w for _, w, _ in items)
+        total = sum(w for _, w, _, _ in items)
         pad = (16 - total % 16) % 16
         target = self.place(args[2])
         if c.name == "update_checksum":
@@ -688,11 +696,25 @@ class BatchCompiler:
             raise Unsupported(f"{c.name}() into a field that is not 16 bits", e)
         shifts = []
         pos = pad
-        for fn, w, _ in reversed(items):
+        for fn, w, _, _ in reversed(items):
             shifts.append((fn, w, pos % 16))
             pos += w
+        left_out = _words_left_out(items, self.headers[guard[1]]) if guard is not None else None
 
         def compute(ctx, m):
+            if left_out is not None:
+                # The list is the header's fields but some 16-bit words: sum the header's own words.
+                words = ctx.header_bytes(self.headers[guard[1]]).view(">u2")
+                summed = np.zeros(ctx.n, dtype=np.uint32)        # below 2**16 words of 2**16
+                for j in range(words.shape[1]):
+                    if j not in left_out:
+                        summed += words[:, j]
+                acc = summed.astype(U64)
+                acc = np.where(ctx.col(guard, 0), acc, U64(0))
+                ck = acc % U64(0xFFFF)
+                ck[(ck == 0) & (acc != 0)] = 0xFFFF
+                return U64(0xFFFF) ^ ck
+
             # cx, the field list's bits, is sum(v * 2**pos); modulo 0xFFFF, 2**16 is 1, so each value counts
             # as the sum of its 16-bit words shifted by pos % 16. acc stays below 2**40 and is 0 only when
             # every field is 0 (cx == 0), which the ones' complement sum tells apart from a multiple of 0xFFFF.
@@ -740,16 +762,17 @@ class BatchCompiler:
         t = strip_newtype(e.type)
         if isinstance(t, StructLikeType) and t.kind == "header":
             h = self.header_of(e)
-            return [((lambda ctx, m, k=h.field_key(f), w=w: ctx.col(k, w)), w, h) for f, _, w in h.fields]
+            return [((lambda ctx, m, k=h.field_key(f), w=w: ctx.col(k, w)), w, h, h.field_key(f))
+                    for f, _, w in h.fields]
         if isinstance(e, A.Member) and not isinstance(t, StructLikeType):
             p = self.place(e)
             fn, w = self._read(p), p.width
-            return [(fn, w if w else 1, p.header) if w else
-                    ((lambda ctx, m, fn=fn: fn(ctx, m).astype(U64)), 1, p.header)]
+            return [(fn, w if w else 1, p.header, p.key) if w else
+                    ((lambda ctx, m, fn=fn: fn(ctx, m).astype(U64)), 1, p.header, None)]
         c = getattr(e, "const", None)
         if isinstance(c, int) and not isinstance(c, bool):
             w = _width_of(e.type, e)
-            return [((lambda ctx, m, v=c & _mask(w): v), w, None)]
+            return [((lambda ctx, m, v=c & _mask(w): v), w, None, None)]
         raise Unsupported("this value in a checksum's field list", e)
 
     # ------------------------------------------------------------------ blocks
@@ -927,6 +950,24 @@ def _u(v):
     return U64(int(v))
 
 
+def _words_left_out(items: list, h: HeaderInfo) -> list[int] | None:
+    """If a field list is the fields of header h in order, but for some 16-bit aligned 16-bit fields (a
+    header checksum), the indexes of the 16-bit words left out; else None."""
+    keys = [k for _, _, _, k in items]
+    if h.size % 2 or None in keys:
+        return None
+    left_out = []
+    j = 0
+    for fname, first, width in h.fields:
+        if j < len(keys) and keys[j] == h.field_key(fname):
+            j += 1
+        elif width == 16 and first % 16 == 0:
+            left_out.append(first // 16)
+        else:
+            return None
+    return left_out if j == len(keys) else None
+
+
 def _words(v, width: int):
     """The sum of the 16-bit words of v (a value of `width` bits)."""
     s = v & U64(0xFFFF)
@@ -939,6 +980,7 @@ def _assign(ctx: Ctx, p: Place, m, value) -> None:
     """Write value into p for the rows of mask m (rows whose header is invalid keep their value)."""
     if p.header is not None:
         m = m & ctx.col(p.header.valid_key(), 0)
+        ctx.versions[p.header.name] = ctx.versions.get(p.header.name, 0) + 1
     old = ctx.col(p.key, p.width)
     if p.width == 0:
         new = np.where(m, value, old)
