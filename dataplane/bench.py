@@ -13,15 +13,15 @@
     build the network (compile, 500 devices, routes from shortest paths) and
     run its traffic section.
 
-(f) batch: the columnar batch engine (dataplane/batch) beside the scalar
-    engine on (a)'s program and routes: a pcap read, forwarded and written
-    per port, and the forwarding alone (see bench_batch).
-
 (e) floods: topologies/syn-flood.yaml with 60,000 spoofed SYNs (10,000/s)
     and topologies/frag-flood.yaml with 30,000 incomplete fragment trains
     (10,000/s): wall time and peak resident memory of the whole run, each in
     a process of its own, and the bounded state the summary reports (SYN
     queue and cookies, reassembly memory and evictions).
+
+(f) batch: the columnar batch engine (dataplane/batch) beside the scalar
+    engine on (a)'s program and routes: a pcap read, forwarded and written
+    per port, and the forwarding alone (see bench_batch).
 
 (a) and (b) are the best of three passes over the same packets, measured in
 one process through Device.process_raw, the call `dataplane replay` makes

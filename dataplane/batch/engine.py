@@ -273,7 +273,7 @@ class BatchEngine:
         if raw is None:
             valid = ctx.col(h.valid_key(), 0)
             o = ctx.cols.get(("o", h.name))
-            if o is None:
+            if o is None or not valid.any():
                 raw = np.zeros((ctx.n, h.size), dtype=np.uint8)
             else:
                 ov = o if valid.all() else o[valid]

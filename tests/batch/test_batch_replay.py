@@ -110,3 +110,10 @@ def test_auto_uses_batch_when_it_can_and_trace_needs_scalar(tmp_path, capsys):
     assert code == 0 and "batch engine: " in line and err == ""
     code, _, err, _ = _replay(tmp_path, capsys, "batch", [f"1={tmp_path / 'in.pcap'}"], extra=["--trace"])
     assert code == 1 and "--trace needs the scalar engine" in err
+
+
+def test_batch_replay_of_an_empty_capture(tmp_path, capsys):
+    _write(tmp_path / "in.pcap", [], [])
+    code, line, err, files = _replay(tmp_path, capsys, "batch", [f"1={tmp_path / 'in.pcap'}"])
+    assert code == 0 and not files and err == ""
+    assert line.startswith("replay: 0 packets in; out none; dropped 0 (none); batch engine: ")
