@@ -77,33 +77,42 @@ class BatchResult:
         return [self.hdr_bytes[i, :self.hdr_len[i]].tobytes() +
                 buf[b.starts[i] + self.payload_from[i]:b.starts[i] + b.lengths[i]].tobytes() for i in rows]
 
+    def pcap_bodies(self, times: np.ndarray) -> dict[int, np.ndarray]:
+        """The records of every port's output pcap (everything after the file header), as bytes in numpy
+        arrays. When every packet leaves as long as it came, in records of one length, all records are
+        made at once as the rows of one matrix (input records with new headers), and each port takes its
+        rows; otherwise each port's records are gathered from their pieces."""
+        b = self.batch
+        kept = self.fate == KEPT
+        ports = self.out_counts()
+        hl, pf = self.hdr_len, self.payload_from
+        records = b.records()
+        if records is not None and (hl[kept] == pf[kept]).all():
+            rows = np.nonzero(kept)[0]
+            whole = np.take(records, rows, axis=0) if len(rows) < b.n else records.copy()
+            whole[:, :16] = record_headers(times[rows], b.lengths[rows])
+            h = hl[rows]
+            if len(rows) and (h == h[0]).all():
+                whole[:, 16:16 + int(h[0])] = self.hdr_bytes[rows, :int(h[0])] if len(rows) < b.n else \
+                    self.hdr_bytes[:, :int(h[0])]
+            else:
+                for width in np.unique(h).tolist():
+                    sel = h == width
+                    whole[sel, 16:16 + width] = self.hdr_bytes[rows[sel], :width]
+            port_of = self.egress_port[rows]
+            if len(ports) == 1:
+                return {next(iter(ports)): whole.ravel()}
+            return {port: np.take(whole, np.nonzero(port_of == port)[0], axis=0).ravel() for port in ports}
+        return {port: self.pcap_body(port, times) for port in ports}
+
     def pcap_body(self, port: int, times: np.ndarray) -> np.ndarray:
-        """The records of one port's output pcap (everything after the file header), as bytes in a
-        numpy array."""
+        """The records of one port's output pcap, gathered from their pieces."""
         b = self.batch
         rows = np.nonzero((self.fate == KEPT) & (self.egress_port == port))[0]
         hl = self.hdr_len[rows]
         pf = self.payload_from[rows]
         out_len = hl + b.lengths[rows] - pf
         heads = record_headers(times[rows], out_len)
-        if b.stride is not None and (hl == pf).all():
-            # Same length in as out: copy the rows and overwrite the headers in place.
-            records = b.records()
-            if records is not None:
-                body = np.take(records, rows, axis=0)
-            else:
-                body = np.empty((len(rows), 16 + int(b.lengths[0])), dtype=np.uint8)
-                body[:, 16:] = b.matrix()[rows]
-            body[:, :16] = heads
-            if len(rows) and (hl == hl[0]).all():
-                h = int(hl[0])
-                body[:, 16:16 + h] = np.take(self.hdr_bytes[:, :h], rows, axis=0)
-            else:
-                for h in np.unique(hl).tolist():
-                    if h:
-                        sel = hl == h
-                        body[sel, 16:16 + h] = self.hdr_bytes[rows[sel], :h]
-            return body.ravel()
         return _gather(b, rows, heads, self.hdr_bytes, hl, pf, out_len)
 
 

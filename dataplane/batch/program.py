@@ -668,7 +668,7 @@ class BatchCompiler:
                 if not sel.any():
                     continue
                 for place, col in zip(places, args[i]):
-                    _assign(ctx, place, sel, col)
+                    ctx.cols[place.key] = col        # action data: read only in the rows of sel
                 body(ctx, sel)
             return hit, aid
         return run

@@ -44,10 +44,9 @@ def replay_batch(engine: BatchEngine, inputs: list, records, out_dir: str) -> tu
     result = engine.run(batch)
     os.makedirs(out_dir, exist_ok=True)
     times = output_times(batch)
-    outs = result.out_counts()
-    for port in outs:
-        write_pcap(os.path.join(out_dir, f"port{port}.pcap"), result.pcap_body(port, times))
-    return batch.n, outs, result.drop_counts()
+    for port, body in result.pcap_bodies(times).items():
+        write_pcap(os.path.join(out_dir, f"port{port}.pcap"), body)
+    return batch.n, result.out_counts(), result.drop_counts()
 
 
 __all__ = ["choose_engine", "replay_batch"]

@@ -71,6 +71,13 @@ class ColumnTable:
             self.kind = "lpm"
             self.starts = starts
             self.label = label
+            # A first step on the top bits of the key: the interval that holds each block of keys sharing
+            # them, or -1 when the block is cut by more than one interval (searched then).
+            self.top_shift = max(0, width - 16)
+            blocks = np.arange(1 << min(width, 16), dtype=U64) << U64(self.top_shift)
+            first = np.searchsorted(starts, blocks, side="right") - 1
+            last = np.searchsorted(starts, blocks + U64((1 << self.top_shift) - 1), side="right") - 1
+            self.block_interval = np.where(first == last, first, -1)
             return
         # Priority scan: the order of preference of the scalar lookups.
         if isinstance(index, LpmIndex):
@@ -90,7 +97,10 @@ class ColumnTable:
             found = self.sorted_keys[pos] == keys
             return np.where(found & mask, self.sorted_entry[pos], -1)
         if self.kind == "lpm":
-            pos = np.searchsorted(self.starts, keys, side="right") - 1
+            pos = self.block_interval[keys >> U64(self.top_shift)]
+            cut = pos < 0
+            if cut.any():
+                pos[cut] = np.searchsorted(self.starts, keys[cut], side="right") - 1
             return np.where(mask, self.label[pos], -1)
         found = np.full(n, -1, dtype=np.int64)
         left = mask.copy()
