@@ -89,20 +89,23 @@ class BatchResult:
         records = b.records()
         if records is not None and (hl[kept] == pf[kept]).all():
             rows = np.nonzero(kept)[0]
-            whole = np.take(records, rows, axis=0) if len(rows) < b.n else records.copy()
-            whole[:, :16] = record_headers(times[rows], b.lengths[rows])
+            port_of = self.egress_port[rows]
+            if len(ports) > 1:
+                # Rows grouped by port, in order within a port: each port's records are then one slice.
+                order = np.argsort(port_of.astype(np.uint16), kind="stable")
+                rows, port_of = rows[order], port_of[order]
             h = hl[rows]
-            if len(rows) and (h == h[0]).all():
-                whole[:, 16:16 + int(h[0])] = self.hdr_bytes[rows, :int(h[0])] if len(rows) < b.n else \
-                    self.hdr_bytes[:, :int(h[0])]
+            width = int(h[0]) if len(rows) else 0
+            whole = np.take(records, rows, axis=0)
+            if (h == width).all():
+                whole[:, 16:16 + width] = np.take(self.hdr_bytes[:, :width], rows, axis=0)
             else:
                 for width in np.unique(h).tolist():
                     sel = h == width
                     whole[sel, 16:16 + width] = self.hdr_bytes[rows[sel], :width]
-            port_of = self.egress_port[rows]
-            if len(ports) == 1:
-                return {next(iter(ports)): whole.ravel()}
-            return {port: np.take(whole, np.nonzero(port_of == port)[0], axis=0).ravel() for port in ports}
+            whole[:, :16] = record_headers(times[rows], b.lengths[rows])
+            bounds = np.searchsorted(port_of, list(ports) + [1 << 20])
+            return {port: whole[bounds[i]:bounds[i + 1]].ravel() for i, port in enumerate(ports)}
         return {port: self.pcap_body(port, times) for port in ports}
 
     def pcap_body(self, port: int, times: np.ndarray) -> np.ndarray:

@@ -44,7 +44,8 @@ class Batch:
             length = int(self.lengths[0])
             rows = self.matrix()[:, :min(k, length)]
             if length >= k:
-                return rows
+                # One pass over the packets: later reads of header bytes then stay in this small matrix.
+                return np.ascontiguousarray(rows)
             out = np.zeros((n, k), dtype=np.uint8)
             out[:, :length] = rows
             return out
