@@ -92,7 +92,7 @@ class TableUse:
     name: str                     # control-plane name
     decl: A.TableDeclaration
     keys: list                    # [(value fn, width)] in declaration order
-    actions: list                 # per action id: (ActionDeclaration, [param Place])
+    actions: list                 # per action id: (ActionDeclaration, [param Place], body fn)
 
 
 class Ctx:
@@ -139,11 +139,10 @@ class BatchCompiler:
         self.compiled = compiled
         self.checked = compiled.checked
         self.error_codes = {name: code for code, name in compiled.error_names.items()}
-        self.roots: dict = {}          # symbol -> "H" | "M" | "std"
+        self.roots: dict = {}          # symbol -> "H" | "M" | "std" | "packet_in" | "packet_out"
         self.env: dict = {}            # symbol -> Place | ("const", value, width)
         self.headers: dict[str, HeaderInfo] = {}
         self.tables: dict[int, TableUse] = {}
-        self.path = ""
         self.written: set = set()      # the column keys of header fields some statement writes
 
     # ------------------------------------------------------------------ the program
@@ -167,7 +166,6 @@ class BatchCompiler:
         self._check_metadata(strip_newtype(self.M), arch.decl)
         for role, decl in blocks.items():
             self._bind_roots(role, decl)
-        self.parse_bytes = 0
         parser = self._compile_parser(blocks["parse"])
         stages = {}
         for role in ("verify", "ingress", "egress", "compute"):
@@ -223,18 +221,18 @@ class BatchCompiler:
                 _width_of(t, getattr(st, "decl", where))
 
     def _bind_roots(self, role: str, decl) -> None:
+        """Each block parameter names one root of the packet state, told apart by its type."""
+        H, M = strip_newtype(self.H), strip_newtype(self.M)
         for p in decl.params:
-            t = strip_newtype(p.symbol.type if getattr(p, "symbol", None) is not None and p.symbol.type is not None
-                              else getattr(p, "type", None))
+            sym = p.symbol
+            t = strip_newtype(sym.type if sym.type is not None else p.type)
             name = getattr(t, "name", None)
-            if t is strip_newtype(self.H) or (isinstance(t, StructLikeType) and t == strip_newtype(self.H)):
-                self.roots[p.symbol] = "H"
-            elif t is strip_newtype(self.M) or (isinstance(t, StructLikeType) and t == strip_newtype(self.M)):
-                self.roots[p.symbol] = "M"
-            elif name == "standard_metadata_t":
-                self.roots[p.symbol] = "std"
-            elif name in ("packet_in", "packet_out"):
-                self.roots[p.symbol] = name
+            if t is H or t == H:
+                self.roots[sym] = "H"
+            elif t is M or t == M:
+                self.roots[sym] = "M"
+            elif name in ("standard_metadata_t", "packet_in", "packet_out"):
+                self.roots[sym] = "std" if name == "standard_metadata_t" else name
             else:
                 raise Unsupported(f"a {role} parameter of type {t}", p)
 
@@ -351,7 +349,7 @@ class BatchCompiler:
             return (lambda ctx, m: ~fn(ctx, m)[0]), 0
         p = self.place(e)
         if p.key[0] == "s" and p.key[1] not in STD_READ:
-            raise Unsupported(f"standard_metadata.{p.key[1]}", e)
+            raise Unsupported(f"reading standard_metadata.{p.key[1]}", e)
         return self._read(p), p.width
 
     def _e_Call(self, e):
@@ -795,9 +793,9 @@ class BatchCompiler:
                 raise Unsupported(f"this declaration in control {decl.name}", local)
         for node in decl.body.walk():
             if isinstance(node, A.ExitStatement):
-                raise Unsupported("exit", node)
+                raise Unsupported("an exit statement", node)
             if isinstance(node, A.ReturnStatement):
-                raise Unsupported("return in a control", node)
+                raise Unsupported("a return statement in a control", node)
         body = pre + self.block(decl.body.statements)
         return lambda ctx, m: _run(body, ctx, m)
 
@@ -889,7 +887,8 @@ class BatchCompiler:
 
 
 def _statement_name(s) -> str:
-    names = {"ExitStatement": "exit", "ReturnStatement": "return", "ForStatement": "for loops",
+    names = {"ExitStatement": "an exit statement", "ReturnStatement": "a return statement",
+             "ForStatement": "for loops",
              "ForInStatement": "for loops", "SwitchStatement": "this switch", "DirectApplication":
              "applying a sub-block"}
     name = names.get(type(s).__name__)

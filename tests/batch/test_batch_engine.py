@@ -197,7 +197,7 @@ def test_features_program_same_bytes():
 @pytest.mark.parametrize("body, what", [
     ("register<bit<32>>(4) r; apply { r.write(0, 1); }", "the register 'r'"),
     ("apply { sm.mcast_grp = 1; }", "writing standard_metadata.mcast_grp"),
-    ("apply { exit; }", "exit"),
+    ("apply { exit; }", "an exit statement"),
     ("apply { bit<32> h; hash(h, HashAlgorithm.crc32, 32w0, { hdr.eth.dst }, 32w16); }", "the extern function hash()"),
     ("apply { hdr.ipv4.setInvalid(); }", "setInvalid() on a header"),
 ])
