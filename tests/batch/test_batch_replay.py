@@ -25,12 +25,12 @@ def _write(path, packets, times) -> None:
             w.write(data, t)
 
 
-def _replay(tmp_path, capsys, engine: str, inputs: list[str], program: str = BASIC, extra=()):
+def _replay(tmp_path, capsys, engine: str, inputs: list[str], program: str = BASIC, extra=(), entries=None):
     out = tmp_path / f"out-{engine}"
     args = ["replay", program, "--out-dir", str(out), "--engine", engine, *extra]
-    if program == BASIC:
+    if program == BASIC or entries is not None:
         runtime = tmp_path / "runtime.json"
-        runtime.write_text(json.dumps(RUNTIME))
+        runtime.write_text(json.dumps(RUNTIME if entries is None else entries))
         args += ["--runtime", str(runtime)]
     for spec in inputs:
         args += ["-i", spec]
@@ -117,3 +117,27 @@ def test_batch_replay_of_an_empty_capture(tmp_path, capsys):
     code, line, err, files = _replay(tmp_path, capsys, "batch", [f"1={tmp_path / 'in.pcap'}"])
     assert code == 0 and not files and err == ""
     assert line.startswith("replay: 0 packets in; out none; dropped 0 (none); batch engine: ")
+
+
+def test_batch_replay_of_equal_length_frames_with_different_headers(tmp_path, capsys, p4_file):
+    """Frames of one length, some VLAN-tagged: records of one length whose headers differ in length."""
+    from test_batch_engine import INGRESS, SKELETON
+    from p4helpers import V1MODEL_MAIN
+    program = str(p4_file(SKELETON + INGRESS + V1MODEL_MAIN, "features.p4"))
+    rng = random.Random(3)
+    packets = []
+    for i in range(120):
+        inner = ipv4_packet(rng.getrandbits(32), payload=bytes(30))
+        if i % 3 == 0:
+            frame = inner[:12] + b"\x81\x00" + rng.getrandbits(16).to_bytes(2, "big") + b"\x08\x00" + inner[14:-4]
+        else:
+            frame = inner
+        packets.append((0, frame))
+    _write(tmp_path / "in.pcap", packets, list(range(len(packets))))
+    routes = {"target": "bmv2", "table_entries": [
+        {"table": "MyIngress.routes", "match": {"hdr.ipv4.dst": [f"{q << 6}.0.0.0", 2]},
+         "action_name": "MyIngress.fwd", "action_params": {"port": q + 1, "dscp": q}} for q in range(4)]}
+    results = [_replay(tmp_path, capsys, engine, [f"1={tmp_path / 'in.pcap'}"], program=program, entries=routes)
+               for engine in ("scalar", "batch")]
+    assert results[0][0] == results[1][0] == 0
+    assert results[0][3] == results[1][3] and len(results[0][3]) > 1
