@@ -375,6 +375,9 @@ def _field_into_bytes(raw: np.ndarray, v: np.ndarray, first: int, width: int) ->
         raw[:, j] = (raw[:, j] & (0xFF ^ bits)) | (part & U64(bits)).astype(np.uint8)
 
 
-def output_times(batch: Batch) -> np.ndarray:
-    """The time each packet leaves: replay's clock never goes back (the latest time so far)."""
-    return np.maximum.accumulate(batch.times) if batch.n else batch.times
+def output_times(batch: Batch, clock: int = 0) -> np.ndarray:
+    """The time each packet leaves: replay's clock (starting at `clock`) never goes back: the latest
+    time so far."""
+    if not batch.n:
+        return batch.times
+    return np.maximum.accumulate(np.maximum(batch.times, clock))

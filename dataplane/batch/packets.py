@@ -175,7 +175,9 @@ def record_headers(times: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return fields.view(np.uint8).reshape(len(t), 16)
 
 
-def write_pcap(path: str, body: np.ndarray) -> None:
-    with open(path, "wb") as f:
-        f.write(_NS_HEADER)
-        f.write(memoryview(np.ascontiguousarray(body)).cast("B"))
+def open_pcap(path: str):
+    """A new classic pcap file (nanosecond timestamps, Ethernet) open for appending records, as PcapWriter
+    starts one."""
+    f = open(path, "wb")
+    f.write(_NS_HEADER)
+    return f

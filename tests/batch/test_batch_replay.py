@@ -141,3 +141,14 @@ def test_batch_replay_of_equal_length_frames_with_different_headers(tmp_path, ca
                for engine in ("scalar", "batch")]
     assert results[0][0] == results[1][0] == 0
     assert results[0][3] == results[1][3] and len(results[0][3]) > 1
+
+
+def test_a_large_capture_is_replayed_in_batches(tmp_path, capsys, monkeypatch):
+    """Past the size read whole, packets go through in batches; the clock carries from one to the next."""
+    import dataplane.batch.replay as replay
+    monkeypatch.setattr(replay, "WHOLE_FILE_LIMIT", 0)
+    monkeypatch.setattr(replay, "CHUNK", 7)
+    rng = random.Random(4)
+    packets = mixed_packets(rng, [0x0A000205, 0x0A010101], 100)
+    _write(tmp_path / "in.pcap", packets, [10_000 - (i % 9) * 1000 for i in range(len(packets))])
+    _same_run(tmp_path, capsys, [f"1={tmp_path / 'in.pcap'}"])
