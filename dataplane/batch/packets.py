@@ -114,8 +114,8 @@ def read_classic_pcap(path: str, port: int) -> Batch | None:
         return None
     n = len(heads.offsets)
     dt = np.dtype(endian + "u4")
-    if n and heads.stride is not None:
-        fields = buf[24:24 + n * heads.stride].reshape(n, heads.stride)[:, :16].copy().view(dt)
+    if heads.fields is not None:
+        fields = heads.fields
     else:
         idx = heads.offsets[:, None] + np.arange(16)
         fields = buf[idx].copy().view(dt) if n else np.zeros((0, 4), dtype=dt)
@@ -133,6 +133,7 @@ def read_classic_pcap(path: str, port: int) -> Batch | None:
 class _Heads:
     offsets: np.ndarray
     stride: int | None
+    fields: np.ndarray | None = None      # n x 4: the record headers' fields, when already read
 
 
 def _record_offsets(data: bytes, endian: str) -> _Heads | None:
@@ -148,9 +149,9 @@ def _record_offsets(data: bytes, endian: str) -> _Heads | None:
     if first <= MAX_PACKET and (size - 24) % stride == 0:
         n = (size - 24) // stride
         rows = np.frombuffer(data, dtype=np.uint8, offset=24).reshape(n, stride)
-        lens = rows[:, 8:12].copy().view(np.dtype(endian + "u4")).ravel()
-        if (lens == first).all():
-            return _Heads(24 + stride * np.arange(n, dtype=np.int64), stride)
+        fields = rows[:, :16].copy().view(np.dtype(endian + "u4"))
+        if (fields[:, 2] == first).all():
+            return _Heads(24 + stride * np.arange(n, dtype=np.int64), stride, fields)
     offsets = []
     pos = 24
     while pos < size:

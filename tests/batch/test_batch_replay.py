@@ -152,3 +152,11 @@ def test_a_large_capture_is_replayed_in_batches(tmp_path, capsys, monkeypatch):
     packets = mixed_packets(rng, [0x0A000205, 0x0A010101], 100)
     _write(tmp_path / "in.pcap", packets, [10_000 - (i % 9) * 1000 for i in range(len(packets))])
     _same_run(tmp_path, capsys, [f"1={tmp_path / 'in.pcap'}"])
+
+
+def test_batch_replay_of_a_big_endian_microsecond_pcap(tmp_path, capsys):
+    import struct
+    packets = [ipv4_packet(0x0A000205, payload=bytes(i % 3)) for i in range(20)]
+    body = b"".join(struct.pack(">IIII", 100 + i, 999_999 - i, len(p), len(p) + 4) + p for i, p in enumerate(packets))
+    (tmp_path / "in.pcap").write_bytes(struct.pack(">IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1) + body)
+    _same_run(tmp_path, capsys, [f"1={tmp_path / 'in.pcap'}"])
