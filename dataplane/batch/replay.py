@@ -35,9 +35,10 @@ def choose_engine(choice: str, device, trace: bool) -> BatchEngine | None:
 
 
 # A capture up to this size is read whole (the fast path); a larger one, or several inputs, are replayed
-# in batches of CHUNK packets, so that memory stays bounded as with the scalar engine.
-WHOLE_FILE_LIMIT = 256 << 20
-CHUNK = 1 << 19
+# in batches of CHUNK packets, so that memory stays bounded as with the scalar engine (a batch holds a
+# few dozen 8-byte columns per packet besides the packets themselves).
+WHOLE_FILE_LIMIT = 64 << 20
+CHUNK = 1 << 18
 
 
 def replay_batch(engine: BatchEngine, inputs: list, records, out_dir: str) -> tuple[int, dict, dict]:
