@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from .diagnostics import error
 
@@ -29,11 +30,15 @@ def register(sub) -> None:
     p.add_argument("--trace", action="store_true", help="print the trace of every packet")
     p.add_argument("--report", metavar="FILE.html", help="write a self-contained HTML report of the replay (the "
                                                         "first 3000 packets) to step through in a browser")
+    p.add_argument("--engine", choices=["auto", "batch", "scalar"], default="auto",
+                   help="batch: the whole capture at once in numpy columns (stateless programs only); scalar: "
+                        "packet by packet; auto (default): batch when the program allows it")
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("bench", help="measure packets per second of pipelines and simulated networks")
     p.add_argument("--packets", type=int, default=200_000, help="packets per benchmark (default 200000)")
-    p.add_argument("--which", choices=["lpm", "acl", "replay", "fat-tree", "routers-500", "floods", "tcp", "all"], default="all")
+    p.add_argument("--which", choices=["lpm", "acl", "replay", "batch", "fat-tree", "routers-500", "floods", "tcp",
+                                       "all"], default="all")
     p.set_defaults(func=cmd_bench)
 
 
@@ -66,11 +71,12 @@ def cmd_stf(args) -> int:
 def cmd_replay(args) -> int:
     import re
 
+    from .batch.replay import choose_engine, replay_batch
     from .build import build
     from .cli import _defines
     from .controlplane.loader import load_file
     from .pcap import PcapReader
-    from .replay import Source, replay
+    from .replay import ReplayCounts, Source, merged_packets, replay
     from .runtime.device import Device
     program = build(args.program, args.include_dirs, _defines(args.defines))
     _print_warnings(program)
@@ -95,6 +101,10 @@ def cmd_replay(args) -> int:
         if "@" in path and not os.path.exists(path):
             path, _, end = path.rpartition("@")
         inputs.append((int(port_s), path, end))
+    if args.report and args.engine == "batch":
+        raise error("--report needs the scalar engine (the batch engine runs whole columns, not packets); "
+                    "use --engine scalar or auto")
+    batch = choose_engine(args.engine, device, args.trace or bool(args.report))
     recording = None
     if args.report:
         from .views.replay_data import ReplayRecording
@@ -103,15 +113,22 @@ def cmd_replay(args) -> int:
     try:
         for port, path, end in inputs:      # every file header is checked before any packet is sent
             sources.append(Source(port, PcapReader(path), end))
-        counts = replay(device, sources, args.out_dir, trace=print if args.trace else None, recording=recording)
+        if batch is not None:
+            start = time.perf_counter()
+            n, out, dropped = replay_batch(batch, inputs, merged_packets(sources), args.out_dir)
+            counts = ReplayCounts(n, out, dropped, time.perf_counter() - start)
+        else:
+            counts = replay(device, sources, args.out_dir, trace=print if args.trace else None,
+                            recording=recording)
     finally:
         for s in sources:
             s.reader.close()
     out_counts, drop_counts = counts.out, counts.drops
     outs = ", ".join(f"port {p}: {n}" for p, n in sorted(out_counts.items())) or "none"
     drops = ", ".join(f"{k} {n}" for k, n in sorted(drop_counts.items())) or "none"
+    engine = "batch engine: " if batch is not None else ""
     print(f"replay: {counts.packets} packets in; out {outs}; dropped {sum(drop_counts.values())} ({drops}); "
-          f"{counts.rate:,.0f} packets/s")
+          f"{engine}{counts.rate:,.0f} packets/s")
     if recording is not None:
         _write_replay_report(recording, args.report)
     return 0

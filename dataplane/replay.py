@@ -63,7 +63,7 @@ def _packets(source: Source) -> Iterator[tuple[int, bytes]]:
         yield t_ns, data
 
 
-def _merged(sources: list[Source]) -> Iterator[tuple[int, int, bytes]]:
+def merged_packets(sources: list[Source]) -> Iterator[tuple[int, int, bytes]]:
     """(time_ns, port, data) of every source, by time; read as replayed, never all at once."""
     if len(sources) == 1:
         source, port = sources[0], sources[0].port
@@ -105,7 +105,7 @@ def replay(device, sources: list[Source], out_dir: str, trace: Callable[[str], N
     start = time.perf_counter()
     try:
         now_ns = n = 0
-        for t_ns, port, data in _merged(sources):
+        for t_ns, port, data in merged_packets(sources):
             n += 1
             if t_ns > now_ns:
                 now_ns = t_ns

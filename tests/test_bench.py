@@ -14,3 +14,11 @@ def test_the_flood_benchmark_reports_the_bounded_state(name, bounded):
     assert r["events"] > 0 and r["maxrss_kib"] > 0 and r["wall"] > 0
     assert bounded in r["limits"]
     assert "intact" in r["apps"] or "rtt" in r["apps"]
+
+
+def test_the_batch_benchmark_compares_the_engines_on_the_same_bytes():
+    from dataplane.bench import bench_batch
+    lines = bench_batch(300)
+    assert len(lines) == 2
+    assert "batch engine" in lines[0] and "scalar engine" in lines[0] and lines[0].endswith("same bytes: yes")
+    assert lines[1].startswith("batch: forwarding alone")

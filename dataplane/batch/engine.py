@@ -1,0 +1,383 @@
+"""Run the columnar form of a program over a batch of packets: parse, controls, fates, deparse.
+
+The v1model steps are the scalar engine's (arch/v1model.py and the generated `fast` function): the
+parser stops at its first error and the packet goes on with what it extracted; egress_spec 511 at
+the end of ingress drops the packet (mark_to_drop), else it becomes egress_port and egress runs;
+511 at the end of egress drops it too; then the checksum control and the deparser, whose headers
+are followed by the bytes the parser did not consume.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..runtime.trace import DropReason
+from .packets import Batch, record_headers
+from .program import BatchProgram, Ctx, Unsupported, compile_batch
+from .tables import ColumnTable
+
+U64 = np.uint64
+KEPT, MARK_TO_DROP, EGRESS_DROP = 0, 1, 2
+DROP_REASONS = {MARK_TO_DROP: DropReason.MARK_TO_DROP, EGRESS_DROP: DropReason.EGRESS_DROP}
+
+
+def batch_form(program) -> BatchProgram:
+    """The columnar form of a CompiledProgram (compiled once); raises Unsupported when it has none."""
+    form = getattr(program, "_batch_form", None)
+    if form is None:
+        try:
+            form = compile_batch(program)
+        except Unsupported as exc:
+            form = exc
+        program._batch_form = form
+    if isinstance(form, Unsupported):
+        raise form
+    return form
+
+
+def why_not_batch(program) -> Unsupported | None:
+    """None if the batch engine runs this program, else what keeps it out (with its source span)."""
+    try:
+        batch_form(program)
+    except Unsupported as exc:
+        return exc
+    return None
+
+
+@dataclass
+class BatchResult:
+    """What became of every packet: its fate (KEPT or a drop), its egress port, and its output bytes
+    (the deparsed headers, `hdr_bytes[i, :hdr_len[i]]`, then the input from `payload_from[i]` on)."""
+    batch: Batch
+    fate: np.ndarray
+    egress_port: np.ndarray
+    hdr_bytes: np.ndarray
+    hdr_len: np.ndarray
+    payload_from: np.ndarray
+
+    def out_counts(self) -> dict[int, int]:
+        ports, counts = np.unique(self.egress_port[self.fate == KEPT], return_counts=True)
+        return {int(p): int(c) for p, c in zip(ports, counts)}
+
+    def drop_counts(self) -> dict[str, int]:
+        out = {}
+        for code, reason in DROP_REASONS.items():
+            k = int((self.fate == code).sum())
+            if k:
+                out[reason.name.lower()] = k
+        return out
+
+    def packets(self, port: int) -> list[bytes]:
+        """The output packets of one port, in order (for tests and small runs)."""
+        b = self.batch
+        rows = np.nonzero((self.fate == KEPT) & (self.egress_port == port))[0]
+        buf = b.buf
+        return [self.hdr_bytes[i, :self.hdr_len[i]].tobytes() +
+                buf[b.starts[i] + self.payload_from[i]:b.starts[i] + b.lengths[i]].tobytes() for i in rows]
+
+    def pcap_bodies(self, times: np.ndarray) -> dict[int, np.ndarray]:
+        """The records of every port's output pcap (everything after the file header), as bytes in numpy
+        arrays. When every packet leaves as long as it came, in records of one length, all records are
+        made at once as the rows of one matrix (input records with new headers), and each port takes its
+        rows; otherwise each port's records are gathered from their pieces."""
+        b = self.batch
+        kept = self.fate == KEPT
+        ports = self.out_counts()
+        hl, pf = self.hdr_len, self.payload_from
+        records = b.records()
+        if records is not None and (hl[kept] == pf[kept]).all():
+            rows = np.nonzero(kept)[0]
+            port_of = self.egress_port[rows]
+            if len(ports) > 1:
+                # Rows grouped by port, in order within a port: each port's records are then one slice.
+                order = np.argsort(port_of.astype(np.uint16), kind="stable")
+                rows, port_of = rows[order], port_of[order]
+            h = hl[rows]
+            width = int(h[0]) if len(rows) else 0
+            whole = np.take(records, rows, axis=0)
+            if (h == width).all():
+                whole[:, 16:16 + width] = np.take(self.hdr_bytes[:, :width], rows, axis=0)
+            else:
+                for width in np.unique(h).tolist():
+                    sel = h == width
+                    whole[sel, 16:16 + width] = self.hdr_bytes[rows[sel], :width]
+            whole[:, :16] = record_headers(times[rows], b.lengths[rows])
+            bounds = np.searchsorted(port_of, list(ports) + [1 << 20])
+            return {port: whole[bounds[i]:bounds[i + 1]].ravel() for i, port in enumerate(ports)}
+        return {port: self.pcap_body(port, times) for port in ports}
+
+    def pcap_body(self, port: int, times: np.ndarray) -> np.ndarray:
+        """The records of one port's output pcap, gathered from their pieces."""
+        b = self.batch
+        rows = np.nonzero((self.fate == KEPT) & (self.egress_port == port))[0]
+        hl = self.hdr_len[rows]
+        pf = self.payload_from[rows]
+        out_len = hl + b.lengths[rows] - pf
+        heads = record_headers(times[rows], out_len)
+        return _gather(b, rows, heads, self.hdr_bytes, hl, pf, out_len)
+
+
+def _gather(b: Batch, rows, heads, hdr_bytes, hl, pf, out_len) -> np.ndarray:
+    """The general case: each record is three segments (record header, headers, payload) copied from one
+    buffer of sources with a single index gather."""
+    n = len(rows)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint8)
+    hw = hdr_bytes.shape[1]
+    src = np.concatenate([b.buf, hdr_bytes[rows].ravel(), heads.ravel()])
+    hdr_base = len(b.buf)
+    head_base = hdr_base + n * hw
+    k = np.arange(n, dtype=np.int64)
+    seg_src = np.stack([head_base + 16 * k, hdr_base + hw * k, b.starts[rows] + pf], axis=1).ravel()
+    seg_len = np.stack([np.full(n, 16, dtype=np.int64), hl, out_len - hl], axis=1).ravel()
+    seg_out = np.cumsum(seg_len) - seg_len
+    total = int(seg_len.sum())
+    idx = np.repeat(seg_src - seg_out, seg_len) + np.arange(total, dtype=np.int64)
+    return src[idx]
+
+
+class BatchEngine:
+    """The columnar form of a device's program, run with the device's table entries."""
+
+    def __init__(self, device):
+        self.device = device
+        self.form = batch_form(device.program)
+        self.fields = {h.field_key(f): (h, first, width) for h in self.form.headers.values()
+                       for f, first, width in h.fields}
+
+    def run(self, batch: Batch) -> BatchResult:
+        form = self.form
+        n = batch.n
+        ctx = Ctx(n)
+        for use in form.tables.values():
+            ctx.tables[use.name] = ColumnTable(self.device.tables[use.name])
+        cols = ctx.cols
+        head = batch.head(form.max_parse_bytes)
+        self._raw = {}
+        self._bytes = {}
+        ctx.decode = lambda key: self._decode(ctx, head, key)
+        ctx.header_bytes = lambda h: self._header_bytes(ctx, h, head)
+        cols[("s", "ingress_port")] = batch.ports.astype(U64)
+        cols[("s", "packet_length")] = batch.lengths.astype(U64)
+        everyone = np.ones(n, dtype=bool)
+        off = self._parse(ctx, batch, head)
+        form.stages["verify"](ctx, everyone)
+        form.stages["ingress"](ctx, everyone)
+        spec = ctx.col(("s", "egress_spec"), 9)
+        fate = np.where(spec == 511, MARK_TO_DROP, KEPT)
+        alive = fate == KEPT
+        egress_port = spec.astype(np.int64)
+        cols[("s", "egress_port")] = spec.copy()
+        cols[("s", "egress_spec")] = np.zeros(n, dtype=U64)
+        if alive.any():
+            form.stages["egress"](ctx, alive)
+        fate = np.where(alive & (ctx.col(("s", "egress_spec"), 9) == 511), EGRESS_DROP, fate)
+        alive = fate == KEPT
+        if alive.any():
+            form.stages["compute"](ctx, alive)
+        hdr_bytes, hdr_len = self._deparse(ctx, alive, head)
+        return BatchResult(batch, fate, egress_port, hdr_bytes, hdr_len, off)
+
+    # ------------------------------------------------------------------ parser
+
+    def _parse(self, ctx: Ctx, batch: Batch, head: np.ndarray) -> np.ndarray:
+        form = self.form
+        n = batch.n
+        lengths = batch.lengths
+        off = np.zeros(n, dtype=np.int64)
+        err = np.zeros(n, dtype=np.int64)
+        too_short = form.error_codes.get("PacketTooShort", 1)
+        no_match = form.error_codes.get("NoMatch", 2)
+        arrive = {"start": np.ones(n, dtype=bool)}
+        for name, stmts, keys, targets in form.parser:
+            m = arrive.pop(name, None)
+            if m is None or not m.any():
+                continue
+            for kind, x in stmts:
+                if kind == "extract":
+                    short = m & (off + x.size > lengths)
+                    if short.any():
+                        err[short] = too_short
+                        m = m & ~short
+                    rows = np.nonzero(m)[0]
+                    if len(rows):
+                        self._extract(ctx, head, off, rows, x)
+                elif m.any():
+                    x(ctx, m)
+            if not keys:
+                target = targets[0][1]
+                if target not in (None, "accept"):
+                    arrive[target] = arrive.get(target, np.zeros(n, dtype=bool)) | m
+                continue
+            values = []
+            for fn, w in keys:
+                v = fn(ctx, m)
+                v = np.asarray(v).astype(U64) if w == 0 else v
+                values.append(np.broadcast_to(v, (n,)).astype(U64, copy=False))
+            taken = np.zeros(n, dtype=bool)
+            for tests, target in targets:
+                sel = m & ~taken
+                if tests is not None:
+                    for t, v in zip(tests, values):
+                        if t is None:
+                            continue
+                        kind, a, b = t
+                        if kind == "eq":
+                            sel &= v == U64(a)
+                        elif kind == "mask":
+                            sel &= (v & U64(b)) == U64(a)
+                        else:
+                            sel &= (v >= U64(a)) & (v <= U64(b))
+                taken |= sel
+                if target != "accept" and sel.any():
+                    arrive[target] = arrive.get(target, np.zeros(n, dtype=bool)) | sel
+            missed = m & ~taken
+            if missed.any():
+                err[missed] = no_match
+        ctx.cols[("s", "parser_error")] = err.astype(U64)
+        return off
+
+    def _extract(self, ctx: Ctx, head: np.ndarray, off: np.ndarray, rows: np.ndarray, h) -> None:
+        """Mark the header valid where it was found; its fields are decoded from the bytes when first used
+        (fields already in use get the new values of these rows now)."""
+        n = ctx.n
+        o = off[rows]
+        self._raw.pop(h.name, None)
+        self._bytes.pop(h.name, None)
+        for fname, first, width in h.fields:
+            key = h.field_key(fname)
+            col = ctx.cols.get(key)
+            if col is not None:
+                raw = head[rows[:, None], o[:, None] + np.arange(h.size)]
+                col = col.copy()
+                col[rows] = _field_from_bytes(raw, first, width)
+                ctx.cols[key] = col
+        valid = ctx.col(h.valid_key(), 0)
+        if len(rows) == n:
+            ctx.cols[h.valid_key()] = np.ones(n, dtype=bool)
+            ctx.cols[("o", h.name)] = o.copy()
+        else:
+            valid = valid.copy()
+            valid[rows] = True
+            ctx.cols[h.valid_key()] = valid
+            where = ctx.cols.get(("o", h.name))
+            where = np.zeros(n, dtype=np.int64) if where is None else where.copy()
+            where[rows] = o
+            ctx.cols[("o", h.name)] = where
+        off[rows] += h.size
+
+    def _decode(self, ctx: Ctx, head: np.ndarray, key):
+        """The column of a header field nobody has used yet: from the bytes it was extracted from (0 in the
+        rows where the header was never extracted)."""
+        spec = self.fields.get(key)
+        valid = ctx.cols.get(("v", key[1]))
+        if spec is None or valid is None:
+            return None
+        h, first, width = spec
+        v = _field_from_bytes(self._input_bytes(ctx, h, head), first, width)
+        return v if valid.all() else np.where(valid, v, U64(0))
+
+    def _input_bytes(self, ctx: Ctx, h, head: np.ndarray) -> np.ndarray:
+        """n x size: the bytes each row's header was extracted from (anything where it is invalid)."""
+        raw = self._raw.get(h.name)
+        if raw is None:
+            valid = ctx.col(h.valid_key(), 0)
+            o = ctx.cols.get(("o", h.name))
+            if o is None or not valid.any():
+                raw = np.zeros((ctx.n, h.size), dtype=np.uint8)
+            else:
+                ov = o if valid.all() else o[valid]
+                if ov.min() == ov.max():
+                    start = int(ov[0])
+                    raw = head[:, start:start + h.size]
+                else:
+                    raw = head[np.arange(ctx.n)[:, None], o[:, None] + np.arange(h.size)]
+            self._raw[h.name] = raw
+        return raw
+
+    # ------------------------------------------------------------------ deparser
+
+    def _deparse(self, ctx: Ctx, alive: np.ndarray, head: np.ndarray):
+        emits = self.form.emits
+        n = ctx.n
+        width = sum(h.size for h in emits)
+        out = np.zeros((n, width), dtype=np.uint8)
+        hdr_len = np.zeros(n, dtype=np.int64)
+        for h in emits:
+            valid = ctx.col(h.valid_key(), 0) & alive
+            if not valid.any():
+                continue
+            raw = self._header_bytes(ctx, h, head)
+            if valid.all():
+                lens = hdr_len
+                if (lens == lens[0]).all():
+                    p = int(lens[0])
+                    out[:, p:p + h.size] = raw
+                    hdr_len += h.size
+                    continue
+            rows = np.nonzero(valid)[0]
+            pos = hdr_len[rows]
+            out[rows[:, None], pos[:, None] + np.arange(h.size)] = raw[rows]
+            hdr_len[rows] += h.size
+        return out, hdr_len
+
+    def _header_bytes(self, ctx: Ctx, h, head: np.ndarray) -> np.ndarray:
+        """n x size bytes of a header as on the wire: the bytes it was extracted from (a header is valid
+        only if extracted), with the fields the program may write encoded again from their columns."""
+        version = ctx.versions.get(h.name, 0)
+        cached = self._bytes.get(h.name)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        raw = self._input_bytes(ctx, h, head).copy()
+        written = self.form.written
+        for fname, first, width in h.fields:
+            key = h.field_key(fname)
+            if key in written and key in ctx.cols:
+                _field_into_bytes(raw, ctx.cols[key], first, width)
+        self._bytes[h.name] = (version, raw)
+        return raw
+
+
+def _field_from_bytes(raw: np.ndarray, first: int, width: int) -> np.ndarray:
+    """The column of a field whose bits start `first` bits into rows of header bytes (at most 8 bytes)."""
+    b0, b1 = first // 8, (first + width - 1) // 8
+    k = b1 - b0 + 1
+    if k in (1, 2, 4, 8):
+        v = raw[:, b0:b1 + 1].copy().view(f">u{k}")[:, 0].astype(U64)
+    else:
+        window = np.zeros((len(raw), 8), dtype=np.uint8)
+        window[:, 8 - k:] = raw[:, b0:b1 + 1]
+        v = window.view(">u8")[:, 0].astype(U64)
+    tail = 8 * (b1 + 1) - (first + width)
+    if tail:
+        v >>= U64(tail)
+    if width < 8 * k - tail:
+        v &= U64((1 << width) - 1)
+    return v
+
+
+def _field_into_bytes(raw: np.ndarray, v: np.ndarray, first: int, width: int) -> None:
+    """Write a field's column into rows of header bytes, keeping the bits of its neighbours."""
+    end = first + width
+    b0, b1 = first // 8, (end - 1) // 8
+    k = b1 - b0 + 1
+    if first % 8 == 0 and width % 8 == 0:
+        raw[:, b0:b1 + 1] = v.astype(">u8").view(np.uint8).reshape(len(raw), 8)[:, 8 - k:]
+        return
+    for j in range(b0, b1 + 1):
+        shift = end - (8 * j + 8)
+        part = (v >> U64(shift)) if shift >= 0 else (v << U64(-shift))
+        lo_bit = max(first, 8 * j) - 8 * j          # bits of this byte the field covers, from its top
+        hi_bit = min(end, 8 * j + 8) - 8 * j
+        bits = (0xFF >> lo_bit) & (0xFF << (8 - hi_bit)) & 0xFF
+        raw[:, j] = (raw[:, j] & (0xFF ^ bits)) | (part & U64(bits)).astype(np.uint8)
+
+
+def output_times(batch: Batch, clock: int = 0) -> np.ndarray:
+    """The time each packet leaves: replay's clock (starting at `clock`) never goes back: the latest
+    time so far."""
+    if not batch.n:
+        return batch.times
+    return np.maximum.accumulate(np.maximum(batch.times, clock))

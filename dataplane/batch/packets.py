@@ -1,0 +1,184 @@
+"""Packets of a batch as numpy arrays, read from pcap files and written to pcap files in one pass each.
+
+A batch keeps every packet's bytes in one buffer (`buf`, uint8) with `starts` and `lengths`, and their
+times and ingress ports. A classic pcap file is read whole: the file buffer itself is the batch buffer
+(packets start 16 bytes after their record header). When every record has the same length, the records
+are rows of a matrix (`stride`), which makes reading and writing a few numpy copies.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..pcap import MAX_PACKET
+
+_MAGIC_US = 0xA1B2C3D4
+_MAGIC_NS = 0xA1B23C4D
+_NS_HEADER = struct.pack("<IHHiIII", _MAGIC_NS, 2, 4, 0, 0, 262144, 1)
+
+
+@dataclass
+class Batch:
+    buf: np.ndarray            # uint8
+    starts: np.ndarray         # int64: where each packet's bytes start in buf
+    lengths: np.ndarray        # int64
+    times: np.ndarray          # int64 nanoseconds
+    ports: np.ndarray          # int64 ingress ports
+    # Uniform layout: packet i starts at base + i * stride (all of one length); None otherwise.
+    base: int | None = None
+    stride: int | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.starts)
+
+    def head(self, k: int) -> np.ndarray:
+        """The first k bytes of every packet as an n x k matrix (zeros past a packet's end)."""
+        n = self.n
+        if k == 0 or n == 0:
+            return np.zeros((n, k), dtype=np.uint8)
+        if self.stride is not None:
+            length = int(self.lengths[0])
+            rows = self.matrix()[:, :min(k, length)]
+            if length >= k:
+                # One pass over the packets: later reads of header bytes then stay in this small matrix.
+                return np.ascontiguousarray(rows)
+            out = np.zeros((n, k), dtype=np.uint8)
+            out[:, :length] = rows
+            return out
+        cols = np.arange(k, dtype=np.int64)
+        idx = self.starts[:, None] + cols
+        inside = cols < self.lengths[:, None]
+        idx = np.where(inside, idx, 0)
+        return np.where(inside, self.buf[idx], 0).astype(np.uint8)
+
+    def records(self) -> np.ndarray | None:
+        """The uniform layout's pcap records (16-byte record header, then the packet) as the rows of a
+        matrix, when the buffer is a pcap file's; else None."""
+        n, base, stride = self.n, self.base, self.stride
+        if base is None or base < 16 or stride != 16 + int(self.lengths[0]) or not n:
+            return None
+        return self.buf[base - 16:base - 16 + n * stride].reshape(n, stride)
+
+    def matrix(self) -> np.ndarray:
+        """The uniform layout's packets as rows (only when stride is set)."""
+        n, base, stride = self.n, self.base, self.stride
+        if not n:
+            return np.zeros((0, 0), dtype=np.uint8)
+        return np.lib.stride_tricks.as_strided(self.buf[base:], shape=(n, int(self.lengths[0])), strides=(stride, 1),
+                                               writeable=False)
+
+
+def batch_from_records(records) -> Batch:
+    """A batch of (time_ns, port, data) records, in order."""
+    times, ports, datas = [], [], []
+    for t, port, data in records:
+        times.append(t)
+        ports.append(port)
+        datas.append(data)
+    lengths = np.fromiter((len(d) for d in datas), dtype=np.int64, count=len(datas))
+    starts = np.zeros(len(datas), dtype=np.int64)
+    if len(datas) > 1:
+        np.cumsum(lengths[:-1], out=starts[1:])
+    buf = np.frombuffer(b"".join(datas), dtype=np.uint8)
+    batch = Batch(buf, starts, lengths, np.array(times, dtype=np.int64), np.array(ports, dtype=np.int64))
+    if len(datas) and (lengths == lengths[0]).all():
+        batch.base, batch.stride = 0, int(lengths[0])
+    return batch
+
+
+def read_classic_pcap(path: str, port: int) -> Batch | None:
+    """The packets of a classic pcap file, or None when it is not one this reader takes as it is (pcapng,
+    or anything damaged: the record-by-record reader then reads it and reports the damage exactly)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24:
+        return None
+    magic_le = struct.unpack_from("<I", data)[0]
+    magic_be = struct.unpack_from(">I", data)[0]
+    if magic_le in (_MAGIC_US, _MAGIC_NS):
+        endian, magic = "<", magic_le
+    elif magic_be in (_MAGIC_US, _MAGIC_NS):
+        endian, magic = ">", magic_be
+    else:
+        return None
+    scale, per_second = (1000, 1_000_000) if magic == _MAGIC_US else (1, 1_000_000_000)
+    if struct.unpack_from(endian + "I", data, 20)[0] != 1:
+        return None
+    buf = np.frombuffer(data, dtype=np.uint8)
+    heads = _record_offsets(data, endian)
+    if heads is None:
+        return None
+    n = len(heads.offsets)
+    dt = np.dtype(endian + "u4")
+    if heads.fields is not None:
+        fields = heads.fields
+    else:
+        idx = heads.offsets[:, None] + np.arange(16)
+        fields = buf[idx].copy().view(dt) if n else np.zeros((0, 4), dtype=dt)
+    sec, frac, incl = (fields[:, i].astype(np.int64) for i in range(3))
+    if n and (frac >= per_second).any():
+        return None
+    times = sec * 1_000_000_000 + frac * scale
+    batch = Batch(buf, heads.offsets + 16, incl, times, np.full(n, port, dtype=np.int64))
+    if heads.stride is not None:
+        batch.base, batch.stride = 24 + 16, heads.stride
+    return batch
+
+
+@dataclass
+class _Heads:
+    offsets: np.ndarray
+    stride: int | None
+    fields: np.ndarray | None = None      # n x 4: the record headers' fields, when already read
+
+
+def _record_offsets(data: bytes, endian: str) -> _Heads | None:
+    """The byte offsets of the record headers; None if a record is damaged (too long, truncated)."""
+    size = len(data)
+    if size == 24:
+        return _Heads(np.zeros(0, dtype=np.int64), None)
+    if size < 40:
+        return None
+    incl_at = struct.Struct(endian + "I").unpack_from
+    first = incl_at(data, 24 + 8)[0]
+    stride = 16 + first
+    if first <= MAX_PACKET and (size - 24) % stride == 0:
+        n = (size - 24) // stride
+        rows = np.frombuffer(data, dtype=np.uint8, offset=24).reshape(n, stride)
+        fields = rows[:, :16].copy().view(np.dtype(endian + "u4"))
+        if (fields[:, 2] == first).all():
+            return _Heads(24 + stride * np.arange(n, dtype=np.int64), stride, fields)
+    offsets = []
+    pos = 24
+    while pos < size:
+        if pos + 16 > size:
+            return None
+        incl = incl_at(data, pos + 8)[0]
+        if incl > MAX_PACKET or pos + 16 + incl > size:
+            return None
+        offsets.append(pos)
+        pos += 16 + incl
+    return _Heads(np.array(offsets, dtype=np.int64), None)
+
+
+def record_headers(times: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """n x 16 bytes: the nanosecond pcap record header of each packet (as PcapWriter writes it)."""
+    t = np.maximum(times, 0)
+    fields = np.empty((len(t), 4), dtype="<u4")
+    fields[:, 0] = (t // 1_000_000_000) & 0xFFFFFFFF
+    fields[:, 1] = t % 1_000_000_000
+    fields[:, 2] = lengths
+    fields[:, 3] = lengths
+    return fields.view(np.uint8).reshape(len(t), 16)
+
+
+def open_pcap(path: str):
+    """A new classic pcap file (nanosecond timestamps, Ethernet) open for appending records, as PcapWriter
+    starts one."""
+    f = open(path, "wb")
+    f.write(_NS_HEADER)
+    return f

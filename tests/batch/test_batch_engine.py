@@ -1,0 +1,209 @@
+"""The batch engine gives the scalar engine's bytes and drops: shipped programs, tutorials, small programs."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from batchcheck import assert_same, device_of, ipv4_packet, mixed_packets
+from dataplane.batch import why_not_batch
+from dataplane.bench import setup_lpm
+from dataplane.build import build
+from dataplane.controlplane.loader import load_file
+from dataplane.runtime.device import Device
+from conformance.corpus import corpus_dir
+from p4helpers import PROGRAMS, V1MODEL_MAIN
+
+# The shipped programs the batch engine runs; every other one names what keeps it out.
+QUALIFYING = {"basic_ipv4.p4", "qos.p4"}
+STF_DIR = PROGRAMS.parent / "tests" / "stf"
+
+
+@pytest.mark.parametrize("path", sorted(PROGRAMS.glob("*.p4")), ids=lambda p: p.name)
+def test_shipped_programs_qualify_or_say_why(path):
+    why = why_not_batch(build(str(path)))
+    if path.name in QUALIFYING:
+        assert why is None
+    else:
+        assert why is not None and why.span is not None
+        assert why.sentence().endswith(f"({why.span.source.path.rsplit('/', 1)[-1]}:{why.span.line})")
+
+
+def _stf_packets(text: str) -> list[tuple[int, bytes]]:
+    out = []
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if words[:1] == ["packet"]:
+            out.append((int(words[1]), bytes.fromhex("".join(words[2:]))))
+    return out
+
+
+@pytest.mark.parametrize("stf", sorted(p for name in QUALIFYING for p in STF_DIR.glob(f"{name[:-3]}/*.stf")),
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_qualifying_programs_same_bytes_on_their_stf_packets(stf):
+    """Each STF test's table entries (as the test leaves them) and packets, plus packets of every kind."""
+    from dataplane.frontend.preprocess import read_source
+    from dataplane.stf import run_stf
+    dev = Device(build(str(PROGRAMS / f"{stf.parent.name}.p4")))
+    run_stf(dev, read_source(str(stf)))
+    packets = _stf_packets(stf.read_text())
+    dsts = [int.from_bytes(p[30:34], "big") for _, p in packets if len(p) >= 34]
+    assert_same(dev, packets + mixed_packets(random.Random(stf.name), dsts or [0x0A000101], 300))
+
+
+def test_basic_ipv4_with_1000_routes_same_bytes():
+    dev, _ = setup_lpm(1000)
+    rng = random.Random(5)
+    dsts = [e.key for e in dev.tables["MyIngress.ipv4_lpm"].entries.values()][:300]
+    assert_same(dev, mixed_packets(rng, dsts, 1500))
+
+
+def test_basic_ipv4_empty_table_drops_everything():
+    dev = Device(build(str(PROGRAMS / "basic_ipv4.p4")))
+    assert_same(dev, [(1, ipv4_packet(0x0A000202)), (2, b""), (1, b"\x00" * 13)])
+
+
+TUTORIALS = ("basic", "basic_tunnel", "qos")
+
+
+@pytest.mark.parametrize("name", TUTORIALS)
+def test_tutorial_solutions_same_bytes(name):
+    d = corpus_dir() / "tutorials" / "exercises" / name
+    if not d.is_dir():
+        pytest.skip(f"the P4 tutorials corpus is not here ({d})")
+    dev = Device(build(str(d / "solution" / f"{name}.p4")))
+    runtime = d / "s1-runtime.json"
+    if not runtime.exists():
+        runtime = d / "pod-topo" / "s1-runtime.json"
+    load_file(dev, str(runtime))
+    assert why_not_batch(dev.program) is None
+    dsts = []
+    for e in json.loads(runtime.read_text()).get("table_entries", []):
+        for v in e.get("match", {}).values():
+            if isinstance(v, list) and isinstance(v[0], str) and v[0].count(".") == 3:
+                dsts.append(int.from_bytes(bytes(int(x) for x in v[0].split(".")), "big") | 1)
+    rng = random.Random(len(name))
+    packets = mixed_packets(rng, dsts or [0x0A000101], 600)
+    if name == "basic_tunnel":       # myTunnel frames (EtherType 0x1212) too
+        packets += [(1, bytes(12) + b"\x12\x12" + rng.randbytes(4) + p[14:]) for _, p in packets[:200]]
+        packets += [(1, bytes(12) + b"\x12\x12" + rng.randbytes(2) + b"\x08\x00" + p[14:]) for _, p in packets[:200]]
+    assert_same(dev, packets)
+
+
+SKELETON = """
+#include <core.p4>
+#include <v1model.p4>
+header ethernet_t { bit<48> dst; bit<48> src; bit<16> type; }
+header tag_t { bit<3> pcp; bit<1> cfi; bit<12> vid; bit<16> type; }
+header ipv4_t { bit<4> version; bit<4> ihl; bit<6> dscp; bit<2> ecn; bit<16> len; bit<16> id; bit<3> flags;
+                bit<13> frag; bit<8> ttl; bit<8> proto; bit<16> csum; bit<32> src; bit<32> dst; }
+struct headers_t { ethernet_t eth; tag_t tag; ipv4_t ipv4; }
+struct metadata_t { bit<16> group; bool seen; bit<9> port; }
+parser MyParser(packet_in pkt, out headers_t hdr, inout metadata_t meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.eth); transition select(hdr.eth.type) {
+        0x8100 &&& 0xEFFF: vlan; 0x0800: ipv4; 0x0600 .. 0x07FF: reject_range; } }
+    state reject_range { transition accept; }
+    state vlan { pkt.extract(hdr.tag); meta.group = hdr.tag.vid ++ 4w0;
+        transition select(hdr.tag.type, hdr.tag.pcp) { (0x0800, _): ipv4; (_, 7): accept; } }
+    state ipv4 { pkt.extract(hdr.ipv4); transition accept; }
+}
+control MyVerifyChecksum(inout headers_t hdr, inout metadata_t meta) {
+    apply { verify_checksum(hdr.ipv4.isValid(), { hdr.ipv4.version, hdr.ipv4.ihl, hdr.ipv4.dscp, hdr.ipv4.ecn,
+        hdr.ipv4.len, hdr.ipv4.id, hdr.ipv4.flags, hdr.ipv4.frag, hdr.ipv4.ttl, hdr.ipv4.proto, hdr.ipv4.src,
+        hdr.ipv4.dst }, hdr.ipv4.csum, HashAlgorithm.csum16); }
+}
+control MyComputeChecksum(inout headers_t hdr, inout metadata_t meta) {
+    apply { update_checksum(hdr.ipv4.isValid(), { hdr.ipv4.version, hdr.ipv4.ihl, hdr.ipv4.dscp, hdr.ipv4.ecn,
+        hdr.ipv4.len, hdr.ipv4.id, hdr.ipv4.flags, hdr.ipv4.frag, hdr.ipv4.ttl, hdr.ipv4.proto, hdr.ipv4.src,
+        hdr.ipv4.dst }, hdr.ipv4.csum, HashAlgorithm.csum16); }
+}
+control MyEgress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t sm) {
+    apply { if (sm.egress_port == 7) { mark_to_drop(sm); } else if (hdr.tag.isValid()) { hdr.tag.pcp = 3w5; } }
+}
+control MyDeparser(packet_out pkt, in headers_t hdr) { apply { pkt.emit(hdr); } }
+"""
+
+INGRESS = """
+control MyIngress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t sm) {
+    bit<8> local = 8w1;
+    action drop() { mark_to_drop(sm); }
+    action fwd(bit<9> port, bit<6> dscp) { sm.egress_spec = port; hdr.ipv4.dscp = dscp;
+        hdr.ipv4.ttl = hdr.ipv4.ttl - local; meta.seen = true; }
+    action swap() { hdr.eth.src = hdr.eth.dst; hdr.eth.dst = 48w0x020000000001; sm.egress_spec = sm.ingress_port; }
+    action mark(bit<16> g) { meta.group = meta.group | g; hdr.ipv4.id[15:8] = g[7:0]; }
+    table routes { key = { hdr.ipv4.dst: lpm; } actions = { fwd; drop; } default_action = drop(); }
+    table l2 { key = { hdr.eth.dst: exact; hdr.tag.vid: exact; } actions = { swap; NoAction; } }
+    table acl { key = { hdr.ipv4.src: ternary; hdr.ipv4.proto: exact; hdr.ipv4.len: range; }
+                actions = { mark; drop; NoAction; } default_action = NoAction(); }
+    apply {
+        if (hdr.ipv4.isValid() && sm.checksum_error == 0) {
+            switch (routes.apply().action_run) {
+                fwd: { if (!acl.apply().hit) { hdr.ipv4.ecn = 2w3; } }
+                default: { meta.group = 16w1; }
+            }
+            local = hdr.ipv4.ttl > 8w100 ? 8w2 : 8w0;
+            if (local != 0) { hdr.ipv4.flags = (bit<3>) local; }
+        } else if (l2.apply().miss) {
+            sm.egress_spec = (bit<9>) (meta.group[3:0] ^ 4w7);
+        }
+        meta.port = sm.egress_spec;
+        if (meta.port == 9w6 && meta.seen) { sm.egress_spec = 9w7; }
+    }
+}
+"""
+
+
+def _features_device() -> Device:
+    from dataplane.runtime.tables import MatchValue
+    dev = device_of(SKELETON + INGRESS + V1MODEL_MAIN)
+    rng = random.Random(11)
+    for i in range(40):
+        plen = rng.choice([8, 16, 24, 32])
+        addr = rng.getrandbits(32) & ((1 << 32) - (1 << (32 - plen)))
+        try:
+            dev.table_add("routes", [MatchValue(addr, prefix_len=plen)], "fwd", [rng.randrange(0, 8),
+                                                                                rng.randrange(64)])
+        except Exception:
+            pass
+    dev.table_add("routes", [MatchValue(0x0A000000, prefix_len=8)], "drop", [])
+    for i in range(10):
+        dev.table_add("l2", [MatchValue(0x000000000100 + i), MatchValue(i)], "swap", [])
+    for i in range(12):
+        action, args = ("mark", [rng.getrandbits(16)]) if i % 3 else ("drop", [])
+        dev.table_add("acl", [MatchValue(rng.getrandbits(32), mask=rng.choice([0, 0xFF000000, 0xFFFFFFFF])),
+                              MatchValue(rng.choice([6, 17])),
+                              MatchValue(lo=rng.randrange(0, 60), hi=rng.randrange(60, 200))],
+                      action, args, priority=rng.randrange(1, 5))
+    return dev
+
+
+def test_features_program_same_bytes():
+    dev = _features_device()
+    assert why_not_batch(dev.program) is None
+    rng = random.Random(12)
+    routes = [e.key for e in dev.tables["MyIngress.routes"].entries.values()]
+    packets = mixed_packets(rng, routes, 800)
+    for _ in range(300):         # VLAN-tagged frames: tag, then IPv4 or something else
+        inner = ipv4_packet(rng.choice(routes), rng.randrange(256), rng.randbytes(rng.randrange(30)))
+        tag = rng.getrandbits(16).to_bytes(2, "big") + rng.choice([b"\x08\x00", b"\x88\x47"])
+        frame = (0x000000000100 + rng.randrange(12)).to_bytes(6, "big") + bytes(6) + \
+            rng.choice([b"\x81\x00", b"\x91\x00", b"\x06\x10"]) + tag + inner[14:]
+        packets.append((rng.randrange(4), frame[:rng.randrange(10, len(frame) + 1)] if rng.random() < 0.2 else frame))
+    assert_same(dev, packets)
+
+
+@pytest.mark.parametrize("body, what", [
+    ("register<bit<32>>(4) r; apply { r.write(0, 1); }", "the register 'r'"),
+    ("apply { sm.mcast_grp = 1; }", "writing standard_metadata.mcast_grp"),
+    ("apply { exit; }", "an exit statement"),
+    ("apply { bit<32> h; hash(h, HashAlgorithm.crc32, 32w0, { hdr.eth.dst }, 32w16); }", "the extern function hash()"),
+    ("apply { hdr.ipv4.setInvalid(); }", "setInvalid() on a header"),
+])
+def test_unsupported_constructs_are_named(body, what):
+    text = SKELETON + "control MyIngress(inout headers_t hdr, inout metadata_t meta, " \
+                      "inout standard_metadata_t sm) {\n" + body + "\n}\n" + V1MODEL_MAIN
+    why = why_not_batch(device_of(text, "features.p4").program)
+    assert why is not None and why.what == what
+    assert why.sentence() == f"{what} (features.p4:{SKELETON.count(chr(10)) + 2})"
