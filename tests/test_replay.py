@@ -81,3 +81,22 @@ def test_pcap_round_trip(tmp_path):
     from dataplane.diagnostics import DiagnosticError
     with pytest.raises(DiagnosticError, match="truncated"):
         read_pcap(str(tmp_path / "t.pcap"))
+
+
+def test_a_report_takes_the_scalar_engine_and_batch_refuses_it(tmp_path, capsys):
+    """basic_ipv4 qualifies for the batch engine, but a report needs each packet's trace: auto replays it
+    packet by packet and writes the report; --engine batch with --report is a one-line error."""
+    runtime = tmp_path / "s1-runtime.json"
+    runtime.write_text(json.dumps(RUNTIME))
+    inp = tmp_path / "h1.pcap"
+    wrpcap(str(inp), [Ether(_packet("10.0.2.7")), Ether(_packet("10.0.3.9"))])
+    base = ["replay", str(PROGRAMS / "basic_ipv4.p4"), "--runtime", str(runtime), "-i", f"1={inp}"]
+    assert cli.main(base + ["--out-dir", str(tmp_path / "a")]) == 0
+    assert "batch engine:" in capsys.readouterr().out
+    report = tmp_path / "r.html"
+    assert cli.main(base + ["--out-dir", str(tmp_path / "b"), "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "batch engine:" not in out and report.exists()
+    assert cli.main(base + ["--out-dir", str(tmp_path / "c"), "--report", str(report), "--engine", "batch"]) == 1
+    err = capsys.readouterr().err
+    assert "--report needs the scalar engine" in err and "Traceback" not in err
