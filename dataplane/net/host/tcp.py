@@ -23,8 +23,8 @@ The code follows the RFC's own structure, so each part can be found there:
          the RST bit, fourth the SYN bit, fifth the ACK field, seventh the
          segment text, eighth the FIN bit)
 
-What it leaves out, to stay short: urgent data, window scaling, timestamps
-and SACK. The sender sends what both windows allow: the peer's (at most
+What it leaves out, to stay short: urgent data, window scaling and
+timestamps. The sender sends what both windows allow: the peer's (at most
 65535 bytes without window scaling) and the congestion window of its
 congestion control (congestion.py: CUBIC by default as in Linux, NewReno or
 Reno per connection; the initial window of RFC 6928). Nagle's algorithm
@@ -68,12 +68,31 @@ and sets RTO = SRTT + max(4 * RTTVAR, 200 ms) (Linux's TCP_RTO_MIN), at most
 of what it keeps resending (Linux's tcp_retries2 = 15) and is aborted
 ("connection timed out").
 
+SACK (RFC 2018; sack.py): SACK-permitted goes on our SYN (unless
+connect(sack=False) or the stack's `sack` is off, Linux's tcp_sack) and on
+our SYN,ACK when the peer's SYN had it; a connection uses SACK when both
+did. A connection made from a SYN cookie has none (Linux keeps SACK in a
+cookie only inside a timestamp). While the receiver holds data out of
+order, every ACK carries SACK blocks, the block of the latest segment
+first, then the most recent others, as many as the option room left by the
+segment's other options holds (4 alone); a duplicate segment is reported
+once in a D-SACK block (RFC 2883). A data segment carrying blocks is cut
+shorter by their bytes, as Linux's tcp_current_mss does.
+
 Loss recovery (the same for every congestion control, as in Linux): three
 duplicate ACKs start fast retransmit and fast recovery (RFC 5681 3.2), with
 NewReno's partial ACKs (RFC 6582) for NewReno and CUBIC, Reno's for Reno. A
 timeout sets ssthresh, makes cwnd one segment, counts everything in flight
 as lost and sends it again in slow start (Linux's loss state; without SACK
-that is go-back-N). When the peer's window is zero, the timer sends one byte
+that is go-back-N). With SACK, recovery follows RFC 6675 with its
+scoreboard: an ACK that SACKs new data is a duplicate; DupThresh of them, or
+IsLost(SND.UNA), start it (RecoveryPoint = SND.NXT, cwnd = ssthresh); then,
+while cwnd exceeds `pipe` (SetPipe: data neither SACKed nor lost, plus what
+was resent), NextSeg sends lost ranges again, each once, and otherwise new
+data; it ends when RecoveryPoint is acknowledged. After a timeout the
+scoreboard is kept (RFC 6675 5.1, as Linux): only un-SACKed data is sent
+again; if the peer acknowledged less than it had SACKed (reneging), the
+timeout clears it. `retransmitted_bytes` counts the data sent again. When the peer's window is zero, the timer sends one byte
 at a time as a window probe (3.8.6.1). An ICMP "fragmentation needed" or
 "packet too big" for a connection resends everything in flight, cut to the
 new size.
@@ -893,7 +912,7 @@ class TcpConnection:
         them in tcp_enter_loss): only those sent again since, and new data beyond, are in flight. With SACK,
         RFC 6675's SetPipe once anything is SACKed or lost: SACKed data has left the network."""
         sb = self._scoreboard
-        if sb is not None and (sb or self._loss or self._in_recovery):
+        if sb is not None and (sb.sacked_bytes or self._loss or self._in_recovery):
             return sb.set_pipe(self.snd_nxt, self.cc.mss)
         if self._loss:
             return max(0, seq_diff(self._rtx_next, self.snd_una)) + max(0, seq_diff(self.snd_nxt, self._recover))
@@ -927,10 +946,11 @@ class TcpConnection:
         ack = self.rcv_nxt if "ack" in flags else 0
         if self._ece_pending and "ack" in flags and "syn" not in flags:
             flags = flags | {"ece"}
-        if self._sack_rx and "ack" in flags and "syn" not in flags:
+        rx = self._sack_rx
+        if rx is not None and (rx.blocks or rx.dsack) and "ack" in flags and "syn" not in flags:
             # RFC 2018 section 4: while data is held out of order, every ACK says what; in the room the
             # segment's other options leave.
-            options += self._sack_rx.option(MAX_OPTION_BYTES - -(-len(options) // 4) * 4)
+            options += rx.option(MAX_OPTION_BYTES - -(-len(options) // 4) * 4)
         raw = P.tcp(self.local, self.remote, self.lport, self.rport, seq, ack, flags,
                     window=min(self.rcv_wnd, 65535), payload=data, options=options, v6=self.v6)
         if "ack" in flags:
@@ -985,8 +1005,9 @@ class TcpConnection:
                 flags.add("ece")                                      # an ECN-setup SYN,ACK
             self._send(self.iss, flags, options=self._syn_options())
             return 1
-        if self._sack_rx:
-            n = min(n, max(1, self.effective_mss() - self._sack_rx.option_length()))   # room for the blocks
+        rx = self._sack_rx
+        if rx is not None and (rx.blocks or rx.dsack):
+            n = min(n, max(1, self.effective_mss() - rx.option_length()))   # room for the blocks
         start = seq_diff(seq, self._buf_seq)
         data = bytes(self._sndbuf[start:start + n])
         end = (seq + len(data)) % MOD
@@ -1344,7 +1365,7 @@ class TcpConnection:
         # RFC 5681's duplicate ACK (the answer to a zero-window probe is not a sign of loss).
         duplicate = (seg.ack == self.snd_una and not seg.data and not ({"syn", "fin"} & flags)
                      and seg.wnd == self.snd_wnd != 0 and self.snd_una != self.snd_nxt)
-        if self._scoreboard is not None and (seg.sack or self._scoreboard):
+        if self._scoreboard is not None and (seg.sack or self._scoreboard.sacked_bytes):
             duplicate = self._sack_update(seg, duplicate)
         if seq_lt(self.snd_una, seg.ack):
             # The ACK of our SYN alone is no news for congestion control.
@@ -1529,8 +1550,12 @@ class TcpConnection:
         self._buf_seq = (self._buf_seq + done) % MOD
         self._dup_acks = 0
         self._retries = 0
-        if self._scoreboard is not None:
-            self._scoreboard.advance(ack)
+        sb = self._scoreboard
+        if sb is not None:
+            if sb.sacked_bytes or sb.high_rxt or sb.lost_end:
+                sb.advance(ack)
+            else:
+                sb.high_ack = ack                                     # nothing to move with it
         if self._rtt_timing is not None and seq_le(self._rtt_timing[0], ack):
             self._rtt_sample(self.sim.now_ns - self._rtt_timing[1])
             self._rtt_timing = None
@@ -1588,7 +1613,7 @@ class TcpConnection:
         filled_a_hole = bool(self._out_of_order)
         self._take(data, fin)
         self._take_held()
-        if self._sack_rx:
+        if self._sack_rx is not None and self._sack_rx.blocks:
             self._sack_rx.advanced(self.rcv_nxt)
         if filled_a_hole:
             self._ack_needed = True
