@@ -202,3 +202,11 @@ def test_an_ack_that_stops_at_sacked_data_is_reneging_and_the_timeout_clears_the
     sb.timed_out(HIGH_DATA)
     assert sb.ranges == [] and not sb.reneged
     assert sb.next_seg(HIGH_DATA, MSS) == (1000, 1000)
+
+
+def test_reneging_is_forgotten_once_nothing_sacked_is_left():
+    sb = board((1000, 2000))
+    sb.update(1000, [], HIGH_DATA)
+    assert sb.reneged
+    sb.update(2500, [], HIGH_DATA)                       # the peer had it after all
+    assert not sb.reneged and sb.ranges == []

@@ -281,6 +281,8 @@ class Scoreboard:
             ends.append(e - d)
             sacked += e - d - s
         self._starts, self._ends, self.sacked_bytes = starts, ends, sacked
+        if not starts:
+            self.reneged = False                   # nothing SACKed is left to have been discarded
 
     def retransmitted(self, seq: int, length: int) -> None:
         """NextSeg's segment went out again: HighRxt moves past it (RFC 6675 5, C.2)."""
