@@ -28,12 +28,13 @@ a value not known is null.
                   its net/results.py dataclass (kind ping, pingall, traceroute,
                   udp, tcp, sctp, or another kind with its report as text)
     flows         per TCP transfer, those of traffic patterns included: id, src (host), src_address, src_port, dst
-                  (address), dst_host, dst_port, cc, bytes (to send),
+                  (address), dst_host, dst_port, cc, sack (the connection used
+                  SACK, RFC 2018), bytes (to send),
                   delivered_bytes, intact, start_s, handshake_s (SYN to
                   ESTABLISHED), fct_s (flow completion time: start to the
                   receiver having every byte and the FIN; null if it never
                   did), goodput_bps (delivered bits / fct_s), retransmissions,
-                  fast_retransmits, timeouts, rtt_samples_s (every RTT measured
+                  retransmitted_bytes (data sent again), fast_retransmits, timeouts, rtt_samples_s (every RTT measured
                   by the sender, RFC 6298), srtt_s (the last smoothed RTT),
                   client_states / server_states [{time_s, state}], error
     pings         per ping (those of patterns included): id, src, dst, transmitted, received, lost, loss,
@@ -215,11 +216,13 @@ def _flow(fid: str, app, net, recorder: Recorder | None) -> dict:
         "src_port": client.lport if client is not None else None,
         "dst": r.dst, "dst_host": net.name_of(app.dst, app.v6), "dst_port": app.port,
         "cc": _cc_name(client) if client is not None else (app.cc or "cubic"),
+        "sack": client.sack_ok if client is not None else False,
         "bytes": r.total_bytes, "delivered_bytes": r.delivered_bytes, "intact": r.intact,
         "start_s": app.started_ns / NS if app.started else None,
         "handshake_s": r.established_s, "fct_s": _seconds(fct_ns),
         "goodput_bps": r.delivered_bytes * 8 * NS / fct_ns if fct_ns else None,
         "retransmissions": client.retransmissions if client is not None else 0,
+        "retransmitted_bytes": client.retransmitted_bytes if client is not None else 0,
         "fast_retransmits": client.fast_retransmits if client is not None else 0,
         "timeouts": client.timeouts if client is not None else 0,
         "rtt_samples_s": [x / NS for x in rtts],
@@ -304,9 +307,9 @@ def write_json(data: dict, path: str) -> None:
         f.write(dumps(data))
 
 
-FLOW_COLUMNS = ("id", "src", "src_address", "src_port", "dst", "dst_host", "dst_port", "cc", "bytes",
+FLOW_COLUMNS = ("id", "src", "src_address", "src_port", "dst", "dst_host", "dst_port", "cc", "sack", "bytes",
                 "delivered_bytes", "intact", "start_s", "handshake_s", "fct_s", "goodput_bps", "retransmissions",
-                "fast_retransmits", "timeouts", "rtt_samples", "rtt_min_s", "rtt_avg_s", "rtt_max_s", "srtt_s",
+                "retransmitted_bytes", "fast_retransmits", "timeouts", "rtt_samples", "rtt_min_s", "rtt_avg_s", "rtt_max_s", "srtt_s",
                 "client_states", "server_states", "error")
 PING_COLUMNS = ("id", "src", "dst", "transmitted", "received", "lost", "loss", "duplicates", "errors",
                 "rtt_min_s", "rtt_avg_s", "rtt_max_s", "rtt_mdev_s", "rtt_s")

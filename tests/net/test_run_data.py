@@ -87,6 +87,7 @@ def test_flows_have_endpoints_completion_times_and_rtts(sampled):
         assert [s["state"] for s in f["client_states"]][:3] == ["CLOSED", "SYN-SENT", "ESTABLISHED"]
         assert f["server_states"][-1]["state"] == "CLOSED"
     assert f1["retransmissions"] >= f1["fast_retransmits"] + f1["timeouts"] > 0   # the short queue drops
+    assert f1["retransmitted_bytes"] > 0 and f1["sack"] and f2["sack"]          # SACK by default, as Linux
 
 
 def test_pings_links_and_nodes(sampled):

@@ -2,8 +2,8 @@
 
 The connection (tcp.py) runs loss detection and recovery itself, the same for
 every algorithm, as Linux's tcp_input.c does: fast retransmit after three
-duplicate ACKs, NewReno's or Reno's fast recovery, and the loss state after a
-retransmission timeout. It asks its algorithm only two things:
+duplicate ACKs, NewReno's or Reno's fast recovery (RFC 6675's with SACK,
+whatever the algorithm), and the loss state after a retransmission timeout. It asks its algorithm only two things:
 
   ssthresh()          the slow-start threshold after a loss (RFC 5681 eq. 4 for
                       Reno and NewReno; beta_cubic x cwnd for CUBIC)

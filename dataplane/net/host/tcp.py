@@ -23,8 +23,8 @@ The code follows the RFC's own structure, so each part can be found there:
          the RST bit, fourth the SYN bit, fifth the ACK field, seventh the
          segment text, eighth the FIN bit)
 
-What it leaves out, to stay short: urgent data, window scaling, timestamps
-and SACK. The sender sends what both windows allow: the peer's (at most
+What it leaves out, to stay short: urgent data, window scaling and
+timestamps. The sender sends what both windows allow: the peer's (at most
 65535 bytes without window scaling) and the congestion window of its
 congestion control (congestion.py: CUBIC by default as in Linux, NewReno or
 Reno per connection; the initial window of RFC 6928). Nagle's algorithm
@@ -68,12 +68,31 @@ and sets RTO = SRTT + max(4 * RTTVAR, 200 ms) (Linux's TCP_RTO_MIN), at most
 of what it keeps resending (Linux's tcp_retries2 = 15) and is aborted
 ("connection timed out").
 
+SACK (RFC 2018; sack.py): SACK-permitted goes on our SYN (unless
+connect(sack=False) or the stack's `sack` is off, Linux's tcp_sack) and on
+our SYN,ACK when the peer's SYN had it; a connection uses SACK when both
+did. A connection made from a SYN cookie has none (Linux keeps SACK in a
+cookie only inside a timestamp). While the receiver holds data out of
+order, every ACK carries SACK blocks, the block of the latest segment
+first, then the most recent others, as many as the option room left by the
+segment's other options holds (4 alone); a duplicate segment is reported
+once in a D-SACK block (RFC 2883). A data segment carrying blocks is cut
+shorter by their bytes, as Linux's tcp_current_mss does.
+
 Loss recovery (the same for every congestion control, as in Linux): three
 duplicate ACKs start fast retransmit and fast recovery (RFC 5681 3.2), with
 NewReno's partial ACKs (RFC 6582) for NewReno and CUBIC, Reno's for Reno. A
 timeout sets ssthresh, makes cwnd one segment, counts everything in flight
 as lost and sends it again in slow start (Linux's loss state; without SACK
-that is go-back-N). When the peer's window is zero, the timer sends one byte
+that is go-back-N). With SACK, recovery follows RFC 6675 with its
+scoreboard: an ACK that SACKs new data is a duplicate; DupThresh of them, or
+IsLost(SND.UNA), start it (RecoveryPoint = SND.NXT, cwnd = ssthresh); then,
+while cwnd exceeds `pipe` (SetPipe: data neither SACKed nor lost, plus what
+was resent), NextSeg sends lost ranges again, each once, and otherwise new
+data; it ends when RecoveryPoint is acknowledged. After a timeout the
+scoreboard is kept (RFC 6675 5.1, as Linux): only un-SACKed data is sent
+again; if the peer acknowledged less than it had SACKed (reneging), the
+timeout clears it. `retransmitted_bytes` counts the data sent again. When the peer's window is zero, the timer sends one byte
 at a time as a window probe (3.8.6.1). An ICMP "fragmentation needed" or
 "packet too big" for a connection resends everything in flight, cut to the
 new size.
@@ -112,6 +131,7 @@ from ...protocols import packets as P
 from ...protocols.checksums import verify_transport
 from ...runtime.trace import DropReason
 from . import congestion
+from .sack import MAX_OPTION_BYTES, ReceivedBlocks, Scoreboard, parse_blocks, permitted_option
 
 __all__ = ["TcpStack", "TcpListener", "TcpConnection", "TcpError", "Segment", "parse_segment", "STATES"]
 
@@ -228,6 +248,8 @@ class Segment:
     data: bytes
     mss: int | None = None        # the MSS option, if present
     ce: bool = False              # the IP header said Congestion Experienced (ECN codepoint 11, RFC 3168)
+    sack_permitted: bool = False  # the SACK-permitted option (RFC 2018), on a SYN
+    sack: tuple = ()              # the SACK option's blocks, (left, right) pairs (sack.py)
 
     @property
     def len(self) -> int:
@@ -242,6 +264,7 @@ def parse_segment(raw: bytes) -> Segment:
     if offset < TCP_HEADER or offset > len(raw):
         raise ValueError(f"data offset {offset} in a segment of {len(raw)} bytes")
     options, mss, i = raw[TCP_HEADER:offset], None, 0
+    sack_permitted, sack_blocks = False, ()
     while i < len(options):
         kind = options[i]
         if kind == 0:                                  # End of Option List
@@ -253,9 +276,14 @@ def parse_segment(raw: bytes) -> Segment:
             raise ValueError(f"option {kind} has an illegal length")
         if kind == 2 and options[i + 1] == 4:          # Maximum Segment Size
             mss = int.from_bytes(options[i + 2:i + 4], "big")
+        elif kind == 4 and options[i + 1] == 2:        # SACK-permitted (RFC 2018)
+            sack_permitted = True
+        elif kind == 5:                                # SACK (RFC 2018)
+            sack_blocks = parse_blocks(options[i + 2:i + options[i + 1]])
         i += options[i + 1]
     flags = frozenset(f for f in P.TCP_FLAGS if h[f])
-    return Segment(h["srcPort"], h["dstPort"], h["seqNo"], h["ackNo"], flags, h["window"], bytes(raw[offset:]), mss)
+    return Segment(h["srcPort"], h["dstPort"], h["seqNo"], h["ackNo"], flags, h["window"], bytes(raw[offset:]), mss,
+                   sack_permitted=sack_permitted, sack=sack_blocks)
 
 
 def _flags_text(flags) -> str:
@@ -293,6 +321,8 @@ class TcpStack:
         # run that lasted long because timers backed off (RFC 6298 5.5) can say so.
         # Linux's tcp_ecn = 2: ECN is used when the peer asks for it in its SYN; connect(ecn=True) asks.
         self.ecn_accept = True
+        # Linux's tcp_sack = 1: SACK-permitted on our SYNs and SYN,ACKs (RFC 2018); connect(sack=False) leaves it off.
+        self.sack = True
         # rtt_watchers(conn, rtt_ns): every RTT measurement of every connection, as SRTT takes it (results).
         self.rtt_watchers: list[Callable] = []
         self.rto_timeouts = 0
@@ -320,9 +350,9 @@ class TcpStack:
         return listener
 
     def connect(self, dst: int, dport: int, v6: bool = False, sport: int | None = None,
-                cc: str | None = None, ecn: bool = False) -> "TcpConnection":
+                cc: str | None = None, ecn: bool = False, sack: bool = True) -> "TcpConnection":
         """An active OPEN: choose the source address and port, send a SYN, enter SYN-SENT. `cc` names the
-        congestion control (congestion.py; default CUBIC, as Linux)."""
+        congestion control (congestion.py; default CUBIC, as Linux); sack=False sends no SACK-permitted."""
         route = self.host.route6(dst) if v6 else self.host.route4(dst)
         if route is None:
             raise TcpError("no route to host")
@@ -333,7 +363,7 @@ class TcpStack:
         key = (v6, local, sport, dst, dport)
         if key in self.connections:
             raise TcpError("connection already exists")
-        conn = TcpConnection(self, v6, local, sport, dst, dport, iface, cc=cc, ecn=ecn)
+        conn = TcpConnection(self, v6, local, sport, dst, dport, iface, cc=cc, ecn=ecn, sack=sack)
         self.connections[key] = conn
         conn._open_active()
         return conn
@@ -659,7 +689,8 @@ class TcpConnection:
     """One connection: its TCB (RFC 9293 3.3.1), the user calls, and the processing of arriving segments."""
 
     def __init__(self, stack: TcpStack, v6: bool, local: int, lport: int, remote: int, rport: int, iface,
-                 listener: TcpListener | None = None, cc: str | None = None, ecn: bool = False):
+                 listener: TcpListener | None = None, cc: str | None = None, ecn: bool = False,
+                 sack: bool = True):
         self.stack = stack
         self.host = stack.host
         self.sim = stack.sim
@@ -735,6 +766,13 @@ class TcpConnection:
         self._cwr_pending = False                # sender: set CWR on the next new data
         self._ecn_recover: int | None = None     # sender: no second reduction before this is acknowledged
         self.ecn_reductions = 0
+        # SACK (RFC 2018, sack.py): offered in our SYN or SYN,ACK when wanted, used when both sides offered it.
+        # The receiver reports what it holds out of order; the sender keeps RFC 6675's scoreboard.
+        self.sack_wanted = sack and stack.sack
+        self.sack_ok = False
+        self._sack_rx: ReceivedBlocks | None = None
+        self._scoreboard: Scoreboard | None = None
+        self.retransmitted_bytes = 0             # data bytes sent more than once
 
     @property
     def key(self) -> tuple:
@@ -838,6 +876,7 @@ class TcpConnection:
         self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, seg.seq, 0
         self.ecn = self.stack.ecn_accept and {"ece", "cwr"} <= seg.flags        # RFC 3168 6.1.1
         self._choose_iss(iss)
+        self._agree_sack(seg.sack_permitted)
         self._set_state(SYN_RECEIVED)
         if on_accept is not None:
             on_accept(self)       # before the SYN,ACK: the application may set callbacks, RCV.WND, queue data
@@ -855,13 +894,26 @@ class TcpConnection:
         self.peer_mss = peer_mss
         self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, self.irs, 0
         self._choose_iss((seg.ack - 1) % MOD)
+        # No SACK: without timestamps a cookie cannot remember that the SYN permitted it (Linux's
+        # cookie_timestamp_decode), and our cookie SYN,ACK did not offer it.
         self._set_state(SYN_RECEIVED)
         if on_accept is not None:
             on_accept(self)
 
+    def _agree_sack(self, peer_permitted: bool) -> None:
+        """The handshake's SYN from the peer: SACK is used when both sides permitted it (RFC 2018 section 2)."""
+        self.sack_ok = self.sack_wanted and peer_permitted
+        if self.sack_ok:
+            self._sack_rx = ReceivedBlocks()
+            self._scoreboard = Scoreboard(self.snd_una)
+
     def _pipe(self) -> int:
         """The bytes in flight. After a timeout every segment sent before it counts as lost (as Linux marks
-        them in tcp_enter_loss): only those sent again since, and new data beyond, are in flight."""
+        them in tcp_enter_loss): only those sent again since, and new data beyond, are in flight. With SACK,
+        RFC 6675's SetPipe once anything is SACKed or lost: SACKed data has left the network."""
+        sb = self._scoreboard
+        if sb is not None and (sb.sacked_bytes or self._loss or self._in_recovery):
+            return sb.set_pipe(self.snd_nxt, self.cc.mss)
         if self._loss:
             return max(0, seq_diff(self._rtx_next, self.snd_una)) + max(0, seq_diff(self.snd_nxt, self._recover))
         return seq_diff(self.snd_nxt, self.snd_una)
@@ -894,6 +946,11 @@ class TcpConnection:
         ack = self.rcv_nxt if "ack" in flags else 0
         if self._ece_pending and "ack" in flags and "syn" not in flags:
             flags = flags | {"ece"}
+        rx = self._sack_rx
+        if rx is not None and (rx.blocks or rx.dsack) and "ack" in flags and "syn" not in flags:
+            # RFC 2018 section 4: while data is held out of order, every ACK says what; in the room the
+            # segment's other options leave.
+            options += rx.option(MAX_OPTION_BYTES - -(-len(options) // 4) * 4)
         raw = P.tcp(self.local, self.remote, self.lport, self.rport, seq, ack, flags,
                     window=min(self.rcv_wnd, 65535), payload=data, options=options, v6=self.v6)
         if "ack" in flags:
@@ -928,6 +985,13 @@ class TcpConnection:
         if self.state not in (CLOSED, LISTEN, SYN_SENT):
             self._send(self.snd_nxt, {"ack"})
 
+    def _syn_options(self) -> bytes:
+        """MSS (3.7.1), and SACK-permitted on our SYN when wanted, on our SYN,ACK when the SYN had it."""
+        options = P.tcp_mss_option(self.our_mss)
+        if self.sack_wanted if self.state == SYN_SENT else self.sack_ok:
+            options += permitted_option()
+        return options
+
     def _transmit(self, seq: int, n: int) -> int:
         """Send the segment that starts at `seq`: the SYN, or n bytes of data with the FIN if they end the data.
 
@@ -939,8 +1003,11 @@ class TcpConnection:
                 flags |= {"ece", "cwr"}                               # an ECN-setup SYN (RFC 3168 6.1.1)
             elif self.state != SYN_SENT and self.ecn:
                 flags.add("ece")                                      # an ECN-setup SYN,ACK
-            self._send(self.iss, flags, options=P.tcp_mss_option(self.our_mss))
+            self._send(self.iss, flags, options=self._syn_options())
             return 1
+        rx = self._sack_rx
+        if rx is not None and (rx.blocks or rx.dsack):
+            n = min(n, max(1, self.effective_mss() - rx.option_length()))   # room for the blocks
         start = seq_diff(seq, self._buf_seq)
         data = bytes(self._sndbuf[start:start + n])
         end = (seq + len(data)) % MOD
@@ -950,6 +1017,8 @@ class TcpConnection:
         if self._fin_requested and end == self._data_end:
             flags.add("fin")
         new = seq == self.snd_nxt
+        if data and not new:
+            self.retransmitted_bytes += len(data)
         if data and new and self._cwr_pending:
             flags.add("cwr")                                          # the window was reduced (RFC 3168 6.1.2)
             self._cwr_pending = False
@@ -965,7 +1034,10 @@ class TcpConnection:
             cc = self.cc
             if cc.mss != mss:
                 cc.set_mss(mss)
-            if self._loss:
+            if self._scoreboard is not None:
+                if self._loss or self._in_recovery:
+                    self._retransmit_holes(mss)                       # RFC 6675 NextSeg rule 1, then new data
+            elif self._loss:
                 self._retransmit_lost(mss)
             while True:
                 unsent = seq_diff(self._data_end, self.snd_nxt)       # -1 once the FIN has gone
@@ -1022,6 +1094,28 @@ class TcpConnection:
             self._rtx_next = (self._rtx_next + used) % MOD
         if self._rtx_timer is None:
             self._start_timer()
+
+    def _retransmit_holes(self, mss: int) -> None:
+        """SACK's loss recovery (RFC 6675 5, step C) and loss state: while the congestion window has room
+        beyond `pipe`, send again the next lost range NextSeg names, never data the peer SACKed."""
+        sb = self._scoreboard
+        while True:
+            hole = sb.next_seg(self.snd_nxt, mss)
+            if hole is None or self.cc.cwnd - self._pipe() < hole[1]:
+                break
+            if self._resend_hole(*hole) == 0:
+                break
+        if self._rtx_timer is None:
+            self._start_timer()
+
+    def _resend_hole(self, seq: int, n: int) -> int:
+        """Send again n sequence numbers from `seq` (the FIN with them if they reach it); HighRxt moves past."""
+        self._rtt_timing = None                                       # Karn: never time a retransmission
+        data_limit = self._data_end if self._fin_sent else self.snd_nxt
+        self.retransmissions += 1
+        used = self._transmit(seq, max(0, min(n, seq_diff(data_limit, seq))))
+        self._scoreboard.retransmitted(seq, used)
+        return used
 
     def _resend(self, seq: int, mss: int) -> int:
         """Send again the segment that starts at `seq` (at most an MSS, the FIN after the last data once it
@@ -1099,13 +1193,20 @@ class TcpConnection:
     def _enter_loss(self) -> None:
         """RFC 5681 3.1 on a timeout: ssthresh from the flight (held after a second timeout of the same data),
         cwnd one segment; every segment in flight counts as lost and is sent again in slow start."""
+        sb = self._scoreboard
         if self._retries == 1:
-            self.cc.on_loss(self._pipe(), self.sim.now_ns)
+            self.cc.on_loss(self._pipe() if sb is None else seq_diff(self.snd_nxt, self.snd_una), self.sim.now_ns)
         self.cc.on_timeout(self.sim.now_ns)
         self._in_recovery = False
         self._loss = True
         self._recover = self.snd_nxt
         self._rtx_next = self.snd_una
+        if sb is not None:
+            # With SACK the scoreboard stays (RFC 6675 5.1, as Linux): what the peer SACKed is not sent again,
+            # unless it acknowledged less than it had SACKed (reneging, RFC 2018 8): then it is forgotten.
+            if sb.reneged:
+                self.host.log(f"TCP {self.name} the peer discarded data it had SACKed: scoreboard cleared")
+            sb.timed_out(self.snd_nxt)
 
     def _enter_time_wait(self) -> None:
         self._stop_timer()
@@ -1163,6 +1264,7 @@ class TcpConnection:
             self._rcv_wup = self.rcv_nxt
             self.peer_mss = seg.mss if seg.mss else DEFAULT_MSS[self.v6]
             self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, seg.seq, seg.ack
+            self._agree_sack(seg.sack_permitted)
             # An ECN-setup SYN,ACK has ECE and not CWR (RFC 3168 6.1.1).
             self.ecn = self.ecn_requested and "ece" in flags and "cwr" not in flags
             if ack_ok:
@@ -1216,6 +1318,10 @@ class TcpConnection:
         flags = seg.flags
         if self.state == SYN_RECEIVED and "ack" in flags and not self._acks_our_syn(seg.ack):
             return self._bad_ack_in_syn_received(seg)
+        if self._sack_rx is not None and seg.data and seq_lt(seg.seq, self.rcv_nxt):
+            # Text we had already: the next ACK reports it with a D-SACK block (RFC 2883 4.1).
+            end = (seg.seq + len(seg.data)) % MOD
+            self._sack_rx.duplicate(seg.seq, end if seq_lt(end, self.rcv_nxt) else self.rcv_nxt)
         # first, check the sequence number.
         if not self._acceptable(seg):
             return self._unacceptable(seg)
@@ -1259,11 +1365,16 @@ class TcpConnection:
         # RFC 5681's duplicate ACK (the answer to a zero-window probe is not a sign of loss).
         duplicate = (seg.ack == self.snd_una and not seg.data and not ({"syn", "fin"} & flags)
                      and seg.wnd == self.snd_wnd != 0 and self.snd_una != self.snd_nxt)
+        if self._scoreboard is not None and (seg.sack or self._scoreboard.sacked_bytes):
+            duplicate = self._sack_update(seg, duplicate)
         if seq_lt(self.snd_una, seg.ack):
             # The ACK of our SYN alone is no news for congestion control.
             self._ack_advanced(seg.ack, flight if self.snd_una != self.iss else None)
-        elif duplicate:
-            self._duplicate_ack()
+        if duplicate:
+            if self._scoreboard is not None:
+                self._sack_duplicate_ack()
+            else:
+                self._duplicate_ack()
         if self.ecn and "ece" in flags:
             self._congestion_echoed()
         if seq_le(self.snd_una, seg.ack) and (seq_lt(self.snd_wl1, seg.seq) or (
@@ -1401,6 +1512,34 @@ class TcpConnection:
         self._retransmit(1)
         cc.cwnd = cc.ssthresh + DUP_ACK_THRESHOLD * cc.mss
 
+    def _sack_update(self, seg: Segment, duplicate: bool) -> bool:
+        """Update() the scoreboard with the ACK's blocks; with blocks, the ACK is a duplicate when it SACKs
+        octets not SACKed before (RFC 6675 2), even when it also acknowledges new data."""
+        new = self._scoreboard.update(seg.ack, seg.sack, self.snd_nxt)
+        return new > 0 if seg.sack else duplicate
+
+    def _sack_duplicate_ack(self) -> None:
+        """RFC 6675 5: outside recovery, DupThresh duplicates, or IsLost(HighACK + 1), start a recovery:
+        RecoveryPoint = HighData, ssthresh from congestion control and cwnd = ssthresh, the first hole sent
+        again at once; then the rest goes as `pipe` allows (_retransmit_holes, from _output). No new
+        recovery starts before RecoveryPoint is acknowledged (5.1)."""
+        self._dup_acks += 1
+        if self._in_recovery or self._loss or not seq_le(self._recover, self.snd_una):
+            return
+        cc, sb = self.cc, self._scoreboard
+        if self._dup_acks < DUP_ACK_THRESHOLD and not sb.is_lost(self.snd_una, cc.mss):
+            return
+        self.host.log(f"TCP {self.name} fast retransmit of seq {self.snd_una} (SACK recovery)")
+        cc.on_loss(seq_diff(self.snd_nxt, self.snd_una), self.sim.now_ns)    # FlightSize (4.2)
+        cc.cwnd = cc.ssthresh
+        self._recover = self.snd_nxt
+        self._in_recovery = True
+        self.fast_retransmits += 1
+        sb.start_recovery()
+        first = sb.hole_at(self.snd_una, self.snd_nxt, cc.mss)      # (4.3): from HighACK + 1, lost or not
+        if first is not None:
+            self._resend_hole(*first)
+
     def _ack_advanced(self, ack: int, flight: int | None = None) -> None:
         """SND.UNA < SEG.ACK =< SND.NXT: forget what was acknowledged, sample the RTT, restart the timer,
         and let congestion control use the ACK (`flight`: the bytes in flight before it)."""
@@ -1411,6 +1550,12 @@ class TcpConnection:
         self._buf_seq = (self._buf_seq + done) % MOD
         self._dup_acks = 0
         self._retries = 0
+        sb = self._scoreboard
+        if sb is not None:
+            if sb.sacked_bytes or sb.high_rxt or sb.lost_end:
+                sb.advance(ack)
+            else:
+                sb.high_ack = ack                                     # nothing to move with it
         if self._rtt_timing is not None and seq_le(self._rtt_timing[0], ack):
             self._rtt_sample(self.sim.now_ns - self._rtt_timing[1])
             self._rtt_timing = None
@@ -1428,10 +1573,10 @@ class TcpConnection:
         grow it)."""
         cc = self.cc
         if self._in_recovery:
-            if seq_le(self._recover, ack) or not cc.newreno:
+            if seq_le(self._recover, ack) or not (cc.newreno or self.sack_ok):
                 self._in_recovery = False                             # a full ACK (or Reno): deflate to
                 cc.cwnd = cc.ssthresh                                 # ssthresh, as Linux ends a reduction
-            else:                                                     # a partial ACK: the next hole
+            elif not self.sack_ok:                                    # a partial ACK: the next hole
                 self._retransmit(1)
                 cc.cwnd = max(cc.mss, cc.cwnd - acked + (cc.mss if acked >= cc.mss else 0))
             return
@@ -1468,6 +1613,8 @@ class TcpConnection:
         filled_a_hole = bool(self._out_of_order)
         self._take(data, fin)
         self._take_held()
+        if self._sack_rx is not None and self._sack_rx.blocks:
+            self._sack_rx.advanced(self.rcv_nxt)
         if filled_a_hole:
             self._ack_needed = True
         elif data and not fin:                                        # _fin_arrives asked for an ACK already
@@ -1489,6 +1636,11 @@ class TcpConnection:
         self._ofo_cost += cost
         if fin:
             self._ofo_fin = (seq + len(data)) % MOD
+        if self._sack_rx is not None:
+            end = (seq + len(data) + fin) % MOD
+            if data and not pieces:
+                self._sack_rx.duplicate(seq, end)                     # held already (RFC 2883 4.1.1)
+            self._sack_rx.arrived(seq, end)
         return None
 
     def _new_pieces(self, seq: int, data: bytes) -> list[tuple[int, bytes]]:
@@ -1524,6 +1676,8 @@ class TcpConnection:
         self._out_of_order.clear()
         self._ofo_cost = 0
         self._ofo_fin = None
+        if self._sack_rx is not None:
+            self._sack_rx.clear()
 
     def _take(self, data: bytes, fin: bool) -> None:
         if data:
