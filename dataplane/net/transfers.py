@@ -228,16 +228,20 @@ class TcpTransfer(_Transfer):
     opening, session = "connect", "connection"
 
     def __init__(self, net, src: str, dst: str, port: int = 5001, nbytes: int = 10_000, v6: bool = False,
-                 cc: str | None = None, nodelay: bool = False, ecn: bool = False):
+                 cc: str | None = None, nodelay: bool = False, ecn: bool = False, wscale: bool = True,
+                 timestamps: bool = True):
         super().__init__(net, src, dst, port, v6)
         self.data = Payload(nbytes)
         self.written = 0                     # bytes handed to TCP so far
         self.cc = cc                         # the congestion control (host/congestion.py); None: CUBIC
         self.nodelay = nodelay               # TCP_NODELAY: Nagle's algorithm off
         self.ecn = ecn                       # ask for ECN in the SYN (RFC 3168)
+        self.wscale = wscale                 # False: no window scale option in the SYN (RFC 7323)
+        self.timestamps = timestamps         # False: no timestamps option in the SYN (RFC 7323)
 
     def _open(self) -> None:
-        self.client = self.host.tcp.connect(self.dst, self.port, v6=self.v6, cc=self.cc, ecn=self.ecn)
+        self.client = self.host.tcp.connect(self.dst, self.port, v6=self.v6, cc=self.cc, ecn=self.ecn,
+                                            wscale=self.wscale, timestamps=self.timestamps)
         self.client.nodelay = self.nodelay
         self.client.on_state = self._state
 
