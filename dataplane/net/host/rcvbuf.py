@@ -57,9 +57,10 @@ class ReceiveBuffer:
         return window_from_space(self.size)
 
     @property
-    def max_window(self) -> int:
-        """The largest window it may ever offer: what the window scale shift must allow for."""
-        return self.window if self.locked else window_from_space(self.limit)
+    def shift_space(self) -> int:
+        """What the window scale shift is chosen for (tcp_select_initial_window): the locked buffer's window,
+        or else the largest buffer autotuning may reach (tcp_rmem[2]: shift 7 by default, as on Linux)."""
+        return self.window if self.locked else max(self.size, self.limit)
 
     def lock(self, window: int) -> None:
         """The application chose the window (SO_RCVBUF): no autotuning from now on."""

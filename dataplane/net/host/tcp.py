@@ -15,7 +15,8 @@ The code follows the RFC's own structure, so each part can be found there:
          generator, so runs are repeatable
   3.7.1  the MSS option on SYN segments: interface MTU - 40 (IPv4) or - 60
          (IPv6); 536 / 1220 when the peer sends none (R30); data segments are
-         also limited by the path MTU cache of the host (pmtu.py)
+         also limited by the path MTU cache of the host (pmtu.py), less the
+         12 bytes of timestamps when they are used
   3.10   the user calls: OPEN (TcpStack.listen, TcpStack.connect), SEND,
          CLOSE, ABORT; and the event "SEGMENT ARRIVES", in the RFC's order:
          3.10.7.1 CLOSED (R31 resets), 3.10.7.2 LISTEN, 3.10.7.3 SYN-SENT,
@@ -23,9 +24,8 @@ The code follows the RFC's own structure, so each part can be found there:
          the RST bit, fourth the SYN bit, fifth the ACK field, seventh the
          segment text, eighth the FIN bit)
 
-What it leaves out, to stay short: urgent data, window scaling, timestamps
-and SACK. The sender sends what both windows allow: the peer's (at most
-65535 bytes without window scaling) and the congestion window of its
+What it leaves out, to stay short: urgent data and SACK. The sender sends
+what both windows allow: the peer's and the congestion window of its
 congestion control (congestion.py: CUBIC by default as in Linux, NewReno or
 Reno per connection; the initial window of RFC 6928). Nagle's algorithm
 (RFC 896, Minshall's variant as Linux) holds a small segment while another
@@ -41,6 +41,35 @@ room (`on_writable`, as a socket becomes writable), so a long transfer is
 never held whole. Out-of-order segments are kept until the gap is filled
 (RFC 9293 allows it), each byte once, within the receive window.
 
+Window scaling and timestamps (RFC 7323), on by default as in Linux
+(tcp_window_scaling = tcp_timestamps = 1; connect(wscale=False,
+timestamps=False) or the traffic keys `wscale: false`, `timestamps: false`
+leave them out of a SYN). The options go on SYNs in Linux's order (MSS,
+NOP, NOP, TS, NOP, WS: tcp_options.py) and are used when both SYNs carry
+them. The shift is Linux's: the smallest that lets the 16-bit field say
+the largest receive buffer (tcp_rmem[2] = 6 MiB: 7), or the window the
+application fixed by setting rcv_wnd (SO_RCVBUF). A SYN's window is never
+scaled; other segments' are shifted both ways, rounded up, and the right
+edge once advertised is never pulled back. The receive buffer starts at
+128 KiB and offers half (64 KiB), and grows as Linux's autotuning grows it
+(rcvbuf.py), so a long flow on a path with a large bandwidth-delay product
+can fill it; the send buffer grows to twice cwnd (up to 4 MiB). Timestamps:
+TSval is a 1 ms clock plus an offset per pair of addresses from the seeded
+secret; TS.Recent follows the segment that covers the last ACK sent (4.3);
+the ACK of data sent again is timed by its echo, where Karn's rule leaves
+the RTT clock alone (as Linux does: other ACKs are timed from the sending
+time, precise to the nanosecond); PAWS (5.3) drops a segment whose TSval is
+more than one tick older than TS.Recent and answers it with an ACK
+(PAWS_REJECTED), unless TS.Recent is over 24 days old (5.5); TIME-WAIT
+takes a new SYN with a newer TSval whatever its sequence number (RFC 6191).
+Data segments carry 12 bytes of options, so 1448 bytes on a 1500-byte MTU
+while the MSS option still says 1460. SYN cookies keep the peer's window
+scale and ECN wish in the low 6 bits of the SYN,ACK's TSval (Linux's
+cookie_init_timestamp); a SYN without timestamps gets a cookie SYN,ACK
+without window scaling or ECN, so that connection has neither. Left out:
+Linux's exception for old pure ACKs (tcp_disordered_ack), and timestamps on
+RSTs.
+
 Hostile traffic, bounded as Linux bounds it:
   - SYN floods: a listener keeps at most `syn_backlog` connections in
     SYN-RECEIVED (Linux's tcp_max_syn_backlog, 128 on a small machine); a SYN
@@ -55,7 +84,8 @@ Hostile traffic, bounded as Linux bounds it:
     segments it cannot use are rate-limited per connection (RFC 5961 7, Linux's
     tcp_invalid_ratelimit 500 ms), and challenge ACKs optionally per host.
   - TIME-WAIT accepts a new SYN with a greater sequence number (RFC 1122
-    4.2.2.13, RFC 6191 2 without timestamps); an older one gets an ACK.
+    4.2.2.13), or with timestamps a newer TSval (RFC 6191 2); an older one
+    gets an ACK.
 Counters: `TcpListener.stats` and `TcpStack.stats` (reason -> count), and
 `TcpStack.counters()` for a run summary.
 
@@ -94,7 +124,8 @@ detail): BAD_CHECKSUM, MALFORMED (too short, a bad header or option length),
 TRANSPORT_DISCARD (a segment the RFC says to discard silently, such as a RST
 outside the window; an ACK that does not acknowledge our SYN),
 ACK_RATE_LIMITED (a segment whose answering ACK was rate-limited),
-BAD_SYN_COOKIE (an ACK that is not a valid SYN cookie), SYN_QUEUE_FULL (when
+BAD_SYN_COOKIE (an ACK that is not a valid SYN cookie), PAWS_REJECTED (an
+old duplicate, RFC 7323 5), SYN_QUEUE_FULL (when
 cookies are off), ACCEPT_QUEUE_FULL, OUT_OF_ORDER_QUEUE_FULL, NO_LISTENER (a
 closed port, answered per R31), NOT_FOR_US (sent to a broadcast or multicast address). A SYN answered with a
 cookie was used: delivered.
@@ -112,7 +143,7 @@ from ...protocols import packets as P
 from ...protocols.checksums import verify_transport
 from ...runtime.trace import DropReason
 from . import congestion
-from .rcvbuf import TCP_RMEM_MAX, ReceiveBuffer, window_from_space
+from .rcvbuf import TCP_RMEM_MAX, ReceiveBuffer
 from .tcp_options import (MAX_WSCALE, PAWS_24DAYS_NS, PAWS_WINDOW, TS_OPTION_LEN, TS_TICK_NS, cookie_ts_decode,
                           cookie_ts_encode, scaled_window, syn_options, timestamp_option, ts_before, ts_now,
                           ts_offset, window_shift)
@@ -147,7 +178,7 @@ NS = 1_000_000_000
 DEFAULT_MSS = {False: 536, True: 1220}            # 3.7.1, R30: when the SYN carries no MSS option
 IP_HEADER = {False: 20, True: 40}
 TCP_HEADER = 20
-RCV_WND = 65535                       # what we advertise; the application takes data at once, so it never shrinks
+RCV_WND = 65535                       # the largest window without scaling (and the first, before the handshake)
 RTO_INITIAL_NS = 1 * NS               # RFC 6298 2.1
 RTO_MIN_NS = NS // 5                  # Linux's TCP_RTO_MIN (RFC 6298 2.4 says 1 s; 200 ms is what Linux does)
 RTO_MAX_NS = 120 * NS                 # Linux's TCP_RTO_MAX (RFC 6298 2.5: at least 60 s)
@@ -192,7 +223,7 @@ SYNCOOKIE_VALID_NS = SYNCOOKIE_MAX_AGE * SYNCOOKIE_PERIOD_NS   # ACKs are checke
 COOKIE_MSS = (64, 536, 1220, 1360, 1400, 1440, 1460, 8960)    # the 3-bit MSS of a cookie: the peer's, rounded down
 # The window scale shift of a SYN,ACK with a cookie: the one a new connection offers (its buffer may grow to
 # tcp_rmem[2]), as Linux's cookie connections choose it again from the same settings when the ACK returns.
-COOKIE_WSCALE = window_shift(window_from_space(TCP_RMEM_MAX))
+COOKIE_WSCALE = window_shift(TCP_RMEM_MAX)
 SEGMENT_OVERHEAD = 256                # an out-of-order piece's cost besides its bytes (Linux: skb truesize)
 # What out-of-order text may cost: Linux advertises about half of its receive buffer (tcp_adv_win_scale = 1),
 # keeping the rest for the overhead, so a whole window of full-sized segments always fits.
@@ -962,8 +993,8 @@ class TcpConnection:
         self._open_window()
 
     def _our_wscale(self) -> int:
-        """Linux's choice: the smallest shift that can advertise the largest window the buffer may reach."""
-        return window_shift(self.rcvbuf.max_window)
+        """Linux's choice: the smallest shift that lets the 16-bit field say the buffer's largest size."""
+        return window_shift(self.rcvbuf.shift_space)
 
     def _open_window(self) -> None:
         """Offer what the receive buffer allows (at most 65535 bytes without window scaling), unless the
@@ -1402,7 +1433,8 @@ class TcpConnection:
         if self.ts_ok and seg.tsval is not None:
             # RFC 7323 4.3 (5.3 R3): TS.Recent follows the segment that covers Last.ACK.sent (the RCV.NXT our
             # last ACK carried), so our echo times the sender's oldest unacknowledged segment.
-            if seq_le(seg.seq, self._rcv_wup) and not ts_before(seg.tsval, self.ts_recent):
+            if seq_le(seg.seq, self._rcv_wup) and (not ts_before(seg.tsval, self.ts_recent)
+                                                   or self._ts_recent_stale()):
                 self._ts_recent_update(seg.tsval)
         self._seg_tsecr = seg.tsecr if self.ts_ok and "ack" in seg.flags else None
 
@@ -1495,12 +1527,16 @@ class TcpConnection:
         which is too old to judge by."""
         if "rst" in seg.flags or not ts_before((seg.tsval + PAWS_WINDOW) % MOD, self.ts_recent):
             return None
-        if self.sim.now_ns - self._ts_recent_ns >= PAWS_24DAYS_NS:
+        if self._ts_recent_stale():
             return None
         self.stack.stats["paws_rejected"] += 1
         why = f"TSval {seg.tsval} older than TS.Recent {self.ts_recent} (PAWS, RFC 7323 5)"
         answered = self._answer_invalid(seg, why)
         return answered or (DropReason.PAWS_REJECTED, f"TCP {why}; ACK sent")
+
+    def _ts_recent_stale(self) -> bool:
+        """RFC 7323 5.5: TS.Recent recorded more than 24 days ago is invalid (the peer's clock may have wrapped)."""
+        return self.sim.now_ns - self._ts_recent_ns >= PAWS_24DAYS_NS
 
     def _rcv_rtt_measure(self, seg: Segment) -> None:
         """The receiver's RTT, for the autotuning (rcvbuf.py): from the echoed timestamp of a full segment,
