@@ -65,7 +65,8 @@ def test_timestamps_compare_modulo_2_32():
     assert O.ts_now(5 * MS + 999_999, 10) == 15               # one tick per millisecond, plus the offset
 
 
-@pytest.mark.parametrize("wscale,sack,ecn", [(7, False, False), (None, True, True), (14, False, True), (0, True, False)])
+@pytest.mark.parametrize("wscale,sack,ecn", [(7, False, False), (None, True, True), (14, False, True),
+                                             (0, True, False)])
 def test_a_cookie_timestamp_keeps_what_the_syn_negotiated(wscale, sack, ecn):
     now = 123_456_789
     ts = O.cookie_ts_encode(now, wscale, sack, ecn)

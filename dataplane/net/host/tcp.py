@@ -144,7 +144,8 @@ from ...protocols.checksums import verify_transport
 from ...runtime.trace import DropReason
 from . import congestion
 from .rcvbuf import TCP_RMEM_MAX, ReceiveBuffer
-from .tcp_options import (MAX_WSCALE, PAWS_24DAYS_NS, PAWS_WINDOW, TS_OPTION_LEN, TS_TICK_NS, cookie_ts_decode,
+from .tcp_options import (MAX_WSCALE, PAWS_24DAYS_NS, PAWS_WINDOW, TS_OPTION_HEAD, TS_OPTION_LEN, TS_TICK_NS,
+                          TS_VALUES, cookie_ts_decode,
                           cookie_ts_encode, scaled_window, syn_options, timestamp_option, ts_before, ts_now,
                           ts_offset, window_shift)
 
@@ -285,6 +286,9 @@ def parse_segment(raw: bytes) -> Segment:
         raise ValueError(f"data offset {offset} in a segment of {len(raw)} bytes")
     options, mss, i = raw[TCP_HEADER:offset], None, 0
     wscale = tsval = tsecr = None
+    if len(options) == TS_OPTION_LEN and options[:4] == TS_OPTION_HEAD:   # NOP, NOP, TS: most segments
+        tsval, tsecr = TS_VALUES.unpack_from(options, 4)
+        i = TS_OPTION_LEN
     while i < len(options):
         kind = options[i]
         if kind == 0:                                  # End of Option List

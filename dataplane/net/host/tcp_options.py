@@ -22,13 +22,15 @@ import hashlib
 import struct
 
 __all__ = ["KIND_EOL", "KIND_NOP", "KIND_MSS", "KIND_WSCALE", "KIND_SACK_PERMITTED", "KIND_TIMESTAMP",
-           "MAX_WSCALE", "TS_OPTION_LEN", "syn_options", "timestamp_option", "window_shift", "scaled_window",
-           "ts_before", "ts_offset", "ts_now", "PAWS_24DAYS_NS", "PAWS_WINDOW", "TS_TICK_NS",
-           "cookie_ts_encode", "cookie_ts_decode"]
+           "MAX_WSCALE", "TS_OPTION_HEAD", "TS_OPTION_LEN", "TS_VALUES", "TS_TICK_NS", "PAWS_24DAYS_NS",
+           "PAWS_WINDOW", "syn_options", "timestamp_option", "window_shift", "scaled_window", "ts_before",
+           "ts_offset", "ts_now", "cookie_ts_encode", "cookie_ts_decode"]
 
 KIND_EOL, KIND_NOP, KIND_MSS, KIND_WSCALE, KIND_SACK_PERMITTED, KIND_TIMESTAMP = 0, 1, 2, 3, 4, 8
 MAX_WSCALE = 14                       # RFC 7323 2.3: a larger shift is taken as 14
 TS_OPTION_LEN = 12                    # NOP, NOP, TS: what timestamps cost every segment
+TS_OPTION_HEAD = bytes((KIND_NOP, KIND_NOP, KIND_TIMESTAMP, 10))
+TS_VALUES = struct.Struct("!II")      # TSval, TSecr
 TS_TICK_NS = 1_000_000                # Linux's TCP_TS_HZ: timestamps tick every millisecond
 PAWS_24DAYS_NS = 24 * 86400 * 1_000_000_000   # RFC 7323 5.5: TS.Recent is invalid after 24 days idle
 PAWS_WINDOW = 1                       # Linux's TCP_PAWS_WINDOW: a TSval one tick older is still accepted
@@ -60,7 +62,7 @@ def syn_options(mss: int, wscale: int | None = None, ts: tuple[int, int] | None 
 
 def timestamp_option(tsval: int, tsecr: int) -> bytes:
     """NOP, NOP, TS: the timestamps of a segment other than a SYN, aligned as RFC 7323 appendix A suggests."""
-    return bytes((KIND_NOP, KIND_NOP)) + _timestamp(tsval, tsecr)
+    return TS_OPTION_HEAD + TS_VALUES.pack(tsval % (1 << 32), tsecr % (1 << 32))
 
 
 # ---------------------------------------------------------------------------- window scaling (RFC 7323 2)
