@@ -61,7 +61,7 @@ def test_the_figures_of_a_run_with_series(data):
     tput = specs["throughput.svg"]
     assert [l.label for l in tput.lines] == ["tcp1 h1->h2 (cubic)", "tcp2 h1->h2 (cubic)"]
     assert tput.lines[0].x == data["series"]["time_s"]
-    assert tput.lines[0].y[3] == data["series"]["flows"]["tcp1"]["throughput_bps"][3] / 1e6
+    assert tput.lines[0].y[3] == pytest.approx(data["series"]["flows"]["tcp1"]["throughput_bps"][3] / 1e6)
     # Only link directions that queued something.
     queued = [l.label for l in specs["queue.svg"].lines]
     assert "r1-h2:r1->h2" in queued and "r1-h2:h2->r1" not in queued

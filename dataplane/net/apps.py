@@ -520,7 +520,8 @@ def start_traffic(net, specs) -> list[App]:
                                        **_pick(p, port="port", count="count", size="size", interval_ns="interval")),
               "tcp": lambda p: _transfers().TcpTransfer(net, p["from"], p["to"], v6=p.get("ipv6", False),
                                                         **_pick(p, port="port", nbytes="bytes", cc="cc", nodelay="nodelay",
-                                                                ecn="ecn", sack="sack")),
+                                                                ecn="ecn", sack="sack", wscale="wscale",
+                                                                timestamps="timestamps")),
               "sctp": lambda p: _transfers().SctpTransfer(net, p["from"], p["to"], v6=p.get("ipv6", False),
                                                           **_pick(p, port="port", messages="messages", size="size"))}
     makers["pingall"] = lambda p: PingAll(net, v6=p.get("ipv6", False))

@@ -59,14 +59,15 @@ TRAFFIC_KINDS = {"ping", "traceroute", "udp", "tcp", "sctp", "syn_flood", "frag_
 TRAFFIC_KEYS = {"ping": {"from", "to", "count", "size", "df", "interval", "ipv6", "ttl"},
                 "traceroute": {"from", "to", "ipv6", "max_hops", "queries"},
                 "udp": {"from", "to", "port", "count", "size", "interval", "ipv6"},
-                "tcp": {"from", "to", "port", "bytes", "ipv6", "cc", "nodelay", "ecn", "sack"},
+                "tcp": {"from", "to", "port", "bytes", "ipv6", "cc", "nodelay", "ecn", "sack", "wscale",
+                        "timestamps"},
                 "sctp": {"from", "to", "port", "messages", "size", "ipv6"},
                 "syn_flood": {"from", "to", "port", "count", "rate", "spoof", "ipv6"},
                 "frag_flood": {"from", "to", "count", "rate", "size", "ipv6"},
                 "pingall": {"ipv6"},
                 # A frame built from a P4 program's header types (net/craft.py), or given in hex.
                 "send": {"from", "headers", "payload", "hex", "count", "interval", "port", "program"}}
-TRAFFIC_FLAGS = {"df", "ipv6", "spoof", "nodelay", "ecn", "sack"}
+TRAFFIC_FLAGS = {"df", "ipv6", "spoof", "nodelay", "ecn", "sack", "wscale", "timestamps"}
 TRAFFIC_RANGES = {"count": (1, 1_000_000), "size": (0, 65507), "port": (1, 65535), "bytes": (0, 1 << 30),
                   "messages": (1, 1_000_000), "max_hops": (1, 255), "queries": (1, 10), "ttl": (1, 255),
                   "rate": (1, 10_000_000)}

@@ -245,7 +245,8 @@ class TcpTransfer(_Transfer):
     opening, session = "connect", "connection"
 
     def __init__(self, net, src: str, dst: str, port: int = appdata.DEFAULT_PORT["tcp"], nbytes: int = 10_000,
-                 v6: bool = False, cc: str | None = None, nodelay: bool = False, ecn: bool = False, sack: bool = True):
+                 v6: bool = False, cc: str | None = None, nodelay: bool = False, ecn: bool = False, sack: bool = True,
+                 wscale: bool = True, timestamps: bool = True):
         super().__init__(net, src, dst, port, v6)
         # The port's application messages (an HTTP upload to port 80), else the test pattern itself.
         body = Payload(nbytes)
@@ -255,10 +256,12 @@ class TcpTransfer(_Transfer):
         self.nodelay = nodelay               # TCP_NODELAY: Nagle's algorithm off
         self.ecn = ecn                       # ask for ECN in the SYN (RFC 3168)
         self.sack = sack                     # offer SACK in the SYN (RFC 2018; on by default, as Linux)
+        self.wscale = wscale                 # False: no window scale option in the SYN (RFC 7323)
+        self.timestamps = timestamps         # False: no timestamps option in the SYN (RFC 7323)
 
     def _open(self) -> None:
         self.client = self.host.tcp.connect(self.dst, self.port, v6=self.v6, cc=self.cc, ecn=self.ecn,
-                                            sack=self.sack)
+                                            sack=self.sack, wscale=self.wscale, timestamps=self.timestamps)
         if self.sink is not None:
             self.sink.expect(self.client.local, self.client.lport, self.client.iss, self.data)
         self.client.nodelay = self.nodelay

@@ -52,6 +52,7 @@ class DropReason(enum.Enum):
     OUT_OF_ORDER_QUEUE_FULL = "TCP out-of-order queue full (beyond the receive window)"
     BAD_SYN_COOKIE = "ACK is not a valid SYN cookie"
     ACK_RATE_LIMITED = "answer rate-limited (RFC 5961 section 7)"
+    PAWS_REJECTED = "TCP segment older than the connection's last timestamp (PAWS, RFC 7323)"
     CONSUMED = "consumed by the control plane"
     LOOP_LIMIT = "forwarding loop limit reached"
     PIPELINE_ERROR = "internal error in the pipeline (a bug in dataplane)"

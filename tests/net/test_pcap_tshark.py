@@ -406,3 +406,19 @@ def test_tshark_reads_sack_options_and_flags_nothing_but_the_loss_recovery(tmp_p
             sent.add(key)
     found = [f for f in problems(path, tshark(path)) if not f.endswith(OUT_OF_ORDER)]
     assert found == [] and out_of_order > 0
+
+def test_tshark_reads_the_window_scale_and_timestamps_options(tmp_path_factory):
+    """RFC 7323's options as Wireshark decodes them: shift 7 on both SYNs, timestamps on every segment, the
+    SYN,ACK echoing the SYN's TSval, and the scaled window tshark computes from the handshake."""
+    run = shipped_run("line", tmp_path_factory)
+    out = subprocess.run([TSHARK, "-n", "-r", str(run.pcap_dir / "h1-r1.pcapng"), "-Y", "tcp", "-T", "fields",
+                          "-E", "separator=\t", "-e", "tcp.flags.syn", "-e", "tcp.options.wscale.shift",
+                          "-e", "tcp.options.timestamp.tsval", "-e", "tcp.options.timestamp.tsecr",
+                          "-e", "tcp.window_size_scalefactor"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    rows = [line.split("\t") for line in out.stdout.splitlines()]
+    syns = [r for r in rows if r[0] in ("1", "True")]
+    assert [r[1] for r in syns] == ["7", "7"]
+    assert syns[1][3] == syns[0][2]                                  # the SYN,ACK echoes the SYN's TSval
+    assert all(r[2] for r in rows) and len(rows) > 10
+    assert {r[4] for r in rows if r[0] not in ("1", "True")} == {"128"}

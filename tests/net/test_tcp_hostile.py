@@ -22,7 +22,8 @@ from netlab import two_hosts
 from test_tcp import (A4, A6, B4, B6, MS, S, balanced, raw_segment, send_raw, states, tcp_pair, tcp_sink, watch)
 from dataplane.net.host.stack import IcmpNotice
 from dataplane.net.host.tcp import (COOKIE_MSS, INVALID_RATELIMIT_NS, MAX_SYN_BACKLOG, MOD, RCV_WND,
-                                    RECEIVE_BUFFER, SEGMENT_OVERHEAD, SYNACK_RETRIES, SYNCOOKIE_PERIOD_NS, Segment, TcpStack)
+                                    RECEIVE_BUFFER, SEGMENT_OVERHEAD, SYNACK_RETRIES, SYNCOOKIE_PERIOD_NS, Segment,
+                                    TCP_WMEM_MAX, TcpStack)
 from dataplane.net.network import Network
 from dataplane.net.topology import load_topology
 from dataplane.net.transfers import Payload, Receipt, TcpTransfer, pattern, pattern_at
@@ -516,7 +517,7 @@ def test_a_1_gib_transfer_is_generated_and_checked_lazily(tmp_path):
     elapsed = time.perf_counter() - started
     receipt = tcp.receipt()
     assert receipt.count > 2 * MB and receipt.mismatch_at is None and not tcp.intact
-    assert tcp.peer_end().received == b"" and len(tcp.client._sndbuf) <= 128 * 1024
+    assert tcp.peer_end().received == b"" and len(tcp.client._sndbuf) <= TCP_WMEM_MAX
     assert (f"delivered {receipt.count} of 1073741824 bytes (the first ones, intact; the transfer did not finish)"
             in tcp.render())
     assert peak < 16 * MB, f"tracemalloc peak {peak / MB:.1f} MB"

@@ -15,15 +15,15 @@ from dataplane.net.network import Network
 from dataplane.net.topology import load_topology
 from dataplane.protocols import packets as P
 
-MSS = 1460
+MSS = 1448               # the data of a segment on a 1500-byte MTU beside the 12 bytes of timestamps (RFC 7323)
 
 
 def transfer(sack: bool = True, lose=None, nbytes: int = 300_000, latency_ns: int = 10 * MS, peer_sack: bool = True,
-             cc: str = "newreno", server_setup=None):
+             cc: str = "newreno", server_setup=None, timestamps: bool = True):
     """a sends nbytes to b:80 over one link and closes. `lose(i, seq)` drops the i-th data segment a puts on the
     wire (1-based; seq its sequence number). Returns (sim, link wire, client, server, data segments sent)."""
     sim, a, b, link = two_hosts(latency_ns=latency_ns)
-    TcpStack(a)
+    TcpStack(a).timestamps = timestamps
     TcpStack(b).sack = peer_sack
     got = bytearray()
     servers = []
@@ -120,16 +120,17 @@ def test_a_syn_cookie_connection_has_no_sack_without_timestamps():
 
 def test_every_ack_reports_the_held_blocks_latest_first_at_most_four():
     """Lose segments 1, 3, 5, 7 and 9 (from 0) of the first flight: each ACK's first block holds the segment
-    that just arrived, then the others most recent first; four fit, so the oldest goes unreported once a fifth
-    block exists (RFC 2018 section 4). As the holes are filled, the blocks the ACK passes go."""
-    sim, wire, client, server, sent = transfer(lose=lose_once({2, 4, 6, 8, 10}), nbytes=20_000)
+    that just arrived, then the others most recent first; without timestamps four fit, so the oldest goes
+    unreported once a fifth block exists (RFC 2018 section 4). As the holes are filled, the blocks the ACK
+    passes go."""
+    sim, wire, client, server, sent = transfer(lose=lose_once({2, 4, 6, 8, 10}), nbytes=20_000, timestamps=False)
     first = sent[0][0]
 
     def in_segments(seg):
         return seg_no(seg.ack), [(seg_no(left), seg_no(right)) for left, right in seg.sack]
 
     def seg_no(seq):
-        return (seq - first) % MOD / MSS
+        return (seq - first) % MOD / 1460
     acks = [in_segments(w.seg) for w in wire if w.sender == "b" and w.seg.sack]
     assert acks[:6] == [(1, [(2, 3)]),
                         (1, [(4, 5), (2, 3)]),
@@ -138,6 +139,14 @@ def test_every_ack_reports_the_held_blocks_latest_first_at_most_four():
                         (1, [(10, 11), (8, 9), (6, 7), (4, 5)]),
                         (1, [(10, 12), (8, 9), (6, 7), (4, 5)])]
     assert [(ack, len(blocks)) for ack, blocks in acks[-4:]] == [(3, 4), (5, 3), (7, 2), (9, 1)]
+    assert client.fast_retransmits == 1 and client.timeouts == 0 and client.retransmitted_bytes == 5 * 1460
+
+
+def test_beside_timestamps_three_blocks_fit():
+    """The same losses with timestamps (on by default, as Linux): their 12 bytes leave room for three blocks."""
+    sim, wire, client, server, sent = transfer(lose=lose_once({2, 4, 6, 8, 10}), nbytes=20_000)
+    counts = [len(w.seg.sack) for w in wire if w.sender == "b" and w.seg.sack]
+    assert max(counts) == 3 and counts[:4] == [1, 2, 3, 3]
     assert client.fast_retransmits == 1 and client.timeouts == 0 and client.retransmitted_bytes == 5 * MSS
 
 
@@ -189,11 +198,12 @@ def test_several_losses_in_one_window_are_repaired_in_one_recovery_sending_only_
     """Five segments of one window lost: SACK sends those five again in one round trip, and nothing else;
     NewReno without SACK repairs one hole per round trip (RFC 6582's partial ACKs), so it takes longer."""
     losses = {30, 32, 34, 36, 38}
-    _, _, with_sack, _, _ = transfer(lose=lose_once(losses))
-    _, _, without, _, _ = transfer(sack=False, lose=lose_once(losses))
+    # Without timestamps, so that both recoveries are RFC 6675 against RFC 6582 alone.
+    _, _, with_sack, _, _ = transfer(lose=lose_once(losses), timestamps=False)
+    _, _, without, _, _ = transfer(sack=False, lose=lose_once(losses), timestamps=False)
     assert (with_sack.fast_retransmits, with_sack.timeouts) == (1, 0)
-    assert with_sack.retransmitted_bytes == 5 * MSS and with_sack.retransmissions == 5
-    assert without.timeouts == 0 and without.retransmitted_bytes == 5 * MSS
+    assert with_sack.retransmitted_bytes == 5 * 1460 and with_sack.retransmissions == 5
+    assert without.timeouts == 0 and without.retransmitted_bytes == 5 * 1460
     assert duration(without) - duration(with_sack) >= 3 * 20 * MS          # three round trips or more
 
 

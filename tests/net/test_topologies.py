@@ -268,12 +268,16 @@ def test_lan_traceroute_and_tcp_transfer(tmp_path_factory):
     rfc9293 = {"CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2",
                "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT"}
     assert rfc9293 - set(client) - set(server) == {"CLOSING"}
-    assert "MSS 1460; 0 retransmissions" in text and "delivered 20000 bytes intact" in text
-    # On the wire: the three-way handshake with MSS 1460 each way, then data in segments of at most 1460.
+    # Segments carry 1448 bytes: 12 of the 1460 go to timestamps (RFC 7323), as with Linux.
+    assert "MSS 1448; 0 retransmissions" in text and "delivered 20000 bytes intact" in text
+    # On the wire: the three-way handshake with MSS 1460 each way (and window scale 7, timestamps), then
+    # data in segments of at most 1448.
     segs = [(c.sender, Ether(c.frame)[TCP]) for c in run.frames_on("r1-srv") if TCP in Ether(c.frame)]
     assert [(who, str(t.flags)) for who, t in segs[:3]] == [("r1", "S"), ("srv", "SA"), ("r1", "A")]
     assert dict(segs[0][1].options)["MSS"] == 1460 and dict(segs[1][1].options)["MSS"] == 1460
-    assert max(len(t.payload) for _, t in segs) == 1460
+    assert dict(segs[0][1].options)["WScale"] == dict(segs[1][1].options)["WScale"] == 7
+    assert all("Timestamp" in dict(t.options) for _, t in segs)
+    assert max(len(t.payload) for _, t in segs) == 1448
     assert sum(len(t.payload) for who, t in segs if who == "r1") == 20000       # no retransmissions
 
 
@@ -431,12 +435,12 @@ def test_line_path_mtu_discovery_ipv6_and_source_fragmentation(tmp_path_factory)
 def test_line_tcp_uses_the_discovered_path_mtu(tmp_path_factory):
     run = shipped_run("line", tmp_path_factory)
     tcp = run.app(TcpTransfer)
-    assert tcp.intact and tcp.client.effective_mss() == 1280 - 40 == 1240
-    assert "MSS 1240; 0 retransmissions" in tcp.render()
+    assert tcp.intact and tcp.client.effective_mss() == 1280 - 40 - 12 == 1228      # less the timestamps
+    assert "MSS 1228; 0 retransmissions" in tcp.render()
     segs = [(c.sender, Ether(c.frame)[IP]) for c in run.frames_on("r2-r3") if TCP in Ether(c.frame)]
     assert dict(segs[0][1][TCP].options)["MSS"] == 1460       # h1 offers its own link's MSS
     data = [ip for who, ip in segs if who == "r2" and len(ip[TCP].payload)]
-    assert max(len(ip[TCP].payload) for ip in data) == 1240 and max(ip.len for ip in data) == 1280
+    assert max(len(ip[TCP].payload) for ip in data) == 1228 and max(ip.len for ip in data) == 1280
     assert all(ip.flags.DF and ip.frag == 0 and not ip.flags.MF for _, ip in segs)
     assert sum(len(ip[TCP].payload) for ip in data) == 50000
     # The only packets too big for a link were the DF ping and the IPv6 pings (before PMTU was known), each
@@ -513,7 +517,7 @@ def test_dual_stack_each_family_reaches_the_hosts_that_have_it(tmp_path_factory)
     with pytest.raises(ValueError, match="'h3' has no IPv6 address"):
         run.net.address("h3", v6=True)
     tcp = run.app(TcpTransfer)
-    assert tcp.v6 and tcp.intact and tcp.client.effective_mss() == 1500 - 60
+    assert tcp.v6 and tcp.intact and tcp.client.effective_mss() == 1500 - 60 - 12      # less the timestamps
     segs = [Ether(c.frame) for c in run.frames_on("r1-r2") if c.frame[12:14] == b"\x86\xdd" and TCP in Ether(c.frame)]
     assert [str(p[TCP].flags) for p in segs[:3]] == ["S", "SA", "A"] and dict(segs[0][TCP].options)["MSS"] == 1440
 

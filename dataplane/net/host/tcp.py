@@ -15,7 +15,8 @@ The code follows the RFC's own structure, so each part can be found there:
          generator, so runs are repeatable
   3.7.1  the MSS option on SYN segments: interface MTU - 40 (IPv4) or - 60
          (IPv6); 536 / 1220 when the peer sends none (R30); data segments are
-         also limited by the path MTU cache of the host (pmtu.py)
+         also limited by the path MTU cache of the host (pmtu.py), less the
+         12 bytes of timestamps when they are used
   3.10   the user calls: OPEN (TcpStack.listen, TcpStack.connect), SEND,
          CLOSE, ABORT; and the event "SEGMENT ARRIVES", in the RFC's order:
          3.10.7.1 CLOSED (R31 resets), 3.10.7.2 LISTEN, 3.10.7.3 SYN-SENT,
@@ -23,9 +24,8 @@ The code follows the RFC's own structure, so each part can be found there:
          the RST bit, fourth the SYN bit, fifth the ACK field, seventh the
          segment text, eighth the FIN bit)
 
-What it leaves out, to stay short: urgent data, window scaling and
-timestamps. The sender sends what both windows allow: the peer's (at most
-65535 bytes without window scaling) and the congestion window of its
+What it leaves out, to stay short: urgent data. The sender sends what both
+windows allow: the peer's and the congestion window of its
 congestion control (congestion.py: CUBIC by default as in Linux, NewReno or
 Reno per connection; the initial window of RFC 6928). Nagle's algorithm
 (RFC 896, Minshall's variant as Linux) holds a small segment while another
@@ -41,6 +41,35 @@ room (`on_writable`, as a socket becomes writable), so a long transfer is
 never held whole. Out-of-order segments are kept until the gap is filled
 (RFC 9293 allows it), each byte once, within the receive window.
 
+Window scaling and timestamps (RFC 7323), on by default as in Linux
+(tcp_window_scaling = tcp_timestamps = 1; connect(wscale=False,
+timestamps=False) or the traffic keys `wscale: false`, `timestamps: false`
+leave them out of a SYN). The options go on SYNs in Linux's order (MSS,
+NOP, NOP, TS, NOP, WS: tcp_options.py) and are used when both SYNs carry
+them. The shift is Linux's: the smallest that lets the 16-bit field say
+the largest receive buffer (tcp_rmem[2] = 6 MiB: 7), or the window the
+application fixed by setting rcv_wnd (SO_RCVBUF). A SYN's window is never
+scaled; other segments' are shifted both ways, rounded up, and the right
+edge once advertised is never pulled back. The receive buffer starts at
+128 KiB and offers half (64 KiB), and grows as Linux's autotuning grows it
+(rcvbuf.py), so a long flow on a path with a large bandwidth-delay product
+can fill it; the send buffer grows to twice cwnd (up to 4 MiB). Timestamps:
+TSval is a 1 ms clock plus an offset per pair of addresses from the seeded
+secret; TS.Recent follows the segment that covers the last ACK sent (4.3);
+the ACK of data sent again is timed by its echo, where Karn's rule leaves
+the RTT clock alone (as Linux does: other ACKs are timed from the sending
+time, precise to the nanosecond); PAWS (5.3) drops a segment whose TSval is
+more than one tick older than TS.Recent and answers it with an ACK
+(PAWS_REJECTED), unless TS.Recent is over 24 days old (5.5); TIME-WAIT
+takes a new SYN with a newer TSval whatever its sequence number (RFC 6191).
+Data segments carry 12 bytes of options, so 1448 bytes on a 1500-byte MTU
+while the MSS option still says 1460. SYN cookies keep the peer's window
+scale and ECN wish in the low 6 bits of the SYN,ACK's TSval (Linux's
+cookie_init_timestamp); a SYN without timestamps gets a cookie SYN,ACK
+without window scaling or ECN, so that connection has neither. Left out:
+Linux's exception for old pure ACKs (tcp_disordered_ack), and timestamps on
+RSTs.
+
 Hostile traffic, bounded as Linux bounds it:
   - SYN floods: a listener keeps at most `syn_backlog` connections in
     SYN-RECEIVED (Linux's tcp_max_syn_backlog, 128 on a small machine); a SYN
@@ -55,7 +84,8 @@ Hostile traffic, bounded as Linux bounds it:
     segments it cannot use are rate-limited per connection (RFC 5961 7, Linux's
     tcp_invalid_ratelimit 500 ms), and challenge ACKs optionally per host.
   - TIME-WAIT accepts a new SYN with a greater sequence number (RFC 1122
-    4.2.2.13, RFC 6191 2 without timestamps); an older one gets an ACK.
+    4.2.2.13), or with timestamps a newer TSval (RFC 6191 2); an older one
+    gets an ACK.
 Counters: `TcpListener.stats` and `TcpStack.stats` (reason -> count), and
 `TcpStack.counters()` for a run summary.
 
@@ -113,7 +143,8 @@ detail): BAD_CHECKSUM, MALFORMED (too short, a bad header or option length),
 TRANSPORT_DISCARD (a segment the RFC says to discard silently, such as a RST
 outside the window; an ACK that does not acknowledge our SYN),
 ACK_RATE_LIMITED (a segment whose answering ACK was rate-limited),
-BAD_SYN_COOKIE (an ACK that is not a valid SYN cookie), SYN_QUEUE_FULL (when
+BAD_SYN_COOKIE (an ACK that is not a valid SYN cookie), PAWS_REJECTED (an
+old duplicate, RFC 7323 5), SYN_QUEUE_FULL (when
 cookies are off), ACCEPT_QUEUE_FULL, OUT_OF_ORDER_QUEUE_FULL, NO_LISTENER (a
 closed port, answered per R31), NOT_FOR_US (sent to a broadcast or multicast address). A SYN answered with a
 cookie was used: delivered.
@@ -131,7 +162,12 @@ from ...protocols import packets as P
 from ...protocols.checksums import verify_transport
 from ...runtime.trace import DropReason
 from . import congestion
-from .sack import MAX_OPTION_BYTES, ReceivedBlocks, Scoreboard, parse_blocks, permitted_option
+from .sack import MAX_OPTION_BYTES, ReceivedBlocks, Scoreboard, parse_blocks
+from .rcvbuf import TCP_RMEM_MAX, ReceiveBuffer
+from .tcp_options import (MAX_WSCALE, PAWS_24DAYS_NS, PAWS_WINDOW, TS_OPTION_HEAD, TS_OPTION_LEN, TS_TICK_NS,
+                          TS_VALUES, cookie_ts_decode,
+                          cookie_ts_encode, scaled_window, syn_options, timestamp_option, ts_before, ts_now,
+                          ts_offset, window_shift)
 
 __all__ = ["TcpStack", "TcpListener", "TcpConnection", "TcpError", "Segment", "parse_segment", "STATES"]
 
@@ -163,7 +199,7 @@ NS = 1_000_000_000
 DEFAULT_MSS = {False: 536, True: 1220}            # 3.7.1, R30: when the SYN carries no MSS option
 IP_HEADER = {False: 20, True: 40}
 TCP_HEADER = 20
-RCV_WND = 65535                       # what we advertise; the application takes data at once, so it never shrinks
+RCV_WND = 65535                       # the largest window without scaling (and the first, before the handshake)
 RTO_INITIAL_NS = 1 * NS               # RFC 6298 2.1
 RTO_MIN_NS = NS // 5                  # Linux's TCP_RTO_MIN (RFC 6298 2.4 says 1 s; 200 ms is what Linux does)
 RTO_MAX_NS = 120 * NS                 # Linux's TCP_RTO_MAX (RFC 6298 2.5: at least 60 s)
@@ -194,7 +230,8 @@ TCP_MAX_QUICKACKS = 16
 ECN_ECT0 = 0b10
 ECN_CE = 0b11
 TCP_DELACK_MIN_NS = 40_000_000
-SEND_BUFFER = 128 * 1024              # what on_writable keeps queued: twice the largest window (no window scaling)
+SEND_BUFFER = 128 * 1024              # what on_writable keeps queued at least: twice a 64 KiB window
+TCP_WMEM_MAX = 4 * 1024 * 1024        # Linux's tcp_wmem[2]: the send buffer grows to twice cwnd, up to this
 # Hostile traffic (Linux defaults, net/ipv4/tcp_ipv4.c tcp_sk_init and ip-sysctl.rst).
 SYNACK_RETRIES = 5                    # tcp_synack_retries: SYN,ACK at 0, 1, 3, 7, 15, 31 s; given up at 63 s
 MAX_SYN_BACKLOG = 128                 # tcp_max_syn_backlog = max(128, established hash size / 128): 128 when small
@@ -205,6 +242,9 @@ SYNCOOKIE_PERIOD_NS = 64 * NS         # RFC 4987 3.6: t counts 64-second periods
 SYNCOOKIE_MAX_AGE = 2                 # a cookie is good in the period it was made and the next (Linux's limit too)
 SYNCOOKIE_VALID_NS = SYNCOOKIE_MAX_AGE * SYNCOOKIE_PERIOD_NS   # ACKs are checked as cookies this long after we sent one
 COOKIE_MSS = (64, 536, 1220, 1360, 1400, 1440, 1460, 8960)    # the 3-bit MSS of a cookie: the peer's, rounded down
+# The window scale shift of a SYN,ACK with a cookie: the one a new connection offers (its buffer may grow to
+# tcp_rmem[2]), as Linux's cookie connections choose it again from the same settings when the ACK returns.
+COOKIE_WSCALE = window_shift(TCP_RMEM_MAX)
 SEGMENT_OVERHEAD = 256                # an out-of-order piece's cost besides its bytes (Linux: skb truesize)
 # What out-of-order text may cost: Linux advertises about half of its receive buffer (tcp_adv_win_scale = 1),
 # keeping the rest for the overhead, so a whole window of full-sized segments always fits.
@@ -250,6 +290,9 @@ class Segment:
     ce: bool = False              # the IP header said Congestion Experienced (ECN codepoint 11, RFC 3168)
     sack_permitted: bool = False  # the SACK-permitted option (RFC 2018), on a SYN
     sack: tuple = ()              # the SACK option's blocks, (left, right) pairs (sack.py)
+    wscale: int | None = None     # the window scale option's shift (RFC 7323 2), if present
+    tsval: int | None = None      # the timestamps option (RFC 7323 3), if present
+    tsecr: int | None = None
 
     @property
     def len(self) -> int:
@@ -265,6 +308,10 @@ def parse_segment(raw: bytes) -> Segment:
         raise ValueError(f"data offset {offset} in a segment of {len(raw)} bytes")
     options, mss, i = raw[TCP_HEADER:offset], None, 0
     sack_permitted, sack_blocks = False, ()
+    wscale = tsval = tsecr = None
+    if len(options) == TS_OPTION_LEN and options[:4] == TS_OPTION_HEAD:   # NOP, NOP, TS: most segments
+        tsval, tsecr = TS_VALUES.unpack_from(options, 4)
+        i = TS_OPTION_LEN
     while i < len(options):
         kind = options[i]
         if kind == 0:                                  # End of Option List
@@ -280,10 +327,14 @@ def parse_segment(raw: bytes) -> Segment:
             sack_permitted = True
         elif kind == 5:                                # SACK (RFC 2018)
             sack_blocks = parse_blocks(options[i + 2:i + options[i + 1]])
+        elif kind == 3 and options[i + 1] == 3:        # Window Scale (RFC 7323 2.2)
+            wscale = options[i + 2]
+        elif kind == 8 and options[i + 1] == 10:       # Timestamps (RFC 7323 3.2)
+            tsval, tsecr = int.from_bytes(options[i + 2:i + 6], "big"), int.from_bytes(options[i + 6:i + 10], "big")
         i += options[i + 1]
     flags = frozenset(f for f in P.TCP_FLAGS if h[f])
     return Segment(h["srcPort"], h["dstPort"], h["seqNo"], h["ackNo"], flags, h["window"], bytes(raw[offset:]), mss,
-                   sack_permitted=sack_permitted, sack=sack_blocks)
+                   sack_permitted=sack_permitted, sack=sack_blocks, wscale=wscale, tsval=tsval, tsecr=tsecr)
 
 
 def _flags_text(flags) -> str:
@@ -316,13 +367,17 @@ class TcpStack:
         self._challenge_second = -1
         self._challenge_budget = 0
         self.stats = dict.fromkeys(("challenge_acks", "challenge_acks_rate_limited", "dup_acks_rate_limited",
-                                    "time_wait_reopened", "out_of_order_queue_full"), 0)
+                                    "time_wait_reopened", "out_of_order_queue_full", "paws_rejected"), 0)
         # Retransmission timeouts of all connections: the simulated time spent waiting for them, so that a
         # run that lasted long because timers backed off (RFC 6298 5.5) can say so.
         # Linux's tcp_ecn = 2: ECN is used when the peer asks for it in its SYN; connect(ecn=True) asks.
         self.ecn_accept = True
         # Linux's tcp_sack = 1: SACK-permitted on our SYNs and SYN,ACKs (RFC 2018); connect(sack=False) leaves it off.
         self.sack = True
+        # Linux's tcp_window_scaling = 1 and tcp_timestamps = 1 (RFC 7323): offered in every SYN, used when
+        # the peer's SYN has them too.
+        self.window_scaling = True
+        self.timestamps = True
         # rtt_watchers(conn, rtt_ns): every RTT measurement of every connection, as SRTT takes it (results).
         self.rtt_watchers: list[Callable] = []
         self.rto_timeouts = 0
@@ -350,9 +405,12 @@ class TcpStack:
         return listener
 
     def connect(self, dst: int, dport: int, v6: bool = False, sport: int | None = None,
-                cc: str | None = None, ecn: bool = False, sack: bool = True) -> "TcpConnection":
+                cc: str | None = None, ecn: bool = False, sack: bool = True, wscale: bool = True,
+                timestamps: bool = True) -> "TcpConnection":
         """An active OPEN: choose the source address and port, send a SYN, enter SYN-SENT. `cc` names the
-        congestion control (congestion.py; default CUBIC, as Linux); sack=False sends no SACK-permitted."""
+        congestion control (congestion.py; default CUBIC, as Linux); sack=False sends no SACK-permitted;
+        `wscale` and `timestamps` False leave those options (RFC 7323) out of the SYN, as the stack's settings
+        would for every connection."""
         route = self.host.route6(dst) if v6 else self.host.route4(dst)
         if route is None:
             raise TcpError("no route to host")
@@ -363,7 +421,8 @@ class TcpStack:
         key = (v6, local, sport, dst, dport)
         if key in self.connections:
             raise TcpError("connection already exists")
-        conn = TcpConnection(self, v6, local, sport, dst, dport, iface, cc=cc, ecn=ecn, sack=sack)
+        conn = TcpConnection(self, v6, local, sport, dst, dport, iface, cc=cc, ecn=ecn, sack=sack, wscale=wscale,
+                             timestamps=timestamps)
         self.connections[key] = conn
         conn._open_active()
         return conn
@@ -479,6 +538,10 @@ class TcpStack:
         if cookie & 0xFFFFFF != self._cookie_mac(now - age, v6, local, lport, remote, rport, client_isn):
             return None
         return COOKIE_MSS[(cookie >> 24) & 7]
+
+    def ts_offset(self, local: int, remote: int) -> int:
+        """The timestamp clock's offset for connections between two addresses (tcp_options.ts_offset)."""
+        return ts_offset(self._secret, local, remote)
 
     def _cookie_mac(self, t: int, v6: bool, local: int, lport: int, remote: int, rport: int, isn: int) -> int:
         text = f"{v6} {local} {lport} {remote} {rport} {t} {isn}".encode()
@@ -633,8 +696,18 @@ class TcpListener:
         peer_mss = seg.mss if seg.mss else DEFAULT_MSS[pkt.v6]
         cookie = stack.syn_cookie(pkt.v6, pkt.dst, seg.dport, pkt.src, seg.sport, seg.seq, peer_mss)
         our_mss = pkt.iface.mtu - IP_HEADER[pkt.v6] - TCP_HEADER
-        raw = P.tcp(pkt.dst, pkt.src, seg.dport, seg.sport, cookie, (seg.seq + 1) % MOD, {"syn", "ack"},
-                    window=RCV_WND, options=P.tcp_mss_option(our_mss), v6=pkt.v6)
+        flags, options = {"syn", "ack"}, P.tcp_mss_option(our_mss)
+        if stack.timestamps and seg.tsval is not None:
+            # Linux keeps what the SYN negotiated in the low bits of our TSval, which the ACK echoes
+            # (cookie_init_timestamp). Without timestamps a cookie connection has neither window scaling nor ECN.
+            wscale = seg.wscale if stack.window_scaling else None
+            ecn = stack.ecn_accept and {"ece", "cwr"} <= seg.flags
+            if ecn:
+                flags.add("ece")
+            tsval = cookie_ts_encode(ts_now(stack.sim.now_ns, stack.ts_offset(pkt.dst, pkt.src)), wscale, False, ecn)
+            options = syn_options(our_mss, None if wscale is None else COOKIE_WSCALE, (tsval, seg.tsval))
+        raw = P.tcp(pkt.dst, pkt.src, seg.dport, seg.sport, cookie, (seg.seq + 1) % MOD, flags,
+                    window=RCV_WND, options=options, v6=pkt.v6)
         stack.ip_send(pkt.v6, pkt.dst, pkt.src, raw)
         self.stats["cookies_sent"] += 1
         return None
@@ -690,7 +763,7 @@ class TcpConnection:
 
     def __init__(self, stack: TcpStack, v6: bool, local: int, lport: int, remote: int, rport: int, iface,
                  listener: TcpListener | None = None, cc: str | None = None, ecn: bool = False,
-                 sack: bool = True):
+                 sack: bool = True, wscale: bool = True, timestamps: bool = True):
         self.stack = stack
         self.host = stack.host
         self.sim = stack.sim
@@ -717,7 +790,22 @@ class TcpConnection:
         # Receive sequence variables.
         self.irs = 0
         self.rcv_nxt = 0
-        self.rcv_wnd = RCV_WND
+        self._rcv_wnd = RCV_WND                  # RCV.WND: see the rcv_wnd property
+        self._rcv_edge: int | None = None        # RCV.NXT + the window we last advertised: never moved left
+        self.rcvbuf = ReceiveBuffer()            # the receive buffer, autotuned as Linux does (rcvbuf.py)
+        self._copied = 0                         # bytes the application has taken, for the autotuning
+        # RFC 7323: window scaling and timestamps, asked for in our SYN, used when both SYNs carry them.
+        self.wscale_requested = wscale and stack.window_scaling
+        self.ts_requested = timestamps and stack.timestamps
+        self.wscale_ok = False
+        self.rcv_wscale = 0                      # Rcv.Wind.Shift: our shift, once agreed
+        self.snd_wscale = 0                      # Snd.Wind.Shift: the peer's
+        self.ts_ok = False
+        self.ts_recent = 0                       # TS.Recent (RFC 7323 4.3)
+        self._ts_recent_ns = 0                   # when TS.Recent was recorded (the 24-day rule, 5.5)
+        self._ts_offset = stack.ts_offset(local, remote)
+        self._seg_tsecr: int | None = None       # the TSecr of the segment being processed, when valid
+        self._rtx_end: int | None = None         # the end of the data sent again (RTT from timestamps)
         # MSS: what we announce (3.7.1) and what the peer announced (R30 default when it sends none).
         self.our_mss = iface.mtu - IP_HEADER[v6] - TCP_HEADER
         self.peer_mss = DEFAULT_MSS[v6]
@@ -775,6 +863,17 @@ class TcpConnection:
         self.retransmitted_bytes = 0             # data bytes sent more than once
 
     @property
+    def rcv_wnd(self) -> int:
+        """RCV.WND: the window we offer. Set by the application, it is fixed (as SO_RCVBUF fixes a socket's
+        buffer: no autotuning, and the window scale shift follows it)."""
+        return self._rcv_wnd
+
+    @rcv_wnd.setter
+    def rcv_wnd(self, window: int) -> None:
+        self._rcv_wnd = window
+        self.rcvbuf.lock(window)
+
+    @property
     def key(self) -> tuple:
         return (self.v6, self.local, self.lport, self.remote, self.rport)
 
@@ -798,10 +897,18 @@ class TcpConnection:
             self.on_state(self, old, new)
 
     def effective_mss(self) -> int:
-        """3.7.1: the peer's MSS, and no more than the path MTU allows (pmtu.py) for a segment without options."""
+        """3.7.1: the peer's MSS, and no more than the path MTU allows (pmtu.py), less the options every
+        segment carries (RFC 7323's timestamps: 12 bytes, so 1448 on a 1500-byte MTU, as Linux sends)."""
         cache = self.host.pmtu6 if self.v6 else self.host.pmtu4
         path_mtu = cache.mtu(self.remote, self.iface.mtu)
-        return max(1, min(self.peer_mss, path_mtu - IP_HEADER[self.v6] - TCP_HEADER))
+        return max(1, min(self.peer_mss, path_mtu - IP_HEADER[self.v6] - TCP_HEADER) - self._option_bytes())
+
+    def _option_bytes(self) -> int:
+        return TS_OPTION_LEN if self.ts_ok else 0
+
+    def _rcv_mss(self) -> int:
+        """The size of the full segments we expect: our MSS less the options on each (Linux's rcv_mss)."""
+        return max(1, self.our_mss - self._option_bytes())
 
     @property
     def _data_end(self) -> int:
@@ -829,9 +936,12 @@ class TcpConnection:
         self._output()
 
     def writable(self) -> int:
-        """How many bytes SEND can queue before the send buffer holds SEND_BUFFER (what a socket's send buffer
-        bounds); SEND takes more, but an application that streams should wait for on_writable."""
-        return max(0, SEND_BUFFER - len(self._sndbuf))
+        """How many bytes SEND can queue before the send buffer is full (what a socket's send buffer bounds):
+        SEND_BUFFER, or twice the congestion window when that is more, up to TCP_WMEM_MAX (Linux grows the
+        send buffer with cwnd, tcp_sndbuf_expand). SEND takes more, but an application that streams should
+        wait for on_writable."""
+        size = min(TCP_WMEM_MAX, max(SEND_BUFFER, 2 * self.cc.cwnd))
+        return max(0, size - len(self._sndbuf))
 
     def close(self) -> None:
         """CLOSE (3.10.4): "I have no more data to send". A FIN follows the queued data."""
@@ -875,6 +985,7 @@ class TcpConnection:
         self.peer_mss = seg.mss if seg.mss else DEFAULT_MSS[self.v6]
         self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, seg.seq, 0
         self.ecn = self.stack.ecn_accept and {"ece", "cwr"} <= seg.flags        # RFC 3168 6.1.1
+        self._agree_options(seg)
         self._choose_iss(iss)
         self._agree_sack(seg.sack_permitted)
         self._set_state(SYN_RECEIVED)
@@ -892,7 +1003,15 @@ class TcpConnection:
         self.rcv_nxt = seg.seq
         self._rcv_wup = self.rcv_nxt
         self.peer_mss = peer_mss
-        self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, self.irs, 0
+        if self.ts_requested and seg.tsval is not None and seg.tsecr:
+            # The cookie's TSval, echoed, says what the SYN negotiated (TcpListener._syn_queue_full).
+            wscale, _, self.ecn = cookie_ts_decode(seg.tsecr)
+            self.ts_ok = True
+            self._ts_recent_update(seg.tsval)
+            if wscale is not None and self.wscale_requested:
+                self.wscale_ok, self.snd_wscale, self.rcv_wscale = True, wscale, COOKIE_WSCALE
+                self._open_window()
+        self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd << self.snd_wscale, self.irs, 0
         self._choose_iss((seg.ack - 1) % MOD)
         # No SACK: without timestamps a cookie cannot remember that the SYN permitted it (Linux's
         # cookie_timestamp_decode), and our cookie SYN,ACK did not offer it.
@@ -906,6 +1025,42 @@ class TcpConnection:
         if self.sack_ok:
             self._sack_rx = ReceivedBlocks()
             self._scoreboard = Scoreboard(self.snd_una)
+
+    def _agree_options(self, seg: Segment) -> None:
+        """The peer's SYN: window scaling and timestamps are used when both SYNs carry them (RFC 7323 2.2,
+        3.2). Our window then opens to what the receive buffer offers."""
+        self.wscale_ok = self.wscale_requested and seg.wscale is not None
+        if self.wscale_ok:
+            if seg.wscale > MAX_WSCALE:
+                self.host.log(f"TCP {self.name}: window scale {seg.wscale} is above {MAX_WSCALE}; "
+                              f"using {MAX_WSCALE} (RFC 7323 2.3)")
+            self.snd_wscale = min(seg.wscale, MAX_WSCALE)
+            self.rcv_wscale = self._our_wscale()
+        else:
+            self.snd_wscale = self.rcv_wscale = 0
+        self.ts_ok = self.ts_requested and seg.tsval is not None
+        if self.ts_ok:
+            self._ts_recent_update(seg.tsval)
+        self._open_window()
+
+    def _our_wscale(self) -> int:
+        """Linux's choice: the smallest shift that lets the 16-bit field say the buffer's largest size."""
+        return window_shift(self.rcvbuf.shift_space)
+
+    def _open_window(self) -> None:
+        """Offer what the receive buffer allows (at most 65535 bytes without window scaling), unless the
+        application fixed the window; the window only grows."""
+        if self.rcvbuf.locked:
+            return
+        limit = 0xFFFF << self.rcv_wscale if self.wscale_ok else RCV_WND
+        self._rcv_wnd = max(self._rcv_wnd, min(self.rcvbuf.window, limit))
+
+    def _ts_recent_update(self, tsval: int) -> None:
+        self.ts_recent = tsval
+        self._ts_recent_ns = self.sim.now_ns
+
+    def _tsval(self) -> int:
+        return ts_now(self.sim.now_ns, self._ts_offset)
 
     def _pipe(self) -> int:
         """The bytes in flight. After a timeout every segment sent before it counts as lost (as Linux marks
@@ -933,6 +1088,7 @@ class TcpConnection:
         self._start_timer()
 
     def _established(self) -> None:
+        self.rcvbuf.start(self.sim.now_ns, self.rcv_wnd, self._rcv_mss())
         self._set_state(ESTABLISHED)
         if self._close_when_established:
             self._close_when_established = False
@@ -946,18 +1102,57 @@ class TcpConnection:
         ack = self.rcv_nxt if "ack" in flags else 0
         if self._ece_pending and "ack" in flags and "syn" not in flags:
             flags = flags | {"ece"}
+        syn = "syn" in flags
+        if self.ts_ok and not syn and "rst" not in flags:
+            options = timestamp_option(self._tsval(), self.ts_recent)
         rx = self._sack_rx
-        if rx is not None and (rx.blocks or rx.dsack) and "ack" in flags and "syn" not in flags:
+        if rx is not None and (rx.blocks or rx.dsack) and "ack" in flags and not syn:
             # RFC 2018 section 4: while data is held out of order, every ACK says what; in the room the
-            # segment's other options leave.
+            # segment's other options (timestamps) leave.
             options += rx.option(MAX_OPTION_BYTES - -(-len(options) // 4) * 4)
+        window = self._window_field(syn)
         raw = P.tcp(self.local, self.remote, self.lport, self.rport, seq, ack, flags,
-                    window=min(self.rcv_wnd, 65535), payload=data, options=options, v6=self.v6)
+                    window=window, payload=data, options=options, v6=self.v6)
         if "ack" in flags:
+            edge = (self.rcv_nxt + (window << (0 if syn else self.rcv_wscale))) % MOD
+            if self._rcv_edge is None or seq_lt(self._rcv_edge, edge):
+                self._rcv_edge = edge
             self._ack_sent()
         error = self.stack.ip_send(self.v6, self.local, self.remote, raw, ecn)
         if error is not None:
             self.host.log(f"TCP {self.name}: segment not sent: {error}")
+
+    def _syn_options(self) -> bytes:
+        """MSS (3.7.1), SACK-permitted (RFC 2018) and the RFC 7323 options: in SYN-SENT those we ask for, in a
+        SYN,ACK those agreed."""
+        active = self.state == SYN_SENT
+        wscale = ts = None
+        if active and self.wscale_requested:
+            wscale = self._our_wscale()
+        elif not active and self.wscale_ok:
+            wscale = self.rcv_wscale = self._our_wscale()      # after on_accept, which may fix the window
+        if self.ts_requested if active else self.ts_ok:
+            ts = (self._tsval(), 0 if active else self.ts_recent)     # TSecr only with ACK (RFC 7323 3.2)
+        sack = self.sack_wanted if active else self.sack_ok
+        return syn_options(self.our_mss, wscale, ts, sack_permitted=sack)
+
+    def _window_field(self, syn: bool) -> int:
+        """SEG.WND for a segment we send: a SYN's is never scaled (RFC 7323 2.2); others are shifted, rounded
+        up, and never bring the right edge back from where we advertised it (RFC 7323 2.4, RFC 9293 3.8.6)."""
+        if syn:
+            return min(self.rcv_wnd, 0xFFFF)
+        field = scaled_window(self.rcv_wnd, self.rcv_wscale)
+        if self._rcv_edge is not None:
+            offered = seq_diff(self._rcv_edge, self.rcv_nxt)
+            if offered > field << self.rcv_wscale:
+                field = scaled_window(offered, self.rcv_wscale)
+        return field
+
+    def _receive_window(self) -> int:
+        """What arriving text may fill: RCV.WND, or more if we advertised a right edge beyond it."""
+        if self._rcv_edge is None:
+            return self.rcv_wnd
+        return max(self.rcv_wnd, seq_diff(self._rcv_edge, self.rcv_nxt))
 
     def _ack_sent(self) -> None:
         """Any segment with ACK acknowledges everything up to RCV.NXT: no ACK is owed any more."""
@@ -967,7 +1162,7 @@ class TcpConnection:
             self._delack_timer = None
         if self._quickacks:
             self._quickacks = max(0, self._quickacks - max(1, seq_diff(self.rcv_nxt, self._rcv_wup)
-                                                          // max(1, self.our_mss)))
+                                                          // self._rcv_mss()))
         self._rcv_wup = self.rcv_nxt
 
     def _ack_in_order_text(self) -> None:
@@ -975,7 +1170,7 @@ class TcpConnection:
         unacknowledged) or within TCP_DELACK_MIN (Linux's __tcp_ack_snd_check)."""
         if self._quickacks is None:
             self._quickacks = min(RCV_WND // (2 * max(1, self.our_mss)), TCP_MAX_QUICKACKS)
-        if self._quickacks or seq_diff(self.rcv_nxt, self._rcv_wup) > self.our_mss:
+        if self._quickacks or seq_diff(self.rcv_nxt, self._rcv_wup) > self._rcv_mss():
             self._ack_needed = True
         elif self._delack_timer is None:
             self._delack_timer = self.sim.schedule(TCP_DELACK_MIN_NS, self._delayed_ack)
@@ -984,13 +1179,6 @@ class TcpConnection:
         self._delack_timer = None
         if self.state not in (CLOSED, LISTEN, SYN_SENT):
             self._send(self.snd_nxt, {"ack"})
-
-    def _syn_options(self) -> bytes:
-        """MSS (3.7.1), and SACK-permitted on our SYN when wanted, on our SYN,ACK when the SYN had it."""
-        options = P.tcp_mss_option(self.our_mss)
-        if self.sack_wanted if self.state == SYN_SENT else self.sack_ok:
-            options += permitted_option()
-        return options
 
     def _transmit(self, seq: int, n: int) -> int:
         """Send the segment that starts at `seq`: the SYN, or n bytes of data with the FIN if they end the data.
@@ -1122,7 +1310,11 @@ class TcpConnection:
         went); returns the sequence numbers it takes."""
         data_limit = self._data_end if self._fin_sent else self.snd_nxt
         self.retransmissions += 1
-        return self._transmit(seq, max(0, min(mss, seq_diff(data_limit, seq))))
+        used = self._transmit(seq, max(0, min(mss, seq_diff(data_limit, seq))))
+        end = (seq + used) % MOD
+        if self._rtx_end is None or seq_lt(self._rtx_end, end):
+            self._rtx_end = end
+        return used
 
     def _retransmit(self, max_segments: int | None) -> None:
         """Send again what is unacknowledged, from SND.UNA: one segment, or (max_segments None) all of it."""
@@ -1235,6 +1427,8 @@ class TcpConnection:
 
     def segment_arrives(self, seg: Segment):
         """Returns None when the segment was used, or (DropReason, detail) when it is discarded."""
+        if self.wscale_ok and "syn" not in seg.flags:
+            seg.wnd <<= self.snd_wscale                               # RFC 7323 2.3; a SYN's is never scaled
         if self.state == SYN_SENT:
             return self._arrives_in_syn_sent(seg)
         return self._arrives_in_other_states(seg)
@@ -1263,11 +1457,13 @@ class TcpConnection:
             self.rcv_nxt = (seg.seq + 1) % MOD
             self._rcv_wup = self.rcv_nxt
             self.peer_mss = seg.mss if seg.mss else DEFAULT_MSS[self.v6]
-            self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, seg.seq, seg.ack
+            self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, seg.seq, seg.ack    # a SYN's window is not scaled
             self._agree_sack(seg.sack_permitted)
             # An ECN-setup SYN,ACK has ECE and not CWR (RFC 3168 6.1.1).
             self.ecn = self.ecn_requested and "ece" in flags and "cwr" not in flags
+            self._agree_options(seg)
             if ack_ok:
+                self._seg_tsecr = seg.tsecr if self.ts_ok else None
                 self._ack_advanced(seg.ack)
                 self._ack_needed = True                               # <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
                 self._established()
@@ -1284,11 +1480,13 @@ class TcpConnection:
 
     def _acceptable(self, seg: Segment) -> bool:
         """3.10.7.4, first: the four cases of the acceptability test."""
+        window = self._receive_window()
+
         def in_window(x: int) -> bool:
-            return seq_le(self.rcv_nxt, x) and seq_lt(x, (self.rcv_nxt + self.rcv_wnd) % MOD)
+            return seq_le(self.rcv_nxt, x) and seq_lt(x, (self.rcv_nxt + window) % MOD)
         if seg.len == 0:
-            return seg.seq == self.rcv_nxt if self.rcv_wnd == 0 else in_window(seg.seq)
-        if self.rcv_wnd == 0:
+            return seg.seq == self.rcv_nxt if window == 0 else in_window(seg.seq)
+        if window == 0:
             return False
         return in_window(seg.seq) or in_window((seg.seq + seg.len - 1) % MOD)
 
@@ -1301,23 +1499,33 @@ class TcpConnection:
         old = seq_diff(self.rcv_nxt, seq)
         if old > 0:                                                   # text we already have
             data, seq = data[old:], self.rcv_nxt
-        room = seq_diff((self.rcv_nxt + self.rcv_wnd) % MOD, seq)
+        room = seq_diff((self.rcv_nxt + self._receive_window()) % MOD, seq)
         if len(data) + fin > room:                                    # text beyond the right edge
             data, fin = data[:max(0, room)], False
         return seq, data, syn, fin
 
     def reopens(self, seg: Segment) -> bool:
-        """A SYN that may start a new incarnation of a connection in TIME-WAIT (RFC 1122 4.2.2.13; RFC 6191 2,
-        which without timestamps keeps RFC 1122's test): its sequence number is greater than the last one the
-        old incarnation received (RCV.NXT - 1, the peer's FIN), so no old segment can be taken for new data."""
-        return (self.state == TIME_WAIT and seg.flags & {"syn", "ack", "rst"} == {"syn"}
-                and seq_le(self.rcv_nxt, seg.seq))
+        """A SYN that may start a new incarnation of a connection in TIME-WAIT (RFC 1122 4.2.2.13; RFC 6191 2):
+        when both incarnations use timestamps, its TSval is newer than TS.Recent, whatever its sequence number
+        (an equal one falls back to the sequence number); otherwise its sequence number is greater than the
+        last one the old incarnation received (RCV.NXT - 1, the peer's FIN), so no old segment can be taken
+        for new data."""
+        if not (self.state == TIME_WAIT and seg.flags & {"syn", "ack", "rst"} == {"syn"}):
+            return False
+        if self.ts_ok and seg.tsval is not None and seg.tsval != self.ts_recent:
+            return ts_before(self.ts_recent, seg.tsval)
+        return seq_le(self.rcv_nxt, seg.seq)
 
     def _arrives_in_other_states(self, seg: Segment):
         """3.10.7.4: SYN-RECEIVED and the synchronized states."""
         flags = seg.flags
         if self.state == SYN_RECEIVED and "ack" in flags and not self._acks_our_syn(seg.ack):
             return self._bad_ack_in_syn_received(seg)
+        # RFC 7323 5.3 R1: PAWS, before the sequence number.
+        if self.ts_ok and seg.tsval is not None:
+            rejected = self._paws_rejects(seg)
+            if rejected is not None:
+                return rejected
         if self._sack_rx is not None and seg.data and seq_lt(seg.seq, self.rcv_nxt):
             # Text we had already: the next ACK reports it with a D-SACK block (RFC 2883 4.1).
             end = (seg.seq + len(seg.data)) % MOD
@@ -1326,6 +1534,13 @@ class TcpConnection:
         if not self._acceptable(seg):
             return self._unacceptable(seg)
         seq, data, syn, fin = self._trim(seg)
+        if self.ts_ok and seg.tsval is not None:
+            # RFC 7323 4.3 (5.3 R3): TS.Recent follows the segment that covers Last.ACK.sent (the RCV.NXT our
+            # last ACK carried), so our echo times the sender's oldest unacknowledged segment.
+            if seq_le(seg.seq, self._rcv_wup) and (not ts_before(seg.tsval, self.ts_recent)
+                                                   or self._ts_recent_stale()):
+                self._ts_recent_update(seg.tsval)
+        self._seg_tsecr = seg.tsecr if self.ts_ok and "ack" in seg.flags else None
 
         # second, check the RST bit (with RFC 5961 3.2: only an exact match resets the connection).
         if "rst" in flags:
@@ -1406,11 +1621,41 @@ class TcpConnection:
                 self._ece_pending = True                              # echo the mark until CWR (6.1.3)
                 self._ack_needed = True                               # at once, as Linux does on CE
         if self.state in RECEIVING_STATES and (data or fin):
+            if data:
+                self._rcv_rtt_measure(seg)
             outcome = self._receive_text(seq, data, fin)
         if self.state != CLOSED:
             self._offer_room()
             self._output()
         return outcome
+
+    def _paws_rejects(self, seg: Segment):
+        """RFC 7323 5.3 R1: a segment whose TSval is older than TS.Recent (by more than Linux's one-tick
+        PAWS_WINDOW) is an old duplicate: it is dropped, and answered with an ACK (rate-limited as other
+        answers to invalid segments). A RST is not checked; nor, after 24 days without one (5.5), TS.Recent,
+        which is too old to judge by."""
+        if "rst" in seg.flags or not ts_before((seg.tsval + PAWS_WINDOW) % MOD, self.ts_recent):
+            return None
+        if self._ts_recent_stale():
+            return None
+        self.stack.stats["paws_rejected"] += 1
+        why = f"TSval {seg.tsval} older than TS.Recent {self.ts_recent} (PAWS, RFC 7323 5)"
+        answered = self._answer_invalid(seg, why)
+        return answered or (DropReason.PAWS_REJECTED, f"TCP {why}; ACK sent")
+
+    def _ts_recent_stale(self) -> bool:
+        """RFC 7323 5.5: TS.Recent recorded more than 24 days ago is invalid (the peer's clock may have wrapped)."""
+        return self.sim.now_ns - self._ts_recent_ns >= PAWS_24DAYS_NS
+
+    def _rcv_rtt_measure(self, seg: Segment) -> None:
+        """The receiver's RTT, for the autotuning (rcvbuf.py): from the echoed timestamp of a full segment,
+        or else from the time one window takes to arrive."""
+        if self._seg_tsecr and len(seg.data) >= self._rcv_mss():
+            ticks = (self._tsval() - self._seg_tsecr) % MOD
+            if ticks < MOD // 2:
+                self.rcvbuf.rtt_from_timestamp(max(1, ticks) * TS_TICK_NS)
+                return
+        self.rcvbuf.rtt_from_window(self.rcv_nxt, self.rcv_wnd, self.sim.now_ns)
 
     def _acks_our_syn(self, ack: int) -> bool:
         """SYN-RECEIVED's acceptable ACK (3.10.7.4, fifth): SND.UNA < SEG.ACK =< SND.NXT."""
@@ -1544,6 +1789,7 @@ class TcpConnection:
         """SND.UNA < SEG.ACK =< SND.NXT: forget what was acknowledged, sample the RTT, restart the timer,
         and let congestion control use the ACK (`flight`: the bytes in flight before it)."""
         acked = seq_diff(ack, self.snd_una)
+        resent = self._rtx_end is not None and seq_lt(self.snd_una, self._rtx_end)
         self.snd_una = ack
         done = min(max(0, seq_diff(ack, self._buf_seq)), len(self._sndbuf))
         del self._sndbuf[:done]
@@ -1559,6 +1805,12 @@ class TcpConnection:
         if self._rtt_timing is not None and seq_le(self._rtt_timing[0], ack):
             self._rtt_sample(self.sim.now_ns - self._rtt_timing[1])
             self._rtt_timing = None
+        elif resent and self._seg_tsecr:
+            # RFC 7323 4: the echoed TSval says which sending the ACK answers, so the ACK of data sent again
+            # is timed too, where Karn's rule leaves the clock alone (Linux's tcp_ack_update_rtt).
+            ticks = (self._tsval() - self._seg_tsecr) % MOD
+            if ticks < MOD // 2:
+                self._rtt_sample(max(1, ticks) * TS_TICK_NS)
         if self.snd_una == self.snd_nxt:
             self._stop_timer()                                        # RFC 6298 5.2
         else:
@@ -1628,7 +1880,7 @@ class TcpConnection:
         Text that does not fit is dropped; the ACK that follows tells the peer what is missing."""
         pieces = self._new_pieces(seq, data)
         cost = sum(len(p) + SEGMENT_OVERHEAD for _, p in pieces)
-        budget = RECEIVE_BUFFER * self.rcv_wnd // RCV_WND
+        budget = RECEIVE_BUFFER * self._receive_window() // RCV_WND
         if self._ofo_cost + cost > budget:
             self.stack.stats["out_of_order_queue_full"] += 1
             return DropReason.OUT_OF_ORDER_QUEUE_FULL, f"TCP out-of-order queue full ({self._ofo_cost} of {budget} bytes)"
@@ -1682,6 +1934,9 @@ class TcpConnection:
     def _take(self, data: bytes, fin: bool) -> None:
         if data:
             self.rcv_nxt = (self.rcv_nxt + len(data)) % MOD
+            self._copied += len(data)
+            if self.rcvbuf.adjust(self._copied, self.sim.now_ns, self._rcv_mss()):
+                self._open_window()                                   # the application reads at once
             if self.keep_received:
                 self.received += data
             if self.on_data is not None:
