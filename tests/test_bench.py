@@ -14,3 +14,11 @@ def test_the_flood_benchmark_reports_the_bounded_state(name, bounded):
     assert r["events"] > 0 and r["maxrss_kib"] > 0 and r["wall"] > 0
     assert bounded in r["limits"]
     assert "intact" in r["apps"] or "rtt" in r["apps"]
+
+
+def test_the_lpm_benchmark_prints_the_generated_pipeline_beside_the_hand_written_one():
+    from dataplane.bench import bench_lpm, run_benchmarks
+    line = bench_lpm(300)
+    assert line.startswith("lpm: IPv4 LPM router, 1001 routes") and "generated pipeline alone" in line
+    assert "x a hand-written pure-Python pipeline" in line and "in the same run" in line
+    assert run_benchmarks(50, "lpm,acl")[1].startswith("acl: ")
