@@ -436,7 +436,7 @@ class CallsMixin:
         return decl.param_infos
 
     def packet_length_expr(self) -> str:
-        return "p.s_packet_length" if "s_packet_length" in self.prog.state_slots else "0"
+        return self.slot("s_packet_length") if "s_packet_length" in self.prog.state_slots else "0"
 
     # ------------------------------------------------------------------ sub-blocks
 
@@ -749,14 +749,14 @@ class CallsMixin:
             self.em.line(f"{ck} = {x} % 0xffff")
             self.em.line(f"{ck} = 0xffff ^ ({ck} or (0xffff if {x} else 0))")
             return ck
-        pay = ", p._payload" if payload else ""
+        pay = f", {self.slot('_payload')}" if payload else ""
         self.em.line(f"{ck} = checksum({algo!r}, {data}, {width}{pay})")
         return ck
 
     def _ext_verify_checksum(self, e, args, payload: bool = False):
         algo = self._enum_member_name(args[3])
         cond = self.value(args[0])
-        err = "p.s_checksum_error = 1" if "s_checksum_error" in self.prog.state_slots else "pass"
+        err = f"{self.slot('s_checksum_error')} = 1" if "s_checksum_error" in self.prog.state_slots else "pass"
         with self.em.indent(f"if {cond}:"):
             ck = self._checksum_expr(algo, args[1], payload)
             with self.em.indent(f"if {ck} != {self.value(args[2])}:"):
@@ -821,7 +821,8 @@ class CallsMixin:
         raise self.unsupported("this digest data", e)
 
     def _clone(self, session: str, field_list: str):
-        self.em.line(f"p._clone_session = {session}; p._clone_fl = {field_list}; p._special = True")
+        self.em.line(f"{self.slot('_clone_session')} = {session}; {self.slot('_clone_fl')} = {field_list}; "
+                     f"{self.slot('_special')} = True")
         if self.traced:
             self.em.line("tr(ExternCall('clone', '', f'(session {p._clone_session})'))")
 
@@ -836,29 +837,29 @@ class CallsMixin:
         self._clone(self.value(args[1]), f"{self.value(args[2])} + 1")
 
     def _ext_resubmit_preserving_field_list(self, e, args):
-        self.em.line(f"p._resubmit_fl = {self.value(args[0])} + 1; p._special = True")
+        self.em.line(f"{self.slot('_resubmit_fl')} = {self.value(args[0])} + 1; {self.slot('_special')} = True")
         if self.traced:
             self.em.line("tr(ExternCall('resubmit', '', '()'))")
 
     def _ext_resubmit(self, e, args):
-        self.em.line("p._resubmit_fl = 1; p._special = True")
+        self.em.line(f"{self.slot('_resubmit_fl')} = 1; {self.slot('_special')} = True")
 
     def _ext_recirculate_preserving_field_list(self, e, args):
-        self.em.line(f"p._recirc_fl = {self.value(args[0])} + 1; p._special = True")
+        self.em.line(f"{self.slot('_recirc_fl')} = {self.value(args[0])} + 1; {self.slot('_special')} = True")
         if self.traced:
             self.em.line("tr(ExternCall('recirculate', '', '()'))")
 
     def _ext_recirculate(self, e, args):
-        self.em.line("p._recirc_fl = 1; p._special = True")
+        self.em.line(f"{self.slot('_recirc_fl')} = 1; {self.slot('_special')} = True")
 
     def _ext_truncate(self, e, args):
-        self.em.line(f"p._truncate = {self.value(args[0])}")
+        self.em.line(f"{self.slot('_truncate')} = {self.value(args[0])}")
 
     def _ext_assert(self, e, args):
         # The span names the source file: user text, so it goes in only through repr().
         where = str(e.span)
         with self.em.indent(f"if not {self.value(args[0])}:"):
-            self.em.line(f"p._assert_failed = {where!r}; p._special = True")
+            self.em.line(f"{self.slot('_assert_failed')} = {where!r}; {self.slot('_special')} = True")
             if self.traced:
                 self.em.line(f"tr(ExternCall('assert', '', {' failed at ' + where!r}))")
 

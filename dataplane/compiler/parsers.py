@@ -225,7 +225,7 @@ class ParsersMixin:
         with em.indent("else:"):
             em.line("err = 0")
         if "s_parser_error" in self.prog.state_slots:
-            em.line("p.s_parser_error = err")
+            em.line(f"{self.slot('s_parser_error')} = err")
         if not inline:
             em.line("return off")
         self.in_parser = False
