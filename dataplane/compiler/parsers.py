@@ -22,6 +22,7 @@ from .layout import (HeaderPlace, Place, Scalar, StackPlace, StructPlace, UnionP
 
 ACCEPT = -1
 REJECT = -2
+DEPARSED_BITS, DEPARSED_BYTES = "deparsed", "deparsed_len"
 
 
 @dataclass
@@ -594,7 +595,9 @@ class ParsersMixin:
                             f"whole bytes only", getattr(expr, "span", None))
             nb = layout.fixed_bytes
             with self.em.indent(f"if {place.valid.read()}:"):
-                if layout.varbit is not None:
+                if self.deparse_into_int:
+                    self._emit_into_int(place)
+                elif layout.varbit is not None:
                     self.em.line(f"out.append({place.bits.read()}.to_bytes({nb}, 'big') + "
                                  f"{place.vb.read()}.to_bytes({place.vl.read()} >> 3, 'big'))")
                 else:
@@ -616,6 +619,29 @@ class ParsersMixin:
                 self._emit_place(el, expr)
             return
         raise error("emit() needs headers", getattr(expr, "span", None))
+
+    # The fused function deparses into one integer, DEPARSED_BITS, DEPARSED_BYTES long, turned into bytes
+    # once at the end (instead of a list of to_bytes() results joined).
+    deparse_into_int = False
+
+    def _emit_into_int(self, place: HeaderPlace) -> None:
+        """Append a valid header's bytes to DEPARSED_BITS: shifted in below what was emitted before."""
+        nb = place.layout.fixed_bytes
+        bits = place.bits.read()
+        if place.layout.varbit is not None:
+            # to_bytes() fails, as when emitting through a list, if the value does not fit its length.
+            vbytes = self.em.fresh("vbytes")
+            self.em.line(f"{vbytes} = {place.vb.read()}.to_bytes({place.vl.read()} >> 3, 'big')")
+            self.em.line(f"{DEPARSED_BITS} = ((({DEPARSED_BITS} << {nb * 8}) | {bits}) << (len({vbytes}) << 3)) | "
+                         f"{place.vb.read()}; {DEPARSED_BYTES} += {nb} + len({vbytes})")
+        elif not self._emitted_before and not self.loops:
+            # Nothing can have been emitted before the first emit of a deparser outside loops.
+            self.em.line(f"{DEPARSED_BITS} = {bits}; {DEPARSED_BYTES} = {nb}")
+        else:
+            self.em.line(f"{DEPARSED_BITS} = ({DEPARSED_BITS} << {nb * 8}) | {bits}; {DEPARSED_BYTES} += {nb}")
+        self._emitted_before = True
+
+    _emitted_before = False
 
 
 def _is_union(t) -> bool:

@@ -34,7 +34,7 @@ from .codegen import BlockCompiler, Binding, Const, Env
 from .emitter import CodeLimitError, Emitter, identifier_part
 from .layout import (LayoutError, PlaceBuilder, StateLocalBuilder, StructPlace, fixed_width, header_layout, leaves,
                      scalar_width, state_local)
-from .parsers import ParsersMixin
+from .parsers import DEPARSED_BITS, DEPARSED_BYTES, ParsersMixin
 
 # The only comment in generated modules. Comments never hold user text: a file name or an @name string
 # in a comment could end it with a newline and continue with code (CompiledProgram checks this).
@@ -584,7 +584,8 @@ class ProgramCompiler:
                     em.line(f"{S('_payload')} = data[off:]")
                     return
                 if role == "dep":
-                    em.line("out = []")
+                    bc.deparse_into_int = True
+                    em.line(f"{DEPARSED_BITS} = {DEPARSED_BYTES} = 0")
                 _emit_control_body(bc, em, decl)
 
             stage("p")
@@ -613,7 +614,7 @@ class ProgramCompiler:
             em.line(f"if {S('s_egress_spec')} == 511: return DROP_EGRESS")
             stage("ck")
             stage("dep")
-            em.line(f"pkt = b''.join(out) + {S('_payload')}")
+            em.line(f"pkt = {DEPARSED_BITS}.to_bytes({DEPARSED_BYTES}, 'big') + {S('_payload')}")
             if used("_truncate"):
                 with em.indent(f"if {S('_truncate')}:"):
                     em.line(f"pkt = pkt[:{S('_truncate')}]")
