@@ -565,7 +565,7 @@ class ProgramCompiler:
 
             def used(slot: str) -> bool:
                 """Whether the code emitted so far reads or writes the slot."""
-                return _mentions(em.lines[start:], S(slot))
+                return slot in _slots_mentioned(em.lines[start:])
 
             em.line(f"{S('s_ingress_port')} = port")
             em.line(f"{S('s_packet_length')} = len(data)")
@@ -620,7 +620,8 @@ class ProgramCompiler:
                     em.line(f"pkt = pkt[:{S('_truncate')}]")
                     em.line("if not pkt: return dev.runner.DROPPED_TRUNCATED")
             em.line("return [(spec, pkt)], NO_DROPS")
-            slots = [slot for slot in self.state_slots if used(slot)]
+            mentioned = _slots_mentioned(em.lines[start:])
+            slots = [slot for slot in self.state_slots if slot in mentioned]
             for mark, level in reversed(escapes):
                 _insert_at(em, mark, level, ["p = State()"] + [f"p.{slot} = {S(slot)}" for slot in slots])
             assigned_first = {"s_ingress_port", "s_packet_length"}
@@ -791,11 +792,13 @@ def compile_program(checked: CheckedProgram) -> CompiledProgram:
 QUEUEING_SLOTS = ("s_enq_timestamp", "s_enq_qdepth", "s_deq_timedelta", "s_deq_qdepth")
 
 
-def _mentions(lines: list[str], name: str) -> bool:
-    """Whether a name occurs in generated lines as a whole word (a mention in a string constant is a
+_STATE_LOCAL = re.compile(r"\b(\w+)_p\b")
+
+
+def _slots_mentioned(lines: list[str]) -> set[str]:
+    """The slots whose locals (state_local) occur in generated lines (one in a string constant is a
     harmless false positive: the slot is then set up without being used)."""
-    word = re.compile(rf"\b{re.escape(name)}\b")
-    return any(name in line and word.search(line) for line in lines)
+    return set(_STATE_LOCAL.findall("\n".join(lines)))
 
 
 def _insert_at(em: Emitter, mark: int, level: int, texts: list[str]) -> None:
