@@ -15,8 +15,8 @@ ratio; tests check that both give the same bytes on many packets.
 from __future__ import annotations
 
 _LOW64 = (1 << 64) - 1
-_TTL = 0xFF << 88
-_CHECKSUM = 0xFFFF << 64
+_ALL_BUT_TTL = ((1 << 160) - 1) ^ (0xFF << 88)          # of the IPv4 header's 160 bits
+_ALL_BUT_CHECKSUM = ((1 << 160) - 1) ^ (0xFFFF << 64)
 
 
 def reference_lpm(dev):
@@ -50,10 +50,10 @@ def reference_lpm(dev):
         mac, out_port = args
         if out_port == 511:
             return dropped
-        ip = (ip & ~_TTL) | (((((ip >> 88) & 0xFF) - 1) & 0xFF) << 88)
+        ip = (ip & _ALL_BUT_TTL) | (((((ip >> 88) & 0xFF) - 1) & 0xFF) << 88)
         covered = ((ip >> 80) << 64) | (ip & _LOW64)
         s = covered % 0xFFFF
-        ip = (ip & ~_CHECKSUM) | ((0xFFFF ^ (s or (0xFFFF if covered else 0))) << 64)
+        ip = (ip & _ALL_BUT_CHECKSUM) | ((0xFFFF ^ (s or (0xFFFF if covered else 0))) << 64)
         eth = (mac << 64) | ((eth >> 64) << 16) | 0x0800
         return [(out_port, ((eth << 160) | ip).to_bytes(34, "big") + data[34:])], no_drops
 

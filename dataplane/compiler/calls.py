@@ -672,7 +672,8 @@ class CallsMixin:
             v = place.read()
             if isinstance(strip_newtype(place.type), BoolType):
                 v = f"(1 if {v} else 0)"
-            return [_Item(v, fl.width, place.header.valid.read(), place.header.bits.read(), fl.offset)]
+            return [_Item(v, fl.width, place.header.valid.read(), place.header.bits.read(), fl.offset,
+                          header_width=place.header.layout.fixed_width)]
         if isinstance(place, VarbitScalar):
             h = place.header
             return [_Item("", 0, h.valid.read(), varbit=(h.vb.read(), h.vl.read()))]
@@ -920,12 +921,13 @@ class CallsMixin:
 class _Item:
     """One piece of a field list: a value of a width, from a header (which must be valid) or not."""
 
-    __slots__ = ("value", "width", "valid", "bits", "offset", "varbit")
+    __slots__ = ("value", "width", "valid", "bits", "offset", "varbit", "header_width")
 
     def __init__(self, value: str, width: int, valid: str | None = None, bits: str | None = None,
-                 offset: int = 0, varbit: tuple | None = None):
+                 offset: int = 0, varbit: tuple | None = None, header_width: int | None = None):
         self.value, self.width, self.valid, self.bits, self.offset, self.varbit = \
             value, width, valid, bits, offset, varbit
+        self.header_width = header_width      # the width of the header's bits, for a field of a header
 
 
 def _merge_adjacent(items: list[_Item]) -> list[_Item]:
@@ -937,8 +939,12 @@ def _merge_adjacent(items: list[_Item]) -> list[_Item]:
                 and prev.varbit is None and it.varbit is None and prev.offset == it.offset + it.width):
             width = prev.width + it.width
             mask = (1 << width) - 1
-            value = f"(({it.bits} >> {it.offset}) & {hex(mask)})" if it.offset else f"({it.bits} & {hex(mask)})"
-            out[-1] = _Item(value, width, it.valid, it.bits, it.offset)
+            if it.header_width is not None and it.offset + width == it.header_width:
+                # The slice reaches the header's most significant bit: nothing above it to mask off.
+                value = f"({it.bits} >> {it.offset})" if it.offset else it.bits
+            else:
+                value = f"(({it.bits} >> {it.offset}) & {hex(mask)})" if it.offset else f"({it.bits} & {hex(mask)})"
+            out[-1] = _Item(value, width, it.valid, it.bits, it.offset, header_width=it.header_width)
         else:
             out.append(it)
     return out
