@@ -775,7 +775,9 @@ class CallsMixin:
         out_w = scalar_width(args[2].type)
         with self.em.indent(f"if {cond}:"):
             ck = self._checksum_expr(algo, args[1], payload)
-            self.em.line(target.write(f"{ck} & {hex((1 << out_w) - 1)}"))
+            # A 16-bit checksum fits a field of 16 bits or more as it is.
+            fits = algo == "csum16" and out_w >= 16
+            self.em.line(target.write(ck if fits else f"{ck} & {hex((1 << out_w) - 1)}"))
 
     def _ext_update_checksum_with_payload(self, e, args):
         self._ext_update_checksum(e, args, payload=True)

@@ -195,7 +195,8 @@ class ParsersMixin:
         (inline: emit it into a larger function, leaving the offset in the local `off`)."""
         self.in_parser = True
         em = self.em
-        em.line("n = len(data)")
+        # In the fused function packet_length was just set to len(data) (and nothing can have changed it).
+        em.line(f"n = {self.slot('s_packet_length')}" if inline and self.state_in_locals else "n = len(data)")
         em.line("off = 0")
         for local in decl.locals:
             self.init_parser_local(local, env, self.instance_path)
