@@ -524,9 +524,14 @@ class StateLocalBuilder(PlaceBuilder):
 
     def __init__(self):
         super().__init__(None)
+        self.widths: dict[str, int] = {}      # local -> width, of every scalar laid out
 
     def _scalar(self, name: str, t: Type) -> Scalar:
         if not _ATTRIBUTE.match(name):
             raise AssertionError(f"internal error: {name!r} is not a safe attribute name")
         self.slots[name] = default_value(t)
-        return LocalScalar(state_local(name), t)
+        local = state_local(name)
+        st = strip_newtype(t)
+        if isinstance(st, BitsType):
+            self.widths[local] = st.width
+        return LocalScalar(local, t)

@@ -553,7 +553,15 @@ class ProgramCompiler:
         params = arch.package.params
         blocks = {V1MODEL_ROLES[i]: arch.blocks[p.name].decl for i, p in enumerate(params)}
         declared = {V1MODEL_ROLES[i]: p.type for i, p in enumerate(params)}
-        roots = self._local_roots(arch)
+        roots, widths = self._local_roots(arch)
+        S = state_local
+        em.merge_field_writes = widths
+        try:
+            self._emit_fused_function(em, arch, params, blocks, declared, roots)
+        finally:
+            em.merge_field_writes = {}
+
+    def _emit_fused_function(self, em: Emitter, arch: PackageInstance, params, blocks, declared, roots) -> None:
         S = state_local
         with em.indent("def fast(port, data):"):
             start, start_level = em.mark(), em.level
@@ -636,7 +644,7 @@ class ProgramCompiler:
                  "M": builder.build(arch.type_bindings.get("M"), "m", "meta"),
                  "std": builder.build(globals_.lookup("standard_metadata_t").type, "s", "standard_metadata")}
         assert set(builder.slots) <= set(self.state_slots), "internal error: the fused state has other slots"
-        return roots
+        return roots, builder.widths
 
     def _bind_block_params(self, bc: FullBlockCompiler, decl, declared: BlockType, roots: dict | None = None) -> None:
         """Bind a top-level block's parameters to the state roots (self.roots unless given), by the

@@ -151,3 +151,21 @@ def test_generated_names_for_state_locals_cannot_meet_fresh_locals():
     src = fast_source(program("basic_ipv4"))
     assert re.findall(r"\b\w+_p\b", src)
     assert not [n for n in re.findall(r"\b(\w+_p)\b", src) if not n.startswith(("h_", "m_", "s_", "_"))]
+
+
+def test_consecutive_writes_of_fields_of_one_header_become_one_statement():
+    from dataplane.compiler.emitter import merged_field_writes
+    widths = {"b_p": 16}
+    high = "if v_p: b_p = (b_p & 0xff) | (((b_p) & 0xff) << 8)"       # the high byte from the low one
+    low = "if v_p: b_p = (b_p & 0xff00) | (x_1)"
+    assert merged_field_writes(high, low, widths) == "if v_p: b_p = (b_p & 0x0) | (((b_p) & 0xff) << 8) | (x_1)"
+    # The other way round the second value would read bits the first one changed.
+    assert merged_field_writes(low, high, widths) is None
+    # The same field twice, overlapping fields, other headers, locals of unknown width: kept apart.
+    assert merged_field_writes(low, low.replace("x_1", "y_2"), widths) is None
+    assert merged_field_writes(low, "if v_p: b_p = (b_p & 0xf00f) | ((y_2) << 4)", widths) is None
+    assert merged_field_writes(low, "if w_p: b_p = (b_p & 0xff) | ((y_2) << 8)", widths) is None
+    assert merged_field_writes(low, "if v_p: b_p = (b_p & 0xff) | ((y_2) << 8)", {}) is None
+    src = fast_source(program("basic_ipv4"))
+    assert ("h_ethernet_b_p = (h_ethernet_b_p & 0xffff) | ((((h_ethernet_b_p) >> 64)) << 16) | "
+            "((dstAddr_") in src
