@@ -37,8 +37,9 @@ def register(sub) -> None:
 
     p = sub.add_parser("bench", help="measure packets per second of pipelines and simulated networks")
     p.add_argument("--packets", type=int, default=200_000, help="packets per benchmark (default 200000)")
-    p.add_argument("--which", choices=["lpm", "acl", "replay", "batch", "fat-tree", "routers-500", "floods", "tcp",
-                                       "all"], default="all")
+    p.add_argument("--which", default="all", metavar="NAMES",
+                   help="the benchmarks to run, separated by commas: lpm, acl, replay, batch, fat-tree, routers-500, "
+                        "floods, tcp, or all (default)")
     p.set_defaults(func=cmd_bench)
 
 
@@ -145,7 +146,10 @@ def _write_replay_report(recording, path: str) -> None:
 
 
 def cmd_bench(args) -> int:
-    from .bench import run_benchmarks
+    from .bench import BENCHMARKS, run_benchmarks
+    unknown = [n for n in args.which.split(",") if n not in BENCHMARKS + ("all",)]
+    if unknown:
+        raise error(f"no benchmark named '{unknown[0]}' (choose from {', '.join(BENCHMARKS)}, or all)")
     for line in run_benchmarks(args.packets, args.which):
         print(line)
     return 0

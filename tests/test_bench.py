@@ -22,3 +22,9 @@ def test_the_batch_benchmark_compares_the_engines_on_the_same_bytes():
     assert len(lines) == 2
     assert "batch engine" in lines[0] and "scalar engine" in lines[0] and lines[0].endswith("same bytes: yes")
     assert lines[1].startswith("batch: forwarding alone")
+def test_the_lpm_benchmark_prints_the_generated_pipeline_beside_the_hand_written_one():
+    from dataplane.bench import bench_lpm, run_benchmarks
+    line = bench_lpm(300)
+    assert line.startswith("lpm: IPv4 LPM router, 1001 routes") and "generated pipeline alone" in line
+    assert "x a hand-written pure-Python pipeline" in line and "in the same run" in line
+    assert run_benchmarks(50, "lpm,acl")[1].startswith("acl: ")

@@ -436,7 +436,7 @@ class CallsMixin:
         return decl.param_infos
 
     def packet_length_expr(self) -> str:
-        return "p.s_packet_length" if "s_packet_length" in self.prog.state_slots else "0"
+        return self.slot("s_packet_length") if "s_packet_length" in self.prog.state_slots else "0"
 
     # ------------------------------------------------------------------ sub-blocks
 
@@ -672,7 +672,8 @@ class CallsMixin:
             v = place.read()
             if isinstance(strip_newtype(place.type), BoolType):
                 v = f"(1 if {v} else 0)"
-            return [_Item(v, fl.width, place.header.valid.read(), place.header.bits.read(), fl.offset)]
+            return [_Item(v, fl.width, place.header.valid.read(), place.header.bits.read(), fl.offset,
+                          header_width=place.header.layout.fixed_width)]
         if isinstance(place, VarbitScalar):
             h = place.header
             return [_Item("", 0, h.valid.read(), varbit=(h.vb.read(), h.vl.read()))]
@@ -749,14 +750,14 @@ class CallsMixin:
             self.em.line(f"{ck} = {x} % 0xffff")
             self.em.line(f"{ck} = 0xffff ^ ({ck} or (0xffff if {x} else 0))")
             return ck
-        pay = ", p._payload" if payload else ""
+        pay = f", {self.slot('_payload')}" if payload else ""
         self.em.line(f"{ck} = checksum({algo!r}, {data}, {width}{pay})")
         return ck
 
     def _ext_verify_checksum(self, e, args, payload: bool = False):
         algo = self._enum_member_name(args[3])
         cond = self.value(args[0])
-        err = "p.s_checksum_error = 1" if "s_checksum_error" in self.prog.state_slots else "pass"
+        err = f"{self.slot('s_checksum_error')} = 1" if "s_checksum_error" in self.prog.state_slots else "pass"
         with self.em.indent(f"if {cond}:"):
             ck = self._checksum_expr(algo, args[1], payload)
             with self.em.indent(f"if {ck} != {self.value(args[2])}:"):
@@ -774,7 +775,9 @@ class CallsMixin:
         out_w = scalar_width(args[2].type)
         with self.em.indent(f"if {cond}:"):
             ck = self._checksum_expr(algo, args[1], payload)
-            self.em.line(target.write(f"{ck} & {hex((1 << out_w) - 1)}"))
+            # A 16-bit checksum fits a field of 16 bits or more as it is.
+            fits = algo == "csum16" and out_w >= 16
+            self.em.line(target.write(ck if fits else f"{ck} & {hex((1 << out_w) - 1)}"))
 
     def _ext_update_checksum_with_payload(self, e, args):
         self._ext_update_checksum(e, args, payload=True)
@@ -821,7 +824,8 @@ class CallsMixin:
         raise self.unsupported("this digest data", e)
 
     def _clone(self, session: str, field_list: str):
-        self.em.line(f"p._clone_session = {session}; p._clone_fl = {field_list}; p._special = True")
+        self.em.line(f"{self.slot('_clone_session')} = {session}; {self.slot('_clone_fl')} = {field_list}; "
+                     f"{self.slot('_special')} = True")
         if self.traced:
             self.em.line("tr(ExternCall('clone', '', f'(session {p._clone_session})'))")
 
@@ -836,29 +840,29 @@ class CallsMixin:
         self._clone(self.value(args[1]), f"{self.value(args[2])} + 1")
 
     def _ext_resubmit_preserving_field_list(self, e, args):
-        self.em.line(f"p._resubmit_fl = {self.value(args[0])} + 1; p._special = True")
+        self.em.line(f"{self.slot('_resubmit_fl')} = {self.value(args[0])} + 1; {self.slot('_special')} = True")
         if self.traced:
             self.em.line("tr(ExternCall('resubmit', '', '()'))")
 
     def _ext_resubmit(self, e, args):
-        self.em.line("p._resubmit_fl = 1; p._special = True")
+        self.em.line(f"{self.slot('_resubmit_fl')} = 1; {self.slot('_special')} = True")
 
     def _ext_recirculate_preserving_field_list(self, e, args):
-        self.em.line(f"p._recirc_fl = {self.value(args[0])} + 1; p._special = True")
+        self.em.line(f"{self.slot('_recirc_fl')} = {self.value(args[0])} + 1; {self.slot('_special')} = True")
         if self.traced:
             self.em.line("tr(ExternCall('recirculate', '', '()'))")
 
     def _ext_recirculate(self, e, args):
-        self.em.line("p._recirc_fl = 1; p._special = True")
+        self.em.line(f"{self.slot('_recirc_fl')} = 1; {self.slot('_special')} = True")
 
     def _ext_truncate(self, e, args):
-        self.em.line(f"p._truncate = {self.value(args[0])}")
+        self.em.line(f"{self.slot('_truncate')} = {self.value(args[0])}")
 
     def _ext_assert(self, e, args):
         # The span names the source file: user text, so it goes in only through repr().
         where = str(e.span)
         with self.em.indent(f"if not {self.value(args[0])}:"):
-            self.em.line(f"p._assert_failed = {where!r}; p._special = True")
+            self.em.line(f"{self.slot('_assert_failed')} = {where!r}; {self.slot('_special')} = True")
             if self.traced:
                 self.em.line(f"tr(ExternCall('assert', '', {' failed at ' + where!r}))")
 
@@ -919,12 +923,13 @@ class CallsMixin:
 class _Item:
     """One piece of a field list: a value of a width, from a header (which must be valid) or not."""
 
-    __slots__ = ("value", "width", "valid", "bits", "offset", "varbit")
+    __slots__ = ("value", "width", "valid", "bits", "offset", "varbit", "header_width")
 
     def __init__(self, value: str, width: int, valid: str | None = None, bits: str | None = None,
-                 offset: int = 0, varbit: tuple | None = None):
+                 offset: int = 0, varbit: tuple | None = None, header_width: int | None = None):
         self.value, self.width, self.valid, self.bits, self.offset, self.varbit = \
             value, width, valid, bits, offset, varbit
+        self.header_width = header_width      # the width of the header's bits, for a field of a header
 
 
 def _merge_adjacent(items: list[_Item]) -> list[_Item]:
@@ -936,8 +941,12 @@ def _merge_adjacent(items: list[_Item]) -> list[_Item]:
                 and prev.varbit is None and it.varbit is None and prev.offset == it.offset + it.width):
             width = prev.width + it.width
             mask = (1 << width) - 1
-            value = f"(({it.bits} >> {it.offset}) & {hex(mask)})" if it.offset else f"({it.bits} & {hex(mask)})"
-            out[-1] = _Item(value, width, it.valid, it.bits, it.offset)
+            if it.header_width is not None and it.offset + width == it.header_width:
+                # The slice reaches the header's most significant bit: nothing above it to mask off.
+                value = f"({it.bits} >> {it.offset})" if it.offset else it.bits
+            else:
+                value = f"(({it.bits} >> {it.offset}) & {hex(mask)})" if it.offset else f"({it.bits} & {hex(mask)})"
+            out[-1] = _Item(value, width, it.valid, it.bits, it.offset, header_width=it.header_width)
         else:
             out.append(it)
     return out

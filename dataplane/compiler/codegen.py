@@ -31,7 +31,7 @@ from .effects import CalleeFacts
 from .emitter import NESTED_TOO_DEEPLY, CodeLimitError, Emitter
 from .layout import (DynLocalScalar, DynSliceScalar, DynSlotScalar, FieldArrayPlace, HeaderPlace, LayoutError,
                      LocalScalar, Place, PlaceBuilder, Scalar, SliceScalar, StackPlace, StructPlace, UnionPlace,
-                     VarbitScalar, default_value, leaves, scalar_width, shifted_field_place)
+                     VarbitScalar, default_value, leaves, scalar_width, shifted_field_place, state_local)
 
 
 # The code generator recurses through nested statements and inlined calls: about 3 Python frames for a
@@ -190,6 +190,12 @@ class BlockCompiler:
         self.loops: list[_Loop] = []      # the for loops around the statement being compiled
         self.callee_facts = CalleeFacts()   # what inlined calls can reach (copy-in/copy-out)
         self.pinned: dict[int, Place] = {}  # lvalues already evaluated (the target of `x op= e`), by id
+        # Whether the packet state is in Python locals (the fused function) rather than the object `p`.
+        self.state_in_locals = False
+
+    def slot(self, name: str) -> str:
+        """The Python expression of a slot of the packet state (an attribute of p, or a local)."""
+        return state_local(name) if self.state_in_locals else f"p.{name}"
 
     # ------------------------------------------------------------------ errors
 
@@ -876,7 +882,7 @@ class BlockCompiler:
         goes in through repr()."""
         self.em.line(f"{count} += 1")
         with self.em.indent(f"if {count} > {MAX_LOOP_ITERATIONS}:"):
-            self.em.line(f"p._loop_limit = {str(s.span)!r}; p._special = True")
+            self.em.line(f"{self.slot('_loop_limit')} = {str(s.span)!r}; {self.slot('_special')} = True")
             self.em.line("break")
 
     def _s_ForStatement(self, s: A.ForStatement) -> None:

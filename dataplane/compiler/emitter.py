@@ -99,15 +99,49 @@ def _blocks_opened(header: str) -> int:
     return 0
 
 
+# A write of one field into a header's bits held in a local, as layout.FieldScalar.write renders it:
+# `if VALID: BITS = (BITS & KEEP) | VALUE` (VALUE: the field's value shifted into place, or several such
+# values joined by " | " once writes are merged).
+_FIELD_WRITE = re.compile(r"if (\w+): (\w+) = \(\2 & (0x[0-9a-f]+)\) \| (.+)\Z")
+
+
+def merged_field_writes(previous: str, text: str, widths: dict[str, int]) -> str | None:
+    """One line doing what the field writes `previous` and then `text` do, or None.
+
+    They merge when both write fields of the same header (whose bits are a local named in `widths`, with
+    their width) under the same validity test, the fields do not overlap, and the second value does not
+    read the header (it is then computed from the header's old bits, as the first value already is)."""
+    a, b = _FIELD_WRITE.match(previous), _FIELD_WRITE.match(text)
+    if a is None or b is None or a.group(1, 2) != b.group(1, 2) or a.group(2) not in widths:
+        return None
+    valid, bits = a.group(1, 2)
+    full = (1 << widths[bits]) - 1
+    keep_a, keep_b = int(a.group(3), 16), int(b.group(3), 16)
+    if (full ^ keep_a) & (full ^ keep_b) or re.search(rf"\b{bits}\b", b.group(4)):
+        return None
+    return f"if {valid}: {bits} = ({bits} & {hex(keep_a & keep_b)}) | {a.group(4)} | {b.group(4)}"
+
+
 class Emitter:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.level = 0
         self.blocks = 0       # nested loop/try/with blocks open (see _blocks_opened)
         self._counter = 0
+        # Consecutive writes of fields of one header become one statement (merged_field_writes) for the
+        # headers whose bits are the locals named here (with their widths).
+        self.merge_field_writes: dict[str, int] = {}
 
     def line(self, text: str = "") -> None:
         self._check(checked_line(text), 1)
+        if self.merge_field_writes and text and self.lines:
+            indent = "    " * self.level
+            last = self.lines[-1]
+            if last.startswith(indent) and not last[len(indent):].startswith(" "):
+                merged = merged_field_writes(last[len(indent):], text, self.merge_field_writes)
+                if merged is not None:
+                    self.lines[-1] = checked_line(indent + merged)
+                    return
         self.lines.append(("    " * self.level + text) if text else "")
 
     def insert(self, mark: int, texts) -> None:

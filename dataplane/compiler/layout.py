@@ -206,6 +206,14 @@ class LocalScalar(Scalar):
         return f"{self.name} = {value}"
 
 
+def state_local(slot: str) -> str:
+    """The Python local that holds a slot of the packet state in the fused function (see StateLocalBuilder).
+
+    Slot names start with h_, m_, s_ or _ and fresh locals end in _<digits>; a name ending in _p is
+    neither, so it cannot meet a fresh local or a fixed name of the generated code."""
+    return f"{slot}_p"
+
+
 class DynSlotScalar(Scalar):
     """An attribute whose name is chosen at run time (a header stack indexed by a variable)."""
 
@@ -507,3 +515,23 @@ class PlaceBuilder:
                 dyn = {k: k for k in dyn}
             return StackPlace(st, elems, nxt, dyn)
         return self._scalar(name, t)
+
+
+class StateLocalBuilder(PlaceBuilder):
+    """Lays out the packet state as PlaceBuilder("p") does (the same slots), but each slot is a Python local
+    (state_local(slot)): the fused function keeps the state in locals, which Python reads and writes
+    several times faster than attributes, and builds a State object only when the packet leaves it."""
+
+    def __init__(self):
+        super().__init__(None)
+        self.widths: dict[str, int] = {}      # local -> width, of every scalar laid out
+
+    def _scalar(self, name: str, t: Type) -> Scalar:
+        if not _ATTRIBUTE.match(name):
+            raise AssertionError(f"internal error: {name!r} is not a safe attribute name")
+        self.slots[name] = default_value(t)
+        local = state_local(name)
+        st = strip_newtype(t)
+        if isinstance(st, BitsType):
+            self.widths[local] = st.width
+        return LocalScalar(local, t)

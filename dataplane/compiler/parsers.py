@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from ..diagnostics import error
 from ..frontend import ast as A
 from ..frontend.types import BoolType, StackType, StructLikeType, TupleType, strip_newtype
-from .codegen import Binding, Env, is_scalar
+from .codegen import Binding, Env, is_path, is_scalar
 from .layout import (HeaderPlace, Place, Scalar, StackPlace, StructPlace, UnionPlace, header_layout, leaves,
                      scalar_width)
 
 ACCEPT = -1
 REJECT = -2
+DEPARSED_BITS, DEPARSED_BYTES = "deparsed", "deparsed_len"
 
 
 @dataclass
@@ -194,7 +195,8 @@ class ParsersMixin:
         (inline: emit it into a larger function, leaving the offset in the local `off`)."""
         self.in_parser = True
         em = self.em
-        em.line("n = len(data)")
+        # In the fused function packet_length was just set to len(data) (and nothing can have changed it).
+        em.line(f"n = {self.slot('s_packet_length')}" if inline and self.state_in_locals else "n = len(data)")
         em.line("off = 0")
         for local in decl.locals:
             self.init_parser_local(local, env, self.instance_path)
@@ -208,11 +210,14 @@ class ParsersMixin:
         acyclic = self._expanded_size(blocks, blocks[start].num, set()) is not None
         with em.indent("try:"):
             if acyclic:
-                # No loops in the parse graph: emit each path as nested straight-line code.
+                # No loops in the parse graph: emit each path as nested straight-line code, where the
+                # offset of each fixed-size extract is a constant (see _static_off).
                 self._inline = True
+                self._static_off, self._off_synced = 0, True
                 self._emit_block(blocks[start])
             else:
                 self._inline = False
+                self._static_off = None
                 em.line(f"st = {start}")
                 with em.indent("while True:"):
                     for i, b in enumerate(blocks):
@@ -225,10 +230,44 @@ class ParsersMixin:
         with em.indent("else:"):
             em.line("err = 0")
         if "s_parser_error" in self.prog.state_slots:
-            em.line("p.s_parser_error = err")
+            em.line(f"{self.slot('s_parser_error')} = err")
         if not inline:
             em.line("return off")
         self.in_parser = False
+        self._static_off = None
+
+    # Along one path of the straight-line (acyclic) parser, the offset where parsing is is known while only
+    # fixed-size headers are extracted: _static_off. The local `off` then lags behind (_off_synced false)
+    # and is set only where something may read it: a parser error, a lookahead, the end of the path.
+    _static_off: int | None = None
+    _off_synced = True
+
+    def _sync_off(self) -> None:
+        """Make `off` hold the offset where parsing is."""
+        if self._static_off is not None and not self._off_synced:
+            self.em.line(f"off = {self._static_off}")
+            self._off_synced = True
+
+    def _leave_static_offsets(self) -> None:
+        """Sync `off` and track the offset in it from here on this path (the next step moves it by an amount
+        only known at run time)."""
+        self._sync_off()
+        self._static_off = None
+
+    def _is_fixed_extract(self, stmt) -> bool:
+        """Whether a statement is packet.extract(h) of a header at a plain path (no run-time index, no
+        stack.next), which moves the offset by a constant and can fail only in its own length check."""
+        call = getattr(stmt, "call", None)
+        callee = getattr(call, "callee", None)
+        if not _is_packet_in(callee, "extract") or len(getattr(call, "bound", ())) != 1:
+            return False
+        arg = call.bound[0]
+        if arg is None or not is_path(arg) or any(isinstance(n, A.Index) or (isinstance(n, A.Member) and n.member
+                                                                             in ("next", "last"))
+                                                  for n in arg.walk()):
+            return False
+        t = strip_newtype(getattr(arg, "type", None))
+        return isinstance(t, StructLikeType) and t.kind == "header" and header_layout(t).varbit is None
 
     def _emit_block(self, b: PBlock) -> None:
         saved_env, saved_path = self.env, self.instance_path
@@ -240,7 +279,15 @@ class ParsersMixin:
             for fn in b.prologue:
                 fn()
             for s in b.stmts:
+                if self._is_fixed_extract(s):
+                    self.statement(s)
+                    continue
+                # Anything else tracks the offset in `off` (inside it, an extract may be conditional);
+                # the constant offset holds on after it unless it moved the offset.
+                self._sync_off()
+                saved, self._static_off = self._static_off, None
                 self.statement(s)
+                self._static_off = None if _moves_offset(s) else saved
             for fn in b.epilogue:
                 fn()
             self._emit_transition(b)
@@ -315,6 +362,7 @@ class ParsersMixin:
     def _jump(self, target: int) -> str:
         if getattr(self, "_inline", False):
             if target < 0:
+                self._sync_off()
                 return "pass"       # accept (and v1model's explicit reject): parsing ends here
             self._emit_block(self._blocks[target])
             return ""
@@ -333,6 +381,7 @@ class ParsersMixin:
         tr = b.transition
         if tr is None:
             # No transition statement: the state ends parsing (an implicit reject, like accept on v1model).
+            self._sync_off()
             self._line("pass" if getattr(self, "_inline", False) else "break")
             return
         if isinstance(tr, tuple):
@@ -341,6 +390,9 @@ class ParsersMixin:
         if isinstance(tr, str):
             self._line(self._jump(self._target(b, tr)))
             return
+        if any(isinstance(n, A.Call) for e in tr.exprs for n in e.walk()):
+            self._sync_off()      # a key may look ahead
+        branch_start = (self._static_off, self._off_synced)
         keys = []
         for e in tr.exprs:
             k = self.em.fresh("k")
@@ -363,12 +415,15 @@ class ParsersMixin:
                 if self.traced:
                     ks = f"({', '.join(k for k, _ in keys)},)" if keys else "()"
                     self.em.line(f"tr(Select({ks}, {case.state!r}))")
+                self._static_off, self._off_synced = branch_start
                 self._line(self._jump(target))
             first = False
             if has_default:
                 break
         if not has_default:
             with self.em.indent("else:" if not first else "if True:"):
+                self._static_off, self._off_synced = branch_start
+                self._sync_off()
                 self.em.line(f"raise ParserStop({self.prog.error_code('NoMatch')})")
 
     def _case_test(self, keyset: A.Expression, keys: list) -> str:
@@ -434,6 +489,7 @@ class ParsersMixin:
         if layout.fixed_width % 8:
             raise error(f"header '{t.name}' is {layout.fixed_width} bits long; dataplane extracts whole bytes only",
                         e.span)
+        self._leave_static_offsets()
         too_short = f"raise ParserStop({self.prog.error_code('PacketTooShort')})"
         nbits = str(layout.fixed_width)
         if len(e.bound) == 2 and layout.varbit is not None:
@@ -474,6 +530,8 @@ class ParsersMixin:
             if not isinstance(target, HeaderPlace):
                 raise error("extract() needs a header", e.span)
             nb = target.layout.fixed_bytes
+            if self._static_off is not None and (len(args) != 1 or stack is not None):
+                self._leave_static_offsets()
             if target.layout.fixed_width % 8:
                 raise error(f"header '{target.type.name}' is {target.layout.fixed_width} bits long; "
                             f"dataplane extracts whole bytes only", e.span)
@@ -483,14 +541,23 @@ class ParsersMixin:
                 # header itself), and checked before any byte is consumed, so that a failed extract takes none.
                 vbits = self.em.fresh("vbits")
                 em.line(f"{vbits} = {self.value(args[1])}")
-            em.line(f"if off + {nb} > n: {too_short}")
+            static = self._static_off
+            if static is not None:
+                # The offset is a constant here; `off` is set (to where this extract starts) only if it fails.
+                fix = "" if self._off_synced else f"off = {static}; "
+                em.line(f"if {static + nb} > n: {fix}{too_short}")
+                em.line(target.bits.write(f"int.from_bytes(data[{static}:{static + nb}], 'big')"))
+                self._static_off, self._off_synced = static + nb, False
+            else:
+                em.line(f"if off + {nb} > n: {too_short}")
             if vbits is not None:
                 maxw = target.layout.varbit[1]
                 em.line(f"if {vbits} > {maxw}: raise ParserStop({self.prog.error_code('HeaderTooShort')})")
                 em.line(f"if {vbits} & 7: raise ParserStop({self.prog.error_code('ParserInvalidArgument')})")
                 em.line(f"if off + {nb} + ({vbits} >> 3) > n: {too_short}")
-            em.line(target.bits.write(f"int.from_bytes(data[off:off + {nb}], 'big')"))
-            em.line(f"off += {nb}")
+            if static is None:
+                em.line(target.bits.write(f"int.from_bytes(data[off:off + {nb}], 'big')"))
+                em.line(f"off += {nb}")
             if vbits is not None:
                 em.line(target.vb.write(f"int.from_bytes(data[off:off + ({vbits} >> 3)], 'big')"))
                 em.line(target.vl.write(vbits))
@@ -509,6 +576,7 @@ class ParsersMixin:
                         f"{target.bits.read()}))")
             return None
         if c.name == "lookahead":
+            self._sync_off()
             t = c.return_type
             st = strip_newtype(t)
             if isinstance(st, StructLikeType) and st.kind == "header":
@@ -532,6 +600,7 @@ class ParsersMixin:
                 return f"({tmp} == 1)"
             return tmp
         if c.name == "advance":
+            self._leave_static_offsets()
             amount = self.em.fresh("adv")
             em.line(f"{amount} = {self.value(args[0])}")
             em.line(f"if {amount} & 7: raise ParserStop({self.prog.error_code('ParserInvalidArgument')})")
@@ -594,7 +663,9 @@ class ParsersMixin:
                             f"whole bytes only", getattr(expr, "span", None))
             nb = layout.fixed_bytes
             with self.em.indent(f"if {place.valid.read()}:"):
-                if layout.varbit is not None:
+                if self.deparse_into_int:
+                    self._emit_into_int(place)
+                elif layout.varbit is not None:
                     self.em.line(f"out.append({place.bits.read()}.to_bytes({nb}, 'big') + "
                                  f"{place.vb.read()}.to_bytes({place.vl.read()} >> 3, 'big'))")
                 else:
@@ -616,6 +687,45 @@ class ParsersMixin:
                 self._emit_place(el, expr)
             return
         raise error("emit() needs headers", getattr(expr, "span", None))
+
+    # The fused function deparses into one integer, DEPARSED_BITS, DEPARSED_BYTES long, turned into bytes
+    # once at the end (instead of a list of to_bytes() results joined).
+    deparse_into_int = False
+
+    def _emit_into_int(self, place: HeaderPlace) -> None:
+        """Append a valid header's bytes to DEPARSED_BITS: shifted in below what was emitted before."""
+        nb = place.layout.fixed_bytes
+        bits = place.bits.read()
+        if place.layout.varbit is not None:
+            # to_bytes() fails, as when emitting through a list, if the value does not fit its length.
+            vbytes = self.em.fresh("vbytes")
+            self.em.line(f"{vbytes} = {place.vb.read()}.to_bytes({place.vl.read()} >> 3, 'big')")
+            self.em.line(f"{DEPARSED_BITS} = ((({DEPARSED_BITS} << {nb * 8}) | {bits}) << (len({vbytes}) << 3)) | "
+                         f"{place.vb.read()}; {DEPARSED_BYTES} += {nb} + len({vbytes})")
+        elif not self._emitted_before and not self.loops:
+            # Nothing can have been emitted before the first emit of a deparser outside loops.
+            self.em.line(f"{DEPARSED_BITS} = {bits}; {DEPARSED_BYTES} = {nb}")
+        else:
+            self.em.line(f"{DEPARSED_BITS} = ({DEPARSED_BITS} << {nb * 8}) | {bits}; {DEPARSED_BYTES} += {nb}")
+        self._emitted_before = True
+
+    _emitted_before = False
+
+
+def _is_packet_in(callee, *names: str) -> bool:
+    """Whether a call's callee is one of these methods of packet_in."""
+    owner = getattr(callee, "owner", None)
+    return getattr(owner, "name", None) == "packet_in" and getattr(callee, "name", None) in names
+
+
+def _moves_offset(stmt) -> bool:
+    """Whether a statement may move the parser's offset (an extract or advance anywhere in it, or an
+    applied sub-parser)."""
+    for n in stmt.walk():
+        callee = getattr(n, "callee", None) if isinstance(n, A.Call) else None
+        if callee is not None and (_is_packet_in(callee, "extract", "advance") or callee.kind == "block_apply"):
+            return True
+    return False
 
 
 def _is_union(t) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tokenize
 from dataclasses import dataclass, field
 
@@ -31,8 +32,9 @@ from ..runtime.tables import ActionSpec, KeySpec, MatchValue
 from .calls import CallsMixin, provided_externs_hint
 from .codegen import BlockCompiler, Binding, Const, Env
 from .emitter import CodeLimitError, Emitter, identifier_part
-from .layout import LayoutError, PlaceBuilder, StructPlace, fixed_width, header_layout, leaves, scalar_width
-from .parsers import ParsersMixin
+from .layout import (LayoutError, PlaceBuilder, StateLocalBuilder, StructPlace, fixed_width, header_layout, leaves,
+                     scalar_width, state_local)
+from .parsers import DEPARSED_BITS, DEPARSED_BYTES, ParsersMixin
 
 # The only comment in generated modules. Comments never hold user text: a file name or an @name string
 # in a comment could end it with a newline and continue with code (CompiledProgram checks this).
@@ -434,6 +436,7 @@ class ProgramCompiler:
         self.state_slots = dict(state.slots)
         self.state_slots.update(HIDDEN_SLOTS)
         self.roots = roots
+        self.uses_timestamps, self.uses_queueing = self._metadata_use(std_t)
         em = Emitter()
         self._emit_header(em, state)
         for traced in (False, True):
@@ -443,7 +446,7 @@ class ProgramCompiler:
         field_lists = self._field_lists(M, roots["M"])
         name = module_name(self.checked.path)
         program = CompiledProgram(name, self.checked, source, self, field_lists, self.warnings, state.constants)
-        program.uses_timestamps, program.uses_queueing = self._metadata_use(std_t)
+        program.uses_timestamps, program.uses_queueing = self.uses_timestamps, self.uses_queueing
         return program
 
     def _metadata_use(self, std_t) -> tuple[bool, bool]:
@@ -541,65 +544,120 @@ class ProgramCompiler:
 
         It covers a packet that is forwarded or dropped; as soon as the packet is
         cloned, resubmitted, multicast, recirculated or fails an assertion, it
-        hands the state to the general machinery in dataplane.arch.v1model."""
+        hands the state to the general machinery in dataplane.arch.v1model.
+
+        The packet state lives in Python locals (state_local(slot)) here: only the slots the function
+        uses, set to their defaults at its start; where the packet leaves for the general machinery a
+        State object is built from them. Both are inserted once the body is emitted and the slots it
+        uses are known."""
         params = arch.package.params
         blocks = {V1MODEL_ROLES[i]: arch.blocks[p.name].decl for i, p in enumerate(params)}
         declared = {V1MODEL_ROLES[i]: p.type for i, p in enumerate(params)}
-        uses = set(self.state_slots)
+        roots, widths = self._local_roots(arch)
+        S = state_local
+        em.merge_field_writes = widths
+        try:
+            self._emit_fused_function(em, arch, params, blocks, declared, roots)
+        finally:
+            em.merge_field_writes = {}
+
+    def _emit_fused_function(self, em: Emitter, arch: PackageInstance, params, blocks, declared, roots) -> None:
+        S = state_local
         with em.indent("def fast(port, data):"):
-            em.line("p = State()")
-            em.line("p.s_ingress_port = port")
-            em.line("p.s_packet_length = len(data)")
-            em.line("if TIMESTAMPS: p.s_ingress_global_timestamp = int(dev.now_us) & 0xffffffffffff")
+            start, start_level = em.mark(), em.level
+            escapes: list[tuple[int, int]] = []      # where a State object is built: (line, indentation)
+
+            def escape(call: str) -> None:
+                escapes.append((em.mark(), em.level))
+                em.line(f"return {call}")
+
+            def used(slot: str) -> bool:
+                """Whether the code emitted so far reads or writes the slot."""
+                return slot in _slots_mentioned(em.lines[start:])
+
+            em.line(f"{S('s_ingress_port')} = port")
+            em.line(f"{S('s_packet_length')} = len(data)")
+            if self.uses_timestamps:
+                em.line(f"{S('s_ingress_global_timestamp')} = int(dev.now_us) & 0xffffffffffff")
 
             def stage(role: str) -> None:
                 decl = blocks[role]
                 bc = FullBlockCompiler(self, em, False, decl.name)
-                self._bind_block_params(bc, decl, declared[role])
+                bc.state_in_locals = True
+                self._bind_block_params(bc, decl, declared[role], roots)
                 param = params[V1MODEL_ROLES.index(role)].name
                 bc.bind_constructor_args(arch.blocks[param], bc.env, arch.block_args.get(param, []), decl.name)
                 if role == "p":
                     bc.compile_parser(decl, bc.env, inline=True)
-                    em.line("p._payload = data[off:]")
+                    em.line(f"{S('_payload')} = data[off:]")
                     return
                 if role == "dep":
-                    em.line("out = []")
+                    bc.deparse_into_int = True
+                    em.line(f"{DEPARSED_BITS} = {DEPARSED_BYTES} = 0")
                 _emit_control_body(bc, em, decl)
 
             stage("p")
             stage("vr")
             stage("ig")
-            mcast = " or p.s_mcast_grp" if "s_mcast_grp" in uses else ""
-            with em.indent(f"if p._special{mcast}:"):
-                em.line("return AFTER_INGRESS(p, port, data)")
-            em.line("spec = p.s_egress_spec")
+            # Only what the program can set sends the packet to the general machinery.
+            leave = [S(slot) for slot in ("_special", "s_mcast_grp") if used(slot)]
+            if leave:
+                with em.indent(f"if {' or '.join(leave)}:"):
+                    escape("AFTER_INGRESS(p, port, data)")
+            em.line(f"spec = {S('s_egress_spec')}")
             em.line("if spec == 511: return DROP_MARK")
-            em.line("p.s_egress_port = spec")
-            em.line("p.s_egress_spec = 0")
-            em.line("if TIMESTAMPS: p.s_egress_global_timestamp = int(dev.now_us) & 0xffffffffffff")
-            em.line("if QUEUEING: dev.queueing(p, spec)")
+            em.line(f"{S('s_egress_port')} = spec")
+            em.line(f"{S('s_egress_spec')} = 0")
+            if self.uses_timestamps:
+                em.line(f"{S('s_egress_global_timestamp')} = int(dev.now_us) & 0xffffffffffff")
+            if self.uses_queueing:
+                em.line("q = State()")
+                em.line("dev.queueing(q, spec)")
+                for slot in QUEUEING_SLOTS:
+                    em.line(f"{S(slot)} = q.{slot}")
             stage("eg")
-            with em.indent("if p._special:"):
-                em.line("return AFTER_EGRESS(p, spec)")
-            em.line("if p.s_egress_spec == 511: return DROP_EGRESS")
+            if used("_special"):
+                with em.indent(f"if {S('_special')}:"):
+                    escape("AFTER_EGRESS(p, spec)")
+            em.line(f"if {S('s_egress_spec')} == 511: return DROP_EGRESS")
             stage("ck")
             stage("dep")
-            em.line("pkt = b''.join(out) + p._payload")
-            with em.indent("if p._truncate:"):
-                em.line("pkt = pkt[:p._truncate]")
-                em.line("if not pkt: return dev.runner.DROPPED_TRUNCATED")
+            em.line(f"pkt = {DEPARSED_BITS}.to_bytes({DEPARSED_BYTES}, 'big') + {S('_payload')}")
+            if used("_truncate"):
+                with em.indent(f"if {S('_truncate')}:"):
+                    em.line(f"pkt = pkt[:{S('_truncate')}]")
+                    em.line("if not pkt: return dev.runner.DROPPED_TRUNCATED")
             em.line("return [(spec, pkt)], NO_DROPS")
+            mentioned = _slots_mentioned(em.lines[start:])
+            slots = [slot for slot in self.state_slots if slot in mentioned]
+            for mark, level in reversed(escapes):
+                _insert_at(em, mark, level, ["p = State()"] + [f"p.{slot} = {S(slot)}" for slot in slots])
+            assigned_first = {"s_ingress_port", "s_packet_length"}
+            _insert_at(em, start, start_level, _initial_values(
+                [(S(slot), self.state_slots[slot]) for slot in slots if slot not in assigned_first]))
 
-    def _bind_block_params(self, bc: FullBlockCompiler, decl, declared: BlockType) -> None:
-        """Bind a top-level block's parameters to the state roots, by the architecture's declared types."""
+    def _local_roots(self, arch: PackageInstance) -> dict:
+        """The state roots of the fused function: the same slots as self.roots, in Python locals."""
+        builder = StateLocalBuilder()
+        globals_ = self.checked.checker.globals
+        roots = {"H": builder.build(arch.type_bindings.get("H"), "h", "hdr"),
+                 "M": builder.build(arch.type_bindings.get("M"), "m", "meta"),
+                 "std": builder.build(globals_.lookup("standard_metadata_t").type, "s", "standard_metadata")}
+        assert set(builder.slots) <= set(self.state_slots), "internal error: the fused state has other slots"
+        return roots, builder.widths
+
+    def _bind_block_params(self, bc: FullBlockCompiler, decl, declared: BlockType, roots: dict | None = None) -> None:
+        """Bind a top-level block's parameters to the state roots (self.roots unless given), by the
+        architecture's declared types."""
+        roots = roots or self.roots
         for p, dp in zip(decl.params, declared.params):
             t = dp.type
             if isinstance(t, TypeVar):
-                bc.env.bind(p.symbol, self.roots[t.name])
+                bc.env.bind(p.symbol, roots[t.name])
             elif isinstance(t, ExternType) and t.name in ("packet_in", "packet_out"):
                 bc.env.bind(p.symbol, Binding(t.name))
             elif isinstance(t, StructLikeType) and t.name == "standard_metadata_t":
-                bc.env.bind(p.symbol, self.roots["std"])
+                bc.env.bind(p.symbol, roots["std"])
             else:
                 raise error(f"cannot bind parameter '{p.name}' of type {t}", p.span)
         for local in getattr(decl, "locals", []) if isinstance(decl, A.ParserDeclaration) else []:
@@ -736,6 +794,36 @@ def _compile_generated(source: str, filename: str, checked: CheckedProgram):
 
 def compile_program(checked: CheckedProgram) -> CompiledProgram:
     return ProgramCompiler(checked).compile()
+
+
+# What Device.queueing sets in standard_metadata.
+QUEUEING_SLOTS = ("s_enq_timestamp", "s_enq_qdepth", "s_deq_timedelta", "s_deq_qdepth")
+
+
+_STATE_LOCAL = re.compile(r"\b(\w+)_p\b")
+
+
+def _slots_mentioned(lines: list[str]) -> set[str]:
+    """The slots whose locals (state_local) occur in generated lines (one in a string constant is a
+    harmless false positive: the slot is then set up without being used)."""
+    return set(_STATE_LOCAL.findall("\n".join(lines)))
+
+
+def _insert_at(em: Emitter, mark: int, level: int, texts: list[str]) -> None:
+    """Insert lines at a mark taken earlier, at the indentation the code had there."""
+    saved, em.level = em.level, level
+    try:
+        em.insert(mark, texts)
+    finally:
+        em.level = saved
+
+
+def _initial_values(pairs: list[tuple[str, str]]) -> list[str]:
+    """Lines setting locals to their defaults, one chained assignment per default value."""
+    by_value: dict[str, list[str]] = {}
+    for name, value in pairs:
+        by_value.setdefault(value, []).append(name)
+    return [" = ".join(names) + f" = {value}" for value, names in by_value.items()]
 
 
 def _emit_control_body(bc, em, decl) -> None:
