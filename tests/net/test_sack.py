@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from dataplane.net.host.tcp_options import syn_options
 from dataplane.net.host.sack import (DUP_THRESH, MAX_OPTION_BYTES, ReceivedBlocks, Scoreboard, blocks_option,
-                                     blocks_that_fit, parse_blocks, permitted_option)
+                                     blocks_that_fit, parse_blocks)
 from dataplane.net.host.tcp import parse_segment
 from dataplane.protocols import packets as P
 
@@ -26,7 +27,7 @@ def board(*blocks, ack: int = 0, high_data: int = HIGH_DATA) -> Scoreboard:
 
 
 def test_sack_permitted_is_kind_4_length_2_after_two_nops():
-    assert permitted_option() == bytes([1, 1, 4, 2])
+    assert syn_options(1460, sack_permitted=True)[4:] == bytes([1, 1, 4, 2])      # NOP, NOP, SACK-permitted
 
 
 @pytest.mark.parametrize("room, fit", [(40, 4), (28, 3), (20, 2), (12, 1), (8, 0)])
@@ -47,7 +48,7 @@ def test_blocks_are_parsed_from_a_segment_and_a_bad_length_is_ignored():
     assert seg.sack == ((MOD - 10, 5), (100, 200)) and not seg.sack_permitted
     bad = bytes([5, 14]) + bytes(12)                     # 12 bytes are not a whole number of blocks: Linux ignores it
     assert parse_segment(P.tcp(1, 2, 3, 4, 0, 0, "ack", options=bad)).sack == ()
-    syn = parse_segment(P.tcp(1, 2, 3, 4, 0, 0, "syn", options=P.tcp_mss_option(1460) + permitted_option()))
+    syn = parse_segment(P.tcp(1, 2, 3, 4, 0, 0, "syn", options=syn_options(1460, sack_permitted=True)))
     assert syn.sack_permitted and syn.mss == 1460
 
 

@@ -38,7 +38,7 @@ from __future__ import annotations
 import bisect
 import struct
 
-__all__ = ["DUP_THRESH", "MAX_OPTION_BYTES", "permitted_option", "blocks_option", "parse_blocks",
+__all__ = ["DUP_THRESH", "MAX_OPTION_BYTES", "blocks_option", "parse_blocks",
            "blocks_that_fit", "ReceivedBlocks", "Scoreboard"]
 
 MOD = 1 << 32
@@ -46,16 +46,11 @@ HALF = MOD // 2
 DUP_THRESH = 3                        # RFC 6675's DupThresh (RFC 5681 3.2)
 MAX_OPTION_BYTES = 40                 # a TCP header is at most 60 bytes
 NOP = 1
-KIND_PERMITTED, KIND_SACK = 4, 5
+KIND_SACK = 5                       # (SACK-permitted, kind 4, is built with the SYN options: tcp_options.py)
 _BLOCK = struct.Struct("!II")
 
 
 # ---------------------------------------------------------------------------- the options
-
-
-def permitted_option() -> bytes:
-    """NOP, NOP, SACK-permitted: four bytes, as Linux sends it on a SYN without timestamps."""
-    return bytes((NOP, NOP, KIND_PERMITTED, 2))
 
 
 def blocks_that_fit(room: int) -> int:
