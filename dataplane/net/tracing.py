@@ -159,24 +159,20 @@ class AppLine:
 # ---------------------------------------------------------------------------- the tracer
 
 
-class Tracer:
-    """Watches a Network's run and renders it hop by hop. Attach before the run starts."""
+class NetWatcher:
+    """What watches a Network's run from the simulator's hooks (sim.watchers, link observers), for the
+    tracer here and for the views' recorder (views/record.py): `_attach` puts the devices in tracing mode
+    (their pipelines' tables and actions), numbers the packets and registers `_event` and `_on_transmit`;
+    `detach` undoes exactly what attaching did."""
 
-    def __init__(self, net):
-        self.net = net
-        self.records: list = []
-        self.only: TraceFilter | None = None          # the filter render() uses when given none
-        self._receiving: HostFrame | None = None      # the frame a host is receiving right now
-        self._hop: DeviceHop | None = None            # the hop whose outputs the device is sending now
-        self._hop_cursor = 0                          # its outputs before this one have been sent
-        self._numbered_by_us = False
-        self._attach()
-
-    # ------------------------------------------------------------------ watching
+    net = None
 
     def _attach(self) -> None:
+        self._numbered_by_us = False
+        self._traced_by_us: list = []            # (device, its trace flag, its hops) before we changed them
         for dev in self.net.devices.values():
             if not dev.trace or dev.hops is None:      # a Network built without trace=True
+                self._traced_by_us.append((dev, dev.trace, dev.hops))
                 dev.trace, dev.hops = True, []
         sim = self.net.sim
         if sim.numbers is None:
@@ -192,9 +188,33 @@ class Tracer:
             sim.watchers.remove(self._event)
         if self._numbered_by_us:
             sim.numbers, self._numbered_by_us = None, False
+        for dev, trace, hops in self._traced_by_us:
+            dev.trace, dev.hops = trace, hops
+        self._traced_by_us = []
         for link in self.net.links.values():
             if self._on_transmit in link.observers:
                 link.observers.remove(self._on_transmit)
+
+    def _event(self, kind: str, *details) -> None:
+        raise NotImplementedError
+
+    def _on_transmit(self, *details) -> None:
+        raise NotImplementedError
+
+
+class Tracer(NetWatcher):
+    """Watches a Network's run and renders it hop by hop. Attach before the run starts."""
+
+    def __init__(self, net):
+        self.net = net
+        self.records: list = []
+        self.only: TraceFilter | None = None          # the filter render() uses when given none
+        self._receiving: HostFrame | None = None      # the frame a host is receiving right now
+        self._hop: DeviceHop | None = None            # the hop whose outputs the device is sending now
+        self._hop_cursor = 0                          # its outputs before this one have been sent
+        self._attach()
+
+    # ------------------------------------------------------------------ watching
 
     def _arriving(self, node) -> PacketNumber | None:
         """The number of the frame `node` is receiving now."""

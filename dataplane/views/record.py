@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import re
 
+from ..net.tracing import NetWatcher
 from ..protocols.dissect import summarize
 from ..runtime.trace import ActionRun, DropReason, Output, ParserError, TableApply, format_value
 from .layers import frame_layers
@@ -76,7 +77,7 @@ _ICMP_ERROR_RFC = {("icmp", 11): "RFC 1812 5.3.1", ("icmp", 3): "RFC 1812 4.3.2.
                    ("icmpv6", 3): "RFC 4443 3.3", ("icmpv6", 1): "RFC 4443 3.1", ("icmpv6", 2): "RFC 4443 3.2"}
 
 
-class Recording:
+class Recording(NetWatcher):
     """Watches a Network's run for the views. Make it before the run starts; `data()` after."""
 
     def __init__(self, net, keep_bytes: int | None = None):
@@ -91,37 +92,9 @@ class Recording:
         self._reassembly: dict[tuple, int] = {}
         self._iface = {name: {i.port: i.name for i in spec.interfaces.values()}
                        for name, spec in net.topo.nodes.items()}
-        self._numbered_by_us = False
-        self._traced_by_us: list = []
         self._attach()
 
     # ------------------------------------------------------------------ hooks
-
-    def _attach(self) -> None:
-        for dev in self.net.devices.values():
-            if not dev.trace or dev.hops is None:     # the pipeline's trace: tables, actions
-                self._traced_by_us.append((dev, dev.trace, dev.hops))
-                dev.trace, dev.hops = True, []
-        sim = self.net.sim
-        if sim.numbers is None:
-            from ..net.numbering import PacketNumbers
-            sim.numbers, self._numbered_by_us = PacketNumbers(), True
-        sim.watchers.append(self._event)
-        for link in self.net.links.values():
-            link.observers.append(self._on_transmit)
-
-    def detach(self) -> None:
-        sim = self.net.sim
-        if self._event in sim.watchers:
-            sim.watchers.remove(self._event)
-        if self._numbered_by_us:
-            sim.numbers, self._numbered_by_us = None, False
-        for dev, trace, hops in self._traced_by_us:
-            dev.trace, dev.hops = trace, hops
-        self._traced_by_us = []
-        for link in self.net.links.values():
-            if self._on_transmit in link.observers:
-                link.observers.remove(self._on_transmit)
 
     def _event(self, kind: str, *d) -> None:
         if kind == "device_hop":
