@@ -46,6 +46,12 @@ class PcapRecord:
     direction: str | None = None      # pcapng: "in", "out" or None when not recorded
     comment: str | None = None        # pcapng: the packet's comment (dataplane writes its packet number there)
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the packet's layers and bytes (views/notebook.py)."""
+        from .views.notebook import frame_html
+        where = f"{self.interface} {self.direction or ''} ".strip()
+        return frame_html(self.data, f"{where + ', ' if where else ''}{self.time_ns / 1e9:.9f} s")
+
 
 class _ClosesItsFile:
     """A pcap file open for the life of the object, or of a `with` block."""

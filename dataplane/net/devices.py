@@ -24,6 +24,11 @@ class HopRecord:
     forwarded: int = 0        # outputs[:forwarded] came from the pipeline, the rest from the agent
     fate: str = ""            # the frame's one fate in the ledger (sim.FATES)
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the frame in, the frames out, the drops (views/notebook.py)."""
+        from ..views.notebook import hop_html
+        return hop_html(self)
+
 
 class P4Device:
     """A simulated device running a compiled P4 pipeline, with its agent if it has one."""

@@ -5,6 +5,8 @@
     net = Network(topo); net.schedule_traffic(); net.run()
     net.summary()             # the run's books as tables
     result(app)               # any application's result as a table of its fields
+    read_pcap("caps/h1-r1.pcapng")[3]    # a packet: its layers as nested boxes, and its bytes
+    dev.hops[0]               # what a device did with a frame: in, out, drops, each frame's layers
 
 Each function returns an HTML fragment (not a page) with its own scoped
 style, so that it sits in a notebook cell, and every text taken from the
@@ -32,6 +34,9 @@ STYLE = """<style>
 .dataplane .node.host rect{fill:#eef6e4}
 .dataplane .node text{font-size:11px;text-anchor:middle}
 .dataplane .link line{stroke:#889;stroke-width:2}
+.dataplane .layer{border:1px solid #99a;border-left:4px solid #66a;margin:2px 0 2px 10px;padding:1px 6px}
+.dataplane .layer .f{color:#445;font-size:12px}
+.dataplane .hex{font:12px monospace;white-space:pre;color:#333}
 .dataplane .link-label{font-size:9px;fill:#556;text-anchor:middle;paint-order:stroke;stroke:#fff;stroke-width:3px}
 </style>"""
 
@@ -123,3 +128,40 @@ def result_html(res) -> str:
             rows.append(f"<tr><th>{escape(f.name)}</th><td>{escape(_text(value))}</td></tr>")
     return (f'{STYLE}<div class="dataplane"><b>{escape(type(res).__name__)}</b><table>'
             + "".join(rows) + "</table></div>")
+
+
+def frame_html(frame: bytes, title: str = "") -> str:
+    """A frame as nested boxes, one per layer (views/layers.py: offsets and lengths, each field's value),
+    and its bytes in hex."""
+    from .layers import frame_layers
+    layers = frame_layers(frame)
+    children: dict = {}
+    for i, layer in enumerate(layers):
+        children.setdefault(layer.get("parent"), []).append(i)
+
+    def box(i: int) -> str:
+        layer = layers[i]
+        fields = ", ".join(f"{f['name']}={f.get('text') or f['value']}" for f in layer["fields"])
+        head = (f"<b>{escape(layer.get('title') or layer['name'])}</b> bytes {layer['offset']}-"
+                f"{layer['offset'] + layer['length'] - 1} ({layer['length']})")
+        problem = f' <span class="problem">{escape(layer["problem"])}</span>' if layer.get("problem") else ""
+        inner = "".join(box(j) for j in children.get(i, []))
+        return (f'<div class="layer">{head}{problem}' + (f'<div class="f">{escape(fields)}</div>' if fields else "")
+                + inner + "</div>")
+    rows = [f"{off:04x}  {frame[off:off + 16].hex(' ')}" for off in range(0, len(frame), 16)]
+    return (f'{STYLE}<div class="dataplane">' + (f"<b>{escape(title)}</b> " if title else "")
+            + f"{len(frame)} bytes" + "".join(box(i) for i in children.get(None, []))
+            + f'<div class="hex">{escape(chr(10).join(rows))}</div></div>')
+
+
+def hop_html(hop) -> str:
+    """A device's handling of one frame (net/devices.py HopRecord): the frame in, each frame out, the drops."""
+    parts = [frame_html(hop.frame, f"{hop.node} port {hop.port} in, at {hop.time_ns / 1e9:.9f} s")]
+    for port, frame in hop.outputs:
+        parts.append(frame_html(frame, f"{hop.node} port {port} out"))
+    for reason, detail in hop.drops:
+        text = getattr(reason, "value", str(reason)) + (f": {detail}" if detail else "")
+        parts.append(f'{STYLE}<div class="dataplane"><span class="problem">dropped: {escape(text)}</span></div>')
+    if hop.fate:
+        parts.append(f'<div class="dataplane">fate: {escape(hop.fate)}</div>')
+    return "".join(parts)

@@ -98,3 +98,29 @@ links:
     assert "<script>" not in html and "h<1>" not in html
     assert "&lt;script&gt;" in html
     assert "h<1>" in parse(html)                        # shown as written, once unescaped
+
+
+def test_a_packet_from_a_capture_shows_its_layers_nested_and_its_bytes(tmp_path):
+    from dataplane.pcap import read_pcap
+    net = Network(load_topology(str(LINE)), pcap_dir=str(tmp_path))
+    Ping(net, "h1", "h2", count=1, size=2000).start()
+    net.run()
+    packets = read_pcap(str(tmp_path / "h1-r1.pcapng"))
+    first_fragment = next(p for p in packets if len(p.data) == 1514)
+    html = first_fragment._repr_html_()
+    text = parse(html)
+    assert "1514 bytes" in text and "h1:eth0" in text
+    # Ethernet holds IPv4 holds ICMP: the boxes are nested in that order.
+    eth, ip, icmp = html.index("Ethernet"), html.index("IPv4"), html.index("ICMP echo request")
+    assert eth < ip < icmp and html[eth:icmp].count('<div class="layer">') == 2
+    assert "ttl=64" in text and "0000  " in text                   # a field, and the hex dump's first row
+
+
+def test_a_hop_record_shows_the_frame_in_and_the_frames_out():
+    net = Network(load_topology(str(LINE)), trace=True)
+    Ping(net, "h1", "h2", count=1).start()
+    net.run()
+    hop = next(h for h in net.devices["r2"].hops if len(h.frame) > 90)
+    text = parse(hop._repr_html_())
+    assert f"r2 port {hop.port} in" in text and "fate: forwarded" in text
+    assert "ttl=63" in text and "ttl=62" in text                     # in, and out after the decrement
