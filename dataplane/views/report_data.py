@@ -271,9 +271,10 @@ def _add_states(c: dict, notes: list[dict], index: _Index) -> None:
     for end, peer, name in ((c["a"], c["b"], "a"), (c["b"], c["a"], "b")):
         mine = _notes_for(end, peer, notes)
         # This end's event in each segment (its send, or its receive), taken in the order they happened.
-        own = sorted((s["send"] if (s["dir"] == "a>b") == (name == "a") else s["receive"], i)
-                     for i, s in enumerate(segs))
-        own = [(event, i) for event, i in own if event is not None]
+        # (A segment lost on the way has no receive: the end that never saw it takes no part in it.)
+        own = sorted((event, i) for event, i in
+                     ((s["send"] if (s["dir"] == "a>b") == (name == "a") else s["receive"], i)
+                      for i, s in enumerate(segs)) if event is not None)
         state = mine[0]["old"] if mine else ""
         k = 0
         # Before its first part: what happened earlier (a listener opened), not what goes with it.

@@ -166,3 +166,29 @@ def test_report_into_a_missing_directory_is_a_one_line_error(tmp_path, capsys):
     assert main(["ping", "line", "h1", "h2", "-c", "1", "--report", str(tmp_path / "no" / "r.html")]) != 0
     err = capsys.readouterr().err
     assert "cannot write the report" in err and "Traceback" not in err
+
+
+def test_a_segment_lost_on_the_way_leaves_the_end_that_never_saw_it_as_it_was():
+    """A TCP transfer over a link that loses a third of its frames: some segments have a send and no receive.
+    The ladder still gives each end its states (the receiving end's are empty for a lost segment)."""
+    from dataplane.net.topology import load_topology_text
+    topo = load_topology_text("""
+seed: 4
+nodes:
+  h1: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.1/24}}}
+  h2: {kind: host, interfaces: {eth0: {ipv4: 10.0.0.2/24}}}
+links:
+  - {ends: [h1:eth0, h2:eth0], loss: 0.3}
+traffic:
+  - {tcp: {from: h1, to: h2, bytes: 20000}}
+""", "lossy.yaml")
+    net = Network(topo)
+    recording = Recording(net, keep_bytes=KEEP_BYTES)
+    net.schedule_traffic()
+    net.run()
+    [ladder] = report_data(recording.data(), topo)["conversations"]
+    lost = [s for s in ladder["segments"] if s["receive"] is None]
+    assert lost, "the seed gives losses"
+    for s in lost:
+        receiver = "b" if s["dir"] == "a>b" else "a"
+        assert s["states_" + receiver] == [] and s["state_" + receiver] == ""

@@ -245,3 +245,14 @@ def test_a_replay_report_opens_with_the_path_through_the_device(tmp_path):
     assert script_errors(dom) == [] and 'data-ready="true"' in dom
     assert dom.count('class="path-hop') == 1 and 'class="link on-path" data-link="port 2"' in dom
     assert "ttl 64 \u2192 63" in view(dom, "layers")
+
+
+@pytest.mark.parametrize("name", sorted(HEAVY))
+def test_the_large_reports_open_with_no_script_error(name, reports):
+    """The floods and the 500-router network: pages of 2 to 25 MB, trimmed as the report says; they open,
+    their script finishes without an error, and the list draws only the rows in sight."""
+    page, data = reports(name)
+    dom = dump_dom(page, f"event={a_forwarded_hop(data)}")
+    assert script_errors(dom) == []
+    assert 'data-ready="true"' in dom, "the page's script did not finish"
+    assert len(re.findall(r'class="event-row[^"]*"[^>]*data-event="(\d+)"', dom)) <= 80
