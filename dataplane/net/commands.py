@@ -349,6 +349,17 @@ def cmd_run(args) -> int:
     return 1 if summary.problems else 0
 
 
+def _run_one(net, tracer, app, args) -> None:
+    """Run a network for the one application a command started (ping, traceroute, pingall): with the
+    recordings its options ask for (--json/--csv, --layers/--report), then its lines and its data."""
+    recorder = _recording(net, [app], args)
+    views = _layer_view(net, args)
+    _run(net, tracer, args, views=views)
+    _print_app(app, tracer or _shown_views(views, args))
+    if recorder is not None:
+        _write_data(net, [app], recorder, args)
+
+
 def _check_ends(net, args) -> None:
     if args.src not in net.hosts:
         raise error(f"'{args.src}' is not a host of {net.topo.name} (hosts: {', '.join(net.hosts)})")
@@ -371,12 +382,7 @@ def cmd_ping(args) -> int:
         raise error(f"ping -i: {exc}") from None
     app = Ping(net, args.src, args.dst, count=args.count, size=args.size, interval_ns=interval, df=args.df,
                v6=args.ipv6, ttl=args.ttl).start(0)
-    recorder = _recording(net, [app], args)
-    views = _layer_view(net, args)
-    _run(net, tracer, args, views=views)
-    _print_app(app, tracer or _shown_views(views, args))
-    if recorder is not None:
-        _write_data(net, [app], recorder, args)
+    _run_one(net, tracer, app, args)
     return 0 if app.received else 1
 
 
@@ -393,11 +399,7 @@ def _pingall(net, v6: bool):
 def cmd_pingall(args) -> int:
     net, tracer = _network(args)
     app = _pingall(net, args.ipv6)
-    recorder = _recording(net, [app], args)
-    _run(net, tracer, args)
-    _print_app(app, tracer)
-    if recorder is not None:
-        _write_data(net, [app], recorder, args)
+    _run_one(net, tracer, app, args)
     return 0 if app.received == len(app.pairs) else 1
 
 
@@ -453,12 +455,7 @@ def cmd_traceroute(args) -> int:
     net, tracer = _network(args)
     _check_ends(net, args)
     app = Traceroute(net, args.src, args.dst, v6=args.ipv6, max_hops=args.max_hops, queries=args.queries).start(0)
-    recorder = _recording(net, [app], args)
-    views = _layer_view(net, args)
-    _run(net, tracer, args, views=views)
-    _print_app(app, tracer or _shown_views(views, args))
-    if recorder is not None:
-        _write_data(net, [app], recorder, args)
+    _run_one(net, tracer, app, args)
     return 0
 
 
