@@ -218,10 +218,7 @@ class ProgramHeaders:
     def instance(self, name: str, path: tuple) -> Instance:
         found = self.instances.get(name)
         if found is None:
-            near = _near(name, self.instances)
-            raise CraftError(f"{_program_name(self.program)} has no header '{name}'"
-                             + (f" (did you mean '{near}'?)" if near else
-                                f"; its headers are {', '.join(self.instances) or 'none'}"), path, key=True)
+            raise CraftError(_no_such(_program_name(self.program), "header", name, self.instances), path, key=True)
         return found
 
 
@@ -258,10 +255,11 @@ def _dotted(e) -> list[str] | None:
     return [e.name] + parts[::-1]
 
 
-def _near(name: str, options) -> str | None:
-    import difflib
-    found = difflib.get_close_matches(name, list(options), n=1)
-    return found[0] if found else None
+def _no_such(owner: str, kind: str, name: str, names) -> str:
+    """`owner` has no `kind` `name`: with the nearest of `names` when one is near, else all of them."""
+    from .topology import suggest
+    hint = suggest(name, names)
+    return f"{owner} has no {kind} '{name}'" + (f" ({hint})" if hint else f"; its {kind}s are {', '.join(names) or 'none'}")
 
 
 # ---------------------------------------------------------------------------- layouts recognised
@@ -488,10 +486,8 @@ def _given(inst: Instance, fields, path: tuple, label: str) -> tuple[dict, bytes
             continue
         f = layout.fields.get(fname)
         if f is None:
-            near = _near(fname, layout.order)
-            raise CraftError(f"header '{label}' ({inst.type_name}) has no field '{fname}'"
-                             + (f" (did you mean '{near}'?)" if near else
-                                f"; its fields are {', '.join(layout.order)}"), where, key=True)
+            raise CraftError(_no_such(f"header '{label}' ({inst.type_name})", "field", fname, layout.order), where,
+                             key=True)
         values[fname] = field_value(v, f.width, f"{label}.{fname}", where,
                                     isinstance(strip_newtype(f.type), BoolType))
     return values, varbit
