@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from html import escape
 
-from .topology_svg import link_summary, render_svg
+from .topology_svg import interface_lines, link_summary, render_svg
 
 # One small style sheet, scoped by the .dataplane class so it touches nothing else in the notebook.
 STYLE = """<style>
@@ -62,17 +62,9 @@ def _text(value) -> str:
     return str(value)
 
 
-def _interfaces(spec) -> str:
-    parts = []
-    for iface in spec.interfaces.values():
-        addrs = ([str(iface.ipv4)] if iface.ipv4 else []) + [str(a) for a in iface.ipv6]
-        parts.append(f"{iface.name}" + (f" {' '.join(addrs)}" if addrs else ""))
-    return "; ".join(parts)
-
-
 def topology_html(topo) -> str:
     """The picture, then the nodes and the links as tables."""
-    nodes = [[name, spec.kind, _interfaces(spec)] for name, spec in topo.nodes.items()]
+    nodes = [[name, spec.kind, "; ".join(interface_lines(spec))] for name, spec in topo.nodes.items()]
     links = [[link.name, f"{link.a[0]}:{link.a[1]}", f"{link.b[0]}:{link.b[1]}", link_summary(link)]
              for link in topo.links]
     return (f'{STYLE}<div class="dataplane"><b>{escape(topo.name)}</b>: {len(topo.nodes)} nodes, '

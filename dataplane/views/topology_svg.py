@@ -204,7 +204,8 @@ def _mac(mac: int) -> str:
     return ":".join(f"{b:02x}" for b in mac.to_bytes(6, "big"))
 
 
-def _interface_lines(spec) -> list[str]:
+def interface_lines(spec) -> list[str]:
+    """A node's interfaces, one line each: name, port, MAC and addresses."""
     lines = []
     for iface in spec.interfaces.values():
         addrs = ([str(iface.ipv4)] if iface.ipv4 else []) + [str(a) for a in iface.ipv6]
@@ -263,7 +264,7 @@ def render_svg(topo, positions: dict[str, tuple[float, float]] | None = None) ->
         x, y = xy[name]
         kind = SHAPES.get(spec.kind, "host")
         title = "\n".join([f"{name} ({spec.kind}" + (f", {os.path.basename(spec.program)}" if spec.program else "") + ")"]
-                          + _interface_lines(spec))
+                          + interface_lines(spec))
         out.append(f'<g class="node {kind}" data-node="{escape(name)}"><title>{escape(title)}</title>'
                    f'{_node_shape(kind, x, y)}<text x="{x:g}" y="{y + 4:g}">{escape(name)}</text></g>')
     out.append('</g></svg>')
