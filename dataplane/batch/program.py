@@ -240,16 +240,11 @@ class BatchCompiler:
 
     def place(self, e) -> Place:
         """The storage an l-value (or a readable path) names."""
-        path = []
-        node = e
-        while isinstance(node, A.Member):
-            path.append(node.member)
-            node = node.expr
+        node, path = A.member_chain(e)
         if isinstance(node, A.Call):
             raise Unsupported(f"the call {getattr(getattr(node, 'callee', None), 'name', '')}() here", node)
         if not isinstance(node, A.Name):
             raise Unsupported(f"this expression ({type(node).__name__})", e)
-        path.reverse()
         sym = getattr(node, "ref", None)
         root = self.roots.get(sym)
         if root is None:
@@ -277,27 +272,19 @@ class BatchCompiler:
         raise Unsupported(f"'{node.name}' here", e)
 
     def header_of(self, e) -> HeaderInfo:
-        path = []
-        node = e
-        while isinstance(node, A.Member):
-            path.append(node.member)
-            node = node.expr
+        node, path = A.member_chain(e)
         if isinstance(node, A.Name) and self.roots.get(getattr(node, "ref", None)) == "H":
-            h = self.headers.get(".".join(reversed(path)))
+            h = self.headers.get(".".join(path))
             if h is not None:
                 return h
         raise Unsupported("this header expression", e)
 
     def headers_in(self, e) -> list[HeaderInfo]:
         """The headers a deparser's emit argument stands for, in order (a header or a struct of them)."""
-        path = []
-        node = e
-        while isinstance(node, A.Member):
-            path.append(node.member)
-            node = node.expr
+        node, path = A.member_chain(e)
         if not (isinstance(node, A.Name) and self.roots.get(getattr(node, "ref", None)) == "H"):
             raise Unsupported("emitting this expression", e)
-        prefix = ".".join(reversed(path))
+        prefix = ".".join(path)
         if prefix in self.headers:
             return [self.headers[prefix]]
         return [h for name, h in self.headers.items() if not prefix or name.startswith(prefix + ".")]

@@ -150,6 +150,16 @@ class Member(Expression):
     member: str
 
 
+def member_chain(e: Expression) -> tuple[Expression, list[str]]:
+    """hdr.ipv4.ttl -> (the expression `hdr`, ["ipv4", "ttl"]): what a chain of members starts from, and the
+    member names in source order."""
+    members = []
+    while isinstance(e, Member):
+        members.append(e.member)
+        e = e.expr
+    return e, members[::-1]
+
+
 @dataclass
 class TypeMember(Expression):
     """`Type.member`: an enum member, or a member of error (type is `error`)."""

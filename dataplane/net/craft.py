@@ -246,13 +246,8 @@ def program_headers(program) -> ProgramHeaders:
 
 def _dotted(e) -> list[str] | None:
     """hdr.ipv4 -> ["hdr", "ipv4"]; None for anything but a chain of names."""
-    parts = []
-    while isinstance(e, A.Member):
-        parts.append(e.member)
-        e = e.expr
-    if not isinstance(e, A.Name):
-        return None
-    return [e.name] + parts[::-1]
+    root, members = A.member_chain(e)
+    return [root.name] + members if isinstance(root, A.Name) else None
 
 
 def _no_such(owner: str, kind: str, name: str, names) -> str:
