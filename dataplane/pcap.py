@@ -75,7 +75,7 @@ class PcapWriter(_ClosesItsFile):
         self.path = path
         self.epoch_ns = epoch_ns
         self.f = open(path, "wb", buffering=_IO_CHUNK)
-        self.f.write(struct.pack("<IHHiIII", _MAGIC_NS, 2, 4, 0, 0, snaplen, linktype))
+        self.f.write(classic_header(snaplen, linktype))
         self._record = struct.Struct("<IIII").pack
         self.count = 0
 
@@ -132,6 +132,23 @@ class PcapngWriter(_ClosesItsFile):
         self.count += 1
 
 
+def classic_header(snaplen: int = 262144, linktype: int = LINKTYPE_ETHERNET) -> bytes:
+    """The 24-byte header of the classic pcap files we write: version 2.4, nanosecond timestamps."""
+    return struct.pack("<IHHiIII", _MAGIC_NS, 2, 4, 0, 0, snaplen, linktype)
+
+
+def classic_format(head: bytes) -> tuple[str, int, int, str, int] | None:
+    """What a classic pcap file header (24 bytes) says: (byte order, nanoseconds per unit of the fraction
+    field, units per second, the unit's name, link type); None when its magic number is not pcap's."""
+    for endian in "<>":
+        magic = struct.unpack_from(endian + "I", head)[0]
+        if magic in (_MAGIC_US, _MAGIC_NS):
+            scale, per_second, unit = (1000, 1_000_000, "microseconds") if magic == _MAGIC_US \
+                else (1, 1_000_000_000, "nanoseconds")
+            return endian, scale, per_second, unit, struct.unpack_from(endian + "I", head, 20)[0]
+    return None
+
+
 class PcapReader(_ClosesItsFile):
     """The records of a pcap file, read one at a time from the file (a capture may not fit in memory).
 
@@ -166,18 +183,10 @@ class PcapReader(_ClosesItsFile):
         self.pcapng = False
         if len(head) < 24:
             raise self._fail(f"not a pcap file (only {len(head)} bytes)")
-        magic_le = struct.unpack("<I", head[:4])[0]
-        magic_be = struct.unpack(">I", head[:4])[0]
-        if magic_le in (_MAGIC_US, _MAGIC_NS):
-            self.endian, magic = "<", magic_le
-        elif magic_be in (_MAGIC_US, _MAGIC_NS):
-            self.endian, magic = ">", magic_be
-        else:
-            raise self._fail(f"not a pcap or pcapng file (magic number 0x{magic_le:08x})")
-        # (nanoseconds per unit of the fraction field, units per second, the unit's name)
-        self.scale, self.per_second, self.unit = (1000, 1_000_000, "microseconds") if magic == _MAGIC_US \
-            else (1, 1_000_000_000, "nanoseconds")
-        linktype = struct.unpack(self.endian + "I", head[20:24])[0]
+        fmt = classic_format(head)
+        if fmt is None:
+            raise self._fail(f"not a pcap or pcapng file (magic number 0x{struct.unpack('<I', head[:4])[0]:08x})")
+        self.endian, self.scale, self.per_second, self.unit, linktype = fmt
         if linktype != LINKTYPE_ETHERNET:
             raise self._fail(f"link type {linktype} is not Ethernet (1)")
 

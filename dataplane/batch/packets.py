@@ -13,11 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..pcap import MAX_PACKET
+from ..pcap import LINKTYPE_ETHERNET, MAX_PACKET, classic_format, classic_header
 
-_MAGIC_US = 0xA1B2C3D4
-_MAGIC_NS = 0xA1B23C4D
-_NS_HEADER = struct.pack("<IHHiIII", _MAGIC_NS, 2, 4, 0, 0, 262144, 1)
 
 
 @dataclass
@@ -97,17 +94,10 @@ def read_classic_pcap(path: str, port: int) -> Batch | None:
         data = f.read()
     if len(data) < 24:
         return None
-    magic_le = struct.unpack_from("<I", data)[0]
-    magic_be = struct.unpack_from(">I", data)[0]
-    if magic_le in (_MAGIC_US, _MAGIC_NS):
-        endian, magic = "<", magic_le
-    elif magic_be in (_MAGIC_US, _MAGIC_NS):
-        endian, magic = ">", magic_be
-    else:
+    fmt = classic_format(data)
+    if fmt is None or fmt[4] != LINKTYPE_ETHERNET:
         return None
-    scale, per_second = (1000, 1_000_000) if magic == _MAGIC_US else (1, 1_000_000_000)
-    if struct.unpack_from(endian + "I", data, 20)[0] != 1:
-        return None
+    endian, scale, per_second = fmt[:3]
     buf = np.frombuffer(data, dtype=np.uint8)
     heads = _record_offsets(data, endian)
     if heads is None:
@@ -180,5 +170,5 @@ def open_pcap(path: str):
     """A new classic pcap file (nanosecond timestamps, Ethernet) open for appending records, as PcapWriter
     starts one."""
     f = open(path, "wb")
-    f.write(_NS_HEADER)
+    f.write(classic_header())
     return f
