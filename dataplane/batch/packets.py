@@ -16,7 +16,6 @@ import numpy as np
 from ..pcap import LINKTYPE_ETHERNET, MAX_PACKET, classic_format, classic_header
 
 
-
 @dataclass
 class Batch:
     buf: np.ndarray            # uint8
