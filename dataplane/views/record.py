@@ -180,7 +180,7 @@ class Recording(NetWatcher):
         event["fate"] = hop.fate
         index = source_index(dev.node.device.program)
         events = hop.trace.events if hop.trace is not None else []
-        event["pipeline"] = _pipeline(events, index)
+        event["pipeline"] = pipeline_steps(events, index)
         received = self.frames[event["frame"]]["layers"]
         self._hop = {"event": event, "device": dev, "hop": hop, "cursor": 0, "index": index,
                      "actions": [e.action for e in events if isinstance(e, ActionRun)], "received": received}
@@ -227,7 +227,7 @@ class Recording(NetWatcher):
         changes = field_changes(before, after)
         if index is None:
             return changes
-        keys = [(_HEADER_TYPES.get(c["layer"], ""), c["field"]) for c in changes]
+        keys = [(HEADER_TYPES.get(c["layer"], ""), c["field"]) for c in changes]
         for change, write in zip(changes, index.writers(keys, actions)):
             if write is not None:
                 change["by"], change["source"] = write.owner, write.where
@@ -257,7 +257,7 @@ class Recording(NetWatcher):
             layers = frame_layers(f)
             out.append(f"sent {_describe_new(layers)} out of {self._iface_name(dev.name, p)}{_to(dev, p)}")
         for reason, detail in hop.drops:
-            out.append(_drop_sentence(reason, detail, v6, copy=bool(forwarded)))
+            out.append(drop_sentence(reason, detail, v6, copy=bool(forwarded)))
         return out
 
     # ------------------------------------------------------------------ hosts
@@ -412,7 +412,7 @@ def _mac(v: int) -> str:
 # ---------------------------------------------------------------------------- frames
 
 
-_HEADER_TYPES = {"ethernet": "ethernet_t", "vlan": "vlan_tag_t", "arp": "arp_t", "ipv4": "ipv4_t",
+HEADER_TYPES = {"ethernet": "ethernet_t", "vlan": "vlan_tag_t", "arp": "arp_t", "ipv4": "ipv4_t",
                  "ipv6": "ipv6_t", "ipv6 fragment": "ipv6_frag_t", "icmp": "icmp_t", "icmpv6": "icmpv6_t",
                  "udp": "udp_t", "tcp": "tcp_t", "sctp": "sctp_t", "sctp chunk": "sctp_chunk_t"}
 _PROTOCOLS = {"arp": "ARP", "icmp": "ICMP", "udp": "UDP", "tcp": "TCP", "sctp": "SCTP", "ipv4": "IPv4",
@@ -535,7 +535,7 @@ def _describe_new(layers: list[dict]) -> str:
     return top[-1]["title"] if top else "a frame"
 
 
-def _drop_sentence(reason: DropReason, detail: str, v6: bool, copy: bool = False) -> str:
+def drop_sentence(reason: DropReason, detail: str, v6: bool, copy: bool = False) -> str:
     if reason is DropReason.CONSUMED:
         return "taken in by the control plane" + (f" ({detail})" if detail else "")
     rfc = _RFC.get(reason)
@@ -567,7 +567,7 @@ def _category(text: str) -> str:
 # ---------------------------------------------------------------------------- the pipeline
 
 
-def _pipeline(events: list, index) -> list[dict]:
+def pipeline_steps(events: list, index) -> list[dict]:
     """The pipeline's trace as data: tables applied with their decision, actions run, to the CPU."""
     out: list[dict] = []
     i = 0

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from ..runtime.trace import ActionRun
 from .layers import frame_layers
 from .p4source import shown_path, source_index
-from .record import _HEADER_TYPES, FORMAT, _drop_sentence, _pipeline, field_changes, protocol_of
+from .record import FORMAT, HEADER_TYPES, drop_sentence, field_changes, pipeline_steps, protocol_of
 
 KEEP_PACKETS = 3000
 
@@ -103,7 +103,7 @@ class ReplayRecording:
         fate = "forwarded" if outputs else ("dropped" if result.drops else "consumed")
         receive = self._add("receive", time_ns, port=port, interface=f"port {port}", **{"from": f"port {port}"},
                             frame=frame, packet=packet, sent_by=None, fate=fate, caused=[],
-                            did=[], pipeline=_pipeline(trace, self.index))
+                            did=[], pipeline=pipeline_steps(trace, self.index))
         actions = [e.action for e in trace if isinstance(e, ActionRun)]
         for out_port, out in outputs:
             self.ports.add(out_port)
@@ -111,7 +111,7 @@ class ReplayRecording:
             sent = self._frame(out)
             changes = field_changes(received, self.frames[sent]["layers"])
             if self.index is not None:
-                keys = [(_HEADER_TYPES.get(c["layer"], ""), c["field"]) for c in changes]
+                keys = [(HEADER_TYPES.get(c["layer"], ""), c["field"]) for c in changes]
                 for change, write in zip(changes, self.index.writers(keys, actions)):
                     if write is not None:
                         change["source"] = f"{write.owner}, {write.where}"
@@ -123,7 +123,7 @@ class ReplayRecording:
         v6 = any(layer["name"] == "ipv6" for layer in received)
         for reason, detail in result.drops:
             self.drops += 1
-            receive["did"].append(_drop_sentence(reason, detail, v6, copy=bool(outputs)))
+            receive["did"].append(drop_sentence(reason, detail, v6, copy=bool(outputs)))
             self._add("drop", time_ns, reason=reason.name.lower(), text=reason.value, detail=detail,
                       of=receive["id"], frame=frame, copy=bool(outputs))
 
