@@ -243,9 +243,10 @@ class Network:
             auto_routers = [n for n, s in topo.nodes.items() if s.kind == "router" and s.entries == "auto"]
             if not auto_routers:
                 continue
-            plan = autoconfig.plan_routes(topo, self.segments, v6)
+            from .routeplan import RoutePlan      # numpy, for networks with computed routes only
+            plan = RoutePlan(topo, self.segments, v6)
             for name in auto_routers:
-                routes = plan.get(name)
+                routes = plan.routes_of(name)
                 if not routes:
                     continue
                 agent = self.devices[name].agent
@@ -262,9 +263,8 @@ class Network:
                 ecmp = None
                 if topo.nodes[name].options.get("ecmp", True) and multipath.has_multipath(table):
                     ecmp = agent._table("ecmp6" if v6 else "ecmp4")
-                rows = [(int(r.prefix.network_address), r.prefix.prefixlen, r.nexthops) for r in routes]
                 try:
-                    multipath.install_routes(table, ecmp, rows)
+                    multipath.install_route_arrays(table, ecmp, routes)
                 except TableError as exc:
                     spec = topo.nodes[name]
                     raise self._fail(f"router '{name}': {exc}", self._at(spec.path, "program")) from None
