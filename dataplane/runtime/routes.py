@@ -203,15 +203,11 @@ def _first_duplicate(table, store: RouteStore, keys, lens) -> int:
     in_order = np.sort(every)
     if not (in_order[1:] == in_order[:-1]).any():
         return n
-    _, first = np.unique(every, return_index=True)
+    _, first = np.unique(every, return_index=True)       # where each value occurs first
     repeated = np.ones(len(every), dtype=bool)
     repeated[first] = False
     hits = np.flatnonzero(repeated[len(before):])
-    dup_in_old = np.flatnonzero(np.isin(new, before)) if len(before) else np.empty(0, np.int64)
-    candidates = [int(hits[0])] if len(hits) else []
-    if len(dup_in_old):
-        candidates.append(int(dup_in_old[0]))
-    return min(candidates, default=n)
+    return int(hits[0]) if len(hits) else n
 
 
 def _append(table, store: RouteStore, keys, lens, action_ids: list[int], picks) -> None:
