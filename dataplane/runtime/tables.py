@@ -406,7 +406,10 @@ class EntryMap:
         return e
 
     def __contains__(self, handle) -> bool:
-        return self.get(handle) is not None
+        if handle in self.objects:
+            return True
+        routes = self._routes()
+        return routes is not None and isinstance(handle, int) and routes.position(handle) is not None
 
     def __setitem__(self, handle: int, e: Entry) -> None:
         self.objects[handle] = e
@@ -421,7 +424,10 @@ class EntryMap:
         return heapq.merge(self.objects.values(), routes.all_entries(), key=lambda e: e.handle)
 
     def keys(self):
-        return [e.handle for e in self.values()]
+        routes = self._routes()
+        if routes is None:
+            return list(self.objects)
+        return list(heapq.merge(self.objects, routes.handles.tolist()))
 
     def items(self):
         return [(e.handle, e) for e in self.values()]

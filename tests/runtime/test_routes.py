@@ -72,6 +72,8 @@ def test_entries_are_made_when_read_and_listed_in_handle_order():
     compact, reference = both(values, plens, hops, which)
     assert not compact.index.routes.cache
     assert len(compact.entries) == len(reference.entries) == 50
+    assert list(compact.entries) == list(range(50)) and 49 in compact.entries and 50 not in compact.entries
+    assert not compact.index.routes.cache       # handles are listed without making entries
     e = compact.entries[7]
     assert len(compact.index.routes.cache) == 1
     assert compact.entries.get(7) is e and 7 in compact.entries and 99 not in compact.entries
