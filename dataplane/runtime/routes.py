@@ -80,27 +80,34 @@ class RouteStore:
         handle = int(self.handles[i])
         e = self.cache.get(handle)
         if e is None:
-            key, plen = int(self.keys[i]), int(self.plens[i])
-            aid, args = self.actions[self.acts[i]]
-            mask = ((1 << plen) - 1) << (self.width - plen)
-            e = self.cache[handle] = Entry(handle, key, mask, NO_RANGES, aid, args, 0,
-                                           [MatchValue(key, prefix_len=plen)])
+            e = self._make(handle, int(self.keys[i]), int(self.plens[i]), int(self.acts[i]))
+        return e
+
+    def _make(self, handle: int, key: int, plen: int, act: int) -> Entry:
+        aid, args = self.actions[act]
+        mask = ((1 << plen) - 1) << (self.width - plen)
+        e = self.cache[handle] = Entry(handle, key, mask, NO_RANGES, aid, args, 0, [MatchValue(key, prefix_len=plen)])
         return e
 
     def entry(self, handle: int) -> Entry | None:
         i = self.position(handle)
         return None if i is None else self.entry_at(i)
 
-    def all_entries(self):
-        """Every route as an Entry, in handle order."""
-        return (self.entry_at(i) for i in range(len(self.handles)))
+    def all_entries(self) -> list[Entry]:
+        """Every route as an Entry, in handle order (the arrays read as lists at once: much faster than
+        element by element)."""
+        cache, make = self.cache, self._make
+        return [cache.get(h) or make(h, k, p, a) for h, k, p, a in
+                zip(self.handles.tolist(), self.keys.tolist(), self.plens.tolist(), self.acts.tolist())]
 
     def by_length(self) -> dict[int, dict[int, Entry]]:
         """prefix length -> {key: Entry}, for building the lookup."""
         out: dict[int, dict[int, Entry]] = {}
-        for i in range(len(self.handles)):
-            e = self.entry_at(i)
-            out.setdefault(int(self.plens[i]), {})[e.key] = e
+        for e, plen in zip(self.all_entries(), self.plens.tolist()):
+            d = out.get(plen)
+            if d is None:
+                d = out[plen] = {}
+            d[e.key] = e
         return out
 
     def remove(self, handle: int) -> Entry | None:
