@@ -13,6 +13,13 @@
     build the network (compile, 500 devices, routes from shortest paths) and
     run its traffic section.
 
+(d') routers-1000 and routers-2000: networks made by `dataplane generate
+    routers -n 1000 (2000) --seed 1` in memory (about 2M and 8M routes),
+    each in a process of its own: processor seconds to load, build and
+    route (every router's ipv4_lpm filled by the route computation) and run
+    the traffic, and the peak resident memory, against the goals of issue
+    10 (routers-1000: < 6 s, < 600 MB; routers-2000: < 20 s, < 2 GB).
+
 (e) floods: topologies/syn-flood.yaml with 60,000 spoofed SYNs (10,000/s)
     and topologies/frag-flood.yaml with 30,000 incomplete fragment trains
     (10,000/s): wall time and peak resident memory of the whole run, each in
@@ -278,6 +285,55 @@ def bench_routers_500() -> str:
             f"{'' if ok else ' (TRAFFIC FAILED)'}")
 
 
+# (d'): routers, and the goals in CPU seconds and peak megabytes (10**6 bytes) of the whole run.
+BIG_ROUTERS = {"routers-1000": (1000, 6.0, 600), "routers-2000": (2000, 20.0, 2000)}
+
+
+def _megabytes(mb: int) -> str:
+    return f"{mb // 1000} GB" if mb % 1000 == 0 else f"{mb} MB"
+
+
+def bench_routers_big(name: str) -> str:
+    """One row of (d'), measured in a child process so that its peak resident memory is its own."""
+    import json
+    import subprocess
+    import sys
+    n, goal_s, goal_mb = BIG_ROUTERS[name]
+    done = subprocess.run([sys.executable, "-c", "import sys, json; from dataplane.bench import routers_child; "
+                           "print(json.dumps(routers_child(int(sys.argv[1]))))", str(n)],
+                          capture_output=True, text=True, check=True)
+    r = json.loads(done.stdout)
+    total = r["load"] + r["build"] + r["run"]
+    mib = r["maxrss_kib"] / 1024
+    met = total < goal_s and r["maxrss_kib"] * 1024 < goal_mb * 10**6
+    return (f"{name}: {r['routers']} routers, {r['links']} links, {r['routes']:,} routes: load {r['load']:.2f} s, "
+            f"build and route {r['build']:.2f} s, run traffic {r['run']:.2f} s, total {total:.2f} s of CPU, "
+            f"max RSS {mib:.0f} MiB; goal < {goal_s:g} s and < {_megabytes(goal_mb)}: {'met' if met else 'NOT met'}"
+            f"{'' if r['traffic_ok'] else ' (TRAFFIC FAILED)'}")
+
+
+def routers_child(n: int) -> dict:
+    """(d') in this process: the generated network of n routers loaded, built, routed and run; processor
+    seconds of each step and the peak resident memory (KiB)."""
+    import resource
+    from .net.generate import routers
+    from .net.network import Network
+    from .net.topology import load_topology_text
+    text = routers(n, seed=1)
+    t0 = time.process_time()
+    topo = load_topology_text(text, f"routers-{n}.yaml")
+    t1 = time.process_time()
+    net = Network(topo)
+    t2 = time.process_time()
+    apps = net.schedule_traffic()
+    net.run()
+    t3 = time.process_time()
+    return {"load": t1 - t0, "build": t2 - t1, "run": t3 - t2, "routers": len(net.devices), "links": len(net.links),
+            "routes": sum(len(d.device.table("ipv4_lpm").entries) for d in net.devices.values()),
+            "traffic_ok": all(getattr(a, "received", True) for a in apps),
+            "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+
 # The floods of (e): the shipped topology, and its flood scaled up.
 FLOODS = (("syn-flood", "count: 2000, rate: 1000", "count: 60000, rate: 10000"),
           ("frag-flood", "count: 3000, rate: 1000", "count: 30000, rate: 10000"))
@@ -322,7 +378,8 @@ def flood_child(name: str, scaled: bool = True) -> dict:
             "apps": " / ".join(a.render().strip().splitlines()[-1].strip() for a in net.apps)}
 
 
-BENCHMARKS = ("lpm", "acl", "replay", "batch", "fat-tree", "routers-500", "floods", "tcp")
+BENCHMARKS = ("lpm", "acl", "replay", "batch", "fat-tree", "routers-500", "routers-1000", "routers-2000", "floods",
+              "tcp")
 
 
 def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
@@ -345,6 +402,9 @@ def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
         lines.append(bench_fat_tree(min(n_packets, 50_000)))
     if names & {"routers-500", "all"}:
         lines.append(bench_routers_500())
+    for name in BIG_ROUTERS:
+        if names & {name, "all"}:
+            lines.append(bench_routers_big(name))
     if names & {"floods", "all"}:
         lines.extend(bench_floods())
     if names & {"tcp", "all"}:

@@ -28,3 +28,11 @@ def test_the_lpm_benchmark_prints_the_generated_pipeline_beside_the_hand_written
     assert line.startswith("lpm: IPv4 LPM router, 1001 routes") and "generated pipeline alone" in line
     assert "x a hand-written pure-Python pipeline" in line and "in the same run" in line
     assert run_benchmarks(50, "lpm,acl")[1].startswith("acl: ")
+
+
+def test_the_big_routers_benchmark_builds_routes_and_runs_the_traffic():
+    from dataplane.bench import BENCHMARKS, BIG_ROUTERS, routers_child
+    assert set(BIG_ROUTERS) <= set(BENCHMARKS)
+    r = routers_child(30)
+    assert r["routers"] == 30 and r["traffic_ok"] and r["maxrss_kib"] > 0
+    assert r["routes"] > 30 * 50                 # a route to every link and host subnet from every router

@@ -126,7 +126,10 @@ def router_graph(topo: Topology, segs: list[Segment], v6: bool) -> nx.Graph:
 
 
 def plan_routes(topo: Topology, segs: list[Segment], v6: bool) -> dict[str, list[Route]]:
-    """The routes of every router for one address family."""
+    """The routes of every router for one address family, a Route object each: the reference.
+
+    Networks are built with net/routeplan.py, which computes the same routes in the same order with
+    arrays (tests/net/test_routeplan.py compares them)."""
     g = router_graph(topo, segs, v6)
     routers_on = {seg.index: seg.routers(topo, v6) for seg in segs}
     # The interface of each router on each segment where it has addresses of the family.

@@ -91,6 +91,29 @@ def install_routes(lpm: Table, ecmp, rows) -> None:
     lpm.add_prefixes("multipath", out)
 
 
+def install_route_arrays(lpm: Table, ecmp, routes) -> None:
+    """install_routes for a router's routes as arrays (net/routeplan.RouterRoutes: values, plens, which,
+    hopsets): the same entries, groups and members in the same order, without a Python object per route."""
+    import numpy as np
+    hopsets, which = routes.hopsets, np.asarray(routes.which)
+    paths = np.array([len(h) for h in hopsets], dtype=np.int64)
+    multi = paths[which] > 1 if ecmp is not None else np.zeros(len(which), dtype=bool)
+    single = ~multi
+    lpm.add_routes(routes.values[single], routes.plens[single],
+                   [("forward", (h[0][1], h[0][0])) for h in hopsets], which[single])
+    if not multi.any():
+        return
+    used, first = np.unique(which[multi], return_index=True)
+    in_order = [int(w) for w in used[np.argsort(first, kind="stable")]]
+    profile = ecmp.profile
+    members = {hop: profile.create_member("forward", (hop[1], hop[0]))
+               for hop in sorted({hop for w in in_order for hop in hopsets[w]})}
+    choices = [("multipath", (0, 0))] * len(hopsets)
+    for w in in_order:
+        choices[w] = ("multipath", (_make_group(ecmp, members, hopsets[w]), len(hopsets[w])))
+    lpm.add_routes(routes.values[multi], routes.plens[multi], choices, which[multi])
+
+
 def _make_group(ecmp, members: dict, nexthops: tuple) -> int:
     profile = ecmp.profile
     group = profile.create_group()

@@ -21,6 +21,7 @@ Priorities: a larger number wins; ties go to the entry added first.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 from ..diagnostics import DiagnosticError, error
@@ -58,6 +59,10 @@ class MatchValue:
     lo: int | None = None
     hi: int | None = None
     prefix_len: int | None = None
+
+
+# The range checks of an entry without range fields (shared: never changed).
+NO_RANGES: list = []
 
 
 class Entry:
@@ -150,6 +155,8 @@ class LpmIndex(_GeneratedLookup):
         self.lpm_width = lpm_width
         self.by_len: dict[int, dict[int, Entry]] = {}
         self.levels: list[tuple[int, dict]] = []      # (mask, dict) for each length, shortest first
+        # Routes added in bulk as arrays (runtime/routes.py), with one key field only; None until then.
+        self.routes = None
 
     def mask_for(self, plen: int) -> int:
         full = (1 << self.total_width) - 1
@@ -170,19 +177,37 @@ class LpmIndex(_GeneratedLookup):
 
     def clear(self) -> None:
         self.by_len.clear()
+        if self.routes is not None:
+            self.routes.clear()
         self._changed()
 
+    def same(self, key: int, plen: int) -> Entry | None:
+        """The entry with this masked key and prefix length, if there is one."""
+        e = self.by_len.get(plen, {}).get(key)
+        if e is None and self.routes is not None and len(self.routes):
+            handle = self.routes.handle_of(key, plen)
+            if handle is not None:
+                e = self.routes.entry(handle)
+        return e
+
+    def _real_entries(self) -> dict[int, dict[int, Entry]]:
+        """prefix length -> {key: Entry}: the entries, those kept as route arrays included."""
+        if self.routes is None or not len(self.routes):
+            return self.by_len
+        merged = self.routes.by_length()
+        for plen, d in self.by_len.items():
+            merged.setdefault(plen, {}).update(d)
+        return merged
+
     def _rebuild(self):
-        lengths = sorted(self.by_len)
+        by_len = self._real_entries()
+        lengths = sorted(by_len)
         masks = [self.mask_for(l) for l in lengths]
-        levels: list[dict] = [dict() for _ in lengths]
+        levels: list[dict] = [dict(by_len[l]) for l in lengths]
         n = len(lengths)
-        for i, l in enumerate(lengths):
-            for key, e in self.by_len[l].items():
-                levels[i][key] = e
         # Markers on the binary-search path of every prefix, carrying the best shorter match.
         for k, l in enumerate(lengths):
-            for key in self.by_len[l]:
+            for key in by_len[l]:
                 lo, hi = 0, n - 1
                 while lo <= hi:
                     mid = (lo + hi) >> 1
@@ -191,16 +216,17 @@ class LpmIndex(_GeneratedLookup):
                     if mid < k:
                         mkey = key & masks[mid]
                         if mkey not in levels[mid]:
-                            levels[mid][mkey] = self._best_shorter(mkey, mid, lengths, masks)
+                            levels[mid][mkey] = self._best_shorter(by_len, mkey, mid, lengths, masks)
                         lo = mid + 1
                     else:
                         hi = mid - 1
         self.levels = list(zip(masks, levels))
         return _unrolled_search(masks, levels)
 
-    def _best_shorter(self, key: int, upto: int, lengths, masks):
+    @staticmethod
+    def _best_shorter(by_len, key: int, upto: int, lengths, masks):
         for i in range(upto, -1, -1):
-            e = self.by_len[lengths[i]].get(key & masks[i])
+            e = by_len[lengths[i]].get(key & masks[i])
             if e is not None:
                 return e
         return _NO_BMP
@@ -347,6 +373,70 @@ class KeylessIndex:
 # ---------------------------------------------------------------------------- tables
 
 
+class EntryMap:
+    """A table's entries by handle, read as a dict: the Entry objects, and the routes an LpmIndex keeps
+    as arrays (runtime/routes.py), made into Entry objects when read. Listing is in handle order."""
+
+    __slots__ = ("objects", "index")
+
+    def __init__(self, index) -> None:
+        self.objects: dict[int, Entry] = {}
+        self.index = index
+
+    def _routes(self):
+        routes = getattr(self.index, "routes", None)
+        return routes if routes is not None and len(routes) else None
+
+    def __len__(self) -> int:
+        routes = self._routes()
+        return len(self.objects) + (len(routes) if routes is not None else 0)
+
+    def get(self, handle: int, default=None):
+        e = self.objects.get(handle)
+        if e is None:
+            routes = self._routes()
+            if routes is not None and isinstance(handle, int):
+                e = routes.entry(handle)
+        return default if e is None else e
+
+    def __getitem__(self, handle: int) -> Entry:
+        e = self.get(handle)
+        if e is None:
+            raise KeyError(handle)
+        return e
+
+    def __contains__(self, handle) -> bool:
+        if handle in self.objects:
+            return True
+        routes = self._routes()
+        return routes is not None and isinstance(handle, int) and routes.position(handle) is not None
+
+    def __setitem__(self, handle: int, e: Entry) -> None:
+        self.objects[handle] = e
+
+    def __delitem__(self, handle: int) -> None:
+        del self.objects[handle]
+
+    def values(self):
+        routes = self._routes()
+        if routes is None:
+            return self.objects.values()
+        return heapq.merge(self.objects.values(), routes.all_entries(), key=lambda e: e.handle)
+
+    def keys(self):
+        routes = self._routes()
+        if routes is None:
+            return list(self.objects)
+        return list(heapq.merge(self.objects, routes.handles.tolist()))
+
+    def items(self):
+        return [(e.handle, e) for e in self.values()]
+
+    def __iter__(self):
+        return iter(self.keys())
+
+
+
 class Table:
     def __init__(self, name: str, keys: list[KeySpec], actions: list[ActionSpec], size: int,
                  default: tuple[int, tuple] = (-1, ()), default_is_const: bool = False,
@@ -367,7 +457,6 @@ class Table:
         self.default_packets = 0
         # The table property largest_priority_wins (P4_16 14.2.1.4): false makes the smallest priority win.
         self.largest_priority_wins = True
-        self.entries: dict[int, Entry] = {}
         self._next_handle = 0
         self.meter_factory = None        # set by the device when the table has a direct meter
         shift = 0
@@ -386,6 +475,7 @@ class Table:
             self.index = LpmIndex(self.key_width, lpm.shift, lpm.width)
         else:
             self.index = TupleSpaceIndex()
+        self.entries = EntryMap(self.index)
         # `lookup(key) -> Entry | None` is a plain attribute: indexes that specialize their search
         # code replace it when the entries change (generated pipelines call table.lookup(key)).
         self.lookup = self.index.lookup
@@ -524,7 +614,7 @@ class Table:
         e.rank = e.priority if self.largest_priority_wins else -e.priority
         plen = self._prefix_len(e)
         if isinstance(self.index, LpmIndex):
-            same = self.index.by_len.get(plen, {}).get(e.key)
+            same = self.index.same(e.key, plen)
         elif isinstance(self.index, ExactIndex):
             same = self.index.map.get(e.key)
         else:
@@ -545,42 +635,46 @@ class Table:
         """Add many entries of a table keyed by one LPM field: rows of (value, prefix length, args).
 
         What a routing table being filled needs (thousands of routes per
-        router): the same checks as add(), with the action resolved once.
-        """
-        if not isinstance(self.index, LpmIndex) or len(self.keys) != 1:
-            for value, plen, args in rows:
-                self.add([MatchValue(value, prefix_len=plen)], action, args)
+        router): the same checks as add(), with the action resolved once
+        per distinct action data (see add_routes)."""
+        values, plens, which, choices, seen = [], [], [], [], {}
+        for value, plen, args in rows:
+            k = args if isinstance(args, tuple) else None
+            i = seen.get(k) if k is not None else None
+            if i is None:
+                i = len(choices)
+                choices.append((action, args))
+                if k is not None:
+                    seen[k] = i
+            values.append(value)
+            plens.append(plen)
+            which.append(i)
+        self.add_routes(values, plens, choices, which)
+
+    def add_routes(self, values, plens, choices, which) -> None:
+        """Add routes in bulk: route i is values[i]/plens[i] -> choices[which[i]], an (action, args) pair.
+
+        The sequences may be numpy arrays. In a table keyed by one LPM field,
+        without direct counters or meters, the routes are kept as arrays
+        (runtime/routes.py) and become Entry objects only when read; the
+        checks are those of add(), route by route: the routes before the
+        first that fails are added, and the error names that one."""
+        if not self._takes_route_arrays():
+            for value, plen, w in zip(values, plens, which):
+                action, args = choices[w]
+                self.add([MatchValue(int(value), prefix_len=int(plen))], action, args)
             return
-        k = self.keys[0]
-        width, wmask = k.width, (1 << k.width) - 1
-        spec = self.action(action)
-        if spec.default_only:
-            raise TableError(f"action '{spec.name}' is @defaultonly and cannot be used in an entry of '{self.name}'")
-        by_len = self.index.by_len
-        try:
-            for value, plen, args in rows:
-                if len(self.entries) >= self.size:
-                    raise TableError(f"table '{self.name}' is full ({self.size} entries)")
-                if not 0 <= plen <= width:
-                    raise TableError(f"prefix length {plen} is out of range for key '{k.name}' ({width} bits)")
-                self._check_fits(k, value, "value")
-                m = (((1 << plen) - 1) << (width - plen)) & wmask
-                key = (value & m) << k.shift
-                bucket = by_len.setdefault(plen, {})
-                if key in bucket:
-                    raise TableError(f"table '{self.name}' already has an entry with this key "
-                                     f"(handle {bucket[key].handle})")
-                e = Entry(self._next_handle, key, m << k.shift, [], spec.aid, self.check_args(spec, args), 0,
-                          [MatchValue(value, prefix_len=plen)])
-                self._next_handle += 1
-                if self.meter_factory is not None:
-                    e.meter = self.meter_factory()
-                bucket[key] = e
-                self.entries[e.handle] = e
-        finally:
-            for plen in [p for p, d in by_len.items() if not d]:
-                del by_len[plen]
-            self.index._changed()
+        from .routes import add_route_arrays
+        if not add_route_arrays(self, values, plens, choices, which):
+            # Values with host bits set (shown as given) or that are no numbers: one by one.
+            for value, plen, w in zip(values, plens, which):
+                action, args = choices[w]
+                self.add([MatchValue(value if isinstance(value, int) else int(value), prefix_len=int(plen))],
+                         action, args)
+
+    def _takes_route_arrays(self) -> bool:
+        return (isinstance(self.index, LpmIndex) and len(self.keys) == 1 and self.direct_counter is None
+                and self.direct_meter is None and self.meter_factory is None)
 
     def _prefix_len(self, e: Entry) -> int | None:
         for k, mv in zip(self.keys, e.match):
@@ -594,6 +688,10 @@ class Table:
             raise TableError(f"table '{self.name}' has no entry with handle {handle}")
         if e.is_const:
             raise TableError(f"entries of table '{self.name}' are const and cannot be deleted")
+        if handle not in self.entries.objects:
+            self.index.routes.remove(handle)
+            self.index._changed()
+            return
         del self.entries[handle]
         if isinstance(self.index, LpmIndex):
             self.index.remove(e, self._prefix_len(e))
@@ -607,7 +705,11 @@ class Table:
         if e.is_const:
             raise TableError(f"entries of table '{self.name}' are const and cannot be modified")
         spec = self.action(action)
-        e.args = self.check_args(spec, args)
+        args = self.check_args(spec, args)
+        if handle not in self.entries.objects:
+            self.index.routes.set_action(handle, spec.aid, args)
+            return
+        e.args = args
         e.aid = spec.aid
 
     def find(self, match: list[MatchValue], priority: int | None = None) -> Entry | None:
@@ -617,6 +719,8 @@ class Table:
             return None
         probe = self.make_entry(match, probe_action.name, [0] * len(probe_action.params),
                                 priority if priority is not None else 0)
+        if isinstance(self.index, LpmIndex):
+            return self.index.same(probe.key, self._prefix_len(probe))
         for e in self.entries.values():
             if e.key == probe.key and e.mask == probe.mask and e.ranges == probe.ranges and \
                     (not self.needs_priority or priority is None or e.priority == priority):
@@ -636,8 +740,8 @@ class Table:
         """Remove all entries (const entries stay unless keep_const is False).
 
         The default action is kept, as BMv2's table_clear keeps it: it is not an entry."""
-        kept = [e for e in self.entries.values() if e.is_const and keep_const]
-        self.entries = {}
+        kept = [e for e in self.entries.objects.values() if e.is_const and keep_const]
+        self.entries.objects = {}
         self.index.clear()
         for e in kept:
             self.entries[e.handle] = e
