@@ -334,7 +334,7 @@ class _Builder:
         default_decl = default.decl if default is not None else self._implicit_default(decl)
         if default_decl is not None:
             aid = self.symbols.id(ids.ACTION, self._action_name(default_decl, path))
-            if default is None or decl.default_is_const:
+            if default is not None and decl.default_is_const:
                 table.const_default_action_id = aid
             table.initial_default_action.action_id = aid
             if default is not None:
@@ -359,7 +359,7 @@ class _Builder:
             table.idle_timeout_behavior = P.Table.NOTIFY_CONTROL
 
     def _implicit_default(self, decl: A.TableDeclaration):
-        """p4c gives a table without default_action `const default_action = NoAction`."""
+        """p4c gives a table without default_action `default_action = NoAction()` (not const)."""
         for ref in decl.action_refs:
             if ref.name == "NoAction":
                 return ref.decl
