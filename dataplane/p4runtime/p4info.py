@@ -182,7 +182,11 @@ class _Builder:
     # ---------------------------------------------------------------- actions of a control
 
     def _actions_of(self, control: _Control) -> None:
-        """The control's actions in p4c's order, and whether it calls extern functions."""
+        """The control's actions in p4c's order, and whether it calls extern functions.
+
+        An action is used when a table lists it (or defaults to it) or the apply block calls it. An action
+        that only other actions call is not: p4c's front end inlines such calls (InlineActions) and then
+        removes the callee, so its body (digests, extern calls) counts as part of its callers'."""
         local_actions = {d.name: d for d in control.decl.locals if isinstance(d, A.ActionDeclaration)}
         used_globals: list = []
         used_locals: set[int] = set()
@@ -195,35 +199,61 @@ class _Builder:
             elif not any(decl is d for d in used_globals):
                 used_globals.append(decl)
 
-        def resolve(name: str, ref=None):
-            decl = getattr(ref, "decl", None) if ref is not None else None
-            if isinstance(decl, A.ActionDeclaration):
-                return decl
-            return local_actions.get(name) or self.global_actions.get(name)
-
-        def scan(node) -> None:
-            for n in node.walk():
-                if isinstance(n, A.Call) and isinstance(n.func, A.Name):
-                    ref = getattr(n.func, "ref", None)
-                    if isinstance(getattr(ref, "decl", None), A.ExternFunctionDeclaration):
-                        self.wants_type_info = True
-                    else:
-                        use(resolve(n.func.name, ref))
-
         for local in control.decl.locals:
-            if isinstance(local, A.ActionDeclaration):
-                scan(local.body)
-            elif isinstance(local, A.TableDeclaration):
+            if isinstance(local, A.TableDeclaration):
                 for ref in getattr(local, "action_refs", []):
-                    use(getattr(ref, "decl", None) or resolve(ref.name))
+                    use(getattr(ref, "decl", None) or self._resolve_action(ref.name, local_actions))
                 if getattr(local, "default", None) is not None:
-                    use(getattr(local.default, "decl", None) or resolve(local.default.name))
+                    use(getattr(local.default, "decl", None) or
+                        self._resolve_action(local.default.name, local_actions))
                 else:
                     use(self._implicit_default(local))
         if control.decl.body is not None:
-            scan(control.decl.body)
+            for call in self._calls(control.decl.body):
+                use(self._called_action(call, local_actions))
         ordered = used_globals + [d for d in local_actions.values() if id(d) in used_locals]
         control.actions = [(self._action_name(d, control.path), d) for d in ordered]
+        control.local_actions = local_actions
+        roots = [d.body for d in ordered if d.body is not None]
+        if control.decl.body is not None:
+            roots.append(control.decl.body)
+        control.extern_calls = [call for call in self._inlined_calls(roots, local_actions)
+                                if isinstance(getattr(getattr(call.func, "ref", None), "decl", None),
+                                              A.ExternFunctionDeclaration)]
+        if control.extern_calls:
+            self.wants_type_info = True
+
+    @staticmethod
+    def _calls(node) -> list:
+        return [n for n in node.walk() if isinstance(n, A.Call) and isinstance(n.func, A.Name)]
+
+    def _resolve_action(self, name: str, local_actions: dict):
+        return local_actions.get(name) or self.global_actions.get(name)
+
+    def _called_action(self, call: A.Call, local_actions: dict):
+        decl = getattr(getattr(call.func, "ref", None), "decl", None)
+        if isinstance(decl, A.ActionDeclaration):
+            return decl
+        if decl is None:
+            return self._resolve_action(call.func.name, local_actions)
+        return None
+
+    def _inlined_calls(self, roots: list, local_actions: dict) -> list:
+        """The calls in roots, with the calls of the actions they call spliced in (as p4c inlines them)."""
+        out = []
+        seen: set[int] = set()
+
+        def visit(node) -> None:
+            for call in self._calls(node):
+                out.append(call)
+                callee = self._called_action(call, local_actions)
+                if callee is not None and callee.body is not None and id(callee) not in seen:
+                    seen.add(id(callee))
+                    visit(callee.body)
+
+        for root in roots:
+            visit(root)
+        return out
 
     # ---------------------------------------------------------------- collect (symbols)
 
@@ -315,7 +345,7 @@ class _Builder:
         for (k, el), fid in zip(keys, _field_ids([el for _, el in keys], self._explicit_id)):
             mf = table.match_fields.add()
             mf.id = fid
-            mf.name = k.name
+            mf.name = _match_field_name(k, el)
             _annotate(mf, el.annotations)
             self._set_width_and_type(mf, k.type)
             if k.match_kind in MATCH_TYPES:
@@ -330,6 +360,12 @@ class _Builder:
                 aref.scope = P.ActionRef.TABLE_ONLY
             elif A.find_annotation(ref.annotations, "defaultonly") is not None:
                 aref.scope = P.ActionRef.DEFAULT_ONLY
+        if decl.default is None and not any(ref.name == "NoAction" for ref in decl.action_refs):
+            # p4c's CreateBuiltins lists NoAction, @defaultonly, in a table without a default_action.
+            aref = table.action_refs.add()
+            aref.id = self.symbols.id(ids.ACTION, "NoAction")
+            aref.annotations.append("@defaultonly")
+            aref.scope = P.ActionRef.DEFAULT_ONLY
         default = decl.default
         default_decl = default.decl if default is not None else self._implicit_default(decl)
         if default_decl is not None:
@@ -520,20 +556,14 @@ class _Builder:
         if hasattr(control, "digest_list"):
             return control.digest_list
         out = []
-        nodes = [d.body for _, d in control.actions if d.body is not None]
-        if control.decl.body is not None:
-            nodes.append(control.decl.body)
-        for node in nodes:
-            for n in node.walk():
-                if isinstance(n, A.Call) and isinstance(n.func, A.Name) and n.func.name == "digest" and \
-                        isinstance(getattr(getattr(n.func, "ref", None), "decl", None), A.ExternFunctionDeclaration):
-                    t = _strip(_digest_type(n))
-                    if isinstance(t, StructLikeType):
-                        name = control_plane_name(getattr(t.decl, "annotations", None), t.name)
-                    else:
-                        raise error("P4Runtime names a digest after its struct type: give digest() a struct",
-                                    n.span)
-                    out.append((name.lstrip("."), self._type_spec(t, n)))
+        for n in control.extern_calls:
+            if n.func.name != "digest":
+                continue
+            t = _strip(_digest_type(n))
+            if not isinstance(t, StructLikeType):
+                raise error("P4Runtime names a digest after its struct type: give digest() a struct", n.span)
+            name = control_plane_name(getattr(t.decl, "annotations", None), t.name)
+            out.append((name.lstrip("."), self._type_spec(t, n)))
         control.digest_list = out
         return out
 
@@ -700,6 +730,13 @@ def _annotation_value(ann: A.Annotation):
     if isinstance(v, (A.StringLiteral, A.IntLiteral, A.BoolLiteral)):
         return v.value
     return None
+
+
+def _match_field_name(key, element: A.KeyElement) -> str:
+    """p4c names a key `h.isValid()` without @name `h.$valid$`."""
+    if A.find_annotation(element.annotations, "name") is None and key.name.endswith(".isValid()"):
+        return key.name[:-len("isValid()")] + "$valid$"
+    return key.name
 
 
 def _match_annotation(f: A.StructField) -> str:
