@@ -72,6 +72,7 @@ class _Control:
     decl: A.ControlDeclaration
     path: str
     actions: list = field(default_factory=list)     # [(full name, ActionDeclaration)] in p4c's order
+    table_actions: set = field(default_factory=set)  # id() of the actions a table may run
 
 
 class _Builder:
@@ -191,9 +192,13 @@ class _Builder:
         used_globals: list = []
         used_locals: set[int] = set()
 
-        def use(decl) -> None:
+        table_actions: set[int] = set()
+
+        def use(decl, by_table: bool = False) -> None:
             if decl is None:
                 return
+            if by_table:
+                table_actions.add(id(decl))
             if any(decl is d for d in local_actions.values()):
                 used_locals.add(id(decl))
             elif not any(decl is d for d in used_globals):
@@ -202,18 +207,19 @@ class _Builder:
         for local in control.decl.locals:
             if isinstance(local, A.TableDeclaration):
                 for ref in getattr(local, "action_refs", []):
-                    use(getattr(ref, "decl", None) or self._resolve_action(ref.name, local_actions))
+                    use(getattr(ref, "decl", None) or self._resolve_action(ref.name, local_actions), True)
                 if getattr(local, "default", None) is not None:
                     use(getattr(local.default, "decl", None) or
-                        self._resolve_action(local.default.name, local_actions))
+                        self._resolve_action(local.default.name, local_actions), True)
                 else:
-                    use(self._implicit_default(local))
+                    use(self._implicit_default(local), True)
         if control.decl.body is not None:
             for call in self._calls(control.decl.body):
                 use(self._called_action(call, local_actions))
         ordered = used_globals + [d for d in local_actions.values() if id(d) in used_locals]
         control.actions = [(self._action_name(d, control.path), d) for d in ordered]
         control.local_actions = local_actions
+        control.table_actions = table_actions
         roots = [d.body for d in ordered if d.body is not None]
         if control.decl.body is not None:
             roots.append(control.decl.body)
@@ -273,11 +279,32 @@ class _Builder:
         info = self.tables_by_name.get(name)
         impl = getattr(decl, "implementation", None)
         if impl is not None and impl.instance is None and info is not None and info.profile:
-            self.symbols.add(ids.ACTION_PROFILE, info.profile)
+            self.symbols.add(ids.ACTION_PROFILE, self._profile_name(decl, info))
         for attr, prefix in (("direct_counter", ids.DIRECT_COUNTER), ("direct_meter", ids.DIRECT_METER)):
-            resource = getattr(info, attr, None) if info is not None else None
+            resource = self._direct_name(decl, path, attr, info)
             if resource:
                 self.symbols.add(prefix, resource)
+
+    @staticmethod
+    def _profile_name(decl: A.TableDeclaration, info) -> str:
+        """p4c names a profile constructed in the table by the property's @name alone (no control prefix); the
+        compiler, like BMv2, prefixes it (see profile_info)."""
+        impl = decl.implementation
+        if impl.instance is None and impl.name:
+            return impl.name.lstrip(".")
+        return info.profile
+
+    def _direct_name(self, decl: A.TableDeclaration, path: str, attr: str, info) -> str | None:
+        """The P4Info name of a table's direct counter or meter: its instance's control-plane name (@name
+        included, as p4c does)."""
+        resource = getattr(info, attr, None) if info is not None else None
+        if not resource:
+            return None
+        inst = self._resource_instance(decl, attr)
+        if inst is None:
+            return resource
+        top_level = any(inst is d for d in self.program.declarations)
+        return self._local_name(inst, None if top_level else path)
 
     def _collect_value_set(self, item) -> None:
         decl, path = item
@@ -309,7 +336,9 @@ class _Builder:
             self.emitted_actions.add(name)
             action = self.info.actions.add()
             self._preamble(action.preamble, ids.ACTION, name, decl)
-            params = [p for p in decl.params if not p.direction]
+            # An action only the apply block calls has all its arguments there: p4c's RemoveActionParameters
+            # turns its parameters into locals, so the control plane sees none.
+            params = [p for p in decl.params if not p.direction] if id(decl) in control.table_actions else []
             for p, pid in zip(params, _field_ids(params, self._explicit_id)):
                 self.wants_type_info = True
                 param = action.params.add()
@@ -382,11 +411,13 @@ class _Builder:
         if decl.const_entries:
             table.has_initial_entries = True
         if info is not None and info.profile:
-            table.implementation_id = self.symbols.id(ids.ACTION_PROFILE, info.profile)
+            profile_name = self._profile_name(decl, info)
+            table.implementation_id = self.symbols.id(ids.ACTION_PROFILE, profile_name)
             if decl.implementation.instance is None:
-                self._emit_profile(info.profile, decl.implementation, None)
+                prop = decl.property("implementation")
+                self._emit_profile(profile_name, info.profile, decl.implementation, getattr(prop, "annotations", None))
         for attr, prefix in (("direct_counter", ids.DIRECT_COUNTER), ("direct_meter", ids.DIRECT_METER)):
-            resource = getattr(info, attr, None) if info is not None else None
+            resource = self._direct_name(decl, path, attr, info)
             if resource:
                 table.direct_resource_ids.append(self.symbols.id(prefix, resource))
                 self._emit_direct(attr, resource, name, self._resource_instance(decl, attr))
@@ -442,17 +473,31 @@ class _Builder:
             message.spec.unit = METER_UNITS.get(unit, P.MeterSpec.UNSPECIFIED)
         message.direct_table_id = self.symbols.id(ids.TABLE, table_name)
 
-    def _emit_profile(self, name: str, impl, inst) -> None:
+    def _emit_profile(self, name: str, compiled_name: str, impl, annotations) -> None:
         profile = self.info.action_profiles.add()
-        self._preamble(profile.preamble, ids.ACTION_PROFILE, name, inst,
-                       skip=("max_group_size", "selector_size_semantics", "max_member_weight"))
+        preamble = profile.preamble
+        preamble.id = self.symbols.id(ids.ACTION_PROFILE, name)
+        preamble.name = name
+        preamble.alias = self.symbols.alias(name)
+        _annotate(preamble, annotations, ("max_group_size", "selector_size_semantics", "max_member_weight"))
         for t in self.compiled.tables:
-            if t.profile == name:
+            if t.profile == compiled_name:
                 profile.table_ids.append(self.symbols.id(ids.TABLE, t.name))
         profile.with_selector = impl.kind == "action_selector"
         profile.size = impl.size
-        if impl.with_selector and impl.max_group_size is not None:
-            profile.max_group_size = impl.max_group_size
+        if not profile.with_selector:
+            return
+        values = {n: _annotation_value(a) for n in ("max_group_size", "selector_size_semantics", "max_member_weight")
+                  if (a := A.find_annotation(annotations, n)) is not None}
+        if isinstance(values.get("max_group_size"), int):
+            profile.max_group_size = values["max_group_size"]
+        semantics = values.get("selector_size_semantics")
+        if isinstance(semantics, str) and semantics.upper() == "SUM_OF_WEIGHTS":
+            profile.sum_of_weights.SetInParent()
+        elif isinstance(semantics, str) and semantics.upper() == "SUM_OF_MEMBERS":
+            profile.sum_of_members.SetInParent()
+            if isinstance(values.get("max_member_weight"), int):
+                profile.sum_of_members.max_member_weight = values["max_member_weight"]
 
     def _emit_value_set(self, item) -> None:
         decl, path = item
@@ -505,8 +550,7 @@ class _Builder:
             r.size = args[0].const
             r.type_spec.CopyFrom(self._type_spec(t.type_args[0], inst))
         elif t.name in PROFILE_EXTERNS:
-            impl = _ProfileArgs(t.name, args)
-            self._emit_profile(name, impl, inst)
+            self._emit_profile(name, name, _ProfileArgs(t.name, args), inst.annotations)
 
     def _emit_controller_header(self, header: A.HeaderDeclaration) -> None:
         ann = A.find_annotation(header.annotations, "controller_header")
@@ -547,6 +591,13 @@ class _Builder:
                 if arg.name in ("name", "version", "organization", "contact", "url", "arch") and \
                         isinstance(value, str):
                     setattr(pkg, arg.name, value)
+        ann = A.find_annotation(decl.annotations, "platform_property")
+        if ann is not None:
+            for arg in parse_annotation_args(ann):
+                value = getattr(arg.value, "value", None)
+                if arg.name in ("multicast_group_table_size", "multicast_group_table_total_replicas",
+                                "multicast_group_table_max_replicas_per_entry") and isinstance(value, int):
+                    setattr(pkg.platform_properties, arg.name, value)
         _annotate(pkg, decl.annotations, ("pkginfo", "platform_property"))
 
     # ---------------------------------------------------------------- digests and types
