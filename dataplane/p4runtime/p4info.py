@@ -150,6 +150,16 @@ class _Builder:
                     out.append(("extern", (local, path)))
                 elif isinstance(t, BlockType) and not t.is_declaration_only:
                     out.append(self._block_item(t.decl, f"{path}.{local.name}"))
+        # `C.apply(...)` in a body applies a nameless instance named after the control type.
+        body = getattr(decl, "body", None)
+        applied = set()
+        for n in body.walk() if body is not None else ():
+            if isinstance(n, A.DirectApplication) and n.type.name not in applied:
+                applied.add(n.type.name)
+                target = next((d for d in self.program.declarations if isinstance(d, A.ControlDeclaration)
+                               and d.name == n.type.name), None)
+                if target is not None:
+                    out.append(self._block_item(target, f"{path}.{n.type.name}"))
         return out
 
     # ---------------------------------------------------------------- names
