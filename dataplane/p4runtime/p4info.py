@@ -71,6 +71,7 @@ def format_for_path(path: str) -> str:
 class _Control:
     decl: A.ControlDeclaration
     path: str
+    parts: list                                     # see _Builder._flatten
     actions: list = field(default_factory=list)     # [(full name, ActionDeclaration)] in p4c's order
     table_actions: set = field(default_factory=set)  # id() of the actions a table may run
 
@@ -86,6 +87,8 @@ class _Builder:
         self.info = P.P4Info()
         self.order: list = []          # [(kind, payload)] in p4c's breadth-first order
         self.wants_type_info = False
+        self.new_type_decls = {d.name: d for d in self.program.declarations
+                               if isinstance(d, A.TypedefDeclaration) and d.new_type}
 
     # The walk: collect every object first (IDs need all names), then emit.
     def build(self) -> P.P4Info:
@@ -127,30 +130,31 @@ class _Builder:
             self.order.append((kind, item))
             if kind == "control":
                 self._actions_of(item)
-                queue.extend(self._children(item.decl, item.path))
+                queue.extend(self._children(item.parts))
             elif kind == "parser":
-                decl, path = item
-                queue.extend(self._children(decl, path))
+                queue.extend(self._children(self._flatten(*item)))
 
     def _block_item(self, decl, path: str):
         if isinstance(decl, A.ControlDeclaration):
-            return ("control", _Control(decl, path))
+            return ("control", _Control(decl, path, self._flatten(decl, path)))
         return ("parser", (decl, path))
 
-    def _children(self, decl, path: str) -> list:
-        out = []
+    def _flatten(self, decl, path: str) -> list:
+        """A block's parts as p4c sees them after its front end inlines nested parsers and controls: [(local
+        or body, path, declaring block)], a nested instance's parts in place of its declaration, the nameless
+        instances of `C.apply()` (InstantiateDirectCalls) after the locals, then the bodies."""
+        locals_, bodies = [], []
+        self._flatten_into(decl, path, locals_, bodies)
+        return locals_ + bodies
+
+    def _flatten_into(self, decl, path: str, locals_: list, bodies: list) -> None:
+        nested = []
         for local in decl.locals:
-            if isinstance(local, A.TableDeclaration):
-                out.append(("table", (local, path)))
-            elif isinstance(local, A.ValueSetDeclaration):
-                out.append(("value_set", (local, path)))
-            elif isinstance(local, A.Instantiation):
-                t = getattr(local, "instance_type", None)
-                if isinstance(t, ExternType):
-                    out.append(("extern", (local, path)))
-                elif isinstance(t, BlockType) and not t.is_declaration_only:
-                    out.append(self._block_item(t.decl, f"{path}.{local.name}"))
-        # `C.apply(...)` in a body applies a nameless instance named after the control type.
+            t = getattr(local, "instance_type", None) if isinstance(local, A.Instantiation) else None
+            if isinstance(t, BlockType) and not t.is_declaration_only:
+                self._flatten_into(t.decl, f"{path}.{local.name}", locals_, bodies)
+            else:
+                locals_.append((local, path, decl))
         body = getattr(decl, "body", None)
         applied = set()
         for n in body.walk() if body is not None else ():
@@ -159,7 +163,23 @@ class _Builder:
                 target = next((d for d in self.program.declarations if isinstance(d, A.ControlDeclaration)
                                and d.name == n.type.name), None)
                 if target is not None:
-                    out.append(self._block_item(target, f"{path}.{n.type.name}"))
+                    nested.append((target, f"{path}.{n.type.name}"))
+        for target, target_path in nested:
+            self._flatten_into(target, target_path, locals_, bodies)
+        if body is not None:
+            bodies.append((body, path, decl))
+
+    @staticmethod
+    def _children(parts: list) -> list:
+        out = []
+        for local, path, _owner in parts:
+            if isinstance(local, A.TableDeclaration):
+                out.append(("table", (local, path)))
+            elif isinstance(local, A.ValueSetDeclaration):
+                out.append(("value_set", (local, path)))
+            elif isinstance(local, A.Instantiation) and isinstance(getattr(local, "instance_type", None),
+                                                                   ExternType):
+                out.append(("extern", (local, path)))
         return out
 
     # ---------------------------------------------------------------- names
@@ -195,13 +215,16 @@ class _Builder:
     def _actions_of(self, control: _Control) -> None:
         """The control's actions in p4c's order, and whether it calls extern functions.
 
-        An action is used when a table lists it (or defaults to it) or the apply block calls it. An action
+        An action is used when a table lists it (or defaults to it) or an apply block calls it. An action
         that only other actions call is not: p4c's front end inlines such calls (InlineActions) and then
         removes the callee, so its body (digests, extern calls) counts as part of its callers'."""
-        local_actions = {d.name: d for d in control.decl.locals if isinstance(d, A.ActionDeclaration)}
+        actions_of = {}      # id(declaring block) -> {name: ActionDeclaration}
+        for local, _path, owner in control.parts:
+            if isinstance(local, A.ActionDeclaration):
+                actions_of.setdefault(id(owner), {})[local.name] = local
+        local_ids = {id(d) for group in actions_of.values() for d in group.values()}
         used_globals: list = []
         used_locals: set[int] = set()
-
         table_actions: set[int] = set()
 
         def use(decl, by_table: bool = False) -> None:
@@ -209,12 +232,14 @@ class _Builder:
                 return
             if by_table:
                 table_actions.add(id(decl))
-            if any(decl is d for d in local_actions.values()):
+            if id(decl) in local_ids:
                 used_locals.add(id(decl))
             elif not any(decl is d for d in used_globals):
                 used_globals.append(decl)
 
-        for local in control.decl.locals:
+        bodies = []
+        for local, path, owner in control.parts:
+            local_actions = actions_of.get(id(owner), {})
             if isinstance(local, A.TableDeclaration):
                 for ref in getattr(local, "action_refs", []):
                     use(getattr(ref, "decl", None) or self._resolve_action(ref.name, local_actions), True)
@@ -223,17 +248,18 @@ class _Builder:
                         self._resolve_action(local.default.name, local_actions), True)
                 else:
                     use(self._implicit_default(local), True)
-        if control.decl.body is not None:
-            for call in self._calls(control.decl.body):
-                use(self._called_action(call, local_actions))
-        ordered = used_globals + [d for d in local_actions.values() if id(d) in used_locals]
-        control.actions = [(self._action_name(d, control.path), d) for d in ordered]
-        control.local_actions = local_actions
+            elif isinstance(local, A.BlockStatement):
+                bodies.append((local, local_actions))
+                for call in self._calls(local):
+                    use(self._called_action(call, local_actions))
+        ordered = used_globals + [local for local, _p, _o in control.parts
+                                  if isinstance(local, A.ActionDeclaration) and id(local) in used_locals]
+        paths = {id(local): path for local, path, _o in control.parts}
+        control.actions = [(self._action_name(d, paths.get(id(d), control.path)), d) for d in ordered]
         control.table_actions = table_actions
-        roots = [d.body for d in ordered if d.body is not None]
-        if control.decl.body is not None:
-            roots.append(control.decl.body)
-        control.extern_calls = [call for call in self._inlined_calls(roots, local_actions)
+        owners = {id(local): actions_of.get(id(owner), {}) for local, _p, owner in control.parts}
+        roots = [(d.body, owners.get(id(d), {})) for d in ordered if d.body is not None] + bodies
+        control.extern_calls = [call for call in self._inlined_calls(roots)
                                 if isinstance(getattr(getattr(call.func, "ref", None), "decl", None),
                                               A.ExternFunctionDeclaration)]
         if control.extern_calls:
@@ -254,21 +280,21 @@ class _Builder:
             return self._resolve_action(call.func.name, local_actions)
         return None
 
-    def _inlined_calls(self, roots: list, local_actions: dict) -> list:
+    def _inlined_calls(self, roots: list) -> list:
         """The calls in roots, with the calls of the actions they call spliced in (as p4c inlines them)."""
         out = []
         seen: set[int] = set()
 
-        def visit(node) -> None:
+        def visit(node, local_actions: dict) -> None:
             for call in self._calls(node):
                 out.append(call)
                 callee = self._called_action(call, local_actions)
                 if callee is not None and callee.body is not None and id(callee) not in seen:
                     seen.add(id(callee))
-                    visit(callee.body)
+                    visit(callee.body, local_actions)
 
-        for root in roots:
-            visit(root)
+        for root, local_actions in roots:
+            visit(root, local_actions)
         return out
 
     # ---------------------------------------------------------------- collect (symbols)
@@ -640,8 +666,9 @@ class _Builder:
             self._type_spec(t, None)
             message.type_name.name = t.name
             return
-        w = _width(base)
-        if w is not None:
+        translation = self._translation(t) if isinstance(t, NewType) else None
+        w = translation[1] if translation is not None else _width(base)
+        if w:
             message.bitwidth = w
 
     def _type_spec(self, t, where) -> T.P4DataTypeSpec:
@@ -671,7 +698,17 @@ class _Builder:
         elif isinstance(t, NewType):
             spec.new_type.name = t.name
             if t.name not in ti.new_types:
-                ti.new_types[t.name].original_type.CopyFrom(self._type_spec(_strip(t), where))
+                translation = self._translation(t)
+                if translation is None:
+                    ti.new_types[t.name].original_type.CopyFrom(self._type_spec(_strip(t), where))
+                else:
+                    uri, width = translation
+                    translated = ti.new_types[t.name].translated_type
+                    translated.uri = uri
+                    if width is None:
+                        translated.sdn_string.SetInParent()
+                    else:
+                        translated.sdn_bitwidth = width
         elif isinstance(t, EnumType):
             if t.is_serializable:
                 spec.serializable_enum.name = t.name
@@ -693,6 +730,27 @@ class _Builder:
         else:
             raise error(f"P4Runtime cannot describe the type {t}", getattr(where, "span", None))
         return spec
+
+    def _translation(self, t: NewType) -> tuple[str, int | None] | None:
+        """(URI, controller width or None for a string) of `@p4runtime_translation(URI, W)` on a `type`."""
+        decl = self.new_type_decls.get(t.name)
+        ann = A.find_annotation(getattr(decl, "annotations", None), "p4runtime_translation")
+        if ann is None:
+            return None
+        args = parse_annotation_args(ann)
+        uri = getattr(args[0].value, "value", None) if args else None
+        second = ann.body.rsplit(",", 1)[-1].strip() if ann.body and "," in ann.body else ""
+        if not isinstance(uri, str) or not second:
+            raise error("@p4runtime_translation needs a URI string and then bit<W>, string or a width",
+                        getattr(ann, "body_span", ann.span))
+        if second == "string":
+            return uri, None
+        digits = second[4:-1] if second.startswith("bit<") and second.endswith(">") else second
+        try:
+            return uri, int(digits, 0)
+        except ValueError:
+            raise error("@p4runtime_translation needs a URI string and then bit<W>, string or a width",
+                        getattr(ann, "body_span", ann.span)) from None
 
     def _struct_like(self, spec, t: StructLikeType, where) -> None:
         ti = self.info.type_info
