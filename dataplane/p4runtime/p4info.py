@@ -852,10 +852,38 @@ def _annotation_value(ann: A.Annotation):
 
 
 def _match_field_name(key, element: A.KeyElement) -> str:
-    """p4c names a key `h.isValid()` without @name `h.$valid$`."""
-    if A.find_annotation(element.annotations, "name") is None and key.name.endswith(".isValid()"):
+    """The name p4c gives a key without @name (frontends/p4/tableKeyNames): the expression's text, with
+    `h.isValid()` written `h.$valid$` and a struct field's @name standing for it (a name starting with '.'
+    drops what comes before it, as in programs converted from P4_14)."""
+    if A.find_annotation(element.annotations, "name") is not None:
+        return key.name
+    name = _key_expression_name(element.expr)
+    if name is None and key.name.endswith(".isValid()"):
         return key.name[:-len("isValid()")] + "$valid$"
-    return key.name
+    return name or key.name
+
+
+def _key_expression_name(e) -> str | None:
+    if isinstance(e, A.Name):
+        return e.name
+    if isinstance(e, A.Index) and isinstance(e.index, A.IntLiteral):
+        base = _key_expression_name(e.expr)
+        return None if base is None else f"{base}[{e.index.value}]"
+    if isinstance(e, A.Call) and not e.args and isinstance(e.func, A.Member) and e.func.member == "isValid":
+        base = _key_expression_name(e.func.expr)
+        return None if base is None else f"{base}.$valid$"
+    if not isinstance(e, A.Member):
+        return None
+    member = e.member
+    t = _strip(getattr(e.expr, "type", None))
+    if isinstance(t, StructLikeType) and t.decl is not None:
+        field_decl = next((f for f in t.decl.fields if f.name == e.member), None)
+        if field_decl is not None:
+            member = control_plane_name(field_decl.annotations, e.member)
+    if member.startswith("."):
+        return member[1:]
+    base = _key_expression_name(e.expr)
+    return None if base is None else f"{base}.{member}"
 
 
 def _match_annotation(f: A.StructField) -> str:
