@@ -13,6 +13,7 @@ then its own actions that something uses, in declaration order (p4c removes unus
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -37,6 +38,8 @@ PROFILE_EXTERNS = ("action_profile", "action_selector")
 # Annotations that P4Info carries elsewhere than in an `annotations` list.
 NOT_COPIED = ("name", "id", "brief", "description")
 FORMATS = ("text", "binary", "json")
+# The body of @p4runtime_translation: "URI", then bit<W>, a width or `string`.
+_TRANSLATION = re.compile(r'\s*"((?:[^"\\]|\\.)*)"\s*,\s*(string|bit\s*<\s*(\d+)\s*>|(0[xX][0-9a-fA-F]+|\d+))\s*')
 
 
 def build_p4info(compiled) -> P.P4Info:
@@ -732,25 +735,20 @@ class _Builder:
         return spec
 
     def _translation(self, t: NewType) -> tuple[str, int | None] | None:
-        """(URI, controller width or None for a string) of `@p4runtime_translation(URI, W)` on a `type`."""
+        """(URI, controller width or None for a string) of `@p4runtime_translation(URI, W)` on a `type`; W is
+        written as a width, as bit<W> or as `string`."""
         decl = self.new_type_decls.get(t.name)
         ann = A.find_annotation(getattr(decl, "annotations", None), "p4runtime_translation")
         if ann is None:
             return None
-        args = parse_annotation_args(ann)
-        uri = getattr(args[0].value, "value", None) if args else None
-        second = ann.body.rsplit(",", 1)[-1].strip() if ann.body and "," in ann.body else ""
-        if not isinstance(uri, str) or not second:
+        m = _TRANSLATION.fullmatch(ann.body or "")
+        if m is None:
             raise error("@p4runtime_translation needs a URI string and then bit<W>, string or a width",
                         getattr(ann, "body_span", ann.span))
-        if second == "string":
+        uri = m.group(1)
+        if m.group(2) == "string":
             return uri, None
-        digits = second[4:-1] if second.startswith("bit<") and second.endswith(">") else second
-        try:
-            return uri, int(digits, 0)
-        except ValueError:
-            raise error("@p4runtime_translation needs a URI string and then bit<W>, string or a width",
-                        getattr(ann, "body_span", ann.span)) from None
+        return uri, int(m.group(3) or m.group(4), 0)
 
     def _struct_like(self, spec, t: StructLikeType, where) -> None:
         ti = self.info.type_info

@@ -264,3 +264,60 @@ def test_a_colliding_hash_probes_to_the_next_id(p4_file):
 def test_name_annotation_with_a_dot_is_global(p4_file):
     info = p4info_of(p4_file, '@name(".top") action a() { m.x = 1; }', "a();")
     assert [a.preamble.name for a in info.actions] == ["top"]
+
+
+NESTED = Path(__file__).with_name("nested.p4")
+
+
+@pytest.fixture(scope="module")
+def nested() -> p4info_pb2.P4Info:
+    return build_p4info(build(str(NESTED)))
+
+
+def test_nested_controls_are_flattened_in_place(nested):
+    # p4c inlines Inner where it is instantiated and the nameless instance of `Applied.apply()` after the
+    # control's own locals, before it writes P4Info.
+    assert [t.preamble.name for t in nested.tables] == ["I.first", "I.inner.inner_t", "I.last",
+                                                         "I.Applied.applied_t"]
+    assert [a.preamble.name for a in nested.actions] == ["NoAction", "I.inner.mark", "I.set_port",
+                                                          "I.direct_only"]
+
+
+def test_key_names_as_p4c_generates_them(nested):
+    tables = {t.preamble.name: t for t in nested.tables}
+    assert [m.name for m in tables["I.first"].match_fields] == ["h.eth.$valid$"]
+    # A struct field's @name(".legacy") replaces everything before it.
+    assert [m.name for m in tables["I.inner.inner_t"].match_fields] == ["h.tags[1].$valid$", "legacy.f"]
+    assert tables["I.first"].match_fields[0].bitwidth == 1
+
+
+def test_actions_only_called_by_actions_are_inlined_away(nested):
+    names = [a.preamble.name for a in nested.actions]
+    assert "I.inner.note" not in names
+    # ... and the digest it sends is its caller's.
+    assert [d.preamble.name for d in nested.digests] == ["note_t"]
+
+
+def test_an_action_only_the_apply_block_calls_has_no_parameters(nested):
+    assert list(by_name(nested.actions, "I.direct_only").params) == []
+
+
+def test_translated_types(nested):
+    params = {p.name: p for p in by_name(nested.actions, "I.set_port").params}
+    assert (params["p"].bitwidth, params["p"].type_name.name) == (32, "Port_t")
+    assert params["mac"].bitwidth == 64
+    assert params["n"].bitwidth == 0 and params["n"].type_name.name == "Name_t"
+    types = nested.type_info.new_types
+    assert (types["Port_t"].translated_type.uri, types["Port_t"].translated_type.sdn_bitwidth) == \
+        ("example.org/Port_t", 32)
+    assert types["Mac_t"].translated_type.sdn_bitwidth == 64
+    assert types["Name_t"].translated_type.HasField("sdn_string")
+
+
+def test_in_place_profile_and_named_direct_counter(nested):
+    last = by_name(nested.tables, "I.last")
+    profile = by_name(nested.action_profiles, "own_profile")     # p4c: the property's @name, no prefix
+    assert last.implementation_id == profile.preamble.id
+    assert (profile.size, profile.with_selector, list(profile.table_ids)) == (64, False, [last.preamble.id])
+    counter = by_name(nested.direct_counters, "I.hits_named")
+    assert list(last.direct_resource_ids) == [counter.preamble.id]
