@@ -309,7 +309,7 @@ class _Builder:
             self.symbols.add(ids.DIGEST, name)
 
     def _collect_parser(self, item) -> None:
-        pass
+        """A parser adds nothing itself: its value sets come as items of their own."""
 
     def _collect_table(self, item) -> None:
         decl, path = item
@@ -398,7 +398,7 @@ class _Builder:
             digest.type_spec.CopyFrom(spec)
 
     def _emit_parser(self, item) -> None:
-        pass
+        """See _collect_parser."""
 
     def _emit_table(self, item) -> None:
         decl, path = item
@@ -598,8 +598,8 @@ class _Builder:
             raise error("@controller_header needs a string: \"packet_in\" or \"packet_out\"",
                         getattr(ann, "body_span", ann.span))
         message = self.info.controller_packet_metadata.add()
-        self._preamble(message.preamble, ids.CONTROLLER_HEADER, header.name, header, shown_name=shown,
-                       skip=("controller_header",) if False else ())
+        # Named by the annotation (P4Runtime's packet_in / packet_out); the ID hashes the type's name.
+        self._preamble(message.preamble, ids.CONTROLLER_HEADER, header.name, header, shown_name=shown)
         t = header.resolved if getattr(header, "resolved", None) is not None else None
         fields = header.fields
         for f, fid in zip(fields, _field_ids(fields, self._explicit_id)):
@@ -787,7 +787,6 @@ class _ProfileArgs:
     """An action_profile(size) or action_selector(algorithm, size, width) instance's arguments."""
     kind: str
     args: list
-    max_group_size: int | None = None
 
     @property
     def with_selector(self) -> bool:
