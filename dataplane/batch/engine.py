@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..runtime.trace import DropReason
-from .packets import Batch, record_headers
+from .packets import RECORD_HEADER, Batch, record_headers
 from .program import BatchProgram, Ctx, Unsupported, compile_batch
 from .tables import ColumnTable
 
@@ -48,94 +48,123 @@ def why_not_batch(program) -> Unsupported | None:
 
 @dataclass
 class BatchResult:
-    """What became of every packet: its fate (KEPT or a drop), its egress port, and its output bytes
-    (the deparsed headers, `hdr_bytes[i, :hdr_len[i]]`, then the input from `payload_from[i]` on)."""
+    """What became of every packet: its fate (KEPT or a drop), its egress port, and its output bytes.
+
+    Most programs leave every header where the parser found it: then `patches` says which bytes of the
+    input packet change ([(rows, offset in the packet, n x k bytes)]) and the output is the input with
+    those bytes written over it. Otherwise (patches is None) the output is the deparsed headers,
+    `hdr_bytes[i, :hdr_len[i]]`, then the input from `payload_from[i]` on."""
     batch: Batch
     fate: np.ndarray
     egress_port: np.ndarray
-    hdr_bytes: np.ndarray
+    hdr_bytes: np.ndarray | None
     hdr_len: np.ndarray
     payload_from: np.ndarray
+    patches: list | None = None
 
     def out_counts(self) -> dict[int, int]:
-        ports, counts = np.unique(self.egress_port[self.fate == KEPT], return_counts=True)
-        return {int(p): int(c) for p, c in zip(ports, counts)}
+        counts = np.bincount(self.egress_port[self.fate == KEPT], minlength=1)
+        return {int(p): int(counts[p]) for p in np.nonzero(counts)[0]}
 
     def drop_counts(self) -> dict[str, int]:
-        out = {}
-        for code, reason in DROP_REASONS.items():
-            k = int((self.fate == code).sum())
-            if k:
-                out[reason.name.lower()] = k
-        return out
+        codes = np.bincount(self.fate, minlength=len(DROP_REASONS) + 1)
+        return {reason.name.lower(): int(codes[code]) for code, reason in DROP_REASONS.items() if codes[code]}
 
     def packets(self, port: int) -> list[bytes]:
-        """The output packets of one port, in order (for tests and small runs)."""
-        b = self.batch
-        rows = np.nonzero((self.fate == KEPT) & (self.egress_port == port))[0]
-        buf = b.buf
-        return [self.hdr_bytes[i, :self.hdr_len[i]].tobytes() +
-                buf[b.starts[i] + self.payload_from[i]:b.starts[i] + b.lengths[i]].tobytes() for i in rows]
+        """The output packets of one port, in order (for tests and small runs): its pcap records split."""
+        body = self.pcap_bodies(self.batch.times).get(port)
+        out = []
+        pos = 0
+        data = body.tobytes() if body is not None else b""
+        while pos < len(data):
+            length = int.from_bytes(data[pos + 8:pos + 12], "little")
+            out.append(data[pos + 16:pos + 16 + length])
+            pos += 16 + length
+        return out
 
     def pcap_bodies(self, times: np.ndarray) -> dict[int, np.ndarray]:
         """The records of every port's output pcap (everything after the file header), as bytes in numpy
-        arrays. When every packet leaves as long as it came, in records of one length, all records are
-        made at once as the rows of one matrix (input records with new headers), and each port takes its
-        rows; otherwise each port's records are gathered from their pieces."""
-        b = self.batch
+        arrays, made in one pass for all ports: the kept packets in order of port (and of arrival within
+        a port), each port's records then one slice."""
         kept = self.fate == KEPT
         ports = self.out_counts()
-        hl, pf = self.hdr_len, self.payload_from
-        records = b.records()
-        if records is not None and (hl[kept] == pf[kept]).all():
-            rows = np.nonzero(kept)[0]
-            port_of = self.egress_port[rows]
-            if len(ports) > 1:
-                # Rows grouped by port, in order within a port: each port's records are then one slice.
-                order = np.argsort(port_of.astype(np.uint16), kind="stable")
-                rows, port_of = rows[order], port_of[order]
-            h = hl[rows]
-            width = int(h[0]) if len(rows) else 0
-            whole = np.take(records, rows, axis=0)
-            if (h == width).all():
-                whole[:, 16:16 + width] = np.take(self.hdr_bytes[:, :width], rows, axis=0)
-            else:
-                for width in np.unique(h).tolist():
-                    sel = h == width
-                    whole[sel, 16:16 + width] = self.hdr_bytes[rows[sel], :width]
-            whole[:, :16] = record_headers(times[rows], b.lengths[rows])
-            bounds = np.searchsorted(port_of, list(ports) + [1 << 20])
-            return {port: whole[bounds[i]:bounds[i + 1]].ravel() for i, port in enumerate(ports)}
-        return {port: self.pcap_body(port, times) for port in ports}
+        rows = np.nonzero(kept)[0]
+        port_of = self.egress_port[rows]
+        if len(ports) > 1:
+            order = np.argsort(port_of.astype(np.uint16), kind="stable")
+            rows, port_of = rows[order], port_of[order]
+        if self.patches is not None:
+            flat, rec_pos = self._patched_records(rows, times)
+        else:
+            flat, rec_pos = self._deparsed_records(rows, times)
+        first = np.searchsorted(port_of, list(ports))
+        ends = np.append(rec_pos, len(flat))
+        bounds = ends[np.append(first, len(rows))]
+        return {port: flat[bounds[i]:bounds[i + 1]] for i, port in enumerate(ports)}
 
-    def pcap_body(self, port: int, times: np.ndarray) -> np.ndarray:
-        """The records of one port's output pcap, gathered from their pieces."""
+    def _patched_records(self, rows: np.ndarray, times: np.ndarray):
+        """Packets that keep their layout: the input records, with new record headers and patches."""
         b = self.batch
-        rows = np.nonzero((self.fate == KEPT) & (self.egress_port == port))[0]
+        n = len(rows)
+        lengths = b.lengths[rows]
+        records = b.records()
+        if records is not None:
+            whole = np.take(records, rows, axis=0)
+            stride = whole.shape[1]
+            flat = whole.reshape(-1)
+            rec_pos = np.arange(n, dtype=np.int64) * stride
+            whole[:, :RECORD_HEADER] = record_headers(times[rows], lengths)
+        else:
+            flat, rec_pos = _segments(b.buf, b.starts[rows] - RECORD_HEADER, lengths + RECORD_HEADER)
+            whole, stride = None, None
+            _put(flat, rec_pos, record_headers(times[rows], lengths))
+        for valid, offset, data in self.patches:
+            sel = valid[rows]
+            at = offset[rows]
+            k = data.shape[1]
+            if whole is not None and n and sel.all() and (at == at[0]).all():
+                c = RECORD_HEADER + int(at[0])
+                whole[:, c:c + k] = np.take(data, rows, axis=0)
+            else:
+                _put(flat, rec_pos[sel] + RECORD_HEADER + at[sel], data[rows[sel]])
+        return flat, rec_pos
+
+    def _deparsed_records(self, rows: np.ndarray, times: np.ndarray):
+        """Packets whose headers moved: record header, deparsed headers, the rest of the input."""
+        b = self.batch
         hl = self.hdr_len[rows]
         pf = self.payload_from[rows]
         out_len = hl + b.lengths[rows] - pf
         heads = record_headers(times[rows], out_len)
-        return _gather(b, rows, heads, self.hdr_bytes, hl, pf, out_len)
+        n = len(rows)
+        hw = self.hdr_bytes.shape[1]
+        src = np.concatenate([b.buf, self.hdr_bytes[rows].ravel(), heads.ravel()])
+        hdr_base = len(b.buf)
+        head_base = hdr_base + n * hw
+        k = np.arange(n, dtype=np.int64)
+        seg_src = np.stack([head_base + 16 * k, hdr_base + hw * k, b.starts[rows] + pf], axis=1).ravel()
+        seg_len = np.stack([np.full(n, 16, dtype=np.int64), hl, out_len - hl], axis=1).ravel()
+        flat, seg_pos = _segments(src, seg_src, seg_len)
+        return flat, seg_pos[::3]
 
 
-def _gather(b: Batch, rows, heads, hdr_bytes, hl, pf, out_len) -> np.ndarray:
-    """The general case: each record is three segments (record header, headers, payload) copied from one
-    buffer of sources with a single index gather."""
-    n = len(rows)
-    if n == 0:
-        return np.zeros(0, dtype=np.uint8)
-    hw = hdr_bytes.shape[1]
-    src = np.concatenate([b.buf, hdr_bytes[rows].ravel(), heads.ravel()])
-    hdr_base = len(b.buf)
-    head_base = hdr_base + n * hw
-    k = np.arange(n, dtype=np.int64)
-    seg_src = np.stack([head_base + 16 * k, hdr_base + hw * k, b.starts[rows] + pf], axis=1).ravel()
-    seg_len = np.stack([np.full(n, 16, dtype=np.int64), hl, out_len - hl], axis=1).ravel()
-    seg_out = np.cumsum(seg_len) - seg_len
-    total = int(seg_len.sum())
-    idx = np.repeat(seg_src - seg_out, seg_len) + np.arange(total, dtype=np.int64)
-    return src[idx]
+def _segments(src: np.ndarray, starts: np.ndarray, lengths: np.ndarray):
+    """The segments src[starts[i]:starts[i] + lengths[i]] one after the other (one gather through a byte
+    index), and where each begins in the result."""
+    pos = np.cumsum(lengths) - lengths
+    total = int(lengths.sum()) if len(lengths) else 0
+    if total == 0:
+        return np.zeros(0, dtype=np.uint8), pos
+    itype = np.int32 if len(src) < (1 << 31) and total < (1 << 31) else np.int64
+    idx = np.repeat((starts - pos).astype(itype), lengths)
+    idx += np.arange(total, dtype=itype)
+    return src[idx], pos
+
+
+def _put(flat: np.ndarray, at: np.ndarray, data: np.ndarray) -> None:
+    """flat[at[i]:at[i] + k] = data[i] for every row i of an m x k matrix."""
+    if len(at):
+        flat[at[:, None] + np.arange(data.shape[1])] = data
 
 
 class BatchEngine:
@@ -177,6 +206,9 @@ class BatchEngine:
         alive = fate == KEPT
         if alive.any():
             form.stages["compute"](ctx, alive)
+        patches = self._patches(ctx, alive, head, off)
+        if patches is not None:
+            return BatchResult(batch, fate, egress_port, None, off, off, patches)
         hdr_bytes, hdr_len = self._deparse(ctx, alive, head)
         return BatchResult(batch, fate, egress_port, hdr_bytes, hdr_len, off)
 
@@ -298,6 +330,28 @@ class BatchEngine:
         return raw
 
     # ------------------------------------------------------------------ deparser
+
+    def _patches(self, ctx: Ctx, alive: np.ndarray, head: np.ndarray, off: np.ndarray) -> list | None:
+        """When every packet that leaves has its headers emitted where the parser found them, and all it
+        extracted emitted, the bytes the program changed: [(rows, offset in the packet, n x k bytes)],
+        one per header with written fields (the span of those fields). Else None."""
+        at = np.zeros(ctx.n, dtype=np.int64)
+        patches = []
+        for h in self.form.emits:
+            valid = ctx.col(h.valid_key(), 0) & alive
+            if not valid.any():
+                continue
+            where = ctx.cols.get(("o", h.name))
+            if where is None or not (where[valid] == at[valid]).all():
+                return None
+            at += np.where(valid, h.size, 0)
+            span = self.form.written_span.get(h.name)
+            if span is not None and ctx.versions.get(h.name, 0):
+                lo, hi = span
+                patches.append((valid, where + lo, self._header_bytes(ctx, h, head)[:, lo:hi]))
+        if not (at[alive] == off[alive]).all():
+            return None
+        return patches
 
     def _deparse(self, ctx: Ctx, alive: np.ndarray, head: np.ndarray):
         emits = self.form.emits

@@ -1,7 +1,8 @@
 """Packets of a batch as numpy arrays, read from pcap files and written to pcap files in one pass each.
 
 A batch keeps every packet's bytes in one buffer (`buf`, uint8) with `starts` and `lengths`, and their
-times and ingress ports. A classic pcap file is read whole: the file buffer itself is the batch buffer
+times and ingress ports; every packet has 16 bytes of room before it, as in a pcap file, so that a packet
+leaving as it came is one segment of the buffer with its record header in front. A classic pcap file is read whole: the file buffer itself is the batch buffer
 (packets start 16 bytes after their record header). When every record has the same length, the records
 are rows of a matrix (`stride`), which makes reading and writing a few numpy copies.
 """
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..pcap import LINKTYPE_ETHERNET, MAX_PACKET, classic_format, classic_header
+
+RECORD_HEADER = 16
 
 
 @dataclass
@@ -69,20 +72,23 @@ class Batch:
 
 
 def batch_from_records(records) -> Batch:
-    """A batch of (time_ns, port, data) records, in order."""
+    """A batch of (time_ns, port, data) records, in order. As in a pcap file, each packet has 16 bytes of
+    room before it (where its record header goes when the packet is written out unchanged)."""
     times, ports, datas = [], [], []
     for t, port, data in records:
         times.append(t)
         ports.append(port)
         datas.append(data)
     lengths = np.fromiter((len(d) for d in datas), dtype=np.int64, count=len(datas))
-    starts = np.zeros(len(datas), dtype=np.int64)
+    starts = np.full(len(datas), RECORD_HEADER, dtype=np.int64)
     if len(datas) > 1:
-        np.cumsum(lengths[:-1], out=starts[1:])
-    buf = np.frombuffer(b"".join(datas), dtype=np.uint8)
+        np.cumsum(lengths[:-1] + RECORD_HEADER, out=starts[1:])
+        starts[1:] += RECORD_HEADER
+    gap = bytes(RECORD_HEADER)
+    buf = np.frombuffer(gap + gap.join(datas), dtype=np.uint8)
     batch = Batch(buf, starts, lengths, np.array(times, dtype=np.int64), np.array(ports, dtype=np.int64))
     if len(datas) and (lengths == lengths[0]).all():
-        batch.base, batch.stride = 0, int(lengths[0])
+        batch.base, batch.stride = RECORD_HEADER, RECORD_HEADER + int(lengths[0])
     return batch
 
 

@@ -172,7 +172,16 @@ class BatchCompiler:
             stages[role] = self._compile_control(blocks[role])
         emits = self._compile_deparser(blocks["deparse"])
         return BatchProgram(self.compiled, self.headers, parser, stages, emits, self.tables, self.error_codes,
-                            self.max_parse_bytes, frozenset(self.written))
+                            self.max_parse_bytes, frozenset(self.written), self._written_spans())
+
+    def _written_spans(self) -> dict:
+        """header name -> (first byte, end byte) of the fields some statement writes."""
+        spans = {}
+        for h in self.headers.values():
+            bits = [(first, first + width) for f, first, width in h.fields if h.field_key(f) in self.written]
+            if bits:
+                spans[h.name] = (min(a for a, _ in bits) // 8, (max(b for _, b in bits) + 7) // 8)
+        return spans
 
     def _collect_headers(self, st, prefix: str, where) -> None:
         if not isinstance(st, StructLikeType) or not st.is_struct:
@@ -995,6 +1004,7 @@ class BatchProgram:
     error_codes: dict
     max_parse_bytes: int
     written: frozenset
+    written_span: dict
 
 
 def compile_batch(compiled) -> BatchProgram:
