@@ -61,6 +61,7 @@ class BatchResult:
     hdr_len: np.ndarray
     payload_from: np.ndarray
     patches: list | None = None
+    head: np.ndarray | None = None      # the first bytes of every packet, as parsed (with patches)
 
     def out_counts(self) -> dict[int, int]:
         counts = np.bincount(self.egress_port[self.fate == KEPT], minlength=1)
@@ -108,26 +109,30 @@ class BatchResult:
         n = len(rows)
         lengths = b.lengths[rows]
         records = b.records()
-        if records is not None:
-            whole = np.take(records, rows, axis=0)
-            stride = whole.shape[1]
-            flat = whole.reshape(-1)
-            rec_pos = np.arange(n, dtype=np.int64) * stride
-            whole[:, :RECORD_HEADER] = record_headers(times[rows], lengths)
-        else:
+        if records is None:
             flat, rec_pos = _segments(b.buf, b.starts[rows] - RECORD_HEADER, lengths + RECORD_HEADER)
-            whole, stride = None, None
             _put(flat, rec_pos, record_headers(times[rows], lengths))
-        for valid, offset, data in self.patches:
-            sel = valid[rows]
-            at = offset[rows]
-            k = data.shape[1]
-            if whole is not None and n and sel.all() and (at == at[0]).all():
-                c = RECORD_HEADER + int(at[0])
-                whole[:, c:c + k] = np.take(data, rows, axis=0)
-            else:
-                _put(flat, rec_pos[sel] + RECORD_HEADER + at[sel], data[rows[sel]])
-        return flat, rec_pos
+            for valid, offset, data in self.patches:
+                sel = valid[rows]
+                _put(flat, rec_pos[sel] + RECORD_HEADER + offset[rows[sel]], data[rows[sel]])
+            return flat, rec_pos
+        if n == len(records) and (n == 0 or (rows[0] == 0 and (np.diff(rows) == 1).all())):
+            whole = records.copy()
+        else:
+            whole = np.take(records, rows, axis=0)
+        # The changed front of every record (record header, then the packet up to its last patched byte,
+        # from the patched head) is written over the copied records at once; the record headers as they
+        # are when the input's are the ones to write.
+        end = max([lo + k for lo, k in (_patch_end(p) for p in self.patches)] + [0])
+        keep_heads = b.heads_as_written and bool((times == b.times).all())
+        start = RECORD_HEADER if keep_heads else 0
+        if end or not keep_heads:
+            front = np.empty((n, RECORD_HEADER + end - start), dtype=np.uint8)
+            front[:, RECORD_HEADER - start:] = np.take(self.head[:, :end], rows, axis=0)
+            if not keep_heads:
+                front[:, :RECORD_HEADER] = record_headers(times[rows], lengths)
+            _set_columns(whole, start, front)
+        return whole.reshape(-1), np.arange(n, dtype=np.int64) * whole.shape[1]
 
     def _deparsed_records(self, rows: np.ndarray, times: np.ndarray):
         """Packets whose headers moved: record header, deparsed headers, the rest of the input."""
@@ -161,6 +166,30 @@ def _segments(src: np.ndarray, starts: np.ndarray, lengths: np.ndarray):
     return src[idx], pos
 
 
+def _patch_end(patch) -> tuple[int, int]:
+    """(the largest offset, width) of a patch's rows."""
+    valid, offset, data = patch
+    return (int(offset[valid].max()) if valid.any() else 0), data.shape[1]
+
+
+def _set_columns(whole: np.ndarray, c: int, data: np.ndarray) -> None:
+    """whole[:, c:c + k] = data (m x k), a row at a time as one k-byte item (far faster than bytes)."""
+    k = data.shape[1]
+    if k and len(data):
+        item = np.dtype((np.void, k))
+        whole[:, c:c + k].view(item)[:, 0] = np.ascontiguousarray(data).view(item)[:, 0]
+
+
+def _patch_rows(head: np.ndarray, valid: np.ndarray, offset: np.ndarray, data: np.ndarray) -> None:
+    """head[i, offset[i]:offset[i] + k] = data[i] in the rows where valid."""
+    k = data.shape[1]
+    if valid.all() and len(offset) and offset.min() == offset.max():
+        _set_columns(head, int(offset[0]), data)
+    else:
+        rows = np.nonzero(valid)[0]
+        head[rows[:, None], offset[rows][:, None] + np.arange(k)] = data[rows]
+
+
 def _put(flat: np.ndarray, at: np.ndarray, data: np.ndarray) -> None:
     """flat[at[i]:at[i] + k] = data[i] for every row i of an m x k matrix."""
     if len(at):
@@ -184,6 +213,8 @@ class BatchEngine:
             ctx.tables[use.name] = ColumnTable(self.device.tables[use.name])
         cols = ctx.cols
         head = batch.head(form.max_parse_bytes)
+        if not head.flags.writeable:
+            head = head.copy()          # the patches are written into it
         self._raw = {}
         self._bytes = {}
         ctx.decode = lambda key: self._decode(ctx, head, key)
@@ -208,7 +239,7 @@ class BatchEngine:
             form.stages["compute"](ctx, alive)
         patches = self._patches(ctx, alive, head, off)
         if patches is not None:
-            return BatchResult(batch, fate, egress_port, None, off, off, patches)
+            return BatchResult(batch, fate, egress_port, None, off, off, patches, head)
         hdr_bytes, hdr_len = self._deparse(ctx, alive, head)
         return BatchResult(batch, fate, egress_port, hdr_bytes, hdr_len, off)
 
@@ -342,16 +373,31 @@ class BatchEngine:
             if not valid.any():
                 continue
             where = ctx.cols.get(("o", h.name))
-            if where is None or not (where[valid] == at[valid]).all():
+            everywhere = valid.all()
+            if where is None or not ((where == at).all() if everywhere else (where[valid] == at[valid]).all()):
                 return None
-            at += np.where(valid, h.size, 0)
-            span = self.form.written_span.get(h.name)
-            if span is not None and ctx.versions.get(h.name, 0):
-                lo, hi = span
-                patches.append((valid, where + lo, self._header_bytes(ctx, h, head)[:, lo:hi]))
-        if not (at[alive] == off[alive]).all():
+            at += h.size if everywhere else np.where(valid, h.size, 0)
+            if ctx.versions.get(h.name, 0):
+                for lo, hi, fields in self.form.written_span.get(h.name, ()):
+                    patches.append((valid, where + lo, self._run_bytes(ctx, h, head, lo, hi, fields)))
+        if not ((at == off).all() if alive.all() else (at[alive] == off[alive]).all()):
             return None
+        for valid, offset, data in patches:
+            _patch_rows(head, valid, offset, data)
         return patches
+
+    def _run_bytes(self, ctx: Ctx, h, head: np.ndarray, lo: int, hi: int, fields) -> np.ndarray:
+        """n x (hi - lo): bytes lo..hi of header h as it leaves, made from the columns of the written
+        fields there (and the input bytes between them when they do not cover the run in whole bytes)."""
+        whole = sum(w for _, _, w in fields) == 8 * (hi - lo) and all(first % 8 == 0 and w % 8 == 0
+                                                                       for _, first, w in fields)
+        if whole:
+            out = np.empty((ctx.n, hi - lo), dtype=np.uint8)
+        else:
+            out = self._input_bytes(ctx, h, head)[:, lo:hi].copy()
+        for f, first, width in fields:
+            _field_into_bytes(out, ctx.col(h.field_key(f), width), first - 8 * lo, width)
+        return out
 
     def _deparse(self, ctx: Ctx, alive: np.ndarray, head: np.ndarray):
         emits = self.form.emits
@@ -384,7 +430,10 @@ class BatchEngine:
         cached = self._bytes.get(h.name)
         if cached is not None and cached[0] == version:
             return cached[1]
-        raw = self._input_bytes(ctx, h, head).copy()
+        raw = self._input_bytes(ctx, h, head)
+        if not version:
+            return raw          # nothing written: the bytes it was extracted from (read only)
+        raw = raw.view(np.dtype((np.void, h.size))).copy().view(np.uint8).reshape(len(raw), h.size)
         written = self.form.written
         for fname, first, width in h.fields:
             key = h.field_key(fname)
@@ -395,15 +444,19 @@ class BatchEngine:
 
 
 def _field_from_bytes(raw: np.ndarray, first: int, width: int) -> np.ndarray:
-    """The column of a field whose bits start `first` bits into rows of header bytes (at most 8 bytes)."""
+    """The column of a field whose bits start `first` bits into rows of header bytes (at most 8 bytes),
+    read in place as big-endian words of 4, 2 and 1 bytes (numpy reads them unaligned)."""
     b0, b1 = first // 8, (first + width - 1) // 8
     k = b1 - b0 + 1
-    if k in (1, 2, 4, 8):
-        v = raw[:, b0:b1 + 1].copy().view(f">u{k}")[:, 0].astype(U64)
-    else:
-        window = np.zeros((len(raw), 8), dtype=np.uint8)
-        window[:, 8 - k:] = raw[:, b0:b1 + 1]
-        v = window.view(">u8")[:, 0].astype(U64)
+    v = None
+    pos = b0
+    for size in (4, 4, 2, 1):
+        while pos + size <= b1 + 1 and (size != 4 or k >= 4):
+            part = raw[:, pos:pos + size].view(f">u{size}")[:, 0]
+            v = part.astype(U64) if v is None else (v << U64(8 * size)) | part
+            pos += size
+            if size == 4:
+                break
     tail = 8 * (b1 + 1) - (first + width)
     if tail:
         v >>= U64(tail)
@@ -418,7 +471,9 @@ def _field_into_bytes(raw: np.ndarray, v: np.ndarray, first: int, width: int) ->
     b0, b1 = first // 8, (end - 1) // 8
     k = b1 - b0 + 1
     if first % 8 == 0 and width % 8 == 0:
-        raw[:, b0:b1 + 1] = v.astype(">u8").view(np.uint8).reshape(len(raw), 8)[:, 8 - k:]
+        item = np.dtype((np.void, k))
+        wire = v.astype(">u8").view(np.uint8).reshape(len(raw), 8)[:, 8 - k:]
+        raw[:, b0:b1 + 1].view(item)[:, 0] = wire.view(item)[:, 0]
         return
     for j in range(b0, b1 + 1):
         shift = end - (8 * j + 8)

@@ -29,6 +29,8 @@ class Batch:
     # Uniform layout: packet i starts at base + i * stride (all of one length); None otherwise.
     base: int | None = None
     stride: int | None = None
+    # The 16 bytes before each packet are the record header PcapWriter writes for its time and length.
+    heads_as_written: bool = False
 
     @property
     def n(self) -> int:
@@ -121,6 +123,7 @@ def read_classic_pcap(path: str, port: int) -> Batch | None:
     batch = Batch(buf, heads.offsets + 16, incl, times, np.full(n, port, dtype=np.int64))
     if heads.stride is not None:
         batch.base, batch.stride = 24 + 16, heads.stride
+    batch.heads_as_written = endian == "<" and scale == 1 and bool((fields[:, 3] == fields[:, 2]).all())
     return batch
 
 
@@ -164,8 +167,9 @@ def record_headers(times: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """n x 16 bytes: the nanosecond pcap record header of each packet (as PcapWriter writes it)."""
     t = np.maximum(times, 0)
     fields = np.empty((len(t), 4), dtype="<u4")
-    fields[:, 0] = (t // 1_000_000_000) & 0xFFFFFFFF
-    fields[:, 1] = t % 1_000_000_000
+    sec, nsec = np.divmod(t, 1_000_000_000)
+    fields[:, 0] = sec & 0xFFFFFFFF
+    fields[:, 1] = nsec
     fields[:, 2] = lengths
     fields[:, 3] = lengths
     return fields.view(np.uint8).reshape(len(t), 16)

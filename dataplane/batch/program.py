@@ -175,12 +175,20 @@ class BatchCompiler:
                             self.max_parse_bytes, frozenset(self.written), self._written_spans())
 
     def _written_spans(self) -> dict:
-        """header name -> (first byte, end byte) of the fields some statement writes."""
+        """header name -> its written byte runs: [(first byte, end byte, [(field, first bit, width)])],
+        the bytes covered by fields some statement writes, adjacent fields in one run."""
         spans = {}
         for h in self.headers.values():
-            bits = [(first, first + width) for f, first, width in h.fields if h.field_key(f) in self.written]
-            if bits:
-                spans[h.name] = (min(a for a, _ in bits) // 8, (max(b for _, b in bits) + 7) // 8)
+            runs = []
+            for f, first, width in sorted((x for x in h.fields if h.field_key(x[0]) in self.written),
+                                          key=lambda x: x[1]):
+                b0, b1 = first // 8, (first + width + 7) // 8
+                if runs and b0 <= runs[-1][1]:
+                    runs[-1] = (runs[-1][0], max(runs[-1][1], b1), runs[-1][2] + [(f, first, width)])
+                else:
+                    runs.append((b0, b1, [(f, first, width)]))
+            if runs:
+                spans[h.name] = runs
         return spans
 
     def _collect_headers(self, st, prefix: str, where) -> None:
@@ -698,12 +706,7 @@ class BatchCompiler:
         def compute(ctx, m):
             if left_out is not None:
                 # The list is the header's fields but some 16-bit words: sum the header's own words.
-                words = ctx.header_bytes(self.headers[guard[1]]).view(">u2")
-                summed = np.zeros(ctx.n, dtype=np.uint32)        # below 2**16 words of 2**16
-                for j in range(words.shape[1]):
-                    if j not in left_out:
-                        summed += words[:, j]
-                acc = summed.astype(U64)
+                acc = _header_word_sum(ctx.header_bytes(self.headers[guard[1]]), left_out)
                 acc = np.where(ctx.col(guard, 0), acc, U64(0))
                 ck = acc % U64(0xFFFF)
                 ck[(ck == 0) & (acc != 0)] = 0xFFFF
@@ -961,6 +964,28 @@ def _words_left_out(items: list, h: HeaderInfo) -> list[int] | None:
         else:
             return None
     return left_out if j == len(keys) else None
+
+
+def _header_word_sum(raw: np.ndarray, left_out: list[int]) -> np.ndarray:
+    """A sum of a header's 16-bit words but those left out that is 0 only when they all are, and equal to
+    their sum modulo 0xFFFF: read 32 bits at a time (2**16 is 1 modulo 0xFFFF), the words left out taken
+    off again."""
+    if raw.shape[1] % 4:
+        words = raw.view(">u2")
+        acc = np.zeros(len(raw), dtype=U64)
+        for j in range(words.shape[1]):
+            if j not in left_out:
+                acc += words[:, j]
+        return acc
+    quads = raw.view(">u4")
+    acc = quads[:, 0].astype(U64)
+    for j in range(1, quads.shape[1]):
+        acc += quads[:, j]
+    if left_out:
+        words = raw.view(">u2")
+        for j in left_out:
+            acc -= (words[:, j].astype(U64) << U64(16)) if j % 2 == 0 else words[:, j]
+    return acc
 
 
 def _words(v, width: int):
