@@ -154,16 +154,26 @@ class BatchResult:
 
 
 def _segments(src: np.ndarray, starts: np.ndarray, lengths: np.ndarray):
-    """The segments src[starts[i]:starts[i] + lengths[i]] one after the other (one gather through a byte
-    index), and where each begins in the result."""
+    """The segments src[starts[i]:starts[i] + lengths[i]] one after the other, and where each begins in
+    the result. Segments of one length are copied together, as rows of sliding-window views of the
+    source and of the result (a row copy each), so the work is per distinct length, not per packet."""
     pos = np.cumsum(lengths) - lengths
     total = int(lengths.sum()) if len(lengths) else 0
+    out = np.empty(total, dtype=np.uint8)
     if total == 0:
-        return np.zeros(0, dtype=np.uint8), pos
-    itype = np.int32 if len(src) < (1 << 31) and total < (1 << 31) else np.int64
-    idx = np.repeat((starts - pos).astype(itype), lengths)
-    idx += np.arange(total, dtype=itype)
-    return src[idx], pos
+        return out, pos
+    order = np.argsort(lengths, kind="stable")
+    by_length = lengths[order]
+    cuts = np.concatenate([[0], np.flatnonzero(np.diff(by_length)) + 1, [len(order)]])
+    for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+        k = int(by_length[a])
+        if k == 0:
+            continue
+        sel = order[a:b]
+        rows = np.lib.stride_tricks.sliding_window_view(src, k)[starts[sel]]
+        into = np.lib.stride_tricks.as_strided(out, shape=(total - k + 1, k), strides=(1, 1), writeable=True)
+        into[pos[sel]] = rows
+    return out, pos
 
 
 def _patch_end(patch) -> tuple[int, int]:
@@ -192,8 +202,10 @@ def _patch_rows(head: np.ndarray, valid: np.ndarray, offset: np.ndarray, data: n
 
 def _put(flat: np.ndarray, at: np.ndarray, data: np.ndarray) -> None:
     """flat[at[i]:at[i] + k] = data[i] for every row i of an m x k matrix."""
-    if len(at):
-        flat[at[:, None] + np.arange(data.shape[1])] = data
+    k = data.shape[1]
+    if len(at) and k:
+        into = np.lib.stride_tricks.as_strided(flat, shape=(len(flat) - k + 1, k), strides=(1, 1), writeable=True)
+        into[at] = data
 
 
 class BatchEngine:

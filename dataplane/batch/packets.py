@@ -50,11 +50,21 @@ class Batch:
             out = np.zeros((n, k), dtype=np.uint8)
             out[:, :length] = rows
             return out
+        # Rows of a sliding-window view of the buffer (a row copy each); the few packets that end within
+        # k bytes of the buffer's end one byte at a time; then zeros past each packet's end.
+        out = np.zeros((n, k), dtype=np.uint8)
+        room = self.starts + k <= len(self.buf)
+        if len(self.buf) >= k:
+            out[room] = np.lib.stride_tricks.sliding_window_view(self.buf, k)[self.starts[room]]
         cols = np.arange(k, dtype=np.int64)
-        idx = self.starts[:, None] + cols
-        inside = cols < self.lengths[:, None]
-        idx = np.where(inside, idx, 0)
-        return np.where(inside, self.buf[idx], 0).astype(np.uint8)
+        tail = np.nonzero(~room)[0]
+        if len(tail):
+            idx = np.minimum(self.starts[tail, None] + cols, len(self.buf) - 1)
+            out[tail] = self.buf[idx]
+        short = np.nonzero(self.lengths < k)[0]
+        if len(short):
+            out[short] = np.where(cols < self.lengths[short, None], out[short], 0)
+        return out
 
     def records(self) -> np.ndarray | None:
         """The uniform layout's pcap records (16-byte record header, then the packet) as the rows of a
@@ -114,8 +124,8 @@ def read_classic_pcap(path: str, port: int) -> Batch | None:
     if heads.fields is not None:
         fields = heads.fields
     else:
-        idx = heads.offsets[:, None] + np.arange(16)
-        fields = buf[idx].copy().view(dt) if n else np.zeros((0, 4), dtype=dt)
+        fields = np.lib.stride_tricks.sliding_window_view(buf, 16)[heads.offsets].view(dt) if n else \
+            np.zeros((0, 4), dtype=dt)
     sec, frac, incl = (fields[:, i].astype(np.int64) for i in range(3))
     if n and (frac >= per_second).any():
         return None
@@ -150,17 +160,23 @@ def _record_offsets(data: bytes, endian: str) -> _Heads | None:
         fields = rows[:, :16].copy().view(np.dtype(endian + "u4"))
         if (fields[:, 2] == first).all():
             return _Heads(24 + stride * np.arange(n, dtype=np.int64), stride, fields)
+    # Records of many lengths: each record's place depends on the one before, so this walk is the one
+    # loop over packets; it is kept to one unpack and one append a record, and checked afterwards.
     offsets = []
+    append = offsets.append
     pos = 24
-    while pos < size:
-        if pos + 16 > size:
-            return None
-        incl = incl_at(data, pos + 8)[0]
-        if incl > MAX_PACKET or pos + 16 + incl > size:
-            return None
-        offsets.append(pos)
-        pos += 16 + incl
-    return _Heads(np.array(offsets, dtype=np.int64), None)
+    try:
+        while pos < size:
+            append(pos)
+            pos += 16 + incl_at(data, pos + 8)[0]
+    except struct.error:
+        return None                 # a record header cut short
+    if pos != size:
+        return None                 # the last packet cut short
+    at = np.array(offsets, dtype=np.int64)
+    if len(at) and (np.diff(np.append(at, size)) - 16 > MAX_PACKET).any():
+        return None
+    return _Heads(at, None)
 
 
 def record_headers(times: np.ndarray, lengths: np.ndarray) -> np.ndarray:
