@@ -329,14 +329,15 @@ class BatchEngine:
                 col = col.copy()
                 col[rows] = _field_from_bytes(raw, first, width)
                 ctx.cols[key] = col
-        valid = ctx.col(h.valid_key(), 0)
         if len(rows) == n:
             ctx.cols[h.valid_key()] = np.ones(n, dtype=bool)
+            ctx.cols[h.extracted_key()] = np.ones(n, dtype=bool)
             ctx.cols[("o", h.name)] = o.copy()
         else:
-            valid = valid.copy()
-            valid[rows] = True
-            ctx.cols[h.valid_key()] = valid
+            for key in (h.valid_key(), h.extracted_key()):
+                mark = ctx.col(key, 0).copy()
+                mark[rows] = True
+                ctx.cols[key] = mark
             where = ctx.cols.get(("o", h.name))
             where = np.zeros(n, dtype=np.int64) if where is None else where.copy()
             where[rows] = o
@@ -347,28 +348,35 @@ class BatchEngine:
         """The column of a header field nobody has used yet: from the bytes it was extracted from (0 in the
         rows where the header was never extracted)."""
         spec = self.fields.get(key)
-        valid = ctx.cols.get(("v", key[1]))
-        if spec is None or valid is None:
+        if spec is None:
             return None
         h, first, width = spec
+        found = ctx.cols.get(h.extracted_key())
+        if found is None:
+            return None
         v = _field_from_bytes(self._input_bytes(ctx, h, head), first, width)
-        return v if valid.all() else np.where(valid, v, U64(0))
+        return v if found.all() else np.where(found, v, U64(0))
 
     def _input_bytes(self, ctx: Ctx, h, head: np.ndarray) -> np.ndarray:
-        """n x size: the bytes each row's header was extracted from (anything where it is invalid)."""
+        """n x size: the bytes each row's header was extracted from (where it never was: anything, or
+        zeros when the program may make it valid without extracting it, as the scalar engine's fields
+        start at 0)."""
         raw = self._raw.get(h.name)
         if raw is None:
-            valid = ctx.col(h.valid_key(), 0)
+            found = ctx.col(h.extracted_key(), 0)
             o = ctx.cols.get(("o", h.name))
-            if o is None or not valid.any():
+            everywhere = found.all()
+            if o is None or not found.any():
                 raw = np.zeros((ctx.n, h.size), dtype=np.uint8)
             else:
-                ov = o if valid.all() else o[valid]
+                ov = o if everywhere else o[found]
                 if ov.min() == ov.max():
                     start = int(ov[0])
                     raw = head[:, start:start + h.size]
                 else:
                     raw = head[np.arange(ctx.n)[:, None], o[:, None] + np.arange(h.size)]
+                if not everywhere and h.name in self.form.set_valid:
+                    raw = np.where(found[:, None], raw, np.uint8(0))
             self._raw[h.name] = raw
         return raw
 
@@ -388,6 +396,8 @@ class BatchEngine:
             everywhere = valid.all()
             if where is None or not ((where == at).all() if everywhere else (where[valid] == at[valid]).all()):
                 return None
+            if h.name in self.form.set_valid and (valid & ~ctx.col(h.extracted_key(), 0)).any():
+                return None             # made valid, not found in the packet: it is inserted
             at += h.size if everywhere else np.where(valid, h.size, 0)
             if ctx.versions.get(h.name, 0):
                 for lo, hi, fields in self.form.written_span.get(h.name, ()):

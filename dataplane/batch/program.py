@@ -74,6 +74,11 @@ class HeaderInfo:
     def valid_key(self):
         return ("v", self.name)
 
+    def extracted_key(self):
+        """Rows where the parser extracted it (valid_key: where it is valid now, after setValid and
+        setInvalid)."""
+        return ("x", self.name)
+
     def field_key(self, f: str):
         return ("h", self.name, f)
 
@@ -144,6 +149,7 @@ class BatchCompiler:
         self.headers: dict[str, HeaderInfo] = {}
         self.tables: dict[int, TableUse] = {}
         self.written: set = set()      # the column keys of header fields some statement writes
+        self.set_valid: set = set()    # the headers some statement makes valid or invalid
 
     # ------------------------------------------------------------------ the program
 
@@ -172,7 +178,7 @@ class BatchCompiler:
             stages[role] = self._compile_control(blocks[role])
         emits = self._compile_deparser(blocks["deparse"])
         return BatchProgram(self.compiled, self.headers, parser, stages, emits, self.tables, self.error_codes,
-                            self.max_parse_bytes, frozenset(self.written), self._written_spans())
+                            self.max_parse_bytes, frozenset(self.written), self._written_spans(), frozenset(self.set_valid))
 
     def _written_spans(self) -> dict:
         """header name -> its written byte runs: [(first byte, end byte, [(field, first bit, width)])],
@@ -550,9 +556,23 @@ class BatchCompiler:
             raise Unsupported(f"the extern function {c.name}()", s)
         if c.kind == "extern_method" and self.roots.get(getattr(c.receiver, "ref", None)) == "packet_in":
             raise Unsupported(f"packet_in.{c.name}() outside a parser state's extracts", s)
+        if c.kind == "header_method" and c.name in ("setValid", "setInvalid"):
+            return self._set_validity(c, c.name == "setValid")
         if c.kind == "header_method":
             raise Unsupported(f"{c.name}() on a header", s)
         raise Unsupported(f"calling {c.kind.replace('_', ' ')} '{c.name}'", s)
+
+    def _set_validity(self, c, valid: bool):
+        """setValid()/setInvalid(): only the flag changes, as in the scalar engine (a header made valid
+        keeps the field values it had: zeros if it was never extracted)."""
+        h = self.header_of(c.receiver)
+        self.set_valid.add(h.name)
+        key = h.valid_key()
+
+        def run(ctx, m):
+            ctx.cols[key] = np.where(m, valid, ctx.col(key, 0))
+            ctx.versions[h.name] = ctx.versions.get(h.name, 0) + 1
+        return run
 
     def _s_SwitchStatement(self, s):
         if not (isinstance(s.expr, A.Member) and s.expr.member == "action_run" and isinstance(s.expr.expr, A.Call)):
@@ -1030,6 +1050,7 @@ class BatchProgram:
     max_parse_bytes: int
     written: frozenset
     written_span: dict
+    set_valid: frozenset
 
 
 def compile_batch(compiled) -> BatchProgram:

@@ -65,3 +65,24 @@ def test_features_program_random_frames(packets):
     if not _FEATURES:
         _FEATURES.append(test_batch_engine._features_device())
     assert_same(_FEATURES[0], packets)
+
+
+_TUNNEL = []
+
+
+@st.composite
+def tunnel_frames(draw):
+    """Frames to the tunnel table's addresses (or not), tagged or not, IPv4 or not, whole or cut."""
+    port, frame = draw(frames())
+    if len(frame) >= 6 and draw(st.booleans()):
+        frame = (0x000000000100 + draw(st.integers(0, 7))).to_bytes(6, "big") + frame[6:]
+    return port, frame
+
+
+@SETTINGS
+@given(st.lists(tunnel_frames(), min_size=1, max_size=40))
+def test_tunnel_program_random_frames(packets):
+    """setValid and setInvalid: headers pushed, popped, cut out and made up."""
+    if not _TUNNEL:
+        _TUNNEL.append(test_batch_engine._tunnel_device())
+    assert_same(_TUNNEL[0], packets)
