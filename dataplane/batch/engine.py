@@ -355,7 +355,9 @@ class BatchEngine:
         if found is None:
             return None
         v = _field_from_bytes(self._input_bytes(ctx, h, head), first, width)
-        return v if found.all() else np.where(found, v, U64(0))
+        if found.all():
+            return v
+        return np.where(found[:, None] if v.ndim == 2 else found, v, U64(0))
 
     def _input_bytes(self, ctx: Ctx, h, head: np.ndarray) -> np.ndarray:
         """n x size: the bytes each row's header was extracted from (where it never was: anything, or
@@ -467,7 +469,11 @@ class BatchEngine:
 
 def _field_from_bytes(raw: np.ndarray, first: int, width: int) -> np.ndarray:
     """The column of a field whose bits start `first` bits into rows of header bytes (at most 8 bytes),
-    read in place as big-endian words of 4, 2 and 1 bytes (numpy reads them unaligned)."""
+    read in place as big-endian words of 4, 2 and 1 bytes (numpy reads them unaligned). A field wider
+    than 64 bits (whole bytes) is n x 2 columns: the bits above 64, the low 64."""
+    if width > 64:
+        return np.stack([_field_from_bytes(raw, first, width - 64), _field_from_bytes(raw, first + width - 64, 64)],
+                        axis=1)
     b0, b1 = first // 8, (first + width - 1) // 8
     k = b1 - b0 + 1
     v = None
@@ -489,6 +495,10 @@ def _field_from_bytes(raw: np.ndarray, first: int, width: int) -> np.ndarray:
 
 def _field_into_bytes(raw: np.ndarray, v: np.ndarray, first: int, width: int) -> None:
     """Write a field's column into rows of header bytes, keeping the bits of its neighbours."""
+    if width > 64:
+        _field_into_bytes(raw, np.ascontiguousarray(v[:, 0]), first, width - 64)
+        _field_into_bytes(raw, np.ascontiguousarray(v[:, 1]), first + width - 64, 64)
+        return
     end = first + width
     b0, b1 = first // 8, (end - 1) // 8
     k = b1 - b0 + 1

@@ -30,6 +30,8 @@ from ..frontend.types import BitsType, BoolType, StructLikeType, strip_newtype
 from ..compiler.layout import LayoutError, header_layout
 
 U64 = np.uint64
+# Values of 65 to WIDE bits (IPv6 addresses) are n x 2 columns of uint64: the bits above 64, the low 64.
+WIDE = 128
 
 # standard_metadata fields the columnar form keeps; any other one keeps a program out.
 STD_READ = {"ingress_port", "egress_spec", "egress_port", "packet_length", "checksum_error"}
@@ -118,7 +120,8 @@ class Ctx:
         if c is None:
             c = self.decode(key) if key[0] == "h" and self.decode is not None else None
             if c is None:
-                c = np.zeros(self.n, dtype=bool if width == 0 else U64)
+                c = np.zeros(self.n, dtype=bool) if width == 0 else \
+                    np.zeros((self.n, 2) if width > 64 else self.n, dtype=U64)
             self.cols[key] = c
         return c
 
@@ -131,8 +134,8 @@ def _width_of(t, node) -> int:
     if isinstance(st, BitsType):
         if st.signed:
             raise Unsupported("signed integers (int<W>)", node)
-        if st.width > 64:
-            raise Unsupported(f"values wider than 64 bits (bit<{st.width}>)", node)
+        if st.width > WIDE:
+            raise Unsupported(f"values wider than {WIDE} bits (bit<{st.width}>)", node)
         return st.width
     raise Unsupported(f"values of type {st}", node)
 
@@ -218,12 +221,12 @@ class BatchCompiler:
                     if fl.members is not None or fl.elements is not None:
                         raise Unsupported(f"struct or array fields in headers ({t.name}.{fname})",
                                           getattr(t, "decl", where))
-                    if fl.width > 64:
-                        raise Unsupported(f"header fields wider than 64 bits ({t.name}.{fname}, {fl.width} bits)",
-                                          getattr(t, "decl", where))
                     _width_of(fl.type, getattr(t, "decl", where))
                     first = layout.fixed_width - fl.offset - fl.width
-                    if (first + fl.width - 1) // 8 - first // 8 >= 8:
+                    if fl.width > 64 and (first % 8 or fl.width % 8):
+                        raise Unsupported(f"a header field wider than 64 bits that is not whole bytes "
+                                          f"({t.name}.{fname})", getattr(t, "decl", where))
+                    if fl.width <= 64 and (first + fl.width - 1) // 8 - first // 8 >= 8:
                         raise Unsupported(f"a header field spread over nine bytes ({t.name}.{fname})",
                                           getattr(t, "decl", where))
                     info.fields.append((fname, first, fl.width))
@@ -371,6 +374,7 @@ class BatchCompiler:
 
     def _e_Unary(self, e):
         fn, w = self.expr(e.expr)
+        _narrow(w, e, f"the operator {e.op}")
         if e.op == "!":
             return (lambda ctx, m: np.logical_not(fn(ctx, m))), 0
         if e.op == "~":
@@ -386,6 +390,11 @@ class BatchCompiler:
     def _e_Binary(self, e):
         op = e.op
         lf, lw = self.expr(e.left)
+        if op in ("==", "!=") and lw > 64:
+            rf, _ = self.expr(e.right)
+            same = op == "=="
+            return (lambda ctx, m: _wide_equal(lf(ctx, m), rf(ctx, m), ctx.n) == same), 0
+        _narrow(lw, e, f"the operator {op}")
         if op in ("<<", ">>"):
             amount = getattr(e.right, "const", None)
             if not isinstance(amount, int):
@@ -398,6 +407,7 @@ class BatchCompiler:
                 return (lambda ctx, m: (_u(lf(ctx, m)) << U64(amount)) & mk), w
             return (lambda ctx, m: _u(lf(ctx, m)) >> U64(amount)), w
         rf, rw = self.expr(e.right)
+        _narrow(rw, e, f"the operator {op}")
         if op in ("&&", "||"):
             if _has_apply(e.right):
                 raise Unsupported("a table applied inside a condition with && or ||", e)
@@ -415,6 +425,7 @@ class BatchCompiler:
                 raise Unsupported("this concatenation", e)
             return (lambda ctx, m: (_u(lf(ctx, m)) << U64(rw)) | _u(rf(ctx, m))), w
         w = _width_of(e.type, e)
+        _narrow(w, e, f"the operator {op}")
         mk = U64(_mask(w))
         if op in ("&", "|", "^"):
             f = {"&": np.bitwise_and, "|": np.bitwise_or, "^": np.bitwise_xor}[op]
@@ -429,6 +440,15 @@ class BatchCompiler:
     def _e_Cast(self, e):
         fn, w0 = self.expr(e.expr)
         w = _width_of(e.type, e)
+        if w > 64 or w0 > 64:
+            if w0 == w:
+                return fn, w
+            if w > 64 and 0 < w0 <= 64:
+                return (lambda ctx, m: _widen(fn(ctx, m), ctx.n)), w
+            if 0 < w <= 64 < w0:
+                mk = U64(_mask(w))
+                return (lambda ctx, m: _wide_cols(fn(ctx, m), ctx.n)[:, 1] & mk), w
+            raise Unsupported("this cast", e)
         if w == 0:
             if w0 != 1 and w0 != 0:
                 raise Unsupported("this cast to bool", e)
@@ -444,12 +464,15 @@ class BatchCompiler:
         if not isinstance(hi, int) or not isinstance(lo, int) or w0 == 0:
             raise Unsupported("this slice", e)
         mk = U64(_mask(hi - lo + 1))
+        if w0 > 64:
+            return (lambda ctx, m: _wide_slice(_wide_cols(fn(ctx, m), ctx.n), hi, lo) & mk), hi - lo + 1
         return (lambda ctx, m: (_u(fn(ctx, m)) >> U64(lo)) & mk), hi - lo + 1
 
     def _e_Ternary(self, e):
         cf, _ = self.expr(e.cond)
         tf, w = self.expr(e.then)
         of, _ = self.expr(e.otherwise)
+        _narrow(w, e, "?:")
         if _has_apply(e.then) or _has_apply(e.otherwise) or _has_apply(e.cond):
             raise Unsupported("a table applied inside ?:", e)
         return (lambda ctx, m: np.where(cf(ctx, m), tf(ctx, m), of(ctx, m))), w
@@ -506,7 +529,7 @@ class BatchCompiler:
         if s.op != "=" or not isinstance(hi, int) or not isinstance(lo, int) or isinstance(t.expr, A.Slice):
             raise Unsupported("this slice assignment", s)
         p = self.place(t.expr)
-        if p.width == 0 or (p.key[0] == "s" and p.key[1] not in STD_WRITE):
+        if p.width == 0 or p.width > 64 or (p.key[0] == "s" and p.key[1] not in STD_WRITE):
             raise Unsupported("this slice assignment", s)
         fn, _ = self.expr(s.value)
         self.written.add(p.key)
@@ -665,8 +688,9 @@ class BatchCompiler:
                     raise Unsupported(f"match kind {k.match_kind}", k)
                 fn, w = self.expr(k.expr)
                 keys.append((fn, max(w, 1)))
-            if sum(w for _, w in keys) > 64:
-                raise Unsupported("a table key wider than 64 bits", decl)
+            kinds = [k.match_kind for k in decl.keys]
+            if sum(w for _, w in keys) > 64 and not (set(kinds) <= {"exact"} or kinds == ["lpm"]):
+                raise Unsupported("a table key wider than 64 bits but exact fields or one lpm field", decl)
             actions = []
             for ref in decl.action_refs:
                 adecl = ref.decl
@@ -678,12 +702,15 @@ class BatchCompiler:
             use = self.tables[id(decl)] = TableUse(info.name, decl, keys, actions)
         name, keys, actions = use.name, use.keys, use.actions
 
+        wide = sum(w for _, w in keys) > 64
+
         def run(ctx, m):
-            key = np.zeros(ctx.n, dtype=U64)
-            for fn, w in keys:
-                v = fn(ctx, m)
-                v = np.asarray(v).astype(U64) if w == 1 and np.asarray(v).dtype == bool else _u(v)
-                key = (key << U64(w)) | v
+            if wide:
+                parts = [key_bytes(fn(ctx, m), w, ctx.n) for fn, w in keys]
+                joined = np.ascontiguousarray(np.concatenate(parts, axis=1))
+                key = joined.view(np.dtype((np.void, joined.shape[1])))[:, 0]
+            else:
+                key = _narrow_key(keys, ctx, m)
             hit, aid, args = ctx.tables[name].lookup(key, m)
             for i, (_adecl, places, body) in enumerate(actions):
                 sel = m & (aid == i)
@@ -705,6 +732,8 @@ class BatchCompiler:
             raise Unsupported(f"{c.name}() with an algorithm other than csum16", e)
         cond, _ = self.expr(args[0])
         items = self._field_list(args[1])
+        for _, w, _, _ in items:
+            _narrow(w, e, f"{c.name}()")
         headers = {h.name for _, _, h, _ in items if h is not None}
         if len(headers) > 1:
             raise Unsupported(f"{c.name}() over fields of more than one header", e)
@@ -859,6 +888,8 @@ class BatchCompiler:
                 keys = []
             else:
                 keys = [self.expr(x) for x in tr.exprs]
+                for x, (_, w) in zip(tr.exprs, keys):
+                    _narrow(w, x, "select")
                 targets = [(self._keyset(case.keyset, keys, case), case.state) for case in tr.cases]
             compiled.append((name, stmts, keys, targets))
             for _, target in targets:
@@ -961,6 +992,63 @@ def _topological(states: dict, decl) -> list[str]:
     return order
 
 
+def _narrow_key(keys, ctx, m) -> np.ndarray:
+    """A table key of at most 64 bits: its fields' values concatenated into one uint64 column."""
+    key = np.zeros(ctx.n, dtype=U64)
+    for fn, w in keys:
+        v = fn(ctx, m)
+        v = np.asarray(v).astype(U64) if w == 1 and np.asarray(v).dtype == bool else _u(v)
+        key = (key << U64(w)) | v
+    return key
+
+
+def _narrow(width: int, node, what: str) -> None:
+    """Values wider than 64 bits are copied, compared for equality, sliced, cast and looked up; any
+    other use keeps the program out."""
+    if width > 64:
+        raise Unsupported(f"{what} on values wider than 64 bits", node)
+
+
+def _wide_cols(v, n: int) -> np.ndarray:
+    """A value as n x 2 (or 1 x 2) uint64 columns: the bits above 64, the low 64."""
+    if isinstance(v, np.ndarray):
+        if v.ndim == 2:
+            return v
+        return np.stack([np.zeros(len(v), dtype=U64), _u(v)], axis=1)
+    v = int(v)
+    return np.array([[v >> 64, v & 0xFFFFFFFFFFFFFFFF]], dtype=U64)
+
+
+def _widen(v, n: int) -> np.ndarray:
+    return np.broadcast_to(_wide_cols(v, n), (n, 2))
+
+
+def _wide_equal(a, b, n: int):
+    return (_wide_cols(a, n) == _wide_cols(b, n)).all(axis=1)
+
+
+def _wide_slice(c: np.ndarray, hi: int, lo: int) -> np.ndarray:
+    """Bits hi..lo (at most 64 of them, unmasked above) of n x 2 columns."""
+    if lo >= 64:
+        return c[:, 0] >> U64(lo - 64)
+    if hi < 64:
+        return c[:, 1] >> U64(lo)
+    return (c[:, 0] << U64(64 - lo)) | (c[:, 1] >> U64(lo)) if lo else c[:, 1]
+
+
+def key_bytes(v, width: int, n: int) -> np.ndarray:
+    """n x ceil(width / 8): a key field's values as big-endian bytes (a wide table key is the bytes of
+    its fields one after the other, compared as byte strings)."""
+    nb = (width + 7) // 8
+    if width > 64:
+        c = _widen(v, n)
+        hi = np.ascontiguousarray(c[:, 0]).astype(">u8").view(np.uint8).reshape(n, 8)[:, 16 - nb:]
+        lo = np.ascontiguousarray(c[:, 1]).astype(">u8").view(np.uint8).reshape(n, 8)
+        return np.concatenate([hi, lo], axis=1)
+    col = np.broadcast_to(np.asarray(v).astype(U64), (n,))
+    return np.ascontiguousarray(col).astype(">u8").view(np.uint8).reshape(n, 8)[:, 8 - nb:]
+
+
 def _u(v):
     """A value as uint64 (a Python constant becomes a numpy scalar)."""
     if isinstance(v, np.ndarray):
@@ -1024,6 +1112,9 @@ def _assign(ctx: Ctx, p: Place, m, value) -> None:
     old = ctx.col(p.key, p.width)
     if p.width == 0:
         new = np.where(m, value, old)
+    elif p.width > 64:
+        keep = np.array([_mask(p.width - 64), _mask(64)], dtype=U64)
+        new = np.where(m[:, None], _wide_cols(value, ctx.n) & keep, old)
     else:
         if not isinstance(value, np.ndarray):
             value = U64(int(value) & _mask(p.width))
