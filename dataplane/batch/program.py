@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..frontend import ast as A
-from ..frontend.types import BitsType, BoolType, StructLikeType, strip_newtype
+from ..frontend.types import BitsType, BoolType, EnumType, ErrorType, StructLikeType, strip_newtype
 from ..compiler.layout import LayoutError, header_layout
 
 U64 = np.uint64
@@ -34,7 +34,10 @@ U64 = np.uint64
 WIDE = 128
 
 # standard_metadata fields the columnar form keeps; any other one keeps a program out.
-STD_READ = {"ingress_port", "egress_spec", "egress_port", "packet_length", "checksum_error"}
+STD_READ = {"ingress_port", "egress_spec", "egress_port", "packet_length", "checksum_error", "parser_error"}
+# Enum members (their index, or their value in a serializable enum) and errors (their codes) are
+# numbers in the scalar engine too; a column of CODE_WIDTH bits holds them.
+CODE_WIDTH = 32
 STD_WRITE = {"egress_spec"}
 
 # The roles of V1Switch's parameters, in order, and the block parameters that are state roots.
@@ -131,6 +134,10 @@ def _width_of(t, node) -> int:
     st = strip_newtype(t)
     if isinstance(st, BoolType):
         return 0
+    if isinstance(st, EnumType):
+        return _width_of(st.underlying, node) if st.underlying is not None else CODE_WIDTH
+    if isinstance(st, ErrorType):
+        return CODE_WIDTH
     if isinstance(st, BitsType):
         if st.signed:
             raise Unsupported("signed integers (int<W>)", node)
@@ -686,6 +693,9 @@ class BatchCompiler:
             for k in decl.keys:
                 if k.match_kind not in ("exact", "lpm", "ternary", "range", "optional"):
                     raise Unsupported(f"match kind {k.match_kind}", k)
+                kt = strip_newtype(k.expr.type)
+                if isinstance(kt, ErrorType) or (isinstance(kt, EnumType) and kt.underlying is None):
+                    raise Unsupported("a table key of an enum or error type", k)
                 fn, w = self.expr(k.expr)
                 keys.append((fn, max(w, 1)))
             kinds = [k.match_kind for k in decl.keys]
@@ -860,15 +870,22 @@ class BatchCompiler:
         return emits
 
     def _compile_parser(self, decl):
-        if decl.locals:
-            raise Unsupported("declarations in the parser", decl.locals[0])
+        # Variables and constants of the parser start in the start state, which every packet enters.
+        local_inits = []
+        for local in decl.locals:
+            if isinstance(local, A.VariableDeclaration):
+                local_inits.append(("stmt", self._s_VariableDeclaration(local)))
+            elif isinstance(local, A.ConstantDeclaration):
+                self._s_ConstantDeclaration(local)
+            else:
+                raise Unsupported("this declaration in the parser", local)
         states = {st.name: st for st in decl.states}
         order = _topological(states, decl)
         compiled = []
         longest = {name: 0 for name in states}
         for name in order:
             st = states[name]
-            stmts = []
+            stmts = list(local_inits) if name == "start" else []
             size_here = 0
             for s in st.statements:
                 call = s.call if isinstance(s, A.MethodCallStatement) else None
@@ -880,6 +897,8 @@ class BatchCompiler:
                     size_here += h.size
                 elif isinstance(s, A.Assignment):
                     stmts.append(("stmt", self._s_Assignment(s)))
+                elif isinstance(s, (A.VariableDeclaration, A.ConstantDeclaration, A.EmptyStatement)):
+                    stmts.append(("stmt", self.stmt(s)))
                 else:
                     raise Unsupported(f"{_statement_name(s)} in a parser state", s)
             tr = st.transition

@@ -345,3 +345,54 @@ def test_ipv6_wide_fields_and_keys_same_bytes():
     dev = _ipv6_device()
     assert why_not_batch(dev.program) is None
     assert_same(dev, ipv6_frames(random.Random(31), 1500))
+
+
+# Enums (plain and serializable), errors, and a parser's own variables and constants.
+ENUMS = """
+#include <core.p4>
+#include <v1model.p4>
+header ethernet_t { bit<48> dst; bit<48> src; bit<16> type; }
+header ipv4_t { bit<4> version; bit<4> ihl; bit<8> tos; bit<16> len; bit<16> id; bit<16> frag; bit<8> ttl;
+                bit<8> proto; bit<16> csum; bit<32> src; bit<32> dst; }
+enum bit<16> EtherType { IPV4 = 0x0800, IPV6 = 0x86DD, VLAN = 0x8100 }
+enum Color { RED, GREEN, BLUE }
+struct headers_t { ethernet_t eth; ipv4_t ipv4; }
+struct metadata_t { Color color; EtherType type; bit<8> seen; }
+parser MyParser(packet_in pkt, out headers_t hdr, inout metadata_t meta, inout standard_metadata_t sm) {
+    bit<8> count = 1;
+    const bit<8> STEP = 2;
+    bit<8> later;
+    state start { pkt.extract(hdr.eth); meta.type = (EtherType) hdr.eth.type; count = count + STEP;
+        transition select(meta.type) { EtherType.IPV4: ipv4; default: accept; } }
+    state ipv4 { bit<8> inner = count + 1; later = inner; pkt.extract(hdr.ipv4); meta.seen = inner + later;
+        transition accept; }
+}
+control MyVerifyChecksum(inout headers_t hdr, inout metadata_t meta) { apply { } }
+control MyIngress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t sm) {
+    action paint(Color c) { meta.color = c; }
+    table colors { key = { hdr.ipv4.proto: exact; } actions = { paint; NoAction; } default_action = paint(Color.BLUE); }
+    apply {
+        sm.egress_spec = 1;
+        if (sm.parser_error == error.PacketTooShort) { sm.egress_spec = 2; }
+        else if (sm.parser_error != error.NoError) { mark_to_drop(sm); }
+        else if (meta.type == EtherType.IPV4) {
+            colors.apply();
+            if (meta.color == Color.RED) { sm.egress_spec = 3; }
+            else if (meta.color != Color.BLUE) { sm.egress_spec = 4; hdr.ipv4.ttl = meta.seen; }
+            hdr.eth.type = (bit<16>) EtherType.VLAN;
+        }
+    }
+}
+control MyEgress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t sm) { apply { } }
+control MyComputeChecksum(inout headers_t hdr, inout metadata_t meta) { apply { } }
+control MyDeparser(packet_out pkt, in headers_t hdr) { apply { pkt.emit(hdr); } }
+""" + V1MODEL_MAIN
+
+
+def test_enums_errors_and_parser_variables_same_bytes():
+    from dataplane.runtime.tables import MatchValue
+    dev = device_of(ENUMS, "enums.p4")
+    assert why_not_batch(dev.program) is None
+    dev.table_add("colors", [MatchValue(6)], "paint", [0])
+    dev.table_add("colors", [MatchValue(17)], "paint", [1])
+    assert_same(dev, mixed_packets(random.Random(41), [0x0A000001], 1200))
