@@ -117,6 +117,7 @@ class Ctx:
         self.decode = None
         self.header_bytes = None
         self.versions: dict = {}       # header name -> how many writes its fields have had
+        self.stopped = None            # rows that left the control block (exit), while it runs
 
     def col(self, key, width: int):
         c = self.cols.get(key)
@@ -160,6 +161,7 @@ class BatchCompiler:
         self.tables: dict[int, TableUse] = {}
         self.written: set = set()      # the column keys of header fields some statement writes
         self.set_valid: set = set()    # the headers some statement makes valid or invalid
+        self._in_action = 0            # compiling an action's body (return ends the action, not the block)
 
     # ------------------------------------------------------------------ the program
 
@@ -499,6 +501,16 @@ class BatchCompiler:
         fns = self.block(s.statements)
         return lambda ctx, m: _run(fns, ctx, m)
 
+    def _s_ExitStatement(self, s):
+        """exit (and return in a control's apply block) ends the control block for these rows, as the
+        scalar engine's ExitControl does; the statements after it run for the others."""
+        return _stop
+
+    def _s_ReturnStatement(self, s):
+        if self._in_action or s.value is not None:
+            raise Unsupported("a return statement in an action or function", s)
+        return _stop
+
     def _s_EmptyStatement(self, s):
         return lambda ctx, m: None
 
@@ -558,6 +570,8 @@ class BatchCompiler:
             c = cond(ctx, m)
             if not isinstance(c, np.ndarray):
                 c = np.full(ctx.n, bool(c))
+            if ctx.stopped is not None:           # a table applied in the condition may have exited
+                m = m & ~ctx.stopped
             mt = m & c
             if mt.any():
                 then(ctx, mt)
@@ -630,7 +644,7 @@ class BatchCompiler:
 
         def run(ctx, m):
             _, aid = apply(ctx, m)
-            left = m.copy()
+            left = m.copy() if ctx.stopped is None else m & ~ctx.stopped
             for ids, body in cases:
                 sel = left if ids is None else left & np.isin(aid, ids)
                 left = left & ~sel
@@ -671,7 +685,11 @@ class BatchCompiler:
                 if q.direction not in ("", "in"):
                     raise Unsupported("an action with out or inout parameters", decl)
                 self._param_place(decl, q, _width_of(q.symbol.type if q.symbol.type is not None else q.type, q))
-            fns = self.block(decl.body.statements)
+            self._in_action += 1
+            try:
+                fns = self.block(decl.body.statements)
+            finally:
+                self._in_action -= 1
             cache[id(decl)] = lambda ctx, m: _run(fns, ctx, m)
         return cache[id(decl)]
 
@@ -849,13 +867,8 @@ class BatchCompiler:
                                   local)
             else:
                 raise Unsupported(f"this declaration in control {decl.name}", local)
-        for node in decl.body.walk():
-            if isinstance(node, A.ExitStatement):
-                raise Unsupported("an exit statement", node)
-            if isinstance(node, A.ReturnStatement):
-                raise Unsupported("a return statement in a control", node)
         body = pre + self.block(decl.body.statements)
-        return lambda ctx, m: _run(body, ctx, m)
+        return lambda ctx, m: _run_control(body, ctx, m)
 
     def _compile_deparser(self, decl) -> list[HeaderInfo]:
         if decl.locals:
@@ -1145,7 +1158,21 @@ def _assign(ctx: Ctx, p: Place, m, value) -> None:
 
 def _run(fns, ctx, m) -> None:
     for fn in fns:
+        if ctx.stopped is not None:
+            m = m & ~ctx.stopped
+            if not m.any():
+                return
         fn(ctx, m)
+
+
+def _run_control(fns, ctx, m) -> None:
+    ctx.stopped = None
+    _run(fns, ctx, m)
+    ctx.stopped = None
+
+
+def _stop(ctx, m) -> None:
+    ctx.stopped = m.copy() if ctx.stopped is None else ctx.stopped | m
 
 
 @dataclass

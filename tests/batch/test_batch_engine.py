@@ -197,7 +197,7 @@ def test_features_program_same_bytes():
 @pytest.mark.parametrize("body, what", [
     ("register<bit<32>>(4) r; apply { r.write(0, 1); }", "the register 'r'"),
     ("apply { sm.mcast_grp = 1; }", "writing standard_metadata.mcast_grp"),
-    ("apply { exit; }", "an exit statement"),
+    ("apply { sm.egress_spec = (bit<9>) (hdr.eth.type >> hdr.eth.type); }", "a shift by a run-time amount"),
     ("apply { bit<32> h; hash(h, HashAlgorithm.crc32, 32w0, { hdr.eth.dst }, 32w16); }", "the extern function hash()"),
     ("apply { hdr.ipv4.minSizeInBits(); }", "minSizeInBits() on a header"),
 ])
@@ -396,3 +396,35 @@ def test_enums_errors_and_parser_variables_same_bytes():
     dev.table_add("colors", [MatchValue(6)], "paint", [0])
     dev.table_add("colors", [MatchValue(17)], "paint", [1])
     assert_same(dev, mixed_packets(random.Random(41), [0x0A000001], 1200))
+
+
+# exit and return: the control block ends for the packets that reach them (in an action, a branch, a
+# switch case), the statements after them run for the others, and the next control runs for all.
+EXITS = """
+control MyIngress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t sm) {
+    action leave(bit<9> port) { sm.egress_spec = port; exit; }
+    action stay(bit<9> port) { sm.egress_spec = port; }
+    table first { key = { hdr.ipv4.proto: exact; } actions = { leave; stay; NoAction; } default_action = NoAction(); }
+    apply {
+        sm.egress_spec = 1;
+        if (!hdr.ipv4.isValid()) { return; }
+        if (first.apply().hit) { hdr.ipv4.ttl = hdr.ipv4.ttl - 1; }
+        switch (first.apply().action_run) {
+            stay: { if (hdr.ipv4.ttl < 8w32) { sm.egress_spec = 5; exit; } }
+            default: { }
+        }
+        if (hdr.ipv4.ttl > 8w200) { return; }
+        hdr.ipv4.dscp = 6w9;
+        sm.egress_spec = sm.egress_spec + 1;
+    }
+}
+"""
+
+
+def test_exit_and_return_same_bytes():
+    from dataplane.runtime.tables import MatchValue
+    dev = device_of(SKELETON + EXITS + V1MODEL_MAIN, "exits.p4")
+    assert why_not_batch(dev.program) is None
+    dev.table_add("first", [MatchValue(6)], "leave", [3])
+    dev.table_add("first", [MatchValue(17)], "stay", [4])
+    assert_same(dev, mixed_packets(random.Random(51), [0x0A000001], 1200))

@@ -122,3 +122,20 @@ def test_ipv6_random_routes_and_frames(table, packets):
         except Exception:
             pass             # the same prefix or next hop twice
     assert_same(dev, packets)
+
+
+_EXITS = []
+
+
+@SETTINGS
+@given(st.lists(frames(), min_size=1, max_size=40))
+def test_exit_program_random_frames(packets):
+    """exit and return in actions, branches and switch cases."""
+    if not _EXITS:
+        from batchcheck import device_of
+        from p4helpers import V1MODEL_MAIN
+        dev = device_of(test_batch_engine.SKELETON + test_batch_engine.EXITS + V1MODEL_MAIN, "exits.p4")
+        dev.table_add("first", [MatchValue(6)], "leave", [3])
+        dev.table_add("first", [MatchValue(17)], "stay", [4])
+        _EXITS.append(dev)
+    assert_same(_EXITS[0], packets)
