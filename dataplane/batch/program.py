@@ -657,19 +657,32 @@ class BatchCompiler:
     def action_call(self, e, c):
         decl = c.decl
         params = []
+        copy_out = []
         for p, a in zip(c.params, e.bound):
-            if p.direction not in ("", "in"):
-                raise Unsupported("an action with out or inout parameters", decl)
             w = _width_of(p.type, decl)
             if a is None:
                 raise Unsupported("an action call without all its arguments", e)
-            params.append((self._param_place(decl, p, w), self.expr(a)[0]))
-        body = self.action_body(decl)
+            place = self._param_place(decl, p, w)
+            if p.direction == "out":
+                params.append((place, lambda ctx, m, w=w: False if w == 0 else 0))
+            else:
+                params.append((place, self.expr(a)[0]))
+            if p.direction in ("out", "inout"):
+                target = self.place(a)
+                if target.key[0] == "s" and target.key[1] not in STD_WRITE:
+                    raise Unsupported(f"writing standard_metadata.{target.key[1]}", a)
+                self.written.add(target.key)
+                copy_out.append((target, place))
+        body = self.action_body(decl, directions=True)
 
         def run(ctx, m):
+            # Copy in (out parameters start at 0), run, copy out in order, as the scalar engine's
+            # `finally` does: also for the packets that left the block with exit inside the action.
             for place, fn in params:
                 _assign(ctx, place, m, fn(ctx, m))
             body(ctx, m)
+            for target, place in copy_out:
+                _assign(ctx, target, m, ctx.col(place.key, place.width))
         return run
 
     def _param_place(self, decl, p, w) -> Place:
@@ -678,12 +691,13 @@ class BatchCompiler:
         self.env[sym] = place
         return place
 
-    def action_body(self, decl):
+    def action_body(self, decl, directions: bool = False):
+        """The body of an action; its parameters may have directions only when called directly."""
         cache = self.__dict__.setdefault("_bodies", {})
+        if not directions and any(q.direction not in ("", "in") for q in decl.params):
+            raise Unsupported("an action with out or inout parameters in a table", decl)
         if id(decl) not in cache:
             for q in decl.params:
-                if q.direction not in ("", "in"):
-                    raise Unsupported("an action with out or inout parameters", decl)
                 self._param_place(decl, q, _width_of(q.symbol.type if q.symbol.type is not None else q.type, q))
             self._in_action += 1
             try:

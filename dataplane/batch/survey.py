@@ -95,8 +95,13 @@ def render(results: dict[Path, tuple[str, str]]) -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dataplane.batch.survey", description=__doc__.split("\n")[0])
     parser.add_argument("paths", nargs="+", help="P4 programs, or folders of them (v1model programs only)")
+    parser.add_argument("--each", action="store_true", help="also list every program with its reason")
     args = parser.parse_args(argv)
-    print("\n".join(render(survey(programs_in(args.paths)))))
+    results = survey(programs_in(args.paths))
+    print("\n".join(render(results)))
+    if args.each:
+        for path, (kind, text) in results.items():
+            print(f"{path}: {kind}{': ' + text if text else ''}")
     return 0
 
 
