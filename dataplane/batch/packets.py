@@ -9,6 +9,8 @@ are rows of a matrix (`stride`), which makes reading and writing a few numpy cop
 
 from __future__ import annotations
 
+import mmap
+import os
 import struct
 from dataclasses import dataclass
 
@@ -74,6 +76,25 @@ class Batch:
             return None
         return self.buf[base - 16:base - 16 + n * stride].reshape(n, stride)
 
+    def split(self, size: int):
+        """The batch in batches of at most `size` packets, each over its own part of the buffer (so that
+        the columns of a large capture are made a part at a time)."""
+        n = self.n
+        if n <= size:
+            yield self
+            return
+        for a in range(0, n, size):
+            b = min(n, a + size)
+            lo = int(self.starts[a]) - RECORD_HEADER
+            hi = int(self.starts[b - 1] + self.lengths[b - 1])
+            part = Batch(self.buf[lo:hi], self.starts[a:b] - lo, self.lengths[a:b], self.times[a:b],
+                         self.ports[a:b], heads_as_written=self.heads_as_written)
+            lengths = part.lengths
+            if self.stride is not None or (lengths == lengths[0]).all() and \
+                    (np.diff(part.starts) == RECORD_HEADER + lengths[0]).all():
+                part.base, part.stride = RECORD_HEADER, RECORD_HEADER + int(lengths[0])
+            yield part
+
     def matrix(self) -> np.ndarray:
         """The uniform layout's packets as rows (only when stride is set)."""
         n, base, stride = self.n, self.base, self.stride
@@ -104,11 +125,15 @@ def batch_from_records(records) -> Batch:
     return batch
 
 
-def read_classic_pcap(path: str, port: int) -> Batch | None:
+def read_classic_pcap(path: str, port: int, map_above: int | None = None) -> Batch | None:
     """The packets of a classic pcap file, or None when it is not one this reader takes as it is (pcapng,
-    or anything damaged: the record-by-record reader then reads it and reports the damage exactly)."""
+    or anything damaged: the record-by-record reader then reads it and reports the damage exactly).
+    A file larger than map_above bytes is mapped into memory rather than read (see Batch.split)."""
     with open(path, "rb") as f:
-        data = f.read()
+        if map_above is not None and os.fstat(f.fileno()).st_size > map_above:
+            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        else:
+            data = f.read()
     if len(data) < 24:
         return None
     fmt = classic_format(data)
