@@ -170,10 +170,14 @@ def _segments(src: np.ndarray, starts: np.ndarray, lengths: np.ndarray):
         if k == 0:
             continue
         sel = order[a:b]
-        rows = np.lib.stride_tricks.sliding_window_view(src, k)[starts[sel]]
-        into = np.lib.stride_tricks.as_strided(out, shape=(total - k + 1, k), strides=(1, 1), writeable=True)
-        into[pos[sel]] = rows
+        _windows(out, k)[pos[sel]] = _windows(src, k)[starts[sel]]
     return out, pos
+
+
+def _windows(buf: np.ndarray, k: int) -> np.ndarray:
+    """Every k bytes of a contiguous byte buffer from every position, as rows (a view, writeable when the
+    buffer is); made directly, as sliding_window_view costs tens of microseconds a call."""
+    return np.ndarray((len(buf) - k + 1, k), dtype=np.uint8, buffer=buf, strides=(1, 1))
 
 
 def _patch_end(patch) -> tuple[int, int]:
@@ -204,8 +208,7 @@ def _put(flat: np.ndarray, at: np.ndarray, data: np.ndarray) -> None:
     """flat[at[i]:at[i] + k] = data[i] for every row i of an m x k matrix."""
     k = data.shape[1]
     if len(at) and k:
-        into = np.lib.stride_tricks.as_strided(flat, shape=(len(flat) - k + 1, k), strides=(1, 1), writeable=True)
-        into[at] = data
+        _windows(flat, k)[at] = data
 
 
 class BatchEngine:
