@@ -530,6 +530,9 @@ class BatchCompiler:
     def _s_Assignment(self, s):
         if isinstance(s.target, A.Slice):
             return self._slice_assignment(s)
+        t = strip_newtype(getattr(s.target, "type", None))
+        if isinstance(t, StructLikeType) and t.kind == "header" and s.op == "=":
+            return self._header_copy(s)
         p = self.place(s.target)
         if p.key[0] == "s" and p.key[1] not in STD_WRITE:
             raise Unsupported(f"writing standard_metadata.{p.key[1]}", s)
@@ -540,6 +543,25 @@ class BatchCompiler:
         fn, _ = self.expr(s.value)
         self.written.add(p.key)
         return lambda ctx, m: _assign(ctx, p, m, fn(ctx, m))
+
+    def _header_copy(self, s):
+        """hdr.a = hdr.b: the validity and every field, whether b is valid or not (as the scalar engine
+        copies a header's flag and bits)."""
+        dst, src = self.header_of(s.target), self.header_of(s.value)
+        if [(w) for _, _, w in dst.fields] != [(w) for _, _, w in src.fields]:
+            raise Unsupported("copying a header of another layout", s)
+        self.set_valid.add(dst.name)
+        pairs = [(dst.field_key(f), src.field_key(g), w) for (f, _, w), (g, _, _) in zip(dst.fields, src.fields)]
+        self.written.update(d for d, _, _ in pairs)
+
+        def run(ctx, m):
+            values = [(d, ctx.col(sk, w), w) for d, sk, w in pairs] + \
+                [(dst.valid_key(), ctx.col(src.valid_key(), 0), 0)]
+            for key, value, w in values:             # read all before writing (hdr.a = hdr.a)
+                old = ctx.col(key, w)
+                ctx.cols[key] = np.where(m[:, None] if old.ndim == 2 else m, value, old)
+            ctx.versions[dst.name] = ctx.versions.get(dst.name, 0) + 1
+        return run
 
     def _slice_assignment(self, s):
         """x[hi:lo] = v: the other bits of x are kept."""

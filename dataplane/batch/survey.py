@@ -52,7 +52,7 @@ def general(what: str) -> str:
     what = re.sub(r"\([^()]*\)", "", what)
     what = re.sub(r"\b\d+\b", "N", what)
     what = re.sub(r"\w+\[N\] in the headers struct", "header stacks in the headers struct", what)
-    what = re.sub(r"values of type \w+", "values of type T (enum, error, serializable enum)", what)
+    what = re.sub(r"values of type \S+", "values of another type (a header, struct or tuple as a value)", what)
     return re.sub(r"\s+", " ", what).strip()
 
 

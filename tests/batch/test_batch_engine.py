@@ -455,3 +455,45 @@ def test_out_and_inout_arguments_same_bytes():
     packets = mixed_packets(rng, [0x0A000001], 800)
     packets += [(p, f[:12] + rng.randbytes(2) + f[14:]) for p, f in packets[:400]]
     assert_same(dev, packets)
+
+
+# Whole headers copied: Ethernet in Ethernet pushed (the outer header copied inward) and popped (the
+# inner header copied outward), a copy of an invalid header, and a header copied onto itself.
+COPIES = """
+#include <core.p4>
+#include <v1model.p4>
+header ethernet_t { bit<48> dst; bit<48> src; bit<16> type; }
+struct headers_t { ethernet_t outer; ethernet_t inner; ethernet_t spare; }
+struct metadata_t { }
+parser MyParser(packet_in pkt, out headers_t hdr, inout metadata_t meta, inout standard_metadata_t sm) {
+    state start { pkt.extract(hdr.outer); transition select(hdr.outer.type) { 0x6558: inner; default: accept; } }
+    state inner { pkt.extract(hdr.inner); transition accept; }
+}
+control MyVerifyChecksum(inout headers_t hdr, inout metadata_t meta) { apply { } }
+control MyIngress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 1;
+        if (hdr.inner.isValid()) {
+            hdr.outer = hdr.inner; hdr.inner.setInvalid(); sm.egress_spec = 2;
+        } else if (hdr.outer.src[0:0] == 1) {
+            hdr.inner = hdr.outer; hdr.outer.type = 0x6558; hdr.outer.dst = 48w0x020000000002; sm.egress_spec = 3;
+        } else if (hdr.outer.dst[0:0] == 1) {
+            hdr.outer = hdr.spare; sm.egress_spec = 4;        // spare is never valid: outer is dropped
+        }
+        hdr.outer = hdr.outer;
+    }
+}
+control MyEgress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t sm) { apply { } }
+control MyComputeChecksum(inout headers_t hdr, inout metadata_t meta) { apply { } }
+control MyDeparser(packet_out pkt, in headers_t hdr) { apply { pkt.emit(hdr); } }
+""" + V1MODEL_MAIN
+
+
+def test_header_copies_same_bytes():
+    dev = device_of(COPIES, "copies.p4")
+    assert why_not_batch(dev.program) is None
+    rng = random.Random(71)
+    packets = mixed_packets(rng, [0x0A000001], 600)
+    packets += [(p, rng.randbytes(12) + b"\x65\x58" + f) for p, f in packets[:400]]
+    packets = [(p, rng.randbytes(12) + f[12:]) for p, f in packets]
+    assert_same(dev, packets)
