@@ -12,11 +12,15 @@ scalar engine (never a different answer).
 
 Qualifying programs have no state passed from one packet to the next and
 stay within: a parser that extracts fixed-size headers along an acyclic
-graph of states with select on header fields; controls with assignments,
+graph of states with select on header fields, with its own variables and
+constants; controls with assignments (of fields, or of whole headers),
 if/else, switch on action_run, table applies (exact, lpm, ternary, range),
-action calls, mark_to_drop, verify_checksum and update_checksum with csum16
-over one header's fields; a deparser that emits headers; unsigned values
-of at most 64 bits.
+action calls (with in, out and inout arguments), exit and return in an
+apply block, setValid and setInvalid, mark_to_drop, verify_checksum and
+update_checksum with csum16 over one header's fields; a deparser that
+emits headers; unsigned values of at most 64 bits, and of up to 128 bits
+(IPv6 addresses) where they are copied, compared for equality, sliced,
+cast or looked up (exact fields, or one lpm field); bool, enums and errors.
 """
 
 from __future__ import annotations
