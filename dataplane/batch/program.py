@@ -645,22 +645,40 @@ class BatchCompiler:
         return run
 
     def _s_SwitchStatement(self, s):
-        if not (isinstance(s.expr, A.Member) and s.expr.member == "action_run" and isinstance(s.expr.expr, A.Call)):
-            raise Unsupported("a switch on something other than a table's action_run", s)
-        apply = self.table_apply(s.expr.expr)
-        use = self.tables[id(s.expr.expr.callee.decl)]
-        names = [decl.name for decl, _, _ in use.actions]
-        cases = []
-        pending = []
-        for case in s.cases:
-            if case.label is None or isinstance(case.label, A.DefaultKeyset):
-                ids = None
-            else:
+        """switch on a table's action_run (labels are its actions) or on a value (labels are constants);
+        cases without a body fall through to the next one with a body."""
+        if isinstance(s.expr, A.Member) and s.expr.member == "action_run" and isinstance(s.expr.expr, A.Call):
+            apply = self.table_apply(s.expr.expr)
+            use = self.tables[id(s.expr.expr.callee.decl)]
+            names = [decl.name for decl, _, _ in use.actions]
+
+            def label_of(case):
                 label = case.label.name if isinstance(case.label, A.Name) else None
                 if label not in names:
                     raise Unsupported("this switch label", case)
-                ids = [names.index(label)]
-            pending.append(ids)
+                return names.index(label)
+
+            def value(ctx, m):
+                return apply(ctx, m)[1]
+        else:
+            fn, w = self.expr(s.expr)
+            _narrow(w, s, "switch")
+            if w == 0:
+                raise Unsupported("a switch on a bool", s)
+
+            def label_of(case):
+                c = getattr(case.label, "const", None)
+                if not isinstance(c, int) or isinstance(c, bool):
+                    raise Unsupported("this switch label", case)
+                return c & _mask(w)
+
+            def value(ctx, m):
+                return np.broadcast_to(_u(fn(ctx, m)), (ctx.n,))
+        cases = []
+        pending = []
+        for case in s.cases:
+            pending.append(None if case.label is None or isinstance(case.label, A.DefaultKeyset)
+                           else [label_of(case)])
             if case.body is None:
                 continue
             body = self.stmt(case.body)
@@ -669,10 +687,10 @@ class BatchCompiler:
             pending = []
 
         def run(ctx, m):
-            _, aid = apply(ctx, m)
+            v = value(ctx, m)
             left = m.copy() if ctx.stopped is None else m & ~ctx.stopped
             for ids, body in cases:
-                sel = left if ids is None else left & np.isin(aid, ids)
+                sel = left if ids is None else left & np.isin(v, ids)
                 left = left & ~sel
                 if sel.any():
                     body(ctx, sel)

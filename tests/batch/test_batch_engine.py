@@ -497,3 +497,26 @@ def test_header_copies_same_bytes():
     packets += [(p, rng.randbytes(12) + b"\x65\x58" + f) for p, f in packets[:400]]
     packets = [(p, rng.randbytes(12) + f[12:]) for p, f in packets]
     assert_same(dev, packets)
+
+
+# switch on a value: constant labels, labels falling through to the next body, default.
+SWITCH = """
+control MyIngress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t sm) {
+    apply {
+        sm.egress_spec = 1;
+        switch (hdr.ipv4.proto) {
+            6: { sm.egress_spec = 2; }
+            17:
+            1: { sm.egress_spec = 3; hdr.ipv4.ttl = 8w9; }
+            default: { switch (hdr.eth.type[3:0]) { 0: { sm.egress_spec = 4; } 4w13: { exit; } } }
+        }
+        sm.egress_spec = sm.egress_spec + 1;
+    }
+}
+"""
+
+
+def test_switch_on_a_value_same_bytes():
+    dev = device_of(SKELETON + SWITCH + V1MODEL_MAIN, "switch.p4")
+    assert why_not_batch(dev.program) is None
+    assert_same(dev, mixed_packets(random.Random(81), [0x0A000001], 1000))
