@@ -700,13 +700,27 @@ class BatchCompiler:
 
     def action_call(self, e, c):
         decl = c.decl
+        if any(a is None for a in e.bound[:len(c.params)]):
+            raise Unsupported("an action call without all its arguments", e)
+        body = self.action_body(decl, directions=True)
+        return self._bound(decl, list(zip(decl.params, e.bound)), body)
+
+    def _bound(self, decl, pairs, body):
+        """Run body with these (parameter, argument) pairs: copied in (out ones start at 0), copied out in
+        order after the body, as the scalar engine's `finally` does (also for the packets that left the
+        block with exit inside the action). A whole standard_metadata, headers or metadata struct is the
+        parameter itself (see action_body)."""
         params = []
         copy_out = []
-        for p, a in zip(c.params, e.bound):
-            w = _width_of(p.type, decl)
-            if a is None:
-                raise Unsupported("an action call without all its arguments", e)
-            place = self._param_place(decl, p, w)
+        for p, a in pairs:
+            sym = p.symbol
+            if sym in self.roots:
+                node, path = A.member_chain(a)
+                if path or self.roots.get(getattr(node, "ref", None)) != self.roots[sym]:
+                    raise Unsupported("this struct argument", a)
+                continue
+            place = self.env[sym]
+            w = place.width
             if p.direction == "out":
                 params.append((place, lambda ctx, m, w=w: False if w == 0 else 0))
             else:
@@ -717,11 +731,8 @@ class BatchCompiler:
                     raise Unsupported(f"writing standard_metadata.{target.key[1]}", a)
                 self.written.add(target.key)
                 copy_out.append((target, place))
-        body = self.action_body(decl, directions=True)
 
         def run(ctx, m):
-            # Copy in (out parameters start at 0), run, copy out in order, as the scalar engine's
-            # `finally` does: also for the packets that left the block with exit inside the action.
             for place, fn in params:
                 _assign(ctx, place, m, fn(ctx, m))
             body(ctx, m)
@@ -742,7 +753,19 @@ class BatchCompiler:
             raise Unsupported("an action with out or inout parameters in a table", decl)
         if id(decl) not in cache:
             for q in decl.params:
-                self._param_place(decl, q, _width_of(q.symbol.type if q.symbol.type is not None else q.type, q))
+                t = strip_newtype(q.symbol.type if q.symbol.type is not None else q.type)
+                root = self._root_of_type(t)
+                if root is not None and q.direction == "inout":
+                    # The struct itself (its fields are the same columns): the same as copying it in and
+                    # out as long as the body reaches the struct through this parameter only.
+                    for node in decl.body.walk():
+                        ref = getattr(node, "ref", None)
+                        if isinstance(node, A.Name) and ref is not q.symbol and self.roots.get(ref) == root:
+                            raise Unsupported("an action that reaches a struct both through an inout "
+                                              "parameter and directly", node)
+                    self.roots[q.symbol] = root
+                    continue
+                self._param_place(decl, q, _width_of(t, q))
             self._in_action += 1
             try:
                 fns = self.block(decl.body.statements)
@@ -750,6 +773,15 @@ class BatchCompiler:
                 self._in_action -= 1
             cache[id(decl)] = lambda ctx, m: _run(fns, ctx, m)
         return cache[id(decl)]
+
+    def _root_of_type(self, t):
+        if t is strip_newtype(self.H) or t == strip_newtype(self.H):
+            return "H"
+        if t is strip_newtype(self.M) or t == strip_newtype(self.M):
+            return "M"
+        if getattr(t, "name", None) == "standard_metadata_t":
+            return "std"
+        return None
 
     def table_apply(self, e):
         """fn(ctx, mask) -> (hit column, action id column): looks the table up for the masked rows and runs
@@ -780,10 +812,13 @@ class BatchCompiler:
             actions = []
             for ref in decl.action_refs:
                 adecl = ref.decl
-                if ref.args:
-                    raise Unsupported("an action bound to arguments in a table's action list", ref)
-                body = self.action_body(adecl)
-                places = [self.env[q.symbol] for q in adecl.params]
+                bound = len(ref.args or ())
+                body = self.action_body(adecl, directions=bool(bound))
+                if bound:
+                    if any(a.name is not None or a.value is None for a in ref.args):
+                        raise Unsupported("named or don't-care arguments in a table's action list", ref)
+                    body = self._bound(adecl, list(zip(adecl.params, [a.value for a in ref.args])), body)
+                places = [self.env[q.symbol] for q in adecl.params[bound:]]
                 actions.append((adecl, places, body))
             use = self.tables[id(decl)] = TableUse(info.name, decl, keys, actions)
         name, keys, actions = use.name, use.keys, use.actions

@@ -520,3 +520,32 @@ def test_switch_on_a_value_same_bytes():
     dev = device_of(SKELETON + SWITCH + V1MODEL_MAIN, "switch.p4")
     assert why_not_batch(dev.program) is None
     assert_same(dev, mixed_packets(random.Random(81), [0x0A000001], 1000))
+
+
+# Actions bound to arguments in a table's action list: a field (copied in and out) and the whole
+# standard_metadata (the struct itself), with the rest of their parameters from the entries.
+BOUND = """
+control MyIngress(inout headers_t hdr, inout metadata_t meta, inout standard_metadata_t sm) {
+    action out_to(inout standard_metadata_t s, bit<9> port) { s.egress_spec = port; }
+    action age(inout bit<8> ttl, bit<8> by) { ttl = ttl - by; meta.group = 16w7; }
+    action gone(inout standard_metadata_t s) { mark_to_drop(s); }
+    table ports { key = { hdr.ipv4.dst: lpm; } actions = { out_to(sm); gone(sm); NoAction; }
+                  default_action = gone(sm); }
+    table ages { key = { hdr.ipv4.proto: exact; } actions = { age(hdr.ipv4.ttl); NoAction; }
+                 default_action = NoAction(); }
+    apply { ports.apply(); ages.apply(); if (meta.group == 7) { hdr.ipv4.dscp = 6w1; } }
+}
+"""
+
+
+def test_actions_bound_to_arguments_same_bytes():
+    from dataplane.runtime.tables import MatchValue
+    dev = device_of(SKELETON + BOUND + V1MODEL_MAIN, "bound.p4")
+    assert why_not_batch(dev.program) is None
+    dev.table_add("ports", [MatchValue(0x0A000000, prefix_len=8)], "out_to", [3])
+    dev.table_add("ports", [MatchValue(0x0A000000, prefix_len=16)], "out_to", [4])
+    dev.table_add("ports", [MatchValue(0x0A000100, prefix_len=24)], "gone", [])
+    dev.table_add("ages", [MatchValue(6)], "age", [3])
+    dev.table_add("ages", [MatchValue(17)], "age", [200])
+    rng = random.Random(91)
+    assert_same(dev, mixed_packets(rng, [0x0A000001, 0x0A000101, 0x0A010001], 1000))
