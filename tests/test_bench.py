@@ -19,9 +19,11 @@ def test_the_flood_benchmark_reports_the_bounded_state(name, bounded):
 def test_the_batch_benchmark_compares_the_engines_on_the_same_bytes():
     from dataplane.bench import bench_batch
     lines = bench_batch(300)
-    assert len(lines) == 2
-    assert "batch engine" in lines[0] and "scalar engine" in lines[0] and lines[0].endswith("same bytes: yes")
-    assert lines[1].startswith("batch: forwarding alone")
+    assert len(lines) == 4
+    for e2e, alone, label in ((lines[0], lines[1], "packets of one length"),
+                              (lines[2], lines[3], "packets of many lengths")):
+        assert label in e2e and "batch engine" in e2e and "scalar engine" in e2e and e2e.endswith("same bytes: yes")
+        assert alone.startswith(f"batch: {label}, forwarding alone")
 def test_the_lpm_benchmark_prints_the_generated_pipeline_beside_the_hand_written_one():
     from dataplane.bench import bench_lpm, run_benchmarks
     line = bench_lpm(300)

@@ -12,11 +12,15 @@ scalar engine (never a different answer).
 
 Qualifying programs have no state passed from one packet to the next and
 stay within: a parser that extracts fixed-size headers along an acyclic
-graph of states with select on header fields; controls with assignments,
+graph of states with select on header fields, with its own variables and
+constants; controls with assignments (of fields, or of whole headers),
 if/else, switch on action_run, table applies (exact, lpm, ternary, range),
-action calls, mark_to_drop, verify_checksum and update_checksum with csum16
-over one header's fields; a deparser that emits headers; unsigned values
-of at most 64 bits.
+action calls (with in, out and inout arguments), exit and return in an
+apply block, setValid and setInvalid, mark_to_drop, verify_checksum and
+update_checksum with csum16 over one header's fields; a deparser that
+emits headers; unsigned values of at most 64 bits, and of up to 128 bits
+(IPv6 addresses) where they are copied, compared for equality, sliced,
+cast or looked up (exact fields, or one lpm field); bool, enums and errors.
 """
 
 from __future__ import annotations
@@ -26,13 +30,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..frontend import ast as A
-from ..frontend.types import BitsType, BoolType, StructLikeType, strip_newtype
+from ..frontend.types import BitsType, BoolType, EnumType, ErrorType, StructLikeType, strip_newtype
 from ..compiler.layout import LayoutError, header_layout
 
 U64 = np.uint64
+# Values of 65 to WIDE bits (IPv6 addresses) are n x 2 columns of uint64: the bits above 64, the low 64.
+WIDE = 128
 
 # standard_metadata fields the columnar form keeps; any other one keeps a program out.
-STD_READ = {"ingress_port", "egress_spec", "egress_port", "packet_length", "checksum_error"}
+STD_READ = {"ingress_port", "egress_spec", "egress_port", "packet_length", "checksum_error", "parser_error"}
+# Enum members (their index, or their value in a serializable enum) and errors (their codes) are
+# numbers in the scalar engine too; a column of CODE_WIDTH bits holds them.
+CODE_WIDTH = 32
 STD_WRITE = {"egress_spec"}
 
 # The roles of V1Switch's parameters, in order, and the block parameters that are state roots.
@@ -74,6 +83,11 @@ class HeaderInfo:
     def valid_key(self):
         return ("v", self.name)
 
+    def extracted_key(self):
+        """Rows where the parser extracted it (valid_key: where it is valid now, after setValid and
+        setInvalid)."""
+        return ("x", self.name)
+
     def field_key(self, f: str):
         return ("h", self.name, f)
 
@@ -107,13 +121,15 @@ class Ctx:
         self.decode = None
         self.header_bytes = None
         self.versions: dict = {}       # header name -> how many writes its fields have had
+        self.stopped = None            # rows that left the control block (exit), while it runs
 
     def col(self, key, width: int):
         c = self.cols.get(key)
         if c is None:
             c = self.decode(key) if key[0] == "h" and self.decode is not None else None
             if c is None:
-                c = np.zeros(self.n, dtype=bool if width == 0 else U64)
+                c = np.zeros(self.n, dtype=bool) if width == 0 else \
+                    np.zeros((self.n, 2) if width > 64 else self.n, dtype=U64)
             self.cols[key] = c
         return c
 
@@ -123,11 +139,15 @@ def _width_of(t, node) -> int:
     st = strip_newtype(t)
     if isinstance(st, BoolType):
         return 0
+    if isinstance(st, EnumType):
+        return _width_of(st.underlying, node) if st.underlying is not None else CODE_WIDTH
+    if isinstance(st, ErrorType):
+        return CODE_WIDTH
     if isinstance(st, BitsType):
         if st.signed:
             raise Unsupported("signed integers (int<W>)", node)
-        if st.width > 64:
-            raise Unsupported(f"values wider than 64 bits (bit<{st.width}>)", node)
+        if st.width > WIDE:
+            raise Unsupported(f"values wider than {WIDE} bits (bit<{st.width}>)", node)
         return st.width
     raise Unsupported(f"values of type {st}", node)
 
@@ -144,6 +164,8 @@ class BatchCompiler:
         self.headers: dict[str, HeaderInfo] = {}
         self.tables: dict[int, TableUse] = {}
         self.written: set = set()      # the column keys of header fields some statement writes
+        self.set_valid: set = set()    # the headers some statement makes valid or invalid
+        self._in_action = 0            # compiling an action's body (return ends the action, not the block)
 
     # ------------------------------------------------------------------ the program
 
@@ -172,7 +194,24 @@ class BatchCompiler:
             stages[role] = self._compile_control(blocks[role])
         emits = self._compile_deparser(blocks["deparse"])
         return BatchProgram(self.compiled, self.headers, parser, stages, emits, self.tables, self.error_codes,
-                            self.max_parse_bytes, frozenset(self.written))
+                            self.max_parse_bytes, frozenset(self.written), self._written_spans(), frozenset(self.set_valid))
+
+    def _written_spans(self) -> dict:
+        """header name -> its written byte runs: [(first byte, end byte, [(field, first bit, width)])],
+        the bytes covered by fields some statement writes, adjacent fields in one run."""
+        spans = {}
+        for h in self.headers.values():
+            runs = []
+            for f, first, width in sorted((x for x in h.fields if h.field_key(x[0]) in self.written),
+                                          key=lambda x: x[1]):
+                b0, b1 = first // 8, (first + width + 7) // 8
+                if runs and b0 <= runs[-1][1]:
+                    runs[-1] = (runs[-1][0], max(runs[-1][1], b1), runs[-1][2] + [(f, first, width)])
+                else:
+                    runs.append((b0, b1, [(f, first, width)]))
+            if runs:
+                spans[h.name] = runs
+        return spans
 
     def _collect_headers(self, st, prefix: str, where) -> None:
         if not isinstance(st, StructLikeType) or not st.is_struct:
@@ -195,12 +234,12 @@ class BatchCompiler:
                     if fl.members is not None or fl.elements is not None:
                         raise Unsupported(f"struct or array fields in headers ({t.name}.{fname})",
                                           getattr(t, "decl", where))
-                    if fl.width > 64:
-                        raise Unsupported(f"header fields wider than 64 bits ({t.name}.{fname}, {fl.width} bits)",
-                                          getattr(t, "decl", where))
                     _width_of(fl.type, getattr(t, "decl", where))
                     first = layout.fixed_width - fl.offset - fl.width
-                    if (first + fl.width - 1) // 8 - first // 8 >= 8:
+                    if fl.width > 64 and (first % 8 or fl.width % 8):
+                        raise Unsupported(f"a header field wider than 64 bits that is not whole bytes "
+                                          f"({t.name}.{fname})", getattr(t, "decl", where))
+                    if fl.width <= 64 and (first + fl.width - 1) // 8 - first // 8 >= 8:
                         raise Unsupported(f"a header field spread over nine bytes ({t.name}.{fname})",
                                           getattr(t, "decl", where))
                     info.fields.append((fname, first, fl.width))
@@ -348,6 +387,7 @@ class BatchCompiler:
 
     def _e_Unary(self, e):
         fn, w = self.expr(e.expr)
+        _narrow(w, e, f"the operator {e.op}")
         if e.op == "!":
             return (lambda ctx, m: np.logical_not(fn(ctx, m))), 0
         if e.op == "~":
@@ -363,6 +403,11 @@ class BatchCompiler:
     def _e_Binary(self, e):
         op = e.op
         lf, lw = self.expr(e.left)
+        if op in ("==", "!=") and lw > 64:
+            rf, _ = self.expr(e.right)
+            same = op == "=="
+            return (lambda ctx, m: _wide_equal(lf(ctx, m), rf(ctx, m), ctx.n) == same), 0
+        _narrow(lw, e, f"the operator {op}")
         if op in ("<<", ">>"):
             amount = getattr(e.right, "const", None)
             if not isinstance(amount, int):
@@ -375,6 +420,7 @@ class BatchCompiler:
                 return (lambda ctx, m: (_u(lf(ctx, m)) << U64(amount)) & mk), w
             return (lambda ctx, m: _u(lf(ctx, m)) >> U64(amount)), w
         rf, rw = self.expr(e.right)
+        _narrow(rw, e, f"the operator {op}")
         if op in ("&&", "||"):
             if _has_apply(e.right):
                 raise Unsupported("a table applied inside a condition with && or ||", e)
@@ -392,6 +438,7 @@ class BatchCompiler:
                 raise Unsupported("this concatenation", e)
             return (lambda ctx, m: (_u(lf(ctx, m)) << U64(rw)) | _u(rf(ctx, m))), w
         w = _width_of(e.type, e)
+        _narrow(w, e, f"the operator {op}")
         mk = U64(_mask(w))
         if op in ("&", "|", "^"):
             f = {"&": np.bitwise_and, "|": np.bitwise_or, "^": np.bitwise_xor}[op]
@@ -406,6 +453,15 @@ class BatchCompiler:
     def _e_Cast(self, e):
         fn, w0 = self.expr(e.expr)
         w = _width_of(e.type, e)
+        if w > 64 or w0 > 64:
+            if w0 == w:
+                return fn, w
+            if w > 64 and 0 < w0 <= 64:
+                return (lambda ctx, m: _widen(fn(ctx, m), ctx.n)), w
+            if 0 < w <= 64 < w0:
+                mk = U64(_mask(w))
+                return (lambda ctx, m: _wide_cols(fn(ctx, m), ctx.n)[:, 1] & mk), w
+            raise Unsupported("this cast", e)
         if w == 0:
             if w0 != 1 and w0 != 0:
                 raise Unsupported("this cast to bool", e)
@@ -421,12 +477,15 @@ class BatchCompiler:
         if not isinstance(hi, int) or not isinstance(lo, int) or w0 == 0:
             raise Unsupported("this slice", e)
         mk = U64(_mask(hi - lo + 1))
+        if w0 > 64:
+            return (lambda ctx, m: _wide_slice(_wide_cols(fn(ctx, m), ctx.n), hi, lo) & mk), hi - lo + 1
         return (lambda ctx, m: (_u(fn(ctx, m)) >> U64(lo)) & mk), hi - lo + 1
 
     def _e_Ternary(self, e):
         cf, _ = self.expr(e.cond)
         tf, w = self.expr(e.then)
         of, _ = self.expr(e.otherwise)
+        _narrow(w, e, "?:")
         if _has_apply(e.then) or _has_apply(e.otherwise) or _has_apply(e.cond):
             raise Unsupported("a table applied inside ?:", e)
         return (lambda ctx, m: np.where(cf(ctx, m), tf(ctx, m), of(ctx, m))), w
@@ -445,6 +504,16 @@ class BatchCompiler:
     def _s_BlockStatement(self, s):
         fns = self.block(s.statements)
         return lambda ctx, m: _run(fns, ctx, m)
+
+    def _s_ExitStatement(self, s):
+        """exit (and return in a control's apply block) ends the control block for these rows, as the
+        scalar engine's ExitControl does; the statements after it run for the others."""
+        return _stop
+
+    def _s_ReturnStatement(self, s):
+        if self._in_action or s.value is not None:
+            raise Unsupported("a return statement in an action or function", s)
+        return _stop
 
     def _s_EmptyStatement(self, s):
         return lambda ctx, m: None
@@ -465,6 +534,9 @@ class BatchCompiler:
     def _s_Assignment(self, s):
         if isinstance(s.target, A.Slice):
             return self._slice_assignment(s)
+        t = strip_newtype(getattr(s.target, "type", None))
+        if isinstance(t, StructLikeType) and t.kind == "header" and s.op == "=":
+            return self._header_copy(s)
         p = self.place(s.target)
         if p.key[0] == "s" and p.key[1] not in STD_WRITE:
             raise Unsupported(f"writing standard_metadata.{p.key[1]}", s)
@@ -476,6 +548,25 @@ class BatchCompiler:
         self.written.add(p.key)
         return lambda ctx, m: _assign(ctx, p, m, fn(ctx, m))
 
+    def _header_copy(self, s):
+        """hdr.a = hdr.b: the validity and every field, whether b is valid or not (as the scalar engine
+        copies a header's flag and bits)."""
+        dst, src = self.header_of(s.target), self.header_of(s.value)
+        if [(w) for _, _, w in dst.fields] != [(w) for _, _, w in src.fields]:
+            raise Unsupported("copying a header of another layout", s)
+        self.set_valid.add(dst.name)
+        pairs = [(dst.field_key(f), src.field_key(g), w) for (f, _, w), (g, _, _) in zip(dst.fields, src.fields)]
+        self.written.update(d for d, _, _ in pairs)
+
+        def run(ctx, m):
+            values = [(d, ctx.col(sk, w), w) for d, sk, w in pairs] + \
+                [(dst.valid_key(), ctx.col(src.valid_key(), 0), 0)]
+            for key, value, w in values:             # read all before writing (hdr.a = hdr.a)
+                old = ctx.col(key, w)
+                ctx.cols[key] = np.where(m[:, None] if old.ndim == 2 else m, value, old)
+            ctx.versions[dst.name] = ctx.versions.get(dst.name, 0) + 1
+        return run
+
     def _slice_assignment(self, s):
         """x[hi:lo] = v: the other bits of x are kept."""
         t = s.target
@@ -483,7 +574,7 @@ class BatchCompiler:
         if s.op != "=" or not isinstance(hi, int) or not isinstance(lo, int) or isinstance(t.expr, A.Slice):
             raise Unsupported("this slice assignment", s)
         p = self.place(t.expr)
-        if p.width == 0 or (p.key[0] == "s" and p.key[1] not in STD_WRITE):
+        if p.width == 0 or p.width > 64 or (p.key[0] == "s" and p.key[1] not in STD_WRITE):
             raise Unsupported("this slice assignment", s)
         fn, _ = self.expr(s.value)
         self.written.add(p.key)
@@ -505,6 +596,8 @@ class BatchCompiler:
             c = cond(ctx, m)
             if not isinstance(c, np.ndarray):
                 c = np.full(ctx.n, bool(c))
+            if ctx.stopped is not None:           # a table applied in the condition may have exited
+                m = m & ~ctx.stopped
             mt = m & c
             if mt.any():
                 then(ctx, mt)
@@ -533,27 +626,59 @@ class BatchCompiler:
             raise Unsupported(f"the extern function {c.name}()", s)
         if c.kind == "extern_method" and self.roots.get(getattr(c.receiver, "ref", None)) == "packet_in":
             raise Unsupported(f"packet_in.{c.name}() outside a parser state's extracts", s)
+        if c.kind == "header_method" and c.name in ("setValid", "setInvalid"):
+            return self._set_validity(c, c.name == "setValid")
         if c.kind == "header_method":
             raise Unsupported(f"{c.name}() on a header", s)
         raise Unsupported(f"calling {c.kind.replace('_', ' ')} '{c.name}'", s)
 
+    def _set_validity(self, c, valid: bool):
+        """setValid()/setInvalid(): only the flag changes, as in the scalar engine (a header made valid
+        keeps the field values it had: zeros if it was never extracted)."""
+        h = self.header_of(c.receiver)
+        self.set_valid.add(h.name)
+        key = h.valid_key()
+
+        def run(ctx, m):
+            ctx.cols[key] = np.where(m, valid, ctx.col(key, 0))
+            ctx.versions[h.name] = ctx.versions.get(h.name, 0) + 1
+        return run
+
     def _s_SwitchStatement(self, s):
-        if not (isinstance(s.expr, A.Member) and s.expr.member == "action_run" and isinstance(s.expr.expr, A.Call)):
-            raise Unsupported("a switch on something other than a table's action_run", s)
-        apply = self.table_apply(s.expr.expr)
-        use = self.tables[id(s.expr.expr.callee.decl)]
-        names = [decl.name for decl, _, _ in use.actions]
-        cases = []
-        pending = []
-        for case in s.cases:
-            if case.label is None or isinstance(case.label, A.DefaultKeyset):
-                ids = None
-            else:
+        """switch on a table's action_run (labels are its actions) or on a value (labels are constants);
+        cases without a body fall through to the next one with a body."""
+        if isinstance(s.expr, A.Member) and s.expr.member == "action_run" and isinstance(s.expr.expr, A.Call):
+            apply = self.table_apply(s.expr.expr)
+            use = self.tables[id(s.expr.expr.callee.decl)]
+            names = [decl.name for decl, _, _ in use.actions]
+
+            def label_of(case):
                 label = case.label.name if isinstance(case.label, A.Name) else None
                 if label not in names:
                     raise Unsupported("this switch label", case)
-                ids = [names.index(label)]
-            pending.append(ids)
+                return names.index(label)
+
+            def value(ctx, m):
+                return apply(ctx, m)[1]
+        else:
+            fn, w = self.expr(s.expr)
+            _narrow(w, s, "switch")
+            if w == 0:
+                raise Unsupported("a switch on a bool", s)
+
+            def label_of(case):
+                c = getattr(case.label, "const", None)
+                if not isinstance(c, int) or isinstance(c, bool):
+                    raise Unsupported("this switch label", case)
+                return c & _mask(w)
+
+            def value(ctx, m):
+                return np.broadcast_to(_u(fn(ctx, m)), (ctx.n,))
+        cases = []
+        pending = []
+        for case in s.cases:
+            pending.append(None if case.label is None or isinstance(case.label, A.DefaultKeyset)
+                           else [label_of(case)])
             if case.body is None:
                 continue
             body = self.stmt(case.body)
@@ -562,10 +687,10 @@ class BatchCompiler:
             pending = []
 
         def run(ctx, m):
-            _, aid = apply(ctx, m)
-            left = m.copy()
+            v = value(ctx, m)
+            left = m.copy() if ctx.stopped is None else m & ~ctx.stopped
             for ids, body in cases:
-                sel = left if ids is None else left & np.isin(aid, ids)
+                sel = left if ids is None else left & np.isin(v, ids)
                 left = left & ~sel
                 if sel.any():
                     body(ctx, sel)
@@ -575,20 +700,44 @@ class BatchCompiler:
 
     def action_call(self, e, c):
         decl = c.decl
+        if any(a is None for a in e.bound[:len(c.params)]):
+            raise Unsupported("an action call without all its arguments", e)
+        body = self.action_body(decl, directions=True)
+        return self._bound(decl, list(zip(decl.params, e.bound)), body)
+
+    def _bound(self, decl, pairs, body):
+        """Run body with these (parameter, argument) pairs: copied in (out ones start at 0), copied out in
+        order after the body, as the scalar engine's `finally` does (also for the packets that left the
+        block with exit inside the action). A whole standard_metadata, headers or metadata struct is the
+        parameter itself (see action_body)."""
         params = []
-        for p, a in zip(c.params, e.bound):
-            if p.direction not in ("", "in"):
-                raise Unsupported("an action with out or inout parameters", decl)
-            w = _width_of(p.type, decl)
-            if a is None:
-                raise Unsupported("an action call without all its arguments", e)
-            params.append((self._param_place(decl, p, w), self.expr(a)[0]))
-        body = self.action_body(decl)
+        copy_out = []
+        for p, a in pairs:
+            sym = p.symbol
+            if sym in self.roots:
+                node, path = A.member_chain(a)
+                if path or self.roots.get(getattr(node, "ref", None)) != self.roots[sym]:
+                    raise Unsupported("this struct argument", a)
+                continue
+            place = self.env[sym]
+            w = place.width
+            if p.direction == "out":
+                params.append((place, lambda ctx, m, w=w: False if w == 0 else 0))
+            else:
+                params.append((place, self.expr(a)[0]))
+            if p.direction in ("out", "inout"):
+                target = self.place(a)
+                if target.key[0] == "s" and target.key[1] not in STD_WRITE:
+                    raise Unsupported(f"writing standard_metadata.{target.key[1]}", a)
+                self.written.add(target.key)
+                copy_out.append((target, place))
 
         def run(ctx, m):
             for place, fn in params:
                 _assign(ctx, place, m, fn(ctx, m))
             body(ctx, m)
+            for target, place in copy_out:
+                _assign(ctx, target, m, ctx.col(place.key, place.width))
         return run
 
     def _param_place(self, decl, p, w) -> Place:
@@ -597,16 +746,42 @@ class BatchCompiler:
         self.env[sym] = place
         return place
 
-    def action_body(self, decl):
+    def action_body(self, decl, directions: bool = False):
+        """The body of an action; its parameters may have directions only when called directly."""
         cache = self.__dict__.setdefault("_bodies", {})
+        if not directions and any(q.direction not in ("", "in") for q in decl.params):
+            raise Unsupported("an action with out or inout parameters in a table", decl)
         if id(decl) not in cache:
             for q in decl.params:
-                if q.direction not in ("", "in"):
-                    raise Unsupported("an action with out or inout parameters", decl)
-                self._param_place(decl, q, _width_of(q.symbol.type if q.symbol.type is not None else q.type, q))
-            fns = self.block(decl.body.statements)
+                t = strip_newtype(q.symbol.type if q.symbol.type is not None else q.type)
+                root = self._root_of_type(t)
+                if root is not None and q.direction == "inout":
+                    # The struct itself (its fields are the same columns): the same as copying it in and
+                    # out as long as the body reaches the struct through this parameter only.
+                    for node in decl.body.walk():
+                        ref = getattr(node, "ref", None)
+                        if isinstance(node, A.Name) and ref is not q.symbol and self.roots.get(ref) == root:
+                            raise Unsupported("an action that reaches a struct both through an inout "
+                                              "parameter and directly", node)
+                    self.roots[q.symbol] = root
+                    continue
+                self._param_place(decl, q, _width_of(t, q))
+            self._in_action += 1
+            try:
+                fns = self.block(decl.body.statements)
+            finally:
+                self._in_action -= 1
             cache[id(decl)] = lambda ctx, m: _run(fns, ctx, m)
         return cache[id(decl)]
+
+    def _root_of_type(self, t):
+        if t is strip_newtype(self.H) or t == strip_newtype(self.H):
+            return "H"
+        if t is strip_newtype(self.M) or t == strip_newtype(self.M):
+            return "M"
+        if getattr(t, "name", None) == "standard_metadata_t":
+            return "std"
+        return None
 
     def table_apply(self, e):
         """fn(ctx, mask) -> (hit column, action id column): looks the table up for the masked rows and runs
@@ -626,27 +801,37 @@ class BatchCompiler:
             for k in decl.keys:
                 if k.match_kind not in ("exact", "lpm", "ternary", "range", "optional"):
                     raise Unsupported(f"match kind {k.match_kind}", k)
+                kt = strip_newtype(k.expr.type)
+                if isinstance(kt, ErrorType) or (isinstance(kt, EnumType) and kt.underlying is None):
+                    raise Unsupported("a table key of an enum or error type", k)
                 fn, w = self.expr(k.expr)
                 keys.append((fn, max(w, 1)))
-            if sum(w for _, w in keys) > 64:
-                raise Unsupported("a table key wider than 64 bits", decl)
+            kinds = [k.match_kind for k in decl.keys]
+            if sum(w for _, w in keys) > 64 and not (set(kinds) <= {"exact"} or kinds == ["lpm"]):
+                raise Unsupported("a table key wider than 64 bits but exact fields or one lpm field", decl)
             actions = []
             for ref in decl.action_refs:
                 adecl = ref.decl
-                if ref.args:
-                    raise Unsupported("an action bound to arguments in a table's action list", ref)
-                body = self.action_body(adecl)
-                places = [self.env[q.symbol] for q in adecl.params]
+                bound = len(ref.args or ())
+                body = self.action_body(adecl, directions=bool(bound))
+                if bound:
+                    if any(a.name is not None or a.value is None for a in ref.args):
+                        raise Unsupported("named or don't-care arguments in a table's action list", ref)
+                    body = self._bound(adecl, list(zip(adecl.params, [a.value for a in ref.args])), body)
+                places = [self.env[q.symbol] for q in adecl.params[bound:]]
                 actions.append((adecl, places, body))
             use = self.tables[id(decl)] = TableUse(info.name, decl, keys, actions)
         name, keys, actions = use.name, use.keys, use.actions
 
+        wide = sum(w for _, w in keys) > 64
+
         def run(ctx, m):
-            key = np.zeros(ctx.n, dtype=U64)
-            for fn, w in keys:
-                v = fn(ctx, m)
-                v = np.asarray(v).astype(U64) if w == 1 and np.asarray(v).dtype == bool else _u(v)
-                key = (key << U64(w)) | v
+            if wide:
+                parts = [key_bytes(fn(ctx, m), w, ctx.n) for fn, w in keys]
+                joined = np.ascontiguousarray(np.concatenate(parts, axis=1))
+                key = joined.view(np.dtype((np.void, joined.shape[1])))[:, 0]
+            else:
+                key = _narrow_key(keys, ctx, m)
             hit, aid, args = ctx.tables[name].lookup(key, m)
             for i, (_adecl, places, body) in enumerate(actions):
                 sel = m & (aid == i)
@@ -668,6 +853,8 @@ class BatchCompiler:
             raise Unsupported(f"{c.name}() with an algorithm other than csum16", e)
         cond, _ = self.expr(args[0])
         items = self._field_list(args[1])
+        for _, w, _, _ in items:
+            _narrow(w, e, f"{c.name}()")
         headers = {h.name for _, _, h, _ in items if h is not None}
         if len(headers) > 1:
             raise Unsupported(f"{c.name}() over fields of more than one header", e)
@@ -689,12 +876,7 @@ class BatchCompiler:
         def compute(ctx, m):
             if left_out is not None:
                 # The list is the header's fields but some 16-bit words: sum the header's own words.
-                words = ctx.header_bytes(self.headers[guard[1]]).view(">u2")
-                summed = np.zeros(ctx.n, dtype=np.uint32)        # below 2**16 words of 2**16
-                for j in range(words.shape[1]):
-                    if j not in left_out:
-                        summed += words[:, j]
-                acc = summed.astype(U64)
+                acc = _header_word_sum(ctx.header_bytes(self.headers[guard[1]]), left_out)
                 acc = np.where(ctx.col(guard, 0), acc, U64(0))
                 ck = acc % U64(0xFFFF)
                 ck[(ck == 0) & (acc != 0)] = 0xFFFF
@@ -778,13 +960,8 @@ class BatchCompiler:
                                   local)
             else:
                 raise Unsupported(f"this declaration in control {decl.name}", local)
-        for node in decl.body.walk():
-            if isinstance(node, A.ExitStatement):
-                raise Unsupported("an exit statement", node)
-            if isinstance(node, A.ReturnStatement):
-                raise Unsupported("a return statement in a control", node)
         body = pre + self.block(decl.body.statements)
-        return lambda ctx, m: _run(body, ctx, m)
+        return lambda ctx, m: _run_control(body, ctx, m)
 
     def _compile_deparser(self, decl) -> list[HeaderInfo]:
         if decl.locals:
@@ -799,15 +976,22 @@ class BatchCompiler:
         return emits
 
     def _compile_parser(self, decl):
-        if decl.locals:
-            raise Unsupported("declarations in the parser", decl.locals[0])
+        # Variables and constants of the parser start in the start state, which every packet enters.
+        local_inits = []
+        for local in decl.locals:
+            if isinstance(local, A.VariableDeclaration):
+                local_inits.append(("stmt", self._s_VariableDeclaration(local)))
+            elif isinstance(local, A.ConstantDeclaration):
+                self._s_ConstantDeclaration(local)
+            else:
+                raise Unsupported("this declaration in the parser", local)
         states = {st.name: st for st in decl.states}
         order = _topological(states, decl)
         compiled = []
         longest = {name: 0 for name in states}
         for name in order:
             st = states[name]
-            stmts = []
+            stmts = list(local_inits) if name == "start" else []
             size_here = 0
             for s in st.statements:
                 call = s.call if isinstance(s, A.MethodCallStatement) else None
@@ -819,6 +1003,8 @@ class BatchCompiler:
                     size_here += h.size
                 elif isinstance(s, A.Assignment):
                     stmts.append(("stmt", self._s_Assignment(s)))
+                elif isinstance(s, (A.VariableDeclaration, A.ConstantDeclaration, A.EmptyStatement)):
+                    stmts.append(("stmt", self.stmt(s)))
                 else:
                     raise Unsupported(f"{_statement_name(s)} in a parser state", s)
             tr = st.transition
@@ -827,6 +1013,8 @@ class BatchCompiler:
                 keys = []
             else:
                 keys = [self.expr(x) for x in tr.exprs]
+                for x, (_, w) in zip(tr.exprs, keys):
+                    _narrow(w, x, "select")
                 targets = [(self._keyset(case.keyset, keys, case), case.state) for case in tr.cases]
             compiled.append((name, stmts, keys, targets))
             for _, target in targets:
@@ -929,6 +1117,63 @@ def _topological(states: dict, decl) -> list[str]:
     return order
 
 
+def _narrow_key(keys, ctx, m) -> np.ndarray:
+    """A table key of at most 64 bits: its fields' values concatenated into one uint64 column."""
+    key = np.zeros(ctx.n, dtype=U64)
+    for fn, w in keys:
+        v = fn(ctx, m)
+        v = np.asarray(v).astype(U64) if w == 1 and np.asarray(v).dtype == bool else _u(v)
+        key = (key << U64(w)) | v
+    return key
+
+
+def _narrow(width: int, node, what: str) -> None:
+    """Values wider than 64 bits are copied, compared for equality, sliced, cast and looked up; any
+    other use keeps the program out."""
+    if width > 64:
+        raise Unsupported(f"{what} on values wider than 64 bits", node)
+
+
+def _wide_cols(v, n: int) -> np.ndarray:
+    """A value as n x 2 (or 1 x 2) uint64 columns: the bits above 64, the low 64."""
+    if isinstance(v, np.ndarray):
+        if v.ndim == 2:
+            return v
+        return np.stack([np.zeros(len(v), dtype=U64), _u(v)], axis=1)
+    v = int(v)
+    return np.array([[v >> 64, v & 0xFFFFFFFFFFFFFFFF]], dtype=U64)
+
+
+def _widen(v, n: int) -> np.ndarray:
+    return np.broadcast_to(_wide_cols(v, n), (n, 2))
+
+
+def _wide_equal(a, b, n: int):
+    return (_wide_cols(a, n) == _wide_cols(b, n)).all(axis=1)
+
+
+def _wide_slice(c: np.ndarray, hi: int, lo: int) -> np.ndarray:
+    """Bits hi..lo (at most 64 of them, unmasked above) of n x 2 columns."""
+    if lo >= 64:
+        return c[:, 0] >> U64(lo - 64)
+    if hi < 64:
+        return c[:, 1] >> U64(lo)
+    return (c[:, 0] << U64(64 - lo)) | (c[:, 1] >> U64(lo)) if lo else c[:, 1]
+
+
+def key_bytes(v, width: int, n: int) -> np.ndarray:
+    """n x ceil(width / 8): a key field's values as big-endian bytes (a wide table key is the bytes of
+    its fields one after the other, compared as byte strings)."""
+    nb = (width + 7) // 8
+    if width > 64:
+        c = _widen(v, n)
+        hi = np.ascontiguousarray(c[:, 0]).astype(">u8").view(np.uint8).reshape(n, 8)[:, 16 - nb:]
+        lo = np.ascontiguousarray(c[:, 1]).astype(">u8").view(np.uint8).reshape(n, 8)
+        return np.concatenate([hi, lo], axis=1)
+    col = np.broadcast_to(np.asarray(v).astype(U64), (n,))
+    return np.ascontiguousarray(col).astype(">u8").view(np.uint8).reshape(n, 8)[:, 8 - nb:]
+
+
 def _u(v):
     """A value as uint64 (a Python constant becomes a numpy scalar)."""
     if isinstance(v, np.ndarray):
@@ -954,6 +1199,28 @@ def _words_left_out(items: list, h: HeaderInfo) -> list[int] | None:
     return left_out if j == len(keys) else None
 
 
+def _header_word_sum(raw: np.ndarray, left_out: list[int]) -> np.ndarray:
+    """A sum of a header's 16-bit words but those left out that is 0 only when they all are, and equal to
+    their sum modulo 0xFFFF: read 32 bits at a time (2**16 is 1 modulo 0xFFFF), the words left out taken
+    off again."""
+    if raw.shape[1] % 4:
+        words = raw.view(">u2")
+        acc = np.zeros(len(raw), dtype=U64)
+        for j in range(words.shape[1]):
+            if j not in left_out:
+                acc += words[:, j]
+        return acc
+    quads = raw.view(">u4")
+    acc = quads[:, 0].astype(U64)
+    for j in range(1, quads.shape[1]):
+        acc += quads[:, j]
+    if left_out:
+        words = raw.view(">u2")
+        for j in left_out:
+            acc -= (words[:, j].astype(U64) << U64(16)) if j % 2 == 0 else words[:, j]
+    return acc
+
+
 def _words(v, width: int):
     """The sum of the 16-bit words of v (a value of `width` bits)."""
     s = v & U64(0xFFFF)
@@ -970,6 +1237,9 @@ def _assign(ctx: Ctx, p: Place, m, value) -> None:
     old = ctx.col(p.key, p.width)
     if p.width == 0:
         new = np.where(m, value, old)
+    elif p.width > 64:
+        keep = np.array([_mask(p.width - 64), _mask(64)], dtype=U64)
+        new = np.where(m[:, None], _wide_cols(value, ctx.n) & keep, old)
     else:
         if not isinstance(value, np.ndarray):
             value = U64(int(value) & _mask(p.width))
@@ -981,7 +1251,21 @@ def _assign(ctx: Ctx, p: Place, m, value) -> None:
 
 def _run(fns, ctx, m) -> None:
     for fn in fns:
+        if ctx.stopped is not None:
+            m = m & ~ctx.stopped
+            if not m.any():
+                return
         fn(ctx, m)
+
+
+def _run_control(fns, ctx, m) -> None:
+    ctx.stopped = None
+    _run(fns, ctx, m)
+    ctx.stopped = None
+
+
+def _stop(ctx, m) -> None:
+    ctx.stopped = m.copy() if ctx.stopped is None else ctx.stopped | m
 
 
 @dataclass
@@ -995,6 +1279,8 @@ class BatchProgram:
     error_codes: dict
     max_parse_bytes: int
     written: frozenset
+    written_span: dict
+    set_valid: frozenset
 
 
 def compile_batch(compiled) -> BatchProgram:

@@ -34,9 +34,9 @@ def choose_engine(choice: str, device, trace: bool) -> BatchEngine | None:
     return None
 
 
-# A capture up to this size is read whole (the fast path); a larger one, or several inputs, are replayed
-# in batches of CHUNK packets, so that memory stays bounded as with the scalar engine (a batch holds a
-# few dozen 8-byte columns per packet besides the packets themselves).
+# A capture up to this size is read into memory, a larger one mapped; either way the packets go through
+# in batches of CHUNK packets, so that the columns (a few dozen 8-byte columns a packet) stay bounded.
+# Several inputs, or a pcapng file, come merged from the record-by-record readers, in the same batches.
 WHOLE_FILE_LIMIT = 64 << 20
 CHUNK = 1 << 18
 
@@ -44,12 +44,12 @@ CHUNK = 1 << 18
 def replay_batch(engine: BatchEngine, inputs: list, records, out_dir: str) -> tuple[int, dict, dict]:
     """Replay the packets a batch at a time; write port<N>.pcap per egress port. Returns (count, outputs
     per port, drops per reason). `inputs` are (port, path, end); `records` the merged (time, port, data)
-    of them all, used unless the input is one classic pcap file small enough to read whole."""
+    of them all, used unless the input is one classic pcap file read as it is."""
     batches = None
-    if len(inputs) == 1 and inputs[0][2] is None and os.path.getsize(inputs[0][1]) <= WHOLE_FILE_LIMIT:
+    if len(inputs) == 1 and inputs[0][2] is None:
         port, path, _ = inputs[0]
-        whole = read_classic_pcap(path, port)
-        batches = [whole] if whole is not None else None
+        whole = read_classic_pcap(path, port, map_above=WHOLE_FILE_LIMIT)
+        batches = whole.split(CHUNK) if whole is not None else None
     if batches is None:
         batches = _chunks(records, CHUNK)
     os.makedirs(out_dir, exist_ok=True)

@@ -9,6 +9,12 @@ Each structure answers the same question as the scalar lookup (runtime/tables.py
   order the scalar lookup prefers them (highest rank, then the entry added first), each claiming the
   rows it matches that no better entry claimed.
 
+Keys wider than 64 bits (exact fields, or one lpm field: IPv6 addresses) are byte strings, the fields'
+big-endian bytes one after the other, sorted and searched as bytes.
+
+What is read of a runtime Table: `keys` (match kind, width, shift), `actions` (aid, params), `entries`
+(each entry's handle, key, mask, ranges, rank, aid, args), `default_aid` and `default_args`.
+
 A miss gives the table's default action. `lookup(keys, mask)` returns (hit, action id, per-action
 argument columns).
 """
@@ -17,9 +23,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..runtime.tables import ExactIndex, LpmIndex
-
 U64 = np.uint64
+
+
+def _column(values: list[int], width: int) -> np.ndarray:
+    """Values as a uint64 column, or n x 2 columns (the bits above 64, the low 64) when wider."""
+    if width <= 64:
+        return np.array(values, dtype=U64)
+    return np.array([(v >> 64, v & 0xFFFFFFFFFFFFFFFF) for v in values], dtype=U64).reshape(len(values), 2)
 
 
 class ColumnTable:
@@ -35,42 +46,45 @@ class ColumnTable:
         self.args = []
         for spec in table.actions:
             cols = []
-            for j in range(len(spec.params)):
-                cols.append(np.array([int(e.args[j]) if e.aid == spec.aid else 0 for e in entries] + [0],
-                                     dtype=U64))
+            for j, (_, width) in enumerate(spec.params):
+                values = [int(e.args[j]) if e.aid == spec.aid else 0 for e in entries] + [0]
+                cols.append(_column(values, width))
             self.args.append(cols)
 
     def _build(self, table, entries) -> None:
-        index = table.index
         self.kind = "scan"
+        kinds = [k.match_kind for k in table.keys]
+        width = sum(k.width for k in table.keys)
+        # Keys wider than 64 bits (IPv6 addresses) are byte strings: each field's big-endian bytes in
+        # turn, compared as bytes (the program side makes the same strings, program.key_bytes).
+        self.wide = width > 64
         if not table.keys:
             self.kind = "keyless"
             return
-        if isinstance(index, ExactIndex):
-            keys = np.array([e.key for e in entries], dtype=U64)
+        if set(kinds) <= {"exact"}:
+            keys = self._keys([e.key for e in entries])
             order = np.argsort(keys, kind="stable")
             self.kind = "exact"
             self.sorted_keys = keys[order]
             self.sorted_entry = order.astype(np.int64)
             return
-        if isinstance(index, LpmIndex) and len(table.keys) == 1:
-            width = table.keys[0].width
+        if kinds == ["lpm"]:
             full = (1 << width) - 1
             spans = []
             for i, e in enumerate(entries):
                 mask = e.mask if e.mask is not None else full
                 spans.append((bin(mask).count("1"), e.key, e.key | (full & ~mask), i))
             bounds = sorted({0} | {lo for _, lo, _, _ in spans} | {hi + 1 for _, _, hi, _ in spans if hi < full})
-            starts = np.array(bounds, dtype=U64)
+            where = {b: j for j, b in enumerate(bounds)}
             label = np.full(len(bounds), -1, dtype=np.int64)
-            spans.sort()
-            los = np.searchsorted(starts, np.array([lo for _, lo, _, _ in spans], dtype=U64))
-            ends = np.searchsorted(starts, np.array([min(hi + 1, full) for _, _, hi, _ in spans], dtype=U64))
-            for (_plen, _lo, hi, i), a, b in zip(spans, los.tolist(), ends.tolist()):
-                label[a:len(bounds) if hi >= full else b] = i
+            for _plen, lo, hi, i in sorted(spans):       # shortest first: longer prefixes paint over them
+                label[where[lo]:len(bounds) if hi >= full else where[hi + 1]] = i
+            starts = self._keys(bounds)
             self.kind = "lpm"
             self.starts = starts
             self.label = label
+            if self.wide:
+                return
             # A first step on the top bits of the key: the interval that holds each block of keys sharing
             # them, or -1 when the block is cut by more than one interval (searched then).
             self.top_shift = max(0, width - 16)
@@ -80,11 +94,24 @@ class ColumnTable:
             self.block_interval = np.where(first == last, first, -1)
             return
         # Priority scan: the order of preference of the scalar lookups.
-        if isinstance(index, LpmIndex):
+        if kinds.count("lpm") == 1 and set(kinds) <= {"exact", "lpm"}:       # longest prefix first
             order = sorted(range(len(entries)), key=lambda i: -bin(entries[i].mask).count("1"))
         else:
             order = sorted(range(len(entries)), key=lambda i: (-entries[i].rank, entries[i].handle))
         self.scan = [(i, entries[i].key, entries[i].mask, entries[i].ranges) for i in order]
+
+    def _keys(self, values: list[int]) -> np.ndarray:
+        """Whole keys as a column: uint64, or byte strings of each field's bytes when wide."""
+        if not self.wide:
+            return np.array(values, dtype=U64)
+        parts = []
+        for k in self.table.keys:
+            nb = (k.width + 7) // 8
+            field = [(v >> k.shift) & ((1 << k.width) - 1) for v in values]
+            parts.append(np.frombuffer(b"".join(x.to_bytes(nb, "big") for x in field), dtype=np.uint8)
+                         .reshape(len(values), nb))
+        joined = np.ascontiguousarray(np.concatenate(parts, axis=1))
+        return joined.view(np.dtype((np.void, joined.shape[1])))[:, 0]
 
     def find(self, keys: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """The entry index of every row (-1: miss); rows outside mask are left as misses."""
@@ -96,6 +123,9 @@ class ColumnTable:
             pos = np.minimum(pos, len(self.sorted_keys) - 1)
             found = self.sorted_keys[pos] == keys
             return np.where(found & mask, self.sorted_entry[pos], -1)
+        if self.kind == "lpm" and self.wide:
+            pos = np.searchsorted(self.starts, keys, side="right") - 1
+            return np.where(mask, self.label[pos], -1)
         if self.kind == "lpm":
             pos = self.block_interval[keys >> U64(self.top_shift)]
             cut = pos < 0
@@ -126,6 +156,9 @@ class ColumnTable:
             out = []
             for j, col in enumerate(cols):
                 default = int(t.default_args[j]) if t.default_aid == spec.aid else 0
-                out.append(np.where(hit, col[ent], U64(default)))
+                if col.ndim == 2:
+                    out.append(np.where(hit[:, None], col[ent], _column([default], spec.params[j][1])))
+                else:
+                    out.append(np.where(hit, col[ent], U64(default)))
             args.append(out)
         return hit, aid, args

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import random
 
+import pytest
+
 from batchcheck import ipv4_packet, mixed_packets
 from dataplane import cli
 from dataplane.pcap import PcapngWriter, PcapWriter
@@ -143,14 +145,24 @@ def test_batch_replay_of_equal_length_frames_with_different_headers(tmp_path, ca
     assert results[0][3] == results[1][3] and len(results[0][3]) > 1
 
 
-def test_a_large_capture_is_replayed_in_batches(tmp_path, capsys, monkeypatch):
-    """Past the size read whole, packets go through in batches; the clock carries from one to the next."""
+@pytest.mark.parametrize("kind", ["pcap", "pcapng", "equal lengths"])
+def test_a_large_capture_is_replayed_in_batches(tmp_path, capsys, monkeypatch, kind):
+    """Past the size read whole, a pcap file is mapped; packets go through in batches (of a mapped file,
+    or merged from the record readers); the clock carries from one to the next."""
     import dataplane.batch.replay as replay
     monkeypatch.setattr(replay, "WHOLE_FILE_LIMIT", 0)
     monkeypatch.setattr(replay, "CHUNK", 7)
     rng = random.Random(4)
     packets = mixed_packets(rng, [0x0A000205, 0x0A010101], 100)
-    _write(tmp_path / "in.pcap", packets, [10_000 - (i % 9) * 1000 for i in range(len(packets))])
+    if kind == "equal lengths":
+        packets = [(0, ipv4_packet(0x0A000200 | i, payload=bytes(26))) for i in range(60)]
+    times = [10_000 - (i % 9) * 1000 for i in range(len(packets))]
+    if kind == "pcapng":
+        with PcapngWriter(str(tmp_path / "in.pcap"), ["h1-eth0"]) as w:
+            for (_, data), t in zip(packets, times):
+                w.write(data, t)
+    else:
+        _write(tmp_path / "in.pcap", packets, times)
     _same_run(tmp_path, capsys, [f"1={tmp_path / 'in.pcap'}"])
 
 

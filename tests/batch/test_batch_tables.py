@@ -7,13 +7,15 @@ import random
 import numpy as np
 import pytest
 
+from dataplane.batch.program import key_bytes
 from dataplane.batch.tables import ColumnTable
 from dataplane.runtime.tables import ActionSpec, KeySpec, MatchValue, Table
 
 
 def _table(kinds: list[tuple[str, int]], smallest_wins: bool = False) -> Table:
     t = Table("t", [KeySpec(f"k{i}", kind, w) for i, (kind, w) in enumerate(kinds)],
-              [ActionSpec("a", "a", [("x", 16)], 0), ActionSpec("b", "b", [], 1)], size=100_000,
+              [ActionSpec("a", "a", [("x", 16 if sum(w for _, w in kinds) <= 64 else 128)], 0),
+               ActionSpec("b", "b", [], 1)], size=100_000,
               default=(1, ()))
     t.largest_priority_wins = not smallest_wins
     return t
@@ -36,7 +38,7 @@ def _value(kind: str, width: int, rng: random.Random, base: int) -> MatchValue:
 
 def _compare(t: Table, rng: random.Random, keys: list[int]) -> None:
     col = ColumnTable(t)
-    arr = np.array(keys, dtype=np.uint64)
+    arr = _column_keys(t, keys)
     mask = np.ones(len(keys), dtype=bool)
     mask[::5] = False            # rows outside the mask miss
     hit, aid, args = col.lookup(arr, mask)
@@ -46,7 +48,23 @@ def _compare(t: Table, rng: random.Random, keys: list[int]) -> None:
         if e is None:
             assert aid[i] == t.default_aid
         else:
-            assert aid[i] == e.aid and (e.aid != 0 or args[0][0][i] == e.args[0])
+            assert aid[i] == e.aid and (e.aid != 0 or _arg(args[0][0], i) == e.args[0])
+
+
+def _column_keys(t: Table, keys: list[int]) -> np.ndarray:
+    """Keys as the program side makes them: uint64, or each field's bytes when wider than 64 bits."""
+    if sum(k.width for k in t.keys) <= 64:
+        return np.array(keys, dtype=np.uint64)
+    parts = [key_bytes(np.array([[(v >> k.shift) >> 64 & (2 ** 64 - 1), (v >> k.shift) & (2 ** 64 - 1)]
+                                 for v in keys], dtype=np.uint64) if k.width > 64 else
+                       np.array([(v >> k.shift) & ((1 << k.width) - 1) for v in keys], dtype=np.uint64),
+                       k.width, len(keys)) for k in t.keys]
+    joined = np.ascontiguousarray(np.concatenate(parts, axis=1))
+    return joined.view(np.dtype((np.void, joined.shape[1])))[:, 0]
+
+
+def _arg(col: np.ndarray, i: int) -> int:
+    return int(col[i]) if col.ndim == 1 else (int(col[i, 0]) << 64) | int(col[i, 1])
 
 
 @pytest.mark.parametrize("kinds", [
@@ -55,6 +73,9 @@ def _compare(t: Table, rng: random.Random, keys: list[int]) -> None:
     [("exact", 8), ("lpm", 16)],
     [("ternary", 16), ("range", 12)],
     [("ternary", 16), ("exact", 4)],
+    [("lpm", 128)],
+    [("exact", 128), ("exact", 9)],
+    [("exact", 48), ("exact", 20)],
 ])
 @pytest.mark.parametrize("smallest_wins", [False, True])
 def test_column_lookup_agrees_with_scalar_lookup(kinds, smallest_wins):
@@ -71,7 +92,7 @@ def test_column_lookup_agrees_with_scalar_lookup(kinds, smallest_wins):
             match.append(_value(kind, w, rng, base >> shift))
         action = rng.choice(["a", "b"])
         try:
-            t.add(match, action, [rng.getrandbits(16)] if action == "a" else [],
+            t.add(match, action, [rng.getrandbits(t.actions[0].params[0][1])] if action == "a" else [],
                   priority=rng.randrange(0, 8) if t.needs_priority else None)
         except Exception:
             continue          # the same key twice
