@@ -1,0 +1,141 @@
+"""The ast pass over the generated fast() function: what it removes, and what it must keep."""
+
+from __future__ import annotations
+
+import textwrap
+
+from dataplane.compiler.simplify import simplify_function
+
+
+def simplified(src: str) -> str:
+    return "\n".join(simplify_function(textwrap.dedent(src).strip().splitlines())) + "\n"
+
+
+def run(src: str, *args):
+    namespace = {"ExitControl": type("ExitControl", (Exception,), {})}
+    exec(src, namespace)
+    return namespace["f"](*args)
+
+
+def test_a_test_of_a_validity_bit_is_folded_where_the_bit_is_known():
+    src = """
+    def f(x):
+        v_p = False
+        if x:
+            v_p = True
+        if v_p:
+            if v_p: x = 2
+            y = (x if v_p else 0)
+            return y
+        return 0
+    """
+    out = simplified(src)
+    assert out.count("if v_p") == 1 and " if v_p else" not in out
+    assert run(out, 5) == run(textwrap.dedent(src), 5) == 2
+
+
+def test_a_store_between_the_test_and_the_use_keeps_the_test():
+    src = """
+    def f(x):
+        v_p = False
+        if x:
+            v_p = True
+        if v_p:
+            v_p = False
+            if v_p: x = 2
+        return x
+    """
+    out = simplified(src)
+    assert out.count("if v_p") == 1      # the second one is known False: removed
+    assert "x = 2" not in out
+    src2 = src.replace("v_p = False\n            if v_p", "v_p = bool(x - 5)\n            if v_p")
+    out2 = simplified(src2)
+    assert out2.count("if v_p") == 2     # no longer a boolean only ever set to constants
+    assert run(out2, 5) == 5 and run(out2, 6) == 2
+
+
+def test_a_loop_forgets_what_its_body_stores():
+    src = """
+    def f(n):
+        c_p = 0
+        i = 0
+        while i < n:
+            if c_p == 1:
+                return i
+            c_p = 1
+            i += 1
+        return -1
+    """
+    out = simplified(src)
+    assert "if c_p == 1" in out
+    assert run(out, 3) == run(textwrap.dedent(src), 3) == 1
+
+
+def test_a_metadata_field_only_ever_set_to_zero_is_never_tested():
+    out = simplified("""
+    def f(x):
+        g_p = 0
+        if x:
+            g_p = 0
+        if g_p:
+            return 'multicast'
+        return 'unicast'
+    """)
+    assert "multicast" not in out and "g_p" not in out
+
+
+def test_try_except_exit_control_goes_only_where_nothing_exits():
+    out = simplified("""
+    def f(x):
+        try:
+            x = x + 1
+        except ExitControl:
+            pass
+        try:
+            if x > 2:
+                raise ExitControl
+            x = 0
+        except ExitControl:
+            pass
+        return x
+    """)
+    assert out.count("try:") == 1 and out.count("raise ExitControl") == 1
+    assert run(out, 1) == 0 and run(out, 5) == 6
+
+
+def test_a_handler_knows_only_what_the_try_body_never_changes():
+    src = """
+    def f(x):
+        v_p = True
+        try:
+            v_p = False
+            if x:
+                raise KeyError
+            v_p = True
+        except KeyError:
+            if v_p:
+                return 'valid'
+            return 'invalid'
+        return 'done'
+    """
+    out = simplified(src)
+    assert "if v_p" in out
+    assert run(out, 1) == "invalid" and run(out, 0) == "done"
+
+
+def test_unread_stores_go_but_effects_stay():
+    out = simplified("""
+    def f(data, log):
+        a_p = b_p = 0
+        c_p = len(data)
+        d_p = log.append(1)
+        return b_p
+    """)
+    assert "a_p" not in out and "c_p" not in out and "log.append(1)" in out and "b_p = 0" in out
+
+
+def test_masks_stay_in_hex():
+    assert "x & 0xffff" in simplified("""
+    def f(x):
+        return x & 0xffff
+    """)
