@@ -259,6 +259,45 @@ def bench_fat_tree(n_packets: int) -> str:
             f"{s.fates['delivered']} frames delivered, {sum(s.drops.values())} dropped)")
 
 
+def router_frames(n_packets: int = 2000):
+    """The frames that the busiest router of a fat-tree run (as in bench_fat_tree) received, with its
+    device: (device, [(port, frame)])."""
+    from .locate import find_topology
+    from .net.apps import UdpFlow
+    from .net.network import Network
+    from .net.topology import load_topology
+    net = Network(load_topology(find_topology("fat-tree")))
+    seen: dict[str, list] = {}
+    for name, node in net.devices.items():
+        dev = node.node.device
+        fast, frames = dev.stages(False)["fast"], seen.setdefault(name, [])
+
+        def recorder(port, frame, fast=fast, frames=frames):
+            frames.append((port, frame))
+            return fast(port, frame)
+        dev.process_raw = recorder
+    hosts = sorted(net.hosts)
+    pods = {h: h.split("_")[0] for h in hosts}
+    rng = random.Random(9)
+    for i in range(max(1, n_packets // 100)):
+        src = hosts[i % len(hosts)]
+        dst = rng.choice([h for h in hosts if pods[h] != pods[src]])
+        UdpFlow(net, src, dst, port=6000 + i, count=100, size=200, interval_ns=1_000_000).start(i * 3_000)
+    net.run()
+    busiest = max(seen, key=lambda name: len(seen[name]))
+    return net.devices[busiest].node.device, seen[busiest]
+
+
+def bench_router(n_packets: int) -> str:
+    """(h) router: the generated fast() of programs/ipv4_router.p4 alone, on the frames the busiest router
+    of a fat-tree run received (UDP between pods: checksum, LPM, ECMP hash, TTL), in processor time."""
+    dev, frames = router_frames(min(n_packets, 20_000))
+    fast = dev.stages(False)["fast"]
+    pps = _measure_side_by_side({"fast": fast}, frames, passes=5)["fast"]
+    return (f"router: ipv4_router.p4 fast() alone on {len(frames):,} frames a fat-tree router received: "
+            f"{pps:,.0f} packets/s = {1e6 / pps:.2f} us a packet")
+
+
 def bench_routers_500() -> str:
     from .locate import find_topology
     from .net.network import Network
@@ -322,7 +361,7 @@ def flood_child(name: str, scaled: bool = True) -> dict:
             "apps": " / ".join(a.render().strip().splitlines()[-1].strip() for a in net.apps)}
 
 
-BENCHMARKS = ("lpm", "acl", "replay", "batch", "fat-tree", "routers-500", "floods", "tcp")
+BENCHMARKS = ("lpm", "acl", "replay", "batch", "router", "fat-tree", "routers-500", "floods", "tcp")
 
 
 def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
@@ -341,6 +380,8 @@ def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
         lines.append(bench_replay(n_packets))
     if names & {"batch", "all"}:
         lines.extend(bench_batch(n_packets))
+    if names & {"router", "all"}:
+        lines.append(bench_router(n_packets))
     if names & {"fat-tree", "all"}:
         lines.append(bench_fat_tree(min(n_packets, 50_000)))
     if names & {"routers-500", "all"}:

@@ -24,32 +24,62 @@ not let a called function rebind them, so every fact here follows from the funct
 from __future__ import annotations
 
 import ast
+import copy
+import operator
 import textwrap
 
 _TERMINATORS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+
+# Integer operators folded when both sides are known (shifts by small non-negative amounts only).
+_FOLDED_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.BitAnd: operator.and_,
+                     ast.BitOr: operator.or_, ast.BitXor: operator.xor, ast.LShift: operator.lshift,
+                     ast.RShift: operator.rshift}
+
+# Exceptions that only a `raise` statement of the generated code raises (no call does).
+_RAISED_BY_RAISE_ONLY = {"ParserStop", "ExitControl"}
 
 
 def simplify_function(lines: list[str]) -> list[str]:
     """The lines of one generated function (a `def` and its body, indented alike), simplified."""
     indent = lines[0][:len(lines[0]) - len(lines[0].lstrip())]
-    fn = ast.parse(textwrap.dedent("\n".join(lines))).body[0]
+    source = textwrap.dedent("\n".join(lines))
+    fn = ast.parse(source).body[0]
     assert isinstance(fn, ast.FunctionDef), "internal error: simplify_function takes one function"
+    _MarkHexLiterals(source).visit(fn)
     booleans = _boolean_locals(fn)
+    fn.body = _after_each_parser_exit(fn.body)
     fn.body = _Propagation(booleans).block(fn.body, {})[0] or [ast.Pass()]
     _remove_dead_stores(fn)
     fn.body = _tidy(fn.body)
-    _HexMasks().visit(fn)
+    _HexLiterals().visit(fn)
     return [indent + line for line in ast.unparse(fn).splitlines()]
 
 
-class _HexMasks(ast.NodeTransformer):
-    """Integers above 255 written in hex, as the code generator writes masks (ast.unparse writes every
-    integer in decimal): a name node prints its text as it is."""
+class _MarkHexLiterals(ast.NodeVisitor):
+    """Marks the integers the code generator wrote in hex (masks, EtherTypes): ast.unparse writes every
+    int in decimal, so they are written back in hex at the end (_HexLiterals)."""
+
+    def __init__(self, source: str):
+        self.lines = source.encode().splitlines()      # column offsets count UTF-8 bytes
 
     def visit_Constant(self, node):
-        if type(node.value) is int and node.value > 255:
+        if type(node.value) is int and node.lineno == node.end_lineno \
+                and self.lines[node.lineno - 1].startswith(b"0x", node.col_offset):
+            node.hex = True
+
+
+class _HexLiterals(ast.NodeTransformer):
+    def visit_Constant(self, node):
+        if getattr(node, "hex", False):
+            # A name node is unparsed as its text, whatever it is.
             return ast.copy_location(ast.Name(id=hex(node.value), ctx=ast.Load()), node)
         return node
+
+
+def _without_stored(env: dict, node) -> dict:
+    """env without the locals that node may store."""
+    stored = _stored_names(node)
+    return {k: v for k, v in env.items() if k not in stored}
 
 
 def _stored_names(node) -> set[str]:
@@ -118,10 +148,34 @@ def _meet(envs: list[dict]) -> dict:
 
 
 class _FoldKnownTests(ast.NodeTransformer):
-    """`a if TEST else b` with TEST known becomes a or b."""
+    """`a if TEST else b` with TEST known becomes a or b; a read of a local with a known value becomes
+    the value."""
 
     def __init__(self, env: dict):
         self.env = env
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right = node.left, node.right
+        if isinstance(left, ast.Constant) and isinstance(right, ast.Constant) and type(left.value) is int \
+                and type(right.value) is int and type(node.op) in _FOLDED_OPERATORS:
+            if not isinstance(node.op, ast.LShift) or 0 <= right.value <= 64:
+                if not isinstance(node.op, (ast.LShift, ast.RShift)) or right.value >= 0:
+                    value = _FOLDED_OPERATORS[type(node.op)](left.value, right.value)
+                    return ast.copy_location(ast.Constant(value), node)
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
+                and type(node.operand.value) is int:
+            return ast.copy_location(ast.Constant(-node.operand.value), node)
+        return node
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and node.id in self.env:
+            return ast.copy_location(ast.Constant(self.env[node.id]), node)
+        return node
 
     def visit_IfExp(self, node):
         ok, value = _known(node.test, self.env)
@@ -138,6 +192,9 @@ class _Propagation:
 
     def __init__(self, booleans: set[str]):
         self.booleans = booleans
+        # For each enclosing try whose handlers catch only what `raise` statements raise: what is known
+        # at each raise in its body (where its handlers may start).
+        self.raise_points: list[list[dict]] = []
 
     def block(self, stmts: list, env: dict) -> tuple[list, dict | None]:
         """stmts simplified, given env (what is known on entry), and what is known at their end (None
@@ -162,13 +219,21 @@ class _Propagation:
                              ast.Break, ast.Continue)) and not any(isinstance(n, ast.NamedExpr)
                                                                     for n in ast.walk(stmt)):
             stmt = _FoldKnownTests(env).visit(stmt)
-            after = {k: v for k, v in env.items() if k not in _stored_names(stmt)}
+            stmt = _folded_increment(stmt, env)
+            after = _without_stored(env, stmt)
             if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant) \
                     and type(stmt.value.value) in (int, bool):
                 after.update((t.id, stmt.value.value) for t in stmt.targets if isinstance(t, ast.Name))
+            if isinstance(stmt, ast.Raise):
+                for points in self.raise_points:
+                    points.append(env)
             return [stmt], None if isinstance(stmt, _TERMINATORS) else after
         # Anything else is left as it is; what it may store is no longer known.
-        return [stmt], {k: v for k, v in env.items() if k not in _stored_names(stmt)}
+        after = _without_stored(env, stmt)
+        if any(isinstance(n, ast.Raise) for n in ast.walk(stmt)):
+            for points in self.raise_points:
+                points.append(after)
+        return [stmt], after
 
     def if_(self, stmt: ast.If, env: dict):
         ok, value = _known(stmt.test, env)
@@ -184,15 +249,23 @@ class _Propagation:
     def try_(self, stmt: ast.Try, env: dict):
         if _never_exits(stmt):
             return self.block(stmt.body, env)
+        raised_only = all(isinstance(h.type, ast.Name) and h.type.id in _RAISED_BY_RAISE_ONLY
+                          for h in stmt.handlers)
+        if raised_only:
+            self.raise_points.append([])
         body, body_env = self.block(stmt.body, env)
+        if raised_only:
+            # The handlers start where a raise is.
+            handler_env = _meet(self.raise_points.pop())
+        else:
+            # A handler may start anywhere in the body: only what the body never changes is known there.
+            handler_env = _without_stored(env, stmt.body)
         if body_env is not None and stmt.orelse:
             orelse, body_env = self.block(stmt.orelse, body_env)
             stmt.orelse = orelse
-        # A handler may start anywhere in the body: only what the body never changes is known there.
-        unchanged = {k: v for k, v in env.items() if k not in _stored_names(stmt.body)}
         ends = [body_env]
         for handler in stmt.handlers:
-            start = {k: v for k, v in unchanged.items() if k != handler.name}
+            start = {k: v for k, v in handler_env.items() if k != handler.name}
             handler.body, end = self.block(handler.body, start)
             handler.body = handler.body or [ast.Pass()]
             ends.append(end)
@@ -205,10 +278,20 @@ class _Propagation:
 
     def loop(self, stmt, env: dict):
         # The body may run after itself: what it stores is unknown in it, and after the loop.
-        before = {k: v for k, v in env.items() if k not in _stored_names(stmt)}
+        before = _without_stored(env, stmt)
         stmt.body = self.block(stmt.body, before)[0] or [ast.Pass()]
         stmt.orelse = self.block(stmt.orelse, before)[0]
         return [stmt], before
+
+
+def _folded_increment(stmt, env: dict):
+    """`x += c` where x's value is known: `x = value + c` (the deparser's running length)."""
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add) and isinstance(stmt.target, ast.Name) \
+            and type(env.get(stmt.target.id)) is int and isinstance(stmt.value, ast.Constant) \
+            and type(stmt.value.value) is int:
+        total = ast.Constant(env[stmt.target.id] + stmt.value.value)
+        return ast.copy_location(ast.Assign(targets=[ast.Name(stmt.target.id, ast.Store())], value=total), stmt)
+    return stmt
 
 
 def _never_exits(stmt: ast.Try) -> bool:
@@ -220,6 +303,79 @@ def _never_exits(stmt: ast.Try) -> bool:
             and all(isinstance(s, ast.Pass) for s in handler.body)):
         return False
     return not any(isinstance(n, ast.Name) and n.id == "ExitControl" for s in stmt.body for n in ast.walk(s))
+
+
+# Bounds on copying the code after the parser to each of its exits: how many copies, how much code in all,
+# and how deep the copies may be nested (Python's compiler allows 100 levels of indentation and 20 nested
+# blocks; the code generator keeps within 90 and 16 before this pass).
+MAX_PARSER_EXITS = 8
+MAX_COPIED_NODES = 30_000
+MAX_NESTING = 90
+
+
+def _after_each_parser_exit(body: list) -> list:
+    """The code after the parser copied to the end of each path through it.
+
+    The parser is `try: <nested ifs> except ParserStop as exc: ... else: err = 0`, and what follows it
+    runs after every path. Where the paths are few, each gets its own copy (the else part first), and the
+    handler gets the original: each copy then knows which headers its path made valid, and constant
+    propagation folds the validity tests, the offsets and the deparser's length in it. The code after the
+    parser never raises ParserStop (checked), so moving it into the try changes no outcome."""
+    index = next((i for i, stmt in enumerate(body) if _is_parser(stmt)), None)
+    if index is None:
+        return body
+    parser, rest = body[index], body[index + 1:]
+    if not rest or any(isinstance(n, ast.Name) and n.id == "ParserStop" for s in rest for n in ast.walk(s)):
+        return body
+    exits = _exit_blocks(parser.body, 1)
+    size = sum(1 for s in rest for _ in ast.walk(s))
+    rest_depth = _nesting(rest)
+    if not 2 <= len(exits) <= MAX_PARSER_EXITS or size * (len(exits) + 1) > MAX_COPIED_NODES \
+            or max(level for _, level in exits) + rest_depth > MAX_NESTING or _blocks_depth(rest) + 1 > 16:
+        return body
+    for block, _level in exits:
+        block.extend(copy.deepcopy(parser.orelse) + copy.deepcopy(rest))
+    parser.handlers[0].body.extend(rest)
+    parser.orelse = []
+    return body[:index + 1]
+
+
+def _is_parser(stmt) -> bool:
+    return (isinstance(stmt, ast.Try) and len(stmt.handlers) == 1 and not stmt.finalbody
+            and isinstance(stmt.handlers[0].type, ast.Name) and stmt.handlers[0].type.id == "ParserStop")
+
+
+def _exit_blocks(stmts: list, level: int) -> list[tuple[list, int]]:
+    """The statement lists (with their nesting) at whose end a path through stmts leaves it: the branches
+    of a trailing if, recursively; none after a return or raise."""
+    if stmts and isinstance(stmts[-1], _TERMINATORS):
+        return []
+    if stmts and isinstance(stmts[-1], ast.If):
+        last = stmts[-1]
+        return _exit_blocks(last.body, level + 1) + _exit_blocks(last.orelse, level + 1)
+    return [(stmts, level)]
+
+
+def _nesting(stmts: list) -> int:
+    """How deep compound statements nest in stmts (0 for simple statements only)."""
+    deepest = 0
+    for stmt in stmts:
+        inner = [getattr(stmt, f, None) or [] for f in ("body", "orelse", "finalbody")]
+        inner += [h.body for h in getattr(stmt, "handlers", [])]
+        if any(inner):
+            deepest = max(deepest, 1 + max(_nesting(b) for b in inner))
+    return deepest
+
+
+def _blocks_depth(stmts: list) -> int:
+    """How deep loops, try and with statements nest in stmts (what Python's compiler limits to 20)."""
+    deepest = 0
+    for stmt in stmts:
+        inner = [getattr(stmt, f, None) or [] for f in ("body", "orelse", "finalbody")]
+        inner += [h.body for h in getattr(stmt, "handlers", [])]
+        own = 1 if isinstance(stmt, (ast.For, ast.While, ast.Try, ast.With)) else 0
+        deepest = max([deepest] + [own + _blocks_depth(b) for b in inner])
+    return deepest
 
 
 _PURE_CALLS = {"len"}
@@ -239,45 +395,89 @@ def _pure(expr) -> bool:
 
 
 def _remove_dead_stores(fn: ast.FunctionDef) -> None:
-    """Remove stores to locals no code reads, to a fixed point (removing one may leave another unread)."""
+    """Remove stores whose value no code reads afterwards, to a fixed point (removing one may leave
+    another unread)."""
     while True:
-        loaded = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        changed = _DeadStores(loaded).prune(fn)
-        if not changed:
+        pruning = _Liveness()
+        fn.body = pruning.block(fn.body, set(), frozenset())[0] or [ast.Pass()]
+        if not pruning.changed:
             return
 
 
-class _DeadStores:
-    def __init__(self, loaded: set[str]):
-        self.loaded = loaded
+def _loads(node) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+class _Liveness:
+    """A backward pass over statements: which locals may still be read (live); a store to a local that is
+    not live, of a value without effects, goes. Loops and other statements it does not model keep all
+    their code and count everything they read as live.
+
+    An exception handler may read what is live at its start wherever its exception can be raised: for
+    ParserStop and ExitControl, only at a `raise` statement (only generated code raises them, always so);
+    for any other exception, at any statement."""
+
+    def __init__(self):
         self.changed = False
 
-    def prune(self, fn) -> bool:
-        fn.body = self.block(fn.body)
-        return self.changed
-
-    def block(self, stmts: list) -> list:
+    def block(self, stmts: list, live_out: set, at_raise: frozenset = frozenset(),
+              anywhere: frozenset = frozenset()) -> tuple[list, set]:
+        """stmts pruned, given what is live after them and what enclosing handlers read (at_raise: at a
+        raise statement, anywhere: at any statement); and what is live before them."""
         out = []
-        for stmt in stmts:
-            for field in ("body", "orelse", "finalbody"):
-                if isinstance(getattr(stmt, field, None), list):
-                    setattr(stmt, field, self.block(getattr(stmt, field)))
-            for handler in getattr(stmt, "handlers", []):
-                handler.body = self.block(handler.body)
-                if handler.name and handler.name not in self.loaded:
+        live = set(live_out)
+        for stmt in reversed(stmts):
+            kept, live = self.statement(stmt, live, at_raise, anywhere)
+            live |= anywhere
+            out.extend(reversed(kept))
+        out.reverse()
+        return out, live
+
+    def statement(self, stmt, live: set, at_raise: frozenset, anywhere: frozenset) -> tuple[list, set]:
+        if isinstance(stmt, ast.Assign):
+            names = [t for t in stmt.targets if isinstance(t, ast.Name)]
+            dead = [t for t in names if t.id not in live]
+            if dead and len(dead) == len(stmt.targets) and _pure(stmt.value):
+                self.changed = True
+                return [], live
+            if dead and len(dead) < len(stmt.targets):
+                stmt.targets = [t for t in stmt.targets if t not in dead]
+                self.changed = True
+            stored = {t.id for t in stmt.targets if isinstance(t, ast.Name)}
+            return [stmt], (live - stored) | _loads(stmt)
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+            if stmt.target.id not in live and _pure(stmt.value):
+                self.changed = True
+                return [], live
+            return [stmt], live | _loads(stmt) | {stmt.target.id}
+        if isinstance(stmt, ast.Return):
+            return [stmt], _loads(stmt)
+        if isinstance(stmt, ast.Raise):
+            return [stmt], _loads(stmt) | at_raise
+        if isinstance(stmt, (ast.Expr, ast.Pass)):
+            return [stmt], live | _loads(stmt)
+        if isinstance(stmt, ast.If):
+            stmt.body, body_live = self.block(stmt.body, live, at_raise, anywhere)
+            stmt.orelse, else_live = self.block(stmt.orelse, live, at_raise, anywhere)
+            stmt.body = stmt.body or [ast.Pass()]
+            return [stmt], body_live | else_live | _loads(stmt.test)
+        if isinstance(stmt, ast.Try) and not stmt.finalbody:
+            raised, other = set(at_raise), set(anywhere)
+            for handler in stmt.handlers:
+                handler.body, h_live = self.block(handler.body, live, at_raise, anywhere)
+                handler.body = handler.body or [ast.Pass()]
+                if handler.name and handler.name not in h_live:
                     handler.name = None
                     self.changed = True
-            if isinstance(stmt, ast.Assign):
-                live = [t for t in stmt.targets if not (isinstance(t, ast.Name) and t.id not in self.loaded)]
-                if len(live) != len(stmt.targets):
-                    if not live and _pure(stmt.value):
-                        self.changed = True
-                        continue
-                    if live:
-                        stmt.targets = live
-                        self.changed = True
-            out.append(stmt)
-        return out
+                h_live = (h_live - {handler.name}) | (_loads(handler.type) if handler.type else set())
+                generated_only = isinstance(handler.type, ast.Name) and handler.type.id in _RAISED_BY_RAISE_ONLY
+                (raised if generated_only else other).update(h_live)
+            stmt.orelse, else_live = self.block(stmt.orelse, live, at_raise, anywhere)
+            stmt.body, body_live = self.block(stmt.body, else_live, frozenset(raised | other), frozenset(other))
+            stmt.body = stmt.body or [ast.Pass()]
+            return [stmt], body_live | other
+        # Loops, with, nested definitions...: untouched; whatever they read is live before them.
+        return [stmt], live | _loads(stmt) | at_raise
 
 
 def _tidy(stmts: list) -> list:

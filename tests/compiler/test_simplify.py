@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
+
 from dataplane.compiler.simplify import simplify_function
 
 
@@ -131,7 +133,7 @@ def test_unread_stores_go_but_effects_stay():
         d_p = log.append(1)
         return b_p
     """)
-    assert "a_p" not in out and "c_p" not in out and "log.append(1)" in out and "b_p = 0" in out
+    assert "a_p" not in out and "c_p" not in out and "log.append(1)" in out and "return 0" in out
 
 
 def test_masks_stay_in_hex():
@@ -139,3 +141,62 @@ def test_masks_stay_in_hex():
     def f(x):
         return x & 0xffff
     """)
+
+
+PARSER = """
+def f(data):
+    ParserStop = KeyError
+    v_p = w_p = False
+    n = len(data)
+    off = 0
+    try:
+        if n < 1:
+            raise ParserStop(1)
+        v_p = True
+        if data[0] == 1:
+            if n < 2:
+                off = 1
+                raise ParserStop(2)
+            w_p = True
+            off = 2
+        else:
+            off = 1
+    except ParserStop as exc:
+        err = exc.args[0]
+    else:
+        err = 0
+    out = []
+    if v_p:
+        out.append('v')
+    if w_p:
+        out.append('w')
+    return out, err, data[off:]
+"""
+
+
+def test_the_code_after_the_parser_is_copied_to_each_exit_and_folded_there():
+    out = simplified(PARSER)
+    # Two exits and the handler: three copies of the tail, where each knows its validity bits.
+    assert out.count("return (out,") == 3 and "if w_p" not in out
+    original = textwrap.dedent(PARSER)
+    for data in (b"", b"\x01", b"\x01\x02\x03", b"\x02\x03"):
+        assert run(out, data) == run(original, data), data
+
+
+def test_the_tail_is_not_copied_when_it_raises_parser_stop_itself():
+    src = PARSER.replace("    return out, err, data[off:]", "    if err:\n        raise ParserStop(3)\n"
+                         "    return out, err, data[off:]")
+    out = simplified(src)
+    assert out.count("return (out,") == 1
+    assert run(out, b"\x02") == run(textwrap.dedent(src), b"\x02") == (["v"], 0, b"")
+    with pytest.raises(KeyError):
+        run(out, b"\x01")
+
+
+def test_known_integers_are_substituted_and_folded():
+    out = simplified("""
+    def f(acc):
+        aw = 104
+        return (acc << (-aw & 7)).to_bytes((aw + 7) >> 3, 'big')
+    """)
+    assert "to_bytes(13, 'big')" in out and "acc << 0" in out
