@@ -50,6 +50,7 @@ def simplify_function(lines: list[str]) -> list[str]:
     fn.body = _after_each_parser_exit(fn.body)
     fn.body = _Propagation(booleans).block(fn.body, {})[0] or [ast.Pass()]
     _remove_dead_stores(fn)
+    _inline_single_uses(fn)
     fn.body = _tidy(fn.body)
     _HexLiterals().visit(fn)
     return [indent + line for line in ast.unparse(fn).splitlines()]
@@ -478,6 +479,92 @@ class _Liveness:
             return [stmt], body_live | other
         # Loops, with, nested definitions...: untouched; whatever they read is live before them.
         return [stmt], live | _loads(stmt) | at_raise
+
+
+def _inline_single_uses(fn: ast.FunctionDef) -> None:
+    """`x = E` followed by a statement that reads x once becomes that statement with E in place of x, when
+    nothing else reads x (every store of x is such a pair) and E is pure: `key = h & m; ent = T.lookup(key)`
+    becomes `ent = T.lookup(h & m)`. E is then evaluated where x was read, in the same statement, before
+    anything is stored; a read that may not be evaluated (behind `and`, `or`, or in a branch of `a if c
+    else b`) is left alone, so E runs exactly when it did."""
+    loads: dict[str, int] = {}
+    stores: dict[str, int] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name):
+            table = loads if isinstance(node.ctx, ast.Load) else stores
+            table[node.id] = table.get(node.id, 0) + 1
+    pairs = []
+    for body in _statement_lists(fn):
+        for first, second in zip(body, body[1:]):
+            if isinstance(first, ast.Assign) and len(first.targets) == 1 and isinstance(first.targets[0], ast.Name) \
+                    and _pure(first.value):
+                name = first.targets[0].id
+                read = _sole_unconditional_read(second, name)
+                if read is not None:
+                    pairs.append((body, first, name, read))
+    paired: dict[str, int] = {}
+    for _body, _first, name, _read in pairs:
+        paired[name] = paired.get(name, 0) + 1
+    inlined = {name for name, count in paired.items() if count == stores.get(name) == loads.get(name)}
+    # In order: in `a = E1; b = a + 1; c = b * 2`, E1 goes into b's statement first, then b's whole value
+    # (reading E1 now) into c's.
+    for body, first, name, (parent, field, index) in pairs:
+        if name not in inlined:
+            continue
+        value = first.value
+        if index is None:
+            setattr(parent, field, value)
+        else:
+            getattr(parent, field)[index] = value
+        body.remove(first)
+
+
+def _statement_lists(fn) -> list[list]:
+    lists = []
+    for node in ast.walk(fn):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                lists.append(block)
+    return lists
+
+
+def _sole_unconditional_read(stmt, name: str):
+    """Where a simple statement (or an if's test) reads `name`, if it reads it exactly once and that read
+    is always evaluated: (parent node, field, index or None); else None."""
+    if isinstance(stmt, (ast.Assign, ast.Expr, ast.Return)):
+        root = stmt.value
+    elif isinstance(stmt, ast.If):
+        root = stmt.test
+    else:
+        return None
+    if root is None or any(isinstance(n, (ast.NamedExpr, ast.Lambda)) for n in ast.walk(root)):
+        return None
+    found = []
+
+    def visit(node, conditional: bool):
+        for field, value in ast.iter_fields(node):
+            children = value if isinstance(value, list) else [value]
+            for i, child in enumerate(children):
+                if not isinstance(child, ast.AST):
+                    continue
+                later = (isinstance(node, ast.BoolOp) and i > 0) or \
+                    (isinstance(node, ast.IfExp) and field in ("body", "orelse"))
+                if isinstance(child, ast.Name) and child.id == name:
+                    found.append((node, field, i if isinstance(value, list) else None, conditional or later))
+                else:
+                    visit(child, conditional or later)
+
+    if isinstance(root, ast.Name):
+        return (stmt, "value" if not isinstance(stmt, ast.If) else "test", None) if root.id == name else None
+    visit(root, False)
+    if len(found) != 1 or found[0][3]:
+        return None
+    parent, field, index, _ = found[0]
+    if isinstance(stmt, ast.Assign) and any(isinstance(n, ast.Name) and n.id == name for t in stmt.targets
+                                            for n in ast.walk(t) if not isinstance(t, ast.Name)):
+        return None
+    return parent, field, index
 
 
 def _tidy(stmts: list) -> list:

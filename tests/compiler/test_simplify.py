@@ -200,3 +200,23 @@ def test_known_integers_are_substituted_and_folded():
         return (acc << (-aw & 7)).to_bytes((aw + 7) >> 3, 'big')
     """)
     assert "to_bytes(13, 'big')" in out and "acc << 0" in out
+
+
+def test_a_value_read_once_in_the_next_statement_moves_there():
+    src = """
+    def f(h, t, c):
+        key = h & 0xff
+        ent = t.get(key)
+        a = h + 1
+        b = c or a
+        d = h * 2
+        e = d + d
+        return ent, b, e
+    """
+    out = simplified(src)
+    assert "t.get(h & 0xff)" in out and "key" not in out
+    assert "b = c or a" in out                  # behind `or`: a stays where it is computed
+    assert "d = h * 2" in out and "d + d" in out    # d is read twice: it stays
+    original = textwrap.dedent(src)
+    for args in ((5, {5: "x"}, 0), (7, {}, 3)):
+        assert run(out, *args) == run(original, *args)
