@@ -40,7 +40,17 @@ _RAISED_BY_RAISE_ONLY = {"ParserStop", "ExitControl"}
 
 
 def simplify_function(lines: list[str]) -> list[str]:
-    """The lines of one generated function (a `def` and its body, indented alike), simplified."""
+    """The lines of one generated function (a `def` and its body, indented alike), simplified.
+
+    Code past the limits of Python's own compiler (nested too deeply: the code generator keeps within them
+    unless they are lifted, see emitter.py) is returned as it is, for compile() to report as it does."""
+    try:
+        return _simplified(lines)
+    except (SyntaxError, RecursionError):
+        return lines
+
+
+def _simplified(lines: list[str]) -> list[str]:
     indent = lines[0][:len(lines[0]) - len(lines[0].lstrip())]
     source = textwrap.dedent("\n".join(lines))
     fn = ast.parse(source).body[0]
