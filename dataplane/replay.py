@@ -150,10 +150,10 @@ def _replay_untraced(device, packets, open_writer, writers: dict, drop_counts: d
     pack = RECORD_HEADER.pack
     pending: dict[int, list] = {}          # egress port -> record headers and packets not written yet
     reasons: dict = {}                     # drop reason -> packets, in the order first seen
+    flush_at = 2 * _RECORDS_PER_WRITE      # two items a record: its header and its bytes
     now_ns, sec, ns, n = -1, 0, 0, 0
     try:
-        for (t_ns, data, _), port in packets:
-            n += 1
+        for n, ((t_ns, data, _), port) in enumerate(packets, 1):
             if t_ns > now_ns:
                 now_ns = t_ns
                 device.now_us = now_ns / 1000.0
@@ -169,7 +169,7 @@ def _replay_untraced(device, packets, open_writer, writers: dict, drop_counts: d
                         open_writer(out_port)
                 size = len(pkt)
                 chunks += (pack(sec, ns, size, size), pkt)
-                if len(chunks) >= 2 * _RECORDS_PER_WRITE:
+                if len(chunks) >= flush_at:
                     writers[out_port].write_records(b"".join(chunks), len(chunks) // 2)
                     chunks.clear()
             for reason, _detail in drops:
