@@ -58,3 +58,40 @@ def reference_lpm(dev):
         return [(out_port, ((eth << 160) | ip).to_bytes(34, "big") + data[34:])], no_drops
 
     return forward
+
+
+def reference_replay(dev, in_path: str, out_dir: str, port: int = 1) -> int:
+    """A hand-written pcap-to-pcap replay of basic_ipv4.p4 on device `dev`: what `dataplane replay` does
+    with one classic pcap file (nanosecond timestamps, little-endian, as PcapWriter writes it), written
+    plainly: read the file, unpack each record, run reference_lpm's pipeline, append each output with its
+    record header to its port's list, write each list at the end. Returns the packets read."""
+    import os
+    import struct
+    forward = reference_lpm(dev)
+    record = struct.Struct("<IIII")
+    unpack, pack = record.unpack_from, record.pack
+    with open(in_path, "rb") as f:
+        buf = f.read()
+    if buf[:4] != struct.pack("<I", 0xA1B23C4D):
+        raise ValueError("reference_replay reads little-endian nanosecond pcap files only")
+    outputs: dict[int, list] = {}
+    pos, end, now_ns, packets = 24, len(buf), 0, 0
+    while pos < end:
+        sec, ns, incl, _orig = unpack(buf, pos)
+        data = buf[pos + 16:pos + 16 + incl]
+        pos += 16 + incl
+        packets += 1
+        t = sec * 1_000_000_000 + ns
+        if t > now_ns:
+            now_ns = t
+        out, _drops = forward(port, data)
+        for out_port, pkt in out:
+            n = len(pkt)
+            sec, ns = divmod(now_ns, 1_000_000_000)
+            outputs.setdefault(out_port, []).extend((pack(sec & 0xFFFFFFFF, ns, n, n), pkt))
+    os.makedirs(out_dir, exist_ok=True)
+    header = struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 262144, 1)
+    for out_port, chunks in outputs.items():
+        with open(os.path.join(out_dir, f"port{out_port}.pcap"), "wb") as f:
+            f.write(header + b"".join(chunks))
+    return packets

@@ -68,6 +68,12 @@ class _ClosesItsFile:
         self.close()
 
 
+# The header of a classic pcap record as PcapWriter writes it: seconds, nanoseconds, captured and original
+# length (little-endian). Loops that write many records pack it themselves, with the times PcapWriter.write
+# computes, and hand them over with PcapWriter.write_records.
+RECORD_HEADER = struct.Struct("<IIII")
+
+
 class PcapWriter(_ClosesItsFile):
     """A classic pcap file. `epoch_ns` is added to every timestamp (the time the capture starts)."""
 
@@ -87,6 +93,12 @@ class PcapWriter(_ClosesItsFile):
         n = len(data)
         self.f.write(self._record(sec & 0xFFFFFFFF, ns, n, n) + data)
         self.count += 1
+
+    def write_records(self, records: bytes, count: int) -> None:
+        """`count` records laid out already, each RECORD_HEADER.pack(seconds, nanoseconds, length, length)
+        and its bytes, with the seconds and nanoseconds that write() computes."""
+        self.f.write(records)
+        self.count += count
 
 
 def _option(code: int, value: bytes) -> bytes:
@@ -204,39 +216,43 @@ class PcapReader(_ClosesItsFile):
 
     def _pcap_records(self, records: bool) -> Iterator:
         """The records of a classic pcap file, read a chunk at a time: PcapRecord objects, or (time_ns,
-        data, None) tuples (one loop for both, as a generator per record would cost as much as the read)."""
+        data, None) tuples (one loop for both, as a generator per record would cost as much as the read).
+
+        The inner loop takes the records wholly in the chunk with only the checks every record needs; a
+        record that does not fit or fails a check leaves it, to read more or to be reported."""
         unpack = struct.Struct(self.endian + "IIII").unpack_from
         per_second, scale = self.per_second, self.scale
-        buf, pos, offset = b"", 0, 24          # offset: where buf[pos] is in the file
+        buf, pos, base = b"", 0, 24          # base: where buf[0] is in the file
         while True:
-            if len(buf) - pos < 16:
-                buf, pos = buf[pos:] + self._read(_IO_CHUNK), 0
-                if len(buf) == 0:
-                    return
-                if len(buf) < 16:
-                    raise self._fail(f"truncated record header at byte offset {offset}")
-            sec, frac, incl, orig = unpack(buf, pos)
-            if frac >= per_second:
-                # Wireshark reports such a record as bogus; its time would not be a time.
-                raise self._fail(f"bogus timestamp in the record at byte offset {offset}: {frac} {self.unit} "
-                                 f"(at most {per_second - 1})")
-            if incl > MAX_PACKET:
-                raise self._fail(f"the record at byte offset {offset} announces {incl} bytes of packet, "
-                                 f"more than the largest packet ({MAX_PACKET} bytes)")
-            end = pos + 16 + incl
-            if end > len(buf):
-                buf, pos = buf[pos:] + self._read(max(_IO_CHUNK, incl + 16)), 0
-                end = 16 + incl
-                if end > len(buf):
+            size = len(buf)
+            while pos + 16 <= size:
+                sec, frac, incl, orig = unpack(buf, pos)
+                end = pos + 16 + incl
+                if end > size or frac >= per_second or incl > MAX_PACKET:
+                    break
+                t = sec * 1_000_000_000 + frac * scale
+                yield PcapRecord(t, buf[pos + 16:end], orig) if records else (t, buf[pos + 16:end], None)
+                pos = end
+            offset = base + pos
+            if pos + 16 <= size:
+                sec, frac, incl, orig = unpack(buf, pos)
+                if frac >= per_second:
+                    # Wireshark reports such a record as bogus; its time would not be a time.
+                    raise self._fail(f"bogus timestamp in the record at byte offset {offset}: {frac} {self.unit} "
+                                     f"(at most {per_second - 1})")
+                if incl > MAX_PACKET:
+                    raise self._fail(f"the record at byte offset {offset} announces {incl} bytes of packet, "
+                                     f"more than the largest packet ({MAX_PACKET} bytes)")
+                buf, pos, base = buf[pos:] + self._read(max(_IO_CHUNK, incl + 16)), 0, offset
+                if 16 + incl > len(buf):
                     raise self._fail(f"truncated packet at byte offset {offset + 16} ({incl} bytes announced, "
                                      f"{len(buf) - 16} present)")
-            if records:
-                yield PcapRecord(sec * 1_000_000_000 + frac * scale, buf[pos + 16:end], orig)
-            else:
-                yield sec * 1_000_000_000 + frac * scale, buf[pos + 16:end], None
-            offset += end - pos
-            pos = end
-
+                continue
+            buf, pos, base = buf[pos:] + self._read(_IO_CHUNK), 0, offset
+            if len(buf) == 0:
+                return
+            if len(buf) < 16:
+                raise self._fail(f"truncated record header at byte offset {offset}")
 
     # ------------------------------------------------------------------ pcapng
 

@@ -16,6 +16,7 @@ trace wraps the call only when asked for, and records are tuples, not objects.
 from __future__ import annotations
 
 import heapq
+import itertools
 import os
 import time
 from dataclasses import dataclass, field
@@ -23,7 +24,10 @@ from typing import Callable, Iterator
 
 from .diagnostics import error
 from .inputs import whole_file
-from .pcap import PcapReader, PcapWriter
+from .pcap import RECORD_HEADER, PcapReader, PcapWriter
+
+# Records gathered per output file before they are written at once.
+_RECORDS_PER_WRITE = 2048
 
 
 @dataclass
@@ -104,23 +108,77 @@ def replay(device, sources: list[Source], out_dir: str, trace: Callable[[str], N
 
     start = time.perf_counter()
     try:
-        now_ns = n = 0
-        for t_ns, port, data in merged_packets(sources):
-            n += 1
-            if t_ns > now_ns:
-                now_ns = t_ns
-            device.now_us = now_ns / 1000.0
-            # process_raw is looked up each time: after its first call it is the generated function's wrapper.
-            outputs, drops = device.process_raw(port, data) if fast else watched(now_ns, port, data)
-            for out_port, pkt in outputs:
-                (writers.get(out_port) or writer(out_port)).write(pkt, now_ns)
-                out[out_port] = out.get(out_port, 0) + 1
-            for reason, _detail in drops:
-                key = reason.name.lower()
-                drop_counts[key] = drop_counts.get(key, 0) + 1
-        counts.packets = n
+        if fast:
+            counts.packets = _replay_untraced(device, _with_ports(sources), writer, writers, drop_counts)
+            out.update((port, w.count) for port, w in writers.items())
+        else:
+            now_ns = n = 0
+            for t_ns, port, data in merged_packets(sources):
+                n += 1
+                if t_ns > now_ns:
+                    now_ns = t_ns
+                device.now_us = now_ns / 1000.0
+                outputs, drops = watched(now_ns, port, data)
+                for out_port, pkt in outputs:
+                    (writers.get(out_port) or writer(out_port)).write(pkt, now_ns)
+                    out[out_port] = out.get(out_port, 0) + 1
+                for reason, _detail in drops:
+                    key = reason.name.lower()
+                    drop_counts[key] = drop_counts.get(key, 0) + 1
+            counts.packets = n
     finally:
         counts.seconds = time.perf_counter() - start
         for w in writers.values():
             w.close()
     return counts
+
+
+def _with_ports(sources: list[Source]) -> Iterator:
+    """((time_ns, data, _), port) of every packet of `sources`, by time: one classic pcap file's records
+    are paired with its port by zip, without a generator of ours between the reader and the loop."""
+    if len(sources) == 1 and sources[0].end is None and not sources[0].reader.pcapng:
+        return zip(sources[0].reader.packets(), itertools.repeat(sources[0].port))
+    return (((t, data, None), port) for t, port, data in merged_packets(sources))
+
+
+def _replay_untraced(device, packets, open_writer, writers: dict, drop_counts: dict) -> int:
+    """replay()'s loop when nothing is traced or recorded: the packets through the device, the outputs
+    gathered per port with their record headers and written in batches; returns the packets replayed.
+
+    The output files are the ones PcapWriter.write would give, record for record: each output is stamped
+    with the time of the packet that caused it (which never moves back)."""
+    pack = RECORD_HEADER.pack
+    pending: dict[int, list] = {}          # egress port -> record headers and packets not written yet
+    reasons: dict = {}                     # drop reason -> packets, in the order first seen
+    flush_at = 2 * _RECORDS_PER_WRITE      # two items a record: its header and its bytes
+    now_ns, sec, ns, n = -1, 0, 0, 0
+    try:
+        for n, ((t_ns, data, _), port) in enumerate(packets, 1):
+            if t_ns > now_ns:
+                now_ns = t_ns
+                device.now_us = now_ns / 1000.0
+                sec, ns = divmod(now_ns, 1_000_000_000)       # as PcapWriter.write stamps it (now_ns >= 0)
+                sec &= 0xFFFFFFFF
+            # process_raw is looked up each time: after its first call it is the generated function's wrapper.
+            outputs, drops = device.process_raw(port, data)
+            for out_port, pkt in outputs:
+                chunks = pending.get(out_port)
+                if chunks is None:
+                    chunks = pending[out_port] = []
+                    if out_port not in writers:
+                        open_writer(out_port)
+                size = len(pkt)
+                chunks += (pack(sec, ns, size, size), pkt)
+                if len(chunks) >= flush_at:
+                    writers[out_port].write_records(b"".join(chunks), len(chunks) // 2)
+                    chunks.clear()
+            for reason, _detail in drops:
+                reasons[reason] = reasons.get(reason, 0) + 1
+    finally:
+        for out_port, chunks in pending.items():
+            if chunks:
+                writers[out_port].write_records(b"".join(chunks), len(chunks) // 2)
+        for reason, count in reasons.items():
+            key = reason.name.lower()
+            drop_counts[key] = drop_counts.get(key, 0) + count
+    return n

@@ -38,3 +38,28 @@ def test_the_big_routers_benchmark_builds_routes_and_runs_the_traffic():
     r = routers_child(30)
     assert r["routers"] == 30 and r["traffic_ok"] and r["maxrss_kib"] > 0
     assert r["routes"] > 30 * 50                 # a route to every link and host subnet from every router
+
+
+def test_the_replay_benchmark_compares_with_a_hand_written_replay_on_the_same_bytes():
+    from dataplane.bench import bench_replay
+    line = bench_replay(300)
+    assert "x a hand-written pure-Python pcap-to-pcap replay" in line and "same bytes: yes" in line
+
+
+def test_the_router_benchmark_feeds_a_fat_tree_routers_frames_to_its_pipeline():
+    from dataplane.bench import router_frames
+    dev, frames = router_frames(200)
+    assert len(frames) > 50 and dev.program.name == "ipv4_router"
+    fast = dev.stages(False)["fast"]
+    assert sum(bool(fast(port, frame)[0]) for port, frame in frames) > len(frames) // 2
+
+
+def test_the_bench_help_names_every_benchmark():
+    import subprocess
+    import sys
+    from dataplane.bench import BENCHMARKS
+    out = subprocess.run([sys.executable, "-m", "dataplane", "bench", "--help"], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    listed = " ".join(out.split())
+    for name in BENCHMARKS:
+        assert f"{name}," in listed or f"{name} " in listed, name

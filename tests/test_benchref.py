@@ -71,3 +71,22 @@ def test_a_changed_default_action_is_followed():
         data = _packet(rng, rng.getrandbits(32))
         assert reference(1, data) == generated(1, data)
         assert reference(1, data)[0]
+
+
+def test_the_hand_written_replay_writes_what_dataplane_replay_writes(tmp_path):
+    from dataplane.bench import _same_files
+    from dataplane.benchref import reference_replay
+    from dataplane.pcap import PcapReader, PcapWriter
+    from dataplane.replay import Source, replay
+    dev = lpm_device()[0]
+    rng = random.Random(5)
+    path = str(tmp_path / "in.pcap")
+    with PcapWriter(path) as w:
+        for i in range(500):
+            dst = rng.choice([0x0B000001, 0x0C000001, rng.getrandbits(32)])
+            w.write(_packet(rng, dst, payload=rng.randrange(0, 60)), 3_000_000_000 + i * 1000 - (i % 7) * 5000)
+    with PcapReader(path) as reader:
+        counts = replay(dev, [Source(1, reader)], str(tmp_path / "ours"))
+    assert reference_replay(dev, path, str(tmp_path / "ref")) == counts.packets == 500
+    assert sum(counts.out.values()) > 100 and counts.drops
+    assert _same_files(str(tmp_path / "ours"), str(tmp_path / "ref"))

@@ -21,3 +21,20 @@ def test_a_capture_larger_than_a_read_chunk_reads_back_whole(tmp_path):
         [(t, d, len(d)) for t, d in written]
     with PcapReader(str(path)) as r:
         assert list(r.packets()) == [(t, d, None) for t, d in written]
+
+
+def test_records_across_many_read_chunks_come_back_as_written(tmp_path):
+    """Records straddle the reader's chunks (1 MiB): every one comes back whole, in order."""
+    import random
+    from dataplane.pcap import PcapReader, PcapWriter
+    rng = random.Random(2)
+    packets = [(i * 1001, bytes(rng.getrandbits(8) for _ in range(rng.randrange(1, 400)))) for i in range(6000)]
+    packets.append((10**10, bytes(200_000)))           # larger than what is left of any chunk
+    path = str(tmp_path / "big.pcap")
+    with PcapWriter(path) as w:
+        for t, data in packets:
+            w.write(data, t)
+    with PcapReader(path) as reader:
+        assert [(t, data) for t, data, _ in reader.packets()] == packets
+    with PcapReader(path) as reader:
+        assert [(r.time_ns, r.data, r.original_length) for r in reader] == [(t, d, len(d)) for t, d in packets]

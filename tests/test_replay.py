@@ -100,3 +100,37 @@ def test_a_report_takes_the_scalar_engine_and_batch_refuses_it(tmp_path, capsys)
     assert cli.main(base + ["--out-dir", str(tmp_path / "c"), "--report", str(report), "--engine", "batch"]) == 1
     err = capsys.readouterr().err
     assert "--report needs the scalar engine" in err and "Traceback" not in err
+
+
+def test_the_untraced_loop_writes_what_the_traced_one_writes(tmp_path, monkeypatch):
+    """The fast loop gathers records and writes them in batches (a small batch here, so that it writes
+    several); the traced loop writes each packet with PcapWriter.write: the same files and counts."""
+    import random
+    from dataplane import replay as replay_module
+    from dataplane.bench import _packet as bench_packet, _same_files, setup_lpm
+    from dataplane.pcap import PcapReader
+    from dataplane.replay import Source, replay
+    monkeypatch.setattr(replay_module, "_RECORDS_PER_WRITE", 7)
+    dev, _routes = setup_lpm(50)
+    rng = random.Random(11)
+    paths = []
+    for k in range(2):
+        paths.append(str(tmp_path / f"in{k}.pcap"))
+        with PcapWriter(paths[-1]) as w:
+            for i in range(300):
+                data = bench_packet(rng, rng.getrandbits(32))
+                if i % 10 == 0:
+                    data = data[:20]                      # cut short: dropped
+                w.write(data, i * 997 + k * 13 - (i % 5) * 3000)
+
+    def run(out, trace):
+        readers = [PcapReader(p) for p in paths]
+        try:
+            return replay(dev, [Source(k + 1, r) for k, r in enumerate(readers)], str(tmp_path / out), trace=trace)
+        finally:
+            for r in readers:
+                r.close()
+    fast, traced = run("fast", None), run("traced", lambda text: None)
+    assert (fast.packets, fast.out, fast.drops) == (traced.packets, traced.out, traced.drops)
+    assert fast.packets == 600 and sum(fast.out.values()) > 100 and fast.drops
+    assert _same_files(str(tmp_path / "fast"), str(tmp_path / "traced"))

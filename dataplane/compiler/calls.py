@@ -721,12 +721,22 @@ class CallsMixin:
             self.em.line(target.write(f"({base} + dev.rng.randrange(max(1, {max_}))) & {hex((1 << out_w) - 1)}"))
             return
         fn = {"crc32": "crc32", "crc32_custom": "crc32", "crc16": "crc16", "crc16_custom": "crc16"}.get(algo)
-        if fn is not None and static is not None and args[4].const:
-            # The common case inline: result = base + H(data bytes) mod max.
-            pad = (-static) % 8
-            blob = f"({data} << {pad}).to_bytes({(static + pad) // 8}, 'big')" if pad else \
-                f"{data}.to_bytes({static // 8}, 'big')"
+        if fn is not None and args[4].const is not None:
+            # The common case inline: result = base + H(data bytes) mod max (max 0 counts as 1).
+            if static is not None:
+                pad = (-static) % 8
+                blob = f"({data} << {pad}).to_bytes({(static + pad) // 8}, 'big')" if pad else \
+                    f"{data}.to_bytes({static // 8}, 'big')"
+            else:
+                # A width known only at run time (fields of headers that may be invalid, a varbit): the
+                # bytes of pack_bits(data, width), the data padded with zero bits to a whole byte.
+                blob = f"({data} << (-{width} & 7)).to_bytes(({width} + 7) >> 3, 'big')"
             m = args[4].const or 1
+            bits = 32 if fn == "crc32" else 16
+            if args[2].const == 0 and m >= 1 << bits and out_w >= bits:
+                # base 0, a max the hash never reaches, a target it fits: the hash as it is.
+                self.em.line(target.write(f"{fn}({blob})"))
+                return
             self.em.line(target.write(f"({base} + {fn}({blob}) % {m}) & {hex((1 << out_w) - 1)}"))
             return
         self.em.line(target.write(f"hash_value({algo!r}, {data}, {width}, {base}, {max_}, {out_w})"))
@@ -747,6 +757,13 @@ class CallsMixin:
             x = self.em.fresh("cx")
             pad = (16 - static % 16) % 16
             self.em.line(f"{x} = {data}" + (f" << {pad}" if pad else ""))
+            self.em.line(f"{ck} = {x} % 0xffff")
+            self.em.line(f"{ck} = 0xffff ^ ({ck} or (0xffff if {x} else 0))")
+            return ck
+        if algo == "csum16" and not payload:
+            # The same with a width known only at run time: the padding to 16 bits is -width & 15.
+            x = self.em.fresh("cx")
+            self.em.line(f"{x} = {data} << (-{width} & 15)")
             self.em.line(f"{ck} = {x} % 0xffff")
             self.em.line(f"{ck} = 0xffff ^ ({ck} or (0xffff if {x} else 0))")
             return ck

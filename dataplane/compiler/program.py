@@ -35,6 +35,7 @@ from .emitter import CodeLimitError, Emitter, identifier_part
 from .layout import (LayoutError, PlaceBuilder, StateLocalBuilder, StructPlace, fixed_width, header_layout, leaves,
                      scalar_width, state_local)
 from .parsers import DEPARSED_BITS, DEPARSED_BYTES, ParsersMixin
+from .simplify import simplify_function
 
 # The only comment in generated modules. Comments never hold user text: a file name or an @name string
 # in a comment could end it with a newline and continue with code (CompiledProgram checks this).
@@ -562,6 +563,12 @@ class ProgramCompiler:
             em.merge_field_writes = {}
 
     def _emit_fused_function(self, em: Emitter, arch: PackageInstance, params, blocks, declared, roots) -> None:
+        S = state_local
+        first = em.mark()
+        self._emit_fused_body(em, arch, params, blocks, declared, roots)
+        em.lines[first:] = simplify_function(em.lines[first:])
+
+    def _emit_fused_body(self, em: Emitter, arch: PackageInstance, params, blocks, declared, roots) -> None:
         S = state_local
         with em.indent("def fast(port, data):"):
             start, start_level = em.mark(), em.level

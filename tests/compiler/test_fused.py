@@ -46,7 +46,13 @@ def outcome(result) -> tuple:
 
 
 def test_the_state_of_a_simple_program_is_in_locals():
+    # basic_ipv4 never multicasts, clones or recirculates: its packets never leave for the general machinery.
     src = fast_source(program("basic_ipv4"))
+    assert "State" not in src and "AFTER_" not in src and not attribute_reads_of_p(src)
+
+
+def test_the_state_is_built_only_where_the_packet_leaves_for_the_general_machinery():
+    src = fast_source(compile_program(check_source(SourceFile("clone.p4", CLONING))))
     lines = src.splitlines()
     uses = attribute_reads_of_p(src)
     # Only where the packet leaves for the general machinery is a State object built.
@@ -61,15 +67,17 @@ def test_the_deparser_calls_to_bytes_once_without_a_list():
     src = fast_source(program("basic_ipv4"))
     assert src.count(".to_bytes(") == 1
     assert "out.append" not in src and "join" not in src
-    assert "deparsed = (deparsed << 160) | h_ipv4_b_p; deparsed_len += 20" in src
+    assert "pkt = (h_ethernet_b_p << 160 | h_ipv4_b_p).to_bytes(34, 'big') + _payload_p\n" in src
 
 
 def test_fixed_headers_are_extracted_at_constant_offsets():
     src = fast_source(program("basic_ipv4"))
     assert "int.from_bytes(data[0:14], 'big')" in src and "int.from_bytes(data[14:34], 'big')" in src
     assert "off +" not in src and "off +=" not in src
-    # Where the IPv4 header is cut short, the payload starts after Ethernet.
-    assert "if 34 > n: off = 14; raise ParserStop(1)" in src
+    # Past the parser, the payload of an IPv4 packet starts at a constant offset; where the IPv4 header is
+    # cut short, the packet is dropped, so where its payload would start is not even computed.
+    assert "_payload_p = data[34:]" in src
+    assert re.search(r"if 34 > n:\n +raise ParserStop\(1\)\n", src)
 
 
 def test_no_checks_for_what_the_program_cannot_do():
@@ -167,5 +175,4 @@ def test_consecutive_writes_of_fields_of_one_header_become_one_statement():
     assert merged_field_writes(low, "if w_p: b_p = (b_p & 0xff) | ((y_2) << 8)", widths) is None
     assert merged_field_writes(low, "if v_p: b_p = (b_p & 0xff) | ((y_2) << 8)", {}) is None
     src = fast_source(program("basic_ipv4"))
-    assert ("h_ethernet_b_p = (h_ethernet_b_p & 0xffff) | ((((h_ethernet_b_p) >> 64)) << 16) | "
-            "((dstAddr_") in src
+    assert "h_ethernet_b_p = h_ethernet_b_p & 0xffff | h_ethernet_b_p >> 64 << 16 | dstAddr_" in src

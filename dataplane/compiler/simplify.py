@@ -1,0 +1,593 @@
+"""Simplifications of a generated function, as an ast pass over its source: what a careful programmer
+writing it by hand for one program would leave out.
+
+The code generator emits each statement for the general case: a field write re-tests its header's
+validity, a control is wrapped in ``try/except ExitControl`` even when it never exits, standard
+metadata is reset and re-tested after stages that never touch it, every slot of the packet state gets
+a local. In the fused fast() function, whose state lives in Python locals, much of that is decidable
+from the function alone, and this pass removes it:
+
+- constant propagation over locals, flow-sensitive: a local assigned a constant keeps it until its next
+  store, and a test of a boolean local (one that is only ever assigned True or False, like a header's
+  validity) makes it known in each branch. A test that is known is folded: ``if h_ipv4_v_p: x = ...``
+  inside a block that runs only when IPv4 is valid becomes ``x = ...``; ``if s_mcast_grp_p:`` in a
+  program that only ever sets mcast_grp to 0 disappears with the code behind it;
+- ``try: ... except ExitControl: pass`` around code that never raises ExitControl (only generated code
+  raises it, always as ``raise ExitControl``) becomes the code itself;
+- stores to locals that are never read, when the stored value has no effect of its own, are removed
+  (to a fixed point), and so are ``pass`` statements beside others.
+
+Locals are all the function can touch besides its arguments and the objects it calls, and Python does
+not let a called function rebind them, so every fact here follows from the function's text.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import operator
+import textwrap
+
+_TERMINATORS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+
+# Integer operators folded when both sides are known (shifts by small non-negative amounts only).
+_FOLDED_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.BitAnd: operator.and_,
+                     ast.BitOr: operator.or_, ast.BitXor: operator.xor, ast.LShift: operator.lshift,
+                     ast.RShift: operator.rshift}
+
+# Exceptions that only a `raise` statement of the generated code raises (no call does).
+_RAISED_BY_RAISE_ONLY = {"ParserStop", "ExitControl"}
+
+
+def simplify_function(lines: list[str]) -> list[str]:
+    """The lines of one generated function (a `def` and its body, indented alike), simplified.
+
+    Code past the limits of Python's own compiler (nested too deeply: the code generator keeps within them
+    unless they are lifted, see emitter.py) is returned as it is, for compile() to report as it does."""
+    try:
+        return _simplified(lines)
+    except (SyntaxError, RecursionError):
+        return lines
+
+
+def _simplified(lines: list[str]) -> list[str]:
+    indent = lines[0][:len(lines[0]) - len(lines[0].lstrip())]
+    source = textwrap.dedent("\n".join(lines))
+    fn = ast.parse(source).body[0]
+    assert isinstance(fn, ast.FunctionDef), "internal error: simplify_function takes one function"
+    _MarkHexLiterals(source).visit(fn)
+    booleans = _boolean_locals(fn)
+    fn.body = _after_each_parser_exit(fn.body)
+    fn.body = _Propagation(booleans).block(fn.body, {})[0] or [ast.Pass()]
+    _remove_dead_stores(fn)
+    _inline_single_uses(fn)
+    fn.body = _tidy(fn.body)
+    _HexLiterals().visit(fn)
+    return [indent + line for line in ast.unparse(fn).splitlines()]
+
+
+class _MarkHexLiterals(ast.NodeVisitor):
+    """Marks the integers the code generator wrote in hex (masks, EtherTypes): ast.unparse writes every
+    int in decimal, so they are written back in hex at the end (_HexLiterals)."""
+
+    def __init__(self, source: str):
+        self.lines = source.encode().splitlines()      # column offsets count UTF-8 bytes
+
+    def visit_Constant(self, node):
+        if type(node.value) is int and node.lineno == node.end_lineno \
+                and self.lines[node.lineno - 1].startswith(b"0x", node.col_offset):
+            node.hex = True
+
+
+class _HexLiterals(ast.NodeTransformer):
+    def visit_Constant(self, node):
+        if getattr(node, "hex", False):
+            # A name node is unparsed as its text, whatever it is.
+            return ast.copy_location(ast.Name(id=hex(node.value), ctx=ast.Load()), node)
+        return node
+
+
+def _without_stored(env: dict, node) -> dict:
+    """env without the locals that node may store."""
+    stored = _stored_names(node)
+    return {k: v for k, v in env.items() if k not in stored}
+
+
+def _stored_names(node) -> set[str]:
+    """The names that `node` (a statement or a list of them) may store, in it or in anything nested."""
+    nodes = node if isinstance(node, list) else [node]
+    names = set()
+    for n in nodes:
+        for sub in ast.walk(n):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
+                names.add(sub.id)
+            elif isinstance(sub, ast.ExceptHandler) and sub.name:
+                names.add(sub.name)
+            elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(sub.name)
+            elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in sub.names)
+    return names
+
+
+def _boolean_locals(fn: ast.FunctionDef) -> set[str]:
+    """Locals whose every store is `name = True` or `name = False` (possibly chained): always a bool."""
+    constant_bool: dict[str, bool] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign):
+            is_bool = isinstance(node.value, ast.Constant) and isinstance(node.value.value, bool)
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    constant_bool[target.id] = constant_bool.get(target.id, True) and is_bool
+    others = _stored_names(fn.body) - {n for n, ok in constant_bool.items() if ok}
+    args = {a.arg for a in fn.args.args}
+    return {n for n, ok in constant_bool.items() if ok and n not in others and n not in args}
+
+
+def _known(expr, env: dict):
+    """(True, value) if expr's value is known from env (a local with a known constant, a constant, or
+    not / == / != / and / or of such), else (False, None)."""
+    if isinstance(expr, ast.Constant):
+        return True, expr.value
+    if isinstance(expr, ast.Name):
+        return (True, env[expr.id]) if expr.id in env else (False, None)
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+        ok, value = _known(expr.operand, env)
+        return (True, not value) if ok else (False, None)
+    if isinstance(expr, ast.Compare) and len(expr.ops) == 1 and isinstance(expr.ops[0], (ast.Eq, ast.NotEq)):
+        (ok_l, left), (ok_r, right) = _known(expr.left, env), _known(expr.comparators[0], env)
+        if ok_l and ok_r and type(left) in (int, bool) and type(right) in (int, bool):
+            return True, (left == right) == isinstance(expr.ops[0], ast.Eq)
+    return False, None
+
+
+def _learned(test, truth: bool, booleans: set[str]) -> dict:
+    """What a branch taken when `test` is `truth` knows about boolean locals."""
+    if isinstance(test, ast.Name) and test.id in booleans:
+        return {test.id: truth}
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _learned(test.operand, not truth, booleans)
+    return {}
+
+
+def _meet(envs: list[dict]) -> dict:
+    """What is known after control flow joins: the facts every incoming path agrees on."""
+    if not envs:
+        return {}
+    first, *rest = envs
+    return {k: v for k, v in first.items() if all(k in e and e[k] == v and type(e[k]) is type(v) for e in rest)}
+
+
+class _FoldKnownTests(ast.NodeTransformer):
+    """`a if TEST else b` with TEST known becomes a or b; a read of a local with a known value becomes
+    the value."""
+
+    def __init__(self, env: dict):
+        self.env = env
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left, right = node.left, node.right
+        if isinstance(left, ast.Constant) and isinstance(right, ast.Constant) and type(left.value) is int \
+                and type(right.value) is int and type(node.op) in _FOLDED_OPERATORS:
+            if not isinstance(node.op, ast.LShift) or 0 <= right.value <= 64:
+                if not isinstance(node.op, (ast.LShift, ast.RShift)) or right.value >= 0:
+                    value = _FOLDED_OPERATORS[type(node.op)](left.value, right.value)
+                    return ast.copy_location(ast.Constant(value), node)
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) \
+                and type(node.operand.value) is int:
+            return ast.copy_location(ast.Constant(-node.operand.value), node)
+        return node
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, ast.Load) and node.id in self.env:
+            return ast.copy_location(ast.Constant(self.env[node.id]), node)
+        return node
+
+    def visit_IfExp(self, node):
+        ok, value = _known(node.test, self.env)
+        if ok:
+            return self.visit(node.body if value else node.orelse)
+        return self.generic_visit(node)
+
+    def visit_Lambda(self, node):
+        return node         # its own scope: the facts about this function's locals do not hold inside
+
+
+class _Propagation:
+    """Constant propagation over a function's statements (see the module's doc)."""
+
+    def __init__(self, booleans: set[str]):
+        self.booleans = booleans
+        # For each enclosing try whose handlers catch only what `raise` statements raise: what is known
+        # at each raise in its body (where its handlers may start).
+        self.raise_points: list[list[dict]] = []
+
+    def block(self, stmts: list, env: dict) -> tuple[list, dict | None]:
+        """stmts simplified, given env (what is known on entry), and what is known at their end (None
+        when control never reaches it)."""
+        out = []
+        env = dict(env)
+        for stmt in stmts:
+            new, env = self.statement(stmt, env)
+            out.extend(new)
+            if env is None:
+                break           # the rest cannot run
+        return out, env
+
+    def statement(self, stmt, env: dict) -> tuple[list, dict | None]:
+        if isinstance(stmt, ast.If):
+            return self.if_(stmt, env)
+        if isinstance(stmt, ast.Try):
+            return self.try_(stmt, env)
+        if isinstance(stmt, (ast.While, ast.For)):
+            return self.loop(stmt, env)
+        if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.Expr, ast.Return, ast.Raise, ast.Pass,
+                             ast.Break, ast.Continue)) and not any(isinstance(n, ast.NamedExpr)
+                                                                    for n in ast.walk(stmt)):
+            stmt = _FoldKnownTests(env).visit(stmt)
+            stmt = _folded_increment(stmt, env)
+            after = _without_stored(env, stmt)
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant) \
+                    and type(stmt.value.value) in (int, bool):
+                after.update((t.id, stmt.value.value) for t in stmt.targets if isinstance(t, ast.Name))
+            if isinstance(stmt, ast.Raise):
+                for points in self.raise_points:
+                    points.append(env)
+            return [stmt], None if isinstance(stmt, _TERMINATORS) else after
+        # Anything else is left as it is; what it may store is no longer known.
+        after = _without_stored(env, stmt)
+        if any(isinstance(n, ast.Raise) for n in ast.walk(stmt)):
+            for points in self.raise_points:
+                points.append(after)
+        return [stmt], after
+
+    def if_(self, stmt: ast.If, env: dict):
+        ok, value = _known(stmt.test, env)
+        if ok:
+            return self.block(stmt.body if value else stmt.orelse, env)
+        stmt.test = _FoldKnownTests(env).visit(stmt.test)
+        body, body_env = self.block(stmt.body, {**env, **_learned(stmt.test, True, self.booleans)})
+        orelse, else_env = self.block(stmt.orelse, {**env, **_learned(stmt.test, False, self.booleans)})
+        stmt.body, stmt.orelse = body or [ast.Pass()], orelse
+        ends = [e for e in (body_env, else_env) if e is not None]
+        return [stmt], _meet(ends) if ends else None
+
+    def try_(self, stmt: ast.Try, env: dict):
+        if _never_exits(stmt):
+            return self.block(stmt.body, env)
+        raised_only = all(isinstance(h.type, ast.Name) and h.type.id in _RAISED_BY_RAISE_ONLY
+                          for h in stmt.handlers)
+        if raised_only:
+            self.raise_points.append([])
+        body, body_env = self.block(stmt.body, env)
+        if raised_only:
+            # The handlers start where a raise is.
+            handler_env = _meet(self.raise_points.pop())
+        else:
+            # A handler may start anywhere in the body: only what the body never changes is known there.
+            handler_env = _without_stored(env, stmt.body)
+        if body_env is not None and stmt.orelse:
+            orelse, body_env = self.block(stmt.orelse, body_env)
+            stmt.orelse = orelse
+        ends = [body_env]
+        for handler in stmt.handlers:
+            start = {k: v for k, v in handler_env.items() if k != handler.name}
+            handler.body, end = self.block(handler.body, start)
+            handler.body = handler.body or [ast.Pass()]
+            ends.append(end)
+        stmt.body = body or [ast.Pass()]
+        ends = [e for e in ends if e is not None]
+        after = _meet(ends) if ends else None
+        if stmt.finalbody:      # not generated today: known facts end here
+            after = {} if after is not None else None
+        return [stmt], after
+
+    def loop(self, stmt, env: dict):
+        # The body may run after itself: what it stores is unknown in it, and after the loop.
+        before = _without_stored(env, stmt)
+        stmt.body = self.block(stmt.body, before)[0] or [ast.Pass()]
+        stmt.orelse = self.block(stmt.orelse, before)[0]
+        return [stmt], before
+
+
+def _folded_increment(stmt, env: dict):
+    """`x += c` where x's value is known: `x = value + c` (the deparser's running length)."""
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add) and isinstance(stmt.target, ast.Name) \
+            and type(env.get(stmt.target.id)) is int and isinstance(stmt.value, ast.Constant) \
+            and type(stmt.value.value) is int:
+        total = ast.Constant(env[stmt.target.id] + stmt.value.value)
+        return ast.copy_location(ast.Assign(targets=[ast.Name(stmt.target.id, ast.Store())], value=total), stmt)
+    return stmt
+
+
+def _never_exits(stmt: ast.Try) -> bool:
+    """Whether stmt is `try: BODY except ExitControl: pass` and BODY has no `raise ExitControl`."""
+    if stmt.orelse or stmt.finalbody or len(stmt.handlers) != 1:
+        return False
+    handler = stmt.handlers[0]
+    if not (isinstance(handler.type, ast.Name) and handler.type.id == "ExitControl" and handler.name is None
+            and all(isinstance(s, ast.Pass) for s in handler.body)):
+        return False
+    return not any(isinstance(n, ast.Name) and n.id == "ExitControl" for s in stmt.body for n in ast.walk(s))
+
+
+# Bounds on copying the code after the parser to each of its exits: how many copies, how much code in all,
+# and how deep the copies may be nested (Python's compiler allows 100 levels of indentation and 20 nested
+# blocks; the code generator keeps within 90 and 16 before this pass).
+MAX_PARSER_EXITS = 8
+MAX_COPIED_NODES = 30_000
+MAX_NESTING = 90
+
+
+def _after_each_parser_exit(body: list) -> list:
+    """The code after the parser copied to the end of each path through it.
+
+    The parser is `try: <nested ifs> except ParserStop as exc: ... else: err = 0`, and what follows it
+    runs after every path. Where the paths are few, each gets its own copy (the else part first), and the
+    handler gets the original: each copy then knows which headers its path made valid, and constant
+    propagation folds the validity tests, the offsets and the deparser's length in it. The code after the
+    parser never raises ParserStop (checked), so moving it into the try changes no outcome."""
+    index = next((i for i, stmt in enumerate(body) if _is_parser(stmt)), None)
+    if index is None:
+        return body
+    parser, rest = body[index], body[index + 1:]
+    if not rest or any(isinstance(n, ast.Name) and n.id == "ParserStop" for s in rest for n in ast.walk(s)):
+        return body
+    exits = _exit_blocks(parser.body, 1)
+    size = sum(1 for s in rest for _ in ast.walk(s))
+    rest_depth = _nesting(rest)
+    if not 2 <= len(exits) <= MAX_PARSER_EXITS or size * (len(exits) + 1) > MAX_COPIED_NODES \
+            or max(level for _, level in exits) + rest_depth > MAX_NESTING or _blocks_depth(rest) + 1 > 16:
+        return body
+    for block, _level in exits:
+        block.extend(copy.deepcopy(parser.orelse) + copy.deepcopy(rest))
+    parser.handlers[0].body.extend(rest)
+    parser.orelse = []
+    return body[:index + 1]
+
+
+def _is_parser(stmt) -> bool:
+    return (isinstance(stmt, ast.Try) and len(stmt.handlers) == 1 and not stmt.finalbody
+            and isinstance(stmt.handlers[0].type, ast.Name) and stmt.handlers[0].type.id == "ParserStop")
+
+
+def _exit_blocks(stmts: list, level: int) -> list[tuple[list, int]]:
+    """The statement lists (with their nesting) at whose end a path through stmts leaves it: the branches
+    of a trailing if, recursively; none after a return or raise."""
+    if stmts and isinstance(stmts[-1], _TERMINATORS):
+        return []
+    if stmts and isinstance(stmts[-1], ast.If):
+        last = stmts[-1]
+        return _exit_blocks(last.body, level + 1) + _exit_blocks(last.orelse, level + 1)
+    return [(stmts, level)]
+
+
+def _nesting(stmts: list) -> int:
+    """How deep compound statements nest in stmts (0 for simple statements only)."""
+    deepest = 0
+    for stmt in stmts:
+        inner = [getattr(stmt, f, None) or [] for f in ("body", "orelse", "finalbody")]
+        inner += [h.body for h in getattr(stmt, "handlers", [])]
+        if any(inner):
+            deepest = max(deepest, 1 + max(_nesting(b) for b in inner))
+    return deepest
+
+
+def _blocks_depth(stmts: list) -> int:
+    """How deep loops, try and with statements nest in stmts (what Python's compiler limits to 20)."""
+    deepest = 0
+    for stmt in stmts:
+        inner = [getattr(stmt, f, None) or [] for f in ("body", "orelse", "finalbody")]
+        inner += [h.body for h in getattr(stmt, "handlers", [])]
+        own = 1 if isinstance(stmt, (ast.For, ast.While, ast.Try, ast.With)) else 0
+        deepest = max([deepest] + [own + _blocks_depth(b) for b in inner])
+    return deepest
+
+
+_PURE_CALLS = {"len"}
+
+
+def _pure(expr) -> bool:
+    """Whether evaluating expr has no effect besides its value (a read of a local, a constant, arithmetic
+    and attribute reads on them): dropping it changes nothing."""
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Call):
+            if not (isinstance(node.func, ast.Name) and node.func.id in _PURE_CALLS):
+                return False
+        elif isinstance(node, (ast.NamedExpr, ast.Yield, ast.YieldFrom, ast.Await, ast.Lambda,
+                               ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            return False
+    return True
+
+
+def _remove_dead_stores(fn: ast.FunctionDef) -> None:
+    """Remove stores whose value no code reads afterwards, to a fixed point (removing one may leave
+    another unread)."""
+    while True:
+        pruning = _Liveness()
+        fn.body = pruning.block(fn.body, set(), frozenset())[0] or [ast.Pass()]
+        if not pruning.changed:
+            return
+
+
+def _loads(node) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+class _Liveness:
+    """A backward pass over statements: which locals may still be read (live); a store to a local that is
+    not live, of a value without effects, goes. Loops and other statements it does not model keep all
+    their code and count everything they read as live.
+
+    An exception handler may read what is live at its start wherever its exception can be raised: for
+    ParserStop and ExitControl, only at a `raise` statement (only generated code raises them, always so);
+    for any other exception, at any statement."""
+
+    def __init__(self):
+        self.changed = False
+
+    def block(self, stmts: list, live_out: set, at_raise: frozenset = frozenset(),
+              anywhere: frozenset = frozenset()) -> tuple[list, set]:
+        """stmts pruned, given what is live after them and what enclosing handlers read (at_raise: at a
+        raise statement, anywhere: at any statement); and what is live before them."""
+        out = []
+        live = set(live_out)
+        for stmt in reversed(stmts):
+            kept, live = self.statement(stmt, live, at_raise, anywhere)
+            live |= anywhere
+            out.extend(reversed(kept))
+        out.reverse()
+        return out, live
+
+    def statement(self, stmt, live: set, at_raise: frozenset, anywhere: frozenset) -> tuple[list, set]:
+        if isinstance(stmt, ast.Assign):
+            names = [t for t in stmt.targets if isinstance(t, ast.Name)]
+            dead = [t for t in names if t.id not in live]
+            if dead and len(dead) == len(stmt.targets) and _pure(stmt.value):
+                self.changed = True
+                return [], live
+            if dead and len(dead) < len(stmt.targets):
+                stmt.targets = [t for t in stmt.targets if t not in dead]
+                self.changed = True
+            stored = {t.id for t in stmt.targets if isinstance(t, ast.Name)}
+            return [stmt], (live - stored) | _loads(stmt)
+        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name):
+            if stmt.target.id not in live and _pure(stmt.value):
+                self.changed = True
+                return [], live
+            return [stmt], live | _loads(stmt) | {stmt.target.id}
+        if isinstance(stmt, ast.Return):
+            return [stmt], _loads(stmt)
+        if isinstance(stmt, ast.Raise):
+            return [stmt], _loads(stmt) | at_raise
+        if isinstance(stmt, (ast.Expr, ast.Pass)):
+            return [stmt], live | _loads(stmt)
+        if isinstance(stmt, ast.If):
+            stmt.body, body_live = self.block(stmt.body, live, at_raise, anywhere)
+            stmt.orelse, else_live = self.block(stmt.orelse, live, at_raise, anywhere)
+            stmt.body = stmt.body or [ast.Pass()]
+            return [stmt], body_live | else_live | _loads(stmt.test)
+        if isinstance(stmt, ast.Try) and not stmt.finalbody:
+            raised, other = set(at_raise), set(anywhere)
+            for handler in stmt.handlers:
+                handler.body, h_live = self.block(handler.body, live, at_raise, anywhere)
+                handler.body = handler.body or [ast.Pass()]
+                if handler.name and handler.name not in h_live:
+                    handler.name = None
+                    self.changed = True
+                h_live = (h_live - {handler.name}) | (_loads(handler.type) if handler.type else set())
+                generated_only = isinstance(handler.type, ast.Name) and handler.type.id in _RAISED_BY_RAISE_ONLY
+                (raised if generated_only else other).update(h_live)
+            stmt.orelse, else_live = self.block(stmt.orelse, live, at_raise, anywhere)
+            stmt.body, body_live = self.block(stmt.body, else_live, frozenset(raised | other), frozenset(other))
+            stmt.body = stmt.body or [ast.Pass()]
+            return [stmt], body_live | other
+        # Loops, with, nested definitions...: untouched; whatever they read is live before them.
+        return [stmt], live | _loads(stmt) | at_raise
+
+
+def _inline_single_uses(fn: ast.FunctionDef) -> None:
+    """`x = E` followed by a statement that reads x once becomes that statement with E in place of x, when
+    nothing else reads x (every store of x is such a pair) and E is pure: `key = h & m; ent = T.lookup(key)`
+    becomes `ent = T.lookup(h & m)`. E is then evaluated where x was read, in the same statement, before
+    anything is stored; a read that may not be evaluated (behind `and`, `or`, or in a branch of `a if c
+    else b`) is left alone, so E runs exactly when it did."""
+    loads: dict[str, int] = {}
+    stores: dict[str, int] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name):
+            table = loads if isinstance(node.ctx, ast.Load) else stores
+            table[node.id] = table.get(node.id, 0) + 1
+    pairs = []
+    for body in _statement_lists(fn):
+        for first, second in zip(body, body[1:]):
+            if isinstance(first, ast.Assign) and len(first.targets) == 1 and isinstance(first.targets[0], ast.Name) \
+                    and _pure(first.value):
+                name = first.targets[0].id
+                read = _sole_unconditional_read(second, name)
+                if read is not None:
+                    pairs.append((body, first, name, read))
+    paired: dict[str, int] = {}
+    for _body, _first, name, _read in pairs:
+        paired[name] = paired.get(name, 0) + 1
+    inlined = {name for name, count in paired.items() if count == stores.get(name) == loads.get(name)}
+    # In order: in `a = E1; b = a + 1; c = b * 2`, E1 goes into b's statement first, then b's whole value
+    # (reading E1 now) into c's.
+    for body, first, name, (parent, field, index) in pairs:
+        if name not in inlined:
+            continue
+        value = first.value
+        if index is None:
+            setattr(parent, field, value)
+        else:
+            getattr(parent, field)[index] = value
+        body.remove(first)
+
+
+def _statement_lists(fn) -> list[list]:
+    lists = []
+    for node in ast.walk(fn):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                lists.append(block)
+    return lists
+
+
+def _sole_unconditional_read(stmt, name: str):
+    """Where a simple statement (or an if's test) reads `name`, if it reads it exactly once and that read
+    is always evaluated: (parent node, field, index or None); else None."""
+    if isinstance(stmt, (ast.Assign, ast.Expr, ast.Return)):
+        root = stmt.value
+    elif isinstance(stmt, ast.If):
+        root = stmt.test
+    else:
+        return None
+    if root is None or any(isinstance(n, (ast.NamedExpr, ast.Lambda)) for n in ast.walk(root)):
+        return None
+    found = []
+
+    def visit(node, conditional: bool):
+        for field, value in ast.iter_fields(node):
+            children = value if isinstance(value, list) else [value]
+            for i, child in enumerate(children):
+                if not isinstance(child, ast.AST):
+                    continue
+                later = (isinstance(node, ast.BoolOp) and i > 0) or \
+                    (isinstance(node, ast.IfExp) and field in ("body", "orelse"))
+                if isinstance(child, ast.Name) and child.id == name:
+                    found.append((node, field, i if isinstance(value, list) else None, conditional or later))
+                else:
+                    visit(child, conditional or later)
+
+    if isinstance(root, ast.Name):
+        return (stmt, "value" if not isinstance(stmt, ast.If) else "test", None) if root.id == name else None
+    visit(root, False)
+    if len(found) != 1 or found[0][3]:
+        return None
+    parent, field, index, _ = found[0]
+    if isinstance(stmt, ast.Assign) and any(isinstance(n, ast.Name) and n.id == name for t in stmt.targets
+                                            for n in ast.walk(t) if not isinstance(t, ast.Name)):
+        return None
+    return parent, field, index
+
+
+def _tidy(stmts: list) -> list:
+    """No `pass` beside other statements; an empty block gets one (an empty else or finally none)."""
+    out = []
+    for stmt in stmts:
+        for field in ("body", "orelse", "finalbody"):
+            if isinstance(getattr(stmt, field, None), list) and getattr(stmt, field):
+                tidied = _tidy(getattr(stmt, field))
+                empty = len(tidied) == 1 and isinstance(tidied[0], ast.Pass)
+                setattr(stmt, field, [] if empty and field != "body" else tidied)
+        for handler in getattr(stmt, "handlers", []):
+            handler.body = _tidy(handler.body)
+        if not isinstance(stmt, ast.Pass):
+            out.append(stmt)
+    return out or [ast.Pass()]

@@ -1,0 +1,222 @@
+"""The ast pass over the generated fast() function: what it removes, and what it must keep."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from dataplane.compiler.simplify import simplify_function
+
+
+def simplified(src: str) -> str:
+    return "\n".join(simplify_function(textwrap.dedent(src).strip().splitlines())) + "\n"
+
+
+def run(src: str, *args):
+    namespace = {"ExitControl": type("ExitControl", (Exception,), {})}
+    exec(src, namespace)
+    return namespace["f"](*args)
+
+
+def test_a_test_of_a_validity_bit_is_folded_where_the_bit_is_known():
+    src = """
+    def f(x):
+        v_p = False
+        if x:
+            v_p = True
+        if v_p:
+            if v_p: x = 2
+            y = (x if v_p else 0)
+            return y
+        return 0
+    """
+    out = simplified(src)
+    assert out.count("if v_p") == 1 and " if v_p else" not in out
+    assert run(out, 5) == run(textwrap.dedent(src), 5) == 2
+
+
+def test_a_store_between_the_test_and_the_use_keeps_the_test():
+    src = """
+    def f(x):
+        v_p = False
+        if x:
+            v_p = True
+        if v_p:
+            v_p = False
+            if v_p: x = 2
+        return x
+    """
+    out = simplified(src)
+    assert out.count("if v_p") == 1      # the second one is known False: removed
+    assert "x = 2" not in out
+    src2 = src.replace("v_p = False\n            if v_p", "v_p = bool(x - 5)\n            if v_p")
+    out2 = simplified(src2)
+    assert out2.count("if v_p") == 2     # no longer a boolean only ever set to constants
+    assert run(out2, 5) == 5 and run(out2, 6) == 2
+
+
+def test_a_loop_forgets_what_its_body_stores():
+    src = """
+    def f(n):
+        c_p = 0
+        i = 0
+        while i < n:
+            if c_p == 1:
+                return i
+            c_p = 1
+            i += 1
+        return -1
+    """
+    out = simplified(src)
+    assert "if c_p == 1" in out
+    assert run(out, 3) == run(textwrap.dedent(src), 3) == 1
+
+
+def test_a_metadata_field_only_ever_set_to_zero_is_never_tested():
+    out = simplified("""
+    def f(x):
+        g_p = 0
+        if x:
+            g_p = 0
+        if g_p:
+            return 'multicast'
+        return 'unicast'
+    """)
+    assert "multicast" not in out and "g_p" not in out
+
+
+def test_try_except_exit_control_goes_only_where_nothing_exits():
+    out = simplified("""
+    def f(x):
+        try:
+            x = x + 1
+        except ExitControl:
+            pass
+        try:
+            if x > 2:
+                raise ExitControl
+            x = 0
+        except ExitControl:
+            pass
+        return x
+    """)
+    assert out.count("try:") == 1 and out.count("raise ExitControl") == 1
+    assert run(out, 1) == 0 and run(out, 5) == 6
+
+
+def test_a_handler_knows_only_what_the_try_body_never_changes():
+    src = """
+    def f(x):
+        v_p = True
+        try:
+            v_p = False
+            if x:
+                raise KeyError
+            v_p = True
+        except KeyError:
+            if v_p:
+                return 'valid'
+            return 'invalid'
+        return 'done'
+    """
+    out = simplified(src)
+    assert "if v_p" in out
+    assert run(out, 1) == "invalid" and run(out, 0) == "done"
+
+
+def test_unread_stores_go_but_effects_stay():
+    out = simplified("""
+    def f(data, log):
+        a_p = b_p = 0
+        c_p = len(data)
+        d_p = log.append(1)
+        return b_p
+    """)
+    assert "a_p" not in out and "c_p" not in out and "log.append(1)" in out and "return 0" in out
+
+
+def test_masks_stay_in_hex():
+    assert "x & 0xffff" in simplified("""
+    def f(x):
+        return x & 0xffff
+    """)
+
+
+PARSER = """
+def f(data):
+    ParserStop = KeyError
+    v_p = w_p = False
+    n = len(data)
+    off = 0
+    try:
+        if n < 1:
+            raise ParserStop(1)
+        v_p = True
+        if data[0] == 1:
+            if n < 2:
+                off = 1
+                raise ParserStop(2)
+            w_p = True
+            off = 2
+        else:
+            off = 1
+    except ParserStop as exc:
+        err = exc.args[0]
+    else:
+        err = 0
+    out = []
+    if v_p:
+        out.append('v')
+    if w_p:
+        out.append('w')
+    return out, err, data[off:]
+"""
+
+
+def test_the_code_after_the_parser_is_copied_to_each_exit_and_folded_there():
+    out = simplified(PARSER)
+    # Two exits and the handler: three copies of the tail, where each knows its validity bits.
+    assert out.count("return (out,") == 3 and "if w_p" not in out
+    original = textwrap.dedent(PARSER)
+    for data in (b"", b"\x01", b"\x01\x02\x03", b"\x02\x03"):
+        assert run(out, data) == run(original, data), data
+
+
+def test_the_tail_is_not_copied_when_it_raises_parser_stop_itself():
+    src = PARSER.replace("    return out, err, data[off:]", "    if err:\n        raise ParserStop(3)\n"
+                         "    return out, err, data[off:]")
+    out = simplified(src)
+    assert out.count("return (out,") == 1
+    assert run(out, b"\x02") == run(textwrap.dedent(src), b"\x02") == (["v"], 0, b"")
+    with pytest.raises(KeyError):
+        run(out, b"\x01")
+
+
+def test_known_integers_are_substituted_and_folded():
+    out = simplified("""
+    def f(acc):
+        aw = 104
+        return (acc << (-aw & 7)).to_bytes((aw + 7) >> 3, 'big')
+    """)
+    assert "to_bytes(13, 'big')" in out and "acc << 0" in out
+
+
+def test_a_value_read_once_in_the_next_statement_moves_there():
+    src = """
+    def f(h, t, c):
+        key = h & 0xff
+        ent = t.get(key)
+        a = h + 1
+        b = c or a
+        d = h * 2
+        e = d + d
+        return ent, b, e
+    """
+    out = simplified(src)
+    assert "t.get(h & 0xff)" in out and "key" not in out
+    assert "b = c or a" in out                  # behind `or`: a stays where it is computed
+    assert "d = h * 2" in out and "d + d" in out    # d is read twice: it stays
+    original = textwrap.dedent(src)
+    for args in ((5, {5: "x"}, 0), (7, {}, 3)):
+        assert run(out, *args) == run(original, *args)
