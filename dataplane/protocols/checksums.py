@@ -17,9 +17,9 @@ import struct
 from ..runtime.hashing import crc32c, csum16, ones_complement_sum
 
 
-def internet_checksum(data: bytes) -> int:
-    """The RFC 1071 checksum: the complement of the one's-complement sum of the 16-bit words."""
-    return csum16(data)
+# The RFC 1071 checksum: the complement of the one's-complement sum of the 16-bit words (csum16 itself, not
+# a wrapper: it is computed for every IPv4 header sent and received).
+internet_checksum = csum16
 
 
 def ones_sum(data: bytes) -> int:
@@ -45,11 +45,6 @@ def pseudo_header_v6(src: int, dst: int, length: int, next_header: int) -> bytes
     return src.to_bytes(16, "big") + dst.to_bytes(16, "big") + struct.pack("!I3xB", length, next_header)
 
 
-def _pseudo_fits(src: int, dst: int, proto: int, length: int, v6: bool) -> bool:
-    """Whether the pseudo header's fields fit it (else building it raises, as it always has)."""
-    return not ((src | dst) >> (128 if v6 else 32) or proto >> 8 or length >> (32 if v6 else 16))
-
-
 def transport_sum(src: int, dst: int, proto: int, segment: bytes, v6: bool) -> int:
     """The one's-complement sum of the pseudo header and the segment, without building the pseudo header.
 
@@ -57,13 +52,16 @@ def transport_sum(src: int, dst: int, proto: int, segment: bytes, v6: bool) -> i
     pseudo header's words are those of the addresses, the protocol and the length; the segment follows
     the pseudo header (an even number of bytes), so its words line up. Both forms give the same sum."""
     n = len(segment)
-    if not _pseudo_fits(src, dst, proto, n, v6):
+    if (src | dst) >> (128 if v6 else 32) or proto >> 8 or n >> (32 if v6 else 16):
+        # Fields that do not fit the pseudo header: building it raises, as it always has.
         pseudo = pseudo_header_v6(src, dst, n, proto) if v6 else pseudo_header_v4(src, dst, proto, n)
         return ones_sum(pseudo + segment)
     value = int.from_bytes(segment, "big")
     if n & 1:
         value <<= 8                # padded with a zero byte at the end
-    return ones_complement_sum(src + dst + proto + n + value)
+    total = src + dst + proto + n + value
+    s = total % 0xFFFF
+    return s if s or not total else 0xFFFF
 
 
 def transport_checksum(src: int, dst: int, proto: int, segment: bytes, v6: bool) -> int:
@@ -79,12 +77,14 @@ def transport_checksum_of(src: int, dst: int, proto: int, header: bytes, payload
     segment once, with its checksum in the header. The header has an even length, so the payload's words
     line up and the sum of the whole is the sum of the parts."""
     n = len(header) + len(payload)
-    if len(header) & 1 or not _pseudo_fits(src, dst, proto, n, v6):
+    if len(header) & 1 or (src | dst) >> (128 if v6 else 32) or proto >> 8 or n >> (32 if v6 else 16):
         return transport_checksum(src, dst, proto, header + payload, v6)
     value = int.from_bytes(payload, "big")
     if len(payload) & 1:
         value <<= 8
-    value = ~ones_complement_sum(src + dst + proto + n + int.from_bytes(header, "big") + value) & 0xFFFF
+    total = src + dst + proto + n + int.from_bytes(header, "big") + value
+    s = total % 0xFFFF
+    value = ~s & 0xFFFF if s or not total else 0
     if proto == 17 and value == 0:
         return 0xFFFF
     return value

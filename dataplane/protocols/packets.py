@@ -130,7 +130,7 @@ def ipv4_header(src: int, dst: int, proto: int, payload_len: int, ttl: int = 64,
     if len(options) % 4:
         options += b"\x00" * (4 - len(options) % 4)      # pad with End of Option List
     ihl = 5 + len(options) // 4
-    raw = _IPV4_PACK(4, ihl, dscp, ecn, ihl * 4 + payload_len, ident, 0, int(df), int(mf), frag_offset, ttl, proto, 0,
+    raw = _IPV4_PACK(4, ihl, dscp, ecn, ihl * 4 + payload_len, ident, 0, df, mf, frag_offset, ttl, proto, 0,
                      src, dst)
     if options:
         raw += options

@@ -241,6 +241,7 @@ class NeighborCache:
 
 _IPV4_FIELDS = P._IPV4.unpack_fields
 _UDP_FIELDS = P._UDP.unpack_fields
+_IP_UDP, _IP_ICMP, _IP_ICMPV6 = P.IP_UDP, P.IP_ICMP, P.IP_ICMPV6
 
 # What the stack drops as useless to it but a packet socket may have wanted: an unknown EtherType or protocol,
 # a closed port, a frame for another MAC (seen in promiscuous mode).
@@ -451,10 +452,11 @@ class Host:
             self._rx_tapped = self._to_packet_sockets(port, frame)
         self._receive(port, frame)
         self._rx_tapped = False
-        self._rx_unclaimed = []
+        if self._rx_unclaimed:
+            self._rx_unclaimed = []
         if self._rx_fate is None:
             self.drop(DropReason.PIPELINE_ERROR, "the host stack neither delivered nor dropped the frame", port)
-        sim.ledger.fate(self._rx_fate)
+        sim.ledger.fates[self._rx_fate] += 1
         if sim.watchers:
             sim.notify("host_rx_fate", self, self._rx_fate)
         self._rx_fate = "outside"               # drops from timers are not the fate of a received frame
@@ -698,11 +700,12 @@ class Host:
         self._demux(pkt)
 
     def _demux(self, pkt: RxPacket) -> None:
-        if (pkt.proto == P.IP_ICMP and not pkt.v6) or (pkt.proto == P.IP_ICMPV6 and pkt.v6):
-            self._icmp_input(pkt)
-            return
-        if pkt.proto == P.IP_UDP:
+        proto = pkt.proto
+        if proto == _IP_UDP:                  # the commonest first: the protocol numbers are all different
             self._udp_input(pkt)
+            return
+        if (proto == _IP_ICMP and not pkt.v6) or (proto == _IP_ICMPV6 and pkt.v6):
+            self._icmp_input(pkt)
             return
         handler = self.protocols.get((pkt.v6, pkt.proto))
         if handler is not None:
