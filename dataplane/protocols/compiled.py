@@ -87,9 +87,18 @@ def compile_header(title: str, fields: list[tuple[str, int, int]], size: int,
     params = ", ".join(_var(n) for n in names)
     fmt = "!" + "".join(s.code for s in slots)
     lines = [f"def pack_fields({params}):", "    try:"]
-    narrow = [f"({_var(n)} >> {w})" for s in slots for n, _, w in s.fields if len(s.fields) > 1 or s.is_bytes]
+    # The fields that struct cannot check (those sharing a slot, and those made into bytes) must fit their
+    # width: v >> width is 0 for those that do, and not 0 for a negative v too. Fields of one width are
+    # checked together (the OR of values that fit fits).
+    by_width: dict[int, list[str]] = {}
+    for slot in slots:
+        if len(slot.fields) > 1 or slot.is_bytes:
+            for n, _, w in slot.fields:
+                by_width.setdefault(w, []).append(_var(n))
+    narrow = [f"({' | '.join(names)}) >> {w}" if len(names) > 1 else f"{names[0]} >> {w}"
+              for w, names in by_width.items()]
     if narrow:
-        lines += [f"        if {' | '.join(narrow)}:", "            raise OverflowError"]
+        lines += [f"        if {' | '.join(f'({c})' for c in narrow)}:", "            raise OverflowError"]
     parts = []
     for s in slots:
         expr = " | ".join(f"({_var(n)} << {shift})" if shift else _var(n) for n, shift, _ in s.fields)
@@ -124,5 +133,8 @@ def compile_header(title: str, fields: list[tuple[str, int, int]], size: int,
     env = {"_pack": s.pack, "_unpack_from": s.unpack_from, "_struct_error": struct.error,
            "_generic": generic_pack, "_from_bytes": int.from_bytes, "_title": title}
     exec(compile(code, "<header codec>", "exec"), env)
+    # A plain header has one field a slot and no byte-string slot: its struct packs the field values as they
+    # are (for values already known to fit, as when a header is packed again with its checksum).
+    plain = all(len(slot.fields) == 1 and not slot.is_bytes for slot in slots)
     return {"pack_fields": env["pack_fields"], "unpack_fields": env["unpack_fields"],
-            "unpack_dict": env["unpack_dict"], "source": code}
+            "unpack_dict": env["unpack_dict"], "source": code, "struct": s, "plain": plain}

@@ -61,6 +61,9 @@ _IPV4_PACK = _IPV4.pack_fields
 _IPV6_PACK = _IPV6.pack_fields
 _UDP_PACK = _UDP.pack_fields
 _TCP_PACK = _TCP.pack_fields
+if not _UDP.compiled["plain"]:
+    raise AssertionError("udp_t is no longer four 16-bit fields")
+_UDP_STRUCT_PACK = _UDP.compiled["struct"].pack
 
 
 # ---------------------------------------------------------------------------- addresses
@@ -130,16 +133,29 @@ def ipv4_header(src: int, dst: int, proto: int, payload_len: int, ttl: int = 64,
     if len(options) % 4:
         options += b"\x00" * (4 - len(options) % 4)      # pad with End of Option List
     ihl = 5 + len(options) // 4
-    raw = _IPV4_PACK(4, ihl, dscp, ecn, ihl * 4 + payload_len, ident, 0, df, mf, frag_offset, ttl, proto, 0,
-                     src, dst)
+    total = ihl * 4 + payload_len
+    try:
+        # The header's checksum from its fields, before it is packed: the one's-complement sum of its 16-bit
+        # words is the sum of the words' values modulo 0xFFFF, and a 32-bit address is worth its two words.
+        s = (0x4000 | ihl << 8 | dscp << 2 | ecn) + total + ident + (df << 14 | mf << 13 | frag_offset) + \
+            (ttl << 8 | proto) + src + dst
+    except TypeError:
+        # Values that are not ints: the generic pack converts them with int(), or says why it cannot.
+        raw = _IPV4_PACK(4, ihl, dscp, ecn, total, ident, 0, df, mf, frag_offset, ttl, proto, 0, src, dst) + options
+        ck = internet_checksum(raw)
+        return raw[:10] + ck.to_bytes(2, "big") + raw[12:]
     if options:
-        raw += options
-    ck = internet_checksum(raw)
-    return raw[:10] + ck.to_bytes(2, "big") + raw[12:]
+        s = (s + int.from_bytes(options, "big")) % 0xFFFF
+        return _IPV4_PACK(4, ihl, dscp, ecn, total, ident, 0, df, mf, frag_offset, ttl, proto, ~s & 0xFFFF if s else 0,
+                          src, dst) + options
+    s %= 0xFFFF           # never 0 before: the version is 4 (values that do not fit fail in the pack)
+    return _IPV4_PACK(4, ihl, dscp, ecn, total, ident, 0, df, mf, frag_offset, ttl, proto, ~s & 0xFFFF if s else 0,
+                      src, dst)
 
 
-def ipv4(src: int, dst: int, proto: int, payload: bytes, **kw) -> bytes:
-    return ipv4_header(src, dst, proto, len(payload), **kw) + payload
+def ipv4(src: int, dst: int, proto: int, payload: bytes, ttl: int = 64, ident: int = 0, df: bool = False,
+         mf: bool = False, frag_offset: int = 0, options: bytes = b"", dscp: int = 0, ecn: int = 0) -> bytes:
+    return ipv4_header(src, dst, proto, len(payload), ttl, ident, df, mf, frag_offset, options, dscp, ecn) + payload
 
 
 def ipv6_header(src: int, dst: int, next_header: int, payload_len: int, hop_limit: int = 64,
@@ -179,7 +195,9 @@ def udp(src: int, dst: int, sport: int, dport: int, payload: bytes, v6: bool = F
     header = _UDP_PACK(sport, dport, length, 0)
     if not checksum and not v6:
         return header + payload           # R29: zero means "no checksum" over IPv4
-    return _UDP_PACK(sport, dport, length, transport_checksum_of(src, dst, IP_UDP, header, payload, v6)) + payload
+    # The values fit (the first pack said so): packed again as they are, with the checksum.
+    return _UDP_STRUCT_PACK(int(sport), int(dport), length,
+                            transport_checksum_of(src, dst, IP_UDP, header, payload, v6)) + payload
 
 
 TCP_FLAGS = ("fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr")

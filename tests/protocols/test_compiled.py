@@ -213,3 +213,9 @@ def test_builders_refuse_values_that_do_not_fit_as_before():
         P.udp(1, 2, 3, 4, bytes(70000))
     with pytest.raises(ValueError, match=r"ipv4_t.df = 2 does not fit in 1 bits"):
         P.ipv4(1, 2, 17, b"", df=2)
+
+
+def test_builders_convert_values_that_are_not_ints_as_before():
+    assert P.ipv4_header(1, 2, 17, 10, ttl=64.0, ident=7.9) == _generic_ipv4(1, 2, 17, 10, 64, 7, False, False, 0, b"",
+                                                                             0, 0)
+    assert P.udp(1, 2, 1000.0, 53, b"q") == _generic_udp(1, 2, 1000, 53, b"q")

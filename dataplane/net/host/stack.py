@@ -609,13 +609,16 @@ class Host:
             ident = self._new_ident()
         datagram = P.ipv4(src, dst, proto, payload, ttl=self.default_ttl if ttl is None else ttl, ident=ident,
                           df=df, dscp=dscp, ecn=ecn)
-        mtu = self.pmtu4.mtu(dst, iface.mtu)
+        mtu = self.pmtu4.mtu(dst, iface.mtu) if self.pmtu4.entries else iface.mtu
         if len(datagram) > mtu:
             if df:
                 self.log(f"cannot send {len(datagram)} bytes to {P.ip4_str(dst)} with DF: path MTU is {mtu}")
                 return f"message too long (path MTU {mtu})"
             frags = fragment_ipv4(datagram, min(mtu, iface.mtu))
             self.log(f"fragmenting {len(datagram)} bytes into {len(frags)} fragments for MTU {mtu}")
+        elif dst != 0xFFFFFFFF:
+            self.arp.send(iface, next_hop, datagram)          # the common case: one packet, to a neighbour
+            return None
         else:
             frags = [datagram]
         for f in frags:
