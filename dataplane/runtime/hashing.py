@@ -78,7 +78,8 @@ def csum16_int(value: int, width: int) -> int:
     """csum16 of a number of `width` bits (a multiple of 8), without building bytes."""
     if width & 15:
         value <<= 16 - (width & 15)
-    return ~ones_complement_sum(value) & 0xFFFF
+    s = value % 0xFFFF                # ones_complement_sum, inline: routers update a checksum per packet
+    return ~s & 0xFFFF if s or not value else 0
 
 
 def xor16(data: bytes) -> int:
