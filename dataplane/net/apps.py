@@ -457,6 +457,7 @@ class UdpFlow(App):
         self.messages = appdata.datagrams(port, appdata.Zone.of(net, self.receiver and self.receiver.name), v6,
                                           max(self.size, 4)) if port in appdata.UDP else None
         self.answered = 0
+        self._padding = bytes(max(0, self.size - 4))        # the test pattern after the sequence number
 
     def _begin(self) -> None:
         if self.receiver is not None:
@@ -472,7 +473,7 @@ class UdpFlow(App):
         if self.messages is not None:
             data = self.messages.datagram(seq)
         else:
-            data = (seq.to_bytes(4, "big") + bytes(max(0, self.size - 4)))[:max(self.size, 4)]
+            data = seq.to_bytes(4, "big") + self._padding
         err = self.host.udp_send(self.dst, self.sport, self.port, data, v6=self.v6)
         if err is not None:
             self.lines.append(f"udp: send {seq}: {err}")

@@ -30,6 +30,46 @@ class HopRecord:
         return hop_html(self)
 
 
+class PortLinks(dict):
+    """A device's links by port, which also keeps the device's end of each (`ends`), so that forwarding a
+    frame finds where it goes with one look-up."""
+
+    def __init__(self, owner):
+        super().__init__()
+        self.owner = owner
+        self.ends: dict[int, object] = {}
+
+    def __setitem__(self, port: int, link) -> None:
+        super().__setitem__(port, link)
+        self.ends[port] = link.end(self.owner, port)
+
+    def __delitem__(self, port: int) -> None:
+        super().__delitem__(port)
+        del self.ends[port]
+
+    def pop(self, port: int, *default):
+        self.ends.pop(port, None)
+        return super().pop(port, *default)
+
+    def clear(self) -> None:
+        super().clear()
+        self.ends.clear()
+
+    def update(self, *args, **kw) -> None:
+        for port, link in dict(*args, **kw).items():
+            self[port] = link
+
+    def setdefault(self, port: int, link=None):
+        if port not in self:
+            self[port] = link
+        return self[port]
+
+    def popitem(self):
+        port, link = super().popitem()
+        self.ends.pop(port, None)
+        return port, link
+
+
 class P4Device:
     """A simulated device running a compiled P4 pipeline, with its agent if it has one."""
 
@@ -41,7 +81,7 @@ class P4Device:
         self.name = name
         self.node = node
         self.ports = ports                 # port -> interface name
-        self.links: dict[int, object] = {}
+        self.links: dict[int, object] = PortLinks(self)     # port -> Link
         self.trace = False
         self.hops: list[HopRecord] | None = None
         self.received = 0
@@ -69,7 +109,7 @@ class P4Device:
         link = self.links.get(port)
         if link is None:
             return ready // 1000, 0, 0, 0
-        depth, start = link.end(self, port).backlog(ready)
+        depth, start = self.links.ends[port].backlog(ready)
         return ready // 1000, depth, (start - ready) // 1000, depth
 
     def receive(self, port: int, frame: bytes) -> None:
@@ -83,13 +123,21 @@ class P4Device:
             dev = self.node.device
             dev.now_us = now_us
             outputs, drops = dev.process_raw(port, frame)
-            links = self.links
-            if outputs and not drops and all(p in links for p, _ in outputs):
-                sim.ledger.fates["forwarded"] += 1
-                ready = sim.now_ns + PROCESSING_NS
-                for out_port, out_frame in outputs:
-                    links[out_port].send(self, out_port, out_frame, ready)
-                return
+            if outputs and not drops:
+                ends = self.links.ends
+                if len(outputs) == 1:
+                    out_port, out_frame = outputs[0]
+                    end = ends.get(out_port)
+                    if end is not None:
+                        sim.ledger.fates["forwarded"] += 1
+                        end.transmit(out_frame, sim.now_ns + PROCESSING_NS)
+                        return
+                elif all([p in ends for p, _ in outputs]):
+                    sim.ledger.fates["forwarded"] += 1
+                    ready = sim.now_ns + PROCESSING_NS
+                    for out_port, out_frame in outputs:
+                        ends[out_port].transmit(out_frame, ready)
+                    return
             r = self.node.complete(outputs, list(drops), None, now_us)
         ledger = sim.ledger
         fate = r.fate()

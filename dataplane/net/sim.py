@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 import random
+from heapq import heappop, heappush
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
@@ -137,14 +138,25 @@ class Simulator:
             w(kind, *details)
 
     def schedule(self, delay_ns: int, fn: Callable, *args) -> list:
-        """Run fn(*args) delay_ns from now; returns a handle that cancel() accepts."""
+        """Run fn(*args) delay_ns from now; returns a handle that cancel() accepts.
+
+        An entry is [time, sequence number, fn, args, alive]: the sequence number makes every key unique, so
+        entries with the same time run in the order they were scheduled and fn is never compared."""
         self._seq += 1
-        entry = [self.now_ns + max(0, int(delay_ns)), self._seq, fn, args, True]
-        heapq.heappush(self._queue, entry)
+        delay = int(delay_ns)
+        now = self.now_ns
+        entry = [now + delay if delay > 0 else now, self._seq, fn, args, True]
+        heappush(self._queue, entry)
         return entry
 
     def at(self, time_ns: int, fn: Callable, *args) -> list:
-        return self.schedule(time_ns - self.now_ns, fn, *args)
+        """Run fn(*args) at time_ns (now if that is past): schedule(time_ns - now), in one call."""
+        self._seq += 1
+        now = self.now_ns
+        delay = int(time_ns - now)
+        entry = [now + delay if delay > 0 else now, self._seq, fn, args, True]
+        heappush(self._queue, entry)
+        return entry
 
     # The heap is compacted when it holds more than this many entries and over half are cancelled.
     COMPACT_MIN = 256
@@ -163,11 +175,14 @@ class Simulator:
         if self.stopped_by is not None:
             return                       # a run stopped by the frame limit does not resume
         q = self._queue
+        ledger = self.ledger
+        max_frames = self.max_frames
+        until = until_ns if until_ns is not None else float("inf")
         while q:
             entry = q[0]
-            if until_ns is not None and entry[0] > until_ns:
+            if entry[0] > until:
                 break
-            heapq.heappop(q)
+            heappop(q)
             if not entry[4]:
                 self._cancelled -= 1
                 continue
@@ -177,7 +192,7 @@ class Simulator:
             entry[2](*entry[3])
             if progress is not None and self.events_run % 4096 == 0:
                 progress(self.now_ns)
-            if self.ledger.transmitted > self.max_frames:
+            if ledger.transmitted > max_frames:
                 # The events stay queued, so what is still on the links is counted as in flight.
                 self.stopped_by = (f"stopped after {self.max_frames} frames on links (a forwarding loop or a "
                                    f"storm); raise the limit with max_frames")
@@ -199,10 +214,14 @@ class Simulator:
 
 
 class LinkEnd:
-    """One direction of a link: frames queued at `node`'s port, toward the other end."""
+    """One direction of a link: frames queued at `node`'s port, toward the other end.
+
+    A node that sends many frames keeps the end of each of its ports and calls `transmit` (as devices do);
+    `Link.send` finds the end from the node and port first."""
 
     def __init__(self, link: "Link", node, port: int, peer, peer_port: int):
         self.link = link
+        self.sim = link.sim
         self.node, self.port = node, port
         self.peer, self.peer_port = peer, peer_port
         self.free_at = 0                  # when the transmitter finishes what it has been given
@@ -219,6 +238,75 @@ class LinkEnd:
         while waiting and waiting[0] <= ready_ns:
             waiting.popleft()            # started by then: on the wire or gone, no longer queued
         return len(waiting), max(ready_ns, self.free_at)
+
+    def transmit(self, frame: bytes, ready_ns: int | None = None, new_packet: bool = False) -> None:
+        """`node` puts a frame on the link at its port, ready to go at ready_ns (default: now); see Link.send.
+
+        The frame's whole journey is worked out here and its arrival is the one event scheduled for it."""
+        link = self.link
+        sim = self.sim
+        sim.ledger.transmitted += 1
+        numbers = sim.numbers
+        number = None if numbers is None else numbers.transmit(self.node, new_packet)
+        now = sim.now_ns
+        ready = now if ready_ns is None else ready_ns
+        if not link.up:
+            link._drop_at(self, frame, DropReason.LINK_DOWN, f"link {link.name} is down")
+            return
+        size = len(frame)
+        if size - 14 > link.mtu:
+            link._drop_at(self, frame, DropReason.EXCEEDS_LINK_MTU, f"{size - 14} bytes on {link.name} (MTU {link.mtu})",
+                          number)
+            return
+        waiting = self.waiting
+        while waiting and waiting[0] <= ready:
+            waiting.popleft()            # these frames have started by the time this one is ready
+        if len(waiting) >= link.queue_frames:
+            link._drop_at(self, frame, DropReason.QUEUE_FULL, f"{link.name} queue of {link.queue_frames} frames",
+                          number)
+            return
+        start = ready if ready >= self.free_at else self.free_at
+        if start > ready:
+            waiting.append(start)
+        free_at = self.free_at = start + int(size * link.ns_per_byte)
+        self.sent += 1
+        self.bytes += size
+        if link.pcap is not None:
+            link.pcap.write(frame, start, self.index, number)
+        for obs in link.observers:
+            obs(link, self, frame)
+        # sim.at(arrival, ...), inlined: one arrival event per frame is the simulator's busiest call.
+        sim._seq += 1
+        delay = int(free_at + link.latency_ns - now)
+        if number is None:
+            entry = [now + delay if delay > 0 else now, sim._seq, self._arrive, (frame,), True]
+        else:
+            entry = [now + delay if delay > 0 else now, sim._seq, self._arrive_numbered, (frame, number), True]
+        heappush(sim._queue, entry)
+
+    def _arrive(self, frame: bytes, number=None) -> None:
+        """The frame reaches the far end (an event; network.ARRIVALS names it, to count frames in flight)."""
+        link = self.link
+        if not link.up:
+            link._drop_at(self, frame, DropReason.LINK_DOWN, f"link {link.name} went down")
+            return
+        if link.loss and link.rng.random() < link.loss:
+            link._drop_at(self, frame, DropReason.LINK_LOSS, link.name, number)
+            return
+        self.sim.ledger.arrived += 1
+        self.peer.receive(self.peer_port, frame)
+
+    def _arrive_numbered(self, frame: bytes, number) -> None:
+        """_arrive, with the frame's number known to the receiver's watchers and to the frames it forwards."""
+        numbers = self.sim.numbers
+        if numbers is None:                  # numbering was turned off while the frame was on the wire
+            self._arrive(frame, number)
+            return
+        numbers.receiving, numbers.receiver = number, self.peer
+        try:
+            self._arrive(frame, number)
+        finally:
+            numbers.receiving = numbers.receiver = None
 
 
 class Link:
@@ -260,71 +348,19 @@ class Link:
         """A node puts a frame on the link at its port, ready to go at ready_ns (default: now).
 
         `new_packet`: a device's agent made the frame (it does not carry on the packet being received)."""
-        end = self.ends[(id(node), port)]
-        sim = self.sim
-        ledger = sim.ledger
-        ledger.transmitted += 1
-        number = None if sim.numbers is None else sim.numbers.transmit(node, new_packet)
-        ready = sim.now_ns if ready_ns is None else ready_ns
-        if not self.up:
-            self._drop(node, port, frame, DropReason.LINK_DOWN, f"link {self.name} is down")
-            return
-        if len(frame) - 14 > self.mtu:
-            self._drop(node, port, frame, DropReason.EXCEEDS_LINK_MTU,
-                       f"{len(frame) - 14} bytes on {self.name} (MTU {self.mtu})", number)
-            return
-        waiting = end.waiting
-        while waiting and waiting[0] <= ready:
-            waiting.popleft()            # these frames have started by the time this one is ready
-        if len(waiting) >= self.queue_frames:
-            self._drop(node, port, frame, DropReason.QUEUE_FULL, f"{self.name} queue of {self.queue_frames} frames",
-                       number)
-            return
-        start = ready if ready >= end.free_at else end.free_at
-        if start > ready:
-            waiting.append(start)
-        end.free_at = start + int(len(frame) * self.ns_per_byte)
-        end.sent += 1
-        end.bytes += len(frame)
-        if self.pcap is not None:
-            self.pcap.write(frame, start, end.index, number)
-        for obs in self.observers:
-            obs(self, end, frame)
-        if number is None:
-            sim.at(end.free_at + self.latency_ns, self._arrive, end, frame)
-        else:
-            sim.at(end.free_at + self.latency_ns, self._arrive_numbered, end, frame, number)
+        self.ends[(id(node), port)].transmit(frame, ready_ns, new_packet)
 
-    def _arrive(self, end: LinkEnd, frame: bytes, number=None) -> None:
+    def _drop_at(self, end: LinkEnd, frame: bytes, reason: DropReason, detail: str, number=None) -> None:
+        """A frame sent from `end` (its node and port) dropped by the link."""
         sim = self.sim
-        if not self.up:
-            self._drop(end.node, end.port, frame, DropReason.LINK_DOWN, f"link {self.name} went down")
-            return
-        if self.loss and self.rng.random() < self.loss:
-            self._drop(end.node, end.port, frame, DropReason.LINK_LOSS, self.name, number)
-            return
-        sim.ledger.arrived += 1
-        end.peer.receive(end.peer_port, frame)
-
-    def _arrive_numbered(self, end: LinkEnd, frame: bytes, number) -> None:
-        """_arrive, with the frame's number known to the receiver's watchers and to the frames it forwards."""
-        numbers = self.sim.numbers
-        if numbers is None:                  # numbering was turned off while the frame was on the wire
-            self._arrive(end, frame, number)
-            return
-        numbers.receiving, numbers.receiver = number, end.peer
-        try:
-            self._arrive(end, frame, number)
-        finally:
-            numbers.receiving = numbers.receiver = None
+        rec = DropRecord(sim.now_ns, end.node.name, reason, detail, end.port, packet=number)
+        sim.ledger.drop(rec, True)
+        end.dropped += 1
+        if sim.watchers:
+            sim.notify("link_drop", self, end.node, end.port, frame, rec)
 
     def _drop(self, node, port: int, frame: bytes, reason: DropReason, detail: str, number=None) -> None:
-        sim = self.sim
-        rec = DropRecord(sim.now_ns, node.name, reason, detail, port, packet=number)
-        sim.ledger.drop(rec, True)
-        self.ends[(id(node), port)].dropped += 1
-        if sim.watchers:
-            sim.notify("link_drop", self, node, port, frame, rec)
+        self._drop_at(self.ends[(id(node), port)], frame, reason, detail, number)
 
     def queued(self) -> int:
         """Frames waiting for a transmitter now (not those on the wire)."""

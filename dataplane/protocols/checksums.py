@@ -17,9 +17,9 @@ import struct
 from ..runtime.hashing import crc32c, csum16, ones_complement_sum
 
 
-def internet_checksum(data: bytes) -> int:
-    """The RFC 1071 checksum: the complement of the one's-complement sum of the 16-bit words."""
-    return csum16(data)
+# The RFC 1071 checksum: the complement of the one's-complement sum of the 16-bit words (csum16 itself, not
+# a wrapper: it is computed for every IPv4 header sent and received).
+internet_checksum = csum16
 
 
 def ones_sum(data: bytes) -> int:
@@ -45,29 +45,64 @@ def pseudo_header_v6(src: int, dst: int, length: int, next_header: int) -> bytes
     return src.to_bytes(16, "big") + dst.to_bytes(16, "big") + struct.pack("!I3xB", length, next_header)
 
 
+def transport_sum(src: int, dst: int, proto: int, segment: bytes, v6: bool) -> int:
+    """The one's-complement sum of the pseudo header and the segment, without building the pseudo header.
+
+    The sum of the 16-bit words of a number is the number modulo 0xFFFF (ones_complement_sum), and the
+    pseudo header's words are those of the addresses, the protocol and the length; the segment follows
+    the pseudo header (an even number of bytes), so its words line up. Both forms give the same sum."""
+    n = len(segment)
+    if (src | dst) >> (128 if v6 else 32) or proto >> 8 or n >> (32 if v6 else 16):
+        # Fields that do not fit the pseudo header: building it raises, as it always has.
+        pseudo = pseudo_header_v6(src, dst, n, proto) if v6 else pseudo_header_v4(src, dst, proto, n)
+        return ones_sum(pseudo + segment)
+    value = int.from_bytes(segment, "big")
+    if n & 1:
+        value <<= 8                # padded with a zero byte at the end
+    total = src + dst + proto + n + value
+    s = total % 0xFFFF
+    return s if s or not total else 0xFFFF
+
+
 def transport_checksum(src: int, dst: int, proto: int, segment: bytes, v6: bool) -> int:
     """The checksum of a TCP, UDP or ICMPv6 segment whose checksum field is zero."""
-    pseudo = pseudo_header_v6(src, dst, len(segment), proto) if v6 else \
-        pseudo_header_v4(src, dst, proto, len(segment))
-    value = internet_checksum(pseudo + segment)
+    value = ~transport_sum(src, dst, proto, segment, v6) & 0xFFFF
     if proto == 17 and value == 0:
         return 0xFFFF           # R29: a computed zero is transmitted as all ones
     return value
 
 
+def transport_checksum_of(src: int, dst: int, proto: int, header: bytes, payload: bytes, v6: bool) -> int:
+    """transport_checksum(src, dst, proto, header + payload, v6), without joining them: a builder makes the
+    segment once, with its checksum in the header. The header has an even length, so the payload's words
+    line up and the sum of the whole is the sum of the parts."""
+    n = len(header) + len(payload)
+    if len(header) & 1 or (src | dst) >> (128 if v6 else 32) or proto >> 8 or n >> (32 if v6 else 16):
+        return transport_checksum(src, dst, proto, header + payload, v6)
+    value = int.from_bytes(payload, "big")
+    if len(payload) & 1:
+        value <<= 8
+    total = src + dst + proto + n + int.from_bytes(header, "big") + value
+    s = total % 0xFFFF
+    value = ~s & 0xFFFF if s or not total else 0
+    if proto == 17 and value == 0:
+        return 0xFFFF
+    return value
+
+
 def verify_transport(src: int, dst: int, proto: int, segment: bytes, v6: bool) -> str | None:
     """None if the segment's checksum is acceptable, else the reason it is not (R29 for UDP)."""
-    offset = {6: 16, 17: 6, 58: 2}[proto]
+    offset = _CHECKSUM_OFFSET[proto]
     if len(segment) < offset + 2:
         return "truncated"
-    received = int.from_bytes(segment[offset:offset + 2], "big")
-    if proto == 17 and received == 0:
+    if proto == 17 and segment[6] == 0 and segment[7] == 0:
         return "UDP over IPv6 without a checksum" if v6 else None
-    pseudo = pseudo_header_v6(src, dst, len(segment), proto) if v6 else \
-        pseudo_header_v4(src, dst, proto, len(segment))
-    if ones_sum(pseudo + segment) != 0xFFFF:
+    if transport_sum(src, dst, proto, segment, v6) != 0xFFFF:
         return "bad checksum"
     return None
+
+
+_CHECKSUM_OFFSET = {6: 16, 17: 6, 58: 2}      # where TCP, UDP and ICMPv6 keep their checksum
 
 
 def sctp_checksum(packet: bytes) -> bytes:

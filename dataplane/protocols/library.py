@@ -17,10 +17,16 @@ from dataclasses import dataclass
 from ..compiler.layout import HeaderLayout, header_layout
 from ..diagnostics import SourceFile
 from ..frontend import ast as A
+from .compiled import compile_header
 
 
 class HeaderCodec:
-    """Pack and unpack one header type: fixed fields, then an optional varbit part (bytes)."""
+    """Pack and unpack one header type: fixed fields, then an optional varbit part (bytes).
+
+    pack(**values) and unpack(data, offset) are the general forms; pack_fields(*values) (every fixed field,
+    in order, as ints) and unpack_fields(data, offset) (a tuple in that order) are the fast ones that host
+    stacks use per packet. All are generated once from the layout (compiled.py) and give the same bytes
+    and values as pack_generic and unpack_generic, which walk the fields."""
 
     def __init__(self, layout: HeaderLayout):
         self.layout = layout
@@ -28,9 +34,26 @@ class HeaderCodec:
         self.size = layout.fixed_bytes
         self.fields = [(n, layout.fields[n].offset, layout.fields[n].width) for n in layout.order
                        if n in layout.fields]
+        self.field_names = tuple(n for n, _, _ in self.fields)
         self.varbit = layout.varbit[0] if layout.varbit else None
+        self.compiled = compile_header(self.name, self.fields, self.size, self.pack_generic)
+        if self.compiled is not None:
+            self.pack_fields = self.compiled["pack_fields"]
+            self.unpack_fields = self.compiled["unpack_fields"]
+            self.unpack = self.compiled["unpack_dict"]
+            if self.varbit is None:
+                self.pack = self._pack_compiled
+
+    def _pack_compiled(self, **values) -> bytes:
+        args = [values.pop(name) if name in values else 0 for name in self.field_names]
+        if values:
+            return self.pack_generic(**dict(zip(self.field_names, args)), **values)
+        return self.pack_fields(*args)
 
     def pack(self, **values) -> bytes:
+        return self.pack_generic(**values)
+
+    def pack_generic(self, **values) -> bytes:
         bits = 0
         for name, offset, width in self.fields:
             v = int(values.pop(name, 0))
@@ -44,8 +67,17 @@ class HeaderCodec:
             raise TypeError(f"{self.name} has no field {next(iter(values))!r}")
         return bits.to_bytes(self.size, "big") + tail
 
+    def pack_fields(self, *values) -> bytes:
+        return self.pack_generic(**dict(zip(self.field_names, values)))
+
     def unpack(self, data: bytes, offset: int = 0) -> dict:
         """The fixed fields at data[offset:]; raises ValueError if data is too short."""
+        return self.unpack_generic(data, offset)
+
+    def unpack_fields(self, data: bytes, offset: int = 0) -> tuple:
+        return tuple(self.unpack_generic(data, offset).values())
+
+    def unpack_generic(self, data: bytes, offset: int = 0) -> dict:
         end = offset + self.size
         if end > len(data):
             raise ValueError(f"{self.name} needs {self.size} bytes, only {len(data) - offset} left")

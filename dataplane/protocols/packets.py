@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import struct
 
-from .checksums import internet_checksum, transport_checksum, with_sctp_checksum
+from .checksums import internet_checksum, transport_checksum, transport_checksum_of, with_sctp_checksum
 from .library import inet
 
 _LIB = inet()
@@ -40,6 +40,30 @@ _TCP = _LIB.header("tcp_t")
 _SCTP = _LIB.header("sctp_t")
 _CHUNK = _LIB.header("sctp_chunk_t")
 _FRAG6 = _LIB.header("ipv6_frag_t")
+
+
+def _fields_in_order(codec, names: str) -> None:
+    """The builders below pass these headers' fields by position: fail at import if inet.p4 changed them."""
+    if codec.field_names != tuple(names.split()):
+        raise AssertionError(f"{codec.name} fields are {codec.field_names}, the builders expect {names}")
+
+
+_fields_in_order(_ETH, "dstAddr srcAddr etherType")
+_fields_in_order(_IPV4, "version ihl dscp ecn totalLen identification reserved df mf fragOffset ttl protocol "
+                        "hdrChecksum srcAddr dstAddr")
+_fields_in_order(_IPV6, "version trafficClass flowLabel payloadLen nextHdr hopLimit srcAddr dstAddr")
+_fields_in_order(_UDP, "srcPort dstPort length checksum")
+_fields_in_order(_TCP, "srcPort dstPort seqNo ackNo dataOffset reserved cwr ece urg ack psh rst syn fin window "
+                       "checksum urgentPtr")
+_fields_in_order(_ICMP, "type code checksum restOfHeader")
+_ETH_PACK = _ETH.pack_fields
+_IPV4_PACK = _IPV4.pack_fields
+_IPV6_PACK = _IPV6.pack_fields
+_UDP_PACK = _UDP.pack_fields
+_TCP_PACK = _TCP.pack_fields
+if not _UDP.compiled["plain"]:
+    raise AssertionError("udp_t is no longer four 16-bit fields")
+_UDP_STRUCT_PACK = _UDP.compiled["struct"].pack
 
 
 # ---------------------------------------------------------------------------- addresses
@@ -93,7 +117,7 @@ def multicast_mac_v6(addr: int) -> int:
 
 
 def ethernet(dst: int, src: int, ethertype: int, payload: bytes) -> bytes:
-    return _ETH.pack(dstAddr=dst, srcAddr=src, etherType=ethertype) + payload
+    return _ETH_PACK(dst, src, ethertype) + payload
 
 
 def arp(oper: int, sha: int, spa: int, tha: int, tpa: int) -> bytes:
@@ -109,21 +133,34 @@ def ipv4_header(src: int, dst: int, proto: int, payload_len: int, ttl: int = 64,
     if len(options) % 4:
         options += b"\x00" * (4 - len(options) % 4)      # pad with End of Option List
     ihl = 5 + len(options) // 4
-    fields = dict(version=4, ihl=ihl, dscp=dscp, ecn=ecn, totalLen=ihl * 4 + payload_len, identification=ident,
-                  df=int(df), mf=int(mf), fragOffset=frag_offset, ttl=ttl, protocol=proto, srcAddr=src, dstAddr=dst)
-    raw = _IPV4.pack(**fields) + options
-    ck = internet_checksum(raw)
-    return raw[:10] + ck.to_bytes(2, "big") + raw[12:]
+    total = ihl * 4 + payload_len
+    try:
+        # The header's checksum from its fields, before it is packed: the one's-complement sum of its 16-bit
+        # words is the sum of the words' values modulo 0xFFFF, and a 32-bit address is worth its two words.
+        s = (0x4000 | ihl << 8 | dscp << 2 | ecn) + total + ident + (df << 14 | mf << 13 | frag_offset) + \
+            (ttl << 8 | proto) + src + dst
+    except TypeError:
+        # Values that are not ints: the generic pack converts them with int(), or says why it cannot.
+        raw = _IPV4_PACK(4, ihl, dscp, ecn, total, ident, 0, df, mf, frag_offset, ttl, proto, 0, src, dst) + options
+        ck = internet_checksum(raw)
+        return raw[:10] + ck.to_bytes(2, "big") + raw[12:]
+    if options:
+        s = (s + int.from_bytes(options, "big")) % 0xFFFF
+        return _IPV4_PACK(4, ihl, dscp, ecn, total, ident, 0, df, mf, frag_offset, ttl, proto, ~s & 0xFFFF if s else 0,
+                          src, dst) + options
+    s %= 0xFFFF           # never 0 before: the version is 4 (values that do not fit fail in the pack)
+    return _IPV4_PACK(4, ihl, dscp, ecn, total, ident, 0, df, mf, frag_offset, ttl, proto, ~s & 0xFFFF if s else 0,
+                      src, dst)
 
 
-def ipv4(src: int, dst: int, proto: int, payload: bytes, **kw) -> bytes:
-    return ipv4_header(src, dst, proto, len(payload), **kw) + payload
+def ipv4(src: int, dst: int, proto: int, payload: bytes, ttl: int = 64, ident: int = 0, df: bool = False,
+         mf: bool = False, frag_offset: int = 0, options: bytes = b"", dscp: int = 0, ecn: int = 0) -> bytes:
+    return ipv4_header(src, dst, proto, len(payload), ttl, ident, df, mf, frag_offset, options, dscp, ecn) + payload
 
 
 def ipv6_header(src: int, dst: int, next_header: int, payload_len: int, hop_limit: int = 64,
                 traffic_class: int = 0, flow_label: int = 0) -> bytes:
-    return _IPV6.pack(version=6, trafficClass=traffic_class, flowLabel=flow_label, payloadLen=payload_len,
-                      nextHdr=next_header, hopLimit=hop_limit, srcAddr=src, dstAddr=dst)
+    return _IPV6_PACK(6, traffic_class, flow_label, payload_len, next_header, hop_limit, src, dst)
 
 
 def ipv6(src: int, dst: int, next_header: int, payload: bytes, **kw) -> bytes:
@@ -154,30 +191,35 @@ def icmpv6(src: int, dst: int, type_: int, code: int, body: int = 0, data: bytes
 
 def udp(src: int, dst: int, sport: int, dport: int, payload: bytes, v6: bool = False,
         checksum: bool = True) -> bytes:
-    raw = _UDP.pack(srcPort=sport, dstPort=dport, length=8 + len(payload)) + payload
+    length = 8 + len(payload)
+    header = _UDP_PACK(sport, dport, length, 0)
     if not checksum and not v6:
-        return raw           # R29: zero means "no checksum" over IPv4
-    ck = transport_checksum(src, dst, IP_UDP, raw, v6)
-    return raw[:6] + ck.to_bytes(2, "big") + raw[8:]
+        return header + payload           # R29: zero means "no checksum" over IPv4
+    # The values fit (the first pack said so): packed again as they are, with the checksum.
+    return _UDP_STRUCT_PACK(int(sport), int(dport), length,
+                            transport_checksum_of(src, dst, IP_UDP, header, payload, v6)) + payload
 
 
 TCP_FLAGS = ("fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr")
+_TCP_FLAG_SET = frozenset(TCP_FLAGS)
 
 
 def tcp(src: int, dst: int, sport: int, dport: int, seq: int, ack: int, flags: set[str] | str,
         window: int = 65535, payload: bytes = b"", options: bytes = b"", v6: bool = False) -> bytes:
     if isinstance(flags, str):
         flags = {f.strip().lower() for f in flags.split(",") if f.strip()}
-    unknown = set(flags) - set(TCP_FLAGS)
+    unknown = set(flags) - _TCP_FLAG_SET
     if unknown:
         raise ValueError(f"unknown TCP flags {sorted(unknown)}")
     if len(options) % 4:
         options += b"\x00" * (4 - len(options) % 4)
-    raw = _TCP.pack(srcPort=sport, dstPort=dport, seqNo=seq & 0xFFFFFFFF, ackNo=ack & 0xFFFFFFFF,
-                    dataOffset=5 + len(options) // 4, window=window,
-                    **{f: 1 for f in flags}) + options + payload
-    ck = transport_checksum(src, dst, IP_TCP, raw, v6)
-    return raw[:16] + ck.to_bytes(2, "big") + raw[18:]
+    header = _TCP_PACK(sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 + len(options) // 4, 0, "cwr" in flags,
+                       "ece" in flags, "urg" in flags, "ack" in flags, "psh" in flags, "rst" in flags, "syn" in flags,
+                       "fin" in flags, window, 0, 0)
+    if options:
+        header += options
+    ck = transport_checksum_of(src, dst, IP_TCP, header, payload, v6)
+    return header[:16] + ck.to_bytes(2, "big") + header[18:] + payload
 
 
 def tcp_mss_option(mss: int) -> bytes:

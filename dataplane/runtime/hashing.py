@@ -65,16 +65,21 @@ def ones_complement_sum(value: int) -> int:
 
 
 def csum16(data: bytes) -> int:
+    """~ones_complement_sum of the bytes padded to an even length, in one function: hosts and routers
+    check or make one for every IPv4 header."""
+    value = int.from_bytes(data, "big")
     if len(data) & 1:
-        data += b"\x00"
-    return ~ones_complement_sum(int.from_bytes(data, "big")) & 0xFFFF
+        value <<= 8                  # the zero byte that pads the data
+    s = value % 0xFFFF
+    return ~s & 0xFFFF if s or not value else 0       # a nonzero multiple of 0xFFFF sums to 0xFFFF
 
 
 def csum16_int(value: int, width: int) -> int:
     """csum16 of a number of `width` bits (a multiple of 8), without building bytes."""
     if width & 15:
         value <<= 16 - (width & 15)
-    return ~ones_complement_sum(value) & 0xFFFF
+    s = value % 0xFFFF                # ones_complement_sum, inline: routers update a checksum per packet
+    return ~s & 0xFFFF if s or not value else 0
 
 
 def xor16(data: bytes) -> int:

@@ -94,3 +94,25 @@ def test_traced_and_fast_runs_see_the_same_queue(tmp_path, trace):
         for device in net.devices.values():
             device.trace = True
     assert [q[1] for q in send_burst(net, 4)] == [0, 0, 1, 2]
+
+
+def test_a_device_keeps_the_end_of_each_linked_port():
+    from dataplane.net.devices import PortLinks
+    from dataplane.net.sim import Link, Simulator
+
+    class Node:
+        name = "n"
+    sim = Simulator()
+    owner, peer = Node(), Node()
+    links = PortLinks(owner)
+    one = Link(sim, "one", owner, 1, peer, 1)
+    two = Link(sim, "two", peer, 2, owner, 3)
+    links[1] = one
+    links.update({3: two})
+    assert links.ends == {1: one.end(owner, 1), 3: two.end(owner, 3)} and links.ends[3].peer is peer
+    assert links.pop(1) is one and links.ends == {3: two.end(owner, 3)}
+    del links[3]
+    assert links == {} and links.ends == {}
+    links.setdefault(3, two)
+    links.clear()
+    assert links.ends == {}

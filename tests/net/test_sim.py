@@ -211,3 +211,39 @@ def test_next_event_ns_skips_cancelled_events():
     assert sim.next_event_ns() == 9 and sim.pending == 1
     sim.run()
     assert sim.next_event_ns() is None
+
+
+def test_at_is_schedule_from_now_in_one_call():
+    sim = Simulator()
+    order = []
+    sim.schedule(7, order.append, "a")
+    sim.at(7, order.append, "b")              # the same time: after a, scheduled first
+    sim.at(3, order.append, "c")
+    sim.schedule(-5, order.append, "now")     # a delay below zero is now
+    sim.at(2.9, order.append, "float")        # times are whole nanoseconds: 2.9 ns from 0 is 2
+    sim.run(until_ns=1)
+    assert order == ["now"]
+    sim.at(0, order.append, "past")           # a time already past is now (1)
+    sim.run()
+    assert order == ["now", "past", "float", "c", "a", "b"]
+    assert sim.now_ns == 7 and sim.events_run == 6
+
+
+def test_a_frame_arrives_once_at_its_far_end_with_one_event():
+    sim, a, b, link = pair(latency_ns=100, bandwidth_bps=8e9)       # 1 ns a byte
+    end = link.end(a, 1)
+    end.transmit(frame(50))                   # what Link.send does once it has found the end
+    link.send(a, 1, frame(50, 1))
+    assert sim.pending == 2
+    sim.run()
+    assert b.got == [(150, frame(50)), (200, frame(50, 1))] and a.got == []
+    assert (end.sent, end.bytes, sim.ledger.transmitted, sim.ledger.arrived) == (2, 100, 2, 2)
+
+
+def test_frames_in_flight_are_counted_by_their_arrival_events():
+    from dataplane.net.network import ARRIVALS
+    sim, a, b, link = pair(latency_ns=1000)
+    link.send(a, 1, frame(60))
+    link.send(b, 1, frame(60))
+    assert [e[2].__name__ for e in sim._queue if e[4]] == ["_arrive", "_arrive"]
+    assert all(e[2].__name__ in ARRIVALS for e in sim._queue)

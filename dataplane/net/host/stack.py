@@ -65,6 +65,36 @@ class HostInterface:
     mtu: int = 1500
     link: object = None
 
+    # The IPv4 address as integers, kept from `ipv4` whenever it is set (the hot paths compare integers, not
+    # ipaddress objects): the address, its network and netmask, and the directed broadcast (None for a /31 or
+    # a /32, which have none).
+    ip4: int | None = field(default=None, init=False, repr=False, compare=False)
+    net4: int = field(default=0, init=False, repr=False, compare=False)
+    mask4: int = field(default=0, init=False, repr=False, compare=False)
+    bcast4: int | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._set_ip4(self.ipv4)
+
+    def __setattr__(self, name: str, value) -> None:
+        object.__setattr__(self, name, value)
+        if name == "ipv4" and "bcast4" in self.__dict__:      # set after __init__: keep the integers up to date
+            self._set_ip4(value)
+
+    def _set_ip4(self, address: ipaddress.IPv4Interface | None) -> None:
+        if address is None:
+            ip, net, mask = None, 0, 0
+        else:
+            ip, net, mask = int(address.ip), int(address.network.network_address), int(address.network.netmask)
+        set_ = object.__setattr__
+        set_(self, "ip4", ip)
+        set_(self, "net4", net)
+        set_(self, "mask4", mask)
+        set_(self, "bcast4", None if address is None else _directed_broadcast(address))
+        host = self.__dict__.get("host")
+        if host is not None:
+            host.routes_changed()          # its routes and its own addresses follow from this address
+
     def link_local(self) -> int:
         return P.link_local_address(self.mac, self.ipv6)
 
@@ -209,6 +239,10 @@ class NeighborCache:
         waiting.timer = self.host.sim.schedule(ARP_RETRY_NS, self._ask, iface, addr, waiting)
 
 
+_IPV4_FIELDS = P._IPV4.unpack_fields
+_UDP_FIELDS = P._UDP.unpack_fields
+_IP_UDP, _IP_ICMP, _IP_ICMPV6 = P.IP_UDP, P.IP_ICMP, P.IP_ICMPV6
+
 # What the stack drops as useless to it but a packet socket may have wanted: an unknown EtherType or protocol,
 # a closed port, a frame for another MAC (seen in promiscuous mode).
 _PACKET_SOCKET_TAKES = frozenset({DropReason.NO_LISTENER, DropReason.NOT_FOR_US})
@@ -247,6 +281,8 @@ class Host:
         from .pmtu import PmtuCache
         self.sim = sim
         self.name = name
+        self._routes4: dict[int, tuple[HostInterface, int] | None] = {}
+        self._mine4: frozenset[int] | None = None
         self.interfaces = {i.port: i for i in interfaces}
         self.gateway4 = gateway4
         self.gateway6 = gateway6
@@ -271,6 +307,34 @@ class Host:
         self.packet_sockets: list[PacketSocket] = []
         self._rx_tapped = False
         self._rx_unclaimed: list = []           # (socket, port, frame) waiting for the stack's verdict
+
+    # ------------------------------------------------------------------ configuration
+
+    @property
+    def interfaces(self) -> dict[int, HostInterface]:
+        return self._interfaces
+
+    @interfaces.setter
+    def interfaces(self, interfaces: dict[int, HostInterface]) -> None:
+        self._interfaces = interfaces
+        for iface in interfaces.values():
+            object.__setattr__(iface, "host", self)       # it tells the host when its IPv4 address changes
+        self.routes_changed()
+
+    @property
+    def gateway4(self) -> int | None:
+        return self._gateway4
+
+    @gateway4.setter
+    def gateway4(self, gateway: int | None) -> None:
+        self._gateway4 = gateway
+        self.routes_changed()
+
+    def routes_changed(self) -> None:
+        """Forget the IPv4 route decisions kept per destination and the set of own addresses: an address or
+        the default router changed (done by the setters; call it after changing `interfaces` in place)."""
+        self._routes4 = {}
+        self._mine4 = None
 
     def reassembly_state(self, v6: bool):
         """The IPv4 or IPv6 reassembler if a fragment ever arrived, else None (for reports)."""
@@ -341,7 +405,10 @@ class Host:
         """Whether dst is one of this host's addresses (on any interface), cheaply: it is asked for every
         packet sent, and only a link-local destination needs the link-local addresses worked out."""
         if not v6:
-            return any(i.ipv4 is not None and int(i.ipv4.ip) == dst for i in self.interfaces.values())
+            mine = self._mine4
+            if mine is None:
+                mine = self._mine4 = frozenset(i.ip4 for i in self.interfaces.values() if i.ip4 is not None)
+            return dst in mine
         if dst >> 118 == 0x3FA:
             return any(i.link_local() == dst for i in self.interfaces.values())
         return any(int(a.ip) == dst for i in self.interfaces.values() for a in i.ipv6)
@@ -385,10 +452,11 @@ class Host:
             self._rx_tapped = self._to_packet_sockets(port, frame)
         self._receive(port, frame)
         self._rx_tapped = False
-        self._rx_unclaimed = []
+        if self._rx_unclaimed:
+            self._rx_unclaimed = []
         if self._rx_fate is None:
             self.drop(DropReason.PIPELINE_ERROR, "the host stack neither delivered nor dropped the frame", port)
-        sim.ledger.fate(self._rx_fate)
+        sim.ledger.fates[self._rx_fate] += 1
         if sim.watchers:
             sim.notify("host_rx_fate", self, self._rx_fate)
         self._rx_fate = "outside"               # drops from timers are not the fate of a received frame
@@ -475,7 +543,7 @@ class Host:
         except ValueError:
             self.drop(DropReason.MALFORMED, "truncated ARP", iface.port)
             return
-        mine = iface.ipv4 is not None and a["tpa"] == int(iface.ipv4.ip)
+        mine = iface.ip4 is not None and a["tpa"] == iface.ip4
         # RFC 826: update an entry for the sender if we have one, or if the request is for us.
         if a["spa"] in self.arp_cache or mine:
             self.arp.learn(a["spa"], a["sha"])
@@ -490,15 +558,36 @@ class Host:
 
     # ------------------------------------------------------------------ IPv4 output
 
+    # Route decisions kept per destination, at most this many (a flood from random sources is answered to
+    # random destinations); when full, the cache starts again empty.
+    ROUTE_CACHE_MAX = 4096
+
     def route4(self, dst: int) -> tuple[HostInterface, int] | None:
-        """(interface, next hop) for an IPv4 destination: on-link, else the default router."""
+        """(interface, next hop) for an IPv4 destination: on-link, else the default router.
+
+        Decided once per destination, then kept until an address or the default router changes."""
+        routes = self._routes4
+        try:
+            return routes[dst]
+        except KeyError:
+            pass
+        if not 0 <= dst <= 0xFFFFFFFF:
+            ipaddress.IPv4Address(dst)          # the error an address out of range has always raised
+        r = self._route4(dst)
+        if len(routes) >= self.ROUTE_CACHE_MAX:
+            routes.clear()
+        routes[dst] = r
+        return r
+
+    def _route4(self, dst: int) -> tuple[HostInterface, int] | None:
         for i in self.interfaces.values():
-            if i.ipv4 is not None and ipaddress.IPv4Address(dst) in i.ipv4.network:
+            if i.ip4 is not None and dst & i.mask4 == i.net4:
                 return i, dst
-        if self.gateway4 is not None:
+        gateway = self._gateway4
+        if gateway is not None:
             for i in self.interfaces.values():
-                if i.ipv4 is not None and ipaddress.IPv4Address(self.gateway4) in i.ipv4.network:
-                    return i, self.gateway4
+                if i.ip4 is not None and gateway & i.mask4 == i.net4:
+                    return i, gateway
         return None
 
     def send_ipv4(self, dst: int, proto: int, payload: bytes, ttl: int | None = None, df: bool = False,
@@ -515,18 +604,21 @@ class Host:
             return "no route to host"
         iface, next_hop = r if r is not None else (next(iter(self.interfaces.values())), dst)
         if src is None:
-            src = int(iface.ipv4.ip)
+            src = iface.ip4 if iface.ip4 is not None else int(iface.ipv4.ip)
         if ident is None:
             ident = self._new_ident()
         datagram = P.ipv4(src, dst, proto, payload, ttl=self.default_ttl if ttl is None else ttl, ident=ident,
                           df=df, dscp=dscp, ecn=ecn)
-        mtu = self.pmtu4.mtu(dst, iface.mtu)
+        mtu = self.pmtu4.mtu(dst, iface.mtu) if self.pmtu4.entries else iface.mtu
         if len(datagram) > mtu:
             if df:
                 self.log(f"cannot send {len(datagram)} bytes to {P.ip4_str(dst)} with DF: path MTU is {mtu}")
                 return f"message too long (path MTU {mtu})"
             frags = fragment_ipv4(datagram, min(mtu, iface.mtu))
             self.log(f"fragmenting {len(datagram)} bytes into {len(frags)} fragments for MTU {mtu}")
+        elif dst != 0xFFFFFFFF:
+            self.arp.send(iface, next_hop, datagram)          # the common case: one packet, to a neighbour
+            return None
         else:
             frags = [datagram]
         for f in frags:
@@ -585,38 +677,38 @@ class Host:
         if len(data) < 20:
             self.drop(DropReason.MALFORMED, "truncated IPv4 header", iface.port)
             return
-        h = P._IPV4.unpack(data)
-        hl = h["ihl"] * 4
-        if h["version"] != 4 or h["ihl"] < 5 or h["totalLen"] < hl or len(data) < h["totalLen"]:
+        version, ihl, _, _, total, _, _, _, mf, frag, ttl, proto, _, src, dst = _IPV4_FIELDS(data)
+        hl = ihl * 4
+        if version != 4 or ihl < 5 or total < hl or len(data) < total:
             self.drop(DropReason.MALFORMED, "invalid IPv4 header", iface.port)
             return
         if internet_checksum(data[:hl]) != 0:
             self.drop(DropReason.BAD_CHECKSUM, "IPv4 header checksum", iface.port)
             return
-        data = data[:h["totalLen"]]
-        dst = h["dstAddr"]
-        bcast = dst == 0xFFFFFFFF or (iface.ipv4 is not None and dst == _directed_broadcast(iface.ipv4))
+        if len(data) != total:
+            data = data[:total]
+        bcast = dst == 0xFFFFFFFF or dst == iface.bcast4
         if not bcast and not self.is_mine(dst, False):
             self.drop(DropReason.NOT_FOR_US, P.ip4_str(dst), iface.port)
             return
-        if h["mf"] or h["fragOffset"]:
+        if mf or frag:
             whole = self.reassembler(False).add_ipv4(data)
             if whole is None:
                 self._held()                 # kept for reassembly (unless the reassembler dropped it)
                 return
             data = whole
-            h = P._IPV4.unpack(data)
-            hl = h["ihl"] * 4
-        pkt = RxPacket(False, h["srcAddr"], dst, h["protocol"], data[hl:h["totalLen"]], h["ttl"], data, iface)
-        pkt.broadcast = bcast or bool((l2_dst >> 40) & 1)
+            _, ihl, _, _, total, _, _, _, _, _, ttl, proto, _, src, _ = _IPV4_FIELDS(data)
+            hl = ihl * 4
+        pkt = RxPacket(False, src, dst, proto, data[hl:total], ttl, data, iface, bcast or bool((l2_dst >> 40) & 1))
         self._demux(pkt)
 
     def _demux(self, pkt: RxPacket) -> None:
-        if (pkt.proto == P.IP_ICMP and not pkt.v6) or (pkt.proto == P.IP_ICMPV6 and pkt.v6):
-            self._icmp_input(pkt)
-            return
-        if pkt.proto == P.IP_UDP:
+        proto = pkt.proto
+        if proto == _IP_UDP:                  # the commonest first: the protocol numbers are all different
             self._udp_input(pkt)
+            return
+        if (proto == _IP_ICMP and not pkt.v6) or (proto == _IP_ICMPV6 and pkt.v6):
+            self._icmp_input(pkt)
             return
         handler = self.protocols.get((pkt.v6, pkt.proto))
         if handler is not None:
@@ -899,7 +991,7 @@ class Host:
         if r is None:
             self.drop_outgoing(DropReason.NO_ROUTE, P.ip4_str(dst))
             return "no route to host"
-        src = int(r[0].ipv4.ip)
+        src = r[0].ip4
         return self.send_ipv4(dst, P.IP_UDP, P.udp(src, dst, sport, dport, data), ttl=ttl, df=df, src=src)
 
     def _udp_input(self, pkt: RxPacket) -> None:
@@ -907,24 +999,24 @@ class Host:
         if len(p) < 8:
             self.drop(DropReason.MALFORMED, "truncated UDP")
             return
-        u = P._UDP.unpack(p)
-        if u["length"] < 8 or u["length"] > len(p):
-            self.drop(DropReason.MALFORMED, f"UDP length {u['length']}")
+        sport, dport, length, _ = _UDP_FIELDS(p)
+        if length < 8 or length > len(p):
+            self.drop(DropReason.MALFORMED, f"UDP length {length}")
             return
-        bad = verify_transport(pkt.src, pkt.dst, P.IP_UDP, p[:u["length"]], pkt.v6)     # R29
+        bad = verify_transport(pkt.src, pkt.dst, P.IP_UDP, p[:length] if length != len(p) else p, pkt.v6)   # R29
         if bad is not None:
             self.drop(DropReason.BAD_CHECKSUM, f"UDP: {bad}")
             return
-        handler = self.udp_sockets.get(u["dstPort"])
+        handler = self.udp_sockets.get(dport)
         if handler is None:
             # R11: closed port -> Port Unreachable (3/3; ICMPv6 1/4), silently for broadcasts.
             if pkt.v6:
                 self.send_icmpv6_error(pkt, 1, 4)
             else:
                 self.send_icmp_error(pkt, 3, 3)
-            self.drop(DropReason.NO_LISTENER, f"UDP port {u['dstPort']}")
+            self.drop(DropReason.NO_LISTENER, f"UDP port {dport}")
             return
-        handler(pkt, u["srcPort"], u["dstPort"], p[8:u["length"]])
+        handler(pkt, sport, dport, p[8:length])
         self.deliver("udp")
 
 
