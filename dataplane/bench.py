@@ -28,6 +28,10 @@
     engine on (a)'s program and routes: a pcap read, forwarded and written
     per port, and the forwarding alone (see bench_batch).
 
+(h) tcp: dataplane/tcpbench.py's experiments (Mathis, fairness, speed);
+    tcp-transfer: its speed experiment alone, a 20 MB TCP transfer through
+    two routers in TCP segments and packet-hops per second of processor time.
+
 (a) and (b) are the best of three passes over the same packets, measured in
 one process through Device.process_raw, the call `dataplane replay` makes
 per packet. (a) also measures, in the same passes, the generated pipeline
@@ -322,7 +326,7 @@ def flood_child(name: str, scaled: bool = True) -> dict:
             "apps": " / ".join(a.render().strip().splitlines()[-1].strip() for a in net.apps)}
 
 
-BENCHMARKS = ("lpm", "acl", "replay", "batch", "fat-tree", "routers-500", "floods", "tcp")
+BENCHMARKS = ("lpm", "acl", "replay", "batch", "fat-tree", "routers-500", "floods", "tcp", "tcp-transfer")
 
 
 def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
@@ -350,4 +354,7 @@ def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
     if names & {"tcp", "all"}:
         from .tcpbench import render
         lines.extend(render())
+    elif "tcp-transfer" in names:
+        from .tcpbench import transfer_line                 # (also the first line of "tcp")
+        lines.append(transfer_line())
     return lines

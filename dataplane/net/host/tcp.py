@@ -199,6 +199,7 @@ PREDICTED_STATES = frozenset((ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, C
 # ---------------------------------------------------------------------------- constants
 
 MOD = 1 << 32                         # sequence numbers are 32 bits (3.4)
+HALF = MOD // 2                       # a distance of HALF or more modulo 2**32 is a negative one
 NS = 1_000_000_000
 DEFAULT_MSS = {False: 536, True: 1220}            # 3.7.1, R30: when the SYN carries no MSS option
 IP_HEADER = {False: 20, True: 40}
@@ -396,6 +397,9 @@ class TcpStack:
         self.rto_timeouts = 0
         self.rto_waited_ns = 0
         self.rto_peak_ns = 0
+        # RFC 4022's tcpInSegs and tcpOutSegs: every segment handed to TCP (errors included) and sent by it.
+        self.in_segments = 0
+        self.out_segments = 0
         host.tcp = self
         host.protocols[(False, P.IP_TCP)] = self.segment_arrives
         host.protocols[(True, P.IP_TCP)] = self.segment_arrives
@@ -458,6 +462,7 @@ class TcpStack:
 
     def segment_arrives(self, pkt) -> None:
         """The host's handler for protocol 6: every segment ends delivered or dropped with a reason."""
+        self.in_segments += 1
         outcome = self._segment_arrives(pkt)
         if outcome is None:
             self.host.deliver("tcp")
@@ -541,6 +546,7 @@ class TcpStack:
     def ip_send(self, v6: bool, src: int, dst: int, raw: bytes, ecn: int = 0) -> str | None:
         """Hand a segment to IP; IPv4 sets DF, since TCP sizes its segments to the path MTU (3.7.2). `ecn` is
         the IP header's ECN field (ECT(0) for the data of an ECN-capable connection)."""
+        self.out_segments += 1
         if v6:
             return self.host.send_ipv6(dst, P.IP_TCP, raw, src=src, traffic_class=ecn)
         return self.host.send_ipv4(dst, P.IP_TCP, raw, src=src, df=True, ecn=ecn)
@@ -938,7 +944,8 @@ class TcpConnection:
 
     def _rcv_mss(self) -> int:
         """The size of the full segments we expect: our MSS less the options on each (Linux's rcv_mss)."""
-        return max(1, self.our_mss - self._option_bytes())
+        mss = self.our_mss - TS_OPTION_LEN if self.ts_ok else self.our_mss       # less _option_bytes()
+        return mss if mss > 1 else 1
 
     @property
     def _data_end(self) -> int:
@@ -1274,34 +1281,48 @@ class TcpConnection:
             cc = self.cc
             if cc.mss != mss:
                 cc.set_mss(mss)
-            if self._scoreboard is not None:
+            sb = self._scoreboard
+            if sb is not None:
                 if self._loss or self._in_recovery:
                     self._retransmit_holes(mss)                       # RFC 6675 NextSeg rule 1, then new data
             elif self._loss:
                 self._retransmit_lost(mss)
             while True:
-                unsent = seq_diff(self._data_end, self.snd_nxt)       # -1 once the FIN has gone
+                # seq_diff(_data_end, SND.NXT) and the others, inline: this runs for every segment.
+                snd_nxt, snd_una = self.snd_nxt, self.snd_una
+                unsent = (self._buf_seq + len(self._sndbuf) - snd_nxt) % MOD
+                if unsent >= HALF:
+                    unsent -= MOD                                     # -1 once the FIN has gone
                 if unsent > 0:
-                    room = seq_diff((self.snd_una + self.snd_wnd) % MOD, self.snd_nxt)
-                    n = min(unsent, mss, room)
+                    room = (snd_una + self.snd_wnd - snd_nxt) % MOD
+                    if room >= HALF:
+                        room -= MOD
+                    full = unsent if unsent < mss else mss
+                    n = full if full < room else room
                     if n <= 0:
                         break                                         # the peer's window is full
-                    if n < min(unsent, mss) and self.snd_nxt != self.snd_una:
+                    if n < full and snd_nxt != snd_una:
                         break             # no runt for the window's last bytes while ACKs will come (3.8.6.2.1)
                     if n < mss and self._nagle_holds(n == unsent):
                         break                                         # Nagle: wait for the small one's ACK
-                    if cc.cwnd - self._pipe() < n:
+                    if self._loss or self._in_recovery or (sb is not None and sb.sacked_bytes):
+                        pipe = self._pipe()
+                    else:
+                        pipe = (snd_nxt - snd_una) % MOD              # _pipe() when nothing is SACKed or lost
+                        if pipe >= HALF:
+                            pipe -= MOD
+                    if cc.cwnd - pipe < n:
                         break                                         # the congestion window is full
                 elif unsent == 0 and self._fin_requested:
                     n = 0                                             # the FIN alone
                 else:
                     break
-                used = self._transmit(self.snd_nxt, n)
-                self.snd_nxt = (self.snd_nxt + used) % MOD
+                used = self._transmit(snd_nxt, n)
+                self.snd_nxt = snd_nxt = (snd_nxt + used) % MOD
                 if 0 < n < mss:
-                    self._small_end = self.snd_nxt
+                    self._small_end = snd_nxt
                 if self._rtt_timing is None:
-                    self._rtt_timing = (self.snd_nxt, self.sim.now_ns)
+                    self._rtt_timing = (snd_nxt, self.sim.now_ns)
                 if self._rtx_timer is None:
                     self._start_timer()
             if self._rtx_timer is None and seq_diff(self._data_end, self.snd_nxt) > 0:
@@ -1495,16 +1516,22 @@ class TcpConnection:
         other segment (and this one when a condition fails, checked before anything changes) returns
         NOT_PREDICTED, and the caller takes the general path. TcpStack._segment_arrives has checked the
         state, the flags, the options and the checksum."""
+        # (The comparisons of sequence numbers and timestamps are written out: seq_le(a, b) is
+        # (b - a) % MOD < HALF, seq_lt(a, b) and ts_before(a, b) are 0 < (b - a) % MOD < HALF.)
         if seq != self.rcv_nxt:
             return NOT_PREDICTED
         snd_una, snd_nxt = self.snd_una, self.snd_nxt
-        if not (seq_le(snd_una, ack) and seq_le(ack, snd_nxt)):
+        if (ack - snd_una) % MOD >= HALF or (snd_nxt - ack) % MOD >= HALF:
             return NOT_PREDICTED                  # an old ACK, or one of data never sent
-        if tsval is not None and ts_before((tsval + PAWS_WINDOW) % MOD, self.ts_recent):
+        if tsval is not None and 0 < (self.ts_recent - tsval - PAWS_WINDOW) % MOD < HALF:
             return NOT_PREDICTED                  # PAWS may reject it (RFC 7323 5.3)
+        window = self._rcv_wnd                    # _receive_window()
         edge = self._rcv_edge
-        window = self._rcv_wnd if edge is None else max(self._rcv_wnd, seq_diff(edge, seq))   # _receive_window
-        if not 0 <= window < MOD // 2 or len(data) > window:
+        if edge is not None:
+            offered = (edge - seq) % MOD
+            if HALF > offered > window:
+                window = offered
+        if not 0 <= window < HALF or len(data) > window:
             return NOT_PREDICTED                  # not acceptable as a whole (first check, and _trim)
         if self.wscale_ok:
             wnd <<= self.snd_wscale                                   # RFC 7323 2.3
@@ -1515,18 +1542,19 @@ class TcpConnection:
             return NOT_PREDICTED                  # the scoreboard's Update
         # The segment is acceptable, and in the window whole. RFC 7323 4.3: TS.Recent.
         if tsval is not None:
-            if seq_le(seq, self._rcv_wup) and (not ts_before(tsval, self.ts_recent) or self._ts_recent_stale()):
+            if (self._rcv_wup - seq) % MOD < HALF and (not 0 < (self.ts_recent - tsval) % MOD < HALF
+                                                        or self._ts_recent_stale()):
                 self._ts_recent_update(tsval)
             self._seg_tsecr = tsecr
         else:
             self._seg_tsecr = None
         # fifth, the ACK field.
         self._retries = 0
-        flight = self._pipe()
-        if seq_lt(snd_una, ack):
-            self._ack_advanced(ack, flight if snd_una != self.iss else None)
-        if seq_le(self.snd_una, ack) and (seq_lt(self.snd_wl1, seq) or (
-                self.snd_wl1 == seq and seq_le(self.snd_wl2, ack))):
+        if ack != snd_una:
+            self._ack_advanced(ack, self._pipe() if snd_una != self.iss else None)
+        wl1 = self.snd_wl1
+        if (ack - self.snd_una) % MOD < HALF and (0 < (seq - wl1) % MOD < HALF or (
+                wl1 == seq and (ack - self.snd_wl2) % MOD < HALF)):
             self.snd_wnd, self.snd_wl1, self.snd_wl2 = wnd, seq, ack  # the window update
         return self._after_the_ack(seq, data, False, False, ce, len(data))
 
@@ -2015,6 +2043,8 @@ class TcpConnection:
 
     def _take_held(self) -> None:
         """Take the held pieces the in-order text has reached, then a held FIN once nothing is missing."""
+        if not self._out_of_order and self._ofo_fin is None:
+            return                                                    # nothing held (nearly always)
         while self.state in RECEIVING_STATES:
             s = next((s for s in self._out_of_order if seq_le(s, self.rcv_nxt)), None)
             if s is None:
