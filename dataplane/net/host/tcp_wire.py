@@ -75,10 +75,13 @@ def segment(base: int, sport: int, dport: int, seq: int, ack: int, flags: int, w
 def segment_with_timestamps(base: int, sport: int, dport: int, seq: int, ack: int, flags: int, window: int,
                             tsval: int, tsecr: int, data=b"") -> bytes:
     """A segment whose only options are NOP, NOP, TS (RFC 7323 appendix A's layout, Linux's): one pack."""
-    total = base + seq + ack + flags + window + _TS_FIXED_SUM + tsval + tsecr + len(data) + _payload_sum(data)
-    header = _HEADER_TS.pack(sport, dport, seq, ack, _TS_OFFSET, flags, window, _fold(total), 0, _TS_HEAD_WORD,
-                             tsval, tsecr)
-    return header + data if data else header
+    n = len(data)
+    value = int.from_bytes(data, "big")                              # _payload_sum and _fold, inline
+    total = (base + seq + ack + flags + window + _TS_FIXED_SUM + tsval + tsecr + n
+             + (value << 8 if n & 1 else value)) % 0xFFFF
+    header = _HEADER_TS.pack(sport, dport, seq, ack, _TS_OFFSET, flags, window, (0xFFFF - total) % 0xFFFF, 0,
+                             _TS_HEAD_WORD, tsval, tsecr)
+    return header + data if n else header
 
 
 def checksum_ok(src: int, dst: int, raw) -> bool:
