@@ -41,6 +41,10 @@
 (h) router: programs/ipv4_router.p4's generated fast() alone, on the frames
     the busiest router of (c)'s fat-tree run received.
 
+(i) tcp: dataplane/tcpbench.py's experiments (Mathis, fairness, speed);
+    tcp-transfer: its speed experiment alone, a 20 MB TCP transfer through
+    two routers in TCP segments and packet-hops per second of processor time.
+
 (a) and (b) are the best of three passes over the same packets, measured in
 one process through Device.process_raw, the call `dataplane replay` makes
 per packet. (a) also measures, in the same passes, the generated pipeline
@@ -458,7 +462,7 @@ def flood_child(name: str, scaled: bool = True) -> dict:
 
 
 BENCHMARKS = ("lpm", "acl", "replay", "batch", "router", "fat-tree", "routers-500", "routers-1000", "routers-2000",
-              "floods", "tcp")
+              "floods", "tcp", "tcp-transfer")
 
 
 def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
@@ -491,4 +495,7 @@ def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
     if names & {"tcp", "all"}:
         from .tcpbench import render
         lines.extend(render())
+    elif "tcp-transfer" in names:
+        from .tcpbench import transfer_line                 # (also the first line of "tcp")
+        lines.append(transfer_line())
     return lines

@@ -14,13 +14,17 @@ things within stated tolerances; this prints the numbers):
              the second starting a second later: Jain's index of their
              goodputs over the 15 s that follow, the link's utilisation and
              the queue's drops
-  speed      one long transfer h1 -> r1 -> r2 -> h2 without loss (queues long
-             enough for slow start's overshoot): simulated
-             packet-hops per second of wall-clock time (data and ACKs), the
-             figure to compare before and after a change to TCP
+  speed      one long transfer (20 MB) h1 -> r1 -> r2 -> h2 without loss (queues
+             long enough for slow start's overshoot): TCP segments (data and
+             ACKs, RFC 4022's tcpOutSegs of both hosts) and packet-hops per
+             second of processor time, the figure to compare before and after
+             a change to TCP (`dataplane bench --which tcp-transfer` prints it
+             alone)
 
 Every run is deterministic (the topology's seed): the figures of one
-experiment repeat exactly, only the wall-clock rate varies.
+experiment repeat exactly, only the rates vary with the machine. The speed
+is the best of `runs` runs, in processor time (time.process_time), so that
+other processes on a busy machine weigh less on it.
 """
 
 from __future__ import annotations
@@ -147,26 +151,41 @@ def fairness(cc: str) -> dict:
             "queue_drops": drops}
 
 
-def transfer_speed(nbytes: int = 20_000_000, cc: str = "cubic") -> dict:
-    """One lossless transfer across two routers: simulated packet-hops per wall-clock second."""
-    net = _network(TWO_ROUTERS.format(nbytes=nbytes, cc=cc))
-    net.schedule_traffic()
-    t = time.perf_counter()
-    net.run()
-    wall = time.perf_counter() - t
+def transfer_speed(nbytes: int = 20_000_000, cc: str = "cubic", runs: int = 1) -> dict:
+    """One lossless transfer across two routers, the best of `runs`: TCP segments sent and packet-hops
+    (frames on links) per second of processor time, and per wall-clock second."""
+    best = None
+    for _ in range(runs):
+        net = _network(TWO_ROUTERS.format(nbytes=nbytes, cc=cc))
+        net.schedule_traffic()
+        t, cpu = time.perf_counter(), time.process_time()
+        net.run()
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - t
+        if best is None or cpu < best[0]:
+            best = (cpu, wall, net)
+    cpu, wall, net = best
     s = net.summary()
     hops = s.transmitted
-    return {"bytes": nbytes, "wall_s": wall, "frames_on_links": hops, "hops_per_s": hops / wall,
+    segments = sum(host.tcp.out_segments for host in net.hosts.values())
+    return {"bytes": nbytes, "cpu_s": cpu, "wall_s": wall, "segments": segments, "frames_on_links": hops,
+            "segments_per_cpu_s": segments / cpu, "hops_per_cpu_s": hops / cpu, "hops_per_s": hops / wall,
             "events_per_s": s.events / wall, "drops": sum(s.drops.values())}
+
+
+def transfer_line(runs: int = 3) -> str:
+    """`dataplane bench --which tcp-transfer`: the speed experiment, in one line."""
+    speed = transfer_speed(runs=runs)
+    return (f"tcp-transfer: {speed['bytes']:,} bytes h1 -> r1 -> r2 -> h2 (CUBIC, {speed['drops']} drops), best of "
+            f"{runs}: {speed['segments']:,} TCP segments, {speed['frames_on_links']:,} frames on links in "
+            f"{speed['cpu_s']:.2f} s of processor time = {speed['segments_per_cpu_s']:,.0f} segments/s, "
+            f"{speed['hops_per_cpu_s']:,.0f} packet-hops/s ({speed['cpu_s'] / speed['segments'] * 1e6:.1f} us "
+            f"a segment, all of the simulation included)")
 
 
 def render() -> list[str]:
     lines = []
     t = time.perf_counter()
-    speed = transfer_speed()
-    lines.append(f"tcp speed: {speed['bytes']:,} bytes h1 -> r1 -> r2 -> h2 (CUBIC, {speed['drops']} drops): "
-                 f"{speed['frames_on_links']:,} frames on links in {speed['wall_s']:.2f} s = "
-                 f"{speed['hops_per_s']:,.0f} packet-hops/s ({speed['events_per_s']:,.0f} events/s)")
+    lines.append(transfer_line(runs=1))
     lines.append("tcp mathis: one flow, 20 ms RTT, random loss p both ways; model = MSS/RTT * sqrt(3/2)/sqrt(p)")
     lines.append(f"  {'cc':8} {'p':>6} {'measured Mbit/s':>16} {'model Mbit/s':>13} {'ratio':>6} "
                  f"{'retransmits':>11} {'timeouts':>8}")

@@ -159,9 +159,9 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ...protocols import packets as P
-from ...protocols.checksums import verify_transport
 from ...runtime.trace import DropReason
-from . import congestion
+from . import congestion, tcp_wire
+from .tcp_wire import ACK, CWR, ECE, FIN, PSH, RST, SYN
 from .sack import MAX_OPTION_BYTES, ReceivedBlocks, Scoreboard, parse_blocks
 from .rcvbuf import TCP_RMEM_MAX, ReceiveBuffer
 from .tcp_options import (MAX_WSCALE, PAWS_24DAYS_NS, PAWS_WINDOW, TS_OPTION_HEAD, TS_OPTION_LEN, TS_TICK_NS,
@@ -192,9 +192,14 @@ SENDING_STATES = (ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK)
 # States in which the peer has not sent its FIN yet, so its data is accepted (3.10.7.4, seventh).
 RECEIVING_STATES = (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2)
 
+# States in which header prediction applies (the synchronized states but TIME-WAIT: where data and its ACKs
+# flow; the general path decides what the state makes of the segment, after the ACK, for both).
+PREDICTED_STATES = frozenset((ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK))
+
 # ---------------------------------------------------------------------------- constants
 
 MOD = 1 << 32                         # sequence numbers are 32 bits (3.4)
+HALF = MOD // 2                       # a distance of HALF or more modulo 2**32 is a negative one
 NS = 1_000_000_000
 DEFAULT_MSS = {False: 536, True: 1220}            # 3.7.1, R30: when the SYN carries no MSS option
 IP_HEADER = {False: 20, True: 40}
@@ -251,6 +256,10 @@ SEGMENT_OVERHEAD = 256                # an out-of-order piece's cost besides its
 RECEIVE_BUFFER = 2 * RCV_WND
 
 
+# What TcpConnection.predicted_segment_arrives returns for a segment the general path must take.
+NOT_PREDICTED = object()
+
+
 class TcpError(Exception):
     """An error returned to the user by a TCP call (RFC 9293 3.10: "error: connection closing", ...)."""
 
@@ -302,8 +311,10 @@ class Segment:
 
 def parse_segment(raw: bytes) -> Segment:
     """Decode a TCP segment (checksum already verified); ValueError if the header or an option is malformed."""
-    h = P._TCP.unpack(raw)
-    offset = h["dataOffset"] * 4
+    if len(raw) < TCP_HEADER:
+        raise ValueError(f"tcp_t needs {TCP_HEADER} bytes, only {len(raw)} left")
+    sport, dport, seq, ack, offset, flags, window = tcp_wire.HEADER.unpack_from(raw)
+    offset = (offset >> 4) * 4
     if offset < TCP_HEADER or offset > len(raw):
         raise ValueError(f"data offset {offset} in a segment of {len(raw)} bytes")
     options, mss, i = raw[TCP_HEADER:offset], None, 0
@@ -332,8 +343,7 @@ def parse_segment(raw: bytes) -> Segment:
         elif kind == 8 and options[i + 1] == 10:       # Timestamps (RFC 7323 3.2)
             tsval, tsecr = int.from_bytes(options[i + 2:i + 6], "big"), int.from_bytes(options[i + 6:i + 10], "big")
         i += options[i + 1]
-    flags = frozenset(f for f in P.TCP_FLAGS if h[f])
-    return Segment(h["srcPort"], h["dstPort"], h["seqNo"], h["ackNo"], flags, h["window"], bytes(raw[offset:]), mss,
+    return Segment(sport, dport, seq, ack, tcp_wire.FLAG_SETS[flags], window, bytes(raw[offset:]), mss,
                    sack_permitted=sack_permitted, sack=sack_blocks, wscale=wscale, tsval=tsval, tsecr=tsecr)
 
 
@@ -378,11 +388,18 @@ class TcpStack:
         # the peer's SYN has them too.
         self.window_scaling = True
         self.timestamps = True
+        # Header prediction (TcpConnection.predicted_segment_arrives): the common segment of an established
+        # connection skips the general path. It changes nothing but the CPU time; False is for the tests
+        # that prove it, by comparing runs with and without.
+        self.header_prediction = True
         # rtt_watchers(conn, rtt_ns): every RTT measurement of every connection, as SRTT takes it (results).
         self.rtt_watchers: list[Callable] = []
         self.rto_timeouts = 0
         self.rto_waited_ns = 0
         self.rto_peak_ns = 0
+        # RFC 4022's tcpInSegs and tcpOutSegs: every segment handed to TCP (errors included) and sent by it.
+        self.in_segments = 0
+        self.out_segments = 0
         host.tcp = self
         host.protocols[(False, P.IP_TCP)] = self.segment_arrives
         host.protocols[(True, P.IP_TCP)] = self.segment_arrives
@@ -445,6 +462,7 @@ class TcpStack:
 
     def segment_arrives(self, pkt) -> None:
         """The host's handler for protocol 6: every segment ends delivered or dropped with a reason."""
+        self.in_segments += 1
         outcome = self._segment_arrives(pkt)
         if outcome is None:
             self.host.deliver("tcp")
@@ -452,16 +470,32 @@ class TcpStack:
             self.host.drop(*outcome)
 
     def _segment_arrives(self, pkt):
-        if len(pkt.payload) < TCP_HEADER:
-            return DropReason.MALFORMED, f"TCP segment of {len(pkt.payload)} bytes"
-        bad = verify_transport(pkt.src, pkt.dst, P.IP_TCP, pkt.payload, pkt.v6)
-        if bad is not None:
-            return DropReason.BAD_CHECKSUM, f"TCP: {bad}"
+        raw = pkt.payload
+        if len(raw) < TCP_HEADER:
+            return DropReason.MALFORMED, f"TCP segment of {len(raw)} bytes"
+        if not tcp_wire.checksum_ok(pkt.src, pkt.dst, raw):
+            return DropReason.BAD_CHECKSUM, "TCP: bad checksum"
+        ecn = (pkt.datagram[1] >> 4) & 3 if pkt.v6 else pkt.datagram[1] & 3
+        sport, dport, seq, ack, offset, flags, wnd = tcp_wire.HEADER.unpack_from(raw)
+        if flags & ~PSH == ACK and not pkt.broadcast and self.header_prediction:
+            # Header prediction (Linux's tcp_rcv_established): an ACK, with data or without, for an
+            # established connection, with the options it always carries, goes straight to the connection.
+            conn = self.connections.get((pkt.v6, pkt.dst, dport, pkt.src, sport))
+            if conn is not None and conn.state in PREDICTED_STATES:
+                if conn.ts_ok:
+                    predicted = offset == 0x80 and len(raw) >= 32 and raw[20:24] == TS_OPTION_HEAD
+                    tsval, tsecr = TS_VALUES.unpack_from(raw, 24) if predicted else (None, None)
+                else:
+                    predicted, tsval, tsecr = offset == 0x50, None, None
+                if predicted:
+                    data = bytes(raw[offset >> 2:])
+                    outcome = conn.predicted_segment_arrives(seq, ack, flags, wnd, data, tsval, tsecr, ecn == ECN_CE)
+                    if outcome is not NOT_PREDICTED:
+                        return outcome
         try:
-            seg = parse_segment(pkt.payload)
+            seg = parse_segment(raw)
         except ValueError as e:
             return DropReason.MALFORMED, f"TCP: {e}"
-        ecn = (pkt.datagram[1] >> 4) & 3 if pkt.v6 else pkt.datagram[1] & 3
         seg.ce = ecn == ECN_CE
         if pkt.broadcast:
             # RFC 1122 4.2.3.10: TCP is for one peer; a SYN to a broadcast or multicast address is discarded.
@@ -512,6 +546,7 @@ class TcpStack:
     def ip_send(self, v6: bool, src: int, dst: int, raw: bytes, ecn: int = 0) -> str | None:
         """Hand a segment to IP; IPv4 sets DF, since TCP sizes its segments to the path MTU (3.7.2). `ecn` is
         the IP header's ECN field (ECT(0) for the data of an ECN-capable connection)."""
+        self.out_segments += 1
         if v6:
             return self.host.send_ipv6(dst, P.IP_TCP, raw, src=src, traffic_class=ecn)
         return self.host.send_ipv4(dst, P.IP_TCP, raw, src=src, df=True, ecn=ecn)
@@ -804,6 +839,7 @@ class TcpConnection:
         self.ts_recent = 0                       # TS.Recent (RFC 7323 4.3)
         self._ts_recent_ns = 0                   # when TS.Recent was recorded (the 24-day rule, 5.5)
         self._ts_offset = stack.ts_offset(local, remote)
+        self._csum_base = tcp_wire.checksum_base(local, remote, lport, rport)   # every segment's checksum starts here
         self._seg_tsecr: int | None = None       # the TSecr of the segment being processed, when valid
         self._rtx_end: int | None = None         # the end of the data sent again (RTT from timestamps)
         # MSS: what we announce (3.7.1) and what the peer announced (R30 default when it sends none).
@@ -908,7 +944,8 @@ class TcpConnection:
 
     def _rcv_mss(self) -> int:
         """The size of the full segments we expect: our MSS less the options on each (Linux's rcv_mss)."""
-        return max(1, self.our_mss - self._option_bytes())
+        mss = self.our_mss - TS_OPTION_LEN if self.ts_ok else self.our_mss       # less _option_bytes()
+        return mss if mss > 1 else 1
 
     @property
     def _data_end(self) -> int:
@@ -1097,24 +1134,53 @@ class TcpConnection:
     # ------------------------------------------------------------------ sending
 
     def _send(self, seq: int, flags: set, data: bytes = b"", options: bytes = b"", ecn: int = 0) -> None:
-        """Build one segment from the TCB and hand it to IP. Every segment with ACK carries ACK=RCV.NXT (and
-        ECE while a congestion mark is to be echoed)."""
-        ack = self.rcv_nxt if "ack" in flags else 0
-        if self._ece_pending and "ack" in flags and "syn" not in flags:
-            flags = flags | {"ece"}
-        syn = "syn" in flags
-        if self.ts_ok and not syn and "rst" not in flags:
-            options = timestamp_option(self._tsval(), self.ts_recent)
-        rx = self._sack_rx
-        if rx is not None and (rx.blocks or rx.dsack) and "ack" in flags and not syn:
-            # RFC 2018 section 4: while data is held out of order, every ACK says what; in the room the
-            # segment's other options (timestamps) leave.
-            options += rx.option(MAX_OPTION_BYTES - -(-len(options) // 4) * 4)
-        window = self._window_field(syn)
-        raw = P.tcp(self.local, self.remote, self.lport, self.rport, seq, ack, flags,
-                    window=window, payload=data, options=options, v6=self.v6)
-        if "ack" in flags:
-            edge = (self.rcv_nxt + (window << (0 if syn else self.rcv_wscale))) % MOD
+        """Build one segment from the TCB and hand it to IP (`flags` by name: {"syn", "ack"})."""
+        self._emit(seq, tcp_wire.flag_bits(flags), data, options, ecn)
+
+    def _emit(self, seq: int, flags: int, data: bytes = b"", options: bytes = b"", ecn: int = 0) -> None:
+        """_send with the flags as the header's bits (tcp_wire.ACK | ...), the form the per-segment path uses.
+        Every segment with ACK carries ACK=RCV.NXT (and ECE while a congestion mark is to be echoed)."""
+        rcv_nxt = self.rcv_nxt
+        if flags & ACK:
+            ack = rcv_nxt
+            if self._ece_pending and not flags & SYN:
+                flags |= ECE
+        else:
+            ack = 0
+        if flags & SYN:
+            window = min(self._rcv_wnd, 0xFFFF)                       # a SYN's is never scaled (RFC 7323 2.2)
+            shift = 0
+            raw = tcp_wire.segment(self._csum_base, self.lport, self.rport, seq, ack, flags, window, options, data)
+        else:
+            # The window field: shifted, rounded up, and never bringing the right edge back from where we
+            # advertised it (RFC 7323 2.4, RFC 9293 3.8.6).
+            shift = self.rcv_wscale
+            window = min(0xFFFF, -(-self._rcv_wnd >> shift))
+            edge = self._rcv_edge
+            if edge is not None:
+                offered = seq_diff(edge, rcv_nxt)
+                if offered > window << shift:
+                    window = min(0xFFFF, -(-offered >> shift))
+            rx = self._sack_rx
+            sack = rx is not None and flags & ACK and (rx.blocks or rx.dsack)
+            if self.ts_ok and not flags & RST:
+                tsval = (self.sim.now_ns // TS_TICK_NS + self._ts_offset) % MOD          # tcp_options.ts_now
+                if not sack and not options:
+                    raw = tcp_wire.segment_with_timestamps(self._csum_base, self.lport, self.rport, seq, ack, flags,
+                                                           window, tsval, self.ts_recent % MOD, data)
+                else:
+                    options = timestamp_option(tsval, self.ts_recent)
+            else:
+                tsval = None
+            if tsval is None or sack or options:
+                if sack:
+                    # RFC 2018 section 4: while data is held out of order, every ACK says what; in the room the
+                    # segment's other options (timestamps) leave.
+                    options += rx.option(MAX_OPTION_BYTES - -(-len(options) // 4) * 4)
+                raw = tcp_wire.segment(self._csum_base, self.lport, self.rport, seq, ack, flags, window, options,
+                                       data)
+        if flags & ACK:
+            edge = (rcv_nxt + (window << shift)) % MOD
             if self._rcv_edge is None or seq_lt(self._rcv_edge, edge):
                 self._rcv_edge = edge
             self._ack_sent()
@@ -1135,18 +1201,6 @@ class TcpConnection:
             ts = (self._tsval(), 0 if active else self.ts_recent)     # TSecr only with ACK (RFC 7323 3.2)
         sack = self.sack_wanted if active else self.sack_ok
         return syn_options(self.our_mss, wscale, ts, sack_permitted=sack)
-
-    def _window_field(self, syn: bool) -> int:
-        """SEG.WND for a segment we send: a SYN's is never scaled (RFC 7323 2.2); others are shifted, rounded
-        up, and never bring the right edge back from where we advertised it (RFC 7323 2.4, RFC 9293 3.8.6)."""
-        if syn:
-            return min(self.rcv_wnd, 0xFFFF)
-        field = scaled_window(self.rcv_wnd, self.rcv_wscale)
-        if self._rcv_edge is not None:
-            offered = seq_diff(self._rcv_edge, self.rcv_nxt)
-            if offered > field << self.rcv_wscale:
-                field = scaled_window(offered, self.rcv_wscale)
-        return field
 
     def _receive_window(self) -> int:
         """What arriving text may fill: RCV.WND, or more if we advertised a right edge beyond it."""
@@ -1178,7 +1232,7 @@ class TcpConnection:
     def _delayed_ack(self) -> None:
         self._delack_timer = None
         if self.state not in (CLOSED, LISTEN, SYN_SENT):
-            self._send(self.snd_nxt, {"ack"})
+            self._emit(self.snd_nxt, ACK)
 
     def _transmit(self, seq: int, n: int) -> int:
         """Send the segment that starts at `seq`: the SYN, or n bytes of data with the FIN if they end the data.
@@ -1196,23 +1250,28 @@ class TcpConnection:
         rx = self._sack_rx
         if rx is not None and (rx.blocks or rx.dsack):
             n = min(n, max(1, self.effective_mss() - rx.option_length()))   # room for the blocks
-        start = seq_diff(seq, self._buf_seq)
-        data = bytes(self._sndbuf[start:start + n])
-        end = (seq + len(data)) % MOD
-        flags = {"ack"}
-        if data and end == self._data_end:
-            flags.add("psh")                                       # the last of what the application gave us
-        if self._fin_requested and end == self._data_end:
-            flags.add("fin")
-        new = seq == self.snd_nxt
-        if data and not new:
-            self.retransmitted_bytes += len(data)
-        if data and new and self._cwr_pending:
-            flags.add("cwr")                                          # the window was reduced (RFC 3168 6.1.2)
-            self._cwr_pending = False
+        buf_seq, sndbuf = self._buf_seq, self._sndbuf
+        start = seq_diff(seq, buf_seq)
+        data = bytes(sndbuf[start:start + n])
+        flags = ACK
+        if (seq + len(data)) % MOD == (buf_seq + len(sndbuf)) % MOD:     # the end of what we were given
+            if data:
+                flags |= PSH                                          # the last of what the application gave us
+            if self._fin_requested:
+                flags |= FIN
+        ecn = 0
+        if data:
+            if seq != self.snd_nxt:
+                self.retransmitted_bytes += len(data)
+            else:
+                if self._cwr_pending:
+                    flags |= CWR                                      # the window was reduced (RFC 3168 6.1.2)
+                    self._cwr_pending = False
+                if self.ecn:
+                    ecn = ECN_ECT0
         # New data of an ECN connection is ECN-capable; retransmissions are not (RFC 3168 6.1.5).
-        self._send(seq, flags, data, ecn=ECN_ECT0 if self.ecn and data and new else 0)
-        return len(data) + ("fin" in flags)
+        self._emit(seq, flags, data, ecn=ecn)
+        return len(data) + (flags & FIN)
 
     def _output(self) -> None:
         """Send what the windows allow (the peer's and the congestion window), then an ACK if one is owed
@@ -1222,40 +1281,54 @@ class TcpConnection:
             cc = self.cc
             if cc.mss != mss:
                 cc.set_mss(mss)
-            if self._scoreboard is not None:
+            sb = self._scoreboard
+            if sb is not None:
                 if self._loss or self._in_recovery:
                     self._retransmit_holes(mss)                       # RFC 6675 NextSeg rule 1, then new data
             elif self._loss:
                 self._retransmit_lost(mss)
             while True:
-                unsent = seq_diff(self._data_end, self.snd_nxt)       # -1 once the FIN has gone
+                # seq_diff(_data_end, SND.NXT) and the others, inline: this runs for every segment.
+                snd_nxt, snd_una = self.snd_nxt, self.snd_una
+                unsent = (self._buf_seq + len(self._sndbuf) - snd_nxt) % MOD
+                if unsent >= HALF:
+                    unsent -= MOD                                     # -1 once the FIN has gone
                 if unsent > 0:
-                    room = seq_diff((self.snd_una + self.snd_wnd) % MOD, self.snd_nxt)
-                    n = min(unsent, mss, room)
+                    room = (snd_una + self.snd_wnd - snd_nxt) % MOD
+                    if room >= HALF:
+                        room -= MOD
+                    full = unsent if unsent < mss else mss
+                    n = full if full < room else room
                     if n <= 0:
                         break                                         # the peer's window is full
-                    if n < min(unsent, mss) and self.snd_nxt != self.snd_una:
+                    if n < full and snd_nxt != snd_una:
                         break             # no runt for the window's last bytes while ACKs will come (3.8.6.2.1)
                     if n < mss and self._nagle_holds(n == unsent):
                         break                                         # Nagle: wait for the small one's ACK
-                    if cc.cwnd - self._pipe() < n:
+                    if self._loss or self._in_recovery or (sb is not None and sb.sacked_bytes):
+                        pipe = self._pipe()
+                    else:
+                        pipe = (snd_nxt - snd_una) % MOD              # _pipe() when nothing is SACKed or lost
+                        if pipe >= HALF:
+                            pipe -= MOD
+                    if cc.cwnd - pipe < n:
                         break                                         # the congestion window is full
                 elif unsent == 0 and self._fin_requested:
                     n = 0                                             # the FIN alone
                 else:
                     break
-                used = self._transmit(self.snd_nxt, n)
-                self.snd_nxt = (self.snd_nxt + used) % MOD
+                used = self._transmit(snd_nxt, n)
+                self.snd_nxt = snd_nxt = (snd_nxt + used) % MOD
                 if 0 < n < mss:
-                    self._small_end = self.snd_nxt
+                    self._small_end = snd_nxt
                 if self._rtt_timing is None:
-                    self._rtt_timing = (self.snd_nxt, self.sim.now_ns)
+                    self._rtt_timing = (snd_nxt, self.sim.now_ns)
                 if self._rtx_timer is None:
                     self._start_timer()
             if self._rtx_timer is None and seq_diff(self._data_end, self.snd_nxt) > 0:
                 self._start_timer()                                   # a zero window: the persist timer
         if self._ack_needed:
-            self._send(self.snd_nxt, {"ack"})
+            self._emit(self.snd_nxt, ACK)
 
     def _nagle_holds(self, last: bool) -> bool:
         """RFC 896 as Linux applies it (Minshall's variant, tcp_nagle_check): a segment smaller than the MSS
@@ -1433,6 +1506,58 @@ class TcpConnection:
             return self._arrives_in_syn_sent(seg)
         return self._arrives_in_other_states(seg)
 
+    def predicted_segment_arrives(self, seq: int, ack: int, flags: int, wnd: int, data: bytes, tsval: int | None,
+                                  tsecr: int | None, ce: bool):
+        """Header prediction, as Linux's tcp_rcv_established: in ESTABLISHED (and the closing states of
+        PREDICTED_STATES), an ACK (PSH allowed, no other flag) at RCV.NXT with the options the connection
+        always sends, that is neither a duplicate ACK nor news for the scoreboard, and whose text fits the
+        window, needs only the steps of 3.10.7.4 that do something with it. Those are done here in the same
+        order, with the same methods, as _arrives_in_other_states does them (the same _after_the_ack); any
+        other segment (and this one when a condition fails, checked before anything changes) returns
+        NOT_PREDICTED, and the caller takes the general path. TcpStack._segment_arrives has checked the
+        state, the flags, the options and the checksum."""
+        # (The comparisons of sequence numbers and timestamps are written out: seq_le(a, b) is
+        # (b - a) % MOD < HALF, seq_lt(a, b) and ts_before(a, b) are 0 < (b - a) % MOD < HALF.)
+        if seq != self.rcv_nxt:
+            return NOT_PREDICTED
+        snd_una, snd_nxt = self.snd_una, self.snd_nxt
+        if (ack - snd_una) % MOD >= HALF or (snd_nxt - ack) % MOD >= HALF:
+            return NOT_PREDICTED                  # an old ACK, or one of data never sent
+        if tsval is not None and 0 < (self.ts_recent - tsval - PAWS_WINDOW) % MOD < HALF:
+            return NOT_PREDICTED                  # PAWS may reject it (RFC 7323 5.3)
+        window = self._rcv_wnd                    # _receive_window()
+        edge = self._rcv_edge
+        if edge is not None:
+            offered = (edge - seq) % MOD
+            if HALF > offered > window:
+                window = offered
+        if not 0 <= window < HALF or len(data) > window:
+            return NOT_PREDICTED                  # not acceptable as a whole (first check, and _trim)
+        if self.wscale_ok:
+            wnd <<= self.snd_wscale                                   # RFC 7323 2.3
+        if not data and ack == snd_una and wnd == self.snd_wnd != 0 and snd_una != snd_nxt:
+            return NOT_PREDICTED                  # a duplicate ACK (RFC 5681)
+        sb = self._scoreboard
+        if sb is not None and sb.sacked_bytes:
+            return NOT_PREDICTED                  # the scoreboard's Update
+        # The segment is acceptable, and in the window whole. RFC 7323 4.3: TS.Recent.
+        if tsval is not None:
+            if (self._rcv_wup - seq) % MOD < HALF and (not 0 < (self.ts_recent - tsval) % MOD < HALF
+                                                        or self._ts_recent_stale()):
+                self._ts_recent_update(tsval)
+            self._seg_tsecr = tsecr
+        else:
+            self._seg_tsecr = None
+        # fifth, the ACK field.
+        self._retries = 0
+        if ack != snd_una:
+            self._ack_advanced(ack, self._pipe() if snd_una != self.iss else None)
+        wl1 = self.snd_wl1
+        if (ack - self.snd_una) % MOD < HALF and (0 < (seq - wl1) % MOD < HALF or (
+                wl1 == seq and (ack - self.snd_wl2) % MOD < HALF)):
+            self.snd_wnd, self.snd_wl1, self.snd_wl2 = wnd, seq, ack  # the window update
+        return self._after_the_ack(seq, data, False, False, ce, len(data))
+
     def _arrives_in_syn_sent(self, seg: Segment):
         """3.10.7.3."""
         flags = seg.flags
@@ -1595,6 +1720,12 @@ class TcpConnection:
         if seq_le(self.snd_una, seg.ack) and (seq_lt(self.snd_wl1, seg.seq) or (
                 self.snd_wl1 == seg.seq and seq_le(self.snd_wl2, seg.ack))):
             self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.wnd, seg.seq, seg.ack     # the window update
+        return self._after_the_ack(seq, data, fin, "cwr" in flags, seg.ce, len(seg.data))
+
+    def _after_the_ack(self, seq: int, data: bytes, fin: bool, cwr: bool, ce: bool, length: int):
+        """3.10.7.4 after the ACK field's news: our FIN acknowledged, then the segment text and the FIN bit
+        (`seq`, `data`, `fin`: what _trim kept; `length`: the text as it came, for the receiver's RTT), then
+        what may be sent."""
         # Our FIN acknowledged? (CLOSE may have come before all the data went out, so until then these
         # states still send data, below.)
         if self.state == FIN_WAIT_1 and self._fin_acked:
@@ -1608,21 +1739,21 @@ class TcpConnection:
             # "The only thing that can arrive in this state is a retransmission of the remote FIN."
             if fin:
                 self._restart_time_wait()
-                self._send(self.snd_nxt, {"ack"})
+                self._emit(self.snd_nxt, ACK)
             return None
 
         # seventh and eighth: the segment text and the FIN bit (after the peer's FIN, in CLOSE-WAIT, CLOSING
         # and LAST-ACK, there is none: the text is ignored).
         outcome = None
         if self.ecn:
-            if "cwr" in flags:
+            if cwr:
                 self._ece_pending = False                             # the sender reduced its window
-            if seg.ce and data:
+            if ce and data:
                 self._ece_pending = True                              # echo the mark until CWR (6.1.3)
                 self._ack_needed = True                               # at once, as Linux does on CE
         if self.state in RECEIVING_STATES and (data or fin):
             if data:
-                self._rcv_rtt_measure(seg)
+                self._rcv_rtt_measure(length)
             outcome = self._receive_text(seq, data, fin)
         if self.state != CLOSED:
             self._offer_room()
@@ -1647,10 +1778,10 @@ class TcpConnection:
         """RFC 7323 5.5: TS.Recent recorded more than 24 days ago is invalid (the peer's clock may have wrapped)."""
         return self.sim.now_ns - self._ts_recent_ns >= PAWS_24DAYS_NS
 
-    def _rcv_rtt_measure(self, seg: Segment) -> None:
-        """The receiver's RTT, for the autotuning (rcvbuf.py): from the echoed timestamp of a full segment,
-        or else from the time one window takes to arrive."""
-        if self._seg_tsecr and len(seg.data) >= self._rcv_mss():
+    def _rcv_rtt_measure(self, length: int) -> None:
+        """The receiver's RTT, for the autotuning (rcvbuf.py): from the echoed timestamp of a full segment
+        (`length` bytes of text), or else from the time one window takes to arrive."""
+        if self._seg_tsecr and length >= self._rcv_mss():
             ticks = (self._tsval() - self._seg_tsecr) % MOD
             if ticks < MOD // 2:
                 self.rcvbuf.rtt_from_timestamp(max(1, ticks) * TS_TICK_NS)
@@ -1712,7 +1843,7 @@ class TcpConnection:
             return DropReason.ACK_RATE_LIMITED, f"TCP {why}; challenge ACK over the host's limit (RFC 5961 7)"
         if challenge:
             stats["challenge_acks"] += 1
-        self._send(self.snd_nxt, {"ack"})
+        self._emit(self.snd_nxt, ACK)
         return None
 
     def _oow_rate_limited(self) -> bool:
@@ -1912,6 +2043,8 @@ class TcpConnection:
 
     def _take_held(self) -> None:
         """Take the held pieces the in-order text has reached, then a held FIN once nothing is missing."""
+        if not self._out_of_order and self._ofo_fin is None:
+            return                                                    # nothing held (nearly always)
         while self.state in RECEIVING_STATES:
             s = next((s for s in self._out_of_order if seq_le(s, self.rcv_nxt)), None)
             if s is None:
