@@ -25,6 +25,7 @@ LINKTYPE_ETHERNET = 1
 _MAGIC_US = 0xA1B2C3D4
 _MAGIC_NS = 0xA1B23C4D
 MAX_PACKET = 262144      # Wireshark's largest packet; a longer record means a damaged file
+MAX_TIME_NS = (1 << 63) - 1     # the latest time a replay can keep: 2262-04-11, in nanoseconds
 
 # pcapng block types and the options we write or read.
 _SHB, _IDB, _SPB, _EPB = 0x0A0D0D0A, 1, 3, 6
@@ -344,13 +345,18 @@ class PcapReader(_ClosesItsFile):
             raise self._fail(f"packet block at byte offset {offset} announces {captured} bytes of packet, "
                              f"more than it holds")
         name, times, divide = interfaces[iface]
+        time_ns = ((high << 32) | low) * times // divide
+        if time_ns > MAX_TIME_NS:
+            # Only a damaged block says so (a 64-bit count read at the wrong resolution); replay keeps time in
+            # signed 64-bit nanoseconds, as the batch engine's columns do.
+            raise self._fail(f"packet block at byte offset {offset} has a timestamp after the year 2262")
         data = body[20:20 + captured]
         options = self._options(body[20 + captured + (-captured % 4):], endian, offset)
         direction = None
         if _EPB_FLAGS in options and len(options[_EPB_FLAGS]) == 4:
             direction = {_INBOUND: "in", _OUTBOUND: "out"}.get(struct.unpack(endian + "I", options[_EPB_FLAGS])[0] & 3)
         comment = options[_OPT_COMMENT].decode("utf-8", "replace") if _OPT_COMMENT in options else None
-        return PcapRecord(((high << 32) | low) * times // divide, data, original, name, direction, comment)
+        return PcapRecord(time_ns, data, original, name, direction, comment)
 
 
 def read_pcap(path: str) -> list[PcapRecord]:

@@ -240,3 +240,20 @@ def test_damaged_captures_are_replayed_or_refused_at_a_byte_offset(tmp_path_fact
         assert re.search(r"byte offset \d+|not a pcap (or pcapng )?file|link type \d+ is not Ethernet", err), err
     else:
         assert out.startswith("replay: ")
+
+
+@pytest.mark.parametrize("engine", ["batch", "scalar"])
+def test_a_pcapng_timestamp_past_signed_64_bit_nanoseconds_is_refused_at_its_block(tmp_path, capsys, engine):
+    # Found by the property test above: the interface's if_tsresol option code damaged (9 -> 8), so the
+    # nanosecond counts were read as microseconds and came out past 2**63 ns.
+    raw = bytearray(VALID_PCAPNG)
+    code_at = raw.index(struct.pack("<HH", 9, 1))
+    raw[code_at] ^= 1
+    bad = tmp_path / "in.pcapng"
+    bad.write_bytes(bytes(raw))
+    code = cli.main(["replay", str(PROGRAMS / "basic_ipv4.p4"), "-i", f"1={bad}", "--out-dir", str(tmp_path),
+                     "--engine", engine])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert re.fullmatch(rf"{re.escape(str(bad))}: error: packet block at byte offset \d+ has a timestamp after the "
+                        r"year 2262\n", err), err
