@@ -1,0 +1,397 @@
+"""A P4Runtime server for one device (what BMv2's simple_switch_grpc offers controllers), on grpcio and the
+`p4runtime` package's generated bindings.
+
+`P4RuntimeSwitch` is the device as controllers see it: its pipeline (set by SetForwardingPipelineConfig), its
+arbitration state and the lock that guards its tables. A network takes the same lock while it simulates, so
+a gRPC thread never touches tables while packets are processed. `Servicer` turns each RPC into calls on it
+and every failure into a gRPC status: P4RuntimeError as its code, anything else INTERNAL, logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import tempfile
+import threading
+from concurrent import futures
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, status_pb2
+from p4.v1 import p4runtime_pb2 as R
+from p4.v1 import p4runtime_pb2_grpc as G
+
+from ..diagnostics import DiagnosticError
+from ..runtime.errors import ControlPlaneError
+from .arbitration import Arbitration, election_number, not_primary
+from .errors import P4RuntimeError, invalid, not_found, unimplemented
+from .translate import Translator, make_pipeline
+
+log = logging.getLogger("dataplane.p4runtime")
+
+API_VERSION = "1.4.1"
+Action = R.SetForwardingPipelineConfigRequest
+
+
+class P4RuntimeSwitch:
+    """One device behind a P4Runtime server.
+
+    program: the P4 file used when a controller's device config is empty or a BMv2 JSON (as the tutorials'
+    controllers send); install(compiled) -> Device puts a new program in place (a network swaps its node's
+    device); lock: held around every change, shared with the simulator when there is one."""
+
+    def __init__(self, name: str = "device", device_id: int = 0, program: str | None = None,
+                 include_dirs=None, defines=None, install=None, lock=None, cpu_port: int = 510):
+        self.name = name
+        self.device_id = device_id
+        self.program = program
+        self.include_dirs = include_dirs
+        self.defines = defines
+        self.install = install or self._new_device
+        self.lock = lock if lock is not None else threading.RLock()
+        self.cpu_port = cpu_port
+        self.device = None
+        self.pipeline = None
+        self.saved = None                   # a pipeline verified and saved (VERIFY_AND_SAVE), not yet committed
+        self.arbitration = Arbitration()
+
+    def _new_device(self, compiled):
+        from ..runtime.device import Device
+        return Device(compiled, name=self.name)
+
+    # -- checks shared by the RPCs
+
+    def check_device(self, device_id: int) -> None:
+        if device_id != self.device_id:
+            raise not_found(f"no device with ID {device_id} here (this server's device ID is {self.device_id})")
+
+    def check_primary(self, has_election_id: bool, election_id) -> None:
+        eid = election_number(election_id) if has_election_id else 0
+        if not self.arbitration.is_primary(eid):
+            raise not_primary(eid)
+
+    def translator(self) -> Translator:
+        if self.pipeline is None:
+            raise P4RuntimeError(grpc.StatusCode.FAILED_PRECONDITION,
+                                 "no forwarding pipeline is set: send SetForwardingPipelineConfig first")
+        return Translator(self.device, self.pipeline)
+
+    # -- the pipeline
+
+    def set_pipeline(self, request: R.SetForwardingPipelineConfigRequest) -> None:
+        self.check_device(request.device_id)
+        self.check_primary(request.HasField("election_id"), request.election_id)
+        if request.action == Action.UNSPECIFIED:
+            raise invalid("SetForwardingPipelineConfig needs an action (VERIFY_AND_COMMIT, ...)")
+        if request.action == Action.COMMIT:
+            if self.saved is None:
+                raise P4RuntimeError(grpc.StatusCode.FAILED_PRECONDITION,
+                                     "COMMIT without a pipeline saved by VERIFY_AND_SAVE")
+            pipe, self.saved = self.saved, None
+            self._commit(pipe)
+            return
+        cfg = request.config
+        compiled = self.compile(cfg.p4_device_config)
+        pipe = make_pipeline(compiled, cfg.p4info, cfg.p4_device_config, cfg.cookie.cookie)
+        if request.action == Action.VERIFY:
+            return
+        if request.action == Action.VERIFY_AND_SAVE:
+            self.saved = pipe
+            return
+        self._commit(pipe)
+
+    def _commit(self, pipe) -> None:
+        with self.lock:
+            self.device = self.install(pipe.compiled)
+            self.pipeline = pipe
+
+    def compile(self, device_config: bytes):
+        source = program_source(device_config)
+        try:
+            if source is None:
+                if self.program is None:
+                    raise invalid("the device config is not a P4 program and the server was given none: send the "
+                                  "program's P4 source as the device config, or start the server with a program")
+                return _build(self.program, self.include_dirs, self.defines)
+            return _build_source(source, self.include_dirs, self.defines)
+        except DiagnosticError as exc:
+            raise invalid(f"the P4 program does not compile:\n{exc.render()}") from None
+
+    def get_pipeline(self, request: R.GetForwardingPipelineConfigRequest) -> R.GetForwardingPipelineConfigResponse:
+        self.check_device(request.device_id)
+        out = R.GetForwardingPipelineConfigResponse()
+        pipe = self.pipeline
+        if pipe is None:
+            return out
+        rt = R.GetForwardingPipelineConfigRequest
+        out.config.cookie.cookie = pipe.cookie
+        if request.response_type in (rt.ALL, rt.P4INFO_AND_COOKIE):
+            out.config.p4info.CopyFrom(pipe.p4info)
+        if request.response_type in (rt.ALL, rt.DEVICE_CONFIG_AND_COOKIE):
+            out.config.p4_device_config = pipe.device_config
+        return out
+
+    # -- Write and Read
+
+    def write(self, request: R.WriteRequest) -> list:
+        """Apply the updates; returns one P4RuntimeError or None per update."""
+        self.check_device(request.device_id)
+        self.check_primary(request.HasField("election_id"), request.election_id)
+        if request.atomicity != R.WriteRequest.CONTINUE_ON_ERROR:
+            raise unimplemented("only CONTINUE_ON_ERROR atomicity is supported")
+        with self.lock:
+            tr = self.translator()
+            return [self._update(tr, u) for u in request.updates]
+
+    @staticmethod
+    def _update(tr: Translator, update: R.Update):
+        if update.type == R.Update.UNSPECIFIED:
+            return invalid("the update has no type (INSERT, MODIFY or DELETE)")
+        entity = update.entity
+        which = entity.WhichOneof("entity")
+        handlers = {
+            "table_entry": tr.write_table_entry,
+            "action_profile_member": tr.write_member,
+            "action_profile_group": tr.write_group,
+            "counter_entry": tr.write_counter,
+            "direct_counter_entry": tr.write_direct_counter,
+            "register_entry": tr.write_register,
+            "packet_replication_engine_entry": tr.write_pre,
+        }
+        try:
+            if which not in handlers:
+                raise unimplemented(f"writing {which or 'an empty entity'} is not supported")
+            handlers[which](update.type, getattr(entity, which))
+        except P4RuntimeError as exc:
+            return exc
+        return None
+
+    def read(self, request: R.ReadRequest) -> list:
+        self.check_device(request.device_id)
+        out = []
+        with self.lock:
+            tr = self.translator()
+            handlers = {
+                "table_entry": tr.read_table_entries,
+                "action_profile_member": tr.read_members,
+                "action_profile_group": tr.read_groups,
+                "counter_entry": tr.read_counters,
+                "direct_counter_entry": tr.read_direct_counters,
+                "register_entry": tr.read_registers,
+                "packet_replication_engine_entry": tr.read_pre,
+            }
+            for entity in request.entities:
+                which = entity.WhichOneof("entity")
+                if which not in handlers:
+                    raise unimplemented(f"reading {which or 'an empty entity'} is not supported")
+                for item in handlers[which](getattr(entity, which)):
+                    e = R.Entity()
+                    getattr(e, which).CopyFrom(item)
+                    out.append(e)
+        return out
+
+
+def program_source(device_config: bytes) -> str | None:
+    """The P4 source in a device config: the bytes themselves, or the device_data of a P4DeviceConfig (what
+    the tutorials' p4runtime_lib sends); None when there is none (empty, or a BMv2 JSON)."""
+    text = _text(device_config)
+    if text is None:
+        text = _text(_device_data(device_config))
+        if text is None:
+            raise invalid("the device config's device_data is not P4 source text")
+    if not text.strip() or text.lstrip().startswith("{"):
+        return None
+    return text
+
+
+def _device_data(device_config: bytes) -> bytes:
+    """The device_data (field 3) of a serialized p4.tmp.P4DeviceConfig. The `p4runtime` package no longer
+    ships p4.tmp, so the message is read as an Empty whose fields are all unknown."""
+    from google.protobuf import empty_pb2
+    from google.protobuf.message import DecodeError
+    try:
+        fields = empty_pb2.Empty.FromString(device_config).UnknownFields()
+    except DecodeError:
+        raise invalid("the device config is neither P4 source text nor a P4DeviceConfig") from None
+    for f in fields:
+        if f.field_number == 3 and isinstance(f.data, bytes):
+            return f.data
+    raise invalid("the device config is a P4DeviceConfig without device_data")
+
+
+def _text(data: bytes) -> str | None:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if any(ord(c) < 32 and c not in "\t\n\r\f\v" for c in text):
+        return None
+    return text
+
+
+_compiled_cache: dict = {}
+_cache_lock = threading.Lock()
+
+
+def _build(path: str, include_dirs, defines):
+    from ..build import build
+    key = ("path", os.path.abspath(path), tuple(include_dirs or ()), tuple(sorted((defines or {}).items())))
+    with _cache_lock:
+        if key not in _compiled_cache:
+            _compiled_cache[key] = build(path, include_dirs, defines)
+        return _compiled_cache[key]
+
+
+def _build_source(source: str, include_dirs, defines):
+    """Compile P4 source text (several switches pushing one program compile it once)."""
+    key = ("source", source, tuple(include_dirs or ()), tuple(sorted((defines or {}).items())))
+    with _cache_lock:
+        if key in _compiled_cache:
+            return _compiled_cache[key]
+    from ..build import build
+    with tempfile.TemporaryDirectory(prefix="dataplane-p4rt-") as tmp:
+        path = os.path.join(tmp, "program.p4")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(source)
+        compiled = build(path, include_dirs, defines)
+    with _cache_lock:
+        _compiled_cache[key] = compiled
+    return compiled
+
+
+# ---------------------------------------------------------------------------- gRPC
+
+
+class _Stream:
+    """The responses waiting to go out on one StreamChannel; None ends it, a P4RuntimeError aborts it."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue = queue.Queue()
+
+    def put(self, item) -> None:
+        self.queue.put(item)
+
+
+class Servicer(G.P4RuntimeServicer):
+    def __init__(self, switch: P4RuntimeSwitch):
+        self.switch = switch
+
+    def _run(self, context, fn):
+        try:
+            return fn()
+        except P4RuntimeError as exc:
+            err = exc
+        except (DiagnosticError, ControlPlaneError) as exc:
+            err = invalid(exc.render() if isinstance(exc, DiagnosticError) else str(exc))
+        except Exception as exc:     # noqa: BLE001 - the server answers INTERNAL rather than dying
+            log.exception("internal error in a P4Runtime request")
+            err = P4RuntimeError(grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}: {exc}")
+        context.abort(err.code, err.message)
+
+    def Write(self, request, context):
+        errors = self._run(context, lambda: self.switch.write(request))
+        if not any(errors):
+            return R.WriteResponse()
+        status = status_pb2.Status(code=code_pb2.UNKNOWN, message=_summary(errors))
+        for err in errors:
+            e = R.Error(canonical_code=err.code.value[0], message=err.message) if err else \
+                R.Error(canonical_code=code_pb2.OK)
+            detail = any_pb2.Any()
+            detail.Pack(e)
+            status.details.append(detail)
+        context.set_trailing_metadata((("grpc-status-details-bin", status.SerializeToString()),))
+        context.abort(grpc.StatusCode.UNKNOWN, status.message)
+
+    def Read(self, request, context):
+        entities = self._run(context, lambda: self.switch.read(request))
+        # Chunks keep each response well under gRPC's default message size.
+        for start in range(0, len(entities), 1000):
+            yield R.ReadResponse(entities=entities[start:start + 1000])
+        if not entities:
+            yield R.ReadResponse()
+
+    def SetForwardingPipelineConfig(self, request, context):
+        self._run(context, lambda: self.switch.set_pipeline(request))
+        return R.SetForwardingPipelineConfigResponse()
+
+    def GetForwardingPipelineConfig(self, request, context):
+        return self._run(context, lambda: self.switch.get_pipeline(request))
+
+    def Capabilities(self, request, context):
+        return R.CapabilitiesResponse(p4runtime_api_version=API_VERSION)
+
+    def StreamChannel(self, request_iterator, context):
+        stream = _Stream()
+        switch = self.switch
+        threading.Thread(target=self._read_stream, args=(request_iterator, stream), daemon=True,
+                         name=f"p4runtime-stream-{switch.name}").start()
+        context.add_callback(lambda: stream.put(None))
+        while True:
+            item = stream.queue.get()
+            if item is None:
+                break
+            if isinstance(item, P4RuntimeError):
+                self._leave(stream)
+                context.abort(item.code, item.message)
+            yield item
+        self._leave(stream)
+
+    def _read_stream(self, request_iterator, stream: _Stream) -> None:
+        switch = self.switch
+        try:
+            for msg in request_iterator:
+                which = msg.WhichOneof("update")
+                try:
+                    if which == "arbitration":
+                        switch.check_device(msg.arbitration.device_id)
+                        for target, response in switch.arbitration.update(stream, switch.device_id,
+                                                                          msg.arbitration):
+                            target.put(response)
+                    else:
+                        stream.put(_stream_error(msg, which))
+                except P4RuntimeError as exc:
+                    stream.put(exc)
+                    return
+                except Exception:     # noqa: BLE001 - logged; the stream ends with INTERNAL
+                    log.exception("internal error in a P4Runtime stream")
+                    stream.put(P4RuntimeError(grpc.StatusCode.INTERNAL, "internal error in the stream"))
+                    return
+        except grpc.RpcError:
+            pass                      # the client went away
+        finally:
+            stream.put(None)
+
+    def _leave(self, stream: _Stream) -> None:
+        for target, response in self.switch.arbitration.remove(stream, self.switch.device_id):
+            target.put(response)
+
+
+def _stream_error(msg: R.StreamMessageRequest, which: str | None) -> R.StreamMessageResponse:
+    out = R.StreamMessageResponse()
+    out.error.canonical_code = code_pb2.UNIMPLEMENTED
+    out.error.message = f"stream messages of kind {which or 'none'} are not supported"
+    if which == "packet":
+        out.error.packet_out.packet_out.CopyFrom(msg.packet)
+    return out
+
+
+def _summary(errors: list) -> str:
+    failed = [e for e in errors if e is not None]
+    if len(failed) == 1:
+        return failed[0].message
+    return f"{len(failed)} of {len(errors)} updates failed"
+
+
+def start_server(switch: P4RuntimeSwitch, address: str, workers: int = 16) -> grpc.Server:
+    """Serve the switch on `address` (host:port); the caller stops it with server.stop(grace)."""
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"p4rt-{switch.name}"))
+    G.add_P4RuntimeServicer_to_server(Servicer(switch), server)
+    try:
+        bound = server.add_insecure_port(address)
+    except RuntimeError:
+        bound = 0
+    if not bound:
+        raise P4RuntimeError(grpc.StatusCode.UNAVAILABLE, f"cannot listen on {address} (is the port in use?)")
+    server.start()
+    return server
