@@ -1,0 +1,123 @@
+"""P4Runtime switches in simulated topologies: the `p4runtime` setting, the servers `dataplane cli` starts,
+and the tutorials' basic exercise programmed through P4Runtime by their own p4runtime_lib."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import grpc
+import pytest
+from p4.v1 import p4runtime_pb2 as R
+from p4.v1 import p4runtime_pb2_grpc as G
+
+from dataplane.diagnostics import DiagnosticError
+from dataplane.net.network import Network
+from dataplane.net.shell import Shell, net_close, start_p4runtime
+from dataplane.net.topology import load_topology
+from dataplane.net.tutorial import load_tutorial_topology
+from dataplane.p4runtime.network import FIRST_PORT, NetworkServers
+from p4rt_support import SERVE_P4, free_port
+from test_server_tutorials import prepare_basic, program_switches, tutorials
+
+YAML = """
+name: two
+nodes:
+  h1: {{kind: host, interfaces: {{eth0: {{ipv4: 10.0.0.1/24}}}}}}
+  h2: {{kind: host, interfaces: {{eth0: {{ipv4: 10.0.0.2/24}}}}}}
+  s1: {{kind: p4, program: {program}, p4runtime: {setting}, interfaces: {{p1: {{port: 1}}, p2: {{port: 2}}}}}}
+links:
+  - ends: [h1:eth0, s1:p1]
+  - ends: [h2:eth0, s1:p2]
+"""
+
+
+def yaml_topology(tmp_path, setting):
+    path = tmp_path / "two.yaml"
+    path.write_text(YAML.format(program=SERVE_P4, setting=setting))
+    return load_topology(str(path))
+
+
+def test_the_setting_in_yaml_gives_ports_and_device_ids(tmp_path):
+    net = Network(yaml_topology(tmp_path, "true"))
+    assert NetworkServers(net).wanted() == [("s1", 0, FIRST_PORT + 0)]
+    net = Network(yaml_topology(tmp_path, 50100))
+    assert NetworkServers(net).wanted() == [("s1", 0, 50100)]
+    net = Network(yaml_topology(tmp_path, "false"))
+    assert NetworkServers(net).wanted() == []
+
+
+@pytest.mark.parametrize("value", ["70000", "yes please", "-1"])
+def test_a_bad_setting_is_a_located_error(tmp_path, value):
+    with pytest.raises(DiagnosticError) as exc:
+        yaml_topology(tmp_path, json.dumps(value) if not value.lstrip("-").isdigit() else value)
+    assert "p4runtime must be true, false or a TCP port number" in exc.value.render()
+    assert "two.yaml:" in exc.value.render()
+
+
+def test_routers_take_no_p4runtime(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("name: r\nnodes:\n  r1: {kind: router, p4runtime: true}\nlinks: []\n")
+    with pytest.raises(DiagnosticError) as exc:
+        load_topology(str(path))
+    assert "'p4runtime' is a setting of p4 nodes" in exc.value.render()
+
+
+def test_the_shell_starts_servers_and_writes_wait_for_commands(tmp_path):
+    port = free_port()
+    out = io.StringIO()
+    shell = Shell(Network(yaml_topology(tmp_path, port)), stdout=out)
+    start_p4runtime(shell)
+    try:
+        assert f"*** s1: P4Runtime server on 127.0.0.1:{port}, device ID 0" in out.getvalue()
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = G.P4RuntimeStub(channel)
+            r = stub.GetForwardingPipelineConfig(R.GetForwardingPipelineConfigRequest(device_id=0), timeout=10)
+            assert not r.config.HasField("p4info")
+            # While a command holds the lock, a request waits (and here times out).
+            with shell.lock:
+                with pytest.raises(grpc.RpcError) as exc:
+                    list(stub.Read(R.ReadRequest(device_id=0), timeout=1))
+                assert exc.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+            with pytest.raises(grpc.RpcError) as exc:
+                list(stub.Read(R.ReadRequest(device_id=0), timeout=10))
+            assert exc.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    finally:
+        net_close(shell)
+
+
+def basic_topology(tmp_path, tut, ports: list[int]):
+    """The basic exercise's pod topology with P4Runtime switches and no runtime files."""
+    basic = tut / "exercises" / "basic"
+    doc = json.loads((basic / "pod-topo" / "topology.json").read_text())
+    for (name, spec), port in zip(sorted(doc["switches"].items()), ports):
+        spec.pop("runtime_json", None)
+        spec["p4runtime"] = port
+    path = tmp_path / "topology.json"
+    path.write_text(json.dumps(doc))
+    return load_tutorial_topology(str(path), program=str(basic / "solution" / "basic.p4"))
+
+
+def test_basic_exercise_programmed_through_p4runtime(tmp_path):
+    tut = tutorials()
+    ports = [free_port() for _ in range(4)]
+    topo = basic_topology(tmp_path, tut, ports)
+    out = io.StringIO()
+    shell = Shell(Network(topo), stdout=out)
+    start_p4runtime(shell)
+    try:
+        shell.run_line("h1 ping -c 1 h3")                       # no entries yet: the switches drop
+        assert "0 received" in out.getvalue(), out.getvalue()
+        for name in ("s1", "s2", "s3", "s4"):
+            prepare_basic(tmp_path, tut, name)
+        targets = [(f"127.0.0.1:{port}", place, f"{name}-runtime.json")
+                   for place, (name, port) in enumerate(zip(("s1", "s2", "s3", "s4"), ports))]
+        program_switches(tut, tmp_path, targets)
+        before = out.getvalue()
+        assert shell.run_line("h1 ping -c 1 h3"), out.getvalue()[len(before):]
+        assert "1 received" in out.getvalue()[len(before):]
+        assert shell.run_line("s1 table_dump MyIngress.ipv4_lpm")
+        assert "10.0.3.3" in out.getvalue() or "0x0a000303" in out.getvalue(), out.getvalue()
+    finally:
+        net_close(shell)
