@@ -326,7 +326,7 @@ class Servicer(G.P4RuntimeServicer):
         switch = self.switch
         threading.Thread(target=self._read_stream, args=(request_iterator, stream), daemon=True,
                          name=f"p4runtime-stream-{switch.name}").start()
-        context.add_callback(lambda: stream.put(None))
+        context.add_callback(lambda: (self._leave(stream), stream.put(None)))
         while True:
             item = stream.queue.get()
             if item is None:
@@ -360,6 +360,7 @@ class Servicer(G.P4RuntimeServicer):
         except grpc.RpcError:
             pass                      # the client went away
         finally:
+            self._leave(stream)
             stream.put(None)
 
     def _leave(self, stream: _Stream) -> None:

@@ -19,7 +19,7 @@ from dataplane.p4runtime.server import P4RuntimeSwitch, program_source
 
 from p4rt_support import SERVE_P4
 
-T = 10  # seconds: the bound of every call
+T = 20  # seconds: the bound of every call
 
 
 class Client:
