@@ -29,6 +29,11 @@ class Arbitration:
     def primary_id(self) -> int | None:
         return max(self.elections.values()) if self.elections else None
 
+    def primary_stream(self):
+        with self.lock:
+            primary = self.primary_id()
+            return next((s for s, e in self.elections.items() if e == primary), None)
+
     def is_primary(self, election_id: int) -> bool:
         with self.lock:
             return self.elections and election_id == self.primary_id()

@@ -11,7 +11,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from ..router.agent import CPU_PORT
 from ..runtime.device import Device
+from ..runtime.trace import DropReason
 from .errors import P4RuntimeError
 from .server import P4RuntimeSwitch, start_server
 
@@ -54,7 +56,11 @@ class NetworkServers:
                 spec = self.net.topo.nodes[name]
                 opts = spec.options
                 switch = P4RuntimeSwitch(name, device_id, spec.program, opts.get("include"), opts.get("defines"),
-                                         install=self._installer(name), lock=self.lock)
+                                         install=self._installer(name), lock=self.lock, cpu_port=CPU_PORT)
+                switch.inject = self._injector(name)
+                node = self.net.devices[name].node
+                if node.agent is None:
+                    node.agent = PacketInAgent(switch)
                 address = f"{self.host}:{port}"
                 self.served.append(Served(name, address, device_id, switch, start_server(switch, address)))
         except P4RuntimeError:
@@ -75,6 +81,15 @@ class NetworkServers:
             return dev
         return install
 
+    def _injector(self, name: str):
+        """A controller's PacketOut enters the switch on its CPU port at the simulator's present time; what it
+        sends goes on the links and arrives when the network next runs. The caller holds the lock."""
+        def inject(frame: bytes) -> None:
+            # The books (sim.Ledger): a frame that reached a node and gets its fate there.
+            self.net.sim.ledger.arrived += 1
+            self.net.devices[name].receive(CPU_PORT, frame)
+        return inject
+
     def stop(self) -> None:
         for s in self.served:
             s.server.stop(None)
@@ -82,3 +97,16 @@ class NetworkServers:
 
     def describe(self) -> list[str]:
         return [f"*** {s.name}: P4Runtime server on {s.address}, device ID {s.device_id}" for s in self.served]
+
+
+class PacketInAgent:
+    """The agent of a P4Runtime switch (router/node.py): what the pipeline sends to the CPU port goes to the
+    primary controller as a PacketIn."""
+
+    def __init__(self, switch: P4RuntimeSwitch):
+        self.switch = switch
+
+    def handle(self, frame: bytes, now_us: float):
+        if self.switch.packet_in(frame):
+            return [], [(DropReason.CONSUMED, "sent to the P4Runtime controller")]
+        return [], [(DropReason.LINK_DOWN, "no P4Runtime controller is connected to the CPU port")]

@@ -26,7 +26,7 @@ from ..diagnostics import DiagnosticError
 from ..runtime.errors import ControlPlaneError
 from .arbitration import Arbitration, election_number, not_primary
 from .errors import P4RuntimeError, invalid, not_found, unimplemented
-from .translate import Translator, make_pipeline
+from .translate import Translator, make_pipeline, to_bytes, to_int
 
 log = logging.getLogger("dataplane.p4runtime")
 
@@ -118,6 +118,59 @@ class P4RuntimeSwitch:
         except DiagnosticError as exc:
             raise invalid(f"the P4 program does not compile:\n{exc.render()}") from None
 
+    # -- packets to and from the controller (the CPU port, with the @controller_header headers)
+
+    def packet_out(self, packet: R.PacketOut) -> None:
+        """Send a controller's packet into the pipeline on the CPU port, its metadata as the packet_out header
+        in front of the payload."""
+        with self.lock:
+            pipe = self.translator().pipe
+            fields = controller_fields(pipe.p4info, "packet_out")
+            values = {m.metadata_id: m.value for m in packet.metadata}
+            bits = 0
+            for mid, name, width in fields:
+                if mid not in values:
+                    raise invalid(f"the PacketOut lacks its metadata '{name}'")
+                bits = (bits << width) | to_int(values.pop(mid), width, f"PacketOut metadata '{name}'")
+            if values:
+                raise invalid(f"the PacketOut has metadata with unknown ID {min(values)}")
+            total = sum(w for _, _, w in fields)
+            if total % 8:
+                raise invalid(f"the packet_out header is {total} bits, not a whole number of bytes")
+            frame = bits.to_bytes(total // 8, "big") + packet.payload if fields else packet.payload
+            self.inject(frame)
+
+    def inject(self, frame: bytes) -> None:
+        """A frame from the controller on the CPU port; the caller holds the lock. On its own the device has
+        no links: what it sends back to the CPU port goes to the controller, anything else nowhere (logged)."""
+        result = self.device.process(self.cpu_port, frame)
+        for port, out in result.outputs:
+            if port == self.cpu_port:
+                self.packet_in(out)
+            else:
+                log.info("%s: a packet from the controller left by port %d, which has no link", self.name, port)
+
+    def packet_in(self, frame: bytes) -> bool:
+        """Hand a frame the pipeline sent to the CPU port to the primary controller, its packet_in header as
+        metadata; False when there is no pipeline or no primary controller to take it."""
+        pipe, stream = self.pipeline, self.arbitration.primary_stream()
+        if pipe is None or stream is None:
+            return False
+        fields = controller_fields(pipe.p4info, "packet_in")
+        total = sum(w for _, _, w in fields)
+        size = (total + 7) // 8
+        out = R.StreamMessageResponse()
+        if fields and len(frame) >= size:
+            bits = int.from_bytes(frame[:size], "big") >> (size * 8 - total)
+            shift = total
+            for mid, _name, width in fields:
+                shift -= width
+                out.packet.metadata.add(metadata_id=mid, value=to_bytes((bits >> shift) & ((1 << width) - 1)))
+            frame = frame[size:]
+        out.packet.payload = frame
+        stream.put(out)
+        return True
+
     def get_pipeline(self, request: R.GetForwardingPipelineConfigRequest) -> R.GetForwardingPipelineConfigResponse:
         self.check_device(request.device_id)
         out = R.GetForwardingPipelineConfigResponse()
@@ -190,6 +243,14 @@ class P4RuntimeSwitch:
                     getattr(e, which).CopyFrom(item)
                     out.append(e)
         return out
+
+
+def controller_fields(p4info, name: str) -> list:
+    """[(ID, name, width)] of the metadata of the @controller_header("packet_in" / "packet_out") header."""
+    for h in p4info.controller_packet_metadata:
+        if h.preamble.name == name:
+            return [(m.id, m.name, m.bitwidth) for m in h.metadata]
+    return []
 
 
 def program_source(device_config: bytes) -> str | None:
@@ -348,6 +409,8 @@ class Servicer(G.P4RuntimeServicer):
                         for target, response in switch.arbitration.update(stream, switch.device_id,
                                                                           msg.arbitration):
                             target.put(response)
+                    elif which == "packet":
+                        self._packet_out(stream, msg)
                     else:
                         stream.put(_stream_error(msg, which))
                 except P4RuntimeError as exc:
@@ -363,15 +426,28 @@ class Servicer(G.P4RuntimeServicer):
             self._leave(stream)
             stream.put(None)
 
+    def _packet_out(self, stream: _Stream, msg: R.StreamMessageRequest) -> None:
+        """A PacketOut from the primary goes in; a problem with it is a stream error, not the stream's end."""
+        switch = self.switch
+        if switch.arbitration.primary_stream() is not stream:
+            stream.put(_stream_error(msg, "packet", code_pb2.PERMISSION_DENIED,
+                                     "only the primary controller may send packets"))
+            return
+        try:
+            switch.packet_out(msg.packet)
+        except P4RuntimeError as exc:
+            stream.put(_stream_error(msg, "packet", exc.code.value[0], exc.message))
+
     def _leave(self, stream: _Stream) -> None:
         for target, response in self.switch.arbitration.remove(stream, self.switch.device_id):
             target.put(response)
 
 
-def _stream_error(msg: R.StreamMessageRequest, which: str | None) -> R.StreamMessageResponse:
+def _stream_error(msg: R.StreamMessageRequest, which: str | None, code: int = code_pb2.UNIMPLEMENTED,
+                  message: str | None = None) -> R.StreamMessageResponse:
     out = R.StreamMessageResponse()
-    out.error.canonical_code = code_pb2.UNIMPLEMENTED
-    out.error.message = f"stream messages of kind {which or 'none'} are not supported"
+    out.error.canonical_code = code
+    out.error.message = message or f"stream messages of kind {which or 'none'} are not supported"
     if which == "packet":
         out.error.packet_out.packet_out.CopyFrom(msg.packet)
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
+import threading
 
 import grpc
 import pytest
@@ -18,6 +18,7 @@ from dataplane.net.shell import Shell, net_close, start_p4runtime
 from dataplane.net.topology import load_topology
 from dataplane.net.tutorial import load_tutorial_topology
 from dataplane.p4runtime.network import FIRST_PORT, NetworkServers
+from dataplane.runtime.trace import DropReason
 from p4rt_support import SERVE_P4, free_port
 from test_server_tutorials import prepare_basic, program_switches, tutorials
 
@@ -120,4 +121,45 @@ def test_basic_exercise_programmed_through_p4runtime(tmp_path):
         assert shell.run_line("s1 table_dump MyIngress.ipv4_lpm")
         assert "10.0.3.3" in out.getvalue() or "0x0a000303" in out.getvalue(), out.getvalue()
     finally:
+        net_close(shell)
+
+
+def test_packet_in_and_packet_out_in_a_network(tmp_path):
+    from test_server import Client
+    program = SERVE_P4.parent / "packetio.p4"
+    port = free_port()
+    path = tmp_path / "two.yaml"
+    path.write_text(YAML.format(program=program, setting=port))
+    from dataplane.build import build
+    from dataplane.p4runtime.p4info import build_p4info
+    out = io.StringIO()
+    shell = Shell(Network(load_topology(str(path))), stdout=out)
+    start_p4runtime(shell)
+    c = Client(f"127.0.0.1:{port}")
+    try:
+        # no controller yet: the packet to the CPU port is dropped, with its reason
+        assert shell.run_line("h1 send --hex ffffffffffff0200000000010800")
+        ledger = shell.net.sim.ledger
+        assert ("s1", DropReason.LINK_DOWN, False) in ledger.drop_counts
+        c.arbitrate()
+        c.set_pipeline(build_p4info(build(str(program))), b"")
+        assert shell.run_line("h1 send --hex ffffffffffff0200000000010800")
+        r = c.next()
+        assert r.packet.payload == bytes.fromhex("ffffffffffff0200000000010800")
+        assert r.packet.metadata[0].value == b"\x01"            # from port 1
+        arrived = ledger.arrived
+        m = R.StreamMessageRequest()
+        m.packet.payload = bytes.fromhex("ffffffffffff0200000000020800")
+        m.packet.metadata.add(metadata_id=1, value=b"\x02")
+        m.packet.metadata.add(metadata_id=2, value=b"\x00")
+        c.requests.put(m)
+        for _ in range(200):                  # the PacketOut is applied while the network is idle
+            if ledger.arrived > arrived:
+                break
+            threading.Event().wait(0.05)
+        assert shell.run_line("sleep 0.01")   # the frame crosses the link to h2
+        assert ledger.arrived >= arrived + 2
+        assert ledger.unaccounted() == 0
+    finally:
+        c.close()
         net_close(shell)

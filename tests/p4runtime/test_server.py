@@ -442,3 +442,37 @@ def test_multicast_groups_and_clone_sessions(client):
     assert write_errors(exc.value)[0][0] == code_pb2.ALREADY_EXISTS
     client.write((R.Update.DELETE, pre))
     assert client.read(packet_replication_engine_entry=q) == []
+
+
+# ---------------------------------------------------------------------------- packets
+
+
+def test_packet_out_comes_back_as_packet_in(served):
+    program = SERVE_P4.parent / "packetio.p4"
+    info = build_p4info(build(str(program)))
+    address = served(P4RuntimeSwitch("s1", program=str(program)))
+    c, backup = Client(address, eid=2), Client(address, eid=1)
+    try:
+        c.arbitrate()
+        backup.arbitrate()
+        c.set_pipeline(info, b"")
+        frame = bytes(range(14)) + b"payload"
+        m = R.StreamMessageRequest()
+        m.packet.payload = frame
+        m.packet.metadata.add(metadata_id=1, value=(510).to_bytes(2, "big"))
+        m.packet.metadata.add(metadata_id=2, value=b"\x00")
+        c.requests.put(m)
+        r = c.next()
+        assert r.packet.payload == frame
+        assert [(x.metadata_id, x.value) for x in r.packet.metadata] == [(1, b"\x01\xfe"), (2, b"\x00")]
+        # a backup may not send packets; metadata missing is an error; both leave the stream open
+        backup.requests.put(m)
+        assert backup.next().error.canonical_code == code_pb2.PERMISSION_DENIED
+        del m.packet.metadata[1]
+        c.requests.put(m)
+        err = c.next().error
+        assert err.canonical_code == code_pb2.INVALID_ARGUMENT and "'pad'" in err.message
+        assert err.packet_out.packet_out.payload == frame
+    finally:
+        c.close()
+        backup.close()
