@@ -25,7 +25,7 @@ from p4.v1 import p4runtime_pb2_grpc as G
 from ..diagnostics import DiagnosticError
 from ..runtime.errors import ControlPlaneError
 from .arbitration import Arbitration, election_number, not_primary
-from .errors import P4RuntimeError, invalid, not_found, unimplemented
+from .errors import P4RuntimeError, already_exists, invalid, not_found, unimplemented
 from .translate import Translator, make_pipeline, to_bytes, to_int
 
 log = logging.getLogger("dataplane.p4runtime")
@@ -54,6 +54,8 @@ class P4RuntimeSwitch:
         self.device = None
         self.pipeline = None
         self.saved = None                   # a pipeline verified and saved (VERIFY_AND_SAVE), not yet committed
+        self.digest_configs: dict = {}      # digest ID -> DigestEntry.Config: the digests the controller wants
+        self.digest_list_id = 0
         self.arbitration = Arbitration()
 
     def _new_device(self, compiled):
@@ -105,6 +107,46 @@ class P4RuntimeSwitch:
         with self.lock:
             self.device = self.install(pipe.compiled)
             self.pipeline = pipe
+            self.digest_configs = {}
+            self.device.on_digest(self._digest)
+
+    # -- digests: sent as DigestList (one digest each) once the controller asked for them with a DigestEntry
+
+    def write_digest_entry(self, kind: int, entry: R.DigestEntry) -> None:
+        ids = {d.preamble.id: d.preamble.name for d in self.pipeline.p4info.digests}
+        if entry.digest_id not in ids:
+            raise not_found(f"no digest with ID {entry.digest_id} in the P4Info")
+        exists = entry.digest_id in self.digest_configs
+        if kind == R.Update.INSERT and exists:
+            raise already_exists(f"digest '{ids[entry.digest_id]}' is already configured")
+        if kind != R.Update.INSERT and not exists:
+            raise not_found(f"digest '{ids[entry.digest_id]}' is not configured")
+        if kind == R.Update.DELETE:
+            del self.digest_configs[entry.digest_id]
+        else:
+            self.digest_configs[entry.digest_id] = entry.config
+
+    def read_digest_entries(self, entry: R.DigestEntry):
+        for did, config in sorted(self.digest_configs.items()):
+            if not entry.digest_id or entry.digest_id == did:
+                yield R.DigestEntry(digest_id=did, config=config)
+
+    def _digest(self, digest) -> None:
+        pipe, stream = self.pipeline, self.arbitration.primary_stream()
+        if pipe is None or stream is None:
+            return
+        did = next((d.preamble.id for d in pipe.p4info.digests if d.preamble.name == digest.type_name), None)
+        if did is None or did not in self.digest_configs:
+            return
+        self.digest_list_id += 1
+        out = R.StreamMessageResponse()
+        out.digest.digest_id = did
+        out.digest.list_id = self.digest_list_id
+        data = out.digest.data.add()
+        for value in digest.fields.values():
+            data.struct.members.add().bitstring = to_bytes(value)
+        out.digest.timestamp = int(digest.time_us * 1000)
+        stream.put(out)
 
     def compile(self, device_config: bytes):
         source = program_source(device_config)
@@ -197,8 +239,7 @@ class P4RuntimeSwitch:
             tr = self.translator()
             return [self._update(tr, u) for u in request.updates]
 
-    @staticmethod
-    def _update(tr: Translator, update: R.Update):
+    def _update(self, tr: Translator, update: R.Update):
         if update.type == R.Update.UNSPECIFIED:
             return invalid("the update has no type (INSERT, MODIFY or DELETE)")
         entity = update.entity
@@ -211,6 +252,7 @@ class P4RuntimeSwitch:
             "direct_counter_entry": tr.write_direct_counter,
             "register_entry": tr.write_register,
             "packet_replication_engine_entry": tr.write_pre,
+            "digest_entry": self.write_digest_entry,
         }
         try:
             if which not in handlers:
@@ -233,6 +275,7 @@ class P4RuntimeSwitch:
                 "direct_counter_entry": tr.read_direct_counters,
                 "register_entry": tr.read_registers,
                 "packet_replication_engine_entry": tr.read_pre,
+                "digest_entry": self.read_digest_entries,
             }
             for entity in request.entities:
                 which = entity.WhichOneof("entity")
@@ -411,6 +454,8 @@ class Servicer(G.P4RuntimeServicer):
                             target.put(response)
                     elif which == "packet":
                         self._packet_out(stream, msg)
+                    elif which == "digest_ack":
+                        pass          # digests are sent one by one, never held back for an ack
                     else:
                         stream.put(_stream_error(msg, which))
                 except P4RuntimeError as exc:

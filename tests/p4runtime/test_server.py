@@ -476,3 +476,30 @@ def test_packet_out_comes_back_as_packet_in(served):
     finally:
         c.close()
         backup.close()
+
+
+def test_digests_are_sent_once_configured(served):
+    from dataplane.locate import shipped_program
+    program = shipped_program("l2_switch")
+    info = build_p4info(build(program))
+    learn = next(d.preamble.id for d in info.digests if d.preamble.name == "learn_t")
+    address = served(P4RuntimeSwitch("s1", program=program))
+    c = Client(address)
+    try:
+        c.arbitrate()
+        c.set_pipeline(info, b"")
+        frame = bytes.fromhex("ffffffffffff" "020000000007" "0800") + bytes(20)
+        m = R.StreamMessageRequest()
+        m.packet.payload = frame
+        c.requests.put(m)                       # not configured yet: no digest
+        c.write((R.Update.INSERT, R.DigestEntry(digest_id=learn)))
+        assert [e.digest_entry.digest_id for e in c.read(digest_entry=R.DigestEntry())] == [learn]
+        c.requests.put(m)
+        r = c.next()
+        assert r.digest.digest_id == learn and r.digest.list_id == 1
+        assert [x.bitstring for x in r.digest.data[0].struct.members] == [bytes.fromhex("020000000007"), b"\x01\xfe"]
+        with pytest.raises(grpc.RpcError) as exc:
+            c.write((R.Update.INSERT, R.DigestEntry(digest_id=learn)))
+        assert write_errors(exc.value)[0][0] == code_pb2.ALREADY_EXISTS
+    finally:
+        c.close()
