@@ -163,3 +163,71 @@ def test_packet_in_and_packet_out_in_a_network(tmp_path):
     finally:
         c.close()
         net_close(shell)
+
+
+def test_the_p4runtime_exercise_controller_runs_against_a_topology(tmp_path):
+    """The p4runtime exercise's solution controller, unchanged: it dials 127.0.0.1:50051 and :50052, pushes
+    advanced_tunnel, writes the tunnel rules, reads them back and prints the tunnel counters every 2 s."""
+    import queue
+    import socket
+    import subprocess
+    import sys
+    import time
+    from dataplane.build import build
+    from dataplane.p4runtime.p4info import build_p4info, p4info_bytes
+    from p4rt_support import HERE
+    tut = tutorials()
+    exercise = tut / "exercises" / "p4runtime"
+    for port in (FIRST_PORT, FIRST_PORT + 1, FIRST_PORT + 2):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                pytest.skip(f"port {port}, which the exercise's controller dials, is in use")
+    doc = json.loads((exercise / "topology.json").read_text())
+    for spec in doc["switches"].values():
+        spec["p4runtime"] = True
+    (tmp_path / "topology.json").write_text(json.dumps(doc))
+    program = exercise / "advanced_tunnel.p4"
+    (tmp_path / "build").mkdir()
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "build" / "advanced_tunnel.p4.p4info.txtpb").write_bytes(
+        p4info_bytes(build_p4info(build(str(program))), "text"))
+    (tmp_path / "build" / "advanced_tunnel.json").write_text("{}\n")
+    out = io.StringIO()
+    shell = Shell(Network(load_tutorial_topology(str(tmp_path / "topology.json"), program=str(program))), stdout=out)
+    start_p4runtime(shell)
+    script = (f"import sys, runpy; sys.path[:0] = [{str(HERE)!r}, {str(tut / 'utils')!r}]\n"
+              "import p4config_shim; p4config_shim.install()\n"
+              f"sys.argv = ['mycontroller.py']\n"
+              f"runpy.run_path({str(exercise / 'solution' / 'mycontroller.py')!r}, run_name='__main__')\n")
+    controller = subprocess.Popen([sys.executable, "-u", "-c", script], cwd=str(tmp_path), stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(l) for l in controller.stdout], daemon=True).start()
+
+    def wait_for(text: str, seconds: float = 60) -> str:
+        seen = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                continue
+            seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"the controller did not print {text!r}:\n" + "".join(seen))
+
+    try:
+        wait_for("Reading tunnel counters")
+        assert shell.run_line("h1 ping -c 2 h2")
+        assert "2 received" in out.getvalue(), out.getvalue()
+        deadline = time.monotonic() + 60
+        while True:
+            line = wait_for("s1 MyIngress.ingressTunnelCounter 100:")
+            if not line.split(":")[1].strip().startswith("0 packets") or time.monotonic() > deadline:
+                break
+        assert line.split(":")[1].strip().startswith("2 packets"), line
+    finally:
+        controller.kill()
+        controller.wait(10)
+        net_close(shell)
