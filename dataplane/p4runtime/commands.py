@@ -68,11 +68,11 @@ def cmd_serve(args) -> int:
 
     from ..cli import _defines
     from .errors import P4RuntimeError
-    from .server import P4RuntimeSwitch, _build, start_server
+    from .server import P4RuntimeSwitch, build_cached, start_server
     if not 0 < args.grpc_port < 65536:
         raise error(f"--grpc-port {args.grpc_port} is not a TCP port number (1..65535)")
     defines = _defines(args.defines)
-    program = _build(args.program, args.include_dirs, defines)
+    program = build_cached(args.program, args.include_dirs, defines)
     for w in list(program.checked.warnings) + list(program.warnings):
         print(w.render(), file=sys.stderr)
     switch = P4RuntimeSwitch("device", args.device_id, args.program, args.include_dirs, defines,

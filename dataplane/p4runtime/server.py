@@ -155,7 +155,7 @@ class P4RuntimeSwitch:
                 if self.program is None:
                     raise invalid("the device config is not a P4 program and the server was given none: send the "
                                   "program's P4 source as the device config, or start the server with a program")
-                return _build(self.program, self.include_dirs, self.defines)
+                return build_cached(self.program, self.include_dirs, self.defines)
             return _build_source(source, self.include_dirs, self.defines)
         except DiagnosticError as exc:
             raise invalid(f"the P4 program does not compile:\n{exc.render()}") from None
@@ -338,7 +338,7 @@ _compiled_cache: dict = {}
 _cache_lock = threading.Lock()
 
 
-def _build(path: str, include_dirs, defines):
+def build_cached(path: str, include_dirs, defines):
     from ..build import build
     key = ("path", os.path.abspath(path), tuple(include_dirs or ()), tuple(sorted((defines or {}).items())))
     with _cache_lock:

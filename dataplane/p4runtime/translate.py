@@ -284,9 +284,9 @@ class Translator:
             raise not_found(f"table '{tm.name}' has no entry with this match")
         elif kind == R.Update.MODIFY:
             if isinstance(table, IndirectTable):
-                ref = self._ref(tm, table, te)
+                add = self._ref_adder(tm, table, te)       # checked before the old entry goes
                 _table_call(lambda: table.delete(existing.handle))
-                _table_call(lambda: table._add_ref(match, ref, priority))
+                add(match, priority)
             else:
                 name, args = self._entry_action(tm, table, te)
                 _table_call(lambda: table.modify(existing.handle, name, args))
@@ -301,18 +301,29 @@ class Translator:
 
     def _insert(self, tm, table, te, match, priority) -> None:
         if isinstance(table, IndirectTable):
-            ref = self._ref(tm, table, te)
-            _table_call(lambda: table._add_ref(match, ref, priority))
+            self._ref_adder(tm, table, te)(match, priority)
             return
         name, args = self._entry_action(tm, table, te)
         _table_call(lambda: table.add(match, name, args, priority))
 
-    def _ref(self, tm, table, te):
+    def _ref_adder(self, tm, table, te):
+        """fn(match, priority) adding an entry for the member or group `te` names (checked to exist now)."""
+        which, handle = self._ref(tm, table, te)
+        if which == "member":
+            return lambda match, priority: _table_call(lambda: table.add_member_entry(match, handle, priority))
+        return lambda match, priority: _table_call(lambda: table.add_group_entry(match, handle, priority))
+
+    def _ref(self, tm, table, te) -> tuple[str, int]:
+        """("member" or "group", its ID) of an indirect table's entry; NOT_FOUND when it does not exist."""
         which = te.action.WhichOneof("type")
         if which == "action_profile_member_id":
-            return _table_call(lambda: table.profile.member(te.action.action_profile_member_id))
+            handle = te.action.action_profile_member_id
+            _table_call(lambda: table.profile.member(handle))
+            return "member", handle
         if which == "action_profile_group_id":
-            return _table_call(lambda: table.usable_group(te.action.action_profile_group_id))
+            handle = te.action.action_profile_group_id
+            _table_call(lambda: table.usable_group(handle))
+            return "group", handle
         if which == "action_profile_action_set":
             raise unimplemented("one-shot action selector programming is not supported: create members and "
                                 "a group instead")
@@ -332,8 +343,9 @@ class Translator:
             self._reset_default(table)
             return
         if isinstance(table, IndirectTable):
-            ref = self._ref(tm, table, te)
-            _table_call(lambda: table._set_default_ref(ref))
+            which, handle = self._ref(tm, table, te)
+            setter = table.set_default_member if which == "member" else table.set_default_group
+            _table_call(lambda: setter(handle))
             return
         name, args = self.action(tm, table, te.action.action)
         _table_call(lambda: table.set_default(name, args))

@@ -381,6 +381,22 @@ def test_action_selector_members_and_groups(client, program):
     with pytest.raises(grpc.RpcError) as exc:
         client.write((R.Update.INSERT, members[0][1]))
     assert write_errors(exc.value)[0][0] == code_pb2.ALREADY_EXISTS
+    # the entry now runs member 2; a missing member leaves it as it is
+    te.action.action_profile_member_id = 2
+    client.write((R.Update.MODIFY, te))
+    missing = R.TableEntry()
+    missing.CopyFrom(te)
+    missing.action.action_profile_member_id = 9
+    with pytest.raises(grpc.RpcError) as exc:
+        client.write((R.Update.MODIFY, missing))
+    assert write_errors(exc.value)[0][0] == code_pb2.NOT_FOUND
+    got = client.read(table_entry=R.TableEntry(table_id=n["Ing.ecmp"]))
+    assert [e.table_entry.action.action_profile_member_id for e in got] == [2]
+    default = R.TableEntry(table_id=n["Ing.ecmp"], is_default_action=True)
+    default.action.action_profile_member_id = 1
+    client.write((R.Update.MODIFY, default))
+    got = client.read(table_entry=R.TableEntry(table_id=n["Ing.ecmp"], is_default_action=True))
+    assert got[0].table_entry.action.action_profile_member_id == 1
 
 
 # ---------------------------------------------------------------------------- counters and registers
