@@ -18,7 +18,7 @@ from p4.v1 import p4runtime_pb2 as R
 
 from ..runtime.errors import ControlPlaneError
 from ..runtime.profiles import IndirectTable
-from ..runtime.tables import MatchValue, TableError
+from ..runtime.tables import Entry, ExactIndex, LpmIndex, MatchValue, TableError, TupleSpaceIndex
 from .errors import P4RuntimeError, already_exists, invalid, not_found, unimplemented
 from .p4info import build_p4info
 
@@ -262,11 +262,16 @@ class Translator:
         match = self.match(tm, table, te)
         priority = self.priority(tm, table, te)
         key, mask, ranges = _table_call(lambda: table.encode_match(match))
-        if not isinstance(table, IndirectTable):
-            return match, priority, _table_call(lambda: table.find(match, priority))
-        for e in table.entries.values():
-            if e.key == key and e.mask == mask and e.ranges == ranges and (priority is None or e.priority == priority):
-                return match, priority, e
+        # Through the table's lookup structure, as Table.insert looks for a duplicate: a controller writing
+        # thousands of entries must not cost a scan of the table per entry.
+        index = table.index
+        if isinstance(index, ExactIndex):
+            return match, priority, index.map.get(key)
+        if isinstance(index, LpmIndex):
+            plen = next((mv.prefix_len for k, mv in zip(table.keys, match) if k.match_kind == "lpm"), None)
+            return match, priority, index.same(key, plen)
+        if isinstance(index, TupleSpaceIndex):
+            return match, priority, index.find_same(Entry(-1, key, mask, ranges, -1, (), priority or 0, match))
         return match, priority, None
 
     # -- writing
