@@ -729,8 +729,13 @@ def net_close(shell: Shell) -> None:
     shell.net.close()
 
 
-def start_p4runtime(shell: Shell, host: str = "127.0.0.1") -> None:
-    """P4Runtime servers for the switches whose topology asks for them; each says where it listens."""
+def start_p4runtime(shell: Shell, host: str = "127.0.0.1", every_switch: bool = False) -> None:
+    """P4Runtime servers for the switches whose topology asks for them (every P4 switch with every_switch,
+    unless its topology says 'p4runtime: false'); each says where it listens."""
+    if every_switch:
+        for spec in shell.net.topo.nodes.values():
+            if spec.kind == "p4":
+                spec.options.setdefault("p4runtime", True)
     if not any(spec.options.get("p4runtime") for spec in shell.net.topo.nodes.values()):
         return
     import threading
@@ -784,6 +789,10 @@ def register(sub) -> None:
                                    "simple_switch_CLI's commands (pingall, h1 ping h2, s1 table_dump T, ...)")
     topology_args(p)
     p.add_argument("--script", metavar="FILE", help="run the commands in FILE, then leave")
+    p.add_argument("--p4runtime", action="store_true",
+                   help="give every P4 switch a P4Runtime server on 127.0.0.1 (ports 50051, 50052, ... in the "
+                        "order of the devices, as the tutorials number simple_switch_grpc's) unless its topology "
+                        "says otherwise with 'p4runtime'")
     p.add_argument("-c", dest="commands", metavar="'CMD; CMD'", help="run these commands (separated by ';'), "
                                                                        "then leave")
     p.set_defaults(func=cmd_cli)
@@ -804,7 +813,7 @@ def cmd_cli(args) -> int:
         script = [c.strip() for c in args.commands.split(";")]
     net, tracer = network(args)
     shell = Shell(net, tracer=tracer)
-    start_p4runtime(shell)
+    start_p4runtime(shell, every_switch=args.p4runtime)
     if tracer is not None:
         shell._trace_saved = {name: (False, None) for name in net.devices}
     if script is not None:

@@ -231,3 +231,31 @@ def test_the_p4runtime_exercise_controller_runs_against_a_topology(tmp_path):
         controller.kill()
         controller.wait(10)
         net_close(shell)
+
+
+def test_cli_p4runtime_flag_serves_every_p4_switch(tmp_path):
+    """`dataplane cli --p4runtime`: as run_exercise.py with simple_switch_grpc, without touching topology.json."""
+    import subprocess
+    import sys
+    from p4rt_support import HERE
+    tut = tutorials()
+    basic = tut / "exercises" / "basic"
+    doc = json.loads((basic / "pod-topo" / "topology.json").read_text())
+    for spec in doc["switches"].values():
+        spec.pop("runtime_json", None)
+    doc["switches"]["s4"]["p4runtime"] = False
+    doc["switches"]["s3"]["p4runtime"] = free_port()
+    (tmp_path / "topology.json").write_text(json.dumps(doc))
+    for port in (FIRST_PORT, FIRST_PORT + 1):
+        import socket
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                pytest.skip(f"port {port} is in use")
+    r = subprocess.run([sys.executable, "-m", "dataplane", "cli", str(tmp_path / "topology.json"), "--program",
+                        str(basic / "solution" / "basic.p4"), "--p4runtime", "-c", "nodes"],
+                       capture_output=True, text=True, timeout=120, cwd=str(HERE.parents[1]))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "*** s1: P4Runtime server on 127.0.0.1:50051, device ID 0" in r.stdout
+    assert "*** s2: P4Runtime server on 127.0.0.1:50052, device ID 1" in r.stdout
+    assert f"*** s3: P4Runtime server on 127.0.0.1:{doc['switches']['s3']['p4runtime']}, device ID 2" in r.stdout
+    assert "s4: P4Runtime" not in r.stdout
