@@ -389,7 +389,7 @@ class Servicer(G.P4RuntimeServicer):
         except (DiagnosticError, ControlPlaneError) as exc:
             err = invalid(exc.render() if isinstance(exc, DiagnosticError) else str(exc))
         except Exception as exc:     # noqa: BLE001 - the server answers INTERNAL rather than dying
-            log.exception("internal error in a P4Runtime request")
+            _log_internal(exc, "a P4Runtime request")
             err = P4RuntimeError(grpc.StatusCode.INTERNAL, f"internal error: {type(exc).__name__}: {exc}")
         context.abort(err.code, err.message)
 
@@ -461,8 +461,8 @@ class Servicer(G.P4RuntimeServicer):
                 except P4RuntimeError as exc:
                     stream.put(exc)
                     return
-                except Exception:     # noqa: BLE001 - logged; the stream ends with INTERNAL
-                    log.exception("internal error in a P4Runtime stream")
+                except Exception as exc:     # noqa: BLE001 - logged; the stream ends with INTERNAL
+                    _log_internal(exc, "a P4Runtime stream")
                     stream.put(P4RuntimeError(grpc.StatusCode.INTERNAL, "internal error in the stream"))
                     return
         except grpc.RpcError:
@@ -496,6 +496,12 @@ def _stream_error(msg: R.StreamMessageRequest, which: str | None, code: int = co
     if which == "packet":
         out.error.packet_out.packet_out.CopyFrom(msg.packet)
     return out
+
+
+def _log_internal(exc: Exception, where: str) -> None:
+    """One line, as the command line reports its own internal errors; the traceback with DATAPLANE_DEBUG."""
+    log.error("internal error in %s: %s: %s (this is a bug in dataplane; set DATAPLANE_DEBUG=1 for details)",
+              where, type(exc).__name__, exc, exc_info=exc if os.environ.get("DATAPLANE_DEBUG") else None)
 
 
 def _summary(errors: list) -> str:

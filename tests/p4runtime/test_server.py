@@ -519,3 +519,18 @@ def test_digests_are_sent_once_configured(served):
         assert write_errors(exc.value)[0][0] == code_pb2.ALREADY_EXISTS
     finally:
         c.close()
+
+
+def test_an_internal_error_is_internal_and_one_logged_line(client, program, monkeypatch, caplog):
+    from dataplane.p4runtime import translate
+
+    def broken(self, kind, te):
+        raise KeyError("boom")
+    monkeypatch.setattr(translate.Translator, "write_table_entry", broken)
+    monkeypatch.delenv("DATAPLANE_DEBUG", raising=False)
+    with pytest.raises(grpc.RpcError) as exc:
+        client.write((R.Update.INSERT, exact_entry(program[1], 1, 1)))
+    assert exc.value.code() == grpc.StatusCode.INTERNAL
+    assert "KeyError" in exc.value.details()
+    records = [r for r in caplog.records if r.name == "dataplane.p4runtime"]
+    assert records and records[0].exc_info is None and "set DATAPLANE_DEBUG=1" in records[0].getMessage()
