@@ -323,6 +323,10 @@ class Shell(cmd.Cmd):
         self.tracer = tracer
         self.trace_filter: str | None = None
         self._trace_saved: dict = {}
+        # Held while a command runs (so, while the simulator runs) when P4Runtime servers may change the
+        # switches: their requests wait for it (dataplane/p4runtime/network.py).
+        self.lock = None
+        self.p4runtime = None
         self.intro = (f"*** {net.topo.name}: {len(net.hosts)} hosts, {len(net.devices)} devices, {len(net.links)} "
                       f"links; simulated time 0 s, and it moves only while a command runs\n"
                       f"*** type 'help' for the commands, 'exit' to leave")
@@ -347,7 +351,10 @@ class Shell(cmd.Cmd):
         if not line or line.startswith("#"):
             return None
         try:
-            return super().onecmd(line)
+            if self.lock is None:
+                return super().onecmd(line)
+            with self.lock:
+                return super().onecmd(line)
         except ShellError as exc:
             self.fail(f"*** {exc}")
         except CommandError as exc:
@@ -716,7 +723,33 @@ def run_script(shell: Shell, lines, echo: bool = True) -> int:
 
 def net_close(shell: Shell) -> None:
     shell._show_trace()
+    if shell.p4runtime is not None:
+        shell.p4runtime.stop()
+        shell.p4runtime = None
     shell.net.close()
+
+
+def start_p4runtime(shell: Shell, host: str = "127.0.0.1", every_switch: bool = False) -> None:
+    """P4Runtime servers for the switches whose topology asks for them (every P4 switch with every_switch,
+    unless its topology says 'p4runtime: false'); each says where it listens."""
+    if every_switch:
+        for spec in shell.net.topo.nodes.values():
+            if spec.kind == "p4":
+                spec.options.setdefault("p4runtime", True)
+    if not any(spec.options.get("p4runtime") for spec in shell.net.topo.nodes.values()):
+        return
+    import threading
+    from ..p4runtime.errors import P4RuntimeError
+    from ..p4runtime.network import NetworkServers
+    shell.lock = threading.RLock()
+    servers = NetworkServers(shell.net, host, shell.lock, on_install=lambda name: shell.switches.pop(name, None))
+    try:
+        servers.start()
+    except P4RuntimeError as exc:
+        raise error(exc.message) from None
+    shell.p4runtime = servers
+    for line in servers.describe():
+        shell.say(line)
 
 
 def interactive(shell: Shell) -> int:
@@ -756,6 +789,10 @@ def register(sub) -> None:
                                    "simple_switch_CLI's commands (pingall, h1 ping h2, s1 table_dump T, ...)")
     topology_args(p)
     p.add_argument("--script", metavar="FILE", help="run the commands in FILE, then leave")
+    p.add_argument("--p4runtime", action="store_true",
+                   help="give every P4 switch a P4Runtime server on 127.0.0.1 (ports 50051, 50052, ... in the "
+                        "order of the devices, as the tutorials number simple_switch_grpc's) unless its topology "
+                        "says otherwise with 'p4runtime'")
     p.add_argument("-c", dest="commands", metavar="'CMD; CMD'", help="run these commands (separated by ';'), "
                                                                        "then leave")
     p.set_defaults(func=cmd_cli)
@@ -776,6 +813,7 @@ def cmd_cli(args) -> int:
         script = [c.strip() for c in args.commands.split(";")]
     net, tracer = network(args)
     shell = Shell(net, tracer=tracer)
+    start_p4runtime(shell, every_switch=args.p4runtime)
     if tracer is not None:
         shell._trace_saved = {name: (False, None) for name in net.devices}
     if script is not None:

@@ -50,7 +50,7 @@ from ..locate import find_program
 
 KINDS = ("host", "switch", "router", "p4")
 NODE_KEYS = {"kind", "program", "entries", "interfaces", "gateway", "gateway6", "icmp_rate", "icmp_burst",
-             "reassembly_timeout", "include", "defines", "arp", "ecmp"}
+             "reassembly_timeout", "include", "defines", "arp", "ecmp", "p4runtime"}
 IFACE_KEYS = {"mac", "ipv4", "ipv6", "port"}
 LINK_KEYS = {"ends", "mtu", "latency", "bandwidth", "queue", "loss", "name"}
 TOP_KEYS = {"name", "seed", "defaults", "nodes", "links", "traffic", "description", "max_frames", "duration"}
@@ -127,6 +127,16 @@ class TrafficSpec:
     # Where `path` points: None for the topology file itself, else the positions of a traffic file
     # (load_traffic) whose items run on a topology that has none (a tutorial's topology.json).
     positions: Positions | None = None
+
+
+def p4runtime_setting(loader, value, path: tuple):
+    """A node's `p4runtime`: true (a P4Runtime server on the port its place gives, 50051, 50052, ...), false,
+    or the TCP port to listen on. (The servers are started by dataplane.p4runtime.network.)"""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and 0 < value < 65536:
+        return value
+    raise loader.fail("p4runtime must be true, false or a TCP port number (1..65535)", path)
 
 
 @dataclass
@@ -287,8 +297,13 @@ class _Loader(DocumentChecker):
                 if kind != "router":
                     raise self.fail("'ecmp' is a setting of routers", path + ("ecmp",), key=True)
                 n.options["ecmp"] = self.expect(spec["ecmp"], bool, path + ("ecmp",), "ecmp")
+            if "p4runtime" in spec:
+                if kind != "p4":
+                    raise self.fail("'p4runtime' is a setting of p4 nodes (routers and switches have their own "
+                                    "control plane)", path + ("p4runtime",), key=True)
+                n.options["p4runtime"] = p4runtime_setting(self, spec["p4runtime"], path + ("p4runtime",))
         else:
-            for k in ("program", "entries", "icmp_rate", "icmp_burst", "include", "defines", "ecmp"):
+            for k in ("program", "entries", "icmp_rate", "icmp_burst", "include", "defines", "ecmp", "p4runtime"):
                 if k in spec:
                     raise self.fail(f"'{k}' is not a setting of hosts", path + (k,), key=True)
             if "arp" in spec:

@@ -49,11 +49,11 @@ from ..diagnostics import DiagnosticError, SourceFile, Span, error
 from ..frontend.preprocess import read_source
 from ..locate import find_program, shipped_program
 from .topology import (DEFAULT_BANDWIDTH_BPS, DEFAULT_LATENCY, InterfaceSpec, LinkSpec, NodeSpec, Topology,
-                       _Loader, _parse_mac, suggest, build_graph, parse_rate, parse_time)
+                       _Loader, _parse_mac, p4runtime_setting, suggest, build_graph, parse_rate, parse_time)
 
 TOP_KEYS = {"hosts", "switches", "links"}
 HOST_KEYS = {"ip", "mac", "commands"}
-SWITCH_KEYS = {"runtime_json", "program", "cli_input"}
+SWITCH_KEYS = {"runtime_json", "program", "cli_input", "p4runtime"}
 # Keys run_exercise.py knows that ask for something the simulator does not model: recognised, so that
 # the message says what is missing, and refused, so that the network never silently differs.
 UNSUPPORTED_SWITCH_KEYS = {
@@ -169,7 +169,11 @@ class _TutorialLoader(_Loader):
         runtime = self.runtime_path(spec["runtime_json"], path + ("runtime_json",)) if "runtime_json" in spec \
             else None
         program = self.program(name, spec, path, runtime)
-        return NodeSpec(name, "p4", program=program, entries=runtime, path=path)
+        node = NodeSpec(name, "p4", program=program, entries=runtime, path=path)
+        if "p4runtime" in spec:
+            # Our key: run_exercise.py makes every switch a P4Runtime one when it runs simple_switch_grpc.
+            node.options["p4runtime"] = p4runtime_setting(self, spec["p4runtime"], path + ("p4runtime",))
+        return node
 
     def runtime_path(self, value, path: tuple) -> str:
         self.expect(value, str, path, "runtime_json")
