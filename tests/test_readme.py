@@ -52,7 +52,7 @@ def test_every_shipped_topology_is_in_the_readme_table():
 
 
 def test_the_commands_in_the_readme_exist():
-    commands = set(re.findall(r"^(?:\$ )?dataplane ([a-z]+)", README, re.M))
+    commands = set(re.findall(r"^(?:\$ )?dataplane ([a-z][a-z0-9-]*)", README, re.M))
     parser = build_parser()
     known = set(parser._subparsers._group_actions[0].choices)
     assert commands and commands <= known, commands - known
