@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from itertools import chain
 from typing import Iterator
 
 from .inputs import open_regular_file, whole_file
@@ -207,33 +208,45 @@ class PcapReader(_ClosesItsFile):
         if self.pcapng:
             yield from self._pcapng_records()
             return
-        yield from self._pcap_records(records=True)
+        yield from chain.from_iterable(self._pcap_chunks(records=True))
 
     def packets(self) -> Iterator[tuple[int, bytes, str | None]]:
         """(time_ns, data, interface) per packet: what a replay needs, without a record object per packet."""
         if self.pcapng:
             return ((rec.time_ns, rec.data, rec.interface) for rec in self._pcapng_records())
-        return self._pcap_records(records=False)
+        return chain.from_iterable(self._pcap_chunks(records=False))
 
-    def _pcap_records(self, records: bool) -> Iterator:
-        """The records of a classic pcap file, read a chunk at a time: PcapRecord objects, or (time_ns,
-        data, None) tuples (one loop for both, as a generator per record would cost as much as the read).
+    def packet_chunks(self) -> Iterator[list[tuple[int, bytes, str | None]]]:
+        """packets() a list at a time (the records wholly in one read), for loops that would rather not
+        resume an iterator per packet."""
+        if self.pcapng:
+            return ([(rec.time_ns, rec.data, rec.interface)] for rec in self._pcapng_records())
+        return self._pcap_chunks(records=False)
+
+    def _pcap_chunks(self, records: bool) -> Iterator[list]:
+        """The records of a classic pcap file, read a chunk at a time, as a list per chunk: PcapRecord
+        objects, or (time_ns, data, None) tuples (one loop for both).
 
         The inner loop takes the records wholly in the chunk with only the checks every record needs; a
-        record that does not fit or fails a check leaves it, to read more or to be reported."""
+        record that does not fit or fails a check leaves it, to read more or to be reported (after the
+        records before it are handed out, as a record-by-record reader would)."""
         unpack = struct.Struct(self.endian + "IIII").unpack_from
         per_second, scale = self.per_second, self.scale
         buf, pos, base = b"", 0, 24          # base: where buf[0] is in the file
         while True:
             size = len(buf)
+            got = []
+            add = got.append
             while pos + 16 <= size:
                 sec, frac, incl, orig = unpack(buf, pos)
                 end = pos + 16 + incl
                 if end > size or frac >= per_second or incl > MAX_PACKET:
                     break
                 t = sec * 1_000_000_000 + frac * scale
-                yield PcapRecord(t, buf[pos + 16:end], orig) if records else (t, buf[pos + 16:end], None)
+                add(PcapRecord(t, buf[pos + 16:end], orig) if records else (t, buf[pos + 16:end], None))
                 pos = end
+            if got:
+                yield got
             offset = base + pos
             if pos + 16 <= size:
                 sec, frac, incl, orig = unpack(buf, pos)

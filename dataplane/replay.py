@@ -109,7 +109,7 @@ def replay(device, sources: list[Source], out_dir: str, trace: Callable[[str], N
     start = time.perf_counter()
     try:
         if fast:
-            counts.packets = _replay_untraced(device, _with_ports(sources), writer, writers, drop_counts)
+            counts.packets = _replay_untraced(device, _in_batches(sources), writer, writers, drop_counts)
             out.update((port, w.count) for port, w in writers.items())
         else:
             now_ns = n = 0
@@ -133,15 +133,15 @@ def replay(device, sources: list[Source], out_dir: str, trace: Callable[[str], N
     return counts
 
 
-def _with_ports(sources: list[Source]) -> Iterator:
-    """((time_ns, data, _), port) of every packet of `sources`, by time: one classic pcap file's records
-    are paired with its port by zip, without a generator of ours between the reader and the loop."""
+def _in_batches(sources: list[Source]) -> Iterator[tuple[int, list]]:
+    """(port, [(time_ns, data, _), ...]) for every packet of `sources`, by time: one classic pcap file's
+    records a read at a time (no iterator of ours resumed per packet); merged inputs one packet at a time."""
     if len(sources) == 1 and sources[0].end is None and not sources[0].reader.pcapng:
-        return zip(sources[0].reader.packets(), itertools.repeat(sources[0].port))
-    return (((t, data, None), port) for t, port, data in merged_packets(sources))
+        return zip(itertools.repeat(sources[0].port), sources[0].reader.packet_chunks())
+    return ((port, [(t, data, None)]) for t, port, data in merged_packets(sources))
 
 
-def _replay_untraced(device, packets, open_writer, writers: dict, drop_counts: dict) -> int:
+def _replay_untraced(device, batches, open_writer, writers: dict, drop_counts: dict) -> int:
     """replay()'s loop when nothing is traced or recorded: the packets through the device, the outputs
     gathered per port with their record headers and written in batches; returns the packets replayed.
 
@@ -151,29 +151,37 @@ def _replay_untraced(device, packets, open_writer, writers: dict, drop_counts: d
     pending: dict[int, list] = {}          # egress port -> record headers and packets not written yet
     reasons: dict = {}                     # drop reason -> packets, in the order first seen
     flush_at = 2 * _RECORDS_PER_WRITE      # two items a record: its header and its bytes
+    # The generated function itself, called here rather than through Device.process_raw's wrapper (a call
+    # less per packet); an exception in it is accounted for as process_raw accounts for it.
+    fast = device.stages(False)["fast"]
+    internal_error = device.internal_error
     now_ns, sec, ns, n = -1, 0, 0, 0
     try:
-        for n, ((t_ns, data, _), port) in enumerate(packets, 1):
-            if t_ns > now_ns:
-                now_ns = t_ns
-                device.now_us = now_ns / 1000.0
-                sec, ns = divmod(now_ns, 1_000_000_000)       # as PcapWriter.write stamps it (now_ns >= 0)
-                sec &= 0xFFFFFFFF
-            # process_raw is looked up each time: after its first call it is the generated function's wrapper.
-            outputs, drops = device.process_raw(port, data)
-            for out_port, pkt in outputs:
-                chunks = pending.get(out_port)
-                if chunks is None:
-                    chunks = pending[out_port] = []
-                    if out_port not in writers:
-                        open_writer(out_port)
-                size = len(pkt)
-                chunks += (pack(sec, ns, size, size), pkt)
-                if len(chunks) >= flush_at:
-                    writers[out_port].write_records(b"".join(chunks), len(chunks) // 2)
-                    chunks.clear()
-            for reason, _detail in drops:
-                reasons[reason] = reasons.get(reason, 0) + 1
+        for port, batch in batches:
+            n += len(batch)
+            for t_ns, data, _ in batch:
+                if t_ns > now_ns:
+                    now_ns = t_ns
+                    device.now_us = now_ns / 1000.0
+                    sec, ns = divmod(now_ns, 1_000_000_000)       # as PcapWriter.write stamps it (now_ns >= 0)
+                    sec &= 0xFFFFFFFF
+                try:
+                    outputs, drops = fast(port, data)
+                except Exception as exc:
+                    outputs, drops = (), internal_error(exc, port, data)
+                for out_port, pkt in outputs:
+                    chunks = pending.get(out_port)
+                    if chunks is None:
+                        chunks = pending[out_port] = []
+                        if out_port not in writers:
+                            open_writer(out_port)
+                    size = len(pkt)
+                    chunks += (pack(sec, ns, size, size), pkt)
+                    if len(chunks) >= flush_at:
+                        writers[out_port].write_records(b"".join(chunks), len(chunks) // 2)
+                        chunks.clear()
+                for reason, _detail in drops:
+                    reasons[reason] = reasons.get(reason, 0) + 1
     finally:
         for out_port, chunks in pending.items():
             if chunks:

@@ -134,3 +134,52 @@ def test_the_untraced_loop_writes_what_the_traced_one_writes(tmp_path, monkeypat
     assert (fast.packets, fast.out, fast.drops) == (traced.packets, traced.out, traced.drops)
     assert fast.packets == 600 and sum(fast.out.values()) > 100 and fast.drops
     assert _same_files(str(tmp_path / "fast"), str(tmp_path / "traced"))
+
+
+def _lpm_capture(path, n: int, seed: int) -> None:
+    import random
+    from dataplane.bench import _packet as bench_packet
+    rng = random.Random(seed)
+    with PcapWriter(str(path)) as w:
+        for i in range(n):
+            data = bench_packet(rng, rng.getrandbits(32))
+            w.write(data[:20] if i % 10 == 0 else data, i * 997)
+
+
+def test_one_capture_is_replayed_a_read_at_a_time_as_packet_by_packet(tmp_path, monkeypatch):
+    """One classic pcap goes through the loop in lists of records (one per read of the file); the files
+    and counts are those of the traced loop, also over reads that end inside a record."""
+    from dataplane import pcap as pcap_module
+    from dataplane.bench import _same_files, setup_lpm
+    from dataplane.pcap import PcapReader
+    from dataplane.replay import Source, replay
+    monkeypatch.setattr(pcap_module, "_IO_CHUNK", 1000)
+    dev, _routes = setup_lpm(50)
+    _lpm_capture(tmp_path / "in.pcap", 500, 5)
+
+    def run(out, trace):
+        with PcapReader(str(tmp_path / "in.pcap")) as r:
+            return replay(dev, [Source(1, r)], str(tmp_path / out), trace=trace)
+    fast, traced = run("fast", None), run("traced", lambda text: None)
+    assert (fast.packets, fast.out, fast.drops) == (traced.packets, traced.out, traced.drops)
+    assert fast.packets == 500 and fast.drops
+    assert _same_files(str(tmp_path / "fast"), str(tmp_path / "traced"))
+
+
+def test_an_exception_in_the_pipeline_is_a_pipeline_error_drop_remembered_by_the_device(tmp_path):
+    from dataplane.bench import setup_lpm
+    from dataplane.pcap import PcapReader
+    from dataplane.replay import Source, replay
+    dev, _routes = setup_lpm(5)
+    real = dev.stages(False)["fast"]
+
+    def broken(port, data):
+        if len(data) == 20:
+            raise ZeroDivisionError("a bug")
+        return real(port, data)
+    dev._fast = dict(dev._fast, fast=broken)
+    _lpm_capture(tmp_path / "in.pcap", 50, 6)
+    with PcapReader(str(tmp_path / "in.pcap")) as r:
+        counts = replay(dev, [Source(1, r)], str(tmp_path / "out"))
+    assert counts.packets == 50 and counts.drops == {"pipeline_error": 5}
+    assert [detail for _port, _data, detail in dev.internal_errors] == ["ZeroDivisionError: a bug"] * 5

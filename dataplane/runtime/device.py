@@ -139,17 +139,17 @@ class Device:
             try:
                 outputs, drops = self.runner.process(port, data, self._trace)
             except Exception as exc:       # a bug in dataplane must not stop a simulation
-                outputs, drops = [], self._internal_error(exc, port, data)
+                outputs, drops = [], self.internal_error(exc, port, data)
             finally:
                 tr, self._trace = self._trace, None
             return ProcessResult(outputs, drops, tr)
         try:
             outputs, drops = self.runner.process_fast(port, data)
         except Exception as exc:
-            outputs, drops = [], self._internal_error(exc, port, data)
+            outputs, drops = [], self.internal_error(exc, port, data)
         return ProcessResult(list(outputs), list(drops))
 
-    def _internal_error(self, exc: Exception, port: int, data: bytes) -> list:
+    def internal_error(self, exc: Exception, port: int, data: bytes) -> list:
         """Account for a packet that hit a bug: a drop with a reason, remembered in internal_errors."""
         from .trace import DropReason
         detail = f"{type(exc).__name__}: {exc}"
@@ -166,7 +166,7 @@ class Device:
             try:
                 return fast(port, data)
             except Exception as exc:
-                return [], self._internal_error(exc, port, data)
+                return [], self.internal_error(exc, port, data)
 
         self.process_raw = raw
         return raw(port, data)
