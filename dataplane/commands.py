@@ -132,6 +132,13 @@ def cmd_replay(args) -> int:
           f"{engine}{counts.rate:,.0f} packets/s")
     if recording is not None:
         _write_replay_report(recording, args.report)
+    if device.internal_errors:
+        # The outputs are written and the packets counted as pipeline_error drops, but a bug is not a drop.
+        port, _data, detail = device.internal_errors[0]
+        print(f"dataplane: internal error: {len(device.internal_errors)} packets hit a bug in the pipeline (the "
+              f"first on port {port}: {detail})", file=sys.stderr)
+        print("this is a bug in dataplane; set DATAPLANE_DEBUG=1 for details", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -183,3 +183,28 @@ def test_an_exception_in_the_pipeline_is_a_pipeline_error_drop_remembered_by_the
         counts = replay(dev, [Source(1, r)], str(tmp_path / "out"))
     assert counts.packets == 50 and counts.drops == {"pipeline_error": 5}
     assert [detail for _port, _data, detail in dev.internal_errors] == ["ZeroDivisionError: a bug"] * 5
+
+
+def test_replay_fails_loudly_when_packets_hit_a_bug_in_the_pipeline(tmp_path, capsys, monkeypatch):
+    """The packets are still accounted for (pipeline_error drops), but the exit status is an internal
+    error's, not a success."""
+    from dataplane.runtime.device import Device
+    real = Device.stages
+
+    def stages(self, traced):
+        found = real(self, traced)
+        if traced:
+            return found
+
+        def broken(port, data):
+            raise ZeroDivisionError("a bug")
+        return dict(found, fast=broken)
+    monkeypatch.setattr(Device, "stages", stages)
+    _lpm_capture(tmp_path / "in.pcap", 20, 7)
+    code = cli.main(["replay", str(PROGRAMS / "basic_ipv4.p4"), "-i", f"1={tmp_path / 'in.pcap'}",
+                     "--out-dir", str(tmp_path / "out"), "--engine", "scalar"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "dropped 20 (pipeline_error 20)" in out
+    assert err == ("dataplane: internal error: 20 packets hit a bug in the pipeline (the first on port 1: "
+                   "ZeroDivisionError: a bug)\nthis is a bug in dataplane; set DATAPLANE_DEBUG=1 for details\n")

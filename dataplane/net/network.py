@@ -395,6 +395,12 @@ class Summary:
                               f"{s.on_links} in flight")
         if ledger.unaccounted():
             s.problems.append(f"nodes: {ledger.unaccounted()} frames arrived without a fate")
+        for name, node in net.devices.items():
+            errors = node.device.internal_errors
+            if errors:
+                # Counted as drops for the books, but a bug is not a drop: the run must say so and fail.
+                s.problems.append(f"{name}: {len(errors)} frames hit an internal error in the pipeline (the first "
+                                  f"on port {errors[0][0]}: {errors[0][2]})")
         return s
 
     def _repr_html_(self) -> str:

@@ -841,3 +841,21 @@ def test_the_ipv6_mtu_error_points_at_the_link_of_the_interface_at_fault():
     assert "interface eth2 has MTU 1000" in rendered
     line, col = position(text, "1000")
     assert rendered.split("\n")[0].startswith(f"bad.yaml:{line}:{col}: error:"), rendered
+
+
+def test_a_bug_in_a_routers_pipeline_is_an_accounting_problem_not_just_a_drop():
+    """The frame is accounted for (a pipeline_error drop), and the summary names the bug, so that `run`
+    fails instead of reporting a lossy network."""
+    net = Network(load_topology(find_topology("line")))
+    device = net.devices["r2"].device
+
+    def broken(port, data):
+        raise ZeroDivisionError("a bug")
+    device.stages(False)                          # made before the run, then broken
+    device._fast = dict(device._fast, fast=broken)
+    ping = Ping(net, "h1", "h2", count=1).start(0)
+    net.run()
+    assert parse_ping(ping.render()).received == 0
+    s = net.summary()
+    assert s.problems and s.problems[0].startswith("r2: ") and "ZeroDivisionError: a bug" in s.problems[0]
+    assert "accounting problem (a bug in dataplane): r2: " in s.render()
