@@ -75,7 +75,14 @@ def cmd_replay(args) -> int:
     from .cli import _defines
     from .controlplane.loader import load_file
     from .pcap import PcapReader
-    from .replay import ReplayCounts, Source, merged_packets, parse_input, replay, summary
+    from .replay import (
+        ReplayCounts,
+        Source,
+        merged_packets,
+        parse_input,
+        replay,
+        summary,
+    )
     from .runtime.device import Device
     program = build(args.program, args.include_dirs, _defines(args.defines))
     _print_warnings(program)

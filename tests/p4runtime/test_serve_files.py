@@ -13,9 +13,9 @@ import sys
 import threading
 
 import pytest
+from p4rt_support import HERE, SERVE_P4, free_port
 
 from dataplane.pcap import PcapWriter
-from p4rt_support import HERE, SERVE_P4, free_port
 
 ROOT = HERE.parents[1]
 ENV = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -65,7 +65,7 @@ def reference(tmp_path, inp) -> dict:
     runtime.write_text(RUNTIME_JSON)
     out = tmp_path / "ref"
     r = subprocess.run([sys.executable, "-m", "dataplane", "replay", str(SERVE_P4), "--runtime", str(runtime),
-                        "-i", f"1={inp}", "--out-dir", str(out)], capture_output=True, text=True, timeout=120,
+                        "-i", f"1={inp}", "--out-dir", str(out)], check=False, capture_output=True, text=True, timeout=120,
                        env=ENV, cwd=str(ROOT))
     assert r.returncode == 0, r.stderr
     return {p.name: p.read_bytes() for p in out.iterdir()}
@@ -146,8 +146,8 @@ def test_wait_replays_after_that_many_seconds(tmp_path, p4info):
     from p4.v1 import p4runtime_pb2 as R
     from p4.v1 import p4runtime_pb2_grpc as G
 
-    from dataplane.p4runtime.p4info import build_p4info
     from dataplane.build import build
+    from dataplane.p4runtime.p4info import build_p4info
     info = build_p4info(build(str(SERVE_P4)))
     inp = tmp_path / "in.pcap"
     write_input(inp)
@@ -213,8 +213,8 @@ def test_wait_without_a_pipeline_says_so_and_goes_on(tmp_path):
 
 def serve_error(*args: str) -> str:
     r = subprocess.run([sys.executable, "-m", "dataplane", "serve", str(SERVE_P4), "--grpc-port",
-                        str(free_port()), *args], capture_output=True, text=True, timeout=120, cwd=str(ROOT),
-                       env=ENV)
+                        str(free_port()), *args], check=False, capture_output=True, text=True, timeout=120,
+                       cwd=str(ROOT), env=ENV)
     assert r.returncode != 0
     assert "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
