@@ -70,14 +70,19 @@ def cmd_stf(args) -> int:
 
 
 def cmd_replay(args) -> int:
-    import re
-
     from .batch.replay import choose_engine, replay_batch
     from .build import build
     from .cli import _defines
     from .controlplane.loader import load_file
     from .pcap import PcapReader
-    from .replay import ReplayCounts, Source, merged_packets, replay
+    from .replay import (
+        ReplayCounts,
+        Source,
+        merged_packets,
+        parse_input,
+        replay,
+        summary,
+    )
     from .runtime.device import Device
     program = build(args.program, args.include_dirs, _defines(args.defines))
     _print_warnings(program)
@@ -88,20 +93,7 @@ def cmd_replay(args) -> int:
         raise error("give at least one input: -i PORT=in.pcap")
     inputs: list[tuple[int, str, str | None]] = []
     for spec in args.inputs:
-        port_s, sep, path = spec.partition("=")
-        port_s = port_s.strip()
-        # ASCII digits only: str.isdigit() and int() also take other scripts' digits, such as '１'.
-        if not sep or not re.fullmatch(r"[0-9]+", port_s):
-            raise error(f"'{spec}': inputs are written PORT=FILE.pcap, e.g. -i 1=h1.pcap")
-        if len(port_s) > 3 or int(port_s) >= 511:      # the length first: int() refuses thousands of digits
-            shown = port_s if len(port_s) <= 12 else port_s[:12] + "..."
-            raise error(f"'{shown}={path}': port {shown} is out of range (0..510)")
-        # FILE@END: of a pcapng capture of a link (two ends), only the packets END sent, the ones that
-        # would enter a device on the other end; a file whose whole name holds an @ is taken as it is.
-        end = None
-        if "@" in path and not os.path.exists(path):
-            path, _, end = path.rpartition("@")
-        inputs.append((int(port_s), path, end))
+        inputs.append(parse_input(spec))
     if args.report and args.engine == "batch":
         raise error("--report needs the scalar engine (the batch engine runs whole columns, not packets); "
                     "use --engine scalar or auto")
@@ -124,12 +116,7 @@ def cmd_replay(args) -> int:
     finally:
         for s in sources:
             s.reader.close()
-    out_counts, drop_counts = counts.out, counts.drops
-    outs = ", ".join(f"port {p}: {n}" for p, n in sorted(out_counts.items())) or "none"
-    drops = ", ".join(f"{k} {n}" for k, n in sorted(drop_counts.items())) or "none"
-    engine = "batch engine: " if batch is not None else ""
-    print(f"replay: {counts.packets} packets in; out {outs}; dropped {sum(drop_counts.values())} ({drops}); "
-          f"{engine}{counts.rate:,.0f} packets/s")
+    print(summary(counts, "batch engine: " if batch is not None else ""))
     if recording is not None:
         _write_replay_report(recording, args.report)
     if device.internal_errors:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -47,6 +48,33 @@ class ReplayCounts:
     @property
     def rate(self) -> float:
         return self.packets / self.seconds if self.seconds > 0 else 0.0
+
+
+def parse_input(spec: str) -> tuple[int, str, str | None]:
+    """(port, path, end) of one `-i PORT=FILE[@END]` argument, as `dataplane replay` and `serve` take it."""
+    port_s, sep, path = spec.partition("=")
+    port_s = port_s.strip()
+    # ASCII digits only: str.isdigit() and int() also take other scripts' digits, such as '１'.
+    if not sep or not re.fullmatch(r"[0-9]+", port_s):
+        raise error(f"'{spec}': inputs are written PORT=FILE.pcap, e.g. -i 1=h1.pcap")
+    if len(port_s) > 3 or int(port_s) >= 511:      # the length first: int() refuses thousands of digits
+        shown = port_s if len(port_s) <= 12 else port_s[:12] + "..."
+        raise error(f"'{shown}={path}': port {shown} is out of range (0..510)")
+    # FILE@END: of a pcapng capture of a link (two ends), only the packets END sent, the ones that
+    # would enter a device on the other end; a file whose whole name holds an @ is taken as it is.
+    end = None
+    if "@" in path and not os.path.exists(path):
+        path, _, end = path.rpartition("@")
+    return int(port_s), path, end
+
+
+def summary(counts: ReplayCounts, engine: str = "") -> str:
+    """The one line `dataplane replay` prints when it is done."""
+    out_counts, drop_counts = counts.out, counts.drops
+    outs = ", ".join(f"port {p}: {n}" for p, n in sorted(out_counts.items())) or "none"
+    drops = ", ".join(f"{k} {n}" for k, n in sorted(drop_counts.items())) or "none"
+    return (f"replay: {counts.packets} packets in; out {outs}; dropped {sum(drop_counts.values())} ({drops}); "
+            f"{engine}{counts.rate:,.0f} packets/s")
 
 
 def _packets(source: Source) -> Iterator[tuple[int, bytes]]:

@@ -1,11 +1,13 @@
 """`dataplane p4info PROGRAM.p4 [-o FILE] [--format text|binary|json]`: the program's P4Info;
-`dataplane serve PROGRAM.p4 [--grpc-port 9559]`: a P4Runtime server for one device running it."""
+`dataplane serve PROGRAM.p4 [--grpc-port 9559] [-i PORT=FILE.pcap ...] [--out-dir DIR] [--wait SECONDS]`:
+a P4Runtime server for one device running it, its ports optionally fed from captures (as BMv2's --use-files)."""
 
 from __future__ import annotations
 
 import sys
+import threading
 
-from ..diagnostics import error
+from ..diagnostics import DiagnosticError, error
 
 
 def register(sub) -> None:
@@ -29,6 +31,15 @@ def register(sub) -> None:
     p.add_argument("--device-id", type=int, default=0, metavar="N", help="the P4Runtime device ID (default: 0)")
     p.add_argument("--cpu-port", type=int, default=510, metavar="PORT",
                    help="the port that carries packets to and from the controller (default: 510)")
+    p.add_argument("-i", "--input", dest="inputs", action="append", default=[], metavar="PORT=FILE.pcap",
+                   help="packets that enter PORT, from a pcap or pcapng capture (repeatable); they are replayed "
+                        "once, when the primary controller disconnects after setting the pipeline, or --wait "
+                        "seconds after the start; the device's output on port N goes to DIR/portN.pcap")
+    p.add_argument("--out-dir", default=".", metavar="DIR",
+                   help="where the output captures go (default: the current directory)")
+    p.add_argument("--wait", type=float, metavar="SECONDS",
+                   help="replay the inputs this many seconds after the server starts (as simple_switch "
+                        "--use-files), instead of when the controller disconnects")
     p.set_defaults(func=cmd_serve)
 
 
@@ -61,16 +72,19 @@ def cmd_p4info(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    """Serve until interrupted. The program is compiled first, so its errors show before anyone connects;
-    a controller still has to set the pipeline (SetForwardingPipelineConfig) before writing, as with BMv2."""
+    """Serve until interrupted. The program is compiled and the captures opened first, so their errors show
+    before anyone connects; a controller still has to set the pipeline (SetForwardingPipelineConfig) before
+    writing, as with BMv2."""
     import signal
-    import threading
 
     from ..cli import _defines
     from .errors import P4RuntimeError
     from .server import P4RuntimeSwitch, build_cached, start_server
     if not 0 < args.grpc_port < 65536:
         raise error(f"--grpc-port {args.grpc_port} is not a TCP port number (1..65535)")
+    if args.wait is not None and not 0 <= args.wait < 1e6:
+        raise error(f"--wait {args.wait:g} is not a number of seconds (0 or more)")
+    sources = _open_captures(args.inputs)
     defines = _defines(args.defines)
     program = build_cached(args.program, args.include_dirs, defines)
     for w in list(program.checked.warnings) + list(program.warnings):
@@ -81,17 +95,71 @@ def cmd_serve(args) -> int:
     try:
         server = start_server(switch, address)
     except P4RuntimeError as exc:
+        _close(sources)
         raise error(exc.message) from None
     print(f"P4Runtime server for {args.program} listening on {address} (device ID {args.device_id}); "
           f"stop it with Ctrl-C", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
+        if sources:
+            _replay_when_ready(switch, sources, args.out_dir, args.wait)
         threading.Event().wait()
     except KeyboardInterrupt:
         print("stopping the P4Runtime server", flush=True)
     finally:
+        _close(sources)
         server.stop(1).wait(5)
     return 0
+
+
+def _open_captures(specs: list[str]) -> list:
+    """The -i captures, every one checked before the server starts. Only files: a live interface would need
+    raw sockets (and privileges), which this server does not open."""
+    import os
+
+    from ..pcap import PcapReader
+    from ..replay import Source, parse_input
+    inputs = [parse_input(spec) for spec in specs]
+    sources: list = []
+    try:
+        for port, path, end in inputs:
+            if not os.path.isfile(path):
+                raise error(f"-i {port}={path}: no such capture file; dataplane serve feeds ports from pcap or "
+                            f"pcapng files only (live interfaces would need raw sockets, which it does not open)")
+            sources.append(Source(port, PcapReader(path), end))
+    except BaseException:
+        _close(sources)
+        raise
+    return sources
+
+
+def _close(sources: list) -> None:
+    for s in sources:
+        s.reader.close()
+
+
+def _replay_when_ready(switch, sources: list, out_dir: str, wait: float | None) -> None:
+    """Replay the captures once: when the primary controller closes its stream after setting a pipeline, or
+    `wait` seconds after the start. Under the switch's lock, so no Write changes the tables meanwhile."""
+    from ..replay import replay, summary
+    ready = threading.Event()
+    if wait is None:
+        switch.on_primary_closed = ready.set
+        ready.wait()
+    else:
+        ready.wait(wait)
+    with switch.lock:
+        if switch.device is None:
+            print(f"no pipeline was set within {wait:g} seconds: the captures are not replayed "
+                  f"(the server goes on)", file=sys.stderr, flush=True)
+            return
+        try:
+            counts = replay(switch.device, sources, out_dir)
+        except DiagnosticError as exc:
+            # A capture broken past its header: said as `dataplane replay` says it; the server goes on.
+            print(exc.render(), file=sys.stderr, flush=True)
+            return
+    print(summary(counts), flush=True)
 
 
 def _interrupt(signum, frame):

@@ -57,6 +57,9 @@ class P4RuntimeSwitch:
         self.digest_configs: dict = {}      # digest ID -> DigestEntry.Config: the digests the controller wants
         self.digest_list_id = 0
         self.arbitration = Arbitration()
+        # Called (with no arguments) when the primary controller's stream ends while a pipeline is set:
+        # `dataplane serve -i` replays its captures then, once the controller has programmed the switch.
+        self.on_primary_closed = None
 
     def _new_device(self, compiled):
         from ..runtime.device import Device
@@ -484,8 +487,12 @@ class Servicer(G.P4RuntimeServicer):
             stream.put(_stream_error(msg, "packet", exc.code.value[0], exc.message))
 
     def _leave(self, stream: _Stream) -> None:
-        for target, response in self.switch.arbitration.remove(stream, self.switch.device_id):
+        switch = self.switch
+        was_primary = switch.arbitration.primary_stream() is stream
+        for target, response in switch.arbitration.remove(stream, switch.device_id):
             target.put(response)
+        if was_primary and switch.pipeline is not None and switch.on_primary_closed is not None:
+            switch.on_primary_closed()
 
 
 def _stream_error(msg: R.StreamMessageRequest, which: str | None, code: int = code_pb2.UNIMPLEMENTED,
