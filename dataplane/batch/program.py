@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..frontend import ast as A
+from ..frontend.check.parsers import state_successors
 from ..frontend.types import BitsType, BoolType, EnumType, ErrorType, StructLikeType, strip_newtype
 from ..compiler.layout import LayoutError, header_layout
 
@@ -1083,14 +1084,6 @@ def _has_apply(e) -> bool:
 
 def _topological(states: dict, decl) -> list[str]:
     """The parser's states from start, each after every state that reaches it; a loop keeps a program out."""
-    def targets(st):
-        tr = st.transition
-        if tr is None:
-            return []
-        if isinstance(tr, str):
-            return [tr]
-        return [c.state for c in tr.cases]
-
     order: list[str] = []
     mark: dict[str, int] = {}
 
@@ -1107,7 +1100,7 @@ def _topological(states: dict, decl) -> list[str]:
         if mark.get(name) == 2:
             return
         mark[name] = 1
-        for t in targets(st):
+        for t in state_successors(st):
             visit(t, st)
         mark[name] = 2
         order.append(name)

@@ -185,7 +185,7 @@ class ParsersMixin(CheckerBase):
             st = states.get(todo.pop())
             if st is None:
                 continue
-            for nxt in _successors(st):
+            for nxt in state_successors(st):
                 if nxt not in seen:
                     seen.add(nxt)
                     todo.append(nxt)
@@ -199,7 +199,8 @@ class ParsersMixin(CheckerBase):
         decl.reachable_states = [s for s in decl.states if s.name in seen]
 
 
-def _successors(st: A.ParserState) -> list[str]:
+def state_successors(st: A.ParserState) -> list[str]:
+    """The names of the states a parser state's transition may go to (accept and reject included)."""
     tr = st.transition
     if tr is None:
         return []
