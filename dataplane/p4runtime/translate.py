@@ -75,26 +75,18 @@ def make_pipeline(compiled, client: P.P4Info, device_config: bytes, cookie: int 
     table_infos = {t.name: t for t in compiled.tables}
     for a in client.actions:
         mine = _lookup(our_actions, a.preamble, "action")
-        positions = {p.name: i for i, p in enumerate(mine.params)}
         params, param_ids = {}, [0] * len(mine.params)
-        for p in a.params:
-            if p.name not in positions:
-                raise invalid(f"P4Info action '{a.preamble.name}' has a parameter '{p.name}' the program's "
-                              f"action does not have")
-            params[p.id] = (positions[p.name], p.name, mine.params[positions[p.name]].bitwidth)
-            param_ids[positions[p.name]] = p.id
+        for p, pos, ours_p in _by_position(a.params, mine.params, f"P4Info action '{a.preamble.name}'",
+                                           "a parameter", "action"):
+            params[p.id] = (pos, p.name, ours_p.bitwidth)
+            param_ids[pos] = p.id
         pipe.actions[a.preamble.id] = ActionMap(a.preamble.id, mine.preamble.name, params, param_ids)
         pipe.action_ids[mine.preamble.name] = a.preamble.id
     for t in client.tables:
         mine = _lookup(our_tables, t.preamble, "table")
-        positions = {f.name: i for i, f in enumerate(mine.match_fields)}
         fields, field_ids = {}, [0] * len(mine.match_fields)
-        for f in t.match_fields:
-            if f.name not in positions:
-                raise invalid(f"P4Info table '{t.preamble.name}' has a match field '{f.name}' the program's "
-                              f"table does not have")
-            pos = positions[f.name]
-            ours_f = mine.match_fields[pos]
+        for f, pos, ours_f in _by_position(t.match_fields, mine.match_fields, f"P4Info table '{t.preamble.name}'",
+                                           "a match field", "table"):
             kind = P.MatchField.MatchType.Name(ours_f.match_type).lower()
             fields[f.id] = FieldMap(pos, f.name, ours_f.bitwidth, kind)
             field_ids[pos] = f.id
@@ -110,6 +102,17 @@ def make_pipeline(compiled, client: P.P4Info, device_config: bytes, cookie: int 
     for r in client.registers:
         pipe.registers[r.preamble.id] = _lookup(_by_name(ours.registers), r.preamble, "register").preamble.name
     return pipe
+
+
+def _by_position(theirs, ours, owner: str, what: str, kind: str):
+    """(their item, its position among ours, our item) for each of the controller's parameters or match
+    fields, matched by name; INVALID_ARGUMENT names one the program does not have."""
+    positions = {o.name: i for i, o in enumerate(ours)}
+    for item in theirs:
+        pos = positions.get(item.name)
+        if pos is None:
+            raise invalid(f"{owner} has {what} '{item.name}' the program's {kind} does not have")
+        yield item, pos, ours[pos]
 
 
 def _by_name(objects) -> dict:
