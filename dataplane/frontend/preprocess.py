@@ -19,10 +19,12 @@ columns in diagnostics stay exact.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Iterator
 
 from ..diagnostics import DiagnosticBag, DiagnosticError, SourceFile, Span, error
 from ..inputs import open_regular_file, read_limited, whole_file
@@ -89,6 +91,22 @@ _IDENT = re.compile(r"[A-Za-z_]\w*")
 
 MAX_TEXT_BYTES = 64 << 20     # far beyond any real program or configuration; keeps memory bounded
 
+# The open recording_reads() blocks: each a dict that read_source adds every file it reads to.
+_recorders: list[dict[str, str]] = []
+
+
+@contextlib.contextmanager
+def recording_reads() -> Iterator[dict[str, str]]:
+    """Every file read_source reads in this block, as {absolute path: text}: the topology files, programs and
+    their includes, runtime JSON and entries files that a run needs, for shipping them to a worker that does
+    not share this file system (dataplane sweep, replay --shards)."""
+    seen: dict[str, str] = {}
+    _recorders.append(seen)
+    try:
+        yield seen
+    finally:
+        _recorders.remove(seen)
+
 
 def read_source(path: str, span: Span | None = None, kind: str = "P4 sources") -> SourceFile:
     """Read a source file as UTF-8 text, reporting unreadable files as user errors; `kind` names the files
@@ -112,6 +130,8 @@ def read_source(path: str, span: Span | None = None, kind: str = "P4 sources") -
                     hint=f"{kind} must be text files")
     if text.startswith("\ufeff"):
         text = text[1:]
+    for seen in _recorders:
+        seen[os.path.abspath(path)] = text
     return SourceFile(path, text)
 
 

@@ -176,3 +176,15 @@ def test_function_like_macro_errors_are_located_at_the_use(text, message, col):
     d = exc.value.diagnostics[0]
     assert message in d.message
     assert (d.span.line, d.span.col) == (2, col)
+
+
+def test_recording_reads_lists_the_program_and_its_includes(tmp_path):
+    from dataplane.frontend.preprocess import recording_reads
+    (tmp_path / "defs.p4").write_text("#define N 4\n")
+    main = tmp_path / "main.p4"
+    main.write_text('#include "defs.p4"\nconst bit<8> X = N;\n')
+    with recording_reads() as seen:
+        preprocess(read_source(str(main)), [])
+    assert seen == {str(main): main.read_text(), str(tmp_path / "defs.p4"): "#define N 4\n"}
+    read_source(str(main))                      # after the block: nothing more is recorded
+    assert len(seen) == 2
