@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import json
 import math
 import numbers
 import os
@@ -174,10 +175,8 @@ class _Layout:
         if line_param is not None:
             line_values = _ordered([row[line_param] for row in rows],
                                    all(is_number(row[line_param]) for row in rows))
-        spread = None
-        if repeats:
-            seeds = len({tuple(_key(row[p]) for p in repeats) for row in rows})
-            spread = f"mean of {_count(seeds, 'seed')}, bars: min to max"
+        seeds = len({tuple(_key(row[p]) for p in repeats) for row in rows})
+        spread = f"mean of {seeds} seeds, bars: min to max" if seeds > 1 else None
         return cls(x_param, line_param, axes[2:], short_names(parameters),
                    _ordered([row[x_param] for row in rows], numeric_x), numeric_x, line_values, spread)
 
@@ -198,7 +197,7 @@ class _Layout:
         for value in self.line_values:
             members = [row for row in rows if self.line_param is None or _key(row[self.line_param]) == _key(value)]
             label = metric if self.line_param is None else f"{self.short[self.line_param]} = {_text(value)}"
-            line = _series(label, members, self.x_param, self.x_order, metric, factor)
+            line = _series(label, members, self.x_param, self.x_order, not self.numeric_x, metric, factor)
             if line.x:
                 lines.append(line)
         if not lines:
@@ -243,7 +242,8 @@ def _known(row: dict, metric: str) -> bool:
     return not row.get("error") and is_number(row.get(metric))
 
 
-def _series(label: str, rows: list[dict], x_param: str, x_order: list, metric: str, factor: float) -> Series:
+def _series(label: str, rows: list[dict], x_param: str, x_order: list, categorical: bool, metric: str,
+            factor: float) -> Series:
     by_x: dict = {}
     for row in rows:
         if _known(row, metric):
@@ -252,7 +252,7 @@ def _series(label: str, rows: list[dict], x_param: str, x_order: list, metric: s
     for x in x_order:
         values = by_x.get(_key(x))
         if values:
-            line.x.append(x if is_number(x) else _text(x))
+            line.x.append(_text(x) if categorical else x)
             line.mean.append(math.fsum(values) / len(values))
             line.low.append(min(values))
             line.high.append(max(values))
@@ -292,9 +292,10 @@ def _text(value) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return value
-    if is_number(value):
-        return repr(value) if isinstance(value, float) else str(value)
-    import json
+    if isinstance(value, float):
+        return float.__repr__(value)            # numpy's own repr would say np.float64(...)
+    if isinstance(value, numbers.Number):
+        return str(value)
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 

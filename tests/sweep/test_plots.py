@@ -131,9 +131,25 @@ def test_text_parameters_are_categories_in_grid_order():
 
 
 def test_mixed_numbers_and_text_are_categories():
-    rows = [{"p": v, "m": i, "error": None} for i, v in enumerate([10, "auto", 2.5, True, None])]
+    rows = [{"p": v, "m": i, "error": None}
+            for i, v in enumerate([10, "auto", 2.5, True, None, float("inf"), {"b": 1, "a": [2]}])]
     (figure,) = plots.plan(["p"], ["m"], rows).figures
-    assert figure.categories == ["10", "auto", "2.5", "true", "null"]
+    assert figure.categories == ["10", "auto", "2.5", "true", "null", "inf", '{"a":[2],"b":1}']
+    assert figure.lines[0].x == figure.categories
+
+
+def test_numpy_numbers_are_numbers():
+    np = pytest.importorskip("numpy")
+    rows = [{"p": np.float64(v), "m": np.int64(i), "error": None} for i, v in enumerate([0.5, 0.25])]
+    (figure,) = plots.plan(["p", "q"], ["m"], [dict(r, q=np.float64(0.125)) for r in rows]).figures
+    assert figure.categories is None and figure.lines[0].x == [0.25, 0.5]
+    assert figure.lines[0].label == "q = 0.125" and figure.lines[0].mean == [1.0, 0.0]
+
+
+def test_one_seed_is_no_spread():
+    rows = [{"seed": 7, "a": a, "m": a, "error": None} for a in (1, 2)]
+    (figure,) = plots.plan(["seed", "a"], ["m"], rows).figures
+    assert figure.spread is None and figure.lines[0].mean == [1.0, 2.0]
 
 
 def test_failed_points_are_left_out_and_counted():
@@ -303,13 +319,13 @@ def test_the_drawn_points_and_bars_are_the_planned_ones(monkeypatch):
 
 def test_categories_are_drawn_at_their_grid_positions(monkeypatch):
     pytest.importorskip("matplotlib")
-    rows = [{"topology": t, "delivered": v, "error": None} for t, v in (("ring", 5), ("line", 7), ("star", 6))]
+    rows = [{"topology": t, "delivered": v, "error": None} for t, v in (("ring", 5), (2, 7), ("star", 6), (1, 3))]
     rows[1]["delivered"] = None
     (figure,) = plots.plan(["topology"], ["delivered"], rows).figures
     ax = drawn_axes(monkeypatch, figure)
     (drawn,) = ax.get_lines()
-    assert list(drawn.get_xdata()) == [0, 2] and list(drawn.get_ydata()) == [5.0, 6.0]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["ring", "line", "star"]
+    assert list(drawn.get_xdata()) == [0, 2, 3] and list(drawn.get_ydata()) == [5.0, 6.0, 3.0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["ring", "2", "star", "1"]
     assert ax.get_legend() is None                   # one line, no seeds: nothing to explain
 
 
