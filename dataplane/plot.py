@@ -24,12 +24,18 @@ metadata, so the same results give byte-identical SVG files.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from .diagnostics import error
 
 SCHEMA = "dataplane-run/1"
-INSTALL_HINT = "dataplane plot needs matplotlib: pip install 'dataplane[plot]' (or pip install matplotlib)"
+
+def install_hint(who: str) -> str:
+    return f"{who} needs matplotlib: pip install 'dataplane[plot]' (or pip install matplotlib)"
+
+
+INSTALL_HINT = install_hint("dataplane plot")
 MAX_LEGEND = 12          # more lines than this: no legend (it would cover the plot)
 
 
@@ -66,10 +72,7 @@ def cmd_plot(args) -> int:
     if not specs:
         print(f"nothing to plot in {args.results}: no TCP flows, pings or time series")
         return 0
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise error(INSTALL_HINT) from None
+    require_matplotlib("dataplane plot")
     os.makedirs(args.out, exist_ok=True)
     for spec in specs:
         path = os.path.join(args.out, spec.file)
@@ -150,14 +153,38 @@ def _flow_label(data: dict, fid: str) -> str:
 # ---------------------------------------------------------------------------- drawing
 
 
-def draw(spec: FigureSpec, path: str) -> None:
-    """One SVG file, byte for byte the same for the same spec."""
+def require_matplotlib(who: str) -> None:
+    """A one-line error saying how to install matplotlib (an optional dependency) when it is missing."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise error(install_hint(who)) from None
+
+
+@contextmanager
+def svg_figure(figsize: tuple[float, float] = (7, 4.5)):
+    """A matplotlib Figure under the settings that make its SVG byte-identical each time; write it with save_svg.
+
+    No pyplot and no global backend change: the figure gets its own Agg canvas (for layout; savefig writes SVG
+    through the SVG backend), and the settings (fixed svg.hashsalt, glyphs as paths) hold only inside the block.
+    """
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     with matplotlib.rc_context({"svg.hashsalt": "dataplane", "svg.fonttype": "path"}):
-        fig = Figure(figsize=(7, 4.5))
-        FigureCanvasAgg(fig)             # the Agg canvas for layout; savefig writes SVG through the SVG backend
+        fig = Figure(figsize=figsize)
+        FigureCanvasAgg(fig)
+        yield fig
+
+
+def save_svg(fig, path: str) -> None:
+    """Write a figure made by svg_figure (inside its block): no date in the metadata."""
+    fig.savefig(path, format="svg", metadata={"Date": None})
+
+
+def draw(spec: FigureSpec, path: str) -> None:
+    """One SVG file, byte for byte the same for the same spec."""
+    with svg_figure() as fig:
         ax = fig.subplots()
         for line in spec.lines:
             x, y = line.x, [float("nan") if v is None else v for v in line.y]
@@ -176,4 +203,4 @@ def draw(spec: FigureSpec, path: str) -> None:
         if 1 < len(spec.lines) <= MAX_LEGEND:
             ax.legend(fontsize="small")
         fig.tight_layout()
-        fig.savefig(path, format="svg", metadata={"Date": None})
+        save_svg(fig, path)
