@@ -1,0 +1,1 @@
+"""dataplane sweep: parameter sweeps over topologies, run on Dask distributed."""
