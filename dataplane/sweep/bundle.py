@@ -154,29 +154,21 @@ def collect(topology: str, settings_per_point: Iterable[Iterable[str]], program:
     of link values, do not), and preprocesses each distinct program once: it does not compile."""
     with recording_reads() as seen:
         reads = _Reads()
-        for settings, alternatives in _groups(settings_per_point).items():
-            if not reads.load(topology, program, traffic, list(settings)):
-                # The settings that may change files fail without the others: perhaps the others mend
-                # what they break; each point as it will run, then.
-                for full in alternatives:
-                    reads.load(topology, program, traffic, list(full))
+        for settings in _distinct(settings_per_point):
+            reads.load(topology, program, traffic, list(settings))
         reads.read_the_rest()
     return _bundle(seen, reads.directories, topology, program, traffic)
 
 
-def _groups(settings_per_point: Iterable[Iterable[str]]) -> dict[tuple[str, ...], list[tuple[str, ...]]]:
-    """The points' settings grouped by those that may change which files are read (in order of first
-    appearance): {those settings: [each distinct full list of the group]}."""
-    groups: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
-    for settings in settings_per_point:
-        full = tuple(settings)
-        key = tuple(text for text in full if _may_change_reads(text))
-        members = groups.setdefault(key, [])
-        if full not in members:
-            members.append(full)
-    return groups
+def _distinct(settings_per_point: Iterable[Iterable[str]]) -> list[tuple[str, ...]]:
+    """The distinct lists of the points' settings that may change which files are read, in order of
+    first appearance. The others (numbers, link values) cannot name a file: without them a load reads
+    every file a point reads (a point they break reads fewer, and reports its error itself)."""
+    return list(dict.fromkeys(tuple(text for text in settings if _may_change_reads(text))
+                              for settings in settings_per_point))
 
 
+@functools.lru_cache(maxsize=4096)
 def _may_change_reads(text: str) -> bool:
     """Whether a --set text may change which files a point reads: one that names a file key, holds text
     outside the plain sections, or cannot even be read (its point fails on it; keeping it costs a load)."""
@@ -213,24 +205,23 @@ class _Reads:
         self.files: set[str] = set()              # read as they are (entries, a tutorial's .p4 files)
         self.directories: set[str] = set()
 
-    def load(self, topology: str, program: str | None, traffic: str | None, settings: list[str]) -> bool:
-        """Load the topology with these settings and note what it names; False on a user error (then what
-        the loader may have looked at before it stopped is noted: see scan)."""
+    def load(self, topology: str, program: str | None, traffic: str | None, settings: list[str]) -> None:
+        """Load the topology with these settings and note what it names; on a user error, what the loader
+        may have looked at before it stopped (see scan)."""
         from ..net.topology import load_topology, load_traffic
         try:
             topo = load_topology(topology, program=program, settings=settings)
         except (DiagnosticError, SetError):
             self.scan(topology, program, settings)
-            return False
+            return
         self.note(topo)
         if traffic is not None:
             try:
                 topo.traffic = load_traffic(traffic, topo)
             except DiagnosticError:
                 self.scan_traffic(traffic)
-                return True
+                return
             self.note_traffic(topo.traffic)
-        return True
 
     def note(self, topo) -> None:
         for node in topo.nodes.values():
@@ -255,30 +246,40 @@ class _Reads:
             if item.kind == "send" and "program" in item.params:
                 self.programs.add((item.params["program"], (), ()))
 
-    def note_exercise(self, path: str) -> None:
+    def note_exercise(self, path: str, as_programs: bool = False) -> None:
         """The .p4 files the tutorial loader looks for without reading them: in the topology's directory and
         the exercise directory above it (the only one there is the switches' program) and their solution/
         directories (the source of a runtime JSON's bmv2_json)."""
         here = os.path.dirname(os.path.abspath(path))
         for d in (here, os.path.dirname(here)):
             for pattern in ("*.p4", os.path.join("solution", "*.p4")):
-                self.files.update(glob.glob(os.path.join(d, pattern)))
+                for found in glob.glob(os.path.join(d, pattern)):
+                    if as_programs:
+                        self.program(found)
+                    else:
+                        self.file(found)
 
     def file(self, path: str | None) -> None:
         if path is not None and os.path.isfile(path):
             self.files.add(path)
 
+    def program(self, path: str | None, include: tuple[str, ...] = (), defines: tuple = ()) -> None:
+        if path is not None and os.path.isfile(path):
+            self.programs.add((path, include, defines))
+
     # A load that fails stops at its first error, having checked that some files exist: on a worker the
     # same checks must find the same files, or the point would fail there with another message. The loader
     # gives back nothing on failure, so the document is read again here, with the settings, and every file
-    # it names is noted, found as the loader finds it (more than the loader looked at costs nothing).
+    # it names is noted, found as the loader finds it, programs with their #includes (more than the loader
+    # looked at costs nothing). This also covers the points of the group whose other settings (numbers)
+    # mend what fails here: they name no files.
 
     def scan(self, topology: str, program: str | None, settings: list[str]) -> None:
         from ..controlplane.positions import load_json, load_yaml
         from ..locate import find_program, find_topology
         from ..net.setpath import apply_settings
         if program is not None:
-            self.file(find_program(program))
+            self.program(find_program(program))
         path = find_topology(topology)
         if path is None:
             return
@@ -298,25 +299,30 @@ class _Reads:
         for spec in _values(doc.get("nodes")):
             if not isinstance(spec, dict):
                 continue
+            include = spec.get("include")
+            dirs = tuple(os.path.join(here, d) for d in
+                         ([include] if isinstance(include, str) else include if isinstance(include, list) else ())
+                         if isinstance(d, str) and os.path.isdir(os.path.join(here, d)))
+            self.directories.update(os.path.abspath(d) for d in dirs)
+            defines = spec.get("defines")
+            defines = tuple(sorted((k, str(v)) for k, v in defines.items() if isinstance(k, str)
+                                   and isinstance(v, (str, int)))) if isinstance(defines, dict) else ()
             if isinstance(spec.get("program"), (str, int, float)):
-                self.file(find_program(str(spec["program"]), path))
+                self.program(find_program(str(spec["program"]), path), dirs, defines)
             if isinstance(spec.get("entries"), str):
                 self.file(os.path.join(here, spec["entries"]))
-            include = spec.get("include")
-            for d in [include] if isinstance(include, str) else include if isinstance(include, list) else ():
-                if isinstance(d, str) and os.path.isdir(os.path.join(here, d)):
-                    self.directories.add(os.path.abspath(os.path.join(here, d)))
         self.scan_items(doc.get("traffic"), path)
 
     def scan_exercise(self, path: str, doc: dict) -> None:
-        self.note_exercise(path)
+        self.note_exercise(path, as_programs=True)
         here = os.path.dirname(os.path.abspath(path))
         for spec in _values(doc.get("switches")):
             if isinstance(spec, dict):
-                for key in ("runtime_json", "program"):
-                    if isinstance(spec.get(key), str):
-                        for d in (here, os.path.dirname(here)):
-                            self.file(os.path.join(d, spec[key]))
+                for d in (here, os.path.dirname(here)):
+                    if isinstance(spec.get("runtime_json"), str):
+                        self.file(os.path.join(d, spec["runtime_json"]))
+                    if isinstance(spec.get("program"), str):
+                        self.program(os.path.join(d, spec["program"]))
 
     def scan_traffic(self, path: str) -> None:
         from ..controlplane.positions import load_yaml
@@ -337,7 +343,7 @@ class _Reads:
                 self.file(find_cdf(size["cdf"], path))
             send = item.get("send") if isinstance(item, dict) else None
             if isinstance(send, dict) and isinstance(send.get("program"), str):
-                self.file(find_program(send["program"], path))
+                self.program(find_program(send["program"], path))
 
     def read_the_rest(self) -> None:
         """Preprocess each program (its #includes are read) and read the other files, recorded as read."""

@@ -58,7 +58,8 @@ def experiment(root: Path, link: str = "{latency: 200us, bandwidth: 1Gbps}", pro
     topology = root / "topo" / "net.yaml"
     write(topology, f"name: bundled\ndefaults:\n  link: {link}\nnodes:\n{hosts}"
                     f"  s1:\n    kind: p4\n    program: {program}\n    include: [../inc, ../empty]\n"
-                    f"    entries: ../entries/s1.yaml\n    interfaces: {{p1: {{port: 1}}, p2: {{port: 2}}, p3: {{port: 3}}}}\n"
+                    "    entries: ../entries/s1.yaml\n"
+                    "    interfaces: {p1: {port: 1}, p2: {port: 2}, p3: {port: 3}}\n"
                     "links:\n" + "".join(f"  - [h{i}:eth0, s1:p{i}]\n" for i in HOSTS) +
                     "traffic:\n  - {at: 0s, ping: {from: h1, to: h2, count: 2}}\n"
                     "  - {at: 1s, pattern: {kind: permutation, flow: udp, size: {cdf: ../cdf/sizes.txt}}}\n")
@@ -206,12 +207,23 @@ def test_points_differing_in_numbers_load_the_topology_once(tmp_path, monkeypatc
     assert loads == [["nodes.s1.program=../p4/fwd.p4"], ["nodes.s1.defines.X=1"], ["nodes.s1.defines.X=2"]]
 
 
+@pytest.mark.parametrize("text,changes", [
+    ("seed=3", False), ("defaults.link.loss=0.01", False), ("links.r1-r2.latency=5ms", False),
+    ("links.h1-s1.2=5ms", False), ("nodes.h1.interfaces.eth0.port=3", False), ("traffic.0={}", False),
+    ("nodes.s1.program=x.p4", True), ("nodes.s1.program=7", True), ("nodes.s1.defines.N=1", True),
+    ("nodes.s1.entries=e.yaml", True), ("switches.s1.runtime_json=r.json", True),
+    ("traffic.0.pattern.size.cdf=s.txt", True), ("traffic.0={pattern: {size: {cdf: s.txt}}}", True),
+    ("nodes.h1.interfaces.eth0.ipv4=10.0.0.1/24", True), ("nodes.s1={kind: p4}", True), ("=1", True)])
+def test_settings_that_may_change_what_a_point_reads(text, changes):
+    assert bundle._may_change_reads(text) is changes
+
+
 def test_two_hundred_points_collect_quickly(tmp_path, capsys):
     """Not a timing assertion: the figure is printed for the record (pytest -s)."""
     import time
     topology = experiment(tmp_path / "exp")
-    points = [[f"seed={s}", f"defaults.link.loss={l}", f"nodes.s1.defines.V={v}"]
-              for s in range(20) for l in (0, 0.01, 0.02, 0.05, 0.1) for v in (1, 2)]
+    points = [[f"seed={seed}", f"defaults.link.loss={loss}", f"nodes.s1.defines.V={v}"]
+              for seed in range(20) for loss in (0, 0.01, 0.02, 0.05, 0.1) for v in (1, 2)]
     assert len(points) == 200
     start = time.process_time()
     files = collect(str(topology), points)
@@ -402,7 +414,7 @@ def test_a_tutorial_topology_json_travels_with_its_runtime_json_and_program(tmp_
                                      "- {at: 1s, pattern: {kind: incast, to: h2, flow: udp, size: {cdf: sizes.txt}}}\n")
     write(exercise / "sizes.txt", "800 0\n1200 1\n")
     traffic = str(exercise / "traffic.yaml")
-    points = [[], ["links.h1-s1.2=5ms"]]
+    points = [[], ["links.h1-s1.2=5ms"], ["switches.s2.runtime_json=pod-topo/nothere.json"]]
     files = collect(str(topology), points, traffic=traffic)
     assert [name for name, _ in files.entries] == ["basic.p4", "pod-topo/s1-runtime.json", "pod-topo/s2-runtime.json",
                                                   "pod-topo/s3-runtime.json", "pod-topo/s4-runtime.json",
@@ -410,6 +422,7 @@ def test_a_tutorial_topology_json_travels_with_its_runtime_json_and_program(tmp_
     expected = [run(str(topology), p, traffic=traffic) for p in points]
     assert expected[0].startswith("basic/pod-topo/topology.json\nswitches s1 s2 s3 s4 run ")
     assert "2 packets transmitted, 2 received" in expected[0]
+    assert "cannot find the runtime file 'pod-topo/nothere.json'" in expected[2]
     moved(exercise)
     assert [run_bundled(files, p) for p in points] == expected
 
