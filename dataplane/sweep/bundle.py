@@ -30,14 +30,31 @@ Workers run the same dataplane version (cluster.py checks it) and find them
 in their own installation, so a shipped topology or program keeps being
 named by its name; a shipped topology alone makes an empty bundle.
 
+How collect finds them, fast for hundreds of points: it loads the topology
+once per distinct list of the settings that may name files (a setting of
+numbers, or of a link, cannot: points that differ only in seeds, losses and
+MTUs share one load), preprocesses each distinct (program, include
+directories, defines) once, without compiling, and reads the entries files.
+A load that fails is not the end: the document (with the settings) is
+scanned for every file it names, so that on a worker the loader meets the
+same files and the point fails with the same message.
+
 On the worker, the files are written once per process under
 tempfile.gettempdir()/dataplane-sweep-DIGEST/, at the client's own absolute
 paths below that directory (/home/u/exp/net.yaml becomes
 .../dataplane-sweep-DIGEST/home/u/exp/net.yaml): relative paths between the
 files stay as on the client (`program: ../p4/router.p4` works), and so do
 names made of a path's last parts (a tutorial topology's name,
-basic/pod-topo/topology.json). `client_paths` turns the worker's paths in a
-text (an error message, a result) back into the client's.
+basic/pod-topo/topology.json). The processes of one machine share the
+directory: each writes a private one and renames it into place, and the
+loser of that race uses the winner's; a directory of that name that is not
+this user's, or lacks a file of the bundle, is left alone (the process
+writes a private copy). Bundles stay there for
+later points and sweeps (they are small; the system's temporary-file
+cleaner removes them). `client_paths` turns the worker's paths in a text (an
+error message, a result) back into the client's: the topology (program,
+traffic file) as the client named it, other bundled files by the client's
+absolute paths, shipped files by the client's installation's.
 
 What cannot be relocated: an absolute path written in a topology file or a
 setting (`program: /home/u/p4/router.p4`), and a path relative to the
@@ -500,9 +517,9 @@ def _write(files: Files) -> str:
         base = os.path.join(fresh, files.root.lstrip(os.sep))
         os.makedirs(base, exist_ok=True)
         for d in files.directories:
-            os.makedirs(os.path.join(base, d), exist_ok=True)
+            os.makedirs(_below(base, d), exist_ok=True)
         for name, text in files.entries:
-            path = os.path.join(base, name)
+            path = _below(base, name)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w", encoding="utf-8", newline="") as f:
                 f.write(text)
@@ -512,9 +529,18 @@ def _write(files: Files) -> str:
     return fresh
 
 
+def _below(base: str, name: str) -> str:
+    """base/name, which collect made relative and inside the root: anything else is a bug, not a file."""
+    base = os.path.normpath(base)
+    path = os.path.normpath(os.path.join(base, name))
+    if os.path.isabs(name) or not (path == base or path.startswith(base.rstrip(os.sep) + os.sep)):
+        raise ValueError(f"bundle path {name!r} is outside the bundle")
+    return path
+
+
 def _holds(directory: str, files: Files) -> bool:
-    """Whether `directory` is a bundle written by this user (no one else could have put files in it) with
-    exactly the files' texts (a temporary-file cleaner may have removed some)."""
+    """Whether `directory` is a bundle written by this user (no one else could have put files in it) that
+    holds every file of `files` with its text (a temporary-file cleaner may have removed some)."""
     try:
         st = os.lstat(directory)
     except OSError:

@@ -167,6 +167,16 @@ def test_paths_given_relative_to_the_working_directory_are_shown_as_given(tmp_pa
     assert run_bundled(files, point) == expected
 
 
+def test_an_include_directory_that_is_the_root_itself(tmp_path):
+    topology = experiment(tmp_path / "exp")
+    point = ["nodes.s1.include=[.., ../inc]"]
+    files = collect(str(topology), [point])
+    assert files.root == str(tmp_path / "exp") and files.directories == (".", "inc")
+    expected = run(str(topology), point)
+    moved(tmp_path / "exp")
+    assert run_bundled(files, point) == expected
+
+
 def test_points_naming_different_programs_take_each(tmp_path):
     topology = experiment(tmp_path / "exp")
     shutil.copy(tmp_path / "exp" / "p4" / "fwd.p4", tmp_path / "exp" / "p4" / "fwd2.p4")
@@ -379,8 +389,9 @@ def test_a_directory_of_that_name_with_other_contents_is_not_used(tmp_path, work
     assert run_bundled(files) == expected
 
 
-def materialize_in_child(files: Files, barrier, results) -> None:
-    barrier.wait(timeout=30)
+def materialize_in_child(files: Files, tmp: str, barrier, results) -> None:
+    tempfile.tempdir = tmp
+    barrier.wait(timeout=60)
     with materialized(files) as here:
         text = Path(here.topology).read_text()
         results.put((here.directory, text))
@@ -389,10 +400,10 @@ def materialize_in_child(files: Files, barrier, results) -> None:
 def test_processes_materializing_one_digest_at_once_share_one_complete_copy(tmp_path, worker_tmp):
     topology = experiment(tmp_path / "exp")
     files = collect(str(topology), [[]])
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")     # a fresh process: no state of this one
     n = 4
     barrier, results = context.Barrier(n), context.Queue()
-    children = [context.Process(target=materialize_in_child, args=(files, barrier, results)) for _ in range(n)]
+    children = [context.Process(target=materialize_in_child, args=(files, str(worker_tmp), barrier, results)) for _ in range(n)]
     for child in children:
         child.start()
     got = [results.get(timeout=60) for _ in children]
