@@ -177,6 +177,16 @@ def test_an_include_directory_that_is_the_root_itself(tmp_path):
     assert run_bundled(files, point) == expected
 
 
+def test_a_topology_that_is_not_there_and_settings_that_cannot_be_read_fail_alike(tmp_path):
+    files = collect(str(tmp_path / "nowhere.yaml"), [[], ["=1"]])
+    assert (files.entries, files.topology) == ((), str(tmp_path / "nowhere.yaml"))
+    assert run_bundled(files) == run(str(tmp_path / "nowhere.yaml")) != ""
+    topology = experiment(tmp_path / "exp")
+    files = collect(str(topology), [["=1"], ["links.nowhere.mtu=1"]])
+    assert run_bundled(files, ["=1"]) == run(str(topology), ["=1"])
+    assert run_bundled(files, ["links.nowhere.mtu=1"]) == run(str(topology), ["links.nowhere.mtu=1"])
+
+
 def test_points_naming_different_programs_take_each(tmp_path):
     topology = experiment(tmp_path / "exp")
     shutil.copy(tmp_path / "exp" / "p4" / "fwd.p4", tmp_path / "exp" / "p4" / "fwd2.p4")
