@@ -123,8 +123,10 @@ class _SweepLoader(DocumentChecker):
         doc = self.expect(self.doc, dict, (), "a sweep file")
         self.check_keys(doc, KEYS, (), "a sweep file")
         if ("topology" in doc) == ("generate" in doc):
+            both = "generate" in doc
             raise self.fail("a sweep names its topology (topology: NAME or PATH) or generates one "
-                            "(generate: {kind: routers, n: 50}): exactly one of the two", ())
+                            "(generate: {kind: routers, n: 50}): exactly one of the two",
+                            ("generate",) if both else (), key=both)
         topology = self.topology(doc["topology"]) if "topology" in doc else None
         generate = self.generate(doc["generate"]) if "generate" in doc else None
         if "grid" not in doc:
