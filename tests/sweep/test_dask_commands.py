@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from dataplane.cli import main
+from sweeplab import LOSSY_LINK
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60
 
-SWEEP = """\
-topology: lossy-link
+SWEEP = f"""\
+topology: {LOSSY_LINK}
 grid:
   links.r1-r2.loss: [0, 0.02]
   seed: [1, 2]

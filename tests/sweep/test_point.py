@@ -8,6 +8,7 @@ import json
 import pytest
 
 from dataplane.cli import main
+from sweeplab import LOSSY_LINK
 from dataplane.net import generate
 from dataplane.sweep import metrics
 from dataplane.sweep.point import make_tasks, run_point
@@ -27,14 +28,14 @@ def _cli_metrics(tmp_path, topology: str, settings: list[str], until: str | None
 
 def test_every_row_equals_dataplane_run_of_that_point_alone(tmp_path, capsys):
     names = ",".join(ALL)
-    sweep = load_sweep_text(f"topology: lossy-link\ngrid:\n  links.r1-r2.loss: [0.02]\n  links.r1-r2.mtu: [576, 1500]\n"
+    sweep = load_sweep_text(f"topology: {LOSSY_LINK}\ngrid:\n  links.r1-r2.loss: [0.02]\n  links.r1-r2.mtu: [576, 1500]\n"
                             f"  seed: [2]\nmetrics: [{names}]\nuntil: 30s\n", str(tmp_path / "s.yaml"))
     tasks = make_tasks(sweep)
     assert len(tasks) == 2
     for task, mtu in zip(tasks, ("576", "1500")):
         result = run_point(task)
         assert result.error is None
-        expected = _cli_metrics(tmp_path, "lossy-link",
+        expected = _cli_metrics(tmp_path, LOSSY_LINK,
                                 ["links.r1-r2.loss=0.02", f"links.r1-r2.mtu={mtu}", "seed=2"], "30s", ALL)
         assert result.values == expected
         assert result.values[ALL.index("tcp.completed")] == 1

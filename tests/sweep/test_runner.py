@@ -12,11 +12,12 @@ import signal
 import pytest
 
 from dataplane.sweep import table
+from sweeplab import LOSSY_LINK
 from dataplane.sweep.runner import Interrupted, PointCrashed, run_sweep
 from dataplane.sweep.spec import load_sweep_text
 
-SWEEP = """\
-topology: lossy-link
+SWEEP = f"""\
+topology: {LOSSY_LINK}
 grid:
   links.r1-r2.loss: [0, 0.02]
   links.r1-r2.mtu: [576, 1500, 99999]
@@ -25,8 +26,8 @@ until: 30s
 """
 
 # Slower points (about a second each), so that a worker can be killed while it runs one.
-SLOW = """\
-topology: lossy-link
+SLOW = f"""\
+topology: {LOSSY_LINK}
 grid:
   traffic.0.tcp.bytes: [5000000]
   links.r1-r2.loss: [0.001, 0.002, 0.003]
