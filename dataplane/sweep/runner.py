@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -159,10 +160,20 @@ def _run_here(tasks: list[PointTask], finished) -> None:
 def _run_on_dask(tasks: list[PointTask], finished, workers: int | None, scheduler: str | None) -> int:
     """Submit every task at once (Dask balances them over the workers) and take the results as they come;
     returns the number of workers."""
+    with warnings.catch_warnings():
+        # Another cluster on this machine has the default port of the scheduler's web page: it takes another,
+        # and nothing here uses it.
+        warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+        return _submit(tasks, finished, workers, scheduler)
+
+
+def _submit(tasks: list[PointTask], finished, workers: int | None, scheduler: str | None) -> int:
     from ..cluster import open_client, worker_count
     distributed = _distributed()
     with open_client(workers=workers, scheduler=scheduler) as client:
         count = worker_count(client)
+        if scheduler is None:
+            client.run(quiet_worker)
         futures = client.map(run_point, tasks, pure=False, retries=RETRIES)
         task_of = {future.key: task for future, task in zip(futures, tasks)}
         try:
@@ -180,6 +191,17 @@ def _run_on_dask(tasks: list[PointTask], finished, workers: int | None, schedule
             client.cancel(futures)
             raise
     return count
+
+
+def quiet_worker() -> None:
+    """Run on each embedded worker. Ctrl-C reaches the whole process group: the workers leave it to this
+    process, which stops them, instead of each printing a traceback; and their complaints while the cluster
+    shuts down under them (a heartbeat to a scheduler already gone) are not news."""
+    import logging
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("distributed", "distributed.worker", "distributed.nanny", "distributed.core", "distributed.comm"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _distributed():

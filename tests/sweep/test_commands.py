@@ -108,3 +108,38 @@ def test_help_lists_the_options(capsys):
     out = capsys.readouterr().out
     for option in ("--out", "--workers", "--scheduler", "--resume", "--plot", "--progress", "--list-metrics"):
         assert option in out
+
+
+def test_a_real_ctrl_c_stops_the_embedded_cluster_cleanly(tmp_path):
+    """SIGINT to the whole process group, as a terminal sends it: one line, no worker's traceback, exit 130."""
+    import os
+    import signal
+    import subprocess
+    import time
+    pytest.importorskip("distributed")
+    from sweeplab import LOSSY_LINK
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "slow.yaml").write_text(f"topology: {LOSSY_LINK}\ngrid:\n  traffic.0.tcp.bytes: [5000000]\n"
+                                        f"  seed: [1, 2, 3, 4, 5, 6, 7, 8]\nmetrics: [frames]\n")
+    env = dict(os.environ, PYTHONPATH=str(root))
+    process = subprocess.Popen([sys.executable, "-m", "dataplane", "sweep", "slow.yaml", "--workers", "2"],
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        cache = tmp_path / "slow.csv.cache"
+        while not (cache.is_dir() and any(cache.glob("*.json"))):
+            assert time.monotonic() < deadline and process.poll() is None, process.communicate()
+            time.sleep(0.1)
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    finished = len(list(cache.glob("*.json")))
+    assert err.strip().splitlines()[-1] == (f"interrupted: {finished} of 8 points finished and are kept in "
+                                            f"slow.csv.cache; run the same command with --resume to finish")
+    assert not (tmp_path / "slow.csv").exists()
