@@ -151,14 +151,30 @@ def input_files(sweep: Sweep) -> dict[str, str]:
     from ..frontend.preprocess import recording_reads
     from ..net.network import Network
     source = topology_source(sweep)
-    if source.path is None:
-        return {}
     with recording_reads() as seen:
         try:
-            Network(point_topology(_bare_task(source), []))
+            if source.path is not None:
+                Network(point_topology(_bare_task(source), []))
+            else:
+                _build_programs(sweep)
         except (DiagnosticError, _PointError):
             pass            # the points report it; the key still covers what was read
     return dict(seen)
+
+
+def _build_programs(sweep: Sweep) -> None:
+    """The programs of a generated topology (with the grid's first arguments), compiled: what its points read
+    (a whole network of a large generated topology would cost more, and reads nothing else)."""
+    from ..build import build
+    from ..net.topology import load_topology_text
+    arguments = {p.generator_arg: p.values[0] for p in sweep.parameters if p.generator_arg is not None}
+    try:
+        topo = load_topology_text(generate_text(sweep.generate, arguments))
+    except ValueError:
+        return
+    for spec in topo.nodes.values():
+        if spec.program is not None:
+            build(spec.program, spec.options.get("include"), spec.options.get("defines"))
 
 
 def _bare_task(source: TopologySource) -> PointTask:

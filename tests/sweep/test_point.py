@@ -111,3 +111,13 @@ def test_tasks_and_results_pickle(tmp_path):
     assert pickle.loads(pickle.dumps(task)) == task
     result = run_point(task)
     assert pickle.loads(pickle.dumps(result)) == result
+
+
+def test_a_generated_sweeps_keys_cover_its_programs():
+    import dataplane.sweep.point as point
+    sweep = load_sweep_text("generate: {kind: routers, hosts: 2}\ngrid:\n  generate.n: [5, 6]\n", "s.yaml")
+    files = point.input_files(sweep)
+    assert any(path.endswith("ipv4_router.p4") for path in files)
+    tasks = make_tasks(sweep, files)
+    assert tasks[0].key != tasks[1].key
+    assert make_tasks(sweep, {})[0].key != tasks[0].key
