@@ -328,12 +328,15 @@ def start_traffic(net) -> tuple[list, list]:
 
 
 def simulate(topo, until_ns: int | None = None, options: dict | None = None, prepare=None,
-             progress: bool | None = False):
+             progress: bool | None = False, attach=None):
     """What `dataplane run` runs, for it and for each point of `dataplane sweep`: build the network (with the
-    Network() `options`), start its traffic (start_traffic), call prepare(net, apps) (to attach recorders
-    before anything happens), run to the end or until_ns, close. Returns (net, apps, labels)."""
+    Network() `options`), call attach(net) (a tracer), start its traffic (start_traffic), call
+    prepare(net, apps) (recorders of the applications), run to the end or until_ns, close.
+    Returns (net, apps, labels)."""
     from .network import Network
     net = Network(topo, **(options or {}))
+    if attach is not None:
+        attach(net)
     apps, labels = start_traffic(net)
     if prepare is not None:
         prepare(net, apps)
@@ -387,11 +390,13 @@ def cmd_run(args) -> int:
         print(f"{topo.name} has no traffic section: running pingall")
     attached = {}
 
-    def prepare(net, apps):
+    def attach(net):
         attached["tracer"] = _tracer(net, args)
+
+    def prepare(net, apps):
         attached["recorder"] = _recording(net, apps, args)
         attached["views"] = _layer_view(net, args)
-    net, apps, labels = simulate(topo, _until(args), options, prepare, args.progress)
+    net, apps, labels = simulate(topo, _until(args), options, prepare, args.progress, attach)
     tracer, recorder, views = attached["tracer"], attached["recorder"], attached["views"]
     _after_run(net, tracer, args, views)
     for app, label in zip(apps, labels):
