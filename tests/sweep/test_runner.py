@@ -179,3 +179,13 @@ def test_the_bench_sweep_has_40_points_that_all_run():
     assert "sweep" in BENCHMARKS
     topology = os.path.join(os.path.dirname(find_sweep("tcp-loss-mtu")), "topologies", "lossy-link.yaml")
     assert load_sweep_text(SWEEP_BENCH.format(topology=topology), "b.yaml").size == 40
+
+
+def test_in_this_process_without_distributed_installed(tmp_path, monkeypatch):
+    import sys
+    from dataplane.diagnostics import DiagnosticError
+    monkeypatch.setitem(sys.modules, "distributed", None)         # import distributed fails
+    sweep = _sweep(tmp_path, "topology: line\ngrid: {seed: [1]}\nmetrics: [delivered]\n")
+    assert run_sweep(sweep, workers=0).computed == 1
+    with pytest.raises(DiagnosticError, match=r"pip install 'dataplane\[cluster\]'"):
+        run_sweep(sweep, workers=2)
