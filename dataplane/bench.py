@@ -507,11 +507,11 @@ def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
     return lines
 
 
-# (j) sweep: 40 points of TCP across a lossy link (the shipped sweep tcp-loss-mtu's topology, a 2 MB transfer).
+# (j) sweep: 40 points of TCP across a lossy link (the shipped sweep tcp-loss-mtu's topology, a 5 MB transfer).
 SWEEP_BENCH = """\
 topology: {topology}
 grid:
-  traffic.0.tcp.bytes: [2000000]
+  traffic.0.tcp.bytes: [5000000]
   links.r1-r2.loss: [0, 0.002, 0.005, 0.01, 0.02]
   seed: [1, 2, 3, 4, 5, 6, 7, 8]
 metrics: [tcp.throughput, tcp.retransmissions, frames]
