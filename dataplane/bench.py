@@ -45,6 +45,10 @@
     tcp-transfer: its speed experiment alone, a 20 MB TCP transfer through
     two routers in TCP segments and packet-hops per second of processor time.
 
+(j) sweep: a 40-point sweep (bench_sweep) in this process and on the embedded
+    2-worker Dask cluster, in the same run: wall and processor times, the
+    speed-up and the overhead per point.
+
 (a) and (b) are the best of three passes over the same packets, measured in
 one process through Device.process_raw, the call `dataplane replay` makes
 per packet. (a) also measures, in the same passes, the generated pipeline
@@ -462,7 +466,7 @@ def flood_child(name: str, scaled: bool = True) -> dict:
 
 
 BENCHMARKS = ("lpm", "acl", "replay", "batch", "router", "fat-tree", "routers-500", "routers-1000", "routers-2000",
-              "floods", "tcp", "tcp-transfer")
+              "floods", "tcp", "tcp-transfer", "sweep")
 
 
 def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
@@ -498,4 +502,52 @@ def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
     elif "tcp-transfer" in names:
         from .tcpbench import transfer_line                 # (also the first line of "tcp")
         lines.append(transfer_line())
+    if names & {"sweep", "all"}:
+        lines.extend(bench_sweep())
     return lines
+
+
+# (j) sweep: 40 points of TCP across a lossy link (the shipped sweep tcp-loss-mtu's topology, a 5 MB transfer).
+SWEEP_BENCH = """\
+topology: {topology}
+grid:
+  traffic.0.tcp.bytes: [5000000]
+  links.r1-r2.loss: [0, 0.002, 0.005, 0.01, 0.02]
+  seed: [1, 2, 3, 4, 5, 6, 7, 8]
+metrics: [tcp.throughput, tcp.retransmissions, frames]
+"""
+
+
+def bench_sweep(workers: int = 2) -> list[str]:
+    """(j) sweep: a 40-point sweep run in this process and on an embedded cluster of `workers` processes, in the
+    same run: both wall times, the speed-up, and the overhead the cluster adds per point. On a busy machine
+    wall time says little, so the processor time of this process and of each worker is measured too: the
+    sequential processor time over the busiest worker's is the speed-up an idle machine would show."""
+    import os
+    from .cluster import open_client
+    from .locate import find_sweep
+    from .sweep import load_sweep_text, run_sweep
+    from .sweep.table import render
+    topology = os.path.join(os.path.dirname(find_sweep("tcp-loss-mtu")), "topologies", "lossy-link.yaml")
+    sweep = load_sweep_text(SWEEP_BENCH.format(topology=topology), "bench-sweep.yaml")
+    t, cpu = time.perf_counter(), time.process_time()
+    sequential = run_sweep(sweep, workers=0)
+    alone, alone_cpu = time.perf_counter() - t, time.process_time() - cpu
+    t = time.perf_counter()
+    with open_client(workers=workers) as client:
+        start = time.perf_counter() - t
+        before = client.run(time.process_time)
+        t = time.perf_counter()
+        parallel = run_sweep(sweep, scheduler=client.scheduler.address)
+        running = time.perf_counter() - t
+        after = client.run(time.process_time)
+    used = [after[w] - before[w] for w in sorted(after) if w in before]
+    points = len(sequential.results)
+    same = render(sweep, sequential.results) == render(sweep, parallel.results)
+    return [f"sweep: {points} points (TCP across a lossy link): {alone:.1f} s in one process ({alone_cpu:.1f} s "
+            f"of processor time); {running:.1f} s on an embedded cluster of {workers} workers (processor time "
+            f"{' + '.join(f'{u:.1f}' for u in used)} s), after {start:.1f} s starting it",
+            f"sweep: speed-up {alone / running:.2f}x in wall time, {alone_cpu / max(max(used), 1e-9):.2f}x in "
+            f"processor time (goal >= 1.7x on 2 workers); the cluster adds "
+            f"{(sum(used) - alone_cpu) / points * 1000:.0f} ms of processor time per point (program compiled "
+            f"once per worker included); same table: {'yes' if same else 'NO'}"]

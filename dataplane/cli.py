@@ -64,7 +64,8 @@ def _register_more(sub) -> None:
     """Subcommands defined in other modules register themselves here."""
     import importlib
     for module in ("dataplane.commands", "dataplane.net.commands", "dataplane.net.shell",
-                   "dataplane.net.exec_command", "dataplane.plot", "dataplane.p4runtime.commands"):
+                   "dataplane.net.exec_command", "dataplane.plot", "dataplane.p4runtime.commands",
+                   "dataplane.sweep.commands"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

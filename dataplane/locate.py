@@ -46,3 +46,22 @@ def find_program(name: str, relative_to: str | None = None) -> str | None:
             if os.path.isfile(p):
                 return os.path.normpath(p)
     return shipped_program(name)
+
+
+def shipped_sweeps() -> list[str]:
+    """The names of the sweeps we ship (topologies/sweeps/*.yaml)."""
+    folder = resources.files("dataplane.topologies").joinpath("sweeps")
+    if not folder.is_dir():
+        return []
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def find_sweep(name: str) -> str | None:
+    """A sweep file given as a path, or by the name of one we ship (topologies/sweeps/)."""
+    if os.path.isfile(name):
+        return name
+    fname = name if name.endswith(".yaml") else name + ".yaml"
+    if os.sep in fname or "/" in fname:
+        return None
+    path = resources.files("dataplane.topologies").joinpath("sweeps", fname)
+    return str(path) if path.is_file() else None

@@ -108,6 +108,12 @@ def recording_reads() -> Iterator[dict[str, str]]:
         _recorders.remove(seen)
 
 
+def replay_reads(files: dict[str, str]) -> None:
+    """Report files read earlier (a cached compilation's) to the recording_reads blocks open now."""
+    for seen in _recorders:
+        seen.update(files)
+
+
 def read_source(path: str, span: Span | None = None, kind: str = "P4 sources") -> SourceFile:
     """Read a source file as UTF-8 text, reporting unreadable files as user errors; `kind` names the files
     in the hint ("P4 sources", "topology files"). Only regular files of at most MAX_TEXT_BYTES are read."""

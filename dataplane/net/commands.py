@@ -152,7 +152,12 @@ def _data_args(p) -> None:
 
 
 def _network(args):
-    from .network import Network
+    net = _build(_topology(args), args)
+    return net, _tracer(net, args)
+
+
+def _topology(args):
+    """The topology a command names, with its --set changes and --traffic; its notes are printed."""
     from .topology import load_topology, load_traffic
     from .setpath import SetError
     try:
@@ -163,25 +168,42 @@ def _network(args):
         topo.traffic = load_traffic(args.traffic, topo)
     for note in topo.notes:
         print(note)
+    return topo
+
+
+def _network_options(args) -> dict:
+    """Network() keyword arguments from the capture and trace options."""
     from .network import PCAP_EPOCH_NS
     links = [name.strip() for name in args.links.split(",") if name.strip()] if args.links else None
     if (links is not None or args.pcap_epoch is not None) and args.pcap is None:
         raise error("--links and --pcap-epoch choose what --pcap DIR writes; give --pcap DIR too")
     epoch = PCAP_EPOCH_NS if args.pcap_epoch is None else _epoch_ns(args.pcap_epoch)
-    traced = args.trace or args.trace_filter is not None
-    net = Network(topo, trace=traced, pcap_dir=args.pcap, pcap_format=args.pcap_format, pcap_links=links,
-                  pcap_epoch_ns=epoch)
-    tracer = None
-    if traced:
-        from .tracefilter import FilterError, parse_filter
-        from .tracing import Tracer
-        tracer = Tracer(net)
-        if args.trace_filter is not None:
-            try:
-                tracer.only = parse_filter(args.trace_filter, net)    # before the run: a typo costs nothing
-            except FilterError as exc:
-                raise error(f"--trace-filter: {exc}") from None
-    return net, tracer
+    return dict(trace=_traced(args), pcap_dir=args.pcap, pcap_format=args.pcap_format, pcap_links=links,
+                pcap_epoch_ns=epoch)
+
+
+def _traced(args) -> bool:
+    return args.trace or args.trace_filter is not None
+
+
+def _build(topo, args):
+    from .network import Network
+    return Network(topo, **_network_options(args))
+
+
+def _tracer(net, args):
+    """The Tracer for --trace / --trace-filter (None without them)."""
+    if not _traced(args):
+        return None
+    from .tracefilter import FilterError, parse_filter
+    from .tracing import Tracer
+    tracer = Tracer(net)
+    if args.trace_filter is not None:
+        try:
+            tracer.only = parse_filter(args.trace_filter, net)    # before the run: a typo costs nothing
+        except FilterError as exc:
+            raise error(f"--trace-filter: {exc}") from None
+    return tracer
 
 
 def _settings(args) -> list:
@@ -275,19 +297,62 @@ class Progress:
             sys.stderr.flush()
 
 
-def _run(net, tracer, args, until_ns=None, views=None) -> None:
+def _until(args) -> int | None:
     from .topology import parse_time
-    if until_ns is None and getattr(args, "until", None):
-        try:
-            until_ns = parse_time(args.until)
-        except ValueError as exc:
-            raise error(f"--until: {exc}") from None
-    progress = Progress(net, args.progress)
+    if not getattr(args, "until", None):
+        return None
     try:
-        net.run(until_ns, progress)
+        return parse_time(args.until)
+    except ValueError as exc:
+        raise error(f"--until: {exc}") from None
+
+
+def _execute(net, until_ns: int | None, progress: bool | None) -> None:
+    """Run a network to its end (or until_ns), with the progress line, and close it (captures flushed)."""
+    shown = Progress(net, progress)
+    try:
+        net.run(until_ns, shown)
     finally:
-        progress.done()
+        shown.done()
         net.close()
+
+
+def start_traffic(net) -> tuple[list, list]:
+    """The applications `dataplane run` starts: the topology's traffic section, or pingall when it has none;
+    with the label printed above each one's output (None for pingall)."""
+    if not net.topo.traffic:
+        return [_pingall(net, v6=False)], [None]
+    from .show import traffic_item
+    apps = net.schedule_traffic()
+    return apps, [f"### traffic {i}: {traffic_item(t)}" for i, t in enumerate(net.topo.traffic, 1)]
+
+
+def simulate(topo, until_ns: int | None = None, options: dict | None = None, prepare=None,
+             progress: bool | None = False, attach=None):
+    """What `dataplane run` runs, for it and for each point of `dataplane sweep`: build the network (with the
+    Network() `options`), call attach(net) (a tracer), start its traffic (start_traffic), call
+    prepare(net, apps) (recorders of the applications), run to the end or until_ns, close.
+    Returns (net, apps, labels)."""
+    from .network import Network
+    net = Network(topo, **(options or {}))
+    if attach is not None:
+        attach(net)
+    apps, labels = start_traffic(net)
+    if prepare is not None:
+        prepare(net, apps)
+    _execute(net, until_ns, progress)
+    return net, apps, labels
+
+
+def _run(net, tracer, args, until_ns=None, views=None) -> None:
+    if until_ns is None:
+        until_ns = _until(args)
+    _execute(net, until_ns, args.progress)
+    _after_run(net, tracer, args, views)
+
+
+def _after_run(net, tracer, args, views) -> None:
+    """The trace and the layer view of a finished run, and its HTML report."""
     if tracer is not None:
         # The applications' lines are among the packets, at their times; their statistics come after.
         print(tracer.render(only=tracer.only))
@@ -318,18 +383,22 @@ def _print_received(net) -> None:
 
 
 def cmd_run(args) -> int:
-    net, tracer = _network(args)
-    if not net.topo.traffic:
+    topo = _topology(args)
+    options = _network_options(args)
+    if not topo.traffic:
         # What a Mininet user types first; a topology.json never has traffic of its own.
-        print(f"{net.topo.name} has no traffic section: running pingall")
-        apps, labels = [_pingall(net, v6=False)], [None]
-    else:
-        from .show import traffic_item
-        apps = net.schedule_traffic()
-        labels = [f"### traffic {i}: {traffic_item(t)}" for i, t in enumerate(net.topo.traffic, 1)]
-    recorder = _recording(net, apps, args)
-    views = _layer_view(net, args)
-    _run(net, tracer, args, views=views)
+        print(f"{topo.name} has no traffic section: running pingall")
+    attached = {}
+
+    def attach(net):
+        attached["tracer"] = _tracer(net, args)
+
+    def prepare(net, apps):
+        attached["recorder"] = _recording(net, apps, args)
+        attached["views"] = _layer_view(net, args)
+    net, apps, labels = simulate(topo, _until(args), options, prepare, args.progress, attach)
+    tracer, recorder, views = attached["tracer"], attached["recorder"], attached["views"]
+    _after_run(net, tracer, args, views)
     for app, label in zip(apps, labels):
         if label:
             print(label)

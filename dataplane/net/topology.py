@@ -672,7 +672,11 @@ def load_traffic(path: str, topo: Topology) -> list[TrafficSpec]:
     return out
 
 
-def load_topology_text(text: str, name: str = "topology.yaml") -> Topology:
+def load_topology_text(text: str, name: str = "topology.yaml", settings=()) -> Topology:
+    """A topology from YAML text (a generated one); `settings` as for load_topology."""
     source = SourceFile(name, text)
     doc, pos = load_yaml(source)
+    if settings:
+        from .setpath import apply_settings
+        doc = apply_settings(doc, pos, settings)
     return _Loader(source, doc, pos).load()
