@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .. import __version__
 from ..diagnostics import DiagnosticError
@@ -69,13 +69,15 @@ def _settings(task: PointTask):
     return settings, generated
 
 
-def point_topology(task: PointTask, settings: list):
-    """The topology of a point with its settings applied: the one place a worker finds a point's files (the
-    topology, its programs), so that shipping them to workers without a shared file system plugs in here."""
+def point_topology(task: PointTask, settings: list, here=None):
+    """The topology of a point with its settings applied: from the files that travelled with the sweep
+    (`here`, sweep/bundle.py materialized on this worker) when it names a topology file, else generated."""
     from ..net.topology import load_topology, load_topology_text
     source = task.topology
     if source.path is not None:
-        return load_topology(source.path, settings=settings)
+        if here is None:
+            return load_topology(source.path, settings=settings)
+        return load_topology(here.topology, program=here.program, settings=settings)
     _, generated = _settings(task)
     spec = {"kind": source.generate[0], **dict(source.generate[1])}
     try:
@@ -89,8 +91,20 @@ class _PointError(Exception):
     """A point's user error, already as its row text."""
 
 
-def run_point(task: PointTask) -> PointResult:
-    """Run one point (in a Dask worker or here) and compute its metrics."""
+def run_point(task: PointTask, files=None) -> PointResult:
+    """Run one point (in a Dask worker or here) and compute its metrics. `files` are the sweep's files
+    (sweep_files()), written on this worker once; paths in the row's error read as on the client."""
+    if files is None:
+        return _run_point(task, None)
+    from .bundle import materialized
+    with materialized(files) as here:
+        result = _run_point(task, here)
+    if result.error is None:
+        return result
+    return replace(result, error=here.client_paths(result.error))
+
+
+def _run_point(task: PointTask, here) -> PointResult:
     from ..net.commands import simulate
     from ..net.rundata import Recorder, collect
     from ..net.setpath import SetError, parse_setting
@@ -100,7 +114,7 @@ def run_point(task: PointTask) -> PointResult:
     settings = []
     try:
         settings = [parse_setting(t) for t in texts]
-        topo = point_topology(task, settings)
+        topo = point_topology(task, settings, here)
         recorders = []
         net, apps, _ = simulate(topo, task.until_ns, prepare=lambda n, a: recorders.append(Recorder(n, a)))
         data = collect(net, apps, recorders[0], settings=texts)
@@ -189,12 +203,25 @@ def topology_source(sweep: Sweep) -> TopologySource:
     return TopologySource(None, (sweep.generate["kind"], fixed), sweep.generate_location)
 
 
-def make_tasks(sweep: Sweep, files: dict[str, str] | None = None) -> list[PointTask]:
-    """One task per point in grid order; `files` (input_files()) go into each key."""
+def sweep_files(sweep: Sweep):
+    """The files the points of a sweep over a topology file read (the file, its programs with their
+    includes, entries, CDF files; sweep/bundle.py), to travel with the tasks so that workers need no shared
+    file system; None for a generated topology (it names shipped programs, which every worker has)."""
+    if sweep.topology is None:
+        return None
+    from .bundle import collect
+    return collect(sweep.topology, ([f"{p.path}={p.texts[i]}" for p, i in zip(sweep.parameters, point)
+                                     if p.generator_arg is None] for point in sweep.points()))
+
+
+def make_tasks(sweep: Sweep, files: dict[str, str] | None = None, bundle=None) -> list[PointTask]:
+    """One task per point in grid order; `files` (input_files()) and the digest of the files that travel
+    with the points (`bundle`, sweep_files()) go into each key."""
     source = topology_source(sweep)
     if files is None:
         files = input_files(sweep)
     common = {
+        "bundle": None if bundle is None else bundle.digest,
         "dataplane": __version__,
         "topology": source.path, "generate": source.generate,
         "files": {path: hashlib.sha256(text.encode()).hexdigest() for path, text in sorted(files.items())},

@@ -19,7 +19,7 @@ from typing import Callable
 from ..diagnostics import error
 from ..termsafe import unescaped
 from .cache import Cache
-from .point import PointResult, PointTask, make_tasks, run_point
+from .point import PointResult, PointTask, make_tasks, run_point, sweep_files
 from .spec import Sweep
 
 # Dask runs a task again when it raised; a worker's death is retried by the scheduler itself
@@ -115,7 +115,8 @@ def run_sweep(sweep: Sweep, cache_dir: str | None = None, workers: int | None = 
     as each computed point finishes (client is None in this process): a hook for tests.
     Raises Interrupted on Ctrl-C (what finished is cached) and PointCrashed when a point hits a bug."""
     started = time.perf_counter()
-    tasks = make_tasks(sweep) if tasks is None else tasks
+    files = sweep_files(sweep)
+    tasks = make_tasks(sweep, bundle=files) if tasks is None else tasks
     cache = Cache(cache_dir) if cache_dir is not None else None
     results: list[PointResult | None] = [None] * len(tasks)
     if resume and cache is not None:
@@ -136,9 +137,9 @@ def run_sweep(sweep: Sweep, cache_dir: str | None = None, workers: int | None = 
     used = 0
     try:
         if workers == 0 and scheduler is None:
-            _run_here(remaining, finished)
+            _run_here(remaining, files, finished)
         elif remaining:
-            used = _run_on_dask(remaining, finished, workers, scheduler)
+            used = _run_on_dask(remaining, files, finished, workers, scheduler)
         else:
             used = workers or 0
     except KeyboardInterrupt:
@@ -148,33 +149,36 @@ def run_sweep(sweep: Sweep, cache_dir: str | None = None, workers: int | None = 
     return Outcome(results, reused, len(remaining), time.perf_counter() - started, used)
 
 
-def _run_here(tasks: list[PointTask], finished) -> None:
+def _run_here(tasks: list[PointTask], files, finished) -> None:
     for task in tasks:
         try:
-            result = run_point(task)
+            result = run_point(task, files)
         except Exception as exc:
             raise PointCrashed(task, exc) from exc
         finished(result, None)
 
 
-def _run_on_dask(tasks: list[PointTask], finished, workers: int | None, scheduler: str | None) -> int:
+def _run_on_dask(tasks: list[PointTask], files, finished, workers: int | None, scheduler: str | None) -> int:
     """Submit every task at once (Dask balances them over the workers) and take the results as they come;
     returns the number of workers."""
     with warnings.catch_warnings():
         # Another cluster on this machine has the default port of the scheduler's web page: it takes another,
         # and nothing here uses it.
         warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
-        return _submit(tasks, finished, workers, scheduler)
+        return _submit(tasks, files, finished, workers, scheduler)
 
 
-def _submit(tasks: list[PointTask], finished, workers: int | None, scheduler: str | None) -> int:
+def _submit(tasks: list[PointTask], files, finished, workers: int | None, scheduler: str | None) -> int:
     from ..cluster import open_client, worker_count
     distributed = _distributed()
     with open_client(workers=workers, scheduler=scheduler) as client:
         count = worker_count(client)
         if scheduler is None:
             client.run(quiet_worker)
-        futures = client.map(run_point, tasks, pure=False, retries=RETRIES)
+        # The files travel once to every worker (a worker that joins later fetches them from another one),
+        # not once per task.
+        shared = None if files is None else client.scatter(files, broadcast=True, hash=False)
+        futures = client.map(run_point, tasks, files=shared, pure=False, retries=RETRIES)
         task_of = {future.key: task for future, task in zip(futures, tasks)}
         try:
             for future in distributed.as_completed(futures):

@@ -52,11 +52,11 @@ def test_ctrl_c_keeps_what_finished_and_resume_runs_the_rest(here, capsys, monke
     real = runner.run_point
     calls = []
 
-    def interrupted_at_the_third(task):
+    def interrupted_at_the_third(task, files=None):
         calls.append(task.index)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return real(task)
+        return real(task, files)
     monkeypatch.setattr(runner, "run_point", interrupted_at_the_third)
     assert main(["sweep", "s.yaml", "--workers", "0"]) == 130
     err = capsys.readouterr().err
@@ -75,7 +75,7 @@ def test_ctrl_c_keeps_what_finished_and_resume_runs_the_rest(here, capsys, monke
 def test_a_bug_in_a_point_is_an_internal_error_naming_the_point(here, capsys, monkeypatch):
     import dataplane.sweep.runner as runner
 
-    def broken(task):
+    def broken(task, files=None):
         raise RuntimeError("boom")
     monkeypatch.setattr(runner, "run_point", broken)
     assert main(["sweep", "s.yaml", "--workers", "0"]) == 2
@@ -117,7 +117,7 @@ def test_a_real_ctrl_c_stops_the_embedded_cluster_cleanly(tmp_path):
     import subprocess
     import time
     pytest.importorskip("distributed")
-    from sweeplab import LOSSY_LINK
+    from .sweeplab import LOSSY_LINK
     root = Path(__file__).resolve().parents[2]
     (tmp_path / "slow.yaml").write_text(f"topology: {LOSSY_LINK}\ngrid:\n  traffic.0.tcp.bytes: [5000000]\n"
                                         f"  seed: [1, 2, 3, 4, 5, 6, 7, 8]\nmetrics: [frames]\n")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from dataplane.cli import main
-from sweeplab import LOSSY_LINK
+from .sweeplab import LOSSY_LINK
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from dataplane.cli import main
-from sweeplab import LOSSY_LINK
+from .sweeplab import LOSSY_LINK
 from dataplane.net import generate
 from dataplane.sweep import metrics
 from dataplane.sweep.point import make_tasks, run_point
@@ -121,3 +121,24 @@ def test_a_generated_sweeps_keys_cover_its_programs():
     tasks = make_tasks(sweep, files)
     assert tasks[0].key != tasks[1].key
     assert make_tasks(sweep, {})[0].key != tasks[0].key
+
+
+def test_points_run_from_the_files_that_travelled_with_them(tmp_path):
+    """sweep_files() on the client, then the experiment directory moved away: the points run from the
+    bundle alone (as on a worker without the client's file system) and their rows are those of the original
+    place; a point's error names the client's paths."""
+    from .test_bundle import experiment
+    from dataplane.sweep.point import sweep_files
+    topology = experiment(tmp_path / "exp")
+    text = (f"topology: {topology}\ngrid:\n  nodes.s1.program: [../p4/fwd.p4, ../p4/missing.p4]\n"
+            "  defaults.link.latency: [1ms, 2ms]\nmetrics: [delivered, ping.rtt.avg, ping.received]\n")
+    sweep = load_sweep_text(text, str(tmp_path / "s.yaml"))
+    files = sweep_files(sweep)
+    tasks = make_tasks(sweep, bundle=files)
+    here = [run_point(t, files) for t in tasks]
+    (tmp_path / "exp").rename(tmp_path / "moved")
+    elsewhere = [run_point(t, files) for t in tasks]
+    assert elsewhere == here
+    assert [r.values[2] for r in here] == [2, 2, None, None]
+    assert here[0].values[1] < here[1].values[1]                 # 2 ms links: a longer RTT
+    assert here[2].error == f"{tmp_path / 's.yaml'}:3:36: error: cannot find program '../p4/missing.p4'"

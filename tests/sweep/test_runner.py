@@ -12,7 +12,7 @@ import signal
 import pytest
 
 from dataplane.sweep import table
-from sweeplab import LOSSY_LINK
+from .sweeplab import LOSSY_LINK
 from dataplane.sweep.runner import Interrupted, PointCrashed, run_sweep
 from dataplane.sweep.spec import load_sweep_text
 
@@ -152,7 +152,7 @@ def test_without_resume_every_point_runs_again(tmp_path):
 def test_a_bug_in_a_point_fails_the_sweep_with_the_point(tmp_path, monkeypatch):
     import dataplane.sweep.runner as runner
 
-    def broken(task):
+    def broken(task, files=None):
         raise KeyError("oops")
     monkeypatch.setattr(runner, "run_point", broken)
     sweep = _sweep(tmp_path, "topology: line\ngrid: {seed: [1, 2]}\nmetrics: [delivered]\n")
