@@ -57,6 +57,9 @@ def cmd_sweep(args) -> int:
     if args.workers is not None and args.workers < 0:
         raise error(f"--workers must be 0 (this process) or more, not {args.workers}")
     cache_dir = directory_for(out)
+    if args.plot:
+        from .plots import require_plotting
+        require_plotting()              # before the sweep runs, not after: a missing matplotlib costs nothing
     try:
         outcome = run_sweep(sweep, cache_dir, workers=args.workers, scheduler=args.scheduler,
                             resume=args.resume, progress=args.progress)
@@ -98,13 +101,13 @@ def summary(outcome, out: str) -> str:
 
 def _plot(directory: str, sweep, outcome) -> None:
     from . import table
+    from .plots import write_plots
+    notes: list[str] = []
     try:
-        from .plots import write_plots
-    except ImportError as exc:
-        if exc.name in ("matplotlib", "dataplane.sweep.plots"):
-            raise error("--plot needs matplotlib, an optional dependency: pip install 'dataplane[plot]'") \
-                from None
-        raise
-    files = write_plots(directory, [p.path for p in sweep.parameters], list(sweep.metrics),
-                        table.rows(sweep, outcome.results))
+        files = write_plots(directory, [p.path for p in sweep.parameters], list(sweep.metrics),
+                            table.rows(sweep, outcome.results), notes=notes)
+    except OSError as exc:
+        raise error(f"cannot write the plots: {exc.strerror}: {exc.filename}") from None
+    for note in notes:
+        print(f"plots: {note}")
     print(f"plots: {len(files)} files in {directory}")

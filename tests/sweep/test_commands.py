@@ -4,7 +4,6 @@ point, --list-metrics, --plot."""
 from __future__ import annotations
 
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -85,21 +84,39 @@ def test_a_bug_in_a_point_is_an_internal_error_naming_the_point(here, capsys, mo
     assert not Path("s.csv").exists()
 
 
-def test_plot_calls_the_plots_module_with_the_rows(here, capsys, monkeypatch):
+def test_plot_writes_a_figure_per_metric_from_the_rows(here, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import dataplane.sweep.plots as plots
     seen = {}
+    real = plots.write_plots
 
-    def write_plots(directory, parameters, metrics, rows):
-        seen.update(directory=directory, parameters=parameters, metrics=metrics, rows=rows)
-        return ["a.svg", "b.svg"]
-    monkeypatch.setitem(sys.modules, "dataplane.sweep.plots", types.SimpleNamespace(write_plots=write_plots))
+    def write_plots(directory, parameters, metrics, rows, notes=None):
+        seen.update(parameters=parameters, metrics=metrics, rows=rows)
+        return real(directory, parameters, metrics, rows, notes)
+    monkeypatch.setattr(plots, "write_plots", write_plots)
+    Path("s.yaml").write_text(SWEEP.replace("ping.rtt.avg]", "ping.rtt.avg, tcp.fct]"))
     assert main(["sweep", "s.yaml", "--workers", "0", "--plot", "figs"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "plots: 2 files in figs"
-    assert seen["directory"] == "figs"
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "plots: 3 files in figs"
+    assert sorted(p.name for p in Path("figs").iterdir()) == ["delivered.svg", "ping.rtt.avg.svg", "tcp.fct.svg"]
     assert seen["parameters"] == ["seed", "links.r2-r3.mtu"]
-    assert seen["metrics"] == ["delivered", "ping.rtt.avg"]
     assert [row["links.r2-r3.mtu"] for row in seen["rows"]] == [1280, 99999, 1280, 99999]
     assert seen["rows"][1]["error"] == "s.yaml:4:27: error: MTU 99999 is out of range"
     assert seen["rows"][0]["error"] is None and seen["rows"][0]["delivered"] > 0
+
+
+def test_plot_without_matplotlib_is_refused_before_the_sweep_runs(here, capsys, monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    assert main(["sweep", "s.yaml", "--workers", "0", "--plot", "figs"]) == 1
+    assert "pip install 'dataplane[plot]'" in capsys.readouterr().err
+    assert not Path("s.csv").exists()
 
 
 def test_help_lists_the_options(capsys):
