@@ -525,10 +525,10 @@ def bench_sweep(workers: int = 2) -> list[str]:
     sequential processor time over the busiest worker's is the speed-up an idle machine would show."""
     import os
     from .cluster import open_client
-    from .locate import find_sweep
+    from .locate import find_topology
     from .sweep import load_sweep_text, run_sweep
     from .sweep.table import render
-    topology = os.path.join(os.path.dirname(find_sweep("tcp-loss-mtu")), "topologies", "lossy-link.yaml")
+    topology = find_topology("lossy-link")
     sweep = load_sweep_text(SWEEP_BENCH.format(topology=topology), "bench-sweep.yaml")
     t, cpu = time.perf_counter(), time.process_time()
     sequential = run_sweep(sweep, workers=0)

@@ -174,10 +174,10 @@ def test_the_progress_line(tmp_path, capsys):
 def test_the_bench_sweep_has_40_points_that_all_run():
     import os
     from dataplane.bench import BENCHMARKS, SWEEP_BENCH
-    from dataplane.locate import find_sweep
+    from dataplane.locate import find_topology
     from dataplane.sweep import load_sweep_text
     assert "sweep" in BENCHMARKS
-    topology = os.path.join(os.path.dirname(find_sweep("tcp-loss-mtu")), "topologies", "lossy-link.yaml")
+    topology = find_topology("lossy-link")
     assert load_sweep_text(SWEEP_BENCH.format(topology=topology), "b.yaml").size == 40
 
 
