@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import itertools
 import os
+import struct
 from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 
 from ..batch.packets import Batch, batch_from_records
+from ..pcap import MAX_PACKET
 from ..diagnostics import DiagnosticError
 from ..replay import Source, merged_packets
 
@@ -63,22 +65,119 @@ def piece_limit(sources: list[Source], at_least: int) -> Limit:
 
 def input_pieces(sources: list[Source], limit: Limit) -> Iterator[Piece]:
     """The packets of `sources`, merged by time, as pieces of at most `limit` each."""
+    if len(sources) == 1 and sources[0].end is None and not sources[0].reader.pcapng:
+        batches = _classic_batches(sources[0], limit)
+    else:
+        batches = (batch_from_records(records) for records in _cut(_merged(sources), limit))
     clock = -1
-    for index, records in enumerate(_cut(_records(sources), limit)):
-        batch = batch_from_records(records)
+    for index, batch in enumerate(batches):
         yield Piece(index, clock, batch)
         if batch.n:
             clock = max(clock, int(batch.times.max()))
 
 
-def _records(sources: list[Source]) -> Iterator[list]:
-    """(time_ns, port, data) of every packet, by time, a list at a time: one classic pcap file's records
-    as they are read (a list per read), merged inputs a few thousand at a time."""
-    if len(sources) == 1 and sources[0].end is None and not sources[0].reader.pcapng:
-        port = sources[0].port
-        return ([(t, port, data) for t, data, _ in chunk] for chunk in sources[0].reader.packet_chunks())
+def _merged(sources: list[Source]) -> Iterator[list]:
+    """(time_ns, port, data) of every packet, by time, a few thousand at a time."""
     merged = merged_packets(sources)
     return iter(lambda: list(itertools.islice(merged, 4096)), [])
+
+
+# ------------------------------------------------------------------ one classic pcap file, as it is
+
+def _classic_batches(source: Source, limit: Limit) -> Iterator[Batch]:
+    """The records of one classic pcap file a piece at a time, read as blocks of the file: the piece's
+    buffer is the records as they are in the file (no object per packet here; for packets of one length,
+    no loop over packets either). A record that is damaged ends it with the error the record-by-record
+    reader gives for it (PcapReader reads the file again to say it), after the pieces before it."""
+    reader = source.reader
+    rest = b""
+    while True:
+        data = rest + reader.f.read(max(0, limit.size - len(rest)))
+        offsets = _whole_records(data, reader.endian, limit.packets)
+        while len(offsets) == 0 and data:
+            more = reader.f.read(max(16, _announced(data, reader.endian) + 16 - len(data)))
+            if not more or _announced(data, reader.endian) > MAX_PACKET:
+                _raise_what_the_reader_says(reader.path)
+            data += more
+            offsets = _whole_records(data, reader.endian, limit.packets)
+        if not data:
+            return
+        batch = _records_batch(data, offsets, reader, source.port)
+        if batch is None:
+            _raise_what_the_reader_says(reader.path)
+        rest = data[batch.end:]
+        yield batch.batch
+
+
+def _announced(data: bytes, endian: str) -> int:
+    """The packet length the record header at the start of data announces (0 if it is cut short)."""
+    return struct.unpack_from(endian + "I", data, 8)[0] if len(data) >= 16 else 0
+
+
+def _whole_records(data: bytes, endian: str, most: int) -> np.ndarray:
+    """The offsets of the first records of data (at most `most`) that are wholly in it."""
+    size = len(data)
+    if size < 16:
+        return np.zeros(0, dtype=np.int64)
+    first = _announced(data, endian)
+    stride = 16 + first
+    n = min(most, size // stride)
+    if first <= MAX_PACKET and n > 1:
+        # Packets of one length, the common case of generated captures: rows of a matrix, checked at once.
+        lengths = np.frombuffer(data, dtype=np.uint8, count=n * stride).reshape(n, stride)[:, 8:12] \
+            .copy().view(np.dtype(endian + "u4")).ravel()
+        same = int(np.argmin(lengths == first)) if not (lengths == first).all() else n
+        if same >= 64 or same == n:
+            return stride * np.arange(same, dtype=np.int64)
+    # Records of many lengths: each one's place depends on the one before.
+    incl_at = struct.Struct(endian + "I").unpack_from
+    offsets = []
+    append = offsets.append
+    pos = 0
+    while len(offsets) < most and pos + 16 <= size:
+        end = pos + 16 + incl_at(data, pos + 8)[0]
+        if end > size:
+            break
+        append(pos)
+        pos = end
+    return np.array(offsets, dtype=np.int64)
+
+
+@dataclass
+class _Cut:
+    batch: Batch
+    end: int            # where the records of the batch end in the data
+
+
+def _records_batch(data: bytes, offsets: np.ndarray, reader, port: int) -> _Cut | None:
+    """The batch of the records at `offsets` of data, up to the first damaged one; None if that is the
+    first."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    fields = np.lib.stride_tricks.sliding_window_view(buf, 16)[offsets].view(np.dtype(reader.endian + "u4"))
+    sec, frac, incl = (fields[:, i].astype(np.int64) for i in range(3))
+    damaged = (incl > MAX_PACKET) | (frac >= reader.per_second)
+    if damaged.any():
+        n = int(np.argmax(damaged))
+        if n == 0:
+            return None
+        offsets, fields, sec, frac, incl = offsets[:n], fields[:n], sec[:n], frac[:n], incl[:n]
+    n = len(offsets)
+    end = int(offsets[-1] + 16 + incl[-1])
+    batch = Batch(buf[:end], offsets + 16, incl, sec * 1_000_000_000 + frac * reader.scale,
+                  np.full(n, port, dtype=np.int64))
+    if n and (incl == incl[0]).all() and (n == 1 or (np.diff(offsets) == 16 + incl[0]).all()):
+        batch.base, batch.stride = 16, 16 + int(incl[0])
+    batch.heads_as_written = reader.endian == "<" and reader.scale == 1 and bool((fields[:, 3] == fields[:, 2]).all())
+    return _Cut(batch, end)
+
+
+def _raise_what_the_reader_says(path: str):
+    """The error PcapReader gives for the first damaged record of the file."""
+    from ..pcap import PcapReader
+    with PcapReader(path) as again:
+        for _ in again.packet_chunks():
+            pass
+    raise AssertionError(f"{path}: a record looked damaged to replay --shards but not to PcapReader")
 
 
 def _cut(chunks: Iterator[list], limit: Limit) -> Iterator[list]:
