@@ -45,6 +45,11 @@
     tcp-transfer: its speed experiment alone, a 20 MB TCP transfer through
     two routers in TCP segments and packet-hops per second of processor time.
 
+(j) shards: (a)'s program and routes (as an entries file) over a pcap of
+    1,000,000 packets (or --packets, if more), replayed in one process and
+    with `--shards 2` on an embedded cluster, for both engines: wall times,
+    the speed-up, and where the processor time went (dataplane/shardbench.py).
+
 (a) and (b) are the best of three passes over the same packets, measured in
 one process through Device.process_raw, the call `dataplane replay` makes
 per packet. (a) also measures, in the same passes, the generated pipeline
@@ -462,7 +467,7 @@ def flood_child(name: str, scaled: bool = True) -> dict:
 
 
 BENCHMARKS = ("lpm", "acl", "replay", "batch", "router", "fat-tree", "routers-500", "routers-1000", "routers-2000",
-              "floods", "tcp", "tcp-transfer")
+              "floods", "tcp", "tcp-transfer", "shards")
 
 
 def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
@@ -492,6 +497,9 @@ def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
             lines.append(bench_routers_big(name))
     if names & {"floods", "all"}:
         lines.extend(bench_floods())
+    if names & {"shards", "all"}:
+        from .shardbench import bench_shards
+        lines.extend(bench_shards(max(n_packets, 1_000_000)))
     if names & {"tcp", "all"}:
         from .tcpbench import render
         lines.extend(render())

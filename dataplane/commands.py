@@ -45,7 +45,7 @@ def register(sub) -> None:
     p.add_argument("--packets", type=int, default=200_000, help="packets per benchmark (default 200000)")
     p.add_argument("--which", default="all", metavar="NAMES",
                    help="the benchmarks to run, separated by commas: lpm, acl, replay, batch, router, fat-tree, "
-                        "routers-500, routers-1000, routers-2000, floods, tcp, tcp-transfer, or all (default)")
+                        "routers-500, routers-1000, routers-2000, floods, tcp, tcp-transfer, shards, or all (default)")
     p.set_defaults(func=cmd_bench)
 
 

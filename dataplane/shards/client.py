@@ -55,6 +55,7 @@ class ShardedRun:
         self.pieces = 0
         self.internal_errors = 0
         self.first_internal_error: tuple[int, str] | None = None
+        self.worker_seconds = 0.0       # processor time the workers spent on the pieces
 
     def add(self, result: PieceResult) -> None:
         counts = self.counts
@@ -66,13 +67,15 @@ class ShardedRun:
         if result.internal_errors and self.first_internal_error is None:
             self.first_internal_error = result.first_internal_error
         self.internal_errors += result.internal_errors
+        self.worker_seconds += result.cpu_seconds
         self.pieces += 1
 
 
 def replay_sharded(client, bundle: ProgramBundle, source: Iterator[Piece], out_dir: str,
-                   window: int) -> ShardedRun:
+                   window: int, direct: bool = False) -> ShardedRun:
     """Replay the pieces on the client's cluster, at most `window` in flight or waiting to be written;
-    the outputs in out_dir/port<N>.pcap, as replay() writes them."""
+    the outputs in out_dir/port<N>.pcap, as replay() writes them. `direct`: the client reaches the workers
+    (an embedded cluster), so pieces and results go straight to and from them, not through the scheduler."""
     distributed = require_distributed()
     os.makedirs(out_dir, exist_ok=True)
     run = ShardedRun()
@@ -85,8 +88,7 @@ def replay_sharded(client, bundle: ProgramBundle, source: Iterator[Piece], out_d
         """Wait for a piece to finish; write every result that is next in order."""
         nonlocal in_flight, next_index
         finished, in_flight = distributed.wait(in_flight, return_when="FIRST_COMPLETED")
-        for future in finished:
-            result = future.result()            # a worker's exception is raised here
+        for result in client.gather(list(finished), direct=direct):     # a worker's exception is raised here
             done[result.index] = result
         while next_index in done:
             result = done.pop(next_index)
@@ -101,8 +103,11 @@ def replay_sharded(client, bundle: ProgramBundle, source: Iterator[Piece], out_d
             for piece in source:
                 while len(in_flight) + len(done) >= window:
                     collect()
-                in_flight.add(client.submit(replay_piece, bundle, piece, pure=False))
-                del piece
+                # Scattered first: the piece goes to a worker as data, not inside the task (which would pass
+                # through the scheduler, and make Dask warn about a large graph).
+                [data] = client.scatter([piece], hash=False, direct=direct)
+                in_flight.add(client.submit(replay_piece, bundle, data, pure=False))
+                del piece, data
         except DiagnosticError:
             # A damaged input: the packets before the damage are replayed and written, as replay() does.
             while in_flight:
@@ -139,7 +144,8 @@ def run_sharded(args, program, sources, batch: bool, defines: dict) -> tuple[Sha
     else:
         opened = open_client(workers=n)
     with opened as client:
-        run = replay_sharded(client, bundle, input_pieces(sources, limit), args.out_dir, window=2 * n)
+        run = replay_sharded(client, bundle, input_pieces(sources, limit), args.out_dir, window=2 * n,
+                             direct=args.scheduler is None)
         return run, worker_count(client)
 
 

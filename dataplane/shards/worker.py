@@ -20,6 +20,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -65,14 +66,16 @@ class PieceResult:
     drops: dict[str, int] = field(default_factory=dict)         # reason (lower case) -> packets
     internal_errors: int = 0
     first_internal_error: tuple[int, str] | None = None         # (ingress port, detail)
+    cpu_seconds: float = 0.0                                    # the worker's processor time for it
 
 
 def replay_piece(bundle: ProgramBundle, piece: Piece) -> PieceResult:
     """Run on a worker: one piece through the bundle's program, as an unsharded replay runs it."""
+    start = time.thread_time()
     device, engine = _prepared(bundle)
-    if engine is not None:
-        return _batch_piece(engine, piece)
-    return _scalar_piece(device, piece)
+    result = _batch_piece(engine, piece) if engine is not None else _scalar_piece(device, piece)
+    result.cpu_seconds = time.thread_time() - start
+    return result
 
 
 # ------------------------------------------------------------------ programs, compiled once a worker
