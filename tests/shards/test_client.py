@@ -206,3 +206,33 @@ def test_options_that_do_not_go_with_shards(extra, message, tmp_path, capsys):
     code, out, err, files = _replay(capsys, tmp_path, "s", str(PROGRAMS / "basic_ipv4.p4"),
                                     [f"1={tmp_path / 'x.pcap'}"], extra)
     assert code == 1 and err == message and not files
+
+
+def test_a_named_scheduler_gets_the_pieces_through_it(cluster_client, tmp_path, capsys, monkeypatch):
+    """--scheduler: the module's cluster named by its address (pieces and results through the scheduler)."""
+    monkeypatch.setattr(shard_pieces, "PIECE_PACKETS", 40)
+    runtime = tmp_path / "s1-runtime.json"
+    runtime.write_text(json.dumps(BASIC_RUNTIME))
+    address = cluster_client.scheduler.address
+    capture = _capture(tmp_path, "basic_ipv4.p4", 200)
+    one = _replay(capsys, tmp_path, "one", str(PROGRAMS / "basic_ipv4.p4"), [capture], ["--runtime", str(runtime)])
+    two = _replay(capsys, tmp_path, "two", str(PROGRAMS / "basic_ipv4.p4"), [capture],
+                  ["--runtime", str(runtime), "--shards", "3", "--scheduler", address])
+    assert two[0] == 0 and _counts(one[1]) == _counts(two[1]) and one[3] and one[3] == two[3]
+    assert "pieces on 2 workers" in two[1]
+
+
+def test_without_distributed_the_command_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_distributed(name, *args, **kwargs):
+        if name == "distributed":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_distributed)
+    write_capture(tmp_path / "in.pcap", [bytes(60)] * 3)
+    code, _, err, _ = _replay(capsys, tmp_path, "s", str(PROGRAMS / "basic_ipv4.p4"),
+                              [f"1={tmp_path / 'in.pcap'}"], ["--shards", "2"])
+    assert code == 1 and err == ("error: this needs Dask distributed, an optional dependency: pip install "
+                                 "'dataplane[cluster]' (or pip install distributed)\n")
