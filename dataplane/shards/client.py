@@ -5,7 +5,9 @@ to the cluster with the program's bundle (worker.py), at most 2 N pieces in
 flight (N being replayed, N ready for the next free worker), and writes the
 results back in the order of the pieces as they come in (a result that comes
 early waits, within the same window): memory stays bounded on both ends, and
-the output files are byte for byte those of one process. Only programs whose
+the output files are byte for byte those of one process. A piece travels
+inside its task, so that when a worker dies Dask runs its pieces again on
+another (its own retries; the files are the same). Only programs whose
 packets are independent qualify (compiler/carried_state.py, the rule the
 batch engine shares); the others are refused before anything starts.
 """
@@ -23,6 +25,11 @@ from ..pcap import PcapWriter
 from ..replay import ReplayCounts
 from .pieces import Piece, input_pieces, piece_limit
 from .worker import PieceResult, ProgramBundle, replay_piece
+
+
+# Dask warns about tasks larger than 10 MB ("consider scattering the data"); ours carry a piece each on
+# purpose (see replay_sharded), of at most PIECE_BYTES.
+LARGE_TASK = "1GiB"
 
 
 def check_options(args) -> None:
@@ -75,8 +82,9 @@ def replay_sharded(client, bundle: ProgramBundle, source: Iterator[Piece], out_d
                    window: int, direct: bool = False) -> ShardedRun:
     """Replay the pieces on the client's cluster, at most `window` in flight or waiting to be written;
     the outputs in out_dir/port<N>.pcap, as replay() writes them. `direct`: the client reaches the workers
-    (an embedded cluster), so pieces and results go straight to and from them, not through the scheduler."""
+    (an embedded cluster), so results come straight from them, not through the scheduler."""
     distributed = require_distributed()
+    import dask
     os.makedirs(out_dir, exist_ok=True)
     run = ShardedRun()
     writers: dict[int, PcapWriter] = {}
@@ -103,11 +111,12 @@ def replay_sharded(client, bundle: ProgramBundle, source: Iterator[Piece], out_d
             for piece in source:
                 while len(in_flight) + len(done) >= window:
                     collect()
-                # Scattered first: the piece goes to a worker as data, not inside the task (which would pass
-                # through the scheduler, and make Dask warn about a large graph).
-                [data] = client.scatter([piece], hash=False, direct=direct)
-                in_flight.add(client.submit(replay_piece, bundle, data, pure=False))
-                del piece, data
+                # The piece travels inside its task (not scattered to one worker beforehand): if a worker
+                # dies, Dask runs its tasks again elsewhere, which it cannot do for data only the dead
+                # worker held.
+                with dask.config.set({"distributed.admin.large-graph-warning-threshold": LARGE_TASK}):
+                    in_flight.add(client.submit(replay_piece, bundle, piece, pure=False))
+                del piece
         except DiagnosticError:
             # A damaged input: the packets before the damage are replayed and written, as replay() does.
             while in_flight:

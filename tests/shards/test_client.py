@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
+import signal
 from collections import Counter
 
 import pytest
@@ -89,7 +91,7 @@ def assert_same_as_one_process(capsys, tmp_path, program: str, inputs: list[str]
     two = _replay(capsys, tmp_path, "sharded", program, inputs, [*extra, "--shards", "2"])
     assert one[0] == two[0] == 0, two[2]
     assert _counts(one[1]) == _counts(two[1])
-    assert re.search(r"; (batch engine, )?\d+ pieces on 2 workers: [\d,]+ packets/s\n$", two[1]), two[1]
+    assert re.search(r"; (batch engine, )?\d+ pieces on [12] workers: [\d,]+ packets/s\n$", two[1]), two[1]
     assert one[3] == two[3]
     return one, two
 
@@ -236,3 +238,28 @@ def test_without_distributed_the_command_says_how_to_install_it(tmp_path, capsys
                               [f"1={tmp_path / 'in.pcap'}"], ["--shards", "2"])
     assert code == 1 and err == ("error: this needs Dask distributed, an optional dependency: pip install "
                                  "'dataplane[cluster]' (or pip install distributed)\n")
+
+
+def test_a_worker_killed_in_the_middle_loses_nothing(sharded, cluster_client, tmp_path, capsys, monkeypatch):
+    """Once the first piece is written, one worker process is killed (by its pid): Dask runs its pieces again
+    on the other, and the files are still those of one process. (Last in the module: the cluster's nanny
+    starts a new worker, waited for at the end.)"""
+    victim = sorted(cluster_client.run(os.getpid).values())[0]
+    killed = []
+    real_write = shard_client._write
+
+    def write_then_kill(result, out_dir, writers):
+        real_write(result, out_dir, writers)
+        if not killed:
+            os.kill(victim, signal.SIGKILL)
+            killed.append(victim)
+    monkeypatch.setattr(shard_client, "_write", write_then_kill)
+    runtime = tmp_path / "s1-runtime.json"
+    runtime.write_text(json.dumps(BASIC_RUNTIME))
+    try:
+        assert_same_as_one_process(capsys, tmp_path, str(PROGRAMS / "basic_ipv4.p4"),
+                                   [_capture(tmp_path, "basic_ipv4.p4", 1500)],
+                                   ["--runtime", str(runtime), "--engine", "scalar"])
+        assert killed == [victim]
+    finally:
+        cluster_client.wait_for_workers(2, timeout=60)
