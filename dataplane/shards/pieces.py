@@ -20,8 +20,8 @@ from typing import Iterator
 import numpy as np
 
 from ..batch.packets import Batch, batch_from_records
-from ..pcap import MAX_PACKET
 from ..diagnostics import DiagnosticError
+from ..pcap import MAX_PACKET
 from ..replay import Source, merged_packets
 
 # A piece holds at most this many packets and bytes of packets. Large enough that Dask's cost per task
