@@ -34,9 +34,10 @@ def register(sub) -> None:
                    help="batch: the whole capture at once in numpy columns (stateless programs only); scalar: "
                         "packet by packet; auto (default): batch when the program allows it")
     p.add_argument("--shards", type=int, metavar="N",
-                   help="replay the capture in contiguous pieces on N Dask workers (an embedded cluster, or N "
-                        "pieces at once on --scheduler's), joined into the same files; programs with state "
-                        "carried from one packet to the next (register writes, meters, ...) are refused")
+                   help="replay the capture in contiguous pieces on N Dask workers (an embedded cluster; with "
+                        "--scheduler, that cluster's workers, 2N pieces in flight), joined into the same files; "
+                        "programs with state carried from one packet to the next (register writes, meters, ...) "
+                        "are refused")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="with --shards: the Dask scheduler of a running cluster, e.g. tcp://10.0.0.5:8786")
     p.set_defaults(func=cmd_replay)

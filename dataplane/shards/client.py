@@ -36,7 +36,7 @@ def check_options(args) -> None:
     """The options that do not go with --shards (or need it), refused before anything is read."""
     if args.shards is None:
         if args.scheduler is not None:
-            raise error("--scheduler needs --shards N (the pieces replayed at once on that cluster)")
+            raise error("--scheduler needs --shards N (the replay is spread over that cluster's workers)")
         return
     if args.shards < 1:
         raise error(f"--shards must be at least 1, not {args.shards}")

@@ -200,8 +200,8 @@ def test_random_is_refused(tmp_path, capsys, p4_file):
                                    "leave out --shards\n"),
     (["--shards", "2", "--report", "r.html"], "error: --report needs one process (it steps through the packets in "
                                               "order); leave out --shards\n"),
-    (["--scheduler", "tcp://127.0.0.1:8786"], "error: --scheduler needs --shards N (the pieces replayed at once on "
-                                             "that cluster)\n"),
+    (["--scheduler", "tcp://127.0.0.1:8786"], "error: --scheduler needs --shards N (the replay is spread over that "
+                                             "cluster's workers)\n"),
     (["--shards", "0"], "error: --shards must be at least 1, not 0\n"),
 ])
 def test_options_that_do_not_go_with_shards(extra, message, tmp_path, capsys):
