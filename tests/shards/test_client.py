@@ -240,6 +240,22 @@ def test_without_distributed_the_command_says_how_to_install_it(tmp_path, capsys
                                  "'dataplane[cluster]' (or pip install distributed)\n")
 
 
+def test_internal_errors_on_workers_fail_loudly_as_in_one_process(tmp_path, capsys, monkeypatch):
+    """Packets that hit a bug on a worker (counted there, see test_worker.py) end the command with status 2
+    and the message one process gives."""
+    import dataplane.shards as shards
+    from dataplane.replay import ReplayCounts
+    run = shard_client.ShardedRun()
+    run.counts = ReplayCounts(5, {}, {"pipeline_error": 5}, 1.0)
+    run.pieces, run.internal_errors, run.first_internal_error = 1, 5, (7, "ValueError: a bug")
+    monkeypatch.setattr(shards, "run_sharded", lambda *args: (run, 2))
+    write_capture(tmp_path / "in.pcap", [bytes(20)] * 5)
+    code, out, err, _ = _replay(capsys, tmp_path, "s", str(PROGRAMS / "qos.p4"), [f"7={tmp_path / 'in.pcap'}"],
+                                ["--shards", "2"])
+    assert code == 2 and out.startswith("replay: 5 packets in; out none; dropped 5 (pipeline_error 5); ")
+    assert err == ("dataplane: internal error: 5 packets hit a bug in the pipeline (the first on port 7: ValueError: "
+                   "a bug)\nthis is a bug in dataplane; set DATAPLANE_DEBUG=1 for details\n")
+
 def test_a_worker_killed_in_the_middle_loses_nothing(sharded, cluster_client, tmp_path, capsys, monkeypatch):
     """Once the first piece is written, one worker process is killed (by its pid): Dask runs its pieces again
     on the other, and the files are still those of one process. (Last in the module: the cluster's nanny
