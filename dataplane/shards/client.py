@@ -138,7 +138,7 @@ def _write(result: PieceResult, out_dir: str, writers: dict) -> None:
         w = writers.get(port)
         if w is None:
             w = writers[port] = PcapWriter(os.path.join(out_dir, f"port{port}.pcap"))
-        w.write_records(records, result.out[port])
+        w.write_records(memoryview(records).cast("B"), result.out[port])
 
 
 def run_sharded(args, program, sources, batch: bool, defines: dict) -> tuple[ShardedRun, int]:

@@ -61,7 +61,7 @@ def program_bundle(program: str, include_dirs: list[str], defines: dict[str, str
 class PieceResult:
     index: int
     packets: int
-    outputs: dict[int, bytes] = field(default_factory=dict)     # egress port -> its pcap records
+    outputs: dict = field(default_factory=dict)     # egress port -> its pcap records (bytes, or uint8 numpy array)
     out: dict[int, int] = field(default_factory=dict)           # egress port -> packets
     drops: dict[str, int] = field(default_factory=dict)         # reason (lower case) -> packets
     internal_errors: int = 0
@@ -197,10 +197,12 @@ def _batch_piece(engine, piece: Piece) -> PieceResult:
     for n, ports, outs, drops in run_batches(engine, piece.batch.split(CHUNK), piece.clock):
         result.packets += n
         for port, body in ports.items():
-            bodies.setdefault(port, []).append(np.ascontiguousarray(body).tobytes())
+            bodies.setdefault(port, []).append(body)
         _add(result.out, outs)
         _add(result.drops, drops)
-    result.outputs = {p: b"".join(parts) for p, parts in bodies.items()}
+    # numpy arrays as they are (Dask sends them without a copy into bytes first).
+    result.outputs = {p: np.ascontiguousarray(parts[0]) if len(parts) == 1 else np.concatenate(parts)
+                      for p, parts in bodies.items()}
     return result
 
 

@@ -28,7 +28,7 @@ def _pieced_replay(bundle, capture: str, port: int, limit: Limit) -> tuple[dict,
             assert result.index == piece.index and result.internal_errors == 0
             packets += result.packets
             for p, records in result.outputs.items():
-                outputs[f"port{p}.pcap"] = outputs.get(f"port{p}.pcap", classic_header()) + records
+                outputs[f"port{p}.pcap"] = outputs.get(f"port{p}.pcap", classic_header()) + bytes(records)
             for reason, n in result.drops.items():
                 counts[reason] = counts.get(reason, 0) + n
     return outputs, counts, packets
