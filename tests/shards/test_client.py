@@ -44,9 +44,9 @@ tables:
       - {match: {hdr.ipv4.dstAddr: 10.0.0.4/32}, action: set_ecmp_select, params: {ecmp_count: 4}}
   ecmp_nhop:
     entries:
-      - {match: {meta.ecmp_select: 0}, action: set_nhop, params: {nhop_dmac: 0x000000000101, nhop_ipv4: 10.0.1.1, port: 1}}
-      - {match: {meta.ecmp_select: 1}, action: set_nhop, params: {nhop_dmac: 0x000000000202, nhop_ipv4: 10.0.2.2, port: 2}}
-      - {match: {meta.ecmp_select: 2}, action: set_nhop, params: {nhop_dmac: 0x000000000303, nhop_ipv4: 10.0.3.3, port: 3}}
+      - {match: {meta.ecmp_select: 0}, action: set_nhop, params: {nhop_dmac: 0x101, nhop_ipv4: 10.0.1.1, port: 1}}
+      - {match: {meta.ecmp_select: 1}, action: set_nhop, params: {nhop_dmac: 0x202, nhop_ipv4: 10.0.2.2, port: 2}}
+      - {match: {meta.ecmp_select: 2}, action: set_nhop, params: {nhop_dmac: 0x303, nhop_ipv4: 10.0.3.3, port: 3}}
   send_frame:
     entries:
       - {match: {standard_metadata.egress_port: 1}, action: rewrite_mac, params: {smac: 0x000000000100}}
