@@ -48,6 +48,10 @@
 (j) sweep: a 40-point sweep (bench_sweep) in this process and on the embedded
     2-worker Dask cluster, in the same run: wall and processor times, the
     speed-up and the overhead per point.
+(k) shards: (a)'s program and routes (as an entries file) over a pcap of
+    1,000,000 packets (or --packets, if more), replayed in one process and
+    with `--shards 2` on an embedded cluster, for both engines: wall times,
+    the speed-up, and where the processor time went (dataplane/shardbench.py).
 
 (a) and (b) are the best of three passes over the same packets, measured in
 one process through Device.process_raw, the call `dataplane replay` makes
@@ -466,7 +470,7 @@ def flood_child(name: str, scaled: bool = True) -> dict:
 
 
 BENCHMARKS = ("lpm", "acl", "replay", "batch", "router", "fat-tree", "routers-500", "routers-1000", "routers-2000",
-              "floods", "tcp", "tcp-transfer", "sweep")
+              "floods", "tcp", "tcp-transfer", "sweep", "shards")
 
 
 def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
@@ -496,6 +500,9 @@ def run_benchmarks(n_packets: int = 200_000, which: str = "all") -> list[str]:
             lines.append(bench_routers_big(name))
     if names & {"floods", "all"}:
         lines.extend(bench_floods())
+    if names & {"shards", "all"}:
+        from .shardbench import bench_shards
+        lines.extend(bench_shards(max(n_packets, 1_000_000)))
     if names & {"tcp", "all"}:
         from .tcpbench import render
         lines.extend(render())

@@ -33,13 +33,21 @@ def register(sub) -> None:
     p.add_argument("--engine", choices=["auto", "batch", "scalar"], default="auto",
                    help="batch: the whole capture at once in numpy columns (stateless programs only); scalar: "
                         "packet by packet; auto (default): batch when the program allows it")
+    p.add_argument("--shards", type=int, metavar="N",
+                   help="replay the capture in contiguous pieces on N Dask workers (an embedded cluster; with "
+                        "--scheduler, that cluster's workers, 2N pieces in flight), joined into the same files; "
+                        "programs with state carried from one packet to the next (register writes, meters, ...) "
+                        "are refused")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --shards: the Dask scheduler of a running cluster, e.g. tcp://10.0.0.5:8786")
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("bench", help="measure packets per second of pipelines and simulated networks")
     p.add_argument("--packets", type=int, default=200_000, help="packets per benchmark (default 200000)")
     p.add_argument("--which", default="all", metavar="NAMES",
                    help="the benchmarks to run, separated by commas: lpm, acl, replay, batch, router, fat-tree, "
-                        "routers-500, routers-1000, routers-2000, floods, tcp, tcp-transfer, sweep, or all (default)")
+                        "routers-500, routers-1000, routers-2000, floods, tcp, tcp-transfer, sweep, shards, "
+                        "or all (default)")
     p.set_defaults(func=cmd_bench)
 
 
@@ -84,8 +92,13 @@ def cmd_replay(args) -> int:
         summary,
     )
     from .runtime.device import Device
+    from .shards import check_options
+    check_options(args)
     program = build(args.program, args.include_dirs, _defines(args.defines))
     _print_warnings(program)
+    if args.shards is not None:
+        from .shards import check_shardable
+        check_shardable(program)
     device = Device(program, name=os.path.basename(args.program))
     if args.runtime or args.entries:
         load_file(device, args.runtime or args.entries)
@@ -103,10 +116,16 @@ def cmd_replay(args) -> int:
         from .views.replay_data import ReplayRecording
         recording = ReplayRecording(device, args.program)
     sources: list[Source] = []
+    engine = "batch engine: " if batch is not None else ""
     try:
         for port, path, end in inputs:      # every file header is checked before any packet is sent
             sources.append(Source(port, PcapReader(path), end))
-        if batch is not None:
+        if args.shards is not None:
+            from .shards import run_sharded
+            run, workers = run_sharded(args, program, sources, batch is not None, _defines(args.defines))
+            counts = run.counts
+            engine = f"{'batch engine, ' if batch is not None else ''}{run.pieces} pieces on {workers} workers: "
+        elif batch is not None:
             start = time.perf_counter()
             n, out, dropped = replay_batch(batch, inputs, merged_packets(sources), args.out_dir)
             counts = ReplayCounts(n, out, dropped, time.perf_counter() - start)
@@ -116,14 +135,19 @@ def cmd_replay(args) -> int:
     finally:
         for s in sources:
             s.reader.close()
-    print(summary(counts, "batch engine: " if batch is not None else ""))
+    print(summary(counts, engine))
     if recording is not None:
         _write_replay_report(recording, args.report)
-    if device.internal_errors:
+    if args.shards is not None:
+        n_errors, first = run.internal_errors, run.first_internal_error
+    else:
+        n_errors = len(device.internal_errors)
+        first = device.internal_errors[0][::2] if n_errors else None
+    if n_errors:
         # The outputs are written and the packets counted as pipeline_error drops, but a bug is not a drop.
-        port, _data, detail = device.internal_errors[0]
-        print(f"dataplane: internal error: {len(device.internal_errors)} packets hit a bug in the pipeline (the "
-              f"first on port {port}: {detail})", file=sys.stderr)
+        port, detail = first
+        print(f"dataplane: internal error: {n_errors} packets hit a bug in the pipeline (the first on port {port}: "
+              f"{detail})", file=sys.stderr)
         print("this is a bug in dataplane; set DATAPLANE_DEBUG=1 for details", file=sys.stderr)
         return 2
     return 0

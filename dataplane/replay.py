@@ -137,7 +137,7 @@ def replay(device, sources: list[Source], out_dir: str, trace: Callable[[str], N
     start = time.perf_counter()
     try:
         if fast:
-            counts.packets = _replay_untraced(device, _in_batches(sources), writer, writers, drop_counts)
+            counts.packets = replay_untraced(device, _in_batches(sources), writer, writers, drop_counts)
             out.update((port, w.count) for port, w in writers.items())
         else:
             now_ns = n = 0
@@ -169,9 +169,12 @@ def _in_batches(sources: list[Source]) -> Iterator[tuple[int, list]]:
     return ((port, [(t, data, None)]) for t, port, data in merged_packets(sources))
 
 
-def _replay_untraced(device, batches, open_writer, writers: dict, drop_counts: dict) -> int:
+def replay_untraced(device, batches, open_writer, writers: dict, drop_counts: dict, clock: int = -1) -> int:
     """replay()'s loop when nothing is traced or recorded: the packets through the device, the outputs
     gathered per port with their record headers and written in batches; returns the packets replayed.
+    `batches` are (port, [(time_ns, data, _), ...]); open_writer(port) puts a writer (write_records) for a
+    new egress port into `writers`. `clock` is the latest time of the packets replayed before these (a
+    piece of a capture replayed on its own, `replay --shards`), -1 for none.
 
     The output files are the ones PcapWriter.write would give, record for record: each output is stamped
     with the time of the packet that caused it (which never moves back)."""
@@ -183,7 +186,11 @@ def _replay_untraced(device, batches, open_writer, writers: dict, drop_counts: d
     # less per packet); an exception in it is accounted for as process_raw accounts for it.
     fast = device.stages(False)["fast"]
     internal_error = device.internal_error
-    now_ns, sec, ns, n = -1, 0, 0, 0
+    now_ns, sec, ns, n = clock, 0, 0, 0
+    if clock >= 0:
+        device.now_us = clock / 1000.0
+        sec, ns = divmod(clock, 1_000_000_000)
+        sec &= 0xFFFFFFFF
     try:
         for port, batch in batches:
             n += len(batch)

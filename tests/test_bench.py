@@ -63,3 +63,13 @@ def test_the_bench_help_names_every_benchmark():
     listed = " ".join(out.split())
     for name in BENCHMARKS:
         assert f"{name}," in listed or f"{name} " in listed, name
+
+
+def test_the_shards_benchmark_compares_one_process_and_two_shards_on_the_same_bytes():
+    pytest.importorskip("distributed")
+    from dataplane.shardbench import bench_shards
+    lines = bench_shards(3000)
+    assert len(lines) == 5 and lines[-1].startswith("shards: the embedded cluster of 2 workers starts in")
+    for engine, (line, cpu) in zip(("scalar", "batch"), (lines[0:2], lines[2:4])):
+        assert f"3,000 packets, {engine} engine" in line and "--shards 2" in line and line.endswith("same bytes: yes")
+        assert cpu.startswith(f"shards: {engine} engine, processor time: one process")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..compiler.carried_state import carried_state
 from ..runtime.trace import DropReason
 from .packets import RECORD_HEADER, Batch, record_headers
 from .program import BatchProgram, Ctx, Unsupported, compile_batch
@@ -38,7 +39,14 @@ def batch_form(program) -> BatchProgram:
 
 
 def why_not_batch(program) -> Unsupported | None:
-    """None if the batch engine runs this program, else what keeps it out (with its source span)."""
+    """None if the batch engine runs this program, else what keeps it out (with its source span): first
+    state carried from one packet to the next (the rule `replay --shards` shares), then any construct
+    the columnar form lacks."""
+    carried = carried_state(program)
+    if carried is not None:
+        why = Unsupported(carried.what)
+        why.span = carried.span
+        return why
     try:
         batch_form(program)
     except Unsupported as exc:

@@ -55,25 +55,32 @@ def replay_batch(engine: BatchEngine, inputs: list, records, out_dir: str) -> tu
     os.makedirs(out_dir, exist_ok=True)
     files: dict = {}
     count, outs, drops = 0, {}, {}
-    clock = 0
     try:
-        for batch in batches:
-            result = engine.run(batch)
-            times = output_times(batch, clock)
-            if batch.n:
-                clock = int(times[-1])
-            for port, body in result.pcap_bodies(times).items():
+        for n, bodies, batch_outs, batch_drops in run_batches(engine, batches):
+            for port, body in bodies.items():
                 f = files.get(port)
                 if f is None:
                     f = files[port] = open_pcap(os.path.join(out_dir, f"port{port}.pcap"))
                 f.write(memoryview(np.ascontiguousarray(body)).cast("B"))
-            count += batch.n
-            _add(outs, result.out_counts())
-            _add(drops, result.drop_counts())
+            count += n
+            _add(outs, batch_outs)
+            _add(drops, batch_drops)
     finally:
         for f in files.values():
             f.close()
     return count, outs, drops
+
+
+def run_batches(engine: BatchEngine, batches, clock: int = 0):
+    """(packets, {egress port: its output records}, outputs per port, drops per reason) of every batch, in
+    order. `clock` is the latest time of the packets replayed before these (`replay --shards` replays a
+    capture a piece at a time), which output times never go below."""
+    for batch in batches:
+        result = engine.run(batch)
+        times = output_times(batch, clock)
+        if batch.n:
+            clock = int(times[-1])
+        yield batch.n, result.pcap_bodies(times), result.out_counts(), result.drop_counts()
 
 
 def _chunks(records, size: int):
@@ -90,4 +97,4 @@ def _add(total: dict, more: dict) -> None:
         total[k] = total.get(k, 0) + v
 
 
-__all__ = ["choose_engine", "replay_batch"]
+__all__ = ["choose_engine", "replay_batch", "run_batches"]

@@ -22,7 +22,7 @@ from pathlib import Path
 TIME_LIMIT = 60
 # Reasons that come from state carried from one packet to the next (or packets made or sent again):
 # the batch engine leaves these out by design, not for want of a construct.
-STATEFUL = ("register", "counter", "meter", "clone", "recirculate", "resubmit", "digest", "truncate",
+STATEFUL = ("register", "counter", "meter", "clone", "recirculate", "resubmit", "digest", "random", "truncate",
             "action profile", "action selector", "direct counter", "direct_counter", "direct_meter")
 
 

@@ -195,7 +195,8 @@ def test_features_program_same_bytes():
 
 
 @pytest.mark.parametrize("body, what", [
-    ("register<bit<32>>(4) r; apply { r.write(0, 1); }", "the register 'r'"),
+    ("register<bit<32>>(4) r; apply { r.write(0, 1); }", "writing the register 'r'"),
+    ("register<bit<9>>(4) r; apply { r.read(sm.egress_spec, 0); }", "the register 'r'"),
     ("apply { sm.mcast_grp = 1; }", "writing standard_metadata.mcast_grp"),
     ("apply { sm.egress_spec = (bit<9>) (hdr.eth.type >> hdr.eth.type); }", "a shift by a run-time amount"),
     ("apply { bit<32> h; hash(h, HashAlgorithm.crc32, 32w0, { hdr.eth.dst }, 32w16); }", "the extern function hash()"),

@@ -93,8 +93,8 @@ def test_auto_says_why_it_uses_the_scalar_engine(tmp_path, capsys):
     code, line, err, _ = _replay(tmp_path, capsys, "auto", [f"1={tmp_path / 'in.pcap'}"],
                                  program=str(PROGRAMS / "acl_stateful.p4"))
     assert code == 0 and "batch engine" not in line
-    assert err == ("replay: using the scalar engine: the batch engine does not run the register 'flow_packets' "
-                   "(acl_stateful.p4:102)\n")
+    assert err == ("replay: using the scalar engine: the batch engine does not run writing the register "
+                   "'flow_packets' (acl_stateful.p4:134)\n")
 
 
 def test_engine_batch_refuses_a_program_it_cannot_run(tmp_path, capsys):
@@ -102,7 +102,8 @@ def test_engine_batch_refuses_a_program_it_cannot_run(tmp_path, capsys):
     code, _, err, files = _replay(tmp_path, capsys, "batch", [f"1={tmp_path / 'in.pcap'}"],
                                   program=str(PROGRAMS / "acl_stateful.p4"))
     assert code == 1 and not files
-    assert "acl_stateful.p4:102:" in err and "error: the batch engine does not run the register 'flow_packets'" in err
+    assert "acl_stateful.p4:134:" in err and \
+        "error: the batch engine does not run writing the register 'flow_packets'" in err
     assert "Traceback" not in err
 
 
