@@ -79,8 +79,10 @@ def open_client(workers: int | None = None, scheduler: str | None = None) -> Ite
     n = default_workers() if workers is None else workers
     if n < 1:
         raise error(f"--workers must be at least 1, not {n}")
+    # The dashboard on a free loopback port: Dask's default, 8787, may belong to another cluster on this
+    # machine (then Dask warns and picks another), and nothing of ours should listen beyond loopback.
     cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                                       dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
     try:
         client = distributed.Client(cluster)
         try:

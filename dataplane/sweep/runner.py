@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import sys
 import time
-import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -139,7 +138,7 @@ def run_sweep(sweep: Sweep, cache_dir: str | None = None, workers: int | None = 
         if workers == 0 and scheduler is None:
             _run_here(remaining, files, finished)
         elif remaining:
-            used = _run_on_dask(remaining, files, finished, workers, scheduler)
+            used = _submit(remaining, files, finished, workers, scheduler)
         else:
             used = workers or 0
     except KeyboardInterrupt:
@@ -158,17 +157,9 @@ def _run_here(tasks: list[PointTask], files, finished) -> None:
         finished(result, None)
 
 
-def _run_on_dask(tasks: list[PointTask], files, finished, workers: int | None, scheduler: str | None) -> int:
+def _submit(tasks: list[PointTask], files, finished, workers: int | None, scheduler: str | None) -> int:
     """Submit every task at once (Dask balances them over the workers) and take the results as they come;
     returns the number of workers."""
-    with warnings.catch_warnings():
-        # Another cluster on this machine has the default port of the scheduler's web page: it takes another,
-        # and nothing here uses it.
-        warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
-        return _submit(tasks, files, finished, workers, scheduler)
-
-
-def _submit(tasks: list[PointTask], files, finished, workers: int | None, scheduler: str | None) -> int:
     from ..cluster import open_client, worker_count
     distributed = _distributed()
     with open_client(workers=workers, scheduler=scheduler) as client:
