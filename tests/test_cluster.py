@@ -1,5 +1,7 @@
 """dataplane/cluster.py: the embedded Dask cluster, and the errors a user gets for a cluster that is not there."""
 
+import sys
+
 import pytest
 
 pytest.importorskip("distributed")
@@ -36,13 +38,6 @@ def test_unreachable_scheduler_is_a_one_line_error(monkeypatch):
 
 
 def test_missing_distributed_says_how_to_install(monkeypatch):
-    import builtins
-    real_import = builtins.__import__
-
-    def no_distributed(name, *args, **kwargs):
-        if name == "distributed":
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-    monkeypatch.setattr(builtins, "__import__", no_distributed)
+    monkeypatch.setitem(sys.modules, "distributed", None)         # import distributed fails
     with pytest.raises(DiagnosticError, match=r"pip install 'dataplane\[cluster\]'"):
         cluster.require_distributed()

@@ -32,6 +32,7 @@ import numpy as np
 from ..frontend import ast as A
 from ..frontend.check.parsers import state_successors
 from ..frontend.types import BitsType, BoolType, EnumType, ErrorType, StructLikeType, strip_newtype
+from ..compiler.carried_state import NamedConstruct
 from ..compiler.layout import LayoutError, header_layout
 
 U64 = np.uint64
@@ -49,24 +50,13 @@ STD_WRITE = {"egress_spec"}
 ROLES = ("parse", "verify", "ingress", "egress", "compute", "deparse")
 
 
-class Unsupported(Exception):
+class Unsupported(NamedConstruct, Exception):
     """A construct the batch engine does not run; `what` names it for a sentence."""
 
     def __init__(self, what: str, node=None):
         super().__init__(what)
         self.what = what
         self.span = getattr(node, "span", None)
-
-    def location(self) -> str:
-        span = self.span
-        if span is None or getattr(span, "source", None) is None:
-            return ""
-        import os
-        return f"{os.path.basename(span.path)}:{span.line}"
-
-    def sentence(self) -> str:
-        where = self.location()
-        return f"{self.what} ({where})" if where else self.what
 
 
 def _mask(width: int) -> int:

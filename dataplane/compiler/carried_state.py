@@ -46,11 +46,11 @@ STATEFUL_FUNCTIONS = frozenset({
 })
 
 
-@dataclass(frozen=True)
-class CarriedState:
-    """A construct that carries state from one packet to the next: what it is, and where."""
+class NamedConstruct:
+    """A construct named for a sentence (`what`) at its source (`span`): "the register 'r' (prog.p4:12)".
+    Shared by the reasons a program carries state and a construct the batch engine does not run."""
     what: str
-    span: object = None
+    span: object
 
     def location(self) -> str:
         span = self.span
@@ -61,6 +61,13 @@ class CarriedState:
     def sentence(self) -> str:
         where = self.location()
         return f"{self.what} ({where})" if where else self.what
+
+
+@dataclass(frozen=True)
+class CarriedState(NamedConstruct):
+    """A construct that carries state from one packet to the next: what it is, and where."""
+    what: str
+    span: object = None
 
 
 def carried_state(program) -> CarriedState | None:

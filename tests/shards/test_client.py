@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import sys
 from collections import Counter
 
 import pytest
@@ -225,14 +226,7 @@ def test_a_named_scheduler_gets_the_pieces_through_it(cluster_client, tmp_path, 
 
 
 def test_without_distributed_the_command_says_how_to_install_it(tmp_path, capsys, monkeypatch):
-    import builtins
-    real_import = builtins.__import__
-
-    def no_distributed(name, *args, **kwargs):
-        if name == "distributed":
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-    monkeypatch.setattr(builtins, "__import__", no_distributed)
+    monkeypatch.setitem(sys.modules, "distributed", None)         # import distributed fails
     write_capture(tmp_path / "in.pcap", [bytes(60)] * 3)
     code, _, err, _ = _replay(capsys, tmp_path, "s", str(PROGRAMS / "basic_ipv4.p4"),
                               [f"1={tmp_path / 'in.pcap'}"], ["--shards", "2"])

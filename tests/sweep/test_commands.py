@@ -106,14 +106,7 @@ def test_plot_writes_a_figure_per_metric_from_the_rows(here, capsys, monkeypatch
 
 
 def test_plot_without_matplotlib_is_refused_before_the_sweep_runs(here, capsys, monkeypatch):
-    import builtins
-    real_import = builtins.__import__
-
-    def no_matplotlib(name, *args, **kwargs):
-        if name == "matplotlib" or name.startswith("matplotlib."):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)          # import matplotlib fails
     assert main(["sweep", "s.yaml", "--workers", "0", "--plot", "figs"]) == 1
     assert "pip install 'dataplane[plot]'" in capsys.readouterr().err
     assert not Path("s.csv").exists()
