@@ -58,14 +58,21 @@ def tshark(path: str, *extra: str) -> list[dict]:
     return frames
 
 
-def problems(path: str, frames: list[dict]) -> list[str]:
-    """What tshark found wrong in one file, one line per finding."""
+# What a capture beyond a link that lost frames shows, rightly: TCP segments that never reached it.
+LOSS_GAPS = ("Previous segment(s) not captured", "ACKed segment that wasn't captured")
+
+
+def problems(path: str, frames: list[dict], links_lost_frames: bool = False) -> list[str]:
+    """What tshark found wrong in one file, one line per finding (gaps of TCP sequence numbers are expected
+    when a link lost frames on the way)."""
     out = []
     for fr in frames:
         n = fr["frame.number"][0]
         where = f"{os.path.basename(path)} frame {n} ({fr['frame.protocols'][0]})"
         notes = list(zip(fr["_ws.expert.severity"], fr["_ws.expert.group"], fr["_ws.expert.message"]))
         for sev, group, msg in notes:
+            if links_lost_frames and msg.startswith(LOSS_GAPS):
+                continue
             if int(sev) >= SEVERITY_WARN or int(group) in (GROUP_CHECKSUM, GROUP_MALFORMED):
                 out.append(f"{where}: {msg}")
         if fr["_ws.malformed"]:
@@ -120,7 +127,7 @@ def test_tshark_finds_nothing_wrong_in_the_pcaps(name, tmp_path_factory):
     for path, frames in zip(busy, results):
         assert len(frames) == written[path], path
         assert [int(fr["frame.number"][0]) for fr in frames] == list(range(1, written[path] + 1))
-        found += problems(path, frames)
+        found += problems(path, frames, links_lost_frames=losses_after_the_wire > 0)
     assert found == []
 
 
