@@ -28,6 +28,10 @@ from typing import Iterator
 from . import __version__
 from .diagnostics import error
 
+# Our tasks are pure Python on one thread per worker: Dask's statistical profiler, which samples that thread's
+# stack every few milliseconds for the dashboard, takes the GIL from the work it observes.
+EMBEDDED_WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+
 # How long a named scheduler may take to answer, and to have at least one worker.
 CONNECT_TIMEOUT_S = 20
 WORKERS_TIMEOUT_S = 60
@@ -81,8 +85,10 @@ def open_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         raise error(f"--workers must be at least 1, not {n}")
     # The dashboard on a free loopback port: Dask's default, 8787, may belong to another cluster on this
     # machine (then Dask warns and picks another), and nothing of ours should listen beyond loopback.
-    cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                       dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+    import dask
+    with dask.config.set(EMBEDDED_WORKER_CONFIG):       # the workers are made with the config of this moment
+        cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                           dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
     try:
         client = distributed.Client(cluster)
         try:
