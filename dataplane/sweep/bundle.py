@@ -125,6 +125,7 @@ class Files:
     directories: tuple[str, ...] = ()          # directories that must exist (include:), relative to root
     shown: tuple[str | None, str | None, str | None] = (None, None, None)    # topology, program, traffic
     package: str = ""                          # the client's dataplane package directory
+    shipped: str = ""                          # sha256 of the shipped files read (programs, includes), by name
 
     def bundled(self, name: str | None) -> bool:
         """Whether `name` (topology, program or traffic) is a file of the bundle."""
@@ -407,6 +408,10 @@ def _bundle(seen: dict[str, str], directories: set[str], topology: str, program:
             traffic: str | None) -> Files:
     package = _package_dirs()
     kept = {path: text for path, text in seen.items() if not _shipped(path, package)}
+    # Workers read shipped files from their own installation; their texts still go into the digest (the
+    # points' cache keys), so that a shipped program edited in a development checkout is not a cache hit.
+    shipped = hashlib.sha256(json.dumps(sorted((os.path.basename(p), text) for p, text in seen.items()
+                                               if p not in kept)).encode("utf-8")).hexdigest()
     dirs = sorted(d for d in directories if not _shipped(d, package))
     places = [os.path.dirname(p) for p in kept] + dirs
     root = os.path.commonpath(places) if places else os.sep
@@ -433,7 +438,8 @@ def _bundle(seen: dict[str, str], directories: set[str], topology: str, program:
                   traffic=name(traffic, traffic),
                   directories=tuple(os.path.relpath(d, root) for d in dirs),
                   shown=(topology, program, traffic),
-                  package=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+                  package=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                  shipped=shipped)
     return Files(digest=_digest(fields), **fields)
 
 

@@ -215,11 +215,12 @@ def sweep_files(sweep: Sweep):
 
 
 def make_tasks(sweep: Sweep, files: dict[str, str] | None = None, bundle=None) -> list[PointTask]:
-    """One task per point in grid order; `files` (input_files()) and the digest of the files that travel
-    with the points (`bundle`, sweep_files()) go into each key."""
+    """One task per point in grid order. Each key covers the files the points read: the digest of those
+    that travel with them (`bundle`, sweep_files(), which also covers the shipped files they read), or else
+    `files` (input_files(), for a generated topology)."""
     source = topology_source(sweep)
     if files is None:
-        files = input_files(sweep)
+        files = input_files(sweep) if bundle is None else {}
     common = {
         "bundle": None if bundle is None else bundle.digest,
         "dataplane": __version__,

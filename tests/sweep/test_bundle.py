@@ -466,3 +466,18 @@ def test_the_tutorials_basic_exercise_travels_with_its_solution(tmp_path):
     moved(exercise)
     assert run_bundled(files) == expected
     assert run_bundled(alone) == skeleton
+
+
+def test_shipped_files_stay_behind_but_their_texts_are_in_the_digest():
+    """A shipped topology travels by name (workers have it), but the points' keys must change when a shipped
+    program changes (a development checkout), so the digest covers the texts of the shipped files read."""
+    from dataplane.locate import shipped_program
+    files = collect("line", [[]])
+    assert files.entries == () and files.topology == "line"
+    path = shipped_program("ipv4_router")
+    seen = {os.path.abspath(path): Path(path).read_text()}
+    one = bundle._bundle(seen, set(), "line", None, None)
+    seen[os.path.abspath(path)] += "\n// edited\n"
+    two = bundle._bundle(seen, set(), "line", None, None)
+    assert one.entries == two.entries == () and one.shipped != two.shipped and one.digest != two.digest
+    assert collect("line", [["seed=1"], ["seed=2"]]).digest == files.digest
