@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grpc
+from p4.v1 import p4runtime_pb2 as R
 
 
 class P4RuntimeError(Exception):
@@ -28,3 +29,12 @@ def already_exists(message: str) -> P4RuntimeError:
 
 def unimplemented(message: str) -> P4RuntimeError:
     return P4RuntimeError(grpc.StatusCode.UNIMPLEMENTED, message)
+
+
+def check_exists(kind: int, exists: bool, already: str, missing: str) -> None:
+    """The rule of every Write update: INSERT needs the thing absent (else ALREADY_EXISTS with `already`),
+    MODIFY and DELETE need it present (else NOT_FOUND with `missing`). `kind` is an Update.Type value."""
+    if kind == R.Update.INSERT and exists:
+        raise already_exists(already)
+    if kind != R.Update.INSERT and not exists:
+        raise not_found(missing)

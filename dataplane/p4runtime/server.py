@@ -25,7 +25,7 @@ from p4.v1 import p4runtime_pb2_grpc as G
 from ..diagnostics import DiagnosticError
 from ..runtime.errors import ControlPlaneError
 from .arbitration import Arbitration, election_number, not_primary
-from .errors import P4RuntimeError, already_exists, invalid, not_found, unimplemented
+from .errors import P4RuntimeError, check_exists, invalid, not_found, unimplemented
 from .translate import Translator, make_pipeline, to_bytes, to_int
 
 log = logging.getLogger("dataplane.p4runtime")
@@ -119,11 +119,9 @@ class P4RuntimeSwitch:
         ids = {d.preamble.id: d.preamble.name for d in self.pipeline.p4info.digests}
         if entry.digest_id not in ids:
             raise not_found(f"no digest with ID {entry.digest_id} in the P4Info")
-        exists = entry.digest_id in self.digest_configs
-        if kind == R.Update.INSERT and exists:
-            raise already_exists(f"digest '{ids[entry.digest_id]}' is already configured")
-        if kind != R.Update.INSERT and not exists:
-            raise not_found(f"digest '{ids[entry.digest_id]}' is not configured")
+        check_exists(kind, entry.digest_id in self.digest_configs,
+                     f"digest '{ids[entry.digest_id]}' is already configured",
+                     f"digest '{ids[entry.digest_id]}' is not configured")
         if kind == R.Update.DELETE:
             del self.digest_configs[entry.digest_id]
         else:

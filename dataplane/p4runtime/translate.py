@@ -19,7 +19,7 @@ from p4.v1 import p4runtime_pb2 as R
 from ..runtime.errors import ControlPlaneError
 from ..runtime.profiles import IndirectTable
 from ..runtime.tables import Entry, ExactIndex, LpmIndex, MatchValue, TableError, TupleSpaceIndex
-from .errors import P4RuntimeError, already_exists, invalid, not_found, unimplemented
+from .errors import P4RuntimeError, already_exists, check_exists, invalid, not_found, unimplemented
 from .p4info import build_p4info
 
 import grpc
@@ -284,12 +284,10 @@ class Translator:
         if te.is_default_action:
             return self._write_default(kind, tm, table, te)
         match, priority, existing = self.find(tm, table, te)
+        check_exists(kind, existing is not None, f"table '{tm.name}' already has an entry with this match",
+                     f"table '{tm.name}' has no entry with this match")
         if kind == R.Update.INSERT:
-            if existing is not None:
-                raise already_exists(f"table '{tm.name}' already has an entry with this match")
             self._insert(tm, table, te, match, priority)
-        elif existing is None:
-            raise not_found(f"table '{tm.name}' has no entry with this match")
         elif kind == R.Update.MODIFY:
             if isinstance(table, IndirectTable):
                 add = self._ref_adder(tm, table, te)       # checked before the old entry goes
@@ -534,22 +532,18 @@ class Translator:
         if am is None:
             raise invalid(f"no action with ID {m.action.action_id} in the P4Info")
         args = self._args(am, m.action)
+        check_exists(kind, exists, f"action profile '{profile.name}' already has a member {m.member_id}",
+                     f"action profile '{profile.name}' has no member {m.member_id}")
         if kind == R.Update.INSERT:
-            if exists:
-                raise already_exists(f"action profile '{profile.name}' already has a member {m.member_id}")
             _table_call(lambda: profile.create_member(am.name, args, m.member_id))
         else:
-            if not exists:
-                raise not_found(f"action profile '{profile.name}' has no member {m.member_id}")
             _table_call(lambda: profile.modify_member(m.member_id, am.name, args))
 
     def write_group(self, kind: int, g: R.ActionProfileGroup) -> None:
         profile = self.profile(g.action_profile_id)
-        exists = g.group_id in profile.groups
-        if kind == R.Update.INSERT and exists:
-            raise already_exists(f"action selector '{profile.name}' already has a group {g.group_id}")
-        if kind != R.Update.INSERT and not exists:
-            raise not_found(f"action selector '{profile.name}' has no group {g.group_id}")
+        check_exists(kind, g.group_id in profile.groups,
+                     f"action selector '{profile.name}' already has a group {g.group_id}",
+                     f"action selector '{profile.name}' has no group {g.group_id}")
         if kind == R.Update.DELETE:
             _table_call(lambda: profile.delete_group(g.group_id))
             return
@@ -641,10 +635,7 @@ class Translator:
 
 
 def _check_exists(kind: int, exists: bool, what: str) -> None:
-    if kind == R.Update.INSERT and exists:
-        raise already_exists(f"{what} already exists")
-    if kind != R.Update.INSERT and not exists:
-        raise not_found(f"{what} does not exist")
+    check_exists(kind, exists, f"{what} already exists", f"{what} does not exist")
 
 
 def _replica_port(r: R.Replica) -> int:
