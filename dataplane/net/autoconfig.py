@@ -125,6 +125,21 @@ def router_graph(topo: Topology, segs: list[Segment], v6: bool) -> nx.Graph:
     return g
 
 
+def attached_subnets(segs: list[Segment], routers_on: dict, v6: bool) -> list[tuple[object, Segment, list[str]]]:
+    """Every subnet of the family once, in segment order: (network, its segment, the routers attached to
+    that segment). `routers_on` maps a segment's index to its routers' members."""
+    subnets = []
+    seen = set()
+    for seg in segs:
+        attached = list(dict.fromkeys(m.node for m in routers_on[seg.index]))
+        for m in seg.members:
+            for a in m.addrs(v6):
+                if a.network not in seen:
+                    seen.add(a.network)
+                    subnets.append((a.network, seg, attached))
+    return subnets
+
+
 def plan_routes(topo: Topology, segs: list[Segment], v6: bool) -> dict[str, list[Route]]:
     """The routes of every router for one address family, a Route object each: the reference.
 
@@ -137,15 +152,7 @@ def plan_routes(topo: Topology, segs: list[Segment], v6: bool) -> dict[str, list
     for seg in segs:
         for m in routers_on[seg.index]:
             iface_of.setdefault((m.node, seg.index), m)
-    subnets: list[tuple[object, Segment, list[str]]] = []    # (network, segment, routers attached), each once
-    seen = set()
-    for seg in segs:
-        attached = list(dict.fromkeys(m.node for m in routers_on[seg.index]))
-        for m in seg.members:
-            for a in m.addrs(v6):
-                if a.network not in seen:
-                    seen.add(a.network)
-                    subnets.append((a.network, seg, attached))
+    subnets = attached_subnets(segs, routers_on, v6)
     names = list(g.nodes)
     index = {r: i for i, r in enumerate(names)}
     # Per router, its neighbours with the next hop toward each: (neighbour index, (our port, its MAC)),

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .autoconfig import Segment, router_graph
+from .autoconfig import Segment, attached_subnets, router_graph
 from .topology import Topology
 
 UNREACHABLE = np.iinfo(np.int32).max
@@ -84,17 +84,10 @@ class RoutePlan:
                         for a in m.addrs(v6):
                             out.append((int(a.ip), width, ((own.port, m.mac),)))
         # Subnets, each once, with the routers attached to them.
-        values, plens, sources = [], [], []
-        seen = set()
-        for seg in segs:
-            attached = tuple(dict.fromkeys(m.node for m in routers_on[seg.index]))
-            for m in seg.members:
-                for a in m.addrs(v6):
-                    if a.network not in seen:
-                        seen.add(a.network)
-                        values.append(int(a.network.network_address))
-                        plens.append(a.network.prefixlen)
-                        sources.append(tuple(self.index[r] for r in attached if r in self.index))
+        subnets = attached_subnets(segs, routers_on, v6)
+        values = [int(network.network_address) for network, _, _ in subnets]
+        plens = [network.prefixlen for network, _, _ in subnets]
+        sources = [tuple(self.index[r] for r in attached if r in self.index) for _, _, attached in subnets]
         self.subnet_values = np.array(values, dtype=self.key_dtype)
         self.subnet_plens = np.array(plens, dtype=np.int64)
         self.distance = _subnet_distances(_all_pairs_hops(self.hops), sources)
