@@ -359,21 +359,29 @@ def bench_router(n_packets: int) -> str:
 
 def bench_routers_500() -> str:
     from .locate import find_topology
-    from .net.network import Network
     from .net.topology import load_topology
-    t0 = time.perf_counter()
-    topo = load_topology(find_topology("routers-500"))
-    t1 = time.perf_counter()
+    r = _load_build_run(lambda: load_topology(find_topology("routers-500")), time.perf_counter)
+    total = r["load"] + r["build"] + r["run"]
+    return (f"routers-500: {r['routers']} routers, {r['links']} links, {r['routes']:,} routes: load {r['load']:.2f} s, "
+            f"build and route {r['build']:.2f} s, run traffic {r['run']:.2f} s, total {total:.2f} s"
+            f"{'' if r['traffic_ok'] else ' (TRAFFIC FAILED)'}")
+
+
+def _load_build_run(load, clock) -> dict:
+    """A router network loaded (`load()` gives its Topology), built with its routes, and its traffic run: the
+    seconds of each step by `clock`, and what the rows print about it."""
+    from .net.network import Network
+    t0 = clock()
+    topo = load()
+    t1 = clock()
     net = Network(topo)
-    t2 = time.perf_counter()
+    t2 = clock()
     apps = net.schedule_traffic()
     net.run()
-    t3 = time.perf_counter()
-    routes = sum(len(d.device.table("ipv4_lpm").entries) for d in net.devices.values())
-    ok = all(getattr(a, "received", True) for a in apps)
-    return (f"routers-500: {len(net.devices)} routers, {len(net.links)} links, {routes:,} routes: load {t1 - t0:.2f} s, "
-            f"build and route {t2 - t1:.2f} s, run traffic {t3 - t2:.2f} s, total {t3 - t0:.2f} s"
-            f"{'' if ok else ' (TRAFFIC FAILED)'}")
+    t3 = clock()
+    return {"load": t1 - t0, "build": t2 - t1, "run": t3 - t2, "routers": len(net.devices), "links": len(net.links),
+            "routes": sum(len(d.device.table("ipv4_lpm").entries) for d in net.devices.values()),
+            "traffic_ok": all(getattr(a, "received", True) for a in apps)}
 
 
 # (d'): routers, and the goals in CPU seconds and peak megabytes (10**6 bytes) of the whole run.
@@ -408,21 +416,10 @@ def routers_child(n: int) -> dict:
     seconds of each step and the peak resident memory (KiB)."""
     import resource
     from .net.generate import routers
-    from .net.network import Network
     from .net.topology import load_topology_text
     text = routers(n, seed=1)
-    t0 = time.process_time()
-    topo = load_topology_text(text, f"routers-{n}.yaml")
-    t1 = time.process_time()
-    net = Network(topo)
-    t2 = time.process_time()
-    apps = net.schedule_traffic()
-    net.run()
-    t3 = time.process_time()
-    return {"load": t1 - t0, "build": t2 - t1, "run": t3 - t2, "routers": len(net.devices), "links": len(net.links),
-            "routes": sum(len(d.device.table("ipv4_lpm").entries) for d in net.devices.values()),
-            "traffic_ok": all(getattr(a, "received", True) for a in apps),
-            "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+    r = _load_build_run(lambda: load_topology_text(text, f"routers-{n}.yaml"), time.process_time)
+    return {**r, "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
 
 # The floods of (e): the shipped topology, and its flood scaled up.
