@@ -160,39 +160,22 @@ def _set_error(exc: Exception, located: list) -> str:
 
 
 def input_files(sweep: Sweep) -> dict[str, str]:
-    """{path: text} of every file the sweep's topology reads, programs and includes too (the topology as
-    the sweep file gives it, before any setting): what a point's cache key covers."""
-    from ..frontend.preprocess import recording_reads
-    from ..net.network import Network
-    source = topology_source(sweep)
-    with recording_reads() as seen:
-        try:
-            if source.path is not None:
-                Network(point_topology(_bare_task(source), []))
-            else:
-                _build_programs(sweep)
-        except (DiagnosticError, _PointError):
-            pass            # the points report it; the key still covers what was read
-    return dict(seen)
-
-
-def _build_programs(sweep: Sweep) -> None:
-    """The programs of a generated topology (with the grid's first arguments), compiled: what its points read
-    (a whole network of a large generated topology would cost more, and reads nothing else)."""
+    """{path: text} of every file the programs of a generated topology read (with the grid's first
+    arguments), includes too: what its points' cache keys cover. They are shipped programs, which every
+    worker has, so nothing travels; compiling them reads them (a whole network would cost more)."""
     from ..build import build
+    from ..frontend.preprocess import recording_reads
     from ..net.topology import load_topology_text
     arguments = {p.generator_arg: p.values[0] for p in sweep.parameters if p.generator_arg is not None}
-    try:
-        topo = load_topology_text(generate_text(sweep.generate, arguments))
-    except ValueError:
-        return
-    for spec in topo.nodes.values():
-        if spec.program is not None:
-            build(spec.program, spec.options.get("include"), spec.options.get("defines"))
-
-
-def _bare_task(source: TopologySource) -> PointTask:
-    return PointTask(0, (), (), (), source, (), None, "")
+    with recording_reads() as seen:
+        try:
+            topo = load_topology_text(generate_text(sweep.generate, arguments))
+            for spec in topo.nodes.values():
+                if spec.program is not None:
+                    build(spec.program, spec.options.get("include"), spec.options.get("defines"))
+        except (DiagnosticError, ValueError):
+            pass            # the points report it; the key still covers what was read
+    return dict(seen)
 
 
 def topology_source(sweep: Sweep) -> TopologySource:
@@ -215,12 +198,15 @@ def sweep_files(sweep: Sweep):
 
 
 def make_tasks(sweep: Sweep, files: dict[str, str] | None = None, bundle=None) -> list[PointTask]:
-    """One task per point in grid order. Each key covers the files the points read: the digest of those
-    that travel with them (`bundle`, sweep_files(), which also covers the shipped files they read), or else
-    `files` (input_files(), for a generated topology)."""
+    """One task per point in grid order. Each key covers the files the points read: for a topology file,
+    the digest of those that travel with them (`bundle`: sweep_files(), which also covers the shipped files
+    they read); for a generated topology, the texts its programs read (`files`: input_files())."""
     source = topology_source(sweep)
-    if files is None:
-        files = input_files(sweep) if bundle is None else {}
+    if source.path is not None:
+        bundle = sweep_files(sweep) if bundle is None else bundle
+        files = {}
+    elif files is None:
+        files = input_files(sweep)
     common = {
         "bundle": None if bundle is None else bundle.digest,
         "dataplane": __version__,

@@ -89,19 +89,18 @@ def test_a_bug_in_a_point_is_raised_not_tabulated(tmp_path, monkeypatch):
 
 
 def test_keys_cover_the_values_the_files_and_the_version(tmp_path, monkeypatch):
+    import dataclasses
     import dataplane.sweep.point as point
     sweep = load_sweep_text("topology: line\ngrid: {seed: [1, 2, 1]}\n", "s.yaml")
-    files = point.input_files(sweep)
-    assert any(path.endswith("line.yaml") for path in files)
-    assert any(path.endswith(".p4") for path in files)           # the routers' program and its includes
-    keys = [t.key for t in make_tasks(sweep, files)]
+    files = point.sweep_files(sweep)
+    assert files.topology == "line" and files.shipped      # shipped: by name, their texts in the digest
+    keys = [t.key for t in make_tasks(sweep, bundle=files)]
+    assert keys == [t.key for t in make_tasks(sweep)]
     assert keys[0] == keys[2] != keys[1]
-    changed = dict(files)
-    path = next(p for p in changed if p.endswith(".p4"))
-    changed[path] += "\n// edited\n"
-    assert make_tasks(sweep, changed)[0].key != keys[0]
+    changed = dataclasses.replace(files, digest="another file's text")
+    assert make_tasks(sweep, bundle=changed)[0].key != keys[0]
     monkeypatch.setattr(point, "__version__", "0.0.0-other")
-    assert make_tasks(sweep, files)[0].key != keys[0]
+    assert make_tasks(sweep, bundle=files)[0].key != keys[0]
 
 
 def test_tasks_and_results_pickle(tmp_path):
