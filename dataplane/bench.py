@@ -264,19 +264,22 @@ def _measure_side_by_side(functions: dict, packets, passes: int = 3, chunk: int 
     """Packets/s of each function over the same packets, in processor time (what other processes take of
     a busy machine does not count). The packets are measured in chunks, each function in turn on each
     chunk, and each chunk counts with its best pass: a change in the machine's load falls on all the
-    functions alike."""
+    functions alike.
+
+    `packets` are frames that arrive on port 1, or (port, frame) pairs with their own ports."""
+    pairs = [d if isinstance(d, tuple) else (1, d) for d in packets]
     for fn in functions.values():
-        fn(1, packets[0])            # the first call may build lookup structures
-    chunks = [packets[i:i + chunk] for i in range(0, len(packets), chunk)]
+        fn(*pairs[0])                # the first call may build lookup structures
+    chunks = [pairs[i:i + chunk] for i in range(0, len(pairs), chunk)]
     best = {name: [float("inf")] * len(chunks) for name in functions}
     for _ in range(passes):
         for i, part in enumerate(chunks):
             for name, fn in functions.items():
                 t = time.process_time()
-                for d in part:
-                    fn(1, d)
+                for port, frame in part:
+                    fn(port, frame)
                 best[name][i] = min(best[name][i], time.process_time() - t)
-    return {name: len(packets) / max(sum(times), 1e-9) for name, times in best.items()}
+    return {name: len(pairs) / max(sum(times), 1e-9) for name, times in best.items()}
 
 
 def bench_lpm(n_packets: int) -> str:

@@ -54,6 +54,17 @@ def test_the_router_benchmark_feeds_a_fat_tree_routers_frames_to_its_pipeline():
     assert sum(bool(fast(port, frame)[0]) for port, frame in frames) > len(frames) // 2
 
 
+def test_side_by_side_measurement_gives_each_frame_its_own_port():
+    # The router row once fed (port, frame) tuples as frames: every packet was a 2-byte parser error.
+    from dataplane.bench import _measure_side_by_side
+    seen = []
+    _measure_side_by_side({"f": lambda port, frame: seen.append((port, frame))}, [(3, b"ab"), (4, b"cd")], passes=1)
+    assert set(seen) == {(3, b"ab"), (4, b"cd")}
+    seen.clear()
+    _measure_side_by_side({"f": lambda port, frame: seen.append((port, frame))}, [b"xy"], passes=1)
+    assert set(seen) == {(1, b"xy")}
+
+
 def test_the_bench_help_names_every_benchmark():
     import subprocess
     import sys
