@@ -85,6 +85,8 @@ class P4Device:
         self.trace = False
         self.hops: list[HopRecord] | None = None
         self.received = 0
+        self._fates = sim.ledger.fates       # the run's counts of frame fates, counted on the busiest path
+        self._raw = self._process = None     # dev.process_raw when last seen, and what frame_arrives runs (_bind)
         # The egress queue of a port, whose state v1model's queueing metadata reports, is the transmit queue
         # of the port's link: on BMv2 too the queue fills when the link is the bottleneck.
         node.device.egress_queues = self
@@ -112,33 +114,79 @@ class P4Device:
         depth, start = self.links.ends[port].backlog(ready)
         return ready // 1000, depth, (start - ready) // 1000, depth
 
+    def frame_arrives(self, end, frame: bytes) -> None:
+        """A frame sent from `end` reaches this device: the event LinkEnd.transmit schedules for it.
+
+        LinkEnd._arrive and receive in one call, for the common case (a link that is up and loses nothing, a
+        device not traced, the pipeline forwarding the frame out of one linked port): the simulator's busiest
+        path, one call a hop less. Anything else goes the general way, with the same books and the same order."""
+        link = end.link
+        if self.trace or not link.up or link.loss:
+            end._arrive(frame)                   # the link may drop it; if not, receive takes it
+            return
+        end.ledger.arrived += 1
+        self.received += 1
+        port = end.peer_port
+        dev = self.node.device
+        dev.now_us = now_us = self.sim.now_ns / 1000.0
+        process = self._process if dev.process_raw is self._raw else self._bind(dev)
+        try:
+            outputs, drops = process(port, frame)
+        except Exception as exc:             # a bug in dataplane: accounted for as Device.process_raw does
+            outputs, drops = [], dev.internal_error(exc, port, frame)
+        if len(outputs) == 1 and not drops:
+            out_port, out_frame = outputs[0]
+            out = self.links.ends.get(out_port)
+            if out is not None:
+                self._fates["forwarded"] += 1
+                out.transmit(out_frame, self.sim.now_ns + PROCESSING_NS)
+                return
+        self._complete(port, frame, outputs, drops, now_us)
+
+    def _bind(self, dev):
+        """What frame_arrives calls to run dev's pipeline: what dev.process_raw runs, without its guard
+        (Device.unguarded). Looked up again whenever dev.process_raw is not the one seen last (a new device
+        put in the node's place, or a process_raw replaced)."""
+        process = dev.unguarded()
+        self._raw, self._process = dev.process_raw, process
+        return process
+
     def receive(self, port: int, frame: bytes) -> None:
         self.received += 1
-        sim = self.sim
-        now_us = sim.now_ns / 1000.0
+        now_us = self.sim.now_ns / 1000.0
         if self.trace:
-            r = self.node.process(port, frame, now_us, trace=True)
-        else:
-            # The common case first: the pipeline forwarded the frame out of linked ports, nothing else.
-            dev = self.node.device
-            dev.now_us = now_us
-            outputs, drops = dev.process_raw(port, frame)
-            if outputs and not drops:
-                ends = self.links.ends
-                if len(outputs) == 1:
-                    out_port, out_frame = outputs[0]
-                    end = ends.get(out_port)
-                    if end is not None:
-                        sim.ledger.fates["forwarded"] += 1
-                        end.transmit(out_frame, sim.now_ns + PROCESSING_NS)
-                        return
-                elif all([p in ends for p, _ in outputs]):
-                    sim.ledger.fates["forwarded"] += 1
-                    ready = sim.now_ns + PROCESSING_NS
-                    for out_port, out_frame in outputs:
-                        ends[out_port].transmit(out_frame, ready)
+            self._account(port, frame, self.node.process(port, frame, now_us, trace=True))
+            return
+        dev = self.node.device
+        dev.now_us = now_us
+        outputs, drops = dev.process_raw(port, frame)
+        self._complete(port, frame, outputs, drops, now_us)
+
+    def _complete(self, port: int, frame: bytes, outputs: list, drops: list, now_us: float) -> None:
+        """What the pipeline did with a frame (untraced) becomes the frame's fate and the frames sent."""
+        sim = self.sim
+        # The common case first: the pipeline forwarded the frame out of linked ports, nothing else.
+        if outputs and not drops:
+            ends = self.links.ends
+            if len(outputs) == 1:
+                out_port, out_frame = outputs[0]
+                end = ends.get(out_port)
+                if end is not None:
+                    self._fates["forwarded"] += 1
+                    end.transmit(out_frame, sim.now_ns + PROCESSING_NS)
                     return
-            r = self.node.complete(outputs, list(drops), None, now_us)
+            elif all([p in ends for p, _ in outputs]):
+                self._fates["forwarded"] += 1
+                ready = sim.now_ns + PROCESSING_NS
+                for out_port, out_frame in outputs:
+                    ends[out_port].transmit(out_frame, ready)
+                return
+        self._account(port, frame, self.node.complete(outputs, list(drops), None, now_us))
+
+    def _account(self, port: int, frame: bytes, r) -> None:
+        """The general case: the node's result (router/node.py NodeResult) in the books, the hop recorded
+        when hops are kept, then the frames sent, the pipeline's first."""
+        sim = self.sim
         ledger = sim.ledger
         fate = r.fate()
         if fate == "none":

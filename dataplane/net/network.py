@@ -433,8 +433,9 @@ class Summary:
 
 
 _PROGRAM_DROPS = ("mark_to_drop", "egress_drop")
-# The events that bring a frame to the far end of a link (sim.Link): numbered when packets are numbered.
-ARRIVALS = ("_arrive", "_arrive_numbered")
+# The events that bring a frame to the far end of a link (sim.LinkEnd.arrival): numbered when packets are
+# numbered; a P4 device's frame_arrives takes the frame straight from the link.
+ARRIVALS = ("_arrive", "_arrive_numbered", "frame_arrives")
 
 
 def _program_notes(net: Network) -> list[str]:

@@ -222,6 +222,7 @@ class LinkEnd:
     def __init__(self, link: "Link", node, port: int, peer, peer_port: int):
         self.link = link
         self.sim = link.sim
+        self.ledger = link.sim.ledger
         self.node, self.port = node, port
         self.peer, self.peer_port = peer, peer_port
         self.free_at = 0                  # when the transmitter finishes what it has been given
@@ -230,6 +231,10 @@ class LinkEnd:
         self.bytes = 0
         self.dropped = 0                  # frames sent this way that the link dropped (queue, MTU, loss, down)
         self.index = 0
+        # The event of a frame's arrival at the far end, called with (this end, frame): the peer's own
+        # `frame_arrives` when it has one (P4 devices: the link's checks and the device's processing in one
+        # call, the simulator's busiest path), else _arrive, which hands the frame to the peer's receive.
+        self.arrival = getattr(peer, "frame_arrives", None) or LinkEnd._arrive
 
     def backlog(self, ready_ns: int) -> tuple[int, int]:
         """What a frame ready at ready_ns (not before now) finds: the frames queued ahead of it that have not
@@ -243,13 +248,13 @@ class LinkEnd:
         """`node` puts a frame on the link at its port, ready to go at ready_ns (default: now); see Link.send.
 
         The frame's whole journey is worked out here and its arrival is the one event scheduled for it."""
-        link = self.link
         sim = self.sim
-        sim.ledger.transmitted += 1
+        self.ledger.transmitted += 1
         numbers = sim.numbers
         number = None if numbers is None else numbers.transmit(self.node, new_packet)
         now = sim.now_ns
         ready = now if ready_ns is None else ready_ns
+        link = self.link
         if not link.up:
             link._drop_at(self, frame, DropReason.LINK_DOWN, f"link {link.name} is down")
             return
@@ -265,23 +270,31 @@ class LinkEnd:
             link._drop_at(self, frame, DropReason.QUEUE_FULL, f"{link.name} queue of {link.queue_frames} frames",
                           number)
             return
-        start = ready if ready >= self.free_at else self.free_at
+        start = self.free_at
         if start > ready:
             waiting.append(start)
-        free_at = self.free_at = start + int(size * link.ns_per_byte)
+        else:
+            start = ready
+        byte_ns = link.whole_ns_per_byte
+        free_at = self.free_at = start + (size * byte_ns if byte_ns is not None else int(size * link.ns_per_byte))
         self.sent += 1
         self.bytes += size
         if link.pcap is not None:
             link.pcap.write(frame, start, self.index, number)
-        for obs in link.observers:
-            obs(link, self, frame)
+        if link.observers:
+            for obs in link.observers:
+                obs(link, self, frame)
         # sim.at(arrival, ...), inlined: one arrival event per frame is the simulator's busiest call.
-        sim._seq += 1
-        delay = int(free_at + link.latency_ns - now)
+        seq = sim._seq = sim._seq + 1
+        arrival = free_at + link.latency_ns
+        if arrival.__class__ is not int:     # a latency given as a float: whole nanoseconds, as in sim.at
+            arrival = now + int(arrival - now)
+        if arrival < now:
+            arrival = now
         if number is None:
-            entry = [now + delay if delay > 0 else now, sim._seq, self._arrive, (frame,), True]
+            entry = [arrival, seq, self.arrival, (self, frame), True]
         else:
-            entry = [now + delay if delay > 0 else now, sim._seq, self._arrive_numbered, (frame, number), True]
+            entry = [arrival, seq, LinkEnd._arrive_numbered, (self, frame, number), True]
         heappush(sim._queue, entry)
 
     def _arrive(self, frame: bytes, number=None) -> None:
@@ -293,7 +306,7 @@ class LinkEnd:
         if link.loss and link.rng.random() < link.loss:
             link._drop_at(self, frame, DropReason.LINK_LOSS, link.name, number)
             return
-        self.sim.ledger.arrived += 1
+        self.ledger.arrived += 1
         self.peer.receive(self.peer_port, frame)
 
     def _arrive_numbered(self, frame: bytes, number) -> None:
@@ -327,6 +340,11 @@ class Link:
         self.latency_ns = latency_ns
         self.bandwidth_bps = bandwidth_bps
         self.ns_per_byte = 8e9 / bandwidth_bps if bandwidth_bps else 0.0
+        # The same in whole nanoseconds when it is whole (1 Gbit/s: 8 ns a byte) and small enough that
+        # size * ns_per_byte is exact in floating point for any frame: then size * whole_ns_per_byte, in
+        # integer arithmetic, is the same number as int(size * ns_per_byte).
+        whole = self.ns_per_byte.is_integer() and self.ns_per_byte < 2 ** 20
+        self.whole_ns_per_byte = int(self.ns_per_byte) if whole else None
         self.queue_frames = queue_frames
         self.loss = loss
         self.rng = random.Random(seed)

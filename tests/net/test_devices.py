@@ -13,6 +13,7 @@ import pytest
 from dataplane.net.network import Network
 from dataplane.net.topology import load_topology
 from dataplane.runtime.device import Device
+from dataplane.runtime.trace import DropReason
 
 PROBE = Path(__file__).parent / "queue_fixture" / "queue_probe.p4"
 PROBE_TYPE = 0x88B5
@@ -116,3 +117,132 @@ def test_a_device_keeps_the_end_of_each_linked_port():
     links.setdefault(3, two)
     links.clear()
     assert links.ends == {}
+
+
+# ---------------------------------------------------------------- a frame reaching a device (frame_arrives)
+
+def line_network(tmp_path=None) -> Network:
+    """The line topology (h1 - r1 - r2 - r3 - h2); with tmp_path, its r1-r2 link a slow, lossy bottleneck with a
+    queue of 4 frames."""
+    from dataplane.locate import find_topology
+    path = find_topology("line")
+    if tmp_path is not None:
+        text = Path(path).read_text().replace("ends: [r1:eth2, r2:eth1]}",
+                                              "ends: [r1:eth2, r2:eth1], bandwidth: 10Mbps, queue: 4, loss: 0.1}")
+        path = tmp_path / "line.yaml"
+        path.write_text(text)
+    return Network(load_topology(str(path)))
+
+
+def general_arrivals(net: Network) -> None:
+    """Every link hands its frames over the general way (LinkEnd._arrive, then the node's receive), as before
+    devices took frames straight from links."""
+    from dataplane.net.sim import LinkEnd
+    for link in net.links.values():
+        for end in link.ends.values():
+            end.arrival = LinkEnd._arrive
+
+
+def busy_line_run(tmp_path, general: bool) -> dict:
+    """The line topology's traffic, and a burst of UDP that overflows r1's queue toward r2, over a slow and
+    lossy r1-r2 link, and r2-r3 going down and up again while frames are on it; what can be seen of the run."""
+    from dataplane.net.apps import UdpFlow
+    from dataplane.net.linkstats import link_stats
+    net = line_network(tmp_path)
+    if general:
+        general_arrivals(net)
+    apps = net.schedule_traffic()
+    burst = UdpFlow(net, "h1", "h2", count=60, size=1000, interval_ns=100_000).start(10 * MS)
+    r2_r3 = net.links["r2-r3"]
+    net.sim.at(20 * MS, setattr, r2_r3, "up", False)
+    net.sim.at(25 * MS, setattr, r2_r3, "up", True)
+    net.run()
+    s = net.summary()
+    return {"summary": s.render(), "events": s.events, "problems": s.problems,
+            "drops": [(d.time_ns, d.node, d.reason, d.detail, d.port, d.copy) for d in net.sim.ledger.drops],
+            "links": [(l.link, l.src, l.dst, l.frames, l.bytes, l.dropped) for l in link_stats(net)],
+            "received": {name: d.received for name, d in net.devices.items()},
+            "apps": [app.render() for app in apps], "burst": list(burst.received)}
+
+
+def test_devices_taking_frames_from_links_keep_every_book_of_the_general_way(tmp_path):
+    fused, general = busy_line_run(tmp_path, False), busy_line_run(tmp_path, True)
+    assert fused == general
+    details = {(reason, detail) for _t, _node, reason, detail, *_ in fused["drops"]}
+    assert {(DropReason.LINK_LOSS, "r1-r2"), (DropReason.QUEUE_FULL, "r1-r2 queue of 4 frames"),
+            (DropReason.LINK_DOWN, "link r2-r3 went down"), (DropReason.LINK_DOWN, "link r2-r3 is down")} <= details
+    assert not fused["problems"] and fused["burst"]
+
+
+def test_arrivals_at_devices_are_the_devices_own_events_and_count_as_frames_in_flight():
+    from dataplane.net.network import ARRIVALS
+    from dataplane.net.sim import LinkEnd
+    net = line_network()
+    h1_r1 = net.links["h1-r1"]
+    to_r1, to_h1 = h1_r1.end(net.host("h1"), 1), h1_r1.end(net.devices["r1"], 1)
+    assert to_r1.arrival == net.devices["r1"].frame_arrives and to_h1.arrival is LinkEnd._arrive
+    to_r1.transmit(bytes(60))
+    to_h1.transmit(bytes(60))
+    assert sorted(e[2].__name__ for e in net.sim._queue) == ["_arrive", "frame_arrives"]
+    assert "frame_arrives" in ARRIVALS and net.summary().on_links == 2
+
+
+def test_a_frame_on_the_wire_when_its_link_to_a_device_goes_down_is_dropped_there():
+    net = line_network()
+    r2 = net.devices["r2"]
+    r1_r2 = net.links["r1-r2"]
+    r1_r2.end(net.devices["r1"], 2).transmit(bytes(100))
+    r1_r2.up = False
+    net.run(10 * MS)
+    assert r2.received == 0
+    (drop,) = net.sim.ledger.drops
+    assert (drop.node, drop.reason, drop.detail, drop.port) == ("r1", DropReason.LINK_DOWN, "link r1-r2 went down", 2)
+    s = net.summary()
+    assert s.transmitted == 1 and s.arrived == 0 and s.link_drops == 1 and not s.problems
+
+
+def test_a_pipeline_bug_inside_a_run_is_an_internal_error_and_a_drop_not_a_silence():
+    from dataplane.net.apps import Ping
+    net = line_network()
+    r2 = net.devices["r2"]
+
+    def broken(port, data):
+        raise ZeroDivisionError("a bug")
+    r2.device.stages(False)
+    r2.device._fast = dict(r2.device._fast, fast=broken)
+    Ping(net, "h1", "h2", count=1).start(0)
+    net.run(2_000 * MS)
+    errors = r2.device.internal_errors
+    assert errors and all(detail == "ZeroDivisionError: a bug" for _port, _data, detail in errors)
+    assert r2.received == len(errors) and errors[0][0] == 1
+    drops = [d for d in net.sim.ledger.drops if d.node == "r2"]
+    assert [(d.reason, d.detail, d.port) for d in drops] == \
+        [(DropReason.PIPELINE_ERROR, "ZeroDivisionError: a bug", 1)] * len(errors)
+    assert net.sim.ledger.unaccounted() == 0 and net.summary().problems
+
+
+def test_a_process_raw_put_in_place_mid_run_or_a_new_device_is_what_runs_next():
+    from dataplane.runtime.device import Device
+    net = line_network()
+    r2 = net.devices["r2"]
+    seen = []
+    first = net.sim.ledger.transmitted
+
+    def recorder(port, data):
+        seen.append((port, data))
+        return [], []                  # the program dropped it (as mark_to_drop would)
+    r1_end = net.links["r1-r2"].end(net.devices["r1"], 2)
+    r1_end.transmit(bytes(60))
+    net.run(10 * MS)
+    assert seen == [] and r2.received == 1
+    r2.device.process_raw = recorder
+    r1_end.transmit(bytes(61))
+    net.run(20 * MS)
+    assert seen == [(1, bytes(61))] and r2.received == 2
+    new = Device(r2.device.program, name="r2")
+    new.process_raw = recorder
+    r2.node.device = new
+    r1_end.transmit(bytes(62))
+    net.run(30 * MS)
+    assert seen == [(1, bytes(61)), (1, bytes(62))] and new.now_us == 21_004.96     # sent at 20 ms, 5 us on the wire, 1 ms away
+    assert net.sim.ledger.transmitted == first + 3 and net.sim.ledger.unaccounted() == 0

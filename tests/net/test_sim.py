@@ -247,3 +247,27 @@ def test_frames_in_flight_are_counted_by_their_arrival_events():
     link.send(b, 1, frame(60))
     assert [e[2].__name__ for e in sim._queue if e[4]] == ["_arrive", "_arrive"]
     assert all(e[2].__name__ in ARRIVALS for e in sim._queue)
+
+
+@pytest.mark.parametrize("bandwidth", [1e9, 100e6, 10e6, 3e8, 1.0])
+def test_serialization_times_are_those_of_floating_point_with_or_without_whole_nanoseconds(bandwidth):
+    # 1 Gbit/s and slower decimal rates are whole nanoseconds a byte; 300 Mbit/s (26.67 ns) and 1 bit/s
+    # (8 s a byte) are not taken whole: both ways give int(size * ns_per_byte).
+    sim, a, b, link = pair(bandwidth_bps=bandwidth, mtu=65535)
+    sizes = (60, 1514, 9000, 65535)
+    for size in sizes:
+        link.send(a, 1, frame(size))
+    sim.run()
+    done, expected = 0, []
+    for size in sizes:
+        done += int(size * (8e9 / bandwidth))
+        expected.append(done)
+    assert [t for t, _ in b.got] == expected and all(type(t) is int for t, _ in b.got)
+    assert (link.whole_ns_per_byte is None) == (bandwidth in (3e8, 1.0))
+
+
+def test_a_latency_given_in_a_float_arrives_in_whole_nanoseconds():
+    sim, a, b, link = pair(latency_ns=2.7, bandwidth_bps=8e9)      # 1 ns a byte
+    link.send(a, 1, frame(10))
+    sim.run()
+    assert b.got == [(12, frame(10))] and type(sim.now_ns) is int
