@@ -518,7 +518,7 @@ class Host:
             self._rx_fate = "reassembly"
 
     def _receive(self, port: int, frame: bytes) -> None:
-        iface = self.interfaces.get(port)
+        iface = self._interfaces.get(port)
         if iface is None or len(frame) < 14:
             self.drop(DropReason.MALFORMED, "runt frame", port)
             return
@@ -528,7 +528,8 @@ class Host:
             return
         etype = int.from_bytes(frame[12:14], "big")
         if etype == _ETH_IPV4:
-            if not self._udp4_input(iface, frame, dst):
+            # (frame[23] is the protocol of a header without options: TCP and the rest go straight on)
+            if len(frame) < 42 or frame[23] != _IP_UDP or not self._udp4_input(iface, frame, dst):
                 self._ipv4_input(iface, frame[14:], dst)
             return
         payload = frame[14:]
@@ -689,9 +690,8 @@ class Host:
         are read with one unpack and the checksums summed from their fields (see packets.ipv4_udp_frame).
 
         Returns False, having done nothing, for any other frame: _ipv4_input then takes it from the start
-        and makes every check in its order, so drops, their reasons and ICMP errors are its own."""
-        if len(frame) < 42:
-            return False
+        and makes every check in its order, so drops, their reasons and ICMP errors are its own.
+        The frame has the 42 bytes of the three headers (the caller checked)."""
         vihl, tos, total, ident, frag, ttl, proto, ck, src, dst, sport, dport, length, udp_ck = \
             _IPV4_UDP_FIELDS(frame, 14)
         if vihl != 0x45 or proto != _IP_UDP or frag & 0x3FFF or not 28 <= total <= len(frame) - 14 \
