@@ -705,14 +705,15 @@ class Host:
         handler = self.udp_sockets.get(dport)
         if handler is None:
             return False
+        end = 14 + total
+        payload = frame[34:end]
         if udp_ck:                  # R29: zero is "no checksum" over IPv4; else verify_transport's sum
-            value = int.from_bytes(frame[34:34 + length], "big")
+            value = int.from_bytes(payload if length == total - 20 else payload[:length], "big")
             if length & 1:
                 value <<= 8
             if (src + dst + _IP_UDP + length + value) % 0xFFFF:
                 return False
-        datagram = frame[14:14 + total]
-        payload = datagram[20:]
+        datagram = frame[14:end]
         handler(RxPacket(False, src, dst, _IP_UDP, payload, ttl, datagram, iface, bool((l2_dst >> 40) & 1)),
                 sport, dport, payload[8:length])
         self.delivered += 1                 # deliver("udp"), inline
