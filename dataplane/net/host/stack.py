@@ -411,13 +411,14 @@ class Host:
         """Whether dst is one of this host's addresses (on any interface), cheaply: it is asked for every
         packet sent, and only a link-local destination needs the link-local addresses worked out."""
         if not v6:
-            return dst in (self._mine4 or self._own4())
+            mine = self._mine4
+            return dst in (mine if mine is not None else self._own4())
         if dst >> 118 == 0x3FA:
             return any(i.link_local() == dst for i in self.interfaces.values())
         return any(int(a.ip) == dst for i in self.interfaces.values() for a in i.ipv6)
 
     def _own4(self) -> frozenset[int]:
-        """The host's IPv4 addresses, kept until an address changes (routes_changed)."""
+        """The host's IPv4 addresses, worked out again (is_mine keeps them until routes_changed)."""
         mine = self._mine4 = frozenset(i.ip4 for i in self.interfaces.values() if i.ip4 is not None)
         return mine
 
@@ -700,7 +701,8 @@ class Host:
         # internet_checksum of the header is 0: its words (nonzero: the version is 4) sum to a multiple of 0xFFFF.
         if ((vihl << 8 | tos) + total + ident + frag + (ttl << 8 | proto) + ck + src + dst) % 0xFFFF:
             return False
-        if dst not in (self._mine4 or self._own4()) or dst == iface.bcast4:
+        mine = self._mine4
+        if dst not in (mine if mine is not None else self._own4()) or dst == iface.bcast4:
             return False
         handler = self.udp_sockets.get(dport)
         if handler is None:
