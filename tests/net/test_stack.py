@@ -397,3 +397,43 @@ def test_random_frames_are_received_as_the_general_path_receives_them():
     assert len(got[0]) > 1500 and 1000 < len(one_step) < len(got[0]) and fates["dropped"] > 1000 and fates["reassembly"] > 10
     assert {d.reason.name for d in hosts[0][0].sim.ledger.drops} >= {"BAD_CHECKSUM", "MALFORMED", "NOT_FOR_US",
                                                                      "NO_LISTENER"}
+
+
+def _run_dual_stack(monkeypatch, general_only: bool) -> tuple:
+    """The dual-stack topology with UDP of every kind (flows, DNS queries answered, a traceroute answered
+    by time exceeded and port unreachable, over IPv4 and IPv6) and pings: what went on the links, what
+    hosts logged, what apps said."""
+    from dataplane.locate import find_topology
+    from dataplane.net import sim
+    from dataplane.net.apps import Traceroute, UdpFlow
+    from dataplane.net.host.stack import Host
+    if general_only:
+        monkeypatch.setattr(Host, "_udp4_send", lambda *args: False)
+        monkeypatch.setattr(Host, "_udp4_input", lambda *args: False)
+    wire = []
+    real_send = sim.Link.send
+
+    def send(link, node, port, frame, *args, **kwargs):
+        wire.append((link.sim.now_ns, node.name, port, bytes(frame)))
+        return real_send(link, node, port, frame, *args, **kwargs)
+    monkeypatch.setattr(sim.Link, "send", send)
+    net = Network(load_topology(find_topology("dual-stack")))
+    apps = [UdpFlow(net, "h1", "h3", port=6000, count=30, size=201).start(0),
+            UdpFlow(net, "h3", "h1", port=53, count=10, size=64).start(1000),
+            UdpFlow(net, "h1", "h3", port=9999, count=5, size=1).start(2000),
+            UdpFlow(net, "h1", "h2", port=6001, count=10, size=100, v6=True).start(0),
+            Traceroute(net, "h3", "h1").start(S), Ping(net, "h1", "h3", count=3).start(0)]
+    net.run()
+    monkeypatch.undo()
+    events = {name: list(h.events) for name, h in net.hosts.items()}
+    summary = net.summary()
+    return wire, events, [a.report() for a in apps], summary.fates, summary.drops
+
+
+def test_a_network_run_is_the_same_with_and_without_the_one_step_paths(monkeypatch):
+    fast = _run_dual_stack(monkeypatch, general_only=False)
+    general = _run_dual_stack(monkeypatch, general_only=True)
+    assert fast == general
+    reports = "\n".join(fast[2])
+    assert "30 received" in reports and "10 answered" in reports and " 3  h1 (172.16.1.10)" in reports
+    assert fast[4] == {"no_listener": 3, "ttl_exceeded": 6}

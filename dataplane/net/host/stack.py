@@ -14,7 +14,11 @@ per address family, and the usual pieces of a protocol stack:
                  (pmtu.py), never fragment IPv6 in transit
   ICMP/ICMPv6    echo replies (R11, R28), errors to applications and to the
                  path-MTU cache, port and protocol unreachable (R11)
-  UDP            sockets (RFC 768; checksum rules R29)
+  UDP            sockets (RFC 768; checksum rules R29); the common datagram
+                 over IPv4 (resolved next hop, no fragments, an open port)
+                 is sent and taken in one step (_udp4_send, _udp4_input),
+                 the same bytes and outcomes as the general path, which
+                 takes every other packet
   TCP, SCTP      tcp.py and sctp.py register themselves as protocols
   packet sockets open_packet_socket / send_frame: whole frames in and out,
                  as AF_PACKET sockets give them to tcpdump, scapy and the
