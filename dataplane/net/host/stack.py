@@ -1065,6 +1065,7 @@ class Host:
         iface = path.iface
         link = iface.link
         entry = self.arp.entries.get(path.next_hop)
+        # (a df that is not a bool goes the general way too, which checks that it fits its one bit)
         if entry is None or entry[1] <= self.sim.now_ns or link is None or 28 + len(data) > iface.mtu \
                 or self.pmtu4.entries or (df is not False and df is not True):
             return False
