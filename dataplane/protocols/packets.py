@@ -64,6 +64,13 @@ _TCP_PACK = _TCP.pack_fields
 if not _UDP.compiled["plain"]:
     raise AssertionError("udp_t is no longer four 16-bit fields")
 _UDP_STRUCT_PACK = _UDP.compiled["struct"].pack
+# An IPv4 header without options followed by a UDP header, as one struct from the two compiled layouts (the
+# hosts' per-datagram paths): version and ihl, dscp and ecn, totalLen, identification, the flags and
+# fragOffset, ttl, protocol, hdrChecksum, srcAddr, dstAddr, then srcPort, dstPort, length, checksum.
+IPV4_UDP = struct.Struct(_IPV4.compiled["struct"].format + _UDP.compiled["struct"].format[1:])
+if IPV4_UDP.format != "!BBHHHBBHIIHHHH":
+    raise AssertionError(f"ipv4_t and udp_t pack as {IPV4_UDP.format}, the UDP fast paths expect !BBHHHBBHIIHHHH")
+_FRAME_IPV4_UDP_PACK = struct.Struct("!14s" + IPV4_UDP.format[1:]).pack
 
 
 # ---------------------------------------------------------------------------- addresses
@@ -198,6 +205,29 @@ def udp(src: int, dst: int, sport: int, dport: int, payload: bytes, v6: bool = F
     # The values fit (the first pack said so): packed again as they are, with the checksum.
     return _UDP_STRUCT_PACK(int(sport), int(dport), length,
                             transport_checksum_of(src, dst, IP_UDP, header, payload, v6)) + payload
+
+
+def ipv4_udp_frame(eth_header: bytes, src: int, dst: int, sport: int, dport: int, payload: bytes, ident: int,
+                   ttl: int = 64, df: bool = False) -> bytes:
+    """eth_header + ipv4(src, dst, IP_UDP, udp(src, dst, sport, dport, payload), ttl, ident, df), the same bytes
+    made with one pack: a host sends every datagram this way.
+
+    Both checksums come from the field values: 2**16 is 1 modulo 0xFFFF, so the one's-complement sum of a
+    header's 16-bit words is the sum of its fields (an address is worth its two words) modulo 0xFFFF, and
+    the UDP length counts twice (pseudo header and header). The values must be ints; struct refuses those
+    that do not fit (the caller then takes the general builders, which say why)."""
+    length = 8 + len(payload)
+    total = 20 + length
+    flags = 0x4000 if df else 0
+    s = (0x4500 + (ttl << 8 | IP_UDP) + total + ident + flags + src + dst) % 0xFFFF
+    value = int.from_bytes(payload, "big")
+    if length & 1:
+        value <<= 8               # padded with a zero byte at the end
+    # Never 0 before the modulo (the protocol is in it), so a sum of 0 is a multiple of 0xFFFF: all ones,
+    # whose complement 0 is sent as 0xFFFF (R29) -- which ~0 & 0xFFFF is.
+    u = (src + dst + IP_UDP + sport + dport + 2 * length + value) % 0xFFFF
+    return _FRAME_IPV4_UDP_PACK(eth_header, 0x45, 0, total, ident, flags, ttl, IP_UDP, ~s & 0xFFFF if s else 0,
+                                src, dst, sport, dport, length, ~u & 0xFFFF) + payload
 
 
 TCP_FLAGS = ("fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr")

@@ -14,7 +14,11 @@ per address family, and the usual pieces of a protocol stack:
                  (pmtu.py), never fragment IPv6 in transit
   ICMP/ICMPv6    echo replies (R11, R28), errors to applications and to the
                  path-MTU cache, port and protocol unreachable (R11)
-  UDP            sockets (RFC 768; checksum rules R29)
+  UDP            sockets (RFC 768; checksum rules R29); the common datagram
+                 over IPv4 (resolved next hop, no fragments, an open port)
+                 is sent and taken in one step (_udp4_send, _udp4_input),
+                 the same bytes and outcomes as the general path, which
+                 takes every other packet
   TCP, SCTP      tcp.py and sctp.py register themselves as protocols
   packet sockets open_packet_socket / send_frame: whole frames in and out,
                  as AF_PACKET sockets give them to tcpdump, scapy and the
@@ -29,6 +33,7 @@ goes through loopback (`_loopback`), never onto a link.
 from __future__ import annotations
 
 import ipaddress
+import struct
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
@@ -240,6 +245,9 @@ class NeighborCache:
 
 
 _IPV4_FIELDS = P._IPV4.unpack_fields
+_IPV4_UDP_FIELDS = P.IPV4_UDP.unpack_from
+_IPV4_UDP_FRAME = P.ipv4_udp_frame
+_ETH_IPV4 = P.ETH_IPV4
 _UDP_FIELDS = P._UDP.unpack_fields
 _IP_UDP, _IP_ICMP, _IP_ICMPV6 = P.IP_UDP, P.IP_ICMP, P.IP_ICMPV6
 
@@ -282,6 +290,7 @@ class Host:
         self.sim = sim
         self.name = name
         self._routes4: dict[int, tuple[HostInterface, int] | None] = {}
+        self._udp4_paths: dict[int, _Udp4Path] = {}
         self._mine4: frozenset[int] | None = None
         self.interfaces = {i.port: i for i in interfaces}
         self.gateway4 = gateway4
@@ -334,6 +343,7 @@ class Host:
         """Forget the IPv4 route decisions kept per destination and the set of own addresses: an address or
         the default router changed (done by the setters; call it after changing `interfaces` in place)."""
         self._routes4 = {}
+        self._udp4_paths = {}
         self._mine4 = None
 
     def reassembly_state(self, v6: bool):
@@ -406,12 +416,15 @@ class Host:
         packet sent, and only a link-local destination needs the link-local addresses worked out."""
         if not v6:
             mine = self._mine4
-            if mine is None:
-                mine = self._mine4 = frozenset(i.ip4 for i in self.interfaces.values() if i.ip4 is not None)
-            return dst in mine
+            return dst in (mine if mine is not None else self._own4())
         if dst >> 118 == 0x3FA:
             return any(i.link_local() == dst for i in self.interfaces.values())
         return any(int(a.ip) == dst for i in self.interfaces.values() for a in i.ipv6)
+
+    def _own4(self) -> frozenset[int]:
+        """The host's IPv4 addresses, worked out again (is_mine keeps them until routes_changed)."""
+        mine = self._mine4 = frozenset(i.ip4 for i in self.interfaces.values() if i.ip4 is not None)
+        return mine
 
     _ALL_NODES = P.ip6("ff02::1")
     _SOLICITED_PREFIX = P.solicited_node(0) >> 24
@@ -510,7 +523,7 @@ class Host:
             self._rx_fate = "reassembly"
 
     def _receive(self, port: int, frame: bytes) -> None:
-        iface = self.interfaces.get(port)
+        iface = self._interfaces.get(port)
         if iface is None or len(frame) < 14:
             self.drop(DropReason.MALFORMED, "runt frame", port)
             return
@@ -519,11 +532,14 @@ class Host:
             self.drop(DropReason.NOT_FOR_US, "frame for another MAC", port)
             return
         etype = int.from_bytes(frame[12:14], "big")
+        if etype == _ETH_IPV4:
+            # (frame[23] is the protocol of a header without options: TCP and the rest go straight on)
+            if len(frame) < 42 or frame[23] != _IP_UDP or not self._udp4_input(iface, frame, dst):
+                self._ipv4_input(iface, frame[14:], dst)
+            return
         payload = frame[14:]
         if etype == P.ETH_ARP:
             self._arp_input(iface, payload)
-        elif etype == P.ETH_IPV4:
-            self._ipv4_input(iface, payload, dst)
         elif etype == P.ETH_IPV6:
             self._ipv6_input(iface, payload, dst)
         else:
@@ -672,6 +688,44 @@ class Host:
             self._ipv4_input(iface, datagram, iface.mac)
 
     # ------------------------------------------------------------------ IPv4 input
+
+    def _udp4_input(self, iface: HostInterface, frame: bytes, l2_dst: int) -> bool:
+        """The commonest frame, taken in one step: a whole, unfragmented IPv4 datagram without options to
+        one of our addresses, carrying UDP to an open port, both checksums right. Its IPv4 and UDP headers
+        are read with one unpack and the checksums summed from their fields (see packets.ipv4_udp_frame).
+
+        Returns False, having done nothing, for any other frame: _ipv4_input then takes it from the start
+        and makes every check in its order, so drops, their reasons and ICMP errors are its own.
+        The frame has the 42 bytes of the three headers (the caller checked)."""
+        vihl, tos, total, ident, frag, ttl, proto, ck, src, dst, sport, dport, length, udp_ck = \
+            _IPV4_UDP_FIELDS(frame, 14)
+        if vihl != 0x45 or proto != _IP_UDP or frag & 0x3FFF or not 28 <= total <= len(frame) - 14 \
+                or not 8 <= length <= total - 20:
+            return False
+        # internet_checksum of the header is 0: its words (nonzero: the version is 4) sum to a multiple of 0xFFFF.
+        if ((vihl << 8 | tos) + total + ident + frag + (ttl << 8 | proto) + ck + src + dst) % 0xFFFF:
+            return False
+        mine = self._mine4
+        if dst not in (mine if mine is not None else self._own4()) or dst == iface.bcast4:
+            return False
+        handler = self.udp_sockets.get(dport)
+        if handler is None:
+            return False
+        end = 14 + total
+        payload = frame[34:end]
+        if udp_ck:                  # R29: zero is "no checksum" over IPv4; else verify_transport's sum
+            value = int.from_bytes(payload if length == total - 20 else payload[:length], "big")
+            if length & 1:
+                value <<= 8
+            if (src + dst + _IP_UDP + length + value) % 0xFFFF:
+                return False
+        datagram = frame[14:end]
+        handler(RxPacket(False, src, dst, _IP_UDP, payload, ttl, datagram, iface, bool((l2_dst >> 40) & 1)),
+                sport, dport, payload[8:length])
+        self.delivered += 1                 # deliver("udp"), inline
+        if self._rx_fate is None:
+            self._rx_fate = "delivered"
+        return True
 
     def _ipv4_input(self, iface: HostInterface, data: bytes, l2_dst: int) -> None:
         if len(data) < 20:
@@ -987,12 +1041,57 @@ class Host:
                 return "no route to host"
             src = self.source6(r[0], dst)
             return self.send_ipv6(dst, P.IP_UDP, P.udp(src, dst, sport, dport, data, v6=True), hop_limit=ttl, src=src)
+        if self._udp4_send(dst, sport, dport, data, ttl, df):
+            return None
         r = self.route4(dst)
         if r is None:
             self.drop_outgoing(DropReason.NO_ROUTE, P.ip4_str(dst))
             return "no route to host"
         src = r[0].ip4
         return self.send_ipv4(dst, P.IP_UDP, P.udp(src, dst, sport, dport, data), ttl=ttl, df=df, src=src)
+
+    def _udp4_send(self, dst: int, sport: int, dport: int, data: bytes, ttl: int | None, df: bool) -> bool:
+        """The commonest datagram, sent in one step: to a routed destination that is not ours, whose next hop
+        is resolved, small enough for the interface with no path-MTU entries. The frame is what
+        udp -> send_ipv4 -> NeighborCache.send -> _l2_send make, built with one pack (ipv4_udp_frame).
+
+        Returns False, having done nothing (not even taken an IPv4 ID), for any other datagram or for values
+        the pack refuses: the general path then sends it, or drops it, or says why it cannot."""
+        path = self._udp4_paths.get(dst)
+        if path is None:
+            path = self._udp4_path(dst)
+            if path is None:
+                return False
+        iface = path.iface
+        link = iface.link
+        entry = self.arp.entries.get(path.next_hop)
+        # (a df that is not a bool goes the general way too, which checks that it fits its one bit)
+        if entry is None or entry[1] <= self.sim.now_ns or link is None or 28 + len(data) > iface.mtu \
+                or self.pmtu4.entries or (df is not False and df is not True):
+            return False
+        if entry[0] != path.dst_mac or iface.mac != path.src_mac:
+            path.eth = P.ethernet(entry[0], iface.mac, _ETH_IPV4, b"")
+            path.dst_mac, path.src_mac = entry[0], iface.mac
+        ident = (self.ident + 1) & 0xFFFF
+        try:
+            frame = _IPV4_UDP_FRAME(path.eth, path.src, dst, sport, dport, data, ident,
+                                    self.default_ttl if ttl is None else ttl, df)
+        except (TypeError, struct.error):
+            return False
+        self.ident = ident                  # what _new_ident does
+        link.send(self, iface.port, frame)
+        return True
+
+    def _udp4_path(self, dst: int) -> "_Udp4Path | None":
+        """The route of UDP datagrams to dst, kept with the route decisions (routes_changed forgets both)."""
+        r = self.route4(dst)
+        if r is None or dst == 0xFFFFFFFF or self.is_mine(dst, False):
+            return None
+        paths = self._udp4_paths
+        if len(paths) >= self.ROUTE_CACHE_MAX:
+            paths.clear()
+        path = paths[dst] = _Udp4Path(r[0], r[1], r[0].ip4)
+        return path
 
     def _udp_input(self, pkt: RxPacket) -> None:
         p = pkt.payload
@@ -1018,6 +1117,17 @@ class Host:
             return
         handler(pkt, sport, dport, p[8:length])
         self.deliver("udp")
+
+
+class _Udp4Path:
+    """Where UDP datagrams to one IPv4 destination go (interface, next hop, source address), and the
+    Ethernet header last made for them with the MAC addresses it was made for."""
+    __slots__ = ("iface", "next_hop", "src", "dst_mac", "src_mac", "eth")
+
+    def __init__(self, iface: HostInterface, next_hop: int, src: int):
+        self.iface, self.next_hop, self.src = iface, next_hop, src
+        self.dst_mac = self.src_mac = -1          # no header made yet
+        self.eth = b""
 
 
 def _nd_option(options: bytes, kind: int) -> int | None:
