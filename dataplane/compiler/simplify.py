@@ -28,6 +28,8 @@ import copy
 import operator
 import textwrap
 
+from .versions import versions_by_validity
+
 _TERMINATORS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 
 # Integer operators folded when both sides are known (shifts by small non-negative amounts only).
@@ -57,7 +59,7 @@ def _simplified(lines: list[str]) -> list[str]:
     assert isinstance(fn, ast.FunctionDef), "internal error: simplify_function takes one function"
     _MarkHexLiterals(source).visit(fn)
     booleans = _boolean_locals(fn)
-    fn.body = _after_each_parser_exit(fn.body)
+    fn.body = _after_each_parser_exit(fn.body, booleans)
     fn.body = _Propagation(booleans).block(fn.body, {})[0] or [ast.Pass()]
     _remove_dead_stores(fn)
     _inline_single_uses(fn)
@@ -147,6 +149,12 @@ def _learned(test, truth: bool, booleans: set[str]) -> dict:
         return {test.id: truth}
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         return _learned(test.operand, not truth, booleans)
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and truth:
+        # Every operand of a true `and` is true (each a boolean local or its negation, or nothing is learned).
+        learned: dict = {}
+        for operand in test.values:
+            learned.update(_learned(operand, True, booleans))
+        return learned
     return {}
 
 
@@ -324,7 +332,7 @@ MAX_COPIED_NODES = 30_000
 MAX_NESTING = 90
 
 
-def _after_each_parser_exit(body: list) -> list:
+def _after_each_parser_exit(body: list, booleans: set[str]) -> list:
     """The code after the parser copied to the end of each path through it.
 
     The parser is `try: <nested ifs> except ParserStop as exc: ... else: err = 0`, and what follows it
@@ -341,6 +349,9 @@ def _after_each_parser_exit(body: list) -> list:
     exits = _exit_blocks(parser.body, 1)
     size = sum(1 for s in rest for _ in ast.walk(s))
     rest_depth = _nesting(rest)
+    if len(exits) > MAX_PARSER_EXITS and rest_depth + 1 <= MAX_NESTING:
+        # Too many paths for a copy each: a copy for each set of valid headers they end with.
+        return versions_by_validity(body, index, booleans, MAX_COPIED_NODES)
     if not 2 <= len(exits) <= MAX_PARSER_EXITS or size * (len(exits) + 1) > MAX_COPIED_NODES \
             or max(level for _, level in exits) + rest_depth > MAX_NESTING or _blocks_depth(rest) + 1 > 16:
         return body
