@@ -28,6 +28,7 @@ import copy
 import operator
 import textwrap
 
+from .fieldreads import reuse_field_reads
 from .versions import versions_by_validity
 
 _TERMINATORS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
@@ -63,6 +64,8 @@ def _simplified(lines: list[str]) -> list[str]:
     fn.body = _Propagation(booleans).block(fn.body, {})[0] or [ast.Pass()]
     _remove_dead_stores(fn)
     _inline_single_uses(fn)
+    _Identities(_int_locals(fn)).visit(fn)
+    reuse_field_reads(fn)
     fn.body = _tidy(fn.body)
     _HexLiterals().visit(fn)
     return [indent + line for line in ast.unparse(fn).splitlines()]
@@ -201,6 +204,16 @@ class _FoldKnownTests(ast.NodeTransformer):
         if ok:
             return self.visit(node.body if value else node.orelse)
         return self.generic_visit(node)
+
+    def visit_BoolOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.And):
+            # `True and x` is x: a known true operand that is not the last one never decides the value.
+            values = [v for v in node.values[:-1] if not (isinstance(v, ast.Constant) and v.value is True)]
+            node.values = values + node.values[-1:]
+            if len(node.values) == 1:
+                return node.values[0]
+        return node
 
     def visit_Lambda(self, node):
         return node         # its own scope: the facts about this function's locals do not hold inside
@@ -538,6 +551,72 @@ def _inline_single_uses(fn: ast.FunctionDef) -> None:
         else:
             getattr(parent, field)[index] = value
         body.remove(first)
+
+
+_ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.LShift, ast.RShift, ast.Mod, ast.FloorDiv)
+_BITWISE = (ast.BitAnd, ast.BitOr, ast.BitXor)
+
+
+def _surely_int(node, int_locals: set[str] = frozenset()) -> bool:
+    """Whether node's value is an int (not a bool, which `|` and `&` of bools keep)."""
+    if isinstance(node, ast.Constant):
+        return type(node.value) is int
+    if isinstance(node, ast.Name):
+        return node.id in int_locals
+    if isinstance(node, ast.BinOp):
+        return isinstance(node.op, _ARITHMETIC) or (isinstance(node.op, _BITWISE) and (
+            _surely_int(node.left, int_locals) or _surely_int(node.right, int_locals)))
+    return False
+
+
+def _int_locals(fn: ast.FunctionDef) -> set[str]:
+    """Locals that only ever hold ints: every store is `name = <an int>` (with ints of such locals)."""
+    stores: dict[str, list] = {}
+    others = {a.arg for a in fn.args.args}
+    plain_targets = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
+            for t in node.targets:
+                stores.setdefault(t.id, []).append(node.value)
+                plain_targets.add(id(t))
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)) and id(node) not in plain_targets:
+            others.add(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            others.add(node.name)
+    ints = set(stores) - others
+    while True:
+        kept = {n for n in ints if all(_surely_int(v, ints) for v in stores[n])}
+        if kept == ints:
+            return ints
+        ints = kept
+
+
+def _zero(node) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) is int and node.value == 0
+
+
+class _Identities(ast.NodeTransformer):
+    """`0 << n` is 0; `x << 0`, `x >> 0`, `x | 0` and `0 | x` are x when x is an int (the packing of a field
+    list leaves them once the widths and validity are known)."""
+
+    def __init__(self, int_locals: set[str]):
+        self.int_locals = int_locals
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.LShift) and _zero(node.left) and isinstance(node.right, ast.Constant) \
+                and type(node.right.value) is int and node.right.value >= 0:
+            return ast.copy_location(ast.Constant(0), node)
+        if isinstance(node.op, (ast.LShift, ast.RShift, ast.BitOr)) and _zero(node.right) \
+                and _surely_int(node.left, self.int_locals):
+            return node.left
+        if isinstance(node.op, ast.BitOr) and _zero(node.left) and _surely_int(node.right, self.int_locals):
+            return node.right
+        return node
+
+    def visit_Lambda(self, node):
+        return node
 
 
 def _statement_lists(fn) -> list[list]:

@@ -220,3 +220,31 @@ def test_a_value_read_once_in_the_next_statement_moves_there():
     original = textwrap.dedent(src)
     for args in ((5, {5: "x"}, 0), (7, {}, 3)):
         assert run(out, *args) == run(original, *args)
+
+
+def test_shifts_by_zero_and_ors_with_zero_of_ints_go_but_a_bool_stays_a_bool():
+    src = """
+    def f(h, t):
+        acc = 0 << 160 | h & 0xff
+        v = t | 0
+        return (acc << 0, v, (acc | 0) >> 0)
+    """
+    out = simplified(src)
+    assert "<< 0" not in out and ">> 0" not in out and "0 << 160" not in out
+    assert "t | 0" in out                           # t may be a bool: `t | 0` is the int
+    for args in [(0x1234, True), (0x1234, False), (7, 3)]:
+        assert run(out, *args) == run(textwrap.dedent(src), *args)
+        assert type(run(out, *args)[1]) is int
+
+
+def test_a_known_true_operand_of_and_goes():
+    src = """
+    def f(x):
+        v_p = True
+        if v_p and x:
+            return 1
+        return 0
+    """
+    out = simplified(src)
+    assert "if x:" in out
+    assert [run(out, x) for x in (0, 1)] == [0, 1]
