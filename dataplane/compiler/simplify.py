@@ -233,12 +233,55 @@ class _Propagation:
         when control never reaches it)."""
         out = []
         env = dict(env)
-        for stmt in stmts:
-            new, env = self.statement(stmt, env)
+        stmts = list(stmts)
+        i = 0
+        while i < len(stmts):
+            stmt = stmts[i]
+            # An if with a known test is the branch it takes, and a try that never exits its body (as if_
+            # and try_ have them): taken apart here, so that an if in them meets the statement after.
+            if isinstance(stmt, ast.If) and _known(stmt.test, env)[0]:
+                stmts[i:i + 1] = stmt.body if _known(stmt.test, env)[1] else stmt.orelse
+                continue
+            if isinstance(stmt, ast.Try) and _never_exits(stmt):
+                stmts[i:i + 1] = stmt.body
+                continue
+            after = None
+            while isinstance(stmt, ast.If) and i + 1 < len(stmts):
+                after = stmts[i + 1]
+                if isinstance(after, ast.Try) and _never_exits(after):
+                    stmts[i + 1:i + 2] = after.body
+                elif isinstance(after, ast.If) and _known(after.test, env)[0] \
+                        and not _loads(after.test) & _stored_names(stmt):
+                    stmts[i + 1:i + 2] = after.body if _known(after.test, env)[1] else after.orelse
+                else:
+                    break
+                after = None
+            if isinstance(stmt, ast.If) and isinstance(after, ast.If):
+                new, env, threaded = self.threaded_ifs(stmt, after, env)
+                i += 2 if threaded else 1
+            else:
+                new, env = self.statement(stmt, env)
+                i += 1
             out.extend(new)
             if env is None:
                 break           # the rest cannot run
         return out, env
+
+    def threaded_ifs(self, first: ast.If, second: ast.If, env: dict):
+        """`if a: f = 1` then `if f == 1: A else: B`, where each branch of the first if decides the
+        second's test one way: the second goes into the branches, each folded to its side
+        (`if a: f = 1; A else: B`), so the test is never run. Returns the statements, what is known
+        after them, and whether the second if was taken in."""
+        first, body_env, else_env = self.branches(first, env)
+        known = [_known(second.test, e) if e is not None else (False, None) for e in (body_env, else_env)]
+        if not (known[0][0] and known[1][0] and bool(known[0][1]) != bool(known[1][1])):
+            ends = [e for e in (body_env, else_env) if e is not None]
+            return [first], _meet(ends) if ends else None, False
+        body_tail, body_end = self.block([copy.deepcopy(second)], body_env)
+        else_tail, else_end = self.block([second], else_env)
+        first.body, first.orelse = first.body + body_tail, first.orelse + else_tail
+        ends = [e for e in (body_end, else_end) if e is not None]
+        return [first], _meet(ends) if ends else None, True
 
     def statement(self, stmt, env: dict) -> tuple[list, dict | None]:
         if isinstance(stmt, ast.If):
@@ -271,12 +314,17 @@ class _Propagation:
         ok, value = _known(stmt.test, env)
         if ok:
             return self.block(stmt.body if value else stmt.orelse, env)
+        stmt, body_env, else_env = self.branches(stmt, env)
+        ends = [e for e in (body_env, else_env) if e is not None]
+        return [stmt], _meet(ends) if ends else None
+
+    def branches(self, stmt: ast.If, env: dict):
+        """An if whose test is not known, simplified; and what is known at the end of each branch."""
         stmt.test = _FoldKnownTests(env).visit(stmt.test)
         body, body_env = self.block(stmt.body, {**env, **_learned(stmt.test, True, self.booleans)})
         orelse, else_env = self.block(stmt.orelse, {**env, **_learned(stmt.test, False, self.booleans)})
         stmt.body, stmt.orelse = body or [ast.Pass()], orelse
-        ends = [e for e in (body_env, else_env) if e is not None]
-        return [stmt], _meet(ends) if ends else None
+        return stmt, body_env, else_env
 
     def try_(self, stmt: ast.Try, env: dict):
         if _never_exits(stmt):

@@ -25,6 +25,7 @@ def test_a_test_of_a_validity_bit_is_folded_where_the_bit_is_known():
         v_p = False
         if x:
             v_p = True
+        z = x           # (an if right after the first would be taken into its branches: see threaded_ifs)
         if v_p:
             if v_p: x = 2
             y = (x if v_p else 0)
@@ -42,6 +43,7 @@ def test_a_store_between_the_test_and_the_use_keeps_the_test():
         v_p = False
         if x:
             v_p = True
+        z = x
         if v_p:
             v_p = False
             if v_p: x = 2
@@ -248,3 +250,40 @@ def test_a_known_true_operand_of_and_goes():
     out = simplified(src)
     assert "if x:" in out
     assert [run(out, x) for x in (0, 1)] == [0, 1]
+
+
+def test_an_if_that_the_branches_of_the_if_before_it_decide_goes_into_them():
+    src = """
+    def f(x):
+        err = 0
+        if x % 7:
+            err = 1
+        try:
+            if err == 1:
+                r = 10
+            else:
+                r = 20
+        except ExitControl:
+            pass
+        return r + x
+    """
+    out = simplified(src)
+    assert "err" not in out                         # each branch knows err: the flag and its test go
+    assert [run(out, x) for x in range(10)] == [run(textwrap.dedent(src), x) for x in range(10)]
+
+
+def test_an_if_whose_test_the_branches_do_not_both_decide_stays_after_them():
+    src = """
+    def f(x, y):
+        err = 0
+        if x:
+            err = 1
+        else:
+            err = y
+        if err == 1:
+            return 1
+        return 2
+    """
+    out = simplified(src)
+    assert out.count("if err == 1") == 1
+    assert [run(out, x, y) for x in (0, 1) for y in (0, 1)] == [2, 1, 1, 1]
