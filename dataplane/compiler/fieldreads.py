@@ -132,8 +132,8 @@ def _occurrences(stmt, field: str) -> list[tuple[tuple, tuple]]:
 
 
 def _stored(node) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} | \
-        {h.name for h in ast.walk(node) if isinstance(h, ast.ExceptHandler) and h.name}
+    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+    return names | {h.name for h in ast.walk(node) if isinstance(h, ast.ExceptHandler) and h.name}
 
 
 def _killed(env: dict, stored: set[str]) -> dict:
