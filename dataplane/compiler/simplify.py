@@ -256,7 +256,10 @@ class _Propagation:
                 else:
                     break
                 after = None
-            if isinstance(stmt, ast.If) and isinstance(after, ast.If):
+            if isinstance(stmt, ast.If) and _short_tail_testing(stmts[i + 1:], stmt, self.booleans):
+                new, env = self.tail_into_branches(stmt, stmts[i + 1:], env)
+                i = len(stmts)
+            elif isinstance(stmt, ast.If) and isinstance(after, ast.If):
                 new, env, threaded = self.threaded_ifs(stmt, after, env)
                 i += 2 if threaded else 1
             else:
@@ -266,6 +269,19 @@ class _Propagation:
             if env is None:
                 break           # the rest cannot run
         return out, env
+
+    def tail_into_branches(self, first: ast.If, tail: list, env: dict):
+        """`if c: v_p = True` followed by a short tail that tests v_p and returns (the deparser after the
+        CPU header is set or not): the tail goes into each branch, where v_p is known."""
+        first, body_env, else_env = self.branches(first, env)
+        ends = []
+        for branch, branch_env, statements in (("body", body_env, copy.deepcopy(tail)), ("orelse", else_env, tail)):
+            if branch_env is not None:
+                more, end = self.block(statements, branch_env)
+                setattr(first, branch, getattr(first, branch) + more)
+                ends.append(end)
+        ends = [e for e in ends if e is not None]
+        return [first], _meet(ends) if ends else None
 
     def threaded_ifs(self, first: ast.If, second: ast.If, env: dict):
         """`if a: f = 1` then `if f == 1: A else: B`, where each branch of the first if decides the
@@ -362,6 +378,24 @@ class _Propagation:
         stmt.body = self.block(stmt.body, before)[0] or [ast.Pass()]
         stmt.orelse = self.block(stmt.orelse, before)[0]
         return [stmt], before
+
+
+# The most code (ast nodes) copied into both branches of an if by tail_into_branches.
+MAX_TAIL_NODES = 200
+
+
+def _short_tail_testing(tail: list, first: ast.If, booleans: set[str]) -> bool:
+    """Whether tail is short straight-line code (simple statements and ifs) ending in a return, that tests
+    a boolean local the if `first` stores."""
+    if not tail or not isinstance(tail[-1], ast.Return):
+        return False
+    nodes = [n for stmt in tail for n in ast.walk(stmt)]
+    if len(nodes) > MAX_TAIL_NODES or any(
+            isinstance(n, (ast.For, ast.While, ast.With, ast.FunctionDef, ast.Lambda, ast.NamedExpr))
+            or (isinstance(n, ast.Try) and not _never_exits(n)) for n in nodes):
+        return False
+    tested = {name for n in nodes if isinstance(n, (ast.If, ast.IfExp)) for name in _loads(n.test)}
+    return bool(tested & booleans & _stored_names(first))
 
 
 def _folded_increment(stmt, env: dict):
@@ -611,6 +645,9 @@ def _surely_int(node, int_locals: set[str] = frozenset()) -> bool:
         return type(node.value) is int
     if isinstance(node, ast.Name):
         return node.id in int_locals
+    if isinstance(node, ast.Call):        # int.from_bytes(...)
+        return isinstance(node.func, ast.Attribute) and node.func.attr == "from_bytes" \
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "int"
     if isinstance(node, ast.BinOp):
         return isinstance(node.op, _ARITHMETIC) or (isinstance(node.op, _BITWISE) and (
             _surely_int(node.left, int_locals) or _surely_int(node.right, int_locals)))

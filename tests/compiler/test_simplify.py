@@ -23,9 +23,9 @@ def test_a_test_of_a_validity_bit_is_folded_where_the_bit_is_known():
     src = """
     def f(x):
         v_p = False
-        if x:
-            v_p = True
-        z = x           # (an if right after the first would be taken into its branches: see threaded_ifs)
+        for _ in range(1):      # (after an if that sets v_p, the code would go into its branches)
+            if x:
+                v_p = True
         if v_p:
             if v_p: x = 2
             y = (x if v_p else 0)
@@ -41,9 +41,9 @@ def test_a_store_between_the_test_and_the_use_keeps_the_test():
     src = """
     def f(x):
         v_p = False
-        if x:
-            v_p = True
-        z = x
+        for _ in range(1):
+            if x:
+                v_p = True
         if v_p:
             v_p = False
             if v_p: x = 2
@@ -287,3 +287,25 @@ def test_an_if_whose_test_the_branches_do_not_both_decide_stays_after_them():
     out = simplified(src)
     assert out.count("if err == 1") == 1
     assert [run(out, x, y) for x in (0, 1) for y in (0, 1)] == [2, 1, 1, 1]
+
+
+def test_a_short_tail_that_tests_what_an_if_sets_goes_into_its_branches():
+    src = """
+    def f(x, spec):
+        cpu_v_p = False
+        out = 0
+        if spec == 510:
+            cpu_v_p = True
+            cpu_b_p = x
+        n = 0
+        if cpu_v_p:
+            out = cpu_b_p
+            n = 8
+        out = out << 112 | x
+        n += 14
+        return (out, n)
+    """
+    out = simplified(src)
+    assert "if cpu_v_p" not in out and "return (0 | x, 14)" in out      # (x may be a bool: 0 | x stays)
+    for args in [(5, 510), (5, 1), (0, 510)]:
+        assert run(out, *args) == run(textwrap.dedent(src), *args)
