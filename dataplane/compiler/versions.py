@@ -32,14 +32,14 @@ def versions_by_validity(body: list, parser_index: int, booleans: set[str], max_
     parser, rest = body[parser_index], body[parser_index + 1:]
     if not rest:
         return body
-    entry = _facts_after(body[:parser_index], {}, booleans)
+    entry = _facts_after(body[:parser_index], {})
     # The boolean locals set before the parser (a header's validity) that the parser may change: always
     # bound, so a test may read them whatever the path (a lookahead's flag is bound only on its path).
     set_by_parser = sorted(n for n in _stored_names(parser) if n in booleans and entry and n in entry)
     if entry is None or not set_by_parser:
         return body
     counts: dict[tuple, int] = {}
-    for facts in _exit_facts(parser.body, entry, booleans):
+    for facts in _exit_facts(parser.body, entry):
         pattern = tuple(facts.get(name) for name in set_by_parser)
         if None not in pattern:
             counts[pattern] = counts.get(pattern, 0) + 1
@@ -63,7 +63,7 @@ def _pattern_test(names: list[str], pattern: tuple):
     return literals[0] if len(literals) == 1 else ast.BoolOp(ast.And(), literals)
 
 
-def _facts_after(stmts: list, facts: dict, booleans: set[str]) -> dict | None:
+def _facts_after(stmts: list, facts: dict) -> dict | None:
     """What is known of the boolean locals after stmts run from start to end (None if they never end):
     straight-line `name = True/False` stores; anything a nested statement stores becomes unknown."""
     facts = dict(facts)
@@ -79,16 +79,16 @@ def _facts_after(stmts: list, facts: dict, booleans: set[str]) -> dict | None:
     return facts
 
 
-def _exit_facts(stmts: list, facts: dict, booleans: set[str]) -> list[dict]:
+def _exit_facts(stmts: list, facts: dict) -> list[dict]:
     """The facts at the end of each path through stmts that leaves it normally (the branches of a trailing
     if, recursively, as simplify.py's _exit_blocks)."""
     if stmts and isinstance(stmts[-1], ast.If):
-        before = _facts_after(stmts[:-1], facts, booleans)
+        before = _facts_after(stmts[:-1], facts)
         if before is None:
             return []
         last = stmts[-1]
-        return _exit_facts(last.body, before, booleans) + _exit_facts(last.orelse, before, booleans)
-    after = _facts_after(stmts, facts, booleans)
+        return _exit_facts(last.body, before) + _exit_facts(last.orelse, before)
+    after = _facts_after(stmts, facts)
     return [] if after is None else [after]
 
 
