@@ -749,7 +749,11 @@ class CallsMixin:
 
     def _checksum_expr(self, algo: str, data_e: A.Expression, payload: bool) -> str:
         """Emit code computing a checksum over a field list; return the name holding it."""
-        data, width, static = self.pack_data3(data_e)
+        if algo == "csum16" and not payload:
+            items = _zero_aligned_gaps(_merge_adjacent(self._flatten_data(data_e)))
+            data, width, static = self.pack_items(items)
+        else:
+            data, width, static = self.pack_data3(data_e)
         ck = self.em.fresh("ck")
         if algo == "csum16" and not payload and static is not None:
             # RFC 1071 inline: the one's-complement sum of the 16-bit words is the value modulo 0xFFFF
@@ -963,6 +967,28 @@ def _merge_adjacent(items: list[_Item]) -> list[_Item]:
                 value = f"({it.bits} >> {it.offset})" if it.offset else it.bits
             else:
                 value = f"(({it.bits} >> {it.offset}) & {hex(mask)})" if it.offset else f"({it.bits} & {hex(mask)})"
+            out[-1] = _Item(value, width, it.valid, it.bits, it.offset, header_width=it.header_width)
+        else:
+            out.append(it)
+    return out
+
+
+def _zero_aligned_gaps(items: list[_Item]) -> list[_Item]:
+    """For the inline RFC 1071 sum only: join two slices of one header that a gap of whole 16-bit words
+    separates (the IPv4 header around its checksum field) into one slice with the gap masked to zeros.
+
+    The sum is the value modulo 0xFFFF, and 2**16 is 1 modulo 0xFFFF: zero words add nothing, and the
+    words above the gap keep their alignment, so the sum, and whether the value is zero, are those of the
+    list without the gap. One mask replaces two shifts, a mask and an or."""
+    out: list[_Item] = []
+    for it in items:
+        prev = out[-1] if out else None
+        gap = prev.offset - (it.offset + it.width) if prev is not None and it.bits is not None else 0
+        if (gap > 0 and gap % 16 == 0 and prev.bits == it.bits and prev.valid == it.valid
+                and prev.varbit is None and it.varbit is None and it.header_width is not None):
+            width = prev.offset + prev.width - it.offset
+            mask = ((1 << width) - 1) ^ (((1 << gap) - 1) << it.width)
+            value = f"(({it.bits} >> {it.offset}) & {hex(mask)})" if it.offset else f"({it.bits} & {hex(mask)})"
             out[-1] = _Item(value, width, it.valid, it.bits, it.offset, header_width=it.header_width)
         else:
             out.append(it)

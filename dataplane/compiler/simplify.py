@@ -28,6 +28,9 @@ import copy
 import operator
 import textwrap
 
+from .fieldreads import reuse_field_reads
+from .versions import versions_by_validity
+
 _TERMINATORS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 
 # Integer operators folded when both sides are known (shifts by small non-negative amounts only).
@@ -57,10 +60,12 @@ def _simplified(lines: list[str]) -> list[str]:
     assert isinstance(fn, ast.FunctionDef), "internal error: simplify_function takes one function"
     _MarkHexLiterals(source).visit(fn)
     booleans = _boolean_locals(fn)
-    fn.body = _after_each_parser_exit(fn.body)
+    fn.body = _after_each_parser_exit(fn.body, booleans)
     fn.body = _Propagation(booleans).block(fn.body, {})[0] or [ast.Pass()]
     _remove_dead_stores(fn)
     _inline_single_uses(fn)
+    _Identities(_int_locals(fn)).visit(fn)
+    reuse_field_reads(fn)
     fn.body = _tidy(fn.body)
     _HexLiterals().visit(fn)
     return [indent + line for line in ast.unparse(fn).splitlines()]
@@ -147,6 +152,12 @@ def _learned(test, truth: bool, booleans: set[str]) -> dict:
         return {test.id: truth}
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         return _learned(test.operand, not truth, booleans)
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) and truth:
+        # Every operand of a true `and` is true (each a boolean local or its negation, or nothing is learned).
+        learned: dict = {}
+        for operand in test.values:
+            learned.update(_learned(operand, True, booleans))
+        return learned
     return {}
 
 
@@ -194,6 +205,16 @@ class _FoldKnownTests(ast.NodeTransformer):
             return self.visit(node.body if value else node.orelse)
         return self.generic_visit(node)
 
+    def visit_BoolOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.And):
+            # `True and x` is x: a known true operand that is not the last one never decides the value.
+            values = [v for v in node.values[:-1] if not (isinstance(v, ast.Constant) and v.value is True)]
+            node.values = values + node.values[-1:]
+            if len(node.values) == 1:
+                return node.values[0]
+        return node
+
     def visit_Lambda(self, node):
         return node         # its own scope: the facts about this function's locals do not hold inside
 
@@ -212,12 +233,71 @@ class _Propagation:
         when control never reaches it)."""
         out = []
         env = dict(env)
-        for stmt in stmts:
-            new, env = self.statement(stmt, env)
+        stmts = list(stmts)
+        i = 0
+        while i < len(stmts):
+            stmt = stmts[i]
+            # An if with a known test is the branch it takes, and a try that never exits its body (as if_
+            # and try_ have them): taken apart here, so that an if in them meets the statement after.
+            if isinstance(stmt, ast.If) and _known(stmt.test, env)[0]:
+                stmts[i:i + 1] = stmt.body if _known(stmt.test, env)[1] else stmt.orelse
+                continue
+            if isinstance(stmt, ast.Try) and _never_exits(stmt):
+                stmts[i:i + 1] = stmt.body
+                continue
+            after = None
+            while isinstance(stmt, ast.If) and i + 1 < len(stmts):
+                after = stmts[i + 1]
+                if isinstance(after, ast.Try) and _never_exits(after):
+                    stmts[i + 1:i + 2] = after.body
+                elif isinstance(after, ast.If) and _known(after.test, env)[0] \
+                        and not _loads(after.test) & _stored_names(stmt):
+                    stmts[i + 1:i + 2] = after.body if _known(after.test, env)[1] else after.orelse
+                else:
+                    break
+                after = None
+            if isinstance(stmt, ast.If) and _short_tail_testing(stmts[i + 1:], stmt, self.booleans):
+                new, env = self.tail_into_branches(stmt, stmts[i + 1:], env)
+                i = len(stmts)
+            elif isinstance(stmt, ast.If) and isinstance(after, ast.If):
+                new, env, threaded = self.threaded_ifs(stmt, after, env)
+                i += 2 if threaded else 1
+            else:
+                new, env = self.statement(stmt, env)
+                i += 1
             out.extend(new)
             if env is None:
                 break           # the rest cannot run
         return out, env
+
+    def tail_into_branches(self, first: ast.If, tail: list, env: dict):
+        """`if c: v_p = True` followed by a short tail that tests v_p and returns (the deparser after the
+        CPU header is set or not): the tail goes into each branch, where v_p is known."""
+        first, body_env, else_env = self.branches(first, env)
+        ends = []
+        for branch, branch_env, statements in (("body", body_env, copy.deepcopy(tail)), ("orelse", else_env, tail)):
+            if branch_env is not None:
+                more, end = self.block(statements, branch_env)
+                setattr(first, branch, getattr(first, branch) + more)
+                ends.append(end)
+        ends = [e for e in ends if e is not None]
+        return [first], _meet(ends) if ends else None
+
+    def threaded_ifs(self, first: ast.If, second: ast.If, env: dict):
+        """`if a: f = 1` then `if f == 1: A else: B`, where each branch of the first if decides the
+        second's test one way: the second goes into the branches, each folded to its side
+        (`if a: f = 1; A else: B`), so the test is never run. Returns the statements, what is known
+        after them, and whether the second if was taken in."""
+        first, body_env, else_env = self.branches(first, env)
+        known = [_known(second.test, e) if e is not None else (False, None) for e in (body_env, else_env)]
+        if not (known[0][0] and known[1][0] and bool(known[0][1]) != bool(known[1][1])):
+            ends = [e for e in (body_env, else_env) if e is not None]
+            return [first], _meet(ends) if ends else None, False
+        body_tail, body_end = self.block([copy.deepcopy(second)], body_env)
+        else_tail, else_end = self.block([second], else_env)
+        first.body, first.orelse = first.body + body_tail, first.orelse + else_tail
+        ends = [e for e in (body_end, else_end) if e is not None]
+        return [first], _meet(ends) if ends else None, True
 
     def statement(self, stmt, env: dict) -> tuple[list, dict | None]:
         if isinstance(stmt, ast.If):
@@ -250,12 +330,17 @@ class _Propagation:
         ok, value = _known(stmt.test, env)
         if ok:
             return self.block(stmt.body if value else stmt.orelse, env)
+        stmt, body_env, else_env = self.branches(stmt, env)
+        ends = [e for e in (body_env, else_env) if e is not None]
+        return [stmt], _meet(ends) if ends else None
+
+    def branches(self, stmt: ast.If, env: dict):
+        """An if whose test is not known, simplified; and what is known at the end of each branch."""
         stmt.test = _FoldKnownTests(env).visit(stmt.test)
         body, body_env = self.block(stmt.body, {**env, **_learned(stmt.test, True, self.booleans)})
         orelse, else_env = self.block(stmt.orelse, {**env, **_learned(stmt.test, False, self.booleans)})
         stmt.body, stmt.orelse = body or [ast.Pass()], orelse
-        ends = [e for e in (body_env, else_env) if e is not None]
-        return [stmt], _meet(ends) if ends else None
+        return stmt, body_env, else_env
 
     def try_(self, stmt: ast.Try, env: dict):
         if _never_exits(stmt):
@@ -295,6 +380,24 @@ class _Propagation:
         return [stmt], before
 
 
+# The most code (ast nodes) copied into both branches of an if by tail_into_branches.
+MAX_TAIL_NODES = 200
+
+
+def _short_tail_testing(tail: list, first: ast.If, booleans: set[str]) -> bool:
+    """Whether tail is short straight-line code (simple statements and ifs) ending in a return, that tests
+    a boolean local the if `first` stores."""
+    if not tail or not isinstance(tail[-1], ast.Return):
+        return False
+    nodes = [n for stmt in tail for n in ast.walk(stmt)]
+    if len(nodes) > MAX_TAIL_NODES or any(
+            isinstance(n, (ast.For, ast.While, ast.With, ast.FunctionDef, ast.Lambda, ast.NamedExpr))
+            or (isinstance(n, ast.Try) and not _never_exits(n)) for n in nodes):
+        return False
+    tested = {name for n in nodes if isinstance(n, (ast.If, ast.IfExp)) for name in _loads(n.test)}
+    return bool(tested & booleans & _stored_names(first))
+
+
 def _folded_increment(stmt, env: dict):
     """`x += c` where x's value is known: `x = value + c` (the deparser's running length)."""
     if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add) and isinstance(stmt.target, ast.Name) \
@@ -324,7 +427,7 @@ MAX_COPIED_NODES = 30_000
 MAX_NESTING = 90
 
 
-def _after_each_parser_exit(body: list) -> list:
+def _after_each_parser_exit(body: list, booleans: set[str]) -> list:
     """The code after the parser copied to the end of each path through it.
 
     The parser is `try: <nested ifs> except ParserStop as exc: ... else: err = 0`, and what follows it
@@ -341,6 +444,9 @@ def _after_each_parser_exit(body: list) -> list:
     exits = _exit_blocks(parser.body, 1)
     size = sum(1 for s in rest for _ in ast.walk(s))
     rest_depth = _nesting(rest)
+    if len(exits) > MAX_PARSER_EXITS and rest_depth + 1 <= MAX_NESTING:
+        # Too many paths for a copy each: a copy for each set of valid headers they end with.
+        return versions_by_validity(body, index, booleans, MAX_COPIED_NODES)
     if not 2 <= len(exits) <= MAX_PARSER_EXITS or size * (len(exits) + 1) > MAX_COPIED_NODES \
             or max(level for _, level in exits) + rest_depth > MAX_NESTING or _blocks_depth(rest) + 1 > 16:
         return body
@@ -527,6 +633,75 @@ def _inline_single_uses(fn: ast.FunctionDef) -> None:
         else:
             getattr(parent, field)[index] = value
         body.remove(first)
+
+
+_ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.LShift, ast.RShift, ast.Mod, ast.FloorDiv)
+_BITWISE = (ast.BitAnd, ast.BitOr, ast.BitXor)
+
+
+def _surely_int(node, int_locals: set[str] = frozenset()) -> bool:
+    """Whether node's value is an int (not a bool, which `|` and `&` of bools keep)."""
+    if isinstance(node, ast.Constant):
+        return type(node.value) is int
+    if isinstance(node, ast.Name):
+        return node.id in int_locals
+    if isinstance(node, ast.Call):        # int.from_bytes(...)
+        return isinstance(node.func, ast.Attribute) and node.func.attr == "from_bytes" \
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "int"
+    if isinstance(node, ast.BinOp):
+        return isinstance(node.op, _ARITHMETIC) or (isinstance(node.op, _BITWISE) and (
+            _surely_int(node.left, int_locals) or _surely_int(node.right, int_locals)))
+    return False
+
+
+def _int_locals(fn: ast.FunctionDef) -> set[str]:
+    """Locals that only ever hold ints: every store is `name = <an int>` (with ints of such locals)."""
+    stores: dict[str, list] = {}
+    others = {a.arg for a in fn.args.args}
+    plain_targets = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
+            for t in node.targets:
+                stores.setdefault(t.id, []).append(node.value)
+                plain_targets.add(id(t))
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)) and id(node) not in plain_targets:
+            others.add(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            others.add(node.name)
+    ints = set(stores) - others
+    while True:
+        kept = {n for n in ints if all(_surely_int(v, ints) for v in stores[n])}
+        if kept == ints:
+            return ints
+        ints = kept
+
+
+def _zero(node) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) is int and node.value == 0
+
+
+class _Identities(ast.NodeTransformer):
+    """`0 << n` is 0; `x << 0`, `x >> 0`, `x | 0` and `0 | x` are x when x is an int (the packing of a field
+    list leaves them once the widths and validity are known)."""
+
+    def __init__(self, int_locals: set[str]):
+        self.int_locals = int_locals
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, ast.LShift) and _zero(node.left) and isinstance(node.right, ast.Constant) \
+                and type(node.right.value) is int and node.right.value >= 0:
+            return ast.copy_location(ast.Constant(0), node)
+        if isinstance(node.op, (ast.LShift, ast.RShift, ast.BitOr)) and _zero(node.right) \
+                and _surely_int(node.left, self.int_locals):
+            return node.left
+        if isinstance(node.op, ast.BitOr) and _zero(node.left) and _surely_int(node.right, self.int_locals):
+            return node.right
+        return node
+
+    def visit_Lambda(self, node):
+        return node
 
 
 def _statement_lists(fn) -> list[list]:

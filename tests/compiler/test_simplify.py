@@ -23,8 +23,9 @@ def test_a_test_of_a_validity_bit_is_folded_where_the_bit_is_known():
     src = """
     def f(x):
         v_p = False
-        if x:
-            v_p = True
+        for _ in range(1):      # (after an if that sets v_p, the code would go into its branches)
+            if x:
+                v_p = True
         if v_p:
             if v_p: x = 2
             y = (x if v_p else 0)
@@ -40,8 +41,9 @@ def test_a_store_between_the_test_and_the_use_keeps_the_test():
     src = """
     def f(x):
         v_p = False
-        if x:
-            v_p = True
+        for _ in range(1):
+            if x:
+                v_p = True
         if v_p:
             v_p = False
             if v_p: x = 2
@@ -220,3 +222,90 @@ def test_a_value_read_once_in_the_next_statement_moves_there():
     original = textwrap.dedent(src)
     for args in ((5, {5: "x"}, 0), (7, {}, 3)):
         assert run(out, *args) == run(original, *args)
+
+
+def test_shifts_by_zero_and_ors_with_zero_of_ints_go_but_a_bool_stays_a_bool():
+    src = """
+    def f(h, t):
+        acc = 0 << 160 | h & 0xff
+        v = t | 0
+        return (acc << 0, v, (acc | 0) >> 0)
+    """
+    out = simplified(src)
+    assert "<< 0" not in out and ">> 0" not in out and "0 << 160" not in out
+    assert "t | 0" in out                           # t may be a bool: `t | 0` is the int
+    for args in [(0x1234, True), (0x1234, False), (7, 3)]:
+        assert run(out, *args) == run(textwrap.dedent(src), *args)
+        assert type(run(out, *args)[1]) is int
+
+
+def test_a_known_true_operand_of_and_goes():
+    src = """
+    def f(x):
+        v_p = True
+        if v_p and x:
+            return 1
+        return 0
+    """
+    out = simplified(src)
+    assert "if x:" in out
+    assert [run(out, x) for x in (0, 1)] == [0, 1]
+
+
+def test_an_if_that_the_branches_of_the_if_before_it_decide_goes_into_them():
+    src = """
+    def f(x):
+        err = 0
+        if x % 7:
+            err = 1
+        try:
+            if err == 1:
+                r = 10
+            else:
+                r = 20
+        except ExitControl:
+            pass
+        return r + x
+    """
+    out = simplified(src)
+    assert "err" not in out                         # each branch knows err: the flag and its test go
+    assert [run(out, x) for x in range(10)] == [run(textwrap.dedent(src), x) for x in range(10)]
+
+
+def test_an_if_whose_test_the_branches_do_not_both_decide_stays_after_them():
+    src = """
+    def f(x, y):
+        err = 0
+        if x:
+            err = 1
+        else:
+            err = y
+        if err == 1:
+            return 1
+        return 2
+    """
+    out = simplified(src)
+    assert out.count("if err == 1") == 1
+    assert [run(out, x, y) for x in (0, 1) for y in (0, 1)] == [2, 1, 1, 1]
+
+
+def test_a_short_tail_that_tests_what_an_if_sets_goes_into_its_branches():
+    src = """
+    def f(x, spec):
+        cpu_v_p = False
+        out = 0
+        if spec == 510:
+            cpu_v_p = True
+            cpu_b_p = x
+        n = 0
+        if cpu_v_p:
+            out = cpu_b_p
+            n = 8
+        out = out << 112 | x
+        n += 14
+        return (out, n)
+    """
+    out = simplified(src)
+    assert "if cpu_v_p" not in out and "return (0 | x, 14)" in out      # (x may be a bool: 0 | x stays)
+    for args in [(5, 510), (5, 1), (0, 510)]:
+        assert run(out, *args) == run(textwrap.dedent(src), *args)
