@@ -565,7 +565,8 @@ def _expected_field(nibbles: str, spot) -> str:
     """The expected value of a field, from an expect line's nibbles: formatted as the field is (format_value),
     or in hex with the '*' nibbles when some of its bits may be anything."""
     first, last = spot.bit // 4, (spot.bit + spot.width - 1) // 4
-    part = nibbles[first:last + 1]
+    # An expectation that ends inside the field leaves its last nibbles free, as '*' would.
+    part = nibbles[first:last + 1].ljust(last + 1 - first, "*")
     if "*" not in part:
         value = _bits(bytes.fromhex(part if len(part) % 2 == 0 else part + "0"), spot.bit - first * 4, spot.width)
         return format_value(spot.field, value, spot.width)

@@ -56,6 +56,9 @@ def test_a_different_byte_is_reported_with_its_field_values_and_position():
      "ipv4.srcAddr: expected 10.0.1.2, got 10.0.1.1 (byte 29)"),
     ("000000000202 000000000001 0800 4500002100010000 3f11 64c6 0a000101 0a000205 0035 0*36",
      "udp.dstPort: expected 0x0*36, got 53 (byte 37)"),
+    # An expectation that ends inside the differing field: the nibbles it does not give may be anything.
+    ("00 DEAD", "ethernet.dstAddr: expected 0x00dead******, got 00:00:00:00:02:02 (byte 1)"),
+    ("000000000202 0000000000 8", "ethernet.srcAddr: expected 0x00000000008*, got 00:00:00:00:00:01 (byte 11)"),
     # Past the headers the dissector knows, the offset is all there is to say.
     (OUT[:-2] + "6e", "differs at byte 46 (nibble 93)"),
 ])
