@@ -22,6 +22,8 @@ from __future__ import annotations
 import ast
 import re
 
+from .astnames import stored_names
+
 _HEADER_BITS = re.compile(r"h_(\w+)_b_p\Z")
 _TERMINATORS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 # Expressions with a scope of their own: their reads are left as they are.
@@ -131,11 +133,6 @@ def _occurrences(stmt, field: str) -> list[tuple[tuple, tuple]]:
     return found
 
 
-def _stored(node) -> set[str]:
-    names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
-    return names | {h.name for h in ast.walk(node) if isinstance(h, ast.ExceptHandler) and h.name}
-
-
 def _killed(env: dict, stored: set[str]) -> dict:
     """env without the reads whose header local or holding local is stored."""
     return {k: h for k, h in env.items()
@@ -181,7 +178,7 @@ class _Availability:
     def statement(self, stmt, stmts: list, env: dict) -> dict | None:
         env = dict(env)
         if any(isinstance(n, ast.NamedExpr) for n in ast.walk(stmt)):
-            return _killed(env, _stored(stmt))          # not generated today: left alone
+            return _killed(env, stored_names(stmt))          # not generated today: left alone
         if isinstance(stmt, ast.If):
             # A test of an `elif` stays one: a local for its reads would go between `else:` and `if`.
             self.expression("test", stmt, stmts, env, may_hoist=not _is_elif(stmt, stmts))
@@ -189,7 +186,7 @@ class _Availability:
             orelse = self.block(stmt.orelse, env)
             return _meet([body, orelse])
         if isinstance(stmt, ast.Try) and not stmt.finalbody:
-            at_handlers = _killed(env, _stored(stmt))
+            at_handlers = _killed(env, stored_names(stmt))
             end = self.block(stmt.body, env)
             if end is not None and stmt.orelse:
                 end = self.block(stmt.orelse, end)
@@ -197,7 +194,7 @@ class _Availability:
                             for h in stmt.handlers]
             return _meet(ends)
         if isinstance(stmt, (ast.For, ast.While)):
-            before = _killed(env, _stored(stmt))
+            before = _killed(env, stored_names(stmt))
             self.block(stmt.body, dict(before))
             self.block(stmt.orelse, dict(before))
             return before
@@ -209,14 +206,14 @@ class _Availability:
                 self.expression(field, stmt, stmts, env, may_hoist=True)
             if isinstance(stmt, _TERMINATORS):
                 return None
-            env = _killed(env, _stored(stmt))
-            if own_key is not None and own_key[0] not in _stored(stmt) and own_key not in env:
+            env = _killed(env, stored_names(stmt))
+            if own_key is not None and own_key[0] not in stored_names(stmt) and own_key not in env:
                 env[own_key] = stmt.targets[0].id
             return env
         if isinstance(stmt, (ast.Pass, ast.Break, ast.Continue)):
             return None if isinstance(stmt, _TERMINATORS) else env
         # Anything else (with, nested definitions): left alone; what it stores is no longer available.
-        return _killed(env, _stored(stmt))
+        return _killed(env, stored_names(stmt))
 
 
 def _own_read(stmt) -> tuple | None:

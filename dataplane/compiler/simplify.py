@@ -28,6 +28,7 @@ import copy
 import operator
 import textwrap
 
+from .astnames import stored_names as _stored_names
 from .fieldreads import reuse_field_reads
 from .versions import versions_by_validity
 
@@ -96,23 +97,6 @@ def _without_stored(env: dict, node) -> dict:
     """env without the locals that node may store."""
     stored = _stored_names(node)
     return {k: v for k, v in env.items() if k not in stored}
-
-
-def _stored_names(node) -> set[str]:
-    """The names that `node` (a statement or a list of them) may store, in it or in anything nested."""
-    nodes = node if isinstance(node, list) else [node]
-    names = set()
-    for n in nodes:
-        for sub in ast.walk(n):
-            if isinstance(sub, ast.Name) and isinstance(sub.ctx, (ast.Store, ast.Del)):
-                names.add(sub.id)
-            elif isinstance(sub, ast.ExceptHandler) and sub.name:
-                names.add(sub.name)
-            elif isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(sub.name)
-            elif isinstance(sub, (ast.Import, ast.ImportFrom)):
-                names.update((a.asname or a.name).split(".")[0] for a in sub.names)
-    return names
 
 
 def _boolean_locals(fn: ast.FunctionDef) -> set[str]:

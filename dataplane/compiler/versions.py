@@ -22,6 +22,8 @@ from __future__ import annotations
 import ast
 import copy
 
+from .astnames import stored_names as _stored_names
+
 # At most this many versions, besides the original; and as much code in all as simplify.py allows copies.
 MAX_VERSIONS = 6
 
@@ -91,6 +93,3 @@ def _exit_facts(stmts: list, facts: dict) -> list[dict]:
     after = _facts_after(stmts, facts)
     return [] if after is None else [after]
 
-
-def _stored_names(node) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
