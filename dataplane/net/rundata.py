@@ -320,7 +320,8 @@ NODE_COLUMNS = ("node", "kind", "drops", "copy_drops", "drops_by_reason")
 SERIES_COLUMNS = ("time_s", "kind", "id", "metric", "value")
 
 
-def _cell(v) -> str:
+def csv_cell(v) -> str:
+    """A value in a CSV cell: empty when not known, true/false, floats by repr (they read back exactly)."""
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -373,6 +374,6 @@ def write_csv(data: dict, directory: str) -> list[str]:
         with open(path, "w", encoding="utf-8", newline="") as f:
             out = csv.writer(f, lineterminator="\n")
             out.writerow(header)
-            out.writerows([_cell(v) for v in row] for row in rows)
+            out.writerows([csv_cell(v) for v in row] for row in rows)
         written.append(path)
     return written

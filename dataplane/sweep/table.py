@@ -8,17 +8,9 @@ import csv
 import io
 import os
 
+from ..net.rundata import csv_cell
 from .point import PointResult
 from .spec import Sweep
-
-
-def cell(value) -> str:
-    """A metric's value as text: empty when not known, floats by repr (they read back exactly)."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
 
 
 def header(sweep: Sweep) -> list[str]:
@@ -44,7 +36,7 @@ def render(sweep: Sweep, results: list[PointResult]) -> str:
     writer.writerow(header(sweep))
     for point, result in zip(sweep.points(), results):
         writer.writerow([p.texts[i] for p, i in zip(sweep.parameters, point)]
-                        + [cell(v) for v in result.values] + [result.error or ""])
+                        + [csv_cell(v) for v in result.values] + [result.error or ""])
     return buffer.getvalue()
 
 
