@@ -118,8 +118,8 @@ class P4Device:
         """A frame sent from `end` reaches this device: the event LinkEnd.transmit schedules for it.
 
         LinkEnd._arrive and receive in one call, for the common case (a link that is up and loses nothing, a
-        device not traced, the pipeline forwarding the frame out of one linked port): the simulator's busiest
-        path, one call a hop less. Anything else goes the general way, with the same books and the same order."""
+        device not traced): the simulator's busiest path, one call a hop less; what the pipeline did goes to
+        _complete, as in receive. Anything else goes the general way, with the same books and the same order."""
         link = end.link
         if self.trace or not link.up or link.loss:
             end._arrive(frame)                   # the link may drop it; if not, receive takes it
@@ -134,13 +134,6 @@ class P4Device:
             outputs, drops = process(port, frame)
         except Exception as exc:             # a bug in dataplane: accounted for as Device.process_raw does
             outputs, drops = [], dev.internal_error(exc, port, frame)
-        if len(outputs) == 1 and not drops:
-            out_port, out_frame = outputs[0]
-            out = self.links.ends.get(out_port)
-            if out is not None:
-                self._fates["forwarded"] += 1
-                out.transmit(out_frame, self.sim.now_ns + PROCESSING_NS)
-                return
         self._complete(port, frame, outputs, drops, now_us)
 
     def _bind(self, dev):
