@@ -275,8 +275,7 @@ class LinkEnd:
             waiting.append(start)
         else:
             start = ready
-        byte_ns = link.whole_ns_per_byte
-        free_at = self.free_at = start + (size * byte_ns if byte_ns is not None else int(size * link.ns_per_byte))
+        free_at = self.free_at = start + int(size * link.ns_per_byte)
         self.sent += 1
         self.bytes += size
         if link.pcap is not None:
@@ -340,11 +339,6 @@ class Link:
         self.latency_ns = latency_ns
         self.bandwidth_bps = bandwidth_bps
         self.ns_per_byte = 8e9 / bandwidth_bps if bandwidth_bps else 0.0
-        # The same in whole nanoseconds when it is whole (1 Gbit/s: 8 ns a byte) and small enough that
-        # size * ns_per_byte is exact in floating point for any frame: then size * whole_ns_per_byte, in
-        # integer arithmetic, is the same number as int(size * ns_per_byte).
-        whole = self.ns_per_byte.is_integer() and self.ns_per_byte < 2 ** 20
-        self.whole_ns_per_byte = int(self.ns_per_byte) if whole else None
         self.queue_frames = queue_frames
         self.loss = loss
         self.rng = random.Random(seed)

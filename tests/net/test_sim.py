@@ -250,9 +250,9 @@ def test_frames_in_flight_are_counted_by_their_arrival_events():
 
 
 @pytest.mark.parametrize("bandwidth", [1e9, 100e6, 10e6, 3e8, 1.0])
-def test_serialization_times_are_those_of_floating_point_with_or_without_whole_nanoseconds(bandwidth):
+def test_serialization_times_are_whole_nanoseconds_of_floating_point(bandwidth):
     # 1 Gbit/s and slower decimal rates are whole nanoseconds a byte; 300 Mbit/s (26.67 ns) and 1 bit/s
-    # (8 s a byte) are not taken whole: both ways give int(size * ns_per_byte).
+    # (8 s a byte) are not: every time is int(size * ns_per_byte), an int.
     sim, a, b, link = pair(bandwidth_bps=bandwidth, mtu=65535)
     sizes = (60, 1514, 9000, 65535)
     for size in sizes:
@@ -263,7 +263,6 @@ def test_serialization_times_are_those_of_floating_point_with_or_without_whole_n
         done += int(size * (8e9 / bandwidth))
         expected.append(done)
     assert [t for t, _ in b.got] == expected and all(type(t) is int for t, _ in b.got)
-    assert (link.whole_ns_per_byte is None) == (bandwidth in (3e8, 1.0))
 
 
 def test_a_latency_given_in_a_float_arrives_in_whole_nanoseconds():
