@@ -145,6 +145,13 @@ def _learned(test, truth: bool, booleans: set[str]) -> dict:
     return {}
 
 
+def _join(ends: list) -> dict | None:
+    """What is known after the paths that reach their end (those whose facts are not None) join; None when
+    no path does (the code after cannot run)."""
+    ends = [e for e in ends if e is not None]
+    return _meet(ends) if ends else None
+
+
 def _meet(envs: list[dict]) -> dict:
     """What is known after control flow joins: the facts every incoming path agrees on."""
     if not envs:
@@ -264,8 +271,7 @@ class _Propagation:
                 more, end = self.block(statements, branch_env)
                 setattr(first, branch, getattr(first, branch) + more)
                 ends.append(end)
-        ends = [e for e in ends if e is not None]
-        return [first], _meet(ends) if ends else None
+        return [first], _join(ends)
 
     def threaded_ifs(self, first: ast.If, second: ast.If, env: dict):
         """`if a: f = 1` then `if f == 1: A else: B`, where each branch of the first if decides the
@@ -275,13 +281,11 @@ class _Propagation:
         first, body_env, else_env = self.branches(first, env)
         known = [_known(second.test, e) if e is not None else (False, None) for e in (body_env, else_env)]
         if not (known[0][0] and known[1][0] and bool(known[0][1]) != bool(known[1][1])):
-            ends = [e for e in (body_env, else_env) if e is not None]
-            return [first], _meet(ends) if ends else None, False
+            return [first], _join([body_env, else_env]), False
         body_tail, body_end = self.block([copy.deepcopy(second)], body_env)
         else_tail, else_end = self.block([second], else_env)
         first.body, first.orelse = first.body + body_tail, first.orelse + else_tail
-        ends = [e for e in (body_end, else_end) if e is not None]
-        return [first], _meet(ends) if ends else None, True
+        return [first], _join([body_end, else_end]), True
 
     def statement(self, stmt, env: dict) -> tuple[list, dict | None]:
         if isinstance(stmt, ast.If):
@@ -315,8 +319,7 @@ class _Propagation:
         if ok:
             return self.block(stmt.body if value else stmt.orelse, env)
         stmt, body_env, else_env = self.branches(stmt, env)
-        ends = [e for e in (body_env, else_env) if e is not None]
-        return [stmt], _meet(ends) if ends else None
+        return [stmt], _join([body_env, else_env])
 
     def branches(self, stmt: ast.If, env: dict):
         """An if whose test is not known, simplified; and what is known at the end of each branch."""
@@ -350,8 +353,7 @@ class _Propagation:
             handler.body = handler.body or [ast.Pass()]
             ends.append(end)
         stmt.body = body or [ast.Pass()]
-        ends = [e for e in ends if e is not None]
-        after = _meet(ends) if ends else None
+        after = _join(ends)
         if stmt.finalbody:      # not generated today: known facts end here
             after = {} if after is not None else None
         return [stmt], after
