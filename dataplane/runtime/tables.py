@@ -119,8 +119,9 @@ class _GeneratedLookup:
     """An index whose lookup function is generated from its entries, again after each change.
 
     A change publishes `_lookup_after_change` (through `publish`, set by the
-    table); the first lookup after it rebuilds the function and publishes
-    that, so later lookups call the generated code directly."""
+    table); the first lookup after it rebuilds the function and publishes the
+    lookup of a `_Memo` over it, so later lookups of a key seen before are one
+    dict probe in C, and others run the generated search once."""
 
     publish = None                    # called with the current lookup function
 
@@ -130,15 +131,43 @@ class _GeneratedLookup:
 
     def _lookup_after_change(self, key: int):
         fn = self._rebuild()
-        if self.publish is not None:
-            self.publish(fn)
-        return fn(key)
+        if self.publish is None:
+            return fn(key)
+        memo = _Memo(fn, self.publish)
+        self.publish(memo.__getitem__)
+        return memo[key]
 
     def lookup(self, key: int):
         return self._rebuild()(key)
 
     def _rebuild(self):
         raise NotImplementedError
+
+
+class _Memo(dict):
+    """The results of a generated search by key, until the entries change (the index then publishes a new
+    lookup, and this memo is dropped with the old search).
+
+    Packets of a flow look up the same key again and again (a router's destination addresses), and a hit
+    is then `dict.__getitem__` called from C instead of the search's Python frame and its probes. The
+    results are the Entry objects themselves, so what changes in an entry (its action, its counters) is
+    seen through the memo. A table that sees more than MEMO_LIMIT distinct keys before its next change
+    (random destinations) gains nothing from it: the search alone is published from then on."""
+
+    __slots__ = ("search", "publish")
+    MEMO_LIMIT = 4096
+
+    def __init__(self, search, publish) -> None:
+        super().__init__()
+        self.search = search
+        self.publish = publish
+
+    def __missing__(self, key):
+        if len(self) >= self.MEMO_LIMIT:
+            self.publish(self.search)
+            return self.search(key)
+        result = self[key] = self.search(key)
+        return result
 
 
 class LpmIndex(_GeneratedLookup):

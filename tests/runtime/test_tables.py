@@ -181,3 +181,74 @@ def test_an_entry_shows_its_action_data_as_table_add_takes_it():
     assert t.describe_entry(e) == \
         "entry 0 [hdr.ipv4.dstAddr=0x0a000200/24] -> MyIngress.ipv4_forward(08:00:00:00:02:22, 2)"
     assert t.describe_entry(None) == "default MyIngress.set_nhop(10.0.0.1, 64)"
+
+
+# ---------------------------------------------------------------------------- memoised lookups
+
+GENERATED_LAYOUTS = [l for l in LAYOUTS if any(kind != "exact" for kind, _ in l)]
+
+
+@pytest.mark.parametrize("layout", GENERATED_LAYOUTS, ids=lambda l: "+".join(f"{k}{w}" for k, w in l))
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_lookups_between_changes_agree_with_a_linear_scan(layout, data):
+    """Lookups are memoised by key until the entries change: keys looked up again and again, between adds,
+    deletes and modifies, still give what a linear scan over the entries gives, with the current action."""
+    table = make_table(layout)
+    entries, args = [], {}
+    pool = [[data.draw(st.integers(0, (1 << w) - 1)) for _, w in layout] for _ in range(4)]
+    for step in range(40):
+        op = data.draw(st.sampled_from(["add", "add", "delete", "modify", "lookup", "lookup", "lookup"]))
+        if op == "add":
+            match = [data.draw(match_value(kind, w)) for kind, w in layout]
+            prio = data.draw(st.integers(1, 8)) if table.needs_priority else None
+            try:
+                handle = table.add(match, "set", [step], prio)
+            except TableError:
+                continue
+            entries.append((handle, match, prio))
+            args[handle] = (step,)
+            pool.append([mv.value if mv.value is not None else mv.lo for mv in match])
+        elif op == "delete" and entries:
+            handle = data.draw(st.sampled_from(entries))[0]
+            table.delete(handle)
+            entries = [e for e in entries if e[0] != handle]
+        elif op == "modify" and entries:
+            handle = data.draw(st.sampled_from(entries))[0]
+            table.modify(handle, "set", [1000 + step])
+            args[handle] = (1000 + step,)
+        else:
+            for values in pool:
+                got = table.lookup(key_int(table, values))
+                expected = model_lookup(table, entries, values)
+                assert (got.handle if got is not None else None) == expected, (values, entries)
+                if got is not None:
+                    assert got.args == args[got.handle]
+
+
+def test_a_table_that_sees_too_many_distinct_keys_stops_memoising_until_it_changes():
+    from dataplane.runtime.tables import _Memo
+    t = make_table([("lpm", 32)])
+    t.add([MatchValue(0x0A000000, prefix_len=8)], "set", [8])
+    assert t.lookup(0x0A000001).args == (8,)
+    memo = t.lookup.__self__
+    assert isinstance(memo, _Memo) and len(memo) == 1
+    assert t.lookup(0x0A000001) is t.lookup(0x0A000001)
+    for key in range(0x0B000000, 0x0B000000 + _Memo.MEMO_LIMIT + 1):
+        assert t.lookup(key) is None
+    assert not isinstance(getattr(t.lookup, "__self__", None), _Memo)     # the search alone now
+    assert len(memo) == _Memo.MEMO_LIMIT
+    assert t.lookup(0x0A0000FF).args == (8,)
+    t.add([MatchValue(0x0B000000, prefix_len=8)], "set", [11])
+    assert t.lookup(0x0B000005).args == (11,)
+    assert isinstance(t.lookup.__self__, _Memo)                            # a change starts a new memo
+
+
+def test_modifying_a_route_kept_as_arrays_is_seen_by_memoised_lookups():
+    t = make_table([("lpm", 32)])
+    t.add_prefixes("set", [(0x0A000000, 8, (1,)), (0x0A010000, 16, (2,))])
+    assert t.lookup(0x0A010101).args == (2,)
+    handle = t.lookup(0x0A010101).handle
+    t.modify(handle, "set", [7])
+    assert t.lookup(0x0A010101).args == (7,)
+    assert t.lookup(0x0A020202).args == (1,)
