@@ -464,7 +464,8 @@ class UdpFlow(App):
 
     def _begin(self) -> None:
         if self.receiver is not None:
-            self.receiver.udp_bind(self.port, self._rx)
+            # (the test pattern's datagrams are counted, not answered: the packet is not read)
+            self.receiver.udp_bind(self.port, self._rx, packet=self.messages is not None)
         if self.messages is not None:
             self.host.udp_bind(self.sport, self._answer)
         self._send()

@@ -383,10 +383,12 @@ def test_random_sends_and_changes_match_the_general_path():
 
 def _received(host) -> list:
     got = []
-    for port in (7, 9, 53):
+    for port in (7, 9):
         host.udp_bind(port, lambda pkt, sport, dport, data, port=port: got.append(
             (port, pkt.v6, pkt.src, pkt.dst, pkt.proto, pkt.payload, pkt.ttl, pkt.datagram, pkt.iface.port,
              pkt.broadcast, sport, dport, data)))
+    # A handler that does not read the packet (the one-step path gives it None, the general path a packet).
+    host.udp_bind(53, lambda pkt, sport, dport, data: got.append((53, sport, dport, data)), packet=False)
     return got
 
 
@@ -431,6 +433,24 @@ def test_random_frames_are_received_as_the_general_path_receives_them():
     assert len(got[0]) > 1500 and 1000 < len(one_step) < len(got[0]) and fates["dropped"] > 1000 and fates["reassembly"] > 10
     assert {d.reason.name for d in hosts[0][0].sim.ledger.drops} >= {"BAD_CHECKSUM", "MALFORMED", "NOT_FOR_US",
                                                                      "NO_LISTENER"}
+
+
+def test_a_handler_gets_no_packet_only_if_it_said_so_when_bound():
+    host, _ = _wired_host()
+    frame = P.ethernet(0x020000000001, MAC_PEER, P.ETH_IPV4,
+                       P.ipv4(PEER, P.ip4("10.0.1.9"), P.IP_UDP, P.udp(PEER, P.ip4("10.0.1.9"), 1000, 53, b"query")))
+    got = []
+
+    def handler(pkt, sport, dport, data):
+        got.append(pkt if pkt is None else pkt.src)
+    host.udp_bind(53, handler, packet=False)
+    host.receive(1, frame)
+    host.udp_bind(53, handler)                       # bound again, wanting the packet
+    host.receive(1, frame)
+    host.udp_bind(53, handler, packet=False)
+    host.udp_sockets[53] = lambda *args: handler(*args)     # replaced behind udp_bind's back: packets again
+    host.receive(1, frame)
+    assert got == [None, PEER, PEER] and host.delivered == 3
 
 
 def _run_dual_stack(monkeypatch, general_only: bool) -> tuple:

@@ -104,9 +104,9 @@ class HostInterface:
         return P.link_local_address(self.mac, self.ipv6)
 
 
-@dataclass
+@dataclass(slots=True)
 class RxPacket:
-    """An IP packet delivered to an upper layer."""
+    """An IP packet delivered to an upper layer (one per packet received: slots make it quicker to build)."""
     v6: bool
     src: int
     dst: int
@@ -303,6 +303,7 @@ class Host:
         self.nd_cache = self.nd.entries
         self.protocols: dict[tuple[bool, int], Callable[[RxPacket], None]] = {}
         self.udp_sockets: dict[int, Callable[[RxPacket, int, int, bytes], None]] = {}
+        self._udp_no_packet: dict[int, Callable] = {}    # handlers bound with packet=False, by port
         self.icmp_listeners: list[Callable[[IcmpNotice], None]] = []
         self.events: deque[tuple[int, str]] = deque(maxlen=EVENT_LOG_MAX)
         self.ident = 0
@@ -718,16 +719,20 @@ class Host:
         handler = self.udp_sockets.get(dport)
         if handler is None:
             return False
-        end = 14 + total
-        payload = frame[34:end]
+        data = frame[42:34 + length]
         if udp_ck:                  # R29: zero is "no checksum" over IPv4; else verify_transport's sum
-            value = int.from_bytes(payload if length == total - 20 else payload[:length], "big")
+            value = int.from_bytes(data, "big")
             if length & 1:
                 value <<= 8
-            if (src + dst + _IP_UDP + length + value) % 0xFFFF:
+            # the pseudo header, then the UDP header (its length again) and the data
+            if (src + dst + _IP_UDP + length + sport + dport + length + udp_ck + value) % 0xFFFF:
                 return False
-        handler(RxPacket(False, src, dst, _IP_UDP, payload, ttl, frame[14:end], iface, group != 0),
-                sport, dport, payload[8:length])
+        if self._udp_no_packet.get(dport) is handler:
+            pkt = None              # the handler said it never reads the packet (udp_bind)
+        else:
+            end = 14 + total
+            pkt = RxPacket(False, src, dst, _IP_UDP, frame[34:end], ttl, frame[14:end], iface, group != 0)
+        handler(pkt, sport, dport, data)
         self.delivered += 1                 # deliver("udp"), inline
         if self._rx_fate is None:
             self._rx_fate = "delivered"
@@ -1034,9 +1039,16 @@ class Host:
 
     # ------------------------------------------------------------------ UDP (RFC 768)
 
-    def udp_bind(self, port: int, handler: Callable[[RxPacket, int, int, bytes], None]) -> None:
-        """handler(packet, source port, destination port, data) for datagrams to `port`."""
+    def udp_bind(self, port: int, handler: Callable[[RxPacket | None, int, int, bytes], None],
+                 packet: bool = True) -> None:
+        """handler(packet, source port, destination port, data) for datagrams to `port`. A handler that never
+        reads the packet may say so (packet=False): the datagrams taken in one step (_udp4_input) then come
+        with None, not with an RxPacket built for nothing."""
         self.udp_sockets[port] = handler
+        if packet:
+            self._udp_no_packet.pop(port, None)
+        else:
+            self._udp_no_packet[port] = handler     # (only while udp_sockets holds this same handler)
 
     def udp_send(self, dst: int, sport: int, dport: int, data: bytes, v6: bool = False, ttl: int | None = None,
                  df: bool = False, data_sum: int | None = None) -> str | None:
