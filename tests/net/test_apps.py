@@ -137,7 +137,8 @@ def test_a_udp_flow_says_what_its_data_sums_to(net, size):
     flow = UdpFlow(net, "h1", "h2", port=9000, count=10**9, size=size)
     sends = []
     net.hosts["h1"].udp_send = lambda dst, sport, dport, data, v6, data_sum: sends.append((data, data_sum))
-    for flow.sent in (0, 1, 0xFFFE, 0xFFFF, 0x1FFFF, 0xFFFFFFFE):
+    for sent in (0, 1, 0xFFFE, 0xFFFF, 0x1FFFF, 0xFFFFFFFE):
+        flow.sent = sent                     # the next datagram's sequence number is sent + 1
         flow._send()
     assert len(sends) == 6
     for data, data_sum in sends:
