@@ -208,26 +208,38 @@ def udp(src: int, dst: int, sport: int, dport: int, payload: bytes, v6: bool = F
 
 
 def ipv4_udp_frame(eth_header: bytes, src: int, dst: int, sport: int, dport: int, payload: bytes, ident: int,
-                   ttl: int = 64, df: bool = False) -> bytes:
+                   ttl: int = 64, df: bool = False, payload_sum: int | None = None) -> bytes:
     """eth_header + ipv4(src, dst, IP_UDP, udp(src, dst, sport, dport, payload), ttl, ident, df), the same bytes
     made with one pack: a host sends every datagram this way.
 
     Both checksums come from the field values: 2**16 is 1 modulo 0xFFFF, so the one's-complement sum of a
     header's 16-bit words is the sum of its fields (an address is worth its two words) modulo 0xFFFF, and
-    the UDP length counts twice (pseudo header and header). The values must be ints; struct refuses those
-    that do not fit (the caller then takes the general builders, which say why)."""
+    the UDP length counts twice (pseudo header and header). `payload_sum` is any int >= 0 equal to
+    word_sum(payload) modulo 0xFFFF, from a caller that knows it cheaper than summing the payload (an
+    application whose datagrams differ only in a counter); the payload is summed when it is None. The
+    values must be ints; struct refuses those that do not fit (the caller then takes the general builders,
+    which say why)."""
     length = 8 + len(payload)
     total = 20 + length
     flags = 0x4000 if df else 0
     s = (0x4500 + (ttl << 8 | IP_UDP) + total + ident + flags + src + dst) % 0xFFFF
-    value = int.from_bytes(payload, "big")
-    if length & 1:
-        value <<= 8               # padded with a zero byte at the end
+    if payload_sum is None:
+        payload_sum = int.from_bytes(payload, "big")
+        if length & 1:
+            payload_sum <<= 8     # padded with a zero byte at the end
     # Never 0 before the modulo (the protocol is in it), so a sum of 0 is a multiple of 0xFFFF: all ones,
     # whose complement 0 is sent as 0xFFFF (R29) -- which ~0 & 0xFFFF is.
-    u = (src + dst + IP_UDP + sport + dport + 2 * length + value) % 0xFFFF
+    u = (src + dst + IP_UDP + sport + dport + 2 * length + payload_sum) % 0xFFFF
     return _FRAME_IPV4_UDP_PACK(eth_header, 0x45, 0, total, ident, flags, ttl, IP_UDP, ~s & 0xFFFF if s else 0,
                                 src, dst, sport, dport, length, ~u & 0xFFFF) + payload
+
+
+def word_sum(data: bytes) -> int:
+    """The sum of data's 16-bit big-endian words (a zero byte added to an odd length) modulo 0xFFFF: what
+    data adds to an Internet checksum. A sum of sums is the sum of the bytes joined, if each part but the
+    last has an even length."""
+    value = int.from_bytes(data, "big")
+    return (value << 8 if len(data) & 1 else value) % 0xFFFF
 
 
 TCP_FLAGS = ("fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr")

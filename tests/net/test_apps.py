@@ -130,6 +130,21 @@ def test_udp_flow_counts_what_arrives(net):
     assert any(d.reason.name == "NO_LISTENER" and d.node == "h2" for d in net.sim.ledger.drops)
 
 
+@pytest.mark.parametrize("size", [0, 1, 3, 4, 5, 200, 201, 1472])
+def test_a_udp_flow_says_what_its_data_sums_to(net, size):
+    # The flow hands the host its data's checksum sum (so the host need not sum the bytes): it must be right
+    # for every size and sequence number, odd lengths and numbers past 16 bits included.
+    flow = UdpFlow(net, "h1", "h2", port=9000, count=10**9, size=size)
+    sends = []
+    net.hosts["h1"].udp_send = lambda dst, sport, dport, data, v6, data_sum: sends.append((data, data_sum))
+    for sent in (0, 1, 0xFFFE, 0xFFFF, 0x1FFFF, 0xFFFFFFFE):
+        flow.sent = sent                     # the next datagram's sequence number is sent + 1
+        flow._send()
+    assert len(sends) == 6
+    for data, data_sum in sends:
+        assert data_sum >= 0 and (data_sum - P.word_sum(data)) % 0xFFFF == 0, (data, data_sum)
+
+
 def test_an_application_the_run_never_reached_says_so(net):
     p = Ping(net, "h1", "h2").start(50_000_000_000)
     net.run(until_ns=1_000_000_000)

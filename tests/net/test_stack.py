@@ -165,6 +165,18 @@ class _Wire:
         self.frames.append((self.host.sim.now_ns, port, frame))
 
 
+class _WireWithEnds(_Wire):
+    """A _Wire that also has ends, as sim.Link has: the one-step path puts frames on the end's transmit."""
+
+    def end(self, node, port):
+        wire = self
+
+        class End:
+            def transmit(self, frame, ready_ns=None, new_packet=False):
+                wire.send(node, port, frame, ready_ns, new_packet)
+        return End()
+
+
 def _wired_host(general_only: bool = False):
     """A host on 10.0.1.9/24 with default router GW1 and a wire; `general_only` turns its one-step UDP paths
     off, for a reference that takes the general path for everything."""
@@ -280,6 +292,24 @@ def test_a_new_mac_of_the_interface_goes_into_the_next_frame():
     assert [int.from_bytes(f[6:12], "big") for _, _, f in iface.link.frames] == [0x020000000001, 0x02000000FFFF]
 
 
+def test_a_datagram_goes_on_the_link_the_interface_has_now():
+    # The one-step path keeps the end of the link it sent on; a new link on the interface is used at once.
+    from dataplane.net.sim import Link
+
+    from netlab import MAC_B, two_hosts as lab_two_hosts
+    sim, a, b, first = lab_two_hosts(v6=False)
+    got = []
+    b.udp_bind(9, lambda pkt, sport, dport, data: got.append(data))
+    a.arp.learn(P.ip4("10.0.0.2"), MAC_B)
+    a.udp_send(P.ip4("10.0.0.2"), 1000, 9, b"one")
+    second = Link(sim, "a-b again", a, 1, b, 1, latency_ns=1000)
+    a.interfaces[1].link = second
+    a.udp_send(P.ip4("10.0.0.2"), 1000, 9, b"two")
+    sim.run()
+    assert got == [b"one", b"two"]
+    assert [link.end(a, 1).sent for link in (first, second)] == [1, 1]
+
+
 def test_values_refused_by_the_one_step_path_fail_as_the_general_path_fails():
     fast, _ = _wired_host()
     general, _ = _wired_host(general_only=True)
@@ -300,8 +330,8 @@ def test_random_sends_and_changes_match_the_general_path():
     one_step = _counting(hosts[0][0], "_udp4_send")
     addresses = ["10.0.1.9/24"] * 4 + ["192.0.2.9/24", "10.0.1.9/31"]
     for step in range(4000):
-        op = rng.choice(["send"] * 30 + ["gateway", "address", "learn", "learn", "time", "mtu", "mac", "link"]
-                        + ["pmtu"] * (step % 500 == 0))
+        op = rng.choice(["send"] * 30 + ["gateway", "address", "learn", "learn", "time", "mtu", "mac", "link",
+                                         "relink"] + ["pmtu"] * (step % 500 == 0))
         if op == "send":
             dst = rng.choice([FAR, FAR, PEER, PEER, GW1, GW2, P.ip4("10.0.1.9"), P.ip4("10.0.1.255"), 0xFFFFFFFF,
                               P.ip4("198.51.100.1")])
@@ -309,6 +339,8 @@ def test_random_sends_and_changes_match_the_general_path():
             args = dict(dst=dst, sport=rng.choice([1000] * 5 + [0, 0xFFFF, 0x10000]), dport=rng.randrange(0x10000),
                         data=rng.randbytes(size), ttl=rng.choice([None] * 5 + [1, 255, 256]),
                         df=rng.choice([False] * 5 + [True, 1]))
+            if rng.random() < 0.3:                     # an application that knows what its data sums to
+                args["data_sum"] = P.word_sum(args["data"]) + rng.choice([0, 0xFFFF, 7 * 0xFFFF])
             outcomes = [_outcome(lambda: h.udp_send(**args)) for h, _ in hosts]
             assert outcomes[0] == outcomes[1], (step, args)
         else:
@@ -318,7 +350,7 @@ def test_random_sends_and_changes_match_the_general_path():
                      "time": rng.choice([1, 5_000, 10**9, 10**12]), "mtu": rng.choice([1500, 1500, 600, 68]),
                      "mac": rng.choice([0x020000000001, 0x020000000003]),
                      "pmtu": (rng.choice([FAR, PEER]), rng.choice([576, 1000, 1400])),
-                     "link": rng.random() < 0.8}[op]
+                     "link": rng.random() < 0.8, "relink": rng.choice([_Wire, _WireWithEnds])}[op]
             for h, iface in hosts:
                 if op == "gateway":
                     h.gateway4 = value
@@ -339,6 +371,8 @@ def test_random_sends_and_changes_match_the_general_path():
                         iface.link = iface.saved_link
                     elif not value and iface.link is not None:
                         iface.saved_link, iface.link = iface.link, None
+                elif op == "relink":                   # another link on the interface: the next frames go there
+                    iface.link = value(h)
         step_state = _state if step % 200 == 0 else _latest
         assert step_state(hosts[0][0]) == step_state(hosts[1][0]), (step, op)
     for h, _ in hosts:
@@ -349,10 +383,12 @@ def test_random_sends_and_changes_match_the_general_path():
 
 def _received(host) -> list:
     got = []
-    for port in (7, 9, 53):
+    for port in (7, 9):
         host.udp_bind(port, lambda pkt, sport, dport, data, port=port: got.append(
             (port, pkt.v6, pkt.src, pkt.dst, pkt.proto, pkt.payload, pkt.ttl, pkt.datagram, pkt.iface.port,
              pkt.broadcast, sport, dport, data)))
+    # A handler that does not read the packet (the one-step path gives it None, the general path a packet).
+    host.udp_bind(53, lambda pkt, sport, dport, data: got.append((53, sport, dport, data)), packet=False)
     return got
 
 
@@ -365,10 +401,10 @@ def _random_frame(rng) -> bytes:
                 ident=rng.randrange(0x10000), df=rng.random() < 0.5,
                 mf=rng.random() < 0.05, frag_offset=rng.choice([0] * 20 + [8]),
                 options=rng.choice([b""] * 10 + [b"\x01\x01\x01\x00"]))
-    frame = bytearray(P.ethernet(rng.choice([0x020000000001] * 8 + [P.BROADCAST_MAC, 0x01005E000001]),
-                                 0x0200000000A1, P.ETH_IPV4, ip))
+    frame = bytearray(P.ethernet(rng.choice([0x020000000001] * 8 + [P.BROADCAST_MAC, 0x01005E000001, 0x020000000002]),
+                                 0x0200000000A1, rng.choice([P.ETH_IPV4] * 20 + [P.ETH_IPV6, P.ETH_ARP, 0x0801]), ip))
     for _ in range(rng.choice([0] * 6 + [1, 2])):            # damage: a changed byte in the headers
-        frame[rng.randrange(14, min(len(frame), 50))] = rng.randrange(256)
+        frame[rng.randrange(0 if rng.random() < 0.2 else 14, min(len(frame), 50))] = rng.randrange(256)
     if rng.random() < 0.1:
         frame = frame[:rng.randrange(len(frame) + 1)]
     if rng.random() < 0.1:
@@ -385,7 +421,7 @@ def test_random_frames_are_received_as_the_general_path_receives_them():
     for h, _ in hosts:
         h.arp.learn(GW1, MAC_GW1)
         h.arp.learn(PEER, MAC_PEER)
-    for step in range(6000):
+    for step in range(8000):
         frame = _random_frame(rng)
         for h, _ in hosts:
             h.receive(1, frame)
@@ -397,6 +433,24 @@ def test_random_frames_are_received_as_the_general_path_receives_them():
     assert len(got[0]) > 1500 and 1000 < len(one_step) < len(got[0]) and fates["dropped"] > 1000 and fates["reassembly"] > 10
     assert {d.reason.name for d in hosts[0][0].sim.ledger.drops} >= {"BAD_CHECKSUM", "MALFORMED", "NOT_FOR_US",
                                                                      "NO_LISTENER"}
+
+
+def test_a_handler_gets_no_packet_only_if_it_said_so_when_bound():
+    host, _ = _wired_host()
+    frame = P.ethernet(0x020000000001, MAC_PEER, P.ETH_IPV4,
+                       P.ipv4(PEER, P.ip4("10.0.1.9"), P.IP_UDP, P.udp(PEER, P.ip4("10.0.1.9"), 1000, 53, b"query")))
+    got = []
+
+    def handler(pkt, sport, dport, data):
+        got.append(pkt if pkt is None else pkt.src)
+    host.udp_bind(53, handler, packet=False)
+    host.receive(1, frame)
+    host.udp_bind(53, handler)                       # bound again, wanting the packet
+    host.receive(1, frame)
+    host.udp_bind(53, handler, packet=False)
+    host.udp_sockets[53] = lambda *args: handler(*args)     # replaced behind udp_bind's back: packets again
+    host.receive(1, frame)
+    assert got == [None, PEER, PEER] and host.delivered == 3
 
 
 def _run_dual_stack(monkeypatch, general_only: bool) -> tuple:
@@ -411,12 +465,12 @@ def _run_dual_stack(monkeypatch, general_only: bool) -> tuple:
         monkeypatch.setattr(Host, "_udp4_send", lambda *args: False)
         monkeypatch.setattr(Host, "_udp4_input", lambda *args: False)
     wire = []
-    real_send = sim.Link.send
+    real_transmit = sim.LinkEnd.transmit
 
-    def send(link, node, port, frame, *args, **kwargs):
-        wire.append((link.sim.now_ns, node.name, port, bytes(frame)))
-        return real_send(link, node, port, frame, *args, **kwargs)
-    monkeypatch.setattr(sim.Link, "send", send)
+    def transmit(end, frame, *args, **kwargs):         # every frame put on a link, whoever sends it
+        wire.append((end.sim.now_ns, end.node.name, end.port, bytes(frame)))
+        return real_transmit(end, frame, *args, **kwargs)
+    monkeypatch.setattr(sim.LinkEnd, "transmit", transmit)
     net = Network(load_topology(find_topology("dual-stack")))
     apps = [UdpFlow(net, "h1", "h3", port=6000, count=30, size=201).start(0),
             UdpFlow(net, "h3", "h1", port=53, count=10, size=64).start(1000),

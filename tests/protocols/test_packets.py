@@ -62,3 +62,22 @@ def test_the_header_struct_is_the_two_layouts():
                                     14)
     assert fields[:10] == (0x45, 0, 33, 7, 0x4000, 9, P.IP_UDP, fields[7], P.ip4("10.0.1.9"), P.ip4("10.0.2.5"))
     assert fields[10:13] == (1000, 53, 13)
+
+
+@given(payload=st.binary(max_size=1500), ident=st.integers(0, 0xFFFF), sport=st.integers(0, 0xFFFF),
+       times=st.integers(0, 3))
+def test_a_payload_sum_given_makes_the_same_frame(payload, ident, sport, times):
+    # Any number equal to the payload's sum modulo 0xFFFF will do: the frame is the one summed from the bytes.
+    src, dst = P.ip4("10.0.1.9"), P.ip4("10.0.2.5")
+    given_sum = P.word_sum(payload) + times * 0xFFFF
+    assert P.ipv4_udp_frame(ETH, src, dst, sport, 53, payload, ident, payload_sum=given_sum) == \
+        P.ipv4_udp_frame(ETH, src, dst, sport, 53, payload, ident)
+
+
+@given(parts=st.lists(st.binary(max_size=40), max_size=5), last=st.binary(max_size=41))
+def test_word_sum_is_the_checksum_arithmetic(parts, last):
+    parts = [p + b"\x00" * (len(p) & 1) for p in parts] + [last]     # each part but the last of even length
+    data = b"".join(parts)
+    assert P.word_sum(data) == sum(P.word_sum(p) for p in parts) % 0xFFFF
+    # The complement of the sum, as internet_checksum gives it (0xFFFF and 0 are the same number here).
+    assert (~P.word_sum(data) & 0xFFFF) % 0xFFFF == internet_checksum(data) % 0xFFFF

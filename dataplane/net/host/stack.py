@@ -104,9 +104,9 @@ class HostInterface:
         return P.link_local_address(self.mac, self.ipv6)
 
 
-@dataclass
+@dataclass(slots=True)
 class RxPacket:
-    """An IP packet delivered to an upper layer."""
+    """An IP packet delivered to an upper layer (one per packet received: slots make it quicker to build)."""
     v6: bool
     src: int
     dst: int
@@ -245,7 +245,8 @@ class NeighborCache:
 
 
 _IPV4_FIELDS = P._IPV4.unpack_fields
-_IPV4_UDP_FIELDS = P.IPV4_UDP.unpack_from
+# The destination MAC (its high 16 and low 32 bits), the EtherType, then the IPv4 and UDP headers (P.IPV4_UDP).
+_ETH_IPV4_UDP_FIELDS = struct.Struct("!HI6xH" + P.IPV4_UDP.format[1:]).unpack_from
 _IPV4_UDP_FRAME = P.ipv4_udp_frame
 _ETH_IPV4 = P.ETH_IPV4
 _UDP_FIELDS = P._UDP.unpack_fields
@@ -302,6 +303,7 @@ class Host:
         self.nd_cache = self.nd.entries
         self.protocols: dict[tuple[bool, int], Callable[[RxPacket], None]] = {}
         self.udp_sockets: dict[int, Callable[[RxPacket, int, int, bytes], None]] = {}
+        self._udp_no_packet: dict[int, Callable] = {}    # handlers bound with packet=False, by port
         self.icmp_listeners: list[Callable[[IcmpNotice], None]] = []
         self.events: deque[tuple[int, str]] = deque(maxlen=EVENT_LOG_MAX)
         self.ident = 0
@@ -463,7 +465,9 @@ class Host:
         self._rx_fate = None
         if self.packet_sockets:
             self._rx_tapped = self._to_packet_sockets(port, frame)
-        self._receive(port, frame)
+        # (frame[23] is the IPv4 protocol of a header without options: TCP and the rest go straight on)
+        if len(frame) < 42 or frame[23] != _IP_UDP or not self._udp4_input(port, frame):
+            self._receive(port, frame)
         self._rx_tapped = False
         if self._rx_unclaimed:
             self._rx_unclaimed = []
@@ -532,13 +536,10 @@ class Host:
             self.drop(DropReason.NOT_FOR_US, "frame for another MAC", port)
             return
         etype = int.from_bytes(frame[12:14], "big")
-        if etype == _ETH_IPV4:
-            # (frame[23] is the protocol of a header without options: TCP and the rest go straight on)
-            if len(frame) < 42 or frame[23] != _IP_UDP or not self._udp4_input(iface, frame, dst):
-                self._ipv4_input(iface, frame[14:], dst)
-            return
         payload = frame[14:]
-        if etype == P.ETH_ARP:
+        if etype == _ETH_IPV4:
+            self._ipv4_input(iface, payload, dst)
+        elif etype == P.ETH_ARP:
             self._arp_input(iface, payload)
         elif etype == P.ETH_IPV6:
             self._ipv6_input(iface, payload, dst)
@@ -689,18 +690,25 @@ class Host:
 
     # ------------------------------------------------------------------ IPv4 input
 
-    def _udp4_input(self, iface: HostInterface, frame: bytes, l2_dst: int) -> bool:
-        """The commonest frame, taken in one step: a whole, unfragmented IPv4 datagram without options to
-        one of our addresses, carrying UDP to an open port, both checksums right. Its IPv4 and UDP headers
-        are read with one unpack and the checksums summed from their fields (see packets.ipv4_udp_frame).
+    def _udp4_input(self, port: int, frame: bytes) -> bool:
+        """The commonest frame, taken in one step from the link: a frame to the interface's MAC (or a group)
+        with a whole, unfragmented IPv4 datagram without options to one of our addresses, carrying UDP to an
+        open port, both checksums right. Its Ethernet, IPv4 and UDP headers are read with one unpack and the
+        checksums summed from their fields (see packets.ipv4_udp_frame).
 
-        Returns False, having done nothing, for any other frame: _ipv4_input then takes it from the start
-        and makes every check in its order, so drops, their reasons and ICMP errors are its own.
+        Returns False, having done nothing, for any other frame: _receive then takes it from the start and
+        makes every check in its order, so drops, their reasons and ICMP errors are its own.
         The frame has the 42 bytes of the three headers (the caller checked)."""
-        vihl, tos, total, ident, frag, ttl, proto, ck, src, dst, sport, dport, length, udp_ck = \
-            _IPV4_UDP_FIELDS(frame, 14)
-        if vihl != 0x45 or proto != _IP_UDP or frag & 0x3FFF or not 28 <= total <= len(frame) - 14 \
-                or not 8 <= length <= total - 20:
+        iface = self._interfaces.get(port)
+        if iface is None:
+            return False
+        mac_hi, mac_lo, etype, vihl, tos, total, ident, frag, ttl, proto, ck, src, dst, sport, dport, length, \
+            udp_ck = _ETH_IPV4_UDP_FIELDS(frame)
+        if etype != _ETH_IPV4 or vihl != 0x45 or proto != _IP_UDP or frag & 0x3FFF \
+                or not 28 <= total <= len(frame) - 14 or not 8 <= length <= total - 20:
+            return False
+        group = mac_hi & 0x100              # the I/G bit of the destination MAC: a broadcast or multicast
+        if not group and (mac_hi << 32 | mac_lo) != iface.mac:
             return False
         # internet_checksum of the header is 0: its words (nonzero: the version is 4) sum to a multiple of 0xFFFF.
         if ((vihl << 8 | tos) + total + ident + frag + (ttl << 8 | proto) + ck + src + dst) % 0xFFFF:
@@ -711,17 +719,20 @@ class Host:
         handler = self.udp_sockets.get(dport)
         if handler is None:
             return False
-        end = 14 + total
-        payload = frame[34:end]
+        data = frame[42:34 + length]
         if udp_ck:                  # R29: zero is "no checksum" over IPv4; else verify_transport's sum
-            value = int.from_bytes(payload if length == total - 20 else payload[:length], "big")
+            value = int.from_bytes(data, "big")
             if length & 1:
                 value <<= 8
-            if (src + dst + _IP_UDP + length + value) % 0xFFFF:
+            # the pseudo header, then the UDP header (its length again) and the data
+            if (src + dst + _IP_UDP + length + sport + dport + length + udp_ck + value) % 0xFFFF:
                 return False
-        datagram = frame[14:end]
-        handler(RxPacket(False, src, dst, _IP_UDP, payload, ttl, datagram, iface, bool((l2_dst >> 40) & 1)),
-                sport, dport, payload[8:length])
+        if self._udp_no_packet.get(dport) is handler:
+            pkt = None              # the handler said it never reads the packet (udp_bind)
+        else:
+            end = 14 + total
+            pkt = RxPacket(False, src, dst, _IP_UDP, frame[34:end], ttl, frame[14:end], iface, group != 0)
+        handler(pkt, sport, dport, data)
         self.delivered += 1                 # deliver("udp"), inline
         if self._rx_fate is None:
             self._rx_fate = "delivered"
@@ -1028,12 +1039,22 @@ class Host:
 
     # ------------------------------------------------------------------ UDP (RFC 768)
 
-    def udp_bind(self, port: int, handler: Callable[[RxPacket, int, int, bytes], None]) -> None:
-        """handler(packet, source port, destination port, data) for datagrams to `port`."""
+    def udp_bind(self, port: int, handler: Callable[[RxPacket | None, int, int, bytes], None],
+                 packet: bool = True) -> None:
+        """handler(packet, source port, destination port, data) for datagrams to `port`. A handler that never
+        reads the packet may say so (packet=False): the datagrams taken in one step (_udp4_input) then come
+        with None, not with an RxPacket built for nothing."""
         self.udp_sockets[port] = handler
+        if packet:
+            self._udp_no_packet.pop(port, None)
+        else:
+            self._udp_no_packet[port] = handler     # (only while udp_sockets holds this same handler)
 
     def udp_send(self, dst: int, sport: int, dport: int, data: bytes, v6: bool = False, ttl: int | None = None,
-                 df: bool = False) -> str | None:
+                 df: bool = False, data_sum: int | None = None) -> str | None:
+        """Send a UDP datagram; returns None, or why it could not be sent. `data_sum` may say what
+        packets.word_sum(data) is (any int >= 0 equal to it modulo 0xFFFF), from an application that knows it
+        cheaper than summing the data; the checksum is the same either way."""
         if v6:
             r = self.route6(dst)
             if r is None:
@@ -1041,7 +1062,7 @@ class Host:
                 return "no route to host"
             src = self.source6(r[0], dst)
             return self.send_ipv6(dst, P.IP_UDP, P.udp(src, dst, sport, dport, data, v6=True), hop_limit=ttl, src=src)
-        if self._udp4_send(dst, sport, dport, data, ttl, df):
+        if self._udp4_send(dst, sport, dport, data, ttl, df, data_sum):
             return None
         r = self.route4(dst)
         if r is None:
@@ -1050,10 +1071,12 @@ class Host:
         src = r[0].ip4
         return self.send_ipv4(dst, P.IP_UDP, P.udp(src, dst, sport, dport, data), ttl=ttl, df=df, src=src)
 
-    def _udp4_send(self, dst: int, sport: int, dport: int, data: bytes, ttl: int | None, df: bool) -> bool:
+    def _udp4_send(self, dst: int, sport: int, dport: int, data: bytes, ttl: int | None, df: bool,
+                   data_sum: int | None = None) -> bool:
         """The commonest datagram, sent in one step: to a routed destination that is not ours, whose next hop
         is resolved, small enough for the interface with no path-MTU entries. The frame is what
-        udp -> send_ipv4 -> NeighborCache.send -> _l2_send make, built with one pack (ipv4_udp_frame).
+        udp -> send_ipv4 -> NeighborCache.send -> _l2_send make, built with one pack (ipv4_udp_frame), and
+        handed to the link's end at the interface, kept with the path while the interface keeps its link.
 
         Returns False, having done nothing (not even taken an IPv4 ID), for any other datagram or for values
         the pack refuses: the general path then sends it, or drops it, or says why it cannot."""
@@ -1064,7 +1087,7 @@ class Host:
                 return False
         iface = path.iface
         link = iface.link
-        entry = self.arp.entries.get(path.next_hop)
+        entry = self.arp_cache.get(path.next_hop)
         # (a df that is not a bool goes the general way too, which checks that it fits its one bit)
         if entry is None or entry[1] <= self.sim.now_ns or link is None or 28 + len(data) > iface.mtu \
                 or self.pmtu4.entries or (df is not False and df is not True):
@@ -1075,11 +1098,13 @@ class Host:
         ident = (self.ident + 1) & 0xFFFF
         try:
             frame = _IPV4_UDP_FRAME(path.eth, path.src, dst, sport, dport, data, ident,
-                                    self.default_ttl if ttl is None else ttl, df)
+                                    self.default_ttl if ttl is None else ttl, df, data_sum)
         except (TypeError, struct.error):
             return False
         self.ident = ident                  # what _new_ident does
-        link.send(self, iface.port, frame)
+        if link is not path.link:
+            path.link, path.transmit = link, _transmitter(link, self, iface.port)
+        path.transmit(frame)
         return True
 
     def _udp4_path(self, dst: int) -> "_Udp4Path | None":
@@ -1120,14 +1145,25 @@ class Host:
 
 
 class _Udp4Path:
-    """Where UDP datagrams to one IPv4 destination go (interface, next hop, source address), and the
-    Ethernet header last made for them with the MAC addresses it was made for."""
-    __slots__ = ("iface", "next_hop", "src", "dst_mac", "src_mac", "eth")
+    """Where UDP datagrams to one IPv4 destination go (interface, next hop, source address), the Ethernet
+    header last made for them with the MAC addresses it was made for, and the link last used with what puts
+    a frame on it."""
+    __slots__ = ("iface", "next_hop", "src", "dst_mac", "src_mac", "eth", "link", "transmit")
 
     def __init__(self, iface: HostInterface, next_hop: int, src: int):
         self.iface, self.next_hop, self.src = iface, next_hop, src
         self.dst_mac = self.src_mac = -1          # no header made yet
         self.eth = b""
+        self.link = self.transmit = None          # no frame sent yet
+
+
+def _transmitter(link, host: Host, port: int) -> Callable[[bytes], None]:
+    """What link.send(host, port, frame) does, as one call taking the frame: the transmit of the link's end
+    at the port (found once, not for every frame), or a call of send for a link that has no ends."""
+    end = getattr(link, "end", None)
+    if end is None:
+        return lambda frame: link.send(host, port, frame)
+    return end(host, port).transmit
 
 
 def _nd_option(options: bytes, kind: int) -> int | None:
