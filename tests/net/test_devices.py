@@ -183,7 +183,7 @@ def test_arrivals_at_devices_are_the_devices_own_events_and_count_as_frames_in_f
     assert to_r1.arrival == net.devices["r1"].frame_arrives and to_h1.arrival is LinkEnd._arrive
     to_r1.transmit(bytes(60))
     to_h1.transmit(bytes(60))
-    assert sorted(e[2].__name__ for e in net.sim._queue) == ["_arrive", "frame_arrives"]
+    assert sorted(fn.__name__ for fn, _ in net.sim.pending_calls()) == ["_arrive", "frame_arrives"]
     assert "frame_arrives" in ARRIVALS and net.summary().on_links == 2
 
 
