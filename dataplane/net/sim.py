@@ -124,7 +124,7 @@ NO_LIMIT = 1 << (400 + SEQ_BITS)
 class Simulator:
     def __init__(self, seed: int = 1, max_frames: int = 2_000_000):
         self.now_ns = 0
-        # The heap of the keys of scheduled events, and what each key runs: key -> (fn, args). A cancelled event
+        # The heap of the keys of scheduled events, and each key's event: key -> (time, fn, args). A cancelled event
         # leaves _events at once, while its key stays in the heap (removing one from the middle costs O(n)); the
         # heap is rebuilt without the dead keys once they are most of it, so that a timer re-armed on every ACK
         # does not leave a heap of dead keys behind (asyncio does the same).
@@ -153,8 +153,9 @@ class Simulator:
         seq = self._seq = self._seq + 1
         delay = int(delay_ns)
         now = self.now_ns
-        key = (now + delay if delay > 0 else now) << SEQ_BITS | seq
-        self._events[key] = (fn, args)
+        time = now + delay if delay > 0 else now
+        key = time << SEQ_BITS | seq
+        self._events[key] = (time, fn, args)
         heappush(self._queue, key)
         return key
 
@@ -163,8 +164,9 @@ class Simulator:
         seq = self._seq = self._seq + 1
         now = self.now_ns
         delay = int(time_ns - now)
-        key = (now + delay if delay > 0 else now) << SEQ_BITS | seq
-        self._events[key] = (fn, args)
+        time = now + delay if delay > 0 else now
+        key = time << SEQ_BITS | seq
+        self._events[key] = (time, fn, args)
         heappush(self._queue, key)
         return key
 
@@ -199,16 +201,16 @@ class Simulator:
         n = self.events_run
         try:
             while q:
-                key = q[0]
+                key = heappop(q)
                 if key >= limit:
+                    heappush(q, key)     # not due yet: back in the queue
                     break
-                heappop(q)
                 event = take(key, None)
                 if event is None:        # cancelled
                     continue
-                self.now_ns = key >> SEQ_BITS
+                self.now_ns, fn, args = event
                 n += 1
-                event[0](*event[1])
+                fn(*args)
                 if progress is not None and n % 4096 == 0:
                     self.events_run = n
                     progress(self.now_ns)
@@ -228,7 +230,7 @@ class Simulator:
 
     def pending_calls(self):
         """What the scheduled events will call, as (fn, args), in no particular order."""
-        return self._events.values()
+        return [(fn, args) for _time, fn, args in self._events.values()]
 
     def next_event_ns(self) -> int | None:
         """When the next event is due (None: nothing is scheduled), for running until something is done."""
@@ -236,7 +238,7 @@ class Simulator:
         events = self._events
         while q and q[0] not in events:
             heapq.heappop(q)             # a cancelled event's key
-        return q[0] >> SEQ_BITS if q else None
+        return events[q[0]][0] if q else None
 
 
 class LinkEnd:
@@ -318,9 +320,9 @@ class LinkEnd:
             arrival = now
         key = arrival << SEQ_BITS | seq
         if number is None:
-            sim._events[key] = (self.arrival, (self, frame))
+            sim._events[key] = (arrival, self.arrival, (self, frame))
         else:
-            sim._events[key] = (LinkEnd._arrive_numbered, (self, frame, number))
+            sim._events[key] = (arrival, LinkEnd._arrive_numbered, (self, frame, number))
         heappush(sim._queue, key)
 
     def _arrive(self, frame: bytes, number=None) -> None:
