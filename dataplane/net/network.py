@@ -377,7 +377,7 @@ class Summary:
     def of(cls, net: Network) -> "Summary":
         sim, ledger = net.sim, net.sim.ledger
         # A frame on a link (queued, being sent or propagating) is one pending arrival event.
-        on_links = sum(1 for e in sim._queue if e[4] and getattr(e[2], "__name__", "") in ARRIVALS)
+        on_links = sum(1 for fn, _ in sim.pending_calls() if getattr(fn, "__name__", "") in ARRIVALS)
         s = cls(net.topo.name, sim.now_ns, sim.events_run, len(net.topo.nodes), len(net.links), ledger.transmitted,
                 ledger.arrived, ledger.link_drops, on_links, dict(ledger.fates),
                 ledger.drops_by_reason(), ledger.drops_by_reason(copies=True), ledger.drops_by_node(),

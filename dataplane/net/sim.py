@@ -23,6 +23,7 @@ reason and time.
 from __future__ import annotations
 
 import heapq
+import math
 import random
 from heapq import heappop, heappush
 from collections import deque
@@ -111,15 +112,25 @@ class Ledger:
         return self.arrived - sum(self.fates.values())
 
 
+# An event's place in the queue is one int, its key: time << SEQ_BITS | sequence number. The heap then
+# compares plain ints, not lists, and keys are unique, so events at the same time run in the order they were
+# scheduled. 2**48 events are more than any run schedules; a time needs no bound.
+SEQ_BITS = 48
+
+# The key no event reaches: run()'s limit when it runs until the queue is empty (a time of 2**400 ns).
+NO_LIMIT = 1 << (400 + SEQ_BITS)
+
+
 class Simulator:
     def __init__(self, seed: int = 1, max_frames: int = 2_000_000):
         self.now_ns = 0
-        self._queue: list = []
+        # The heap of the keys of scheduled events, and each key's event: key -> (time, fn, args). A cancelled event
+        # leaves _events at once, while its key stays in the heap (removing one from the middle costs O(n)); the
+        # heap is rebuilt without the dead keys once they are most of it, so that a timer re-armed on every ACK
+        # does not leave a heap of dead keys behind (asyncio does the same).
+        self._queue: list[int] = []
+        self._events: dict[int, tuple] = {}
         self._seq = 0
-        # Cancelled entries stay in the heap (removing one from the middle costs O(n)); they are
-        # counted, and the heap is rebuilt without them once they are most of it, so that a timer
-        # re-armed on every ACK does not leave a heap of dead entries behind (asyncio does the same).
-        self._cancelled = 0
         self.seed = seed
         self.ledger = Ledger()
         self.max_frames = max_frames
@@ -137,80 +148,97 @@ class Simulator:
         for w in self.watchers:
             w(kind, *details)
 
-    def schedule(self, delay_ns: int, fn: Callable, *args) -> list:
-        """Run fn(*args) delay_ns from now; returns a handle that cancel() accepts.
-
-        An entry is [time, sequence number, fn, args, alive]: the sequence number makes every key unique, so
-        entries with the same time run in the order they were scheduled and fn is never compared."""
-        self._seq += 1
+    def schedule(self, delay_ns: int, fn: Callable, *args) -> int:
+        """Run fn(*args) delay_ns from now; returns a handle (the event's key) that cancel() accepts."""
+        seq = self._seq = self._seq + 1
         delay = int(delay_ns)
         now = self.now_ns
-        entry = [now + delay if delay > 0 else now, self._seq, fn, args, True]
-        heappush(self._queue, entry)
-        return entry
+        time = now + delay if delay > 0 else now
+        key = time << SEQ_BITS | seq
+        self._events[key] = (time, fn, args)
+        heappush(self._queue, key)
+        return key
 
-    def at(self, time_ns: int, fn: Callable, *args) -> list:
+    def at(self, time_ns: int, fn: Callable, *args) -> int:
         """Run fn(*args) at time_ns (now if that is past): schedule(time_ns - now), in one call."""
-        self._seq += 1
+        seq = self._seq = self._seq + 1
         now = self.now_ns
         delay = int(time_ns - now)
-        entry = [now + delay if delay > 0 else now, self._seq, fn, args, True]
-        heappush(self._queue, entry)
-        return entry
+        time = now + delay if delay > 0 else now
+        key = time << SEQ_BITS | seq
+        self._events[key] = (time, fn, args)
+        heappush(self._queue, key)
+        return key
 
-    # The heap is compacted when it holds more than this many entries and over half are cancelled.
+    # The heap is compacted when it holds more than this many dead keys and they are over half of it.
     COMPACT_MIN = 256
 
     def cancel(self, handle) -> None:
-        if handle is None or not handle[4]:
+        """The event does not run (nothing happens if it has run or was cancelled already)."""
+        events = self._events
+        if handle is None or events.pop(handle, None) is None:
             return
-        handle[4] = False
-        self._cancelled += 1
-        if self._cancelled > self.COMPACT_MIN and 2 * self._cancelled > len(self._queue):
-            self._queue[:] = [e for e in self._queue if e[4]]   # in place: run() may hold the list
-            heapq.heapify(self._queue)
-            self._cancelled = 0
+        q = self._queue
+        dead = len(q) - len(events)
+        if dead > self.COMPACT_MIN and 2 * dead > len(q):
+            q[:] = list(events)          # in place: run() may hold the list
+            heapq.heapify(q)
 
     def run(self, until_ns: int | None = None, progress: Callable[[int], None] | None = None) -> None:
         if self.stopped_by is not None:
             return                       # a run stopped by the frame limit does not resume
         q = self._queue
+        take = self._events.pop
         ledger = self.ledger
         max_frames = self.max_frames
-        until = until_ns if until_ns is not None else float("inf")
-        while q:
-            entry = q[0]
-            if entry[0] > until:
-                break
-            heappop(q)
-            if not entry[4]:
-                self._cancelled -= 1
-                continue
-            entry[4] = False                 # ran: cancelling it now is a no-op, not a dead entry
-            self.now_ns = entry[0]
-            self.events_run += 1
-            entry[2](*entry[3])
-            if progress is not None and self.events_run % 4096 == 0:
-                progress(self.now_ns)
-            if ledger.transmitted > max_frames:
-                # The events stay queued, so what is still on the links is counted as in flight.
-                self.stopped_by = (f"stopped after {self.max_frames} frames on links (a forwarding loop or a "
-                                   f"storm); raise the limit with max_frames")
-                break
+        if until_ns is not None:
+            # Times are whole nanoseconds: a time given as a float is the nanosecond it falls in; inf is no limit.
+            until_ns = None if until_ns == math.inf else math.floor(until_ns)
+        # The keys of the events due by until_ns (those whose time is not later) are below `limit`.
+        limit = NO_LIMIT if until_ns is None else (until_ns + 1) << SEQ_BITS
+        # The count of events run is kept in a local and written back before anyone outside can look at it:
+        # before progress() and when the loop ends, however it ends.
+        n = self.events_run
+        try:
+            while q:
+                key = heappop(q)
+                if key >= limit:
+                    heappush(q, key)     # not due yet: back in the queue
+                    break
+                event = take(key, None)
+                if event is None:        # cancelled
+                    continue
+                self.now_ns, fn, args = event
+                n += 1
+                fn(*args)
+                if progress is not None and n % 4096 == 0:
+                    self.events_run = n
+                    progress(self.now_ns)
+                if ledger.transmitted > max_frames:
+                    # The events stay queued, so what is still on the links is counted as in flight.
+                    self.stopped_by = (f"stopped after {self.max_frames} frames on links (a forwarding loop or a "
+                                       f"storm); raise the limit with max_frames")
+                    break
+        finally:
+            self.events_run = n
         if until_ns is not None and self.stopped_by is None:
             self.now_ns = max(self.now_ns, until_ns)
 
     @property
     def pending(self) -> int:
-        return len(self._queue) - self._cancelled
+        return len(self._events)
+
+    def pending_calls(self):
+        """What the scheduled events will call, as (fn, args), in no particular order."""
+        return [(fn, args) for _time, fn, args in self._events.values()]
 
     def next_event_ns(self) -> int | None:
         """When the next event is due (None: nothing is scheduled), for running until something is done."""
         q = self._queue
-        while q and not q[0][4]:
-            heapq.heappop(q)
-            self._cancelled -= 1
-        return q[0][0] if q else None
+        events = self._events
+        while q and q[0] not in events:
+            heapq.heappop(q)             # a cancelled event's key
+        return events[q[0]][0] if q else None
 
 
 class LinkEnd:
@@ -290,11 +318,12 @@ class LinkEnd:
             arrival = now + int(arrival - now)
         if arrival < now:
             arrival = now
+        key = arrival << SEQ_BITS | seq
         if number is None:
-            entry = [arrival, seq, self.arrival, (self, frame), True]
+            sim._events[key] = (arrival, self.arrival, (self, frame))
         else:
-            entry = [arrival, seq, LinkEnd._arrive_numbered, (self, frame, number), True]
-        heappush(sim._queue, entry)
+            sim._events[key] = (arrival, LinkEnd._arrive_numbered, (self, frame, number))
+        heappush(sim._queue, key)
 
     def _arrive(self, frame: bytes, number=None) -> None:
         """The frame reaches the far end (an event; network.ARRIVALS names it, to count frames in flight)."""

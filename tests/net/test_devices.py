@@ -151,6 +151,9 @@ def busy_line_run(tmp_path, general: bool) -> dict:
     net = line_network(tmp_path)
     if general:
         general_arrivals(net)
+    sent = []
+    for link in net.links.values():
+        link.observers.append(lambda link, end, frame: sent.append((net.sim.now_ns, link.name, end.index, frame)))
     apps = net.schedule_traffic()
     burst = UdpFlow(net, "h1", "h2", count=60, size=1000, interval_ns=100_000).start(10 * MS)
     r2_r3 = net.links["r2-r3"]
@@ -162,7 +165,8 @@ def busy_line_run(tmp_path, general: bool) -> dict:
             "drops": [(d.time_ns, d.node, d.reason, d.detail, d.port, d.copy) for d in net.sim.ledger.drops],
             "links": [(l.link, l.src, l.dst, l.frames, l.bytes, l.dropped) for l in link_stats(net)],
             "received": {name: d.received for name, d in net.devices.items()},
-            "apps": [app.render() for app in apps], "burst": list(burst.received)}
+            "apps": [app.render() for app in apps], "burst": list(burst.received), "sent": sent,
+            "end": (net.sim.now_ns, net.sim.pending, net.sim.next_event_ns())}
 
 
 def test_devices_taking_frames_from_links_keep_every_book_of_the_general_way(tmp_path):
@@ -174,6 +178,37 @@ def test_devices_taking_frames_from_links_keep_every_book_of_the_general_way(tmp
     assert not fused["problems"] and fused["burst"]
 
 
+def odd_outputs_run(general: bool) -> dict:
+    """The line topology's traffic with r2's pipeline sending what it gets out of an unlinked port, then out of
+    two ports at once, then dropping it while sending it on: the books of the run."""
+    net = line_network()
+    if general:
+        general_arrivals(net)
+    r2 = net.devices["r2"]
+    calls = []
+
+    def odd(port, data):
+        calls.append(port)
+        kind = len(calls) % 3
+        if kind == 0:
+            return [(9, data)], []                      # a port with no link
+        if kind == 1:
+            return [(1, data), (2, data)], []           # back and on
+        return [(2, data)], [(DropReason.CONSUMED, "kept a copy")]
+    r2.device.process_raw = odd
+    net.schedule_traffic()
+    net.run()
+    s = net.summary()
+    return {"summary": s.render(), "events": s.events, "fates": s.fates, "calls": calls,
+            "drops": [(d.time_ns, d.node, d.reason, d.detail, d.port, d.copy) for d in net.sim.ledger.drops]}
+
+
+def test_frames_a_pipeline_does_not_simply_forward_keep_the_books_of_the_general_way():
+    fused, general = odd_outputs_run(False), odd_outputs_run(True)
+    assert fused == general and fused["calls"]
+    assert ("r2", DropReason.LINK_DOWN, "port 9 has no link") in {d[1:4] for d in fused["drops"]}
+
+
 def test_arrivals_at_devices_are_the_devices_own_events_and_count_as_frames_in_flight():
     from dataplane.net.network import ARRIVALS
     from dataplane.net.sim import LinkEnd
@@ -183,7 +218,7 @@ def test_arrivals_at_devices_are_the_devices_own_events_and_count_as_frames_in_f
     assert to_r1.arrival == net.devices["r1"].frame_arrives and to_h1.arrival is LinkEnd._arrive
     to_r1.transmit(bytes(60))
     to_h1.transmit(bytes(60))
-    assert sorted(e[2].__name__ for e in net.sim._queue) == ["_arrive", "frame_arrives"]
+    assert sorted(fn.__name__ for fn, _ in net.sim.pending_calls()) == ["_arrive", "frame_arrives"]
     assert "frame_arrives" in ARRIVALS and net.summary().on_links == 2
 
 

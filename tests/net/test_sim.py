@@ -245,8 +245,8 @@ def test_frames_in_flight_are_counted_by_their_arrival_events():
     sim, a, b, link = pair(latency_ns=1000)
     link.send(a, 1, frame(60))
     link.send(b, 1, frame(60))
-    assert [e[2].__name__ for e in sim._queue if e[4]] == ["_arrive", "_arrive"]
-    assert all(e[2].__name__ in ARRIVALS for e in sim._queue)
+    assert [fn.__name__ for fn, _ in sim.pending_calls()] == ["_arrive", "_arrive"]
+    assert all(fn.__name__ in ARRIVALS for fn, _ in sim.pending_calls())
 
 
 @pytest.mark.parametrize("bandwidth", [1e9, 100e6, 10e6, 3e8, 1.0])
@@ -270,3 +270,61 @@ def test_a_latency_given_in_a_float_arrives_in_whole_nanoseconds():
     link.send(a, 1, frame(10))
     sim.run()
     assert b.got == [(12, frame(10))] and type(sim.now_ns) is int
+
+
+def test_the_events_run_are_counted_when_an_event_raises_and_the_run_resumes():
+    sim = Simulator()
+    ran = []
+
+    def boom():
+        raise RuntimeError("a bug")
+    sim.schedule(1, ran.append, 1)
+    sim.schedule(2, boom)
+    sim.schedule(3, ran.append, 3)
+    with pytest.raises(RuntimeError):
+        sim.run()
+    assert sim.events_run == 2 and sim.now_ns == 2 and sim.pending == 1
+    sim.run()
+    assert ran == [1, 3] and sim.events_run == 3
+
+
+def test_progress_sees_the_count_of_events_run_so_far():
+    sim = Simulator()
+    for i in range(10_000):
+        sim.schedule(i, lambda: None)
+    seen = []
+    sim.run(progress=lambda now: seen.append((now, sim.events_run)))
+    assert seen == [(4095, 4096), (8191, 8192)] and sim.events_run == 10_000
+
+
+def test_an_event_cancelled_by_the_event_before_it_at_the_same_time_does_not_run():
+    sim = Simulator()
+    ran = []
+    later = []
+    sim.schedule(5, lambda: sim.cancel(later[0]))
+    later.append(sim.schedule(5, ran.append, "cancelled"))
+    sim.schedule(5, ran.append, "runs")
+    sim.run()
+    assert ran == ["runs"] and sim.events_run == 2 and sim.pending == 0
+
+
+def test_a_float_until_is_the_nanosecond_it_falls_in():
+    sim = Simulator()
+    ran = []
+    for t in (20, 21):
+        sim.schedule(t, ran.append, t)
+    sim.run(until_ns=20.9)
+    assert ran == [20] and sim.now_ns == 20 and sim.next_event_ns() == 21
+    sim.schedule(1, ran.append, "next")           # from a whole nanosecond, as every time is
+    sim.run(until_ns=float("inf"))
+    assert ran == [20, 21, "next"] and sim.now_ns == 21
+
+
+def test_events_far_in_the_future_keep_their_order():
+    sim = Simulator()
+    order = []
+    for t in (3 * 10**18, 10**18, 2**70, 10**18):
+        sim.at(t, order.append, t)
+    assert sim.next_event_ns() == 10**18
+    sim.run()
+    assert order == [10**18, 10**18, 3 * 10**18, 2**70] and sim.now_ns == 2**70
