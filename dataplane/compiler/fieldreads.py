@@ -162,6 +162,36 @@ def _kept_bits(stmt) -> tuple[str, int] | None:
     return None
 
 
+def _field_write(stmt) -> tuple[tuple, tuple] | None:
+    """`h = h & C | Y << s` that writes one whole field, the bits s .. s+w-1 that C clears, with a value Y
+    that surely fits them: (the field's read key (h, s, mask), where Y is); else None. Reading the field
+    after the write gives Y. The header's top field (C clears every bit from s up) is left out."""
+    kept = _kept_bits(stmt)
+    if kept is None:
+        return None
+    base, keep = kept
+    value = stmt.value
+    field = "right" if _is_and_of(value.left, base) else "left"
+    new = getattr(value, field)
+    if isinstance(new, ast.BinOp) and isinstance(new.op, ast.LShift) and _constant(new.right):
+        shift, where, y = new.right.value, (new, "left", None), new.left
+    else:
+        shift, where, y = 0, (value, field, None), new
+    width = 0
+    while not keep >> (shift + width) & 1 and shift + width < keep.bit_length():
+        width += 1
+    mask = (1 << width) - 1
+    bits = possible_bits(y)
+    if not width or shift + width >= keep.bit_length() or bits is None or bits & ~mask or isinstance(y, ast.Constant):
+        return None
+    return (base, shift, mask), where
+
+
+def _is_and_of(node, base: str) -> bool:
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd) and isinstance(node.left, ast.Name) \
+        and node.left.id == base
+
+
 def possible_bits(node) -> int | None:
     """A mask of the bits that node's value may have set, when it is surely a non-negative int: a
     constant, `x & c`, shifts by constants, `|` and `^` of such; else None."""
@@ -259,6 +289,13 @@ class _Availability:
             env = _killed(env, stored_names(stmt), _kept_bits(stmt))
             if own_key is not None and own_key[0] not in stored_names(stmt) and own_key not in env:
                 env[own_key] = stmt.targets[0].id
+            written = _field_write(stmt)
+            if written is not None:
+                # The field now holds the value written: a later read of it reuses that (a site of its own).
+                key, where = written
+                site = _Site(key, where, stmt, stmts)
+                self.sites.append(site)
+                env[key] = site
             return env
         if isinstance(stmt, (ast.Pass, ast.Break, ast.Continue)):
             return None if isinstance(stmt, _TERMINATORS) else env

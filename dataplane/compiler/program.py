@@ -471,7 +471,9 @@ class ProgramCompiler:
                 "ExternCall, DigestSent, Log, Emit, Exit, ProfileSelect)")
         em.line("from dataplane.runtime.trace import ParserState as ParserStateEv")
         em.line("from dataplane.runtime.profiles import selector_hash")
-        em.line("from dataplane.runtime.hashing import crc16, crc32")
+        # zlib's own crc32 (what dataplane.runtime.hashing.crc32 returns), without a Python call around it.
+        em.line("from dataplane.runtime.hashing import crc16")
+        em.line("from zlib import crc32")
         em.line("")
         for key, names in state.constants.items():
             em.line(f"{key} = {names!r}")

@@ -622,6 +622,12 @@ def _inline_pairs(fn: ast.FunctionDef) -> bool:
     # and no code sees its locals after.
     raise_only = all(isinstance(h.type, ast.Name) and h.type.id in _RAISED_BY_RAISE_ONLY
                      for h in ast.walk(fn) if isinstance(h, ast.ExceptHandler))
+    # The tries around each statement list inside a try's body: what it raises may reach their handlers.
+    enclosing: dict[int, list] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Try):
+            for block in [node.body] + [b for inner in node.body for b in _statement_lists(inner)]:
+                enclosing.setdefault(id(block), []).append(node)
     pairs = []
     for body in _statement_lists(fn):
         for i, (first, second) in enumerate(zip(body, body[1:])):
@@ -630,7 +636,8 @@ def _inline_pairs(fn: ast.FunctionDef) -> bool:
                 name = first.targets[0].id
                 read = _sole_unconditional_read(second, name)
                 if read is not None:
-                    pairs.append((body, first, name, read, raise_only and _last_to_read(body, i + 1, name)))
+                    unseen = all(_handlers_return_without_reading(t, name) for t in enclosing.get(id(body), ()))
+                    pairs.append((body, first, name, read, _last_to_read(body, i + 1, name, raise_only, unseen)))
     paired: dict[str, int] = {}
     for _body, _first, name, _read, _last in pairs:
         paired[name] = paired.get(name, 0) + 1
@@ -658,19 +665,30 @@ def _copies(stmt, name: str) -> bool:
         and isinstance(stmt.value, ast.Name) and stmt.value.id == name
 
 
-def _last_to_read(body: list, i: int, name: str) -> bool:
-    """Whether body[i] is the last statement to read the value `name` has before it: it stores `name` with
-    a pure value (it cannot raise, so no handler sees the old value), or the rest of body never reads
-    `name`, never raises (a handler might read it) and ends in a return. The caller has made sure that
-    only `raise` statements reach the function's handlers."""
+def _last_to_read(body: list, i: int, name: str, raise_only: bool, unseen: bool) -> bool:
+    """Whether body[i] is the last statement to read the value `name` has before it, and no handler can see
+    that value after it:
+
+    - body[i] stores `name` with a pure value, and only `raise` statements reach the function's handlers
+      (raise_only): it cannot raise, and nothing reads the value after it;
+    - or the rest of body never reads `name` and ends in a return on every path, and the handlers of the
+      tries around body neither read `name` nor let control go on past them (unseen): what body[i] and
+      the rest raise leaves the function or meets a handler that does not read the value."""
     stmt = body[i]
     if sum(1 for n in ast.walk(stmt) if isinstance(n, ast.Name) and n.id == name) != 1 + _stores_only(stmt, name):
         return False        # it reads the value elsewhere too (an if's branches)
     if _stores_only(stmt, name):
-        return True
+        return raise_only
     rest = body[i + 1:]
-    return _returns(rest) and not any(name in _loads(s) for s in rest) \
-        and not any(isinstance(n, (ast.FunctionDef, ast.Lambda, ast.Raise)) for s in body[i:] for n in ast.walk(s))
+    return unseen and _returns(rest) and not any(name in _loads(s) for s in rest) \
+        and not any(isinstance(n, (ast.FunctionDef, ast.Lambda)) for s in body[i:] for n in ast.walk(s))
+
+
+def _handlers_return_without_reading(stmt: ast.Try, name: str) -> bool:
+    """Whether every handler of the try ends in a return on every path without reading `name` (and no
+    finally block runs after them)."""
+    return not stmt.finalbody and all(_returns(h.body) and not any(name in _loads(s) for s in h.body)
+                                      for h in stmt.handlers)
 
 
 def _stores_only(stmt, name: str) -> bool:

@@ -403,17 +403,20 @@ def test_a_value_with_effects_moves_only_into_a_plain_copy():
 
 
 def test_a_value_read_where_a_handler_may_see_it_stays():
-    out = simplified("""
+    src = """
     def f(a, b):
         try:
             x = a + 1
+            y = x * 2
             if b:
                 raise ExitControl
-            return x
+            return y
         except ExitControl:
             return x
-    """)
+    """
+    out = simplified(src)
     assert "x = a + 1" in out
+    assert run(out, 1, True) == run(textwrap.dedent(src), 1, True) == 2
 
 
 def test_a_last_elif_that_does_nothing_goes_and_an_empty_if_branch_turns_round():
@@ -445,3 +448,28 @@ def test_a_last_elif_that_does_nothing_goes_and_an_empty_if_branch_turns_round()
         except UnboundLocalError:
             continue
         assert run(out, *args) == expected
+
+
+def test_a_value_moves_inside_a_try_whose_handlers_return_without_reading_it():
+    src = """
+    def f(a, b):
+        try:
+            if b:
+                x = a
+                raise ParserStop
+            x = a + 1
+            y = x * 2
+            return y
+        except ParserStop:
+            return 0
+    """
+    namespace = {"ParserStop": type("ParserStop", (Exception,), {})}
+    out = simplified(src)
+    assert "x = a + 1" not in out and "return (a + 1) * 2" in out
+    exec(out, namespace)
+    assert namespace["f"](3, False) == 8 and namespace["f"](3, True) == 0
+    # A handler that reads x sees the value it had where the exception was raised: x stays.
+    out = simplified(src.replace("return 0", "return x"))
+    assert "x = a + 1" in out
+    exec(out, namespace)
+    assert namespace["f"](3, False) == 8 and namespace["f"](3, True) == 3
