@@ -37,8 +37,6 @@ def fold_end_around_carries(fn: ast.FunctionDef) -> None:
             body = getattr(node, field, None)
             if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
                 setattr(node, field, _folded(body))
-        for handler in getattr(node, "handlers", []):
-            handler.body = _folded(handler.body)
 
 
 def _folded(body: list) -> list:

@@ -56,14 +56,13 @@ def merge_select_keys(fn: ast.FunctionDef) -> None:
 
 
 def _statement_lists(fn) -> list[list]:
+    """Every list of statements in fn, once (a handler's body is that of its ExceptHandler node)."""
     lists = []
     for node in ast.walk(fn):
         for field in ("body", "orelse", "finalbody"):
             block = getattr(node, field, None)
             if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
                 lists.append(block)
-        for handler in getattr(node, "handlers", []):
-            lists.append(handler.body)
     return lists
 
 
@@ -79,7 +78,14 @@ def _select_before(body: list, j: int):
     """If body[j] is an if/elif chain testing two or more key reads of one header that come right before
     it (see the module doc): (where the reads start, {key: (shift, mask)} in order, the ifs of the chain,
     each case's {key: (mask, value)}); else None."""
-    tested = _load_counts(body[j].test)
+    tested: set[str] = set()
+    stmt = body[j]
+    while True:         # the names the chain's tests read (a case may leave a key out)
+        tested.update(_load_counts(stmt.test))
+        if len(stmt.orelse) == 1 and isinstance(stmt.orelse[0], ast.If):
+            stmt = stmt.orelse[0]
+        else:
+            break
     keys: dict[str, tuple[int, int]] = {}
     header = None
     i = j

@@ -149,3 +149,19 @@ def test_a_program_select_on_three_fields_sends_every_case_where_the_stage_funct
             ports.setdefault(outcome(fast)[0][0][0] if outcome(fast)[0] else None, []).append(data)
     # Every case was hit (and a packet too short for its next header was dropped).
     assert {1, 2, 3, 4} <= set(ports)
+
+
+def test_a_key_the_first_case_leaves_out_is_merged_too():
+    src = PORTS.replace("if k_1 == 0x0 and k_2 == 0x0 and (k_3 == 0x6):", "if k_1 == 0x0 and k_3 == 0x6:")
+    out = rewritten(src)
+    assert "k_2" not in out and "if k_1 & 536871167 == 6:" in out       # 0x200000ff: mf and protocol
+    for h in (6 << 80, 6 << 80 | 1 << 96, 6 << 80 | 1 << 109, 0x11 << 80, 0x11 << 80 | 1 << 96):
+        assert run(out, h) == run(textwrap.dedent(src), h)
+
+
+def test_a_select_in_a_handler_is_merged_once():
+    body = textwrap.indent(textwrap.dedent(PORTS).split("\n", 2)[2], "        ")
+    src = "def f(h_ipv4_b_p):\n    try:\n        raise KeyError\n    except KeyError:\n" + body
+    out = rewritten(src)
+    assert "k_2" not in out and out.count("if k_1 == 6:") == 1
+    assert run(out, 0x11 << 80) == "udp" and run(out, 0x84 << 80) == "other"
