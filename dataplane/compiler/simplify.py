@@ -32,6 +32,7 @@ from .astnames import stored_names as _stored_names
 from .carries import fold_end_around_carries
 from .selects import merge_select_keys
 from .fieldreads import reuse_field_reads
+from .parsers import FROM_BYTES
 from .versions import versions_by_validity
 
 _TERMINATORS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
@@ -717,7 +718,9 @@ def _surely_int(node, int_locals: set[str] = frozenset()) -> bool:
         return type(node.value) is int
     if isinstance(node, ast.Name):
         return node.id in int_locals
-    if isinstance(node, ast.Call):        # int.from_bytes(...)
+    if isinstance(node, ast.Call):        # int.from_bytes(...), or the module's binding of it
+        if isinstance(node.func, ast.Name):
+            return node.func.id == FROM_BYTES
         return isinstance(node.func, ast.Attribute) and node.func.attr == "from_bytes" \
             and isinstance(node.func.value, ast.Name) and node.func.value.id == "int"
     if isinstance(node, ast.BinOp):

@@ -74,7 +74,7 @@ def test_the_deparser_calls_to_bytes_once_without_a_list():
 
 def test_fixed_headers_are_extracted_at_constant_offsets():
     src = fast_source(program("basic_ipv4"))
-    assert "int.from_bytes(data[0:14], 'big')" in src and "int.from_bytes(data[14:34], 'big')" in src
+    assert "int_from_bytes(data[0:14], 'big')" in src and "int_from_bytes(data[14:34], 'big')" in src
     assert "off +" not in src and "off +=" not in src
     # Past the parser, the payload of an IPv4 packet starts at a constant offset; where the IPv4 header is
     # cut short, the packet is dropped, so where its payload would start is not even computed.
