@@ -598,9 +598,10 @@ class _Liveness:
 def _inline_single_uses(fn: ast.FunctionDef) -> None:
     """`x = E` followed by a statement that reads x once becomes that statement with E in place of x, when
     nothing else reads x (every store of x is such a pair) and E is pure: `key = h & m; ent = T.lookup(key)`
-    becomes `ent = T.lookup(h & m)` (or the statement is `y = x`, which any E may replace). E is then evaluated where x was read, in the same statement, before
-    anything is stored; a read that may not be evaluated (behind `and`, `or`, or in a branch of `a if c
-    else b`) is left alone, so E runs exactly when it did.
+    becomes `ent = T.lookup(h & m)`; E with effects only into `y = x` (`x = f(); y = x` is `y = f()`). E is
+    then evaluated where x was read, in the same statement, before anything is stored; a read that may not
+    be evaluated (behind `and`, `or`, or in a branch of `a if c else b`) is left alone, so E runs exactly
+    when it did.
 
     Other reads of x elsewhere do not matter when that statement is the last to see this value of x: it
     stores x again itself (`deparsed = h_ethernet_b_p; deparsed = deparsed << 160 | h_ipv4_b_p` becomes
@@ -660,8 +661,7 @@ def _inline_pairs(fn: ast.FunctionDef) -> bool:
 
 
 def _copies(stmt, name: str) -> bool:
-    """Whether stmt is `y = name` (to locals): E with effects may go there too, `x = f(); y = x` being
-    `y = f()`."""
+    """Whether stmt is `y = name` (to locals)."""
     return isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets) \
         and isinstance(stmt.value, ast.Name) and stmt.value.id == name
 
@@ -906,6 +906,6 @@ def _is_pass(stmts: list) -> bool:
 
 def _plain_test(test) -> bool:
     """Whether test only compares and combines locals and int constants: it has no effect and cannot raise."""
-    return all(isinstance(n, (ast.Name, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.expr_context, ast.cmpop,
-                              ast.boolop, ast.unaryop)) or (isinstance(n, ast.Constant) and type(n.value) in (int, bool))
+    plain = (ast.Name, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.expr_context, ast.cmpop, ast.boolop, ast.unaryop)
+    return all(isinstance(n, plain) or (isinstance(n, ast.Constant) and type(n.value) in (int, bool))
                for n in ast.walk(test))
