@@ -608,46 +608,47 @@ def _inline_single_uses(fn: ast.FunctionDef) -> None:
     one line), or what follows it in its block never reads x and ends in a return on every path.
 
     Repeated until nothing changes: a statement that moved away may leave two others side by side."""
-    while _inline_pairs(fn):
-        pass
+    bodies = _statement_lists(fn)
+    rests = _Rests(fn)
+    while bodies:
+        bodies = _inline_pairs(fn, bodies, rests)
 
 
-def _inline_pairs(fn: ast.FunctionDef) -> bool:
-    """One round of _inline_single_uses; whether anything was inlined."""
+def _inline_pairs(fn: ast.FunctionDef, bodies: list[list], rests: "_Rests") -> list[list]:
+    """One round of _inline_single_uses over the statement lists `bodies`; the lists it changed (only
+    there can the next round find statements newly side by side)."""
     loads: dict[str, int] = {}
     stores: dict[str, int] = {}
+    # Where only generated `raise` statements can reach a handler, any other exception leaves the function,
+    # and no code sees its locals after.
+    raise_only = True
     for node in ast.walk(fn):
         if isinstance(node, ast.Name):
             table = loads if isinstance(node.ctx, ast.Load) else stores
             table[node.id] = table.get(node.id, 0) + 1
-    # Where only generated `raise` statements can reach a handler, any other exception leaves the function,
-    # and no code sees its locals after.
-    raise_only = all(isinstance(h.type, ast.Name) and h.type.id in _RAISED_BY_RAISE_ONLY
-                     for h in ast.walk(fn) if isinstance(h, ast.ExceptHandler))
-    # The tries around each statement list inside a try's body: what it raises may reach their handlers.
-    enclosing: dict[int, list] = {}
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Try):
-            for block in [node.body] + [b for inner in node.body for b in _statement_lists(inner)]:
-                enclosing.setdefault(id(block), []).append(node)
+        elif isinstance(node, ast.ExceptHandler):
+            raise_only = raise_only and isinstance(node.type, ast.Name) and node.type.id in _RAISED_BY_RAISE_ONLY
+    enclosing = _enclosing_tries(fn.body, (), {})
     pairs = []
-    for body in _statement_lists(fn):
+    for body in bodies:
         for i, (first, second) in enumerate(zip(body, body[1:])):
             if isinstance(first, ast.Assign) and len(first.targets) == 1 and isinstance(first.targets[0], ast.Name) \
                     and (_pure(first.value) or _copies(second, first.targets[0].id)):
                 name = first.targets[0].id
                 read = _sole_unconditional_read(second, name)
                 if read is not None:
-                    unseen = all(_handlers_return_without_reading(t, name) for t in enclosing.get(id(body), ()))
-                    pairs.append((body, first, name, read, _last_to_read(body, i + 1, name, raise_only, unseen)))
+                    tries = enclosing.get(id(body))      # None: a list the walk does not know (none today)
+                    unseen = tries is not None and all(_handlers_return_without_reading(t, name) for t in tries)
+                    last = _last_to_read(body, i + 1, name, raise_only, unseen, rests)
+                    pairs.append((body, first, second, name, read, last))
     paired: dict[str, int] = {}
-    for _body, _first, name, _read, _last in pairs:
+    for _body, _first, _second, name, _read, _last in pairs:
         paired[name] = paired.get(name, 0) + 1
     inlined = {name for name, count in paired.items() if count == stores.get(name) == loads.get(name)}
     # In order: in `a = E1; b = a + 1; c = b * 2`, E1 goes into b's statement first, then b's whole value
     # (reading E1 now) into c's.
-    changed = False
-    for body, first, name, (parent, field, index), last in pairs:
+    changed: dict[int, list] = {}
+    for body, first, second, name, (parent, field, index), last in pairs:
         if name not in inlined and not last:
             continue
         value = first.value
@@ -656,8 +657,24 @@ def _inline_pairs(fn: ast.FunctionDef) -> bool:
         else:
             getattr(parent, field)[index] = value
         body.remove(first)
-        changed = True
-    return changed
+        rests.moved(body, first, second)
+        changed[id(body)] = body
+    return list(changed.values())
+
+
+def _enclosing_tries(body: list, tries: tuple, found: dict) -> dict[int, tuple]:
+    """For each statement list (by id), the tries in whose body it is: what it raises may reach their
+    handlers."""
+    found[id(body)] = tries
+    for stmt in body:
+        inner = tries + (stmt,) if isinstance(stmt, ast.Try) else tries
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                _enclosing_tries(block, inner if field == "body" else tries, found)
+        for handler in getattr(stmt, "handlers", []):
+            _enclosing_tries(handler.body, tries, found)
+    return found
 
 
 def _copies(stmt, name: str) -> bool:
@@ -666,7 +683,7 @@ def _copies(stmt, name: str) -> bool:
         and isinstance(stmt.value, ast.Name) and stmt.value.id == name
 
 
-def _last_to_read(body: list, i: int, name: str, raise_only: bool, unseen: bool) -> bool:
+def _last_to_read(body: list, i: int, name: str, raise_only: bool, unseen: bool, rests: "_Rests") -> bool:
     """Whether body[i] is the last statement to read the value `name` has before it, and no handler can see
     that value after it:
 
@@ -680,9 +697,76 @@ def _last_to_read(body: list, i: int, name: str, raise_only: bool, unseen: bool)
         return False        # it reads the value elsewhere too (an if's branches)
     if _stores_only(stmt, name):
         return raise_only
-    rest = body[i + 1:]
-    return unseen and _returns(rest) and not any(name in _loads(s) for s in rest) \
-        and not any(isinstance(n, (ast.FunctionDef, ast.Lambda)) for s in body[i:] for n in ast.walk(s))
+    if not (unseen and _returns(body[i + 1:])):
+        return False
+    loads, scoped = rests.after(body, i)
+    return name not in loads and not scoped
+
+
+class _Rests:
+    """What the statements of a list from each position on load, and whether they hold a nested scope (a
+    def or lambda); each statement is walked once for all the rounds of _inline_single_uses (the lists are
+    long and deep in big programs). A name that inlining took away may still be counted: that only keeps
+    a value where it is."""
+
+    def __init__(self, fn: ast.FunctionDef):
+        self.fn = fn
+        self.own: dict[int, tuple[frozenset, bool]] | None = None      # made when first needed
+        self.cache: dict[int, list] = {}
+
+    def _statements(self, body: list) -> tuple[set, bool]:
+        """Walk body's statements, noting each one's (loads, holds a scope); return the union of them."""
+        loads, scoped = set(), False
+        for stmt in body:
+            own, own_scoped = set(), isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            for _field, value in ast.iter_fields(stmt):
+                for child in value if isinstance(value, list) else [value]:
+                    if isinstance(child, ast.excepthandler):
+                        child = child.type          # its body is walked below
+                    if isinstance(child, ast.expr):     # (lists of statements are walked below)
+                        for n in ast.walk(child):
+                            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                                own.add(n.id)
+                            elif isinstance(n, ast.Lambda):
+                                own_scoped = True
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(stmt, field, None)
+                if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                    inner, inner_scoped = self._statements(block)
+                    own |= inner
+                    own_scoped = own_scoped or inner_scoped
+            for handler in getattr(stmt, "handlers", []):
+                inner, inner_scoped = self._statements(handler.body)
+                own |= inner
+                own_scoped = own_scoped or inner_scoped
+            self.own[id(stmt)] = (frozenset(own), own_scoped)
+            loads |= own
+            scoped = scoped or own_scoped
+        return loads, scoped
+
+    def moved(self, body: list, first, second) -> None:
+        """`first` was taken out of body into `second`. What a statement around them loads stays a superset
+        of what it loads now (the moved names stay inside it): only body's positions changed."""
+        self.cache.pop(id(body), None)
+        if self.own is not None:
+            a, b = self.own[id(first)], self.own[id(second)]
+            self.own[id(second)] = (a[0] | b[0], a[1] or b[1])
+
+    def after(self, body: list, i: int) -> tuple[set, bool]:
+        """(the names body[i + 1:] loads, whether body[i:] holds a nested scope)."""
+        suffixes = self.cache.get(id(body))
+        if suffixes is None:
+            if self.own is None:
+                self.own = {}
+                self._statements(self.fn.body)
+            suffixes = [(frozenset(), False)]
+            for stmt in reversed(body):
+                loads, scoped = suffixes[-1]
+                own, own_scoped = self.own[id(stmt)]
+                suffixes.append((loads | own, scoped or own_scoped))
+            suffixes.reverse()          # suffixes[k]: body[k:]
+            self.cache[id(body)] = suffixes
+        return suffixes[i + 1][0], suffixes[i][1]
 
 
 def _handlers_return_without_reading(stmt: ast.Try, name: str) -> bool:
