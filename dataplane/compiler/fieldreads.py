@@ -133,10 +133,90 @@ def _occurrences(stmt, field: str) -> list[tuple[tuple, tuple]]:
     return found
 
 
-def _killed(env: dict, stored: set[str]) -> dict:
-    """env without the reads whose header local or holding local is stored."""
+def _killed(env: dict, stored: set[str], kept: tuple[str, int] | None = None) -> dict:
+    """env without the reads whose header local or holding local is stored; kept = (header local, bits):
+    the store writes that header's other bits only, and reads of these bits stay."""
     return {k: h for k, h in env.items()
-            if k[0] not in stored and not (isinstance(h, str) and h in stored)}
+            if (k[0] not in stored or _within(k, kept)) and not (isinstance(h, str) and h in stored)}
+
+
+def _within(key: tuple, kept: tuple[str, int] | None) -> bool:
+    base, shift, mask = key
+    return kept is not None and base == kept[0] and mask is not None and (mask << shift) & ~kept[1] == 0
+
+
+def _kept_bits(stmt) -> tuple[str, int] | None:
+    """A field write keeps the header's other fields: `h = h & C | V` (either way round), with C a constant
+    and V's bits known to lie outside C, changes no bit that C keeps. Then (h, C), else None."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and _header(stmt.targets[0])):
+        return None
+    base, value = stmt.targets[0].id, stmt.value
+    if not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr)):
+        return None
+    for kept, new in ((value.left, value.right), (value.right, value.left)):
+        if isinstance(kept, ast.BinOp) and isinstance(kept.op, ast.BitAnd) and isinstance(kept.left, ast.Name) \
+                and kept.left.id == base and _constant(kept.right):
+            bits = possible_bits(new)
+            if bits is not None and bits & kept.right.value == 0:
+                return base, kept.right.value
+    return None
+
+
+def _field_write(stmt) -> tuple[tuple, tuple] | None:
+    """`h = h & C | Y << s` that writes one whole field, the bits s .. s+w-1 that C clears, with a value Y
+    that surely fits them: (the field's read key (h, s, mask), where Y is); else None. Reading the field
+    after the write gives Y. The header's top field (C clears every bit from s up) is left out."""
+    kept = _kept_bits(stmt)
+    if kept is None:
+        return None
+    base, keep = kept
+    value = stmt.value
+    field = "right" if _is_and_of(value.left, base) else "left"
+    new = getattr(value, field)
+    if isinstance(new, ast.BinOp) and isinstance(new.op, ast.LShift) and _constant(new.right):
+        shift, where, y = new.right.value, (new, "left", None), new.left
+    else:
+        shift, where, y = 0, (value, field, None), new
+    width = 0
+    while not keep >> (shift + width) & 1 and shift + width < keep.bit_length():
+        width += 1
+    mask = (1 << width) - 1
+    bits = possible_bits(y)
+    if not width or shift + width >= keep.bit_length() or bits is None or bits & ~mask or isinstance(y, ast.Constant):
+        return None
+    return (base, shift, mask), where
+
+
+def _is_and_of(node, base: str) -> bool:
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd) and isinstance(node.left, ast.Name) \
+        and node.left.id == base
+
+
+def possible_bits(node) -> int | None:
+    """A mask of the bits that node's value may have set, when it is surely a non-negative int: a
+    constant, `x & c`, shifts by constants, `|` and `^` of such; else None."""
+    if _constant(node):
+        return node.value
+    if not isinstance(node, ast.BinOp):
+        return None
+    if isinstance(node.op, ast.BitAnd):
+        sides = [possible_bits(node.left), possible_bits(node.right)]
+        known = [b for b in sides if b is not None]
+        if not known:
+            return None
+        bits = known[0]
+        for b in known[1:]:
+            bits &= b
+        return bits
+    if isinstance(node.op, (ast.LShift, ast.RShift)) and _constant(node.right):
+        bits = possible_bits(node.left)
+        if bits is None:
+            return None
+        return bits << node.right.value if isinstance(node.op, ast.LShift) else bits >> node.right.value
+    if isinstance(node.op, (ast.BitOr, ast.BitXor)):
+        left, right = possible_bits(node.left), possible_bits(node.right)
+        return None if left is None or right is None else left | right
+    return None
 
 
 def _meet(envs: list) -> dict | None:
@@ -206,9 +286,16 @@ class _Availability:
                 self.expression(field, stmt, stmts, env, may_hoist=True)
             if isinstance(stmt, _TERMINATORS):
                 return None
-            env = _killed(env, stored_names(stmt))
+            env = _killed(env, stored_names(stmt), _kept_bits(stmt))
             if own_key is not None and own_key[0] not in stored_names(stmt) and own_key not in env:
                 env[own_key] = stmt.targets[0].id
+            written = _field_write(stmt)
+            if written is not None:
+                # The field now holds the value written: a later read of it reuses that (a site of its own).
+                key, where = written
+                site = _Site(key, where, stmt, stmts)
+                self.sites.append(site)
+                env[key] = site
             return env
         if isinstance(stmt, (ast.Pass, ast.Break, ast.Continue)):
             return None if isinstance(stmt, _TERMINATORS) else env

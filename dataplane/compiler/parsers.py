@@ -23,6 +23,9 @@ from .layout import (HeaderPlace, Place, Scalar, StackPlace, StructPlace, UnionP
 ACCEPT = -1
 REJECT = -2
 DEPARSED_BITS, DEPARSED_BYTES = "deparsed", "deparsed_len"
+# int.from_bytes bound once in the generated module (program.py's header): `int.from_bytes` looks the
+# classmethod up and makes a bound method at every call.
+FROM_BYTES = "int_from_bytes"
 
 
 @dataclass
@@ -546,7 +549,7 @@ class ParsersMixin:
                 # The offset is a constant here; `off` is set (to where this extract starts) only if it fails.
                 fix = "" if self._off_synced else f"off = {static}; "
                 em.line(f"if {static + nb} > n: {fix}{too_short}")
-                em.line(target.bits.write(f"int.from_bytes(data[{static}:{static + nb}], 'big')"))
+                em.line(target.bits.write(f"{FROM_BYTES}(data[{static}:{static + nb}], 'big')"))
                 self._static_off, self._off_synced = static + nb, False
             else:
                 em.line(f"if off + {nb} > n: {too_short}")
@@ -556,10 +559,10 @@ class ParsersMixin:
                 em.line(f"if {vbits} & 7: raise ParserStop({self.prog.error_code('ParserInvalidArgument')})")
                 em.line(f"if off + {nb} + ({vbits} >> 3) > n: {too_short}")
             if static is None:
-                em.line(target.bits.write(f"int.from_bytes(data[off:off + {nb}], 'big')"))
+                em.line(target.bits.write(f"{FROM_BYTES}(data[off:off + {nb}], 'big')"))
                 em.line(f"off += {nb}")
             if vbits is not None:
-                em.line(target.vb.write(f"int.from_bytes(data[off:off + ({vbits} >> 3)], 'big')"))
+                em.line(target.vb.write(f"{FROM_BYTES}(data[off:off + ({vbits} >> 3)], 'big')"))
                 em.line(target.vl.write(vbits))
                 em.line(f"off += {vbits} >> 3")
             em.line(target.valid.write("True"))
@@ -585,7 +588,7 @@ class ParsersMixin:
                 em.line(f"if off + {nb} > n: {too_short}")
                 place = self.bind_locals_for(e, t, "la")
                 em.line(place.valid.write("True"))
-                em.line(place.bits.write(f"int.from_bytes(data[off:off + {nb}], 'big')"))
+                em.line(place.bits.write(f"{FROM_BYTES}(data[off:off + {nb}], 'big')"))
                 return place
             if isinstance(st, (StructLikeType, StackType, TupleType)):
                 return self._lookahead_aggregate(e, t, too_short)
@@ -594,7 +597,7 @@ class ParsersMixin:
             pad = nb * 8 - w
             tmp = self.em.fresh("la")
             em.line(f"if off + {nb} > n: {too_short}")
-            v = f"int.from_bytes(data[off:off + {nb}], 'big')"
+            v = f"{FROM_BYTES}(data[off:off + {nb}], 'big')"
             em.line(f"{tmp} = {v} >> {pad}" if pad else f"{tmp} = {v}")
             if isinstance(st, BoolType):
                 return f"({tmp} == 1)"
@@ -620,7 +623,7 @@ class ParsersMixin:
         nb = (total + 7) // 8
         tmp = self.em.fresh("la")
         self.em.line(f"if off + {nb} > n: {too_short}")
-        self.em.line(f"{tmp} = int.from_bytes(data[off:off + {nb}], 'big')")
+        self.em.line(f"{tmp} = {FROM_BYTES}(data[off:off + {nb}], 'big')")
         end = nb * 8
         for scalar, w in parts:
             end -= w

@@ -34,7 +34,7 @@ from .codegen import BlockCompiler, Binding, Const, Env
 from .emitter import CodeLimitError, Emitter, identifier_part
 from .layout import (LayoutError, PlaceBuilder, StateLocalBuilder, StructPlace, fixed_width, header_layout, leaves,
                      scalar_width, state_local)
-from .parsers import DEPARSED_BITS, DEPARSED_BYTES, ParsersMixin
+from .parsers import DEPARSED_BITS, DEPARSED_BYTES, FROM_BYTES, ParsersMixin
 from .simplify import simplify_function
 
 # The only comment in generated modules. Comments never hold user text: a file name or an @name string
@@ -471,7 +471,10 @@ class ProgramCompiler:
                 "ExternCall, DigestSent, Log, Emit, Exit, ProfileSelect)")
         em.line("from dataplane.runtime.trace import ParserState as ParserStateEv")
         em.line("from dataplane.runtime.profiles import selector_hash")
-        em.line("from dataplane.runtime.hashing import crc16, crc32")
+        # zlib's own crc32 (what dataplane.runtime.hashing.crc32 returns), without a Python call around it.
+        em.line("from dataplane.runtime.hashing import crc16")
+        em.line("from zlib import crc32")
+        em.line(f"{FROM_BYTES} = int.from_bytes")
         em.line("")
         for key, names in state.constants.items():
             em.line(f"{key} = {names!r}")

@@ -29,7 +29,10 @@ import operator
 import textwrap
 
 from .astnames import stored_names as _stored_names
+from .carries import fold_end_around_carries
+from .selects import merge_select_keys
 from .fieldreads import reuse_field_reads
+from .parsers import FROM_BYTES
 from .versions import versions_by_validity
 
 _TERMINATORS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
@@ -64,8 +67,12 @@ def _simplified(lines: list[str]) -> list[str]:
     fn.body = _after_each_parser_exit(fn.body, booleans)
     fn.body = _Propagation(booleans).block(fn.body, {})[0] or [ast.Pass()]
     _remove_dead_stores(fn)
+    fn.body = _tidy(fn.body)         # a `pass` between two statements would keep them apart
     _inline_single_uses(fn)
-    _Identities(_int_locals(fn)).visit(fn)
+    int_locals = _int_locals(fn)
+    _Identities(int_locals, _non_negative_locals(fn, int_locals)).visit(fn)
+    fold_end_around_carries(fn)
+    merge_select_keys(fn)
     reuse_field_reads(fn)
     fn.body = _tidy(fn.body)
     _HexLiterals().visit(fn)
@@ -115,7 +122,7 @@ def _boolean_locals(fn: ast.FunctionDef) -> set[str]:
 
 def _known(expr, env: dict):
     """(True, value) if expr's value is known from env (a local with a known constant, a constant, or
-    not / == / != / and / or of such), else (False, None)."""
+    not, a comparison or and / or of such), else (False, None)."""
     if isinstance(expr, ast.Constant):
         return True, expr.value
     if isinstance(expr, ast.Name):
@@ -123,11 +130,16 @@ def _known(expr, env: dict):
     if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
         ok, value = _known(expr.operand, env)
         return (True, not value) if ok else (False, None)
-    if isinstance(expr, ast.Compare) and len(expr.ops) == 1 and isinstance(expr.ops[0], (ast.Eq, ast.NotEq)):
+    if isinstance(expr, ast.Compare) and len(expr.ops) == 1 and type(expr.ops[0]) in _COMPARISONS:
         (ok_l, left), (ok_r, right) = _known(expr.left, env), _known(expr.comparators[0], env)
         if ok_l and ok_r and type(left) in (int, bool) and type(right) in (int, bool):
-            return True, (left == right) == isinstance(expr.ops[0], ast.Eq)
+            return True, _COMPARISONS[type(expr.ops[0])](left, right)
     return False, None
+
+
+# Comparisons of known integers that are folded (a register index checked against the register's size).
+_COMPARISONS = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+                ast.Gt: operator.gt, ast.GtE: operator.ge}
 
 
 def _learned(test, truth: bool, booleans: set[str]) -> dict:
@@ -586,32 +598,58 @@ class _Liveness:
 def _inline_single_uses(fn: ast.FunctionDef) -> None:
     """`x = E` followed by a statement that reads x once becomes that statement with E in place of x, when
     nothing else reads x (every store of x is such a pair) and E is pure: `key = h & m; ent = T.lookup(key)`
-    becomes `ent = T.lookup(h & m)`. E is then evaluated where x was read, in the same statement, before
-    anything is stored; a read that may not be evaluated (behind `and`, `or`, or in a branch of `a if c
-    else b`) is left alone, so E runs exactly when it did."""
+    becomes `ent = T.lookup(h & m)`; E with effects only into `y = x` (`x = f(); y = x` is `y = f()`). E is
+    then evaluated where x was read, in the same statement, before anything is stored; a read that may not
+    be evaluated (behind `and`, `or`, or in a branch of `a if c else b`) is left alone, so E runs exactly
+    when it did.
+
+    Other reads of x elsewhere do not matter when that statement is the last to see this value of x: it
+    stores x again itself (`deparsed = h_ethernet_b_p; deparsed = deparsed << 160 | h_ipv4_b_p` becomes
+    one line), or what follows it in its block never reads x and ends in a return on every path.
+
+    Repeated until nothing changes: a statement that moved away may leave two others side by side."""
+    bodies = _statement_lists(fn)
+    rests = _Rests(fn)
+    while bodies:
+        bodies = _inline_pairs(fn, bodies, rests)
+
+
+def _inline_pairs(fn: ast.FunctionDef, bodies: list[list], rests: "_Rests") -> list[list]:
+    """One round of _inline_single_uses over the statement lists `bodies`; the lists it changed (only
+    there can the next round find statements newly side by side)."""
     loads: dict[str, int] = {}
     stores: dict[str, int] = {}
+    # Where only generated `raise` statements can reach a handler, any other exception leaves the function,
+    # and no code sees its locals after.
+    raise_only = True
     for node in ast.walk(fn):
         if isinstance(node, ast.Name):
             table = loads if isinstance(node.ctx, ast.Load) else stores
             table[node.id] = table.get(node.id, 0) + 1
+        elif isinstance(node, ast.ExceptHandler):
+            raise_only = raise_only and isinstance(node.type, ast.Name) and node.type.id in _RAISED_BY_RAISE_ONLY
+    enclosing = _enclosing_tries(fn.body, (), {})
     pairs = []
-    for body in _statement_lists(fn):
-        for first, second in zip(body, body[1:]):
+    for body in bodies:
+        for i, (first, second) in enumerate(zip(body, body[1:])):
             if isinstance(first, ast.Assign) and len(first.targets) == 1 and isinstance(first.targets[0], ast.Name) \
-                    and _pure(first.value):
+                    and (_pure(first.value) or _copies(second, first.targets[0].id)):
                 name = first.targets[0].id
                 read = _sole_unconditional_read(second, name)
                 if read is not None:
-                    pairs.append((body, first, name, read))
+                    tries = enclosing.get(id(body))      # None: a list the walk does not know (none today)
+                    unseen = tries is not None and all(_handlers_return_without_reading(t, name) for t in tries)
+                    last = _last_to_read(body, i + 1, name, raise_only, unseen, rests)
+                    pairs.append((body, first, second, name, read, last))
     paired: dict[str, int] = {}
-    for _body, _first, name, _read in pairs:
+    for _body, _first, _second, name, _read, _last in pairs:
         paired[name] = paired.get(name, 0) + 1
     inlined = {name for name, count in paired.items() if count == stores.get(name) == loads.get(name)}
     # In order: in `a = E1; b = a + 1; c = b * 2`, E1 goes into b's statement first, then b's whole value
     # (reading E1 now) into c's.
-    for body, first, name, (parent, field, index) in pairs:
-        if name not in inlined:
+    changed: dict[int, list] = {}
+    for body, first, second, name, (parent, field, index), last in pairs:
+        if name not in inlined and not last:
             continue
         value = first.value
         if index is None:
@@ -619,6 +657,139 @@ def _inline_single_uses(fn: ast.FunctionDef) -> None:
         else:
             getattr(parent, field)[index] = value
         body.remove(first)
+        rests.moved(body, first, second)
+        changed[id(body)] = body
+    return list(changed.values())
+
+
+def _enclosing_tries(body: list, tries: tuple, found: dict) -> dict[int, tuple]:
+    """For each statement list (by id), the tries in whose body it is: what it raises may reach their
+    handlers."""
+    found[id(body)] = tries
+    for stmt in body:
+        inner = tries + (stmt,) if isinstance(stmt, ast.Try) else tries
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(stmt, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                _enclosing_tries(block, inner if field == "body" else tries, found)
+        for handler in getattr(stmt, "handlers", []):
+            _enclosing_tries(handler.body, tries, found)
+    return found
+
+
+def _copies(stmt, name: str) -> bool:
+    """Whether stmt is `y = name` (to locals)."""
+    return isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets) \
+        and isinstance(stmt.value, ast.Name) and stmt.value.id == name
+
+
+def _last_to_read(body: list, i: int, name: str, raise_only: bool, unseen: bool, rests: "_Rests") -> bool:
+    """Whether body[i] is the last statement to read the value `name` has before it, and no handler can see
+    that value after it:
+
+    - body[i] stores `name` with a pure value, and only `raise` statements reach the function's handlers
+      (raise_only): it cannot raise, and nothing reads the value after it;
+    - or the rest of body never reads `name` and ends in a return on every path, and the handlers of the
+      tries around body neither read `name` nor let control go on past them (unseen): what body[i] and
+      the rest raise leaves the function or meets a handler that does not read the value."""
+    stmt = body[i]
+    if sum(1 for n in ast.walk(stmt) if isinstance(n, ast.Name) and n.id == name) != 1 + _stores_only(stmt, name):
+        return False        # it reads the value elsewhere too (an if's branches)
+    if _stores_only(stmt, name):
+        return raise_only
+    if not (unseen and _returns(body[i + 1:])):
+        return False
+    loads, scoped = rests.after(body, i)
+    return name not in loads and not scoped
+
+
+class _Rests:
+    """What the statements of a list from each position on load, and whether they hold a nested scope (a
+    def or lambda); each statement is walked once for all the rounds of _inline_single_uses (the lists are
+    long and deep in big programs). A name that inlining took away may still be counted: that only keeps
+    a value where it is."""
+
+    def __init__(self, fn: ast.FunctionDef):
+        self.fn = fn
+        self.own: dict[int, tuple[frozenset, bool]] | None = None      # made when first needed
+        self.cache: dict[int, list] = {}
+
+    def _statements(self, body: list) -> tuple[set, bool]:
+        """Walk body's statements, noting each one's (loads, holds a scope); return the union of them."""
+        loads, scoped = set(), False
+        for stmt in body:
+            own, own_scoped = set(), isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            for _field, value in ast.iter_fields(stmt):
+                for child in value if isinstance(value, list) else [value]:
+                    if isinstance(child, ast.excepthandler):
+                        child = child.type          # its body is walked below
+                    if isinstance(child, ast.expr):     # (lists of statements are walked below)
+                        for n in ast.walk(child):
+                            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+                                own.add(n.id)
+                            elif isinstance(n, ast.Lambda):
+                                own_scoped = True
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(stmt, field, None)
+                if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                    inner, inner_scoped = self._statements(block)
+                    own |= inner
+                    own_scoped = own_scoped or inner_scoped
+            for handler in getattr(stmt, "handlers", []):
+                inner, inner_scoped = self._statements(handler.body)
+                own |= inner
+                own_scoped = own_scoped or inner_scoped
+            self.own[id(stmt)] = (frozenset(own), own_scoped)
+            loads |= own
+            scoped = scoped or own_scoped
+        return loads, scoped
+
+    def moved(self, body: list, first, second) -> None:
+        """`first` was taken out of body into `second`. What a statement around them loads stays a superset
+        of what it loads now (the moved names stay inside it): only body's positions changed."""
+        self.cache.pop(id(body), None)
+        if self.own is not None:
+            a, b = self.own[id(first)], self.own[id(second)]
+            self.own[id(second)] = (a[0] | b[0], a[1] or b[1])
+
+    def after(self, body: list, i: int) -> tuple[set, bool]:
+        """(the names body[i + 1:] loads, whether body[i:] holds a nested scope)."""
+        suffixes = self.cache.get(id(body))
+        if suffixes is None:
+            if self.own is None:
+                self.own = {}
+                self._statements(self.fn.body)
+            suffixes = [(frozenset(), False)]
+            for stmt in reversed(body):
+                loads, scoped = suffixes[-1]
+                own, own_scoped = self.own[id(stmt)]
+                suffixes.append((loads | own, scoped or own_scoped))
+            suffixes.reverse()          # suffixes[k]: body[k:]
+            self.cache[id(body)] = suffixes
+        return suffixes[i + 1][0], suffixes[i][1]
+
+
+def _handlers_return_without_reading(stmt: ast.Try, name: str) -> bool:
+    """Whether every handler of the try ends in a return on every path without reading `name` (and no
+    finally block runs after them)."""
+    return not stmt.finalbody and all(_returns(h.body) and not any(name in _loads(s) for s in h.body)
+                                      for h in stmt.handlers)
+
+
+def _stores_only(stmt, name: str) -> bool:
+    """Whether stmt is `name = <pure value>`."""
+    return isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name) \
+        and stmt.targets[0].id == name and _pure(stmt.value)
+
+
+def _returns(stmts: list) -> bool:
+    """Whether every path through stmts ends in a return (the last statement is one, or an if whose
+    branches both end so)."""
+    if not stmts:
+        return False
+    last = stmts[-1]
+    return isinstance(last, ast.Return) or (isinstance(last, ast.If) and _returns(last.body)
+                                            and _returns(last.orelse))
 
 
 _ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.LShift, ast.RShift, ast.Mod, ast.FloorDiv)
@@ -631,7 +802,9 @@ def _surely_int(node, int_locals: set[str] = frozenset()) -> bool:
         return type(node.value) is int
     if isinstance(node, ast.Name):
         return node.id in int_locals
-    if isinstance(node, ast.Call):        # int.from_bytes(...)
+    if isinstance(node, ast.Call):        # int.from_bytes(...), or the module's binding of it
+        if isinstance(node.func, ast.Name):
+            return node.func.id == FROM_BYTES
         return isinstance(node.func, ast.Attribute) and node.func.attr == "from_bytes" \
             and isinstance(node.func.value, ast.Name) and node.func.value.id == "int"
     if isinstance(node, ast.BinOp):
@@ -667,12 +840,55 @@ def _zero(node) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) is int and node.value == 0
 
 
+def _surely_non_negative(node, non_negative: set[str] = frozenset()) -> bool:
+    """Whether node's value is an int (or bool) >= 0: a field read masks, a header is unsigned."""
+    if isinstance(node, ast.Constant):
+        return type(node.value) in (int, bool) and node.value >= 0
+    if isinstance(node, ast.Name):
+        return node.id in non_negative
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.BitAnd):
+            # x & c is within 0 .. c for any int x.
+            return any(isinstance(side, ast.Constant) and type(side.value) is int and side.value >= 0
+                       for side in (node.left, node.right))
+        if isinstance(node.op, ast.RShift):
+            return _surely_non_negative(node.left, non_negative) and _surely_int(node.right, non_negative)
+        if isinstance(node.op, (ast.BitOr, ast.Add, ast.Mult)):
+            return _surely_non_negative(node.left, non_negative) and _surely_non_negative(node.right, non_negative)
+    return False
+
+
+def _non_negative_locals(fn: ast.FunctionDef, int_locals: set[str]) -> set[str]:
+    """The int locals whose every store is of a value >= 0."""
+    stores: dict[str, list] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name) and t.id in int_locals:
+                    stores.setdefault(t.id, []).append(node.value)
+    kept = set(stores)
+    while True:
+        still = {n for n in kept if all(_surely_non_negative(v, kept) for v in stores[n])}
+        if still == kept:
+            return kept
+        kept = still
+
+
 class _Identities(ast.NodeTransformer):
     """`0 << n` is 0; `x << 0`, `x >> 0`, `x | 0` and `0 | x` are x when x is an int (the packing of a field
-    list leaves them once the widths and validity are known)."""
+    list leaves them once the widths and validity are known); `0 <= x <= c` is `x <= c` when x is never
+    negative (a select's range on an unsigned key)."""
 
-    def __init__(self, int_locals: set[str]):
+    def __init__(self, int_locals: set[str], non_negative: set[str] = frozenset()):
         self.int_locals = int_locals
+        self.non_negative = non_negative
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if len(node.ops) >= 2 and _zero(node.left) and isinstance(node.ops[0], ast.LtE) \
+                and _surely_non_negative(node.comparators[0], self.non_negative):
+            return ast.copy_location(ast.Compare(node.comparators[0], node.ops[1:], node.comparators[1:]), node)
+        return node
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
@@ -749,6 +965,31 @@ def _tidy(stmts: list) -> list:
                 setattr(stmt, field, [] if empty and field != "body" else tidied)
         for handler in getattr(stmt, "handlers", []):
             handler.body = _tidy(handler.body)
+        if isinstance(stmt, ast.If):
+            stmt = _without_empty_branches(stmt)
         if not isinstance(stmt, ast.Pass):
             out.append(stmt)
     return out or [ast.Pass()]
+
+
+def _without_empty_branches(stmt: ast.If):
+    """A last `elif TEST: pass` goes when its test only compares locals and constants (a table's NoAction:
+    `elif aid == 1: pass`); `if TEST: pass else: B` is `if not TEST: B` (B not itself an elif, which would
+    then nest one level deeper)."""
+    if len(stmt.orelse) == 1 and isinstance(stmt.orelse[0], ast.If):
+        last = _without_empty_branches(stmt.orelse[0])
+        stmt.orelse = [] if _is_pass(last.body) and not last.orelse and _plain_test(last.test) else [last]
+    if _is_pass(stmt.body) and stmt.orelse and not (len(stmt.orelse) == 1 and isinstance(stmt.orelse[0], ast.If)):
+        stmt.test, stmt.body, stmt.orelse = ast.UnaryOp(ast.Not(), stmt.test), stmt.orelse, []
+    return stmt
+
+
+def _is_pass(stmts: list) -> bool:
+    return len(stmts) == 1 and isinstance(stmts[0], ast.Pass)
+
+
+def _plain_test(test) -> bool:
+    """Whether test only compares and combines locals and int constants: it has no effect and cannot raise."""
+    plain = (ast.Name, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.expr_context, ast.cmpop, ast.boolop, ast.unaryop)
+    return all(isinstance(n, plain) or (isinstance(n, ast.Constant) and type(n.value) in (int, bool))
+               for n in ast.walk(test))

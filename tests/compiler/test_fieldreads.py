@@ -138,3 +138,53 @@ def test_fresh_names_do_not_meet_the_function_s_own():
     out = rewritten(src)
     assert "a_4_8_2 = h_a_b_p >> 4 & 255" in out
     same_results(src, out, [(0x1234,)])
+
+
+TTL_AND_CHECKSUM = """
+def f(h_ipv4_b_p, m):
+    ttl = h_ipv4_b_p >> 88 & 0xff
+    seen.append(h_ipv4_b_p >> 64 & 0xffff)
+    old = ttl << 8 | h_ipv4_b_p >> 80 & 0xff
+    h_ipv4_b_p = h_ipv4_b_p & 0xffffffffffffffff00ffffffffffffffffffffff | (ttl - 1 & 0xff) << 88
+    s = (h_ipv4_b_p >> 64 & 0xffff ^ 0xffff) + old + ((h_ipv4_b_p >> 88 & 0xff) << 8 | h_ipv4_b_p >> 80 & 0xff)
+    h_ipv4_b_p = h_ipv4_b_p & 0xffffffffffffffffffff0000ffffffffffffffff | (s & 0xffff ^ 0xffff) << 64
+    h_ipv4_b_p = h_ipv4_b_p & 0xffffffffffffffffffffffff00ffffffffffffff | m << 56
+    return (h_ipv4_b_p, h_ipv4_b_p >> 80 & 0xff, h_ipv4_b_p >> 64 & 0xffff, h_ipv4_b_p >> 48 & 0xff)
+"""
+
+
+def test_a_field_write_keeps_the_reads_of_the_other_fields():
+    out = rewritten(TTL_AND_CHECKSUM)
+    lines = [line.strip() for line in out.splitlines()]
+    # The protocol (bits 80..87) and the old checksum (64..79) are read once before the TTL write and used
+    # after it; the new TTL (88..95) is the value written, kept in a local.
+    assert lines[lines.index("ipv4_88_8 = ttl - 1 & 255") + 1].endswith("| ipv4_88_8 << 88")
+    assert "s = (ipv4_64_16 ^ 65535) + old + (ipv4_88_8 << 8 | ipv4_80_8)" in lines
+    # A write of a value whose bits are not known (m may be wider than its field) ends every read.
+    assert lines[-1].endswith("(h_ipv4_b_p, h_ipv4_b_p >> 80 & 255, h_ipv4_b_p >> 64 & 65535, h_ipv4_b_p >> 48 & 255)")
+    rng = random.Random(2)
+    same_results(TTL_AND_CHECKSUM, out, [(rng.getrandbits(160), rng.getrandbits(8)) for _ in range(200)]
+                 + [(rng.getrandbits(160), 0x1FF)])
+
+
+def test_a_write_of_a_value_that_may_not_fit_its_field_is_not_reused():
+    src = """
+    def f(h_a_b_p, x):
+        h_a_b_p = h_a_b_p & 0xffff00ff | (x & 0x1ff) << 8
+        return h_a_b_p >> 8 & 0xff
+    """
+    out = rewritten(src)
+    assert "return h_a_b_p >> 8 & 255" in out
+    same_results(src, out, [(0x12345678, 0x1FF), (0x12345678, 0x0AB)])
+
+
+def test_a_field_written_then_read_gives_the_value_written():
+    src = """
+    def f(h_a_b_p, x):
+        h_a_b_p = h_a_b_p & 0xffff00ff | (x + 1 & 0xff) << 8
+        seen.append(h_a_b_p >> 8 & 0xff)
+        return h_a_b_p, h_a_b_p >> 8 & 0xff
+    """
+    out = rewritten(src)
+    assert "a_8_8 = x + 1 & 255" in out and out.count(">> 8") == 0
+    same_results(src, out, [(0x12345678, 0xFF), (0x12345678, 0x0AB)])

@@ -19,6 +19,16 @@ def test_dump_writes_the_generated_module_and_tracebacks_point_at_it(tmp_path, m
     compile(program.source, "check", "exec")      # the dump is valid Python on its own
 
 
+def test_generated_modules_call_zlibs_crc32_and_int_from_bytes_bound_once():
+    import zlib
+    from dataplane.runtime.hashing import crc32
+    program = compile_program(load_program(str(PROGRAMS / "ipv4_router.p4")))
+    assert program.namespace["crc32"] is zlib.crc32
+    assert crc32(b"123456789") == zlib.crc32(b"123456789") == 0xCBF43926
+    assert program.namespace["int_from_bytes"] == int.from_bytes
+    assert "int.from_bytes(" not in program.source and "int_from_bytes(data[0:14], 'big')" in program.source
+
+
 def test_one_program_many_devices():
     from dataplane.runtime.device import Device
     program = compile_program(load_program(str(PROGRAMS / "acl_stateful.p4")))

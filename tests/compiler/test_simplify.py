@@ -309,3 +309,167 @@ def test_a_short_tail_that_tests_what_an_if_sets_goes_into_its_branches():
     assert "if cpu_v_p" not in out and "return (0 | x, 14)" in out      # (x may be a bool: 0 | x stays)
     for args in [(5, 510), (5, 1), (0, 510)]:
         assert run(out, *args) == run(textwrap.dedent(src), *args)
+
+
+def test_comparisons_of_known_integers_are_folded():
+    out = simplified("""
+    def f(cells):
+        i = 0
+        return (cells[i] if i < 1 else 0) | (cells[i] if i >= 1 else 5)
+    """)
+    assert "if" not in out and "cells[0] | 5" in out
+
+
+def test_a_range_from_zero_on_a_value_never_negative_tests_its_top_only():
+    src = """
+    def f(h, x):
+        k = h >> 152 & 0xf
+        if 0 <= k <= 4:
+            return 1
+        if 0 <= (h >> 128 & 0xffff) - (k << 2 & 0xffff) & 0xffff <= 3:
+            return 2
+        if 0 <= x <= 3:
+            return 3
+        return 4
+    """
+    out = simplified(src)
+    assert "if k <= 4:" in out and "& 0xffff <= 3:" in out and "0 <= (h" not in out
+    assert "0 <= x <= 3" in out                 # x may be negative
+    for args in [(5 << 152 | 22 << 128, 0), (3 << 152, -1), (6 << 152 | 24 << 128, 2), (6 << 152 | 30 << 128, 9)]:
+        assert run(out, *args) == run(textwrap.dedent(src), *args)
+
+
+def test_successive_rewrites_of_a_local_become_one_expression():
+    src = """
+    def f(a, b, c, spec):
+        deparsed = a
+        deparsed = deparsed << 160 | b
+        deparsed = deparsed << 8 | c
+        pkt = deparsed.to_bytes(22, 'big')
+        return [(spec, pkt)]
+    """
+    out = simplified(src)
+    assert "pkt = ((a << 160 | b) << 8 | c).to_bytes(22, 'big')" in out and "deparsed" not in out
+    assert run(out, 1, 2, 3, 4) == run(textwrap.dedent(src), 1, 2, 3, 4)
+
+
+def test_a_value_read_by_the_last_statements_before_a_return_moves_there_though_read_elsewhere():
+    src = """
+    def f(x, y):
+        if y:
+            acc = x & 0xff
+            cx = acc
+            if cx % 7 == 1:
+                return 1
+            return cx
+        acc = x & 0xf
+        acc = acc << 8 | y
+        return acc
+    """
+    out = simplified(src)
+    assert "cx = x & 0xff" in out and "return (x & 0xf) << 8 | y" in out and "acc" not in out
+    for args in [(8, 1), (9, 0), (15, 3)]:
+        assert run(out, *args) == run(textwrap.dedent(src), *args)
+
+
+def test_a_value_an_if_reads_in_its_test_and_its_branches_stays():
+    # The test reads op once, but the elif reads it again: op must stay a local.
+    src = """
+    def f(h):
+        op = h >> 8 & 0xff
+        if op == 1:
+            return 'one'
+        elif op == 2:
+            return 'two'
+        return 'other'
+    """
+    out = simplified(src)
+    assert "op = h >> 8 & 0xff" in out
+    for h in (0x100, 0x200, 0x300):
+        assert run(out, h) == run(textwrap.dedent(src), h)
+
+
+def test_a_value_with_effects_moves_only_into_a_plain_copy():
+    out = simplified("""
+    def f(data, seen):
+        la = int.from_bytes(data[0:4], 'big')
+        x = la
+        n = len(seen.pop())
+        y = n + 1
+        return x, y
+    """)
+    assert "x = int.from_bytes(data[0:4], 'big')" in out and "la" not in out
+    assert "n = len(seen.pop())" in out
+
+
+def test_a_value_read_where_a_handler_may_see_it_stays():
+    src = """
+    def f(a, b):
+        try:
+            x = a + 1
+            y = x * 2
+            if b:
+                raise ExitControl
+            return y
+        except ExitControl:
+            return x
+    """
+    out = simplified(src)
+    assert "x = a + 1" in out
+    assert run(out, 1, True) == run(textwrap.dedent(src), 1, True) == 2
+
+
+def test_a_last_elif_that_does_nothing_goes_and_an_empty_if_branch_turns_round():
+    src = """
+    def f(aid, n, k):
+        if aid == 0:
+            r = 1
+        elif aid == 1:
+            pass
+        else:
+            r = 2
+        if aid == 5:
+            r = 3
+        elif aid == 1:
+            pass
+        if k <= 3:
+            pass
+        else:
+            r = r + 10
+        return r
+    """
+    out = simplified(src)
+    assert "elif not aid == 1:" in out      # not the last elif: it keeps the else from running
+    assert out.count("aid == 1") == 1
+    assert "if not k <= 3:" in out
+    for args in [(0, 0, 0), (1, 0, 9), (2, 0, 2), (5, 0, 5)]:
+        try:
+            expected = run(textwrap.dedent(src), *args)
+        except UnboundLocalError:
+            continue
+        assert run(out, *args) == expected
+
+
+def test_a_value_moves_inside_a_try_whose_handlers_return_without_reading_it():
+    src = """
+    def f(a, b):
+        try:
+            if b:
+                x = a
+                raise ParserStop
+            x = a + 1
+            y = x * 2
+            return y
+        except ParserStop:
+            return 0
+    """
+    namespace = {"ParserStop": type("ParserStop", (Exception,), {})}
+    out = simplified(src)
+    assert "x = a + 1" not in out and "return (a + 1) * 2" in out
+    exec(out, namespace)
+    assert namespace["f"](3, False) == 8 and namespace["f"](3, True) == 0
+    # A handler that reads x sees the value it had where the exception was raised: x stays.
+    out = simplified(src.replace("return 0", "return x"))
+    assert "x = a + 1" in out
+    exec(out, namespace)
+    assert namespace["f"](3, False) == 8 and namespace["f"](3, True) == 3
