@@ -1,5 +1,6 @@
-"""Which local names a piece of generated Python may store: the one rule the passes on the syntax tree
-(simplify.py, versions.py, fieldreads.py) use to forget what they knew of a local."""
+"""What the passes on the syntax tree of generated Python (simplify.py, versions.py, fieldreads.py,
+selects.py, carries.py) ask of it in the same way: which local names a piece may store (the one rule
+they use to forget what they knew of a local), and where its lists of statements are."""
 
 from __future__ import annotations
 
@@ -22,3 +23,15 @@ def stored_names(node) -> set[str]:
             elif isinstance(sub, (ast.Import, ast.ImportFrom)):
                 names.update((a.asname or a.name).split(".")[0] for a in sub.names)
     return names
+
+
+def statement_lists(fn) -> list[list]:
+    """Every non-empty list of statements in fn (bodies, else branches, finally blocks; a handler's body is
+    that of its ExceptHandler node), each once, found before any is changed."""
+    lists = []
+    for node in ast.walk(fn):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                lists.append(block)
+    return lists

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import ast
 
+from .astnames import statement_lists
+
 # The one's-complement sum of a value below 2**32 in 16 bits, as an expression of the local `name`.
 FOLDED = "{name} % 0xffff or (0xffff if {name} else 0)"
 
@@ -32,11 +34,8 @@ _SEVENTEEN_BITS = (1 << 17) - 1
 
 def fold_end_around_carries(fn: ast.FunctionDef) -> None:
     """Replace each pair of end-around-carry folds of a local known to be below 2**32 by one line."""
-    for node in ast.walk(fn):
-        for field in ("body", "orelse", "finalbody"):
-            body = getattr(node, field, None)
-            if isinstance(body, list) and body and isinstance(body[0], ast.stmt):
-                setattr(node, field, _folded(body))
+    for body in statement_lists(fn):
+        body[:] = _folded(body)
 
 
 def _folded(body: list) -> list:

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import ast
 
+from .astnames import statement_lists
 from .fieldreads import read_key
 
 
 def merge_select_keys(fn: ast.FunctionDef) -> None:
     """Rewrite each select on fields of one header (see the module doc) whose keys nothing else reads."""
     chains = []
-    for body in _statement_lists(fn):
+    for body in statement_lists(fn):
         for j, stmt in enumerate(body):
             if isinstance(stmt, ast.If):
                 found = _select_before(body, j)
@@ -53,17 +54,6 @@ def merge_select_keys(fn: ast.FunctionDef) -> None:
     for body, (i, keys, ifs, cases) in reversed(chains):
         if all(reads.get(name, 0) == in_tests.get(name, 0) for name in keys):
             _rewrite(body, i, keys, ifs, cases)
-
-
-def _statement_lists(fn) -> list[list]:
-    """Every list of statements in fn, once (a handler's body is that of its ExceptHandler node)."""
-    lists = []
-    for node in ast.walk(fn):
-        for field in ("body", "orelse", "finalbody"):
-            block = getattr(node, field, None)
-            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-                lists.append(block)
-    return lists
 
 
 def _load_counts(node) -> dict[str, int]:

@@ -28,7 +28,7 @@ import copy
 import operator
 import textwrap
 
-from .astnames import stored_names as _stored_names
+from .astnames import statement_lists, stored_names as _stored_names
 from .carries import fold_end_around_carries
 from .selects import merge_select_keys
 from .fieldreads import reuse_field_reads
@@ -608,7 +608,7 @@ def _inline_single_uses(fn: ast.FunctionDef) -> None:
     one line), or what follows it in its block never reads x and ends in a return on every path.
 
     Repeated until nothing changes: a statement that moved away may leave two others side by side."""
-    bodies = _statement_lists(fn)
+    bodies = statement_lists(fn)
     rests = _Rests(fn)
     while bodies:
         bodies = _inline_pairs(fn, bodies, rests)
@@ -904,16 +904,6 @@ class _Identities(ast.NodeTransformer):
 
     def visit_Lambda(self, node):
         return node
-
-
-def _statement_lists(fn) -> list[list]:
-    lists = []
-    for node in ast.walk(fn):
-        for field in ("body", "orelse", "finalbody"):
-            block = getattr(node, field, None)
-            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
-                lists.append(block)
-    return lists
 
 
 def _sole_unconditional_read(stmt, name: str):
