@@ -1,6 +1,7 @@
 """What the passes on the syntax tree of generated Python (simplify.py, versions.py, fieldreads.py,
 selects.py, carries.py) ask of it in the same way: which local names a piece may store (the one rule
-they use to forget what they knew of a local), and where its lists of statements are."""
+they use to forget what they knew of a local), where its lists of statements are, and the value of an
+int constant."""
 
 from __future__ import annotations
 
@@ -35,3 +36,8 @@ def statement_lists(fn) -> list[list]:
             if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
                 lists.append(block)
     return lists
+
+
+def int_constant(node) -> int | None:
+    """The value of node if it is an int constant (not a bool), else None."""
+    return node.value if isinstance(node, ast.Constant) and type(node.value) is int else None

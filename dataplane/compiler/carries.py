@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import ast
 
-from .astnames import statement_lists
+from .astnames import int_constant, statement_lists
+from .fieldreads import possible_bits
 
 # The one's-complement sum of a value below 2**32 in 16 bits, as an expression of the local `name`.
 FOLDED = "{name} % 0xffff or (0xffff if {name} else 0)"
@@ -44,7 +45,7 @@ def _folded(body: list) -> list:
     while i + 2 < len(out):
         first, second, third = out[i:i + 3]
         name = _stored_local(first)
-        if name is not None and _upper_bound(first.value) <= _BELOW_2_32 \
+        if name is not None and _below_2_32(first.value) \
                 and _is_fold_of(second, name) and _is_fold_of(third, name):
             line = ast.parse(FOLDED.format(name=name)).body[0].value
             _mark_hex(line)
@@ -54,28 +55,17 @@ def _folded(body: list) -> list:
     return out
 
 
+def _below_2_32(expr) -> bool:
+    """Whether expr is surely a non-negative int below 2**32 (its possible bits are known and within 32)."""
+    bits = possible_bits(expr)
+    return bits is not None and bits <= _BELOW_2_32
+
+
 def _stored_local(stmt) -> str | None:
     """The local that `name = value` stores, if stmt is that."""
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
         return stmt.targets[0].id
     return None
-
-
-def _upper_bound(expr) -> float:
-    """A bound above every value of expr known to be a non-negative int, else infinity: `x & c` with c a
-    non-negative constant is in 0 .. c whatever int (or bool) x is."""
-    if isinstance(expr, ast.Constant) and type(expr.value) is int and expr.value >= 0:
-        return expr.value
-    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitAnd):
-        bounds = [_constant(side) for side in (expr.left, expr.right)]
-        known = [b for b in bounds if b is not None and b >= 0]
-        if known:
-            return min(known)
-    return float("inf")
-
-
-def _constant(node) -> int | None:
-    return node.value if isinstance(node, ast.Constant) and type(node.value) is int else None
 
 
 def _is_fold_of(stmt, name: str) -> bool:
@@ -86,7 +76,7 @@ def _is_fold_of(stmt, name: str) -> bool:
     value = stmt.value
     if not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitAnd)):
         return False
-    mask = _constant(value.right)
+    mask = int_constant(value.right)
     if mask is None or mask & _SEVENTEEN_BITS != _SEVENTEEN_BITS:
         return False
     total = value.left
@@ -100,7 +90,7 @@ def _is_fold_of(stmt, name: str) -> bool:
 def _is(node, name: str, op, constant: int) -> bool:
     """Whether node is `name <op> constant`."""
     return isinstance(node, ast.BinOp) and isinstance(node.op, op) and isinstance(node.left, ast.Name) \
-        and node.left.id == name and _constant(node.right) == constant
+        and node.left.id == name and int_constant(node.right) == constant
 
 
 def _mark_hex(node) -> None:

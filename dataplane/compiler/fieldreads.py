@@ -154,8 +154,7 @@ def _kept_bits(stmt) -> tuple[str, int] | None:
     if not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr)):
         return None
     for kept, new in ((value.left, value.right), (value.right, value.left)):
-        if isinstance(kept, ast.BinOp) and isinstance(kept.op, ast.BitAnd) and isinstance(kept.left, ast.Name) \
-                and kept.left.id == base and _constant(kept.right):
+        if _is_and_of(kept, base) and _constant(kept.right):
             bits = possible_bits(new)
             if bits is not None and bits & kept.right.value == 0:
                 return base, kept.right.value

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import ast
 
-from .astnames import statement_lists
+from .astnames import int_constant, statement_lists
 from .fieldreads import read_key
 
 
@@ -126,10 +126,10 @@ def _case(test, keys: dict) -> dict | None:
     for c in conjuncts:
         if not (isinstance(c, ast.Compare) and len(c.ops) == 1 and isinstance(c.ops[0], ast.Eq)):
             return None
-        value = _constant(c.comparators[0])
+        value = int_constant(c.comparators[0])
         left = c.left
         if isinstance(left, ast.BinOp) and isinstance(left.op, ast.BitAnd):
-            mask, left = _constant(left.right), left.left
+            mask, left = int_constant(left.right), left.left
         else:
             mask = -1
         if not isinstance(left, ast.Name) or left.id not in keys or left.id in case \
@@ -146,10 +146,6 @@ def _conjuncts(test) -> list:
     if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
         return [c for v in test.values for c in _conjuncts(v)]
     return [test]
-
-
-def _constant(node) -> int | None:
-    return node.value if isinstance(node, ast.Constant) and type(node.value) is int else None
 
 
 def _rewrite(body: list, i: int, keys: dict, ifs: list, cases: list) -> None:
