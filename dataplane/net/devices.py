@@ -134,14 +134,6 @@ class P4Device:
             outputs, drops = process(port, frame)
         except Exception as exc:             # a bug in dataplane: accounted for as Device.process_raw does
             outputs, drops = [], dev.internal_error(exc, port, frame)
-        if len(outputs) == 1 and not drops:
-            # _complete's common case, here to save a call a hop: forwarded out of one linked port.
-            out_port, out_frame = outputs[0]
-            out = self.links.ends.get(out_port)
-            if out is not None:
-                self._fates["forwarded"] += 1
-                out.transmit(out_frame, self.sim.now_ns + PROCESSING_NS)
-                return
         self._complete(port, frame, outputs, drops, now_us)
 
     def _bind(self, dev):
