@@ -45,6 +45,14 @@ def pseudo_header_v6(src: int, dst: int, length: int, next_header: int) -> bytes
     return src.to_bytes(16, "big") + dst.to_bytes(16, "big") + struct.pack("!I3xB", length, next_header)
 
 
+def data_sum(data) -> int:
+    """What data adds to a one's-complement sum when it starts at an even offset: its bytes as one number,
+    an odd length padded with a zero byte at the end. That number is congruent modulo 0xFFFF to the sum of
+    its 16-bit words (2**16 is 1 modulo 0xFFFF), which is all a checksum needs."""
+    value = int.from_bytes(data, "big")
+    return value << 8 if len(data) & 1 else value
+
+
 def transport_sum(src: int, dst: int, proto: int, segment: bytes, v6: bool) -> int:
     """The one's-complement sum of the pseudo header and the segment, without building the pseudo header.
 
@@ -56,10 +64,7 @@ def transport_sum(src: int, dst: int, proto: int, segment: bytes, v6: bool) -> i
         # Fields that do not fit the pseudo header: building it raises, as it always has.
         pseudo = pseudo_header_v6(src, dst, n, proto) if v6 else pseudo_header_v4(src, dst, proto, n)
         return ones_sum(pseudo + segment)
-    value = int.from_bytes(segment, "big")
-    if n & 1:
-        value <<= 8                # padded with a zero byte at the end
-    total = src + dst + proto + n + value
+    total = src + dst + proto + n + data_sum(segment)
     s = total % 0xFFFF
     return s if s or not total else 0xFFFF
 
@@ -79,10 +84,7 @@ def transport_checksum_of(src: int, dst: int, proto: int, header: bytes, payload
     n = len(header) + len(payload)
     if len(header) & 1 or (src | dst) >> (128 if v6 else 32) or proto >> 8 or n >> (32 if v6 else 16):
         return transport_checksum(src, dst, proto, header + payload, v6)
-    value = int.from_bytes(payload, "big")
-    if len(payload) & 1:
-        value <<= 8
-    total = src + dst + proto + n + int.from_bytes(header, "big") + value
+    total = src + dst + proto + n + int.from_bytes(header, "big") + data_sum(payload)
     s = total % 0xFFFF
     value = ~s & 0xFFFF if s or not total else 0
     if proto == 17 and value == 0:

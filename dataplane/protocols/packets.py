@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import struct
 
-from .checksums import internet_checksum, transport_checksum, transport_checksum_of, with_sctp_checksum
+from .checksums import data_sum, internet_checksum, transport_checksum, transport_checksum_of, with_sctp_checksum
 from .library import inet
 
 _LIB = inet()
@@ -224,9 +224,7 @@ def ipv4_udp_frame(eth_header: bytes, src: int, dst: int, sport: int, dport: int
     flags = 0x4000 if df else 0
     s = (0x4500 + (ttl << 8 | IP_UDP) + total + ident + flags + src + dst) % 0xFFFF
     if payload_sum is None:
-        payload_sum = int.from_bytes(payload, "big")
-        if length & 1:
-            payload_sum <<= 8     # padded with a zero byte at the end
+        payload_sum = data_sum(payload)
     # Never 0 before the modulo (the protocol is in it), so a sum of 0 is a multiple of 0xFFFF: all ones,
     # whose complement 0 is sent as 0xFFFF (R29) -- which ~0 & 0xFFFF is.
     u = (src + dst + IP_UDP + sport + dport + 2 * length + payload_sum) % 0xFFFF
@@ -238,8 +236,7 @@ def word_sum(data: bytes) -> int:
     """The sum of data's 16-bit big-endian words (a zero byte added to an odd length) modulo 0xFFFF: what
     data adds to an Internet checksum. A sum of sums is the sum of the bytes joined, if each part but the
     last has an even length."""
-    value = int.from_bytes(data, "big")
-    return (value << 8 if len(data) & 1 else value) % 0xFFFF
+    return data_sum(data) % 0xFFFF
 
 
 TCP_FLAGS = ("fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 
+from ...protocols.checksums import data_sum
 from .tcp_options import TS_OPTION_HEAD
 
 __all__ = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "FLAG_SETS", "flag_bits",
@@ -56,11 +57,6 @@ def _fold(total: int) -> int:
     return (0xFFFF - total % 0xFFFF) % 0xFFFF
 
 
-def _payload_sum(data) -> int:
-    """data's contribution at an even offset; an odd length is padded with a zero byte (RFC 9293 3.1)."""
-    return int.from_bytes(data, "big") << 8 if len(data) & 1 else int.from_bytes(data, "big")
-
-
 def segment(base: int, sport: int, dport: int, seq: int, ack: int, flags: int, window: int,
             options: bytes = b"", data=b"") -> bytes:
     """A segment with any options (padded to 32 bits with End of Option List, as packets.tcp pads them)."""
@@ -68,7 +64,7 @@ def segment(base: int, sport: int, dport: int, seq: int, ack: int, flags: int, w
         options += b"\x00" * (4 - len(options) % 4)
     offset = (5 + len(options) // 4) << 4
     total = (base + seq + ack + (offset << 8) + flags + window + 20 + len(options) + len(data)
-             + int.from_bytes(options, "big") + _payload_sum(data))
+             + int.from_bytes(options, "big") + data_sum(data))
     return _FULL_HEADER.pack(sport, dport, seq, ack, offset, flags, window, _fold(total), 0) + options + data
 
 
@@ -76,7 +72,7 @@ def segment_with_timestamps(base: int, sport: int, dport: int, seq: int, ack: in
                             tsval: int, tsecr: int, data=b"") -> bytes:
     """A segment whose only options are NOP, NOP, TS (RFC 7323 appendix A's layout, Linux's): one pack."""
     n = len(data)
-    value = int.from_bytes(data, "big")                              # _payload_sum and _fold, inline
+    value = int.from_bytes(data, "big")                              # data_sum and _fold, inline
     total = (base + seq + ack + flags + window + _TS_FIXED_SUM + tsval + tsecr + n
              + (value << 8 if n & 1 else value)) % 0xFFFF
     header = _HEADER_TS.pack(sport, dport, seq, ack, _TS_OFFSET, flags, window, (0xFFFF - total) % 0xFFFF, 0,
