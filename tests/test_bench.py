@@ -84,3 +84,16 @@ def test_the_shards_benchmark_compares_one_process_and_two_shards_on_the_same_by
     for engine, (line, cpu) in zip(("scalar", "batch"), (lines[0:2], lines[2:4])):
         assert f"3,000 packets, {engine} engine" in line and "--shards 2" in line and line.endswith("same bytes: yes")
         assert cpu.startswith(f"shards: {engine} engine, processor time: one process")
+
+
+def test_a_child_measures_its_own_peak_memory_not_its_parents():
+    # Linux carries a forked child's copy of its parent's high-water mark through exec into ru_maxrss; the
+    # big-router and flood rows are measured in children of a bench that may hold hundreds of MB already.
+    import subprocess
+    import sys
+    ballast = bytearray(300 * 2**20)
+    ballast[::4096] = b"\x01" * len(ballast[::4096])         # touched, so resident
+    out = subprocess.run([sys.executable, "-c", "from dataplane.bench import peak_rss_kib; print(peak_rss_kib())"],
+                         capture_output=True, text=True, check=True).stdout
+    assert 0 < int(out) < 150 * 1024
+    del ballast
