@@ -13,7 +13,8 @@ Commands (keywords are case-insensitive; '#' starts a comment):
                                    meters moves on by that much
     check_counter <name>(<index>) [packets|bytes] [<op> <n>]
     BMv2 CLI passthrough: mirroring_add <session> <port>; mc_mgrp_create <group>;
-    mc_node_create <rid> <port>...; mc_node_associate <group> <node>; register_write <name> <index>
+    mc_node_create <rid> <port>...; mc_node_associate <group> <node>; the other mc_* commands
+    (mc_mgrp_destroy, mc_node_update, mc_node_dissociate, mc_node_destroy); register_write <name> <index>
     <value>; register_read <name> <index> [<expected>]; counter_read <name> <index> [<op> <n>];
     meter_set_rates <name> <index> <rate>:<burst> <rate>:<burst>
     Action profiles and selectors, as simple_switch_CLI has them (handles are numbered from 0 in
@@ -97,6 +98,7 @@ class StfResult:
 # register_read and counter_read are STF's own here: they may compare the value with an expected one.
 _SWITCH_COMMANDS = frozenset({
     "mirroring_add", "mc_mgrp_create", "mc_node_create", "mc_node_associate", "register_write", "meter_set_rates",
+    "mc_mgrp_destroy", "mc_node_update", "mc_node_dissociate", "mc_node_destroy",
     "act_prof_create_member", "act_prof_modify_member", "act_prof_delete_member", "act_prof_create_group",
     "act_prof_delete_group", "act_prof_add_member_to_group", "act_prof_remove_member_from_group",
     "table_indirect_add", "table_indirect_add_with_group", "table_indirect_set_default",
@@ -170,7 +172,7 @@ class StfRunner:
                         "mirroring_add, mc_mgrp_create, mc_node_create, mc_node_associate, register_read, "
                         "register_write, counter_read, meter_set_rates, act_prof_create_member, "
                         "act_prof_create_group, act_prof_add_member_to_group, table_indirect_add, "
-                        "table_indirect_add_with_group and the other act_prof_* and table_indirect_* commands")
+                        "table_indirect_add_with_group and the other mc_*, act_prof_* and table_indirect_* commands")
         try:
             handler(rest, line, rest_col)
         except (ControlPlaneError, ValueError_) as exc:

@@ -15,7 +15,9 @@ The words and their syntax are BMv2's simple_switch_CLI (runtime_CLI.py):
     register_read <name> [<index>]; register_write <name> <index> <value>; register_reset <name>
     meter_set_rates <name> <index> <rate>:<burst> <rate>:<burst>; meter_get_rates <name> <index>
     mirroring_add <session> <port>
-    mc_mgrp_create <group>; mc_node_create <rid> <port>...; mc_node_associate <group> <node>; mc_dump
+    mc_mgrp_create <group>; mc_mgrp_destroy <group>; mc_node_create <rid> <port>...;
+    mc_node_update <node> <port>...; mc_node_associate <group> <node>; mc_node_dissociate <group> <node>;
+    mc_node_destroy <node>; mc_dump
     act_prof_create_member, act_prof_modify_member, act_prof_delete_member, act_prof_create_group,
     act_prof_delete_group, act_prof_add_member_to_group, act_prof_remove_member_from_group,
     table_indirect_add, table_indirect_add_with_group, table_indirect_set_default,
@@ -25,7 +27,8 @@ Match fields are one per key in order: <value> (exact), <value>/<length> (lpm), 
 (ternary) or <lo>-><hi> (range). Values are decimal, 0x hex, MAC (08:00:00:00:01:11), IPv4 or IPv6
 notation. As in BMv2, a smaller priority wins (dataplane's tables let the larger win: the priority
 is stored as 2^31-1 minus the one given, and shown back as given). Handles (entries, members,
-groups, multicast nodes) are numbered from 0 in order of creation.
+groups) are numbered from 0 in order of creation; a multicast node gets the smallest handle not in
+use, so a destroyed node's handle is handed out again, as BMv2's handle manager does.
 
 Errors are CommandError: the message for the user, where it is in the command (a column and a
 length, for STF's located diagnostics) and simple_switch_CLI's words for the kind of failure
@@ -155,6 +158,11 @@ class McNode:
     group: int | None = None
 
 
+def port_map(ports: list[int]) -> str:
+    """BMv2's port map of a node as its CLI prints it: one digit per port, port 0 rightmost."""
+    return "".join("1" if p in ports else "0" for p in range(max(ports, default=-1), -1, -1))
+
+
 @dataclass(frozen=True)
 class CommandInfo:
     usage: str
@@ -195,7 +203,11 @@ COMMANDS: dict[str, CommandInfo] = {
     "mirroring_add": _info("mirroring_add <session> <port>", "clone session to an egress port"),
     "mc_mgrp_create": _info("mc_mgrp_create <group>", "create a multicast group"),
     "mc_node_create": _info("mc_node_create <rid> <port>...", "create a multicast node (handles from 0)"),
+    "mc_mgrp_destroy": _info("mc_mgrp_destroy <group>", "delete a multicast group (its nodes stay, dissociated)"),
+    "mc_node_update": _info("mc_node_update <node> <port>...", "give a multicast node new ports"),
     "mc_node_associate": _info("mc_node_associate <group> <node>", "add a node to a multicast group"),
+    "mc_node_dissociate": _info("mc_node_dissociate <group> <node>", "take a node out of its multicast group"),
+    "mc_node_destroy": _info("mc_node_destroy <node>", "delete a multicast node (dissociated first)"),
     "mc_dump": _info("mc_dump", "the multicast groups and their ports"),
     "act_prof_create_member": _info("act_prof_create_member <profile> <action> [<value>...]",
                                     "create a member of an action profile"),
@@ -245,7 +257,12 @@ class SwitchCli:
 
     def __init__(self, device: Device):
         self.dev = device
-        self.mc_nodes: list[McNode] = []
+        self.mc_nodes: dict[int, McNode] = {}
+        # A group's replicas are what it had before the CLI's nodes joined it (from runtime JSON, say), then
+        # each node's in the order they joined, each node's ports in ascending order (BMv2's replication
+        # order); kept per group so that dissociating, updating or destroying a node can rebuild it.
+        self.mc_group_base: dict[int, list[tuple[int, int]]] = {}
+        self.mc_group_nodes: dict[int, list[int]] = {}
 
     # ------------------------------------------------------------------ running
 
@@ -659,43 +676,115 @@ class SwitchCli:
             self.dev.mcast_group_set(group, [])
         return [f"Creating multicast group {group}"]
 
+    def cmd_mc_mgrp_destroy(self, w, col):
+        if len(w) != 1:
+            raise CommandError("mc_mgrp_destroy needs <group>", (col, 1))
+        group = self.checked(w[0], "multicast group", check_mcast_group)
+        # As in BMv2, destroying a group that does not exist is not an error. Its nodes are not destroyed;
+        # they are free to join another group (BMv2 leaves them marked as members of the group that is gone).
+        self.dev.mcast_group_delete(group)
+        for handle in self.mc_group_nodes.pop(group, []):
+            self.mc_nodes[handle].group = None
+        self.mc_group_base.pop(group, None)
+        return [f"Destroying multicast group {group}"]
+
+    def _ports(self, words) -> list[int]:
+        """The ports of a node, ascending; a port given twice is refused (BMv2: 'Found duplicate port')."""
+        ports: list[int] = []
+        for word in words:
+            port = self.checked(word, "port", check_port)
+            if port in ports:
+                raise CommandError(f"port {port} is listed twice in this node", span(word))
+            ports.append(port)
+        return sorted(ports)
+
     def cmd_mc_node_create(self, w, col):
         if len(w) < 2:
             raise CommandError("mc_node_create needs <rid> <port>...", (col, 1))
         rid = self.checked(w[0], "replication id", check_rid)
-        ports: list[int] = []
-        for word in w[1:]:
-            port = self.checked(word, "port", check_port)
-            if port in ports:
-                # BMv2 keeps a node's ports as a set: the port would get one copy, not two.
-                raise CommandError(f"port {port} is listed twice in this node", span(word))
-            ports.append(port)
-        self.mc_nodes.append(McNode(rid, ports))
-        return [f"Creating node with rid {rid} and with ports {' '.join(map(str, ports))}",
-                f"node was created with handle {len(self.mc_nodes) - 1}"]
+        ports = self._ports(w[1:])
+        handle = next(h for h in range(len(self.mc_nodes) + 1) if h not in self.mc_nodes)
+        self.mc_nodes[handle] = McNode(rid, ports)
+        return [f"Creating node with rid {rid} and with port map {port_map(ports)}",
+                f"node was created with handle {handle}"]
+
+    def _node(self, word) -> tuple[int, McNode]:
+        handle = number(word, "node handle")
+        node = self.mc_nodes.get(handle)
+        if node is None:
+            made = ", ".join(map(str, sorted(self.mc_nodes))) or "none"
+            raise CommandError(f"there is no multicast node {handle}", span(word),
+                               f"the nodes are: {made}", words="Invalid PRE operation (INVALID_L1_HANDLE)")
+        return handle, node
+
+    def _group(self, word, group: int) -> int:
+        """The group of a node command: its number was checked first, as BMv2's CLI checks the words before
+        the switch checks the node and then the group."""
+        if group not in self.dev.mcast_groups:
+            raise CommandError(f"multicast group {group} does not exist", span(word),
+                               "create it first with mc_mgrp_create",
+                               words="Invalid PRE operation (INVALID_MGRP_HANDLE)")
+        return group
+
+    def _rebuild(self, group: int) -> None:
+        members = list(self.mc_group_base.get(group, []))
+        for handle in self.mc_group_nodes.get(group, []):
+            node = self.mc_nodes[handle]
+            members.extend((p, node.rid) for p in node.ports)
+        self.dev.mcast_group_set(group, members)
+
+    def cmd_mc_node_update(self, w, col):
+        if len(w) < 2:
+            raise CommandError("mc_node_update needs <node handle> <port>...", (col, 1))
+        handle, node = self._node(w[0])
+        node.ports = self._ports(w[1:])
+        if node.group is not None:
+            self._rebuild(node.group)
+        return [f"Updating node {handle} with port map {port_map(node.ports)}"]
 
     def cmd_mc_node_associate(self, w, col):
         if len(w) != 2:
             raise CommandError("mc_node_associate needs <group> <node handle>", (col, 1))
         group = self.checked(w[0], "multicast group", check_mcast_group)
-        if group not in self.dev.mcast_groups:
-            raise CommandError(f"multicast group {group} does not exist", span(w[0]),
-                               "create it first with mc_mgrp_create", words="Invalid PRE operation (INVALID_MGID)")
-        handle = number(w[1], "node handle")
-        if handle >= len(self.mc_nodes):
-            raise CommandError(f"there is no multicast node {handle}", span(w[1]),
-                               f"mc_node_create has made {len(self.mc_nodes)} node(s), numbered from 0",
-                               words="Invalid PRE operation (INVALID_L1_HANDLE)")
-        node = self.mc_nodes[handle]
+        handle, node = self._node(w[1])
+        self._group(w[0], group)
         if node.group is not None:
             raise CommandError(f"multicast node {handle} is already associated with group {node.group}",
                                span(w[1]), "a node belongs to one group (as in BMv2)",
                                words="Invalid PRE operation (ERROR)")
-        members = list(self.dev.mcast_groups[group])
-        members.extend((p, node.rid) for p in node.ports)
-        self.dev.mcast_group_set(group, members)
+        if group not in self.mc_group_nodes:
+            self.mc_group_base[group] = list(self.dev.mcast_groups[group])
+        self.mc_group_nodes.setdefault(group, []).append(handle)
         node.group = group
+        self._rebuild(group)
         return [f"Associating node {handle} to multicast group {group}"]
+
+    def cmd_mc_node_dissociate(self, w, col):
+        if len(w) != 2:
+            raise CommandError("mc_node_dissociate needs <group> <node handle>", (col, 1))
+        group = self.checked(w[0], "multicast group", check_mcast_group)
+        handle, node = self._node(w[1])
+        self._group(w[0], group)
+        if node.group != group:
+            raise CommandError(f"multicast node {handle} is not associated with group {group}", span(w[1]),
+                               "it is in no group" if node.group is None else f"it is in group {node.group}",
+                               words="Invalid PRE operation (ERROR)")
+        self._dissociate(handle, node)
+        return [f"Dissociating node {handle} from multicast group {group}"]
+
+    def _dissociate(self, handle: int, node: McNode) -> None:
+        group, node.group = node.group, None
+        self.mc_group_nodes[group].remove(handle)
+        self._rebuild(group)
+
+    def cmd_mc_node_destroy(self, w, col):
+        if len(w) != 1:
+            raise CommandError("mc_node_destroy needs <node handle>", (col, 1))
+        handle, node = self._node(w[0])
+        if node.group is not None:          # as BMv2 allows: dissociated first
+            self._dissociate(handle, node)
+        del self.mc_nodes[handle]
+        return [f"Destroying node {handle}"]
 
     def cmd_mc_dump(self, w, col):
         self._exactly(w, 0, "mc_dump", col)

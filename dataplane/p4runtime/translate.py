@@ -591,7 +591,7 @@ class Translator:
             exists = gid in self.device.mcast_groups
             _check_exists(kind, exists, f"multicast group {gid}")
             if kind == R.Update.DELETE:
-                del self.device.mcast_groups[gid]
+                self.device.mcast_group_delete(gid)
                 return
             members = [(_replica_port(r), r.instance) for r in mg.replicas]
             _device_call(lambda: self.device.mcast_group_set(gid, members))

@@ -415,6 +415,12 @@ class Device:
             check_rid(rid, "replication id", f" of multicast group {group}")
         self.mcast_groups[group] = list(members)
 
+    def mcast_group_delete(self, group: int) -> bool:
+        """Delete multicast group `group`; False if there was none. Packets sent to it are then dropped as
+        packets to an unknown group are."""
+        check_mcast_group(group)
+        return self.mcast_groups.pop(group, None) is not None
+
     def clone_session_set(self, session: int, port: int | None = None, mcast_group: int | None = None) -> None:
         check_clone_session(session)
         if port is None and mcast_group is None:

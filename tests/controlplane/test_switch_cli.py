@@ -168,8 +168,49 @@ def test_replication(basic):
     assert basic.execute("mc_dump")[2:4] == ["**********", "mgrp(1)"]
     basic.execute("mirroring_add 5 3")
     assert basic.dev.clone_sessions[5] == (3, None)
-    assert failure(basic, "mc_node_associate 2 0").words == "Invalid PRE operation (INVALID_MGID)"
+    assert failure(basic, "mc_node_associate 2 0").words == "Invalid PRE operation (INVALID_MGRP_HANDLE)"
     assert failure(basic, "mc_node_associate 1 4").words == "Invalid PRE operation (INVALID_L1_HANDLE)"
+
+
+def test_multicast_nodes_are_updated_dissociated_and_destroyed_as_in_bmv2(basic):
+    dev = basic.dev
+    basic.execute("mc_mgrp_create 1")
+    # BMv2 prints a node's port map, port 0 rightmost, and replicates to its ports in ascending order.
+    assert basic.execute("mc_node_create 7 2 1") == ["Creating node with rid 7 and with port map 110",
+                                                     "node was created with handle 0"]
+    basic.execute("mc_node_create 8 3")
+    basic.execute("mc_node_associate 1 0")
+    basic.execute("mc_node_associate 1 1")
+    assert dev.mcast_groups[1] == [(1, 7), (2, 7), (3, 8)]
+    assert basic.execute("mc_node_update 0 4") == ["Updating node 0 with port map 10000"]
+    assert dev.mcast_groups[1] == [(4, 7), (3, 8)]
+    assert basic.execute("mc_node_dissociate 1 0") == ["Dissociating node 0 from multicast group 1"]
+    assert dev.mcast_groups[1] == [(3, 8)]
+    assert failure(basic, "mc_node_dissociate 1 0").words == "Invalid PRE operation (ERROR)"
+    # A node in a group may be destroyed; its handle is the next one handed out (the smallest free).
+    assert basic.execute("mc_node_destroy 1") == ["Destroying node 1"]
+    assert dev.mcast_groups[1] == []
+    assert basic.execute("mc_node_create 9 5")[-1] == "node was created with handle 1"
+    assert failure(basic, "mc_node_destroy 2").words == "Invalid PRE operation (INVALID_L1_HANDLE)"
+    assert failure(basic, "mc_node_update 7 1").words == "Invalid PRE operation (INVALID_L1_HANDLE)"
+    assert failure(basic, "mc_node_dissociate 3 0").words == "Invalid PRE operation (INVALID_MGRP_HANDLE)"
+    # A destroyed group is gone and its nodes may join another one; destroying it again is not an error.
+    basic.execute("mc_node_associate 1 0")
+    assert basic.execute("mc_mgrp_destroy 1") == ["Destroying multicast group 1"]
+    assert 1 not in dev.mcast_groups
+    assert basic.execute("mc_mgrp_destroy 1") == ["Destroying multicast group 1"]
+    basic.execute("mc_mgrp_create 2")
+    basic.execute("mc_node_associate 2 0")
+    assert dev.mcast_groups[2] == [(4, 7)]
+
+
+def test_a_group_made_elsewhere_keeps_its_replicas_when_cli_nodes_come_and_go(basic):
+    basic.dev.mcast_group_set(5, [(9, 1)])           # as runtime JSON's multicast_group_entries make it
+    basic.execute("mc_node_create 2 3")
+    basic.execute("mc_node_associate 5 0")
+    assert basic.dev.mcast_groups[5] == [(9, 1), (3, 2)]
+    basic.execute("mc_node_dissociate 5 0")
+    assert basic.dev.mcast_groups[5] == [(9, 1)]
 
 
 def test_action_profiles_and_selectors(programs):
