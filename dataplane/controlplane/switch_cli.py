@@ -717,14 +717,18 @@ class SwitchCli:
                                f"the nodes are: {made}", words="Invalid PRE operation (INVALID_L1_HANDLE)")
         return handle, node
 
-    def _group(self, word, group: int) -> int:
-        """The group of a node command: its number was checked first, as BMv2's CLI checks the words before
-        the switch checks the node and then the group."""
+    def _group_and_node(self, w, col, command: str) -> tuple[int, int, McNode]:
+        """<group> <node handle> of mc_node_associate and mc_node_dissociate: (group, handle, node). The words are
+        checked first, then the node, then the group, in the order BMv2's CLI and switch check them."""
+        if len(w) != 2:
+            raise CommandError(f"{command} needs <group> <node handle>", (col, 1))
+        group = self.checked(w[0], "multicast group", check_mcast_group)
+        handle, node = self._node(w[1])
         if group not in self.dev.mcast_groups:
-            raise CommandError(f"multicast group {group} does not exist", span(word),
+            raise CommandError(f"multicast group {group} does not exist", span(w[0]),
                                "create it first with mc_mgrp_create",
                                words="Invalid PRE operation (INVALID_MGRP_HANDLE)")
-        return group
+        return group, handle, node
 
     def _rebuild(self, group: int) -> None:
         members = list(self.mc_group_base.get(group, []))
@@ -743,11 +747,7 @@ class SwitchCli:
         return [f"Updating node {handle} with port map {port_map(node.ports)}"]
 
     def cmd_mc_node_associate(self, w, col):
-        if len(w) != 2:
-            raise CommandError("mc_node_associate needs <group> <node handle>", (col, 1))
-        group = self.checked(w[0], "multicast group", check_mcast_group)
-        handle, node = self._node(w[1])
-        self._group(w[0], group)
+        group, handle, node = self._group_and_node(w, col, "mc_node_associate")
         if node.group is not None:
             raise CommandError(f"multicast node {handle} is already associated with group {node.group}",
                                span(w[1]), "a node belongs to one group (as in BMv2)",
@@ -760,11 +760,7 @@ class SwitchCli:
         return [f"Associating node {handle} to multicast group {group}"]
 
     def cmd_mc_node_dissociate(self, w, col):
-        if len(w) != 2:
-            raise CommandError("mc_node_dissociate needs <group> <node handle>", (col, 1))
-        group = self.checked(w[0], "multicast group", check_mcast_group)
-        handle, node = self._node(w[1])
-        self._group(w[0], group)
+        group, handle, node = self._group_and_node(w, col, "mc_node_dissociate")
         if node.group != group:
             raise CommandError(f"multicast node {handle} is not associated with group {group}", span(w[1]),
                                "it is in no group" if node.group is None else f"it is in group {node.group}",
