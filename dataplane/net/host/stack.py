@@ -252,6 +252,9 @@ _IPV4_FIELDS = P._IPV4.unpack_fields
 # header's sum needs.
 _ETH_IPV4_UDP_FIELDS = struct.Struct("!HI6xH" + "BxHxxHBBxxII" + "HHHH").unpack_from
 _IPV4_UDP_FRAME = P.ipv4_udp_frame
+# int.from_bytes, looked up once: on the busiest path (_udp4_input) the look-up on int costs about as much as
+# reading a header's bytes.
+_int_from_bytes = int.from_bytes
 _ETH_IPV4 = P.ETH_IPV4
 _UDP_FIELDS = P._UDP.unpack_fields
 _IP_UDP, _IP_ICMP, _IP_ICMPV6 = P.IP_UDP, P.IP_ICMP, P.IP_ICMPV6
@@ -742,7 +745,7 @@ class Host:
             return False
         # internet_checksum of the header is 0: its words (nonzero: the version is 4) sum to a multiple of 0xFFFF,
         # as the header read as one number does (see checksums.data_sum).
-        if int.from_bytes(frame[14:34], "big") % 0xFFFF:
+        if _int_from_bytes(frame[14:34], "big") % 0xFFFF:
             return False
         mine = self._mine4
         if dst not in (mine if mine is not None else self._own4()) or dst == iface.bcast4:
@@ -753,7 +756,7 @@ class Host:
         if udp_ck:                  # R29: zero is "no checksum" over IPv4; else verify_transport's sum
             # The addresses, the UDP header and the data, as one number (checksums.data_sum, inline: the bytes
             # from the source address on start at an even offset), and the rest of the pseudo header.
-            value = int.from_bytes(frame[26:34 + length], "big")
+            value = _int_from_bytes(frame[26:34 + length], "big")
             if length & 1:
                 value <<= 8
             if (value % 0xFFFF + _IP_UDP + length) % 0xFFFF:
