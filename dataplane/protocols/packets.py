@@ -71,6 +71,12 @@ IPV4_UDP = struct.Struct(_IPV4.compiled["struct"].format + _UDP.compiled["struct
 if IPV4_UDP.format != "!BBHHHBBHIIHHHH":
     raise AssertionError(f"ipv4_t and udp_t pack as {IPV4_UDP.format}, the UDP fast paths expect !BBHHHBBHIIHHHH")
 _FRAME_IPV4_UDP_PACK = struct.Struct("!14s" + IPV4_UDP.format[1:]).pack
+# What the words of those two headers add to their checksums besides the TTL, the ID, the flags, the addresses,
+# the ports and the payload's length and sum (ipv4_udp_frame): to the IPv4 header's, the version and IHL, the
+# protocol and the headers' 28 bytes in totalLen; to the UDP checksum, the protocol (pseudo header) and the
+# header's 8 bytes in the UDP length, which is counted twice (pseudo header and header).
+_IPV4_UDP_WORDS = 0x4500 + IP_UDP + 28
+_UDP_WORDS = IP_UDP + 2 * 8
 
 
 # ---------------------------------------------------------------------------- addresses
@@ -219,17 +225,19 @@ def ipv4_udp_frame(eth_header: bytes, src: int, dst: int, sport: int, dport: int
     application whose datagrams differ only in a counter); the payload is summed when it is None. The
     values must be ints; struct refuses those that do not fit (the caller then takes the general builders,
     which say why)."""
-    length = 8 + len(payload)
-    total = 20 + length
+    n = len(payload)
     flags = 0x4000 if df else 0
-    s = (0x4500 + (ttl << 8 | IP_UDP) + total + ident + flags + src + dst) % 0xFFFF
+    addresses = src + dst
+    # (ttl << 8 | IP_UDP is ttl << 8 plus IP_UDP: the low byte of ttl << 8 is 0)
+    s = (_IPV4_UDP_WORDS + (ttl << 8) + n + ident + flags + addresses) % 0xFFFF
     if payload_sum is None:
         payload_sum = data_sum(payload)
     # Never 0 before the modulo (the protocol is in it), so a sum of 0 is a multiple of 0xFFFF: all ones,
-    # whose complement 0 is sent as 0xFFFF (R29) -- which ~0 & 0xFFFF is.
-    u = (src + dst + IP_UDP + sport + dport + 2 * length + payload_sum) % 0xFFFF
-    return _FRAME_IPV4_UDP_PACK(eth_header, 0x45, 0, total, ident, flags, ttl, IP_UDP, ~s & 0xFFFF if s else 0,
-                                src, dst, sport, dport, length, ~u & 0xFFFF) + payload
+    # whose complement 0 is sent as 0xFFFF (R29) -- which 0xFFFF - 0 is. (0xFFFF - x is ~x & 0xFFFF for the
+    # x below 0xFFFF that a modulo 0xFFFF gives.)
+    u = (_UDP_WORDS + addresses + sport + dport + 2 * n + payload_sum) % 0xFFFF
+    return _FRAME_IPV4_UDP_PACK(eth_header, 0x45, 0, 28 + n, ident, flags, ttl, IP_UDP, 0xFFFF - s if s else 0,
+                                src, dst, sport, dport, 8 + n, 0xFFFF - u) + payload
 
 
 def word_sum(data: bytes) -> int:

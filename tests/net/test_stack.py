@@ -491,3 +491,80 @@ def test_a_network_run_is_the_same_with_and_without_the_one_step_paths(monkeypat
     reports = "\n".join(fast[2])
     assert "30 received" in reports and "10 answered" in reports and " 3  h1 (172.16.1.10)" in reports
     assert fast[4] == {"no_listener": 3, "ttl_exceeded": 6}
+
+
+# ---------------------------------------------------------------------------- a frame reaching a host (frame_arrives)
+
+def _arrivals_run(general: bool) -> dict:
+    """Two hosts on a link exchanging UDP of every kind (one-step, to a closed port, fragmented, IPv6), ARP
+    and pings, while the link goes down and up, loses frames at random, a watcher comes and goes (once added
+    by a handler while it runs) and packet sockets open and close; `general` hands every frame over the
+    general way (LinkEnd._arrive, then receive). What the run shows."""
+    from dataplane.net.sim import LinkEnd
+
+    from netlab import two_hosts as lab_two_hosts
+    sim, a, b, link = lab_two_hosts(latency_ns=7_000, seed=5)
+    ends = list(link.ends.values())
+    assert [end.arrival for end in ends] == [b.frame_arrives, a.frame_arrives]
+    if general:
+        for end in ends:
+            end.arrival = LinkEnd._arrive
+    got, seen, tapped = [], [], []
+
+    def watcher(kind, *details):
+        seen.append((sim.now_ns, kind) + tuple(getattr(d, "name", d) for d in details))
+
+    def record(pkt, sport, dport, data):
+        got.append((sim.now_ns, sport, dport, data, pkt if pkt is None else (pkt.src, pkt.ttl, pkt.datagram)))
+
+    def watch_from_a_handler(pkt, sport, dport, data):
+        record(pkt, sport, dport, data)
+        if watcher not in sim.watchers and 8_000_000 <= sim.now_ns < 8_500_000:
+            sim.watchers.append(watcher)        # the frame's fate is told to it, its arrival was not
+
+    b.udp_bind(9, record, packet=False)
+    b.udp_bind(7, record)
+    b.udp_bind(8, watch_from_a_handler, packet=False)
+    a_ip, b_ip = P.ip4("10.0.0.1"), P.ip4("10.0.0.2")
+
+    def send(i: int) -> None:
+        if i % 7 == 3:
+            b.send_ipv4(a_ip, P.IP_ICMP, P.icmp(8, 0, i, bytes(20)))                 # answered by a
+        elif i % 11 == 5:
+            a.udp_send(P.ip6("2001:db8::2"), 1000, 9, bytes(i % 50), v6=True)
+        else:
+            a.udp_send(b_ip, 1000 + i % 3, (9, 7, 8, 1234)[i % 4], i.to_bytes(4, "big") * (i % 60 or 500))
+    for i in range(600):
+        sim.at(i * 17_000, send, i)
+    link_up = [(1_000_000, False), (1_200_000, True)]
+    for at, up in link_up:
+        sim.at(at, setattr, link, "up", up)
+    for at, loss in [(2_000_000, 0.3), (3_000_000, 0.0)]:
+        sim.at(at, setattr, link, "loss", loss)
+    sim.at(4_000_000, sim.watchers.append, watcher)
+    sim.at(5_000_000, sim.watchers.remove, watcher)
+    sim.at(8_600_000, lambda: watcher in sim.watchers and sim.watchers.remove(watcher))
+    sockets = []
+    sim.at(6_000_000, lambda: sockets.append(b.open_packet_socket(lambda port, frame: tapped.append(frame))))
+    sim.at(6_500_000, lambda: sockets.append(b.open_packet_socket(
+        lambda port, frame: tapped.append((sockets[-1].verdict, frame)), unclaimed_only=True)))
+    sim.at(7_000_000, lambda: [s.close() for s in sockets])
+    sim.run()
+    ledger = sim.ledger
+    return {"ledger": (ledger.transmitted, ledger.arrived, ledger.link_drops, dict(ledger.fates),
+                       dict(ledger.drop_counts), [vars(d) for d in ledger.drops]),
+            "events": (list(a.events), list(b.events)), "delivered": (a.delivered, b.delivered),
+            "got": got, "seen": seen, "tapped": tapped, "ends": [(e.sent, e.bytes, e.dropped) for e in ends],
+            "end": (sim.now_ns, sim.events_run)}
+
+
+def test_hosts_taking_frames_from_links_keep_every_book_of_the_general_way():
+    fused, general = _arrivals_run(False), _arrivals_run(True)
+    assert fused == general
+    fates = fused["ledger"][3]
+    drops = {reason.name for (_node, reason, _copy) in fused["ledger"][4]}
+    assert fates["delivered"] > 300 and fates["reassembly"] > 5 and fates["dropped"] > 50
+    assert drops >= {"LINK_LOSS", "LINK_DOWN", "NO_LISTENER"}
+    kinds = [s[1] for s in fused["seen"]]
+    assert kinds.count("host_rx") > 20 and kinds.count("host_rx_fate") > kinds.count("host_rx")
+    assert len(fused["tapped"]) > 20 and any(isinstance(t, tuple) for t in fused["tapped"])

@@ -49,7 +49,8 @@ def test_checksum_corners_equal_the_layered_builders(size):
 
 
 @pytest.mark.parametrize("values", [{"sport": 0x10000}, {"sport": -1}, {"dport": 1 << 40}, {"ttl": 256},
-                                    {"ident": 0x10000}, {"sport": 5.0}, {"ttl": None}])
+                                    {"ttl": -1}, {"ident": 0x10000}, {"ident": -1}, {"src": 1 << 32},
+                                    {"dst": -1}, {"sport": 5.0}, {"src": 1.5}, {"ttl": None}])
 def test_values_that_do_not_fit_are_refused(values):
     # The host then takes the layered builders, which convert or say why (a ValueError).
     args = dict(src=1, dst=2, sport=1000, dport=53, payload=b"x", ident=1, ttl=64) | values
