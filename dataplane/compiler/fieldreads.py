@@ -111,7 +111,7 @@ class _Site:
         self.reused = False
 
 
-def _occurrences(stmt, field: str) -> list[tuple[tuple, tuple]]:
+def field_reads(stmt, field: str) -> list[tuple[tuple, tuple]]:
     """The field reads in the expression stmt.<field>, in evaluation order: (key, (parent, field, index))."""
     found = []
 
@@ -243,7 +243,7 @@ class _Availability:
 
     def expression(self, field: str, stmt, stmts: list, env: dict, may_hoist: bool) -> None:
         """Record the reads of stmt.<field>: reuses of what env has, sites of the rest (if may_hoist)."""
-        for key, where in _occurrences(stmt, field):
+        for key, where in field_reads(stmt, field):
             holder = env.get(key)
             if holder is not None:
                 self.reuses.append((where, holder))
