@@ -37,17 +37,22 @@ class _Path:
     the locals that hold len(data), a length data surely has, and the locals that hold a byte read (by
     the read's ast.dump)."""
 
-    __slots__ = ("bools", "sources", "lens", "min_len", "held")
+    __slots__ = ("bools", "sources", "lens", "min_len", "held", "_key")
+    FIELDS = __slots__[:-1]
 
     def __init__(self, bools: dict, sources: dict, lens: frozenset, min_len: int, held: dict):
         self.bools, self.sources, self.lens, self.min_len, self.held = bools, sources, lens, min_len, held
+        self._key = None
 
     def key(self) -> tuple:
-        return (tuple(sorted(self.bools.items())), tuple(sorted(self.sources.items())), self.lens, self.min_len,
-                tuple(sorted(self.held.items())))
+        """What tells two paths apart (a path never changes: a new one is made, so this is kept)."""
+        if self._key is None:
+            self._key = (tuple(sorted(self.bools.items())), tuple(sorted(self.sources.items())), self.lens,
+                         self.min_len, tuple(sorted(self.held.items())))
+        return self._key
 
     def replace(self, **changes) -> "_Path":
-        fields = {name: getattr(self, name) for name in self.__slots__}
+        fields = {name: getattr(self, name) for name in self.FIELDS}
         fields.update(changes)
         return _Path(**fields)
 
@@ -151,6 +156,9 @@ class _Paths:
 
     def __init__(self, data: str, booleans: set[str]):
         self.data, self.booleans = data, booleans
+        # Every name a path may know something of: a statement that stores none of them and teaches
+        # nothing (_may_teach) leaves every path as it is, without looking at each.
+        self.watched = set(booleans) | {data}
         # For each enclosing try whose handlers catch only what `raise` statements raise: the paths at
         # each raise in its body (where its handlers may start).
         self.raise_points: list[list[_Path]] = []
@@ -190,6 +198,8 @@ class _Paths:
             if isinstance(stmt, _TERMINATORS):
                 return []
             stored = stored_names(stmt)
+            if stored.isdisjoint(self.watched) and not self.may_teach(stmt):
+                return paths
             after = [self.after_simple(stmt, stored, p) for p in paths]
             return paths if all(a is p for a, p in zip(after, paths)) else _distinct(after)
         # Anything else (with, break, continue, nested definitions): left alone, what it stores forgotten.
@@ -234,15 +244,28 @@ class _Paths:
             return p
         target, value = stmt.targets[0].id, stmt.value
         if getattr(value, "byte_read", False):
+            self.watched.add(target)
             return p.replace(held={**p.held, ast.dump(value): target})
         source = _extracted(value, self.data)
         if source is not None and p.min_len >= source[1]:
+            self.watched.add(target)
             return p.replace(sources={**p.sources, target: source})
         if _is_len_of(value, self.data) or (isinstance(value, ast.Name) and value.id in p.lens):
+            self.watched.add(target)
             return p.replace(lens=p.lens | {target})
         if isinstance(value, ast.Constant) and type(value.value) is bool:
             return self.with_bools(p, stmt.targets, value.value)
         return p
+
+    def may_teach(self, stmt) -> bool:
+        """Whether stmt may be one that after_simple learns from (see there)."""
+        if not isinstance(stmt, ast.Assign):
+            return False
+        value = stmt.value
+        return getattr(value, "byte_read", False) \
+            or (isinstance(value, ast.Constant) and type(value.value) is bool) \
+            or (isinstance(value, ast.Name) and value.id in self.watched) \
+            or (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in (FROM_BYTES, "len"))
 
     def with_bools(self, p: _Path, targets: list, value: bool) -> _Path:
         names = [t.id for t in targets if isinstance(t, ast.Name) and t.id in self.booleans]

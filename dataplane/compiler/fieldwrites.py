@@ -89,6 +89,8 @@ def _merge_target(stmts: list, i: int, known: dict[str, int]) -> int | None:
     if first is None:
         return None
     base, _keep, value = first
+    if any(isinstance(n, ast.Call) for n in ast.walk(value)):
+        return None         # what it calls would be called after the statements between
     reads = _loads(value)
     for j in range(i + 1, len(stmts)):
         stmt = stmts[j]

@@ -75,11 +75,12 @@ def test_what_keeps_the_writes_apart():
             assert run(rewritten(src), *args) == run(src, *args)
 
 
-def test_no_merge_when_the_second_write_clears_what_the_first_wrote_or_reads_the_header():
+def test_no_merge_when_the_second_write_clears_what_the_first_wrote_or_reads_the_header_or_it_calls():
     overlapping = blocked("x = x + 1").replace("0xffffffffffffffffffff0000ffffffffffffffff",
                                                "0xffffffffffffffff0000ffffffffffffffffffff")
     reading = blocked("x = x + 1").replace("(x & 0xffff) << 64", "(h_ipv4_b_p >> 88 & 0xff) << 64")
-    for src in (overlapping, reading):
+    calling = blocked("x = x + 1", first_value="(len(str(x)) & 0xff) << 88")     # the call would come later
+    for src in (overlapping, reading, calling):
         assert rewritten(src).count("h_ipv4_b_p = ") == 2
         assert run(rewritten(src), 9 << 88, 4) == run(src, 9 << 88, 4)
 
