@@ -111,7 +111,7 @@ class _Site:
         self.reused = False
 
 
-def _occurrences(stmt, field: str) -> list[tuple[tuple, tuple]]:
+def field_reads(stmt, field: str) -> list[tuple[tuple, tuple]]:
     """The field reads in the expression stmt.<field>, in evaluation order: (key, (parent, field, index))."""
     found = []
 
@@ -145,17 +145,18 @@ def _within(key: tuple, kept: tuple[str, int] | None) -> bool:
     return kept is not None and base == kept[0] and mask is not None and (mask << shift) & ~kept[1] == 0
 
 
-def _kept_bits(stmt) -> tuple[str, int] | None:
+def kept_bits(stmt, known: dict[str, int] | None = None) -> tuple[str, int] | None:
     """A field write keeps the header's other fields: `h = h & C | V` (either way round), with C a constant
-    and V's bits known to lie outside C, changes no bit that C keeps. Then (h, C), else None."""
+    and V's bits known to lie outside C, changes no bit that C keeps. Then (h, C), else None. known: the
+    bits of locals whose every value is bounded (see possible_bits)."""
     if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and _header(stmt.targets[0])):
         return None
     base, value = stmt.targets[0].id, stmt.value
     if not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr)):
         return None
     for kept, new in ((value.left, value.right), (value.right, value.left)):
-        if _is_and_of(kept, base) and _constant(kept.right):
-            bits = possible_bits(new)
+        if is_and_of(kept, base) and _constant(kept.right):
+            bits = possible_bits(new, known)
             if bits is not None and bits & kept.right.value == 0:
                 return base, kept.right.value
     return None
@@ -165,12 +166,12 @@ def _field_write(stmt) -> tuple[tuple, tuple] | None:
     """`h = h & C | Y << s` that writes one whole field, the bits s .. s+w-1 that C clears, with a value Y
     that surely fits them: (the field's read key (h, s, mask), where Y is); else None. Reading the field
     after the write gives Y. The header's top field (C clears every bit from s up) is left out."""
-    kept = _kept_bits(stmt)
+    kept = kept_bits(stmt)
     if kept is None:
         return None
     base, keep = kept
     value = stmt.value
-    field = "right" if _is_and_of(value.left, base) else "left"
+    field = "right" if is_and_of(value.left, base) else "left"
     new = getattr(value, field)
     if isinstance(new, ast.BinOp) and isinstance(new.op, ast.LShift) and _constant(new.right):
         shift, where, y = new.right.value, (new, "left", None), new.left
@@ -186,34 +187,37 @@ def _field_write(stmt) -> tuple[tuple, tuple] | None:
     return (base, shift, mask), where
 
 
-def _is_and_of(node, base: str) -> bool:
+def is_and_of(node, base: str) -> bool:
     return isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd) and isinstance(node.left, ast.Name) \
         and node.left.id == base
 
 
-def possible_bits(node) -> int | None:
+def possible_bits(node, known: dict[str, int] | None = None) -> int | None:
     """A mask of the bits that node's value may have set, when it is surely a non-negative int: a
-    constant, `x & c`, shifts by constants, `|` and `^` of such; else None."""
+    constant, `x & c`, shifts by constants, `|` and `^` of such, a local named in `known` (which maps
+    locals to the bits their every value may have); else None."""
     if _constant(node):
         return node.value
+    if isinstance(node, ast.Name):
+        return (known or {}).get(node.id)
     if not isinstance(node, ast.BinOp):
         return None
     if isinstance(node.op, ast.BitAnd):
-        sides = [possible_bits(node.left), possible_bits(node.right)]
-        known = [b for b in sides if b is not None]
-        if not known:
+        sides = [possible_bits(node.left, known), possible_bits(node.right, known)]
+        bounded = [b for b in sides if b is not None]
+        if not bounded:
             return None
-        bits = known[0]
-        for b in known[1:]:
+        bits = bounded[0]
+        for b in bounded[1:]:
             bits &= b
         return bits
     if isinstance(node.op, (ast.LShift, ast.RShift)) and _constant(node.right):
-        bits = possible_bits(node.left)
+        bits = possible_bits(node.left, known)
         if bits is None:
             return None
         return bits << node.right.value if isinstance(node.op, ast.LShift) else bits >> node.right.value
     if isinstance(node.op, (ast.BitOr, ast.BitXor)):
-        left, right = possible_bits(node.left), possible_bits(node.right)
+        left, right = possible_bits(node.left, known), possible_bits(node.right, known)
         return None if left is None or right is None else left | right
     return None
 
@@ -243,7 +247,7 @@ class _Availability:
 
     def expression(self, field: str, stmt, stmts: list, env: dict, may_hoist: bool) -> None:
         """Record the reads of stmt.<field>: reuses of what env has, sites of the rest (if may_hoist)."""
-        for key, where in _occurrences(stmt, field):
+        for key, where in field_reads(stmt, field):
             holder = env.get(key)
             if holder is not None:
                 self.reuses.append((where, holder))
@@ -285,7 +289,7 @@ class _Availability:
                 self.expression(field, stmt, stmts, env, may_hoist=True)
             if isinstance(stmt, _TERMINATORS):
                 return None
-            env = _killed(env, stored_names(stmt), _kept_bits(stmt))
+            env = _killed(env, stored_names(stmt), kept_bits(stmt))
             if own_key is not None and own_key[0] not in stored_names(stmt) and own_key not in env:
                 env[own_key] = stmt.targets[0].id
             written = _field_write(stmt)

@@ -32,6 +32,8 @@ from .astnames import statement_lists, stored_names as _stored_names
 from .carries import fold_end_around_carries
 from .selects import merge_select_keys
 from .fieldreads import reuse_field_reads
+from .bytereads import read_fields_from_bytes
+from .fieldwrites import merge_separated_field_writes
 from .parsers import FROM_BYTES
 from .versions import versions_by_validity
 
@@ -74,6 +76,8 @@ def _simplified(lines: list[str]) -> list[str]:
     fold_end_around_carries(fn)
     merge_select_keys(fn)
     reuse_field_reads(fn)
+    merge_separated_field_writes(fn)
+    read_fields_from_bytes(fn, _boolean_locals(fn))
     fn.body = _tidy(fn.body)
     _HexLiterals().visit(fn)
     return [indent + line for line in ast.unparse(fn).splitlines()]

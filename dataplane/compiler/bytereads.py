@@ -1,0 +1,329 @@
+"""A field read from the packet's bytes, not from its header's int: a pass over the generated fast().
+
+The parser extracts a header into one int (``h_ipv4_b_p = int_from_bytes(data[14:34], 'big')``) and a
+field is read as a shift and a mask of it (``h_ipv4_b_p >> 88 & 0xff``): two operations on a 160-bit int,
+each allocating one. While that int still holds what was extracted, a field that lies within one byte is
+that byte of `data` (``data[22]``, or ``data[14] >> 4``, ``data[14] & 0xf``): a small int that CPython keeps
+cached, no allocation at all; a 16-bit field on a byte boundary is ``data[16] << 8 | data[17]``. By
+callgrind, ``h >> 88 & 0xff`` costs about 700 instructions and ``data[22]`` about 190.
+
+A read is rewritten only where, on every path that reaches it, the header's local was last stored by
+``int_from_bytes(data[a:b], 'big')`` with constant a and b, after a test that proved ``len(data) >= b``
+(so the byte read cannot fail), and `data` was never rebound. The paths are followed one by one with what
+they know of the validity locals (as versions.py's copies after the parser: the path through the CPU
+header extracts IPv4 at 18, the others at 14, and a copy for "no CPU header" is reached by the latter
+only), so a test of validity locals keeps only the paths that can pass it.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .astnames import int_constant, stored_names
+from .fieldreads import field_reads
+from .parsers import FROM_BYTES
+
+# More paths than this at one point are merged into one (what they all agree on): the facts stay true,
+# only less is known.
+MAX_PATHS = 128
+
+# Exceptions that only a `raise` statement of the generated code raises (as simplify.py's).
+_RAISED_BY_RAISE_ONLY = {"ParserStop", "ExitControl"}
+_TERMINATORS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+
+
+class _Path:
+    """What one path knows: validity locals' values, the header locals that still hold `data[a:b]`,
+    the locals that hold len(data), a length data surely has, and the locals that hold a byte read (by
+    the read's ast.dump)."""
+
+    __slots__ = ("bools", "sources", "lens", "min_len", "held", "_key")
+    FIELDS = __slots__[:-1]
+
+    def __init__(self, bools: dict, sources: dict, lens: frozenset, min_len: int, held: dict):
+        self.bools, self.sources, self.lens, self.min_len, self.held = bools, sources, lens, min_len, held
+        self._key = None
+
+    def key(self) -> tuple:
+        """What tells two paths apart (a path never changes: a new one is made, so this is kept)."""
+        if self._key is None:
+            self._key = (tuple(sorted(self.bools.items())), tuple(sorted(self.sources.items())), self.lens,
+                         self.min_len, tuple(sorted(self.held.items())))
+        return self._key
+
+    def replace(self, **changes) -> "_Path":
+        fields = {name: getattr(self, name) for name in self.FIELDS}
+        fields.update(changes)
+        return _Path(**fields)
+
+
+def read_fields_from_bytes(fn: ast.FunctionDef, booleans: set[str]) -> None:
+    """Rewrite fn's field reads of headers that still hold the bytes they were extracted from (see the
+    module doc). `booleans`: the locals that only ever hold True or False."""
+    args = {a.arg for a in fn.args.args}
+    if "data" not in args:
+        return
+    _Paths("data", booleans).block(fn.body, [_Path({}, {}, frozenset(), 0, {})])
+
+
+def byte_read(key: tuple, source: tuple[int, int], data: str):
+    """The expression that reads the field `key` (header local, shift, mask or None) from `data`, the
+    header having been extracted from data[a:b] (source); None if the field is not within one byte and
+    not a 16-bit field on a byte boundary."""
+    _, shift, mask = key
+    a, b = source
+    top = 8 * (b - a)
+    width = top - shift if mask is None else mask.bit_length()
+    if width <= 0 or shift + width > top or (mask is not None and mask & (mask + 1)):
+        return None
+    read = _byte_read(shift, width, b, data)
+    if read is not None:
+        read.byte_read = True       # (a local assigned it holds it: _Paths.after_simple)
+    return read
+
+
+def _byte_read(shift: int, width: int, b: int, data: str):
+    low = shift % 8
+
+    def byte(bit: int):
+        return ast.Subscript(ast.Name(data, ast.Load()), ast.Constant(b - 1 - bit // 8), ast.Load())
+
+    if shift // 8 == (shift + width - 1) // 8:
+        read = byte(shift)
+        if low:
+            read = ast.BinOp(read, ast.RShift(), ast.Constant(low))
+        if low + width < 8:
+            read = ast.BinOp(read, ast.BitAnd(), _hex((1 << width) - 1))
+        return read
+    if low == 0 and width == 16:
+        high = ast.BinOp(byte(shift + 8), ast.LShift(), ast.Constant(8))
+        return ast.BinOp(high, ast.BitOr(), byte(shift))
+    return None
+
+
+def _hex(value: int) -> ast.Constant:
+    """A mask, written in hex as the code generator writes masks (simplify.py's _HexLiterals)."""
+    constant = ast.Constant(value)
+    constant.hex = True
+    return constant
+
+
+def _extracted(value, data: str) -> tuple[int, int] | None:
+    """(a, b) if value is `int_from_bytes(data[a:b], 'big')` with constants a < b."""
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == FROM_BYTES
+            and len(value.args) == 2 and not value.keywords
+            and isinstance(value.args[1], ast.Constant) and value.args[1].value == "big"):
+        return None
+    sliced = value.args[0]
+    if not (isinstance(sliced, ast.Subscript) and isinstance(sliced.value, ast.Name) and sliced.value.id == data
+            and isinstance(sliced.slice, ast.Slice) and sliced.slice.step is None):
+        return None
+    a, b = int_constant(sliced.slice.lower), int_constant(sliced.slice.upper)
+    return (a, b) if a is not None and b is not None and 0 <= a < b else None
+
+
+def _truth(test, bools: dict):
+    """test's truth on a path that knows `bools`: True, False, or None when it depends on more."""
+    if isinstance(test, ast.Name):
+        return bools.get(test.id)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        value = _truth(test.operand, bools)
+        return None if value is None else not value
+    if isinstance(test, ast.BoolOp):
+        values = [_truth(v, bools) for v in test.values]
+        decisive = isinstance(test.op, ast.Or)        # a true operand decides `or`, a false one `and`
+        if decisive in values:
+            return decisive
+        return None if None in values else not decisive
+    return None
+
+
+def _length_bound(test, truth: bool, lens: frozenset) -> int:
+    """A length data has when `test` is `truth`: `K > n` false, or `n < K` false (n a local holding
+    len(data)), gives K; else 0."""
+    if truth or not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return 0
+    left, op, right = test.left, test.ops[0], test.comparators[0]
+    if isinstance(op, ast.Gt) and isinstance(right, ast.Name) and right.id in lens:
+        return int_constant(left) or 0
+    if isinstance(op, ast.Lt) and isinstance(left, ast.Name) and left.id in lens:
+        return int_constant(right) or 0
+    return 0
+
+
+class _Paths:
+    """The forward analysis over the set of paths, rewriting reads where every path agrees."""
+
+    def __init__(self, data: str, booleans: set[str]):
+        self.data, self.booleans = data, booleans
+        # Every name a path may know something of: a statement that stores none of them and teaches
+        # nothing (_may_teach) leaves every path as it is, without looking at each.
+        self.watched = set(booleans) | {data}
+        # For each enclosing try whose handlers catch only what `raise` statements raise: the paths at
+        # each raise in its body (where its handlers may start).
+        self.raise_points: list[list[_Path]] = []
+
+    def block(self, stmts: list, paths: list[_Path]) -> list[_Path]:
+        for stmt in stmts:
+            if not paths:
+                break          # unreachable
+            paths = self.statement(stmt, paths)
+        return paths
+
+    def statement(self, stmt, paths: list[_Path]) -> list[_Path]:
+        # (A compound statement's own expression is looked at here, the statements in it as they come.)
+        own = stmt.test if isinstance(stmt, (ast.If, ast.While)) else stmt.iter if isinstance(stmt, ast.For) \
+            else None if isinstance(stmt, ast.Try) else stmt
+        if own is not None and any(isinstance(n, ast.NamedExpr) for n in ast.walk(own)):
+            return self.forget(paths, stored_names(stmt))
+        if isinstance(stmt, ast.If):
+            self.rewrite(stmt, "test", paths)
+            body = self.block(stmt.body, self.taking(stmt.test, True, paths))
+            orelse = self.block(stmt.orelse, self.taking(stmt.test, False, paths))
+            return _distinct(body + orelse)
+        if isinstance(stmt, ast.Try) and not stmt.finalbody:
+            return self.try_(stmt, paths)
+        if isinstance(stmt, (ast.For, ast.While)):
+            before = self.forget(paths, stored_names(stmt))
+            self.block(stmt.body, before)
+            self.block(stmt.orelse, before)
+            return before
+        if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.Expr, ast.Return, ast.Raise, ast.Pass)):
+            field = "exc" if isinstance(stmt, ast.Raise) else None if isinstance(stmt, ast.Pass) else "value"
+            if field is not None and getattr(stmt, field) is not None:
+                self.rewrite(stmt, field, paths)
+            if isinstance(stmt, ast.Raise):
+                for points in self.raise_points:
+                    points.extend(paths)
+            if isinstance(stmt, _TERMINATORS):
+                return []
+            stored = stored_names(stmt)
+            if stored.isdisjoint(self.watched) and not self.may_teach(stmt):
+                return paths
+            after = [self.after_simple(stmt, stored, p) for p in paths]
+            return paths if all(a is p for a, p in zip(after, paths)) else _distinct(after)
+        # Anything else (with, break, continue, nested definitions): left alone, what it stores forgotten.
+        if isinstance(stmt, _TERMINATORS):
+            return []
+        return self.forget(paths, stored_names(stmt))
+
+    def try_(self, stmt: ast.Try, paths: list[_Path]) -> list[_Path]:
+        raised_only = all(isinstance(h.type, ast.Name) and h.type.id in _RAISED_BY_RAISE_ONLY
+                          for h in stmt.handlers)
+        if raised_only:
+            self.raise_points.append([])
+        ends = self.block(stmt.body, paths)
+        # A handler starts where a raise is; or, for one that may catch what a call raises, anywhere.
+        at_handlers = self.raise_points.pop() if raised_only else self.forget(paths, stored_names(stmt.body))
+        if ends and stmt.orelse:
+            ends = self.block(stmt.orelse, ends)
+        for handler in stmt.handlers:
+            start = self.forget(_distinct(at_handlers), {handler.name} if handler.name else set())
+            ends = ends + self.block(handler.body, start)
+        return _distinct(ends)
+
+    def taking(self, test, truth: bool, paths: list[_Path]) -> list[_Path]:
+        """The paths that can go the way `truth` of test, with what that teaches them."""
+        taken = []
+        for p in paths:
+            if _truth(test, p.bools) is (not truth):
+                continue
+            bound = _length_bound(test, truth, p.lens)
+            taken.append(p.replace(min_len=max(p.min_len, bound)) if bound > p.min_len else p)
+        return taken
+
+    def forget(self, paths: list[_Path], stored: set[str]) -> list[_Path]:
+        return _distinct([_forgetting(p, stored, self.data) for p in paths])
+
+    def after_simple(self, stmt, stored: set[str], p: _Path) -> _Path:
+        """What p knows after stmt, a simple statement that stores `stored`."""
+        p = _forgetting(p, stored, self.data)
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant) and type(stmt.value.value) is bool:
+                return self.with_bools(p, stmt.targets, stmt.value.value)
+            return p
+        target, value = stmt.targets[0].id, stmt.value
+        if getattr(value, "byte_read", False):
+            self.watched.add(target)
+            return p.replace(held={**p.held, ast.dump(value): target})
+        source = _extracted(value, self.data)
+        if source is not None and p.min_len >= source[1]:
+            self.watched.add(target)
+            return p.replace(sources={**p.sources, target: source})
+        if _is_len_of(value, self.data) or (isinstance(value, ast.Name) and value.id in p.lens):
+            self.watched.add(target)
+            return p.replace(lens=p.lens | {target})
+        if isinstance(value, ast.Constant) and type(value.value) is bool:
+            return self.with_bools(p, stmt.targets, value.value)
+        return p
+
+    def may_teach(self, stmt) -> bool:
+        """Whether stmt may be one that after_simple learns from (see there)."""
+        if not isinstance(stmt, ast.Assign):
+            return False
+        value = stmt.value
+        return getattr(value, "byte_read", False) \
+            or (isinstance(value, ast.Constant) and type(value.value) is bool) \
+            or (isinstance(value, ast.Name) and value.id in self.watched) \
+            or (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in (FROM_BYTES, "len"))
+
+    def with_bools(self, p: _Path, targets: list, value: bool) -> _Path:
+        names = [t.id for t in targets if isinstance(t, ast.Name) and t.id in self.booleans]
+        return p.replace(bools={**p.bools, **dict.fromkeys(names, value)}) if names else p
+
+    def rewrite(self, stmt, field: str, paths: list[_Path]) -> None:
+        """The field reads in stmt.<field> that every path can take from data, rewritten so."""
+        if not paths:
+            return
+        for key, (parent, name, index) in field_reads(stmt, field):
+            sources = {p.sources.get(key[0]) for p in paths}
+            if len(sources) != 1 or None in sources:
+                continue
+            read = byte_read(key, sources.pop(), self.data)
+            if read is None:
+                continue
+            holders = {p.held.get(ast.dump(read)) for p in paths}
+            if len(holders) == 1 and None not in holders:
+                read = ast.Name(holders.pop(), ast.Load())      # a local holds it on every path
+            if index is None:
+                setattr(parent, name, read)
+            else:
+                getattr(parent, name)[index] = read
+
+
+def _forgetting(p: _Path, stored: set[str], data: str) -> _Path:
+    if not stored:
+        return p
+    if data in stored:
+        return _Path({k: v for k, v in p.bools.items() if k not in stored}, {}, frozenset(), 0, {})
+    if not (stored & p.bools.keys() or stored & p.sources.keys() or stored & p.lens
+            or not stored.isdisjoint(p.held.values())):
+        return p
+    return _Path({k: v for k, v in p.bools.items() if k not in stored},
+                 {k: v for k, v in p.sources.items() if k not in stored}, p.lens - stored, p.min_len,
+                 {k: v for k, v in p.held.items() if v not in stored})
+
+
+def _is_len_of(value, data: str) -> bool:
+    return (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "len"
+            and len(value.args) == 1 and not value.keywords and isinstance(value.args[0], ast.Name)
+            and value.args[0].id == data)
+
+
+def _distinct(paths: list[_Path]) -> list[_Path]:
+    """paths without repeats; merged into one if too many."""
+    seen = {}
+    for p in paths:
+        seen.setdefault(p.key(), p)
+    unique = list(seen.values())
+    return unique if len(unique) <= MAX_PATHS else [_merged(unique)]
+
+
+def _merged(paths: list[_Path]) -> _Path:
+    """One path that knows what all of `paths` agree on."""
+    first, *rest = paths
+    return _Path({k: v for k, v in first.bools.items() if all(p.bools.get(k) == v for p in rest)},
+                 {k: v for k, v in first.sources.items() if all(p.sources.get(k) == v for p in rest)},
+                 frozenset(first.lens.intersection(*(p.lens for p in rest))),
+                 min(p.min_len for p in paths),
+                 {k: v for k, v in first.held.items() if all(p.held.get(k) == v for p in rest)})

@@ -1,0 +1,212 @@
+"""bytereads.py: a field of a header that still holds the bytes it was extracted from is read from them,
+only where every path proves it, and nothing else changes."""
+
+from __future__ import annotations
+
+import ast
+import random
+import textwrap
+
+from hypothesis import given, strategies as st
+
+from dataplane.compiler.bytereads import byte_read, read_fields_from_bytes
+from dataplane.compiler.simplify import _boolean_locals
+
+
+def rewritten(src: str) -> str:
+    """src's function after the pass (its ints unparsed in decimal: simplify.py writes masks back in hex)."""
+    fn = ast.parse(textwrap.dedent(src)).body[0]
+    read_fields_from_bytes(fn, _boolean_locals(fn))
+    return ast.unparse(fn) + "\n"
+
+
+class Stop(Exception):
+    pass
+
+
+def run(src: str, *args):
+    namespace = {"int_from_bytes": int.from_bytes, "ParserStop": Stop}
+    exec(textwrap.dedent(src), namespace)
+    try:
+        return namespace["f"](*args)
+    except Exception as e:      # the same exception, the same way
+        return type(e).__name__
+
+
+def same_results(src: str, out: str, inputs) -> None:
+    for args in inputs:
+        assert run(out, *args) == run(src, *args), args
+
+
+@st.composite
+def fields(draw):
+    """A header of 1 to 24 bytes at an offset of a packet, and one of its fields that lies within one byte or
+    is 16 bits on a byte boundary, or any field at all (then byte_read may decline)."""
+    size = draw(st.integers(1, 24))
+    a = draw(st.integers(0, 40))
+    packet = draw(st.binary(min_size=a + size, max_size=a + size + 8))
+    bits = 8 * size
+    shift = draw(st.integers(0, bits - 1))
+    width = draw(st.integers(1, bits - shift))
+    mask = None if draw(st.booleans()) and shift else (1 << width) - 1
+    return packet, (a, a + size), shift, mask
+
+
+@given(fields())
+def test_a_byte_read_is_the_field_read_whenever_it_is_made(case):
+    packet, (a, b), shift, mask = case
+    h = int.from_bytes(packet[a:b], "big")
+    expected = h >> shift if mask is None else h >> shift & mask
+    read = byte_read(("h_x_b_p", shift, mask), (a, b), "data")
+    width = 8 * (b - a) - shift if mask is None else mask.bit_length()
+    within_a_byte = shift // 8 == (shift + width - 1) // 8
+    assert (read is not None) == (within_a_byte or (shift % 8 == 0 and width == 16))
+    if read is not None:
+        assert eval(compile(ast.fix_missing_locations(ast.Expression(read)), "<read>", "eval"), {"data": packet}) == expected
+
+
+def test_no_byte_read_for_a_mask_with_holes_or_a_field_past_the_header():
+    assert byte_read(("h", 0, 0b101), (0, 4), "data") is None
+    assert byte_read(("h", 28, 0xff), (0, 4), "data") is None
+    assert byte_read(("h", 32, None), (0, 4), "data") is None
+
+
+GUARDED = """
+def f(port, data):
+    h_ipv4_v_p = h_eth_v_p = False
+    h_ipv4_b_p = 0
+    n = len(data)
+    if 34 > n:
+        raise ParserStop(1)
+    h_ipv4_b_p = int_from_bytes(data[14:34], 'big')
+    h_ipv4_v_p = True
+    return (h_ipv4_b_p >> 152 & 0xf, h_ipv4_b_p >> 156, h_ipv4_b_p >> 88 & 0xff, h_ipv4_b_p >> 128 & 0xffff,
+            h_ipv4_b_p >> 80 & 0xff0f, h_ipv4_b_p & 0xffffffff)
+"""
+
+
+def packets(rng: random.Random, sizes=range(0, 60)):
+    return [(1, rng.randbytes(size)) for size in sizes for _ in range(3)]
+
+
+def test_reads_of_a_header_extracted_after_a_length_check_come_from_data():
+    out = rewritten(GUARDED)
+    assert "return (data[14] & 15, data[14] >> 4, data[22], data[16] << 8 | data[17], " in out
+    # A mask with holes and a field wider than 16 bits are read from the header's int as before.
+    assert "h_ipv4_b_p >> 80 & 65295, h_ipv4_b_p & 4294967295)" in out
+    same_results(GUARDED, out, packets(random.Random(1)))
+
+
+def test_nothing_is_rewritten_without_a_length_check_before_the_extraction():
+    src = GUARDED.replace("if 34 > n:", "if 30 > n:")
+    out = rewritten(src)
+    assert "data[14] & 15" not in out and "data[22]" not in out
+    same_results(src, out, packets(random.Random(2)))
+
+
+def test_a_header_written_or_data_rebound_is_read_from_its_int():
+    for change in ("h_ipv4_b_p = h_ipv4_b_p & 0xffffff00ffffffffffffffffffffffffffffffff | 7 << 128",
+                   "data = data[1:]", "n = 40"):
+        src = GUARDED.replace("    h_ipv4_v_p = True\n", f"    h_ipv4_v_p = True\n    {change}\n")
+        out = rewritten(src)
+        if change.startswith("n ="):
+            assert "data[22]" in out          # n is no longer len(data), but the check came before
+        else:
+            assert "data[" not in out.split("return")[1], change
+        same_results(src, out, packets(random.Random(3)))
+
+
+BRANCHES = """
+def f(port, data):
+    h_cpu_v_p = h_ipv4_v_p = False
+    h_ipv4_b_p = 0
+    n = len(data)
+    try:
+        if port == 7:
+            if 4 > n:
+                raise ParserStop(1)
+            h_cpu_v_p = True
+            if 24 > n:
+                raise ParserStop(1)
+            h_ipv4_b_p = int_from_bytes(data[4:24], 'big')
+            h_ipv4_v_p = True
+        else:
+            if 20 > n:
+                raise ParserStop(1)
+            h_ipv4_b_p = int_from_bytes(data[0:20], 'big')
+            h_ipv4_v_p = True
+            if h_ipv4_b_p >> 152 & 0xf == 6:
+                if 21 > n:
+                    raise ParserStop(2)
+    except ParserStop as exc:
+        err = exc.args[0]
+    else:
+        err = 0
+    if h_ipv4_v_p and not h_cpu_v_p:
+        return (err, h_ipv4_b_p >> 88 & 0xff)
+    elif h_ipv4_v_p and h_cpu_v_p:
+        return (err, h_ipv4_b_p >> 88 & 0xff)
+    return (err, h_ipv4_b_p >> 88 & 0xff)
+"""
+
+
+def test_paths_are_told_apart_by_what_they_know_of_validity():
+    out = rewritten(BRANCHES)
+    body = out.split("err = 0")[1]
+    # Without a CPU header IPv4 was extracted at 0, with one at 4; where either may be, from the int.
+    assert body.count("data[8]") == 1 and body.count("data[12]") == 1 and body.count("h_ipv4_b_p >> 88") == 1
+    # The parser's own read, after a raise that its handler catches, is rewritten too.
+    assert "if data[0] & 15 == 6" in out
+    rng = random.Random(4)
+    same_results(BRANCHES, out, [(port, data) for port in (0, 7) for _, data in packets(rng)])
+
+
+def test_a_handler_catching_what_a_call_may_raise_knows_only_what_the_try_never_changes():
+    src = """
+    def f(port, data):
+        h_a_b_p = 0
+        n = len(data)
+        if 2 > n:
+            return None
+        h_a_b_p = int_from_bytes(data[0:2], 'big')
+        try:
+            h_a_b_p = int_from_bytes(data[port:port + 2], 'big')
+            port = 1 // port
+        except ZeroDivisionError:
+            return h_a_b_p & 0xff
+        return h_a_b_p >> 8
+    """
+    out = rewritten(src)
+    assert "data[1]" not in out and "data[0]" not in out
+    same_results(src, out, [(port, bytes(range(5, 9))) for port in range(4)])
+
+
+HELD = """
+def f(port, data):
+    h_cpu_v_p = h_ipv4_v_p = False
+    h_ipv4_b_p = 0
+    n = len(data)
+    if 24 > n:
+        return None
+    if port == 7:
+        h_cpu_v_p = True
+        h_ipv4_b_p = int_from_bytes(data[4:24], 'big')
+        h_ipv4_v_p = True
+        k_1 = h_ipv4_b_p >> 152 & 0xf
+    else:
+        h_ipv4_b_p = int_from_bytes(data[0:20], 'big')
+        h_ipv4_v_p = True
+        k_2 = h_ipv4_b_p >> 152 & 0xf
+        if k_2 == 3:
+            k_2 = 9
+    if h_ipv4_v_p and h_cpu_v_p:
+        return (h_ipv4_b_p >> 152 & 0xf, h_ipv4_b_p >> 156)
+    return (h_ipv4_b_p >> 152 & 0xf, h_ipv4_b_p >> 156)
+"""
+
+
+def test_a_local_that_holds_a_byte_read_on_every_path_serves_as_it_is():
+    out = rewritten(HELD)
+    # With the CPU header, k_1 holds IHL; without it, k_2 may have been changed: IHL is read again.
+    assert "return (k_1, data[4] >> 4)" in out and "return (data[0] & 15, data[0] >> 4)" in out
+    same_results(HELD, out, [(port, data) for port in (0, 7) for _, data in packets(random.Random(6))])
