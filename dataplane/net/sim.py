@@ -303,7 +303,10 @@ class LinkEnd:
             waiting.append(start)
         else:
             start = ready
-        free_at = self.free_at = start + int(size * link.ns_per_byte)
+        serialization = size * link.ns_per_byte
+        if serialization.__class__ is not int:       # a rate that is not a whole number of ns a byte
+            serialization = int(serialization)
+        free_at = self.free_at = start + serialization
         self.sent += 1
         self.bytes += size
         if link.pcap is not None:
@@ -350,6 +353,20 @@ class LinkEnd:
             numbers.receiving = numbers.receiver = None
 
 
+# The largest whole number of ns a byte kept as an int (a rate of 7.6 kbit/s): size * ns_per_byte is then exact
+# in a float too for any frame below 2**33 bytes, so the int gives what int(size * float) gave.
+WHOLE_NS_PER_BYTE_MAX = 1 << 20
+
+
+def ns_per_byte(bandwidth_bps: float | None) -> int | float:
+    """A link's serialization time of a byte: an int when it is a whole number (8 at 1 Gbit/s), so that a frame's
+    time is one integer multiply (LinkEnd.transmit), else a float; 0 when the bandwidth is unlimited."""
+    if not bandwidth_bps:
+        return 0
+    per_byte = 8e9 / bandwidth_bps
+    return int(per_byte) if per_byte.is_integer() and per_byte <= WHOLE_NS_PER_BYTE_MAX else per_byte
+
+
 class Link:
     """A full-duplex link. Each direction is a FIFO transmitter with a drop-tail queue.
 
@@ -367,7 +384,7 @@ class Link:
         self.mtu = mtu
         self.latency_ns = latency_ns
         self.bandwidth_bps = bandwidth_bps
-        self.ns_per_byte = 8e9 / bandwidth_bps if bandwidth_bps else 0.0
+        self.ns_per_byte = ns_per_byte(bandwidth_bps)
         self.queue_frames = queue_frames
         self.loss = loss
         self.rng = random.Random(seed)

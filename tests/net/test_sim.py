@@ -249,10 +249,12 @@ def test_frames_in_flight_are_counted_by_their_arrival_events():
     assert all(fn.__name__ in ARRIVALS for fn, _ in sim.pending_calls())
 
 
-@pytest.mark.parametrize("bandwidth", [1e9, 100e6, 10e6, 3e8, 1.0])
+@pytest.mark.parametrize("bandwidth", [1e9, 100e6, 10e6, 3e8, 1.0, 1e-6, 8e9 / (1 << 20), 8e9 / ((1 << 20) + 1)])
 def test_serialization_times_are_whole_nanoseconds_of_floating_point(bandwidth):
     # 1 Gbit/s and slower decimal rates are whole nanoseconds a byte; 300 Mbit/s (26.67 ns) and 1 bit/s
-    # (8 s a byte) are not: every time is int(size * ns_per_byte), an int.
+    # (8 s a byte) are not: every time is int(size * ns_per_byte), an int. A whole number of ns a byte is kept as
+    # an int up to 2**20 (a frame's time is then an integer multiply, as exact as the float's); above, 8e15 ns a
+    # byte (1e-6 bit/s) times 65535 is not exact in a float, and the times stay those of the float.
     sim, a, b, link = pair(bandwidth_bps=bandwidth, mtu=65535)
     sizes = (60, 1514, 9000, 65535)
     for size in sizes:
@@ -263,6 +265,26 @@ def test_serialization_times_are_whole_nanoseconds_of_floating_point(bandwidth):
         done += int(size * (8e9 / bandwidth))
         expected.append(done)
     assert [t for t, _ in b.got] == expected and all(type(t) is int for t, _ in b.got)
+
+
+def test_a_whole_number_of_ns_a_byte_is_an_int_and_other_rates_stay_floats():
+    from dataplane.net.sim import ns_per_byte
+    assert [(v, type(v)) for v in map(ns_per_byte, (1e9, 10**8, 8e9 / (1 << 20), None, 0))] == \
+        [(8, int), (80, int), (1 << 20, int), (0, int), (0, int)]
+    assert [(v, type(v)) for v in map(ns_per_byte, (3e8, 1.0, 8e9 / ((1 << 20) + 1)))] == \
+        [(8e9 / 3e8, float), (8e9, float), ((1 << 20) + 1.0, float)]
+
+
+def test_a_serialization_rate_changed_mid_run_times_the_frames_sent_after_it():
+    sim, a, b, link = pair(bandwidth_bps=8e9)                       # 1 ns a byte
+    link.send(a, 1, frame(100))
+    link.ns_per_byte = 2.5                                          # 3.2 Gbit/s: a float
+    link.send(a, 1, frame(101))
+    link.ns_per_byte = 3
+    link.send(a, 1, frame(100, 1))
+    sim.run()
+    assert b.got == [(100, frame(100)), (352, frame(101)), (652, frame(100, 1))]
+    assert all(type(t) is int for t, _ in b.got)
 
 
 def test_a_latency_given_in_a_float_arrives_in_whole_nanoseconds():
