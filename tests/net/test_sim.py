@@ -249,12 +249,12 @@ def test_frames_in_flight_are_counted_by_their_arrival_events():
     assert all(fn.__name__ in ARRIVALS for fn, _ in sim.pending_calls())
 
 
-@pytest.mark.parametrize("bandwidth", [1e9, 100e6, 10e6, 3e8, 1.0, 1e-6, 8e9 / (1 << 20), 8e9 / ((1 << 20) + 1)])
+@pytest.mark.parametrize("bandwidth", [1e9, 100e6, 10e6, 3e8, 1.0, 8e9 / 3**30, 8e9 / (1 << 20), 8e9 / ((1 << 20) + 1)])
 def test_serialization_times_are_whole_nanoseconds_of_floating_point(bandwidth):
     # 1 Gbit/s and slower decimal rates are whole nanoseconds a byte; 300 Mbit/s (26.67 ns) and 1 bit/s
     # (8 s a byte) are not: every time is int(size * ns_per_byte), an int. A whole number of ns a byte is kept as
-    # an int up to 2**20 (a frame's time is then an integer multiply, as exact as the float's); above, 8e15 ns a
-    # byte (1e-6 bit/s) times 65535 is not exact in a float, and the times stay those of the float.
+    # an int up to 2**20 (a frame's time is then an integer multiply, as exact as the float's); above, 3**30 ns a
+    # byte times 1514 is not exact in a float, and the times stay those of the float.
     sim, a, b, link = pair(bandwidth_bps=bandwidth, mtu=65535)
     sizes = (60, 1514, 9000, 65535)
     for size in sizes:
