@@ -121,10 +121,17 @@ SEQ_BITS = 48
 NO_LIMIT = 1 << (400 + SEQ_BITS)
 
 
+def _call(fn: Callable, args: tuple) -> None:
+    """The event of a call scheduled with any arguments, fn(*args). Events are calls of two arguments, fn(a, b),
+    so that the busiest one, a frame's arrival (LinkEnd.transmit), is a plain call, not a call with *args."""
+    fn(*args)
+
+
 class Simulator:
     def __init__(self, seed: int = 1, max_frames: int = 2_000_000):
         self.now_ns = 0
-        # The heap of the keys of scheduled events, and each key's event: key -> (time, fn, args). A cancelled event
+        # The heap of the keys of scheduled events, and each key's event: key -> (time, fn, a, b), a call fn(a, b)
+        # (schedule's fn(*args) is _call(fn, args); see _call). A cancelled event
         # leaves _events at once, while its key stays in the heap (removing one from the middle costs O(n)); the
         # heap is rebuilt without the dead keys once they are most of it, so that a timer re-armed on every ACK
         # does not leave a heap of dead keys behind (asyncio does the same).
@@ -155,7 +162,7 @@ class Simulator:
         now = self.now_ns
         time = now + delay if delay > 0 else now
         key = time << SEQ_BITS | seq
-        self._events[key] = (time, fn, args)
+        self._events[key] = (time, _call, fn, args)
         heappush(self._queue, key)
         return key
 
@@ -166,7 +173,7 @@ class Simulator:
         delay = int(time_ns - now)
         time = now + delay if delay > 0 else now
         key = time << SEQ_BITS | seq
-        self._events[key] = (time, fn, args)
+        self._events[key] = (time, _call, fn, args)
         heappush(self._queue, key)
         return key
 
@@ -208,9 +215,9 @@ class Simulator:
                 event = take(key, None)
                 if event is None:        # cancelled
                     continue
-                self.now_ns, fn, args = event
+                self.now_ns, fn, a, b = event
                 n += 1
-                fn(*args)
+                fn(a, b)
                 if progress is not None and n % 4096 == 0:
                     self.events_run = n
                     progress(self.now_ns)
@@ -230,7 +237,7 @@ class Simulator:
 
     def pending_calls(self):
         """What the scheduled events will call, as (fn, args), in no particular order."""
-        return [(fn, args) for _time, fn, args in self._events.values()]
+        return [(a, b) if fn is _call else (fn, (a, b)) for _time, fn, a, b in self._events.values()]
 
     def next_event_ns(self) -> int | None:
         """When the next event is due (None: nothing is scheduled), for running until something is done."""
@@ -323,9 +330,9 @@ class LinkEnd:
             arrival = now
         key = arrival << SEQ_BITS | seq
         if number is None:
-            sim._events[key] = (arrival, self.arrival, (self, frame))
+            sim._events[key] = (arrival, self.arrival, self, frame)
         else:
-            sim._events[key] = (arrival, LinkEnd._arrive_numbered, (self, frame, number))
+            sim._events[key] = (arrival, _call, LinkEnd._arrive_numbered, (self, frame, number))
         heappush(sim._queue, key)
 
     def _arrive(self, frame: bytes, number=None) -> None:

@@ -240,6 +240,24 @@ def test_a_frame_arrives_once_at_its_far_end_with_one_event():
     assert (end.sent, end.bytes, sim.ledger.transmitted, sim.ledger.arrived) == (2, 100, 2, 2)
 
 
+def test_scheduled_calls_take_any_arguments_and_pending_calls_shows_them_as_given():
+    sim, a, b, link = pair(latency_ns=1000)
+    ran = []
+
+    def record(*args):
+        ran.append(args)
+    sim.schedule(1, record)
+    sim.at(2, record, 1)
+    sim.schedule(3, record, 1, 2)
+    sim.at(4, record, 1, 2, 3)
+    link.send(a, 1, frame(60))
+    calls = sim.pending_calls()
+    assert sorted(args for fn, args in calls if fn is record) == [(), (1,), (1, 2), (1, 2, 3)]
+    assert [(fn.__name__, args) for fn, args in calls if fn is not record] == [("_arrive", (link.end(a, 1), frame(60)))]
+    sim.run()
+    assert ran == [(), (1,), (1, 2), (1, 2, 3)] and b.got == [(1000, frame(60))] and sim.events_run == 5
+
+
 def test_frames_in_flight_are_counted_by_their_arrival_events():
     from dataplane.net.network import ARRIVALS
     sim, a, b, link = pair(latency_ns=1000)
