@@ -117,8 +117,6 @@ class Ledger:
 # scheduled. 2**48 events are more than any run schedules; a time needs no bound.
 SEQ_BITS = 48
 
-# The key no event reaches: run()'s limit when it runs until the queue is empty (a time of 2**400 ns).
-NO_LIMIT = 1 << (400 + SEQ_BITS)
 
 
 def _call(fn: Callable, args: tuple) -> None:
@@ -131,12 +129,13 @@ class Simulator:
     def __init__(self, seed: int = 1, max_frames: int = 2_000_000):
         self.now_ns = 0
         # The heap of the keys of scheduled events, and each key's event: key -> (time, fn, a, b), a call fn(a, b)
-        # (schedule's fn(*args) is _call(fn, args); see _call). A cancelled event
-        # leaves _events at once, while its key stays in the heap (removing one from the middle costs O(n)); the
-        # heap is rebuilt without the dead keys once they are most of it, so that a timer re-armed on every ACK
-        # does not leave a heap of dead keys behind (asyncio does the same).
+        # (schedule's fn(*args) is _call(fn, args); see _call). A cancelled event leaves _events at once, while its
+        # key stays in the heap (removing one from the middle costs O(n)); the heap is rebuilt without the dead keys
+        # once they are most of it, so that a timer re-armed on every ACK does not leave a heap of dead keys behind
+        # (asyncio does the same).
         self._queue: list[int] = []
         self._events: dict[int, tuple] = {}
+        self._stop_mark: int | None = None      # the key at which the run under way stops (run), kept in the heap
         self._seq = 0
         self.seed = seed
         self.ledger = Ledger()
@@ -189,6 +188,8 @@ class Simulator:
         dead = len(q) - len(events)
         if dead > self.COMPACT_MIN and 2 * dead > len(q):
             q[:] = list(events)          # in place: run() may hold the list
+            if self._stop_mark is not None:
+                q.append(self._stop_mark)
             heapq.heapify(q)
 
     def run(self, until_ns: int | None = None, progress: Callable[[int], None] | None = None) -> None:
@@ -201,19 +202,23 @@ class Simulator:
         if until_ns is not None:
             # Times are whole nanoseconds: a time given as a float is the nanosecond it falls in; inf is no limit.
             until_ns = None if until_ns == math.inf else math.floor(until_ns)
-        # The keys of the events due by until_ns (those whose time is not later) are below `limit`.
-        limit = NO_LIMIT if until_ns is None else (until_ns + 1) << SEQ_BITS
+        # The keys of the events due by until_ns (those whose time is not later) are below `stop`, the key of no
+        # event (sequence numbers start at 1), which goes in the heap as a mark: the run stops when it comes out,
+        # with no test of each event's time.
+        stop = None if until_ns is None else (until_ns + 1) << SEQ_BITS
+        if stop is not None:
+            heappush(q, stop)
+            self._stop_mark = stop
         # The count of events run is kept in a local and written back before anyone outside can look at it:
         # before progress() and when the loop ends, however it ends.
         n = self.events_run
         try:
             while q:
                 key = heappop(q)
-                if key >= limit:
-                    heappush(q, key)     # not due yet: back in the queue
-                    break
                 event = take(key, None)
-                if event is None:        # cancelled
+                if event is None:        # cancelled, or the stop mark
+                    if key == stop:
+                        break
                     continue
                 self.now_ns, fn, a, b = event
                 n += 1
@@ -228,6 +233,7 @@ class Simulator:
                     break
         finally:
             self.events_run = n
+            self._stop_mark = None       # a mark left in the heap (the run stopped otherwise) is a dead key
         if until_ns is not None and self.stopped_by is None:
             self.now_ns = max(self.now_ns, until_ns)
 

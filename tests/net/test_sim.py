@@ -328,6 +328,55 @@ def test_the_events_run_are_counted_when_an_event_raises_and_the_run_resumes():
     assert ran == [1, 3] and sim.events_run == 3
 
 
+def test_a_run_until_a_time_stops_there_when_the_queue_is_compacted_during_it():
+    # The run stops at a mark in the heap (a key no event has); compacting the heap keeps it.
+    sim = Simulator()
+    ran = []
+    timers = [sim.schedule(100 + i, ran.append, "timer") for i in range(3 * Simulator.COMPACT_MIN)]
+    sim.schedule(5, lambda: [sim.cancel(t) for t in timers])
+    for t in (10, 20, 30):
+        sim.schedule(t, ran.append, t)
+    sim.run(until_ns=15)
+    assert len(sim._queue) < len(timers)                # compacted during the run
+    assert ran == [10] and sim.now_ns == 15 and sim.pending == 2 and sim.next_event_ns() == 20
+    sim.run(until_ns=25)
+    assert ran == [10, 20] and sim.now_ns == 25
+    sim.run()
+    assert ran == [10, 20, 30] and sim.pending == 0 and sim.events_run == 4
+
+
+def test_a_run_until_a_time_after_a_run_that_raised_stops_at_its_own_time():
+    sim = Simulator()
+    ran = []
+
+    def boom():
+        raise RuntimeError("a bug")
+    sim.schedule(1, boom)
+    for t in (10, 20, 30):
+        sim.schedule(t, ran.append, t)
+    with pytest.raises(RuntimeError):
+        sim.run(until_ns=15)                          # leaves its stop mark in the heap
+    sim.run(until_ns=25)
+    assert ran == [10, 20] and sim.now_ns == 25
+    sim.schedule(0, boom)                             # at 25: runs, and leaves a mark of the same key
+    with pytest.raises(RuntimeError):
+        sim.run(until_ns=25)
+    sim.run(until_ns=25)                              # the same time again
+    assert ran == [10, 20] and sim.now_ns == 25 and sim.next_event_ns() == 30
+    sim.run()
+    assert ran == [10, 20, 30] and sim.now_ns == 30 and sim.pending == 0
+
+
+def test_a_run_until_a_time_already_past_runs_nothing():
+    sim = Simulator()
+    ran = []
+    sim.schedule(10, ran.append, 10)
+    sim.run(until_ns=20)
+    sim.schedule(5, ran.append, 25)
+    sim.run(until_ns=3)
+    assert ran == [10] and sim.now_ns == 20 and sim.next_event_ns() == 25
+
+
 def test_progress_sees_the_count_of_events_run_so_far():
     sim = Simulator()
     for i in range(10_000):
