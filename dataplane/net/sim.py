@@ -118,7 +118,6 @@ class Ledger:
 SEQ_BITS = 48
 
 
-
 def _call(fn: Callable, args: tuple) -> None:
     """The event of a call scheduled with any arguments, fn(*args). Events are calls of two arguments, fn(a, b),
     so that the busiest one, a frame's arrival (LinkEnd.transmit), is a plain call, not a call with *args."""
