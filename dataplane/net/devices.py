@@ -114,19 +114,21 @@ class P4Device:
         depth, start = self.links.ends[port].backlog(ready)
         return ready // 1000, depth, (start - ready) // 1000, depth
 
-    def frame_arrives(self, end, frame: bytes) -> None:
-        """A frame sent from `end` reaches this device: the event LinkEnd.transmit schedules for it.
+    def frame_arrives(self, end, frame: bytes, port: int | None = None) -> None:
+        """A frame sent from `end` reaches this device: the event LinkEnd.transmit schedules for it. With no end
+        (receive), a frame that reached `port` some other way, the link's books already kept.
 
-        LinkEnd._arrive and receive in one call, for the common case (a link that is up and loses nothing, a
-        device not traced): the simulator's busiest path, one call a hop less; what the pipeline did goes to
-        _complete, as in receive. Anything else goes the general way, with the same books and the same order."""
-        link = end.link
-        if self.trace or not link.up or link.loss:
-            end._arrive(frame)                   # the link may drop it; if not, receive takes it
-            return
-        end.ledger.arrived += 1
+        LinkEnd._arrive, receive and what the pipeline did in one call, for the common case (a link that is up
+        and loses nothing, a device not traced): the simulator's busiest path. Anything else goes the general
+        way (LinkEnd._arrive), with the same books and the same order, and comes back here through receive."""
+        if end is not None:
+            link = end.link
+            if self.trace or not link.up or link.loss:
+                end._arrive(frame)               # the link may drop it; if not, receive takes it
+                return
+            end.ledger.arrived += 1
+            port = end.peer_port
         self.received += 1
-        port = end.peer_port
         dev = self.node.device
         dev.now_us = now_us = self.sim.now_ns / 1000.0
         process = self._process if dev.process_raw is self._raw else self._bind(dev)
@@ -134,7 +136,23 @@ class P4Device:
             outputs, drops = process(port, frame)
         except Exception as exc:             # a bug in dataplane: accounted for as Device.process_raw does
             outputs, drops = [], dev.internal_error(exc, port, frame)
-        self._complete(port, frame, outputs, drops, now_us)
+        # The common case first: the pipeline forwarded the frame out of linked ports, nothing else.
+        if outputs and not drops:
+            ends = self.links.ends
+            if len(outputs) == 1:
+                out_port, out_frame = outputs[0]
+                out_end = ends.get(out_port)
+                if out_end is not None:
+                    self._fates["forwarded"] += 1
+                    out_end.transmit(out_frame, self.sim.now_ns + PROCESSING_NS)
+                    return
+            elif all([p in ends for p, _ in outputs]):
+                self._fates["forwarded"] += 1
+                ready = self.sim.now_ns + PROCESSING_NS
+                for out_port, out_frame in outputs:
+                    ends[out_port].transmit(out_frame, ready)
+                return
+        self._account(port, frame, self.node.complete(outputs, list(drops), None, now_us))
 
     def _bind(self, dev):
         """What frame_arrives calls to run dev's pipeline: what dev.process_raw runs, without its guard
@@ -145,36 +163,13 @@ class P4Device:
         return process
 
     def receive(self, port: int, frame: bytes) -> None:
-        self.received += 1
-        now_us = self.sim.now_ns / 1000.0
+        """A frame reaches `port` (from LinkEnd._arrive, which has kept the link's books, or a controller's
+        packet-out): traced here, else frame_arrives runs the pipeline and sends what it sent."""
         if self.trace:
-            self._account(port, frame, self.node.process(port, frame, now_us, trace=True))
+            self.received += 1
+            self._account(port, frame, self.node.process(port, frame, self.sim.now_ns / 1000.0, trace=True))
             return
-        dev = self.node.device
-        dev.now_us = now_us
-        outputs, drops = dev.process_raw(port, frame)
-        self._complete(port, frame, outputs, drops, now_us)
-
-    def _complete(self, port: int, frame: bytes, outputs: list, drops: list, now_us: float) -> None:
-        """What the pipeline did with a frame (untraced) becomes the frame's fate and the frames sent."""
-        sim = self.sim
-        # The common case first: the pipeline forwarded the frame out of linked ports, nothing else.
-        if outputs and not drops:
-            ends = self.links.ends
-            if len(outputs) == 1:
-                out_port, out_frame = outputs[0]
-                end = ends.get(out_port)
-                if end is not None:
-                    self._fates["forwarded"] += 1
-                    end.transmit(out_frame, sim.now_ns + PROCESSING_NS)
-                    return
-            elif all([p in ends for p, _ in outputs]):
-                self._fates["forwarded"] += 1
-                ready = sim.now_ns + PROCESSING_NS
-                for out_port, out_frame in outputs:
-                    ends[out_port].transmit(out_frame, ready)
-                return
-        self._account(port, frame, self.node.complete(outputs, list(drops), None, now_us))
+        self.frame_arrives(None, frame, port)
 
     def _account(self, port: int, frame: bytes, r) -> None:
         """The general case: the node's result (router/node.py NodeResult) in the books, the hop recorded

@@ -117,19 +117,24 @@ class Ledger:
 # scheduled. 2**48 events are more than any run schedules; a time needs no bound.
 SEQ_BITS = 48
 
-# The key no event reaches: run()'s limit when it runs until the queue is empty (a time of 2**400 ns).
-NO_LIMIT = 1 << (400 + SEQ_BITS)
+
+def _call(fn: Callable, args: tuple) -> None:
+    """The event of a call scheduled with any arguments, fn(*args). Events are calls of two arguments, fn(a, b),
+    so that the busiest one, a frame's arrival (LinkEnd.transmit), is a plain call, not a call with *args."""
+    fn(*args)
 
 
 class Simulator:
     def __init__(self, seed: int = 1, max_frames: int = 2_000_000):
         self.now_ns = 0
-        # The heap of the keys of scheduled events, and each key's event: key -> (time, fn, args). A cancelled event
-        # leaves _events at once, while its key stays in the heap (removing one from the middle costs O(n)); the
-        # heap is rebuilt without the dead keys once they are most of it, so that a timer re-armed on every ACK
-        # does not leave a heap of dead keys behind (asyncio does the same).
+        # The heap of the keys of scheduled events, and each key's event: key -> (time, fn, a, b), a call fn(a, b)
+        # (schedule's fn(*args) is _call(fn, args); see _call). A cancelled event leaves _events at once, while its
+        # key stays in the heap (removing one from the middle costs O(n)); the heap is rebuilt without the dead keys
+        # once they are most of it, so that a timer re-armed on every ACK does not leave a heap of dead keys behind
+        # (asyncio does the same).
         self._queue: list[int] = []
         self._events: dict[int, tuple] = {}
+        self._stop_mark: int | None = None      # the key at which the run under way stops (run), kept in the heap
         self._seq = 0
         self.seed = seed
         self.ledger = Ledger()
@@ -155,7 +160,7 @@ class Simulator:
         now = self.now_ns
         time = now + delay if delay > 0 else now
         key = time << SEQ_BITS | seq
-        self._events[key] = (time, fn, args)
+        self._events[key] = (time, _call, fn, args)
         heappush(self._queue, key)
         return key
 
@@ -166,7 +171,7 @@ class Simulator:
         delay = int(time_ns - now)
         time = now + delay if delay > 0 else now
         key = time << SEQ_BITS | seq
-        self._events[key] = (time, fn, args)
+        self._events[key] = (time, _call, fn, args)
         heappush(self._queue, key)
         return key
 
@@ -182,6 +187,8 @@ class Simulator:
         dead = len(q) - len(events)
         if dead > self.COMPACT_MIN and 2 * dead > len(q):
             q[:] = list(events)          # in place: run() may hold the list
+            if self._stop_mark is not None:
+                q.append(self._stop_mark)
             heapq.heapify(q)
 
     def run(self, until_ns: int | None = None, progress: Callable[[int], None] | None = None) -> None:
@@ -194,23 +201,27 @@ class Simulator:
         if until_ns is not None:
             # Times are whole nanoseconds: a time given as a float is the nanosecond it falls in; inf is no limit.
             until_ns = None if until_ns == math.inf else math.floor(until_ns)
-        # The keys of the events due by until_ns (those whose time is not later) are below `limit`.
-        limit = NO_LIMIT if until_ns is None else (until_ns + 1) << SEQ_BITS
+        # The keys of the events due by until_ns (those whose time is not later) are below `stop`, the key of no
+        # event (sequence numbers start at 1), which goes in the heap as a mark: the run stops when it comes out,
+        # with no test of each event's time.
+        stop = None if until_ns is None else (until_ns + 1) << SEQ_BITS
+        if stop is not None:
+            heappush(q, stop)
+            self._stop_mark = stop
         # The count of events run is kept in a local and written back before anyone outside can look at it:
         # before progress() and when the loop ends, however it ends.
         n = self.events_run
         try:
             while q:
                 key = heappop(q)
-                if key >= limit:
-                    heappush(q, key)     # not due yet: back in the queue
-                    break
                 event = take(key, None)
-                if event is None:        # cancelled
+                if event is None:        # cancelled, or the stop mark
+                    if key == stop:
+                        break
                     continue
-                self.now_ns, fn, args = event
+                self.now_ns, fn, a, b = event
                 n += 1
-                fn(*args)
+                fn(a, b)
                 if progress is not None and n % 4096 == 0:
                     self.events_run = n
                     progress(self.now_ns)
@@ -221,6 +232,7 @@ class Simulator:
                     break
         finally:
             self.events_run = n
+            self._stop_mark = None       # a mark left in the heap (the run stopped otherwise) is a dead key
         if until_ns is not None and self.stopped_by is None:
             self.now_ns = max(self.now_ns, until_ns)
 
@@ -230,7 +242,7 @@ class Simulator:
 
     def pending_calls(self):
         """What the scheduled events will call, as (fn, args), in no particular order."""
-        return [(fn, args) for _time, fn, args in self._events.values()]
+        return [(a, b) if fn is _call else (fn, (a, b)) for _time, fn, a, b in self._events.values()]
 
     def next_event_ns(self) -> int | None:
         """When the next event is due (None: nothing is scheduled), for running until something is done."""
@@ -303,7 +315,10 @@ class LinkEnd:
             waiting.append(start)
         else:
             start = ready
-        free_at = self.free_at = start + int(size * link.ns_per_byte)
+        serialization = size * link.ns_per_byte
+        if serialization.__class__ is not int:       # a rate that is not a whole number of ns a byte
+            serialization = int(serialization)
+        free_at = self.free_at = start + serialization
         self.sent += 1
         self.bytes += size
         if link.pcap is not None:
@@ -320,9 +335,9 @@ class LinkEnd:
             arrival = now
         key = arrival << SEQ_BITS | seq
         if number is None:
-            sim._events[key] = (arrival, self.arrival, (self, frame))
+            sim._events[key] = (arrival, self.arrival, self, frame)
         else:
-            sim._events[key] = (arrival, LinkEnd._arrive_numbered, (self, frame, number))
+            sim._events[key] = (arrival, _call, LinkEnd._arrive_numbered, (self, frame, number))
         heappush(sim._queue, key)
 
     def _arrive(self, frame: bytes, number=None) -> None:
@@ -350,6 +365,20 @@ class LinkEnd:
             numbers.receiving = numbers.receiver = None
 
 
+# The largest whole number of ns a byte kept as an int (a rate of 7.6 kbit/s): size * ns_per_byte is then exact
+# in a float too for any frame below 2**33 bytes, so the int gives what int(size * float) gave.
+WHOLE_NS_PER_BYTE_MAX = 1 << 20
+
+
+def ns_per_byte(bandwidth_bps: float | None) -> int | float:
+    """A link's serialization time of a byte: an int when it is a whole number (8 at 1 Gbit/s), so that a frame's
+    time is one integer multiply (LinkEnd.transmit), else a float; 0 when the bandwidth is unlimited."""
+    if not bandwidth_bps:
+        return 0
+    per_byte = 8e9 / bandwidth_bps
+    return int(per_byte) if per_byte.is_integer() and per_byte <= WHOLE_NS_PER_BYTE_MAX else per_byte
+
+
 class Link:
     """A full-duplex link. Each direction is a FIFO transmitter with a drop-tail queue.
 
@@ -367,7 +396,7 @@ class Link:
         self.mtu = mtu
         self.latency_ns = latency_ns
         self.bandwidth_bps = bandwidth_bps
-        self.ns_per_byte = 8e9 / bandwidth_bps if bandwidth_bps else 0.0
+        self.ns_per_byte = ns_per_byte(bandwidth_bps)
         self.queue_frames = queue_frames
         self.loss = loss
         self.rng = random.Random(seed)

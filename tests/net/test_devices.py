@@ -257,6 +257,30 @@ def test_a_pipeline_bug_inside_a_run_is_an_internal_error_and_a_drop_not_a_silen
     assert net.sim.ledger.unaccounted() == 0 and net.summary().problems
 
 
+def raising_pipeline_run(general: bool) -> dict:
+    """A ping from h1 to h2 with r2's pipeline replaced by one that raises: the books of the run."""
+    from dataplane.net.apps import Ping
+    net = line_network()
+    if general:
+        general_arrivals(net)
+    r2 = net.devices["r2"]
+
+    def broken(port, data):
+        raise ZeroDivisionError("a bug")
+    r2.device.process_raw = broken
+    Ping(net, "h1", "h2", count=1).start(0)
+    net.run(2_000 * MS)
+    return {"summary": net.summary().render(), "errors": r2.device.internal_errors, "received": r2.received,
+            "drops": [(d.time_ns, d.node, d.reason, d.detail, d.port, d.copy) for d in net.sim.ledger.drops]}
+
+
+def test_a_pipeline_that_raises_is_an_internal_error_whichever_way_the_frame_came():
+    # The general way (LinkEnd._arrive, then receive) runs the pipeline where links hand frames to devices.
+    fused, general = raising_pipeline_run(False), raising_pipeline_run(True)
+    assert fused == general and fused["errors"] and fused["received"] == len(fused["errors"])
+    assert {d[2:4] for d in fused["drops"] if d[1] == "r2"} == {(DropReason.PIPELINE_ERROR, "ZeroDivisionError: a bug")}
+
+
 def test_a_process_raw_put_in_place_mid_run_or_a_new_device_is_what_runs_next():
     from dataplane.runtime.device import Device
     net = line_network()

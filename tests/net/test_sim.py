@@ -240,6 +240,24 @@ def test_a_frame_arrives_once_at_its_far_end_with_one_event():
     assert (end.sent, end.bytes, sim.ledger.transmitted, sim.ledger.arrived) == (2, 100, 2, 2)
 
 
+def test_scheduled_calls_take_any_arguments_and_pending_calls_shows_them_as_given():
+    sim, a, b, link = pair(latency_ns=1000)
+    ran = []
+
+    def record(*args):
+        ran.append(args)
+    sim.schedule(1, record)
+    sim.at(2, record, 1)
+    sim.schedule(3, record, 1, 2)
+    sim.at(4, record, 1, 2, 3)
+    link.send(a, 1, frame(60))
+    calls = sim.pending_calls()
+    assert sorted(args for fn, args in calls if fn is record) == [(), (1,), (1, 2), (1, 2, 3)]
+    assert [(fn.__name__, args) for fn, args in calls if fn is not record] == [("_arrive", (link.end(a, 1), frame(60)))]
+    sim.run()
+    assert ran == [(), (1,), (1, 2), (1, 2, 3)] and b.got == [(1000, frame(60))] and sim.events_run == 5
+
+
 def test_frames_in_flight_are_counted_by_their_arrival_events():
     from dataplane.net.network import ARRIVALS
     sim, a, b, link = pair(latency_ns=1000)
@@ -249,10 +267,12 @@ def test_frames_in_flight_are_counted_by_their_arrival_events():
     assert all(fn.__name__ in ARRIVALS for fn, _ in sim.pending_calls())
 
 
-@pytest.mark.parametrize("bandwidth", [1e9, 100e6, 10e6, 3e8, 1.0])
+@pytest.mark.parametrize("bandwidth", [1e9, 100e6, 10e6, 3e8, 1.0, 8e9 / 3**30, 8e9 / (1 << 20), 8e9 / ((1 << 20) + 1)])
 def test_serialization_times_are_whole_nanoseconds_of_floating_point(bandwidth):
     # 1 Gbit/s and slower decimal rates are whole nanoseconds a byte; 300 Mbit/s (26.67 ns) and 1 bit/s
-    # (8 s a byte) are not: every time is int(size * ns_per_byte), an int.
+    # (8 s a byte) are not: every time is int(size * ns_per_byte), an int. A whole number of ns a byte is kept as
+    # an int up to 2**20 (a frame's time is then an integer multiply, as exact as the float's); above, 3**30 ns a
+    # byte times 1514 is not exact in a float, and the times stay those of the float.
     sim, a, b, link = pair(bandwidth_bps=bandwidth, mtu=65535)
     sizes = (60, 1514, 9000, 65535)
     for size in sizes:
@@ -263,6 +283,26 @@ def test_serialization_times_are_whole_nanoseconds_of_floating_point(bandwidth):
         done += int(size * (8e9 / bandwidth))
         expected.append(done)
     assert [t for t, _ in b.got] == expected and all(type(t) is int for t, _ in b.got)
+
+
+def test_a_whole_number_of_ns_a_byte_is_an_int_and_other_rates_stay_floats():
+    from dataplane.net.sim import ns_per_byte
+    assert [(v, type(v)) for v in map(ns_per_byte, (1e9, 10**8, 8e9 / (1 << 20), None, 0))] == \
+        [(8, int), (80, int), (1 << 20, int), (0, int), (0, int)]
+    assert [(v, type(v)) for v in map(ns_per_byte, (3e8, 1.0, 8e9 / ((1 << 20) + 1)))] == \
+        [(8e9 / 3e8, float), (8e9, float), ((1 << 20) + 1.0, float)]
+
+
+def test_a_serialization_rate_changed_mid_run_times_the_frames_sent_after_it():
+    sim, a, b, link = pair(bandwidth_bps=8e9)                       # 1 ns a byte
+    link.send(a, 1, frame(100))
+    link.ns_per_byte = 2.5                                          # 3.2 Gbit/s: a float
+    link.send(a, 1, frame(101))
+    link.ns_per_byte = 3
+    link.send(a, 1, frame(100, 1))
+    sim.run()
+    assert b.got == [(100, frame(100)), (352, frame(101)), (652, frame(100, 1))]
+    assert all(type(t) is int for t, _ in b.got)
 
 
 def test_a_latency_given_in_a_float_arrives_in_whole_nanoseconds():
@@ -286,6 +326,55 @@ def test_the_events_run_are_counted_when_an_event_raises_and_the_run_resumes():
     assert sim.events_run == 2 and sim.now_ns == 2 and sim.pending == 1
     sim.run()
     assert ran == [1, 3] and sim.events_run == 3
+
+
+def test_a_run_until_a_time_stops_there_when_the_queue_is_compacted_during_it():
+    # The run stops at a mark in the heap (a key no event has); compacting the heap keeps it.
+    sim = Simulator()
+    ran = []
+    timers = [sim.schedule(100 + i, ran.append, "timer") for i in range(3 * Simulator.COMPACT_MIN)]
+    sim.schedule(5, lambda: [sim.cancel(t) for t in timers])
+    for t in (10, 20, 30):
+        sim.schedule(t, ran.append, t)
+    sim.run(until_ns=15)
+    assert len(sim._queue) < len(timers)                # compacted during the run
+    assert ran == [10] and sim.now_ns == 15 and sim.pending == 2 and sim.next_event_ns() == 20
+    sim.run(until_ns=25)
+    assert ran == [10, 20] and sim.now_ns == 25
+    sim.run()
+    assert ran == [10, 20, 30] and sim.pending == 0 and sim.events_run == 4
+
+
+def test_a_run_until_a_time_after_a_run_that_raised_stops_at_its_own_time():
+    sim = Simulator()
+    ran = []
+
+    def boom():
+        raise RuntimeError("a bug")
+    sim.schedule(1, boom)
+    for t in (10, 20, 30):
+        sim.schedule(t, ran.append, t)
+    with pytest.raises(RuntimeError):
+        sim.run(until_ns=15)                          # leaves its stop mark in the heap
+    sim.run(until_ns=25)
+    assert ran == [10, 20] and sim.now_ns == 25
+    sim.schedule(0, boom)                             # at 25: runs, and leaves a mark of the same key
+    with pytest.raises(RuntimeError):
+        sim.run(until_ns=25)
+    sim.run(until_ns=25)                              # the same time again
+    assert ran == [10, 20] and sim.now_ns == 25 and sim.next_event_ns() == 30
+    sim.run()
+    assert ran == [10, 20, 30] and sim.now_ns == 30 and sim.pending == 0
+
+
+def test_a_run_until_a_time_already_past_runs_nothing():
+    sim = Simulator()
+    ran = []
+    sim.schedule(10, ran.append, 10)
+    sim.run(until_ns=20)
+    sim.schedule(5, ran.append, 25)
+    sim.run(until_ns=3)
+    assert ran == [10] and sim.now_ns == 20 and sim.next_event_ns() == 25
 
 
 def test_progress_sees_the_count_of_events_run_so_far():
