@@ -205,6 +205,7 @@ class Simulator:
         # event (sequence numbers start at 1), which goes in the heap as a mark: the run stops when it comes out,
         # with no test of each event's time.
         stop = None if until_ns is None else (until_ns + 1) << SEQ_BITS
+        outer_mark = self._stop_mark     # a run called from an event: the outer run's mark is put back after
         if stop is not None:
             heappush(q, stop)
             self._stop_mark = stop
@@ -232,7 +233,7 @@ class Simulator:
                     break
         finally:
             self.events_run = n
-            self._stop_mark = None       # a mark left in the heap (the run stopped otherwise) is a dead key
+            self._stop_mark = outer_mark     # a mark left in the heap (the run stopped otherwise) is a dead key
         if until_ns is not None and self.stopped_by is None:
             self.now_ns = max(self.now_ns, until_ns)
 

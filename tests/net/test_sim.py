@@ -345,6 +345,20 @@ def test_a_run_until_a_time_stops_there_when_the_queue_is_compacted_during_it():
     assert ran == [10, 20, 30] and sim.pending == 0 and sim.events_run == 4
 
 
+def test_a_run_from_an_event_leaves_the_outer_runs_stop_mark_for_a_compaction_after_it():
+    # The inner run ends (its mark gone); a compaction later in the outer run must keep the outer mark.
+    sim = Simulator()
+    ran = []
+    timers = [sim.schedule(100 + i, ran.append, "timer") for i in range(3 * Simulator.COMPACT_MIN)]
+    sim.schedule(5, lambda: sim.run(until_ns=7))
+    sim.schedule(6, ran.append, 6)
+    sim.schedule(8, lambda: [sim.cancel(t) for t in timers])
+    for t in (10, 20):
+        sim.schedule(t, ran.append, t)
+    sim.run(until_ns=15)
+    assert ran == [6, 10] and sim.now_ns == 15 and sim.next_event_ns() == 20
+
+
 def test_a_run_until_a_time_after_a_run_that_raised_stops_at_its_own_time():
     sim = Simulator()
     ran = []
