@@ -1,0 +1,35 @@
+"""bench/paired_fat_tree.py: alternating runs of two checkouts and the ratio of their medians."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load():
+    spec = importlib.util.spec_from_file_location("paired_fat_tree", ROOT / "bench" / "paired_fat_tree.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_two_checkouts_alternate_and_the_ratio_of_their_medians_is_reported(tmp_path, capsys):
+    paired = load()
+    other = tmp_path / "other"
+    other.symlink_to(ROOT, target_is_directory=True)          # a second checkout of the same code
+    results = paired.paired(str(ROOT), str(other), pairs=2, datagrams=100)
+    assert [len(runs) for runs in results.values()] == [2, 2]
+    assert all(r > 0 for runs in results.values() for r in runs)
+    paired.main([str(ROOT), str(other), "--pairs", "1", "--datagrams", "100"])
+    out = capsys.readouterr().out
+    assert "new / old: " in out and "x (medians)" in out and "1 pairs" in out
+
+
+def test_a_directory_that_is_not_a_checkout_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        load().main([str(tmp_path), str(ROOT)])
+    assert "is not a checkout of dataplane" in capsys.readouterr().err
