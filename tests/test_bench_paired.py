@@ -21,12 +21,14 @@ def test_two_checkouts_alternate_and_the_ratio_of_their_medians_is_reported(tmp_
     paired = load()
     other = tmp_path / "other"
     other.symlink_to(ROOT, target_is_directory=True)          # a second checkout of the same code
-    results = paired.paired(str(ROOT), str(other), pairs=2, datagrams=100)
-    assert [len(runs) for runs in results.values()] == [2, 2]
-    assert all(r > 0 for runs in results.values() for r in runs)
-    paired.main([str(ROOT), str(other), "--pairs", "1", "--datagrams", "100"])
-    out = capsys.readouterr().out
-    assert "new / old: " in out and "x (medians)" in out and "1 pairs" in out
+    order = []
+    measure = paired.run_once
+    paired.run_once = lambda checkout, datagrams: order.append(checkout) or measure(checkout, datagrams)
+    paired.main([str(ROOT), str(other), "--pairs", "2", "--datagrams", "100"])
+    assert order == [str(ROOT), str(other), str(other), str(ROOT)]       # the first swapped every pair
+    old_line, new_line, ratio = capsys.readouterr().out.splitlines()
+    assert old_line.startswith(f"{ROOT}: median ") and new_line.startswith(f"{other}: median ")
+    assert ratio.startswith("new / old: ") and "x (medians)" in ratio and ratio.endswith("2 pairs")
 
 
 def test_a_directory_that_is_not_a_checkout_is_refused(tmp_path, capsys):
