@@ -483,8 +483,7 @@ class UdpFlow(App):
             data, data_sum = self.messages.datagram(seq), None
         else:
             data, data_sum = seq.to_bytes(4, "big") + self._padding, seq + self._padding_sum
-        # (every argument by position: keywords cost a UDP flow's every datagram a little more)
-        err = self.host.udp_send(self.dst, self.sport, self.port, data, self.v6, None, False, data_sum)
+        err = self.host.udp_send(self.dst, self.sport, self.port, data, v6=self.v6, data_sum=data_sum)
         if err is not None:
             self.lines.append(f"udp: send {seq}: {err}")
         if seq < self.count:

@@ -215,8 +215,7 @@ def test_arrivals_at_devices_are_the_devices_own_events_and_count_as_frames_in_f
     net = line_network()
     h1_r1 = net.links["h1-r1"]
     to_r1, to_h1 = h1_r1.end(net.host("h1"), 1), h1_r1.end(net.devices["r1"], 1)
-    assert to_r1.arrival == net.devices["r1"].frame_arrives and to_h1.arrival == net.host("h1").frame_arrives
-    to_h1.arrival = LinkEnd._arrive          # the general way, which a node without frame_arrives has
+    assert to_r1.arrival == net.devices["r1"].frame_arrives and to_h1.arrival is LinkEnd._arrive
     to_r1.transmit(bytes(60))
     to_h1.transmit(bytes(60))
     assert sorted(fn.__name__ for fn, _ in net.sim.pending_calls()) == ["_arrive", "frame_arrives"]

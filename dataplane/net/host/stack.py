@@ -4,7 +4,6 @@ A Host has interfaces (MAC, IPv4 and IPv6 addresses, MTU), default routers
 per address family, and the usual pieces of a protocol stack:
 
   link layer     receive(port, frame) -> demultiplex by EtherType
-                 (frame_arrives: the commonest frame straight from a link)
   ARP / ND       neighbor caches (RFC 826, RFC 4861); packets wait while an
                  address is resolved, and are dropped with a reason if it
                  cannot be; the waiting packets and the table are bounded
@@ -484,32 +483,6 @@ class Host:
         if sim.watchers:
             sim.notify("host_rx_fate", self, self._rx_fate)
         self._rx_fate = "outside"               # drops from timers are not the fate of a received frame
-
-    def frame_arrives(self, end, frame: bytes) -> None:
-        """A frame sent from `end` reaches this host: the event LinkEnd.transmit schedules for it.
-
-        LinkEnd._arrive and receive in one call for the commonest frame (taken in one step by _udp4_input, from
-        a link that is up and loses nothing, with no watchers and no packet sockets): one call a frame less.
-        Any other frame goes the general way, with the same books in the same order (a frame _udp4_input
-        did not take, it left as it was)."""
-        link = end.link
-        if not link.up or link.loss or self.sim.watchers or self.packet_sockets:
-            end._arrive(frame)                   # the link may drop it; if not, receive takes it
-            return
-        end.ledger.arrived += 1
-        port = end.peer_port
-        if len(frame) >= 42 and frame[23] == _IP_UDP:
-            self._rx_fate = None
-            if self._udp4_input(port, frame):
-                # what receive does after it (the handler may have added a watcher), with a fate set by now
-                fate = self._rx_fate
-                sim = self.sim
-                sim.ledger.fates[fate] += 1
-                if sim.watchers:
-                    sim.notify("host_rx_fate", self, fate)
-                self._rx_fate = "outside"
-                return
-        self.receive(port, frame)
 
     def open_packet_socket(self, handler: Callable[[int, bytes], None], port: int | None = None,
                            promiscuous: bool = False, unclaimed_only: bool = False) -> "PacketSocket":
