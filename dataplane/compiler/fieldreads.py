@@ -133,32 +133,33 @@ def field_reads(stmt, field: str) -> list[tuple[tuple, tuple]]:
     return found
 
 
-def _killed(env: dict, stored: set[str], kept: tuple[str, int] | None = None) -> dict:
-    """env without the reads whose header local or holding local is stored; kept = (header local, bits):
-    the store writes that header's other bits only, and reads of these bits stay."""
+def _killed(env: dict, stored: set[str], kept: tuple[str, int, str] | None = None) -> dict:
+    """env without the reads whose header local or holding local is stored; kept = (header local, bits, _)
+    (kept_bits): the store writes that header's other bits only, and reads of these bits stay."""
     return {k: h for k, h in env.items()
             if (k[0] not in stored or _within(k, kept)) and not (isinstance(h, str) and h in stored)}
 
 
-def _within(key: tuple, kept: tuple[str, int] | None) -> bool:
+def _within(key: tuple, kept: tuple[str, int, str] | None) -> bool:
     base, shift, mask = key
     return kept is not None and base == kept[0] and mask is not None and (mask << shift) & ~kept[1] == 0
 
 
-def kept_bits(stmt, known: dict[str, int] | None = None) -> tuple[str, int] | None:
+def kept_bits(stmt, known: dict[str, int] | None = None) -> tuple[str, int, str] | None:
     """A field write keeps the header's other fields: `h = h & C | V` (either way round), with C a constant
-    and V's bits known to lie outside C, changes no bit that C keeps. Then (h, C), else None. known: the
-    bits of locals whose every value is bounded (see possible_bits)."""
+    and V's bits known to lie outside C, changes no bit that C keeps. Then (h, C, the side of the `|` that V
+    is: "left" or "right"), else None. known: the bits of locals whose every value is bounded (see
+    possible_bits)."""
     if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and _header(stmt.targets[0])):
         return None
     base, value = stmt.targets[0].id, stmt.value
     if not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.BitOr)):
         return None
-    for kept, new in ((value.left, value.right), (value.right, value.left)):
-        if is_and_of(kept, base) and _constant(kept.right):
-            bits = possible_bits(new, known)
+    for kept, side in ((value.left, "right"), (value.right, "left")):
+        if _is_and_of(kept, base) and _constant(kept.right):
+            bits = possible_bits(getattr(value, side), known)
             if bits is not None and bits & kept.right.value == 0:
-                return base, kept.right.value
+                return base, kept.right.value, side
     return None
 
 
@@ -169,9 +170,8 @@ def _field_write(stmt) -> tuple[tuple, tuple] | None:
     kept = kept_bits(stmt)
     if kept is None:
         return None
-    base, keep = kept
+    base, keep, field = kept
     value = stmt.value
-    field = "right" if is_and_of(value.left, base) else "left"
     new = getattr(value, field)
     if isinstance(new, ast.BinOp) and isinstance(new.op, ast.LShift) and _constant(new.right):
         shift, where, y = new.right.value, (new, "left", None), new.left
@@ -187,7 +187,7 @@ def _field_write(stmt) -> tuple[tuple, tuple] | None:
     return (base, shift, mask), where
 
 
-def is_and_of(node, base: str) -> bool:
+def _is_and_of(node, base: str) -> bool:
     return isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd) and isinstance(node.left, ast.Name) \
         and node.left.id == base
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import ast
 
 from .astnames import statement_lists, stored_names
-from .fieldreads import is_and_of, kept_bits, possible_bits
+from .fieldreads import kept_bits, possible_bits
 
 # The exceptions the generated code catches; none is raised by an assignment that calls nothing.
 _CAUGHT = {"ExitControl", "ParserStop"}
@@ -76,11 +76,8 @@ def _write(stmt, known: dict[str, int]) -> tuple[str, int, ast.expr] | None:
     kept = kept_bits(stmt, known)
     if kept is None:
         return None
-    base, keep = kept
-    value = stmt.value
-    new = value.right if is_and_of(value.left, base) and getattr(value.left.right, "value", None) == keep \
-        else value.left
-    return base, keep, new
+    base, keep, side = kept
+    return base, keep, getattr(stmt.value, side)
 
 
 def _merge_target(stmts: list, i: int, known: dict[str, int]) -> int | None:
