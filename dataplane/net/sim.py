@@ -213,7 +213,12 @@ class Simulator:
         # before progress() and when the loop ends, however it ends.
         n = self.events_run
         try:
-            while q:
+            # `while True`, not `while q`: CPython 3.11 specializes a function's bytecode once it has been called, or
+            # has jumped back in a loop, 8 times, and the bottom of a `while q` loop is a conditional jump that does
+            # not count: a run called once (the usual run) would go through its whole loop unspecialized.
+            while True:
+                if not q:
+                    break
                 key = heappop(q)
                 event = take(key, None)
                 if event is None:        # cancelled, or the stop mark

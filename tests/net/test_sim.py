@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import dis
+import sys
+import types
+
 import pytest
 
+from dataplane.net import sim as sim_module
 from dataplane.net.sim import Link, Simulator
 from dataplane.runtime.trace import DropReason
 
@@ -431,3 +436,17 @@ def test_events_far_in_the_future_keep_their_order():
     assert sim.next_event_ns() == 10**18
     sim.run()
     assert order == [10**18, 10**18, 3 * 10**18, 2**70] and sim.now_ns == 2**70
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="CPython 3.11's warm-up of bytecode")
+def test_a_run_called_once_specializes_its_loop():
+    # 3.11 specializes a code object's bytecode after 8 calls or 8 backward jumps; a fresh copy of run's code
+    # (the shared one may have been warmed up by other tests) called once must warm up in its own loop.
+    run = types.FunctionType(Simulator.run.__code__.replace(), vars(sim_module), "run", Simulator.run.__defaults__)
+    sim = Simulator()
+    for i in range(50):
+        sim.schedule(i, lambda: None)
+    run(sim)
+    assert sim.events_run == 50
+    ops = [ins.opname for ins in dis.get_instructions(run, adaptive=True)]
+    assert "UNPACK_SEQUENCE_TUPLE" in ops and "STORE_ATTR_INSTANCE_VALUE" in ops
