@@ -34,6 +34,10 @@ class PortLinks(dict):
     """A device's links by port, which also keeps the device's end of each (`ends`), so that forwarding a
     frame finds where it goes with one look-up."""
 
+    # Slots, not an instance dict: CPython 3.11 specializes the load of `ends` from a slot of a dict subclass,
+    # not from its __dict__ (frame_arrives loads it for every frame).
+    __slots__ = ("owner", "ends")
+
     def __init__(self, owner):
         super().__init__()
         self.owner = owner
@@ -146,7 +150,7 @@ class P4Device:
                     self._fates["forwarded"] += 1
                     out_end.transmit(out_frame, self.sim.now_ns + PROCESSING_NS)
                     return
-            elif all([p in ends for p, _ in outputs]):
+            elif ends.keys() >= {p for p, _ in outputs}:     # every port linked (`ends` in no closure: no cell a call)
                 self._fates["forwarded"] += 1
                 ready = self.sim.now_ns + PROCESSING_NS
                 for out_port, out_frame in outputs:

@@ -180,7 +180,8 @@ def test_devices_taking_frames_from_links_keep_every_book_of_the_general_way(tmp
 
 def odd_outputs_run(general: bool) -> dict:
     """The line topology's traffic with r2's pipeline sending what it gets out of an unlinked port, then out of
-    two ports at once, then dropping it while sending it on: the books of the run."""
+    two ports at once, then dropping it while sending it on, then out of a linked and an unlinked port: the books
+    of the run."""
     net = line_network()
     if general:
         general_arrivals(net)
@@ -189,12 +190,14 @@ def odd_outputs_run(general: bool) -> dict:
 
     def odd(port, data):
         calls.append(port)
-        kind = len(calls) % 3
+        kind = len(calls) % 4
         if kind == 0:
             return [(9, data)], []                      # a port with no link
         if kind == 1:
             return [(1, data), (2, data)], []           # back and on
-        return [(2, data)], [(DropReason.CONSUMED, "kept a copy")]
+        if kind == 2:
+            return [(2, data)], [(DropReason.CONSUMED, "kept a copy")]
+        return [(2, data), (9, data)], []               # on, and out of a port with no link
     r2.device.process_raw = odd
     net.schedule_traffic()
     net.run()
@@ -206,7 +209,9 @@ def odd_outputs_run(general: bool) -> dict:
 def test_frames_a_pipeline_does_not_simply_forward_keep_the_books_of_the_general_way():
     fused, general = odd_outputs_run(False), odd_outputs_run(True)
     assert fused == general and fused["calls"]
-    assert ("r2", DropReason.LINK_DOWN, "port 9 has no link") in {d[1:4] for d in fused["drops"]}
+    drops = {(node, reason, detail, copy) for _t, node, reason, detail, _port, copy in fused["drops"]}
+    assert ("r2", DropReason.LINK_DOWN, "port 9 has no link", False) in drops
+    assert ("r2", DropReason.LINK_DOWN, "port 9 has no link", True) in drops      # a copy: the other went on
 
 
 def test_arrivals_at_devices_are_the_devices_own_events_and_count_as_frames_in_flight():
