@@ -301,7 +301,8 @@ class LinkEnd:
         now = sim.now_ns
         ready = now if ready_ns is None else ready_ns
         link = self.link
-        if not link.up:
+        plain = link.plain                # up, not captured, whole ns: none of the checks under `not plain`
+        if not plain and not link.up:
             link._drop_at(self, frame, DropReason.LINK_DOWN, f"link {link.name} is down")
             return
         size = len(frame)
@@ -322,21 +323,23 @@ class LinkEnd:
         else:
             start = ready
         serialization = size * link.ns_per_byte
-        if serialization.__class__ is not int:       # a rate that is not a whole number of ns a byte
-            serialization = int(serialization)
-        free_at = self.free_at = start + serialization
+        free_at = start + serialization
+        arrival = free_at + link.latency_ns
+        if not plain:
+            # A rate or a latency that is not a whole number of ns: whole nanoseconds, as in sim.at (int() keeps
+            # an int as it is). A capture gets the frame as it starts.
+            free_at = start + int(serialization)
+            arrival = now + int(free_at + link.latency_ns - now)
+            if link.pcap is not None:
+                link.pcap.write(frame, start, self.index, number)
+        self.free_at = free_at
         self.sent += 1
         self.bytes += size
-        if link.pcap is not None:
-            link.pcap.write(frame, start, self.index, number)
         if link.observers:
             for obs in link.observers:
                 obs(link, self, frame)
         # sim.at(arrival, ...), inlined: one arrival event per frame is the simulator's busiest call.
         seq = sim._seq = sim._seq + 1
-        arrival = free_at + link.latency_ns
-        if arrival.__class__ is not int:     # a latency given as a float: whole nanoseconds, as in sim.at
-            arrival = now + int(arrival - now)
         if arrival < now:
             arrival = now
         key = arrival << SEQ_BITS | seq
@@ -416,6 +419,21 @@ class Link:
         # A link taken down (the shell's `link s1 s2 down`) carries nothing: frames sent on it, and
         # frames on the wire when it went down, are dropped with the reason LINK_DOWN.
         self.up = True
+        self._update_plain()
+
+    # What LinkEnd.transmit checks only when `plain` is false; assigning any of them updates `plain` at once.
+    PLAIN_WHEN = frozenset(("up", "pcap", "ns_per_byte", "latency_ns"))
+
+    def __setattr__(self, name: str, value) -> None:
+        object.__setattr__(self, name, value)
+        if name in Link.PLAIN_WHEN and hasattr(self, "plain"):     # not before __init__ has set them all
+            self._update_plain()
+
+    def _update_plain(self) -> None:
+        """`plain`: the link is up, keeps no capture and its rate and latency are whole numbers of ns, so that
+        transmit has none of their checks to make."""
+        self.plain = (self.up and self.pcap is None and type(self.ns_per_byte) is int
+                      and type(self.latency_ns) is int)
 
     def end(self, node, port: int) -> LinkEnd:
         return self.ends[(id(node), port)]

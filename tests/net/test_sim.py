@@ -317,6 +317,47 @@ def test_a_latency_given_in_a_float_arrives_in_whole_nanoseconds():
     assert b.got == [(12, frame(10))] and type(sim.now_ns) is int
 
 
+
+def test_a_latency_changed_mid_run_times_the_frames_sent_after_it():
+    sim, a, b, link = pair(latency_ns=10, bandwidth_bps=8e9)       # 1 ns a byte
+    for when, latency in ((0, None), (100, 2.7), (200, 5)):
+        if latency is not None:
+            sim.at(when, setattr, link, "latency_ns", latency)
+        sim.at(when, link.send, a, 1, frame(10, when // 100))
+    sim.run()
+    assert b.got == [(20, frame(10, 0)), (112, frame(10, 1)), (215, frame(10, 2))]
+    assert all(type(t) is int for t, _ in b.got) and link.plain
+
+
+def test_a_capture_started_and_stopped_mid_run_has_the_frames_sent_meanwhile():
+    class Capture:
+        def __init__(self):
+            self.frames = []
+
+        def write(self, data, time_ns, interface, number):
+            self.frames.append((data, time_ns, interface))
+    sim, a, b, link = pair(bandwidth_bps=8e9)
+    capture = Capture()
+    sim.at(10, setattr, link, "pcap", capture)
+    sim.at(20, setattr, link, "pcap", None)
+    for when in (0, 10, 15, 20):
+        sim.at(when, link.send, b, 1, frame(5, when))
+    sim.run()
+    assert capture.frames == [(frame(5, 10), 10, 1), (frame(5, 15), 15, 1)]
+    assert len(a.got) == 4 and link.plain
+
+
+def test_a_link_is_plain_while_up_uncaptured_and_timed_in_whole_nanoseconds():
+    sim, a, b, link = pair(bandwidth_bps=8e9)
+    assert link.plain
+    for name, odd, usual in (("up", False, True), ("pcap", object(), None), ("ns_per_byte", 2.5, 3),
+                             ("latency_ns", 0.5, 7)):
+        setattr(link, name, odd)
+        assert not link.plain, name
+        setattr(link, name, usual)
+        assert link.plain, name
+    assert not Link(sim, "slow", a, 2, b, 2, bandwidth_bps=3e8).plain       # 26.67 ns a byte
+
 def test_the_events_run_are_counted_when_an_event_raises_and_the_run_resumes():
     sim = Simulator()
     ran = []
