@@ -122,19 +122,20 @@ class P4Device:
         """A frame sent from `end` reaches this device: the event LinkEnd.transmit schedules for it. With no end
         (receive), a frame that reached `port` some other way, the link's books already kept.
 
-        LinkEnd._arrive, receive and what the pipeline did in one call, for the common case (a link that is up
-        and loses nothing, a device not traced): the simulator's busiest path. Anything else goes the general
-        way (LinkEnd._arrive), with the same books and the same order, and comes back here through receive."""
+        LinkEnd._arrive, receive and what the pipeline did in one call, for the common case (a plain link, up and
+        losing nothing: Link.plain; a device not traced): the simulator's busiest path. Anything else goes the
+        general way (LinkEnd._arrive), with the same books and the same order, and comes back here through
+        receive."""
         if end is not None:
-            link = end.link
-            if self.trace or not link.up or link.loss:
+            if self.trace or not end.link.plain:     # down or lossy (or captured, or not timed in whole ns)
                 end._arrive(frame)               # the link may drop it; if not, receive takes it
                 return
             end.ledger.arrived += 1
             port = end.peer_port
         self.received += 1
         dev = self.node.device
-        dev.now_us = now_us = self.sim.now_ns / 1000.0
+        now_ns = self.sim.now_ns
+        dev.now_us = now_us = now_ns / 1000.0
         process = self._process if dev.process_raw is self._raw else self._bind(dev)
         try:
             outputs, drops = process(port, frame)
@@ -148,11 +149,11 @@ class P4Device:
                 out_end = ends.get(out_port)
                 if out_end is not None:
                     self._fates["forwarded"] += 1
-                    out_end.transmit(out_frame, self.sim.now_ns + PROCESSING_NS)
+                    out_end.transmit(out_frame, now_ns + PROCESSING_NS)
                     return
             elif ends.keys() >= {p for p, _ in outputs}:     # every port linked (`ends` in no closure: no cell a call)
                 self._fates["forwarded"] += 1
-                ready = self.sim.now_ns + PROCESSING_NS
+                ready = now_ns + PROCESSING_NS
                 for out_port, out_frame in outputs:
                     ends[out_port].transmit(out_frame, ready)
                 return

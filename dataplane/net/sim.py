@@ -301,7 +301,7 @@ class LinkEnd:
         now = sim.now_ns
         ready = now if ready_ns is None else ready_ns
         link = self.link
-        plain = link.plain                # up, not captured, whole ns: none of the checks under `not plain`
+        plain = link.plain                # up, uncaptured, whole ns: none of the checks under `not plain` to make
         if not plain and not link.up:
             link._drop_at(self, frame, DropReason.LINK_DOWN, f"link {link.name} is down")
             return
@@ -421,8 +421,9 @@ class Link:
         self.up = True
         self._update_plain()
 
-    # What LinkEnd.transmit checks only when `plain` is false; assigning any of them updates `plain` at once.
-    PLAIN_WHEN = frozenset(("up", "pcap", "ns_per_byte", "latency_ns"))
+    # What LinkEnd.transmit and P4Device.frame_arrives check only when `plain` is false; assigning any of them
+    # updates `plain` at once.
+    PLAIN_WHEN = frozenset(("up", "loss", "pcap", "ns_per_byte", "latency_ns"))
 
     def __setattr__(self, name: str, value) -> None:
         object.__setattr__(self, name, value)
@@ -430,9 +431,10 @@ class Link:
             self._update_plain()
 
     def _update_plain(self) -> None:
-        """`plain`: the link is up, keeps no capture and its rate and latency are whole numbers of ns, so that
-        transmit has none of their checks to make."""
-        self.plain = (self.up and self.pcap is None and type(self.ns_per_byte) is int
+        """`plain`: the link is up, loses nothing, keeps no capture and its rate and latency are whole numbers of
+        ns, so that transmit, and a device a frame reaches (P4Device.frame_arrives), have none of their checks to
+        make."""
+        self.plain = (self.up and not self.loss and self.pcap is None and type(self.ns_per_byte) is int
                       and type(self.latency_ns) is int)
 
     def end(self, node, port: int) -> LinkEnd:

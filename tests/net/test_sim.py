@@ -347,10 +347,10 @@ def test_a_capture_started_and_stopped_mid_run_has_the_frames_sent_meanwhile():
     assert len(a.got) == 4 and link.plain
 
 
-def test_a_link_is_plain_while_up_uncaptured_and_timed_in_whole_nanoseconds():
+def test_a_link_is_plain_while_up_lossless_uncaptured_and_timed_in_whole_nanoseconds():
     sim, a, b, link = pair(bandwidth_bps=8e9)
     assert link.plain
-    for name, odd, usual in (("up", False, True), ("pcap", object(), None), ("ns_per_byte", 2.5, 3),
+    for name, odd, usual in (("up", False, True), ("loss", 0.5, 0.0), ("pcap", object(), None), ("ns_per_byte", 2.5, 3),
                              ("latency_ns", 0.5, 7)):
         setattr(link, name, odd)
         assert not link.plain, name
