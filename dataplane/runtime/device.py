@@ -180,7 +180,10 @@ class Device:
         """What process_raw runs, without its guard: the generated fast function, or whatever was put in
         process_raw's place. For a caller on a hot path that catches the exceptions itself and accounts for
         them with internal_error, as the guard does (a call less per packet)."""
-        if "process_raw" not in self.__dict__:
+        # Not guarded yet: process_raw is still the class's. (Not `"process_raw" in self.__dict__`: reading an
+        # instance's __dict__ gives it a dict of its own in CPython 3.11, after which no load or store of its
+        # attributes is specialized, the pipeline's and frame_arrives' of every packet among them.)
+        if getattr(self.process_raw, "__func__", None) is type(self).process_raw:
             self._guard()
         raw = self.process_raw
         return getattr(raw, "unguarded", raw)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dis
 import random
+import sys
 
 import pytest
 
@@ -45,3 +47,16 @@ def test_whatever_takes_process_raws_place_is_what_unguarded_gives(device):
         return [], []
     device.process_raw = recorder
     assert device.unguarded() is recorder
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="CPython 3.11's specialization of attribute access")
+def test_unguarded_leaves_the_device_s_attributes_specialized(device):
+    # A device whose __dict__ was read has a dict of its own in 3.11, and stores to its attributes (the time of
+    # every packet) stay generic; unguarded must find out whether process_raw is guarded without reading it.
+    device.unguarded()
+    def set_time(dev, t):
+        dev.now_us = t
+    for t in range(20):
+        set_time(device, float(t))
+    ops = {ins.opname for ins in dis.get_instructions(set_time, adaptive=True)}
+    assert "STORE_ATTR_INSTANCE_VALUE" in ops and device.now_us == 19.0
