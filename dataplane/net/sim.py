@@ -311,12 +311,13 @@ class LinkEnd:
                           number)
             return
         waiting = self.waiting
-        while waiting and waiting[0] <= ready:
-            waiting.popleft()            # these frames have started by the time this one is ready
-        if len(waiting) >= link.queue_frames:
-            link._drop_at(self, frame, DropReason.QUEUE_FULL, f"{link.name} queue of {link.queue_frames} frames",
-                          number)
-            return
+        if waiting or not plain:         # a plain link's queue has room for one frame at least
+            while waiting and waiting[0] <= ready:
+                waiting.popleft()        # these frames have started by the time this one is ready
+            if len(waiting) >= link.queue_frames:
+                link._drop_at(self, frame, DropReason.QUEUE_FULL, f"{link.name} queue of {link.queue_frames} frames",
+                              number)
+                return
         start = self.free_at
         if start > ready:
             waiting.append(start)
@@ -423,7 +424,7 @@ class Link:
 
     # What LinkEnd.transmit and P4Device.frame_arrives check only when `plain` is false; assigning any of them
     # updates `plain` at once.
-    PLAIN_WHEN = frozenset(("up", "loss", "pcap", "ns_per_byte", "latency_ns"))
+    PLAIN_WHEN = frozenset(("up", "loss", "queue_frames", "pcap", "ns_per_byte", "latency_ns"))
 
     def __setattr__(self, name: str, value) -> None:
         object.__setattr__(self, name, value)
@@ -431,11 +432,11 @@ class Link:
             self._update_plain()
 
     def _update_plain(self) -> None:
-        """`plain`: the link is up, loses nothing, keeps no capture and its rate and latency are whole numbers of
-        ns, so that transmit, and a device a frame reaches (P4Device.frame_arrives), have none of their checks to
-        make."""
-        self.plain = (self.up and not self.loss and self.pcap is None and type(self.ns_per_byte) is int
-                      and type(self.latency_ns) is int)
+        """`plain`: the link is up, loses nothing, has room for a frame in an empty queue, keeps no capture and its
+        rate and latency are whole numbers of ns, so that transmit, and a device a frame reaches
+        (P4Device.frame_arrives), have none of their checks to make."""
+        self.plain = (self.up and not self.loss and self.queue_frames >= 1 and self.pcap is None
+                      and type(self.ns_per_byte) is int and type(self.latency_ns) is int)
 
     def end(self, node, port: int) -> LinkEnd:
         return self.ends[(id(node), port)]

@@ -347,11 +347,23 @@ def test_a_capture_started_and_stopped_mid_run_has_the_frames_sent_meanwhile():
     assert len(a.got) == 4 and link.plain
 
 
-def test_a_link_is_plain_while_up_lossless_uncaptured_and_timed_in_whole_nanoseconds():
+
+def test_a_queue_of_no_frames_set_mid_run_drops_what_is_sent_on_an_idle_link():
+    sim, a, b, link = pair(bandwidth_bps=8e9)
+    sim.at(10, setattr, link, "queue_frames", 0)
+    sim.at(20, setattr, link, "queue_frames", 1)
+    for when in (0, 15, 25):                        # each sent on an idle link, its queue empty
+        sim.at(when, link.send, a, 1, frame(5, when))
+    sim.run()
+    assert [f for _, f in b.got] == [frame(5, 0), frame(5, 25)]
+    assert [(d.time_ns, d.reason, d.detail) for d in sim.ledger.drops] == \
+        [(15, DropReason.QUEUE_FULL, "a-b queue of 0 frames")]
+
+def test_a_link_is_plain_while_up_lossless_queueing_uncaptured_and_timed_in_whole_nanoseconds():
     sim, a, b, link = pair(bandwidth_bps=8e9)
     assert link.plain
-    for name, odd, usual in (("up", False, True), ("loss", 0.5, 0.0), ("pcap", object(), None), ("ns_per_byte", 2.5, 3),
-                             ("latency_ns", 0.5, 7)):
+    for name, odd, usual in (("up", False, True), ("loss", 0.5, 0.0), ("queue_frames", 0, 1), ("pcap", object(), None),
+                             ("ns_per_byte", 2.5, 3), ("latency_ns", 0.5, 7)):
         setattr(link, name, odd)
         assert not link.plain, name
         setattr(link, name, usual)
