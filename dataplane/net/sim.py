@@ -301,7 +301,7 @@ class LinkEnd:
         now = sim.now_ns
         ready = now if ready_ns is None else ready_ns
         link = self.link
-        plain = link.plain                # up, uncaptured, whole ns: none of the checks under `not plain` to make
+        plain = link.plain                # (Link._update_plain) none of the checks under `not plain` to make
         if not plain and not link.up:
             link._drop_at(self, frame, DropReason.LINK_DOWN, f"link {link.name} is down")
             return
