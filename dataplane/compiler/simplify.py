@@ -34,6 +34,7 @@ from .selects import merge_select_keys
 from .fieldreads import reuse_field_reads
 from .bytereads import read_fields_from_bytes
 from .byteorder import drop_default_byteorder
+from .masks import drop_redundant_masks
 from .fieldwrites import merge_separated_field_writes
 from .parsers import FROM_BYTES
 from .versions import versions_by_validity
@@ -79,6 +80,7 @@ def _simplified(lines: list[str]) -> list[str]:
     reuse_field_reads(fn)
     merge_separated_field_writes(fn)
     read_fields_from_bytes(fn, _boolean_locals(fn))
+    drop_redundant_masks(fn)
     drop_default_byteorder(fn)
     fn.body = _tidy(fn.body)
     _HexLiterals().visit(fn)
