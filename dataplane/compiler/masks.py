@@ -8,12 +8,13 @@ reaches bit 16, a 32-bit field shifted right by 28 has 4 bits left, the sum of t
 Such a mask is ``x & c`` where c has every bit x can have: it is x, and costs an operation on an int
 (about 140 instructions) for nothing.
 
-The widths: an upper bound on the bits of a value that is an int >= 0, from the expression alone (a byte
-of `data` is 8 bits, ``int_from_bytes(data[a:b])`` is 8 * (b - a), ``x & c`` at most c's, ``x >> k`` k fewer,
-``x % c`` fewer than c's, a sum one more than the wider side; a difference or anything else, unknown).
-A local's is the widest of the values any of its stores gives it, when all are known: every store of a
-local is an assignment in fn (any other way of binding it, a parameter, a nested function or a
-global/nonlocal statement leaves it unknown), so whatever value a read finds was given by one of them.
+The bits a value may have set, when it is surely an int >= 0, come from the expression alone
+(fieldreads.possible_bits: constants, ``x & c``, shifts by constants, ``|`` and ``^``; and here: a byte of
+`data` is 8 bits, ``int_from_bytes(data[a:b])`` 8 * (b - a), ``x % c`` fewer than c's, a sum one more
+than its wider side, a product those of both; a difference or anything else, unknown). A local's are
+those any of its stores may give it, when all are known: every store of a local is an assignment in fn
+(any other way of binding it, a parameter, a nested function or a global/nonlocal statement leaves it
+unknown), so whatever value a read finds was given by one of them.
 `data` is the function's bytes parameter (see bytereads.py), never rebound.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import ast
 
 from .astnames import int_constant
+from .fieldreads import possible_bits
 from .parsers import FROM_BYTES
 
 _NESTED_SCOPES = (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
@@ -30,45 +32,43 @@ _NESTED_SCOPES = (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDe
 
 def drop_redundant_masks(fn: ast.FunctionDef, data: str = "data") -> None:
     """Replace every `x & c` in fn (outside nested scopes) whose c has every bit x can have by x."""
-    widths = _local_widths(fn, data)
-    drop = _DropMasks(_Widths(widths, data if _never_rebound(fn, data) else None))
+    drop = _DropMasks(_Bits(_local_bits(fn, data), data if _never_rebound(fn, data) else None))
     fn.body = [drop.visit(stmt) for stmt in fn.body]
 
 
-class _Widths:
-    """Bounds on values: width(node) is n if node's value is surely an int in 0 .. 2**n - 1, else None."""
+class _Bits:
+    """What values may be: bits(node) is a mask of the bits node's value may have set when it is surely an
+    int >= 0 (fieldreads.possible_bits, with the kinds of values below), else None."""
 
     def __init__(self, locals_: dict[str, int], data: str | None):
         self.locals = locals_
         self.data = data
 
-    def width(self, node) -> int | None:
-        value = int_constant(node)
-        if value is not None:
-            return value.bit_length() if value >= 0 else None
-        if isinstance(node, ast.Name):
-            return self.locals.get(node.id)
+    def bits(self, node) -> int | None:
+        return possible_bits(node, self.locals, self._more)
+
+    def _more(self, node) -> int | None:
         if isinstance(node, ast.Subscript):
             # A byte of the packet (an index, not a slice).
-            return 8 if self._is_data(node.value) and not isinstance(node.slice, ast.Slice) else None
+            return 0xff if self._is_data(node.value) and not isinstance(node.slice, ast.Slice) else None
         if isinstance(node, ast.Call):
-            return self._extracted_width(node)
-        if isinstance(node, ast.BinOp):
-            return self._binop_width(node)
+            return self._extracted_bits(node)
         if isinstance(node, ast.BoolOp):      # its value is one of its operands'
-            return self._widest(node.values)
+            return self._any_of(node.values)
         if isinstance(node, ast.IfExp):
-            return self._widest([node.body, node.orelse])
+            return self._any_of([node.body, node.orelse])
+        if isinstance(node, ast.BinOp):
+            return self._arithmetic_bits(node)
         return None
 
-    def _widest(self, nodes) -> int | None:
-        widths = [self.width(n) for n in nodes]
-        return None if None in widths else max(widths)
+    def _any_of(self, nodes) -> int | None:
+        bits = [self.bits(n) for n in nodes]
+        return None if None in bits else _union(bits)
 
     def _is_data(self, node) -> bool:
         return self.data is not None and isinstance(node, ast.Name) and node.id == self.data
 
-    def _extracted_width(self, call: ast.Call) -> int | None:
+    def _extracted_bits(self, call: ast.Call) -> int | None:
         """The bits of `int_from_bytes(data[a:b], ...)` (unsigned: no keywords) when a and b are constants
         or b is a + k."""
         if not (isinstance(call.func, ast.Name) and call.func.id == FROM_BYTES and call.args and not call.keywords):
@@ -80,39 +80,34 @@ class _Widths:
         lower, upper = sliced.slice.lower, sliced.slice.upper
         a, b = int_constant(lower), int_constant(upper)
         if a is not None and b is not None:
-            return 8 * max(b - a, 0)
+            return _ones(8 * max(b - a, 0))
         # data[off:off + k]: at most k bytes.
         k = int_constant(upper.right) if isinstance(upper, ast.BinOp) and isinstance(upper.op, ast.Add) else None
         if k is not None and k >= 0 and lower is not None and ast.dump(upper.left) == ast.dump(lower):
-            return 8 * k
+            return _ones(8 * k)
         return None
 
-    def _binop_width(self, node: ast.BinOp) -> int | None:
-        left, right = self.width(node.left), self.width(node.right)
-        op = node.op
-        if isinstance(op, ast.BitAnd):
-            # x & y is within 0 .. y for y >= 0, whatever int (or bool) x is: only ints and bools meet `&`
-            # in the generated code (simplify.py's _surely_non_negative counts on it too).
-            known = [w for w in (left, right) if w is not None]
-            return min(known) if known else None
+    def _arithmetic_bits(self, node: ast.BinOp) -> int | None:
+        """A sum has at most one bit more than its wider side, a product the bits of both sides, x % c
+        (c > 0) fewer than c; a difference may be negative."""
+        left = self.bits(node.left)
         if left is None:
             return None
-        shift = int_constant(node.right)
-        if isinstance(op, ast.RShift) and shift is not None and shift >= 0:
-            return max(left - shift, 0)
-        if isinstance(op, ast.LShift) and shift is not None and shift >= 0:
-            return left + shift
-        if isinstance(op, ast.Mod) and shift is not None and shift > 0:
-            return min(left, (shift - 1).bit_length())
+        modulus = int_constant(node.right)
+        if isinstance(node.op, ast.Mod) and modulus is not None and modulus > 0:
+            return _ones(min(left.bit_length(), (modulus - 1).bit_length()))
+        right = self.bits(node.right)
         if right is None:
             return None
-        if isinstance(op, (ast.BitOr, ast.BitXor)):
-            return max(left, right)
-        if isinstance(op, ast.Add):
-            return max(left, right) + 1
-        if isinstance(op, ast.Mult):
-            return left + right
+        if isinstance(node.op, ast.Add):
+            return _ones(max(left.bit_length(), right.bit_length()) + 1)
+        if isinstance(node.op, ast.Mult):
+            return _ones(left.bit_length() + right.bit_length())
         return None
+
+
+def _ones(width: int) -> int:
+    return (1 << width) - 1
 
 
 def _never_rebound(fn: ast.FunctionDef, name: str) -> bool:
@@ -123,8 +118,8 @@ def _never_rebound(fn: ast.FunctionDef, name: str) -> bool:
                    for n in ast.walk(fn))
 
 
-def _local_widths(fn: ast.FunctionDef, data: str) -> dict[str, int]:
-    """The width of every local whose every store is a plain assignment of a value of known width."""
+def _local_bits(fn: ast.FunctionDef, data: str) -> dict[str, int]:
+    """The bits of every local whose every store is a plain assignment of a value of known bits."""
     stores: dict[str, list] = {}
     plain_targets = set()
     for node in ast.walk(fn):
@@ -134,20 +129,27 @@ def _local_widths(fn: ast.FunctionDef, data: str) -> dict[str, int]:
                 plain_targets.add(id(t))
     others = {a.arg for a in fn.args.args} | _otherwise_bound(fn, plain_targets)
     candidates = {name: values for name, values in stores.items() if name not in others}
-    widths: dict[str, int] = {}
-    bounds = _Widths(widths, data if _never_rebound(fn, data) else None)
-    # A local's width is settled once all its stores' are: rounds until none is (a local stored from
+    known: dict[str, int] = {}
+    values = _Bits(known, data if _never_rebound(fn, data) else None)
+    # A local's bits are settled once all its stores' are: rounds until none is (a local stored from
     # itself, as in a loop, stays unknown).
     while True:
         settled = {}
-        for name, values in candidates.items():
-            if name not in widths:
-                found = [bounds.width(v) for v in values]
+        for name, stored in candidates.items():
+            if name not in known:
+                found = [values.bits(v) for v in stored]
                 if None not in found:
-                    settled[name] = max(found)
+                    settled[name] = _union(found)
         if not settled:
-            return widths
-        widths.update(settled)
+            return known
+        known.update(settled)
+
+
+def _union(masks: list[int]) -> int:
+    union = 0
+    for mask in masks:
+        union |= mask
+    return union
 
 
 def _otherwise_bound(fn: ast.FunctionDef, plain_targets: set[int]) -> set[str]:
@@ -171,14 +173,14 @@ def _otherwise_bound(fn: ast.FunctionDef, plain_targets: set[int]) -> set[str]:
 
 
 class _DropMasks(ast.NodeTransformer):
-    def __init__(self, bounds: _Widths):
-        self.bounds = bounds
+    def __init__(self, values: _Bits):
+        self.values = values
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
         if isinstance(node.op, ast.BitAnd):
             for kept, mask in ((node.left, node.right), (node.right, node.left)):
-                if _covers(int_constant(mask), self.bounds.width(kept)):
+                if _keeps_all(int_constant(mask), self.values.bits(kept)):
                     return kept
         return node
 
@@ -188,9 +190,6 @@ class _DropMasks(ast.NodeTransformer):
         return super().generic_visit(node)
 
 
-def _covers(mask: int | None, width: int | None) -> bool:
-    """Whether mask has every bit of a value of `width` bits."""
-    if mask is None or width is None or mask < 0:
-        return False
-    every = (1 << width) - 1
-    return mask & every == every
+def _keeps_all(mask: int | None, bits: int | None) -> bool:
+    """Whether mask keeps every bit of a value that may have `bits` set."""
+    return mask is not None and bits is not None and mask >= 0 and bits & ~mask == 0
