@@ -32,7 +32,7 @@ _NESTED_SCOPES = (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDe
 
 def drop_redundant_masks(fn: ast.FunctionDef, data: str = "data") -> None:
     """Replace every `x & c` in fn (outside nested scopes) whose c has every bit x can have by x."""
-    drop = _DropMasks(_Bits(_local_bits(fn, data), data if _never_rebound(fn, data) else None))
+    drop = _DropMasks(_Bits(local_bits(fn, data), data if _never_rebound(fn, data) else None))
     fn.body = [drop.visit(stmt) for stmt in fn.body]
 
 
@@ -118,7 +118,7 @@ def _never_rebound(fn: ast.FunctionDef, name: str) -> bool:
                    for n in ast.walk(fn))
 
 
-def _local_bits(fn: ast.FunctionDef, data: str) -> dict[str, int]:
+def local_bits(fn: ast.FunctionDef, data: str = "data") -> dict[str, int]:
     """The bits of every local whose every store is a plain assignment of a value of known bits."""
     stores: dict[str, list] = {}
     plain_targets = set()
