@@ -192,18 +192,17 @@ def _is_and_of(node, base: str) -> bool:
         and node.left.id == base
 
 
-def possible_bits(node, known: dict[str, int] | None = None) -> int | None:
+def possible_bits(node, known: dict[str, int] | None = None, more=None) -> int | None:
     """A mask of the bits that node's value may have set, when it is surely a non-negative int: a
     constant, `x & c`, shifts by constants, `|` and `^` of such, a local named in `known` (which maps
-    locals to the bits their every value may have); else None."""
+    locals to the bits their every value may have); else what `more` (a function of the node, for the
+    callers that know more kinds of values, as masks.py) says of it, or None."""
     if _constant(node):
         return node.value
     if isinstance(node, ast.Name):
         return (known or {}).get(node.id)
-    if not isinstance(node, ast.BinOp):
-        return None
-    if isinstance(node.op, ast.BitAnd):
-        sides = [possible_bits(node.left, known), possible_bits(node.right, known)]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd):
+        sides = [possible_bits(node.left, known, more), possible_bits(node.right, known, more)]
         bounded = [b for b in sides if b is not None]
         if not bounded:
             return None
@@ -211,15 +210,15 @@ def possible_bits(node, known: dict[str, int] | None = None) -> int | None:
         for b in bounded[1:]:
             bits &= b
         return bits
-    if isinstance(node.op, (ast.LShift, ast.RShift)) and _constant(node.right):
-        bits = possible_bits(node.left, known)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.LShift, ast.RShift)) and _constant(node.right):
+        bits = possible_bits(node.left, known, more)
         if bits is None:
             return None
         return bits << node.right.value if isinstance(node.op, ast.LShift) else bits >> node.right.value
-    if isinstance(node.op, (ast.BitOr, ast.BitXor)):
-        left, right = possible_bits(node.left, known), possible_bits(node.right, known)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitOr, ast.BitXor)):
+        left, right = possible_bits(node.left, known, more), possible_bits(node.right, known, more)
         return None if left is None or right is None else left | right
-    return None
+    return more(node) if more is not None else None
 
 
 def _meet(envs: list) -> dict | None:

@@ -34,6 +34,7 @@ from .codegen import BlockCompiler, Binding, Const, Env
 from .emitter import CodeLimitError, Emitter, identifier_part
 from .layout import (LayoutError, PlaceBuilder, StateLocalBuilder, StructPlace, fixed_width, header_layout, leaves,
                      scalar_width, state_local)
+from .bytereads import UNPACKERS
 from .parsers import DEPARSED_BITS, DEPARSED_BYTES, FROM_BYTES, ParsersMixin
 from .simplify import simplify_function
 
@@ -475,6 +476,9 @@ class ProgramCompiler:
         em.line("from dataplane.runtime.hashing import crc16")
         em.line("from zlib import crc32")
         em.line(f"{FROM_BYTES} = int.from_bytes")
+        em.line("from struct import Struct")
+        for name, layout in UNPACKERS.values():
+            em.line(f"{name} = Struct({layout!r}).unpack_from")
         em.line("")
         for key, names in state.constants.items():
             em.line(f"{key} = {names!r}")

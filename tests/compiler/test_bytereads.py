@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import ast
 import random
+import struct
 import textwrap
 
 from hypothesis import given, strategies as st
 
-from dataplane.compiler.bytereads import byte_read, read_fields_from_bytes
+from dataplane.compiler.bytereads import UNPACKERS, byte_read, read_fields_from_bytes, short_extract
 from dataplane.compiler.simplify import _boolean_locals
 
 
@@ -26,6 +27,7 @@ class Stop(Exception):
 
 def run(src: str, *args):
     namespace = {"int_from_bytes": int.from_bytes, "ParserStop": Stop}
+    namespace.update({name: struct.Struct(layout).unpack_from for name, layout in UNPACKERS.values()})
     exec(textwrap.dedent(src), namespace)
     try:
         return namespace["f"](*args)
@@ -177,7 +179,8 @@ def test_a_handler_catching_what_a_call_may_raise_knows_only_what_the_try_never_
         return h_a_b_p >> 8
     """
     out = rewritten(src)
-    assert "data[1]" not in out and "data[0]" not in out
+    # (The extraction at 0 itself becomes a read of its two bytes: short_extract.)
+    assert "return h_a_b_p & 255" in out and "return h_a_b_p >> 8" in out
     same_results(src, out, [(port, bytes(range(5, 9))) for port in range(4)])
 
 
@@ -210,3 +213,61 @@ def test_a_local_that_holds_a_byte_read_on_every_path_serves_as_it_is():
     # With the CPU header, k_1 holds IHL; without it, k_2 may have been changed: IHL is read again.
     assert "return (k_1, data[4] >> 4)" in out and "return (data[0] & 15, data[0] >> 4)" in out
     same_results(HELD, out, [(port, data) for port in (0, 7) for _, data in packets(random.Random(6))])
+
+
+@given(st.integers(0, 12), st.integers(0, 12), st.binary(max_size=24))
+def test_a_short_extract_is_the_int_of_its_bytes_where_they_are_all_there(a, size, packet):
+    read = short_extract((a, a + size), "data")
+    assert (read is not None) == (size in (1, 2, 4, 8))
+    if read is not None and len(packet) >= a + size:
+        namespace = {"data": packet, **{name: struct.Struct(layout).unpack_from for name, layout in UNPACKERS.values()}}
+        value = eval(compile(ast.fix_missing_locations(ast.Expression(read)), "<read>", "eval"), namespace)
+        assert value == int.from_bytes(packet[a:a + size], "big")
+
+
+EXTRACTS = """
+def f(port, data):
+    a = b = c = d = e = g = 0
+    n = len(data)
+    if 18 > n:
+        raise ParserStop(1)
+    a = int_from_bytes(data[0:1], 'big')
+    b = int_from_bytes(data[1:3], 'big')
+    c = int_from_bytes(data[3:7], 'big')
+    d = int_from_bytes(data[7:15], 'big')
+    e = int_from_bytes(data[15:18], 'big')
+    if port:
+        g = int_from_bytes(data[18:22], 'big')
+    elif 22 > n:
+        raise ParserStop(1)
+    else:
+        g = int_from_bytes(data[17:21], 'big')
+    return a, b, c, d, e, g
+"""
+
+
+def test_extracts_of_1_2_4_and_8_bytes_proven_in_bounds_read_without_int_from_bytes():
+    out = rewritten(EXTRACTS)
+    assert "a = data[0]\n" in out and "b = data[1] << 8 | data[2]\n" in out
+    assert "c = unpack_u32_from(data, 3)[0]\n" in out and "d = unpack_u64_from(data, 7)[0]\n" in out
+    assert "g = unpack_u32_from(data, 17)[0]\n" in out
+    # 3 bytes: no cheaper read; past the length proven (a shorter packet gives a smaller int): kept.
+    assert "e = int_from_bytes(data[15:18], 'big')" in out and "g = int_from_bytes(data[18:22], 'big')" in out
+    same_results(EXTRACTS, out, [(port, packet) for port, packet in packets(random.Random(5), range(0, 30))]
+                 + [(0, packet) for _, packet in packets(random.Random(6), range(0, 30))])
+
+
+def test_an_extract_reached_by_a_path_without_the_length_check_is_kept():
+    src = """
+    def f(port, data):
+        n = len(data)
+        for _ in range(2):
+            if port:
+                if 4 > n:
+                    raise ParserStop(1)
+            x = int_from_bytes(data[0:4], 'big')
+        return x
+    """
+    out = rewritten(src)
+    assert "int_from_bytes(data[0:4], 'big')" in out
+    same_results(src, out, packets(random.Random(7), range(0, 8)))

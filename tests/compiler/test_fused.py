@@ -16,6 +16,7 @@ from dataplane.diagnostics import SourceFile
 from dataplane.compiler.program import compile_program
 from dataplane.runtime.device import Device
 
+from .test_byteorder import BIG
 from .test_packet_fuzz import ALL, configured_device, program, stf_packets
 
 
@@ -68,13 +69,13 @@ def test_the_deparser_calls_to_bytes_once_without_a_list():
     assert src.count(".to_bytes(") == 1
     assert "out.append" not in src and "join" not in src
     # One expression: the IPv4 header's new value (its checksum updated) goes straight into it.
-    assert re.search(r"\n +pkt = \(h_ethernet_b_p << 160 \| \(cx_\d+ \| .*\) << 64\)\)\.to_bytes\(34, 'big'\) "
-                     r"\+ _payload_p\n", src)
+    assert re.search(r"\n +pkt = \(h_ethernet_b_p << 160 \| \(cx_\d+ \| .*\) << 64\)\)\.to_bytes\(34" + BIG +
+                     r"\) \+ _payload_p\n", src)
 
 
 def test_fixed_headers_are_extracted_at_constant_offsets():
     src = fast_source(program("basic_ipv4"))
-    assert "int_from_bytes(data[0:14], 'big')" in src and "int_from_bytes(data[14:34], 'big')" in src
+    assert f"int_from_bytes(data[0:14]{BIG})" in src and f"int_from_bytes(data[14:34]{BIG})" in src
     assert "off +" not in src and "off +=" not in src
     # Past the parser, the payload of an IPv4 packet starts at a constant offset; where the IPv4 header is
     # cut short, the packet is dropped, so where its payload would start is not even computed.

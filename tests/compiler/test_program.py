@@ -7,6 +7,7 @@ import pytest
 from dataplane.compiler.program import compile_program
 from dataplane.diagnostics import DiagnosticError, SourceFile
 from dataplane.frontend.program import check_source, load_program
+from .test_byteorder import BIG
 from p4helpers import PROGRAMS, V1MODEL_MAIN, V1MODEL_SKELETON, with_ingress
 
 
@@ -26,7 +27,7 @@ def test_generated_modules_call_zlibs_crc32_and_int_from_bytes_bound_once():
     assert program.namespace["crc32"] is zlib.crc32
     assert crc32(b"123456789") == zlib.crc32(b"123456789") == 0xCBF43926
     assert program.namespace["int_from_bytes"] == int.from_bytes
-    assert "int.from_bytes(" not in program.source and "int_from_bytes(data[0:14], 'big')" in program.source
+    assert "int.from_bytes(" not in program.source and f"int_from_bytes(data[0:14]{BIG})" in program.source
 
 
 def test_one_program_many_devices():
