@@ -183,9 +183,9 @@ class Device:
         # Not guarded yet: process_raw is still the class's. (Not `"process_raw" in self.__dict__`: reading an
         # instance's __dict__ gives it a dict of its own in CPython 3.11, after which no load or store of its
         # attributes is specialized, the pipeline's and frame_arrives' of every packet among them.)
-        if getattr(self.process_raw, "__func__", None) is type(self).process_raw:
-            self._guard()
         raw = self.process_raw
+        if getattr(raw, "__func__", None) is type(self).process_raw and raw.__self__ is self:
+            raw = self._guard()
         return getattr(raw, "unguarded", raw)
 
     def queue_depth(self, port: int) -> int:

@@ -49,6 +49,13 @@ def test_whatever_takes_process_raws_place_is_what_unguarded_gives(device):
     assert device.unguarded() is recorder
 
 
+def test_another_device_s_process_raw_in_its_place_is_what_unguarded_gives(device):
+    other, _routes = setup_lpm(5)
+    device.process_raw = other.process_raw     # the class's method, bound to the other device
+    assert device.unguarded() == other.process_raw
+    assert "process_raw" not in vars(other)   # the other device was not guarded by it
+
+
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="CPython 3.11's specialization of attribute access")
 def test_unguarded_leaves_the_device_s_attributes_specialized(device):
     # A device whose __dict__ was read has a dict of its own in 3.11, and stores to its attributes (the time of
