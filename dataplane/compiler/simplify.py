@@ -35,6 +35,7 @@ from .selects import merge_select_keys
 from .fieldreads import reuse_field_reads
 from .bytereads import read_fields_from_bytes
 from .byteorder import drop_default_byteorder
+from .lookups import load_lookups_as_attributes
 from .masks import drop_redundant_masks
 from .fieldwrites import merge_separated_field_writes
 from .parsers import FROM_BYTES
@@ -85,6 +86,7 @@ def _simplified(lines: list[str]) -> list[str]:
     read_fields_from_bytes(fn, _boolean_locals(fn))
     drop_redundant_masks(fn)
     drop_default_byteorder(fn)
+    load_lookups_as_attributes(fn)
     fn.body = _tidy(fn.body)
     _HexLiterals().visit(fn)
     return [indent + line for line in ast.unparse(fn).splitlines()]
