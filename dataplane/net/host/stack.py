@@ -77,14 +77,27 @@ class HostInterface:
     net4: int = field(default=0, init=False, repr=False, compare=False)
     mask4: int = field(default=0, init=False, repr=False, compare=False)
     bcast4: int | None = field(default=None, init=False, repr=False, compare=False)
+    # The MAC address as the 6 bytes of a frame, kept from `mac` whenever it is set (_udp4_input compares a
+    # frame's destination with it without making an integer of it); None for a value that is not 6 bytes' worth.
+    mac_bytes: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._set_ip4(self.ipv4)
+        self._set_mac_bytes(self.mac)
 
     def __setattr__(self, name: str, value) -> None:
         object.__setattr__(self, name, value)
         if name == "ipv4" and "bcast4" in self.__dict__:      # set after __init__: keep the integers up to date
             self._set_ip4(value)
+        elif name == "mac" and "mac_bytes" in self.__dict__:
+            self._set_mac_bytes(value)
+
+    def _set_mac_bytes(self, mac) -> None:
+        try:
+            mac_bytes = mac.to_bytes(6, "big") if mac.__class__ is int else None
+        except OverflowError:
+            mac_bytes = None
+        object.__setattr__(self, "mac_bytes", mac_bytes)
 
     def _set_ip4(self, address: ipaddress.IPv4Interface | None) -> None:
         if address is None:
@@ -245,11 +258,12 @@ class NeighborCache:
 
 
 _IPV4_FIELDS = P._IPV4.unpack_fields
-# The destination MAC (its high 16 and low 32 bits), the EtherType, then the fields of the IPv4 and UDP headers
-# (laid out as P.IPV4_UDP) that _udp4_input looks at: version and IHL, totalLen, flags and fragOffset, ttl,
-# protocol, the addresses, and the UDP header; not dscp and ecn, the ID and the header checksum, which only the
-# header's sum needs.
-_ETH_IPV4_UDP_FIELDS = struct.Struct("!HI6xH" + "BxHxxHBBxxII" + "HHHH").unpack_from
+# The first byte of the destination MAC (its I/G bit), the EtherType, then the fields of the IPv4 and UDP headers
+# (laid out as P.IPV4_UDP) that _udp4_input looks at: version and IHL, totalLen, flags and fragOffset, the
+# addresses, and the UDP header; not dscp and ecn, the ID and the header checksum, which only the header's sum
+# needs, nor the protocol (the caller looked at it) and the TTL (read only for an RxPacket). Fewer fields are
+# fewer ints made for every datagram.
+_ETH_IPV4_UDP_FIELDS = struct.Struct("!B11xH" + "BxHxxHxxxxII" + "HHHH").unpack_from
 _IPV4_UDP_FRAME = P.ipv4_udp_frame
 # int.from_bytes, looked up once: on the busiest path (_udp4_input) the look-up on int costs about as much as
 # reading a header's bytes.
@@ -704,17 +718,17 @@ class Host:
 
         Returns False, having done nothing, for any other frame: _receive then takes it from the start and
         makes every check in its order, so drops, their reasons and ICMP errors are its own.
-        The frame has the 42 bytes of the three headers (the caller checked)."""
+        The frame has the 42 bytes of the three headers and UDP's protocol number where an IPv4 header without
+        options has it (the caller checked)."""
         iface = self._interfaces.get(port)
         if iface is None:
             return False
-        mac_hi, mac_lo, etype, vihl, total, frag, ttl, proto, src, dst, sport, dport, length, udp_ck = \
-            _ETH_IPV4_UDP_FIELDS(frame)
-        if etype != _ETH_IPV4 or vihl != 0x45 or proto != _IP_UDP or frag & 0x3FFF \
+        mac_first, etype, vihl, total, frag, src, dst, sport, dport, length, udp_ck = _ETH_IPV4_UDP_FIELDS(frame)
+        if etype != _ETH_IPV4 or vihl != 0x45 or frag & 0x3FFF \
                 or not 28 <= total <= len(frame) - 14 or not 8 <= length <= total - 20:
             return False
-        group = mac_hi & 0x100              # the I/G bit of the destination MAC: a broadcast or multicast
-        if not group and (mac_hi << 32 | mac_lo) != iface.mac:
+        group = mac_first & 1               # the I/G bit of the destination MAC: a broadcast or multicast
+        if not group and frame[:6] != iface.mac_bytes:
             return False
         # internet_checksum of the header is 0: its words (nonzero: the version is 4) sum to a multiple of 0xFFFF,
         # as the header read as one number does (see checksums.data_sum).
@@ -739,7 +753,7 @@ class Host:
             pkt = None              # the handler said it never reads the packet (udp_bind)
         else:
             end = 14 + total
-            pkt = RxPacket(False, src, dst, _IP_UDP, frame[34:end], ttl, frame[14:end], iface, group != 0)
+            pkt = RxPacket(False, src, dst, _IP_UDP, frame[34:end], frame[22], frame[14:end], iface, group != 0)
         handler(pkt, sport, dport, data)
         self.delivered += 1                 # deliver("udp"), inline
         if self._rx_fate is None:
