@@ -1114,9 +1114,11 @@ class Host:
         if entry is None or entry[1] <= self.sim.now_ns or link is None or 28 + len(data) > iface.mtu \
                 or self.pmtu4.entries or (df is not False and df is not True):
             return False
-        if entry[0] != path.dst_mac or iface.mac != path.src_mac:
+        # The header is made again when the entry or the MAC is another object (identity is cheaper than
+        # comparing 48-bit ints; an equal MAC in a new object makes the same header again, rarely).
+        if entry is not path.entry or iface.mac is not path.src_mac:
             path.eth = P.ethernet(entry[0], iface.mac, _ETH_IPV4, b"")
-            path.dst_mac, path.src_mac = entry[0], iface.mac
+            path.entry, path.src_mac = entry, iface.mac
         ident = (self.ident + 1) & 0xFFFF
         try:
             frame = _IPV4_UDP_FRAME(path.eth, path.src, dst, sport, dport, data, ident,
@@ -1168,13 +1170,13 @@ class Host:
 
 class _Udp4Path:
     """Where UDP datagrams to one IPv4 destination go (interface, next hop, source address), the Ethernet
-    header last made for them with the MAC addresses it was made for, and the link last used with what puts
-    a frame on it."""
-    __slots__ = ("iface", "next_hop", "src", "dst_mac", "src_mac", "eth", "link", "transmit")
+    header last made for them with the neighbour entry (MAC, expiry) and the interface's MAC it was made from,
+    and the link last used with what puts a frame on it."""
+    __slots__ = ("iface", "next_hop", "src", "entry", "src_mac", "eth", "link", "transmit")
 
     def __init__(self, iface: HostInterface, next_hop: int, src: int):
         self.iface, self.next_hop, self.src = iface, next_hop, src
-        self.dst_mac = self.src_mac = -1          # no header made yet
+        self.entry = self.src_mac = None          # no header made yet
         self.eth = b""
         self.link = self.transmit = None          # no frame sent yet
 
