@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ...protocols import packets as P
-from ...protocols.checksums import internet_checksum, verify_transport
+from ...protocols.checksums import big_endian_int, internet_checksum, verify_transport
 from ...protocols.ipfrag import fragment_ipv4
 from ...runtime.trace import DropReason
 from ..sim import DropRecord, Simulator
@@ -265,9 +265,6 @@ _IPV4_FIELDS = P._IPV4.unpack_fields
 # fewer ints made for every datagram.
 _ETH_IPV4_UDP_FIELDS = struct.Struct("!B11xH" + "BxHxxHxxxxII" + "HHHH").unpack_from
 _IPV4_UDP_FRAME = P.ipv4_udp_frame
-# int.from_bytes, looked up once: on the busiest path (_udp4_input) the look-up on int costs about as much as
-# reading a header's bytes.
-_int_from_bytes = int.from_bytes
 _ETH_IPV4 = P.ETH_IPV4
 _UDP_FIELDS = P._UDP.unpack_fields
 _IP_UDP, _IP_ICMP, _IP_ICMPV6 = P.IP_UDP, P.IP_ICMP, P.IP_ICMPV6
@@ -732,7 +729,7 @@ class Host:
             return False
         # internet_checksum of the header is 0: its words (nonzero: the version is 4) sum to a multiple of 0xFFFF,
         # as the header read as one number does (see checksums.data_sum).
-        if _int_from_bytes(frame[14:34], "big") % 0xFFFF:
+        if big_endian_int(frame[14:34]) % 0xFFFF:
             return False
         mine = self._mine4
         if dst not in (mine if mine is not None else self._own4()) or dst == iface.bcast4:
@@ -743,7 +740,7 @@ class Host:
         if udp_ck:                  # R29: zero is "no checksum" over IPv4; else verify_transport's sum
             # The addresses, the UDP header and the data, as one number (checksums.data_sum, inline: the bytes
             # from the source address on start at an even offset), and the rest of the pseudo header.
-            value = _int_from_bytes(frame[26:34 + length], "big")
+            value = big_endian_int(frame[26:34 + length])
             if length & 1:
                 value <<= 8
             if (value % 0xFFFF + _IP_UDP + length) % 0xFFFF:
