@@ -143,6 +143,9 @@ def test_a_udp_flow_says_what_its_data_sums_to(net, size):
     assert len(sends) == 6
     for data, data_sum in sends:
         assert data_sum >= 0 and (data_sum - P.word_sum(data)) % 0xFFFF == 0, (data, data_sum)
+    # The test pattern: the sequence number (32 bits, big-endian), then zeros up to the size (never shorter).
+    assert [data for data, _ in sends] == [(sent + 1).to_bytes(4, "big") + bytes(max(0, size - 4))
+                                           for sent in (0, 1, 0xFFFE, 0xFFFF, 0x1FFFF, 0xFFFFFFFE)]
 
 
 def test_an_application_the_run_never_reached_says_so(net):

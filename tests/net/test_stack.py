@@ -435,6 +435,28 @@ def test_random_frames_are_received_as_the_general_path_receives_them():
                                                                      "NO_LISTENER"}
 
 
+def test_a_new_mac_of_the_interface_is_the_one_frames_are_taken_for_at_once():
+    # The one-step path compares a frame's destination with the MAC's bytes, kept from `mac` when it changes.
+    host, iface = _wired_host()
+    got = _received(host)
+    one_step = _counting(host, "_udp4_input")
+    me = P.ip4("10.0.1.9")
+
+    def frame(mac: int) -> bytes:
+        return P.ethernet(mac, MAC_PEER, P.ETH_IPV4, P.ipv4(PEER, me, P.IP_UDP, P.udp(PEER, me, 1000, 53, b"q")))
+    host.receive(1, frame(0x020000000001))
+    iface.mac = 0x02000000FFFF
+    assert iface.mac_bytes == bytes.fromhex("02000000ffff")
+    host.receive(1, frame(0x020000000001))             # the old MAC: not for us
+    host.receive(1, frame(0x02000000FFFF))
+    assert len(got) == 2 and len(one_step) == 2
+    assert [d.reason.name for d in host.sim.ledger.drops] == ["NOT_FOR_US"]
+    iface.mac = 1 << 48                                 # not a MAC (the general path says what it makes of it)
+    assert iface.mac_bytes is None
+    host.receive(1, frame(0x02000000FFFF))
+    assert len(one_step) == 2 and len(host.sim.ledger.drops) == 2
+
+
 def test_a_handler_gets_no_packet_only_if_it_said_so_when_bound():
     host, _ = _wired_host()
     frame = P.ethernet(0x020000000001, MAC_PEER, P.ETH_IPV4,

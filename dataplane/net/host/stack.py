@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ...protocols import packets as P
-from ...protocols.checksums import internet_checksum, verify_transport
+from ...protocols.checksums import big_endian_int, internet_checksum, verify_transport
 from ...protocols.ipfrag import fragment_ipv4
 from ...runtime.trace import DropReason
 from ..sim import DropRecord, Simulator
@@ -73,18 +73,35 @@ class HostInterface:
     # The IPv4 address as integers, kept from `ipv4` whenever it is set (the hot paths compare integers, not
     # ipaddress objects): the address, its network and netmask, and the directed broadcast (None for a /31 or
     # a /32, which have none).
-    ip4: int | None = field(default=None, init=False, repr=False, compare=False)
-    net4: int = field(default=0, init=False, repr=False, compare=False)
-    mask4: int = field(default=0, init=False, repr=False, compare=False)
-    bcast4: int | None = field(default=None, init=False, repr=False, compare=False)
+    # These fields have no default, so no class attribute: until __post_init__ sets them, the instance has no
+    # such attribute, which is how __setattr__ tells the sets of __init__ from later ones without reading
+    # self.__dict__. (Reading it makes CPython 3.11 build the instance's dict, after which every attribute
+    # look-up of the interface misses its specialization: about 230 instructions each on the hosts' busiest paths.)
+    ip4: int | None = field(init=False, repr=False, compare=False)
+    net4: int = field(init=False, repr=False, compare=False)
+    mask4: int = field(init=False, repr=False, compare=False)
+    bcast4: int | None = field(init=False, repr=False, compare=False)
+    # The MAC address as the 6 bytes of a frame, kept from `mac` whenever it is set (_udp4_input compares a
+    # frame's destination with it without making an integer of it); None for a value that is not 6 bytes' worth.
+    mac_bytes: bytes | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._set_ip4(self.ipv4)
+        self._set_mac_bytes(self.mac)
 
     def __setattr__(self, name: str, value) -> None:
         object.__setattr__(self, name, value)
-        if name == "ipv4" and "bcast4" in self.__dict__:      # set after __init__: keep the integers up to date
+        if name == "ipv4" and hasattr(self, "bcast4"):        # set after __init__: keep the integers up to date
             self._set_ip4(value)
+        elif name == "mac" and hasattr(self, "mac_bytes"):
+            self._set_mac_bytes(value)
+
+    def _set_mac_bytes(self, mac) -> None:
+        try:
+            mac_bytes = mac.to_bytes(6, "big") if mac.__class__ is int else None
+        except OverflowError:
+            mac_bytes = None
+        object.__setattr__(self, "mac_bytes", mac_bytes)
 
     def _set_ip4(self, address: ipaddress.IPv4Interface | None) -> None:
         if address is None:
@@ -96,7 +113,7 @@ class HostInterface:
         set_(self, "net4", net)
         set_(self, "mask4", mask)
         set_(self, "bcast4", None if address is None else _directed_broadcast(address))
-        host = self.__dict__.get("host")
+        host = getattr(self, "host", None)
         if host is not None:
             host.routes_changed()          # its routes and its own addresses follow from this address
 
@@ -245,15 +262,13 @@ class NeighborCache:
 
 
 _IPV4_FIELDS = P._IPV4.unpack_fields
-# The destination MAC (its high 16 and low 32 bits), the EtherType, then the fields of the IPv4 and UDP headers
-# (laid out as P.IPV4_UDP) that _udp4_input looks at: version and IHL, totalLen, flags and fragOffset, ttl,
-# protocol, the addresses, and the UDP header; not dscp and ecn, the ID and the header checksum, which only the
-# header's sum needs.
-_ETH_IPV4_UDP_FIELDS = struct.Struct("!HI6xH" + "BxHxxHBBxxII" + "HHHH").unpack_from
+# The first byte of the destination MAC (its I/G bit), the EtherType, then the fields of the IPv4 and UDP headers
+# (laid out as P.IPV4_UDP) that _udp4_input looks at: version and IHL, totalLen, flags and fragOffset, the
+# addresses, and the UDP header; not dscp and ecn, the ID and the header checksum, which only the header's sum
+# needs, nor the protocol (the caller looked at it) and the TTL (read only for an RxPacket). Fewer fields are
+# fewer ints made for every datagram.
+_ETH_IPV4_UDP_FIELDS = struct.Struct("!B11xH" + "BxHxxHxxxxII" + "HHHH").unpack_from
 _IPV4_UDP_FRAME = P.ipv4_udp_frame
-# int.from_bytes, looked up once: on the busiest path (_udp4_input) the look-up on int costs about as much as
-# reading a header's bytes.
-_int_from_bytes = int.from_bytes
 _ETH_IPV4 = P.ETH_IPV4
 _UDP_FIELDS = P._UDP.unpack_fields
 _IP_UDP, _IP_ICMP, _IP_ICMPV6 = P.IP_UDP, P.IP_ICMP, P.IP_ICMPV6
@@ -704,21 +719,21 @@ class Host:
 
         Returns False, having done nothing, for any other frame: _receive then takes it from the start and
         makes every check in its order, so drops, their reasons and ICMP errors are its own.
-        The frame has the 42 bytes of the three headers (the caller checked)."""
+        The frame has the 42 bytes of the three headers and UDP's protocol number where an IPv4 header without
+        options has it (the caller checked)."""
         iface = self._interfaces.get(port)
         if iface is None:
             return False
-        mac_hi, mac_lo, etype, vihl, total, frag, ttl, proto, src, dst, sport, dport, length, udp_ck = \
-            _ETH_IPV4_UDP_FIELDS(frame)
-        if etype != _ETH_IPV4 or vihl != 0x45 or proto != _IP_UDP or frag & 0x3FFF \
+        mac_first, etype, vihl, total, frag, src, dst, sport, dport, length, udp_ck = _ETH_IPV4_UDP_FIELDS(frame)
+        if etype != _ETH_IPV4 or vihl != 0x45 or frag & 0x3FFF \
                 or not 28 <= total <= len(frame) - 14 or not 8 <= length <= total - 20:
             return False
-        group = mac_hi & 0x100              # the I/G bit of the destination MAC: a broadcast or multicast
-        if not group and (mac_hi << 32 | mac_lo) != iface.mac:
+        group = mac_first & 1               # the I/G bit of the destination MAC: a broadcast or multicast
+        if not group and frame[:6] != iface.mac_bytes:
             return False
         # internet_checksum of the header is 0: its words (nonzero: the version is 4) sum to a multiple of 0xFFFF,
         # as the header read as one number does (see checksums.data_sum).
-        if _int_from_bytes(frame[14:34], "big") % 0xFFFF:
+        if big_endian_int(frame[14:34]) % 0xFFFF:
             return False
         mine = self._mine4
         if dst not in (mine if mine is not None else self._own4()) or dst == iface.bcast4:
@@ -729,7 +744,7 @@ class Host:
         if udp_ck:                  # R29: zero is "no checksum" over IPv4; else verify_transport's sum
             # The addresses, the UDP header and the data, as one number (checksums.data_sum, inline: the bytes
             # from the source address on start at an even offset), and the rest of the pseudo header.
-            value = _int_from_bytes(frame[26:34 + length], "big")
+            value = big_endian_int(frame[26:34 + length])
             if length & 1:
                 value <<= 8
             if (value % 0xFFFF + _IP_UDP + length) % 0xFFFF:
@@ -739,7 +754,7 @@ class Host:
             pkt = None              # the handler said it never reads the packet (udp_bind)
         else:
             end = 14 + total
-            pkt = RxPacket(False, src, dst, _IP_UDP, frame[34:end], ttl, frame[14:end], iface, group != 0)
+            pkt = RxPacket(False, src, dst, _IP_UDP, frame[34:end], frame[22], frame[14:end], iface, group != 0)
         handler(pkt, sport, dport, data)
         self.delivered += 1                 # deliver("udp"), inline
         if self._rx_fate is None:
@@ -1100,9 +1115,11 @@ class Host:
         if entry is None or entry[1] <= self.sim.now_ns or link is None or 28 + len(data) > iface.mtu \
                 or self.pmtu4.entries or (df is not False and df is not True):
             return False
-        if entry[0] != path.dst_mac or iface.mac != path.src_mac:
+        # The header is made again when the entry or the MAC is another object (identity is cheaper than
+        # comparing 48-bit ints; an equal MAC in a new object makes the same header again, rarely).
+        if entry is not path.entry or iface.mac is not path.src_mac:
             path.eth = P.ethernet(entry[0], iface.mac, _ETH_IPV4, b"")
-            path.dst_mac, path.src_mac = entry[0], iface.mac
+            path.entry, path.src_mac = entry, iface.mac
         ident = (self.ident + 1) & 0xFFFF
         try:
             frame = _IPV4_UDP_FRAME(path.eth, path.src, dst, sport, dport, data, ident,
@@ -1154,13 +1171,13 @@ class Host:
 
 class _Udp4Path:
     """Where UDP datagrams to one IPv4 destination go (interface, next hop, source address), the Ethernet
-    header last made for them with the MAC addresses it was made for, and the link last used with what puts
-    a frame on it."""
-    __slots__ = ("iface", "next_hop", "src", "dst_mac", "src_mac", "eth", "link", "transmit")
+    header last made for them with the neighbour entry (MAC, expiry) and the interface's MAC it was made from,
+    and the link last used with what puts a frame on it."""
+    __slots__ = ("iface", "next_hop", "src", "entry", "src_mac", "eth", "link", "transmit")
 
     def __init__(self, iface: HostInterface, next_hop: int, src: int):
         self.iface, self.next_hop, self.src = iface, next_hop, src
-        self.dst_mac = self.src_mac = -1          # no header made yet
+        self.entry = self.src_mac = None          # no header made yet
         self.eth = b""
         self.link = self.transmit = None          # no frame sent yet
 
