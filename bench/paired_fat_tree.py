@@ -70,6 +70,9 @@ def report(old: str, new: str, results: dict[str, list[float]]) -> str:
     ratio = statistics.median(results[new]) / statistics.median(results[old])
     best = max(results[new]) / max(results[old])
     lines.append(f"new / old: {ratio:.2f}x (medians), {best:.2f}x (best runs), {len(results[new])} pairs")
+    # Each pair's two runs shared their minutes: the spread of these says how far one pair can be trusted.
+    each = [n / o for o, n in zip(results[old], results[new])]
+    lines.append(f"pair by pair: {', '.join(f'{r:.2f}x' for r in each)} (lowest {min(each):.2f}x)")
     return "\n".join(lines)
 
 
