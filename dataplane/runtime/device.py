@@ -64,6 +64,10 @@ class Device:
         self._traced = None
         self._trace: Trace | None = None
         self.runner = V1SwitchRunner(self)
+        # process_raw is the instance's attribute from the start, not a method of the class that an attribute
+        # hides once guarded: CPython 3.11 never specializes the load of an instance attribute that shadows a
+        # class attribute, and P4Device.frame_arrives loads it for every frame.
+        self.process_raw = self._process_raw_first
 
     # ------------------------------------------------------------------ construction
 
@@ -156,10 +160,9 @@ class Device:
         self.internal_errors.append((port, data, detail))
         return [(DropReason.PIPELINE_ERROR, detail)]
 
-    def process_raw(self, port: int, data: bytes):
-        """process() without tracing or a result object: (outputs, drops), for hot loops.
-
-        After the first call this attribute is a thin wrapper of the generated fast function."""
+    def _process_raw_first(self, port: int, data: bytes):
+        """What process_raw is until its first call: process() without tracing or a result object, (outputs,
+        drops), for hot loops. The first call puts a thin wrapper of the generated fast function in its place."""
         return self._guard()(port, data)
 
     def _guard(self):
@@ -180,11 +183,11 @@ class Device:
         """What process_raw runs, without its guard: the generated fast function, or whatever was put in
         process_raw's place. For a caller on a hot path that catches the exceptions itself and accounts for
         them with internal_error, as the guard does (a call less per packet)."""
-        # Not guarded yet: process_raw is still the class's. (Not `"process_raw" in self.__dict__`: reading an
+        # Not guarded yet: process_raw is still this device's first one. (Not read from self.__dict__: reading an
         # instance's __dict__ gives it a dict of its own in CPython 3.11, after which no load or store of its
         # attributes is specialized, the pipeline's and frame_arrives' of every packet among them.)
         raw = self.process_raw
-        if getattr(raw, "__func__", None) is type(self).process_raw and raw.__self__ is self:
+        if getattr(raw, "__func__", None) is Device._process_raw_first and raw.__self__ is self:
             raw = self._guard()
         return getattr(raw, "unguarded", raw)
 
