@@ -41,3 +41,16 @@ def statement_lists(fn) -> list[list]:
 def int_constant(node) -> int | None:
     """The value of node if it is an int constant (not a bool), else None."""
     return node.value if isinstance(node, ast.Constant) and type(node.value) is int else None
+
+
+def plain_stores(fn) -> tuple[dict[str, list], set[int]]:
+    """The values each name of fn is given by plain assignments (`x = E`, `x = y = E`), and the ids of those
+    assignments' target nodes (a store of a name elsewhere is some other kind of binding)."""
+    stores: dict[str, list] = {}
+    plain_targets: set[int] = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
+            for t in node.targets:
+                stores.setdefault(t.id, []).append(node.value)
+                plain_targets.add(id(t))
+    return stores, plain_targets

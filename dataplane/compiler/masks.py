@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ast
 
-from .astnames import int_constant
+from .astnames import int_constant, plain_stores
 from .fieldreads import possible_bits
 from .parsers import FROM_BYTES
 
@@ -120,13 +120,7 @@ def _never_rebound(fn: ast.FunctionDef, name: str) -> bool:
 
 def local_bits(fn: ast.FunctionDef, data: str = "data") -> dict[str, int]:
     """The bits of every local whose every store is a plain assignment of a value of known bits."""
-    stores: dict[str, list] = {}
-    plain_targets = set()
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
-            for t in node.targets:
-                stores.setdefault(t.id, []).append(node.value)
-                plain_targets.add(id(t))
+    stores, plain_targets = plain_stores(fn)
     others = {a.arg for a in fn.args.args} | _otherwise_bound(fn, plain_targets)
     candidates = {name: values for name, values in stores.items() if name not in others}
     known: dict[str, int] = {}

@@ -28,7 +28,7 @@ import copy
 import operator
 import textwrap
 
-from .astnames import statement_lists, stored_names as _stored_names
+from .astnames import plain_stores, statement_lists, stored_names as _stored_names
 from .carries import fold_end_around_carries
 from .checksums import verify_checksums_whole
 from .selects import merge_select_keys
@@ -828,14 +828,8 @@ def _surely_int(node, int_locals: set[str] = frozenset()) -> bool:
 
 def _int_locals(fn: ast.FunctionDef) -> set[str]:
     """Locals that only ever hold ints: every store is `name = <an int>` (with ints of such locals)."""
-    stores: dict[str, list] = {}
+    stores, plain_targets = plain_stores(fn)
     others = {a.arg for a in fn.args.args}
-    plain_targets = set()
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
-            for t in node.targets:
-                stores.setdefault(t.id, []).append(node.value)
-                plain_targets.add(id(t))
     for node in ast.walk(fn):
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)) and id(node) not in plain_targets:
             others.add(node.id)
