@@ -32,19 +32,26 @@ _FOLD = 0xFFFF
 
 def verify_checksums_whole(fn: ast.FunctionDef) -> None:
     """Rewrite each such test in fn (module doc); the store of cx stays, now maybe dead."""
-    bits = None
+    bits: dict[str, int] | None = None
+
+    def header_bits() -> dict[str, int]:
+        # masks.local_bits analyses the whole function: only for a test that has the shapes above.
+        nonlocal bits
+        if bits is None:
+            bits = local_bits(fn)
+        return bits
+
     for body in statement_lists(fn):
         for first, second in zip(body, body[1:]):
             if isinstance(second, ast.If):
-                bits = local_bits(fn) if bits is None else bits
-                whole = _whole_header_test(first, second.test, bits)
+                whole = _whole_header_test(first, second.test, header_bits)
                 if whole is not None:
                     second.test = whole
 
 
-def _whole_header_test(assign, test, bits: dict[str, int]):
-    """The test on the whole header that `test` (after `assign`) is, if they have the shapes above (bits:
-    masks.local_bits of the function)."""
+def _whole_header_test(assign, test, header_bits):
+    """The test on the whole header that `test` (after `assign`) is, if they have the shapes above
+    (header_bits(): masks.local_bits of the function)."""
     if not (isinstance(assign, ast.Assign) and len(assign.targets) == 1 and isinstance(assign.targets[0], ast.Name)):
         return None
     cx = assign.targets[0].id
@@ -62,7 +69,7 @@ def _whole_header_test(assign, test, bits: dict[str, int]):
     if shift is None or shift % 16 or mask & (_FOLD << shift):
         return None
     whole_mask = mask | _FOLD << shift
-    return _rewritten(header, None if bits.get(header, -1) & ~whole_mask == 0 else whole_mask, shift,
+    return _rewritten(header, None if header_bits().get(header, -1) & ~whole_mask == 0 else whole_mask, shift,
                       test.comparators[0])
 
 

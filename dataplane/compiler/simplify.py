@@ -79,7 +79,9 @@ def _simplified(lines: list[str]) -> list[str]:
     _Identities(int_locals, _non_negative_locals(fn, int_locals)).visit(fn)
     fold_end_around_carries(fn)
     verify_checksums_whole(fn)
-    _remove_dead_stores(fn)          # (the header's copy without its checksum that the test no longer reads)
+    # Stores the passes since the last removal left dead (a comparison folded to a constant no test reads any
+    # more; the header's copy without its checksum that the rewritten test no longer reads).
+    _remove_dead_stores(fn)
     merge_select_keys(fn)
     reuse_field_reads(fn)
     merge_separated_field_writes(fn)
