@@ -41,8 +41,8 @@ class _Path:
     the locals that hold len(data), a length data surely has, and the locals that hold a byte read (by
     the read's ast.dump)."""
 
-    __slots__ = ("bools", "sources", "lens", "min_len", "held", "_key")
-    FIELDS = __slots__[:-1]
+    FIELDS = ("bools", "sources", "lens", "min_len", "held")
+    __slots__ = FIELDS + ("_key",)          # _key: key(), kept once made
 
     def __init__(self, bools: dict, sources: dict, lens: frozenset, min_len: int, held: dict):
         self.bools, self.sources, self.lens, self.min_len, self.held = bools, sources, lens, min_len, held
