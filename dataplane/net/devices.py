@@ -89,7 +89,7 @@ class P4Device:
         self.trace = False
         self.hops: list[HopRecord] | None = None
         self.received = 0
-        self._fates = sim.ledger.fates       # the run's counts of frame fates, counted on the busiest path
+        self._ledger = sim.ledger            # the run's books, whose forwarded frames are counted on the busiest path
         self._raw = self._process = None     # dev.process_raw when last seen, and what frame_arrives runs (_bind)
         # The egress queue of a port, whose state v1model's queueing metadata reports, is the transmit queue
         # of the port's link: on BMv2 too the queue fills when the link is the bottleneck.
@@ -148,11 +148,11 @@ class P4Device:
                 out_port, out_frame = outputs[0]
                 out_end = ends.get(out_port)
                 if out_end is not None:
-                    self._fates["forwarded"] += 1
+                    self._ledger.forwarded_untallied += 1
                     out_end.transmit(out_frame, now_ns + PROCESSING_NS)
                     return
             elif ends.keys() >= {p for p, _ in outputs}:     # every port linked (`ends` in no closure: no cell a call)
-                self._fates["forwarded"] += 1
+                self._ledger.forwarded_untallied += 1
                 ready = now_ns + PROCESSING_NS
                 for out_port, out_frame in outputs:
                     ends[out_port].transmit(out_frame, ready)
