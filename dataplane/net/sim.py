@@ -306,7 +306,8 @@ class LinkEnd:
     def transmit(self, frame: bytes, ready_ns: int | None = None, new_packet: bool = False) -> None:
         """`node` puts a frame on the link at its port, ready to go at ready_ns (default: now); see Link.send.
 
-        The frame's whole journey is worked out here and its arrival is the one event scheduled for it."""
+        The frame's whole journey is worked out here and its arrival is the one event scheduled for it. (A device
+        forwarding a frame on a plain link with nothing queued does this itself: P4Device.frame_arrives.)"""
         sim = self.sim
         self.ledger.transmitted += 1
         numbers = sim.numbers
@@ -446,10 +447,11 @@ class Link:
 
     def _update_plain(self) -> None:
         """`plain`: the link is up, loses nothing, has room for a frame in an empty queue, keeps no capture and its
-        rate and latency are whole numbers of ns, so that transmit, and a device a frame reaches
-        (P4Device.frame_arrives), have none of their checks to make."""
+        rate and latency are whole numbers of ns, not negative (a frame arrives after it is sent), so that transmit,
+        and a device a frame reaches (P4Device.frame_arrives), have none of their checks to make."""
         self.plain = (self.up and not self.loss and self.queue_frames >= 1 and self.pcap is None
-                      and type(self.ns_per_byte) is int and type(self.latency_ns) is int)
+                      and type(self.ns_per_byte) is int and type(self.latency_ns) is int
+                      and self.ns_per_byte >= 0 and self.latency_ns >= 0)
 
     def end(self, node, port: int) -> LinkEnd:
         return self.ends[(id(node), port)]

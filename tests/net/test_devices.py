@@ -122,14 +122,13 @@ def test_a_device_keeps_the_end_of_each_linked_port():
 
 # ---------------------------------------------------------------- a frame reaching a device (frame_arrives)
 
-def line_network(tmp_path=None) -> Network:
-    """The line topology (h1 - r1 - r2 - r3 - h2); with tmp_path, its r1-r2 link a slow, lossy bottleneck with a
-    queue of 4 frames."""
+def line_network(tmp_path=None, r1_r2: str = "bandwidth: 10Mbps, queue: 4, loss: 0.1") -> Network:
+    """The line topology (h1 - r1 - r2 - r3 - h2); with tmp_path, its r1-r2 link a slow bottleneck with a queue of 4
+    frames (and lossy: the settings `r1_r2`)."""
     from dataplane.locate import find_topology
     path = find_topology("line")
     if tmp_path is not None:
-        text = Path(path).read_text().replace("ends: [r1:eth2, r2:eth1]}",
-                                              "ends: [r1:eth2, r2:eth1], bandwidth: 10Mbps, queue: 4, loss: 0.1}")
+        text = Path(path).read_text().replace("ends: [r1:eth2, r2:eth1]}", f"ends: [r1:eth2, r2:eth1], {r1_r2}}}")
         path = tmp_path / "line.yaml"
         path.write_text(text)
     return Network(load_topology(str(path)))
@@ -181,6 +180,52 @@ def test_devices_taking_frames_from_links_keep_every_book_of_the_general_way(tmp
             (DropReason.QUEUE_FULL, "r1-r2 queue of 4 frames"),
             (DropReason.LINK_DOWN, "link r2-r3 went down"), (DropReason.LINK_DOWN, "link r2-r3 is down")} <= details
     assert not fused["problems"] and fused["burst"]
+
+
+def plain_links_run(tmp_path, observed: bool) -> dict:
+    """The line topology's traffic and a burst of UDP over a slow r1-r2 link that loses nothing (a plain link: the
+    frames r1 forwards to it are sent by P4Device.frame_arrives itself, while none is queued), with r2-r3's MTU,
+    rate, latency, loss and state changed while frames cross it; with `observed`, every link has an observer, so
+    that every frame is sent by LinkEnd.transmit. What can be seen of the run, with when h2 got each frame."""
+    from dataplane.net.apps import UdpFlow
+    from dataplane.net.linkstats import link_stats
+    net = line_network(tmp_path, "bandwidth: 10Mbps, queue: 4")
+    assert net.links["r1-r2"].plain
+    if observed:
+        for link in net.links.values():
+            link.observers.append(lambda link, end, frame: None)
+    h2 = net.host("h2")
+    got = []
+    h2.open_packet_socket(lambda port, frame: got.append((net.sim.now_ns, port, frame)))
+    apps = net.schedule_traffic()
+    burst = UdpFlow(net, "h1", "h2", count=60, size=1000, interval_ns=100_000).start(10 * MS)
+    r2_r3 = net.links["r2-r3"]
+    for at, name, value in ((11, "mtu", 900), (15, "mtu", 1500), (16, "ns_per_byte", 80), (17, "latency_ns", 7_000),
+                            (18, "loss", 0.5), (20, "loss", 0.0), (21, "up", False), (23, "up", True)):
+        net.sim.at(at * MS, setattr, r2_r3, name, value)
+    net.run()
+    s = net.summary()
+    return {"summary": s.render(), "events": s.events, "problems": s.problems, "got": got, "transmitted": s.transmitted,
+            "drops": [(d.time_ns, d.node, d.reason, d.detail, d.port, d.copy) for d in net.sim.ledger.drops],
+            "links": [(l.link, l.src, l.dst, l.frames, l.bytes, l.dropped) for l in link_stats(net)],
+            "ends": [(e.free_at, list(e.waiting)) for link in net.links.values() for e in link.ends.values()],
+            "received": {name: d.received for name, d in net.devices.items()},
+            "apps": [app.render() for app in apps], "burst": list(burst.received),
+            "end": (net.sim.now_ns, net.sim.pending, net.sim.next_event_ns())}
+
+
+def test_frames_a_device_sends_itself_on_plain_links_keep_the_books_and_times_of_link_transmit(tmp_path, monkeypatch):
+    from dataplane.net.sim import LinkEnd
+    observed = plain_links_run(tmp_path, True)
+    transmit, calls = LinkEnd.transmit, []
+    monkeypatch.setattr(LinkEnd, "transmit", lambda end, *args: calls.append(end) or transmit(end, *args))
+    fused = plain_links_run(tmp_path, False)
+    assert fused == observed
+    assert 0 < len(calls) < fused["transmitted"] - 100      # the devices sent most frames themselves
+    details = {(reason, detail) for _t, _node, reason, detail, *_ in fused["drops"]}
+    assert {(DropReason.QUEUE_FULL, "r1-r2 queue of 4 frames"), (DropReason.EXCEEDS_LINK_MTU, "1028 bytes on r2-r3 (MTU 900)"),
+            (DropReason.LINK_LOSS, "r2-r3"), (DropReason.LINK_DOWN, "link r2-r3 is down")} <= details
+    assert not fused["problems"] and fused["burst"] and len(fused["got"]) > 60
 
 
 def odd_outputs_run(general: bool) -> dict:

@@ -379,7 +379,8 @@ def test_a_link_is_plain_while_up_lossless_queueing_uncaptured_and_timed_in_whol
     sim, a, b, link = pair(bandwidth_bps=8e9)
     assert link.plain
     for name, odd, usual in (("up", False, True), ("loss", 0.5, 0.0), ("queue_frames", 0, 1), ("pcap", object(), None),
-                             ("ns_per_byte", 2.5, 3), ("latency_ns", 0.5, 7)):
+                             ("ns_per_byte", 2.5, 3), ("latency_ns", 0.5, 7), ("ns_per_byte", -1, 0),
+                             ("latency_ns", -1, 0)):
         setattr(link, name, odd)
         assert not link.plain, name
         setattr(link, name, usual)
