@@ -131,8 +131,7 @@ class P4Device:
             if self.trace or not end.link.plain:     # down or lossy (or captured, or not timed in whole ns)
                 end._arrive(frame)               # the link may drop it; if not, receive takes it
                 return
-            end.ledger.arrived += 1
-            port = end.peer_port
+            port = end.peer_port            # (counted as arrived with its fate, below)
         self.received += 1
         dev = self.node.device
         sim = self.sim
@@ -150,7 +149,7 @@ class P4Device:
             if len(outputs) != 1:
                 # Every port linked? (`ends` in no closure: no cell a call)
                 if ends.keys() >= {p for p, _ in outputs}:
-                    self._ledger.forwarded_untallied += 1
+                    self._count_forwarded(end is not None)
                     ready = now_ns + PROCESSING_NS
                     for out_port, out_frame in outputs:
                         ends[out_port].transmit(out_frame, ready)
@@ -160,7 +159,10 @@ class P4Device:
                 out_end = ends.get(out_port)
                 if out_end is not None:
                     ledger = self._ledger
-                    ledger.forwarded_untallied += 1
+                    if end is not None:                        # (_count_forwarded, inlined)
+                        ledger.relayed_untallied += 1
+                    else:
+                        ledger.fate_counts["forwarded"] += 1
                     link = out_end.link
                     size = len(out_frame)
                     if (link.plain and not out_end.waiting and size - 14 <= link.mtu and not link.observers
@@ -186,7 +188,17 @@ class P4Device:
                     else:
                         out_end.transmit(out_frame, now_ns + PROCESSING_NS)
                     return
+        if end is not None:
+            self._ledger.arrived_tallied += 1
         self._account(port, frame, self.node.complete(outputs, list(drops), None, now_us))
+
+    def _count_forwarded(self, from_link: bool) -> None:
+        """A frame forwarded, which came over a link (then counted as arrived with it: Ledger.relayed_untallied) or
+        to receive."""
+        if from_link:
+            self._ledger.relayed_untallied += 1
+        else:
+            self._ledger.fate_counts["forwarded"] += 1
 
     def _bind(self, dev):
         """What frame_arrives calls to run dev's pipeline: what dev.process_raw runs, without its guard

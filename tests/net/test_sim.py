@@ -191,20 +191,23 @@ def test_drop_records_are_bounded_but_counts_stay_exact():
     assert ledger.drops_by_node() == {"h1": 500, "r1": 400}
 
 
-def test_forwarded_frames_tallied_apart_are_in_the_fates_read_and_writes_to_the_fates_count():
+def test_relayed_frames_counted_once_are_in_the_arrived_and_fates_read_and_writes_to_either_count():
     from dataplane.net.sim import FATES, Ledger
     ledger = Ledger()
-    ledger.forwarded_untallied += 3          # as P4Device.frame_arrives counts the frames it forwards
+    ledger.relayed_untallied += 3            # as P4Device.frame_arrives counts the frames it forwards from links
     ledger.fate("forwarded")
     ledger.fate("delivered")
+    ledger.arrived_tallied += 2              # as LinkEnd._arrive counts what it hands to a node
     fates = ledger.fates
-    assert fates == {**dict.fromkeys(FATES, 0), "forwarded": 4, "delivered": 1} and ledger.forwarded_untallied == 0
+    assert fates == {**dict.fromkeys(FATES, 0), "forwarded": 4, "delivered": 1} and ledger.relayed_untallied == 0
+    assert ledger.arrived == 5
     fates["delivered"] += 1                  # as a host's stack counts the frames it takes
-    ledger.forwarded_untallied += 2
+    ledger.relayed_untallied += 2
+    ledger.arrived += 1                      # as a P4Runtime packet-out is counted
+    assert ledger.arrived == 8 and ledger.relayed_untallied == 0
     assert ledger.fates is fates and fates == {**dict.fromkeys(FATES, 0), "forwarded": 6, "delivered": 2}
-    ledger.arrived = 9
-    ledger.forwarded_untallied += 1
-    assert ledger.unaccounted() == 0
+    ledger.relayed_untallied += 1
+    assert ledger.unaccounted() == 0 and ledger.arrived == 9 and ledger.fates["forwarded"] == 7
 
 
 def test_a_link_that_is_down_drops_what_is_sent_and_what_was_on_the_wire():
