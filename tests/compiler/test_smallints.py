@@ -75,20 +75,72 @@ def test_values_not_known_to_be_small_ints_keep_their_operators():
 def test_wide_values_keep_their_operators():
     src = """
     def f(data):
-        h = int_from_bytes(data[0:8])
+        h = int_from_bytes(data[0:16])
         a = data[0] << 30
-        b = (h & 0xffffffff) << 8
-        c = (h & 0xffffffff) | data[0] << 32
-        d = h & 0x7fffffff ^ 0x7fffffff
-        e = h & 0xffffffff ^ 0xffffffff
-        z = h & 0x3fffffff ^ 0x3fffffff
-        return a, b, c, d, e, z
+        b = (h & 0x3fffffff) << 8
+        c = (h & 0xffffffff) << 8
+        d = (h & 0xffffffffffffffff) | data[0] << 64
+        e = (h & 0xfffffffffffffff) | data[0] << 60
+        f = h & 0xfffffffffffffff ^ 0xfffffffffffffff
+        g = h & 0xffffffffffffffff ^ 0xffffffffffffffff
+        return a, b, c, d, e, f, g
     """
     out = rewritten(src)
-    assert "a = data[0] << 30\n" in out and "b = (h & 4294967295) << 8\n" in out
-    assert "c = h & 4294967295 | data[0] << 32\n" in out
-    assert "d = h & 2147483647 ^ 2147483647\n" in out and "e = h & 4294967295 ^ 4294967295\n" in out
-    assert "z = 1073741823 - (h & 1073741823)\n" in out      # 30 bits: the widest rewritten
+    # A product of two values of one digit each (below 2**30), whatever its size; sums below 2**60.
+    assert "a = data[0] << 30\n" in out and "b = (h & 1073741823) * 256\n" in out
+    assert "c = (h & 4294967295) << 8\n" in out
+    assert "d = h & 18446744073709551615 | data[0] << 64\n" in out
+    assert "e = h & 1152921504606846975 | data[0] << 60\n" in out      # data[0] << 60 is past 2**60
+    assert "f = 1152921504606846975 - (h & 1152921504606846975)\n" in out
+    assert "g = h & 18446744073709551615 ^ 18446744073709551615\n" in out
+
+
+@given(st.binary(min_size=16, max_size=16))
+def test_wide_values_rewritten_or_not_are_the_same(data):
+    src = """
+    def f(data):
+        h = int_from_bytes(data[0:16])
+        b = (h & 0x3fffffff) << 8
+        e = (h & 0xffffffff) | data[0] << 40
+        f = h & 0xfffffffffffffff ^ 0xfffffffffffffff
+        return b, e, f
+    """
+    out = rewritten(src)
+    assert "+" in out and "*" in out and "-" in out
+    assert run(src, data) == run(out, data)
+
+
+def test_neighbouring_shifts_of_small_values_are_shifted_together():
+    src = """
+    def f(data, h):
+        ttl = data[8] - 1 & 0xff
+        s = (data[10] << 8 | data[11]) + ttl
+        a = h & 0xffff00ff0000 | ttl << 88 | (s & 0xffff ^ 0xffff) << 64
+        b = ttl << 88 | h | (s & 0xffff) << 64
+        c = ttl << 88 | (s & 0xffff) << 64 | data[0] << 48 | h
+        d = h << 88 | ttl << 64
+        return a, b, c, d
+    """
+    out = rewritten(src)
+    assert "a = h & 281470698455040 | ttl * 16777216 + (65535 - (s & 65535)) << 64\n" in out
+    assert "b = ttl << 88 | h | (s & 65535) << 64\n" in out          # not side by side
+    # A run of three: shifted by 48 together, and the first two of them by 16 (each `|` then a sum).
+    assert "c = (ttl * 16777216 + (s & 65535) << 16) + data[0] << 48 | h\n" in out
+    assert "d = h << 88 | ttl << 64\n" in out                      # h's bits are not known
+
+
+@given(st.binary(min_size=12, max_size=12), st.integers(0, 2 ** 128))
+def test_shifted_together_or_not_the_same(data, h):
+    src = """
+    def f(data, h):
+        ttl = data[8] - 1 & 0xff
+        s = (data[10] << 8 | data[11]) + ttl
+        a = h & 0xffff00ff0000 | ttl << 88 | (s & 0xffff ^ 0xffff) << 64
+        c = ttl << 88 | (s & 0xffff) << 64 | data[0] << 48 | h
+        return a, c
+    """
+    out = rewritten(src)
+    assert run(src, data, h) == run(out, data, h)
 
 
 def test_bits_on_both_sides_keep_the_or_and_bits_outside_the_constant_keep_the_xor():
