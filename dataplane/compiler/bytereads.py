@@ -19,15 +19,18 @@ is read only as narrower parts of it (``ipv4_32_32 >> 24 == 0x7f``, ``ipv4_32_32
 out when each part is a byte of `data` on every path that reaches it (``data[26] == 0x7f``,
 ``data[26] >> 4 == 0xf``): the wide read costs about 670 instructions, a part read from the local about
 150 and from `data` about 130 (280 with a shift). A part is only rewritten so when all of the local's reads
-are: a local read whole stays, and so do its parts.
+are: a local read whole stays, and so do its parts. When the parts are all of one byte, and every path
+that reaches the local's store has the header from the same bytes, the local holds that byte instead
+(``ipv4_56_8 = data[26]``, then ``ipv4_56_8 == 0x7f``, ``ipv4_56_8 >> 4 == 0xf``): one read of `data`.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 
 from .astnames import int_constant, statement_lists, stored_names
-from .fieldreads import field_reads, part_key, read_key
+from .fieldreads import field_reads, fresh_name, part_key, read_key
 from .parsers import FROM_BYTES
 
 # The module-level unpackers of a big-endian unsigned int of 4 and 8 bytes (program.py binds them:
@@ -201,8 +204,11 @@ class _Paths:
         # that reached them knew len(data) >= b (by id of the statement, with the statement).
         self.short_extracts: dict[int, tuple[ast.Assign, bool]] = {}
         # Parts of locals holding a field that every path can read from data: by local, the reads (by
-        # id of the part's node: where it is, the node, the byte read).
+        # id of the part's node: where it is, the node, the byte read, the header's source).
         self.parts: dict[str, dict[int, tuple]] = {}
+        # Stores `local = <field read>`: the sources of the read's header on the paths that reach them
+        # (None for a path where it has none), by id of the statement.
+        self.field_store_sources: dict[int, set] = {}
 
     def block(self, stmts: list, paths: list[_Path]) -> list[_Path]:
         for stmt in stmts:
@@ -240,6 +246,7 @@ class _Paths:
                 return []
             if isinstance(stmt, ast.Assign):
                 self.note_short_extract(stmt, paths)
+                self.note_field_store(stmt, paths)
             stored = stored_names(stmt)
             if stored.isdisjoint(self.watched) and not self.may_teach(stmt):
                 return paths
@@ -363,31 +370,78 @@ class _Paths:
             sources = {p.sources.get(base) for p in paths}
             if len(sources) != 1 or None in sources:
                 continue
-            read = byte_read((base, outer_shift + shift, _narrowed(outer_mask, shift, mask)), sources.pop(), self.data)
+            source = sources.pop()
+            read = byte_read((base, outer_shift + shift, _narrowed(outer_mask, shift, mask)), source, self.data)
             if read is None or sum(isinstance(n, ast.Subscript) for n in ast.walk(read)) != 1:
                 continue        # not within one byte (two bytes cost more than the local's part)
             holders = {p.held.get(ast.dump(read)) for p in paths}
             if len(holders) == 1 and None not in holders:
                 read = ast.Name(holders.pop(), ast.Load())
             node = getattr(parent, name) if index is None else getattr(parent, name)[index]
-            self.parts.setdefault(local, {})[id(node)] = ((parent, name, index), node, read)
+            self.parts.setdefault(local, {})[id(node)] = ((parent, name, index), node, read, source)
+
+    def note_field_store(self, stmt: ast.Assign, paths: list[_Path]) -> None:
+        key = read_key(stmt.value)
+        if key is not None and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            self.field_store_sources.setdefault(id(stmt), set()).update(p.sources.get(key[0]) for p in paths)
 
     def read_parts_from_bytes(self, fn: ast.FunctionDef) -> None:
         """Once the analysis is over: each field local all of whose reads are parts noted (note_parts) is
         left out, its parts read from data (see the module doc)."""
+        taken = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | {a.arg for a in fn.args.args}
         for local, parts in self.parts.items():
             stores = _field_stores(fn, local)
-            if stores is None or _loads(fn, local) != {id(n) for _, node, _ in parts.values()
+            if stores is None or _loads(fn, local) != {id(n) for _, node, _, _ in parts.values()
                                                        for n in ast.walk(node) if isinstance(n, ast.Name)
                                                        and n.id == local}:
                 continue
-            for (parent, name, index), _, read in parts.values():
+            byte = self.one_byte(parts, stores)
+            holder = None if byte is None else fresh_name(byte[0], taken)
+            for (parent, name, index), _, read, _ in parts.values():
+                if holder is not None:
+                    read = _with_byte_in(read, holder)
                 if index is None:
                     setattr(parent, name, read)
                 else:
                     getattr(parent, name)[index] = read
             for body in statement_lists(fn):
-                body[:] = [stmt for stmt in body if id(stmt) not in stores] or [ast.Pass()]
+                if holder is None:
+                    body[:] = [stmt for stmt in body if id(stmt) not in stores] or [ast.Pass()]
+                    continue
+                for stmt in body:
+                    if id(stmt) in stores:
+                        stmt.targets = [ast.Name(holder, ast.Store())]
+                        stmt.value = copy.deepcopy(byte[1])
+
+    def one_byte(self, parts: dict, stores: dict) -> tuple | None:
+        """If the parts all read one byte of data, from one source, and every path that reaches each store
+        had its header from that source: (the byte's read key, the byte read); else None."""
+        reads = {ast.dump(_byte_of(read)) if _byte_of(read) is not None else None for _, _, read, _ in parts.values()}
+        sources = {source for _, _, _, source in parts.values()}
+        if len(reads) != 1 or None in reads or len(sources) != 1:
+            return None
+        source = sources.pop()
+        if any(self.field_store_sources.get(id(stmt)) != {source} for stmt in stores.values()):
+            return None
+        byte = _byte_of(next(iter(parts.values()))[2])
+        header = read_key(next(iter(stores.values())).value)[0]
+        return (header, 8 * (source[1] - 1 - byte.slice.value), 0xff), byte
+
+
+def _byte_of(read) -> ast.Subscript | None:
+    """The byte of data that a part's read reads (None if the read is a local's)."""
+    return next((n for n in ast.walk(read) if isinstance(n, ast.Subscript)), None)
+
+
+def _with_byte_in(read, holder: str):
+    """read with its byte of data read from the local `holder`."""
+    if isinstance(read, ast.Subscript):
+        return ast.Name(holder, ast.Load())
+    for node in ast.walk(read):
+        for field, value in ast.iter_fields(node):
+            if isinstance(value, ast.Subscript):
+                setattr(node, field, ast.Name(holder, ast.Load()))
+    return read
 
 
 def _narrowed(mask: int | None, shift: int, inner: int | None) -> int | None:
@@ -400,18 +454,18 @@ def _loads(fn: ast.FunctionDef, name: str) -> set[int]:
     return {id(n) for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)}
 
 
-def _field_stores(fn: ast.FunctionDef, name: str) -> set[int] | None:
-    """The ids of the statements that bind name, if each is `name = <field read>` (nothing else binds it:
-    no parameter, other kind of store, nested scope or global statement names it); else None."""
+def _field_stores(fn: ast.FunctionDef, name: str) -> dict[int, ast.Assign] | None:
+    """The statements that bind name, by id, if each is `name = <field read>` (nothing else binds it: no
+    parameter, other kind of store, nested scope or global statement names it); else None."""
     if name in {a.arg for a in fn.args.args}:
         return None
-    stores: set[int] = set()
+    stores: dict[int, ast.Assign] = {}
     targets: set[int] = set()
     for node in ast.walk(fn):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
             if len(node.targets) != 1 or read_key(node.value) is None:
                 return None
-            stores.add(id(node))
+            stores[id(node)] = node
             targets.add(id(node.targets[0]))
     for node in ast.walk(fn):
         if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load) \

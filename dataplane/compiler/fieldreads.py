@@ -38,7 +38,7 @@ def reuse_field_reads(fn: ast.FunctionDef) -> None:
     names: dict[int, str] = {}
     for site in analysis.sites:
         if site.reused:
-            names[id(site)] = _fresh_name(site.key, taken)
+            names[id(site)] = fresh_name(site.key, taken)
             parent, field, index = site.where
             value = _replace(parent, field, index, ast.Name(names[id(site)], ast.Load()))
             body, stmt = site.statement_list, site.statement
@@ -64,7 +64,7 @@ def _replace(parent, field, index, new):
     return old
 
 
-def _fresh_name(key: tuple, taken: set[str]) -> str:
+def fresh_name(key: tuple, taken: set[str]) -> str:
     base, shift, mask = key
     header = _HEADER_BITS.match(base).group(1)
     width = "top" if mask is None else str(mask.bit_length()) if mask & (mask + 1) == 0 else hex(mask)

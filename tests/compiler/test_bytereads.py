@@ -338,3 +338,46 @@ def test_a_local_bound_otherwise_is_kept():
         src = PARTS.replace("    dst = h_ipv4_b_p", f"    {binding}\n    dst = h_ipv4_b_p")
         out = rewritten(src)
         assert "src = h_ipv4_b_p >> 32 & 4294967295" in out, binding
+
+
+ONE_BYTE = """
+def f(port, data):
+    h_cpu_v_p = False
+    h_ipv4_b_p = 0
+    n = len(data)
+    if 24 > n:
+        return None
+    if port == 7:
+        h_cpu_v_p = True
+        h_ipv4_b_p = int_from_bytes(data[4:24], 'big')
+    else:
+        h_ipv4_b_p = int_from_bytes(data[0:20], 'big')
+    if not h_cpu_v_p:
+        src = h_ipv4_b_p >> 32 & 0xffffffff
+        if port == 3:
+            return None
+        return (src >> 24 == 0 or src >> 24 == 0x7f, src >> 28)
+    return None
+"""
+
+
+def test_parts_all_of_one_byte_are_read_from_a_local_holding_that_byte():
+    out = rewritten(ONE_BYTE)
+    assert "ipv4_56_8 = data[12]\n" in out and "return (ipv4_56_8 == 0 or ipv4_56_8 == 127, ipv4_56_8 >> 4)" in out
+    assert "src" not in out
+    same_results(ONE_BYTE, out, packets_of_every_size(9))
+
+
+def test_a_store_reached_with_the_header_from_other_bytes_keeps_the_parts_reading_data():
+    src = ONE_BYTE.replace("    if not h_cpu_v_p:\n        src =", "    src =").replace(
+        "        if port == 3:\n            return None\n        return (src", "    if not h_cpu_v_p:\n        return (src")
+    assert "    src = h_ipv4_b_p" in src
+    out = rewritten(src)
+    assert "src" not in out and "ipv4_56_8" not in out
+    assert "return (data[12] == 0 or data[12] == 127, data[12] >> 4)" in out
+    same_results(src, out, packets_of_every_size(10))
+
+
+@given(st.binary(max_size=30), st.sampled_from([0, 3, 7]))
+def test_old_and_new_agree_on_any_packet_with_one_byte(data, port):
+    assert run(rewritten(ONE_BYTE), port, data) == run(ONE_BYTE, port, data)
