@@ -38,7 +38,7 @@ def reuse_field_reads(fn: ast.FunctionDef) -> None:
     names: dict[int, str] = {}
     for site in analysis.sites:
         if site.reused:
-            names[id(site)] = _fresh_name(site.key, taken)
+            names[id(site)] = fresh_name(site.key, taken)
             parent, field, index = site.where
             value = _replace(parent, field, index, ast.Name(names[id(site)], ast.Load()))
             body, stmt = site.statement_list, site.statement
@@ -64,7 +64,7 @@ def _replace(parent, field, index, new):
     return old
 
 
-def _fresh_name(key: tuple, taken: set[str]) -> str:
+def fresh_name(key: tuple, taken: set[str]) -> str:
     base, shift, mask = key
     header = _HEADER_BITS.match(base).group(1)
     width = "top" if mask is None else str(mask.bit_length()) if mask & (mask + 1) == 0 else hex(mask)
@@ -79,18 +79,31 @@ def _fresh_name(key: tuple, taken: set[str]) -> str:
 
 def read_key(node) -> tuple | None:
     """(header local, shift, mask or None) if node is a field read: `h >> s & m`, `h & m` or `h >> s`."""
+    return _shift_and_mask(node, _header)
+
+
+def _shift_and_mask(node, base) -> tuple | None:
+    """(name, shift, mask or None) if node is `x >> s & m`, `x & m` or `x >> s` with constants s and m and
+    x a name that base(x) accepts."""
     if not isinstance(node, ast.BinOp):
         return None
     if isinstance(node.op, ast.BitAnd) and _constant(node.right):
         inner = node.left
-        if _header(inner):
+        if base(inner):
             return inner.id, 0, node.right.value
-        if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.RShift) and _header(inner.left) \
+        if isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.RShift) and base(inner.left) \
                 and _constant(inner.right):
             return inner.left.id, inner.right.value, node.right.value
-    if isinstance(node.op, ast.RShift) and _header(node.left) and _constant(node.right):
+    if isinstance(node.op, ast.RShift) and base(node.left) and _constant(node.right):
         return node.left.id, node.right.value, None
     return None
+
+
+def part_key(node) -> tuple | None:
+    """(local, shift, mask or None) if node is a part of a local that is not a header's: `x >> s & m`,
+    `x & m` or `x >> s`."""
+    key = _shift_and_mask(node, lambda n: isinstance(n, ast.Name) and not _header(n))
+    return key if key is not None and key[1:] != (0, None) else None
 
 
 def _header(node) -> bool:
@@ -111,9 +124,11 @@ class _Site:
         self.reused = False
 
 
-def field_reads(stmt, field: str) -> list[tuple[tuple, tuple]]:
-    """The field reads in the expression stmt.<field>, in evaluation order: (key, (parent, field, index))."""
+def field_reads(stmt, field: str, key_of=None) -> list[tuple[tuple, tuple]]:
+    """The field reads in the expression stmt.<field>, in evaluation order: (key, (parent, field, index)).
+    key_of: what a read is, read_key unless given (a function of a node: its key, or None)."""
     found = []
+    key_of = key_of or read_key
 
     def visit(node, only=None):
         for field, value in ast.iter_fields(node):
@@ -123,7 +138,7 @@ def field_reads(stmt, field: str) -> list[tuple[tuple, tuple]]:
             for i, child in enumerate(children):
                 if not isinstance(child, ast.expr) or isinstance(child, _OWN_SCOPES):
                     continue
-                key = read_key(child)
+                key = key_of(child)
                 if key is not None:
                     found.append((key, (node, field, i if isinstance(value, list) else None)))
                 else:

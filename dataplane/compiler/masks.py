@@ -26,17 +26,17 @@ from .astnames import int_constant, plain_stores
 from .fieldreads import possible_bits
 from .parsers import FROM_BYTES
 
-_NESTED_SCOPES = (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+NESTED_SCOPES = (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
                   ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
 def drop_redundant_masks(fn: ast.FunctionDef, data: str = "data") -> None:
     """Replace every `x & c` in fn (outside nested scopes) whose c has every bit x can have by x."""
-    drop = _DropMasks(_Bits(local_bits(fn, data), data if _never_rebound(fn, data) else None))
+    drop = _DropMasks(Bits(local_bits(fn, data), data if never_rebound(fn, data) else None))
     fn.body = [drop.visit(stmt) for stmt in fn.body]
 
 
-class _Bits:
+class Bits:
     """What values may be: bits(node) is a mask of the bits node's value may have set when it is surely an
     int >= 0 (fieldreads.possible_bits, with the kinds of values below), else None."""
 
@@ -110,7 +110,7 @@ def _ones(width: int) -> int:
     return (1 << width) - 1
 
 
-def _never_rebound(fn: ast.FunctionDef, name: str) -> bool:
+def never_rebound(fn: ast.FunctionDef, name: str) -> bool:
     """Whether name is a parameter of fn that nothing in it rebinds."""
     if name not in {a.arg for a in fn.args.args}:
         return False
@@ -124,7 +124,7 @@ def local_bits(fn: ast.FunctionDef, data: str = "data") -> dict[str, int]:
     others = {a.arg for a in fn.args.args} | _otherwise_bound(fn, plain_targets)
     candidates = {name: values for name, values in stores.items() if name not in others}
     known: dict[str, int] = {}
-    values = _Bits(known, data if _never_rebound(fn, data) else None)
+    values = Bits(known, data if never_rebound(fn, data) else None)
     # A local's bits are settled once all its stores' are: rounds until none is (a local stored from
     # itself, as in a loop, stays unknown).
     while True:
@@ -167,7 +167,7 @@ def _otherwise_bound(fn: ast.FunctionDef, plain_targets: set[int]) -> set[str]:
 
 
 class _DropMasks(ast.NodeTransformer):
-    def __init__(self, values: _Bits):
+    def __init__(self, values: Bits):
         self.values = values
 
     def visit_BinOp(self, node):
@@ -179,7 +179,7 @@ class _DropMasks(ast.NodeTransformer):
         return node
 
     def generic_visit(self, node):
-        if isinstance(node, _NESTED_SCOPES):
+        if isinstance(node, NESTED_SCOPES):
             return node       # its names are not fn's locals
         return super().generic_visit(node)
 

@@ -37,6 +37,7 @@ from .bytereads import read_fields_from_bytes
 from .byteorder import drop_default_byteorder
 from .lookups import load_lookups_as_attributes
 from .masks import drop_redundant_masks
+from .smallints import use_specialized_arithmetic
 from .fieldwrites import merge_separated_field_writes
 from .parsers import FROM_BYTES
 from .versions import versions_by_validity
@@ -87,6 +88,7 @@ def _simplified(lines: list[str]) -> list[str]:
     merge_separated_field_writes(fn)
     read_fields_from_bytes(fn, _boolean_locals(fn))
     drop_redundant_masks(fn)
+    use_specialized_arithmetic(fn)
     drop_default_byteorder(fn)
     load_lookups_as_attributes(fn)
     fn.body = _tidy(fn.body)

@@ -271,3 +271,113 @@ def test_an_extract_reached_by_a_path_without_the_length_check_is_kept():
     out = rewritten(src)
     assert "int_from_bytes(data[0:4], 'big')" in out
     same_results(src, out, packets(random.Random(7), range(0, 8)))
+
+
+PARTS = """
+def f(port, data):
+    h_cpu_v_p = False
+    h_ipv4_b_p = 0
+    n = len(data)
+    if 24 > n:
+        return None
+    if port == 7:
+        h_cpu_v_p = True
+        h_ipv4_b_p = int_from_bytes(data[4:24], 'big')
+    else:
+        h_ipv4_b_p = int_from_bytes(data[0:20], 'big')
+    src = h_ipv4_b_p >> 32 & 0xffffffff
+    dst = h_ipv4_b_p & 0xffffffff
+    if h_cpu_v_p:
+        return (src >> 24 == 0, src >> 28, dst, dst >> 24)
+    return (src >> 24 == 0 or src >> 24 == 0x7f, src >> 28 & 0x3, src & 0xff, dst, dst >> 24)
+"""
+
+
+def packets_of_every_size(seed: int):
+    return [(port, data) for port in (0, 7) for _, data in packets(random.Random(seed))]
+
+
+def test_a_local_read_only_in_parts_within_a_byte_is_left_out_for_those_bytes():
+    out = rewritten(PARTS)
+    # The source address: each part a byte of data where the path's header starts (4 with the CPU header).
+    assert "src" not in out
+    assert "return (data[16] == 0, data[16] >> 4, dst, dst >> 24)" in out
+    assert "return (data[12] == 0 or data[12] == 127, data[12] >> 4 & 3, data[15], dst, dst >> 24)" in out
+    # The destination address is also read whole: it stays, and so do its parts.
+    assert "dst = h_ipv4_b_p & 4294967295" in out
+    same_results(PARTS, out, packets_of_every_size(7))
+
+
+@given(st.binary(max_size=30), st.sampled_from([0, 7]))
+def test_old_and_new_agree_on_any_packet_with_parts(data, port):
+    assert run(rewritten(PARTS), port, data) == run(PARTS, port, data)
+
+
+def test_a_part_not_within_one_byte_or_not_known_on_every_path_keeps_the_local():
+    changes = {
+        "a part across two bytes": ("src >> 28 & 0x3,", "src >> 20 & 0xfff,"),
+        "a part of 16 bits": ("src >> 28 & 0x3,", "src >> 16,"),
+        "read whole": ("src & 0xff,", "src,"),
+        "the header written": ("    src = h_ipv4_b_p", "    h_ipv4_b_p = h_ipv4_b_p | 1\n    src = h_ipv4_b_p"),
+        "the header written after": ("    dst = h_ipv4_b_p", "    h_ipv4_b_p = 5\n    dst = h_ipv4_b_p"),
+        "the local stored again": ("    dst = h_ipv4_b_p", "    src = port\n    dst = h_ipv4_b_p"),
+        "a header that may be unread": ("        h_ipv4_b_p = int_from_bytes(data[4:24], 'big')\n", ""),
+        "no length check": ("    if 24 > n:\n        return None\n", ""),
+        "data rebound": ("    dst = h_ipv4_b_p", "    data = data[1:]\n    dst = h_ipv4_b_p"),
+    }
+    for why, (old, new) in changes.items():
+        src = PARTS.replace(old, new)
+        assert src != PARTS, why
+        out = rewritten(src)
+        assert "src = h_ipv4_b_p >> 32 & 4294967295" in out, why
+        same_results(src, out, packets_of_every_size(8))
+
+
+def test_a_local_bound_otherwise_is_kept():
+    for binding in ("for src in range(2):\n        pass", "global src", "src += 1"):
+        src = PARTS.replace("    dst = h_ipv4_b_p", f"    {binding}\n    dst = h_ipv4_b_p")
+        out = rewritten(src)
+        assert "src = h_ipv4_b_p >> 32 & 4294967295" in out, binding
+
+
+ONE_BYTE = """
+def f(port, data):
+    h_cpu_v_p = False
+    h_ipv4_b_p = 0
+    n = len(data)
+    if 24 > n:
+        return None
+    if port == 7:
+        h_cpu_v_p = True
+        h_ipv4_b_p = int_from_bytes(data[4:24], 'big')
+    else:
+        h_ipv4_b_p = int_from_bytes(data[0:20], 'big')
+    if not h_cpu_v_p:
+        src = h_ipv4_b_p >> 32 & 0xffffffff
+        if port == 3:
+            return None
+        return (src >> 24 == 0 or src >> 24 == 0x7f, src >> 28)
+    return None
+"""
+
+
+def test_parts_all_of_one_byte_are_read_from_a_local_holding_that_byte():
+    out = rewritten(ONE_BYTE)
+    assert "ipv4_56_8 = data[12]\n" in out and "return (ipv4_56_8 == 0 or ipv4_56_8 == 127, ipv4_56_8 >> 4)" in out
+    assert "src" not in out
+    same_results(ONE_BYTE, out, packets_of_every_size(9))
+
+
+def test_a_store_reached_with_the_header_from_other_bytes_keeps_the_parts_reading_data():
+    src = ONE_BYTE.replace("    if not h_cpu_v_p:\n        src =", "    src =").replace(
+        "        if port == 3:\n            return None\n        return (src", "    if not h_cpu_v_p:\n        return (src")
+    assert "    src = h_ipv4_b_p" in src
+    out = rewritten(src)
+    assert "src" not in out and "ipv4_56_8" not in out
+    assert "return (data[12] == 0 or data[12] == 127, data[12] >> 4)" in out
+    same_results(src, out, packets_of_every_size(10))
+
+
+@given(st.binary(max_size=30), st.sampled_from([0, 3, 7]))
+def test_old_and_new_agree_on_any_packet_with_one_byte(data, port):
+    assert run(rewritten(ONE_BYTE), port, data) == run(ONE_BYTE, port, data)
