@@ -23,7 +23,7 @@ MS = 1_000_000
 
 def _next_ident(host: Host) -> int:
     """Identifiers unique per host (like the process ids real pings use), the same in every run."""
-    host.app_ident = getattr(host, "app_ident", 0x1000) + 1
+    host.app_ident += 1
     return host.app_ident & 0xFFFF
 
 

@@ -320,14 +320,13 @@ class Host:
         self.default_ttl = default_ttl
         self.arp = NeighborCache(self, P.ETH_IPV4, self._arp_request, "ARP reply", P.ip4_str)
         self.nd = NeighborCache(self, P.ETH_IPV6, self._neighbor_solicit, "Neighbor Advertisement", P.ip6_str)
-        self.arp_cache = self.arp.entries        # ip -> (mac, expiry ns)
-        self.nd_cache = self.nd.entries
         self.protocols: dict[tuple[bool, int], Callable[[RxPacket], None]] = {}
         self.udp_sockets: dict[int, Callable[[RxPacket, int, int, bytes], None]] = {}
         self._udp_no_packet: dict[int, Callable] = {}    # handlers bound with packet=False, by port
         self.icmp_listeners: list[Callable[[IcmpNotice], None]] = []
         self.events: deque[tuple[int, str]] = deque(maxlen=EVENT_LOG_MAX)
         self.ident = 0
+        self.app_ident = 0x1000                 # the last identifier given to an application here (apps)
         self.delivered = 0
         self.pmtu4 = PmtuCache(sim, v6=False)
         self.pmtu6 = PmtuCache(sim, v6=True)
@@ -337,8 +336,20 @@ class Host:
         self.sctp = None
         self._rx_fate: str | None = "outside"
         self.packet_sockets: list[PacketSocket] = []
-        self._rx_tapped = False
-        self._rx_unclaimed: list = []           # (socket, port, frame) waiting for the stack's verdict
+        # While a received frame is taken in: None if no packet socket took it, else the sockets that take only
+        # what the stack drops, as (socket, port, frame), waiting for the stack's verdict.
+        self._rx_tap: list | None = None
+
+    # CPython 3.11 keeps the attributes of a class's instances in one table of at most 30 names, shared by the
+    # instances; an instance given one name more gets a dictionary of its own, after which no attribute look-up
+    # or method call on it is specialized (hundreds of instructions more for every datagram a host sends or
+    # receives). So a Host has at most 30 attributes (tests/net/test_stack.py counts them): every one is set
+    # here in __init__, and an alias is a property.
+
+    @property
+    def arp_cache(self) -> dict[int, tuple[int, int]]:
+        """The ARP table: IPv4 address -> (MAC, expiry ns)."""
+        return self.arp.entries
 
     # ------------------------------------------------------------------ configuration
 
@@ -391,11 +402,13 @@ class Host:
 
     def drop(self, reason: DropReason, detail: str = "", port: int | None = None) -> None:
         """A received packet dropped here (its fate), or one dropped by a timer (reassembly)."""
-        unclaimed, self._rx_unclaimed = self._rx_unclaimed, []
-        for sock, port_in, frame in unclaimed:
-            sock.verdict = (reason, detail)
-            sock.handler(port_in, frame)
-        if self._rx_tapped and reason in _PACKET_SOCKET_TAKES:
+        tap = self._rx_tap
+        if tap:
+            self._rx_tap = []
+            for sock, port_in, frame in tap:
+                sock.verdict = (reason, detail)
+                sock.handler(port_in, frame)
+        if tap is not None and reason in _PACKET_SOCKET_TAKES:
             # The stack has no use for the frame, but a packet socket read it: that is where it went.
             self.log(f"taken by a packet socket (the stack had {reason.value}" + (f": {detail})" if detail else ")"))
             self.deliver("packet socket")
@@ -485,13 +498,12 @@ class Host:
             sim.notify("host_rx", self, port, frame)
         self._rx_fate = None
         if self.packet_sockets:
-            self._rx_tapped = self._to_packet_sockets(port, frame)
+            self._rx_tap = self._to_packet_sockets(port, frame)
         # (frame[23] is the IPv4 protocol of a header without options: TCP and the rest go straight on)
         if len(frame) < 42 or frame[23] != _IP_UDP or not self._udp4_input(port, frame):
             self._receive(port, frame)
-        self._rx_tapped = False
-        if self._rx_unclaimed:
-            self._rx_unclaimed = []
+        if self._rx_tap is not None:
+            self._rx_tap = None                 # (unclaimed frames the stack took in are not the sockets')
         if self._rx_fate is None:
             self.drop(DropReason.PIPELINE_ERROR, "the host stack neither delivered nor dropped the frame", port)
         sim.ledger.fates[self._rx_fate] += 1
@@ -513,20 +525,23 @@ class Host:
         self.packet_sockets.append(sock)
         return sock
 
-    def _to_packet_sockets(self, port: int, frame: bytes) -> bool:
+    def _to_packet_sockets(self, port: int, frame: bytes) -> list | None:
+        """Give the frame to the packet sockets that want it now; None if none took it, else those that want it
+        only if the stack drops it, as (socket, port, frame) (an empty list if there are none)."""
         iface = self.interfaces.get(port)
         if iface is None or len(frame) < 14:
-            return False
+            return None
         dst = int.from_bytes(frame[0:6], "big")
         for_us = dst == iface.mac or bool((dst >> 40) & 1)
-        taken = False
+        taken = None
         for sock in list(self.packet_sockets):
             if (sock.port is None or sock.port == port) and (for_us or sock.promiscuous):
                 if sock.unclaimed_only:
-                    self._rx_unclaimed.append((sock, port, frame))
-                    taken = True
-                elif sock.handler(port, frame) is not False:
-                    taken = True
+                    if taken is None:
+                        taken = []
+                    taken.append((sock, port, frame))
+                elif sock.handler(port, frame) is not False and taken is None:
+                    taken = []
         return taken
 
     def send_frame(self, port: int, frame: bytes) -> bool:
@@ -583,7 +598,7 @@ class Host:
             return
         mine = iface.ip4 is not None and a["tpa"] == iface.ip4
         # RFC 826: update an entry for the sender if we have one, or if the request is for us.
-        if a["spa"] in self.arp_cache or mine:
+        if a["spa"] in self.arp.entries or mine:
             self.arp.learn(a["spa"], a["sha"])
         if a["oper"] == 1 and mine:
             self.log(f"ARP reply to {P.ip4_str(a['spa'])}: {P.ip4_str(a['tpa'])} is at {P.mac_str(iface.mac)}")
@@ -1110,7 +1125,7 @@ class Host:
                 return False
         iface = path.iface
         link = iface.link
-        entry = self.arp_cache.get(path.next_hop)
+        entry = self.arp.entries.get(path.next_hop)
         # (a df that is not a bool goes the general way too, which checks that it fits its one bit)
         if entry is None or entry[1] <= self.sim.now_ns or link is None or 28 + len(data) > iface.mtu \
                 or self.pmtu4.entries or (df is not False and df is not True):
