@@ -268,7 +268,7 @@ _IPV4_FIELDS = P._IPV4.unpack_fields
 # needs, nor the protocol (the caller looked at it) and the TTL (read only for an RxPacket). Fewer fields are
 # fewer ints made for every datagram.
 _ETH_IPV4_UDP_FIELDS = struct.Struct("!B11xH" + "BxHxxHxxxxII" + "HHHH").unpack_from
-_IPV4_UDP_FRAME = P.ipv4_udp_frame
+_IPV4_UDP_FRAMER = P.Ipv4UdpFramer
 _ETH_IPV4 = P.ETH_IPV4
 _UDP_FIELDS = P._UDP.unpack_fields
 _IP_UDP, _IP_ICMP, _IP_ICMPV6 = P.IP_UDP, P.IP_ICMP, P.IP_ICMPV6
@@ -1113,8 +1113,9 @@ class Host:
                    data_sum: int | None = None) -> bool:
         """The commonest datagram, sent in one step: to a routed destination that is not ours, whose next hop
         is resolved, small enough for the interface with no path-MTU entries. The frame is what
-        udp -> send_ipv4 -> NeighborCache.send -> _l2_send make, built with one pack (ipv4_udp_frame), and
-        handed to the link's end at the interface, kept with the path while the interface keeps its link.
+        udp -> send_ipv4 -> NeighborCache.send -> _l2_send make, built with one pack (by an Ipv4UdpFramer kept
+        with the path), and handed to the link's end at the interface, kept with the path while the interface
+        keeps its link.
 
         Returns False, having done nothing (not even taken an IPv4 ID), for any other datagram or for values
         the pack refuses: the general path then sends it, or drops it, or says why it cannot."""
@@ -1130,21 +1131,23 @@ class Host:
         if entry is None or entry[1] <= self.sim.now_ns or link is None or 28 + len(data) > iface.mtu \
                 or self.pmtu4.entries or (df is not False and df is not True):
             return False
-        # The header is made again when the entry or the MAC is another object (identity is cheaper than
+        # The framer is made again when the entry or the MAC is another object (identity is cheaper than
         # comparing 48-bit ints; an equal MAC in a new object makes the same header again, rarely).
         if entry is not path.entry or iface.mac is not path.src_mac:
-            path.eth = P.ethernet(entry[0], iface.mac, _ETH_IPV4, b"")
+            eth = P.ethernet(entry[0], iface.mac, _ETH_IPV4, b"")
+            path.frame = _IPV4_UDP_FRAMER(eth, path.src, dst).frame
             path.entry, path.src_mac = entry, iface.mac
         ident = (self.ident + 1) & 0xFFFF
+        make = path.frame                   # (called as path.frame(...), it is looked up unspecialized)
         try:
-            frame = _IPV4_UDP_FRAME(path.eth, path.src, dst, sport, dport, data, ident,
-                                    self.default_ttl if ttl is None else ttl, df, data_sum)
+            frame = make(sport, dport, data, ident, self.default_ttl if ttl is None else ttl, df, data_sum)
         except (TypeError, struct.error):
             return False
         self.ident = ident                  # what _new_ident does
         if link is not path.link:
             path.link, path.transmit = link, _transmitter(link, self, iface.port)
-        path.transmit(frame)
+        transmit = path.transmit            # (called as path.transmit(frame), it is looked up unspecialized)
+        transmit(frame)
         return True
 
     def _udp4_path(self, dst: int) -> "_Udp4Path | None":
@@ -1185,15 +1188,14 @@ class Host:
 
 
 class _Udp4Path:
-    """Where UDP datagrams to one IPv4 destination go (interface, next hop, source address), the Ethernet
-    header last made for them with the neighbour entry (MAC, expiry) and the interface's MAC it was made from,
-    and the link last used with what puts a frame on it."""
-    __slots__ = ("iface", "next_hop", "src", "entry", "src_mac", "eth", "link", "transmit")
+    """Where UDP datagrams to one IPv4 destination go (interface, next hop, source address), what makes their
+    frames (the frame of an Ipv4UdpFramer) with the neighbour entry (MAC, expiry) and the interface's MAC its
+    Ethernet header was made from, and the link last used with what puts a frame on it."""
+    __slots__ = ("iface", "next_hop", "src", "entry", "src_mac", "frame", "link", "transmit")
 
     def __init__(self, iface: HostInterface, next_hop: int, src: int):
         self.iface, self.next_hop, self.src = iface, next_hop, src
-        self.entry = self.src_mac = None          # no header made yet
-        self.eth = b""
+        self.entry = self.src_mac = self.frame = None         # no header made yet
         self.link = self.transmit = None          # no frame sent yet
 
 
