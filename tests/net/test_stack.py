@@ -400,7 +400,8 @@ def _random_frame(rng) -> bytes:
     ip = P.ipv4(src, dst, rng.choice([P.IP_UDP] * 8 + [P.IP_TCP, P.IP_ICMP]), udp, ttl=rng.randrange(256),
                 ident=rng.randrange(0x10000), df=rng.random() < 0.5,
                 mf=rng.random() < 0.05, frag_offset=rng.choice([0] * 20 + [8]),
-                options=rng.choice([b""] * 10 + [b"\x01\x01\x01\x00"]))
+                options=rng.choice([b""] * 10 + [b"\x01\x01\x01\x00"]), dscp=rng.choice([0] * 30 + [46]),
+                ecn=rng.choice([0] * 30 + [1, 3]))
     frame = bytearray(P.ethernet(rng.choice([0x020000000001] * 8 + [P.BROADCAST_MAC, 0x01005E000001, 0x020000000002]),
                                  0x0200000000A1, rng.choice([P.ETH_IPV4] * 20 + [P.ETH_IPV6, P.ETH_ARP, 0x0801]), ip))
     for _ in range(rng.choice([0] * 6 + [1, 2])):            # damage: a changed byte in the headers

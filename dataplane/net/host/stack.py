@@ -262,12 +262,15 @@ class NeighborCache:
 
 
 _IPV4_FIELDS = P._IPV4.unpack_fields
-# The first byte of the destination MAC (its I/G bit), the EtherType, then the fields of the IPv4 and UDP headers
-# (laid out as P.IPV4_UDP) that _udp4_input looks at: version and IHL, totalLen, flags and fragOffset, the
-# addresses, and the UDP header; not dscp and ecn, the ID and the header checksum, which only the header's sum
-# needs, nor the protocol (the caller looked at it) and the TTL (read only for an RxPacket). Fewer fields are
-# fewer ints made for every datagram.
-_ETH_IPV4_UDP_FIELDS = struct.Struct("!B11xH" + "BxHxxHxxxxII" + "HHHH").unpack_from
+# What _udp4_input reads of the Ethernet, IPv4 and UDP headers (laid out as P.IPV4_UDP), with one unpack: the
+# destination MAC (as the bytes it is compared with); the EtherType, version and IHL, DSCP and ECN as one
+# 32-bit number (the one frames it takes have: IPv4, no options, DSCP and ECN 0); totalLen; flags and
+# fragOffset; the destination address; the UDP header. Not the ID, the TTL, the protocol (the caller looked at
+# it), the header checksum (only the header's sum needs them) nor the source address (read for an RxPacket
+# only). Fewer fields are fewer objects made for every datagram.
+_ETH_IPV4_UDP_FIELDS = struct.Struct("!6s6xI" + "HxxHxxxxxxxxI" + "HHHH").unpack_from
+# The EtherType IPv4, then version 4 and IHL 5, then DSCP and ECN 0: the frames _udp4_input takes.
+_ETH_IPV4_PLAIN = P.ETH_IPV4 << 16 | 0x4500
 _IPV4_UDP_FRAMER = P.Ipv4UdpFramer
 _ETH_IPV4 = P.ETH_IPV4
 _UDP_FIELDS = P._UDP.unpack_fields
@@ -739,12 +742,12 @@ class Host:
         iface = self._interfaces.get(port)
         if iface is None:
             return False
-        mac_first, etype, vihl, total, frag, src, dst, sport, dport, length, udp_ck = _ETH_IPV4_UDP_FIELDS(frame)
-        if etype != _ETH_IPV4 or vihl != 0x45 or frag & 0x3FFF \
-                or not 28 <= total <= len(frame) - 14 or not 8 <= length <= total - 20:
+        mac, plain, total, frag, dst, sport, dport, length, udp_ck = _ETH_IPV4_UDP_FIELDS(frame)
+        if plain != _ETH_IPV4_PLAIN or frag & 0x3FFF or not 28 <= total <= len(frame) - 14 \
+                or not 8 <= length <= total - 20:
             return False
-        group = mac_first & 1               # the I/G bit of the destination MAC: a broadcast or multicast
-        if not group and frame[:6] != iface.mac_bytes:
+        # To the interface's MAC, or to a group: the I/G bit of the MAC's first byte (a broadcast or multicast).
+        if mac != iface.mac_bytes and not mac[0] & 1:
             return False
         # internet_checksum of the header is 0: its words (nonzero: the version is 4) sum to a multiple of 0xFFFF,
         # as the header read as one number does (see checksums.data_sum).
@@ -769,7 +772,8 @@ class Host:
             pkt = None              # the handler said it never reads the packet (udp_bind)
         else:
             end = 14 + total
-            pkt = RxPacket(False, src, dst, _IP_UDP, frame[34:end], frame[22], frame[14:end], iface, group != 0)
+            pkt = RxPacket(False, big_endian_int(frame[26:30]), dst, _IP_UDP, frame[34:end], frame[22], frame[14:end],
+                           iface, mac[0] & 1 != 0)
         handler(pkt, sport, dport, data)
         self.delivered += 1                 # deliver("udp"), inline
         if self._rx_fate is None:
