@@ -23,7 +23,7 @@ MS = 1_000_000
 
 def _next_ident(host: Host) -> int:
     """Identifiers unique per host (like the process ids real pings use), the same in every run."""
-    host.app_ident = getattr(host, "app_ident", 0x1000) + 1
+    host.app_ident += 1
     return host.app_ident & 0xFFFF
 
 
@@ -466,6 +466,9 @@ class UdpFlow(App):
         # nothing to the UDP checksum: a datagram's data sums to its sequence number (two 16-bit words), which
         # the host then need not work out again for every datagram.
         self._pattern = struct.Struct(f"!I{max(0, self.size - 4)}x").pack
+        # _send as a bound method made once: the simulator calls it for every datagram (loading self._send
+        # makes a new one each time, and CPython 3.11 never specializes that load).
+        self._send_next = self._send
 
     def _begin(self) -> None:
         if self.receiver is not None:
@@ -482,12 +485,13 @@ class UdpFlow(App):
         if self.messages is not None:
             data, data_sum = self.messages.datagram(seq), None
         else:
-            data, data_sum = self._pattern(seq), seq
-        err = self.host.udp_send(self.dst, self.sport, self.port, data, v6=self.v6, data_sum=data_sum)
+            pattern = self._pattern             # (called as self._pattern(seq), it is looked up unspecialized)
+            data, data_sum = pattern(seq), seq
+        err = self.host.udp_send(self.dst, self.sport, self.port, data, self.v6, None, False, data_sum)
         if err is not None:
             self.lines.append(f"udp: send {seq}: {err}")
         if seq < self.count:
-            sim.schedule(self.interval, self._send)
+            sim.schedule(self.interval, self._send_next)
         else:
             self.done = True
 

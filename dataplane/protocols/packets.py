@@ -70,13 +70,15 @@ _UDP_STRUCT_PACK = _UDP.compiled["struct"].pack
 IPV4_UDP = struct.Struct(_IPV4.compiled["struct"].format + _UDP.compiled["struct"].format[1:])
 if IPV4_UDP.format != "!BBHHHBBHIIHHHH":
     raise AssertionError(f"ipv4_t and udp_t pack as {IPV4_UDP.format}, the UDP fast paths expect !BBHHHBBHIIHHHH")
-_FRAME_IPV4_UDP_PACK = struct.Struct("!14s" + IPV4_UDP.format[1:]).pack
-# What the words of those two headers add to their checksums besides the TTL, the ID, the flags, the addresses,
-# the ports and the payload's length and sum (ipv4_udp_frame): to the IPv4 header's, the version and IHL, the
-# protocol and the headers' 28 bytes in totalLen; to the UDP checksum, the protocol (pseudo header) and the
-# header's 8 bytes in the UDP length, which is counted twice (pseudo header and header).
-_IPV4_UDP_WORDS = 0x4500 + IP_UDP + 28
-_UDP_WORDS = IP_UDP + 2 * 8
+# An Ethernet header and those two headers as Ipv4UdpFramer packs them, in fewer fields (each one packed costs):
+# the Ethernet header with version and IHL, DSCP and ECN (made once per framer); totalLen; identification; flags
+# and fragOffset; TTL and protocol as one 16-bit word; hdrChecksum; both addresses (made once); the UDP header.
+_FRAME_HEAD = struct.Struct("!14sBB").pack
+_FRAME_ADDRESSES = struct.Struct("!II").pack
+_FRAME_IPV4_UDP = struct.Struct("!16sHHHHH8sHHHH")
+if _FRAME_IPV4_UDP.size != 14 + IPV4_UDP.size:
+    raise AssertionError("the frame Ipv4UdpFramer packs is not an Ethernet header and IPV4_UDP")
+_FRAME_IPV4_UDP_PACK = _FRAME_IPV4_UDP.pack
 
 
 # ---------------------------------------------------------------------------- addresses
@@ -216,28 +218,50 @@ def udp(src: int, dst: int, sport: int, dport: int, payload: bytes, v6: bool = F
 def ipv4_udp_frame(eth_header: bytes, src: int, dst: int, sport: int, dport: int, payload: bytes, ident: int,
                    ttl: int = 64, df: bool = False, payload_sum: int | None = None) -> bytes:
     """eth_header + ipv4(src, dst, IP_UDP, udp(src, dst, sport, dport, payload), ttl, ident, df), the same bytes
-    made with one pack: a host sends every datagram this way.
+    made with one pack (see Ipv4UdpFramer, which a host keeps per destination to send every datagram)."""
+    return Ipv4UdpFramer(eth_header, src, dst).frame(sport, dport, payload, ident, ttl, df, payload_sum)
+
+
+class Ipv4UdpFramer:
+    """Frames of UDP datagrams from src to dst behind one Ethernet header: frame(...) is
+    ipv4_udp_frame(eth_header, src, dst, ...), made with one pack, and what does not change from one datagram
+    to the next (the header's first bytes, the addresses' bytes and what they add to both checksums) is made
+    once, here.
 
     Both checksums come from the field values: 2**16 is 1 modulo 0xFFFF, so the one's-complement sum of a
     header's 16-bit words is the sum of its fields (an address is worth its two words) modulo 0xFFFF, and
-    the UDP length counts twice (pseudo header and header). `payload_sum` is any int >= 0 equal to
-    word_sum(payload) modulo 0xFFFF, from a caller that knows it cheaper than summing the payload (an
-    application whose datagrams differ only in a counter); the payload is summed when it is None. The
-    values must be ints; struct refuses those that do not fit (the caller then takes the general builders,
-    which say why)."""
-    n = len(payload)
-    flags = 0x4000 if df else 0
-    addresses = src + dst
-    # (ttl << 8 | IP_UDP is ttl << 8 plus IP_UDP: the low byte of ttl << 8 is 0)
-    s = (_IPV4_UDP_WORDS + (ttl << 8) + n + ident + flags + addresses) % 0xFFFF
-    if payload_sum is None:
-        payload_sum = data_sum(payload)
-    # Never 0 before the modulo (the protocol is in it), so a sum of 0 is a multiple of 0xFFFF: all ones,
-    # whose complement 0 is sent as 0xFFFF (R29) -- which 0xFFFF - 0 is. (0xFFFF - x is ~x & 0xFFFF for the
-    # x below 0xFFFF that a modulo 0xFFFF gives.)
-    u = (_UDP_WORDS + addresses + sport + dport + 2 * n + payload_sum) % 0xFFFF
-    return _FRAME_IPV4_UDP_PACK(eth_header, 0x45, 0, 28 + n, ident, flags, ttl, IP_UDP, 0xFFFF - s if s else 0,
-                                src, dst, sport, dport, 8 + n, 0xFFFF - u) + payload
+    the UDP length counts twice (pseudo header and header). The values must be ints; struct refuses those
+    that do not fit, here or in frame(), and the arithmetic some that are not ints (TypeError): the caller
+    then takes the general builders, which say why."""
+
+    __slots__ = ("_head", "_addresses", "_ip_sum", "_udp_sum")
+
+    def __init__(self, eth_header: bytes, src: int, dst: int):
+        self._head = _FRAME_HEAD(eth_header, 0x45, 0)
+        self._addresses = _FRAME_ADDRESSES(src, dst)
+        # What version and IHL and the addresses add to the IPv4 header's sum, and the protocol and the addresses
+        # (pseudo header) to the UDP checksum, modulo 0xFFFF: small numbers, cheaper to add to than addresses.
+        self._ip_sum = (0x4500 + src + dst) % 0xFFFF
+        self._udp_sum = (IP_UDP + src + dst) % 0xFFFF
+
+    def frame(self, sport: int, dport: int, payload: bytes, ident: int, ttl: int = 64, df: bool = False,
+              payload_sum: int | None = None) -> bytes:
+        """`payload_sum` is any int >= 0 equal to word_sum(payload) modulo 0xFFFF, from a caller that knows it
+        cheaper than summing the payload (an application whose datagrams differ only in a counter); the
+        payload is summed when it is None."""
+        total = 28 + len(payload)
+        flags = 0x4000 if df else 0
+        ttl_protocol = (ttl << 8) + IP_UDP       # (a TTL over 255 makes it too big for its 16 bits: refused)
+        s = (self._ip_sum + total + ident + flags + ttl_protocol) % 0xFFFF
+        if payload_sum is None:
+            payload_sum = data_sum(payload)
+        length = total - 20
+        # The sum s is never 0 before the modulo (version 4 is in it), so an s of 0 is a multiple of 0xFFFF: all
+        # ones, whose complement 0 is the checksum. A UDP checksum of 0 is sent as 0xFFFF (R29), which 0xFFFF - u
+        # is for a u of 0. (0xFFFF - x is ~x & 0xFFFF for the x below 0xFFFF that a modulo 0xFFFF gives.)
+        u = (self._udp_sum + sport + dport + 2 * length + payload_sum) % 0xFFFF
+        return _FRAME_IPV4_UDP_PACK(self._head, total, ident, flags, ttl_protocol, 0xFFFF - s if s else 0,
+                                    self._addresses, sport, dport, length, 0xFFFF - u) + payload
 
 
 def word_sum(data: bytes) -> int:

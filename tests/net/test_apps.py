@@ -136,7 +136,10 @@ def test_a_udp_flow_says_what_its_data_sums_to(net, size):
     # for every size and sequence number, odd lengths and numbers past 16 bits included.
     flow = UdpFlow(net, "h1", "h2", port=9000, count=10**9, size=size)
     sends = []
-    net.hosts["h1"].udp_send = lambda dst, sport, dport, data, v6, data_sum: sends.append((data, data_sum))
+
+    def udp_send(dst, sport, dport, data, v6=False, ttl=None, df=False, data_sum=None):     # Host.udp_send's
+        sends.append((data, data_sum))
+    net.hosts["h1"].udp_send = udp_send
     for sent in (0, 1, 0xFFFE, 0xFFFF, 0x1FFFF, 0xFFFFFFFE):
         flow.sent = sent                     # the next datagram's sequence number is sent + 1
         flow._send()

@@ -400,7 +400,8 @@ def _random_frame(rng) -> bytes:
     ip = P.ipv4(src, dst, rng.choice([P.IP_UDP] * 8 + [P.IP_TCP, P.IP_ICMP]), udp, ttl=rng.randrange(256),
                 ident=rng.randrange(0x10000), df=rng.random() < 0.5,
                 mf=rng.random() < 0.05, frag_offset=rng.choice([0] * 20 + [8]),
-                options=rng.choice([b""] * 10 + [b"\x01\x01\x01\x00"]))
+                options=rng.choice([b""] * 10 + [b"\x01\x01\x01\x00"]), dscp=rng.choice([0] * 30 + [46]),
+                ecn=rng.choice([0] * 30 + [1, 3]))
     frame = bytearray(P.ethernet(rng.choice([0x020000000001] * 8 + [P.BROADCAST_MAC, 0x01005E000001, 0x020000000002]),
                                  0x0200000000A1, rng.choice([P.ETH_IPV4] * 20 + [P.ETH_IPV6, P.ETH_ARP, 0x0801]), ip))
     for _ in range(rng.choice([0] * 6 + [1, 2])):            # damage: a changed byte in the headers
@@ -513,3 +514,22 @@ def test_a_network_run_is_the_same_with_and_without_the_one_step_paths(monkeypat
     reports = "\n".join(fast[2])
     assert "30 received" in reports and "10 answered" in reports and " 3  h1 (172.16.1.10)" in reports
     assert fast[4] == {"no_listener": 3, "ttl_exceeded": 6}
+
+
+def test_a_host_has_at_most_30_attributes_after_a_run_of_every_application():
+    # CPython 3.11 keeps the attributes of a class's instances in one table of at most 30 names; a host given
+    # more would get a dictionary of its own, and no attribute look-up or method call on it would be
+    # specialized (see Host). The applications, TCP and SCTP set theirs on a host too: they are counted here.
+    from dataplane.locate import find_topology
+    from dataplane.net.apps import Traceroute, UdpFlow
+    from dataplane.net.transfers import SctpTransfer
+    net = Network(load_topology(find_topology("dual-stack")))
+    apps = [UdpFlow(net, "h1", "h3", port=6000, count=3, size=201).start(0),
+            UdpFlow(net, "h3", "h1", port=53, count=2, size=64).start(0),
+            UdpFlow(net, "h1", "h2", port=6001, count=2, size=100, v6=True).start(0),
+            Traceroute(net, "h3", "h1").start(S), Ping(net, "h1", "h3", count=2).start(0),
+            TcpTransfer(net, "h1", "h3", nbytes=5000).start(0), SctpTransfer(net, "h1", "h3").start(0)]
+    net.run()
+    assert all(app.done for app in apps)
+    counts = {name: len(vars(host)) for name, host in net.hosts.items()}
+    assert max(counts.values()) <= 30, counts

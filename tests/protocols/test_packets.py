@@ -25,6 +25,19 @@ def test_the_one_pack_frame_equals_the_layered_builders(src, dst, sport, dport, 
         layered(src, dst, sport, dport, payload, ident, ttl, df)
 
 
+@given(src=st.integers(0, 2**32 - 1), dst=st.integers(0, 2**32 - 1),
+       datagrams=st.lists(st.tuples(st.integers(0, 0xFFFF), st.integers(0, 0xFFFF), st.binary(max_size=300),
+                                    st.integers(0, 0xFFFF), st.integers(0, 255), st.booleans()), max_size=6))
+def test_a_framer_kept_for_many_datagrams_makes_each_as_the_layered_builders(src, dst, datagrams):
+    # What a host does: one framer per destination, its parts made once, for every datagram sent there.
+    framer = P.Ipv4UdpFramer(ETH, src, dst)
+    for sport, dport, payload, ident, ttl, df in datagrams:
+        assert framer.frame(sport, dport, payload, ident, ttl, df) == layered(src, dst, sport, dport, payload, ident,
+                                                                              ttl, df)
+        assert framer.frame(sport, dport, payload, ident, ttl, df, P.word_sum(payload) + 0xFFFF) == \
+            layered(src, dst, sport, dport, payload, ident, ttl, df)
+
+
 @pytest.mark.parametrize("size", [0, 1, 2, 7, 200])
 def test_checksum_corners_equal_the_layered_builders(size):
     # The IPv4 header sum that is a multiple of 0xFFFF (checksum 0) and the UDP sum that is (sent as 0xFFFF,
@@ -50,7 +63,8 @@ def test_checksum_corners_equal_the_layered_builders(size):
 
 @pytest.mark.parametrize("values", [{"sport": 0x10000}, {"sport": -1}, {"dport": 1 << 40}, {"ttl": 256},
                                     {"ttl": -1}, {"ident": 0x10000}, {"ident": -1}, {"src": 1 << 32},
-                                    {"dst": -1}, {"sport": 5.0}, {"src": 1.5}, {"ttl": None}])
+                                    {"dst": -1}, {"sport": 5.0}, {"src": 1.5}, {"ttl": None}, {"ttl": 64.0},
+                                    {"ttl": 1 << 20}, {"payload": "text"}])
 def test_values_that_do_not_fit_are_refused(values):
     # The host then takes the layered builders, which convert or say why (a ValueError).
     args = dict(src=1, dst=2, sport=1000, dport=53, payload=b"x", ident=1, ttl=64) | values

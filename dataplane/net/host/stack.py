@@ -262,13 +262,16 @@ class NeighborCache:
 
 
 _IPV4_FIELDS = P._IPV4.unpack_fields
-# The first byte of the destination MAC (its I/G bit), the EtherType, then the fields of the IPv4 and UDP headers
-# (laid out as P.IPV4_UDP) that _udp4_input looks at: version and IHL, totalLen, flags and fragOffset, the
-# addresses, and the UDP header; not dscp and ecn, the ID and the header checksum, which only the header's sum
-# needs, nor the protocol (the caller looked at it) and the TTL (read only for an RxPacket). Fewer fields are
-# fewer ints made for every datagram.
-_ETH_IPV4_UDP_FIELDS = struct.Struct("!B11xH" + "BxHxxHxxxxII" + "HHHH").unpack_from
-_IPV4_UDP_FRAME = P.ipv4_udp_frame
+# What _udp4_input reads of the Ethernet, IPv4 and UDP headers (laid out as P.IPV4_UDP), with one unpack: the
+# destination MAC (as the bytes it is compared with); the EtherType, version and IHL, DSCP and ECN as one
+# 32-bit number (the one frames it takes have: IPv4, no options, DSCP and ECN 0); totalLen; flags and
+# fragOffset; the destination address; the UDP header. Not the ID, the TTL, the protocol (the caller looked at
+# it), the header checksum (only the header's sum needs them) nor the source address (read for an RxPacket
+# only). Fewer fields are fewer objects made for every datagram.
+_ETH_IPV4_UDP_FIELDS = struct.Struct("!6s6xI" + "HxxHxxxxxxxxI" + "HHHH").unpack_from
+# The EtherType IPv4, then version 4 and IHL 5, then DSCP and ECN 0: the frames _udp4_input takes.
+_ETH_IPV4_PLAIN = P.ETH_IPV4 << 16 | 0x4500
+_IPV4_UDP_FRAMER = P.Ipv4UdpFramer
 _ETH_IPV4 = P.ETH_IPV4
 _UDP_FIELDS = P._UDP.unpack_fields
 _IP_UDP, _IP_ICMP, _IP_ICMPV6 = P.IP_UDP, P.IP_ICMP, P.IP_ICMPV6
@@ -320,14 +323,13 @@ class Host:
         self.default_ttl = default_ttl
         self.arp = NeighborCache(self, P.ETH_IPV4, self._arp_request, "ARP reply", P.ip4_str)
         self.nd = NeighborCache(self, P.ETH_IPV6, self._neighbor_solicit, "Neighbor Advertisement", P.ip6_str)
-        self.arp_cache = self.arp.entries        # ip -> (mac, expiry ns)
-        self.nd_cache = self.nd.entries
         self.protocols: dict[tuple[bool, int], Callable[[RxPacket], None]] = {}
         self.udp_sockets: dict[int, Callable[[RxPacket, int, int, bytes], None]] = {}
         self._udp_no_packet: dict[int, Callable] = {}    # handlers bound with packet=False, by port
         self.icmp_listeners: list[Callable[[IcmpNotice], None]] = []
         self.events: deque[tuple[int, str]] = deque(maxlen=EVENT_LOG_MAX)
         self.ident = 0
+        self.app_ident = 0x1000                 # the last identifier given to an application here (apps)
         self.delivered = 0
         self.pmtu4 = PmtuCache(sim, v6=False)
         self.pmtu6 = PmtuCache(sim, v6=True)
@@ -337,8 +339,20 @@ class Host:
         self.sctp = None
         self._rx_fate: str | None = "outside"
         self.packet_sockets: list[PacketSocket] = []
-        self._rx_tapped = False
-        self._rx_unclaimed: list = []           # (socket, port, frame) waiting for the stack's verdict
+        # While a received frame is taken in: None if no packet socket took it, else the sockets that take only
+        # what the stack drops, as (socket, port, frame), waiting for the stack's verdict.
+        self._rx_tap: list | None = None
+
+    # CPython 3.11 keeps the attributes of a class's instances in one table of at most 30 names, shared by the
+    # instances; an instance given one name more gets a dictionary of its own, after which no attribute look-up
+    # or method call on it is specialized (hundreds of instructions more for every datagram a host sends or
+    # receives). So a Host has at most 30 attributes (tests/net/test_stack.py counts them): every one is set
+    # here in __init__, and an alias is a property.
+
+    @property
+    def arp_cache(self) -> dict[int, tuple[int, int]]:
+        """The ARP table: IPv4 address -> (MAC, expiry ns)."""
+        return self.arp.entries
 
     # ------------------------------------------------------------------ configuration
 
@@ -391,11 +405,13 @@ class Host:
 
     def drop(self, reason: DropReason, detail: str = "", port: int | None = None) -> None:
         """A received packet dropped here (its fate), or one dropped by a timer (reassembly)."""
-        unclaimed, self._rx_unclaimed = self._rx_unclaimed, []
-        for sock, port_in, frame in unclaimed:
-            sock.verdict = (reason, detail)
-            sock.handler(port_in, frame)
-        if self._rx_tapped and reason in _PACKET_SOCKET_TAKES:
+        tap = self._rx_tap
+        if tap:
+            self._rx_tap = []
+            for sock, port_in, frame in tap:
+                sock.verdict = (reason, detail)
+                sock.handler(port_in, frame)
+        if tap is not None and reason in _PACKET_SOCKET_TAKES:
             # The stack has no use for the frame, but a packet socket read it: that is where it went.
             self.log(f"taken by a packet socket (the stack had {reason.value}" + (f": {detail})" if detail else ")"))
             self.deliver("packet socket")
@@ -485,13 +501,12 @@ class Host:
             sim.notify("host_rx", self, port, frame)
         self._rx_fate = None
         if self.packet_sockets:
-            self._rx_tapped = self._to_packet_sockets(port, frame)
+            self._rx_tap = self._to_packet_sockets(port, frame)
         # (frame[23] is the IPv4 protocol of a header without options: TCP and the rest go straight on)
         if len(frame) < 42 or frame[23] != _IP_UDP or not self._udp4_input(port, frame):
             self._receive(port, frame)
-        self._rx_tapped = False
-        if self._rx_unclaimed:
-            self._rx_unclaimed = []
+        if self._rx_tap is not None:
+            self._rx_tap = None                 # (unclaimed frames the stack took in are not the sockets')
         if self._rx_fate is None:
             self.drop(DropReason.PIPELINE_ERROR, "the host stack neither delivered nor dropped the frame", port)
         sim.ledger.fates[self._rx_fate] += 1
@@ -513,20 +528,23 @@ class Host:
         self.packet_sockets.append(sock)
         return sock
 
-    def _to_packet_sockets(self, port: int, frame: bytes) -> bool:
+    def _to_packet_sockets(self, port: int, frame: bytes) -> list | None:
+        """Give the frame to the packet sockets that want it now; None if none took it, else those that want it
+        only if the stack drops it, as (socket, port, frame) (an empty list if there are none)."""
         iface = self.interfaces.get(port)
         if iface is None or len(frame) < 14:
-            return False
+            return None
         dst = int.from_bytes(frame[0:6], "big")
         for_us = dst == iface.mac or bool((dst >> 40) & 1)
-        taken = False
+        taken = None
         for sock in list(self.packet_sockets):
             if (sock.port is None or sock.port == port) and (for_us or sock.promiscuous):
                 if sock.unclaimed_only:
-                    self._rx_unclaimed.append((sock, port, frame))
-                    taken = True
-                elif sock.handler(port, frame) is not False:
-                    taken = True
+                    if taken is None:
+                        taken = []
+                    taken.append((sock, port, frame))
+                elif sock.handler(port, frame) is not False and taken is None:
+                    taken = []
         return taken
 
     def send_frame(self, port: int, frame: bytes) -> bool:
@@ -583,7 +601,7 @@ class Host:
             return
         mine = iface.ip4 is not None and a["tpa"] == iface.ip4
         # RFC 826: update an entry for the sender if we have one, or if the request is for us.
-        if a["spa"] in self.arp_cache or mine:
+        if a["spa"] in self.arp.entries or mine:
             self.arp.learn(a["spa"], a["sha"])
         if a["oper"] == 1 and mine:
             self.log(f"ARP reply to {P.ip4_str(a['spa'])}: {P.ip4_str(a['tpa'])} is at {P.mac_str(iface.mac)}")
@@ -724,12 +742,12 @@ class Host:
         iface = self._interfaces.get(port)
         if iface is None:
             return False
-        mac_first, etype, vihl, total, frag, src, dst, sport, dport, length, udp_ck = _ETH_IPV4_UDP_FIELDS(frame)
-        if etype != _ETH_IPV4 or vihl != 0x45 or frag & 0x3FFF \
-                or not 28 <= total <= len(frame) - 14 or not 8 <= length <= total - 20:
+        mac, plain, total, frag, dst, sport, dport, length, udp_ck = _ETH_IPV4_UDP_FIELDS(frame)
+        if plain != _ETH_IPV4_PLAIN or frag & 0x3FFF or not 28 <= total <= len(frame) - 14 \
+                or not 8 <= length <= total - 20:
             return False
-        group = mac_first & 1               # the I/G bit of the destination MAC: a broadcast or multicast
-        if not group and frame[:6] != iface.mac_bytes:
+        # To the interface's MAC, or to a group: the I/G bit of the MAC's first byte (a broadcast or multicast).
+        if mac != iface.mac_bytes and not mac[0] & 1:
             return False
         # internet_checksum of the header is 0: its words (nonzero: the version is 4) sum to a multiple of 0xFFFF,
         # as the header read as one number does (see checksums.data_sum).
@@ -754,7 +772,8 @@ class Host:
             pkt = None              # the handler said it never reads the packet (udp_bind)
         else:
             end = 14 + total
-            pkt = RxPacket(False, src, dst, _IP_UDP, frame[34:end], frame[22], frame[14:end], iface, group != 0)
+            pkt = RxPacket(False, big_endian_int(frame[26:30]), dst, _IP_UDP, frame[34:end], frame[22], frame[14:end],
+                           iface, mac[0] & 1 != 0)
         handler(pkt, sport, dport, data)
         self.delivered += 1                 # deliver("udp"), inline
         if self._rx_fate is None:
@@ -1098,8 +1117,9 @@ class Host:
                    data_sum: int | None = None) -> bool:
         """The commonest datagram, sent in one step: to a routed destination that is not ours, whose next hop
         is resolved, small enough for the interface with no path-MTU entries. The frame is what
-        udp -> send_ipv4 -> NeighborCache.send -> _l2_send make, built with one pack (ipv4_udp_frame), and
-        handed to the link's end at the interface, kept with the path while the interface keeps its link.
+        udp -> send_ipv4 -> NeighborCache.send -> _l2_send make, built with one pack (by an Ipv4UdpFramer kept
+        with the path), and handed to the link's end at the interface, kept with the path while the interface
+        keeps its link.
 
         Returns False, having done nothing (not even taken an IPv4 ID), for any other datagram or for values
         the pack refuses: the general path then sends it, or drops it, or says why it cannot."""
@@ -1110,26 +1130,28 @@ class Host:
                 return False
         iface = path.iface
         link = iface.link
-        entry = self.arp_cache.get(path.next_hop)
+        entry = self.arp.entries.get(path.next_hop)
         # (a df that is not a bool goes the general way too, which checks that it fits its one bit)
         if entry is None or entry[1] <= self.sim.now_ns or link is None or 28 + len(data) > iface.mtu \
                 or self.pmtu4.entries or (df is not False and df is not True):
             return False
-        # The header is made again when the entry or the MAC is another object (identity is cheaper than
+        # The framer is made again when the entry or the MAC is another object (identity is cheaper than
         # comparing 48-bit ints; an equal MAC in a new object makes the same header again, rarely).
         if entry is not path.entry or iface.mac is not path.src_mac:
-            path.eth = P.ethernet(entry[0], iface.mac, _ETH_IPV4, b"")
+            eth = P.ethernet(entry[0], iface.mac, _ETH_IPV4, b"")
+            path.frame = _IPV4_UDP_FRAMER(eth, path.src, dst).frame
             path.entry, path.src_mac = entry, iface.mac
         ident = (self.ident + 1) & 0xFFFF
+        make = path.frame                   # (called as path.frame(...), it is looked up unspecialized)
         try:
-            frame = _IPV4_UDP_FRAME(path.eth, path.src, dst, sport, dport, data, ident,
-                                    self.default_ttl if ttl is None else ttl, df, data_sum)
+            frame = make(sport, dport, data, ident, self.default_ttl if ttl is None else ttl, df, data_sum)
         except (TypeError, struct.error):
             return False
         self.ident = ident                  # what _new_ident does
         if link is not path.link:
             path.link, path.transmit = link, _transmitter(link, self, iface.port)
-        path.transmit(frame)
+        transmit = path.transmit            # (called as path.transmit(frame), it is looked up unspecialized)
+        transmit(frame)
         return True
 
     def _udp4_path(self, dst: int) -> "_Udp4Path | None":
@@ -1170,15 +1192,14 @@ class Host:
 
 
 class _Udp4Path:
-    """Where UDP datagrams to one IPv4 destination go (interface, next hop, source address), the Ethernet
-    header last made for them with the neighbour entry (MAC, expiry) and the interface's MAC it was made from,
-    and the link last used with what puts a frame on it."""
-    __slots__ = ("iface", "next_hop", "src", "entry", "src_mac", "eth", "link", "transmit")
+    """Where UDP datagrams to one IPv4 destination go (interface, next hop, source address), what makes their
+    frames (the frame of an Ipv4UdpFramer) with the neighbour entry (MAC, expiry) and the interface's MAC its
+    Ethernet header was made from, and the link last used with what puts a frame on it."""
+    __slots__ = ("iface", "next_hop", "src", "entry", "src_mac", "frame", "link", "transmit")
 
     def __init__(self, iface: HostInterface, next_hop: int, src: int):
         self.iface, self.next_hop, self.src = iface, next_hop, src
-        self.entry = self.src_mac = None          # no header made yet
-        self.eth = b""
+        self.entry = self.src_mac = self.frame = None         # no header made yet
         self.link = self.transmit = None          # no frame sent yet
 
 
