@@ -487,6 +487,7 @@ class UdpFlow(App):
         else:
             pattern = self._pattern             # (called as self._pattern(seq), it is looked up unspecialized)
             data, data_sum = pattern(seq), seq
+        # Positional (v6, ttl None, df False, data_sum): CPython 3.11 never specializes a call with keywords.
         err = self.host.udp_send(self.dst, self.sport, self.port, data, self.v6, None, False, data_sum)
         if err is not None:
             self.lines.append(f"udp: send {seq}: {err}")

@@ -509,7 +509,8 @@ class Host:
             self._rx_tap = None                 # (unclaimed frames the stack took in are not the sockets')
         if self._rx_fate is None:
             self.drop(DropReason.PIPELINE_ERROR, "the host stack neither delivered nor dropped the frame", port)
-        sim.ledger.fates[self._rx_fate] += 1
+        # (the counts themselves: reading Ledger.fates first adds the frames routers relayed, a call a frame)
+        sim.ledger.fate_counts[self._rx_fate] += 1
         if sim.watchers:
             sim.notify("host_rx_fate", self, self._rx_fate)
         self._rx_fate = "outside"               # drops from timers are not the fate of a received frame
