@@ -273,7 +273,8 @@ def test_an_extract_reached_by_a_path_without_the_length_check_is_kept():
     same_results(src, out, packets(random.Random(7), range(0, 8)))
 
 
-PARTS = """
+# An IPv4 header extracted from the bytes at 0, or at 4 behind a CPU header (port 7), after a length check.
+IPV4_AT_0_OR_4 = """
 def f(port, data):
     h_cpu_v_p = False
     h_ipv4_b_p = 0
@@ -285,7 +286,9 @@ def f(port, data):
         h_ipv4_b_p = int_from_bytes(data[4:24], 'big')
     else:
         h_ipv4_b_p = int_from_bytes(data[0:20], 'big')
-    src = h_ipv4_b_p >> 32 & 0xffffffff
+"""
+
+PARTS = IPV4_AT_0_OR_4 + """    src = h_ipv4_b_p >> 32 & 0xffffffff
     dst = h_ipv4_b_p & 0xffffffff
     if h_cpu_v_p:
         return (src >> 24 == 0, src >> 28, dst, dst >> 24)
@@ -340,19 +343,7 @@ def test_a_local_bound_otherwise_is_kept():
         assert "src = h_ipv4_b_p >> 32 & 4294967295" in out, binding
 
 
-ONE_BYTE = """
-def f(port, data):
-    h_cpu_v_p = False
-    h_ipv4_b_p = 0
-    n = len(data)
-    if 24 > n:
-        return None
-    if port == 7:
-        h_cpu_v_p = True
-        h_ipv4_b_p = int_from_bytes(data[4:24], 'big')
-    else:
-        h_ipv4_b_p = int_from_bytes(data[0:20], 'big')
-    if not h_cpu_v_p:
+ONE_BYTE = IPV4_AT_0_OR_4 + """    if not h_cpu_v_p:
         src = h_ipv4_b_p >> 32 & 0xffffffff
         if port == 3:
             return None
