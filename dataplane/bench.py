@@ -338,6 +338,7 @@ def bench_fat_tree(n_packets: int, runs: int = 3) -> str:
 def router_frames(n_packets: int = 2000):
     """The frames that the busiest router of a fat-tree run (as in bench_fat_tree) received, with its
     device: (device, [(port, frame)])."""
+    from .arch.v1model import outputs_and_drops
     net, _ = _fat_tree_with_flows(n_packets)
     seen: dict[str, list] = {}
     for name, node in net.devices.items():
@@ -346,7 +347,7 @@ def router_frames(n_packets: int = 2000):
 
         def recorder(port, frame, fast=fast, frames=frames):
             frames.append((port, frame))
-            return fast(port, frame)
+            return outputs_and_drops(fast(port, frame))      # process_raw's result
         dev.process_raw = recorder
     net.run()
     busiest = max(seen, key=lambda name: len(seen[name]))

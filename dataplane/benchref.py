@@ -7,8 +7,8 @@ look the destination up, rewrite the MAC addresses, set the port, decrement
 the TTL, recompute the checksum and put the packet back together. It is
 written as a careful Python programmer would write it for this one program
 (locals, one int per header, one to_bytes), and returns what the generated
-fast function returns: ``([(port, packet)], ())``, or the runner's drop
-result. `dataplane bench` measures both in the same run and prints the
+fast function returns, a hop result: ``(port, packet)``, or the runner's
+drop result. `dataplane bench` measures both in the same run and prints the
 ratio; tests check that both give the same bytes on many packets.
 """
 
@@ -24,7 +24,6 @@ def reference_lpm(dev):
     table = dev.table("ipv4_lpm")
     forward_aid = next(a.aid for a in table.actions if a.short_name == "ipv4_forward")
     dropped = dev.runner.DROPPED_AT_INGRESS
-    no_drops = ()
 
     def forward(port: int, data: bytes):
         # Too short for Ethernet + IPv4, or not IPv4: ingress drops it (the parser error is not looked at).
@@ -55,7 +54,7 @@ def reference_lpm(dev):
         s = covered % 0xFFFF
         ip = (ip & _ALL_BUT_CHECKSUM) | ((0xFFFF ^ (s or (0xFFFF if covered else 0))) << 64)
         eth = (mac << 64) | ((eth >> 64) << 16) | 0x0800
-        return [(out_port, ((eth << 160) | ip).to_bytes(34, "big") + data[34:])], no_drops
+        return out_port, ((eth << 160) | ip).to_bytes(34, "big") + data[34:]
 
     return forward
 
@@ -84,8 +83,8 @@ def reference_replay(dev, in_path: str, out_dir: str, port: int = 1) -> int:
         t = sec * 1_000_000_000 + ns
         if t > now_ns:
             now_ns = t
-        out, _drops = forward(port, data)
-        for out_port, pkt in out:
+        out_port, pkt = forward(port, data)
+        if out_port is not None:                 # else dropped
             n = len(pkt)
             sec, ns = divmod(now_ns, 1_000_000_000)
             outputs.setdefault(out_port, []).extend((pack(sec & 0xFFFFFFFF, ns, n, n), pkt))

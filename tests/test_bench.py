@@ -51,7 +51,7 @@ def test_the_router_benchmark_feeds_a_fat_tree_routers_frames_to_its_pipeline():
     dev, frames = router_frames(200)
     assert len(frames) > 50 and dev.program.name == "ipv4_router"
     fast = dev.stages(False)["fast"]
-    assert sum(bool(fast(port, frame)[0]) for port, frame in frames) > len(frames) // 2
+    assert sum(fast(port, frame)[0] is not None for port, frame in frames) > len(frames) // 2
 
 
 def test_side_by_side_measurement_gives_each_frame_its_own_port():

@@ -35,7 +35,7 @@ def test_the_benchmark_packets_give_the_same_bytes():
     for _ in range(3000):
         data = _packet(rng, rng.getrandbits(32), payload=rng.randrange(0, 100))
         same_result(data)
-        forwarded += bool(reference_lpm(lpm_device()[0])(1, data)[0])
+        forwarded += reference_lpm(lpm_device()[0])(1, data)[0] is not None
     assert forwarded > 1000
 
 
@@ -70,7 +70,7 @@ def test_a_changed_default_action_is_followed():
     for _ in range(200):
         data = _packet(rng, rng.getrandbits(32))
         assert reference(1, data) == generated(1, data)
-        assert reference(1, data)[0]
+        assert reference(1, data)[0] is not None
 
 
 def test_the_hand_written_replay_writes_what_dataplane_replay_writes(tmp_path):

@@ -101,6 +101,22 @@ class Work:
     passes: int = 0
 
 
+def outputs_and_drops(hop) -> tuple:
+    """(outputs, drops) of a hop result, for callers that are not on a hot path.
+
+    A hop result is what the generated fast(port, data) returns (and Device.unguarded's function):
+    - `(port, frame)`, port an int: the packet left on that one port, nothing was dropped (the common case,
+      without the list and tuples of (outputs, drops) to build and take apart again on every packet);
+    - `(None, (outputs, drops))`: anything else, as V1SwitchRunner.process gives it; the general
+      machinery's results (a packet cloned, resubmitted, recirculated, multicast) are such pairs even when
+      one frame left.
+    outputs is [(port, frame)], drops [(DropReason, detail)]."""
+    port, frame = hop
+    if port is None:
+        return frame
+    return [(port, frame)], ()
+
+
 class V1SwitchRunner:
     def __init__(self, device):
         self.dev = device
@@ -231,12 +247,14 @@ class V1SwitchRunner:
 
     # -- the common case, without tracing -------------------------------------------------------
     # The generated pipeline's fast(port, data) handles a packet that is simply forwarded or
-    # dropped; when the program clones, resubmits, multicasts or recirculates it, fast() calls
-    # one of these to finish the packet with the general machinery.
+    # dropped, and gives a hop result (see outputs_and_drops); when the program clones, resubmits,
+    # multicasts or recirculates it, fast() calls one of these to finish the packet with the general
+    # machinery.
 
-    DROPPED_AT_INGRESS = ([], [(DropReason.MARK_TO_DROP, "")])
-    DROPPED_AT_EGRESS = ([], [(DropReason.EGRESS_DROP, "")])
-    DROPPED_TRUNCATED = ([], [(DropReason.TRUNCATED_TO_NOTHING, "")])
+    # fast()'s results for a packet it drops (hop results, made once).
+    DROPPED_AT_INGRESS = (None, ([], [(DropReason.MARK_TO_DROP, "")]))
+    DROPPED_AT_EGRESS = (None, ([], [(DropReason.EGRESS_DROP, "")]))
+    DROPPED_TRUNCATED = (None, ([], [(DropReason.TRUNCATED_TO_NOTHING, "")]))
 
     def continue_after_ingress(self, p, port: int, data: bytes):
         st = self.dev.stages(False)
@@ -255,7 +273,8 @@ class V1SwitchRunner:
         return outputs, drops
 
     def process_fast(self, port: int, data: bytes):
-        return self.dev.stages(False)["fast"](port, data)
+        """process() without a trace, through the generated fast(): (outputs, drops)."""
+        return outputs_and_drops(self.dev.stages(False)["fast"](port, data))
 
     def _drain(self, work, stages, outputs, drops, trace) -> None:
         done = 0

@@ -540,7 +540,6 @@ class ProgramCompiler:
                 binds.append("AFTER_EGRESS = dev.runner.continue_after_egress")
                 binds.append("DROP_MARK = dev.runner.DROPPED_AT_INGRESS")
                 binds.append("DROP_EGRESS = dev.runner.DROPPED_AT_EGRESS")
-                binds.append("NO_DROPS = ()")
                 binds.append("TIMESTAMPS = dev.runner.uses_timestamps")
                 binds.append("QUEUEING = dev.runner.uses_queueing")
             em.insert(mark, binds)
@@ -553,6 +552,8 @@ class ProgramCompiler:
         It covers a packet that is forwarded or dropped; as soon as the packet is
         cloned, resubmitted, multicast, recirculated or fails an assertion, it
         hands the state to the general machinery in dataplane.arch.v1model.
+        It returns a hop result (arch/v1model.py outputs_and_drops): (port, frame)
+        for the packet forwarded, (None, (outputs, drops)) for anything else.
 
         The packet state lives in Python locals (state_local(slot)) here: only the slots the function
         uses, set to their defaults at its start; where the packet leaves for the general machinery a
@@ -617,7 +618,7 @@ class ProgramCompiler:
             leave = [S(slot) for slot in ("_special", "s_mcast_grp") if used(slot)]
             if leave:
                 with em.indent(f"if {' or '.join(leave)}:"):
-                    escape("AFTER_INGRESS(p, port, data)")
+                    escape("None, AFTER_INGRESS(p, port, data)")
             em.line(f"spec = {S('s_egress_spec')}")
             em.line("if spec == 511: return DROP_MARK")
             em.line(f"{S('s_egress_port')} = spec")
@@ -632,7 +633,7 @@ class ProgramCompiler:
             stage("eg")
             if used("_special"):
                 with em.indent(f"if {S('_special')}:"):
-                    escape("AFTER_EGRESS(p, spec)")
+                    escape("None, AFTER_EGRESS(p, spec)")
             em.line(f"if {S('s_egress_spec')} == 511: return DROP_EGRESS")
             stage("ck")
             stage("dep")
@@ -641,7 +642,7 @@ class ProgramCompiler:
                 with em.indent(f"if {S('_truncate')}:"):
                     em.line(f"pkt = pkt[:{S('_truncate')}]")
                     em.line("if not pkt: return dev.runner.DROPPED_TRUNCATED")
-            em.line("return [(spec, pkt)], NO_DROPS")
+            em.line("return spec, pkt")
             mentioned = _slots_mentioned(em.lines[start:])
             slots = [slot for slot in self.state_slots if slot in mentioned]
             for mark, level in reversed(escapes):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from heapq import heappush
 
+from ..arch.v1model import outputs_and_drops
 from ..router.node import Node
 from ..runtime.trace import DropReason
 from .sim import SEQ_BITS, DropRecord, Simulator
@@ -139,54 +140,56 @@ class P4Device:
         dev.now_us = now_us = now_ns / 1000.0
         process = self._process if dev.process_raw is self._raw else self._bind(dev)
         try:
-            outputs, drops = process(port, frame)
+            out_port, out_frame = process(port, frame)     # a hop result (arch/v1model.py outputs_and_drops)
         except Exception as exc:             # a bug in dataplane: accounted for as Device.process_raw does
-            outputs, drops = [], dev.internal_error(exc, port, frame)
-        # The common case first: the pipeline forwarded the frame out of linked ports, nothing else.
-        if outputs and not drops:
-            ends = self.links.ends
-            # (`!= 1` and the shorter case first: a comparison is specialized only before a short jump)
-            if len(outputs) != 1:
+            out_port, out_frame = None, ([], dev.internal_error(exc, port, frame))
+        # The common case first: the pipeline forwarded the frame out of one linked port, nothing else.
+        if out_port is not None:
+            out_end = self.links.ends.get(out_port)
+            if out_end is not None:
+                ledger = self._ledger
+                if end is not None:                        # (_count_forwarded, inlined)
+                    ledger.relayed_untallied += 1
+                else:
+                    ledger.fate_counts["forwarded"] += 1
+                link = out_end.link
+                size = len(out_frame)
+                if (link.plain and not out_end.waiting and size - 14 <= link.mtu and not link.observers
+                        and sim.numbers is None):
+                    # LinkEnd.transmit of a frame that finds a plain link with no frame queued, fits its MTU
+                    # and has nobody to see it, inlined (keep the two in step): the call, and the loads and
+                    # tests transmit would make again, cost about 900 instructions a hop of the fat-tree.
+                    ledger.transmitted += 1
+                    ready = now_ns + PROCESSING_NS
+                    start = out_end.free_at
+                    if start > ready:
+                        out_end.waiting.append(start)
+                    else:
+                        start = ready
+                    out_end.free_at = free_at = start + size * link.ns_per_byte
+                    out_end.sent += 1
+                    out_end.bytes += size
+                    arrival = free_at + link.latency_ns      # not before now: a plain link's latency is >= 0
+                    seq = sim._seq = sim._seq + 1
+                    key = arrival << SEQ_BITS | seq
+                    sim._events[key] = (arrival, out_end.arrival, out_end, out_frame)
+                    heappush(sim._queue, key)
+                else:
+                    out_end.transmit(out_frame, now_ns + PROCESSING_NS)
+                return
+            outputs, drops = outputs_and_drops((out_port, out_frame))
+        else:
+            outputs, drops = out_frame
+            # Frames out of linked ports, nothing else: several, or one the general machinery sent (as above,
+            # through LinkEnd.transmit).
+            if outputs and not drops:
+                ends = self.links.ends
                 # Every port linked? (`ends` in no closure: no cell a call)
                 if ends.keys() >= {p for p, _ in outputs}:
                     self._count_forwarded(end is not None)
                     ready = now_ns + PROCESSING_NS
                     for out_port, out_frame in outputs:
                         ends[out_port].transmit(out_frame, ready)
-                    return
-            else:
-                out_port, out_frame = outputs[0]
-                out_end = ends.get(out_port)
-                if out_end is not None:
-                    ledger = self._ledger
-                    if end is not None:                        # (_count_forwarded, inlined)
-                        ledger.relayed_untallied += 1
-                    else:
-                        ledger.fate_counts["forwarded"] += 1
-                    link = out_end.link
-                    size = len(out_frame)
-                    if (link.plain and not out_end.waiting and size - 14 <= link.mtu and not link.observers
-                            and sim.numbers is None):
-                        # LinkEnd.transmit of a frame that finds a plain link with no frame queued, fits its MTU
-                        # and has nobody to see it, inlined (keep the two in step): the call, and the loads and
-                        # tests transmit would make again, cost about 900 instructions a hop of the fat-tree.
-                        ledger.transmitted += 1
-                        ready = now_ns + PROCESSING_NS
-                        start = out_end.free_at
-                        if start > ready:
-                            out_end.waiting.append(start)
-                        else:
-                            start = ready
-                        out_end.free_at = free_at = start + size * link.ns_per_byte
-                        out_end.sent += 1
-                        out_end.bytes += size
-                        arrival = free_at + link.latency_ns      # not before now: a plain link's latency is >= 0
-                        seq = sim._seq = sim._seq + 1
-                        key = arrival << SEQ_BITS | seq
-                        sim._events[key] = (arrival, out_end.arrival, out_end, out_frame)
-                        heappush(sim._queue, key)
-                    else:
-                        out_end.transmit(out_frame, now_ns + PROCESSING_NS)
                     return
         if end is not None:
             self._ledger.arrived_tallied += 1

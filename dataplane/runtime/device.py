@@ -13,7 +13,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..arch.v1model import V1SwitchRunner, check_clone_session, check_mcast_group, check_port, check_rid
+from ..arch.v1model import (V1SwitchRunner, check_clone_session, check_mcast_group, check_port, check_rid,
+                            outputs_and_drops)
 from .errors import ControlPlaneError
 from .externs import Counter, DirectCounter, DirectMeter, ExternError, Meter, MeterCell, Register, ValueSet
 from .profiles import ActionProfile, IndirectTable
@@ -34,6 +35,14 @@ class ProcessResult:
     outputs: list = field(default_factory=list)       # [(port, bytes)]
     drops: list = field(default_factory=list)         # [(DropReason, detail)]
     trace: Trace | None = None
+
+
+def _as_hop_result(process_raw):
+    """A function like the generated fast() (it gives a hop result) that runs `process_raw`, a function
+    with process_raw's contract: (outputs, drops)."""
+    def hop(port: int, data: bytes):
+        return None, process_raw(port, data)
+    return hop
 
 
 class Device:
@@ -166,12 +175,13 @@ class Device:
         return self._guard()(port, data)
 
     def _guard(self):
-        """Make process_raw the generated fast function in a guard that accounts for its exceptions."""
+        """Make process_raw the generated fast function in a guard that accounts for its exceptions and gives
+        its hop result as (outputs, drops)."""
         fast = self.stages(False)["fast"]
 
         def raw(port: int, data: bytes):
             try:
-                return fast(port, data)
+                return outputs_and_drops(fast(port, data))
             except Exception as exc:
                 return [], self.internal_error(exc, port, data)
 
@@ -180,16 +190,18 @@ class Device:
         return raw
 
     def unguarded(self):
-        """What process_raw runs, without its guard: the generated fast function, or whatever was put in
-        process_raw's place. For a caller on a hot path that catches the exceptions itself and accounts for
-        them with internal_error, as the guard does (a call less per packet)."""
+        """What process_raw runs, without its guard, as a function that gives a hop result (arch/v1model.py
+        outputs_and_drops): the generated fast function, or, when something else was put in process_raw's
+        place, that in a wrapper. For a caller on a hot path that catches the exceptions itself and accounts
+        for them with internal_error, as the guard does (a call less per packet)."""
         # Not guarded yet: process_raw is still this device's first one. (Not read from self.__dict__: reading an
         # instance's __dict__ gives it a dict of its own in CPython 3.11, after which no load or store of its
         # attributes is specialized, the pipeline's and frame_arrives' of every packet among them.)
         raw = self.process_raw
         if getattr(raw, "__func__", None) is Device._process_raw_first and raw.__self__ is self:
             raw = self._guard()
-        return getattr(raw, "unguarded", raw)
+        fast = getattr(raw, "unguarded", None)
+        return fast if fast is not None else _as_hop_result(raw)
 
     def queue_depth(self, port: int) -> int:
         return self.queue_depths.get(port, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from dataplane.arch.v1model import outputs_and_drops
 from dataplane.compiler.program import compile_program
 from dataplane.diagnostics import SourceFile
 from dataplane.frontend.program import check_source
@@ -39,6 +40,7 @@ control I(inout headers_t hdr, inout meta_t meta, inout standard_metadata_t sm) 
         else if (op == 9) { sm.egress_spec = 2; }
         else if (op == 10) { digest<eth_t>(1, hdr.eth); sm.egress_spec = 1; }
         else if (op == 11 && sm.instance_type == 4) { meta.passes = 9; }   // back from recirculation
+        else if (op == 13) { sm.egress_spec = 2; hdr.eth.setInvalid(); truncate(20); }   // nothing left to send
         // op 0: egress_spec stays 0, so the packet leaves on port 0
     }
 }
@@ -236,3 +238,61 @@ def test_the_queue_model_fills_the_queueing_fields_of_every_copy(traced):
     outs = d.process(1, b"\x01" + bytes(29), trace=traced).outputs
     # Each copy sees its own port's queue; values wrap to the fields' widths (32 and 19 bits).
     assert [(p, queueing_fields(f)) for p, f in outs] == [(3, (100, 0, 0, 0)), (4, (5, 1, 7, 9))]
+
+
+# ---------------------------------------------------------------------- fast()'s hop result
+
+def fast_result(dev, op: int, data: bytes | None = None):
+    return dev.stages(False)["fast"](1, frame(op) if data is None else data)
+
+
+def general_result(program, op: int, data: bytes | None = None) -> tuple:
+    """(outputs, drops) of the packet on a device of its own that runs the stage functions (traced)."""
+    d = Device(program)
+    d.mcast_group_set(5, [(1, 10), (2, 20), (3, 30)])
+    d.clone_session_set(9, port=4)
+    r = d.process(1, frame(op) if data is None else data, trace=True)
+    return r.outputs, r.drops
+
+
+@pytest.mark.parametrize("op", [1, 0, 7])       # to port 2; to port 0 (a port that is false); truncated
+def test_one_frame_out_and_nothing_dropped_is_the_pair_port_frame(program, dev, op):
+    port, out = fast_result(dev, op)
+    assert type(port) is int and type(out) is bytes
+    assert ([(port, out)], []) == general_result(program, op)
+
+
+@pytest.mark.parametrize("op, dropped", [(2, "DROPPED_AT_INGRESS"), (9, "DROPPED_AT_EGRESS"),
+                                         (13, "DROPPED_TRUNCATED")])
+def test_a_drop_is_the_runner_s_result_made_once(program, dev, op, dropped):
+    result = fast_result(dev, op, frame(op, b"") if op == 13 else None)
+    assert result is getattr(dev.runner, dropped) and result[0] is None
+    outputs, drops = result[1]
+    assert (outputs, drops) == general_result(program, op, frame(op, b"") if op == 13 else None)
+    assert len(drops) == 1
+
+
+@pytest.mark.parametrize("op", [3, 4, 5, 8, 11, 12])   # multicast, clone, resubmit, assert, recirculate, E2E clones
+def test_whatever_the_general_machinery_finishes_is_none_and_outputs_and_drops(program, dev, op):
+    port, (outputs, drops) = fast_result(dev, op)
+    assert port is None and (outputs, drops) == general_result(program, op)
+
+
+def test_a_packet_the_general_machinery_sends_out_of_one_port_is_still_none_and_outputs_and_drops(dev):
+    port, (outputs, drops) = fast_result(dev, 5)          # resubmitted once, then sent out of port 4
+    assert port is None and [p for p, _ in outputs] == [4] and not drops
+
+
+def test_outputs_and_drops_of_a_hop_result():
+    assert outputs_and_drops((3, b"abc")) == ([(3, b"abc")], ())
+    assert outputs_and_drops((0, b"")) == ([(0, b"")], ())
+    rest = ([(1, b"a"), (2, b"b")], [(DropReason.CLONE_LIMIT, "16 passes")])
+    assert outputs_and_drops((None, rest)) is rest
+
+
+@pytest.mark.parametrize("op", [0, 1, 2, 3, 4, 5, 7, 8, 9, 11, 12])
+def test_process_and_process_raw_give_the_hop_result_as_outputs_and_drops(program, dev, op):
+    outputs, drops = outputs_and_drops(fast_result(dev, op))
+    assert dev.process_raw(1, frame(op)) == (outputs, drops)
+    r = dev.process(1, frame(op))
+    assert (r.outputs, r.drops) == (list(outputs), list(drops)) == general_result(program, op)

@@ -58,7 +58,7 @@ def test_the_state_is_built_only_where_the_packet_leaves_for_the_general_machine
     uses = attribute_reads_of_p(src)
     # Only where the packet leaves for the general machinery is a State object built.
     built = [i + 1 for i, l in enumerate(lines) if l.strip() == "p = State()"]
-    leaves = [i + 1 for i, l in enumerate(lines) if "return AFTER_" in l]
+    leaves = [i + 1 for i, l in enumerate(lines) if l.strip().startswith("return") and "AFTER_" in l]
     assert len(built) == len(leaves) >= 1
     assert all(any(b < u < l for b, l in zip(built, leaves)) for u in uses)
     assert "State" not in "\n".join(lines[leaves[-1]:])

@@ -265,6 +265,37 @@ def test_frames_a_pipeline_does_not_simply_forward_keep_the_books_of_the_general
     assert ("r2", DropReason.LINK_DOWN, "port 9 has no link", True) in drops      # a copy: the other went on
 
 
+def old_shape_run(tmp_path, old_shape: bool) -> dict:
+    """plain_links_run's traffic; with `old_shape`, every device's process_raw replaced by a function that gives
+    what the pipeline gives, as process_raw does: (outputs, drops), one frame out a list of one, never the hop
+    result of the generated fast()."""
+    from dataplane.net.apps import UdpFlow
+    net = line_network(tmp_path, "bandwidth: 10Mbps, queue: 4")
+    calls = []
+    if old_shape:
+        for node in net.devices.values():
+            def process_raw(port, data, dev=node.device):
+                calls.append(port)
+                return dev.runner.process_fast(port, data)
+            node.device.process_raw = process_raw
+    got = []
+    net.host("h2").open_packet_socket(lambda port, frame: got.append((net.sim.now_ns, port, frame)))
+    apps = net.schedule_traffic()
+    UdpFlow(net, "h1", "h2", count=60, size=1000, interval_ns=100_000).start(10 * MS)
+    net.run()
+    s = net.summary()
+    return {"summary": s.render(), "events": s.events, "problems": s.problems, "got": got, "calls": len(calls),
+            "drops": [(d.time_ns, d.node, d.reason, d.detail, d.port, d.copy) for d in net.sim.ledger.drops],
+            "received": {name: d.received for name, d in net.devices.items()},
+            "apps": [app.render() for app in apps], "end": (net.sim.now_ns, net.sim.pending)}
+
+
+def test_a_process_raw_of_the_old_shape_in_the_pipeline_s_place_keeps_every_book(tmp_path):
+    old, fused = old_shape_run(tmp_path, True), old_shape_run(tmp_path, False)
+    assert old.pop("calls") == sum(old["received"].values()) > 60 and fused.pop("calls") == 0
+    assert old == fused and len(fused["got"]) > 60 and fused["drops"] and not fused["problems"]
+
+
 def test_arrivals_at_devices_are_the_devices_own_events_and_count_as_frames_in_flight():
     from dataplane.net.network import ARRIVALS
     from dataplane.net.sim import LinkEnd

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from dataplane.arch.v1model import outputs_and_drops
 from dataplane.bench import _packet, setup_lpm
 from dataplane.runtime.trace import DropReason
 
@@ -25,9 +26,9 @@ def packet() -> bytes:
 def test_unguarded_is_the_generated_function_that_process_raw_guards(device):
     fast = device.unguarded()
     assert fast is device.stages(False)["fast"] and device.process_raw.unguarded is fast
-    outputs, drops = device.process_raw(1, packet())
-    assert (list(outputs), list(drops)) == tuple(map(list, fast(1, packet())))
-    assert outputs and device.unguarded() is fast
+    port, frame = fast(1, packet())                 # a hop result: one frame out
+    assert device.process_raw(1, packet()) == ([(port, frame)], ()) == outputs_and_drops(fast(1, packet()))
+    assert device.unguarded() is fast
 
 
 def test_a_bug_in_the_pipeline_is_raised_unguarded_and_accounted_for_by_process_raw(device):
@@ -42,18 +43,31 @@ def test_a_bug_in_the_pipeline_is_raised_unguarded_and_accounted_for_by_process_
     assert device.internal_errors == [(1, packet(), "ZeroDivisionError: a bug")]
 
 
-def test_whatever_takes_process_raws_place_is_what_unguarded_gives(device):
-    def recorder(port, data):
-        return [], []
+def test_whatever_takes_process_raws_place_is_what_unguarded_runs_giving_a_hop_result(device):
+    seen = []
+
+    def recorder(port, data):                  # process_raw's contract: (outputs, drops)
+        seen.append((port, data))
+        return [(2, data)], []
     device.process_raw = recorder
-    assert device.unguarded() is recorder
+    assert device.unguarded()(1, packet()) == (None, ([(2, packet())], []))
+    assert seen == [(1, packet())]
 
 
-def test_another_device_s_process_raw_in_its_place_is_what_unguarded_gives(device):
+def test_a_bug_in_what_takes_process_raws_place_is_raised_unguarded(device):
+    def broken(port, data):
+        raise ZeroDivisionError("a bug")
+    device.process_raw = broken
+    with pytest.raises(ZeroDivisionError):
+        device.unguarded()(1, packet())
+
+
+def test_another_device_s_process_raw_in_its_place_is_what_unguarded_runs(device):
     other, _routes = setup_lpm(5)
     device.process_raw = other.process_raw     # the class's method, bound to the other device
-    assert device.unguarded() == other.process_raw
+    hop = device.unguarded()
     assert other.process_raw == other._process_raw_first     # the other device was not guarded by it
+    assert hop(1, packet()) == (None, other.process_raw(1, packet())) == (None, device.runner.process_fast(1, packet()))
 
 
 @pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="CPython 3.11's specialization of attribute access")
