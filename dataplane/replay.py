@@ -219,19 +219,8 @@ def replay_untraced(device, batches, open_writer, writers: dict, drop_counts: di
                     out_port, pkt = fast(port, data)      # a hop result (arch/v1model.py outputs_and_drops)
                 except Exception as exc:
                     out_port, pkt = None, ((), internal_error(exc, port, data))
-                if out_port is not None:
-                    # One frame out, nothing dropped, the common case: put(), inlined (keep the two in step; the
-                    # call costs about 600 instructions a packet, 2% of `bench --which replay`).
-                    chunks = pending.get(out_port)
-                    if chunks is None:
-                        chunks = pending[out_port] = []
-                        if out_port not in writers:
-                            open_writer(out_port)
-                    size = len(pkt)
-                    chunks += (pack(sec, ns, size, size), pkt)
-                    if len(chunks) >= flush_at:
-                        writers[out_port].write_records(b"".join(chunks), len(chunks) // 2)
-                        chunks.clear()
+                if out_port is not None:         # one frame out, nothing dropped: the common case
+                    put(out_port, pkt, sec, ns)
                     continue
                 outputs, drops = pkt                 # anything else: (None, (outputs, drops))
                 for reason, _detail in drops:
