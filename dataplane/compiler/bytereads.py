@@ -146,7 +146,7 @@ def _hex(value: int) -> ast.Constant:
     return constant
 
 
-def _extracted(value, data: str) -> tuple[int, int] | None:
+def extracted(value, data: str) -> tuple[int, int] | None:
     """(a, b) if value is `int_from_bytes(data[a:b], 'big')` with constants a < b."""
     if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == FROM_BYTES
             and len(value.args) == 2 and not value.keywords
@@ -200,9 +200,9 @@ class _Paths:
         # For each enclosing try whose handlers catch only what `raise` statements raise: the paths at
         # each raise in its body (where its handlers may start).
         self.raise_points: list[list[_Path]] = []
-        # Assignments of int_from_bytes(data[a:b], 'big') of a short_extract size: whether every path
-        # that reached them knew len(data) >= b (by id of the statement, with the statement).
-        self.short_extracts: dict[int, tuple[ast.Assign, bool]] = {}
+        # Assignments of int_from_bytes(data[a:b], 'big'): whether every path that reached them knew
+        # len(data) >= b (by id of the statement, with the statement).
+        self.extracts: dict[int, tuple[ast.Assign, bool]] = {}
         # Parts of locals holding a field that every path can read from data: by local, the reads (by
         # id of the part's node: where it is, the node, the byte read, the header's source).
         self.parts: dict[str, dict[int, tuple]] = {}
@@ -245,7 +245,7 @@ class _Paths:
             if isinstance(stmt, _TERMINATORS):
                 return []
             if isinstance(stmt, ast.Assign):
-                self.note_short_extract(stmt, paths)
+                self.note_extract(stmt, paths)
                 self.note_field_store(stmt, paths)
             stored = stored_names(stmt)
             if stored.isdisjoint(self.watched) and not self.may_teach(stmt):
@@ -296,7 +296,7 @@ class _Paths:
         if getattr(value, "byte_read", False):
             self.watched.add(target)
             return p.replace(held={**p.held, ast.dump(value): target})
-        source = _extracted(value, self.data)
+        source = extracted(value, self.data)
         if source is not None and p.min_len >= source[1]:
             self.watched.add(target)
             return p.replace(sources={**p.sources, target: source})
@@ -311,19 +311,23 @@ class _Paths:
             return p.replace(fields={**p.fields, target: key})
         return p
 
-    def note_short_extract(self, stmt: ast.Assign, paths: list[_Path]) -> None:
-        source = _extracted(stmt.value, self.data)
-        if source is None or short_extract(source, self.data) is None:
+    def note_extract(self, stmt: ast.Assign, paths: list[_Path]) -> None:
+        source = extracted(stmt.value, self.data)
+        if source is None:
             return
-        _, proven = self.short_extracts.get(id(stmt), (stmt, True))
-        self.short_extracts[id(stmt)] = (stmt, proven and all(p.min_len >= source[1] for p in paths))
+        _, proven = self.extracts.get(id(stmt), (stmt, True))
+        self.extracts[id(stmt)] = (stmt, proven and all(p.min_len >= source[1] for p in paths))
 
     def read_short_extracts(self) -> None:
         """Once the analysis (which knows extracts by their int_from_bytes form) is over: the short
-        extracts that every path proved in bounds, read as short_extract does."""
-        for stmt, proven in self.short_extracts.values():
-            if proven:
-                stmt.value = short_extract(_extracted(stmt.value, self.data), self.data)
+        extracts that every path proved in bounds, read as short_extract does; the others that every path
+        proved in bounds are marked `in_bounds` (for joinedextracts.py)."""
+        for stmt, proven in self.extracts.values():
+            short = short_extract(extracted(stmt.value, self.data), self.data)
+            if proven and short is not None:
+                stmt.value = short
+            elif proven:
+                stmt.in_bounds = True
 
     def may_teach(self, stmt) -> bool:
         """Whether stmt may be one that after_simple learns from (see there)."""

@@ -34,6 +34,7 @@ from .checksums import verify_checksums_whole
 from .selects import merge_select_keys
 from .fieldreads import reuse_field_reads
 from .bytereads import read_fields_from_bytes
+from .joinedextracts import join_neighbouring_extracts
 from .byteorder import drop_default_byteorder
 from .lookups import load_lookups_as_attributes
 from .masks import drop_redundant_masks
@@ -87,6 +88,7 @@ def _simplified(lines: list[str]) -> list[str]:
     reuse_field_reads(fn)
     merge_separated_field_writes(fn)
     read_fields_from_bytes(fn, _boolean_locals(fn))
+    join_neighbouring_extracts(fn)
     drop_redundant_masks(fn)
     use_specialized_arithmetic(fn)
     drop_default_byteorder(fn)
