@@ -1,7 +1,8 @@
 """What the passes on the syntax tree of generated Python (simplify.py, versions.py, fieldreads.py,
-selects.py, carries.py) ask of it in the same way: which local names a piece may store (the one rule
-they use to forget what they knew of a local), where its lists of statements are, and the value of an
-int constant."""
+selects.py, carries.py, masks.py, bytereads.py, ...) ask of it in the same way: which local names a piece
+may store (the one rule they use to forget what they knew of a local), which names only plain assignments
+bind, where its lists of statements are, which handlers can start only at a `raise` statement, and the value
+of an int constant."""
 
 from __future__ import annotations
 
@@ -36,6 +37,38 @@ def statement_lists(fn) -> list[list]:
             if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
                 lists.append(block)
     return lists
+
+
+# The exceptions the generated code raises only with `raise` statements (the parser's end and a control's `exit`):
+# a handler that catches only these can start only where such a statement is, never inside an assignment or a
+# call.
+RAISED_ONLY_BY_RAISE = frozenset(("ExitControl", "ParserStop"))
+
+
+def catches_only_raised(handler: ast.ExceptHandler) -> bool:
+    """Whether handler catches only an exception in RAISED_ONLY_BY_RAISE (one name, not a tuple or a bare except)."""
+    return isinstance(handler.type, ast.Name) and handler.type.id in RAISED_ONLY_BY_RAISE
+
+
+def otherwise_bound(fn, plain_targets: set[int]) -> set[str]:
+    """Names fn binds other than by a plain assignment (whose target nodes' ids are plain_targets, as
+    plain_stores gives them), or that another scope may bind."""
+    names = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and id(node) not in plain_targets:
+            names.add(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not fn:
+            names.add(node.name)
+        elif isinstance(node, ast.arguments) and node is not fn.args:
+            names.update(a.arg for a in node.posonlyargs + node.args + node.kwonlyargs)
+            names.update(a.arg for a in (node.vararg, node.kwarg) if a is not None)
+    return names
 
 
 def int_constant(node) -> int | None:

@@ -29,7 +29,8 @@ from __future__ import annotations
 import ast
 import copy
 
-from .astnames import int_constant, statement_lists, stored_names
+from .astnames import (catches_only_raised, int_constant, otherwise_bound, plain_stores, statement_lists,
+                       stored_names)
 from .fieldreads import field_reads, fresh_name, part_key, read_key
 from .parsers import FROM_BYTES
 
@@ -42,7 +43,8 @@ UNPACKERS = {4: ("unpack_u32_from", ">I"), 8: ("unpack_u64_from", ">Q")}
 MAX_PATHS = 128
 
 # Exceptions that only a `raise` statement of the generated code raises (as simplify.py's).
-_RAISED_BY_RAISE_ONLY = {"ParserStop", "ExitControl"}
+# What a local that holds a field may not be near: its stores and loads are then not all in sight.
+_SCOPES_AND_IMPORTS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Import, ast.ImportFrom)
 _TERMINATORS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 
 
@@ -258,8 +260,7 @@ class _Paths:
         return self.forget(paths, stored_names(stmt))
 
     def try_(self, stmt: ast.Try, paths: list[_Path]) -> list[_Path]:
-        raised_only = all(isinstance(h.type, ast.Name) and h.type.id in _RAISED_BY_RAISE_ONLY
-                          for h in stmt.handlers)
+        raised_only = all(catches_only_raised(h) for h in stmt.handlers)
         if raised_only:
             self.raise_points.append([])
         ends = self.block(stmt.body, paths)
@@ -460,29 +461,18 @@ def _loads(fn: ast.FunctionDef, name: str) -> set[int]:
 
 def _field_stores(fn: ast.FunctionDef, name: str) -> dict[int, ast.Assign] | None:
     """The statements that bind name, by id, if each is `name = <field read>` (nothing else binds it: no
-    parameter, other kind of store, nested scope or global statement names it); else None."""
-    if name in {a.arg for a in fn.args.args}:
-        return None
+    parameter, other kind of store or global statement names it), in a function with no nested scope and no
+    import; else None."""
     stores: dict[int, ast.Assign] = {}
-    targets: set[int] = set()
     for node in ast.walk(fn):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
             if len(node.targets) != 1 or read_key(node.value) is None:
                 return None
             stores[id(node)] = node
-            targets.add(id(node.targets[0]))
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load) \
-                and id(node) not in targets:
-            return None
-        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
-            return None
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)) and node is not fn:
-            return None
-        if isinstance(node, ast.ExceptHandler) and node.name == name:
-            return None
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            return None
+    _, plain_targets = plain_stores(fn)
+    if name in {a.arg for a in fn.args.args} or name in otherwise_bound(fn, plain_targets) \
+            or any(isinstance(node, _SCOPES_AND_IMPORTS) and node is not fn for node in ast.walk(fn)):
+        return None
     return stores
 
 

@@ -23,17 +23,12 @@ from __future__ import annotations
 
 import ast
 
-from .astnames import statement_lists, stored_names
+from .astnames import catches_only_raised, statement_lists, stored_names
 from .fieldreads import kept_bits, possible_bits
-
-# The exceptions the generated code catches; none is raised by an assignment that calls nothing.
-_CAUGHT = {"ExitControl", "ParserStop"}
-
 
 def merge_separated_field_writes(fn: ast.FunctionDef) -> None:
     """Merge the field writes of one header that only arithmetic on other locals separates (module doc)."""
-    if not all(isinstance(h.type, ast.Name) and h.type.id in _CAUGHT
-               for node in ast.walk(fn) if isinstance(node, ast.Try) for h in node.handlers):
+    if not all(catches_only_raised(h) for node in ast.walk(fn) if isinstance(node, ast.Try) for h in node.handlers):
         return
     known = _bounded_locals(fn)
     for stmts in statement_lists(fn):

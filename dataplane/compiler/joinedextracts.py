@@ -36,11 +36,10 @@ from __future__ import annotations
 import ast
 import copy
 
-from .astnames import stored_names
+from .astnames import catches_only_raised, stored_names
 from .bytereads import extracted
 from .masks import never_rebound
 
-_CAUGHT = {"ExitControl", "ParserStop"}
 _TERMINATORS = (ast.Raise, ast.Return)
 
 
@@ -58,8 +57,7 @@ def join_neighbouring_extracts(fn: ast.FunctionDef, data: str = "data") -> None:
 def _only_raised_exceptions_caught(fn: ast.FunctionDef) -> bool:
     for node in ast.walk(fn):
         if isinstance(node, ast.Try):
-            if node.finalbody or not all(isinstance(h.type, ast.Name) and h.type.id in _CAUGHT
-                                         for h in node.handlers):
+            if node.finalbody or not all(catches_only_raised(h) for h in node.handlers):
                 return False
         elif isinstance(node, (ast.With, ast.AsyncWith)) or (hasattr(ast, "TryStar") and isinstance(node, ast.TryStar)):
             return False

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ast
 
-from .astnames import int_constant, plain_stores
+from .astnames import int_constant, otherwise_bound, plain_stores
 from .fieldreads import possible_bits
 from .parsers import FROM_BYTES
 
@@ -121,7 +121,7 @@ def never_rebound(fn: ast.FunctionDef, name: str) -> bool:
 def local_bits(fn: ast.FunctionDef, data: str = "data") -> dict[str, int]:
     """The bits of every local whose every store is a plain assignment of a value of known bits."""
     stores, plain_targets = plain_stores(fn)
-    others = {a.arg for a in fn.args.args} | _otherwise_bound(fn, plain_targets)
+    others = {a.arg for a in fn.args.args} | otherwise_bound(fn, plain_targets)
     candidates = {name: values for name, values in stores.items() if name not in others}
     known: dict[str, int] = {}
     values = Bits(known, data if never_rebound(fn, data) else None)
@@ -144,26 +144,6 @@ def _union(masks: list[int]) -> int:
     for mask in masks:
         union |= mask
     return union
-
-
-def _otherwise_bound(fn: ast.FunctionDef, plain_targets: set[int]) -> set[str]:
-    """Names fn binds other than by a plain assignment, or that another scope may bind."""
-    names = set()
-    for node in ast.walk(fn):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load) and id(node) not in plain_targets:
-            names.add(node.id)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            names.update(node.names)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not fn:
-            names.add(node.name)
-        elif isinstance(node, ast.arguments) and node is not fn.args:
-            names.update(a.arg for a in node.posonlyargs + node.args + node.kwonlyargs)
-            names.update(a.arg for a in (node.vararg, node.kwarg) if a is not None)
-    return names
 
 
 class _DropMasks(ast.NodeTransformer):

@@ -28,7 +28,7 @@ import copy
 import operator
 import textwrap
 
-from .astnames import plain_stores, statement_lists, stored_names as _stored_names
+from .astnames import catches_only_raised, plain_stores, statement_lists, stored_names as _stored_names
 from .carries import fold_end_around_carries
 from .checksums import verify_checksums_whole
 from .selects import merge_select_keys
@@ -49,9 +49,6 @@ _TERMINATORS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 _FOLDED_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.BitAnd: operator.and_,
                      ast.BitOr: operator.or_, ast.BitXor: operator.xor, ast.LShift: operator.lshift,
                      ast.RShift: operator.rshift}
-
-# Exceptions that only a `raise` statement of the generated code raises (no call does).
-_RAISED_BY_RAISE_ONLY = {"ParserStop", "ExitControl"}
 
 
 def simplify_function(lines: list[str]) -> list[str]:
@@ -363,8 +360,7 @@ class _Propagation:
     def try_(self, stmt: ast.Try, env: dict):
         if _never_exits(stmt):
             return self.block(stmt.body, env)
-        raised_only = all(isinstance(h.type, ast.Name) and h.type.id in _RAISED_BY_RAISE_ONLY
-                          for h in stmt.handlers)
+        raised_only = all(catches_only_raised(h) for h in stmt.handlers)
         if raised_only:
             self.raise_points.append([])
         body, body_env = self.block(stmt.body, env)
@@ -604,7 +600,7 @@ class _Liveness:
                     handler.name = None
                     self.changed = True
                 h_live = (h_live - {handler.name}) | (_loads(handler.type) if handler.type else set())
-                generated_only = isinstance(handler.type, ast.Name) and handler.type.id in _RAISED_BY_RAISE_ONLY
+                generated_only = catches_only_raised(handler)
                 (raised if generated_only else other).update(h_live)
             stmt.orelse, else_live = self.block(stmt.orelse, live, at_raise, anywhere)
             stmt.body, body_live = self.block(stmt.body, else_live, frozenset(raised | other), frozenset(other))
@@ -646,7 +642,7 @@ def _inline_pairs(fn: ast.FunctionDef, bodies: list[list], rests: "_Rests") -> l
             table = loads if isinstance(node.ctx, ast.Load) else stores
             table[node.id] = table.get(node.id, 0) + 1
         elif isinstance(node, ast.ExceptHandler):
-            raise_only = raise_only and isinstance(node.type, ast.Name) and node.type.id in _RAISED_BY_RAISE_ONLY
+            raise_only = raise_only and catches_only_raised(node)
     enclosing = _enclosing_tries(fn.body, (), {})
     pairs = []
     for body in bodies:
