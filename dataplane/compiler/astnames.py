@@ -71,6 +71,21 @@ def otherwise_bound(fn, plain_targets: set[int]) -> set[str]:
     return names
 
 
+def names_taken(fn) -> set[str]:
+    """Every name fn's code or parameters use: what a new local's name must not be."""
+    return {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | {a.arg for a in fn.args.args}
+
+
+def fresh(base: str, taken: set[str]) -> str:
+    """base, or base with a number (base_2, base_3, ...), not among taken (which it joins)."""
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    taken.add(name)
+    return name
+
+
 def int_constant(node) -> int | None:
     """The value of node if it is an int constant (not a bool), else None."""
     return node.value if isinstance(node, ast.Constant) and type(node.value) is int else None

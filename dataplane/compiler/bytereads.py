@@ -29,8 +29,8 @@ from __future__ import annotations
 import ast
 import copy
 
-from .astnames import (catches_only_raised, int_constant, otherwise_bound, plain_stores, statement_lists,
-                       stored_names)
+from .astnames import (catches_only_raised, int_constant, names_taken, otherwise_bound, plain_stores,
+                       statement_lists, stored_names)
 from .fieldreads import field_reads, fresh_name, part_key, read_key
 from .parsers import FROM_BYTES
 
@@ -393,7 +393,7 @@ class _Paths:
     def read_parts_from_bytes(self, fn: ast.FunctionDef) -> None:
         """Once the analysis is over: each field local all of whose reads are parts noted (note_parts) is
         left out, its parts read from data (see the module doc)."""
-        taken = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | {a.arg for a in fn.args.args}
+        taken = names_taken(fn)
         for local, parts in self.parts.items():
             stores = _field_stores(fn, local)
             if stores is None or _loads(fn, local) != {id(n) for _, node, _, _ in parts.values()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .astnames import stored_names
+from .astnames import fresh, names_taken, stored_names
 
 _HEADER_BITS = re.compile(r"h_(\w+)_b_p\Z")
 _TERMINATORS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
@@ -34,7 +34,7 @@ def reuse_field_reads(fn: ast.FunctionDef) -> None:
     """Rewrite fn so that a field read available in a local is not computed again (see the module doc)."""
     analysis = _Availability()
     analysis.block(fn.body, {})
-    taken = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | {a.arg for a in fn.args.args}
+    taken = names_taken(fn)
     names: dict[int, str] = {}
     for site in analysis.sites:
         if site.reused:
@@ -68,13 +68,7 @@ def fresh_name(key: tuple, taken: set[str]) -> str:
     base, shift, mask = key
     header = _HEADER_BITS.match(base).group(1)
     width = "top" if mask is None else str(mask.bit_length()) if mask & (mask + 1) == 0 else hex(mask)
-    name = f"{header}_{shift}_{width}"
-    n = 1
-    while name in taken:
-        n += 1
-        name = f"{header}_{shift}_{width}_{n}"
-    taken.add(name)
-    return name
+    return fresh(f"{header}_{shift}_{width}", taken)
 
 
 def read_key(node) -> tuple | None:

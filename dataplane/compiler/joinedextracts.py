@@ -36,7 +36,7 @@ from __future__ import annotations
 import ast
 import copy
 
-from .astnames import catches_only_raised, stored_names
+from .astnames import catches_only_raised, fresh, names_taken, stored_names
 from .bytereads import extracted
 from .masks import never_rebound
 
@@ -48,7 +48,7 @@ def join_neighbouring_extracts(fn: ast.FunctionDef, data: str = "data") -> None:
     if not never_rebound(fn, data) or not _only_raised_exceptions_caught(fn):
         return
     body = copy.deepcopy(fn.body)
-    joiner = _Joiner(data, {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)})
+    joiner = _Joiner(data, names_taken(fn))
     joiner.block(body)
     if joiner.joined:
         fn.body = body
@@ -128,7 +128,7 @@ class _Joiner:
 
     def joined_reads(self, first: str, second: str, a: int, b: int, c: int) -> list:
         """x = int_from_bytes(data[a:c], 'big'); first = x >> 8(c-b); second = x & 2**8(c-b) - 1."""
-        whole = _fresh(f"{first}_{second}", self.taken)
+        whole = fresh(f"{first}_{second}", self.taken)
         width = 8 * (c - b)
         value = ast.Call(ast.Name("int_from_bytes", ast.Load()),
                          [ast.Subscript(ast.Name(self.data, ast.Load()),
@@ -148,12 +148,3 @@ def _statement_lists_in(stmt) -> list[list]:
     lists = [getattr(stmt, field, None) for field in ("body", "orelse", "finalbody")]
     lists += [handler.body for handler in getattr(stmt, "handlers", ())]
     return [block for block in lists if isinstance(block, list) and block and isinstance(block[0], ast.stmt)]
-
-
-def _fresh(name: str, taken: set[str]) -> str:
-    n, candidate = 1, name
-    while candidate in taken:
-        n += 1
-        candidate = f"{name}_{n}"
-    taken.add(candidate)
-    return candidate

@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .astnames import statement_lists
+from .astnames import fresh, names_taken, statement_lists
 
 # The tables of a generated module are bound to T0, T1, ... in make_fast (program.py, TableInfo.pyname).
 _TABLE = re.compile(r"T\d+\Z")
@@ -28,7 +28,7 @@ _TABLE = re.compile(r"T\d+\Z")
 
 def load_lookups_as_attributes(fn: ast.FunctionDef) -> None:
     """Rewrite each statement `x = T.lookup(...)` of fn into a load of T.lookup into a local and a call of it."""
-    taken = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | {a.arg for a in fn.args.args}
+    taken = names_taken(fn)
     names: dict[str, str] = {}           # a local per table, stored before each of its look-ups
     for body in statement_lists(fn):
         i = 0
@@ -36,7 +36,7 @@ def load_lookups_as_attributes(fn: ast.FunctionDef) -> None:
             call = _table_lookup_call(body[i])
             if call is not None:
                 table = call.func.value.id
-                name = names.get(table) or names.setdefault(table, _fresh(f"lookup_{table}", taken))
+                name = names.get(table) or names.setdefault(table, fresh(f"lookup_{table}", taken))
                 body.insert(i, ast.Assign(targets=[ast.Name(name, ast.Store())], value=call.func, lineno=0))
                 call.func = ast.Name(name, ast.Load())
                 i += 1
@@ -52,13 +52,3 @@ def _table_lookup_call(stmt) -> ast.Call | None:
             and _TABLE.match(func.value.id):
         return stmt.value
     return None
-
-
-def _fresh(base: str, taken: set[str]) -> str:
-    """base, or base with a number, not among taken (which it joins)."""
-    name, n = base, 1
-    while name in taken:
-        n += 1
-        name = f"{base}_{n}"
-    taken.add(name)
-    return name
